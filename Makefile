@@ -1,0 +1,126 @@
+# podlab - build, test and grade.
+#
+#   make              build every lab, the capstone and the unit tests
+#   make demo         the guided tour
+#   make test         everything that checks the project (what CI runs)
+#   make lab-N        grade lab N: OK/FAIL per check, then Score: N/M
+#   make help         all targets
+#
+# Each lab adds its programs, tests and benchmarks in its own labs/*/lab.mk;
+# this file holds what they share.
+
+BUILD ?= build
+override BUILD := $(abspath $(BUILD))
+SRC := $(CURDIR)
+LABS := 0 1 2 3 4 5
+
+CC ?= cc
+ifeq ($(CC),cc)
+CC := gcc
+endif
+
+# pkg-config is asked once, when a recipe first needs the answer: after the
+# dependencies are installed, not when make reads this file.
+pkg = $(or $(shell pkg-config $(1) $(2) 2>/dev/null),$(3))
+CAP_LIBS = $(eval CAP_LIBS := $(call pkg,--libs,libcap,-lcap))$(CAP_LIBS)
+YAML_LIBS = $(eval YAML_LIBS := $(call pkg,--libs,yaml-0.1,-lyaml))$(YAML_LIBS)
+CRITERION_LIBS = $(eval CRITERION_LIBS := $(call pkg,--libs,criterion,-lcriterion))$(CRITERION_LIBS)
+
+WARN := -Wall -Wextra -Werror
+CSTD := -std=gnu11 -D_GNU_SOURCE
+INCLUDES := -I$(SRC)/labs/common $(patsubst %,-I%,$(wildcard $(SRC)/labs/0*))
+CFLAGS ?= -O2 -g
+override CFLAGS += $(CSTD) $(WARN) $(INCLUDES)
+LDFLAGS ?=
+
+# make SAN=1: AddressSanitizer and UndefinedBehaviorSanitizer for everything
+# but the static binaries (pause, the sidecars), which cannot carry them.
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override CFLAGS += $(SANFLAGS)
+override LDFLAGS += $(SANFLAGS)
+endif
+
+# Static, small binaries that run inside pods. No sanitizers here.
+STATIC_CFLAGS := $(CSTD) $(WARN) -I$(SRC)/labs/common -Os -g0 -fno-asynchronous-unwind-tables
+STATIC_LDFLAGS := -static -s -Wl,--gc-sections
+
+COMMON_OBJ := $(BUILD)/labs/common/common.o
+NS_OBJ := $(BUILD)/labs/01-namespaces/ns.o
+
+# Filled in by the lab.mk files.
+ALL :=
+UNIT_TESTS :=
+BENCHES :=
+DEMO_SCRIPT := labs/01-namespaces/tour.sh
+
+.PHONY: all deps test unit demo bench images clean help format lint $(addprefix lab-,$(LABS))
+all:
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# A unit test links its own object with the module objects its lab.mk names.
+$(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o
+	$(CC) $(LDFLAGS) $^ -o $@ $(CAP_LIBS) $(CRITERION_LIBS)
+
+include $(sort $(wildcard labs/*/lab.mk))
+-include capstone/capstone.mk
+-include $(sort $(wildcard mk/*.mk))
+
+all: $(ALL) $(UNIT_TESTS)
+
+unit: $(UNIT_TESTS)
+	@scripts/run-unit.sh $(UNIT_TESTS)
+
+# make lab-N builds what lab N needs (its lab.mk says, as build-lab-N) and grades it.
+lab-%: build-lab-% FORCE
+	@PODLAB_BUILD=$(BUILD) scripts/grade.sh $*
+
+test: all
+	@PODLAB_BUILD=$(BUILD) scripts/test.sh
+
+demo: all
+	@PODLAB_BUILD=$(BUILD) bash $(DEMO_SCRIPT)
+
+bench: $(BENCHES)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--suppress=missingIncludeSystem -D_GNU_SOURCE $(INCLUDES) \
+		$$(git ls-files 'labs/*.c' 'capstone/*.c')
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "podlab targets:"
+	@echo "  make               build every lab, the capstone and the unit tests"
+	@echo "  make deps          install the Debian packages podlab needs (scripts/deps.sh)"
+	@echo "  make demo          the guided tour"
+	@echo "  make test          unit tests, every lab's checks, the capstone's tests"
+	@echo "  make unit          the Criterion unit tests only"
+	@echo "  make lab-N         grade lab N (N = $(LABS)); FORMAT=tap or FORMAT=junit for autograders"
+	@echo "  make images        build the busybox-static container images"
+	@echo "  make bench         every benchmark (printed as ratios to a baseline of the same run)"
+	@echo "  make format        clang-format the sources; make lint: format check and cppcheck"
+	@echo "  make SAN=1 ...     build and test with ASan and UBSan"
+	@echo "  make clean         remove build/"
+	@$(foreach h,$(HELP_EXTRA),echo "  $(h)";)
+
+FORCE:
+.SECONDARY:
+.DELETE_ON_ERROR:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

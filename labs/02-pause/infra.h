@@ -1,0 +1,74 @@
+/*
+ * infra.h - the pod sandbox: a tiny "pause" process that holds the pod's
+ * network, IPC and UTS namespaces (and its pid namespace when the pod shares
+ * one) open for as long as the pod lives. Every container joins it.
+ *
+ * The pod's lifecycle is the holder's: when it dies, the namespaces it held
+ * die with the last process in them, and the pod must be rebuilt.
+ */
+#ifndef PODLAB_INFRA_H
+#define PODLAB_INFRA_H
+
+#include "ns.h"
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* The pod network: an address range on a host bridge. Default below is in
+ * 198.18.0.0/15, reserved for network tests (RFC 2544): never someone's LAN. */
+#define INFRA_DEFAULT_BRIDGE "podlab0"
+#define INFRA_DEFAULT_SUBNET "198.18.0.0/24"
+
+struct infra_config {
+	const char *hostname;   /* the pod's hostname (required) */
+	bool share_pid;         /* new pid namespace, pause is its PID 1 */
+	const char *pause_path; /* NULL: infra_pause_path() */
+	/* Optional pod IP. bridge == NULL: the pod has only lo. */
+	const char *bridge;     /* host bridge, created when missing */
+	const char *subnet;     /* "198.18.0.0/24": the bridge takes .1 */
+	int host_index;         /* the pod's address: subnet + host_index (>= 2) */
+};
+
+struct infra {
+	pid_t pid;                /* the holder, as seen from the caller's pid namespace */
+	int pidfd;                /* pidfd of the holder (poll it: readable when it exits) */
+	int nsfd[NS_COUNT];       /* the pod's namespaces (net, ipc, uts, pid when shared); others -1 */
+	unsigned shared;          /* NS_BIT set of the namespaces in nsfd */
+	char veth_host[IF_NAMESIZE]; /* host end of the pod's veth, "" without a pod IP */
+	char bridge[IF_NAMESIZE];
+	char ip[INET_ADDRSTRLEN]; /* the pod IP, "" without one */
+	int prefix;               /* its prefix length */
+};
+
+/* The pause binary to run: $PODLAB_PAUSE, else the one built beside podlab. */
+const char *infra_pause_path(void);
+
+/* Start the holder in new net/ipc/uts (and pid) namespaces with the pod's
+ * hostname and lo up, then (optionally) give it the pod IP. Returns once the
+ * holder is running. On failure nothing is left: no process, no link. */
+int infra_start(const struct infra_config *cfg, struct infra *out);
+
+/* Join the sandbox's namespaces from the calling process (setns). With a
+ * shared pid namespace, only children created afterwards enter it. */
+int infra_join(const struct infra *in);
+
+/* Is the holder still running? */
+bool infra_alive(const struct infra *in);
+
+/* SIGTERM the holder, SIGKILL after timeout_ms, reap it, delete the veth,
+ * close the fds. Safe to call on a dead holder and twice. */
+int infra_stop(struct infra *in, int timeout_ms);
+
+/* Remove a pod's host-side veth by name (ENODEV counts as done): for cleaning
+ * up after a supervisor that died without stopping its pod. */
+int infra_remove_veth(const char *name);
+
+/* Remove the bridge if no interface is attached to it any more. */
+int infra_remove_bridge_if_unused(const char *name);
+
+/* "198.18.0.0/24" -> network address and prefix; EINVAL with a message. */
+int infra_parse_subnet(const char *s, struct in_addr *net, int *prefix);
+
+#endif

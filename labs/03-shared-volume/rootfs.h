@@ -1,0 +1,51 @@
+/*
+ * rootfs.h - a container's root filesystem: an overlay of its image, the
+ * kernel filesystems a process expects (/proc, /dev, /dev/shm, /sys), and the
+ * pivot_root that makes it "/".
+ *
+ * All of it runs inside the container's own, new mount namespace, in this
+ * order (see rootfs_setup):
+ *   rootfs_make_private -> rootfs_mount_overlay -> (volumes: vol_mount)
+ *   -> rootfs_mount_kernel_fs -> rootfs_pivot -> rootfs_finish
+ */
+#ifndef PODLAB_ROOTFS_H
+#define PODLAB_ROOTFS_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+struct rootfs {
+	char merged[PATH_MAX]; /* where the new root is mounted before the pivot */
+	char upper[PATH_MAX];  /* "" when the image is used read-only directly */
+	char work[PATH_MAX];
+};
+
+/* Resolve an image reference "[registry/]name[:tag]" to IMAGES/name/tag/rootfs.
+ * images_dir NULL: $PODRUN_IMAGES, else the build's images directory.
+ * A missing image fails with ENOENT and a message naming the path looked for. */
+int rootfs_image_path(const char *images_dir, const char *image, char *out, size_t len);
+
+/* mount --make-rprivate /: nothing we mount propagates back to the host. */
+int rootfs_make_private(void);
+
+/* Mount lower (the image rootfs) under state_dir/merged as an overlay with
+ * state_dir/upper and state_dir/work; state_dir NULL: bind the image
+ * read-only instead. Creates the directories it needs. */
+int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs *out);
+
+/* Mount /proc, a minimal /dev (tmpfs; null zero full random urandom tty bound
+ * from the host; /dev/pts, /dev/shm, the std* links) and /sys read-only under root. */
+int rootfs_mount_kernel_fs(const char *root);
+
+/* pivot_root into root and detach the old root, the way crun does it:
+ * chdir(root); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/"). */
+int rootfs_pivot(const char *root);
+
+/* After the pivot: remount / read-only if asked. */
+int rootfs_finish(bool readonly_root);
+
+/* Remove what rootfs_mount_overlay created under state_dir (upper, work,
+ * merged), from the host, after the container's mount namespace is gone. */
+int rootfs_cleanup(const char *state_dir);
+
+#endif

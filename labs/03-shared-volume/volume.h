@@ -1,0 +1,74 @@
+/*
+ * volume.h - Pod volumes: emptyDir and hostPath, prepared on the host and
+ * bind-mounted into each container that names them.
+ *
+ * The mount is the dangerous part: the destination lies inside a root the
+ * container controls, so it is resolved beneath that root without following
+ * any symlink out of it (openat2 RESOLVE_IN_ROOT) and the mount is made on
+ * the resulting fd (/proc/self/fd/N), never on a path string that could be
+ * swapped between check and use (runc CVE-2021-30465, kubelet
+ * CVE-2017-1002101, CVE-2021-25741).
+ */
+#ifndef PODLAB_VOLUME_H
+#define PODLAB_VOLUME_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum vol_kind { VOL_EMPTYDIR, VOL_HOSTPATH };
+
+/* hostPath.type, with Kubernetes' semantics. */
+enum vol_hostpath_type {
+	VOL_HP_ANY,                /* "" : no check */
+	VOL_HP_DIRECTORY_OR_CREATE, /* created 0755 when missing */
+	VOL_HP_DIRECTORY,
+	VOL_HP_FILE_OR_CREATE,     /* created 0644 when missing (not its parent) */
+	VOL_HP_FILE,
+	VOL_HP_SOCKET,
+	VOL_HP_CHAR_DEVICE,
+	VOL_HP_BLOCK_DEVICE,
+};
+
+struct vol_spec {
+	const char *name;
+	enum vol_kind kind;
+	/* emptyDir */
+	bool memory;          /* medium: Memory -> tmpfs */
+	uint64_t size_limit;  /* bytes, 0 = none (tmpfs size=, or a check on disk) */
+	/* hostPath */
+	const char *path;
+	enum vol_hostpath_type type;
+};
+
+struct volume {
+	char name[64];
+	enum vol_kind kind;
+	char host_path[PATH_MAX]; /* what gets bind-mounted */
+	bool is_dir;
+	bool tmpfs;               /* a tmpfs we mounted and must unmount */
+};
+
+/* "DirectoryOrCreate" -> VOL_HP_DIRECTORY_OR_CREATE; EINVAL + message otherwise. */
+int vol_hostpath_type_parse(const char *s, enum vol_hostpath_type *out);
+const char *vol_hostpath_type_name(enum vol_hostpath_type t);
+
+/* Make the volume exist on the host: emptyDir as pod_dir/volumes/NAME (a
+ * tmpfs for medium Memory), hostPath checked against its type. A failed check
+ * says what was expected and what was found. */
+int vol_prepare(const struct vol_spec *spec, const char *pod_dir, struct volume *out);
+
+/* Open path beneath root_fd, never leaving it (RESOLVE_IN_ROOT, no magic
+ * links), creating missing directories on the way when mkdirs, and the last
+ * component as a directory (want_dir) or an empty file. O_PATH|O_CLOEXEC. */
+int vol_open_beneath(int root_fd, const char *path, bool mkdirs, bool want_dir);
+
+/* Bind v (or its sub_path, resolved beneath v) onto mount_path resolved
+ * beneath root_fd, read-only in the kernel when readonly. */
+int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const char *sub_path,
+	      bool readonly);
+
+/* Unmount a tmpfs emptyDir and delete an emptyDir's directory; leave hostPath alone. */
+int vol_teardown(struct volume *v);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * container.h - one container: a process that joins the pod's sandbox
+ * (net, ipc, uts; pid when the pod shares it), gets its own mount namespace
+ * (and pid namespace unless shared), its image as "/", its volumes, the
+ * default capability set, no_new_privs, no stray fds, and execs its command.
+ *
+ * Every failure before exec reaches the parent through a CLOEXEC pipe with
+ * the failing step, so "image not found" or "no such command" is an error
+ * from ctr_start(), not a silent exit 127.
+ */
+#ifndef PODLAB_CONTAINER_H
+#define PODLAB_CONTAINER_H
+
+#include "infra.h"
+#include "volume.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ctr_mount {
+	const struct volume *volume;
+	const char *mount_path; /* absolute, inside the container */
+	const char *sub_path;   /* NULL or "": the whole volume */
+	bool readonly;
+};
+
+struct ctr_config {
+	const char *name;
+	const char *image;       /* "[registry/]name[:tag]", see rootfs_image_path() */
+	const char *images_dir;  /* NULL: the default image store */
+	const char *state_dir;   /* this container's directory: overlay upper/work/merged */
+	char *const *argv;       /* command + args, NULL-terminated; argv[0] searched in PATH */
+	char *const *env;        /* "K=V", NULL-terminated, may be NULL; PATH, HOSTNAME added */
+	const char *working_dir; /* NULL: "/" */
+	const struct ctr_mount *mounts;
+	size_t n_mounts;
+	bool share_pid;          /* join the pod's pid namespace instead of a new one */
+	const char *const *cap_add;  /* NULL-terminated names ("NET_ADMIN", "CAP_NET_ADMIN", "ALL") */
+	const char *const *cap_drop;
+	bool privileged;         /* keep every capability */
+	bool readonly_root;
+	int stdin_fd;            /* -1: /dev/null */
+	int stdout_fd;           /* -1: inherit */
+	int stderr_fd;           /* -1: inherit */
+};
+
+/* Docker's and containerd's default set. */
+extern const char *const ctr_default_caps[];
+
+enum ctr_state { CTR_WAITING, CTR_RUNNING, CTR_TERMINATED };
+
+struct ctr {
+	enum ctr_state state;
+	pid_t pid;          /* the container's PID 1 (or its process in the pod's pid ns) */
+	int pidfd;
+	int64_t started_at;  /* wall clock, ms since the epoch */
+	int64_t finished_at;
+	int exit_code;      /* exit status, or 128 + signal */
+	int signal;         /* the signal that ended it, or 0 */
+	char reason[32];    /* "Completed", "Error", "OOMKilled", or the signal, e.g. "SIGKILL" */
+};
+
+/* Start the container in the sandbox. Returns once the command was exec'd. */
+int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct ctr *out);
+
+/* Record the end of the container from a wait status (the caller reaped it). */
+void ctr_terminated(struct ctr *c, int wstatus);
+
+/* Block until the container exits and record it. */
+int ctr_wait(struct ctr *c);
+
+/* SIGTERM its PID 1, SIGKILL after grace_ms, reap it. Safe on a dead one. */
+int ctr_stop(struct ctr *c, int grace_ms);
+
+/* Run argv inside a running container (all its namespaces, its capabilities),
+ * as `kubectl exec` does; returns the command's exit code, or -1. */
+int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv[]);
+
+/* Remove the container's overlay directories after it is gone. */
+int ctr_cleanup(const struct ctr_config *cfg);
+
+#endif

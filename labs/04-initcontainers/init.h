@@ -1,0 +1,86 @@
+/*
+ * init.h - a pod's containers over time: init containers one at a time, in
+ * order, each to completion; native sidecars (init containers with
+ * restartPolicy: Always) started in order and kept running; then the app
+ * containers; restarts by the pod's restartPolicy with Kubernetes' backoff;
+ * and a stop that ends app containers first, sidecars last, in reverse.
+ *
+ * The module is a state machine driven by its caller, so the same code runs
+ * the lab's step programs (init_pod_run) and the capstone's supervisor, which
+ * has its own event loop (log pipes, ports, signals):
+ *
+ *     for (;;) {
+ *         init_pod_step(pod, now_ms(), &deadline);   start what is due
+ *         wait for SIGCHLD or the deadline
+ *         while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+ *             init_pod_reaped(pod, pid, st);
+ *     }
+ */
+#ifndef PODLAB_INIT_H
+#define PODLAB_INIT_H
+
+#include "container.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum init_restart { INIT_RESTART_ALWAYS, INIT_RESTART_ON_FAILURE, INIT_RESTART_NEVER };
+enum init_phase { INIT_PHASE_PENDING, INIT_PHASE_RUNNING, INIT_PHASE_SUCCEEDED, INIT_PHASE_FAILED };
+
+struct init_member {
+	struct ctr_config cfg; /* set by the caller */
+	bool is_init;          /* listed under spec.initContainers */
+	bool sidecar;          /* an init container with restartPolicy: Always */
+	/* kept by the module */
+	struct ctr c;
+	int restarts;
+	int64_t not_before_ms; /* backoff: do not start before this (monotonic ms) */
+	bool completed;        /* an init container that exited 0 */
+	char waiting_reason[32]; /* "PodInitializing", "CrashLoopBackOff", "Error"... */
+};
+
+struct init_pod {
+	const struct infra *sandbox;
+	struct init_member *members; /* init containers in spec order, then app containers */
+	size_t n_members;
+	enum init_restart policy;
+	int grace_ms;
+	/* Optional hooks. before_start may set m->cfg.stdout_fd/stderr_fd
+	 * (log pipes); after_start may close its copies of them. */
+	void *arg;
+	int (*before_start)(void *arg, struct init_member *m);
+	void (*after_start)(void *arg, struct init_member *m);
+	void (*on_change)(void *arg, struct init_member *m);
+	/* kept by the module */
+	enum init_phase phase;
+	bool stopping;
+};
+
+/* Delay before the n-th restart (n >= 1): 10 s * 2^(n-1), capped at 300 s,
+ * multiplied by $PODLAB_BACKOFF_SCALE (e.g. 0.001 turns 10 s into 10 ms). */
+int64_t init_backoff_ms(int n);
+
+/* Start whatever is due now; *deadline_ms gets the next time something will
+ * be due (monotonic ms), or -1. Updates p->phase. */
+int init_pod_step(struct init_pod *p, int64_t now_ms, int64_t *deadline_ms);
+
+/* Tell the pod a child was reaped. Returns 1 if it was one of its
+ * containers (and records it, schedules its restart), 0 if not. */
+int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus);
+
+/* Stop the pod: app containers (SIGTERM, grace, SIGKILL) in parallel, then
+ * native sidecars one by one in reverse order. */
+int init_pod_stop(struct init_pod *p);
+
+/* After the sandbox was recreated: every container waits to start again,
+ * init containers run again; restart counts are kept. */
+void init_pod_reset(struct init_pod *p);
+
+/* The whole life of a pod for the step programs: step, wait, reap until the
+ * pod Succeeded or Failed, or SIGINT/SIGTERM arrives (then init_pod_stop). */
+int init_pod_run(struct init_pod *p);
+
+const char *init_phase_name(enum init_phase phase);
+int init_restart_parse(const char *s, enum init_restart *out);
+
+#endif

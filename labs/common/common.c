@@ -1,0 +1,363 @@
+/*
+ * common.c - error, progress, fd, file and time helpers (see common.h).
+ */
+#include "common.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+/* ---- dying ------------------------------------------------------------------- */
+
+static void vreport(const char *fmt, va_list ap, int err)
+{
+	/* One write per message, so lines from several processes do not interleave. */
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "%s: ", program_invocation_short_name);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (err && n < (int)sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(err));
+	if (n >= (int)sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	fflush(stdout);
+	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+		/* nowhere left to report */
+	}
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
+
+void die_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(fmt, ap, err);
+	va_end(ap);
+	exit(1);
+}
+
+void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(fmt, ap, 0);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help'.\n", program_invocation_short_name);
+	exit(2);
+}
+
+void die_last(void)
+{
+	die("%s", last_error());
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(fmt, ap, 0);
+	va_end(ap);
+}
+
+void warn_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(fmt, ap, err);
+	va_end(ap);
+	errno = err;
+}
+
+/* ---- recorded errors ---------------------------------------------------------- */
+
+static __thread char last_msg[1024];
+
+int fail_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(last_msg))
+		snprintf(last_msg + n, sizeof(last_msg) - (size_t)n, ": %s", strerror(err));
+	errno = err;
+	return -1;
+}
+
+int fail_msg(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	va_end(ap);
+	errno = err;
+	return -1;
+}
+
+const char *last_error(void)
+{
+	return last_msg;
+}
+
+void set_last_error(const char *msg)
+{
+	snprintf(last_msg, sizeof(last_msg), "%s", msg);
+}
+
+/* ---- progress ----------------------------------------------------------------- */
+
+void step(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("=> ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputs(" ... ", stdout);
+	fflush(stdout);
+}
+
+void step_done(void)
+{
+	puts("done");
+	fflush(stdout);
+}
+
+void step_done_with(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("done (", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	puts(")");
+	fflush(stdout);
+}
+
+/* ---- course mode -------------------------------------------------------------- */
+
+int exercise_todo(int lab, const char *id)
+{
+	fprintf(stderr, "lab-%d exercise not done: %s\n", lab, id);
+	fail_msg(ENOSYS, "lab-%d exercise not done: %s", lab, id);
+	return -1;
+}
+
+/* ---- fds ---------------------------------------------------------------------- */
+
+int close_fds_from(int lowfd)
+{
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
+		return 0;
+	/* Kernels before 5.9: walk /proc/self/fd, skipping the directory's own fd. */
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return fail_errno("opendir(/proc/self/fd)");
+	int self = dirfd(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		long fd;
+		if (parse_long(e->d_name, lowfd, INT_MAX, &fd) == 0 && fd != self)
+			close((int)fd);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* ---- files -------------------------------------------------------------------- */
+
+int write_file(const char *path, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return fail_msg(EOVERFLOW, "write_file(%s): content too long", path);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno("open(%s)", path);
+	/* procfs files such as uid_map must receive their content in one write(2). */
+	if (write(fd, buf, (size_t)n) != n)
+		return fail_errno("write(%s)", path);
+	return 0;
+}
+
+ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno("open(%s)", path);
+	size_t len = 0;
+	while (len + 1 < size) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail_errno("read(%s)", path);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	return (ssize_t)len;
+}
+
+int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	if (!s || !*s) {
+		errno = EINVAL;
+		return -1;
+	}
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*end != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return fail_msg(ENAMETOOLONG, "mkdir_p(%s): path too long", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return fail_errno("mkdir(%s)", buf);
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Remove the entries of dirfd; stay on device dev. */
+static int rm_rf_at(int dirfd, dev_t dev, const char *shown)
+{
+	DIR *d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return fail_errno("fdopendir(%s)", shown);
+	}
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = fail_errno("fstatat(%s/%s)", shown, e->d_name);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (st.st_dev != dev) {
+				/* A mount point: deleting through it would wipe someone else's files. */
+				rc = fail_msg(EBUSY, "rm_rf(%s/%s): is a mount point", shown, e->d_name);
+				continue;
+			}
+			int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0 || rm_rf_at(sub, dev, shown) < 0) {
+				rc = sub < 0 ? fail_errno("openat(%s/%s)", shown, e->d_name) : -1;
+				continue;
+			}
+			if (unlinkat(dirfd, e->d_name, AT_REMOVEDIR) < 0)
+				rc = fail_errno("rmdir(%s/%s)", shown, e->d_name);
+		} else if (unlinkat(dirfd, e->d_name, 0) < 0) {
+			rc = fail_errno("unlink(%s/%s)", shown, e->d_name);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int rm_rf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : fail_errno("lstat(%s)", path);
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 ? fail_errno("unlink(%s)", path) : 0;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno("open(%s)", path);
+	if (rm_rf_at(fd, st.st_dev, path) < 0)
+		return -1;
+	if (rmdir(path) < 0)
+		return fail_errno("rmdir(%s)", path);
+	return 0;
+}
+
+/* ---- time --------------------------------------------------------------------- */
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+}
+
+/* ---- raw syscalls --------------------------------------------------------------- */
+
+int sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+int sys_pidfd_send_signal(int pidfd, int sig, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
+}
+
+int sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size)
+{
+	return (int)syscall(SYS_openat2, dirfd, path, how, size);
+}
+
+int sys_pivot_root(const char *new_root, const char *put_old)
+{
+	return (int)syscall(SYS_pivot_root, new_root, put_old);
+}

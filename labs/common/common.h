@@ -1,0 +1,124 @@
+/*
+ * common.h - the helpers every podlab program and module uses.
+ *
+ * Three conventions hold across the whole project:
+ *
+ *   1. Programs stop on error with die()/die_errno(): one line on stderr that
+ *      names the program, what failed (the syscall, with its argument) and
+ *      strerror(errno), then exit status 1. Usage errors use die_usage():
+ *      exit status 2.
+ *
+ *   2. Modules (ns_, infra_, vol_, ...) never print and never exit. A failing
+ *      module function returns -1 with errno set and records one message,
+ *      e.g. "setns(/proc/42/ns/net): Operation not permitted", through
+ *      fail_errno()/fail_msg(). The caller prints it with last_error().
+ *
+ *   3. Progress is printed as "=> what ... done" lines with step()/step_done().
+ */
+#ifndef PODLAB_COMMON_H
+#define PODLAB_COMMON_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define NORETURN __attribute__((noreturn))
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- dying (programs only) -------------------------------------------- */
+
+/* "prog: message" on stderr, exit 1. */
+NORETURN void die(const char *fmt, ...) PRINTF(1, 2);
+/* "prog: message: strerror(errno)" on stderr, exit 1. */
+NORETURN void die_errno(const char *fmt, ...) PRINTF(1, 2);
+/* "prog: message" and "Try 'prog --help'." on stderr, exit 2. */
+NORETURN void die_usage(const char *fmt, ...) PRINTF(1, 2);
+/* "prog: last_error()" on stderr, exit 1: for a failed module call. */
+NORETURN void die_last(void);
+/* Warnings keep going. */
+void warn(const char *fmt, ...) PRINTF(1, 2);
+void warn_errno(const char *fmt, ...) PRINTF(1, 2);
+
+/* ---- recording an error (modules) ------------------------------------- */
+
+/* Record "message: strerror(errno)"; errno is kept. Returns -1. */
+int fail_errno(const char *fmt, ...) PRINTF(1, 2);
+/* Record "message" and set errno = err. Returns -1. */
+int fail_msg(int err, const char *fmt, ...) PRINTF(2, 3);
+/* The last recorded message ("" when none). */
+const char *last_error(void);
+/* Replace the last message by one received from elsewhere (a child's pipe). */
+void set_last_error(const char *msg);
+
+/* ---- progress lines ----------------------------------------------------- */
+
+/* Prints "=> what ... " (no newline yet) on stdout. */
+void step(const char *fmt, ...) PRINTF(1, 2);
+/* Ends the current step line: "done", or "done (details)". */
+void step_done(void);
+void step_done_with(const char *fmt, ...) PRINTF(1, 2);
+
+/* ---- course mode ------------------------------------------------------------
+ * In a student handout every exercise region is replaced by a stub that calls
+ * this: it prints "lab-N exercise not done: ID" on stderr, sets errno to
+ * ENOSYS and returns -1, so the program fails loudly, never silently.
+ */
+int exercise_todo(int lab, const char *id);
+
+/* ---- fds ---------------------------------------------------------------- */
+
+/* Close every fd >= 3 (close_range(2), or /proc/self/fd where it is missing). */
+int close_fds_from(int lowfd);
+static inline void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+		*fd = -1;
+	}
+}
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+/* bubblewrap-style cleanup attributes: run when the variable leaves scope. */
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+/* ---- small files and numbers ---------------------------------------------- */
+
+/* Write a string to a file that exists (procfs, sysfs). -1 + last_error. */
+int write_file(const char *path, const char *fmt, ...) PRINTF(2, 3);
+/* Read up to size-1 bytes, NUL-terminated, trailing newline removed. */
+ssize_t read_file(const char *path, char *buf, size_t size);
+/* Parse a whole decimal string in [min, max]. 0 or -1 (errno EINVAL/ERANGE). */
+int parse_long(const char *s, long min, long max, long *out);
+/* mkdir -p with mode for each created component. */
+int mkdir_p(const char *path, mode_t mode);
+/* rm -rf that never follows a symlink and never crosses into another mount. */
+int rm_rf(const char *path);
+
+/* ---- time ----------------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in milliseconds / nanoseconds. */
+int64_t now_ms(void);
+int64_t now_ns(void);
+void sleep_ms(long ms);
+
+/* ---- syscalls glibc 2.36 has no wrapper for ------------------------------ */
+
+int sys_pidfd_open(pid_t pid, unsigned int flags);
+int sys_pidfd_send_signal(int pidfd, int sig, unsigned int flags);
+/* openat2(2); struct open_how comes from <linux/openat2.h>. */
+struct open_how;
+int sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size);
+int sys_pivot_root(const char *new_root, const char *put_old);
+
+#endif

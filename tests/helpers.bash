@@ -1,0 +1,62 @@
+# helpers.bash - loaded by every tests/*.bats file (`load helpers`, or
+# `load ../helpers` from tests/capstone/).
+#
+#   bin LAB PROGRAM      path of a built program: bin 01-namespaces step1_uts
+#   require_root         skip the check when not root (these labs need root)
+#   defer CMD...         register a clean-up; teardown runs them in reverse
+#                        order, also when the test failed halfway
+#   ns_ino PID TYPE      the inode of /proc/PID/ns/TYPE
+#   mount_snapshot       the host's mount table, for before/after comparisons
+#   wait_for CMD...      retry CMD for up to 5 s (for things that start async)
+
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+export PODLAB_SRC="${PODLAB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+export PODLAB_BUILD="${PODLAB_BUILD:-$PODLAB_SRC/build}"
+
+bin() {
+	local p="$PODLAB_BUILD/labs/$1/$2"
+	[ "$1" = capstone ] && p="$PODLAB_BUILD/capstone/$2"
+	echo "$p"
+}
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, mounts)"
+}
+
+PODLAB_DEFERRED=()
+defer() {
+	PODLAB_DEFERRED+=("$*")
+}
+
+run_deferred() {
+	local i
+	for ((i = ${#PODLAB_DEFERRED[@]} - 1; i >= 0; i--)); do
+		eval "${PODLAB_DEFERRED[i]}" >/dev/null 2>&1 || true
+	done
+	PODLAB_DEFERRED=()
+}
+
+# A file that needs its own teardown defines it and calls run_deferred.
+teardown() {
+	run_deferred
+}
+
+ns_ino() {
+	stat -L -c %i "/proc/$1/ns/$2"
+}
+
+mount_snapshot() {
+	# mount IDs change with every mount, so compare what is mounted where
+	awk '{print $5, $9, $10}' /proc/self/mountinfo | sort
+}
+
+wait_for() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
