@@ -65,7 +65,10 @@ $(DEPS_STAMP): scripts/deps.sh
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(DEFS) -MMD -MP -c $< -o $@
+
+# Per-object defines: `$(BUILD)/labs/02-pause/infra.o: DEFS += -DX=...`
+DEFS :=
 
 # A unit test links its own object with the module objects its lab.mk names.
 $(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o
