@@ -1,0 +1,195 @@
+#!/usr/bin/env bats
+# LAB: 00 co-scheduling
+#
+# cosched's outcomes, read from its TSV output (--format tsv), never from prose:
+#   place   STRATEGY CONTAINER NODE|- TICK|- WHY
+#   summary STRATEGY PLACED FAILED GROUPS_OK GROUPS_FAILED WAIT IDLE STRANDED
+#           CONFLICTS RETRIES DEADLOCK_TICK|-
+# Nothing here needs root.
+
+load helpers
+
+setup() {
+	COSCHED=$(bin 00-coscheduling cosched)
+	SCEN="$PODLAB_SRC/labs/00-coscheduling/scenarios"
+}
+
+# node STRATEGY CONTAINER: where the strategy put the container ("-": nowhere)
+node() {
+	awk -F'\t' -v s="$1" -v c="$2" '$1 == "place" && $2 == s && $3 == c { print $4 }' <<<"$output"
+}
+
+# col STRATEGY N: column N of the strategy's summary line
+col() {
+	awk -F'\t' -v s="$1" -v n="$2" '$1 == "summary" && $2 == s { print $n }' <<<"$output"
+}
+
+@test "greedy first-fit and best-fit strand App on Node_A; LogController is not placed" {
+	run "$COSCHED" --format tsv -s first-fit,best-fit
+	assert_success
+	for s in first-fit best-fit; do
+		[ "$(node $s App)" = Node_A ]
+		[ "$(node $s LogController)" = - ]
+		[ "$(col $s 3)" = 1 ] # placed
+		[ "$(col $s 4)" = 1 ] # failed
+		[ "$(col $s 5)" = 0 ] # groups placed whole
+		[ "$(col $s 9)" = 1024 ] # stranded: App's 1Gi does no useful work
+	done
+}
+
+@test "[cosched-pod-fit] pod-atomic places App and LogController together on Node_B" {
+	run "$COSCHED" --format tsv -s pod
+	assert_success
+	[ "$(node pod App)" = Node_B ]
+	[ "$(node pod LogController)" = Node_B ]
+	[ "$(col pod 3)" = 2 ] # placed
+	[ "$(col pod 5)" = 1 ] # the group, whole
+	[ "$(col pod 8)" = 0 ] # nothing held idle
+}
+
+@test "[cosched-pod-fit] a pod that fits no single node is not split across nodes" {
+	f=$BATS_TEST_TMPDIR/split.txt
+	printf 'node a 1Gi\nnode b 1Gi\ncontainer x 768Mi group=g\ncontainer y 768Mi group=g\n' >"$f"
+	run "$COSCHED" --format tsv -s pod "$f"
+	assert_success
+	[ "$(node pod x)" = - ]
+	[ "$(node pod y)" = - ]
+	[ "$(col pod 4)" = 2 ] # both failed, none stranded
+	[ "$(col pod 9)" = 0 ]
+}
+
+@test "the built-in scenario is the shipped scenarios/study-note.txt" {
+	run "$COSCHED" --format tsv -s first-fit,hoarding,optimistic
+	assert_success
+	builtin=$output
+	run "$COSCHED" --format tsv -s first-fit,hoarding,optimistic "$SCEN/study-note.txt"
+	assert_success
+	[ "$output" = "$builtin" ]
+}
+
+@test "hoarding places the study note's group on Node_B, paying in idle memory" {
+	run "$COSCHED" --format tsv -s hoarding
+	assert_success
+	[ "$(node hoarding App)" = Node_B ]
+	[ "$(node hoarding LogController)" = Node_B ]
+	[ "$(col hoarding 8)" = 1024 ] # idle: App's 1Gi held for one tick
+	[ "$(col hoarding 12)" = - ]   # no deadlock
+}
+
+@test "hoarding deadlocks on scenarios/deadlock.txt, and the deadlock is detected" {
+	run "$COSCHED" --format tsv -s hoarding "$SCEN/deadlock.txt"
+	assert_success
+	[ "$(col hoarding 12)" = 4 ] # deadlock detected at t=4
+	[ "$(col hoarding 3)" = 0 ]  # nothing placed
+	[ "$(col hoarding 6)" = 2 ]  # both groups failed
+	# the cycle names both groups
+	awk -F'\t' '$1 == "event" && /DEADLOCK/ && /etl/ && /web/' <<<"$output" | grep -q .
+}
+
+@test "[cosched-pod-fit] the Pod places both groups of the deadlock scenario" {
+	run "$COSCHED" --format tsv -s pod "$SCEN/deadlock.txt"
+	assert_success
+	[ "$(col pod 5)" = 2 ]
+	[ "$(node pod extract)" = "$(node pod load)" ]
+	[ "$(node pod frontend)" = "$(node pod cache)" ]
+	[ "$(node pod extract)" != "$(node pod frontend)" ]
+}
+
+@test "optimistic schedulers conflict on a contended cluster, retry, and still place" {
+	run "$COSCHED" --format tsv -s optimistic "$SCEN/contended.txt"
+	assert_success
+	[ "$(col optimistic 10)" -gt 0 ] # conflicts
+	[ "$(col optimistic 11)" -gt 0 ] # retries
+	[ "$(col optimistic 5)" = 3 ]    # every group placed whole
+	[ "$(col optimistic 8)" = 0 ]    # and nothing was held
+	# no node was overcommitted: at most one 1.5Gi pod on each 2Gi node
+	[ "$(node optimistic web)" != "$(node optimistic api)" ]
+	[ "$(node optimistic api)" != "$(node optimistic db)" ]
+	[ "$(node optimistic web)" != "$(node optimistic db)" ]
+}
+
+@test "a single optimistic scheduler has nobody to conflict with" {
+	run "$COSCHED" --format tsv -s optimistic -n 1 "$SCEN/contended.txt"
+	assert_success
+	[ "$(col optimistic 10)" = 0 ]
+	[ "$(col optimistic 5)" = 3 ]
+}
+
+@test "--seed: the same seed gives identical output, different seeds differ" {
+	run "$COSCHED" --seed 7 -s first-fit,best-fit,hoarding,optimistic
+	assert_success
+	first=$output
+	run "$COSCHED" --seed 7 -s first-fit,best-fit,hoarding,optimistic
+	[ "$output" = "$first" ]
+	run "$COSCHED" --seed 8 -s first-fit,best-fit,hoarding,optimistic
+	assert_success
+	[ "$output" != "$first" ]
+	# a random scenario can be saved and replayed as a file
+	"$COSCHED" --seed 7 --dump >"$BATS_TEST_TMPDIR/seed7.txt"
+	run "$COSCHED" -s first-fit,best-fit,hoarding,optimistic "$BATS_TEST_TMPDIR/seed7.txt"
+	[ "$output" = "$first" ]
+}
+
+@test "--sweep is reproducible and prints every strategy's success rate" {
+	run "$COSCHED" --sweep 50 --seed 3 --format tsv -s first-fit,hoarding,optimistic
+	assert_success
+	first=$output
+	run "$COSCHED" --sweep 50 --seed 3 --format tsv -s first-fit,hoarding,optimistic
+	[ "$output" = "$first" ]
+	# sweep STRATEGY CLUSTERS GROUPS GROUPS_OK PERMILLE IDLE STRANDED CONFLICTS DEADLOCKS
+	line=$(awk -F'\t' '$1 == "sweep" && $2 == "hoarding"' <<<"$output")
+	[ "$(cut -f3 <<<"$line")" = 50 ]
+	[ "$(cut -f7 <<<"$line")" -gt 0 ] # hoarding always costs idle memory
+}
+
+@test "[cosched-pod-fit] over 300 random clusters the Pod places more whole groups than greedy" {
+	run "$COSCHED" --sweep 300 --format tsv -s first-fit,pod
+	assert_success
+	ff=$(awk -F'\t' '$1 == "sweep" && $2 == "first-fit" { print $5 }' <<<"$output")
+	pod=$(awk -F'\t' '$1 == "sweep" && $2 == "pod" { print $5 }' <<<"$output")
+	[ "$pod" -gt "$ff" ]
+	# and never strands a container or holds memory idle
+	awk -F'\t' '$1 == "sweep" && $2 == "pod" && $7 == 0 && $8 == 0' <<<"$output" | grep -q .
+}
+
+@test "a bad scenario file: exit 2 and one file:line:col error" {
+	f=$BATS_TEST_TMPDIR/bad.txt
+	printf 'node A 1Gi\ncontainer App 1Gi color=red\n' >"$f"
+	run "$COSCHED" "$f"
+	assert_failure 2
+	assert_output "$f:2:19: unknown option 'color' (expected group= or at=)"
+
+	printf '# a cluster\nnode A 1.25G\n' >"$f"
+	run "$COSCHED" "$f"
+	assert_failure 2
+	assert_output --regexp "^$f:2:12: unknown unit 'G'"
+
+	printf 'node A 1Gi\nnode A 2Gi\ncontainer c 1Gi\n' >"$f"
+	run "$COSCHED" "$f"
+	assert_failure 2
+	assert_output --regexp "^$f:2:6: node 'A' is defined twice"
+
+	printf 'node A 1Gi\n' >"$f"
+	run "$COSCHED" "$f"
+	assert_failure 2
+	assert_output --regexp "^$f:1:1: no container"
+
+	run "$COSCHED" "$BATS_TEST_TMPDIR/missing.txt"
+	assert_failure 2
+	assert_output --partial "missing.txt"
+}
+
+@test "usage: --help lists every flag, bad flags are usage errors" {
+	run "$COSCHED" --help
+	assert_success
+	for flag in --strategy --schedulers --seed --sweep --format --dump --help; do
+		assert_output --partial "$flag"
+	done
+	run "$COSCHED" --strategy fastest
+	assert_failure 2
+	assert_output --partial "unknown strategy 'fastest'"
+	run "$COSCHED" --seed 1 "$SCEN/deadlock.txt"
+	assert_failure 2
+	run "$COSCHED" --bogus
+	assert_failure 2
+}
