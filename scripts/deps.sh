@@ -12,6 +12,7 @@ PACKAGES=(
 	bats bats-assert bats-support # lab checks and integration tests
 	busybox-static  # the container images
 	iproute2        # tests look at links and addresses from outside
+	musl-tools      # the C pause holder, static and small (glibc static is ~700 KB)
 	procps psmisc   # pgrep, ps, fuser in tests
 )
 

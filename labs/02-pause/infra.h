@@ -26,16 +26,16 @@ struct infra_config {
 	bool share_pid;         /* new pid namespace, pause is its PID 1 */
 	const char *pause_path; /* NULL: infra_pause_path() */
 	/* Optional pod IP. bridge == NULL: the pod has only lo. */
-	const char *bridge;     /* host bridge, created when missing */
-	const char *subnet;     /* "198.18.0.0/24": the bridge takes .1 */
-	int host_index;         /* the pod's address: subnet + host_index (>= 2) */
+	const char *bridge; /* host bridge, created when missing */
+	const char *subnet; /* "198.18.0.0/24": the bridge takes .1 */
+	int host_index;     /* the pod's address: subnet + host_index (>= 2) */
 };
 
 struct infra {
-	pid_t pid;                /* the holder, as seen from the caller's pid namespace */
-	int pidfd;                /* pidfd of the holder (poll it: readable when it exits) */
-	int nsfd[NS_COUNT];       /* the pod's namespaces (net, ipc, uts, pid when shared); others -1 */
-	unsigned shared;          /* NS_BIT set of the namespaces in nsfd */
+	pid_t pid;          /* the holder, as seen from the caller's pid namespace */
+	int pidfd;          /* pidfd of the holder (poll it: readable when it exits) */
+	int nsfd[NS_COUNT]; /* the pod's namespaces (net, ipc, uts, pid when shared); others -1 */
+	unsigned shared;    /* NS_BIT set of the namespaces in nsfd */
 	char veth_host[IF_NAMESIZE]; /* host end of the pod's veth, "" without a pod IP */
 	char bridge[IF_NAMESIZE];
 	char ip[INET_ADDRSTRLEN]; /* the pod IP, "" without one */
@@ -47,7 +47,9 @@ const char *infra_pause_path(void);
 
 /* Start the holder in new net/ipc/uts (and pid) namespaces with the pod's
  * hostname and lo up, then (optionally) give it the pod IP. Returns once the
- * holder is running. On failure nothing is left: no process, no link. */
+ * holder is running (its stdio is /dev/null, its cwd /). On failure nothing is
+ * left: no process, no link, and *out is reset so infra_stop(out) is a no-op.
+ * Link with $(INFRA_OBJS) (lab.mk): infra.o, nl.o, ns.o, common.o. */
 int infra_start(const struct infra_config *cfg, struct infra *out);
 
 /* Join the sandbox's namespaces from the calling process (setns). With a
@@ -58,7 +60,9 @@ int infra_join(const struct infra *in);
 bool infra_alive(const struct infra *in);
 
 /* SIGTERM the holder, SIGKILL after timeout_ms, reap it, delete the veth,
- * close the fds. Safe to call on a dead holder and twice. */
+ * close the fds. Safe to call on a dead holder and twice (on a struct that
+ * infra_start filled in, even when it failed). The bridge stays: other pods
+ * may use it (infra_remove_bridge_if_unused). */
 int infra_stop(struct infra *in, int timeout_ms);
 
 /* Remove a pod's host-side veth by name (ENODEV counts as done): for cleaning

@@ -1,0 +1,223 @@
+/*
+ * step2_localhost - two "containers" join the holder's namespaces and talk
+ * over localhost, as the containers of one pod do.
+ *
+ * Container A listens on 127.0.0.1:PORT, container B connects to it. They are
+ * separate processes, yet B reaches A through the loopback device of the pod's
+ * network namespace, which both joined with setns(2). Both list the same
+ * interfaces and see the same hostname. The host, in its own network
+ * namespace, connects to its own 127.0.0.1 and finds nobody there.
+ *
+ * Syscalls: setns(2) (through infra_join), socket(2), bind(2), listen(2),
+ * accept4(2), connect(2), if_nameindex(3), gethostname(2).
+ */
+#include "common.h"
+#include "hold.h"
+#include "infra.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: step2_localhost [OPTION]...\n"
+	             "Two processes join one pod and talk over 127.0.0.1.\n\n"
+	             "  --port PORT       the port container A listens on (default: 18200)\n"
+	             "  --hostname NAME   the pod's hostname (default: lab2-pod)\n"
+	             "  --hold            keep the pod (and A listening) until stdin reaches EOF\n"
+	             "  --help            show this help\n");
+}
+
+/* What a container sees of the pod: its hostname and its interfaces. */
+static void show_view(const char *who)
+{
+	char host[65] = "", ifs[256] = "";
+	if (gethostname(host, sizeof(host)) < 0)
+		die_errno("gethostname");
+	struct if_nameindex *list = if_nameindex();
+	if (!list)
+		die_errno("if_nameindex");
+	for (struct if_nameindex *i = list; i->if_index; i++)
+		snprintf(ifs + strlen(ifs), sizeof(ifs) - strlen(ifs), "%s%s", ifs[0] ? " " : "",
+		         i->if_name);
+	if_freenameindex(list);
+	printf("%s (pid %d): hostname %s, interfaces: %s\n", who, (int)getpid(), host, ifs);
+	fflush(stdout);
+}
+
+static struct sockaddr_in localhost(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sa;
+}
+
+/* Container A: listen on the pod's 127.0.0.1, greet everyone who connects. */
+NORETURN static void container_a(const struct infra *pod, int port, int ready)
+{
+	if (infra_join(pod) < 0)
+		die_last();
+	show_view("container A");
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		die_errno("socket");
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in sa = localhost(port);
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die_errno("bind(127.0.0.1:%d)", port);
+	if (listen(s, 8) < 0)
+		die_errno("listen");
+	if (write(ready, "x", 1) != 1)
+		die_errno("write(ready pipe)");
+	close(ready);
+	for (;;) {
+		int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			die_errno("accept4");
+		char msg[128];
+		int n =
+		    snprintf(msg, sizeof(msg), "hello from container A (pid %d)\n", (int)getpid());
+		if (write(c, msg, (size_t)n) < 0)
+			warn_errno("write");
+		close(c);
+	}
+}
+
+/* Container B: connect to localhost:PORT and read A's greeting. */
+NORETURN static void container_b(const struct infra *pod, int port, bool hold)
+{
+	if (infra_join(pod) < 0)
+		die_last();
+	show_view("container B");
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		die_errno("socket");
+	struct sockaddr_in sa = localhost(port);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die_errno("connect(127.0.0.1:%d)", port);
+	char buf[128];
+	ssize_t n = read(s, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		die_errno("read(127.0.0.1:%d)", port);
+	buf[n] = '\0';
+	printf("container B: connected to 127.0.0.1:%d, got: %s", port, buf);
+	fflush(stdout);
+	close(s);
+	if (hold)
+		for (;;)
+			pause(); /* stay in the pod until the parent ends us */
+	exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	struct infra_config cfg = {.hostname = "lab2-pod"};
+	long port = 18200;
+	bool hold = false;
+	static const struct option opts[] = {
+	    {"port", required_argument, NULL, 'p'},
+	    {"hostname", required_argument, NULL, 'n'},
+	    {"hold", no_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_long(optarg, 1, 65535, &port) < 0)
+				die_usage("bad port '%s' (1 to 65535)", optarg);
+			break;
+		case 'n':
+			cfg.hostname = optarg;
+			break;
+		case 'H':
+			hold = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			die_usage("unknown option");
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+
+	struct infra pod;
+	step("starting the pod's holder");
+	if (infra_start(&cfg, &pod) < 0)
+		die_last();
+	step_done_with("pid %d", (int)pod.pid);
+	fflush(stdout);
+
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		die_errno("pipe2");
+	pid_t a = fork();
+	if (a < 0)
+		die_errno("fork");
+	if (a == 0) {
+		close(ready[0]);
+		container_a(&pod, (int)port, ready[1]);
+	}
+	close(ready[1]);
+	char x;
+	if (read(ready[0], &x, 1) != 1) {
+		infra_stop(&pod, 1000);
+		die("container A did not start listening");
+	}
+	close(ready[0]);
+
+	pid_t b = fork();
+	if (b < 0)
+		die_errno("fork");
+	if (b == 0)
+		container_b(&pod, (int)port, hold);
+
+	int st, rc = 0;
+	if (!hold) {
+		if (waitpid(b, &st, 0) < 0)
+			die_errno("waitpid(B)");
+		rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+	}
+
+	/* The same connection from the host's network namespace: its
+	 * 127.0.0.1 is another loopback device, and nobody listens there. */
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = localhost((int)port);
+	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		printf("host: connect(127.0.0.1:%ld): %s (the host's localhost is not the pod's)\n",
+		       port, strerror(errno));
+	else
+		printf("host: connect(127.0.0.1:%ld) succeeded: something on the host uses this "
+		       "port\n",
+		       port);
+	if (s >= 0)
+		close(s);
+	printf("holder pid %d, container A pid %d, container B pid %d\n", (int)pod.pid, (int)a,
+	       (int)b);
+	fflush(stdout);
+
+	if (hold)
+		hold_until_eof();
+
+	step("stopping the pod");
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	if (infra_stop(&pod, 1000) < 0)
+		die_last();
+	step_done();
+	return rc;
+}

@@ -1,0 +1,210 @@
+/*
+ * test_infra.c - the sandbox module's error paths: a holder that cannot
+ * start, a dead sandbox, bad subnets and configs, stopping twice.
+ * Needs root (it creates namespaces). Criterion runs each test in its own
+ * process, so a join that succeeds does not leak into the next test.
+ */
+#include "common.h"
+#include "infra.h"
+
+#include <criterion/criterion.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static void no_child_left(void)
+{
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child was left behind");
+	cr_assert_eq(errno, ECHILD);
+}
+
+static void same_netns_as_self(pid_t pid, bool want)
+{
+	char path[64];
+	struct stat a, b;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	cr_assert_eq(stat(path, &a), 0);
+	cr_assert_eq(stat("/proc/self/ns/net", &b), 0);
+	cr_assert_eq(a.st_ino == b.st_ino, want);
+}
+
+Test(infra, bad_pause_path_fails_and_leaves_nothing)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "t", .pause_path = "/nonexistent/pause"};
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_str_eq(last_error(), "exec(/nonexistent/pause): No such file or directory");
+	cr_assert_eq(in.pid, 0);
+	cr_assert_eq(in.pidfd, -1);
+	for (int t = 0; t < NS_COUNT; t++)
+		cr_assert_eq(in.nsfd[t], -1);
+	no_child_left();
+}
+
+Test(infra, pause_env_overrides_default)
+{
+	setenv("PODLAB_PAUSE", "/nonexistent/from-env", 1);
+	cr_assert_str_eq(infra_pause_path(), "/nonexistent/from-env");
+	struct infra in;
+	struct infra_config cfg = {.hostname = "t"};
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cr_assert(strstr(last_error(), "exec(/nonexistent/from-env)"), "%s", last_error());
+	unsetenv("PODLAB_PAUSE");
+	no_child_left();
+}
+
+Test(infra, bad_hostname_fails)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = NULL};
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cr_assert_eq(errno, EINVAL);
+	cfg.hostname =
+	    "a-hostname-that-is-much-longer-than-the-sixty-four-bytes-a-uts-namespace-holds";
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert(strstr(last_error(), "longer than 64"), "%s", last_error());
+	no_child_left();
+}
+
+Test(infra, bad_network_config_fails_before_starting)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "t", .bridge = "lab2ut0", .subnet = "198.18.2.0/24"};
+	cfg.host_index = 1; /* .1 is the bridge */
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert(strstr(last_error(), "host index 1"), "%s", last_error());
+	cfg.host_index = 255;
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cfg.host_index = 2;
+	cfg.bridge = "a-bridge-name-too-long";
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cr_assert(strstr(last_error(), "bad bridge name"), "%s", last_error());
+	cfg.bridge = "lab2ut0";
+	cfg.subnet = "10.0.0.0/8";
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cr_assert(strstr(last_error(), "10.0.0.0/8"), "%s", last_error());
+	no_child_left();
+}
+
+Test(infra, start_stop_twice)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "unit-pod"};
+	cr_assert_eq(infra_start(&cfg, &in), 0, "%s", last_error());
+	cr_assert(in.pid > 0);
+	cr_assert(infra_alive(&in));
+	cr_assert(in.nsfd[NS_NET] >= 0 && in.nsfd[NS_IPC] >= 0 && in.nsfd[NS_UTS] >= 0);
+	cr_assert_eq(in.nsfd[NS_PID], -1);
+	cr_assert_eq(in.nsfd[NS_MNT], -1);
+	same_netns_as_self(in.pid, false);
+	pid_t pid = in.pid;
+	cr_assert_eq(infra_stop(&in, 1000), 0, "%s", last_error());
+	cr_assert_eq(kill(pid, 0), -1, "the holder still exists");
+	cr_assert_not(infra_alive(&in));
+	cr_assert_eq(infra_stop(&in, 1000), 0, "second stop: %s", last_error());
+	cr_assert_eq(in.pidfd, -1);
+	no_child_left();
+}
+
+Test(infra, join_enters_the_pod)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "unit-join"};
+	cr_assert_eq(infra_start(&cfg, &in), 0, "%s", last_error());
+	cr_assert_eq(infra_join(&in), 0, "%s", last_error());
+	same_netns_as_self(in.pid, true);
+	char host[65] = "";
+	gethostname(host, sizeof(host));
+	cr_assert_str_eq(host, "unit-join");
+	infra_stop(&in, 1000);
+}
+
+Test(infra, join_a_dead_sandbox_fails)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "unit-dead"};
+	cr_assert_eq(infra_start(&cfg, &in), 0, "%s", last_error());
+	cr_assert_eq(kill(in.pid, SIGKILL), 0);
+	struct pollfd pfd = {.fd = in.pidfd, .events = POLLIN};
+	cr_assert_eq(poll(&pfd, 1, 5000), 1);
+	cr_assert_not(infra_alive(&in));
+	cr_assert_eq(infra_join(&in), -1);
+	cr_assert_eq(errno, ESRCH);
+	cr_assert(strstr(last_error(), "not running"), "%s", last_error());
+	same_netns_as_self(getpid(), true);
+	cr_assert_eq(infra_stop(&in, 1000), 0, "%s", last_error());
+	cr_assert_eq(infra_stop(&in, 1000), 0);
+	no_child_left();
+}
+
+Test(infra, shared_pid_makes_pause_pid_1)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "unit-pid", .share_pid = true};
+	cr_assert_eq(infra_start(&cfg, &in), 0, "%s", last_error());
+	cr_assert(in.nsfd[NS_PID] >= 0);
+	cr_assert(in.shared & NS_BIT(NS_PID));
+	char path[64], status[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)in.pid);
+	cr_assert(read_file(path, status, sizeof(status)) > 0);
+	/* NSpid: the pid in each namespace from the outermost in; the last is 1. */
+	const char *ns = strstr(status, "NSpid:");
+	cr_assert(ns);
+	const char *eol = strchr(ns, '\n');
+	cr_assert(eol && eol[-1] == '1' && eol[-2] == '\t', "%.*s", (int)(eol - ns), ns);
+	cr_assert_eq(infra_stop(&in, 1000), 0);
+}
+
+Test(infra, parse_subnet)
+{
+	struct in_addr net;
+	int prefix;
+	cr_assert_eq(infra_parse_subnet("198.18.2.0/24", &net, &prefix), 0);
+	cr_assert_eq(prefix, 24);
+	cr_assert_eq(ntohl(net.s_addr), 0xc6120200u);
+	cr_assert_eq(infra_parse_subnet("198.19.255.252/30", &net, &prefix), 0);
+	static const char *bad[] = {
+	    "",
+	    "198.18.2.0",
+	    "198.18.2.0/",
+	    "198.18.2.0/33",
+	    "198.18.2.0/-1",
+	    "198.18.2.0/24x",
+	    "198.18.2.1/24",
+	    "198.18.2.0/31",
+	    "10.0.0.0/8",
+	    "192.168.1.0/24",
+	    "198.20.0.0/24",
+	    "abc/24",
+	    "198.18.2/24",
+	    "198.18.2.0.1/24",
+	    "/24",
+	    "198.18.0.0/14",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		cr_assert_eq(infra_parse_subnet(bad[i], &net, &prefix), -1, "accepted '%s'",
+		             bad[i]);
+		cr_assert_eq(errno, EINVAL, "'%s'", bad[i]);
+		char quoted[64];
+		snprintf(quoted, sizeof(quoted), "'%s'", bad[i]);
+		cr_assert(strstr(last_error(), quoted), "'%s': %s", bad[i], last_error());
+	}
+	cr_assert_eq(infra_parse_subnet(NULL, &net, &prefix), -1);
+}
+
+Test(infra, remove_missing_links_is_done)
+{
+	cr_assert_eq(infra_remove_veth("lab2nosuch0"), 0, "%s", last_error());
+	cr_assert_eq(infra_remove_veth(""), 0);
+	cr_assert_eq(infra_remove_bridge_if_unused("lab2nosuch0"), 0, "%s", last_error());
+	/* lo is not a bridge: refuse, do not delete */
+	cr_assert_eq(infra_remove_bridge_if_unused("lo"), -1);
+}
