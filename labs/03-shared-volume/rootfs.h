@@ -4,15 +4,17 @@
  * pivot_root that makes it "/".
  *
  * All of it runs inside the container's own, new mount namespace, in this
- * order (see rootfs_setup):
+ * order:
  *   rootfs_make_private -> rootfs_mount_overlay -> (volumes: vol_mount)
  *   -> rootfs_mount_kernel_fs -> rootfs_pivot -> rootfs_finish
+ * and rootfs_cleanup runs on the host once that namespace is gone.
  */
 #ifndef PODLAB_ROOTFS_H
 #define PODLAB_ROOTFS_H
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct rootfs {
 	char merged[PATH_MAX]; /* where the new root is mounted before the pivot */

@@ -20,10 +20,10 @@ enum vol_kind { VOL_EMPTYDIR, VOL_HOSTPATH };
 
 /* hostPath.type, with Kubernetes' semantics. */
 enum vol_hostpath_type {
-	VOL_HP_ANY,                /* "" : no check */
+	VOL_HP_ANY,                 /* "" : no check */
 	VOL_HP_DIRECTORY_OR_CREATE, /* created 0755 when missing */
 	VOL_HP_DIRECTORY,
-	VOL_HP_FILE_OR_CREATE,     /* created 0644 when missing (not its parent) */
+	VOL_HP_FILE_OR_CREATE, /* created 0644 when missing (not its parent) */
 	VOL_HP_FILE,
 	VOL_HP_SOCKET,
 	VOL_HP_CHAR_DEVICE,
@@ -34,8 +34,8 @@ struct vol_spec {
 	const char *name;
 	enum vol_kind kind;
 	/* emptyDir */
-	bool memory;          /* medium: Memory -> tmpfs */
-	uint64_t size_limit;  /* bytes, 0 = none (tmpfs size=, or a check on disk) */
+	bool memory;         /* medium: Memory -> tmpfs */
+	uint64_t size_limit; /* bytes, 0 = none (tmpfs size=, or a check on disk) */
 	/* hostPath */
 	const char *path;
 	enum vol_hostpath_type type;
@@ -46,7 +46,7 @@ struct volume {
 	enum vol_kind kind;
 	char host_path[PATH_MAX]; /* what gets bind-mounted */
 	bool is_dir;
-	bool tmpfs;               /* a tmpfs we mounted and must unmount */
+	bool tmpfs; /* a tmpfs we mounted and must unmount */
 };
 
 /* "DirectoryOrCreate" -> VOL_HP_DIRECTORY_OR_CREATE; EINVAL + message otherwise. */
@@ -59,14 +59,20 @@ const char *vol_hostpath_type_name(enum vol_hostpath_type t);
 int vol_prepare(const struct vol_spec *spec, const char *pod_dir, struct volume *out);
 
 /* Open path beneath root_fd, never leaving it (RESOLVE_IN_ROOT, no magic
- * links), creating missing directories on the way when mkdirs, and the last
- * component as a directory (want_dir) or an empty file. O_PATH|O_CLOEXEC. */
+ * links: an absolute symlink or ".." stops at root_fd), creating missing
+ * directories on the way when mkdirs, and the last component as a directory
+ * (want_dir) or an empty file. Returns an O_PATH|O_CLOEXEC fd. */
 int vol_open_beneath(int root_fd, const char *path, bool mkdirs, bool want_dir);
 
-/* Bind v (or its sub_path, resolved beneath v) onto mount_path resolved
- * beneath root_fd, read-only in the kernel when readonly. */
+/* Bind v (or its sub_path, resolved beneath v with RESOLVE_BENEATH: a subPath
+ * leading out of the volume fails with EXDEV) onto mount_path resolved beneath
+ * root_fd, read-only in the kernel when readonly. The mount goes fd to fd
+ * (open_tree, mount_setattr, move_mount). root_fd must have been opened in
+ * the mount namespace the mount is for (after the unshare): an fd keeps
+ * pointing into the namespace it was opened in, and move_mount refuses
+ * (EINVAL) a target in another one. */
 int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const char *sub_path,
-	      bool readonly);
+              bool readonly);
 
 /* Unmount a tmpfs emptyDir and delete an emptyDir's directory; leave hostPath alone. */
 int vol_teardown(struct volume *v);

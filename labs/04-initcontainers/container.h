@@ -35,33 +35,44 @@ struct ctr_config {
 	const char *working_dir; /* NULL: "/" */
 	const struct ctr_mount *mounts;
 	size_t n_mounts;
-	bool share_pid;          /* join the pod's pid namespace instead of a new one */
-	const char *const *cap_add;  /* NULL-terminated names ("NET_ADMIN", "CAP_NET_ADMIN", "ALL") */
+	bool share_pid; /* join the pod's pid namespace instead of a new one */
+	const char *const
+	    *cap_add; /* NULL-terminated names ("NET_ADMIN", "CAP_NET_ADMIN", "ALL") */
 	const char *const *cap_drop;
-	bool privileged;         /* keep every capability */
+	bool privileged; /* keep every capability */
 	bool readonly_root;
-	int stdin_fd;            /* -1: /dev/null */
-	int stdout_fd;           /* -1: inherit */
-	int stderr_fd;           /* -1: inherit */
+	int stdin_fd;  /* -1: /dev/null */
+	int stdout_fd; /* -1: inherit */
+	int stderr_fd; /* -1: inherit */
 };
 
-/* Docker's and containerd's default set. */
+/* Docker's and containerd's default set (names without CAP_), NULL-terminated. */
 extern const char *const ctr_default_caps[];
+
+/* The capabilities the container keeps, as a bit mask (bit n = capability n):
+ * privileged: all; else the default set plus cap_add minus cap_drop, where
+ * "ALL" in cap_add means every capability and "ALL" in cap_drop means start
+ * from none. An unknown name fails with EINVAL and a message naming it. */
+int ctr_caps_mask(const struct ctr_config *cfg, uint64_t *mask);
 
 enum ctr_state { CTR_WAITING, CTR_RUNNING, CTR_TERMINATED };
 
 struct ctr {
 	enum ctr_state state;
-	pid_t pid;          /* the container's PID 1 (or its process in the pod's pid ns) */
+	pid_t pid; /* the container's PID 1 (or its process in the pod's pid ns) */
 	int pidfd;
-	int64_t started_at;  /* wall clock, ms since the epoch */
+	int64_t started_at; /* wall clock, ms since the epoch */
 	int64_t finished_at;
-	int exit_code;      /* exit status, or 128 + signal */
-	int signal;         /* the signal that ended it, or 0 */
-	char reason[32];    /* "Completed", "Error", "OOMKilled", or the signal, e.g. "SIGKILL" */
+	int exit_code;   /* exit status, or 128 + signal */
+	int signal;      /* the signal that ended it, or 0 */
+	char reason[32]; /* "Completed", "Error", "OOMKilled", or the signal, e.g. "SIGKILL" */
 };
 
-/* Start the container in the sandbox. Returns once the command was exec'd. */
+/* Start the container in the sandbox. Returns once the command was exec'd;
+ * on failure nothing is left (no process, no state_dir) and last_error() is
+ * "container NAME: step: what failed". sandbox NULL: the host's namespaces
+ * (only for experiments; share_pid then fails). The container is a child of
+ * the caller: reap it with waitpid() and tell ctr_terminated(). */
 int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct ctr *out);
 
 /* Record the end of the container from a wait status (the caller reaped it). */

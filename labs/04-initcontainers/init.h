@@ -34,8 +34,9 @@ struct init_member {
 	/* kept by the module */
 	struct ctr c;
 	int restarts;
-	int64_t not_before_ms; /* backoff: do not start before this (monotonic ms) */
-	bool completed;        /* an init container that exited 0 */
+	int64_t not_before_ms;   /* backoff: do not start before this (monotonic ms) */
+	bool completed;          /* an init container that exited 0 */
+	bool started_once;       /* started at least once (a later start is a restart) */
 	char waiting_reason[32]; /* "PodInitializing", "CrashLoopBackOff", "Error"... */
 };
 
@@ -51,14 +52,29 @@ struct init_pod {
 	int (*before_start)(void *arg, struct init_member *m);
 	void (*after_start)(void *arg, struct init_member *m);
 	void (*on_change)(void *arg, struct init_member *m);
+	/* Test seam: how a member is started. NULL: ctr_start(sandbox, &m->cfg,
+	 * &m->c). A replacement must fill m->c as ctr_start does (state RUNNING,
+	 * pid, pidfd) with a child of the caller, so waiting and stopping work. */
+	int (*start)(void *arg, struct init_member *m);
 	/* kept by the module */
 	enum init_phase phase;
 	bool stopping;
+	bool initialized; /* every init container done once: app containers may run */
+	bool init_failed; /* an init container failed under restartPolicy: Never */
 };
 
 /* Delay before the n-th restart (n >= 1): 10 s * 2^(n-1), capped at 300 s,
  * multiplied by $PODLAB_BACKOFF_SCALE (e.g. 0.001 turns 10 s into 10 ms). */
 int64_t init_backoff_ms(int n);
+
+/* The ordering rule (exercise init-order): the index of the init container
+ * that comes next - the first one, in spec order, that has not completed
+ * (a regular init container) or is not running (a native sidecar) - or the
+ * index of the first app container when every init container is done. */
+int init_next_init(const struct init_pod *p, size_t *next);
+
+/* The pod's phase from its members' states (Pending, Running, Succeeded, Failed). */
+enum init_phase init_pod_phase(const struct init_pod *p);
 
 /* Start whatever is due now; *deadline_ms gets the next time something will
  * be due (monotonic ms), or -1. Updates p->phase. */

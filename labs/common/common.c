@@ -15,6 +15,19 @@
 
 /* ---- dying ------------------------------------------------------------------- */
 
+/* Set while a "=> step ... " line waits for its "done". */
+static bool step_open;
+
+/* A program dying in the middle of a step ends its line first, so the error
+ * stands on a line of its own. */
+static void step_failed(void)
+{
+	if (step_open) {
+		fputs("failed\n", stdout);
+		step_open = false;
+	}
+}
+
 static void vreport(const char *fmt, va_list ap, int err)
 {
 	/* One write per message, so lines from several processes do not interleave. */
@@ -35,6 +48,7 @@ static void vreport(const char *fmt, va_list ap, int err)
 void die(const char *fmt, ...)
 {
 	va_list ap;
+	step_failed();
 	va_start(ap, fmt);
 	vreport(fmt, ap, 0);
 	va_end(ap);
@@ -45,6 +59,7 @@ void die_errno(const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;
+	step_failed();
 	va_start(ap, fmt);
 	vreport(fmt, ap, err);
 	va_end(ap);
@@ -54,6 +69,7 @@ void die_errno(const char *fmt, ...)
 void die_usage(const char *fmt, ...)
 {
 	va_list ap;
+	step_failed();
 	va_start(ap, fmt);
 	vreport(fmt, ap, 0);
 	va_end(ap);
@@ -132,10 +148,12 @@ void step(const char *fmt, ...)
 	va_end(ap);
 	fputs(" ... ", stdout);
 	fflush(stdout);
+	step_open = true;
 }
 
 void step_done(void)
 {
+	step_open = false;
 	puts("done");
 	fflush(stdout);
 }
@@ -143,6 +161,7 @@ void step_done(void)
 void step_done_with(const char *fmt, ...)
 {
 	va_list ap;
+	step_open = false;
 	fputs("done (", stdout);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);

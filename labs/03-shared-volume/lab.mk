@@ -1,0 +1,47 @@
+# Lab 03 - container root filesystems and shared volumes.
+L3 := labs/03-shared-volume
+L3_STEPS := step1_bind step2_propagation step3_rootfs step4_emptydir step5_hostpath step6_escape
+L3_BINS := $(addprefix $(BUILD)/$(L3)/,$(L3_STEPS))
+L3_OBJS := $(BUILD)/$(L3)/rootfs.o $(BUILD)/$(L3)/volume.o
+ROOTFS_OBJ := $(BUILD)/$(L3)/rootfs.o
+VOLUME_OBJ := $(BUILD)/$(L3)/volume.o
+
+# Where rootfs_image_path looks when neither its caller nor $PODRUN_IMAGES says.
+$(BUILD)/$(L3)/rootfs.o: DEFS += -DPODLAB_IMAGES_DIR='"$(BUILD)/images"'
+
+$(L3_BINS): $(BUILD)/$(L3)/%: $(BUILD)/$(L3)/%.o $(L3_OBJS) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(CAP_LIBS)
+
+$(BUILD)/tests/unit/test_volume: $(L3_OBJS) $(COMMON_OBJ)
+$(BUILD)/tests/unit/test_rootfs: $(L3_OBJS) $(COMMON_OBJ)
+
+ALL += $(L3_BINS)
+UNIT_TESTS += $(BUILD)/tests/unit/test_volume $(BUILD)/tests/unit/test_rootfs
+
+# ---- images: IMAGES/name/tag/rootfs, one stamp per image ---------------------
+# The stamp sits next to rootfs/, outside the image, so a container never sees it.
+L3_IMAGES := $(BUILD)/images
+L3_MKIMAGE := $(L3)/mkimage.sh
+L3_IMAGE_DEPS := $(L3_MKIMAGE) /bin/busybox $(L3)/lab.mk
+
+$(L3_IMAGES)/busybox/latest/.built: $(L3_IMAGE_DEPS)
+	$(L3_MKIMAGE) $(L3_IMAGES) busybox latest
+	@touch $@
+
+# The study note's javaweb pod: resource/simple:v2 and resouces/tomcat:7.0.
+$(L3_IMAGES)/simple/v2/.built: $(L3_IMAGE_DEPS) $(L3)/files/simple.war
+	$(L3_MKIMAGE) $(L3_IMAGES) simple v2 $(L3)/files/simple.war:/simple.war
+	@touch $@
+
+$(L3_IMAGES)/tomcat/7.0/.built: $(L3_IMAGE_DEPS) $(L3)/files/tomcat-start.sh
+	$(L3_MKIMAGE) $(L3_IMAGES) tomcat 7.0 \
+		$(L3)/files/tomcat-start.sh:/root/apache-tomcat-7.0.42-v2/bin/start.sh
+	@mkdir -p $(L3_IMAGES)/tomcat/7.0/rootfs/root/apache-tomcat-7.0.42-v2/webapps
+	@touch $@
+
+L3_IMAGE_STAMPS := $(addprefix $(L3_IMAGES)/,busybox/latest/.built simple/v2/.built tomcat/7.0/.built)
+images: $(L3_IMAGE_STAMPS)
+
+.PHONY: build-lab-3
+build-lab-3: $(L3_BINS) $(L3_IMAGE_STAMPS) $(BUILD)/tests/unit/test_volume $(BUILD)/tests/unit/test_rootfs
+

@@ -1,0 +1,377 @@
+/*
+ * rootfs.c - a container's root filesystem (see rootfs.h).
+ *
+ * Syscalls: mount(2) (MS_PRIVATE|MS_REC, overlay, MS_BIND, proc, tmpfs,
+ * devpts, sysfs, MS_REMOUNT), openat2(2), mkdirat(2), symlinkat(2),
+ * open_tree(2), mount_setattr(2), move_mount(2), pivot_root(2), umount2(2).
+ *
+ * Everything here runs in the container's own mount namespace, after
+ * unshare(CLONE_NEWNS) or clone(CLONE_NEWNS): the mounts it makes vanish with
+ * that namespace, and rootfs_make_private makes sure none of them propagates
+ * back to the host first.
+ */
+#include "rootfs.h"
+
+#include "common.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#ifndef PODLAB_IMAGES_DIR
+#define PODLAB_IMAGES_DIR "build/images"
+#endif
+
+/* ---- image references ----------------------------------------------------- */
+
+/* One path component of a reference: not empty, not "." or "..". */
+static bool ref_part_ok(const char *s, size_t n)
+{
+	if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	return true;
+}
+
+int rootfs_image_path(const char *images_dir, const char *image, char *out, size_t len)
+{
+	if (!image || !*image)
+		return fail_msg(EINVAL, "empty image reference");
+	if (strchr(image, '@'))
+		return fail_msg(EINVAL, "image %s: digests are not supported, use name:tag", image);
+
+	/* Every '/'-separated part must be a real name: "a//b", "../x", "x/." are refused
+	 * before any of it becomes a path. */
+	for (const char *p = image;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (!ref_part_ok(p, n))
+			return fail_msg(
+			    EINVAL, "image %s: empty, '.' or '..' part in the reference", image);
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+
+	/* "[registry/]name[:tag]": the registry is everything up to the last '/'
+	 * (it may hold a port: localhost:5000/busybox), the tag follows the ':'. */
+	const char *last = strrchr(image, '/');
+	last = last ? last + 1 : image;
+	const char *colon = strchr(last, ':');
+	char name[256];
+	const char *tag = "latest";
+	size_t nlen = colon ? (size_t)(colon - last) : strlen(last);
+	if (nlen >= sizeof(name))
+		return fail_msg(ENAMETOOLONG, "image %s: name too long", image);
+	memcpy(name, last, nlen);
+	name[nlen] = '\0';
+	if (colon) {
+		tag = colon + 1;
+		if (strchr(tag, ':'))
+			return fail_msg(EINVAL, "image %s: more than one ':' in name:tag", image);
+	}
+	if (!ref_part_ok(name, strlen(name)) || !ref_part_ok(tag, strlen(tag)))
+		return fail_msg(EINVAL, "image %s: empty, '.' or '..' name or tag", image);
+
+	if (!images_dir) {
+		images_dir = getenv("PODRUN_IMAGES");
+		if (!images_dir || !*images_dir)
+			images_dir = PODLAB_IMAGES_DIR;
+	}
+	if (snprintf(out, len, "%s/%s/%s/rootfs", images_dir, name, tag) >= (int)len)
+		return fail_msg(ENAMETOOLONG, "image %s: path too long", image);
+
+	struct stat st;
+	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
+		return fail_msg(ENOENT, "image %s: no rootfs directory at %s (run make images)",
+		                image, out);
+	return 0;
+}
+
+/* ---- mounts ------------------------------------------------------------------ */
+
+int rootfs_make_private(void)
+{
+	/* systemd makes / shared: without this, every mount below would also
+	 * appear in the host's namespace (mount_namespaces(7), "shared subtrees"). */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail_errno("mount(/, MS_REC|MS_PRIVATE)");
+	return 0;
+}
+
+/* The overlay's option string separates its fields with ',' and lowerdir's
+ * layers with ':': a path holding either would be split in the wrong place. */
+static int overlay_path_ok(const char *what, const char *p)
+{
+	if (strpbrk(p, ",:\\"))
+		return fail_msg(EINVAL, "overlay %s %s: ',', ':' or '\\' in the path", what, p);
+	return 0;
+}
+
+int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct stat st;
+	if (stat(lower, &st) < 0)
+		return fail_errno("stat(%s)", lower);
+	if (!S_ISDIR(st.st_mode))
+		return fail_msg(ENOTDIR, "image rootfs %s: not a directory", lower);
+
+	if (!state_dir) {
+		/* No state: the image itself, bound onto itself so that it is a mount
+		 * point (pivot_root needs one), then made read-only. A remount changes
+		 * only the flags of the bind, never of the filesystem underneath. */
+		if (snprintf(out->merged, sizeof(out->merged), "%s", lower) >=
+		    (int)sizeof(out->merged))
+			return fail_msg(ENAMETOOLONG, "image rootfs %s: path too long", lower);
+		if (mount(lower, lower, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return fail_errno("mount(%s, MS_BIND)", lower);
+		if (mount(NULL, lower, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+			return fail_errno("mount(%s, MS_REMOUNT|MS_BIND|MS_RDONLY)", lower);
+		return 0;
+	}
+
+	if (snprintf(out->merged, sizeof(out->merged), "%s/merged", state_dir) >=
+	        (int)sizeof(out->merged) ||
+	    snprintf(out->upper, sizeof(out->upper), "%s/upper", state_dir) >=
+	        (int)sizeof(out->upper) ||
+	    snprintf(out->work, sizeof(out->work), "%s/work", state_dir) >= (int)sizeof(out->work))
+		return fail_msg(ENAMETOOLONG, "state dir %s: path too long", state_dir);
+	if (overlay_path_ok("lowerdir", lower) < 0 || overlay_path_ok("state dir", state_dir) < 0)
+		return -1;
+
+	if (mkdir_p(state_dir, 0700) < 0)
+		return -1;
+	const char *dirs[] = {out->upper, out->work, out->merged};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
+			return fail_errno("mkdir(%s)", dirs[i]);
+
+	/* upper and work must be on the same filesystem (the kernel renames from
+	 * work into upper); the image is never written: a change to a file of the
+	 * image copies it up into upper first. */
+	char opts[3 * PATH_MAX + 64];
+	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, out->upper,
+	             out->work) >= (int)sizeof(opts))
+		return fail_msg(ENAMETOOLONG, "overlay options too long");
+	if (mount("overlay", out->merged, "overlay", 0, opts) < 0)
+		return fail_errno("mount(overlay on %s, %s)", out->merged, opts);
+	return 0;
+}
+
+/* Open NAME (one component: "proc", "dev", "sys") directly under root_fd,
+ * creating it when the image lacks it. RESOLVE_IN_ROOT: an image whose /proc
+ * is a symlink to /etc gets its own /etc mounted over, never the host's. */
+static int open_top_dir(int root_fd, const char *root, const char *name)
+{
+	if (mkdirat(root_fd, name, 0755) < 0 && errno != EEXIST)
+		return fail_errno("mkdir(%s/%s)", root, name);
+	struct open_how how = {
+	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = sys_openat2(root_fd, name, &how, sizeof(how));
+	if (fd < 0)
+		return fail_errno("openat2(%s/%s)", root, name);
+	return fd;
+}
+
+static int mount_on_fd(const char *src, int fd, const char *shown, const char *type,
+                       unsigned long flags, const char *data)
+{
+	char target[64];
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (mount(src, target, type, flags, data) < 0)
+		return fail_errno("mount(%s on %s)", type ? type : src, shown);
+	return 0;
+}
+
+/* The devices every program may expect. Bind mounts of the host's nodes,
+ * not mknod: a bind works in a user namespace too, and the device cgroup
+ * of the host still applies. */
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+/* Create NAME in the directory dir_fd (a directory, or an empty file for a
+ * device node's bind) and return it as an O_PATH fd to mount on. */
+static int make_at(int dir_fd, const char *dev, const char *name, bool dir, mode_t mode)
+{
+	if (dir) {
+		if (mkdirat(dir_fd, name, mode) < 0)
+			return fail_errno("mkdir(%s/%s)", dev, name);
+	} else {
+		int fd = openat(dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+		                mode);
+		if (fd < 0)
+			return fail_errno("create(%s/%s)", dev, name);
+		close(fd);
+	}
+	int fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno("open(%s/%s)", dev, name);
+	return fd;
+}
+
+static int mount_dev(int root_fd, const char *root)
+{
+	char dev[PATH_MAX + 8], shown[PATH_MAX + 64];
+	snprintf(dev, sizeof(dev), "%s/dev", root);
+	{
+		_cleanup_close_ int under = open_top_dir(root_fd, root, "dev");
+		if (under < 0 ||
+		    mount_on_fd("tmpfs", under, dev, "tmpfs", MS_NOSUID | MS_STRICTATIME,
+		                "mode=755,size=65536k") < 0)
+			return -1;
+	}
+	/* The fd we mounted on still means the directory under the tmpfs; a
+	 * second lookup crosses into the new mount. From here on every name is
+	 * created in that fresh tmpfs through its fd: nothing in it came from
+	 * the image, so nothing can redirect us. */
+	_cleanup_close_ int d = open_top_dir(root_fd, root, "dev");
+	if (d < 0)
+		return -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		char host[64];
+		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
+		snprintf(shown, sizeof(shown), "%s/%s", dev, dev_nodes[i]);
+		_cleanup_close_ int fd = make_at(d, dev, dev_nodes[i], false, 0666);
+		if (fd < 0 || mount_on_fd(host, fd, shown, NULL, MS_BIND, NULL) < 0)
+			return -1;
+	}
+
+	/* A devpts of its own (newinstance): the container's ptys are not the
+	 * host's, and /dev/ptmx must point into it. */
+	snprintf(shown, sizeof(shown), "%s/pts", dev);
+	_cleanup_close_ int pts = make_at(d, dev, "pts", true, 0755);
+	if (pts < 0 || mount_on_fd("devpts", pts, shown, "devpts", MS_NOSUID | MS_NOEXEC,
+	                           "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return -1;
+
+	snprintf(shown, sizeof(shown), "%s/shm", dev);
+	_cleanup_close_ int shm = make_at(d, dev, "shm", true, 01777);
+	if (shm < 0 || mount_on_fd("shm", shm, shown, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	                           "mode=1777,size=65536k") < 0)
+		return -1;
+
+	static const char *const links[][2] = {
+	    {"pts/ptmx", "ptmx"},          {"/proc/self/fd", "fd"},
+	    {"/proc/self/fd/0", "stdin"},  {"/proc/self/fd/1", "stdout"},
+	    {"/proc/self/fd/2", "stderr"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], d, links[i][1]) < 0)
+			return fail_errno("symlink(%s, %s/%s)", links[i][0], dev, links[i][1]);
+	return 0;
+}
+
+int rootfs_mount_kernel_fs(const char *root)
+{
+	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return fail_errno("open(%s)", root);
+	char shown[PATH_MAX + 8];
+
+	/* /proc shows the pid namespace of the process that mounts it. */
+	_cleanup_close_ int proc_fd = open_top_dir(root_fd, root, "proc");
+	if (proc_fd < 0)
+		return -1;
+	snprintf(shown, sizeof(shown), "%s/proc", root);
+	if (mount_on_fd("proc", proc_fd, shown, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -1;
+
+	if (mount_dev(root_fd, root) < 0)
+		return -1;
+
+	/* A new sysfs shows the network devices of the mounter's network
+	 * namespace, which is what a container of the pod should see. The kernel
+	 * allows it only to a process that is admin over that netns; in a user
+	 * namespace that does not own the netns it fails with EPERM, and then the
+	 * host's /sys, bound read-only (all of it, recursively), is the fallback
+	 * runc uses too. */
+	_cleanup_close_ int sys_fd = open_top_dir(root_fd, root, "sys");
+	if (sys_fd < 0)
+		return -1;
+	snprintf(shown, sizeof(shown), "%s/sys", root);
+	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (mount_on_fd("sysfs", sys_fd, shown, "sysfs", ro, NULL) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -1;
+	/* A detached copy of the host's /sys and all its submounts, made
+	 * read-only (recursively: a MS_REMOUNT would change the top mount only)
+	 * before it is attached on the fd. */
+	_cleanup_close_ int tree =
+	    open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return fail_errno("open_tree(/sys, OPEN_TREE_CLONE)");
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return fail_errno("mount_setattr(/sys, MOUNT_ATTR_RDONLY)");
+	if (move_mount(tree, "", sys_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return fail_errno("move_mount(/sys onto %s)", shown);
+	return 0;
+}
+
+/* ---- the pivot ----------------------------------------------------------------- */
+
+int rootfs_pivot(const char *root)
+{
+	/* BEGIN EXERCISE: rootfs-pivot: pivot_root into root and detach the old root
+	 * Hint: README.md "pivot_root, not chroot"; man 2 pivot_root, man 2 umount */
+	/* STUB: (void)root; return exercise_todo(3, "rootfs-pivot"); */
+
+	/* pivot_root wants new_root to be a mount point; the overlay (or the
+	 * read-only bind of the image) is one. An fd keeps hold of it across the
+	 * chdir, so nothing can swap the directory in between. */
+	_cleanup_close_ int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno("open(%s)", root);
+	if (fchdir(fd) < 0)
+		return fail_errno("fchdir(%s)", root);
+
+	/* pivot_root(".", "."): the old root is stacked on top of the new one, at
+	 * the same place, so no put_old directory is needed inside the image. */
+	if (sys_pivot_root(".", ".") < 0)
+		return fail_errno("pivot_root(%s, %s)", root, root);
+
+	/* "." is now the old root, lying over the new: detach it lazily (files
+	 * still open on it stay valid) and the host's tree is gone from view. */
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail_errno("umount2(old root, MNT_DETACH)");
+	if (chdir("/") < 0)
+		return fail_errno("chdir(/)");
+	return 0;
+	/* END EXERCISE */
+}
+
+int rootfs_finish(bool readonly_root)
+{
+	if (!readonly_root)
+		return 0;
+	/* Only the root's own mount: /proc, /dev and the volumes keep their flags. */
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return fail_errno("mount(/, MS_REMOUNT|MS_BIND|MS_RDONLY)");
+	return 0;
+}
+
+int rootfs_cleanup(const char *state_dir)
+{
+	if (!state_dir)
+		return 0;
+	const char *parts[] = {"merged", "upper", "work"};
+	int rc = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/%s", state_dir, parts[i]) >= (int)sizeof(path))
+			return fail_msg(ENAMETOOLONG, "state dir %s: path too long", state_dir);
+		/* rm_rf stops at a mount point: a merged/ still mounted (the
+		 * container's namespace is alive) fails loudly instead of deleting
+		 * through it into the image. */
+		if (rm_rf(path) < 0)
+			rc = -1;
+	}
+	return rc;
+}

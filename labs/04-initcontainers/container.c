@@ -1,0 +1,651 @@
+/*
+ * container.c - one container in a pod's sandbox (see container.h).
+ *
+ * The process model (the one runc's nsexec arrived at):
+ *
+ *   caller ──fork──> H ──setns(net, ipc, uts [, pid])──> clone(CLONE_PARENT |
+ *                                         CLONE_NEWNS [| CLONE_NEWPID]) ──> C
+ *
+ *   H, a short-lived helper, joins the sandbox. Joining a pid namespace with
+ *   setns() only decides where H's *children* go, so H must create C, and
+ *   CLONE_PARENT makes C the caller's child, not H's: the caller can waitpid()
+ *   its containers and receives SIGCHLD for them, even though they live in the
+ *   pod's namespaces. H sends C's pid up a pipe and exits.
+ *
+ *   C builds its root (overlay, volumes, /proc /dev /sys, pivot_root), drops
+ *   what a container must not have (capabilities, the right to gain
+ *   privileges, inherited fds) and execs. Until the execve succeeds, every
+ *   failure is written to an O_CLOEXEC "error pipe": the caller's read()
+ *   returns 0 (EOF) exactly when the execve closed it, and a message otherwise.
+ */
+#include "container.h"
+
+#include "common.h"
+#include "rootfs.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+const char *const ctr_default_caps[] = {
+    "CHOWN",  "DAC_OVERRIDE", "FSETID",  "FOWNER",           "MKNOD",      "NET_RAW", "SETGID",
+    "SETUID", "SETFCAP",      "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL",    "AUDIT_WRITE",
+    NULL,
+};
+
+#define CTR_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ERRMSG_MAX       1024
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- capabilities --------------------------------------------------------------- */
+
+/* "NET_ADMIN", "CAP_NET_ADMIN", "net_admin" -> CAP_NET_ADMIN. */
+static int cap_lookup(const char *name, cap_value_t *out)
+{
+	char buf[64];
+	const char *bare = strncasecmp(name, "CAP_", 4) ? name : name + 4;
+	if (snprintf(buf, sizeof(buf), "cap_%s", bare) >= (int)sizeof(buf))
+		return fail_msg(EINVAL, "unknown capability '%s'", name);
+	for (char *p = buf; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	/* cap_from_name also takes numbers ("12"); a container spec names capabilities. */
+	if (bare[0] >= '0' && bare[0] <= '9')
+		return fail_msg(EINVAL, "unknown capability '%s'", name);
+	if (cap_from_name(buf, out) < 0 || *out < 0 || *out >= 64)
+		return fail_msg(EINVAL, "unknown capability '%s'", name);
+	return 0;
+}
+
+static bool has_all(const char *const *names)
+{
+	for (size_t i = 0; names && names[i]; i++) {
+		if (!strcasecmp(names[i], "ALL") || !strcasecmp(names[i], "CAP_ALL"))
+			return true;
+	}
+	return false;
+}
+
+/* Add (or remove) every named capability except "ALL" to *mask. */
+static int apply_names(const char *const *names, bool add, uint64_t *mask)
+{
+	for (size_t i = 0; names && names[i]; i++) {
+		if (!strcasecmp(names[i], "ALL") || !strcasecmp(names[i], "CAP_ALL"))
+			continue;
+		cap_value_t v;
+		if (cap_lookup(names[i], &v) < 0)
+			return -1;
+		if (add)
+			*mask |= UINT64_C(1) << v;
+		else
+			*mask &= ~(UINT64_C(1) << v);
+	}
+	return 0;
+}
+
+int ctr_caps_mask(const struct ctr_config *cfg, uint64_t *mask)
+{
+	int bits = cap_max_bits(); /* what this kernel knows, CAP_LAST_CAP + 1 */
+	uint64_t all = bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << bits) - 1;
+	uint64_t m = 0;
+	if (apply_names(ctr_default_caps, true, &m) < 0)
+		return -1;
+	/* Check every name first, so a typo is an error even where ALL overrides it. */
+	uint64_t scratch = 0;
+	if (apply_names(cfg->cap_add, true, &scratch) < 0 ||
+	    apply_names(cfg->cap_drop, true, &scratch) < 0)
+		return -1;
+	if (cfg->privileged) {
+		m = all;
+	} else if (has_all(cfg->cap_add)) {
+		/* add: [ALL] means everything, minus what drop names */
+		m = all;
+		apply_names(cfg->cap_drop, false, &m);
+	} else {
+		if (has_all(cfg->cap_drop))
+			m = 0; /* drop: [ALL] then add: [X] keeps exactly X */
+		apply_names(cfg->cap_add, true, &m);
+		apply_names(cfg->cap_drop, false, &m);
+	}
+	*mask = m & all;
+	return 0;
+}
+
+/* Make mask the whole story, in every set the kernel keeps:
+ *   bounding    - the ceiling; what execve can ever grant again
+ *   permitted, effective, inheritable - what we hold now (cap_set_proc)
+ *   ambient     - what a non-root program keeps across execve
+ * The bounding set goes first: dropping from it needs CAP_SETPCAP, which
+ * cap_set_proc may be about to take away. */
+static int drop_caps(uint64_t mask)
+{
+	int bits = cap_max_bits();
+	for (int v = 0; v < bits; v++) {
+		if (!(mask & (UINT64_C(1) << v)) && cap_drop_bound(v) < 0)
+			return fail_errno("prctl(PR_CAPBSET_DROP, %d)", v);
+	}
+	cap_t caps = cap_init(); /* all clear */
+	if (!caps)
+		return fail_errno("cap_init");
+	for (cap_value_t v = 0; v < bits; v++) {
+		if (!(mask & (UINT64_C(1) << v)))
+			continue;
+		cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
+		cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET);
+		cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET);
+	}
+	int rc = cap_set_proc(caps);
+	cap_free(caps);
+	if (rc < 0)
+		return fail_errno("capset");
+	if (cap_reset_ambient() < 0)
+		return fail_errno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+	/* Ambient needs the capability in both permitted and inheritable: set above. */
+	for (cap_value_t v = 0; v < bits; v++) {
+		if ((mask & (UINT64_C(1) << v)) && cap_set_ambient(v, CAP_SET) < 0)
+			return fail_errno("prctl(PR_CAP_AMBIENT_RAISE, %d)", v);
+	}
+	return 0;
+}
+
+/* ---- the child's side: report and die ----------------------------------------------- */
+
+/* Write "what: last_error()" to the error pipe and exit. The message is one
+ * write(2) below PIPE_BUF, so the parent reads it whole. */
+static NORETURN void child_fail(int errfd, const char *what)
+{
+	char msg[ERRMSG_MAX];
+	int n = snprintf(msg, sizeof(msg), "%s: %s", what, last_error());
+	if (n >= (int)sizeof(msg))
+		n = sizeof(msg) - 1;
+	if (write(errfd, msg, (size_t)n) < 0) {
+		/* the parent is gone; nobody to tell */
+	}
+	_exit(127);
+}
+
+/* ---- building the process ------------------------------------------------------ */
+
+/* Find argv0 the way execvp does, but in the container's PATH and root, and
+ * before we lose the right to look: "not found" becomes an error the caller
+ * sees, not exit status 127. */
+static int resolve_cmd(const char *argv0, const char *path_env, char *out, size_t len)
+{
+	struct stat st;
+	if (!*argv0)
+		return fail_msg(EINVAL, "empty command");
+	if (strchr(argv0, '/')) {
+		if (stat(argv0, &st) < 0)
+			return fail_errno("stat(%s)", argv0);
+		snprintf(out, len, "%s", argv0);
+		return 0;
+	}
+	char dirs[4096];
+	snprintf(dirs, sizeof(dirs), "%s", path_env);
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if (snprintf(out, len, "%s/%s", d, argv0) >= (int)len)
+			continue;
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+			return 0;
+	}
+	return fail_msg(ENOENT, "not found in PATH");
+}
+
+/* The environment: the spec's, then PATH and HOSTNAME unless it set them. */
+static char **build_env(char *const *env, const char **path_out)
+{
+	size_t n = 0;
+	while (env && env[n])
+		n++;
+	char **out = calloc(n + 3, sizeof(*out));
+	if (!out)
+		return NULL;
+	bool have_path = false, have_host = false;
+	*path_out = CTR_DEFAULT_PATH;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = env[i];
+		if (!strncmp(env[i], "PATH=", 5)) {
+			have_path = true;
+			*path_out = env[i] + 5;
+		}
+		if (!strncmp(env[i], "HOSTNAME=", 9))
+			have_host = true;
+	}
+	if (!have_path)
+		out[n++] = "PATH=" CTR_DEFAULT_PATH;
+	if (!have_host) {
+		/* The pod's UTS namespace: the same name in every container. */
+		char host[HOST_NAME_MAX + 1] = "";
+		gethostname(host, sizeof(host));
+		char *h = malloc(sizeof(host) + 9);
+		if (!h)
+			return NULL;
+		snprintf(h, sizeof(host) + 9, "HOSTNAME=%s", host);
+		out[n++] = h;
+	}
+	return out;
+}
+
+/* Give fd 0, 1, 2 their final meaning. Sources may sit anywhere, even on 0-2. */
+static int setup_stdio(int in, int out, int err)
+{
+	int src[3] = {in, out, err};
+	if (src[0] < 0) {
+		src[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (src[0] < 0)
+			return fail_errno("open(/dev/null)");
+	}
+	/* Lift every source above 2 first, so one dup2 cannot clobber another's source. */
+	for (int i = 0; i < 3; i++) {
+		if (src[i] >= 0 && (src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			return fail_errno("fcntl(F_DUPFD_CLOEXEC)");
+	}
+	for (int i = 0; i < 3; i++) {
+		if (src[i] >= 0 && dup2(src[i], i) < 0)
+			return fail_errno("dup2(%d, %d)", src[i], i);
+	}
+	return 0;
+}
+
+/* The last steps, common to a container's PID 1 and to ctr_exec: resolve the
+ * command, drop capabilities, no_new_privs, close stray fds, execve. Called in
+ * the container's root and namespaces. Never returns. */
+static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t caps,
+                                       char *const argv[], int errfd)
+{
+	const char *path_env;
+	char **envp = build_env(cfg->env, &path_env);
+	if (!envp) {
+		fail_errno("malloc");
+		child_fail(errfd, "env");
+	}
+	char cmd[PATH_MAX], what[PATH_MAX + 8];
+	if (resolve_cmd(argv[0], path_env, cmd, sizeof(cmd)) < 0) {
+		snprintf(what, sizeof(what), "exec %s", argv[0]);
+		child_fail(errfd, what);
+	}
+
+	/* Signals: the caller may block some (init_pod_run does) or ignore some,
+	 * and both survive execve. A container starts with a clean slate. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL); /* fails harmlessly for SIGKILL, SIGSTOP, 32, 33 */
+
+	if (drop_caps(caps) < 0)
+		child_fail(errfd, "capabilities");
+	/* no_new_privs: execve can never add a privilege again (setuid bits and
+	 * file capabilities are ignored). A privileged container may need them. */
+	if (!cfg->privileged && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		fail_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+		child_fail(errfd, "no_new_privs");
+	}
+	/* Only 0, 1, 2 and the error pipe may reach the command; the pipe is
+	 * O_CLOEXEC, so execve closes it - and that EOF is the caller's "exec'd". */
+	if (errfd != 3) {
+		if (dup3(errfd, 3, O_CLOEXEC) < 0) {
+			fail_errno("dup3(%d, 3)", errfd);
+			child_fail(errfd, "fds");
+		}
+		errfd = 3;
+	}
+	close_fds_from(4);
+	execve(cmd, argv, envp);
+	fail_errno("execve(%s)", cmd);
+	child_fail(errfd, "exec");
+}
+
+struct child_args {
+	const struct ctr_config *cfg;
+	const char *image_path;
+	uint64_t caps;
+	int errfd;
+};
+
+/* C: runs in its new mount namespace (and pid namespace, as PID 1). */
+static int container_main(void *arg)
+{
+	struct child_args *a = arg;
+	const struct ctr_config *cfg = a->cfg;
+	int errfd = a->errfd;
+	struct rootfs rf;
+	char what[128];
+
+	/* A session of its own: a Ctrl-C on the supervisor's terminal goes to the
+	 * terminal's foreground process group, and must not reach the container
+	 * behind the supervisor's back. The supervisor stops it, in order. */
+	if (setsid() < 0) {
+		fail_errno("setsid");
+		child_fail(errfd, "session");
+	}
+	if (setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd) < 0)
+		child_fail(errfd, "stdio");
+	/* Order matters: private first, or our mounts would propagate to the host;
+	 * volumes before /proc and /dev, so no volume can be mounted over them;
+	 * everything mounted before pivot_root, while the host paths are visible. */
+	if (rootfs_make_private() < 0)
+		child_fail(errfd, "rootfs");
+	if (rootfs_mount_overlay(a->image_path, cfg->state_dir, &rf) < 0)
+		child_fail(errfd, "rootfs");
+	int root_fd = open(rf.merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
+		fail_errno("open(%s)", rf.merged);
+		child_fail(errfd, "rootfs");
+	}
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct ctr_mount *m = &cfg->mounts[i];
+		if (vol_mount(m->volume, root_fd, m->mount_path, m->sub_path, m->readonly) < 0) {
+			snprintf(what, sizeof(what), "volume %s at %s", m->volume->name,
+			         m->mount_path);
+			child_fail(errfd, what);
+		}
+	}
+	close(root_fd);
+	if (rootfs_mount_kernel_fs(rf.merged) < 0)
+		child_fail(errfd, "kernel filesystems");
+	if (rootfs_pivot(rf.merged) < 0)
+		child_fail(errfd, "pivot_root");
+	if (rootfs_finish(cfg->readonly_root) < 0)
+		child_fail(errfd, "rootfs");
+
+	/* After the pivot "/" is the container's, but a symlink or ".." could still
+	 * lead out through a magic link in /proc: resolve beneath "/" anyway. */
+	const char *wd = cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int wfd = sys_openat2(AT_FDCWD, wd, &how, sizeof(how));
+	if (wfd < 0 || fchdir(wfd) < 0) {
+		fail_errno("chdir(%s)", wd);
+		child_fail(errfd, "workingDir");
+	}
+	close(wfd);
+	exec_in_container(cfg, a->caps, cfg->argv, errfd);
+}
+
+/* H: joins the sandbox, clones C as the caller's child, reports C's pid. */
+static NORETURN void helper_main(const struct infra *sb, struct child_args *a, int pidfd_w)
+{
+	static const enum ns_type join[] = {NS_IPC, NS_UTS, NS_NET, NS_PID};
+	for (size_t i = 0; i < ARRAY_SIZE(join); i++) {
+		enum ns_type t = join[i];
+		if (t == NS_PID && !a->cfg->share_pid)
+			continue;
+		if (!sb || sb->nsfd[t] < 0) {
+			if (t == NS_PID) {
+				fail_msg(EINVAL, "the pod does not share its pid namespace");
+				child_fail(a->errfd, "sandbox");
+			}
+			continue;
+		}
+		if (setns(sb->nsfd[t], ns_table[t].clone_flag) < 0) {
+			fail_errno("setns(%s)", ns_table[t].name);
+			child_fail(a->errfd, "sandbox");
+		}
+	}
+	int flags = CLONE_PARENT | CLONE_NEWNS | (a->cfg->share_pid ? 0 : CLONE_NEWPID);
+	size_t stack_size = 256 * 1024;
+	char *stack = malloc(stack_size);
+	if (!stack) {
+		fail_errno("malloc");
+		child_fail(a->errfd, "clone");
+	}
+	/* With CLONE_PARENT the exit signal is ours (SIGCHLD): it goes to our parent. */
+	pid_t c = clone(container_main, stack + stack_size, flags, a);
+	if (c < 0) {
+		fail_errno("clone(CLONE_PARENT|CLONE_NEWNS%s)",
+		           a->cfg->share_pid ? "" : "|CLONE_NEWPID");
+		child_fail(a->errfd, "clone");
+	}
+	if (write(pidfd_w, &c, sizeof(c)) != sizeof(c))
+		_exit(1);
+	_exit(0);
+}
+
+/* Read the error pipe to EOF: "" when the command was exec'd. */
+static void read_error(int fd, char *msg, size_t len)
+{
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, msg + n, len - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (n += (size_t)r) == len - 1)
+			break;
+	}
+	msg[n] = '\0';
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+	}
+}
+
+int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct ctr *out)
+{
+	const char *name = cfg->name ? cfg->name : "?";
+	char image_path[PATH_MAX];
+	uint64_t caps;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = -1;
+	out->pidfd = -1;
+	if (!cfg->argv || !cfg->argv[0])
+		return fail_msg(EINVAL, "container %s: no command", name);
+	/* What can be checked from here is checked before anything exists. */
+	if (rootfs_image_path(cfg->images_dir, cfg->image, image_path, sizeof(image_path)) < 0) {
+		char why[ERRMSG_MAX];
+		snprintf(why, sizeof(why), "%s", last_error());
+		return fail_msg(errno, "container %s: %s", name, why); /* why names the image */
+	}
+	if (ctr_caps_mask(cfg, &caps) < 0) {
+		char why[ERRMSG_MAX];
+		snprintf(why, sizeof(why), "%s", last_error());
+		return fail_msg(EINVAL, "container %s: capabilities: %s", name, why);
+	}
+
+	_cleanup_close_ int err_r = -1, err_w = -1, pid_r = -1, pid_w = -1;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fail_errno("container %s: pipe2", name);
+	err_r = p[0], err_w = p[1];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fail_errno("container %s: pipe2", name);
+	pid_r = p[0], pid_w = p[1];
+
+	struct child_args args = {
+	    .cfg = cfg, .image_path = image_path, .caps = caps, .errfd = err_w};
+	pid_t helper = fork();
+	if (helper < 0)
+		return fail_errno("container %s: fork", name);
+	if (helper == 0)
+		helper_main(sandbox, &args, pid_w);
+
+	/* Only the children may hold the write ends, or EOF would never come. */
+	closep(&err_w);
+	closep(&pid_w);
+	pid_t c = -1;
+	ssize_t got;
+	while ((got = read(pid_r, &c, sizeof(c))) < 0 && errno == EINTR) {
+	}
+	reap(helper);
+
+	char msg[ERRMSG_MAX];
+	read_error(err_r, msg, sizeof(msg));
+	if (got != sizeof(c) || msg[0]) {
+		if (got == sizeof(c))
+			reap(c); /* it wrote its error and exited */
+		ctr_cleanup(cfg);
+		return fail_msg(EIO, "container %s: %s", name, msg[0] ? msg : "helper failed");
+	}
+
+	out->pid = c;
+	out->pidfd = sys_pidfd_open(c, 0);
+	if (out->pidfd < 0) {
+		int err = errno;
+		kill(c, SIGKILL);
+		reap(c);
+		ctr_cleanup(cfg);
+		errno = err;
+		return fail_errno("container %s: pidfd_open(%d)", name, (int)c);
+	}
+	out->state = CTR_RUNNING;
+	out->started_at = wall_ms();
+	return 0;
+}
+
+void ctr_terminated(struct ctr *c, int wstatus)
+{
+	if (c->state == CTR_RUNNING)
+		closep(&c->pidfd);
+	c->state = CTR_TERMINATED;
+	c->finished_at = wall_ms();
+	if (WIFSIGNALED(wstatus)) {
+		c->signal = WTERMSIG(wstatus);
+		c->exit_code = 128 + c->signal;
+		const char *abbrev = sigabbrev_np(c->signal);
+		if (abbrev)
+			snprintf(c->reason, sizeof(c->reason), "SIG%s", abbrev);
+		else
+			snprintf(c->reason, sizeof(c->reason), "signal %d", c->signal);
+	} else {
+		c->signal = 0;
+		c->exit_code = WEXITSTATUS(wstatus);
+		snprintf(c->reason, sizeof(c->reason), "%s", c->exit_code ? "Error" : "Completed");
+	}
+}
+
+int ctr_wait(struct ctr *c)
+{
+	if (c->state != CTR_RUNNING)
+		return 0;
+	int st;
+	pid_t r;
+	while ((r = waitpid(c->pid, &st, 0)) < 0 && errno == EINTR) {
+	}
+	if (r < 0)
+		return fail_errno("waitpid(%d)", (int)c->pid);
+	ctr_terminated(c, st);
+	return 0;
+}
+
+int ctr_stop(struct ctr *c, int grace_ms)
+{
+	if (c->state != CTR_RUNNING)
+		return 0;
+	/* A container's PID 1 gets no default action for SIGTERM from the kernel:
+	 * if it installed no handler, SIGTERM does nothing and SIGKILL is needed. */
+	if (sys_pidfd_send_signal(c->pidfd, SIGTERM, 0) < 0 && errno != ESRCH)
+		return fail_errno("pidfd_send_signal(%d, SIGTERM)", (int)c->pid);
+	struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
+	int r;
+	while ((r = poll(&pfd, 1, grace_ms > 0 ? grace_ms : 0)) < 0 && errno == EINTR) {
+	}
+	if (r == 0 && sys_pidfd_send_signal(c->pidfd, SIGKILL, 0) < 0 && errno != ESRCH)
+		return fail_errno("pidfd_send_signal(%d, SIGKILL)", (int)c->pid);
+	return ctr_wait(c);
+}
+
+int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv[])
+{
+	const char *name = cfg->name ? cfg->name : "?";
+	if (c->state != CTR_RUNNING)
+		return fail_msg(ESRCH, "container %s is not running", name);
+	if (!argv || !argv[0])
+		return fail_msg(EINVAL, "exec in %s: no command", name);
+	uint64_t caps;
+	if (ctr_caps_mask(cfg, &caps) < 0)
+		return -1;
+	/* Everything but the user namespace (we never made one); mnt comes last in
+	 * the loop below because joining it moves our root and cwd into the container. */
+	int fds[NS_COUNT];
+	unsigned want =
+	    NS_BIT(NS_IPC) | NS_BIT(NS_UTS) | NS_BIT(NS_NET) | NS_BIT(NS_PID) | NS_BIT(NS_MNT);
+	if (ns_open(c->pid, want, fds) < 0)
+		return -1;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		ns_close(fds);
+		return fail_errno("pipe2");
+	}
+	pid_t x = fork();
+	if (x < 0) {
+		int err = errno;
+		ns_close(fds);
+		close(p[0]);
+		close(p[1]);
+		errno = err;
+		return fail_errno("fork");
+	}
+	if (x == 0) {
+		close(p[0]);
+		static const enum ns_type order[] = {NS_IPC, NS_UTS, NS_NET, NS_PID, NS_MNT};
+		for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+			if (setns(fds[order[i]], ns_table[order[i]].clone_flag) < 0) {
+				fail_errno("setns(%s)", ns_table[order[i]].name);
+				child_fail(p[1], "join");
+			}
+		}
+		/* setns(pid) placed only our future children in the container's pid namespace. */
+		pid_t y = fork();
+		if (y < 0) {
+			fail_errno("fork");
+			child_fail(p[1], "join");
+		}
+		if (y == 0) {
+			const char *wd =
+			    cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
+			if (chdir(wd) < 0) {
+				fail_errno("chdir(%s)", wd);
+				child_fail(p[1], "workingDir");
+			}
+			exec_in_container(cfg, caps, argv, p[1]);
+		}
+		close(p[1]);
+		int st;
+		while (waitpid(y, &st, 0) < 0) {
+			if (errno != EINTR)
+				_exit(126);
+		}
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+	ns_close(fds);
+	close(p[1]);
+	char msg[ERRMSG_MAX];
+	read_error(p[0], msg, sizeof(msg));
+	close(p[0]);
+	int st;
+	while (waitpid(x, &st, 0) < 0) {
+		if (errno != EINTR)
+			return fail_errno("waitpid(%d)", (int)x);
+	}
+	if (msg[0])
+		return fail_msg(EIO, "exec in %s: %s", name, msg);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int ctr_cleanup(const struct ctr_config *cfg)
+{
+	if (!cfg->state_dir)
+		return 0;
+	int rc = rootfs_cleanup(cfg->state_dir);
+	if (rmdir(cfg->state_dir) < 0 && errno != ENOENT)
+		rc = fail_errno("rmdir(%s)", cfg->state_dir);
+	return rc;
+}

@@ -1,0 +1,136 @@
+/*
+ * echod - a tiny upstream server for the lab: echo every byte back, or with
+ * --wc, read to EOF and answer with the byte count. One line per connection
+ * on stdout tells who served what, so a test can see where the proxy sent
+ * each connection.
+ *
+ * The --wc mode is the half-close test in one line: the answer can only be
+ * written after the client's EOF arrived, so a client that does
+ * shutdown(SHUT_WR) gets it only if every hop passes the half-close on.
+ *
+ * A process per connection (fork): the simplest correct server; the proxy is
+ * the program in this lab that shows the event loop.
+ */
+#include "common.h"
+#include "netutil.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: echod --listen HOST:PORT [OPTION]...\n"
+	        "Echo what each client sends (or count it), one log line per connection.\n"
+	        "\n"
+	        "  --listen HOST:PORT   address to listen on\n"
+	        "  --name NAME          name printed in the log lines (default: echod)\n"
+	        "  --wc                 read to EOF, then reply \"NAME BYTES\" instead of echoing\n"
+	        "  -h, --help           show this help\n");
+}
+
+static void serve(int fd, const char *name, bool wc)
+{
+	char buf[64 * 1024];
+	uint64_t total = 0;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die_errno("recv");
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+		if (!wc && nu_send_all(fd, buf, (size_t)n) < 0)
+			die_last();
+	}
+	if (wc) {
+		char line[128];
+		int len =
+		    snprintf(line, sizeof(line), "%s %llu\n", name, (unsigned long long)total);
+		if (nu_send_all(fd, line, (size_t)len) < 0)
+			die_last();
+	}
+	shutdown(fd, SHUT_WR);
+	/* dprintf: one write(2) per line, so children never interleave. */
+	dprintf(STDOUT_FILENO, "%s: served %llu bytes\n", name, (unsigned long long)total);
+}
+
+/* A container's PID 1 gets no default action for SIGTERM from the kernel:
+ * without a handler, stopping the pod would wait out its whole grace period. */
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"listen", required_argument, NULL, 'l'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"wc", no_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	const char *listen_at = NULL, *name = "echod";
+	bool wc = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			listen_at = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'w':
+			wc = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			die_usage("unknown option");
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!listen_at)
+		die_usage("--listen is required");
+	struct sockaddr_in addr;
+	if (nu_parse_hostport(listen_at, &addr) < 0)
+		die_usage("--listen: %s", last_error());
+	signal(SIGTERM, on_sigterm);
+	int lfd = nu_listen(&addr, 0);
+	if (lfd < 0)
+		die_last();
+
+	/* Children reap themselves: SA_NOCLDWAIT leaves no zombies. */
+	struct sigaction sa = {.sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT};
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	char where[NU_ADDRSTRLEN];
+	dprintf(STDOUT_FILENO, "%s: listening on %s\n", name, nu_addr_str(&addr, where));
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die_errno("accept4");
+		}
+		pid_t pid = fork();
+		if (pid < 0)
+			die_errno("fork");
+		if (pid == 0) {
+			close(lfd);
+			serve(fd, name, wc);
+			_exit(0);
+		}
+		close(fd);
+	}
+}

@@ -1,0 +1,330 @@
+/*
+ * proxy - the ambassador sidecar: the app connects to 127.0.0.1:PORT, a
+ * port inside its own pod, and the ambassador carries each connection to one
+ * of several upstream servers outside it, round robin, skipping one that
+ * refuses. The app needs no list of servers, no retry logic, no TLS: all of
+ * that lives in the ambassador, which the pod shares localhost with.
+ *
+ * One thread serves every connection: epoll(7) says which socket is ready,
+ * and every socket is non-blocking, so no read or write ever waits.
+ *
+ * A TCP connection is two independent byte streams. When the client is done
+ * sending it may shutdown(SHUT_WR) and still read the reply (HTTP/1.0
+ * clients, `nc -N`, rsync do); so on EOF from one side the proxy shuts down
+ * only the write side of the other, and closes the pair when both directions
+ * are done. Closing both at the first EOF would cut the reply off.
+ *
+ * Syscalls: socket, connect (non-blocking: EINPROGRESS, then SO_ERROR),
+ * accept4, epoll_create1, epoll_ctl, epoll_wait, recv, send, shutdown.
+ */
+#include "common.h"
+#include "netutil.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#define MAX_UPSTREAMS 16
+#define HALF_BUF      (64 * 1024)
+
+/* One direction of a proxied connection: bytes read from src wait in buf
+ * until dst takes them. */
+struct half {
+	int src, dst;
+	char buf[HALF_BUF];
+	size_t off, len; /* buf[off..len) is still to be written to dst */
+	bool eof;        /* src sent FIN: nothing more will come */
+	bool shut;       /* and we passed the FIN on: shutdown(dst, SHUT_WR) */
+};
+
+struct conn;
+/* What an epoll event points to: one socket of one connection. */
+struct endpoint {
+	struct conn *c;
+	int fd;
+	uint32_t events; /* what we wait for now; 0: not in the epoll set */
+};
+
+struct conn {
+	struct endpoint client, upstream;
+	int first, tried; /* upstream index we started at, how many we tried */
+	bool connecting;  /* upstream connect() still in progress */
+	struct half up;   /* client -> upstream */
+	struct half down; /* upstream -> client */
+	bool dead;        /* closed; freed after this batch of events */
+	struct conn *next_dead;
+};
+
+static struct sockaddr_in upstreams[MAX_UPSTREAMS];
+static int n_upstreams, next_upstream;
+static int ep;
+static bool verbose;
+/* Closed connections wait here until the end of the epoll batch: a later
+ * event of the same batch may still point at them. */
+static struct conn *graveyard;
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: proxy --listen HOST:PORT --upstream HOST:PORT [--upstream ...]\n"
+	             "Forward each connection to the next upstream server, round robin.\n"
+	             "\n"
+	             "  --listen HOST:PORT     where the app connects (normally 127.0.0.1:PORT)\n"
+	             "  --upstream HOST:PORT   an upstream server; repeat for several (max 16)\n"
+	             "  -v, --verbose          print one line per connection\n"
+	             "  -h, --help             show this help\n");
+}
+
+/* Move whatever can move now from h->src to h->dst: write what is buffered,
+ * read more when the buffer is empty, and pass an EOF on as a half-close.
+ * Returns 0 when nothing more can move without waiting (EAGAIN), or the
+ * direction is done (h->shut); -1 when a socket failed. */
+static int relay(struct half *h)
+{
+	/* BEGIN EXERCISE: proxy-forward: relay one direction, EOF becomes shutdown(SHUT_WR)
+	 * Hint: README.md "The ambassador"; man 2 recv; man 2 shutdown; man 7 epoll */
+	/* STUB: (void)h; return exercise_todo(5, "proxy-forward"); */
+	for (;;) {
+		if (h->off < h->len) {
+			ssize_t n = send(h->dst, h->buf + h->off, h->len - h->off, MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				return errno == EAGAIN ? 0 : -1;
+			}
+			h->off += (size_t)n;
+			continue;
+		}
+		h->off = h->len = 0;
+		if (h->eof) {
+			/* Everything src sent has reached dst: now tell dst
+			 * "no more", but keep reading its answer. */
+			if (!h->shut && shutdown(h->dst, SHUT_WR) < 0 && errno != ENOTCONN)
+				return -1;
+			h->shut = true;
+			return 0;
+		}
+		ssize_t n = recv(h->src, h->buf, sizeof(h->buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -1;
+		}
+		if (n == 0)
+			h->eof = true;
+		h->len = (size_t)n;
+	}
+	/* END EXERCISE */
+}
+
+/* Wait for exactly the events that can make progress: readable when the
+ * half reading from this socket has room, writable when the half writing to
+ * it has bytes pending. A socket we wait for nothing on leaves the epoll set,
+ * or its EPOLLHUP would wake us in a loop. */
+static void watch(struct endpoint *e, uint32_t events)
+{
+	if (events == e->events)
+		return;
+	struct epoll_event ev = {.events = events, .data.ptr = e};
+	int op = !e->events ? EPOLL_CTL_ADD : !events ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+	if (epoll_ctl(ep, op, e->fd, &ev) < 0)
+		die_errno("epoll_ctl(%d)", e->fd);
+	e->events = events;
+}
+
+static uint32_t wants(const struct half *reading, const struct half *writing)
+{
+	uint32_t ev = 0;
+	if (!reading->eof && reading->len == 0)
+		ev |= EPOLLIN;
+	if (writing->off < writing->len)
+		ev |= EPOLLOUT;
+	return ev;
+}
+
+static void conn_close(struct conn *c)
+{
+	watch(&c->client, 0);
+	watch(&c->upstream, 0);
+	close(c->client.fd);
+	if (c->upstream.fd >= 0)
+		close(c->upstream.fd);
+	c->dead = true;
+	c->next_dead = graveyard;
+	graveyard = c;
+}
+
+/* Start connecting to the next upstream that does not refuse at once.
+ * Returns -1 when every upstream was tried. */
+static int connect_next(struct conn *c)
+{
+	char where[NU_ADDRSTRLEN];
+	while (c->tried < n_upstreams) {
+		const struct sockaddr_in *a = &upstreams[(c->first + c->tried++) % n_upstreams];
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		/* Non-blocking: the answer comes later as EPOLLOUT, and the
+		 * result is in SO_ERROR. Over loopback a refusal may come now. */
+		if (connect(fd, (const struct sockaddr *)a, sizeof(*a)) == 0 ||
+		    errno == EINPROGRESS) {
+			c->upstream = (struct endpoint){.c = c, .fd = fd};
+			c->up.dst = c->down.src = fd;
+			c->connecting = true;
+			watch(&c->upstream, EPOLLOUT);
+			if (verbose)
+				printf("proxy: connecting to %s\n", nu_addr_str(a, where));
+			return 0;
+		}
+		warn_errno("upstream %s", nu_addr_str(a, where));
+		close(fd);
+	}
+	return -1;
+}
+
+static void on_accept(int lfd)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return; /* EAGAIN: no more waiting; others: the client left */
+		struct conn *c = calloc(1, sizeof(*c));
+		if (!c)
+			die_errno("calloc");
+		c->client = (struct endpoint){.c = c, .fd = fd};
+		c->upstream.fd = -1;
+		c->up.src = c->down.dst = fd;
+		c->first = next_upstream;
+		next_upstream = (next_upstream + 1) % n_upstreams;
+		if (connect_next(c) < 0) {
+			warn("no upstream accepts connections; closing the client");
+			conn_close(c);
+		}
+	}
+}
+
+static void on_event(struct endpoint *e)
+{
+	struct conn *c = e->c;
+	if (c->dead)
+		return;
+	if (c->connecting) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		getsockopt(c->upstream.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err) {
+			char where[NU_ADDRSTRLEN];
+			errno = err;
+			warn_errno("upstream %s",
+			           nu_addr_str(&upstreams[(c->first + c->tried - 1) % n_upstreams],
+			                       where));
+			watch(&c->upstream, 0);
+			close(c->upstream.fd);
+			c->upstream.fd = -1;
+			if (connect_next(c) < 0) {
+				warn("no upstream accepts connections; closing the client");
+				conn_close(c);
+			}
+			return;
+		}
+		c->connecting = false;
+	}
+	/* Whichever socket woke us, try both directions: cheap, and it keeps
+	 * the state machine in one place. */
+	if (relay(&c->up) < 0 || relay(&c->down) < 0) {
+		conn_close(c); /* a reset: nothing sensible to pass on */
+		return;
+	}
+	if (c->up.shut && c->down.shut) {
+		conn_close(c); /* both directions finished */
+		return;
+	}
+	watch(&c->client, wants(&c->up, &c->down));
+	watch(&c->upstream, wants(&c->down, &c->up));
+}
+
+/* A container's PID 1 gets no default action for SIGTERM from the kernel:
+ * without a handler, stopping the pod would wait out its whole grace period. */
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"listen", required_argument, NULL, 'l'},
+	    {"upstream", required_argument, NULL, 'u'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	const char *listen_at = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			listen_at = optarg;
+			break;
+		case 'u':
+			if (n_upstreams == MAX_UPSTREAMS)
+				die_usage("at most %d --upstream", MAX_UPSTREAMS);
+			if (nu_parse_hostport(optarg, &upstreams[n_upstreams++]) < 0)
+				die_usage("--upstream: %s", last_error());
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			die_usage("unknown option");
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!listen_at || n_upstreams == 0)
+		die_usage("--listen and at least one --upstream are required");
+	struct sockaddr_in addr;
+	if (nu_parse_hostport(listen_at, &addr) < 0)
+		die_usage("--listen: %s", last_error());
+
+	signal(SIGTERM, on_sigterm);
+	int lfd = nu_listen(&addr, SOCK_NONBLOCK);
+	if (lfd < 0)
+		die_last();
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die_errno("epoll_create1");
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
+		die_errno("epoll_ctl(listen)");
+	char where[NU_ADDRSTRLEN];
+	printf("proxy: listening on %s, %d upstream(s)\n", nu_addr_str(&addr, where), n_upstreams);
+	fflush(stdout);
+
+	for (;;) {
+		struct epoll_event evs[64];
+		int n = epoll_wait(ep, evs, 64, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("epoll_wait");
+		}
+		for (int i = 0; i < n; i++) {
+			if (!evs[i].data.ptr)
+				on_accept(lfd);
+			else
+				on_event(evs[i].data.ptr);
+		}
+		while (graveyard) {
+			struct conn *dead = graveyard;
+			graveyard = dead->next_dead;
+			free(dead);
+		}
+	}
+}

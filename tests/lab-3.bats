@@ -1,0 +1,286 @@
+#!/usr/bin/env bats
+# LAB: 03 root filesystems and shared volumes
+#
+# Every step program works in mount namespaces of its own. The checks look
+# from outside: the host's mount table before and after (it must not change),
+# the image tree's checksum (it must not change), the upper and volume
+# directories on the host, and what a command run INSIDE the container reads
+# from the kernel (/proc/self/mountinfo, the errno of a write).
+
+load helpers
+
+setup() {
+	require_root
+	L3="$PODLAB_BUILD/labs/03-shared-volume"
+	IMAGE="$PODLAB_BUILD/images/busybox/latest/rootfs"
+	T="$BATS_TEST_TMPDIR"
+	mount_snapshot >"$T/mounts.before"
+}
+
+# The host's mount table is what it was before the check, where this lab
+# could have touched it: under the check's own directory, the steps' default
+# /tmp/podlab-step* directories and the images. (Other labs' checks may run
+# at the same time and mount elsewhere: the whole table is not ours to compare.)
+ours() {
+	grep -E "^($T|/tmp/podlab-step|$PODLAB_BUILD/images)" "$1" || true
+}
+host_mounts_unchanged() {
+	mount_snapshot >"$T/mounts.after"
+	diff <(ours "$T/mounts.before") <(ours "$T/mounts.after")
+	# and nothing of ours is mounted at all once the step is over
+	[ -z "$(ours "$T/mounts.after")" ]
+}
+
+# Names, types, modes, link targets and contents of every file of a tree.
+tree_sum() {
+	(cd "$1" && find . -printf '%p %y %m %l\n' | sort && find . -type f -exec sha256sum {} + | sort) |
+		sha256sum
+}
+
+@test "step1_bind: the bind is seen inside the namespace, not on the host" {
+	mkdir -p "$T/d"
+	run "$L3/step1_bind" --dir "$T/d" -- sh -c "grep -c ' $T/d/dst ' /proc/self/mountinfo; grep -c ' $T/d/dst ' /proc/1/mountinfo || true"
+	assert_success
+	# inside: 1 mount at dst; the host (PID 1's table): 0
+	assert_line --index 5 "1"
+	assert_line --index 6 "0"
+	host_mounts_unchanged
+}
+
+@test "step2_propagation: shared crosses both ways, slave one way, private none" {
+	run "$L3/step2_propagation" --dir "$T"
+	assert_success
+	assert_line --regexp '^shared +yes +yes$'
+	assert_line --regexp '^slave +yes +no$'
+	assert_line --regexp '^private +no +no$'
+	host_mounts_unchanged
+}
+
+@test "[rootfs-pivot] step3_rootfs: / is the overlay of the image and the host's root is gone" {
+	run "$L3/step3_rootfs" --state "$T/st" --keep -- /bin/sh -c "cat /proc/self/mountinfo; test -e $T && echo HOST-VISIBLE; echo pid=\$\$"
+	assert_success
+	# the root mount is the overlay with the image as its lower layer
+	assert_line --regexp "^[0-9]+ [0-9]+ [0-9:]+ / / .* - overlay overlay .*lowerdir=$IMAGE,upperdir=$T/st/upper"
+	# the old root was detached: only /, /proc, /dev... and /sys are mounted
+	local mps
+	mps=$(printf '%s\n' "${lines[@]}" | awk '$1 ~ /^[0-9]+$/ && NF > 8 {print $5}' | grep -Ev '^/$|^/proc$|^/dev(/.*)?$|^/sys$' || true)
+	[ -z "$mps" ] || { echo "unexpected mounts: $mps"; false; }
+	refute_line "HOST-VISIBLE"
+	# its own pid namespace, its own /proc
+	assert_line "pid=1"
+	host_mounts_unchanged
+}
+
+@test "[rootfs-pivot] step3_rootfs: writes land in the upper dir, the image is untouched" {
+	local before
+	before=$(tree_sum "$IMAGE")
+	run "$L3/step3_rootfs" --state "$T/st" --keep -- /bin/sh -c 'echo changed > /etc/passwd && rm /bin/ls && echo new > /new.txt && cat /etc/passwd'
+	assert_success
+	assert_line "changed"
+	[ "$(tree_sum "$IMAGE")" = "$before" ]
+	[ "$(cat "$T/st/upper/etc/passwd")" = "changed" ]
+	[ "$(cat "$T/st/upper/new.txt")" = "new" ]
+	# a deletion is a whiteout in upper: a 0/0 character device
+	[ "$(stat -c '%F %t:%T' "$T/st/upper/bin/ls")" = "character special file 0:0" ]
+	grep -q '^root:' "$IMAGE/etc/passwd"
+	host_mounts_unchanged
+}
+
+@test "step3_rootfs: /dev, /proc and a read-only /sys are there" {
+	run "$L3/step3_rootfs" --state "$T/st" -- /bin/sh -c 'echo x >/dev/null && head -c 4 /dev/zero | wc -c; ls /dev/pts/ptmx /dev/shm /proc/self/status >/dev/null && echo kernel-fs-ok; touch /sys/x 2>&1; readlink /dev/fd'
+	assert_success
+	assert_line "4"
+	assert_line "kernel-fs-ok"
+	assert_line --partial "Read-only file system"
+	assert_line "/proc/self/fd"
+	# without --keep the state dir's upper, work and merged are gone
+	[ ! -e "$T/st/upper" ] && [ ! -e "$T/st/work" ] && [ ! -e "$T/st/merged" ]
+	host_mounts_unchanged
+}
+
+@test "step3_rootfs in a user namespace: /sys is the host's, read-only all the way down" {
+	# sysfs refuses a new mount to a user namespace that does not own the
+	# network namespace: rootfs falls back to a recursive read-only bind.
+	run unshare --user --map-root-user "$L3/step3_rootfs" --state "$T/st" -- /bin/sh -c 'echo "rw-sys-mounts=$(grep " /sys" /proc/self/mountinfo | grep -vc " ro,")"; touch /sys/fs/cgroup/x'
+	assert_failure 1
+	assert_line --partial "touch: /sys/fs/cgroup/x: Read-only file system"
+	assert_line "rw-sys-mounts=0"
+	host_mounts_unchanged
+}
+
+@test "step3_rootfs --read-only: the root refuses writes with EROFS" {
+	run "$L3/step3_rootfs" --state "$T/st" --read-only -- /bin/sh -c 'touch /x; echo ok > /dev/shm/y && cat /dev/shm/y'
+	assert_success
+	assert_line --partial "touch: /x: Read-only file system"
+	assert_line "ok"
+	host_mounts_unchanged
+}
+
+@test "step3_rootfs: a missing image names the path it looked for" {
+	run "$L3/step3_rootfs" --image resource/nosuch:v9
+	assert_failure 1
+	assert_output --partial "$PODLAB_BUILD/images/nosuch/v9/rootfs"
+	run "$L3/step3_rootfs" --image ../busybox
+	assert_failure 1
+	assert_output --partial "'..'"
+}
+
+@test "step4_emptydir: two containers see each other's file" {
+	run "$L3/step4_emptydir" --pod-dir "$T/pod"
+	assert_success
+	assert_line "reader sees: hello from the writer"
+	host_mounts_unchanged
+	# the emptyDir and both containers' upper dirs are gone with the pod
+	[ -d "$T/pod" ] && [ -z "$(ls -A "$T/pod")" ]
+}
+
+@test "step4_emptydir --memory: a tmpfs emptyDir that never shows on the host" {
+	run "$L3/step4_emptydir" --pod-dir "$T/pod" --memory
+	assert_success
+	assert_line --partial "(tmpfs)"
+	assert_line "reader sees: hello from the writer"
+	host_mounts_unchanged
+	[ -z "$(ls -A "$T/pod")" ]
+}
+
+@test "step4_emptydir: after a failed start, emptyDir and upper dirs are gone too" {
+	run "$L3/step4_emptydir" --pod-dir "$T/pod" --reader-mount-path /etc/passwd
+	assert_failure 1
+	assert_output --partial "mountPath /etc/passwd is a regular file"
+	refute_line --partial "reader sees"
+	host_mounts_unchanged
+	[ -z "$(ls -A "$T/pod")" ]
+}
+
+@test "step5_hostpath: read-only in the kernel: EROFS inside, the host unchanged" {
+	mkdir -p "$T/node" && echo "the node's file" >"$T/node/node.txt"
+	local before
+	before=$(tree_sum "$T/node")
+	run "$L3/step5_hostpath" --path "$T/node" -- /bin/sh -c 'cat /host/node.txt; echo x >> /host/node.txt; mkdir /host/d; grep " /host " /proc/self/mountinfo'
+	assert_success
+	assert_line --partial "refused: Read-only file system"
+	assert_line "the node's file"
+	assert_line --partial "/host/node.txt: Read-only file system"
+	assert_line --regexp ' /host ro,'
+	[ "$(tree_sum "$T/node")" = "$before" ]
+	host_mounts_unchanged
+}
+
+@test "step5_hostpath --rw: the same mount without readOnly is written through" {
+	mkdir -p "$T/node"
+	run "$L3/step5_hostpath" --path "$T/node" --rw -- /bin/sh -c 'echo from-container > /host/f'
+	assert_success
+	[ "$(cat "$T/node/f")" = "from-container" ]
+	host_mounts_unchanged
+}
+
+@test "hostPath types accept and reject what Kubernetes does" {
+	local d="$T/hp"
+	mkdir -p "$d/dir" && : >"$d/file" && mkfifo "$d/fifo"
+	mknod "$d/chr" c 1 3 && mknod "$d/blk" b 7 0
+	python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$d/sock"
+	# type path expected(ok|message)
+	while read -r type path want; do
+		[ "$type" = '""' ] && type=""
+		run "$L3/step5_hostpath" --check-only --type "$type" --path "$d/$path"
+		if [ "$want" = ok ]; then
+			[ "$status" -eq 0 ] || { echo "type '$type' $path: $output"; false; }
+		else
+			[ "$status" -eq 1 ] || { echo "type '$type' $path accepted: $output"; false; }
+			[[ "$output" == *"hostPath $d/$path: type $type: ${want//_/ }"* ]] ||
+				{ echo "type '$type' $path: $output"; false; }
+		fi
+	done <<-EOF
+		""                file   ok
+		""                sock   ok
+		Directory         dir    ok
+		Directory         file   is_a_regular_file
+		Directory         none   does_not_exist
+		DirectoryOrCreate dir    ok
+		DirectoryOrCreate new/d  ok
+		DirectoryOrCreate file   is_a_regular_file
+		File              file   ok
+		File              dir    is_a_directory
+		File              none   does_not_exist
+		FileOrCreate      file   ok
+		FileOrCreate      newf   ok
+		FileOrCreate      dir    is_a_directory
+		Socket            sock   ok
+		Socket            fifo   is_a_FIFO
+		Socket            file   is_a_regular_file
+		CharDevice        chr    ok
+		CharDevice        blk    is_a_block_device
+		BlockDevice       blk    ok
+		BlockDevice       chr    is_a_character_device
+	EOF
+	# what the *OrCreate types made, with Kubernetes' modes
+	[ "$(stat -c %a "$d/new/d")" = 755 ]
+	[ "$(stat -c '%a %F' "$d/newf")" = "644 regular empty file" ]
+	# FileOrCreate does not create the parent directory
+	run "$L3/step5_hostpath" --check-only --type FileOrCreate --path "$d/nodir/f"
+	assert_failure 1
+	[ ! -e "$d/nodir" ]
+	run "$L3/step5_hostpath" --check-only --type Bogus --path "$d/dir"
+	assert_failure 2
+	assert_output --partial "hostPath type 'Bogus': unknown"
+}
+
+@test "step6_escape --naive: a planted symlink takes a path-string mount out of the root" {
+	run "$L3/step6_escape" --naive --scratch "$T/s"
+	assert_success
+	assert_line --partial "ESCAPE: the container reads the node's secret"
+	run "$L3/step6_escape" --naive --scratch "$T/s2" --sub-path data --mount-path /data/escape/etc
+	assert_success
+	assert_line "   mounted on the node at /etc"
+	assert_line --partial "ESCAPE: the node's /etc is mounted over"
+	host_mounts_unchanged
+}
+
+@test "[vol-safe-mount] step6_escape --safe: a subPath symlink out of the volume is refused" {
+	run "$L3/step6_escape" --safe --scratch "$T/s"
+	assert_failure 1
+	assert_line --partial "subPath escape leads out of the volume"
+	refute_line --partial "ESCAPE"
+	# the volume itself was mounted at /data; nothing at /mnt
+	assert_line "   mounted on the node at /pod/root/data"
+	refute_line "   mounted on the node at /pod/root/mnt"
+	[ ! -e "$T/s/pod/root/mnt" ]
+	host_mounts_unchanged
+}
+
+@test "[vol-safe-mount] step6_escape --safe: a mountPath through the symlink stays in the root" {
+	run "$L3/step6_escape" --safe --scratch "$T/s" --sub-path data --mount-path /data/escape/etc
+	assert_success
+	refute_line --partial "ESCAPE"
+	assert_line "   mounted on the node at /pod/root/etc"
+	refute_line "   mounted on the node at /etc"
+	# the mount point was created inside the root, not on the node
+	[ -d "$T/s/pod/root/etc" ]
+	[ "$(cat "$T/s/etc/shadow")" = "the node's secret" ]
+	host_mounts_unchanged
+}
+
+@test "[vol-safe-mount] step6_escape --safe: a subPath inside the volume is mounted" {
+	run "$L3/step6_escape" --safe --scratch "$T/s" --sub-path data
+	assert_success
+	assert_line "   mounted on the node at /pod/root/mnt"
+	host_mounts_unchanged
+}
+
+@test "make images: busybox, simple:v2 and tomcat:7.0 with links inside the rootfs" {
+	local img="$PODLAB_BUILD/images"
+	# every applet link points into the image, never at a host path
+	run find "$img/busybox/latest/rootfs" -type l -lname '/*'
+	assert_output ""
+	[ "$(readlink -f "$img/busybox/latest/rootfs/usr/bin/wc")" = "$(readlink -f "$img/busybox/latest/rootfs/bin/busybox")" ]
+	for f in etc/passwd etc/group etc/hosts; do [ -s "$img/busybox/latest/rootfs/$f" ]; done
+	for dd in tmp proc dev sys root; do [ -d "$img/busybox/latest/rootfs/$dd" ]; done
+	[ "$(stat -c %a "$img/busybox/latest/rootfs/tmp")" = 1777 ]
+	cmp "$img/simple/v2/rootfs/simple.war" "$PODLAB_SRC/labs/03-shared-volume/files/simple.war"
+	[ -x "$img/tomcat/7.0/rootfs/root/apache-tomcat-7.0.42-v2/bin/start.sh" ]
+	# idempotent: a second run changes nothing
+	local before
+	before=$(tree_sum "$img/busybox/latest/rootfs")
+	"$PODLAB_SRC/labs/03-shared-volume/mkimage.sh" "$img" busybox latest
+	[ "$(tree_sum "$img/busybox/latest/rootfs")" = "$before" ]
+}

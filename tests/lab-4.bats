@@ -1,0 +1,292 @@
+#!/usr/bin/env bats
+# LAB: 04 containers, init containers and restart policy
+#
+# The driver is podctl, which runs a pod described on its command line and
+# prints machine-readable lines: "event NAME running pid=N", "event NAME
+# terminated exit=N reason=R", then "phase=P" and one "NAME kind=K starts=N
+# restarts=N [exit=N reason=R]" line per container. The checks read the
+# kernel's side - /proc/PID/status and /proc/PID/ns of a running container,
+# the mount table, the process table, the state directory - from outside.
+#
+# [init-order] and [init-backoff] grade the exercises in init.c; they use
+# podctl --processes (members are host processes: the state machine without
+# any container machinery) or the backoff table, so they depend on nothing
+# but their own exercise. The other checks need labs 01-03 done as well.
+
+load helpers
+
+setup() {
+	require_root
+	L4="$PODLAB_BUILD/labs/04-initcontainers"
+	PODCTL="$L4/podctl"
+	export PODLAB_BACKOFF_SCALE=0.001
+	D="$BATS_TEST_TMPDIR/pod"
+}
+
+# field NAME KEY: the value of KEY= on NAME's summary line in $output.
+field() {
+	grep -E "^$1 kind=" <<<"$output" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# line_no PATTERN: the number of the first line of $output matching PATTERN.
+line_no() {
+	grep -n -m1 -E "$1" <<<"$output" | cut -d: -f1
+}
+
+# nothing_left: the pod's state directory, its mounts and its holder are gone.
+nothing_left() {
+	[ ! -e "$D" ] || { echo "left behind: $D"; find "$D"; return 1; }
+	! grep -F "$D" /proc/self/mountinfo || { echo "mounts left behind"; return 1; }
+	local sb
+	sb=$(sed -n 's/^sandbox pid=//p' <<<"$output")
+	[ -z "$sb" ] || ! kill -0 "$sb" 2>/dev/null || { echo "pause $sb still runs"; return 1; }
+}
+
+# start_pod ARGS...: podctl in the background until its app container runs.
+# Sets BG, OUT, APP (the app container's pid on the host), SB (pause's pid).
+start_pod() {
+	OUT="$BATS_TEST_TMPDIR/pod.out"
+	"$PODCTL" --dir "$D" --grace 100 "$@" >"$OUT" 2>&1 3>&- &
+	BG=$!
+	defer "kill -9 $BG; wait $BG"
+	if ! wait_for grep -q '^event app running' "$OUT"; then
+		cat "$OUT"
+		return 1
+	fi
+	APP=$(sed -n 's/^event app running pid=//p' "$OUT")
+	SB=$(sed -n 's/^sandbox pid=//p' "$OUT")
+}
+
+stop_pod() {
+	kill -TERM "$BG"
+	wait "$BG"
+	output=$(cat "$OUT")
+}
+
+# ---- the exercises -------------------------------------------------------------------
+
+@test "[init-order] init containers start one at a time, in spec order, before the app" {
+	run "$PODCTL" --processes --dir "$D" --policy Never \
+		--init 'i1=sleep 0.1; echo i1 >> $WORK/order' \
+		--init 'i2=echo i2 >> $WORK/order' \
+		--init 'i3=echo i3 >> $WORK/order' \
+		--app "app=cat \$WORK/order > $BATS_TEST_TMPDIR/order"
+	assert_success
+	assert_line "phase=Succeeded"
+	# i1 sleeps first: started together, i2 and i3 would have written before it
+	[ "$(cat "$BATS_TEST_TMPDIR/order")" = "$(printf 'i1\ni2\ni3')" ]
+	[ "$(line_no 'event i1 terminated')" -lt "$(line_no 'event i2 running')" ]
+	[ "$(line_no 'event i3 terminated')" -lt "$(line_no 'event app running')" ]
+	[ ! -e "$D" ]
+}
+
+@test "[init-order] a failing init container blocks the next one and the app" {
+	run "$PODCTL" --processes --dir "$D" --policy Always --until i1:3 \
+		--init 'i1=exit 1' --init 'i2=true' --app "app=touch $BATS_TEST_TMPDIR/app-ran"
+	assert_success
+	assert_line "phase=Pending"
+	[ "$(field i1 restarts)" -ge 3 ]
+	[ "$(field i2 starts)" = 0 ]
+	[ "$(field app starts)" = 0 ]
+	[ ! -e "$BATS_TEST_TMPDIR/app-ran" ]
+}
+
+@test "[init-order] a native sidecar is not waited for" {
+	run "$PODCTL" --processes --dir "$D" --policy Never --grace 100 \
+		--sidecar 'side=exec sleep 30' --init 'i1=true' --app 'app=true'
+	assert_success
+	assert_line "phase=Succeeded"
+	[ "$(line_no 'event side running')" -lt "$(line_no 'event i1 running')" ]
+	[ "$(field side restarts)" = 0 ]
+}
+
+@test "[init-backoff] backoff doubles from 10 s and is capped at 300 s" {
+	PODLAB_BACKOFF_SCALE= run "$PODCTL" --backoff-table 8
+	assert_success
+	assert_output "$(for ms in 10000 20000 40000 80000 160000 300000 300000 300000; do
+		n=$((${n:-0} + 1)); echo "restart $n: $ms ms"; done)"
+}
+
+@test "[init-backoff] PODLAB_BACKOFF_SCALE scales the backoff" {
+	PODLAB_BACKOFF_SCALE=0.001 run "$PODCTL" --backoff-table 7
+	assert_success
+	assert_line "restart 1: 10 ms"
+	assert_line "restart 3: 40 ms"
+	assert_line "restart 7: 300 ms"
+	PODLAB_BACKOFF_SCALE=0.5 run "$PODCTL" --backoff-table 2
+	assert_line "restart 2: 10000 ms"
+}
+
+# ---- Kubernetes' node e2e scenarios for init containers (test/e2e/node/init_container.go)
+
+@test "e2e: init containers run in order on a RestartNever pod and the pod succeeds" {
+	run "$PODCTL" --dir "$D" --policy Never \
+		--init 'init1=echo init1 >> /work/order' --init 'init2=echo init2 >> /work/order' \
+		--app 'run1=cat /work/order'
+	assert_success
+	assert_line "phase=Succeeded"
+	[ "$(field init1 exit)" = 0 ] && [ "$(field init1 reason)" = Completed ]
+	[ "$(field init2 exit)" = 0 ] && [ "$(field run1 exit)" = 0 ]
+	[ "$(line_no '^init1$')" -lt "$(line_no '^init2$')" ]
+	[ "$(line_no 'event init1 terminated')" -lt "$(line_no 'event init2 running')" ]
+	nothing_left
+}
+
+@test "e2e: init containers run in order on a RestartAlways pod, then the app runs" {
+	run "$PODCTL" --dir "$D" --policy Always --until running --grace 100 \
+		--init 'init1=true' --init 'init2=true' --app 'run1=exec sleep 30'
+	assert_success
+	assert_line "phase=Running"
+	[ "$(field init1 reason)" = Completed ] && [ "$(field init2 reason)" = Completed ]
+	[ "$(field run1 starts)" = 1 ] && [ "$(field run1 restarts)" = 0 ]
+	[ "$(line_no 'event init2 terminated')" -lt "$(line_no 'event run1 running')" ]
+	nothing_left
+}
+
+@test "e2e: app containers do not start while an init container keeps failing (RestartAlways)" {
+	run "$PODCTL" --dir "$D" --policy Always --until init1:3 \
+		--init 'init1=false' --init 'init2=true' --app 'run1=exec sleep 30'
+	assert_success
+	assert_line "phase=Pending"
+	[ "$(field init1 restarts)" -ge 3 ]
+	[ "$(field init1 reason)" = Error ]
+	[ "$(field init2 starts)" = 0 ]
+	[ "$(field run1 starts)" = 0 ]
+	nothing_left
+}
+
+@test "e2e: a failing init container fails a RestartNever pod; the app never starts" {
+	run "$PODCTL" --dir "$D" --policy Never \
+		--init 'init1=true' --init 'init2=exit 1' --app 'run1=true'
+	assert_success
+	assert_line "phase=Failed"
+	[ "$(field init2 exit)" = 1 ] && [ "$(field init2 reason)" = Error ]
+	[ "$(field init2 restarts)" = 0 ]
+	[ "$(field run1 starts)" = 0 ]
+	nothing_left
+}
+
+# ---- what a container is made of -----------------------------------------------------
+
+@test "a container has exactly the default capabilities and no_new_privs (/proc/PID/status)" {
+	start_pod --app 'app=exec sleep 30'
+	status_file=$(cat "/proc/$APP/status")
+	# CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
+	# NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
+	for set in CapEff CapPrm CapBnd; do
+		grep -qx "$set:	00000000a80425fb" <<<"$status_file" || {
+			grep Cap <<<"$status_file"; false; }
+	done
+	grep -qx "NoNewPrivs:	1" <<<"$status_file"
+	stop_pod
+}
+
+@test "cap-add and cap-drop change the set the container really has" {
+	start_pod --cap-add NET_ADMIN --cap-drop CAP_NET_RAW --app 'app=exec sleep 30'
+	grep -qx "CapEff:	00000000a80415fb" "/proc/$APP/status"
+	grep -qx "CapBnd:	00000000a80415fb" "/proc/$APP/status"
+	stop_pod
+}
+
+@test "a container joins the pod's net, ipc, uts; has its own mnt and pid (or the pod's pid)" {
+	start_pod --app 'app=exec sleep 30'
+	for ns in net ipc uts; do
+		[ "$(ns_ino "$APP" $ns)" = "$(ns_ino "$SB" $ns)" ]
+		[ "$(ns_ino "$APP" $ns)" != "$(ns_ino 1 $ns)" ]
+	done
+	[ "$(ns_ino "$APP" mnt)" != "$(ns_ino "$SB" mnt)" ]
+	[ "$(ns_ino "$APP" pid)" != "$(ns_ino "$SB" pid)" ]
+	[ "$(ns_ino "$APP" pid)" != "$(ns_ino 1 pid)" ]
+	# its root is its image: busybox's /bin/busybox, not the host's /bin
+	[ "$(stat -L -c %i "/proc/$APP/root/bin/busybox")" != "$(stat -L -c %i /bin/sh)" ]
+	stop_pod
+	rm -rf "$D"
+	start_pod --share-pid --app 'app=exec sleep 30'
+	[ "$(ns_ino "$APP" pid)" = "$(ns_ino "$SB" pid)" ]
+	stop_pod
+}
+
+@test "a missing image is reported before anything starts, naming what was looked for" {
+	run "$PODCTL" --dir "$D" --image busybox:nope --app 'web=true'
+	assert_failure 1
+	assert_output --partial "container web: "
+	assert_output --partial "images/busybox/nope/rootfs"
+	nothing_left
+}
+
+@test "a missing command is reported by the failing step, not as exit 127" {
+	run "$PODCTL" --dir "$D" --raw --app 'web=sh-nope now'
+	assert_failure 1
+	assert_output --partial "container web: exec sh-nope: not found in PATH"
+	refute_output --partial "event web running"
+	nothing_left
+}
+
+@test "no process, mount or emptyDir survives a stop in the middle of a run" {
+	start_pod --policy Always --sidecar 'side=exec sleep 31' --app 'app=exec sleep 32'
+	[ -d "$D/volumes/work" ]
+	kill -0 "$APP"
+	SIDE=$(sed -n 's/^event side running pid=//p' "$OUT")
+	stop_pod
+	! kill -0 "$APP" 2>/dev/null
+	! kill -0 "$SIDE" 2>/dev/null
+	! kill -0 "$SB" 2>/dev/null
+	nothing_left
+}
+
+# ---- the step programs -----------------------------------------------------------------
+
+@test "step1_container: own mnt and pid namespaces, the pod's net; exec joins it" {
+	run "$L4/step1_container"
+	assert_success
+	assert_line --regexp '^   net .* \(the pod.s\)$'
+	assert_line --regexp '^   mnt .* \(its own\)$'
+	assert_line --regexp '^   pid .* \(its own\)$'
+	assert_line --regexp 'container  00000000a80425fb '
+	assert_line --partial "  | exec: in step1-pod"
+	run "$L4/step1_container" --share-pid
+	assert_success
+	assert_line --regexp '^   pid .* \(the pod.s\)$'
+}
+
+@test "step2_order: the app reads init-1 init-2 init-3 from the emptyDir" {
+	run "$L4/step2_order"
+	assert_success
+	assert_line --partial "the app reads /work/order: init-1 init-2 init-3"
+	assert_line "=> pod phase: Succeeded"
+}
+
+@test "step3_failure: two failures, two restarts with backoff, then the app; --never fails" {
+	run "$L4/step3_failure" --fail-times 2
+	assert_success
+	assert_line --partial "flaky: attempt 3 succeeds"
+	assert_line --partial "<- restart 2,"
+	assert_line "=> pod phase: Succeeded; flaky restarted 2 times; app ran"
+	run "$L4/step3_failure" --never
+	assert_failure 1
+	assert_line "=> pod phase: Failed; flaky restarted 0 times; app never started"
+	refute_output --partial "app: started"
+}
+
+@test "step4_javaweb: tomcat serves the war the init container copied (sha256 matches)" {
+	run "$L4/step4_javaweb"
+	assert_success
+	want=$(sha256sum "$PODLAB_BUILD/images/simple/v2/rootfs/simple.war" | cut -d' ' -f1)
+	assert_line --regexp "^=> sha256 of what the client fetched: +$want\$"
+}
+
+@test "native sidecar: runs beside the app and is stopped after it" {
+	run "$PODCTL" --dir "$D" --policy Never --grace 100 \
+		--sidecar 'side=exec sleep 30' --init 'setup=true' --app 'app=sleep 0.2'
+	assert_success
+	assert_line "phase=Succeeded"
+	[ "$(line_no 'event side running')" -lt "$(line_no 'event setup running')" ]
+	[ "$(line_no 'event app terminated')" -lt "$(line_no 'event side terminated')" ]
+	# sleep is PID 1 of its pid namespace with no SIGTERM handler: only SIGKILL ends it
+	[ "$(field side reason)" = SIGKILL ]
+	[ "$(field side restarts)" = 0 ]
+	nothing_left
+	run "$L4/step5_native_sidecar"
+	assert_success
+	assert_line "=> pod phase: Succeeded; heartbeat ended with Completed after the app"
+}

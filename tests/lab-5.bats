@@ -1,0 +1,399 @@
+#!/usr/bin/env bats
+# LAB: 05 sidecar patterns
+#
+# The sidecars are ordinary programs, so most checks run them on the host
+# with temporary directories and 127.0.0.1 (cheap, seconds), and look at what
+# they leave in files and sockets: the collector's file line by line, the
+# checkpoint, byte-exact checksums through the proxy, HTTP status codes. The
+# step checks then run the same programs as containers of real pods.
+# Ports: 18500-18599 (lab 05's range).
+
+load helpers
+
+setup() {
+	L5="$PODLAB_BUILD/labs/05-sidecars"
+	T="$BATS_TEST_TMPDIR"
+}
+
+# bg NAME CMD...: run CMD in the background, output in $T/NAME.out; killed
+# (SIGKILL) at teardown. Sets BG.
+bg() {
+	local name=$1
+	shift
+	# 3>&-: bats waits for fd 3 to close; a background process must not keep it.
+	"$@" >"$T/$name.out" 2>&1 3>&- &
+	BG=$!
+	defer "kill -9 $BG; wait $BG"
+}
+
+listening() {
+	ss -Hltn "sport = :$1" | grep -q LISTEN
+}
+
+# lines FILE: how many lines FILE has (0 when missing).
+lines() {
+	[ -f "$1" ] && wc -l <"$1" || echo 0
+}
+
+has_lines() {
+	[ "$(lines "$1")" -ge "$2" ]
+}
+
+# write_lines FILE FROM TO: append "line FROM" .. "line TO".
+write_lines() {
+	seq -f 'line %g' "$2" "$3" >>"$1"
+}
+
+# exactly_once FILE N: FILE holds "line 1" .. "line N", each exactly once.
+exactly_once() {
+	local dups
+	dups=$(sort "$1" | uniq -d | head -3)
+	[ -z "$dups" ] || { echo "repeated: $dups"; return 1; }
+	diff <(sed 's/^line //' "$1" | sort -n) <(seq 1 "$2") >/dev/null ||
+		{ echo "$(lines "$1") lines, expected $2"; return 1; }
+}
+
+start_sink() { # PORT OUTFILE
+	bg sink "$L5/logsink" --listen "127.0.0.1:$1" --out "$2"
+	SINK=$BG
+	wait_for listening "$1"
+}
+
+start_ship() { # PORT FILE [ARGS...]
+	local port=$1 file=$2
+	shift 2
+	bg ship "$L5/logship" --file "$file" --to "127.0.0.1:$port" "$@"
+	SHIP=$BG
+}
+
+# ---- logship + logsink -------------------------------------------------------
+
+@test "logship forwards every line once across a rotation (rename, then a new file)" {
+	mkdir "$T/vol"
+	start_sink 18501 "$T/got"
+	start_ship 18501 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 500
+	wait_for has_lines "$T/got" 500
+	mv "$T/vol/app.log" "$T/vol/app.log.1"
+	# the app still writes to the file it has open, after the rename ...
+	write_lines "$T/vol/app.log.1" 501 700
+	# ... then reopens: a new file under the old name
+	write_lines "$T/vol/app.log" 701 1000
+	wait_for has_lines "$T/got" 1000
+	run exactly_once "$T/got" 1000
+	assert_success
+}
+
+@test "logship starts over after the file is truncated in place (copytruncate)" {
+	mkdir "$T/vol"
+	start_sink 18502 "$T/got"
+	start_ship 18502 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 600
+	wait_for has_lines "$T/got" 600
+	: >"$T/vol/app.log"
+	write_lines "$T/vol/app.log" 601 700
+	wait_for has_lines "$T/got" 700
+	run exactly_once "$T/got" 700
+	assert_success
+}
+
+@test "[logship-checkpoint] after kill -9, a restarted logship resumes at its checkpoint: no line lost, none repeated" {
+	mkdir "$T/vol"
+	start_sink 18503 "$T/first"
+	start_ship 18503 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 1000
+	wait_for has_lines "$T/first" 1000
+	# the checkpoint names the file's inode and its acknowledged end
+	ino=$(stat -c %i "$T/vol/app.log") size=$(stat -c %s "$T/vol/app.log")
+	wait_for grep -q "ino=$ino offset=$size\$" "$T/vol/.logship-app.log.ckpt"
+	run grep -c . "$T/vol/.logship-app.log.ckpt"
+	assert_output 1
+	kill -9 "$SHIP"
+	write_lines "$T/vol/app.log" 1001 1500
+	# A collector that never saw this stream: it can only get 1001-1500
+	# if logship starts from its checkpoint, not from 0 or from the end.
+	kill -9 "$SINK"
+	start_sink 18504 "$T/second"
+	start_ship 18504 "$T/vol/app.log"
+	wait_for has_lines "$T/second" 500
+	sleep 0.2
+	run diff <(sed 's/^line //' "$T/second") <(seq 1001 1500)
+	assert_success
+	[ ! -e "$T/vol/.logship-app.log.ckpt.tmp" ]
+}
+
+@test "[logship-checkpoint] kill -9 mid-stream and a rotation while down: every line arrives exactly once" {
+	mkdir "$T/vol"
+	start_sink 18505 "$T/got"
+	start_ship 18505 "$T/vol/app.log"
+	for i in $(seq 0 9); do write_lines "$T/vol/app.log" $((i * 100 + 1)) $((i * 100 + 100)); done
+	wait_for has_lines "$T/got" 300
+	kill -9 "$SHIP"
+	# while the sidecar is down the app writes on and rotates
+	write_lines "$T/vol/app.log" 1001 1200
+	mv "$T/vol/app.log" "$T/vol/app.log.1"
+	write_lines "$T/vol/app.log" 1201 1500
+	start_ship 18505 "$T/vol/app.log"
+	wait_for has_lines "$T/got" 1500
+	sleep 0.2
+	run exactly_once "$T/got" 1500
+	assert_success
+}
+
+@test "logship reconnects when the collector restarts, and loses nothing" {
+	mkdir "$T/vol"
+	start_sink 18506 "$T/got"
+	start_ship 18506 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 300
+	wait_for has_lines "$T/got" 300
+	kill -9 "$SINK"
+	write_lines "$T/vol/app.log" 301 600
+	start_sink 18506 "$T/got"
+	wait_for has_lines "$T/got" 600
+	run exactly_once "$T/got" 600
+	assert_success
+	grep -Eq "resending|retrying" "$T/ship.out"
+}
+
+@test "logship and logsink: bad input is one clear error, no crash" {
+	run "$L5/logship" --file /tmp/x.log --to nowhere:1
+	assert_failure 2
+	assert_output --partial "not an IPv4 address"
+	run "$L5/logship" --file /tmp/x.log --to 127.0.0.1:99999
+	assert_failure 2
+	run "$L5/logship" --file "$T/no/such/dir/app.log" --to 127.0.0.1:18507
+	assert_failure 1
+	assert_output --partial "inotify_add_watch($T/no/such/dir)"
+	assert_output --partial "No such file or directory"
+	# an unreadable volume: a directory only root may enter, logship as nobody
+	mkdir -m 0700 "$T/private"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$L5/logship" --file "$T/private/app.log" --to 127.0.0.1:18507
+	assert_failure 1
+	assert_output --partial "Permission denied"
+	run "$L5/logsink" --listen 127.0.0.1:18507
+	assert_failure 2
+	run "$L5/logsink" --listen 127.0.0.1:18507 --out "$T/no/such/dir/out"
+	assert_failure 1
+	assert_output --partial "open($T/no/such/dir/out)"
+	# garbage on the wire: the sink drops that client and keeps serving
+	start_sink 18508 "$T/got"
+	printf 'GET / HTTP/1.0\r\n\r\n' >/dev/tcp/127.0.0.1/18508
+	mkdir "$T/vol"
+	start_ship 18508 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 10
+	wait_for has_lines "$T/got" 10
+	kill -0 "$SINK"
+	grep -q 'bad header' "$T/sink.out"
+}
+
+# ---- proxy -------------------------------------------------------------------
+
+start_upstream() { # NAME PORT [--wc]
+	bg "$1" "$L5/echod" --listen "127.0.0.1:$2" --name "$1" "${@:3}"
+	wait_for listening "$2"
+}
+
+served() { # NAME N: has upstream NAME served exactly N connections?
+	[ "$(grep -c "served" "$T/$1.out")" -eq "$2" ]
+}
+
+@test "[proxy-forward] round robin over two upstreams, bytes intact both ways (sha256)" {
+	start_upstream up-a 18511
+	start_upstream up-b 18512
+	bg proxy "$L5/proxy" --listen 127.0.0.1:18510 --upstream 127.0.0.1:18511 \
+		--upstream 127.0.0.1:18512
+	wait_for listening 18510
+	head -c 3000000 /dev/urandom >"$T/data"
+	want=$(sha256sum <"$T/data")
+	for i in 1 2 3 4; do
+		got=$("$L5/tcpcat" 127.0.0.1:18510 <"$T/data" | sha256sum)
+		[ "$got" = "$want" ]
+	done
+	wait_for served up-a 2
+	wait_for served up-b 2
+	grep -q 'served 3000000 bytes' "$T/up-a.out"
+	grep -q 'served 3000000 bytes' "$T/up-b.out"
+}
+
+@test "[proxy-forward] an upstream that refuses is skipped: every connection still arrives intact" {
+	start_upstream up-b 18514
+	# nothing listens on 18513
+	bg proxy "$L5/proxy" --listen 127.0.0.1:18515 --upstream 127.0.0.1:18513 \
+		--upstream 127.0.0.1:18514
+	wait_for listening 18515
+	head -c 200000 /dev/urandom >"$T/data"
+	want=$(sha256sum <"$T/data")
+	for i in 1 2 3 4; do
+		got=$("$L5/tcpcat" 127.0.0.1:18515 <"$T/data" | sha256sum)
+		[ "$got" = "$want" ]
+	done
+	wait_for served up-b 4
+}
+
+@test "[proxy-forward] half-close: the client shuts down its side and still reads the reply" {
+	# echod --wc answers only after it saw EOF: the answer can only come
+	# back if the proxy passed the client's FIN on and kept the other way open
+	start_upstream counter 18517 --wc
+	bg proxy "$L5/proxy" --listen 127.0.0.1:18516 --upstream 127.0.0.1:18517
+	wait_for listening 18516
+	head -c 1000000 /dev/zero >"$T/data"
+	run "$L5/tcpcat" --timeout 3000 127.0.0.1:18516 <"$T/data"
+	assert_success
+	assert_output "counter 1000000"
+}
+
+@test "proxy: with every upstream down the client is closed, the proxy carries on" {
+	bg proxy "$L5/proxy" --listen 127.0.0.1:18518 --upstream 127.0.0.1:18519
+	PROXY=$BG
+	wait_for listening 18518
+	run "$L5/tcpcat" --timeout 3000 127.0.0.1:18518 </dev/null
+	assert_success
+	assert_output ""
+	kill -0 "$PROXY"
+	grep -q 'no upstream accepts connections' "$T/proxy.out"
+}
+
+@test "proxy: bad input is one clear error" {
+	run "$L5/proxy" --listen 127.0.0.1:18520
+	assert_failure 2
+	assert_output --partial "--upstream"
+	run "$L5/proxy" --listen 127.0.0.1:18520 --upstream 300.1.1.1:80
+	assert_failure 2
+	assert_output --partial "not an IPv4 address"
+	run "$L5/proxy" --listen 127.0.0.1:0x50 --upstream 127.0.0.1:80
+	assert_failure 2
+	assert_output --partial "port must be 1-65535"
+	bg holder "$L5/echod" --listen 127.0.0.1:18521
+	wait_for listening 18521
+	run "$L5/proxy" --listen 127.0.0.1:18521 --upstream 127.0.0.1:80
+	assert_failure 1
+	assert_output --partial "bind(127.0.0.1:18521): Address already in use"
+}
+
+# ---- adapter -----------------------------------------------------------------
+
+start_app_and_adapter() { # APP-PORT ADAPTER-PORT
+	mkdir -p "$T/www"
+	echo "requests=100 errors=1 queue_depth=3" >"$T/www/metrics"
+	bg app busybox httpd -f -p "127.0.0.1:$1" -h "$T/www"
+	APP=$BG
+	wait_for listening "$1"
+	bg adapter "$L5/adapter" --listen "127.0.0.1:$2" --app "127.0.0.1:$1" \
+		--max-error-ratio 0.1 --max-queue 50
+	ADAPTER=$BG
+	wait_for listening "$2"
+}
+
+status_of() { # URL
+	curl -s -o /dev/null -w '%{http_code}' "$1"
+}
+
+@test "adapter: /healthz and /metrics follow the app's own metrics" {
+	start_app_and_adapter 18530 18531
+	run status_of http://127.0.0.1:18531/healthz
+	assert_output 200
+	run curl -s http://127.0.0.1:18531/metrics
+	assert_line "# TYPE app_requests_total counter"
+	assert_line "app_requests_total 100"
+	assert_line "app_queue_depth 3"
+	assert_line "app_up 1"
+	echo "requests=200 errors=60 queue_depth=3" >"$T/www/metrics"
+	run status_of http://127.0.0.1:18531/healthz
+	assert_output 503
+	run curl -s http://127.0.0.1:18531/healthz
+	assert_output "error ratio 0.300 > 0.100"
+	echo "requests=200 errors=1 queue_depth=80" >"$T/www/metrics"
+	run curl -s http://127.0.0.1:18531/healthz
+	assert_output "queue_depth 80 > 50"
+	run curl -s http://127.0.0.1:18531/metrics
+	assert_line "app_queue_depth 80"
+	assert_line "app_healthy 0"
+	# the app goes away: unhealthy, and app_up says why
+	kill -9 "$APP"
+	wait_for bash -c "! ss -Hltn 'sport = :18530' | grep -q LISTEN"
+	run status_of http://127.0.0.1:18531/healthz
+	assert_output 503
+	run curl -s http://127.0.0.1:18531/metrics
+	assert_line "app_up 0"
+}
+
+@test "adapter: garbage HTTP gets 400 and never crashes it" {
+	start_app_and_adapter 18532 18533
+	run "$L5/tcpcat" 127.0.0.1:18533 < <(printf 'hello\r\n\r\n')
+	assert_line --index 0 --partial "HTTP/1.1 400 Bad Request"
+	run "$L5/tcpcat" 127.0.0.1:18533 < <(printf 'GET /healthz HTTP/9.9\r\n\r\n')
+	assert_line --index 0 --partial "HTTP/1.1 400 Bad Request"
+	run "$L5/tcpcat" 127.0.0.1:18533 < <(printf 'GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n')
+	assert_line --index 0 --partial "HTTP/1.1 400 Bad Request"
+	run "$L5/tcpcat" 127.0.0.1:18533 < <(head -c 20000 /dev/urandom)
+	assert_line --index 0 --partial "HTTP/1.1 400 Bad Request"
+	run "$L5/tcpcat" 127.0.0.1:18533 < <(head -c 20000 /dev/zero | tr '\0' a)
+	assert_line --index 0 --partial "HTTP/1.1 400 Bad Request"
+	run curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:18533/healthz
+	assert_output 405
+	run status_of http://127.0.0.1:18533/nothing
+	assert_output 404
+	# still alive and right
+	kill -0 "$ADAPTER"
+	run status_of http://127.0.0.1:18533/healthz
+	assert_output 200
+	# the app itself speaks garbage
+	printf 'requests=lots\n' >"$T/www/metrics"
+	run curl -s http://127.0.0.1:18533/healthz
+	assert_output --partial "bad token 'requests=lots'"
+}
+
+@test "adapter: bad input is one clear error" {
+	run "$L5/adapter" --listen 127.0.0.1:18534
+	assert_failure 2
+	run "$L5/adapter" --listen 127.0.0.1:18534 --app 127.0.0.1:18535 --max-error-ratio much
+	assert_failure 2
+	assert_output --partial "not a non-negative number"
+	run "$L5/adapter" --listen 127.0.0.1 --app 127.0.0.1:18535
+	assert_failure 2
+	assert_output --partial "expected HOST:PORT"
+}
+
+@test "every sidecar has --help, one flag per line" {
+	for p in logship logsink proxy adapter echod tcpcat; do
+		run "$L5/$p" --help
+		assert_success
+		assert_line --partial "  -h, --help"
+	done
+}
+
+# ---- the pods ---------------------------------------------------------------
+
+no_lab5_links() {
+	! ip -o link | grep -q 'lab5'
+}
+
+@test "step1_logging: app and logship in one pod, collector on the host: N lines, N received, none twice" {
+	require_root
+	run "$L5/step1_logging" --lines 120 --out "$T/collected"
+	assert_success
+	assert_output --partial "written 120, collected 120, missing 0, duplicated 0"
+	assert_output --partial "SIGKILL"
+	run exactly_once "$T/collected" 120
+	assert_success
+	no_lab5_links
+}
+
+@test "step2_proxy: the app's connections to localhost reach both backends in another pod" {
+	require_root
+	run "$L5/step2_proxy" --requests 4
+	assert_success
+	assert_line "backend-a served 2, backend-b served 2 of 4 connections"
+	no_lab5_links
+}
+
+@test "step3_adapter: a monitor outside the pod sees /healthz go from 200 to 503" {
+	require_root
+	run "$L5/step3_adapter"
+	assert_success
+	assert_output --partial "(200 ok)"
+	assert_output --partial "(503 error ratio 0.300 > 0.100)"
+	assert_output --partial "refused"
+	no_lab5_links
+}

@@ -1,0 +1,322 @@
+/*
+ * test_init.c - the init-container state machine, driven with plain child
+ * processes through init.h's start seam: ordering, restarts, backoff, phases,
+ * native sidecars and the stop order, without any container machinery.
+ */
+#include "init.h"
+
+#include "common.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* ---- init_backoff_ms ------------------------------------------------------------- */
+
+Test(init_backoff, doubles_from_10s_and_caps_at_300s)
+{
+	unsetenv("PODLAB_BACKOFF_SCALE");
+	const int64_t want[] = {10000, 20000, 40000, 80000, 160000, 300000, 300000, 300000};
+	for (int n = 1; n <= 8; n++)
+		cr_expect_eq(init_backoff_ms(n), want[n - 1], "restart %d", n);
+	cr_expect_eq(init_backoff_ms(1000), 300000, "no overflow for large n");
+	cr_expect_eq(init_backoff_ms(0), 10000, "n < 1 counts as the first restart");
+}
+
+Test(init_backoff, scales)
+{
+	setenv("PODLAB_BACKOFF_SCALE", "0.001", 1);
+	cr_expect_eq(init_backoff_ms(1), 10);
+	cr_expect_eq(init_backoff_ms(3), 40);
+	cr_expect_eq(init_backoff_ms(9), 300);
+	setenv("PODLAB_BACKOFF_SCALE", "0.5", 1);
+	cr_expect_eq(init_backoff_ms(2), 10000);
+	setenv("PODLAB_BACKOFF_SCALE", "0", 1);
+	cr_expect_eq(init_backoff_ms(4), 0);
+	setenv("PODLAB_BACKOFF_SCALE", "fast", 1);
+	cr_expect_eq(init_backoff_ms(1), 10000, "a scale that is not a number is ignored");
+	unsetenv("PODLAB_BACKOFF_SCALE");
+}
+
+/* ---- init_restart_parse, init_phase_name ----------------------------------------- */
+
+Test(init_restart, parses_kubernetes_names)
+{
+	enum init_restart r;
+	cr_expect_eq(init_restart_parse("Always", &r), 0);
+	cr_expect_eq(r, INIT_RESTART_ALWAYS);
+	cr_expect_eq(init_restart_parse("OnFailure", &r), 0);
+	cr_expect_eq(r, INIT_RESTART_ON_FAILURE);
+	cr_expect_eq(init_restart_parse("Never", &r), 0);
+	cr_expect_eq(r, INIT_RESTART_NEVER);
+}
+
+Test(init_restart, rejects_others_with_a_message)
+{
+	enum init_restart r;
+	cr_expect_eq(init_restart_parse("always", &r), -1);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(strstr(last_error(), "'always'"), "message: %s", last_error());
+	cr_expect(strstr(last_error(), "OnFailure"), "lists the valid values: %s", last_error());
+	cr_expect_eq(init_restart_parse("", &r), -1);
+	cr_expect_eq(init_restart_parse(NULL, &r), -1);
+}
+
+Test(init_phase, names)
+{
+	cr_expect_str_eq(init_phase_name(INIT_PHASE_PENDING), "Pending");
+	cr_expect_str_eq(init_phase_name(INIT_PHASE_RUNNING), "Running");
+	cr_expect_str_eq(init_phase_name(INIT_PHASE_SUCCEEDED), "Succeeded");
+	cr_expect_str_eq(init_phase_name(INIT_PHASE_FAILED), "Failed");
+}
+
+/* ---- the ordering rule and phases on hand-made states ---------------------------- */
+
+static void set_state(struct init_member *m, enum ctr_state s, int exit_code)
+{
+	m->c.state = s;
+	m->c.exit_code = exit_code;
+}
+
+Test(init_next, skips_completed_inits_and_running_sidecars)
+{
+	struct init_member m[4] = {{.is_init = true},
+	                           {.is_init = true, .sidecar = true},
+	                           {.is_init = true},
+	                           {.is_init = false}};
+	struct init_pod p = {.members = m, .n_members = 4};
+	size_t next;
+	cr_assert_eq(init_next_init(&p, &next), 0);
+	cr_expect_eq(next, 0, "nothing ran yet: the first");
+	m[0].completed = true;
+	init_next_init(&p, &next);
+	cr_expect_eq(next, 1, "the sidecar is next");
+	set_state(&m[1], CTR_RUNNING, 0);
+	init_next_init(&p, &next);
+	cr_expect_eq(next, 2, "a running sidecar does not block");
+	set_state(&m[2], CTR_TERMINATED, 1);
+	init_next_init(&p, &next);
+	cr_expect_eq(next, 2, "a failed init container blocks until it succeeds");
+	m[2].completed = true;
+	init_next_init(&p, &next);
+	cr_expect_eq(next, 3, "all done: the first app container");
+	set_state(&m[1], CTR_TERMINATED, 0);
+	init_next_init(&p, &next);
+	cr_expect_eq(next, 1, "a sidecar that stopped running blocks again");
+}
+
+Test(init_phase, from_member_states)
+{
+	struct init_member m[3] = {{.is_init = true}, {.is_init = false}, {.is_init = false}};
+	struct init_pod p = {.members = m, .n_members = 3, .policy = INIT_RESTART_NEVER};
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_PENDING);
+	p.initialized = true;
+	set_state(&m[1], CTR_RUNNING, 0);
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_RUNNING);
+	set_state(&m[1], CTR_TERMINATED, 0);
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_RUNNING, "m[2] has not run");
+	set_state(&m[2], CTR_TERMINATED, 0);
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_SUCCEEDED);
+	set_state(&m[2], CTR_TERMINATED, 2);
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_FAILED);
+	p.policy = INIT_RESTART_ON_FAILURE;
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_RUNNING, "OnFailure restarts the failed one");
+	set_state(&m[2], CTR_TERMINATED, 0);
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_SUCCEEDED);
+	p.policy = INIT_RESTART_ALWAYS;
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_RUNNING, "Always never finishes");
+	p.init_failed = true;
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_FAILED);
+}
+
+/* ---- the state machine with fake members ----------------------------------------- */
+
+/* Each fake member is a child process: it exits with script[i][attempt], or
+ * with -1 it runs until signalled (ignoring SIGTERM when -2). */
+#define MAXM 6
+static int script[MAXM][8];
+static struct init_member fm[MAXM];
+static char order[256]; /* "s:NAME " for each start, "t:NAME " for each end */
+
+static int fake_start(void *arg, struct init_member *m)
+{
+	(void)arg;
+	size_t i = (size_t)(m - fm);
+	int attempt = m->started_once ? m->restarts : 0;
+	int code = script[i][attempt < 8 ? attempt : 7];
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail_errno("fork");
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (code == -2)
+			signal(SIGTERM, SIG_IGN);
+		if (code < 0)
+			for (;;)
+				pause();
+		_exit(code);
+	}
+	m->c = (struct ctr){.state = CTR_RUNNING, .pid = pid, .pidfd = sys_pidfd_open(pid, 0)};
+	return 0;
+}
+
+static void log_change(void *arg, struct init_member *m)
+{
+	(void)arg;
+	char *end = order + strlen(order);
+	snprintf(end, sizeof(order) - strlen(order), "%s:%s ",
+	         m->c.state == CTR_RUNNING ? "s" : "t", m->cfg.name);
+}
+
+static struct init_pod fake_pod(size_t n, enum init_restart policy)
+{
+	static const char *names[MAXM] = {"a", "b", "c", "d", "e", "f"};
+	order[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		bool is_init = fm[i].is_init, sidecar = fm[i].sidecar;
+		fm[i] = (struct init_member){.is_init = is_init, .sidecar = sidecar};
+		fm[i].cfg.name = names[i];
+	}
+	setenv("PODLAB_BACKOFF_SCALE", "0.0001", 1);
+	return (struct init_pod){.members = fm,
+	                         .n_members = n,
+	                         .policy = policy,
+	                         .grace_ms = 50,
+	                         .start = fake_start,
+	                         .on_change = log_change};
+}
+
+static void layout(const bool *is_init, const bool *sidecar, size_t n)
+{
+	memset(fm, 0, sizeof(fm));
+	memset(script, 0, sizeof(script));
+	for (size_t i = 0; i < n; i++) {
+		fm[i].is_init = is_init[i];
+		fm[i].sidecar = sidecar[i];
+	}
+}
+
+Test(init_pod, runs_init_containers_in_order_then_apps)
+{
+	layout((bool[]){true, true, false, false}, (bool[]){false, false, false, false}, 4);
+	struct init_pod p = fake_pod(4, INIT_RESTART_NEVER);
+	cr_assert_eq(init_pod_run(&p), 0, "%s", last_error());
+	cr_expect_eq(p.phase, INIT_PHASE_SUCCEEDED);
+	/* a ends before b starts; both apps start after b ended */
+	cr_expect(strncmp(order, "s:a t:a s:b t:b s:c ", 20) == 0, "order: %s", order);
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(fm[i].restarts, 0);
+}
+
+Test(init_pod, failing_init_fails_a_never_pod)
+{
+	layout((bool[]){true, true, false}, (bool[]){false, false, false}, 3);
+	script[1][0] = 3;
+	struct init_pod p = fake_pod(3, INIT_RESTART_NEVER);
+	cr_assert_eq(init_pod_run(&p), 0, "%s", last_error());
+	cr_expect_eq(p.phase, INIT_PHASE_FAILED);
+	cr_expect_eq(fm[1].c.exit_code, 3);
+	cr_expect_str_eq(fm[1].c.reason, "Error");
+	cr_expect_not(fm[2].started_once, "the app never starts");
+}
+
+Test(init_pod, failing_init_restarts_then_apps_run)
+{
+	layout((bool[]){true, false}, (bool[]){false, false}, 2);
+	script[0][0] = 1, script[0][1] = 1, script[0][2] = 0;
+	struct init_pod p = fake_pod(2, INIT_RESTART_ON_FAILURE);
+	cr_assert_eq(init_pod_run(&p), 0, "%s", last_error());
+	cr_expect_eq(p.phase, INIT_PHASE_SUCCEEDED);
+	cr_expect_eq(fm[0].restarts, 2);
+	cr_expect_str_eq(order, "s:a t:a s:a t:a s:a t:a s:b t:b ");
+}
+
+Test(init_pod, app_restarts_per_policy)
+{
+	layout((bool[]){false}, (bool[]){false}, 1);
+	script[0][0] = 4, script[0][1] = 0;
+	struct init_pod p = fake_pod(1, INIT_RESTART_ON_FAILURE);
+	cr_assert_eq(init_pod_run(&p), 0, "%s", last_error());
+	cr_expect_eq(p.phase, INIT_PHASE_SUCCEEDED);
+	cr_expect_eq(fm[0].restarts, 1);
+
+	layout((bool[]){false}, (bool[]){false}, 1);
+	script[0][0] = 4;
+	p = fake_pod(1, INIT_RESTART_NEVER);
+	cr_assert_eq(init_pod_run(&p), 0, "%s", last_error());
+	cr_expect_eq(p.phase, INIT_PHASE_FAILED);
+	cr_expect_eq(fm[0].restarts, 0);
+}
+
+Test(init_pod, always_keeps_restarting_and_step_sets_a_deadline)
+{
+	layout((bool[]){false}, (bool[]){false}, 1);
+	struct init_pod p = fake_pod(1, INIT_RESTART_ALWAYS);
+	setenv("PODLAB_BACKOFF_SCALE", "1", 1);
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_expect_eq(fm[0].c.state, CTR_RUNNING);
+	int st;
+	cr_assert_eq(waitpid(fm[0].c.pid, &st, 0), fm[0].c.pid);
+	cr_expect_eq(init_pod_reaped(&p, fm[0].c.pid, st), 1);
+	cr_expect_eq(init_pod_reaped(&p, 1, 0), 0, "not a member");
+	cr_expect_str_eq(fm[0].waiting_reason, "CrashLoopBackOff");
+	int64_t now = now_ms();
+	cr_assert_eq(init_pod_step(&p, now, &deadline), 0);
+	cr_expect_eq(fm[0].c.state, CTR_TERMINATED, "not before the backoff");
+	cr_expect(deadline >= now + 9000 && deadline <= now + 10000, "deadline in ~10 s");
+	cr_assert_eq(init_pod_step(&p, deadline, &deadline), 0);
+	cr_expect_eq(fm[0].c.state, CTR_RUNNING, "restarted once due");
+	cr_expect_eq(fm[0].restarts, 1);
+	cr_expect_eq(p.phase, INIT_PHASE_RUNNING);
+	init_pod_stop(&p);
+	cr_expect_eq(fm[0].c.state, CTR_TERMINATED);
+}
+
+Test(init_pod, sidecar_is_not_waited_for_and_stops_last)
+{
+	/* a: sidecar (runs until stopped), b: init, c: app, d: app */
+	layout((bool[]){true, true, false, false}, (bool[]){true, false, false, false}, 4);
+	script[0][0] = -1;
+	struct init_pod p = fake_pod(4, INIT_RESTART_NEVER);
+	cr_assert_eq(init_pod_run(&p), 0, "%s", last_error());
+	cr_expect_eq(p.phase, INIT_PHASE_SUCCEEDED);
+	cr_expect(strncmp(order, "s:a s:b ", 8) == 0, "b starts while a runs: %s", order);
+	size_t len = strlen(order);
+	cr_expect(len > 4 && !strcmp(order + len - 4, "t:a "), "a ends last: %s", order);
+	cr_expect_str_eq(fm[0].c.reason, "SIGTERM");
+}
+
+Test(init_pod, stop_kills_after_grace_and_reverses_sidecars)
+{
+	/* a, b: sidecars ignoring SIGTERM; c: app running forever */
+	layout((bool[]){true, true, false}, (bool[]){true, true, false}, 3);
+	script[0][0] = -2, script[1][0] = -2, script[2][0] = -1;
+	struct init_pod p = fake_pod(3, INIT_RESTART_ALWAYS);
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_expect_eq(fm[2].c.state, CTR_RUNNING);
+	order[0] = '\0';
+	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
+	cr_expect_str_eq(order, "t:c t:b t:a ");
+	cr_expect_str_eq(fm[2].c.reason, "SIGTERM");
+	cr_expect_str_eq(fm[1].c.reason, "SIGKILL");
+	cr_expect_eq(fm[1].c.exit_code, 137);
+}
+
+Test(init_pod, reset_runs_init_again_and_keeps_counts)
+{
+	layout((bool[]){true, false}, (bool[]){false, false}, 2);
+	struct init_pod p = fake_pod(2, INIT_RESTART_NEVER);
+	cr_assert_eq(init_pod_run(&p), 0);
+	fm[0].restarts = 2;
+	init_pod_reset(&p);
+	cr_expect_eq(p.phase, INIT_PHASE_PENDING);
+	cr_expect_not(fm[0].completed);
+	cr_expect_eq(fm[0].restarts, 2);
+	cr_expect_str_eq(fm[1].waiting_reason, "PodInitializing");
+}

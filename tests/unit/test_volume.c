@@ -1,0 +1,482 @@
+/*
+ * test_volume.c - unit tests of labs/03-shared-volume/volume.c.
+ *
+ * Path resolution runs on plain directories; what mounts runs in a private
+ * mount namespace the test makes first (Criterion runs each test in its own
+ * process, so the namespace and its mounts vanish with the test).
+ */
+#include "volume.h"
+
+#include "common.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+
+static char dir[64];
+static int root_fd = -1;
+
+/* dir/root is the "container root" the resolution must not leave. */
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/podlab-test-volume.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	char root[128];
+	snprintf(root, sizeof(root), "%s/root", dir);
+	cr_assert_eq(mkdir(root, 0755), 0);
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(root_fd, 0);
+}
+
+/* The mounts a test made under dir, last first: rm_rf stops at mount points. */
+static void umount_under(const char *top)
+{
+	char mnts[64][PATH_MAX], line[4096];
+	int n = 0;
+	size_t len = strlen(top);
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	cr_assert_not_null(f);
+	while (n < 64 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnts[n]) == 1 &&
+		    !strncmp(mnts[n], top, len) && mnts[n][len] == '/')
+			n++;
+	fclose(f);
+	while (n-- > 0)
+		umount2(mnts[n], MNT_DETACH);
+}
+
+static void teardown(void)
+{
+	if (root_fd >= 0)
+		close(root_fd);
+	umount_under(dir);
+	rm_rf(dir);
+}
+
+static const char *at(const char *rel)
+{
+	static char buf[4][PATH_MAX];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, rel);
+	return buf[i];
+}
+
+/* Does fd refer to the file at path? (same device and inode) */
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	cr_assert_eq(fstat(fd, &a), 0);
+	if (stat(path, &b) < 0)
+		return false;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* An fd keeps pointing into the mount namespace it was opened in, and
+ * move_mount refuses (EINVAL) a target in another one: root_fd is opened
+ * again after the unshare. */
+static void private_mount_ns(void)
+{
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	close(root_fd);
+	root_fd = open(at("root"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(root_fd, 0);
+}
+
+TestSuite(resolve, .init = setup, .fini = teardown);
+
+Test(resolve, dotdot_is_clamped_at_the_root)
+{
+	cr_assert_eq(mkdir(at("root/a"), 0755), 0);
+	int fd = vol_open_beneath(root_fd, "../../../a", false, true);
+	cr_assert_geq(fd, 0, "%s", last_error());
+	cr_assert(same_file(fd, at("root/a")));
+	close(fd);
+}
+
+Test(resolve, absolute_symlink_resolves_inside_the_root)
+{
+	cr_assert_eq(mkdir(at("root/a"), 0755), 0);
+	cr_assert_eq(symlink("/a", at("root/link")), 0);
+	int fd = vol_open_beneath(root_fd, "/link", false, true);
+	cr_assert_geq(fd, 0, "%s", last_error());
+	cr_assert(same_file(fd, at("root/a")));
+	close(fd);
+}
+
+Test(resolve, symlink_to_a_host_path_stays_inside)
+{
+	/* /etc/passwd exists on the host, not in the root: not found. */
+	cr_assert_eq(symlink("/etc", at("root/etc-link")), 0);
+	int fd = vol_open_beneath(root_fd, "etc-link/passwd", false, false);
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(errno, ENOENT);
+}
+
+Test(resolve, symlink_loop_is_eloop)
+{
+	cr_assert_eq(symlink("l2", at("root/l1")), 0);
+	cr_assert_eq(symlink("l1", at("root/l2")), 0);
+	cr_assert_eq(vol_open_beneath(root_fd, "l1", true, true), -1);
+	cr_assert_eq(errno, ELOOP);
+	cr_assert_str_neq(last_error(), "");
+}
+
+Test(resolve, long_path_is_enametoolong)
+{
+	static char p[PATH_MAX + 64];
+	for (size_t i = 0; i + 2 < sizeof(p); i += 2)
+		memcpy(p + i, "a/", 2);
+	p[sizeof(p) - 1] = '\0';
+	cr_assert_eq(vol_open_beneath(root_fd, p, true, true), -1);
+	cr_assert_eq(errno, ENAMETOOLONG);
+}
+
+Test(resolve, missing_directories_are_created)
+{
+	int fd = vol_open_beneath(root_fd, "/x/y/z", true, true);
+	cr_assert_geq(fd, 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(stat(at("root/x/y/z"), &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert(same_file(fd, at("root/x/y/z")));
+	close(fd);
+}
+
+Test(resolve, missing_file_is_created_empty)
+{
+	int fd = vol_open_beneath(root_fd, "etc/resolv.conf", true, false);
+	cr_assert_geq(fd, 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(stat(at("root/etc/resolv.conf"), &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+	cr_assert_eq(st.st_size, 0);
+	close(fd);
+}
+
+Test(resolve, creation_through_a_symlink_lands_inside)
+{
+	/* "s -> /" inside the root: s/new is created as ROOT/new, not /new. */
+	cr_assert_eq(symlink("/", at("root/s")), 0);
+	int fd = vol_open_beneath(root_fd, "s/podlab-new/dir", true, true);
+	cr_assert_geq(fd, 0, "%s", last_error());
+	cr_assert(same_file(fd, at("root/podlab-new/dir")));
+	cr_assert_eq(access("/podlab-new", F_OK), -1);
+	close(fd);
+}
+
+Test(resolve, missing_without_mkdirs_is_enoent)
+{
+	cr_assert_eq(vol_open_beneath(root_fd, "nope/x", false, true), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_eq(access(at("root/nope"), F_OK), -1);
+}
+
+Test(resolve, file_in_the_middle_is_enotdir)
+{
+	int fd = open(at("root/f"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(vol_open_beneath(root_fd, "f/x", true, true), -1);
+	cr_assert_eq(errno, ENOTDIR);
+}
+
+Test(resolve, dangling_symlink_is_reported)
+{
+	cr_assert_eq(symlink("/nowhere/at/all", at("root/dangling")), 0);
+	cr_assert_eq(vol_open_beneath(root_fd, "dangling", true, true), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_not_null(strstr(last_error(), "dangling"), "%s", last_error());
+}
+
+Test(resolve, magic_links_are_refused)
+{
+	/* /proc/self/root inside the root would lead to the real root. */
+	cr_assert_eq(symlink("/proc/self/root", at("root/magic")), 0);
+	cr_assert_eq(mkdir(at("root/proc"), 0755), 0);
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/root");
+	/* The root's own /proc is an empty dir: nothing to follow, ENOENT. */
+	cr_assert_eq(vol_open_beneath(root_fd, "magic/etc", false, true), -1);
+	int cwd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(cwd, 0);
+	/* Beneath the real /, the real /proc/self/root is a magic link: refused. */
+	cr_assert_eq(vol_open_beneath(cwd, self, false, true), -1);
+	cr_assert_eq(errno, ELOOP);
+	close(cwd);
+}
+
+/* ---- hostPath types ---------------------------------------------------------- */
+
+Test(hostpath, type_names_parse_and_round_trip)
+{
+	const char *names[] = {"",       "DirectoryOrCreate", "Directory",  "FileOrCreate", "File",
+	                       "Socket", "CharDevice",        "BlockDevice"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		enum vol_hostpath_type t;
+		cr_assert_eq(vol_hostpath_type_parse(names[i], &t), 0, "%s", names[i]);
+		cr_assert_str_eq(vol_hostpath_type_name(t), names[i]);
+	}
+	enum vol_hostpath_type t = VOL_HP_FILE;
+	cr_assert_eq(vol_hostpath_type_parse(NULL, &t), 0);
+	cr_assert_eq(t, VOL_HP_ANY);
+}
+
+Test(hostpath, unknown_type_is_einval)
+{
+	enum vol_hostpath_type t;
+	cr_assert_eq(vol_hostpath_type_parse("directory", &t), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_not_null(strstr(last_error(), "directory"));
+}
+
+TestSuite(prepare, .init = setup, .fini = teardown);
+
+static int prep(enum vol_hostpath_type t, const char *path, struct volume *v)
+{
+	struct vol_spec s = {.name = "hp", .kind = VOL_HOSTPATH, .path = path, .type = t};
+	return vol_prepare(&s, dir, v);
+}
+
+/* A socket, a char and a block device node, a FIFO, a file and a directory. */
+static void make_fixtures(void)
+{
+	int fd = open(at("file"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(mkdir(at("dir"), 0700), 0);
+	cr_assert_eq(mknod(at("chr"), S_IFCHR | 0600, makedev(1, 3)), 0);
+	cr_assert_eq(mknod(at("blk"), S_IFBLK | 0600, makedev(7, 0)), 0);
+	cr_assert_eq(mkfifo(at("fifo"), 0600), 0);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", at("sock"));
+	cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(s);
+}
+
+Test(prepare, each_type_accepts_and_rejects_like_kubernetes)
+{
+	make_fixtures();
+	static const struct {
+		enum vol_hostpath_type t;
+		const char *ok[6];
+		const char *bad[6];
+	} table[] = {
+	    {VOL_HP_ANY, {"file", "dir", "chr", "blk", "fifo", "sock"}, {NULL}},
+	    {VOL_HP_DIRECTORY, {"dir"}, {"file", "chr", "blk", "sock", "missing"}},
+	    {VOL_HP_DIRECTORY_OR_CREATE, {"dir"}, {"file", "chr", "sock"}},
+	    {VOL_HP_FILE, {"file"}, {"dir", "chr", "sock", "missing"}},
+	    {VOL_HP_FILE_OR_CREATE, {"file"}, {"dir", "sock"}},
+	    {VOL_HP_SOCKET, {"sock"}, {"file", "dir", "fifo", "missing"}},
+	    {VOL_HP_CHAR_DEVICE, {"chr"}, {"blk", "file", "missing"}},
+	    {VOL_HP_BLOCK_DEVICE, {"blk"}, {"chr", "dir", "missing"}},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		const char *tn = vol_hostpath_type_name(table[i].t);
+		for (size_t j = 0; j < 6 && table[i].ok[j]; j++) {
+			struct volume v;
+			cr_expect_eq(prep(table[i].t, at(table[i].ok[j]), &v), 0, "%s %s: %s", tn,
+			             table[i].ok[j], last_error());
+		}
+		for (size_t j = 0; j < 6 && table[i].bad[j]; j++) {
+			struct volume v;
+			cr_expect_eq(prep(table[i].t, at(table[i].bad[j]), &v), -1,
+			             "%s %s accepted", tn, table[i].bad[j]);
+			cr_expect_not_null(strstr(last_error(), tn), "%s", last_error());
+		}
+	}
+}
+
+Test(prepare, mismatch_message_names_type_and_what_was_found)
+{
+	make_fixtures();
+	struct volume v;
+	cr_assert_eq(prep(VOL_HP_DIRECTORY, at("file"), &v), -1);
+	char want[256];
+	snprintf(want, sizeof(want), "hostPath %s: type Directory: is a regular file", at("file"));
+	cr_assert_str_eq(last_error(), want);
+	cr_assert_eq(errno, ENOTDIR);
+}
+
+Test(prepare, directory_or_create_makes_0755_with_parents)
+{
+	umask(077);
+	struct volume v;
+	cr_assert_eq(prep(VOL_HP_DIRECTORY_OR_CREATE, at("new/sub"), &v), 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(stat(at("new/sub"), &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0755);
+	cr_assert(v.is_dir);
+}
+
+Test(prepare, file_or_create_makes_0644_but_not_its_parent)
+{
+	umask(077);
+	struct volume v;
+	cr_assert_eq(prep(VOL_HP_FILE_OR_CREATE, at("f"), &v), 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(stat(at("f"), &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0644);
+	cr_assert(!v.is_dir);
+	cr_assert_eq(prep(VOL_HP_FILE_OR_CREATE, at("nodir/f"), &v), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_eq(access(at("nodir"), F_OK), -1);
+}
+
+Test(prepare, relative_hostpath_is_refused)
+{
+	struct volume v;
+	cr_assert_eq(prep(VOL_HP_ANY, "relative/path", &v), -1);
+	cr_assert_eq(errno, EINVAL);
+}
+
+Test(prepare, bad_volume_names_are_refused)
+{
+	const char *bad[] = {"", "a/b", "..", "."};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct vol_spec s = {.name = bad[i], .kind = VOL_EMPTYDIR};
+		struct volume v;
+		cr_expect_eq(vol_prepare(&s, dir, &v), -1, "'%s' accepted", bad[i]);
+		cr_expect_eq(errno, EINVAL);
+	}
+}
+
+Test(prepare, emptydir_is_0777_and_goes_with_teardown)
+{
+	struct vol_spec s = {.name = "cache", .kind = VOL_EMPTYDIR};
+	struct volume v;
+	cr_assert_eq(vol_prepare(&s, dir, &v), 0, "%s", last_error());
+	cr_assert_str_eq(v.host_path, at("volumes/cache"));
+	struct stat st;
+	cr_assert_eq(stat(v.host_path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0777);
+	int fd = open(at("volumes/cache/x"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(vol_teardown(&v), 0, "%s", last_error());
+	cr_assert_eq(access(at("volumes"), F_OK), -1);
+}
+
+Test(prepare, memory_emptydir_is_a_sized_tmpfs)
+{
+	private_mount_ns();
+	struct vol_spec s = {
+	    .name = "mem", .kind = VOL_EMPTYDIR, .memory = true, .size_limit = 1 << 20};
+	struct volume v;
+	cr_assert_eq(vol_prepare(&s, dir, &v), 0, "%s", last_error());
+	cr_assert(v.tmpfs);
+	/* 1 MiB: a 2 MiB write hits ENOSPC in the kernel. */
+	int fd = open(at("volumes/mem/big"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	static char block[1 << 16];
+	ssize_t total = 0, n = 0;
+	while (total < (2 << 20) && (n = write(fd, block, sizeof(block))) > 0)
+		total += n;
+	cr_assert_eq(n, -1);
+	cr_assert_eq(errno, ENOSPC);
+	close(fd);
+	cr_assert_eq(vol_teardown(&v), 0, "%s", last_error());
+	cr_assert_eq(access(at("volumes"), F_OK), -1);
+}
+
+/* ---- vol_mount ------------------------------------------------------------------ */
+
+TestSuite(mounting, .init = setup, .fini = teardown);
+
+static struct volume emptydir(const char *name)
+{
+	struct vol_spec s = {.name = name, .kind = VOL_EMPTYDIR};
+	struct volume v;
+	cr_assert_eq(vol_prepare(&s, dir, &v), 0, "%s", last_error());
+	return v;
+}
+
+Test(mounting, readonly_is_erofs_in_the_kernel)
+{
+	private_mount_ns();
+	struct volume v = emptydir("data");
+	cr_assert_eq(vol_mount(&v, root_fd, "/mnt/data", NULL, true), 0, "%s", last_error());
+	int fd = open(at("root/mnt/data/x"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(errno, EROFS);
+}
+
+Test(mounting, readwrite_shows_the_same_files)
+{
+	private_mount_ns();
+	struct volume v = emptydir("data");
+	cr_assert_eq(vol_mount(&v, root_fd, "data", NULL, false), 0, "%s", last_error());
+	int fd = open(at("root/data/x"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(access(at("volumes/data/x"), F_OK), 0);
+}
+
+Test(mounting, subpath_symlink_out_of_the_volume_is_refused)
+{
+	private_mount_ns();
+	struct volume v = emptydir("data");
+	cr_assert_eq(symlink("/", at("volumes/data/escape")), 0);
+	cr_assert_eq(vol_mount(&v, root_fd, "/mnt", "escape", false), -1);
+	cr_assert_eq(errno, EXDEV);
+	cr_assert_not_null(strstr(last_error(), "leads out of the volume"), "%s", last_error());
+	/* nothing was created or mounted in the root */
+	cr_assert_eq(access(at("root/mnt"), F_OK), -1);
+}
+
+Test(mounting, subpath_inside_the_volume_is_created_and_mounted)
+{
+	private_mount_ns();
+	struct volume v = emptydir("data");
+	cr_assert_eq(vol_mount(&v, root_fd, "/app", "war/v2", false), 0, "%s", last_error());
+	cr_assert_eq(mkdir(at("root/app/inside"), 0755), 0);
+	cr_assert_eq(access(at("volumes/data/war/v2/inside"), F_OK), 0);
+}
+
+Test(mounting, subpath_with_dotdot_or_absolute_is_einval)
+{
+	struct volume v = emptydir("data");
+	cr_assert_eq(vol_mount(&v, root_fd, "/app", "../x", false), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(vol_mount(&v, root_fd, "/app", "a/../../x", false), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(vol_mount(&v, root_fd, "/app", "/etc", false), -1);
+	cr_assert_eq(errno, EINVAL);
+}
+
+Test(mounting, directory_volume_onto_a_file_is_refused)
+{
+	struct volume v = emptydir("data");
+	int fd = open(at("root/file"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(vol_mount(&v, root_fd, "/file", NULL, false), -1);
+	cr_assert_eq(errno, ENOTDIR);
+}
+
+Test(mounting, file_hostpath_gets_a_file_mount_point)
+{
+	private_mount_ns();
+	int fd = open(at("hosts"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "127.0.0.1 x\n", 12), 12);
+	close(fd);
+	struct volume v;
+	cr_assert_eq(prep(VOL_HP_FILE, at("hosts"), &v), 0, "%s", last_error());
+	cr_assert_eq(vol_mount(&v, root_fd, "/etc/hosts", NULL, true), 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(stat(at("root/etc/hosts"), &st), 0);
+	cr_assert_eq(st.st_size, 12);
+}
