@@ -188,6 +188,29 @@ stop_pod() {
 	stop_pod
 }
 
+@test "kernel knobs stay out of reach: /proc/sys read-only, /proc/keys and /sys/firmware masked" {
+	# A root container that could write /proc/sys/kernel/core_pattern would make
+	# the HOST run a program of its choice at the next crash: runc's defaults
+	# make /proc/sys read-only and mask what leaks the host's keys and firmware.
+	# Should the protection be broken, the write must neither harm this host
+	# nor outlive the check: a harmless pattern, and the old one put back.
+	before=$(cat /proc/sys/kernel/core_pattern)
+	cp /proc/sys/kernel/core_pattern "$BATS_TEST_TMPDIR/core_pattern"
+	defer "cat '$BATS_TEST_TMPDIR/core_pattern' >/proc/sys/kernel/core_pattern"
+	start_pod --app 'app=echo podlab-core 2>/dev/null >/proc/sys/kernel/core_pattern; echo "write=$?" >/tmp/w; exec sleep 30'
+	wait_for test -s "/proc/$APP/root/tmp/w"
+	[ "$(cat "/proc/$APP/root/tmp/w")" = "write=1" ]
+	[ "$(cat /proc/sys/kernel/core_pattern)" = "$before" ]
+	# seen from the host, in the container's own mount table
+	awk '$5 == "/proc/sys" && $6 ~ /(^|,)ro(,|$)/ {f=1} END {exit !f}' "/proc/$APP/mountinfo"
+	for p in /proc/keys /proc/timer_list /sys/firmware; do
+		awk -v p="$p" '$5 == p {f=1} END {exit !f}' "/proc/$APP/mountinfo" || {
+			echo "$p is not masked"; false; }
+	done
+	[ -z "$(ls -A "/proc/$APP/root/sys/firmware")" ]
+	stop_pod
+}
+
 @test "a container joins the pod's net, ipc, uts; has its own mnt and pid (or the pod's pid)" {
 	start_pod --app 'app=exec sleep 30'
 	for ns in net ipc uts; do

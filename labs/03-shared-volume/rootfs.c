@@ -267,6 +267,69 @@ static int mount_dev(int root_fd, const char *root)
 	return 0;
 }
 
+/* What a container must not reach through /proc and /sys, even as root: the
+ * kernel's knobs (/proc/sys: core_pattern runs a program ON THE HOST when any
+ * process crashes; /proc/sysrq-trigger reboots the host) become read-only,
+ * and what leaks the host's memory, keys or hardware is masked - a file by
+ * /dev/null bound over it, a directory by an empty read-only tmpfs. The lists
+ * are the ones runc and containerd apply by default. */
+static const char *const proc_readonly[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
+static const char *const proc_masked[] = {"acpi",        "asound",        "kcore",
+                                          "keys",        "latency_stats", "timer_list",
+                                          "timer_stats", "sched_debug",   "scsi"};
+static const char *const sys_masked[] = {"firmware", "devices/virtual/powercap"};
+
+/* Bind dir_fd/name onto itself read-only. The copy is made read-only before it
+ * is attached, so there is no moment at which it is writable. */
+static int make_readonly(int dir_fd, const char *shown, const char *name)
+{
+	_cleanup_close_ int tree =
+	    open_tree(dir_fd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (tree < 0)
+		return errno == ENOENT ? 0 : fail_errno("open_tree(%s/%s)", shown, name);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+	                                      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return fail_errno("mount_setattr(%s/%s, MOUNT_ATTR_RDONLY)", shown, name);
+	if (move_mount(tree, "", dir_fd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return fail_errno("move_mount(%s/%s)", shown, name);
+	return 0;
+}
+
+static int mask(int dir_fd, const char *shown, const char *name)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : fail_errno("open(%s/%s)", shown, name);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return fail_errno("fstat(%s/%s)", shown, name);
+	char what[PATH_MAX + 64];
+	snprintf(what, sizeof(what), "%s/%s", shown, name);
+	if (S_ISDIR(st.st_mode))
+		return mount_on_fd("tmpfs", fd, what, "tmpfs",
+		                   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=555");
+	return mount_on_fd("/dev/null", fd, what, NULL, MS_BIND, NULL);
+}
+
+static int harden(int root_fd, const char *root, const char *top, const char *const *ro,
+                  size_t n_ro, const char *const *masked, size_t n_masked)
+{
+	/* A fresh lookup: it crosses into the filesystem just mounted on top. */
+	_cleanup_close_ int d = open_top_dir(root_fd, root, top);
+	if (d < 0)
+		return -1;
+	char shown[PATH_MAX + 8];
+	snprintf(shown, sizeof(shown), "%s/%s", root, top);
+	for (size_t i = 0; i < n_ro; i++)
+		if (make_readonly(d, shown, ro[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < n_masked; i++)
+		if (mask(d, shown, masked[i]) < 0)
+			return -1;
+	return 0;
+}
+
 int rootfs_mount_kernel_fs(const char *root)
 {
 	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -280,6 +343,9 @@ int rootfs_mount_kernel_fs(const char *root)
 		return -1;
 	snprintf(shown, sizeof(shown), "%s/proc", root);
 	if (mount_on_fd("proc", proc_fd, shown, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -1;
+	if (harden(root_fd, root, "proc", proc_readonly, ARRAY_SIZE(proc_readonly), proc_masked,
+	           ARRAY_SIZE(proc_masked)) < 0)
 		return -1;
 
 	if (mount_dev(root_fd, root) < 0)
@@ -297,7 +363,7 @@ int rootfs_mount_kernel_fs(const char *root)
 	snprintf(shown, sizeof(shown), "%s/sys", root);
 	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	if (mount_on_fd("sysfs", sys_fd, shown, "sysfs", ro, NULL) == 0)
-		return 0;
+		return harden(root_fd, root, "sys", NULL, 0, sys_masked, ARRAY_SIZE(sys_masked));
 	if (errno != EPERM)
 		return -1;
 	/* A detached copy of the host's /sys and all its submounts, made
@@ -312,7 +378,7 @@ int rootfs_mount_kernel_fs(const char *root)
 		return fail_errno("mount_setattr(/sys, MOUNT_ATTR_RDONLY)");
 	if (move_mount(tree, "", sys_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return fail_errno("move_mount(/sys onto %s)", shown);
-	return 0;
+	return harden(root_fd, root, "sys", NULL, 0, sys_masked, ARRAY_SIZE(sys_masked));
 }
 
 /* ---- the pivot ----------------------------------------------------------------- */
