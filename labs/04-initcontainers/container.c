@@ -327,6 +327,13 @@ static int container_main(void *arg)
 	struct rootfs rf;
 	char what[128];
 
+	/* Not dumpable until execve (which resets it): a process of another
+	 * container in a shared pid namespace, root too, could otherwise ptrace
+	 * us while we still hold the host's fds and paths (runc CVE-2016-9962). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		fail_errno("prctl(PR_SET_DUMPABLE, 0)");
+		child_fail(errfd, "dumpable");
+	}
 	/* A session of its own: a Ctrl-C on the supervisor's terminal goes to the
 	 * terminal's foreground process group, and must not reach the container
 	 * behind the supervisor's back. The supervisor stops it, in order. */
@@ -595,6 +602,12 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 	}
 	if (x == 0) {
 		close(p[0]);
+		/* Entering a running container: its processes must not ptrace us
+		 * before execve (runc CVE-2016-9962). */
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+			fail_errno("prctl(PR_SET_DUMPABLE, 0)");
+			child_fail(p[1], "dumpable");
+		}
 		static const enum ns_type order[] = {NS_IPC, NS_UTS, NS_NET, NS_PID, NS_MNT};
 		for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 			if (setns(fds[order[i]], ns_table[order[i]].clone_flag) < 0) {
