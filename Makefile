@@ -87,7 +87,12 @@ unit: $(UNIT_TESTS)
 $(addprefix lab-,$(LABS)): lab-%: build-lab-% FORCE
 	@PODLAB_BUILD=$(BUILD) scripts/grade.sh $*
 
-test: all
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
+# The build runs in parallel; the suites run one after the other (they create
+# namespaces, links and mounts, and their output should read in order).
+test: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory -j$(NPROC) all images
 	@PODLAB_BUILD=$(BUILD) scripts/test.sh
 
 demo: all

@@ -15,12 +15,12 @@
 enum ns_type { NS_USER, NS_MNT, NS_UTS, NS_IPC, NS_PID, NS_NET, NS_CGROUP, NS_TIME, NS_COUNT };
 
 #define NS_BIT(t) (1u << (t))
-#define NS_ALL ((1u << NS_COUNT) - 1)
+#define NS_ALL    ((1u << NS_COUNT) - 1)
 
 struct ns_info {
 	enum ns_type type;
-	const char *name;  /* "net": the name used on command lines and in /proc/PID/ns/ */
-	int clone_flag;    /* CLONE_NEWNET */
+	const char *name;     /* "net": the name used on command lines and in /proc/PID/ns/ */
+	int clone_flag;       /* CLONE_NEWNET */
 	const char *isolates; /* one line for usage() and the lesson */
 };
 
@@ -28,7 +28,8 @@ struct ns_info {
 extern const struct ns_info ns_table[NS_COUNT];
 
 /* "net,ipc,uts" -> bit set. "all" is every type. An unknown name fails with
- * EINVAL and last_error() "unknown namespace 'foo' (known: user, mnt, ...)". */
+ * EINVAL and last_error() "unknown namespace 'foo' (known: user, mnt, ...)"; so does an
+ * empty list or an empty name in it ("net,,uts"). */
 int ns_parse(const char *list, unsigned *set);
 /* The CLONE_NEW* flags of a set, for clone(2)/unshare(2). */
 int ns_clone_flags(unsigned set);

@@ -3,6 +3,7 @@
  */
 #include "common.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -222,6 +223,8 @@ int write_file(const char *path, const char *fmt, ...)
 
 ssize_t read_file(const char *path, char *buf, size_t size)
 {
+	if (size == 0)
+		return fail_msg(EINVAL, "read_file(%s): no room in the buffer", path);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno("open(%s)", path);
@@ -245,7 +248,8 @@ ssize_t read_file(const char *path, char *buf, size_t size)
 int parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
-	if (!s || !*s) {
+	/* strtol would skip leading white space: " 42" is not a number here. */
+	if (!s || !(isdigit((unsigned char)*s) || *s == '-' || *s == '+')) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -266,14 +270,26 @@ int parse_long(const char *s, long min, long max, long *out)
 int mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
+	if (!*path)
+		return fail_msg(EINVAL, "mkdir_p: empty path");
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return fail_msg(ENAMETOOLONG, "mkdir_p(%s): path too long", path);
 	for (char *p = buf + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
-				return fail_errno("mkdir(%s)", buf);
+			if (mkdir(buf, mode) < 0) {
+				struct stat st;
+				if (errno != EEXIST)
+					return fail_errno("mkdir(%s)", buf);
+				/* EEXIST says a name is there, not that it is a directory. */
+				if (stat(buf, &st) < 0)
+					return fail_errno("stat(%s)", buf);
+				if (!S_ISDIR(st.st_mode))
+					return fail_msg(ENOTDIR,
+					                "mkdir(%s): exists and is not a directory",
+					                buf);
+			}
 			*p = c;
 			if (c == '\0')
 				break;
@@ -282,8 +298,20 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-/* Remove the entries of dirfd; stay on device dev. */
-static int rm_rf_at(int dirfd, dev_t dev, const char *shown)
+/* Open the directory name beneath dirfd, refusing to cross into another
+ * mount. A change of st_dev would miss a bind mount from the same filesystem
+ * (a hostPath bound into a pod's directory); RESOLVE_NO_XDEV does not. */
+static int open_subdir(int dirfd, const char *name)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+	    .resolve = RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS,
+	};
+	return sys_openat2(dirfd, name, &how, sizeof(how));
+}
+
+/* Remove the entries of dirfd (which it closes). */
+static int rm_rf_at(int dirfd, const char *shown)
 {
 	DIR *d = fdopendir(dirfd);
 	if (!d) {
@@ -300,22 +328,27 @@ static int rm_rf_at(int dirfd, dev_t dev, const char *shown)
 			rc = fail_errno("fstatat(%s/%s)", shown, e->d_name);
 			continue;
 		}
-		if (S_ISDIR(st.st_mode)) {
-			if (st.st_dev != dev) {
-				/* A mount point: deleting through it would wipe someone else's files. */
-				rc = fail_msg(EBUSY, "rm_rf(%s/%s): is a mount point", shown, e->d_name);
-				continue;
-			}
-			int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0 || rm_rf_at(sub, dev, shown) < 0) {
-				rc = sub < 0 ? fail_errno("openat(%s/%s)", shown, e->d_name) : -1;
-				continue;
-			}
-			if (unlinkat(dirfd, e->d_name, AT_REMOVEDIR) < 0)
-				rc = fail_errno("rmdir(%s/%s)", shown, e->d_name);
-		} else if (unlinkat(dirfd, e->d_name, 0) < 0) {
-			rc = fail_errno("unlink(%s/%s)", shown, e->d_name);
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(dirfd, e->d_name, 0) < 0)
+				rc = fail_errno("unlink(%s/%s)", shown, e->d_name);
+			continue;
 		}
+		int sub = open_subdir(dirfd, e->d_name);
+		if (sub < 0 && errno == EXDEV) {
+			/* Deleting through it would wipe someone else's files. */
+			rc = fail_msg(EBUSY, "rm_rf(%s/%s): is a mount point", shown, e->d_name);
+			continue;
+		}
+		if (sub < 0) {
+			rc = fail_errno("openat2(%s/%s)", shown, e->d_name);
+			continue;
+		}
+		if (rm_rf_at(sub, shown) < 0) {
+			rc = -1;
+			continue;
+		}
+		if (unlinkat(dirfd, e->d_name, AT_REMOVEDIR) < 0)
+			rc = fail_errno("rmdir(%s/%s)", shown, e->d_name);
 	}
 	closedir(d);
 	return rc;
@@ -331,7 +364,7 @@ int rm_rf(const char *path)
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno("open(%s)", path);
-	if (rm_rf_at(fd, st.st_dev, path) < 0)
+	if (rm_rf_at(fd, path) < 0)
 		return -1;
 	if (rmdir(path) < 0)
 		return fail_errno("rmdir(%s)", path);

@@ -1,0 +1,167 @@
+/*
+ * step5_userns - a user namespace: an unprivileged process becomes root, with
+ * every capability, over the namespaces it owns and nothing else.
+ *
+ * Concept: unshare(CLONE_NEWUSER) needs no privilege. The process gets a full
+ * capability set in the new user namespace, but its user ID is unmapped
+ * (shown as 65534, the "overflow" ID) until a uid_map says which outside IDs
+ * the inside IDs stand for. An unprivileged process may map exactly one ID:
+ * its own. Before it may write gid_map it must give up setgroups(2) by
+ * writing "deny" to /proc/PID/setgroups: otherwise it could drop a
+ * supplementary group that a file's permissions deny access to.
+ *
+ * The capabilities count only against objects owned by the new user
+ * namespace (namespaces created from inside it). The host's hostname still
+ * belongs to the host's user namespace, so sethostname(2) is refused.
+ *
+ * Run as root, the program first drops to uid/gid 65534 (nobody), so what it
+ * shows is what any unprivileged user gets. It forks: the parent stays
+ * outside as nobody, the child creates the user namespace.
+ *
+ * Syscalls: setgroups(2), setgid(2), setuid(2), prctl(PR_SET_DUMPABLE),
+ * unshare(CLONE_NEWUSER), writes to /proc/self/{uid_map,setgroups,gid_map},
+ * sethostname(2), unshare(CLONE_NEWUTS); libcap: cap_get_proc, cap_to_text.
+ */
+#include "common.h"
+#include "ns.h"
+
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#define NOBODY 65534
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: step5_userns [--hold]\n"
+	             "As an unprivileged user, create a user namespace, map uid 0 inside to our\n"
+	             "uid outside, and compare the capabilities inside and outside.\n"
+	             "  --hold     keep both processes alive until killed and print their pids:\n"
+	             "             cat /proc/PID/uid_map; grep Cap /proc/PID/status\n"
+	             "  --help     show this help\n");
+}
+
+/* "where: uid U gid G, capabilities =ep" */
+static void show(const char *where)
+{
+	cap_t caps = cap_get_proc();
+	if (!caps)
+		die_errno("cap_get_proc");
+	char *text = cap_to_text(caps, NULL);
+	if (!text)
+		die_errno("cap_to_text");
+	/* cap_to_text says "=" for the empty set and "=ep" for all of them. */
+	printf("   %-28s uid %-6d gid %-6d capabilities %s\n", where, (int)getuid(), (int)getgid(),
+	       text);
+	cap_free(text);
+	cap_free(caps);
+}
+
+static void drop_to_nobody(void)
+{
+	step("dropping root: setgroups(0), setgid(%d), setuid(%d)", NOBODY, NOBODY);
+	/* Groups and gid first: after setuid we no longer may change them. */
+	if (setgroups(0, NULL) < 0)
+		die_errno("setgroups(0)");
+	if (setgid(NOBODY) < 0)
+		die_errno("setgid(%d)", NOBODY);
+	if (setuid(NOBODY) < 0)
+		die_errno("setuid(%d)", NOBODY);
+	/* Changing uid made us "non-dumpable" (fs.suid_dumpable=0), which makes
+	 * our /proc/self files root's, uid_map included: we could not write it. */
+	if (prctl(PR_SET_DUMPABLE, 1) < 0)
+		die_errno("prctl(PR_SET_DUMPABLE)");
+	step_done();
+}
+
+static int child(bool hold)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	step("unshare(CLONE_NEWUSER)");
+	if (unshare(CLONE_NEWUSER) < 0)
+		die_errno("unshare(CLONE_NEWUSER)");
+	step_done();
+	show("inside, before the maps:");
+
+	step("writing uid_map \"0 %d 1\", setgroups \"deny\", gid_map \"0 %d 1\"", (int)uid,
+	     (int)gid);
+	if (write_file("/proc/self/uid_map", "0 %d 1", (int)uid) < 0)
+		die_last();
+	if (write_file("/proc/self/setgroups", "deny") < 0)
+		die_last();
+	if (write_file("/proc/self/gid_map", "0 %d 1", (int)gid) < 0)
+		die_last();
+	step_done();
+	show("inside, after the maps:");
+
+	/* Full capabilities, but the host's UTS namespace is not ours. */
+	step("sethostname in the host's UTS namespace");
+	if (sethostname("podlab-userns", 13) == 0)
+		die("sethostname succeeded: the user namespace leaks privilege");
+	step_done_with("refused: %s, as it should be", strerror(errno));
+	step("unshare(CLONE_NEWUTS) and sethostname there");
+	if (unshare(CLONE_NEWUTS) < 0)
+		die_errno("unshare(CLONE_NEWUTS)");
+	if (sethostname("podlab-userns", 13) < 0)
+		die_errno("sethostname(podlab-userns)");
+	step_done_with("allowed: this UTS namespace belongs to our user namespace");
+
+	if (hold) {
+		printf("holding: inside pid %d (kill it to end)\n", (int)getpid());
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	bool hold = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--hold")) {
+			hold = true;
+		} else {
+			die_usage("unknown argument '%s'", argv[i]);
+		}
+	}
+
+	show("at start:");
+	if (geteuid() == 0)
+		drop_to_nobody();
+	show("outside, unprivileged:");
+
+	fflush(stdout); /* the child would print our buffered lines again */
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			die_errno("prctl(PR_SET_PDEATHSIG)");
+		if (getppid() != parent)
+			return 1; /* the parent died before the death signal was armed */
+		return child(hold);
+	}
+	if (hold) {
+		printf("holding: outside pid %d\n", (int)getpid());
+		fflush(stdout);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno("waitpid(%d)", (int)pid);
+	if (WIFSIGNALED(status))
+		return hold ? 0 : 1;
+	return WEXITSTATUS(status);
+}

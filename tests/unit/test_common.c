@@ -1,0 +1,386 @@
+/*
+ * test_common.c - unit tests of the shared helpers (labs/common/common.c).
+ *
+ * Criterion runs each test in its own process: tests that unshare a mount
+ * namespace leave nothing behind when they end.
+ */
+#include "common.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* A fresh directory for one test; removed (by the test, with rm_rf) at the end. */
+static char dir[64];
+
+static void make_dir(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/podlab-test-common.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+	rm_rf(dir);
+}
+
+static const char *at(const char *rel)
+{
+	static char buf[4][PATH_MAX];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, rel);
+	return buf[i];
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static void touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0, "create %s", path);
+	close(fd);
+}
+
+/* ---- parse_long ----------------------------------------------------------- */
+
+Test(parse_long, good)
+{
+	long v = 0;
+	cr_assert_eq(parse_long("42", 0, 100, &v), 0);
+	cr_assert_eq(v, 42);
+	cr_assert_eq(parse_long("-7", -10, 10, &v), 0);
+	cr_assert_eq(v, -7);
+	cr_assert_eq(parse_long("0", 0, 0, &v), 0);
+	cr_assert_eq(parse_long("100", 0, 100, &v), 0, "max is inclusive");
+}
+
+Test(parse_long, not_a_number)
+{
+	long v = 99;
+	const char *bad[] = {"", "x", "12x", "4 2", "0x10", "1.5"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		cr_assert_eq(parse_long(bad[i], 0, 1000, &v), -1, "'%s'", bad[i]);
+		cr_assert_eq(errno, EINVAL, "'%s'", bad[i]);
+	}
+	cr_assert_eq(parse_long(NULL, 0, 1000, &v), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(v, 99, "out is untouched on failure");
+}
+
+Test(parse_long, out_of_range)
+{
+	long v = 99;
+	cr_assert_eq(parse_long("101", 0, 100, &v), -1);
+	cr_assert_eq(errno, ERANGE);
+	cr_assert_eq(parse_long("-1", 0, 100, &v), -1);
+	cr_assert_eq(errno, ERANGE);
+	cr_assert_eq(parse_long("99999999999999999999999", LONG_MIN, LONG_MAX, &v), -1);
+	cr_assert_eq(errno, ERANGE);
+	cr_assert_eq(v, 99);
+}
+
+/* strtol skips leading white space; " 42" is not "a whole decimal string". */
+Test(parse_long, rejects_leading_space)
+{
+	long v;
+	cr_assert_eq(parse_long(" 42", 0, 100, &v), -1);
+	cr_assert_eq(errno, EINVAL);
+}
+
+/* ---- mkdir_p ---------------------------------------------------------------- */
+
+Test(mkdir_p, creates_every_component, .init = make_dir, .fini = remove_dir)
+{
+	mode_t old = umask(0);
+	cr_assert_eq(mkdir_p(at("a/b/c"), 0750), 0, "%s", last_error());
+	umask(old);
+	struct stat st;
+	cr_assert_eq(stat(at("a/b/c"), &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0750);
+	cr_assert_eq(stat(at("a"), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0750);
+}
+
+Test(mkdir_p, existing_and_trailing_slash, .init = make_dir, .fini = remove_dir)
+{
+	cr_assert_eq(mkdir_p(at("x/y"), 0755), 0);
+	cr_assert_eq(mkdir_p(at("x/y"), 0755), 0, "an existing directory is fine");
+	cr_assert_eq(mkdir_p(at("x/y/z/"), 0755), 0);
+	cr_assert(exists(at("x/y/z")));
+	cr_assert_eq(mkdir_p("/", 0755), 0);
+}
+
+Test(mkdir_p, file_in_the_way, .init = make_dir, .fini = remove_dir)
+{
+	touch(at("f"));
+	cr_assert_eq(mkdir_p(at("f/sub"), 0755), -1);
+	cr_assert_eq(errno, ENOTDIR);
+	cr_assert(strstr(last_error(), "mkdir("), "got: %s", last_error());
+}
+
+/* When the LAST component exists as a file, mkdir's EEXIST is no success. */
+Test(mkdir_p, last_component_is_a_file, .init = make_dir, .fini = remove_dir)
+{
+	touch(at("f"));
+	cr_assert_eq(mkdir_p(at("f"), 0755), -1);
+	cr_assert_eq(errno, ENOTDIR);
+}
+
+Test(mkdir_p, too_long)
+{
+	char path[PATH_MAX + 16];
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	cr_assert_eq(mkdir_p(path, 0755), -1);
+	cr_assert_eq(errno, ENAMETOOLONG);
+}
+
+/* ---- rm_rf -------------------------------------------------------------------- */
+
+Test(rm_rf, removes_a_tree_without_following_symlinks, .init = make_dir, .fini = remove_dir)
+{
+	cr_assert_eq(mkdir_p(at("tree/a/b"), 0755), 0);
+	cr_assert_eq(mkdir_p(at("outside"), 0755), 0);
+	touch(at("tree/a/b/file"));
+	touch(at("tree/top"));
+	touch(at("outside/keep"));
+	/* links to a directory and a file outside the tree: removed, not followed */
+	cr_assert_eq(symlink(at("outside"), at("tree/a/link-dir")), 0);
+	cr_assert_eq(symlink(at("outside/keep"), at("tree/link-file")), 0);
+
+	cr_assert_eq(rm_rf(at("tree")), 0, "%s", last_error());
+	cr_assert_not(exists(at("tree")));
+	cr_assert(exists(at("outside/keep")), "a symlink was followed");
+}
+
+Test(rm_rf, missing_is_fine_and_files_go, .init = make_dir, .fini = remove_dir)
+{
+	cr_assert_eq(rm_rf(at("nothing-here")), 0);
+	touch(at("file"));
+	cr_assert_eq(rm_rf(at("file")), 0);
+	cr_assert_not(exists(at("file")));
+	/* a symlink given as the path is removed itself */
+	cr_assert_eq(mkdir_p(at("target"), 0755), 0);
+	touch(at("target/keep"));
+	cr_assert_eq(symlink(at("target"), at("link")), 0);
+	cr_assert_eq(rm_rf(at("link")), 0);
+	cr_assert_not(exists(at("link")));
+	cr_assert(exists(at("target/keep")));
+}
+
+/* In a private mount namespace of this test process: mount a tmpfs inside the
+ * tree. rm_rf must refuse to descend into it and leave its files alone. */
+Test(rm_rf, refuses_to_cross_a_mount_point, .init = make_dir, .fini = remove_dir)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (a mount namespace and a tmpfs)");
+	cr_assert_eq(unshare(CLONE_NEWNS), 0);
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	cr_assert_eq(mkdir_p(at("tree/mnt"), 0755), 0);
+	touch(at("tree/plain"));
+	cr_assert_eq(mount("tmpfs", at("tree/mnt"), "tmpfs", 0, "size=1m"), 0);
+	touch(at("tree/mnt/precious"));
+
+	errno = 0;
+	cr_assert_eq(rm_rf(at("tree")), -1);
+	cr_assert_eq(errno, EBUSY);
+	cr_assert(strstr(last_error(), "mount point"), "got: %s", last_error());
+	cr_assert(exists(at("tree/mnt/precious")), "rm_rf deleted files of another mount");
+
+	cr_assert_eq(umount2(at("tree/mnt"), MNT_DETACH), 0);
+	cr_assert_eq(rm_rf(at("tree")), 0, "%s", last_error());
+}
+
+/* A bind mount from the same filesystem keeps st_dev, so a change of st_dev
+ * cannot spot it. This is the hostPath case: rm_rf on a pod directory must
+ * not wipe the host directory bound into it. */
+Test(rm_rf, refuses_to_cross_a_bind_mount, .init = make_dir, .fini = remove_dir)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (a mount namespace and a bind mount)");
+	cr_assert_eq(unshare(CLONE_NEWNS), 0);
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	cr_assert_eq(mkdir_p(at("tree/mnt"), 0755), 0);
+	cr_assert_eq(mkdir_p(at("host"), 0755), 0);
+	touch(at("host/precious"));
+	cr_assert_eq(mount(at("host"), at("tree/mnt"), NULL, MS_BIND, NULL), 0);
+
+	cr_expect_eq(rm_rf(at("tree")), -1);
+	cr_expect_eq(errno, EBUSY);
+	cr_expect(exists(at("host/precious")), "rm_rf deleted files through a bind mount");
+	umount2(at("tree/mnt"), MNT_DETACH);
+}
+
+/* ---- read_file / write_file -------------------------------------------------------- */
+
+Test(files, write_then_read, .init = make_dir, .fini = remove_dir)
+{
+	touch(at("f"));
+	cr_assert_eq(write_file(at("f"), "hello %d\n", 42), 0, "%s", last_error());
+	char buf[64];
+	cr_assert_eq(read_file(at("f"), buf, sizeof(buf)), 8, "the trailing newline goes");
+	cr_assert_str_eq(buf, "hello 42");
+}
+
+Test(files, read_truncates_to_the_buffer, .init = make_dir, .fini = remove_dir)
+{
+	touch(at("f"));
+	cr_assert_eq(write_file(at("f"), "0123456789"), 0);
+	char buf[5];
+	cr_assert_eq(read_file(at("f"), buf, sizeof(buf)), 4);
+	cr_assert_str_eq(buf, "0123");
+}
+
+Test(files, read_procfs)
+{
+	char buf[64];
+	cr_assert_gt(read_file("/proc/self/comm", buf, sizeof(buf)), 0);
+	cr_assert_eq(strchr(buf, '\n'), NULL);
+}
+
+Test(files, errors_name_the_path, .init = make_dir, .fini = remove_dir)
+{
+	char buf[16];
+	errno = 0;
+	cr_assert_eq(read_file(at("missing"), buf, sizeof(buf)), -1);
+	cr_assert_eq(errno, ENOENT);
+	char want[PATH_MAX + 64];
+	snprintf(want, sizeof(want), "open(%s): %s", at("missing"), strerror(ENOENT));
+	cr_assert_str_eq(last_error(), want);
+
+	/* write_file writes files that exist (procfs, sysfs): no O_CREAT */
+	cr_assert_eq(write_file(at("missing"), "x"), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_not(exists(at("missing")));
+
+	cr_assert_eq(read_file(dir, buf, sizeof(buf)), -1, "a directory cannot be read");
+	cr_assert_eq(errno, EISDIR);
+}
+
+Test(files, write_too_long, .init = make_dir, .fini = remove_dir)
+{
+	touch(at("f"));
+	char big[5000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(write_file(at("f"), "%s", big), -1);
+	cr_assert_eq(errno, EOVERFLOW);
+	struct stat st;
+	cr_assert_eq(stat(at("f"), &st), 0);
+	cr_assert_eq(st.st_size, 0, "nothing written");
+}
+
+/* ---- recorded errors ----------------------------------------------------------------- */
+
+Test(errors, fail_errno_formats_and_keeps_errno)
+{
+	errno = ENOENT;
+	cr_assert_eq(fail_errno("mount(%s)", "/x"), -1);
+	cr_assert_eq(errno, ENOENT);
+	char want[128];
+	snprintf(want, sizeof(want), "mount(/x): %s", strerror(ENOENT));
+	cr_assert_str_eq(last_error(), want);
+}
+
+Test(errors, fail_msg_sets_errno)
+{
+	errno = 0;
+	cr_assert_eq(fail_msg(EINVAL, "bad %s", "thing"), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_str_eq(last_error(), "bad thing");
+	set_last_error("from a child");
+	cr_assert_str_eq(last_error(), "from a child");
+}
+
+Test(errors, long_messages_are_cut_not_overflowed)
+{
+	char big[4000];
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	errno = EPERM;
+	cr_assert_eq(fail_errno("%s", big), -1);
+	cr_assert_eq(errno, EPERM);
+	size_t n = strlen(last_error());
+	cr_assert_gt(n, 100);
+	cr_assert_lt(n, sizeof(big));
+	fail_msg(EIO, "%s", big);
+	cr_assert_lt(strlen(last_error()), sizeof(big));
+}
+
+Test(errors, exercise_todo)
+{
+	cr_assert_eq(exercise_todo(1, "ns-join"), -1);
+	cr_assert_eq(errno, ENOSYS);
+	cr_assert_str_eq(last_error(), "lab-1 exercise not done: ns-join");
+}
+
+Test(die, die_exits_1, .exit_code = 1)
+{
+	die("boom");
+}
+
+Test(die, die_usage_exits_2, .exit_code = 2)
+{
+	die_usage("bad argument");
+}
+
+Test(die, die_last_exits_1, .exit_code = 1)
+{
+	fail_msg(EINVAL, "recorded");
+	die_last();
+}
+
+/* ---- fds and time -------------------------------------------------------------------- */
+
+Test(fds, close_fds_from)
+{
+	/* In a child: the test runner has fds of its own open in this process. */
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int a = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int b = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int low = a < b ? a : b, high = a < b ? b : a;
+		if (close_fds_from(high) < 0)
+			_exit(2);
+		_exit(fcntl(low, F_GETFD) != -1 && fcntl(high, F_GETFD) == -1 ? 0 : 1);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "fds from the limit up are closed, those below stay open");
+}
+
+Test(fds, cleanup_close)
+{
+	int seen;
+	{
+		_cleanup_close_ int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		seen = fd;
+		cr_assert_geq(fd, 0);
+	}
+	cr_assert_eq(fcntl(seen, F_GETFD), -1, "closed when it left scope");
+}
+
+Test(time, monotonic)
+{
+	int64_t a = now_ns();
+	sleep_ms(2);
+	int64_t b = now_ns();
+	cr_assert_geq(b - a, 2000000);
+	cr_assert_geq(now_ms(), a / 1000000);
+}
