@@ -48,13 +48,29 @@ start_pod() {
 	OUT="$BATS_TEST_TMPDIR/pod.out"
 	"$PODCTL" --dir "$D" --grace 100 "$@" >"$OUT" 2>&1 3>&- &
 	BG=$!
-	defer "kill -9 $BG; wait $BG"
+	defer "kill_pod $BG"
 	if ! wait_for grep -q '^event app running' "$OUT"; then
 		cat "$OUT"
 		return 1
 	fi
 	APP=$(sed -n 's/^event app running pid=//p' "$OUT")
 	SB=$(sed -n 's/^sandbox pid=//p' "$OUT")
+}
+
+# kill_pod PID: the clean-up of a check that failed with its pod running. A
+# SIGTERM lets podctl stop the pod in order; should it hang, SIGKILL it, and
+# then the holder it can no longer stop (a dead podctl orphans its pause).
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+kill_pod() {
+	kill -TERM "$1" 2>/dev/null
+	wait_for gone "$1" || kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	local sb
+	sb=$(sed -n 's/^sandbox pid=//p' "$OUT" 2>/dev/null)
+	# the pid may have been reused since: kill it only if it is still a pause
+	[ -z "$sb" ] || ! grep -q pause "/proc/$sb/cmdline" 2>/dev/null || kill -9 "$sb"
 }
 
 stop_pod() {
