@@ -1,0 +1,808 @@
+/*
+ * pod.c - the per-pod supervisor (see pod.h).
+ *
+ * Read pod_supervise() from top to bottom: it is kubelet's SyncPod for one
+ * pod, in the same order -
+ *
+ *   1. compute what is wanted            (the spec, already parsed)
+ *   2. kill a sandbox that is gone bad   (pause died -> recreate_sandbox)
+ *   3. create the sandbox                (infra_start: pause, namespaces, pod IP)
+ *   4. start init containers, in order   (init_pod_step)
+ *   5. start app containers              (init_pod_step, once the inits are done)
+ *   6. restart what exited, with backoff (init_pod_reaped schedules, step starts)
+ *
+ * - then an event loop that is the pod's conmon: one epoll set holding a
+ * signalfd (SIGCHLD, SIGINT, SIGTERM), pause's pidfd, every container's
+ * stdout/stderr pipe and every hostPort socket.
+ *
+ * Why a signalfd: SIGCHLD can arrive at any moment, and the work it asks for
+ * (waitpid, restart, write state) is not async-signal-safe. Blocking the
+ * signals and reading them from an fd turns them into ordinary events in the
+ * loop. Children start with an empty mask again (lab 02 and 04 reset it).
+ */
+#include "pod.h"
+
+#include "common.h"
+#include "init.h"
+#include "ports.h"
+#include "rootfs.h"
+#include "state.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define LOG_LINE_MAX 16384 /* longer lines are cut into "P" (partial) records */
+
+struct sup;
+
+/* One pipe from a container (stdout or stderr) to its CRI log file. */
+struct logsrc {
+	struct ev_watch w;
+	struct sup *s;
+	struct logsrc *next;
+	int fd, file;
+	const char *stream; /* "stdout", "stderr" */
+	size_t len;
+	char buf[LOG_LINE_MAX];
+};
+
+struct sup {
+	const struct pod_spec *spec;
+	const struct pod_opts *o;
+	char dir[PATH_MAX];
+	int epfd, sigfd;
+	struct ev_watch sig_w, pause_w;
+	struct infra_config icfg;
+	struct infra infra;
+	bool infra_up;
+	struct volume *vols;
+	size_t n_vols; /* prepared so far */
+	struct init_member *members;
+	struct ctr_mount *mounts;
+	struct init_pod pod;
+	bool started;
+	struct ports *ports;
+	struct logsrc *logs;
+	int pending[2][2]; /* before_start -> after_start: the pipes of the member starting */
+	int stop_grace_ms; /* -1: no stop asked */
+	bool ready;        /* reported Running to a waiting parent */
+	int64_t reset_count;
+};
+
+/* ---- state files ------------------------------------------------------------- */
+
+/* snprintf for paths; a path too long to fit is cut, and then not found. */
+PRINTF(3, 4) static void pathf(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+}
+
+static const char *ctr_state_name(enum ctr_state s)
+{
+	return s == CTR_RUNNING ? "Running" : s == CTR_TERMINATED ? "Terminated" : "Waiting";
+}
+
+static void put_time(const char *dir, const char *key, int64_t ms)
+{
+	char t[64] = "";
+	if (ms > 0)
+		state_time_rfc3339(ms * 1000000, t, sizeof(t));
+	state_put(dir, key, "%s", t);
+}
+
+static void event(struct sup *s, const char *fmt, ...) PRINTF(2, 3);
+static void event(struct sup *s, const char *fmt, ...)
+{
+	if (!s->o->event)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->o->event(s->spec->name, msg);
+}
+
+static void member_dir(struct sup *s, const struct init_member *m, char *out, size_t len)
+{
+	pathf(out, len, "%s/containers/%s", s->dir, m->cfg.name);
+}
+
+static void write_member(struct sup *s, struct init_member *m)
+{
+	char d[PATH_MAX];
+	member_dir(s, m, d, sizeof(d));
+	const struct ctr *c = &m->c;
+	state_put(d, "state", "%s", ctr_state_name(c->state));
+	state_put(d, "reason", "%s", c->state == CTR_TERMINATED ? c->reason : m->waiting_reason);
+	state_put(d, "restarts", "%d", m->restarts);
+	if (c->state == CTR_RUNNING) {
+		state_put_pid(d, "", c->pid);
+	} else {
+		state_put(d, "pid", "0");
+	}
+	state_put(d, "exit_code", "%d", c->state == CTR_TERMINATED ? c->exit_code : 0);
+	put_time(d, "started_at", c->started_at);
+	put_time(d, "finished_at", c->state == CTR_TERMINATED ? c->finished_at : 0);
+}
+
+static const char *phase_name(struct sup *s)
+{
+	return init_phase_name(s->pod.phase);
+}
+
+/* ---- logs: CRI format, "TIMESTAMP STREAM TAG CONTENT" -------------------------- */
+
+static void log_record(struct logsrc *l, const char *p, size_t n, char tag)
+{
+	char head[96];
+	state_time_rfc3339(state_now_realtime_ns(), head, sizeof(head));
+	size_t hl = strlen(head);
+	hl += (size_t)snprintf(head + hl, sizeof(head) - hl, " %s %c ", l->stream, tag);
+	struct iovec iov[3] = {{head, hl}, {(void *)p, n}, {"\n", 1}};
+	/* One writev per record on an O_APPEND file: a reader never sees half a line. */
+	if (writev(l->file, iov, 3) < 0) {
+		/* a full disk loses log lines, never the pod */
+	}
+}
+
+/* Write out every complete line; at_eof: the rest too, as a partial record. */
+static void log_flush(struct logsrc *l, bool at_eof)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < l->len; i++) {
+		if (l->buf[i] == '\n') {
+			log_record(l, l->buf + start, i - start, 'F');
+			start = i + 1;
+		}
+	}
+	/* A line longer than the buffer, or the stream ended mid-line: "P" says
+	 * the next record continues it (kubectl logs joins them). */
+	if (start < l->len && (at_eof || (start == 0 && l->len == sizeof(l->buf)))) {
+		log_record(l, l->buf + start, l->len - start, 'P');
+		start = l->len;
+	}
+	memmove(l->buf, l->buf + start, l->len - start);
+	l->len -= start;
+}
+
+static void log_close(struct logsrc *l)
+{
+	struct sup *s = l->s;
+	log_flush(l, true);
+	close(l->fd);
+	close(l->file);
+	for (struct logsrc **pp = &s->logs; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	free(l);
+}
+
+static int log_handle(struct ev_watch *w, uint32_t events)
+{
+	struct logsrc *l = (struct logsrc *)w;
+	(void)events;
+	ssize_t r = read(l->fd, l->buf + l->len, sizeof(l->buf) - l->len);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (r <= 0) {
+		log_close(l); /* every writer closed: the container (and its children) ended */
+		return 0;
+	}
+	l->len += (size_t)r;
+	log_flush(l, false);
+	return 0;
+}
+
+/* Read whatever the pipes still hold, without waiting for writers that live on. */
+static void logs_drain(struct sup *s)
+{
+	while (s->logs) {
+		struct logsrc *l = s->logs;
+		fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
+		ssize_t r;
+		while ((r = read(l->fd, l->buf + l->len, sizeof(l->buf) - l->len)) > 0) {
+			l->len += (size_t)r;
+			log_flush(l, false);
+		}
+		log_close(l);
+	}
+}
+
+/* ---- hooks called by the init module ------------------------------------------- */
+
+static int hook_before_start(void *arg, struct init_member *m)
+{
+	struct sup *s = arg;
+	for (int i = 0; i < 2; i++)
+		if (pipe2(s->pending[i], O_CLOEXEC) < 0)
+			return fail_errno("container %s: pipe2", m->cfg.name);
+	m->cfg.stdout_fd = s->pending[0][1];
+	m->cfg.stderr_fd = s->pending[1][1];
+	return 0;
+}
+
+static void hook_after_start(void *arg, struct init_member *m)
+{
+	struct sup *s = arg;
+	static const char *const streams[] = {"stdout", "stderr"};
+	char path[PATH_MAX];
+	pathf(path, sizeof(path), "%s/logs/%s.log", s->dir, m->cfg.name);
+	for (int i = 0; i < 2; i++) {
+		/* Our copy of the write end must go, or the pipe never reports EOF. */
+		closep(&s->pending[i][1]);
+		struct logsrc *l = NULL;
+		if (m->c.state == CTR_RUNNING && (l = calloc(1, sizeof(*l)))) {
+			l->file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+			struct epoll_event e = {.events = EPOLLIN, .data.ptr = &l->w};
+			if (l->file < 0 ||
+			    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->pending[i][0], &e) < 0) {
+				if (l->file >= 0)
+					close(l->file);
+				free(l);
+				l = NULL;
+			}
+		}
+		if (!l) {
+			closep(&s->pending[i][0]);
+			continue;
+		}
+		l->w.handle = log_handle;
+		l->s = s;
+		l->fd = s->pending[i][0];
+		l->stream = streams[i];
+		l->next = s->logs;
+		s->logs = l;
+		s->pending[i][0] = -1;
+	}
+	m->cfg.stdout_fd = m->cfg.stderr_fd = -1;
+}
+
+static void hook_on_change(void *arg, struct init_member *m)
+{
+	struct sup *s = arg;
+	write_member(s, m);
+	if (m->c.state == CTR_TERMINATED)
+		event(s, "%s: Terminated (%s, exit code %d)%s", m->cfg.name, m->c.reason,
+		      m->c.exit_code, m->waiting_reason[0] ? ", restart scheduled" : "");
+	else
+		event(s, "%s: %s%s%s", m->cfg.name, ctr_state_name(m->c.state),
+		      m->waiting_reason[0] ? " " : "", m->waiting_reason);
+}
+
+/* ---- the sandbox ------------------------------------------------------------------ */
+
+/* The lowest host index no other pod under this root uses. The caller holds
+ * the root's lock, so two pods starting at once cannot pick the same one. */
+static int pick_host_index(const char *subnet)
+{
+	struct in_addr net;
+	int prefix;
+	if (infra_parse_subnet(subnet, &net, &prefix) < 0)
+		return -1;
+	char **names;
+	size_t n;
+	if (state_list(&names, &n) < 0)
+		return -1;
+	int hosts = prefix >= 31 ? 0 : (1 << (32 - prefix)) - 2;
+	int pick = -1;
+	for (int idx = 2; idx <= hosts && pick < 0; idx++) {
+		bool used = false;
+		for (size_t i = 0; i < n && !used; i++) {
+			char dir[PATH_MAX], ip[INET_ADDRSTRLEN];
+			struct in_addr a;
+			state_pod_dir(names[i], dir, sizeof(dir));
+			if (state_get(dir, "ip", ip, sizeof(ip)) == 0 &&
+			    inet_pton(AF_INET, ip, &a) == 1)
+				used = ntohl(a.s_addr) - ntohl(net.s_addr) == (uint32_t)idx;
+		}
+		if (!used)
+			pick = idx;
+	}
+	state_free_list(names, n);
+	if (pick < 0)
+		return fail_msg(ENOSPC, "no free address in %s", subnet);
+	return pick;
+}
+
+static int pause_handle(struct ev_watch *w, uint32_t events);
+
+static int sandbox_up(struct sup *s)
+{
+	if (infra_start(&s->icfg, &s->infra) < 0)
+		return -1;
+	s->infra_up = true;
+	state_put_pid(s->dir, "pause", s->infra.pid);
+	state_put(s->dir, "veth", "%s", s->infra.veth_host);
+	state_put(s->dir, "bridge", "%s", s->infra.bridge);
+	state_put(s->dir, "ip", "%s", s->infra.ip);
+	s->pause_w.handle = pause_handle;
+	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->pause_w};
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->infra.pidfd, &e) < 0)
+		return fail_errno("epoll_ctl(pause pidfd)");
+	ports_set_netns(s->ports, s->infra.nsfd[NS_NET]);
+	return 0;
+}
+
+static void sandbox_down(struct sup *s)
+{
+	if (!s->infra_up)
+		return;
+	/* infra_stop closes the pidfd, which also takes it out of the epoll set. */
+	infra_stop(&s->infra, 1000);
+	s->infra_up = false;
+	state_put(s->dir, "pause.pid", "0");
+	state_put(s->dir, "veth", "%s", "");
+	state_put(s->dir, "ip", "%s", "");
+}
+
+/* Pause died: the namespaces it held are going or gone. Kubelet's answer is
+ * to kill the pod's containers and create a new sandbox; the containers then
+ * start again in it (init containers too), their restart counts kept. */
+static int pause_handle(struct ev_watch *w, uint32_t events)
+{
+	struct sup *s = (struct sup *)((char *)w - offsetof(struct sup, pause_w));
+	(void)events;
+	event(s, "sandbox: pause %d died, killing the containers and recreating it",
+	      (int)s->infra.pid);
+	init_pod_stop(&s->pod);
+	sandbox_down(s);
+	if (sandbox_up(s) < 0)
+		return -1;
+	init_pod_reset(&s->pod);
+	s->reset_count++;
+	state_put(s->dir, "sandbox_restarts", "%lld", (long long)s->reset_count);
+	event(s, "sandbox: pause %d, %s", (int)s->infra.pid,
+	      s->infra.ip[0] ? s->infra.ip : "lo only");
+	return 0;
+}
+
+/* ---- signals -------------------------------------------------------------------------- */
+
+static void reap(struct sup *s)
+{
+	/* Reap only our containers, by pid: pause is reaped by infra_stop, and a
+	 * waitpid(-1) here would steal it. */
+	for (size_t i = 0; i < s->pod.n_members; i++) {
+		struct init_member *m = &s->members[i];
+		int st;
+		if (m->c.state == CTR_RUNNING && waitpid(m->c.pid, &st, WNOHANG) == m->c.pid)
+			init_pod_reaped(&s->pod, m->c.pid, st);
+	}
+}
+
+static int sig_handle(struct ev_watch *w, uint32_t events)
+{
+	struct sup *s = (struct sup *)((char *)w - offsetof(struct sup, sig_w));
+	struct signalfd_siginfo si;
+	(void)events;
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(s);
+			continue;
+		}
+		/* `podrun stop -t` and `rm -f` send SIGTERM with sigqueue(3), the
+		 * grace period riding along as the signal's value. */
+		s->stop_grace_ms = si.ssi_code == SI_QUEUE && si.ssi_int >= 0
+		                       ? si.ssi_int
+		                       : (int)(s->spec->grace_seconds * 1000);
+	}
+	return 0;
+}
+
+/* ---- start and stop ------------------------------------------------------------------- */
+
+static void notify(struct sup *s, const char *fmt, ...) PRINTF(2, 3);
+static void notify(struct sup *s, const char *fmt, ...)
+{
+	if (s->o->notify_fd < 0 || s->ready)
+		return;
+	char msg[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n > 0 && write(s->o->notify_fd, msg, strlen(msg)) < 0) {
+		/* the parent is gone; nobody to tell */
+	}
+	s->ready = true;
+	close(s->o->notify_fd);
+}
+
+static bool all_apps_running(const struct sup *s)
+{
+	for (size_t i = s->spec->n_init; i < s->pod.n_members; i++)
+		if (s->members[i].c.state != CTR_RUNNING)
+			return false;
+	return true;
+}
+
+static int setup_members(struct sup *s)
+{
+	const struct pod_spec *sp = s->spec;
+	size_t nm = 0;
+	for (size_t i = 0; i < sp->n_ctrs; i++)
+		nm += sp->ctrs[i].n_mounts;
+	s->members = calloc(sp->n_ctrs, sizeof(*s->members));
+	s->mounts = calloc(nm ? nm : 1, sizeof(*s->mounts));
+	if (!s->members || !s->mounts)
+		return fail_msg(ENOMEM, "out of memory");
+	struct ctr_mount *mt = s->mounts;
+	for (size_t i = 0; i < sp->n_ctrs; i++) {
+		const struct spec_container *sc = &sp->ctrs[i];
+		struct init_member *m = &s->members[i];
+		char d[PATH_MAX], fs[PATH_MAX + 8];
+		member_dir(s, &(struct init_member){.cfg.name = sc->name}, d, sizeof(d));
+		if (mkdir_p(d, 0755) < 0)
+			return -1;
+		snprintf(fs, sizeof(fs), "%s/fs", d);
+		m->cfg = (struct ctr_config){
+		    .name = sc->name,
+		    .image = sc->image,
+		    .images_dir = s->o->images,
+		    .state_dir = strdup(fs),
+		    .argv = sc->argv,
+		    .env = sc->env,
+		    .working_dir = sc->working_dir,
+		    .mounts = mt,
+		    .n_mounts = sc->n_mounts,
+		    .share_pid = sp->share_pid,
+		    .cap_add = sc->cap_add,
+		    .cap_drop = sc->cap_drop,
+		    .privileged = sc->privileged,
+		    .readonly_root = sc->read_only_root,
+		    .stdin_fd = -1,
+		    .stdout_fd = -1,
+		    .stderr_fd = -1,
+		};
+		if (!m->cfg.state_dir)
+			return fail_msg(ENOMEM, "out of memory");
+		for (size_t k = 0; k < sc->n_mounts; k++, mt++)
+			*mt = (struct ctr_mount){.volume = &s->vols[sc->mounts[k].volume],
+			                         .mount_path = sc->mounts[k].mount_path,
+			                         .sub_path = sc->mounts[k].sub_path,
+			                         .readonly = sc->mounts[k].read_only};
+		m->is_init = sc->is_init;
+		m->sidecar = sc->sidecar;
+		m->c.pidfd = -1;
+		strcpy(m->waiting_reason, sc->is_init ? "" : "PodInitializing");
+		write_member(s, m);
+	}
+	s->pod = (struct init_pod){
+	    .sandbox = &s->infra,
+	    .members = s->members,
+	    .n_members = sp->n_ctrs,
+	    .policy = sp->restart_policy,
+	    .grace_ms = (int)(sp->grace_seconds * 1000),
+	    .arg = s,
+	    .before_start = hook_before_start,
+	    .after_start = hook_after_start,
+	    .on_change = hook_on_change,
+	};
+	return 0;
+}
+
+/* Every image must exist before the first container starts. */
+static int check_images(struct sup *s)
+{
+	char path[PATH_MAX];
+	for (size_t i = 0; i < s->spec->n_ctrs; i++) {
+		const struct spec_container *c = &s->spec->ctrs[i];
+		if (rootfs_image_path(s->o->images, c->image, path, sizeof(path)) < 0) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", last_error());
+			return fail_msg(ENOENT, "%s:%d:%d: container %s: %s", s->spec->file,
+			                c->mark.line, c->mark.col, c->name, why);
+		}
+	}
+	return 0;
+}
+
+/* Claim ROOT/pods/NAME: clean what a dead supervisor left there; refuse
+ * when a live one runs the pod. Called with the root locked. */
+static int claim_dir(struct sup *s)
+{
+	char dir[PATH_MAX];
+	if (state_pod_dir(s->spec->name, dir, sizeof(dir)) < 0)
+		return -1;
+	if (access(dir, F_OK) == 0) {
+		pid_t pid = state_live_pid(dir, "supervisor");
+		if (pid)
+			return fail_msg(EEXIST, "pod %s is already running (supervisor %d)",
+			                s->spec->name, (int)pid);
+		if (state_clean(dir, true) < 0)
+			return -1;
+	}
+	/* From here on the directory is ours, and a failure removes it. */
+	memcpy(s->dir, dir, sizeof(dir));
+	char sub[PATH_MAX + 16];
+	snprintf(sub, sizeof(sub), "%s/logs", s->dir);
+	if (mkdir_p(sub, 0755) < 0)
+		return -1;
+	snprintf(sub, sizeof(sub), "%s/containers", s->dir);
+	if (mkdir_p(sub, 0755) < 0)
+		return -1;
+	return 0;
+}
+
+static int lock_root(void)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/pods", state_root());
+	if (mkdir_p(path, 0755) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/lock", state_root());
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail_errno("open(%s)", path);
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return fail_errno("flock(%s)", path);
+	}
+	return fd;
+}
+
+static int write_spec(struct sup *s, const char *text, size_t len)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/spec.yaml", s->dir);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		return fail_errno("write(%s)", path);
+	return 0;
+}
+
+/* Bring up everything before the containers, in SyncPod's order. */
+static int pod_create(struct sup *s, const char *text, size_t len)
+{
+	const struct pod_spec *sp = s->spec;
+	if (check_images(s) < 0)
+		return -1;
+	_cleanup_close_ int lock = lock_root();
+	if (lock < 0 || claim_dir(s) < 0)
+		return -1;
+	/* Host ports next: the one resource another process may hold, found
+	 * taken before anything of the pod runs. */
+	if (ports_listen(sp, &s->ports) < 0)
+		return -1;
+	char tbuf[64];
+	state_time_rfc3339(state_now_realtime_ns(), tbuf, sizeof(tbuf));
+	if (state_put_pid(s->dir, "supervisor", getpid()) < 0 || write_spec(s, text, len) < 0 ||
+	    state_put(s->dir, "name", "%s", sp->name) < 0 ||
+	    state_put(s->dir, "created", "%s", tbuf) < 0 ||
+	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
+	    state_put(s->dir, "phase", "Pending") < 0)
+		return -1;
+
+	s->icfg = (struct infra_config){.hostname = sp->hostname, .share_pid = sp->share_pid};
+	if (s->o->bridge) {
+		int idx = pick_host_index(s->o->subnet);
+		if (idx < 0)
+			return -1;
+		s->icfg.bridge = s->o->bridge;
+		s->icfg.subnet = s->o->subnet;
+		s->icfg.host_index = idx;
+	}
+	if (sandbox_up(s) < 0)
+		return -1;
+	close(lock);
+	lock = -1;
+	event(s, "sandbox: pause %d, hostname %s, %s", (int)s->infra.pid, sp->hostname,
+	      s->infra.ip[0] ? s->infra.ip : "lo only");
+
+	s->vols = calloc(sp->n_volumes ? sp->n_volumes : 1, sizeof(*s->vols));
+	if (!s->vols)
+		return fail_msg(ENOMEM, "out of memory");
+	for (; s->n_vols < sp->n_volumes; s->n_vols++) {
+		const struct spec_volume *v = &sp->volumes[s->n_vols];
+		if (vol_prepare(&v->v, s->dir, &s->vols[s->n_vols]) < 0) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", last_error());
+			return fail_msg(errno, "%s:%d:%d: volume %s: %s", sp->file, v->mark.line,
+			                v->mark.col, v->v.name, why);
+		}
+	}
+	if (setup_members(s) < 0)
+		return -1;
+	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET]) < 0)
+		return -1;
+	return 0;
+}
+
+/* Everything pod_create made, in reverse; state files stay unless remove_dir. */
+static void pod_teardown(struct sup *s, bool remove_dir)
+{
+	if (s->started) {
+		s->pod.grace_ms = s->stop_grace_ms >= 0 ? s->stop_grace_ms : s->pod.grace_ms;
+		init_pod_stop(&s->pod);
+	}
+	logs_drain(s);
+	ports_close(s->ports);
+	s->ports = NULL;
+	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++)
+		ctr_cleanup(&s->members[i].cfg);
+	sandbox_down(s);
+	while (s->n_vols > 0)
+		vol_teardown(&s->vols[--s->n_vols]);
+	/* The bridge stays, as cni0 and docker0 do: it is the host's network, not
+	 * the pod's, and the next pod would only create it again. */
+	if (s->dir[0] && remove_dir)
+		state_clean(s->dir, true);
+	else if (s->dir[0])
+		state_put(s->dir, "supervisor.pid", "0");
+}
+
+static void sup_free(struct sup *s)
+{
+	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++)
+		free((char *)s->members[i].cfg.state_dir);
+	free(s->members);
+	free(s->mounts);
+	free(s->vols);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	free(s);
+}
+
+void pod_opts_from_env(struct pod_opts *o)
+{
+	const char *b = getenv("PODRUN_BRIDGE"), *n = getenv("PODRUN_SUBNET");
+	o->bridge = b && *b ? b : POD_DEFAULT_BRIDGE;
+	if (!strcmp(o->bridge, "none"))
+		o->bridge = NULL;
+	o->subnet = n && *n ? n : POD_DEFAULT_SUBNET;
+	const char *img = getenv("PODRUN_IMAGES");
+	o->images = img && *img ? img : NULL;
+}
+
+int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
+                  const struct pod_opts *o)
+{
+	struct sup *s = calloc(1, sizeof(*s));
+	if (!s)
+		return fail_msg(ENOMEM, "out of memory");
+	s->spec = spec;
+	s->o = o;
+	s->stop_grace_ms = -1;
+	s->sigfd = -1;
+	for (int i = 0; i < 2; i++)
+		s->pending[i][0] = s->pending[i][1] = -1;
+	s->infra.pidfd = -1;
+
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->sig_w.handle = sig_handle;
+	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->sig_w};
+	if (s->epfd < 0 || s->sigfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &e) < 0) {
+		fail_errno("epoll/signalfd");
+		goto failed;
+	}
+	if (pod_create(s, text, len) < 0)
+		goto failed;
+
+	int rc = 0;
+	s->started = true;
+	for (;;) {
+		int64_t deadline = -1;
+		if (s->stop_grace_ms >= 0)
+			break;
+		if (init_pod_step(&s->pod, now_ms(), &deadline) < 0) {
+			/* a container that cannot even be created (its command is missing...) */
+			char why[1024];
+			snprintf(why, sizeof(why), "%s", last_error());
+			struct spec_mark mk = spec->mark;
+			for (size_t i = 0; i < spec->n_ctrs; i++)
+				if (!strcmp(s->members[i].waiting_reason, "CreateContainerError"))
+					mk = spec->ctrs[i].mark;
+			fail_msg(EINVAL, "%s:%d:%d: %s", spec->file, mk.line, mk.col, why);
+			if (!s->ready)
+				goto failed;
+			rc = 1;
+			break;
+		}
+		state_put(s->dir, "phase", "%s", phase_name(s));
+		if (s->pod.phase == INIT_PHASE_SUCCEEDED || s->pod.phase == INIT_PHASE_FAILED) {
+			notify(s, "%s\n", phase_name(s));
+			rc = s->pod.phase == INIT_PHASE_FAILED;
+			break;
+		}
+		if (all_apps_running(s))
+			notify(s, "Running\n");
+		int timeout = -1;
+		if (deadline >= 0)
+			timeout = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+		struct epoll_event evs[32];
+		int n = epoll_wait(s->epfd, evs, 32, timeout);
+		if (n < 0 && errno != EINTR) {
+			fail_errno("epoll_wait");
+			rc = 1;
+			break;
+		}
+		bool fatal = false;
+		for (int i = 0; i < n && !fatal; i++) {
+			struct ev_watch *w = evs[i].data.ptr;
+			fatal = w->handle(w, evs[i].events) < 0;
+		}
+		ports_collect(s->ports);
+		if (fatal) {
+			rc = 1;
+			break;
+		}
+	}
+	char err[1024];
+	snprintf(err, sizeof(err), "%s", last_error());
+	pod_teardown(s, false);
+	if (s->pod.phase != INIT_PHASE_SUCCEEDED && s->pod.phase != INIT_PHASE_FAILED) {
+		/* stopped on request: Succeeded only if every app container said 0 */
+		bool ok = true;
+		for (size_t i = spec->n_init; i < spec->n_ctrs; i++)
+			ok = ok && s->members[i].c.exit_code == 0;
+		s->pod.phase = ok ? INIT_PHASE_SUCCEEDED : INIT_PHASE_FAILED;
+	}
+	state_put(s->dir, "phase", "%s", phase_name(s));
+	event(s, "pod %s", phase_name(s));
+	/* A parent still waiting hears how it ended: stopped before it ran, or failed. */
+	if (rc) {
+		set_last_error(err);
+		notify(s, "error: %s\n", err);
+	} else {
+		notify(s, "%s\n", phase_name(s));
+	}
+	sup_free(s);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+
+failed:
+	snprintf(err, sizeof(err), "%s", last_error());
+	pod_teardown(s, true);
+	notify(s, "error: %s\n", err);
+	set_last_error(err);
+	sup_free(s);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return 1;
+}
+
+int pod_stop(const char *pod_dir, int grace_ms)
+{
+	pid_t pid = state_live_pid(pod_dir, "supervisor");
+	if (!pid)
+		return 0;
+	_cleanup_close_ int fd = sys_pidfd_open(pid, 0);
+	if (fd < 0)
+		return errno == ESRCH ? 0 : fail_errno("pidfd_open(%d)", (int)pid);
+	if (state_live_pid(pod_dir, "supervisor") != pid)
+		return 0; /* it ended between the two looks */
+	union sigval v = {.sival_int = grace_ms};
+	if (sigqueue(pid, SIGTERM, v) < 0)
+		return errno == ESRCH ? 0 : fail_errno("sigqueue(%d, SIGTERM)", (int)pid);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			return fail_errno("poll(pidfd %d)", (int)pid);
+	return 0;
+}

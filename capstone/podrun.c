@@ -1,0 +1,757 @@
+/*
+ * podrun - run Kubernetes v1 Pod YAML on this machine, with the labs' modules.
+ *
+ *   podrun run [-d] POD.yaml       podrun ps
+ *   podrun logs [-f] [-c C] POD    podrun exec [-c C] POD -- CMD...
+ *   podrun stop [-t DUR] POD       podrun rm [-f] POD
+ *   podrun inspect POD             podrun validate POD.yaml
+ *
+ * `run` becomes the pod's supervisor (pod.c); every other command reads the
+ * state files the supervisor keeps (state.h) and, to stop a pod, signals it.
+ * Exit status: 0 ok, 1 runtime failure, 2 usage or spec error.
+ */
+#include "common.h"
+#include "container.h"
+#include "ns.h"
+#include "pod.h"
+#include "spec.h"
+#include "state.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* ---- help ----------------------------------------------------------------------- */
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *args;
+	const char *summary;
+	const char *help; /* options, one per line */
+};
+
+static const struct command *current;
+
+static void usage(FILE *f);
+
+static void command_usage(FILE *f, const struct command *c)
+{
+	fprintf(f, "Usage: podrun %s %s\n%s\n", c->name, c->args, c->summary);
+	if (c->help[0])
+		fprintf(f, "\nOptions:\n%s", c->help);
+	fprintf(f, "  -h, --help    this help\n");
+}
+
+/* Parse a command's options; "h" and --help are handled here. */
+static int next_opt(int argc, char **argv, const char *shortopts)
+{
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+	                                         {"detach", no_argument, NULL, 'd'},
+	                                         {"follow", no_argument, NULL, 'f'},
+	                                         {"container", required_argument, NULL, 'c'},
+	                                         {"force", no_argument, NULL, 'F'},
+	                                         {"time", required_argument, NULL, 't'},
+	                                         {NULL, 0, NULL, 0}};
+	char opts[32];
+	snprintf(opts, sizeof(opts), "+h%s", shortopts);
+	int c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c == 'h') {
+		command_usage(stdout, current);
+		exit(0);
+	}
+	if (c == '?')
+		die_usage("%s: bad option", current->name);
+	if (c == 'F')
+		c = 'f';
+	if (c > 0 && c != ':' && !strchr(shortopts, c))
+		die_usage("%s: option -%c does not apply", current->name, c);
+	return c;
+}
+
+/* ---- loading specs -------------------------------------------------------------- */
+
+static void print_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "podrun: warning: %s\n", msg);
+}
+
+NORETURN static void die_spec(void)
+{
+	fprintf(stderr, "podrun: %s\n", last_error());
+	exit(2);
+}
+
+static char *read_whole(const char *path, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return NULL;
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+	return buf;
+}
+
+/* The spec of a pod that was run: STATE/pods/NAME/spec.yaml, the pod named NAME in it. */
+static const struct pod_spec *load_pod(const char *name, char *dir, size_t dirlen,
+                                       struct pod_spec **pods, size_t *n)
+{
+	if (state_pod_dir(name, dir, dirlen) < 0)
+		die_last();
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/spec.yaml", dir);
+	if (access(dir, F_OK) < 0)
+		die("no pod named %s (under %s)", name, state_root());
+	if (spec_parse_file(path, NULL, NULL, pods, n) < 0)
+		die("pod %s: %s", name, last_error());
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*pods)[i].name, name))
+			return &(*pods)[i];
+	die("pod %s: not in its own %s", name, path);
+}
+
+static const struct spec_container *pick_container(const struct pod_spec *p, const char *name)
+{
+	if (!name)
+		return &p->ctrs[p->n_init]; /* the first app container, as kubectl does */
+	const struct spec_container *c = spec_find_container(p, name);
+	if (!c) {
+		char names[512] = "";
+		for (size_t i = 0; i < p->n_ctrs; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			         i ? ", " : "", p->ctrs[i].name);
+		die_usage("pod %s has no container %s (it has: %s)", p->name, name, names);
+	}
+	return c;
+}
+
+/* ---- validate ------------------------------------------------------------------- */
+
+/* What podrun understood, defaults applied: the --dry-run of podrun. */
+static void print_pod(const struct pod_spec *p)
+{
+	static const char *const policies[] = {"Always", "OnFailure", "Never"};
+	printf("pod %s: hostname %s, restartPolicy %s, terminationGracePeriodSeconds %ld, "
+	       "shareProcessNamespace %s\n",
+	       p->name, p->hostname, policies[p->restart_policy], p->grace_seconds,
+	       p->share_pid ? "true" : "false");
+	for (size_t i = 0; i < p->n_ctrs; i++) {
+		const struct spec_container *c = &p->ctrs[i];
+		printf("  %s %s: image %s, argv",
+		       c->sidecar   ? "sidecar"
+		       : c->is_init ? "init"
+		                    : "app",
+		       c->name, c->image);
+		for (char **a = c->argv; *a; a++)
+			printf(" [%s]", *a);
+		printf("\n");
+		for (char **e = c->env; *e; e++)
+			printf("    env %s\n", *e);
+		for (size_t k = 0; k < c->n_mounts; k++)
+			printf("    mount %s at %s%s%s%s\n", c->mounts[k].name,
+			       c->mounts[k].mount_path, c->mounts[k].sub_path ? " subPath " : "",
+			       c->mounts[k].sub_path ? c->mounts[k].sub_path : "",
+			       c->mounts[k].read_only ? " (read-only)" : "");
+		for (size_t k = 0; k < c->n_ports; k++) {
+			if (c->ports[k].host_port)
+				printf("    port %d, published on %s:%d\n",
+				       c->ports[k].container_port, c->ports[k].host_ip,
+				       c->ports[k].host_port);
+			else
+				printf("    port %d\n", c->ports[k].container_port);
+		}
+	}
+	for (size_t i = 0; i < p->n_volumes; i++) {
+		const struct vol_spec *v = &p->volumes[i].v;
+		if (v->kind == VOL_EMPTYDIR)
+			printf("  volume %s: emptyDir%s, sizeLimit %llu bytes\n", v->name,
+			       v->memory ? " (tmpfs)" : "", (unsigned long long)v->size_limit);
+		else
+			printf("  volume %s: hostPath %s, type \"%s\"\n", v->name, v->path,
+			       vol_hostpath_type_name(v->type));
+	}
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	bool verbose = false;
+	int c;
+	while ((c = next_opt(argc, argv, "v")) != -1)
+		verbose = c == 'v' ? true : verbose;
+	if (optind != argc - 1)
+		die_usage("validate: expected one file");
+	struct pod_spec *pods;
+	size_t n;
+	if (spec_parse_file(argv[optind], print_warning, NULL, &pods, &n) < 0)
+		die_spec();
+	for (size_t i = 0; i < n; i++) {
+		printf("%s: pod %s: valid (%zu init containers, %zu containers, %zu volumes)\n",
+		       argv[optind], pods[i].name, pods[i].n_init, pods[i].n_ctrs - pods[i].n_init,
+		       pods[i].n_volumes);
+		if (verbose)
+			print_pod(&pods[i]);
+	}
+	spec_free(pods, n);
+	return 0;
+}
+
+/* ---- run ---------------------------------------------------------------------------- */
+
+static void print_event(const char *pod, const char *msg)
+{
+	printf("%s: %s\n", pod, msg);
+	fflush(stdout);
+}
+
+/* Start one pod's supervisor in the background: fork, setsid, fork again (so
+ * it is nobody's child and has no terminal), and wait on a pipe until it says
+ * the pod is Running, or has ended, or could not start. */
+static int run_detached(const struct pod_spec *p, const char *text, size_t len, struct pod_opts *o)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		die_errno("pipe2");
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0)
+		die_errno("fork");
+	if (child == 0) {
+		close(pfd[0]);
+		if (setsid() < 0)
+			_exit(1);
+		pid_t sup = fork();
+		if (sup != 0)
+			_exit(sup < 0);
+		/* Hold no directory busy: the caller's cwd may be a mount it wants gone. */
+		if (chdir("/") < 0)
+			_exit(1);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		o->notify_fd = pfd[1];
+		o->event = NULL;
+		_exit(pod_supervise(p, text, len, o));
+	}
+	close(pfd[1]);
+	waitpid(child, NULL, 0);
+	char msg[1400];
+	size_t got = 0;
+	ssize_t r;
+	while (got < sizeof(msg) - 1 && (r = read(pfd[0], msg + got, sizeof(msg) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(pfd[0]);
+	msg[got] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	if (!strncmp(msg, "error: ", 7)) {
+		fprintf(stderr, "podrun: %s\n", msg + 7);
+		return 1;
+	}
+	if (!msg[0]) {
+		fprintf(stderr, "podrun: pod %s: the supervisor died while starting\n", p->name);
+		return 1;
+	}
+	printf("pod %s: %s\n", p->name, msg);
+	return !strcmp(msg, "Failed");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	bool detach = false;
+	int c;
+	while ((c = next_opt(argc, argv, "d")) != -1)
+		detach = c == 'd' ? true : detach;
+	if (optind != argc - 1)
+		die_usage("run: expected one file");
+	const char *file = argv[optind];
+	struct pod_spec *pods;
+	size_t n, len;
+	if (spec_parse_file(file, print_warning, NULL, &pods, &n) < 0)
+		die_spec();
+	char *text = read_whole(file, &len);
+	if (!text)
+		die_errno("read(%s)", file);
+	struct pod_opts o = {.notify_fd = -1, .event = print_event};
+	pod_opts_from_env(&o);
+
+	int rc = 0;
+	if (detach) {
+		for (size_t i = 0; i < n; i++)
+			rc |= run_detached(&pods[i], text, len, &o);
+	} else if (n == 1) {
+		if ((rc = pod_supervise(&pods[0], text, len, &o)) != 0)
+			fprintf(stderr, "podrun: %s\n", last_error());
+	} else {
+		/* several pods in the foreground: one supervisor each, Ctrl-C reaches all */
+		fflush(NULL);
+		for (size_t i = 0; i < n; i++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				die_errno("fork");
+			if (pid == 0) {
+				int r = pod_supervise(&pods[i], text, len, &o);
+				if (r)
+					fprintf(stderr, "podrun: %s\n", last_error());
+				_exit(r);
+			}
+		}
+		signal(SIGINT, SIG_IGN);
+		int st;
+		while (wait(&st) > 0)
+			rc |= !WIFEXITED(st) || WEXITSTATUS(st);
+	}
+	free(text);
+	spec_free(pods, n);
+	return rc;
+}
+
+/* ---- ps -------------------------------------------------------------------------------- */
+
+static void age(const char *created, char *out, size_t len)
+{
+	struct tm tm = {0};
+	if (!strptime(created, "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(out, len, "?");
+		return;
+	}
+	long s = (long)(time(NULL) - timegm(&tm));
+	if (s < 120)
+		snprintf(out, len, "%lds", s);
+	else if (s < 7200)
+		snprintf(out, len, "%ldm", s / 60);
+	else
+		snprintf(out, len, "%ldh", s / 3600);
+}
+
+/* The phase a person should see: the recorded one, unless its supervisor is gone. */
+static void pod_phase(const char *dir, char *phase, size_t len)
+{
+	state_get(dir, "phase", phase, len);
+	if (strcmp(phase, "Succeeded") && strcmp(phase, "Failed") &&
+	    !state_live_pid(dir, "supervisor"))
+		snprintf(phase, len, "Unknown");
+}
+
+static int cmd_ps(int argc, char **argv)
+{
+	while (next_opt(argc, argv, "") != -1) {
+	}
+	if (optind != argc)
+		die_usage("ps: takes no arguments");
+	char **names;
+	size_t n;
+	if (state_list(&names, &n) < 0)
+		die_last();
+	printf("%-24s %-10s %-6s %-9s %-6s %s\n", "POD", "PHASE", "READY", "RESTARTS", "AGE", "IP");
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX], phase[32], created[64], ip[32] = "", a[32];
+		state_pod_dir(names[i], dir, sizeof(dir));
+		pod_phase(dir, phase, sizeof(phase));
+		state_get(dir, "created", created, sizeof(created));
+		state_get(dir, "ip", ip, sizeof(ip));
+		age(created, a, sizeof(a));
+		struct pod_spec *pods;
+		size_t np;
+		char path[PATH_MAX + 16];
+		snprintf(path, sizeof(path), "%s/spec.yaml", dir);
+		if (spec_parse_file(path, NULL, NULL, &pods, &np) < 0) {
+			printf("%-24s %-10s\n", names[i], "Unknown");
+			continue;
+		}
+		const struct pod_spec *p = NULL;
+		for (size_t k = 0; k < np; k++)
+			if (!strcmp(pods[k].name, names[i]))
+				p = &pods[k];
+		int ready = 0, total = 0;
+		long restarts = 0;
+		char rows[4096] = "";
+		for (size_t k = 0; p && k < p->n_ctrs; k++) {
+			char cdir[PATH_MAX + 300], st[32] = "", reason[64] = "";
+			snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, p->ctrs[k].name);
+			state_get(cdir, "state", st, sizeof(st));
+			state_get(cdir, "reason", reason, sizeof(reason));
+			long r = state_get_long(cdir, "restarts", 0);
+			restarts += r;
+			if (!p->ctrs[k].is_init || p->ctrs[k].sidecar) {
+				total++;
+				ready += !strcmp(st, "Running") && strcmp(phase, "Unknown");
+			}
+			snprintf(rows + strlen(rows), sizeof(rows) - strlen(rows),
+			         "  %-22s %-10s %-6s %-9ld %s\n", p->ctrs[k].name, st,
+			         p->ctrs[k].sidecar   ? "side"
+			         : p->ctrs[k].is_init ? "init"
+			                              : "",
+			         r, reason);
+		}
+		char rd[32];
+		snprintf(rd, sizeof(rd), "%d/%d", ready, total);
+		printf("%-24s %-10s %-6s %-9ld %-6s %s\n%s", names[i], phase, rd, restarts, a,
+		       ip[0] ? ip : "-", rows);
+		spec_free(pods, np);
+	}
+	state_free_list(names, n);
+	return 0;
+}
+
+/* ---- logs -------------------------------------------------------------------------------- */
+
+/* Print the content of complete CRI records in buf; returns bytes used. */
+static size_t print_records(const char *buf, size_t len)
+{
+	size_t used = 0;
+	for (;;) {
+		const char *nl = memchr(buf + used, '\n', len - used);
+		if (!nl)
+			return used;
+		const char *line = buf + used;
+		size_t n = (size_t)(nl - line);
+		/* TIMESTAMP SP STREAM SP TAG SP CONTENT */
+		const char *p = line;
+		int spaces = 0;
+		while (p < nl && spaces < 3)
+			if (*p++ == ' ')
+				spaces++;
+		if (spaces == 3) {
+			char tag = p >= line + 2 ? p[-2] : 'F';
+			fwrite(p, 1, (size_t)(nl - p), stdout);
+			if (tag == 'F')
+				putchar('\n');
+		}
+		used += n + 1;
+	}
+}
+
+static int cmd_logs(int argc, char **argv)
+{
+	bool follow = false;
+	const char *cname = NULL;
+	int c;
+	while ((c = next_opt(argc, argv, "fc:")) != -1) {
+		if (c == 'f')
+			follow = true;
+		else if (c == 'c')
+			cname = optarg;
+	}
+	if (optind != argc - 1)
+		die_usage("logs: expected one pod");
+	char dir[PATH_MAX];
+	struct pod_spec *pods;
+	size_t n;
+	const struct pod_spec *p = load_pod(argv[optind], dir, sizeof(dir), &pods, &n);
+	const struct spec_container *ct = pick_container(p, cname);
+	char path[PATH_MAX + 300];
+	snprintf(path, sizeof(path), "%s/logs/%s.log", dir, ct->name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && !follow) {
+		spec_free(pods, n);
+		return 0; /* never started, nothing logged yet */
+	}
+	static char buf[1 << 16];
+	size_t len = 0;
+	for (;;) {
+		if (fd < 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t r = fd < 0 ? 0 : read(fd, buf + len, sizeof(buf) - len);
+		if (r > 0) {
+			len += (size_t)r;
+			size_t used = print_records(buf, len);
+			memmove(buf, buf + used, len - used);
+			len -= used;
+			if (len == sizeof(buf))
+				len = 0; /* a broken record longer than the buffer: skip it */
+			continue;
+		}
+		fflush(stdout);
+		if (!follow || !state_live_pid(dir, "supervisor"))
+			break;
+		sleep_ms(100);
+	}
+	if (fd >= 0)
+		close(fd);
+	spec_free(pods, n);
+	return 0;
+}
+
+/* ---- exec ------------------------------------------------------------------------------------ */
+
+static int cmd_exec(int argc, char **argv)
+{
+	const char *cname = NULL;
+	int c;
+	while ((c = next_opt(argc, argv, "c:")) != -1)
+		if (c == 'c')
+			cname = optarg;
+	if (optind >= argc)
+		die_usage("exec: expected a pod and a command");
+	const char *name = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	if (optind >= argc)
+		die_usage("exec: expected a command after the pod");
+	char dir[PATH_MAX];
+	struct pod_spec *pods;
+	size_t n;
+	const struct pod_spec *p = load_pod(name, dir, sizeof(dir), &pods, &n);
+	const struct spec_container *sc = pick_container(p, cname);
+	char cdir[PATH_MAX + 300];
+	snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, sc->name);
+	pid_t pid = state_live_pid(cdir, "");
+	if (!pid)
+		die("pod %s: container %s is not running", p->name, sc->name);
+	struct ctr ctr = {.state = CTR_RUNNING, .pid = pid, .pidfd = -1};
+	struct ctr_config cfg = {
+	    .name = sc->name,
+	    .image = sc->image,
+	    .env = sc->env,
+	    .working_dir = sc->working_dir,
+	    .share_pid = p->share_pid,
+	    .cap_add = sc->cap_add,
+	    .cap_drop = sc->cap_drop,
+	    .privileged = sc->privileged,
+	    .stdin_fd = -1,
+	    .stdout_fd = -1,
+	    .stderr_fd = -1,
+	};
+	fflush(NULL);
+	int rc = ctr_exec(&ctr, &cfg, argv + optind);
+	if (rc < 0)
+		die("pod %s: %s", p->name, last_error());
+	spec_free(pods, n);
+	return rc;
+}
+
+/* ---- stop, rm ------------------------------------------------------------------------------- */
+
+static void pod_dir_or_die(const char *name, char *dir, size_t len)
+{
+	if (state_pod_dir(name, dir, len) < 0)
+		die_last();
+	if (access(dir, F_OK) < 0)
+		die("no pod named %s (under %s)", name, state_root());
+}
+
+static int cmd_stop(int argc, char **argv)
+{
+	int grace = -1, c;
+	while ((c = next_opt(argc, argv, "t:")) != -1) {
+		if (c == 't') {
+			int64_t ns;
+			if (spec_parse_duration(optarg, &ns) < 0 || ns < 0)
+				die_usage("stop: -t %s: a duration like 5s or 300ms", optarg);
+			grace = (int)(ns / 1000000);
+		}
+	}
+	if (optind != argc - 1)
+		die_usage("stop: expected one pod");
+	char dir[PATH_MAX];
+	pod_dir_or_die(argv[optind], dir, sizeof(dir));
+	if (pod_stop(dir, grace) < 0)
+		die_last();
+	/* a supervisor that was killed left its processes: end them now */
+	state_clean(dir, false);
+	char phase[32];
+	pod_phase(dir, phase, sizeof(phase));
+	printf("pod %s: stopped (%s)\n", argv[optind], phase);
+	return 0;
+}
+
+static int cmd_rm(int argc, char **argv)
+{
+	bool force = false;
+	int c;
+	while ((c = next_opt(argc, argv, "f")) != -1)
+		force = c == 'f' ? true : force;
+	if (optind != argc - 1)
+		die_usage("rm: expected one pod");
+	char dir[PATH_MAX];
+	if (state_pod_dir(argv[optind], dir, sizeof(dir)) < 0)
+		die_last();
+	if (access(dir, F_OK) < 0) {
+		if (force)
+			return 0; /* rm -f of nothing is fine, as with rm(1) */
+		die("no pod named %s (under %s)", argv[optind], state_root());
+	}
+	char phase[32] = "";
+	state_get(dir, "phase", phase, sizeof(phase));
+	bool ended = !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+	if (state_live_pid(dir, "supervisor")) {
+		/* an ended pod's supervisor is only tearing down: wait for it */
+		if (!force && !ended)
+			die("pod %s is running: stop it first, or rm -f", argv[optind]);
+		if (pod_stop(dir, 0) < 0)
+			die_last();
+	}
+	if (state_clean(dir, true) < 0)
+		die_last();
+	printf("pod %s: removed\n", argv[optind]);
+	return 0;
+}
+
+static void print_trimmed(char *line)
+{
+	size_t n = strlen(line);
+	while (n > 0 && line[n - 1] == ' ')
+		line[--n] = '\0';
+	puts(line);
+}
+
+/* ---- inspect ------------------------------------------------------------------------------------
+ */
+
+static int cmd_inspect(int argc, char **argv)
+{
+	while (next_opt(argc, argv, "") != -1) {
+	}
+	if (optind != argc - 1)
+		die_usage("inspect: expected one pod");
+	char dir[PATH_MAX];
+	struct pod_spec *pods;
+	size_t n;
+	const struct pod_spec *p = load_pod(argv[optind], dir, sizeof(dir), &pods, &n);
+	char phase[32], ip[32] = "", veth[32] = "", bridge[32] = "";
+	pod_phase(dir, phase, sizeof(phase));
+	state_get(dir, "ip", ip, sizeof(ip));
+	state_get(dir, "veth", veth, sizeof(veth));
+	state_get(dir, "bridge", bridge, sizeof(bridge));
+	pid_t pause = state_live_pid(dir, "pause");
+	printf("pod:         %s\n", p->name);
+	printf("phase:       %s\n", phase);
+	printf("hostname:    %s\n", p->hostname);
+	printf("supervisor:  %d\n", (int)state_live_pid(dir, "supervisor"));
+	printf("pause:       %d\n", (int)pause);
+	if (ip[0])
+		printf("ip:          %s (eth0; host side %s on %s)\n", ip, veth, bridge);
+	else
+		printf("ip:          none (lo only)\n");
+	printf("containers:\n");
+	pid_t pids[p->n_ctrs];
+	for (size_t i = 0; i < p->n_ctrs; i++) {
+		char cdir[PATH_MAX + 300], st[32] = "", reason[64] = "";
+		snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, p->ctrs[i].name);
+		state_get(cdir, "state", st, sizeof(st));
+		state_get(cdir, "reason", reason, sizeof(reason));
+		pids[i] = state_live_pid(cdir, "");
+		printf("  %-20s %-6s %-10s pid %-7d restarts %ld  exit %ld  %s\n", p->ctrs[i].name,
+		       p->ctrs[i].sidecar   ? "side"
+		       : p->ctrs[i].is_init ? "init"
+		                            : "app",
+		       st, (int)pids[i], state_get_long(cdir, "restarts", 0),
+		       state_get_long(cdir, "exit_code", 0), reason);
+	}
+	/* The kernel's answer to "which namespaces are shared": equal inodes
+	 * under /proc/PID/ns. A namespace pause did not create is the host's,
+	 * the one podrun itself runs in. */
+	printf(
+	    "namespaces:  inode per process; '=' the pod's (pause's), '*' the container's own\n");
+	char line[1024];
+	int at = snprintf(line, sizeof(line), "  %-7s %-18s", "type", "pause");
+	for (size_t i = 0; i < p->n_ctrs; i++)
+		if (pids[i])
+			at += snprintf(line + at, sizeof(line) - (size_t)at, " %-13s",
+			               p->ctrs[i].name);
+	print_trimmed(line);
+	static const enum ns_type types[] = {NS_NET, NS_IPC,    NS_UTS, NS_PID,
+	                                     NS_MNT, NS_CGROUP, NS_USER};
+	for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
+		ino_t pi = 0, host = 0;
+		if (pause)
+			ns_inode(pause, types[t], &pi);
+		ns_inode(0, types[t], &host); /* ours: podrun runs on the host */
+		char cell[48];
+		snprintf(cell, sizeof(cell), "%lu%s", (unsigned long)pi,
+		         pi == host ? " (host)" : "");
+		at = snprintf(line, sizeof(line), "  %-7s %-18s", ns_table[types[t]].name, cell);
+		for (size_t i = 0; i < p->n_ctrs; i++) {
+			ino_t ci = 0;
+			if (!pids[i])
+				continue;
+			if (ns_inode(pids[i], types[t], &ci) < 0)
+				snprintf(cell, sizeof(cell), "?");
+			else
+				snprintf(cell, sizeof(cell), "%lu%c", (unsigned long)ci,
+				         ci == pi ? '=' : '*');
+			at += snprintf(line + at, sizeof(line) - (size_t)at, " %-13s", cell);
+		}
+		print_trimmed(line);
+	}
+	spec_free(pods, n);
+	return 0;
+}
+
+/* ---- main --------------------------------------------------------------------------------------
+ */
+
+static const struct command commands[] = {
+    {"run", cmd_run, "[-d] POD.yaml",
+     "Start the pod(s) in a YAML file. In the foreground Ctrl-C stops them gracefully.",
+     "  -d, --detach  run in the background; return once every container runs\n"},
+    {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", ""},
+    {"logs", cmd_logs, "[-f] [-c CONTAINER] POD",
+     "Print a container's log (default: the first app container).",
+     "  -f, --follow  keep printing while the pod runs\n"
+     "  -c, --container NAME  the container\n"},
+    {"exec", cmd_exec, "[-c CONTAINER] POD -- CMD [ARG...]",
+     "Run CMD inside a running container (all its namespaces, its capabilities).",
+     "  -c, --container NAME  the container (default: the first app container)\n"},
+    {"stop", cmd_stop, "[-t DURATION] POD",
+     "Stop a pod: SIGTERM to every container, SIGKILL after the grace period.",
+     "  -t, --time DURATION  grace period instead of terminationGracePeriodSeconds (5s, "
+     "300ms)\n"},
+    {"rm", cmd_rm, "[-f] POD",
+     "Remove a stopped pod's state; also cleans up after a supervisor that died.",
+     "  -f, --force   stop the pod first, with no grace period\n"},
+    {"inspect", cmd_inspect, "POD",
+     "Show the pod's phase, containers, IP and namespaces (shared or own).", ""},
+    {"validate", cmd_validate, "[-v] POD.yaml", "Parse and check a Pod YAML file; run nothing.",
+     "  -v, --verbose  print what podrun understood, defaults filled in\n"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: podrun COMMAND [OPTIONS] [ARGS]\n"
+	           "Run Kubernetes v1 Pod YAML on this machine.\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %-36s %s\n", commands[i].name, commands[i].args,
+		        commands[i].summary);
+	fprintf(f, "\nEnvironment:\n"
+	           "  PODRUN_ROOT    state directory (default " STATE_DEFAULT_ROOT ")\n"
+	           "  PODRUN_IMAGES  image store (IMAGES/name/tag/rootfs)\n"
+	           "  PODRUN_BRIDGE  host bridge for pod IPs (default " POD_DEFAULT_BRIDGE
+	           "; none: no pod IP)\n"
+	           "  PODRUN_SUBNET  pod addresses (default " POD_DEFAULT_SUBNET ")\n"
+	           "\nExit status: 0 ok, 1 runtime failure, 2 usage or spec error.\n"
+	           "'podrun COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		die_usage("expected a command");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			current = &commands[i];
+			return commands[i].fn(argc - 1, argv + 1);
+		}
+	}
+	die_usage("unknown command '%s'", argv[1]);
+}

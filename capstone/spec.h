@@ -1,0 +1,129 @@
+/*
+ * spec.h - a Kubernetes v1 Pod, read from YAML into plain C structs.
+ *
+ * The parser is strict where Kubernetes' API server is strict (wrong types,
+ * missing required fields, invalid names, dangling volume references are
+ * errors) and loud where podrun is smaller than Kubernetes: a field podrun
+ * does not implement is reported by its path ("spec.containers[0].livenessProbe:
+ * not supported, ignored"), never silently dropped. Every message starts with
+ * "file:line:col: " so an editor can jump to it.
+ *
+ * Defaults are Kubernetes' defaults: restartPolicy Always,
+ * terminationGracePeriodSeconds 30, protocol TCP, hostIP 0.0.0.0, hostname =
+ * metadata.name.
+ */
+#ifndef PODLAB_SPEC_H
+#define PODLAB_SPEC_H
+
+#include "init.h"
+#include "volume.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A YAML document larger than this is refused before it is parsed (the API
+ * server's limit on a request body is of the same order: ~3 MiB). */
+#define SPEC_MAX_BYTES (1024 * 1024)
+
+/* Where a node starts in the file, 1-based, as editors count. */
+struct spec_mark {
+	int line, col;
+};
+
+struct spec_port {
+	const char *name;    /* NULL when unnamed */
+	int container_port;  /* 1-65535 */
+	int host_port;       /* 0: not published on the host */
+	const char *host_ip; /* "0.0.0.0" by default */
+	struct spec_mark mark;
+};
+
+struct spec_mount {
+	const char *name;       /* a volume of the pod */
+	const char *mount_path; /* absolute */
+	const char *sub_path;   /* NULL, or relative without ".." */
+	bool read_only;
+	size_t volume; /* index into pod_spec.volumes */
+	struct spec_mark mark;
+};
+
+struct spec_container {
+	const char *name;
+	const char *image;
+	char **argv;             /* command + args, NULL-terminated */
+	char **env;              /* "NAME=value", NULL-terminated (never NULL) */
+	const char *working_dir; /* NULL: "/" */
+	struct spec_port *ports;
+	size_t n_ports;
+	struct spec_mount *mounts;
+	size_t n_mounts;
+	bool is_init;          /* listed under spec.initContainers */
+	bool sidecar;          /* an init container with restartPolicy: Always */
+	const char **cap_add;  /* NULL-terminated (never NULL) */
+	const char **cap_drop; /* NULL-terminated (never NULL) */
+	bool privileged;
+	bool read_only_root;
+	struct spec_mark mark;
+};
+
+struct spec_volume {
+	struct vol_spec v; /* name, kind, emptyDir medium/sizeLimit, hostPath path/type */
+	struct spec_mark mark;
+};
+
+struct pod_spec {
+	const char *file;
+	struct spec_mark mark;       /* the document's first node */
+	const char *name;            /* metadata.name, DNS-1123 subdomain */
+	const char *namespace_;      /* metadata.namespace, "default" */
+	char **labels;               /* "key=value", NULL-terminated (never NULL) */
+	struct spec_container *ctrs; /* init containers in order, then app containers */
+	size_t n_ctrs, n_init;
+	struct spec_volume *volumes;
+	size_t n_volumes;
+	enum init_restart restart_policy;
+	long grace_seconds;
+	bool share_pid;
+	const char *hostname; /* spec.hostname, else metadata.name */
+	void *mem;            /* private: every allocation of this pod, for spec_free */
+};
+
+/* Warnings go to this callback ("file:line:col: path: ..."), errors to
+ * last_error(). */
+typedef void (*spec_warn_fn)(void *arg, const char *msg);
+
+/* Parse a file of one or more Pod documents ("---"). The first error stops
+ * the parse: -1 (errno EINVAL, or the open/read error) and last_error() is
+ * "file:line:col: what is wrong". name is what messages call the file
+ * (NULL: path). On success *pods is an array of *n_pods pods (n >= 1); free
+ * it with spec_free. */
+int spec_parse_file(const char *path, spec_warn_fn warn, void *warn_arg, struct pod_spec **pods,
+                    size_t *n_pods);
+/* The same for text in memory. */
+int spec_parse_buffer(const char *name, const char *text, size_t len, spec_warn_fn warn,
+                      void *warn_arg, struct pod_spec **pods, size_t *n_pods);
+void spec_free(struct pod_spec *pods, size_t n_pods);
+
+/* Kubernetes' resource.Quantity as a whole number of units, rounded up the
+ * way Quantity.Value() does: "512Mi", "1G", "1.5Gi", "100m", "1e3".
+ * EINVAL for bad syntax, ERANGE beyond 2^63-1. */
+int spec_parse_quantity(const char *s, int64_t *out);
+
+/* Where the first tab in a line's indentation is, among lines 1..last_line:
+ * *at = {line, column}, or {0, 0} when there is none. 0, or -1 on error. */
+int spec_find_tab_indent(const char *text, size_t len, int last_line, struct spec_mark *at);
+
+/* Go's time.ParseDuration, which Kubernetes uses: "300ms", "1.5h", "2h45m",
+ * "-1m", "0". Nanoseconds. */
+int spec_parse_duration(const char *s, int64_t *ns);
+
+/* DNS-1123 label (container, volume names: <= 63, [a-z0-9-], alnum at both
+ * ends) and subdomain (metadata.name: <= 253, labels joined by '.'). */
+bool spec_dns1123_label(const char *s);
+bool spec_dns1123_subdomain(const char *s);
+
+/* The container named name, or NULL. */
+const struct spec_container *spec_find_container(const struct pod_spec *p, const char *name);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * state.c - podrun's state directory (see state.h).
+ */
+#include "state.h"
+
+#include "common.h"
+#include "infra.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+
+const char *state_root(void)
+{
+	const char *r = getenv("PODRUN_ROOT");
+	return r && *r ? r : STATE_DEFAULT_ROOT;
+}
+
+int state_pod_dir(const char *pod, char *out, size_t len)
+{
+	if ((size_t)snprintf(out, len, "%s/pods/%s", state_root(), pod) >= len)
+		return fail_msg(ENAMETOOLONG, "%s/pods/%s: path too long", state_root(), pod);
+	return 0;
+}
+
+int state_put(const char *dir, const char *key, const char *fmt, ...)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], val[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(val, sizeof(val) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return fail_msg(EINVAL, "state %s: bad value", key);
+	if ((size_t)n > sizeof(val) - 2)
+		n = (int)sizeof(val) - 2;
+	val[n++] = '\n';
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* rename(2) is atomic: a reader sees the old value or the new one, never half. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail_errno("open(%s)", tmp);
+	if (write(fd, val, (size_t)n) != n) {
+		int rc = fail_errno("write(%s)", tmp);
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int rc = fail_errno("rename(%s)", path);
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+int state_get(const char *dir, const char *key, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	buf[0] = '\0';
+	return read_file(path, buf, len) < 0 ? -1 : 0;
+}
+
+long state_get_long(const char *dir, const char *key, long dflt)
+{
+	char buf[64];
+	long v;
+	if (state_get(dir, key, buf, sizeof(buf)) < 0 ||
+	    parse_long(buf, LONG_MIN, LONG_MAX, &v) < 0)
+		return dflt;
+	return v;
+}
+
+long long state_proc_start(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	/* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	/* after ") " come fields 3, 4, ...; starttime is field 22 */
+	int field = 2;
+	for (p++; *p && field < 21; p++)
+		if (*p == ' ')
+			field++;
+	return strtoll(p, NULL, 10);
+}
+
+int state_put_pid(const char *dir, const char *key, pid_t pid)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s%spid", key, *key ? "." : "");
+	if (state_put(dir, k, "%d", (int)pid) < 0)
+		return -1;
+	snprintf(k, sizeof(k), "%s%sstart", key, *key ? "." : "");
+	return state_put(dir, k, "%lld", state_proc_start(pid));
+}
+
+pid_t state_live_pid(const char *dir, const char *key)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s%spid", key, *key ? "." : "");
+	long pid = state_get_long(dir, k, 0);
+	snprintf(k, sizeof(k), "%s%sstart", key, *key ? "." : "");
+	long start = state_get_long(dir, k, -2);
+	if (pid <= 0 || start < 0)
+		return 0;
+	long long now = state_proc_start((pid_t)pid);
+	if (now != start)
+		return 0;
+	/* A zombie still has a start time but is no longer running anything. */
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) >= 0) {
+		char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			return 0;
+	}
+	return (pid_t)pid;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_list(char ***names, size_t *n)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/pods", state_root());
+	*names = NULL;
+	*n = 0;
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : fail_errno("opendir(%s)", path);
+	struct dirent *e;
+	size_t cap = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			char **grown = realloc(*names, cap * sizeof(char *));
+			if (!grown)
+				break;
+			*names = grown;
+		}
+		if (!((*names)[*n] = strdup(e->d_name)))
+			break;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+void state_free_list(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* SIGKILL a recorded process (if it is still that process) and wait for it to go. */
+static void kill_recorded(const char *dir, const char *key)
+{
+	pid_t pid = state_live_pid(dir, key);
+	if (!pid)
+		return;
+	/* pidfd first, then check it still is the recorded process: from then on
+	 * the pidfd names that process even if the pid is reused. */
+	_cleanup_close_ int fd = sys_pidfd_open(pid, 0);
+	if (fd < 0 || state_live_pid(dir, key) != pid)
+		return;
+	sys_pidfd_send_signal(fd, SIGKILL, 0);
+	/* Readable once it exited; it is not our child, init reaps it. */
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	poll(&p, 1, 2000);
+}
+
+/* Unmount every mount point at or under dir, deepest first, lazily: a mount
+ * still in use somewhere is detached now and freed when its last user goes. */
+static void unmount_under(const char *dir)
+{
+	size_t dlen = strlen(dir);
+	for (int pass = 0; pass < 64; pass++) {
+		FILE *f = fopen("/proc/self/mountinfo", "re");
+		if (!f)
+			return;
+		char line[4096], best[PATH_MAX] = "";
+		while (fgets(line, sizeof(line), f)) {
+			char mp[PATH_MAX];
+			if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+				continue;
+			if (strncmp(mp, dir, dlen) || (mp[dlen] != '/' && mp[dlen] != '\0'))
+				continue;
+			if (strlen(mp) > strlen(best))
+				snprintf(best, sizeof(best), "%s", mp);
+		}
+		fclose(f);
+		if (!best[0] || umount2(best, MNT_DETACH) < 0)
+			return;
+	}
+}
+
+int state_clean(const char *pod_dir, bool remove_dir)
+{
+	char cdir[PATH_MAX], buf[IF_NAMESIZE + 8];
+	snprintf(cdir, sizeof(cdir), "%s/containers", pod_dir);
+	DIR *d = opendir(cdir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			char one[PATH_MAX + 256];
+			snprintf(one, sizeof(one), "%s/%s", cdir, e->d_name);
+			kill_recorded(one, "");
+		}
+		closedir(d);
+	}
+	/* With a shared pid namespace pause is its init: killing it kills the rest. */
+	kill_recorded(pod_dir, "pause");
+	if (state_get(pod_dir, "veth", buf, sizeof(buf)) == 0 && buf[0])
+		infra_remove_veth(buf);
+	unmount_under(pod_dir);
+	if (remove_dir && rm_rf(pod_dir) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+void state_time_rfc3339(int64_t ns, char *out, size_t len)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	char date[32];
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%09lldZ", date, (long long)(ns % 1000000000));
+}
+
+int64_t state_now_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

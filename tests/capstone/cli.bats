@@ -1,0 +1,257 @@
+#!/usr/bin/env bats
+# podrun's commands: run (foreground and -d), ps, logs, exec, inspect, stop,
+# rm, --help; restart policies; CRI logs.
+
+load ../helpers
+load podrun
+
+setup() {
+	podrun_setup
+}
+
+sleeper() { # sleeper NAME [GRACE]: a pod with one container that exits 0 on SIGTERM
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: ${2:-5}
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo started; while true; do sleep 0.1; done"]
+    env:
+    - name: WHO
+      value: "the main container"
+YAML
+}
+
+@test "--help on podrun and on every command; usage errors exit 2" {
+	run podrun --help
+	assert_success
+	assert_output --partial "Usage: podrun COMMAND"
+	local c
+	for c in run ps logs exec stop rm inspect validate; do
+		run podrun "$c" --help
+		assert_success
+		assert_output --partial "Usage: podrun $c"
+	done
+	run podrun frobnicate
+	assert_failure 2
+	run podrun run
+	assert_failure 2
+	run podrun exec
+	assert_failure 2
+	run podrun validate /nonexistent.yaml
+	assert_failure 2
+	assert_output "podrun: open(/nonexistent.yaml): No such file or directory"
+	run podrun logs nosuchpod
+	assert_failure 1
+	assert_output --partial "no pod named nosuchpod"
+}
+
+@test "run -d, ps, inspect: one pod IP on the bridge; net, ipc, uts shared with pause; mnt, pid its own" {
+	run podrun run -d "$(sleeper web)"
+	assert_success
+	assert_output "pod web: Running"
+	run podrun ps
+	assert_success
+	assert_line --regexp "^web +Running +1/1 +0 .*198\.18\.7\.1[0-9][0-9]$"
+	local pause main ip
+	pause=$(state web pause.pid)
+	main=$(state web containers/main/pid)
+	ip=$(state web ip)
+	# the pod IP is eth0's in the pod, its host side veth is on the bridge
+	[ "$(podrun exec web -- ip -o -4 addr show eth0 | awk '{print $4}')" = "$ip/25" ]
+	ip -o link show master "$TEST_BRIDGE" | grep -q "$(state web veth)"
+	run podrun inspect web
+	assert_success
+	local t
+	for t in net ipc uts; do
+		[ "$(ns_ino "$main" $t)" = "$(ns_ino "$pause" $t)" ]
+		assert_line --regexp "^  $t +$(ns_ino "$pause" $t) +$(ns_ino "$main" $t)=$"
+	done
+	for t in mnt pid; do
+		[ "$(ns_ino "$main" $t)" != "$(ns_ino "$pause" $t)" ]
+		assert_line --regexp "^  $t +[0-9]+ \(host\) +$(ns_ino "$main" $t)\*$"
+	done
+	podrun rm -f web
+	assert_host_clean
+}
+
+@test "exec: the container's namespaces, env and hostname; its exit code comes back" {
+	podrun run -d "$(sleeper ex)"
+	run podrun exec ex -- sh -c 'echo "$WHO on $(hostname)"'
+	assert_success
+	assert_output "the main container on ex"
+	run podrun exec -c main ex -- sh -c 'exit 3'
+	assert_failure 3
+	# exec joins the container's mount namespace: it sees the image, not the host
+	touch "$BATS_TEST_TMPDIR/on-the-host"
+	podrun exec ex -- test -x /bin/busybox
+	run podrun exec ex -- test -e "$BATS_TEST_TMPDIR/on-the-host"
+	assert_failure 1
+	run podrun exec -c nosuch ex -- true
+	assert_failure 2
+	assert_output --partial "has no container nosuch (it has: main)"
+}
+
+@test "logs: CRI format per container, full lines F, a line cut short P; logs -c picks one" {
+	f=$(pod_file talk <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: talk
+spec:
+  restartPolicy: Never
+  containers:
+  - name: talker
+    image: busybox
+    command: ["sh", "-c", "echo hello; echo oops >&2; printf 'no newline'"]
+YAML
+	)
+	run podrun run -d "$f"
+	assert_success
+	wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/talk/phase"
+	local log="$PODRUN_ROOT/pods/talk/logs/talker.log"
+	ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z'
+	grep -Eqx "$ts stdout F hello" "$log"
+	grep -Eqx "$ts stderr F oops" "$log"
+	grep -Eqx "$ts stdout P no newline" "$log"
+	run podrun logs -c talker talk
+	assert_success
+	assert_line hello
+	assert_line oops
+	[ "$(state talk)" = Succeeded ]
+	podrun rm talk
+	assert_host_clean
+}
+
+@test "logs -f follows until the pod ends" {
+	f=$(pod_file count <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: count
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.1; done"]
+YAML
+	)
+	podrun run -d "$f"
+	run timeout 10 "$PODRUN_BIN" logs -f count
+	assert_success
+	assert_line "line 3"
+	podrun rm count
+}
+
+@test "restartPolicy: Always restarts with backoff, OnFailure stops at success, Never fails the pod" {
+	f=$(pod_file crash <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crash
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "exit 1"]
+YAML
+	)
+	podrun run -d "$f" || true
+	restarts() { [ "$(state crash containers/c/restarts)" -ge 3 ]; }
+	wait_for restarts
+	[ "$(state crash)" = Running ] # a crash-looping pod is still Running, as in Kubernetes
+	podrun rm -f crash
+
+	f=$(pod_file once <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: once
+spec:
+  restartPolicy: OnFailure
+  containers:
+  - name: c
+    image: busybox
+    # fails the first time, succeeds the second: the flag survives the
+    # restart in the emptyDir (the container's own files do not)
+    command: ["sh", "-c", "[ -e /flag/failed ] && exit 0; touch /flag/failed; exit 1"]
+    volumeMounts:
+    - {name: flag, mountPath: /flag}
+  volumes:
+  - {name: flag, emptyDir: {}}
+YAML
+	)
+	podrun run -d "$f" || true
+	wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/once/phase"
+	[ "$(state once containers/c/restarts)" = 1 ]
+	[ "$(state once containers/c/reason)" = Completed ]
+	podrun rm once
+
+	f=$(pod_file never <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: never
+spec:
+  restartPolicy: Never
+  initContainers:
+  - name: setup
+    image: busybox
+    command: ["sh", "-c", "exit 7"]
+  containers:
+  - name: c
+    image: busybox
+    command: ["true"]
+YAML
+	)
+	run podrun run -d "$f"
+	assert_failure 1
+	assert_output "pod never: Failed"
+	[ "$(state never containers/setup/exit_code)" = 7 ]
+	[ "$(state never containers/c/state)" = Waiting ]
+	podrun rm never
+	assert_host_clean
+}
+
+@test "run in the foreground: SIGINT (Ctrl-C) stops the pod gracefully" {
+	f=$(sleeper fg)
+	"$PODRUN_BIN" run "$f" >"$BATS_TEST_TMPDIR/fg.out" 2>&1 &
+	local pid=$!
+	defer "kill $pid"
+	wait_for grep -qx Running "$PODRUN_ROOT/pods/fg/containers/main/state"
+	local pids
+	pids=$(pod_pids fg)
+	kill -INT $pid
+	wait $pid
+	grep -q "main: Running" "$BATS_TEST_TMPDIR/fg.out"
+	# SIGTERM reached the container, whose trap exited 0
+	[ "$(state fg containers/main/reason)" = Completed ]
+	assert_gone $pids
+	run podrun rm fg
+	assert_success
+	assert_host_clean
+}
+
+@test "a second run of a running pod is refused; rm of a running pod needs -f" {
+	f=$(sleeper twice)
+	podrun run -d "$f"
+	run podrun run -d "$f"
+	assert_failure 1
+	assert_output --partial "pod twice is already running"
+	run podrun rm twice
+	assert_failure 1
+	assert_output --partial "stop it first, or rm -f"
+	run podrun stop twice
+	assert_success
+	[ "$(state twice containers/main/state)" = Terminated ]
+	run podrun rm twice
+	assert_success
+	assert_host_clean
+}

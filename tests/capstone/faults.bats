@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# Faults: a supervisor killed with SIGKILL at several moments, pause killed
+# under a running pod, a container that ignores SIGTERM. After each, the host
+# must be clean (processes, mounts, veths, state) once `podrun rm` ran.
+
+load ../helpers
+load podrun
+
+setup() {
+	podrun_setup
+}
+
+# A pod with an init container, a tmpfs emptyDir (a mount on the host) and a
+# hostPort (a listening socket): everything a dead supervisor can leave.
+pod_with_everything() { # NAME INIT-COMMAND
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["sh", "-c", "$2"]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+    ports: [{containerPort: 80, hostPort: 18720}]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  volumes:
+  - name: scratch
+    emptyDir: {medium: Memory}
+YAML
+}
+
+kill_supervisor_then_rm() { # POD
+	local pids sup
+	pids=$(pod_pids "$1")
+	sup=$(state "$1" supervisor.pid)
+	kill -9 "$sup"
+	wait_for assert_gone "$sup" # a zombie counts as gone: its reaper is not ours
+	# the dead supervisor's pod shows as Unknown, like a node that went away
+	run podrun ps
+	assert_line --regexp "^$1 +Unknown"
+	run podrun rm "$1"
+	assert_success
+	assert_gone $pids
+	assert_host_clean
+	# and the hostPort is free again
+	! ss -ltnH "sport = :18720" | grep -q .
+}
+
+@test "kill -9 of the supervisor while an init container runs (Pending), then rm: host clean" {
+	f=$(pod_with_everything pending "sleep 3600")
+	"$PODRUN_BIN" run -d "$f" >/dev/null 2>&1 &
+	defer "kill $!"
+	wait_for grep -qx Running "$PODRUN_ROOT/pods/pending/containers/init/state"
+	[ "$(state pending)" = Pending ]
+	grep -q "$PODRUN_ROOT/pods/pending/volumes/scratch" /proc/self/mountinfo
+	kill_supervisor_then_rm pending
+}
+
+@test "kill -9 of the supervisor while the pod is Running, then rm: host clean" {
+	f=$(pod_with_everything running "true")
+	run podrun run -d "$f"
+	assert_success
+	kill_supervisor_then_rm running
+}
+
+@test "kill -9 of the supervisor during a graceful stop, then rm: host clean" {
+	f=$(pod_with_everything stopping "true")
+	podrun run -d "$f"
+	# sleep as PID 1 ignores SIGTERM: the supervisor sits in its grace period,
+	# where it is killed
+	"$PODRUN_BIN" stop -t 30s stopping >/dev/null 2>&1 &
+	defer "kill $!"
+	sleep 0.2
+	kill_supervisor_then_rm stopping
+}
+
+@test "kill -9 of the supervisor, then the next run of the same pod cleans up and starts afresh" {
+	f=$(pod_with_everything again "true")
+	podrun run -d "$f"
+	local old
+	old=$(pod_pids again)
+	kill -9 "$(state again supervisor.pid)"
+	run podrun run -d "$f"
+	assert_success
+	assert_output "pod again: Running"
+	assert_gone $old
+	[ "$(grep -c "$PODRUN_ROOT/pods/again/volumes/scratch" /proc/self/mountinfo)" = 1 ]
+	podrun rm -f again
+	assert_host_clean
+}
+
+@test "kill -9 of pause: containers killed, sandbox recreated, containers restarted in it" {
+	f=$(pod_with_everything phoenix "echo init ran >> /scratch/inits")
+	podrun run -d "$f"
+	local pause1 app1 net1
+	pause1=$(state phoenix pause.pid)
+	app1=$(state phoenix containers/app/pid)
+	net1=$(ns_ino "$pause1" net)
+	kill -9 "$pause1"
+	new_sandbox() {
+		local p
+		p=$(state phoenix pause.pid)
+		[ "$p" != 0 ] && [ "$p" != "$pause1" ] && kill -0 "$p" &&
+			[ "$(state phoenix containers/app/state)" = Running ] &&
+			[ "$(state phoenix containers/app/pid)" != "$app1" ]
+	}
+	wait_for new_sandbox
+	local pause2 app2
+	pause2=$(state phoenix pause.pid)
+	app2=$(state phoenix containers/app/pid)
+	assert_gone "$app1"
+	# a new network namespace, and the restarted container is in it
+	[ "$(ns_ino "$pause2" net)" != "$net1" ]
+	[ "$(ns_ino "$app2" net)" = "$(ns_ino "$pause2" net)" ]
+	[ "$(state phoenix containers/app/restarts)" = 1 ]
+	[ "$(state phoenix containers/init/restarts)" = 1 ]
+	[ "$(state phoenix sandbox_restarts)" = 1 ]
+	# the init container ran again, in the new sandbox (the emptyDir survived)
+	[ "$(grep -c 'init ran' "$PODRUN_ROOT/pods/phoenix/volumes/scratch/inits")" = 2 ]
+	# the pod IP moved to the new sandbox, on a new veth
+	ip -o link show master "$TEST_BRIDGE" | grep -q "$(state phoenix veth)"
+	podrun rm -f phoenix
+	assert_host_clean
+}
+
+@test "a container that ignores SIGTERM is killed at the grace period; one that handles it exits 0" {
+	f=$(pod_file grace <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: grace
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: stubborn
+    image: busybox
+    command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
+  - name: polite
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+YAML
+	)
+	podrun run -d "$f"
+	run podrun stop grace
+	assert_success
+	[ "$(state grace containers/stubborn/reason)" = SIGKILL ]
+	[ "$(state grace containers/stubborn/exit_code)" = 137 ]
+	[ "$(state grace containers/polite/reason)" = Completed ]
+	[ "$(state grace containers/polite/exit_code)" = 0 ]
+	[ "$(state grace)" = Failed ]
+	podrun rm grace
+	assert_host_clean
+}

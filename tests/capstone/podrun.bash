@@ -1,0 +1,101 @@
+# podrun.bash - what every capstone test file loads (after ../helpers).
+#
+#   podrun_setup [--no-images]  per test: a fresh PODRUN_ROOT, the test bridge
+#                        and subnet, fast backoff; teardown removes every pod.
+#                        Skips unless the images are built (--no-images: for
+#                        checks that only parse)
+#   require_images       skip unless `make images` ran
+#   podrun ARGS...       the podrun under test
+#   pod_file NAME <<EOF  write a Pod YAML into the test's temp dir, print its path
+#   state POD [KEY]      cat a pod's state file (KEY relative to its dir)
+#   pod_pids POD         every pid the pod's state records (supervisor, pause, containers)
+#   assert_gone PIDS...  none of these processes exists any more
+#   assert_host_clean    no state dir, mount or veth of ours is left
+
+PODRUN_BIN="$(bin capstone podrun)"
+TEST_BRIDGE=podrunt0
+TEST_SUBNET=198.18.7.128/25
+
+podrun() {
+	"$PODRUN_BIN" "$@"
+}
+
+require_images() {
+	[ -d "$PODLAB_BUILD/images/busybox/latest/rootfs" ] || skip "no images (make images)"
+}
+
+podrun_setup() {
+	require_root
+	[ -x "$PODRUN_BIN" ] || skip "podrun is not built (make build-capstone)"
+	[ "${1:-}" = --no-images ] || require_images
+	PODRUN_ROOT=$(mktemp -d /tmp/podrun-test.XXXXXX)
+	export PODRUN_ROOT
+	export PODRUN_IMAGES="$PODLAB_BUILD/images"
+	export PODRUN_BRIDGE=$TEST_BRIDGE PODRUN_SUBNET=$TEST_SUBNET
+	export PODLAB_BACKOFF_SCALE=0.001
+	defer "podrun_remove_all '$PODRUN_ROOT'"
+}
+
+# Teardown: remove every pod under the root (rm -f stops it first), then the root.
+podrun_remove_all() {
+	local d
+	for d in "$1"/pods/*; do
+		[ -d "$d" ] && PODRUN_ROOT="$1" "$PODRUN_BIN" rm -f "$(basename "$d")"
+	done
+	rm -rf "$1"
+}
+
+pod_file() {
+	local f="$BATS_TEST_TMPDIR/$1.yaml"
+	cat >"$f"
+	echo "$f"
+}
+
+state() {
+	cat "$PODRUN_ROOT/pods/$1/${2:-phase}"
+}
+
+pod_pids() {
+	local d="$PODRUN_ROOT/pods/$1" f
+	for f in "$d/supervisor.pid" "$d/pause.pid" "$d"/containers/*/pid; do
+		[ -f "$f" ] && [ "$(cat "$f")" != 0 ] && cat "$f"
+	done
+	return 0
+}
+
+assert_gone() {
+	local p
+	for p in "$@"; do
+		if kill -0 "$p" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$p/status"; then
+			echo "process $p is still there: $(tr '\0' ' ' <"/proc/$p/cmdline")"
+			return 1
+		fi
+	done
+}
+
+assert_host_clean() {
+	if [ -n "$(ls -A "$PODRUN_ROOT/pods" 2>/dev/null)" ]; then
+		echo "state left: $(ls "$PODRUN_ROOT/pods")"
+		return 1
+	fi
+	if grep -q "$PODRUN_ROOT" /proc/self/mountinfo; then
+		echo "mounts left:"
+		grep "$PODRUN_ROOT" /proc/self/mountinfo
+		return 1
+	fi
+	# the bridge stays (like cni0), but no pod's veth may be left on it
+	if [ -n "$(ip -o link show master "$TEST_BRIDGE" 2>/dev/null)" ]; then
+		echo "links left: $(ip -o link show master "$TEST_BRIDGE")"
+		return 1
+	fi
+}
+
+# Wait until a container's state file says $3 (Running, Terminated...).
+wait_state() {
+	wait_for grep -qx "$3" "$PODRUN_ROOT/pods/$1/containers/$2/state"
+}
+
+# After a file's tests: the test bridge goes too (nothing of ours stays).
+teardown_file() {
+	ip link del "$TEST_BRIDGE" 2>/dev/null || true
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# podrun's spec parser from outside: the bad corpus (tests/capstone/bad/,
+# expectations in bad/EXPECTED), warnings for what podrun does not implement,
+# and that a rejected pod leaves nothing behind.
+
+load ../helpers
+load podrun
+
+BAD="$PODLAB_SRC/tests/capstone/bad"
+
+setup() {
+	podrun_setup --no-images
+}
+
+pause_count() {
+	pgrep -c -f "^$PODLAB_BUILD/labs/02-pause/pause" || true
+}
+
+# One line of EXPECTED: the file fails with this status and this message,
+# from `validate` (status 2 only) and from `run -d`, and leaves nothing.
+check_bad() {
+	local file=$1 status=$2 msg=$3
+	cd "$BAD"
+	if [ "$status" = 2 ]; then
+		run podrun validate "$file"
+		[ "$status" -eq 2 ] || { echo "$file: validate exited $status: $output"; return 1; }
+		[ "${#lines[@]}" -eq 1 ] || { echo "$file: not one line: $output"; return 1; }
+		[[ "$output" == "podrun: "*"$msg"* ]] || { echo "$file: want '$msg', got '$output'"; return 1; }
+	else
+		run podrun validate "$file"
+		[ "$status" -eq 0 ] || { echo "$file: a run-time problem, yet validate said: $output"; return 1; }
+	fi
+	run podrun run -d "$file"
+	[ "$status" -eq "$2" ] || { echo "$file: run exited $status, want $2: $output"; return 1; }
+	[[ "$output" == *"$msg"* ]] || { echo "$file: run: want '$msg', got '$output'"; return 1; }
+	assert_host_clean || { echo "after $file"; return 1; }
+}
+
+@test "bad corpus: at least 30 invalid pods, each with its exit status and one specific message" {
+	require_images
+	local n=0 file st msg holder
+	# hostport-in-use.yaml needs its port taken by someone else
+	busybox nc -l -p 18799 >/dev/null 2>&1 &
+	holder=$!
+	defer "kill $holder"
+	wait_for ss -ltnH "sport = :18799"
+	local before
+	before=$(pause_count)
+	while read -r file st msg; do
+		case "$file" in '#'* | '') continue ;; esac
+		[ -e "$BAD/$file" ] || { echo "EXPECTED names a missing file: $file"; return 1; }
+		check_bad "$file" "$st" "$msg"
+		n=$((n + 1))
+	done <"$BAD/EXPECTED"
+	[ "$n" -ge 30 ]
+	# every file of the corpus has its expectation
+	local f
+	for f in "$BAD"/*; do
+		[ "$(basename "$f")" = EXPECTED ] && continue
+		grep -q "^$(basename "$f") " "$BAD/EXPECTED" || { echo "no expectation for $f"; return 1; }
+	done
+	[ "$(pause_count)" = "$before" ]
+}
+
+@test "[spec-tab] the study note's javaweb-2 as written: line 4, column 1, tab character in indentation" {
+	cd "$BAD"
+	# the file really is the note's text: a tab indents line 4
+	[ "$(sed -n 4p javaweb-2-as-written.yaml)" = "$(printf '\tname: javaweb-2')" ]
+	run podrun validate javaweb-2-as-written.yaml
+	assert_failure 2
+	assert_output "podrun: javaweb-2-as-written.yaml:4:1: tab character in indentation (YAML indents with spaces only)"
+}
+
+@test "[spec-tab] a tab after spaces is found at its column; a tab inside a string is no error" {
+	f=$(pod_file tabs <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: tabs
+spec:
+  containers:
+  - name: app
+  $(printf '\t')  image: busybox
+YAML
+	)
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output "podrun: $f:8:3: tab character in indentation (YAML indents with spaces only)"
+	# a tab inside a string indents nothing: the error is elsewhere
+	f=$(pod_file string <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: string
+  labels: {a: "b$(printf '\t')c"}
+spec: [
+YAML
+	)
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output "podrun: $f:7:1: invalid YAML: did not find expected node content while parsing a flow node"
+}
+
+@test "[spec-quantity] sizeLimit is a Kubernetes quantity: binary and decimal suffixes, rounded up" {
+	quantity() {
+		pod_file "q" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: q
+spec:
+  containers: [{name: a, image: busybox, command: ["true"]}]
+  volumes:
+  - name: v
+    emptyDir: {sizeLimit: $1}
+YAML
+	}
+	local q want
+	for q in 512Mi:536870912 1.5Gi:1610612736 1G:1000000000 1Ki:1024 100m:1 1e3:1000 2k:2000 \
+		0.5M:500000; do
+		run podrun validate -v "$(quantity "${q%%:*}")"
+		assert_success
+		assert_line "  volume v: emptyDir, sizeLimit ${q#*:} bytes"
+	done
+	run podrun validate "$(quantity 1GB)"
+	assert_failure 2
+	assert_output --partial 'quantity "1GB": unknown suffix "GB"'
+	run podrun validate "$(quantity 16Ei)"
+	assert_failure 2
+	assert_output --partial 'quantity "16Ei": too large'
+	run podrun validate "$(quantity Mi)"
+	assert_failure 2
+	assert_output --partial 'quantity "Mi": expected a number'
+}
+
+@test "a 10 MB document is refused before it is parsed (exit 2, nothing left)" {
+	local big="$BATS_TEST_TMPDIR/big.yaml"
+	{
+		printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: big\n  annotations:\n'
+		yes '    padding-padding-padding-padding: "0123456789012345678901234567890123456789"' |
+			head -c $((10 * 1024 * 1024 - 64))
+	} >"$big"
+	truncate -s 10M "$big"
+	run podrun validate "$big"
+	assert_failure 2
+	assert_output "podrun: $big:1:1: 10485760 bytes is more than podrun reads (1048576, 1 MiB)"
+	run podrun run -d "$big"
+	assert_failure 2
+	assert_host_clean
+}
+
+@test "unimplemented fields are warned about by path, with file:line:col, and the pod is valid" {
+	f=$(pod_file warn <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: warn
+spec:
+  nodeSelector: {disk: ssd}
+  containers:
+  - name: app
+    image: busybox
+    command: ["true"]
+    livenessProbe:
+      exec: {command: ["true"]}
+    resources:
+      limits: {memory: 512Mi}
+    colour: blue
+YAML
+	)
+	run podrun validate "$f"
+	assert_success
+	assert_line "podrun: warning: $f:6:3: spec.nodeSelector: not supported, ignored"
+	assert_line "podrun: warning: $f:11:5: spec.containers[0].livenessProbe: not supported, ignored"
+	assert_line "podrun: warning: $f:13:5: spec.containers[0].resources: not supported, ignored"
+	assert_line "podrun: warning: $f:15:5: spec.containers[0].colour: unknown field, ignored"
+	assert_line "$f: pod warn: valid (0 init containers, 1 containers, 0 volumes)"
+}
+
+@test "several documents: each is a pod; an empty document between them is skipped" {
+	f=$(pod_file multi <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: one}
+spec:
+  containers: [{name: a, image: busybox, command: ["true"]}]
+---
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: two}
+spec:
+  containers: [{name: a, image: busybox, command: ["true"]}]
+YAML
+	)
+	run podrun validate "$f"
+	assert_success
+	assert_line "$f: pod one: valid (0 init containers, 1 containers, 0 volumes)"
+	assert_line "$f: pod two: valid (0 init containers, 1 containers, 0 volumes)"
+}
+
+@test "every example validates without a warning" {
+	local f
+	for f in "$PODLAB_SRC"/examples/*.yaml; do
+		run podrun validate "$f"
+		assert_success
+		refute_output --partial warning
+	done
+}

@@ -1,0 +1,278 @@
+/*
+ * test_spec.c - unit tests of podrun's Pod YAML parser (capstone/spec.c):
+ * quantities and durations as Kubernetes parses them, names, defaults, and
+ * the error paths with their file:line:col.
+ */
+#include "common.h"
+#include "spec.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static int parse(const char *text, struct pod_spec **pods, size_t *n)
+{
+	return spec_parse_buffer("t.yaml", text, strlen(text), NULL, NULL, pods, n);
+}
+
+/* Parse text that must fail; its message must contain want. */
+static void fails_with(const char *text, const char *want)
+{
+	struct pod_spec *pods = NULL;
+	size_t n = 0;
+	cr_assert_eq(parse(text, &pods, &n), -1, "parsed, want '%s'", want);
+	cr_assert(strstr(last_error(), want), "got '%s', want '%s'", last_error(), want);
+	cr_assert_null(pods);
+}
+
+#define POD(extra) "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n" extra
+
+Test(quantity, binary_decimal_and_milli)
+{
+	int64_t v;
+	cr_assert_eq(spec_parse_quantity("512Mi", &v), 0);
+	cr_assert_eq(v, 512LL << 20);
+	cr_assert_eq(spec_parse_quantity("1G", &v), 0);
+	cr_assert_eq(v, 1000000000LL);
+	cr_assert_eq(spec_parse_quantity("1.5Gi", &v), 0);
+	cr_assert_eq(v, 3LL << 29);
+	cr_assert_eq(spec_parse_quantity("2E", &v), 0);
+	cr_assert_eq(v, 2000000000000000000LL);
+	cr_assert_eq(spec_parse_quantity("1Ei", &v), 0);
+	cr_assert_eq(v, 1LL << 60);
+	cr_assert_eq(spec_parse_quantity("1e3", &v), 0);
+	cr_assert_eq(v, 1000);
+	cr_assert_eq(spec_parse_quantity("129", &v), 0);
+	cr_assert_eq(v, 129);
+	/* a fraction of a byte rounds up, as Quantity.Value() does */
+	cr_assert_eq(spec_parse_quantity("100m", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(spec_parse_quantity("0", &v), 0);
+	cr_assert_eq(v, 0);
+}
+
+Test(quantity, errors)
+{
+	int64_t v;
+	cr_assert_eq(spec_parse_quantity("1GB", &v), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert(strstr(last_error(), "unknown suffix \"GB\""));
+	cr_assert_eq(spec_parse_quantity("Mi", &v), -1);
+	cr_assert_eq(spec_parse_quantity("", &v), -1);
+	cr_assert_eq(spec_parse_quantity("-1Mi", &v), -1);
+	cr_assert_eq(spec_parse_quantity("16Ei", &v), -1);
+	cr_assert_eq(errno, ERANGE);
+	cr_assert_eq(spec_parse_quantity("99999999999999999999999", &v), -1);
+	cr_assert_eq(errno, ERANGE);
+}
+
+Test(duration, go_syntax)
+{
+	int64_t ns;
+	cr_assert_eq(spec_parse_duration("300ms", &ns), 0);
+	cr_assert_eq(ns, 300000000LL);
+	cr_assert_eq(spec_parse_duration("1.5h", &ns), 0);
+	cr_assert_eq(ns, 5400LL * 1000000000LL);
+	cr_assert_eq(spec_parse_duration("2h45m", &ns), 0);
+	cr_assert_eq(ns, (2 * 3600 + 45 * 60) * 1000000000LL);
+	cr_assert_eq(spec_parse_duration("1m30s", &ns), 0);
+	cr_assert_eq(ns, 90 * 1000000000LL);
+	cr_assert_eq(spec_parse_duration("-1.5s", &ns), 0);
+	cr_assert_eq(ns, -1500000000LL);
+	cr_assert_eq(spec_parse_duration("0", &ns), 0);
+	cr_assert_eq(ns, 0);
+	cr_assert_eq(spec_parse_duration("10us", &ns), 0);
+	cr_assert_eq(ns, 10000);
+}
+
+Test(duration, errors)
+{
+	int64_t ns;
+	cr_assert_eq(spec_parse_duration("5", &ns), -1); /* a unit is required but for 0 */
+	cr_assert_eq(spec_parse_duration("", &ns), -1);
+	cr_assert_eq(spec_parse_duration("1d", &ns), -1);
+	cr_assert_eq(spec_parse_duration("s", &ns), -1);
+	cr_assert_eq(spec_parse_duration("9999999999h", &ns), -1);
+	cr_assert_eq(errno, ERANGE);
+}
+
+Test(names, dns1123)
+{
+	cr_assert(spec_dns1123_label("web-1"));
+	cr_assert_not(spec_dns1123_label("Web"));
+	cr_assert_not(spec_dns1123_label("-web"));
+	cr_assert_not(spec_dns1123_label("web-"));
+	cr_assert_not(spec_dns1123_label("a.b"));
+	cr_assert_not(spec_dns1123_label(""));
+	char long_name[80];
+	memset(long_name, 'a', 64);
+	long_name[64] = '\0';
+	cr_assert_not(spec_dns1123_label(long_name));
+	long_name[63] = '\0';
+	cr_assert(spec_dns1123_label(long_name));
+	cr_assert(spec_dns1123_subdomain("javaweb-2.example"));
+	cr_assert_not(spec_dns1123_subdomain("a..b"));
+	cr_assert_not(spec_dns1123_subdomain(".a"));
+	cr_assert_not(spec_dns1123_subdomain("a_b"));
+}
+
+Test(parse, defaults_and_order)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(
+	    parse(POD("  initContainers:\n"
+	              "  - {name: side, image: busybox, command: [a], restartPolicy: Always}\n"
+	              "  - {name: init, image: busybox, command: [b]}\n"
+	              "  containers:\n"
+	              "  - name: app\n"
+	              "    image: busybox\n"
+	              "    command: [sh, -c]\n"
+	              "    args: [\"echo hi\"]\n"
+	              "    env: [{name: A, value: x}, {name: B}]\n"
+	              "    ports: [{containerPort: 80, hostPort: 18700}]\n"),
+	          &pods, &n),
+	    0, "%s", last_error());
+	cr_assert_eq(n, 1);
+	struct pod_spec *p = &pods[0];
+	cr_assert_str_eq(p->name, "p");
+	cr_assert_str_eq(p->hostname, "p");
+	cr_assert_eq(p->restart_policy, INIT_RESTART_ALWAYS);
+	cr_assert_eq(p->grace_seconds, 30);
+	cr_assert_not(p->share_pid);
+	cr_assert_eq(p->n_ctrs, 3);
+	cr_assert_eq(p->n_init, 2);
+	cr_assert(p->ctrs[0].is_init && p->ctrs[0].sidecar);
+	cr_assert(p->ctrs[1].is_init && !p->ctrs[1].sidecar);
+	const struct spec_container *app = &p->ctrs[2];
+	cr_assert_not(app->is_init);
+	/* command and args become one argv */
+	cr_assert_str_eq(app->argv[0], "sh");
+	cr_assert_str_eq(app->argv[1], "-c");
+	cr_assert_str_eq(app->argv[2], "echo hi");
+	cr_assert_null(app->argv[3]);
+	cr_assert_str_eq(app->env[0], "A=x");
+	cr_assert_str_eq(app->env[1], "B=");
+	cr_assert_null(app->env[2]);
+	cr_assert_eq(app->ports[0].container_port, 80);
+	cr_assert_eq(app->ports[0].host_port, 18700);
+	cr_assert_str_eq(app->ports[0].host_ip, "0.0.0.0");
+	cr_assert_eq(app->mark.line, 10);
+	cr_assert_eq(app->mark.col, 5);
+	spec_free(pods, n);
+}
+
+Test(parse, volumes_and_mounts)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(POD("  containers:\n"
+	                       "  - name: app\n"
+	                       "    image: busybox\n"
+	                       "    command: [x]\n"
+	                       "    volumeMounts:\n"
+	                       "    - {name: b, mountPath: /b, readOnly: true, subPath: logs/x}\n"
+	                       "    - {name: a, mountPath: /a}\n"
+	                       "  volumes:\n"
+	                       "  - name: a\n"
+	                       "    emptyDir:\n"
+	                       "  - name: b\n"
+	                       "    emptyDir: {medium: Memory, sizeLimit: 64Mi}\n"
+	                       "  - name: c\n"
+	                       "    hostPath: {path: /tmp, type: DirectoryOrCreate}\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	struct pod_spec *p = &pods[0];
+	cr_assert_eq(p->n_volumes, 3);
+	cr_assert_eq(p->volumes[0].v.kind, VOL_EMPTYDIR);
+	cr_assert_not(p->volumes[0].v.memory);
+	cr_assert(p->volumes[1].v.memory);
+	cr_assert_eq(p->volumes[1].v.size_limit, 64ULL << 20);
+	cr_assert_eq(p->volumes[2].v.kind, VOL_HOSTPATH);
+	cr_assert_eq(p->volumes[2].v.type, VOL_HP_DIRECTORY_OR_CREATE);
+	const struct spec_container *c = &p->ctrs[0];
+	cr_assert_eq(c->mounts[0].volume, 1);
+	cr_assert(c->mounts[0].read_only);
+	cr_assert_str_eq(c->mounts[0].sub_path, "logs/x");
+	cr_assert_eq(c->mounts[1].volume, 0);
+	spec_free(pods, n);
+}
+
+Test(parse, types_are_checked)
+{
+	fails_with(
+	    POD("  containers: [{name: a, image: busybox, command: [x],"
+	        " ports: [{containerPort: \"80\"}]}]\n"),
+	    "t.yaml:6:80: spec.containers[0].ports[0].containerPort: expected an integer, got "
+	    "a string");
+	fails_with(POD("  containers: [{name: a, image: busybox, command: [x],"
+	               " env: [{name: N, value: 1.5}]}]\n"),
+	           "spec.containers[0].env[0].value: expected a string, got a number (quote it: "
+	           "\"1.5\")");
+	fails_with(POD("  shareProcessNamespace: yes\n  containers: []\n"),
+	           "t.yaml:6:26: spec.shareProcessNamespace: expected a boolean");
+	fails_with(POD("  containers: [{name: a, image: [busybox], command: [x]}]\n"),
+	           "spec.containers[0].image: expected a string, got a list");
+}
+
+Test(parse, syntax_and_tabs)
+{
+	fails_with("apiVersion: v1\nkind: Pod\nmetadata:\n\tname: x\n",
+	           "t.yaml:4:1: tab character in indentation");
+	fails_with("a: [1, 2\n", "t.yaml:2:1: invalid YAML:");
+	fails_with("", "t.yaml:1:1: no Pod in this file (it is empty)");
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(spec_parse_buffer("t.yaml", "abc\0def", 7, NULL, NULL, &pods, &n), -1);
+	cr_assert_str_eq(last_error(), "t.yaml:1:4: binary data (a NUL byte), not YAML");
+}
+
+Test(parse, alias_bomb_is_cut_short)
+{
+	/* every level doubles the tree; walked naively it would never end */
+	char text[4096] = "a0: &a0 [x, x]\n";
+	for (int i = 1; i < 40; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		         "a%d: &a%d [*a%d, *a%d]\n", i, i, i - 1, i - 1);
+	strcat(text, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+	             "  containers: [{name: a, image: busybox, command: *a39}]\n");
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(text, &pods, &n), -1);
+	cr_assert(strstr(last_error(), "spec.containers[0].command"), "%s", last_error());
+}
+
+Test(parse, too_big)
+{
+	size_t len = SPEC_MAX_BYTES + 1;
+	char *text = malloc(len);
+	memset(text, '#', len);
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(spec_parse_buffer("big.yaml", text, len, NULL, NULL, &pods, &n), -1);
+	cr_assert_eq(errno, EFBIG);
+	free(text);
+}
+
+static int warnings;
+static void count_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	cr_assert(strstr(msg, "t.yaml:"), "%s", msg);
+	warnings++;
+}
+
+Test(parse, unknown_fields_warn_once_each)
+{
+	struct pod_spec *pods;
+	size_t n;
+	const char *text =
+	    POD("  dnsPolicy: None\n"
+	        "  containers:\n"
+	        "  - {name: a, image: busybox, command: [x], tty: true, bogus: 1}\n");
+	warnings = 0;
+	cr_assert_eq(
+	    spec_parse_buffer("t.yaml", text, strlen(text), count_warning, NULL, &pods, &n), 0);
+	cr_assert_eq(warnings, 3);
+	spec_free(pods, n);
+}
