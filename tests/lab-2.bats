@@ -13,8 +13,11 @@ setup() {
 	require_root
 	L2=$(bin 02-pause)
 	L2=${L2%/}
-	BR=lab2br0
-	SUBNET=198.18.2.0/24
+	# A bridge of this run's own, and a /28 of the lab's 198.18.2.0/24 for each
+	# check: a longer prefix than the /24 of a student's lab2br0, so several
+	# runs at once (and step3's defaults) never share a bridge or an address.
+	# lab2b + a pid: at most 12 characters of the 15 a link name may have.
+	BR=lab2b$$
 }
 
 # hold OUTFILE PROGRAM ARGS...: start PROGRAM --hold in the background; it
@@ -48,6 +51,11 @@ field() {
 
 zombies_under() {
 	ps -o stat= --ppid "$1" | grep -c '^Z' || true
+}
+
+# zombies_are PID N: PID has exactly N zombie children
+zombies_are() {
+	[ "$(zombies_under "$1")" = "$2" ]
 }
 
 # no_children PID: PID has no child at all, running or zombie
@@ -100,19 +108,37 @@ last_nspid() {
 	wait "$pid"
 }
 
-@test "[infra-reap] pause-c as PID 1 reaps the orphans handed to it" {
-	unshare --pid --fork --kill-child "$L2/pause-c" 2>/dev/null 3>&- &
+# reaps_merged_sigchld HOLDER: HOLDER as PID 1 of a new pid namespace is
+# handed three orphans that exit while it is stopped. Their three SIGCHLDs
+# merge into one pending signal (standard signals do not queue): a handler
+# that waits for one child per signal leaves two zombies.
+reaps_merged_sigchld() {
+	unshare --pid --fork --kill-child "$1" 2>/dev/null 3>&- &
 	local u=$!
 	defer "kill -KILL $u"
-	local p
-	wait_for pgrep -P "$u" -x pause-c
-	p=$(pgrep -P "$u" -x pause-c)
+	local p name=${1##*/}
+	wait_for pgrep -P "$u" -x "$name"
+	p=$(pgrep -P "$u" -x "$name")
 	[ "$(last_nspid "$p")" = 1 ]
+	kill -STOP "$p"
+	defer "kill -CONT $p"
 	# sh (pid 2 inside) starts three sleepers and exits: they become PID 1's.
 	nsenter -t "$p" -p -- sh -c 'sleep 0.1 & sleep 0.1 & sleep 0.1 & exit 0'
+	wait_for zombies_are "$p" 3
+	run zombies_under "$p"
+	assert_output 3
+	kill -CONT "$p"
 	wait_for no_children "$p"
 	run zombies_under "$p"
 	assert_output 0
+}
+
+@test "[infra-reap] pause-c as PID 1 reaps every orphan, also when their SIGCHLDs merge" {
+	reaps_merged_sigchld "$L2/pause-c"
+}
+
+@test "pause (assembly on x86-64) as PID 1 reaps every orphan, also when their SIGCHLDs merge" {
+	reaps_merged_sigchld "$L2/pause"
 }
 
 @test "[infra-reap] step4 with pause-c: zero zombies after the pod's orphans exit" {
@@ -231,40 +257,40 @@ last_nspid() {
 
 @test "step3: the pod IP is on eth0 in the holder's netns, the host end on the bridge" {
 	defer "ip link del $BR"
-	hold "$BATS_TEST_TMPDIR/out" "$L2/step3_podip" --bridge $BR --subnet $SUBNET --index 7 --port 18210
+	hold "$BATS_TEST_TMPDIR/out" "$L2/step3_podip" --bridge $BR --subnet 198.18.2.16/28 --index 7 --port 18210
 	local h
 	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
 	defer "ip link del veth$h"
 	run nsenter -t "$h" -n ip -o -4 addr show dev eth0
-	assert_output --partial "inet 198.18.2.7/24"
+	assert_output --partial "inet 198.18.2.23/28"
 	run nsenter -t "$h" -n ip route show default
-	assert_output --partial "default via 198.18.2.1 dev eth0"
+	assert_output --partial "default via 198.18.2.17 dev eth0"
 	run ip -o link show master $BR
 	assert_output --partial "veth$h@"
 	run ip -o -4 addr show dev $BR
-	assert_output --partial "inet 198.18.2.1/24"
+	assert_output --partial "inet 198.18.2.17/28"
 	release || true # its containers need infra_join: graded below, not here
 }
 
 @test "[infra-join] step3: both containers see the same eth0; the host reaches the pod IP" {
 	defer "ip link del $BR"
-	hold "$BATS_TEST_TMPDIR/out" "$L2/step3_podip" --bridge $BR --subnet $SUBNET --index 8 --port 18211
+	hold "$BATS_TEST_TMPDIR/out" "$L2/step3_podip" --bridge $BR --subnet 198.18.2.32/28 --index 8 --port 18211
 	local h a
 	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
 	a=$(field "$BATS_TEST_TMPDIR/out" "container A pid")
 	defer "ip link del veth$h"
 	[ "$(ns_ino "$a" net)" = "$(ns_ino "$h" net)" ]
-	grep -q "container A (pid $a): eth0 .* address 198.18.2.8" "$BATS_TEST_TMPDIR/out"
-	grep -q "container B (pid [0-9]*): eth0 .* address 198.18.2.8" "$BATS_TEST_TMPDIR/out"
-	run bash -c 'exec 3<>/dev/tcp/198.18.2.8/18211 && cat <&3'
+	grep -q "container A (pid $a): eth0 .* address 198.18.2.40" "$BATS_TEST_TMPDIR/out"
+	grep -q "container B (pid [0-9]*): eth0 .* address 198.18.2.40" "$BATS_TEST_TMPDIR/out"
+	run bash -c 'exec 3<>/dev/tcp/198.18.2.40/18211 && cat <&3'
 	assert_success
-	assert_output --partial "hello from the pod at 198.18.2.8"
+	assert_output --partial "hello from the pod at 198.18.2.40"
 	release
 }
 
 @test "veth, bridge and addresses are gone after the sandbox stops" {
 	defer "ip link del $BR"
-	run "$L2/step3_podip" --bridge $BR --subnet $SUBNET --index 9 --port 18212
+	run "$L2/step3_podip" --bridge $BR --subnet 198.18.2.48/28 --index 9 --port 18212
 	local h
 	h=$(sed -n 's/.*holder \([0-9]*\),.*/\1/p' <<<"$output" | head -1)
 	[ -n "$h" ]
@@ -273,19 +299,21 @@ last_nspid() {
 	refute_output --partial "veth$h"
 	refute_output --partial "$BR"
 	run ip -o addr show
-	refute_output --partial "198.18.2."
+	refute_output --partial "198.18.2.49/28"
+	refute_output --partial "198.18.2.57/28"
 }
 
 @test "a pod network that fails midway leaves no holder and no link" {
 	# a link by that name that is not a bridge: infra_start must refuse it
 	# after the holder has started, and undo everything
-	ip link add lab2dum0 type veth peer name lab2dum1
-	defer "ip link del lab2dum0"
+	local dum=lab2d$$
+	ip link add "$dum" type veth peer name "${dum}p"
+	defer "ip link del $dum"
 	local before after v
 	before=$(host_veths)
-	run "$L2/step3_podip" --bridge lab2dum0 --subnet $SUBNET --port 18213
+	run "$L2/step3_podip" --bridge "$dum" --subnet 198.18.2.64/28 --port 18213
 	assert_failure 1
-	assert_output --partial "lab2dum0 exists and is not a bridge"
+	assert_output --partial "$dum exists and is not a bridge"
 	# other labs' pods may come and go meanwhile: a new veth is ours only
 	# when its holder (vethPID) is dead
 	after=$(host_veths)
@@ -293,8 +321,8 @@ last_nspid() {
 		defer "ip link del $v"
 		kill -0 "${v#veth}"
 	done
-	run ip -o addr show dev lab2dum0
-	refute_output --partial "198.18.2."
+	run ip -o addr show dev "$dum"
+	refute_output --partial "198.18.2.65"
 	run pgrep -f "^$L2/pause"
 	assert_failure
 }

@@ -14,6 +14,14 @@ setup() {
 	L3="$PODLAB_BUILD/labs/03-shared-volume"
 	IMAGE="$PODLAB_BUILD/images/busybox/latest/rootfs"
 	T="$BATS_TEST_TMPDIR"
+	# On a systemd machine / is shared, and a step that forgot
+	# "mount --make-rprivate /" would leak its mounts onto the host. This VM's
+	# / may well be private, which would hide that bug: the check's own
+	# directory is made a shared mount, so a leak really happens here, where
+	# host_mounts_unchanged sees it, and teardown takes it all away.
+	mount --bind "$T" "$T"
+	defer "umount -R -l $T"
+	mount --make-shared "$T"
 	mount_snapshot >"$T/mounts.before"
 }
 
@@ -22,7 +30,9 @@ setup() {
 # /tmp/podlab-step* directories and the images. (Other labs' checks may run
 # at the same time and mount elsewhere: the whole table is not ours to compare.)
 ours() {
-	grep -E "^($T|/tmp/podlab-step|$PODLAB_BUILD/images)" "$1" || true
+	awk -v t="$T" -v b="$PODLAB_BUILD/images" '
+		$1 != t && (index($1, t "/") == 1 || index($1, "/tmp/podlab-step") == 1 ||
+		            index($1, b "/") == 1)' "$1"
 }
 host_mounts_unchanged() {
 	mount_snapshot >"$T/mounts.after"
@@ -61,9 +71,10 @@ tree_sum() {
 	assert_success
 	# the root mount is the overlay with the image as its lower layer
 	assert_line --regexp "^[0-9]+ [0-9]+ [0-9:]+ / / .* - overlay overlay .*lowerdir=$IMAGE,upperdir=$T/st/upper"
-	# the old root was detached: only /, /proc, /dev... and /sys are mounted
+	# the old root was detached: only /, /proc, /dev and /sys are mounted
+	# (with the read-only and masking mounts under /proc and /sys)
 	local mps
-	mps=$(printf '%s\n' "${lines[@]}" | awk '$1 ~ /^[0-9]+$/ && NF > 8 {print $5}' | grep -Ev '^/$|^/proc$|^/dev(/.*)?$|^/sys$' || true)
+	mps=$(printf '%s\n' "${lines[@]}" | awk '$1 ~ /^[0-9]+$/ && NF > 8 {print $5}' | grep -Ev '^/$|^/(proc|dev|sys)(/.*)?$' || true)
 	[ -z "$mps" ] || { echo "unexpected mounts: $mps"; false; }
 	refute_line "HOST-VISIBLE"
 	# its own pid namespace, its own /proc

@@ -3,7 +3,7 @@
  * (see infra.h), and give the pod its one IP over a veth pair.
  *
  * Syscalls: clone(2) with CLONE_NEW{NET,IPC,UTS,PID} and CLONE_PIDFD,
- * sethostname(2), execve(2), setns(2), pidfd_send_signal(2), poll(2) on a
+ * sethostname(2), execveat(2), setns(2), pidfd_send_signal(2), poll(2) on a
  * pidfd, waitpid(2); rtnetlink through nl.h.
  */
 #include "infra.h"
@@ -101,6 +101,15 @@ struct holder_args {
 static int holder_main(void *arg)
 {
 	const struct holder_args *a = arg;
+	/* Its own session, first thing: a Ctrl-C typed at the caller's terminal
+	 * goes to the caller's process group, and the caller, not the terminal,
+	 * decides when the pod's holder stops. The caller cloned us with every
+	 * signal blocked, so one sent to its group before this point is only
+	 * pending: it was meant for the caller, and is discarded below. */
+	if (setsid() < 0) {
+		fail_errno("setsid");
+		child_fail(a->errfd);
+	}
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
 		fail_errno("sethostname(%s)", a->hostname);
 		child_fail(a->errfd);
@@ -123,7 +132,13 @@ static int holder_main(void *arg)
 			child_fail(a->errfd);
 		}
 	/* Nor its working directory: a holder sitting in a container's rootfs
-	 * would keep that mount busy for the pod's whole life. */
+	 * would keep that mount busy for the pod's whole life. A relative
+	 * PODLAB_PAUSE means the caller's directory: open it before leaving. */
+	int exe = open(a->pause, O_PATH | O_CLOEXEC);
+	if (exe < 0) {
+		fail_errno("exec(%s)", a->pause);
+		child_fail(a->errfd);
+	}
 	if (chdir("/") < 0) {
 		fail_errno("chdir(/)");
 		child_fail(a->errfd);
@@ -134,27 +149,46 @@ static int holder_main(void *arg)
 		fail_errno("close_range(3, ~0, CLOEXEC)");
 		child_fail(a->errfd);
 	}
-	/* Its own session: a Ctrl-C typed at the caller's terminal goes to the
-	 * caller's process group, and the caller, not the terminal, decides when
-	 * the pod's holder stops. */
-	if (setsid() < 0) {
-		fail_errno("setsid");
-		child_fail(a->errfd);
-	}
 	/* The signal mask and ignored signals survive execve(2). A caller that
 	 * blocks SIGTERM for its signalfd would give us a pause that cannot be
-	 * stopped politely. */
+	 * stopped politely. Setting SIG_IGN discards a pending signal: then
+	 * SIG_DFL, and only then the mask is cleared. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		signal(sig, SIG_IGN); /* fails for SIGKILL, SIGSTOP and glibc's own: fine */
+		signal(sig, SIG_DFL);
+	}
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL); /* fails for SIGKILL, SIGSTOP and glibc's own: fine */
 
 	char *argv[] = {(char *)a->pause, NULL};
 	char *envp[] = {NULL};
-	execve(a->pause, argv, envp);
+	execveat(exe, "", argv, envp, AT_EMPTY_PATH);
 	fail_errno("exec(%s)", a->pause);
 	child_fail(a->errfd);
+}
+
+static bool pidfd_exited(int pidfd, int timeout_ms);
+
+/* EOF on the report pipe means execve(2) succeeded - or that the child died
+ * without a word (SIGKILL), or that the program it ran exited at once (say
+ * PODLAB_PAUSE=/bin/true). Then its /proc/PID/ns links are gone (ENOENT):
+ * the holder is exiting. Give it a moment to finish (its pidfd becomes
+ * readable), and look at why without reaping it (infra_stop does that): a
+ * better message than "open(/proc/PID/ns/uts): ENOENT". A holder that is not
+ * exiting keeps the message of the failed open. */
+static int holder_died(pid_t pid, int pidfd, const char *pause)
+{
+	siginfo_t si = {0};
+	if (!pidfd_exited(pidfd, 1000) ||
+	    waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+		return -1;
+	if (si.si_code == CLD_EXITED)
+		return fail_msg(ECHILD,
+		                "the pause holder %s (pid %d) exited at once with status %d", pause,
+		                (int)pid, si.si_status);
+	return fail_msg(ECHILD, "the pause holder %s (pid %d) was killed by SIG%s at start", pause,
+	                (int)pid, sigabbrev_np(si.si_status));
 }
 
 /* ---- the pod IP ------------------------------------------------------------------ */
@@ -224,9 +258,11 @@ static int configure_inside(int netfd, struct in_addr addr, int prefix, struct i
 	close(p[1]);
 	int rc = read_report(p[0], c, "pod network setup");
 	close(p[0]);
-	int st;
+	int st = 0;
 	while (waitpid(c, &st, 0) < 0 && errno == EINTR) {
 	}
+	if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		return fail_msg(EIO, "pod network setup (pid %d) died without saying why", (int)c);
 	return rc;
 }
 
@@ -322,9 +358,13 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	 * for exactly this child: no window in which the pid could be reused. */
 	int pidfd = -1;
 	bool bridge_created = false;
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	pid_t pid = clone(holder_main, stack + HOLDER_STACK,
 	                  ns_clone_flags(set) | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
 	int err = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(stack);
 	close(p[1]);
 	if (pid < 0) {
@@ -338,8 +378,11 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	out->pidfd = pidfd;
 	if (rc < 0)
 		goto fail;
-	if (ns_open(pid, set, out->nsfd) < 0)
+	if (ns_open(pid, set, out->nsfd) < 0) {
+		if (errno == ENOENT)
+			holder_died(pid, pidfd, args.pause);
 		goto fail;
+	}
 	out->shared = set;
 	if (cfg->bridge && setup_pod_ip(cfg, out, &bridge_created) < 0)
 		goto fail;

@@ -43,7 +43,8 @@ int main(int argc, char **argv)
 	    {0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			cfg.hostname = optarg;
@@ -57,13 +58,16 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
 
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	struct infra pod;
 	step("starting %s", infra_pause_path());
 	if (infra_start(&cfg, &pod) < 0)
@@ -107,5 +111,6 @@ int main(int argc, char **argv)
 	if (infra_stop(&pod, 1000) < 0)
 		die_last();
 	step_done();
+	interrupt_check();
 	return 0;
 }

@@ -109,7 +109,8 @@ int main(int argc, char **argv)
 	    {0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			cfg.bridge = optarg;
@@ -132,8 +133,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -143,6 +146,7 @@ int main(int argc, char **argv)
 	if (infra_parse_subnet(cfg.subnet, &net, &prefix) < 0)
 		die_usage("%s", last_error());
 
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	struct infra pod;
 	step("starting the pod with an IP on %s", cfg.bridge);
 	if (infra_start(&cfg, &pod) < 0)
@@ -216,5 +220,6 @@ int main(int argc, char **argv)
 	if (infra_remove_bridge_if_unused(cfg.bridge) < 0)
 		die_last();
 	step_done_with("%s %s", veth, if_nametoindex(veth) ? "is still there" : "is gone");
+	interrupt_check();
 	return rc;
 }

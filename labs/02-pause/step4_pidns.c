@@ -130,7 +130,8 @@ int main(int argc, char **argv)
 	    {0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			reap = false;
@@ -141,13 +142,16 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
 
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	struct infra pod = {.pid = 0};
 	pid_t holder;
 	if (reap) {
@@ -213,5 +217,6 @@ int main(int argc, char **argv)
 		infra_stop(&pod, 0);
 	else
 		waitpid(holder, NULL, 0);
+	interrupt_check();
 	return 0;
 }

@@ -112,7 +112,8 @@ int main(int argc, char **argv)
 	    {0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			hold = true;
@@ -120,13 +121,17 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
 		die_usage("want exactly one FILE to pin the namespace on");
 	const char *file = argv[optind];
+
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 
 	/* The mount point must exist; an empty file, like /run/netns/NAME. */
 	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
@@ -160,5 +165,6 @@ int main(int argc, char **argv)
 	if (unlink(file) < 0)
 		die_errno("unlink(%s)", file);
 	step_done();
+	interrupt_check();
 	return 0;
 }

@@ -11,6 +11,7 @@
  *   step1_bind [--dir DIR] [-- CMD [ARG...]]
  */
 #include "common.h"
+#include "interrupt.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -56,7 +57,8 @@ int main(int argc, char **argv)
 	};
 	const char *dir = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -64,11 +66,14 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	char tmp[] = "/tmp/podlab-step1.XXXXXX";
 	bool own_dir = !dir;
 	if (own_dir && !(dir = mkdtemp(tmp)))
@@ -120,6 +125,7 @@ int main(int argc, char **argv)
 		if (pid < 0)
 			die_errno("fork");
 		if (pid == 0) {
+			interrupt_restore();
 			execvp(argv[optind], argv + optind);
 			die_errno("execvp(%s)", argv[optind]);
 		}
@@ -131,5 +137,6 @@ int main(int argc, char **argv)
 		die_errno("umount2(%s)", dst);
 	if (own_dir && rm_rf(dir) < 0)
 		die_last();
+	interrupt_check();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

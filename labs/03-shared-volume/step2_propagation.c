@@ -21,6 +21,7 @@
  *   step2_propagation [--dir DIR]
  */
 #include "common.h"
+#include "interrupt.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -92,7 +93,8 @@ int main(int argc, char **argv)
 	};
 	const char *dir = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -100,10 +102,13 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	char tmp[] = "/tmp/podlab-step2.XXXXXX";
 	bool own = !dir;
 	if (own && !(dir = mkdtemp(tmp)))
@@ -197,5 +202,6 @@ int main(int argc, char **argv)
 		die_errno("umount2(%s)", base);
 	if (own && rmdir(base) < 0)
 		die_errno("rmdir(%s)", base);
+	interrupt_check();
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

@@ -16,6 +16,7 @@
 #include "rootfs.h"
 
 #include "common.h"
+#include "interrupt.h"
 
 #include <dirent.h>
 #include <getopt.h>
@@ -75,6 +76,7 @@ static NORETURN void container(const char *image_root, const char *state, bool r
 	if (rootfs_finish(ro) < 0)
 		die_last();
 	fflush(stdout);
+	interrupt_restore();
 	execv(cmd[0], cmd);
 	die_errno("execv(%s)", cmd[0]);
 }
@@ -89,7 +91,8 @@ int main(int argc, char **argv)
 	const char *image = "busybox", *state = NULL;
 	bool ro = false, keep = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			image = optarg;
@@ -106,8 +109,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	static char *default_cmd[] = {"/bin/sh", "-c", "echo hello > /hello.txt; ls /", NULL};
@@ -116,6 +121,7 @@ int main(int argc, char **argv)
 	char image_root[PATH_MAX];
 	if (rootfs_image_path(NULL, image, image_root, sizeof(image_root)) < 0)
 		die_last();
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	char tmp[] = "/tmp/podlab-step3.XXXXXX";
 	if (!state && !(state = mkdtemp(tmp)))
 		die_errno("mkdtemp(%s)", tmp);
@@ -153,5 +159,6 @@ int main(int argc, char **argv)
 		if (rootfs_cleanup(state) < 0 || rmdir(state) < 0)
 			warn("cleanup of %s: %s", state, last_error());
 	}
+	interrupt_check();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

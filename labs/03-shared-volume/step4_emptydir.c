@@ -18,6 +18,7 @@
 #include "volume.h"
 
 #include "common.h"
+#include "interrupt.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -59,6 +60,7 @@ static NORETURN void container(const char *image_root, const char *state, struct
 	close(root_fd);
 	if (rootfs_mount_kernel_fs(rfs.merged) < 0 || rootfs_pivot(rfs.merged) < 0)
 		die_last();
+	interrupt_restore();
 	execl("/bin/sh", "sh", "-c", script, (char *)NULL);
 	die_errno("execl(/bin/sh)");
 }
@@ -114,7 +116,8 @@ int main(int argc, char **argv)
 	const char *pod_dir = NULL, *reader_path = "/data";
 	bool memory = false, keep = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			pod_dir = optarg;
@@ -131,8 +134,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -141,6 +146,7 @@ int main(int argc, char **argv)
 	char image_root[PATH_MAX];
 	if (rootfs_image_path(NULL, "busybox", image_root, sizeof(image_root)) < 0)
 		die_last();
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	char tmp[] = "/tmp/podlab-step4.XXXXXX";
 	bool own = !pod_dir;
 	if (own && !(pod_dir = mkdtemp(tmp)))
@@ -178,5 +184,6 @@ int main(int argc, char **argv)
 		if (own && rmdir(pod_dir) < 0)
 			die_errno("rmdir(%s)", pod_dir);
 	}
+	interrupt_check();
 	return rc == 0 ? 0 : 1;
 }

@@ -18,6 +18,7 @@
 #include "volume.h"
 
 #include "common.h"
+#include "interrupt.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -74,6 +75,7 @@ static NORETURN void container(const char *image_root, const char *state, struct
 	fflush(stdout);
 	if (!cmd[0])
 		exit(0);
+	interrupt_restore();
 	execv(cmd[0], cmd);
 	die_errno("execv(%s)", cmd[0]);
 }
@@ -88,7 +90,8 @@ int main(int argc, char **argv)
 	struct vol_spec spec = {.name = "node", .kind = VOL_HOSTPATH, .type = VOL_HP_DIRECTORY};
 	bool ro = true, check_only = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			spec.path = optarg;
@@ -106,11 +109,14 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	char tmp[] = "/tmp/podlab-step5.XXXXXX";
 	bool own = !spec.path;
 	if (own) {
@@ -133,8 +139,12 @@ int main(int argc, char **argv)
 	if (stat(vol.host_path, &st) < 0)
 		die_errno("stat(%s)", vol.host_path);
 	step_done_with("ok, mode %04o", (unsigned)(st.st_mode & 07777));
-	if (check_only)
+	if (check_only) {
+		if (own && rm_rf(tmp) < 0)
+			die_last();
+		interrupt_check();
 		return 0;
+	}
 
 	char image_root[PATH_MAX];
 	if (rootfs_image_path(NULL, "busybox", image_root, sizeof(image_root)) < 0)
@@ -155,5 +165,6 @@ int main(int argc, char **argv)
 		warn("cleanup of %s: %s", state, last_error());
 	if (own && rm_rf(tmp) < 0)
 		warn("%s", last_error());
+	interrupt_check();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

@@ -30,6 +30,7 @@
 #include "volume.h"
 
 #include "common.h"
+#include "interrupt.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -174,7 +175,8 @@ int main(int argc, char **argv)
 	bool do_naive = true, do_safe = true;
 	const char *sub = "escape", *mount_path = "/mnt", *scratch = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	opterr = 0; /* one message of our own, not getopt's too */
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			do_safe = false;
@@ -194,8 +196,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!do_naive && !do_safe)
@@ -205,6 +209,7 @@ int main(int argc, char **argv)
 	if (mount_path[0] != '/')
 		die_usage("--mount-path %s: must be absolute", mount_path);
 
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	char tmp[] = "/tmp/podlab-step6.XXXXXX", real[PATH_MAX];
 	bool own = !scratch;
 	if (own && !(scratch = mkdtemp(tmp)))
@@ -241,5 +246,6 @@ int main(int argc, char **argv)
 
 	if (own && rm_rf(tmp) < 0)
 		die_last();
+	interrupt_check();
 	return rc;
 }

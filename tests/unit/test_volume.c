@@ -1,15 +1,19 @@
 /*
  * test_volume.c - unit tests of labs/03-shared-volume/volume.c.
  *
- * Path resolution runs on plain directories; what mounts runs in a private
- * mount namespace the test makes first (Criterion runs each test in its own
- * process, so the namespace and its mounts vanish with the test).
+ * Every test runs chrooted into a directory of its own, in a private mount
+ * namespace (Criterion runs each test in its own process, so the namespace
+ * and its mounts vanish with the test). The chroot is a seat belt: a
+ * resolver that wrongly follows an absolute path or a symlink "out of the
+ * root" lands in the test's directory, fails the test, and creates nothing
+ * in the host's real /.
  */
 #include "volume.h"
 
 #include "common.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -21,44 +25,63 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 
-static char dir[64];
-static int root_fd = -1;
+static char host_dir[64]; /* the test's directory, as the host names it */
+static char dir[64];      /* the same, as the test sees it: "" (it is "/") */
+static int root_fd = -1, host_root = -1;
 
 /* dir/root is the "container root" the resolution must not leave. */
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/podlab-test-volume.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	char root[128];
-	snprintf(root, sizeof(root), "%s/root", dir);
-	cr_assert_eq(mkdir(root, 0755), 0);
-	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(host_dir, sizeof(host_dir), "/tmp/podlab-test-volume.XXXXXX");
+	cr_assert_not_null(mkdtemp(host_dir));
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(host_root, 0);
+	/* The magic-link test needs a /proc in there. */
+	char proc[128];
+	snprintf(proc, sizeof(proc), "%s/proc", host_dir);
+	cr_assert_eq(mkdir(proc, 0555), 0);
+	cr_assert_eq(mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), 0);
+	cr_assert_eq(chroot(host_dir), 0, "chroot: %s", strerror(errno));
+	cr_assert_eq(chdir("/"), 0);
+	dir[0] = '\0';
+	/* After the unshare: an fd keeps pointing into the mount namespace it
+	 * was opened in, and move_mount refuses (EINVAL) a target in another. */
+	cr_assert_eq(mkdir("/root", 0755), 0);
+	root_fd = open("/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cr_assert_geq(root_fd, 0);
 }
 
-/* The mounts a test made under dir, last first: rm_rf stops at mount points. */
-static void umount_under(const char *top)
+/* The mounts a test made under top, last first: rm_rf stops at mount points.
+ * At most 64 at a time: returns how many, so the caller can call again. */
+static int umount_under(const char *top)
 {
 	char mnts[64][PATH_MAX], line[4096];
 	int n = 0;
 	size_t len = strlen(top);
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	cr_assert_not_null(f);
+	cr_assert_not_null(f, "fopen(/proc/self/mountinfo): %s", strerror(errno));
 	while (n < 64 && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnts[n]) == 1 &&
 		    !strncmp(mnts[n], top, len) && mnts[n][len] == '/')
 			n++;
 	fclose(f);
-	while (n-- > 0)
-		umount2(mnts[n], MNT_DETACH);
+	for (int i = n - 1; i >= 0; i--)
+		umount2(mnts[i], MNT_DETACH);
+	return n;
 }
 
 static void teardown(void)
 {
 	if (root_fd >= 0)
 		close(root_fd);
-	umount_under(dir);
-	rm_rf(dir);
+	/* Back to the host's root (root may leave a chroot through an fd). */
+	if (host_root < 0 || fchdir(host_root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return;
+	for (int i = 0; i < 16 && umount_under(host_dir) > 0; i++) {
+	}
+	rm_rf(host_dir);
 }
 
 static const char *at(const char *rel)
@@ -78,18 +101,6 @@ static bool same_file(int fd, const char *path)
 	if (stat(path, &b) < 0)
 		return false;
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-/* An fd keeps pointing into the mount namespace it was opened in, and
- * move_mount refuses (EINVAL) a target in another one: root_fd is opened
- * again after the unshare. */
-static void private_mount_ns(void)
-{
-	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
-	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	close(root_fd);
-	root_fd = open(at("root"), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(root_fd, 0);
 }
 
 TestSuite(resolve, .init = setup, .fini = teardown);
@@ -139,6 +150,28 @@ Test(resolve, long_path_is_enametoolong)
 	p[sizeof(p) - 1] = '\0';
 	cr_assert_eq(vol_open_beneath(root_fd, p, true, true), -1);
 	cr_assert_eq(errno, ENAMETOOLONG);
+}
+
+Test(resolve, path_of_4095_bytes_is_created)
+{
+	/* PATH_MAX counts the NUL: 4095 bytes is the longest path the kernel
+	 * takes. Nineteen 210-byte components and a last one of 105. */
+	static char p[PATH_MAX];
+	size_t n = 0;
+	for (int i = 0; i < 19; i++) {
+		memset(p + n, 'a' + i, 210);
+		n += 210;
+		p[n++] = '/';
+	}
+	memset(p + n, 'z', PATH_MAX - 1 - n);
+	p[PATH_MAX - 1] = '\0';
+	cr_assert_eq(strlen(p), 4095);
+	int fd = vol_open_beneath(root_fd, p, true, true);
+	cr_assert_geq(fd, 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	close(fd);
 }
 
 Test(resolve, missing_directories_are_created)
@@ -371,7 +404,6 @@ Test(prepare, emptydir_is_0777_and_goes_with_teardown)
 
 Test(prepare, memory_emptydir_is_a_sized_tmpfs)
 {
-	private_mount_ns();
 	struct vol_spec s = {
 	    .name = "mem", .kind = VOL_EMPTYDIR, .memory = true, .size_limit = 1 << 20};
 	struct volume v;
@@ -403,9 +435,41 @@ static struct volume emptydir(const char *name)
 	return v;
 }
 
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+Test(mounting, a_hundred_volumes_leak_no_fd)
+{
+	int before = open_fds();
+	struct volume v[100];
+	for (int i = 0; i < 100; i++) {
+		char name[16], path[32];
+		snprintf(name, sizeof(name), "v%d", i);
+		snprintf(path, sizeof(path), "/mnt/%s", name);
+		v[i] = emptydir(name);
+		cr_assert_eq(vol_mount(&v[i], root_fd, path, NULL, i % 2), 0, "%s", last_error());
+	}
+	cr_assert_eq(open_fds(), before);
+	for (int i = 0; i < 100; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "root/mnt/v%d/x", i);
+		int fd = open(at(path), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		cr_assert_eq(fd < 0 ? errno : 0, i % 2 ? EROFS : 0, "v%d", i);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 Test(mounting, readonly_is_erofs_in_the_kernel)
 {
-	private_mount_ns();
 	struct volume v = emptydir("data");
 	cr_assert_eq(vol_mount(&v, root_fd, "/mnt/data", NULL, true), 0, "%s", last_error());
 	int fd = open(at("root/mnt/data/x"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
@@ -415,7 +479,6 @@ Test(mounting, readonly_is_erofs_in_the_kernel)
 
 Test(mounting, readwrite_shows_the_same_files)
 {
-	private_mount_ns();
 	struct volume v = emptydir("data");
 	cr_assert_eq(vol_mount(&v, root_fd, "data", NULL, false), 0, "%s", last_error());
 	int fd = open(at("root/data/x"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
@@ -426,7 +489,6 @@ Test(mounting, readwrite_shows_the_same_files)
 
 Test(mounting, subpath_symlink_out_of_the_volume_is_refused)
 {
-	private_mount_ns();
 	struct volume v = emptydir("data");
 	cr_assert_eq(symlink("/", at("volumes/data/escape")), 0);
 	cr_assert_eq(vol_mount(&v, root_fd, "/mnt", "escape", false), -1);
@@ -438,7 +500,6 @@ Test(mounting, subpath_symlink_out_of_the_volume_is_refused)
 
 Test(mounting, subpath_inside_the_volume_is_created_and_mounted)
 {
-	private_mount_ns();
 	struct volume v = emptydir("data");
 	cr_assert_eq(vol_mount(&v, root_fd, "/app", "war/v2", false), 0, "%s", last_error());
 	cr_assert_eq(mkdir(at("root/app/inside"), 0755), 0);
@@ -468,7 +529,6 @@ Test(mounting, directory_volume_onto_a_file_is_refused)
 
 Test(mounting, file_hostpath_gets_a_file_mount_point)
 {
-	private_mount_ns();
 	int fd = open(at("hosts"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, "127.0.0.1 x\n", 12), 12);
