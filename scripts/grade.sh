@@ -7,7 +7,7 @@
 # then "Score: N/M". Exit status 0 only at full marks.
 #
 # FORMAT=tap    the raw TAP stream (for autograders)
-# FORMAT=junit  JUnit XML (bats' own formatter)
+# FORMAT=junit  JUnit XML (bats' own formatter, made valid XML)
 # A check's title may start with [exercise-id]: that is the exercise it grades.
 set -uo pipefail
 
@@ -20,7 +20,14 @@ export PODLAB_BUILD="${PODLAB_BUILD:-$here/build}"
 
 case "${FORMAT:-text}" in
 tap) exec bats --tap "$file" ;;
-junit) exec bats --formatter junit "$file" ;;
+junit)
+	# bats' formatter copies a check's output into the XML as it is, but XML
+	# 1.0 allows neither control characters (not even as &#27;) nor bytes that
+	# are not UTF-8: drop them so that every JUnit reader can parse the report.
+	bats --formatter junit "$file" | iconv -c -f UTF-8 -t UTF-8 |
+		sed -E 's/&#27;\[[0-9;?]*[A-Za-z]//g; s/&#27;//g' | LC_ALL=C tr -d '\000-\010\013\014\016-\037'
+	exit "${PIPESTATUS[0]}"
+	;;
 text) ;;
 *) echo "grade.sh: FORMAT must be text, tap or junit" >&2; exit 2 ;;
 esac

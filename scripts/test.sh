@@ -52,6 +52,7 @@ done
 for f in tests/capstone/*.bats; do
 	[ -f "$f" ] && suite "capstone $(basename "$f" .bats)" bats_file "$f"
 done
+[ -f tests/course.bats ] && suite "course tooling" bats_file tests/course.bats
 if [ -x scripts/check-handout.sh ]; then
 	suite "check-handout" scripts/check-handout.sh
 fi

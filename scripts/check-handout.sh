@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# check-handout.sh - prove that every graded check grades something.
+#
+# A check titled "[ID] ..." grades exercise ID. This script proves, for every
+# exercise, that its checks
+#   1. FAIL on the student handout (every exercise stubbed): the check cannot
+#      be passed without the student's code;
+#   2. PASS on the solution (this repository, built in $PODLAB_BUILD);
+#   3. pass with ONLY that exercise filled in, while the other exercises'
+#      checks of the same lab still fail: the check depends on its own
+#      exercise and on no other.
+# Before that it checks the regions and the tags themselves: no malformed
+# region, no tag without an exercise, no exercise without a check or missing
+# from its lab's README.md, and .github/classroom/autograding.json in sync.
+#
+# Only the tagged checks run (bats --filter). The handout's build starts from
+# a copy of the solution's objects, so only the stubbed files recompile, and
+# each variant of step 3 recompiles the one file that changed. Prints one line per fact
+# proved or refuted and "check-handout: N passed, N failed"; exit 1 on any
+# failure. KEEP=1 keeps the work directory; JOBS=N for make -jN (2);
+# HANDOUT_TARGETS="build-lab-1 ..." builds less of the handout than `all`;
+# FRESH=1 builds the handout from scratch, not from the solution's objects;
+# VERBOSE=1 shows how long each run of the checks took.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here" || exit 2
+PODLAB_BUILD=$(realpath -m "${PODLAB_BUILD:-$here/build}")
+export PODLAB_BUILD
+unset MAKEFLAGS MFLAGS MAKELEVEL # our makes are our own, not a sub-make of make test
+JOBS=${JOBS:-2}
+HANDOUT_TARGETS=${HANDOUT_TARGETS:-all} # what step 1 builds in the handout
+TIMEOUT=${CHECK_TIMEOUT:-600} # seconds for one bats run: a hung stub must not hang make test
+
+# Two runs at once would run the same checks at once, and those share port
+# numbers and link names: one run at a time on a machine. (What this runs
+# gets fd 9 closed, so a process a check leaves behind cannot hold the lock.)
+exec 9>"${TMPDIR:-/tmp}/podlab-check-handout.lock"
+if ! flock -n 9; then
+	echo "(waiting for another check-handout to finish)"
+	flock 9
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/podlab-check-handout.XXXXXX")
+if [ "${KEEP:-0}" = 1 ]; then
+	echo "(work directory kept: $work)"
+else
+	trap 'rm -rf "$work"' EXIT
+fi
+H=$work/handout HB=$work/build
+
+passed=0 failed=0
+ok() { printf '  %s: ok\n' "$*"; passed=$((passed + 1)); }
+bad() { printf '  %s: FAIL\n' "$*"; failed=$((failed + 1)); }
+note() { printf '  %s\n' "$*"; }
+indent() { sed 's/^/      /'; }
+section() { printf '\n== %s (at %d s)\n' "$*" "$SECONDS"; }
+
+finish() {
+	echo
+	echo "($SECONDS s)"
+	echo "check-handout: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+# plural N NOUN [VERB]: "1 check fails", "2 checks fail"
+plural() {
+	if [ "$1" -eq 1 ]; then
+		case ${3:-} in
+		"") echo "$1 $2" ;;
+		*s) echo "$1 $2 ${3}es" ;;
+		*) echo "$1 $2 ${3}s" ;;
+		esac
+	else
+		echo "$1 ${2}s${3:+ $3}"
+	fi
+}
+
+# ---- the exercises and the checks that grade them -----------------------------
+
+section "exercise regions and tags"
+declare -A EX_LAB EX_FILE EX_LINE NCHK CHK_FILES FILE_IDS
+EX_IDS=()
+if ! scripts/handout.sh list >"$work/exercises" 2>"$work/list.err"; then
+	while IFS= read -r line; do bad "$line"; done <"$work/list.err"
+fi
+while IFS=$'\t' read -r id lab file line _; do
+	EX_IDS+=("$id")
+	EX_LAB[$id]=$lab EX_FILE[$id]=$file EX_LINE[$id]=$line
+done <"$work/exercises"
+
+BATS_FILES=()
+for f in tests/lab-*.bats tests/capstone/*.bats; do
+	[ -f "$f" ] && BATS_FILES+=("$f")
+done
+for f in "${BATS_FILES[@]+"${BATS_FILES[@]}"}"; do
+	while IFS=: read -r lineno id; do
+		if [ -z "${EX_FILE[$id]+x}" ]; then
+			bad "$f:$lineno: check tagged [$id], but no exercise $id exists"
+			continue
+		fi
+		NCHK[$id]=$((${NCHK[$id]:-0} + 1))
+		[[ " ${CHK_FILES[$id]:-} " == *" $f "* ]] || CHK_FILES[$id]+=" $f"
+		[[ " ${FILE_IDS[$f]:-} " == *" $id "* ]] || FILE_IDS[$f]+=" $id"
+	done < <(awk '/^[ \t]*@test[ \t]+["\047]\[[a-z0-9][a-z0-9-]*\]/ {
+		s = $0; sub(/^[ \t]*@test[ \t]+["\047]\[/, "", s); sub(/\].*/, "", s); print FNR ":" s }' "$f")
+done
+
+lab_name() { [ "$1" = 6 ] && echo capstone || echo "lab-$1"; }
+lab_dir() { [[ $1 =~ ^(labs/[^/]+|capstone)/ ]] && echo "${BASH_REMATCH[1]}"; }
+
+GRADED=() # the exercises that have checks: the ones steps 1-3 prove
+for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
+	lab=${EX_LAB[$id]} dir=$(lab_dir "${EX_FILE[$id]}")
+	where="$(lab_name "$lab") $id (${EX_FILE[$id]}:${EX_LINE[$id]})"
+	bats_file=tests/lab-$lab.bats
+	[ "$lab" = 6 ] && bats_file=tests/capstone
+	if [ -z "${NCHK[$id]:-}" ] && [ ! -e "$bats_file" ]; then
+		# A lab still being written: say so, prove nothing yet.
+		note "$where: no checks yet ($bats_file does not exist): skipped"
+		continue
+	fi
+	if [ -n "${NCHK[$id]:-}" ]; then
+		GRADED+=("$id")
+		ok "$where: graded by $(plural "${NCHK[$id]}" check) in${CHK_FILES[$id]}"
+	else
+		bad "$where: no check is tagged [$id]"
+	fi
+	if [ ! -f "$dir/README.md" ]; then
+		bad "$where: $dir/README.md (the lesson) does not exist"
+	elif ! grep -qF -- "$id" "$dir/README.md"; then
+		bad "$where: the lesson $dir/README.md does not present exercise $id"
+	fi
+done
+for d in labs/[0-9]*/; do
+	d=${d%/}
+	grep -qF $'\t'"$d/" "$work/exercises" || note "$d: no exercises yet"
+done
+
+if [ -x scripts/autograding.sh ]; then
+	if scripts/autograding.sh --check >"$work/autograding.diff" 2>&1; then
+		ok ".github/classroom/autograding.json is in sync with tests/lab-*.bats"
+	else
+		bad ".github/classroom/autograding.json is out of date (make autograding)"
+		indent <"$work/autograding.diff"
+	fi
+fi
+
+# A malformed region stops here: there is no handout to build.
+[ -s "$work/list.err" ] && finish
+
+# ---- running the tagged checks -------------------------------------------------
+
+# The make target that builds what a bats file checks.
+target_of() {
+	if [[ $1 =~ ^tests/lab-([0-9]+)\.bats$ ]]; then
+		echo "build-lab-${BASH_REMATCH[1]}"
+	else
+		echo all
+	fi
+}
+
+# build TREE BUILD TARGET...: quiet unless it fails
+build() {
+	local tree=$1 b=$2
+	shift 2
+	if ! make -C "$tree" BUILD="$b" -j"$JOBS" -s --no-print-directory "$@" >"$work/make.log" 2>&1 9>&-; then
+		tail -n 25 "$work/make.log" | indent
+		return 1
+	fi
+}
+
+# tagged TREE BUILD FILE IDS...: run FILE's checks tagged with IDS in TREE and
+# append "STATUS<TAB>ID<TAB>TITLE<TAB>TAP-FILE<TAB>LINE" (STATUS ok, fail or
+# skip) to $work/results. The TAP stream stays in $work/tap.N for the details.
+runs=0
+tagged() {
+	local tree=$1 b=$2 f=$3
+	shift 3
+	local re t0=$SECONDS tap
+	runs=$((runs + 1)) tap=$work/tap.$runs
+	re=$(printf '%s|' "$@")
+	(cd "$tree" && PODLAB_SRC=$tree PODLAB_BUILD=$b timeout -k 10 "$TIMEOUT" \
+		bats --tap --filter "^\[(${re%|})\]" "$tree/$f") >"$tap" 2>&1 9>&-
+	cp "$tap" "$work/tap"
+	[ -z "${VERBOSE:-}" ] || echo "      ($f in ${tree#"$work"/}: $((SECONDS - t0)) s)"
+	awk -v tap="$tap" '
+	/^(not )?ok [0-9]+ \[/ {
+		st = ($1 == "not") ? "fail" : "ok"
+		t = $0; sub(/^(not )?ok [0-9]+ /, "", t)
+		if (st == "ok" && t ~ / # skip/) { st = "skip"; sub(/ # skip.*/, "", t) }
+		id = t; sub(/^\[/, "", id); sub(/\].*/, "", id)
+		printf "%s\t%s\t%s\t%s\t%d\n", st, id, t, tap, NR
+	}' "$tap" >>"$work/results"
+}
+
+# run_all WHAT TREE BUILD: build what each bats file checks and run its tagged
+# checks, into $work/results. A file whose build fails is reported once (as
+# WHAT) and its exercises are left out: UNBUILT[file]=1.
+declare -A UNBUILT
+run_all() {
+	local what=$1 tree=$2 b=$3 f t
+	: >"$work/results"
+	UNBUILT=()
+	for f in "${BATS_FILES[@]+"${BATS_FILES[@]}"}"; do
+		[ -n "${FILE_IDS[$f]:-}" ] || continue
+		t=$(target_of "$f")
+		if ! build "$tree" "$b" "$t"; then
+			bad "$what: make $t does not build: the checks of $f were not run"
+			UNBUILT[$f]=1
+			continue
+		fi
+		# shellcheck disable=SC2086
+		tagged "$tree" "$b" "$f" ${FILE_IDS[$f]}
+	done
+}
+
+# unbuilt ID: is one of ID's bats files among those that did not build?
+unbuilt() {
+	local cf
+	for cf in ${CHK_FILES[$1]}; do [ -z "${UNBUILT[$cf]:-}" ] || return 0; done
+	return 1
+}
+
+# count STATUS ID: how many of ID's checks ended with STATUS.
+count() { awk -F'\t' -v s="$1" -v id="$2" '$1 == s && $2 == id' "$work/results" | wc -l; }
+# titles STATUS ID: those checks, one a line; under a failed one, the first
+# lines of what bats said about it.
+titles() {
+	local st t tap line
+	awk -F'\t' -v s="$1" -v id="$2" '$1 == s && $2 == id' "$work/results" |
+		while IFS=$'\t' read -r st _ t tap line; do
+			echo "$st: $t"
+			[ "$st" = fail ] || continue
+			awk -v n="$line" 'NR > n && !/^#/ {exit} NR > n && shown++ < 8 {print "    " $0}' "$tap"
+		done
+}
+# ran ID: did every one of ID's checks report a result?
+ran() { [ "$(awk -F'\t' -v id="$1" '$2 == id' "$work/results" | wc -l)" -eq "${NCHK[$1]}" ]; }
+
+if [ ${#GRADED[@]} -eq 0 ]; then
+	note "no exercise has checks yet: nothing to prove"
+	finish
+fi
+# ---- 1. the handout: every exercise's checks fail ------------------------------
+
+section "1. the handout: every check fails without its exercise"
+if ! scripts/handout.sh tree "$H" >/dev/null; then
+	bad "handout.sh tree"
+	finish
+fi
+if grep -rlE '^[[:space:]]*/\* (BEGIN|END) EXERCISE' "$H/labs" "$H/capstone" 2>/dev/null | grep -v '\.md$' | indent | grep .; then
+	bad "the handout still holds solution regions"
+else
+	ok "the handout holds no solution region"
+fi
+# Start from a copy of the solution's objects, their dependency files pointed
+# at the handout: then only what the stubs change (the files with regions, and
+# whatever includes a header with one) recompiles. FRESH=1 builds from scratch.
+how="from scratch"
+if [ "${FRESH:-0}" != 1 ] && [ -d "$PODLAB_BUILD/labs" ]; then
+	mkdir -p "$HB"
+	for d in labs capstone tests images .deps-ok; do
+		[ -e "$PODLAB_BUILD/$d" ] && cp -a "$PODLAB_BUILD/$d" "$HB/"
+	done
+	find "$HB" -name '*.d' -exec sed -i -e "s|$PODLAB_BUILD/|$HB/|g" -e "s|$here/|$H/|g" {} +
+	how="from the solution's objects"
+fi
+# The whole handout must build, not only what the checks need.
+# shellcheck disable=SC2086
+if build "$H" "$HB" -k $HANDOUT_TARGETS; then
+	ok "the handout builds on its own (make $HANDOUT_TARGETS $how, -Werror, no .git)"
+else
+	bad "the handout does not build (make $HANDOUT_TARGETS)"
+fi
+run_all "the handout" "$H" "$HB"
+declare -A H_UNBUILT
+for f in "${!UNBUILT[@]}"; do H_UNBUILT[$f]=1; done
+for id in "${GRADED[@]}"; do
+	unbuilt "$id" && continue
+	what="$(lab_name "${EX_LAB[$id]}") $id"
+	n=${NCHK[$id]} nfail=$(count fail "$id")
+	if [ "$nfail" -eq "$n" ]; then
+		ok "$what: $(plural "$n" check fail) without it"
+	else
+		bad "$what: only $nfail of $n checks fail without it"
+		{ titles ok "$id"; titles skip "$id"; } | indent
+		ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
+	fi
+done
+
+# ---- 2. the solution: every exercise's checks pass -----------------------------
+
+section "2. the solution: every check passes"
+run_all "the solution" "$here" "$PODLAB_BUILD"
+for id in "${GRADED[@]}"; do
+	unbuilt "$id" && continue
+	what="$(lab_name "${EX_LAB[$id]}") $id"
+	n=${NCHK[$id]} nok=$(count ok "$id")
+	if [ "$nok" -eq "$n" ]; then
+		ok "$what: $(plural "$n" check pass) with the solution"
+	else
+		bad "$what: only $nok of $n checks pass with the solution"
+		{ titles fail "$id"; titles skip "$id"; } | indent
+		ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
+	fi
+done
+
+# ---- 3. each exercise alone: exactly its checks pass ---------------------------
+
+section "3. each exercise alone: its checks pass, the other exercises' still fail"
+current="" # the file of the handout that holds a solution right now
+for id in "${GRADED[@]}"; do
+	what="$(lab_name "${EX_LAB[$id]}") $id alone"
+	f=${EX_FILE[$id]} skip=""
+	for cf in ${CHK_FILES[$id]}; do [ -z "${H_UNBUILT[$cf]:-}" ] || skip=$cf; done
+	if [ -n "$skip" ]; then
+		note "$what: not tried (the handout does not build what $skip checks)"
+		continue
+	fi
+	if [ -n "$current" ] && [ "$current" != "$f" ]; then
+		scripts/handout.sh stub "$current" >"$H/$current"
+	fi
+	scripts/handout.sh stub "$f" "$id" >"$H/$f"
+	current=$f
+	targets=()
+	for cf in ${CHK_FILES[$id]}; do targets+=("$(target_of "$cf")"); done
+	if ! build "$H" "$HB" "${targets[@]}"; then
+		bad "$what: the handout with only $id filled in does not build"
+		continue
+	fi
+	: >"$work/results"
+	for cf in ${CHK_FILES[$id]}; do
+		# shellcheck disable=SC2086
+		tagged "$H" "$HB" "$cf" ${FILE_IDS[$cf]}
+	done
+	others=$(awk -F'\t' -v id="$id" '$2 != id' "$work/results" | wc -l)
+	wrong=$({ titles fail "$id"; titles skip "$id"; awk -F'\t' -v id="$id" '$2 != id && $1 != "fail" {print $1 ": " $3}' "$work/results"; })
+	if [ -z "$wrong" ] && [ "$(count ok "$id")" -eq "${NCHK[$id]}" ]; then
+		ok "$what: its $(plural "${NCHK[$id]}" check pass), the $(plural "$others" other) still $([ "$others" -eq 1 ] && echo fails || echo fail)"
+	else
+		bad "$what: want its checks ok and every other exercise's failing"
+		[ -z "$wrong" ] || indent <<<"$wrong"
+		ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
+	fi
+done
+
+finish

@@ -1,0 +1,303 @@
+#!/usr/bin/env bats
+# Course mode's own tooling: scripts/handout.sh, check-handout.sh,
+# autograding.sh and grade.sh's output formats. Most checks work on a small
+# project made up in a temporary directory (one lab, two exercises), so that
+# they prove what the tools do without building the real labs.
+
+load helpers
+
+setup() {
+	P=$BATS_TEST_TMPDIR/proj
+}
+
+# A project with lab 01 "demo": calc.c holds exercises demo-add and demo-mul,
+# tests/lab-1.bats grades each with one tagged check and has one untagged.
+make_project() {
+	mkdir -p "$P/scripts" "$P/labs/01-demo" "$P/tests" "$P/labs/02-empty"
+	cp "$PODLAB_SRC"/scripts/{handout.sh,check-handout.sh,autograding.sh,grade.sh} "$P/scripts/"
+	cat >"$P/Makefile" <<'EOF'
+BUILD ?= build
+override BUILD := $(abspath $(BUILD))
+all: build-lab-1
+build-lab-1: $(BUILD)/calc
+$(BUILD)/calc: labs/01-demo/calc.c
+	@mkdir -p $(@D)
+	gcc -std=gnu11 -Wall -Wextra -Werror $< -o $@
+EOF
+	cat >"$P/labs/01-demo/calc.c" <<'EOF'
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((unused)) static int exercise_todo(int lab, const char *id)
+{
+	fprintf(stderr, "lab-%d exercise not done: %s\n", lab, id);
+	errno = ENOSYS;
+	return -1;
+}
+
+static int add(int a, int b, int *r)
+{
+	/* BEGIN EXERCISE: demo-add: add two numbers
+	 * Hint: README.md "Adding" */
+	/* STUB: (void)a; (void)b; (void)r; return exercise_todo(1, "demo-add"); */
+	*r = a + b;
+	return 0;
+	/* END EXERCISE */
+}
+
+static int mul(int a, int b, int *r)
+{
+	/* BEGIN EXERCISE: demo-mul: multiply two numbers */
+	/* STUB: (void)a; (void)b; (void)r; return exercise_todo(1, "demo-mul"); */
+	*r = a * b;
+	return 0;
+	/* END EXERCISE */
+}
+
+int main(int argc, char **argv)
+{
+	int r = 0, rc;
+	if (argc != 4)
+		return 2;
+	if (!strcmp(argv[1], "add"))
+		rc = add(atoi(argv[2]), atoi(argv[3]), &r);
+	else if (!strcmp(argv[1], "muladd")) /* uses both exercises */
+		rc = mul(atoi(argv[2]), atoi(argv[3]), &r) ?: add(r, 1, &r);
+	else
+		rc = mul(atoi(argv[2]), atoi(argv[3]), &r);
+	if (rc < 0)
+		return 1;
+	printf("%d\n", r);
+	return 0;
+}
+EOF
+	printf '# Demo\n\n## Exercises\n- demo-add\n- demo-mul\n' >"$P/labs/01-demo/README.md"
+	sed 's/^TEST /@test /' >"$P/tests/lab-1.bats" <<'EOF'
+#!/usr/bin/env bats
+# LAB: demo arithmetic
+TEST "[demo-add] 2 + 3 is 5" {
+	run "$PODLAB_BUILD/calc" add 2 3
+	[ "$status" -eq 0 ] && [ "$output" = 5 ]
+}
+TEST "[demo-mul] 2 * 3 is 6" {
+	run "$PODLAB_BUILD/calc" mul 2 3
+	[ "$status" -eq 0 ] && [ "$output" = 6 ]
+}
+TEST "calc without arguments is a usage error" {
+	run "$PODLAB_BUILD/calc"
+	[ "$status" -eq 2 ]
+}
+EOF
+	"$P/scripts/autograding.sh" >/dev/null
+}
+
+check_handout() {
+	# its own TMPDIR: its own lock, no waiting for a real check-handout run
+	TMPDIR=$BATS_TEST_TMPDIR PODLAB_BUILD=$P/build run "$P/scripts/check-handout.sh"
+}
+
+@test "handout.sh stub: a TODO with the hint, the STUB one statement a line, at the BEGIN line's indent" {
+	make_project
+	run "$P/scripts/handout.sh" stub "$P/labs/01-demo/calc.c"
+	assert_success
+	assert_output --partial "$(printf '%s\n' \
+		'	/* TODO(lab-1): demo-add: add two numbers' \
+		'	 * Hint: README.md "Adding" */' \
+		'	(void)a;' '	(void)b;' '	(void)r;' \
+		'	return exercise_todo(1, "demo-add");' '}')"
+	refute_output --partial 'a + b'
+	refute_output --partial 'EXERCISE'
+	refute_output --partial 'STUB'
+}
+
+@test "handout.sh stub: without a STUB line the stub is return exercise_todo(N, ID)" {
+	mkdir -p "$P/scripts" "$P/labs/04-x"
+	cp "$PODLAB_SRC/scripts/handout.sh" "$P/scripts/"
+	printf '%s\n' 'int f(void)' '{' '    /* BEGIN EXERCISE: x-f: f */' '    return 1;' \
+		'    /* END EXERCISE */' '}' >"$P/labs/04-x/f.c"
+	run "$P/scripts/handout.sh" stub "$P/labs/04-x/f.c"
+	assert_success
+	assert_output "$(printf '%s\n' 'int f(void)' '{' '    /* TODO(lab-4): x-f: f */' \
+		'    return exercise_todo(4, "x-f");' '}')"
+}
+
+@test "handout.sh stub: a STUB comment wrapped over several lines (as clang-format does) is one stub" {
+	mkdir -p "$P/scripts" "$P/labs/02-x"
+	cp "$PODLAB_SRC/scripts/handout.sh" "$P/scripts/"
+	printf '%s\n' 'int g(int *out, int n)' '{' \
+		'	/* BEGIN EXERCISE: x-g: a title that clang-format wrapped,' \
+		'	 * Hint: man 2 open */' \
+		'	/* STUB: (void)n; *out = 0; return' \
+		'	 * exercise_todo(2, "x-g"); */' \
+		'	*out = n;' '	return 0;' '	/* END EXERCISE */' '}' >"$P/labs/02-x/g.c"
+	run "$P/scripts/handout.sh" stub "$P/labs/02-x/g.c"
+	assert_success
+	assert_output "$(printf '%s\n' 'int g(int *out, int n)' '{' \
+		'	/* TODO(lab-2): x-g: a title that clang-format wrapped,' '	 * Hint: man 2 open */' \
+		'	(void)n;' '	*out = 0;' '	return exercise_todo(2, "x-g");' '}')"
+	printf '%s\n' '/* BEGIN EXERCISE: x-h: h */' '/* STUB: return' '/* END EXERCISE */' >"$P/labs/02-x/h.c"
+	run "$P/scripts/handout.sh" list
+	assert_failure
+	assert_output --partial 'labs/02-x/h.c:2: the STUB comment of exercise x-h is never closed'
+}
+
+@test "handout.sh stub ID keeps that exercise's solution and stubs the others" {
+	make_project
+	run "$P/scripts/handout.sh" stub "$P/labs/01-demo/calc.c" demo-mul
+	assert_success
+	assert_output --partial '*r = a * b;'
+	refute_output --partial '*r = a + b;'
+	assert_output --partial 'TODO(lab-1): demo-add'
+}
+
+@test "handout.sh list: malformed regions are errors naming the file and line" {
+	mkdir -p "$P/scripts" "$P/labs/03-x"
+	cp "$PODLAB_SRC/scripts/handout.sh" "$P/scripts/"
+	printf '%s\n' '/* BEGIN EXERCISE: x-a: a */' '/* BEGIN EXERCISE: x-b: b */' \
+		'/* END EXERCISE */' '/* END EXERCISE */' '/* STUB: x */' \
+		'/* BEGIN EXERCISE: x-c: c */' '/* STUB: a */' '/* STUB: b */' '/* END EXERCISE */' \
+		'/* BEGIN EXERCISE: Bad Id */' '/* END EXERCISE */' \
+		'/* BEGIN EXERCISE: x-d: never ended */' >"$P/labs/03-x/a.c"
+	printf '%s\n' '/* BEGIN EXERCISE: x-a: again */' '/* END EXERCISE */' >"$P/labs/03-x/b.c"
+	run "$P/scripts/handout.sh" list
+	assert_failure
+	assert_output --partial 'labs/03-x/a.c:2: BEGIN EXERCISE inside exercise x-a'
+	assert_output --partial 'labs/03-x/a.c:4: END EXERCISE without BEGIN EXERCISE'
+	assert_output --partial 'labs/03-x/a.c:5: STUB outside an exercise region'
+	assert_output --partial 'labs/03-x/a.c:8: a second STUB line in exercise x-c'
+	assert_output --partial 'labs/03-x/a.c:10: malformed BEGIN EXERCISE'
+	assert_output --partial 'labs/03-x/a.c:12: BEGIN EXERCISE x-d has no END EXERCISE'
+	assert_output --partial "exercise id 'x-a' is used twice"
+}
+
+@test "handout.sh tree: every file but the course tooling, regions stubbed, and it builds outside the repository" {
+	make_project
+	mkdir -p "$P/docs" "$P/mk"
+	touch "$P/docs/course.md" "$P/mk/course.mk"
+	run "$P/scripts/handout.sh" tree "$BATS_TEST_TMPDIR/h"
+	assert_success
+	assert_output --partial '(2 exercises stubbed in 1 files)'
+	H=$BATS_TEST_TMPDIR/h
+	[ -f "$H/tests/lab-1.bats" ] && [ -f "$H/labs/01-demo/README.md" ] && [ -x "$H/scripts/grade.sh" ]
+	[ -f "$H/.github/classroom/autograding.json" ]
+	for f in scripts/handout.sh scripts/check-handout.sh scripts/autograding.sh docs/course.md mk/course.mk; do
+		[ ! -e "$H/$f" ] || fail "the handout holds $f"
+	done
+	run grep -c 'TODO(lab-1)' "$H/labs/01-demo/calc.c"
+	assert_output 2
+	make -s -C "$H" BUILD="$BATS_TEST_TMPDIR/hb" all
+	run "$BATS_TEST_TMPDIR/hb/calc" add 2 3
+	assert_failure 1
+	assert_output --partial 'lab-1 exercise not done: demo-add'
+}
+
+@test "handout.sh tree refuses to wipe a directory that is not a handout, or the repository" {
+	make_project
+	mkdir -p "$BATS_TEST_TMPDIR/precious" && touch "$BATS_TEST_TMPDIR/precious/thesis.tex"
+	run "$P/scripts/handout.sh" tree "$BATS_TEST_TMPDIR/precious"
+	assert_failure
+	[ -f "$BATS_TEST_TMPDIR/precious/thesis.tex" ]
+	run "$P/scripts/handout.sh" tree "$P"
+	assert_failure
+	[ -f "$P/labs/01-demo/calc.c" ]
+}
+
+@test "check-handout passes when each check fails without its exercise and passes with it alone" {
+	make_project
+	check_handout
+	assert_success
+	assert_output --partial 'lab-1 demo-add: 1 check fails without it: ok'
+	assert_output --partial 'lab-1 demo-mul: 1 check passes with the solution: ok'
+	assert_output --partial 'lab-1 demo-add alone: its 1 check passes, the 1 other still fails: ok'
+	assert_output --partial 'labs/02-empty: no exercises yet'
+	assert_line 'check-handout: 11 passed, 0 failed'
+}
+
+@test "check-handout fails on a check that passes without its exercise" {
+	make_project
+	printf '@test "[demo-add] always true" { true; }\n' >>"$P/tests/lab-1.bats"
+	"$P/scripts/autograding.sh" >/dev/null
+	check_handout
+	assert_failure
+	assert_output --partial 'lab-1 demo-add: only 1 of 2 checks fail without it: FAIL'
+	assert_output --partial 'ok: [demo-add] always true'
+}
+
+@test "check-handout fails on a check that needs another exercise too" {
+	make_project
+	sed 's/^TEST /@test /' >>"$P/tests/lab-1.bats" <<'EOF'
+TEST "[demo-mul] 2 * 3 + 1 is 7" {
+	run "$PODLAB_BUILD/calc" muladd 2 3
+	[ "$output" = 7 ]
+}
+EOF
+	"$P/scripts/autograding.sh" >/dev/null
+	check_handout
+	assert_failure
+	assert_output --partial 'lab-1 demo-mul: 2 checks fail without it: ok'
+	assert_output --partial 'lab-1 demo-mul: 2 checks pass with the solution: ok'
+	assert_output --partial 'lab-1 demo-mul alone: want its checks ok and every other exercise'
+	assert_output --partial 'fail: [demo-mul] 2 * 3 + 1 is 7'
+}
+
+@test "check-handout fails on a tag without an exercise, an exercise without a check or a lesson, a stale autograding.json" {
+	make_project
+	sed -i 's/\[demo-mul\]/[demo-div]/' "$P/tests/lab-1.bats"
+	sed -i '/demo-add/d' "$P/labs/01-demo/README.md"
+	check_handout
+	assert_failure
+	assert_output --partial 'tests/lab-1.bats:7: check tagged [demo-div], but no exercise demo-div exists: FAIL'
+	assert_output --partial 'demo-mul (labs/01-demo/calc.c:25): no check is tagged [demo-mul]: FAIL'
+	assert_output --partial 'demo-add (labs/01-demo/calc.c:15): the lesson labs/01-demo/README.md does not present exercise demo-add: FAIL'
+	refute_output --partial 'autograding.json is out of date'
+	printf '@test "[demo-add] again" { false; }\n' >>"$P/tests/lab-1.bats"
+	check_handout
+	assert_output --partial 'autograding.json is out of date (make autograding): FAIL'
+}
+
+@test "check-handout stops at a malformed region" {
+	make_project
+	sed -i '0,/END EXERCISE/{/END EXERCISE/d}' "$P/labs/01-demo/calc.c"
+	check_handout
+	assert_failure
+	assert_output --partial 'BEGIN EXERCISE inside exercise demo-add'
+	refute_output --partial '== 1. the handout'
+}
+
+@test "autograding.json: one entry per lab, one point per check, and the committed file is in sync" {
+	make_project
+	run jq -c '.tests[] | [.name, .run, .points, .comparison, .timeout]' "$P/.github/classroom/autograding.json"
+	assert_success
+	assert_output '["lab-1: demo arithmetic","sudo make lab-1",3,"included",10]'
+	run "$PODLAB_SRC/scripts/autograding.sh" --check
+	assert_success
+}
+
+@test "grade.sh: text and TAP as before, and FORMAT=junit is valid XML even when a check prints control bytes" {
+	make_project
+	make -s -C "$P" BUILD="$P/build"
+	sed 's/^TEST /@test /' >>"$P/tests/lab-1.bats" <<'EOF'
+TEST "[demo-add] prints <&> and junk" {
+	printf '\033[31mred\001 \377 <&>\n'
+	false
+}
+EOF
+	export PODLAB_BUILD=$P/build
+	run "$P/scripts/grade.sh" 1
+	assert_failure
+	assert_line 'OK    [demo-add] 2 + 3 is 5'
+	assert_line 'FAIL  [demo-add] prints <&> and junk'
+	assert_line 'Score: 3/4'
+	run env FORMAT=tap "$P/scripts/grade.sh" 1
+	assert_failure
+	assert_line '1..4'
+	assert_line 'not ok 4 [demo-add] prints <&> and junk'
+	FORMAT=junit "$P/scripts/grade.sh" 1 >"$BATS_TEST_TMPDIR/junit.xml" || true
+	xmllint --noout "$BATS_TEST_TMPDIR/junit.xml"
+	run xmllint --xpath 'count(//testcase)' "$BATS_TEST_TMPDIR/junit.xml"
+	assert_output 4
+	run xmllint --xpath 'count(//testcase/failure)' "$BATS_TEST_TMPDIR/junit.xml"
+	assert_output 1
+}
