@@ -68,17 +68,17 @@ a=$(sha256sum <"$war") b=$(sha256sum <"$here/labs/03-shared-volume/files/simple.
 show "$podrun" exec javaweb-2 -- ls -l /root/apache-tomcat-7.0.42-v2/webapps
 
 title "4. Stop and remove"
-say "stop sends SIGTERM to every container and SIGKILL after the grace period. httpd is"
-say "its container's PID 1, and the kernel does not deliver SIGTERM to a namespace's"
-say "init unless it handles it: it would sit out the whole 30 s, so -t 2s."
-show "$podrun" stop -t 2s javaweb-2
+say "stop sends SIGTERM to every container's PID 1, and SIGKILL after the grace period"
+say "(30 s by default). The kernel delivers to a pid namespace's init only the signals"
+say "it handles: tomcat's start.sh traps SIGTERM and stops httpd, so the stop is prompt."
+show "$podrun" stop javaweb-2
 show "$podrun" rm javaweb-2
 
 title "5. Nothing is left"
 show ls -A "$PODRUN_ROOT/pods"
 say "mounts under the state root:"
 grep -c "$PODRUN_ROOT" /proc/self/mountinfo || true
-say "the pod network (bridge podrun0 and its veths):"
-ip -o link show podrun0 2>&1 | sed 's/^/  /' || true
+say "the pod network (bridge podrun0 and its veths; the last pod takes the bridge along):"
+ip -o link show podrun0 2>/dev/null | sed 's/^/  /' | grep . || echo "  none"
 say "pause processes of this build:"
 pgrep -af "^$build/labs/02-pause/pause" || echo "  none"

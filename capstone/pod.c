@@ -559,6 +559,17 @@ static int lock_root(void)
 	return fd;
 }
 
+void pod_release_bridge(const char *bridge)
+{
+	if (!bridge || !*bridge)
+		return;
+	/* Unlike cni0 or docker0 on a node, the bridge is podrun's alone: the
+	 * last pod takes it along, and the host is as it was before. */
+	_cleanup_close_ int lock = lock_root();
+	if (lock >= 0)
+		infra_remove_bridge_if_unused(bridge);
+}
+
 static int write_spec(struct sup *s, const char *text, size_t len)
 {
 	char path[PATH_MAX + 16];
@@ -641,8 +652,7 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 	sandbox_down(s);
 	while (s->n_vols > 0)
 		vol_teardown(&s->vols[--s->n_vols]);
-	/* The bridge stays, as cni0 and docker0 do: it is the host's network, not
-	 * the pod's, and the next pod would only create it again. */
+	pod_release_bridge(s->icfg.bridge);
 	if (s->dir[0] && remove_dir)
 		state_clean(s->dir, true);
 	else if (s->dir[0])

@@ -48,4 +48,9 @@ int pod_supervise(const struct pod_spec *spec, const char *spec_text, size_t spe
  * pod's own), and wait until it exited. 0 also when it was not running. */
 int pod_stop(const char *pod_dir, int grace_ms);
 
+/* Remove the pod network's bridge once no pod is attached to it. It holds the
+ * state root's lock, which pod creation holds until its veth is attached, so a
+ * pod being created never loses its bridge. */
+void pod_release_bridge(const char *bridge);
+
 #endif

@@ -597,8 +597,11 @@ static int cmd_rm(int argc, char **argv)
 		if (pod_stop(dir, 0) < 0)
 			die_last();
 	}
+	char bridge[IF_NAMESIZE + 1] = "";
+	state_get(dir, "bridge", bridge, sizeof(bridge));
 	if (state_clean(dir, true) < 0)
 		die_last();
+	pod_release_bridge(bridge);
 	printf("pod %s: removed\n", argv[optind]);
 	return 0;
 }

@@ -10,7 +10,7 @@
 #   state POD [KEY]      cat a pod's state file (KEY relative to its dir)
 #   pod_pids POD         every pid the pod's state records (supervisor, pause, containers)
 #   assert_gone PIDS...  none of these processes exists any more
-#   assert_host_clean    no state dir, mount or veth of ours is left
+#   assert_host_clean    no state dir, mount, veth or bridge of ours is left
 
 PODRUN_BIN="$(bin capstone podrun)"
 TEST_BRIDGE=podrunt0
@@ -83,9 +83,13 @@ assert_host_clean() {
 		grep "$PODRUN_ROOT" /proc/self/mountinfo
 		return 1
 	fi
-	# the bridge stays (like cni0), but no pod's veth may be left on it
+	# no pod's veth, and the last pod took the bridge along
 	if [ -n "$(ip -o link show master "$TEST_BRIDGE" 2>/dev/null)" ]; then
 		echo "links left: $(ip -o link show master "$TEST_BRIDGE")"
+		return 1
+	fi
+	if ip link show "$TEST_BRIDGE" >/dev/null 2>&1; then
+		echo "bridge left: $TEST_BRIDGE"
 		return 1
 	fi
 }
