@@ -176,7 +176,7 @@ col() {
 
 	run "$COSCHED" "$BATS_TEST_TMPDIR/missing.txt"
 	assert_failure 2
-	assert_output --partial "missing.txt"
+	assert_output "cosched: open($BATS_TEST_TMPDIR/missing.txt): No such file or directory"
 }
 
 @test "usage: --help lists every flag, bad flags are usage errors" {
@@ -190,6 +190,14 @@ col() {
 	assert_output --partial "unknown strategy 'fastest'"
 	run "$COSCHED" --seed 1 "$SCEN/deadlock.txt"
 	assert_failure 2
+	# one line naming what was wrong (and where to get help), not the whole usage
 	run "$COSCHED" --bogus
 	assert_failure 2
+	assert_output "$(printf "cosched: unknown option '--bogus'\nTry 'cosched --help'.")"
+	run "$COSCHED" --schedulers
+	assert_failure 2
+	assert_line --index 0 "cosched: option '--schedulers' needs an argument"
+	run "$COSCHED" -n 0
+	assert_failure 2
+	assert_line --index 0 --partial "--schedulers: expected 1 to 8, got '0'"
 }

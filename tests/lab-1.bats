@@ -79,8 +79,9 @@ unused_pid() {
 }
 
 @test "step2_pid: the child is PID 1 of a new PID namespace and its /proc shows only its own processes" {
+	# Other programs may mount things meanwhile: count only the mounts on /proc.
 	local before
-	before=$(mount_snapshot)
+	before=$(awk '$5 == "/proc"' /proc/self/mountinfo | wc -l)
 	start_held "$L1/step2_pid" --hold
 	pid=$(held_pid "")
 	[ "$(ns_ino "$pid" pid)" != "$(ns_ino $$ pid)" ]
@@ -92,7 +93,7 @@ unused_pid() {
 	run bash -c "ls /proc/$pid/root/proc | grep -E '^[0-9]+$' | sort -n"
 	assert_output "$(printf '1\n2')"
 	# and nothing of it in the host's mount table
-	[ "$(mount_snapshot)" = "$before" ]
+	[ "$(awk '$5 == "/proc"' /proc/self/mountinfo | wc -l)" = "$before" ]
 }
 
 @test "step2_pid: its /proc mount does not propagate back, even where / is a shared mount" {
@@ -147,6 +148,40 @@ unused_pid() {
 	assert_line "mnt:[$(ns_ino "$HOLDER" mnt)]"
 }
 
+@test "[ns-join] step4_setns joins ipc, cgroup and time; time applies at once, without a fork" {
+	# the holder's clocks say it booted 1000000 s earlier than the host did
+	start_holder --ipc --cgroup --time --boottime 1000000 --fork
+	run "$L1/step4_setns" "$HOLDER" ipc,cgroup,time -- sh -c 'readlink /proc/self/ns/ipc /proc/self/ns/cgroup /proc/self/ns/time; cut -d. -f1 /proc/uptime'
+	assert_success
+	assert_line "ipc:[$(ns_ino "$HOLDER" ipc)]"
+	assert_line "cgroup:[$(ns_ino "$HOLDER" cgroup)]"
+	assert_line "time:[$(ns_ino "$HOLDER" time)]"
+	# /proc/uptime is CLOCK_BOOTTIME as the reader's time namespace sees it
+	[ "${lines[-1]}" -ge 1000000 ]
+}
+
+@test "[ns-join] step4_setns joins user first: without CAP_SYS_ADMIN, the owner of a user namespace gets into its mnt and net" {
+	# root makes the holder, so root owns its user namespace. step4_setns then
+	# runs as uid 0 with no capability at all: the host's namespaces refuse it,
+	# the holder's user namespace gives it every capability over the holder's
+	# mnt and net, but only once it has joined that user namespace.
+	start_holder --user --map-root-user --mount --net
+	local nocap="setpriv --bounding-set=-all --inh-caps=-all"
+	run $nocap "$L1/step4_setns" "$HOLDER" user,mnt,net -- sh -c 'readlink /proc/self/ns/user /proc/self/ns/mnt /proc/self/ns/net'
+	assert_success
+	assert_line "user:[$(ns_ino "$HOLDER" user)]"
+	assert_line "mnt:[$(ns_ino "$HOLDER" mnt)]"
+	assert_line "net:[$(ns_ino "$HOLDER" net)]"
+	# the same joins without the user namespace: refused by the kernel
+	run $nocap "$L1/step4_setns" "$HOLDER" mnt,net -- true
+	assert_failure 1
+	assert_output --partial "Operation not permitted"
+	# and the user namespace we are in already cannot be joined again
+	run "$L1/step4_setns" $$ user -- true
+	assert_failure 1
+	assert_output --partial "setns(user): Invalid argument"
+}
+
 @test "step4_setns all: joins exactly the types the target does not share" {
 	start_holder --net --uts --ipc
 	run "$L1/step4_setns" "$HOLDER" all -- readlink /proc/self/ns/net /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/mnt
@@ -157,7 +192,7 @@ unused_pid() {
 	assert_line "mnt:[$(ns_ino $$ mnt)]"
 }
 
-@test "step4_setns all: joins a user namespace first, then the namespaces it owns" {
+@test "step4_setns all: joins the target's user namespace and the namespaces it owns" {
 	start_holder --user --map-root-user --net
 	run "$L1/step4_setns" "$HOLDER" all -- sh -c 'readlink /proc/self/ns/user /proc/self/ns/net; id -u'
 	assert_success
@@ -178,6 +213,7 @@ unused_pid() {
 	assert_failure 2
 	run "$L1/step4_setns" x net -- true
 	assert_failure 2
+	assert_output --partial "PID must be a positive number, not 'x'"
 	local dead
 	dead=$(unused_pid)
 	run "$L1/step4_setns" "$dead" net -- true
@@ -212,7 +248,9 @@ check_nscmp() {
 
 @test "step5_userns: uid 0 inside maps to nobody outside; full capabilities inside, none outside" {
 	start_held "$L1/step5_userns" --hold
+	# parent and child each print their line, in either order
 	wait_for grep -q '^holding: inside' "$OUT"
+	wait_for grep -q '^holding: outside' "$OUT"
 	inside=$(held_pid inside)
 	outside=$(held_pid outside)
 	[ "$(ns_ino "$inside" user)" != "$(ns_ino $$ user)" ]

@@ -82,7 +82,8 @@ int main(int argc, char **argv)
 	long seed = 1, sweep = 0, v;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:n:h", longopts, NULL)) != -1) {
+	opterr = 0; /* getopt's own messages are two lines and name the full path */
+	while ((ch = getopt_long(argc, argv, ":s:n:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			strategies = parse_strategies(optarg);
@@ -116,9 +117,14 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			if (optopt && !strncmp(argv[optind - 1], "--", 2)) /* --dump=x */
+				die_usage("option '%s' takes no argument", argv[optind - 1]);
+			if (optopt)
+				die_usage("unknown option '-%c'", optopt);
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1)
@@ -152,10 +158,14 @@ int main(int argc, char **argv)
 
 	if (file) {
 		if (cosched_scenario_load(file, &s) < 0) {
-			/* "file:line:col: message", the way compilers say it: editors can jump
-			 * there. */
+			/* A parse error reads "file:line:col: message", the way compilers
+			 * say it, so editors can jump there; a file we cannot read is
+			 * named like any other failure. Both are bad input: exit 2. */
 			fflush(stdout);
-			fprintf(stderr, "%s\n", last_error());
+			if (errno == EINVAL)
+				fprintf(stderr, "%s\n", last_error());
+			else
+				fprintf(stderr, "cosched: %s\n", last_error());
 			return 2;
 		}
 	} else if (have_seed) {

@@ -40,7 +40,8 @@ int ns_lookup(const char *name);
 int ns_inode(pid_t pid, enum ns_type type, ino_t *ino);
 /* 1 if a and b are in the same namespace of this type, 0 if not, -1 on error. */
 int ns_same(pid_t a, pid_t b, enum ns_type type);
-/* The set of types in which a and b differ (a type neither can read is left out). */
+/* The set of types in which a and b differ. A type this kernel does not have
+ * is left out; a process that does not exist is an error (ENOENT). */
 int ns_differing(pid_t a, pid_t b, unsigned *set);
 
 /* Open /proc/PID/ns/<type> for every type in set, O_RDONLY|O_CLOEXEC, into

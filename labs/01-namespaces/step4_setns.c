@@ -4,15 +4,16 @@
  *
  * Concept: a namespace lives as long as something refers to it: a process in
  * it, a bind mount of its /proc/PID/ns file, or an open fd of that file.
- * setns(2) takes such an fd and moves the caller into that namespace. Two
- * types move only the caller's future children: pid (a process never changes
- * its own PID) and time. So when those are joined we fork, and the child
- * runs the command.
+ * setns(2) takes such an fd and moves the caller into that namespace, with
+ * one exception: pid moves only the caller's future children (a process never
+ * changes its own PID). So when pid is joined we fork, and the child runs the
+ * command. (time, which unshare(2) also applies to children only, is joined
+ * at once by setns(2).)
  *
- * The order of the joins matters (ns_join does it): user first, because the
+ * All the files are opened first, while /proc is still ours to read. The order
+ * of the joins matters (ns_join does it): user first, because the
  * capabilities it grants are what the other joins are checked against; mnt
- * last, because joining it also changes root and working directory, and the
- * /proc/PID/ns files must still be found before that.
+ * last, because joining it also changes root and working directory.
  *
  * Syscalls: pidfd_open(2), open(2) of /proc/PID/ns/<type>, setns(2), fork(2),
  * execvp(3).
@@ -73,20 +74,12 @@ int main(int argc, char **argv)
 	if (pidfd < 0)
 		die_errno("pidfd_open(%ld)", pid);
 
-	if (set == NS_ALL) {
-		/* Joining a namespace we are already in is harmless for most types
-		 * but not for user (EINVAL), so keep only the ones PID has of its own. */
-		if (ns_differing((pid_t)pid, 0, &set) < 0)
-			die_last();
-	} else if (set & NS_BIT(NS_USER)) {
-		int same = ns_same((pid_t)pid, 0, NS_USER);
-		if (same < 0)
-			die_last();
-		if (same) {
-			printf("   already in %ld's user namespace: not joining it again\n", pid);
-			set &= ~NS_BIT(NS_USER);
-		}
-	}
+	/* Joining a namespace we are already in is harmless for most types but
+	 * not for user (EINVAL), so "all" keeps only the ones PID has of its own.
+	 * A list is taken as given: name a user namespace we share, and setns(2)
+	 * says EINVAL. */
+	if (set == NS_ALL && ns_differing((pid_t)pid, 0, &set) < 0)
+		die_last();
 	char joined[128];
 	names(set, joined, sizeof(joined));
 	if (!set)
@@ -97,8 +90,8 @@ int main(int argc, char **argv)
 	if (ns_open((pid_t)pid, set, fds) < 0)
 		die_last();
 	/* Signal 0 checks for life: if the process is gone, these fds may
-	 * belong to a newcomer that got the same PID. */
-	if (sys_pidfd_send_signal(pidfd, 0, 0) < 0)
+	 * belong to a newcomer that got the same PID. (EPERM: alive, not ours.) */
+	if (sys_pidfd_send_signal(pidfd, 0, 0) < 0 && errno == ESRCH)
 		die("process %ld exited while its namespaces were being opened", pid);
 	step_done();
 
@@ -114,12 +107,12 @@ int main(int argc, char **argv)
 	if (close_fds_from(3) < 0)
 		die_last();
 
-	if (!(set & (NS_BIT(NS_PID) | NS_BIT(NS_TIME)))) {
+	if (!(set & NS_BIT(NS_PID))) {
 		execvp(cmd[0], cmd);
 		die_errno("execvp(%s)", cmd[0]);
 	}
 
-	/* pid and time apply to children only: the command runs in a child. */
+	/* pid applies to children only: the command runs in a child. */
 	pid_t child = fork();
 	if (child < 0)
 		die_errno("fork");

@@ -148,6 +148,39 @@ Test(parse, load_missing_file)
 	cr_assert(strstr(last_error(), "open(/nonexistent/cosched.txt)"));
 }
 
+Test(parse, load_rejects_what_is_not_a_scenario)
+{
+	/* a directory opens, but cannot be read */
+	errno = 0;
+	cr_assert_eq(cosched_scenario_load("/", &s), -1);
+	cr_expect_eq(errno, EISDIR);
+	cr_expect(strstr(last_error(), "read(/)"), "got: %s", last_error());
+
+	/* binary bytes: refused as a whole, before the parser sees a word */
+	char path[] = "/tmp/test_cosched.XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	static const char bin[] = "node A 1Gi\n\0container";
+	cr_assert_eq(write(fd, bin, sizeof(bin) - 1), (ssize_t)sizeof(bin) - 1);
+	close(fd);
+	errno = 0;
+	int rc = cosched_scenario_load(path, &s);
+	int err = errno;
+	unlink(path);
+	cr_assert_eq(rc, -1);
+	cr_expect_eq(err, EINVAL);
+	cr_expect(strstr(last_error(), "NUL"), "got: %s", last_error());
+}
+
+Test(parse, load_rejects_a_huge_file)
+{
+	/* /dev/zero never ends: the bounded read must stop and say so */
+	errno = 0;
+	cr_assert_eq(cosched_scenario_load("/dev/zero", &s), -1);
+	cr_expect_eq(errno, EFBIG);
+	cr_expect(strstr(last_error(), "larger than"), "got: %s", last_error());
+}
+
 Test(parse, dump_round_trips)
 {
 	static struct cosched_scenario again;
@@ -383,4 +416,16 @@ Test(pod_fit, first_node_that_fits)
 	cr_assert_eq(cosched_pod_fit(&s, &st, 0), 1);
 	st.used[1] = 1024;
 	cr_assert_eq(cosched_pod_fit(&s, &st, 0), 2);
+}
+
+Test(strategy, unknown_strategy_is_an_error)
+{
+	cosched_scenario_study_note(&s);
+	cr_assert_eq(cosched_strategy_lookup("fastest"), -1);
+	cr_assert_eq(cosched_strategy_lookup(""), -1);
+	cr_assert_eq(cosched_strategy_lookup("pod"), COSCHED_POD);
+	errno = 0;
+	cr_assert_eq(cosched_run((enum cosched_strategy)COSCHED_NSTRATEGIES, &s, &opt, &r), -1);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(strstr(last_error(), "no strategy"), "got: %s", last_error());
 }

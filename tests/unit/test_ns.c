@@ -261,3 +261,35 @@ Test(ns_lo_up, in_a_new_netns)
 	cr_assert(ifr.ifr_flags & IFF_UP);
 	cr_assert_eq(ns_lo_up(), 0, "bringing up what is up is fine");
 }
+
+Test(ns_join, own_user_namespace_is_einval)
+{
+	/* setns(2) refuses to "re-enter" the user namespace we are in: it would
+	 * hand us a full capability set again. */
+	int fds[NS_COUNT];
+	cr_assert_eq(ns_open(0, NS_BIT(NS_USER), fds), 0, "%s", last_error());
+	errno = 0;
+	cr_assert_eq(ns_join(fds), -1);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(strstr(last_error(), "setns(user)"), "got: %s", last_error());
+	ns_close(fds);
+}
+
+Test(ns_inode, dead_pid_is_an_error)
+{
+	ino_t ino = 0;
+	pid_t dead = dead_pid();
+	char want[64];
+	snprintf(want, sizeof(want), "stat(/proc/%d/ns/mnt)", (int)dead);
+	errno = 0;
+	cr_assert_eq(ns_inode(dead, NS_MNT, &ino), -1);
+	cr_expect_eq(errno, ENOENT);
+	cr_expect(strstr(last_error(), want), "got: %s", last_error());
+}
+
+Test(ns_differing, dead_pid_is_an_error)
+{
+	unsigned set = 0;
+	/* ENOENT for every type: not to be mistaken for "this kernel lacks it" */
+	cr_assert_eq(ns_differing(0, dead_pid(), &set), -1);
+}
