@@ -27,8 +27,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define NORETURN __attribute__((noreturn))
-#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define NORETURN      __attribute__((noreturn))
+#define PRINTF(a, b)  __attribute__((format(printf, a, b)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- dying (programs only) -------------------------------------------- */
@@ -90,7 +90,7 @@ static inline void freep(void *p)
 }
 /* bubblewrap-style cleanup attributes: run when the variable leaves scope. */
 #define _cleanup_close_ __attribute__((cleanup(closep)))
-#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_free_  __attribute__((cleanup(freep)))
 
 /* ---- small files and numbers ---------------------------------------------- */
 
