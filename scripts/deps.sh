@@ -14,6 +14,7 @@ PACKAGES=(
 	iproute2        # tests look at links and addresses from outside
 	musl-tools      # the C pause holder, static and small (glibc static is ~700 KB)
 	procps psmisc   # pgrep, ps, fuser in tests
+	strace          # a lab-5 check watches logship fsync and rename its checkpoint
 )
 
 missing=()

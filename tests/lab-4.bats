@@ -19,6 +19,9 @@ setup() {
 	require_root
 	L4="$PODLAB_BUILD/labs/04-initcontainers"
 	PODCTL="$L4/podctl"
+	# Every pod run below ends by itself when the feature works; --timeout
+	# (SIGTERM, then an orderly stop) ends it when the feature is broken, so a
+	# broken exercise fails its check instead of hanging the whole lab.
 	export PODLAB_BACKOFF_SCALE=0.001
 	D="$BATS_TEST_TMPDIR/pod"
 }
@@ -82,7 +85,7 @@ stop_pod() {
 # ---- the exercises -------------------------------------------------------------------
 
 @test "[init-order] init containers start one at a time, in spec order, before the app" {
-	run "$PODCTL" --processes --dir "$D" --policy Never \
+	run "$PODCTL" --timeout 20000 --processes --dir "$D" --policy Never \
 		--init 'i1=sleep 0.1; echo i1 >> $WORK/order' \
 		--init 'i2=echo i2 >> $WORK/order' \
 		--init 'i3=echo i3 >> $WORK/order' \
@@ -97,7 +100,7 @@ stop_pod() {
 }
 
 @test "[init-order] a failing init container blocks the next one and the app" {
-	run "$PODCTL" --processes --dir "$D" --policy Always --until i1:3 \
+	run "$PODCTL" --timeout 20000 --processes --dir "$D" --policy Always --until i1:3 \
 		--init 'i1=exit 1' --init 'i2=true' --app "app=touch $BATS_TEST_TMPDIR/app-ran"
 	assert_success
 	assert_line "phase=Pending"
@@ -108,7 +111,7 @@ stop_pod() {
 }
 
 @test "[init-order] a native sidecar is not waited for" {
-	run "$PODCTL" --processes --dir "$D" --policy Never --grace 100 \
+	run "$PODCTL" --timeout 20000 --processes --dir "$D" --policy Never --grace 100 \
 		--sidecar 'side=exec sleep 30' --init 'i1=true' --app 'app=true'
 	assert_success
 	assert_line "phase=Succeeded"
@@ -136,7 +139,7 @@ stop_pod() {
 # ---- Kubernetes' node e2e scenarios for init containers (test/e2e/node/init_container.go)
 
 @test "e2e: init containers run in order on a RestartNever pod and the pod succeeds" {
-	run "$PODCTL" --dir "$D" --policy Never \
+	run "$PODCTL" --timeout 20000 --dir "$D" --policy Never \
 		--init 'init1=echo init1 >> /work/order' --init 'init2=echo init2 >> /work/order' \
 		--app 'run1=cat /work/order'
 	assert_success
@@ -149,7 +152,7 @@ stop_pod() {
 }
 
 @test "e2e: init containers run in order on a RestartAlways pod, then the app runs" {
-	run "$PODCTL" --dir "$D" --policy Always --until running --grace 100 \
+	run "$PODCTL" --timeout 20000 --dir "$D" --policy Always --until running --grace 100 \
 		--init 'init1=true' --init 'init2=true' --app 'run1=exec sleep 30'
 	assert_success
 	assert_line "phase=Running"
@@ -160,7 +163,7 @@ stop_pod() {
 }
 
 @test "e2e: app containers do not start while an init container keeps failing (RestartAlways)" {
-	run "$PODCTL" --dir "$D" --policy Always --until init1:3 \
+	run "$PODCTL" --timeout 20000 --dir "$D" --policy Always --until init1:3 \
 		--init 'init1=false' --init 'init2=true' --app 'run1=exec sleep 30'
 	assert_success
 	assert_line "phase=Pending"
@@ -172,7 +175,7 @@ stop_pod() {
 }
 
 @test "e2e: a failing init container fails a RestartNever pod; the app never starts" {
-	run "$PODCTL" --dir "$D" --policy Never \
+	run "$PODCTL" --timeout 20000 --dir "$D" --policy Never \
 		--init 'init1=true' --init 'init2=exit 1' --app 'run1=true'
 	assert_success
 	assert_line "phase=Failed"
@@ -246,7 +249,7 @@ stop_pod() {
 }
 
 @test "a missing image is reported before anything starts, naming what was looked for" {
-	run "$PODCTL" --dir "$D" --image busybox:nope --app 'web=true'
+	run "$PODCTL" --timeout 20000 --dir "$D" --image busybox:nope --app 'web=true'
 	assert_failure 1
 	assert_output --partial "container web: "
 	assert_output --partial "images/busybox/nope/rootfs"
@@ -254,7 +257,7 @@ stop_pod() {
 }
 
 @test "a missing command is reported by the failing step, not as exit 127" {
-	run "$PODCTL" --dir "$D" --raw --app 'web=sh-nope now'
+	run "$PODCTL" --timeout 20000 --dir "$D" --raw --app 'web=sh-nope now'
 	assert_failure 1
 	assert_output --partial "container web: exec sh-nope: not found in PATH"
 	refute_output --partial "event web running"
@@ -315,7 +318,7 @@ stop_pod() {
 }
 
 @test "native sidecar: runs beside the app and is stopped after it" {
-	run "$PODCTL" --dir "$D" --policy Never --grace 100 \
+	run "$PODCTL" --timeout 20000 --dir "$D" --policy Never --grace 100 \
 		--sidecar 'side=exec sleep 30' --init 'setup=true' --app 'app=sleep 0.2'
 	assert_success
 	assert_line "phase=Succeeded"

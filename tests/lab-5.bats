@@ -140,6 +140,29 @@ start_ship() { # PORT FILE [ARGS...]
 	assert_success
 }
 
+@test "logship replaces its checkpoint atomically and durably: tmp, fsync, rename, fsync(dir)" {
+	# A crash cannot be staged in a check, so watch the syscalls: the order is
+	# the whole point (a rename before the fsync may persist an empty file).
+	command -v strace >/dev/null || skip "strace is not installed"
+	mkdir "$T/vol"
+	bg strace strace -f -o "$T/trace" -e trace=openat,fsync,rename,renameat,renameat2 \
+		"$L5/logship" --file "$T/vol/app.log" --to 127.0.0.1:18509
+	# strace killed at teardown would only detach logship: kill it by name too
+	defer "pkill -9 -f '^$L5/logship --file $T/vol/app.log'"
+	wait_for pgrep -P "$BG" -x logship
+	wait_for test -e "$T/vol/.logship-app.log.ckpt"
+	kill -TERM "$(pgrep -P "$BG" -x logship)" # its handler exits; strace follows
+	wait "$BG" || true
+	run awk -v tmp="$T/vol/.logship-app.log.ckpt.tmp" '
+		index($0, "openat(") && index($0, "\"" tmp "\"") && /O_CREAT/ && /O_CLOEXEC/ {
+			match($0, /= [0-9]+$/); fd = substr($0, RSTART + 2); state = 1; next }
+		state == 1 && index($0, "fsync(" fd ")") && / = 0$/ { state = 2; next }
+		state == 2 && /rename/ && index($0, tmp) && / = 0$/ { state = 3; next }
+		state == 3 && /fsync\([0-9]+\) += 0$/ { state = 4 }
+		END { print "state=" state }' "$T/trace"
+	assert_output "state=4"
+}
+
 @test "logship reconnects when the collector restarts, and loses nothing" {
 	mkdir "$T/vol"
 	start_sink 18506 "$T/got"

@@ -33,6 +33,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -405,15 +406,14 @@ static NORETURN void helper_main(const struct infra *sb, struct child_args *a, i
 			child_fail(a->errfd, "sandbox");
 		}
 	}
-	int flags = CLONE_PARENT | CLONE_NEWNS | (a->cfg->share_pid ? 0 : CLONE_NEWPID);
-	size_t stack_size = 256 * 1024;
-	char *stack = malloc(stack_size);
-	if (!stack) {
-		fail_errno("malloc");
-		child_fail(a->errfd, "clone");
-	}
-	/* With CLONE_PARENT the exit signal is ours (SIGCHLD): it goes to our parent. */
-	pid_t c = clone(container_main, stack + stack_size, flags, a);
+	unsigned long flags = CLONE_PARENT | CLONE_NEWNS | (a->cfg->share_pid ? 0 : CLONE_NEWPID);
+	/* The raw clone(2) with no new stack returns twice, as fork(2) does: the
+	 * child goes on with a copy of our stack (glibc's clone() wants a stack of
+	 * its own, which AddressSanitizer cannot follow). With CLONE_PARENT the
+	 * exit signal is ours, SIGCHLD, and it goes to our parent. */
+	pid_t c = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0UL);
+	if (c == 0)
+		_exit(container_main(a));
 	if (c < 0) {
 		fail_errno("clone(CLONE_PARENT|CLONE_NEWNS%s)",
 		           a->cfg->share_pid ? "" : "|CLONE_NEWPID");

@@ -250,7 +250,13 @@ int init_pod_step(struct init_pod *p, int64_t now, int64_t *deadline_ms)
 
 static void schedule_restart(struct init_member *m, int64_t now)
 {
-	int64_t delay = init_backoff_ms(m->restarts + 1);
+	/* kubelet forgets a crash loop once the container ran for twice the
+	 * longest delay, 10 minutes (60 first delays): it starts over at 10 s.
+	 * started_at is 0 when a test seam did not record it. */
+	int64_t forget = 60 * init_backoff_ms(1);
+	if (forget >= 0 && m->c.started_at > 0 && m->c.finished_at - m->c.started_at >= forget)
+		m->crash_loop = 0;
+	int64_t delay = init_backoff_ms(++m->crash_loop);
 	if (delay < 0)
 		delay = 0; /* the exercise is not done yet: restart at once */
 	m->not_before_ms = now + delay;

@@ -38,6 +38,7 @@ struct init_member {
 	bool completed;          /* an init container that exited 0 */
 	bool started_once;       /* started at least once (a later start is a restart) */
 	char waiting_reason[32]; /* "PodInitializing", "CrashLoopBackOff", "Error"... */
+	int crash_loop;          /* restarts since the last long run: the backoff's n */
 };
 
 struct init_pod {
@@ -64,7 +65,9 @@ struct init_pod {
 };
 
 /* Delay before the n-th restart (n >= 1): 10 s * 2^(n-1), capped at 300 s,
- * multiplied by $PODLAB_BACKOFF_SCALE (e.g. 0.001 turns 10 s into 10 ms). */
+ * multiplied by $PODLAB_BACKOFF_SCALE (e.g. 0.001 turns 10 s into 10 ms).
+ * n counts the restarts of the current crash loop: as kubelet does, a
+ * container that ran for 10 minutes (scaled alike) starts over at n = 1. */
 int64_t init_backoff_ms(int n);
 
 /* The ordering rule (exercise init-order): the index of the init container

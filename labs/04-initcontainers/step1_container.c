@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	const char *image = "busybox";
 	const char *add[2] = {NULL}, *drop[2] = {NULL};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			share_pid = true;
@@ -100,8 +100,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage();
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -132,10 +134,8 @@ int main(int argc, char **argv)
 	cfg.cap_drop = drop;
 	struct ctr ct;
 	step("starting container demo from %s", image);
-	if (ctr_start(&k.sandbox, &cfg, &ct) < 0) {
-		printf("failed\n");
-		kit_die(&k, "%s", last_error());
-	}
+	if (ctr_start(&k.sandbox, &cfg, &ct) < 0)
+		kit_die(&k, "%s", last_error()); /* ends the step line with "failed" */
 	close(in[0]);
 	close(out[1]);
 	step_done_with("pid %d on the host", (int)ct.pid);

@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 	};
 	const char *listen_at = NULL, *out = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			listen_at = optarg;
@@ -200,8 +200,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -246,8 +248,15 @@ int main(int argc, char **argv)
 			struct client *cl = evs[i].data.ptr;
 			if (!cl) {
 				int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-				if (fd < 0)
+				if (fd < 0) {
+					/* Out of fds: the listener stays readable, pause
+					 * rather than spin (level-triggered epoll). */
+					if (errno == EMFILE || errno == ENFILE) {
+						warn_errno("accept4");
+						sleep_ms(100);
+					}
 					continue; /* EAGAIN, or a client that already left */
+				}
 				cl = calloc(1, sizeof(*cl));
 				if (!cl)
 					die_errno("calloc");

@@ -188,8 +188,16 @@ static void on_accept(int lfd)
 {
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of fds, the connection stays in the backlog and the
+			 * level-triggered listener wakes us again at once: without a
+			 * pause that is a loop at 100% CPU until an fd is freed. */
+			if (errno == EMFILE || errno == ENFILE) {
+				warn_errno("accept4");
+				sleep_ms(100);
+			}
 			return; /* EAGAIN: no more waiting; others: the client left */
+		}
 		struct conn *c = calloc(1, sizeof(*c));
 		if (!c)
 			die_errno("calloc");
@@ -264,7 +272,7 @@ int main(int argc, char **argv)
 	};
 	const char *listen_at = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			listen_at = optarg;
@@ -281,8 +289,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

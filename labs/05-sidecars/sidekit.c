@@ -6,6 +6,7 @@
 #include "rootfs.h"
 
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -161,6 +162,21 @@ void sk_check_interrupt(void)
 	if (sigpending(&pending) == 0 &&
 	    (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM)))
 		die("interrupted: stopping the pods");
+}
+
+void sk_wait(struct ctr *c, const char *name, int timeout_ms)
+{
+	int64_t until = now_ms() + timeout_ms;
+	/* The pidfd turns readable when the process exits; poll it in short
+	 * slices because the signals we also wait for are blocked, not caught. */
+	struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
+	while (c->state == CTR_RUNNING && poll(&p, 1, 50) == 0) {
+		sk_check_interrupt();
+		if (now_ms() > until)
+			die("container %s did not finish within %d ms", name, timeout_ms);
+	}
+	if (ctr_wait(c) < 0)
+		die_last();
 }
 
 void sk_wait_port(const char *addr, int timeout_ms)

@@ -65,6 +65,11 @@ void sk_wait_port(const char *addr, int timeout_ms);
  * die (the teardown runs from atexit). */
 void sk_check_interrupt(void);
 
+/* Wait for container c to exit, as ctr_wait() does, but give up (die) on
+ * SIGINT/SIGTERM or after timeout_ms: a step must never hang on an app
+ * whose sidecar is broken. */
+void sk_wait(struct ctr *c, const char *name, int timeout_ms);
+
 /* Stop every container, pod and host helper, remove the state directory
  * and the bridge. Registered with atexit() by sk_begin(), so die() cleans too. */
 void sk_end(void);

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	long n = 200;
 	const char *out = NULL, *dir = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_long(optarg, 4, 100000, &n) < 0)
@@ -92,8 +92,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -158,8 +160,7 @@ int main(int argc, char **argv)
 	step_done();
 
 	step("waiting for the app to finish and the collector to catch up");
-	if (ctr_wait(app) < 0)
-		die_last();
+	sk_wait(app, "app", 30000);
 	wait_collected(out, n, 10000);
 	step_done();
 

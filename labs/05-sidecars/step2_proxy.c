@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 	long n = 6;
 	const char *dir = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_long(optarg, 2, 1000, &n) < 0)
@@ -59,8 +59,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -114,8 +116,7 @@ int main(int argc, char **argv)
 
 	step("running the app: %ld connections to 127.0.0.1:18520", n);
 	struct ctr *app = sk_run(&frontend, "app", "proxy", app_argv, NULL, out);
-	if (ctr_wait(app) < 0)
-		die_last();
+	sk_wait(app, "app", 30000);
 	step_done_with("%s", app->reason);
 
 	/* What the app received: one "backend-x BYTES" line per connection. */

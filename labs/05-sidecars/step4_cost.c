@@ -181,25 +181,29 @@ int main(int argc, char **argv)
 	};
 	long runs = 3;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (parse_long(optarg, 1, 10000000, &round_trips) < 0)
-				die_usage("--round-trips: '%s' is not a number", optarg);
+				die_usage("--round-trips: '%s' is not a number from 1 to 10000000",
+				          optarg);
 			break;
 		case 'm':
 			if (parse_long(optarg, 1, 100000, &megabytes) < 0)
-				die_usage("--megabytes: '%s' is not a number", optarg);
+				die_usage("--megabytes: '%s' is not a number from 1 to 100000",
+				          optarg);
 			break;
 		case 'n':
 			if (parse_long(optarg, 1, 100, &runs) < 0)
-				die_usage("--runs: '%s' is not a number", optarg);
+				die_usage("--runs: '%s' is not a number from 1 to 100", optarg);
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

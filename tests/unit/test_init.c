@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 /* ---- init_backoff_ms ------------------------------------------------------------- */
 
@@ -146,20 +147,29 @@ static int fake_start(void *arg, struct init_member *m)
 	size_t i = (size_t)(m - fm);
 	int attempt = m->started_once ? m->restarts : 0;
 	int code = script[i][attempt < 8 ? attempt : 7];
+	/* The child is born with SIGTERM blocked and ignores it before it
+	 * unblocks: a stop right after the start cannot kill it by accident. */
+	sigset_t term, old;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return fail_errno("fork");
+	}
 	if (pid == 0) {
+		if (code == -2)
+			signal(SIGTERM, SIG_IGN);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (code == -2)
-			signal(SIGTERM, SIG_IGN);
 		if (code < 0)
 			for (;;)
 				pause();
 		_exit(code);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	m->c = (struct ctr){.state = CTR_RUNNING, .pid = pid, .pidfd = sys_pidfd_open(pid, 0)};
 	return 0;
 }
@@ -275,6 +285,28 @@ Test(init_pod, always_keeps_restarting_and_step_sets_a_deadline)
 	cr_expect_eq(p.phase, INIT_PHASE_RUNNING);
 	init_pod_stop(&p);
 	cr_expect_eq(fm[0].c.state, CTR_TERMINATED);
+}
+
+Test(init_pod, a_long_run_resets_the_backoff)
+{
+	layout((bool[]){false}, (bool[]){false}, 1);
+	struct init_pod p = fake_pod(1, INIT_RESTART_ALWAYS);
+	setenv("PODLAB_BACKOFF_SCALE", "1", 1);
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	fm[0].crash_loop = 3; /* deep in a crash loop: the next delay would be 80 s */
+	int st;
+	cr_assert_eq(waitpid(fm[0].c.pid, &st, 0), fm[0].c.pid);
+	/* ... but this run lasted 11 minutes: kubelet starts over at 10 s */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fm[0].c.started_at = (int64_t)ts.tv_sec * 1000 - 11 * 60 * 1000;
+	int64_t now = now_ms();
+	cr_expect_eq(init_pod_reaped(&p, fm[0].c.pid, st), 1);
+	cr_expect_eq(fm[0].crash_loop, 1);
+	cr_expect(fm[0].not_before_ms >= now + 9000 && fm[0].not_before_ms <= now + 11000,
+	          "10 s again, not 80 s");
+	init_pod_stop(&p);
 }
 
 Test(init_pod, sidecar_is_not_waited_for_and_stops_last)
