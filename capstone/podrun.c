@@ -61,17 +61,19 @@ static int next_opt(int argc, char **argv, const char *shortopts)
 	                                         {"time", required_argument, NULL, 't'},
 	                                         {NULL, 0, NULL, 0}};
 	char opts[32];
-	snprintf(opts, sizeof(opts), "+h%s", shortopts);
+	/* "+": stop at the first operand (exec's -- CMD); ":": getopt is silent,
+	 * die_bad_option says it in one line. */
+	snprintf(opts, sizeof(opts), "+:h%s", shortopts);
 	int c = getopt_long(argc, argv, opts, longopts, NULL);
 	if (c == 'h') {
 		command_usage(stdout, current);
 		exit(0);
 	}
-	if (c == '?')
-		die_usage("%s: bad option", current->name);
+	if (c == '?' || c == ':')
+		die_bad_option(c, argv);
 	if (c == 'F')
 		c = 'f';
-	if (c > 0 && c != ':' && !strchr(shortopts, c))
+	if (c > 0 && !strchr(shortopts, c))
 		die_usage("%s: option -%c does not apply", current->name, c);
 	return c;
 }

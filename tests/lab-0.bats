@@ -196,7 +196,7 @@ col() {
 	assert_output "$(printf "cosched: unknown option '--bogus'\nTry 'cosched --help'.")"
 	run "$COSCHED" --schedulers
 	assert_failure 2
-	assert_line --index 0 "cosched: option '--schedulers' needs an argument"
+	assert_line --index 0 "cosched: option '--schedulers' needs a value"
 	run "$COSCHED" -n 0
 	assert_failure 2
 	assert_line --index 0 --partial "--schedulers: expected 1 to 8, got '0'"

@@ -117,14 +117,8 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			die_usage("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt && !strncmp(argv[optind - 1], "--", 2)) /* --dump=x */
-				die_usage("option '%s' takes no argument", argv[optind - 1]);
-			if (optopt)
-				die_usage("unknown option '-%c'", optopt);
-			die_usage("unknown option '%s'", argv[optind - 1]);
+			die_bad_option(ch, argv);
 		}
 	}
 	if (argc - optind > 1)

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -76,6 +77,19 @@ void die_usage(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help'.\n", program_invocation_short_name);
 	exit(2);
+}
+
+void die_bad_option(int c, char *const argv[])
+{
+	const char *arg = argv[optind - 1];
+	bool is_long = !strncmp(arg, "--", 2);
+	if (c == ':')
+		die_usage("option '%s' needs a value", arg);
+	if (optopt && is_long) /* a known long option given "=value" it takes none of */
+		die_usage("option '%s' takes no value", arg);
+	if (optopt)
+		die_usage("unknown option '-%c'", optopt);
+	die_usage("unknown option '%s'", arg);
 }
 
 void die_last(void)

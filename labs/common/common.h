@@ -39,6 +39,11 @@ NORETURN void die(const char *fmt, ...) PRINTF(1, 2);
 NORETURN void die_errno(const char *fmt, ...) PRINTF(1, 2);
 /* "prog: message" and "Try 'prog --help'." on stderr, exit 2. */
 NORETURN void die_usage(const char *fmt, ...) PRINTF(1, 2);
+/* The one line for an option getopt_long(3) rejected - "unknown option
+ * '--x'", "option '--dir' needs a value", "option '--help=x' takes no value" -
+ * then exit 2. c is what getopt_long returned; its optstring must start with
+ * ':' so that it prints nothing itself. */
+NORETURN void die_bad_option(int c, char *const argv[]);
 /* "prog: last_error()" on stderr, exit 1: for a failed module call. */
 NORETURN void die_last(void);
 /* Warnings keep going. */
