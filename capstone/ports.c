@@ -21,6 +21,9 @@
 #include <sys/socket.h>
 
 #define RELAY_BUF 65536
+/* Each connection holds 2 fds and 2 buffers: past this many the listeners
+ * rest, and new clients wait in the kernel's backlog. */
+#define MAX_CONNS 1024
 
 struct ports;
 
@@ -57,6 +60,8 @@ struct ports {
 	int netns;  /* the pod's (borrowed) */
 	int hostns; /* ours, to step back into */
 	struct conn *conns;
+	size_t n_conns;
+	bool resting; /* listeners out of epoll's interest: too many fds */
 	/* Closed connections wait here until the event batch is over: another
 	 * event of the same epoll_wait may still point at them. */
 	struct conn *dead;
@@ -118,6 +123,25 @@ size_t ports_count(const struct ports *ps)
 	return ps ? ps->n : 0;
 }
 
+/* Stop or resume accepting. A level-triggered listener whose accept4 keeps
+ * failing with EMFILE would wake epoll_wait at once, forever: the supervisor
+ * would spin. Resting it leaves the client in the kernel's backlog until a
+ * connection closes and frees its fds. */
+static void listeners_rest(struct ports *ps, bool rest)
+{
+	if (ps->resting == rest || ps->epfd < 0)
+		return;
+	/* Only a closing connection wakes the listeners: with none, resting
+	 * would be for good. */
+	if (rest && ps->n_conns == 0)
+		return;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct epoll_event e = {.events = rest ? 0 : EPOLLIN, .data.ptr = &ps->ls[i].w};
+		epoll_ctl(ps->epfd, EPOLL_CTL_MOD, ps->ls[i].fd, &e);
+	}
+	ps->resting = rest;
+}
+
 static void conn_close(struct conn *c)
 {
 	for (int i = 0; i < 2; i++)
@@ -133,6 +157,8 @@ static void conn_close(struct conn *c)
 	c->closed = true;
 	c->next = c->ps->dead;
 	c->ps->dead = c;
+	c->ps->n_conns--;
+	listeners_rest(c->ps, false);
 }
 
 void ports_collect(struct ports *ps)
@@ -207,7 +233,9 @@ static int half_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
-/* A TCP socket in the pod's network namespace, connected to its localhost. */
+/* A TCP socket in the pod's network namespace, connected to its localhost.
+ * -1: setns failed, and we may be stranded in the pod's netns (fatal);
+ * -2: no connection this time (errno: ECONNREFUSED, or EMFILE/ENFILE). */
 static int pod_socket(struct ports *ps, int port)
 {
 	if (setns(ps->netns, CLONE_NEWNET) < 0)
@@ -222,7 +250,7 @@ static int pod_socket(struct ports *ps, int port)
 	}
 	if (fd < 0) {
 		errno = err;
-		return fail_errno("socket (pod net)");
+		return -2;
 	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -242,13 +270,26 @@ static int listener_handle(struct ev_watch *w, uint32_t events)
 	struct ports *ps = l->ps;
 	(void)events;
 	for (;;) {
+		if (ps->n_conns >= MAX_CONNS) {
+			listeners_rest(ps, true);
+			return 0;
+		}
 		int cfd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			listeners_rest(ps, true);
+			return 0;
+		}
 		if (cfd < 0)
 			return 0; /* EAGAIN, or a client that went away already */
 		int pfd = pod_socket(ps, l->container_port);
 		if (pfd == -1) {
 			close(cfd);
 			return -1; /* setns failed: we may be stranded in the pod's netns */
+		}
+		if (pfd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			close(cfd);
+			listeners_rest(ps, true);
+			return 0;
 		}
 		if (pfd < 0) {
 			close(cfd); /* nothing listens in the pod: the client sees the close */
@@ -272,6 +313,7 @@ static int listener_handle(struct ev_watch *w, uint32_t events)
 		if (ps->conns)
 			ps->conns->prev = c;
 		ps->conns = c;
+		ps->n_conns++;
 	}
 }
 

@@ -159,3 +159,44 @@ YAML
 	podrun rm grace
 	assert_host_clean
 }
+
+@test "hostPort relay out of fds: its listener rests instead of spinning, and serves again after" {
+	local f
+	f=$(pod_file relay <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: relay
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo hello >/www/index.html && httpd -p 8080 -h /www && trap 'exit 0' TERM && while :; do sleep 1; done"]
+    ports: [{containerPort: 8080, hostPort: 18730}]
+YAML
+)
+	# the supervisor inherits this limit: 40 relayed connections need 80 fds
+	(ulimit -n 48 && podrun run -d "$f")
+	local sup
+	sup=$(cat "$PODRUN_ROOT/pods/relay/supervisor.pid")
+	wait_for busybox wget -q -O /dev/null http://127.0.0.1:18730/
+	local fds=() i fd running=0
+	for ((i = 0; i < 40; i++)); do
+		exec {fd}<>/dev/tcp/127.0.0.1/18730 || break
+		fds+=("$fd")
+	done
+	# A relay that kept polling a listener whose accept4 fails with EMFILE
+	# would be runnable (R) nearly all the time; a resting one sleeps (S).
+	for ((i = 0; i < 20; i++)); do
+		[ "$(awk '{print $3}' "/proc/$sup/stat")" = R ] && running=$((running + 1))
+		sleep 0.02
+	done
+	for fd in "${fds[@]}"; do exec {fd}>&-; done
+	[ "$running" -lt 10 ] || { echo "the supervisor was running in $running of 20 samples"; false; }
+	wait_for busybox wget -q -O /dev/null http://127.0.0.1:18730/
+	run busybox wget -q -O - http://127.0.0.1:18730/
+	assert_output hello
+	podrun rm -f relay
+	assert_host_clean
+}
