@@ -354,7 +354,7 @@ int spec_parse_quantity(const char *s, int64_t *out)
 {
 	/* BEGIN EXERCISE: spec-quantity: parse a Kubernetes quantity ("512Mi", "1G", "100m")
 	 * Hint: capstone/README.md "Exercises"; Kubernetes' resource.Quantity */
-	/* STUB: (void)s; (void)out; return exercise_todo(6, "spec-quantity"); */
+	/* STUB: (void)s; (void)out; return exercise_todo(7, "spec-quantity"); */
 	/* number := [+-]? digits [. digits] ; suffix := binary | decimal | e exp.
 	 * The value is mantissa * 10^-frac_digits * base^exp, rounded up. */
 	static const struct {
@@ -1336,7 +1336,7 @@ int spec_find_tab_indent(const char *text, size_t len, int last_line, struct spe
 {
 	/* BEGIN EXERCISE: spec-tab: find the first line whose indentation holds a tab
 	 * Hint: capstone/README.md "Exercises"; YAML 1.2 spec, 6.1 "Indentation Spaces" */
-	/* STUB: (void)text; (void)len; (void)last_line; (void)at; return exercise_todo(6,
+	/* STUB: (void)text; (void)len; (void)last_line; (void)at; return exercise_todo(7,
 	 * "spec-tab"); */
 	*at = (struct spec_mark){0, 0};
 	int line = 1;

@@ -107,7 +107,7 @@ for f in "${BATS_FILES[@]+"${BATS_FILES[@]}"}"; do
 		s = $0; sub(/^[ \t]*@test[ \t]+["\047]\[/, "", s); sub(/\].*/, "", s); print FNR ":" s }' "$f")
 done
 
-lab_name() { [ "$1" = 6 ] && echo capstone || echo "lab-$1"; }
+lab_name() { [ "$1" = 7 ] && echo capstone || echo "lab-$1"; }
 lab_dir() { [[ $1 =~ ^(labs/[^/]+|capstone)/ ]] && echo "${BASH_REMATCH[1]}"; }
 
 GRADED=() # the exercises that have checks: the ones steps 1-3 prove
@@ -115,7 +115,7 @@ for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
 	lab=${EX_LAB[$id]} dir=$(lab_dir "${EX_FILE[$id]}")
 	where="$(lab_name "$lab") $id (${EX_FILE[$id]}:${EX_LINE[$id]})"
 	bats_file=tests/lab-$lab.bats
-	[ "$lab" = 6 ] && bats_file=tests/capstone
+	[ "$lab" = 7 ] && bats_file=tests/capstone
 	if [ -z "${NCHK[$id]:-}" ] && [ ! -e "$bats_file" ]; then
 		# A lab still being written: say so, prove nothing yet.
 		note "$where: no checks yet ($bats_file does not exist): skipped"

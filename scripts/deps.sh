@@ -15,6 +15,12 @@ PACKAGES=(
 	musl-tools      # the C pause holder, static and small (glibc static is ~700 KB)
 	procps psmisc   # pgrep, ps, fuser in tests
 	strace          # a lab-5 check watches logship fsync and rename its checkpoint
+	libseccomp-dev  # containers get the RuntimeDefault seccomp filter
+	libarchive-dev libjson-c-dev # OCI images: tar layers and JSON manifests
+	python3-jsonschema # examples/ checked against the Kubernetes v1 Pod schema
+	jq              # tests read podrun's JSON output field by field
+	clang           # libFuzzer targets for every parser
+	cppcheck        # make lint
 )
 
 missing=()

@@ -26,7 +26,7 @@
 #
 # The STUB comment may be wrapped over several lines (clang-format does that
 # to long ones). Without a STUB the stub is `return exercise_todo(N, "ID");`. N is the
-# lab's number, from its directory labs/0N-name/; the capstone counts as 6.
+# lab's number, from its directory labs/0N-name/; the capstone counts as 7 (after lab 06).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,12 +43,12 @@ usage() {
 	exit 2
 }
 
-# The lab a file belongs to: its number for labs/0N-*/, 6 for capstone/.
+# The lab a file belongs to: its number for labs/0N-*/, 7 for capstone/.
 lab_of() {
 	if [[ $1 =~ ^labs/([0-9]+)- ]]; then
 		echo $((10#${BASH_REMATCH[1]}))
 	elif [[ $1 == capstone/* ]]; then
-		echo 6
+		echo 7
 	else
 		echo "handout.sh: $1: exercise regions live under labs/NN-name/ or capstone/" >&2
 		return 1

@@ -46,8 +46,8 @@ bats_file() {
 }
 
 suite "unit tests" unit
-for n in 0 1 2 3 4 5; do
-	[ -f "tests/lab-$n.bats" ] && suite "lab-$n" bats_file "tests/lab-$n.bats"
+for f in tests/lab-*.bats; do
+	[ -f "$f" ] && suite "$(basename "$f" .bats)" bats_file "$f"
 done
 for f in tests/capstone/*.bats; do
 	[ -f "$f" ] && suite "capstone $(basename "$f" .bats)" bats_file "$f"

@@ -13,8 +13,9 @@
 #   assert_host_clean    no state dir, mount, veth or bridge of ours is left
 
 PODRUN_BIN="$(bin capstone podrun)"
-TEST_BRIDGE=podrunt0
-TEST_SUBNET=198.18.7.128/25
+# Overridable so that two test runs on one machine do not share a bridge.
+TEST_BRIDGE=${PODLAB_TEST_BRIDGE:-podrunt0}
+TEST_SUBNET=${PODLAB_TEST_SUBNET:-198.18.7.128/25}
 
 podrun() {
 	"$PODRUN_BIN" "$@"
