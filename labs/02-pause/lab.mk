@@ -18,8 +18,9 @@ $(L2_BINS): $(L2_B)/%: $(L2_B)/%.o $(INFRA_OBJS)
 # pause is the assembly one where there is one for this architecture.
 # A static glibc costs ~650 KB whatever the program does (its start-up code
 # brings locales, stdio and dynamic-loading support along); musl, when
-# installed (Debian: musl-tools), links only what pause calls.
-L2_PAUSE_CC := $(or $(shell command -v musl-gcc 2>/dev/null),$(CC))
+# installed (Debian: musl-tools), links only what pause calls. "=", not ":=":
+# asked when the recipe runs, after deps.sh installed musl-tools.
+L2_PAUSE_CC = $(or $(shell command -v musl-gcc 2>/dev/null),$(CC))
 $(L2_B)/pause-c: $(L2)/pause.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(L2_PAUSE_CC) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) $< -o $@

@@ -22,7 +22,10 @@ UNIT_TESTS += $(BUILD)/tests/unit/test_volume $(BUILD)/tests/unit/test_rootfs
 # The stamp sits next to rootfs/, outside the image, so a container never sees it.
 L3_IMAGES := $(BUILD)/images
 L3_MKIMAGE := $(L3)/mkimage.sh
-L3_IMAGE_DEPS := $(L3_MKIMAGE) /bin/busybox $(L3)/lab.mk
+# /bin/busybox is not a prerequisite: on a fresh machine make would decide it
+# is missing before deps.sh installed it. mkimage.sh checks it; the deps stamp
+# (order-only, below) runs the install first.
+L3_IMAGE_DEPS := $(L3_MKIMAGE) $(L3)/lab.mk
 
 $(L3_IMAGES)/busybox/latest/.built: $(L3_IMAGE_DEPS)
 	$(L3_MKIMAGE) $(L3_IMAGES) busybox latest
@@ -40,6 +43,7 @@ $(L3_IMAGES)/tomcat/7.0/.built: $(L3_IMAGE_DEPS) $(L3)/files/tomcat-start.sh
 	@touch $@
 
 L3_IMAGE_STAMPS := $(addprefix $(L3_IMAGES)/,busybox/latest/.built simple/v2/.built tomcat/7.0/.built)
+$(L3_IMAGE_STAMPS): | $(DEPS_STAMP)
 images: $(L3_IMAGE_STAMPS)
 
 .PHONY: build-lab-3

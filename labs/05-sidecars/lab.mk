@@ -32,7 +32,7 @@ $(BUILD)/tests/unit/test_sidecars: $(L5_NET_OBJS) $(COMMON_OBJ)
 
 # ---- images: the sidecars on top of busybox (lab 03's mkimage.sh) ---------------
 L5_IMAGES := $(BUILD)/images
-L5_IMAGE_DEPS := $(L3_MKIMAGE) /bin/busybox $(L5)/lab.mk
+L5_IMAGE_DEPS := $(L3_MKIMAGE) $(L5)/lab.mk
 
 $(L5_IMAGES)/logship/latest/.built: $(L5_IMAGE_DEPS) $(L5_B)/logship $(L5_B)/logsink
 	$(L3_MKIMAGE) $(L5_IMAGES) logship latest $(L5_B)/logship:/usr/local/bin/logship \
@@ -50,6 +50,7 @@ $(L5_IMAGES)/adapter/latest/.built: $(L5_IMAGE_DEPS) $(L5_B)/adapter
 
 L5_IMAGE_STAMPS := $(addprefix $(L5_IMAGES)/,logship/latest/.built proxy/latest/.built \
 	adapter/latest/.built)
+$(L5_IMAGE_STAMPS): | $(DEPS_STAMP)
 images: $(L5_IMAGE_STAMPS)
 
 ALL += $(L5_SIDECAR_BINS) $(L5_STEP_BINS)
