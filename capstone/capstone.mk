@@ -8,13 +8,13 @@ CAP_OBJS := $(addprefix $(CAP_B)/,spec.o state.o ports.o pod.o)
 PODRUN := $(CAP_B)/podrun
 
 $(PODRUN): $(CAP_B)/podrun.o $(CAP_OBJS) $(CONTAINER_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ $(YAML_LIBS) $(CAP_LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(YAML_LIBS) $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS)
 
 # The spec parser's unit tests link the same objects, and libyaml (after the
 # objects, where the linker looks for what they need).
 $(BUILD)/tests/unit/test_spec.o: DEFS += -I$(SRC)/$(CAP)
 $(BUILD)/tests/unit/test_spec: $(BUILD)/tests/unit/test_spec.o $(CAP_OBJS) $(CONTAINER_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ $(YAML_LIBS) $(CAP_LIBS) $(CRITERION_LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(YAML_LIBS) $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS) $(CRITERION_LIBS)
 
 ALL += $(PODRUN)
 # podrun's tests run pods from the images, and `make test` builds only ALL.

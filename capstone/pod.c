@@ -40,6 +40,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -61,7 +62,8 @@ struct logsrc {
 struct sup {
 	const struct pod_spec *spec;
 	const struct pod_opts *o;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX];  /* STATE/pods/NAME */
+	char data[PATH_MAX]; /* DATA/pods/NAME: overlays, emptyDirs, logs */
 	int epfd, sigfd;
 	struct ev_watch sig_w, pause_w;
 	struct infra_config icfg;
@@ -244,13 +246,14 @@ static void hook_after_start(void *arg, struct init_member *m)
 	struct sup *s = arg;
 	static const char *const streams[] = {"stdout", "stderr"};
 	char path[PATH_MAX];
-	pathf(path, sizeof(path), "%s/logs/%s.log", s->dir, m->cfg.name);
+	pathf(path, sizeof(path), "%s/logs/%s.log", s->data, m->cfg.name);
 	for (int i = 0; i < 2; i++) {
 		/* Our copy of the write end must go, or the pipe never reports EOF. */
 		closep(&s->pending[i][1]);
 		struct logsrc *l = NULL;
 		if (m->c.state == CTR_RUNNING && (l = calloc(1, sizeof(*l)))) {
-			l->file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+			l->file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+			               0600);
 			struct epoll_event e = {.events = EPOLLIN, .data.ptr = &l->w};
 			if (l->file < 0 ||
 			    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->pending[i][0], &e) < 0) {
@@ -337,8 +340,7 @@ static int sandbox_up(struct sup *s)
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->pause_w};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->infra.pidfd, &e) < 0)
 		return fail_errno("epoll_ctl(pause pidfd)");
-	ports_set_netns(s->ports, s->infra.nsfd[NS_NET]);
-	return 0;
+	return ports_set_netns(s->ports, s->infra.nsfd[NS_NET], s->infra.ip);
 }
 
 static void sandbox_down(struct sup *s)
@@ -434,6 +436,39 @@ static bool all_apps_running(const struct sup *s)
 	return true;
 }
 
+static const char *kind_name(const struct spec_container *sc)
+{
+	return sc->sidecar ? "sidecar" : sc->is_init ? "init" : "app";
+}
+
+/* What `podrun ps`, `logs`, `inspect` and `exec` need to know of a container,
+ * kept as state when the pod starts: those commands never parse YAML again
+ * (the spec could be huge, or hostile, or changed since). */
+static int write_exec_config(const char *d, const struct pod_spec *sp,
+                             const struct spec_container *sc)
+{
+	char groups[64 * 12] = "";
+	for (size_t i = 0; i < sc->n_groups; i++)
+		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%lld",
+		         i ? " " : "", (long long)sc->groups[i]);
+	if (state_put(d, "kind", "%s", kind_name(sc)) < 0 ||
+	    state_put(d, "image", "%s", sc->image) < 0 || state_put_list(d, "env", sc->env) < 0 ||
+	    state_put_list(d, "cap_add", (char *const *)sc->cap_add) < 0 ||
+	    state_put_list(d, "cap_drop", (char *const *)sc->cap_drop) < 0 ||
+	    state_put(d, "privileged", "%d", sc->privileged) < 0 ||
+	    state_put(d, "workdir", "%s", sc->working_dir ? sc->working_dir : "") < 0 ||
+	    state_put(d, "share_pid", "%d", sp->share_pid) < 0 ||
+	    state_put(d, "uid", "%lld", (long long)sc->sec.run_as_user) < 0 ||
+	    state_put(d, "gid", "%lld", (long long)sc->sec.run_as_group) < 0 ||
+	    state_put(d, "groups", "%s", groups) < 0 ||
+	    state_put(d, "no_new_privs", "%d", !sc->sec.allow_privilege_escalation) < 0 ||
+	    state_put(d, "seccomp", "%s", ctr_seccomp_type_name(sc->sec.seccomp)) < 0 ||
+	    state_put(d, "seccomp_profile", "%s",
+	              sc->sec.seccomp_profile ? sc->sec.seccomp_profile : "") < 0)
+		return -1;
+	return 0;
+}
+
 static int setup_members(struct sup *s)
 {
 	const struct pod_spec *sp = s->spec;
@@ -445,14 +480,32 @@ static int setup_members(struct sup *s)
 	if (!s->members || !s->mounts)
 		return fail_msg(ENOMEM, "out of memory");
 	struct ctr_mount *mt = s->mounts;
+	char **names = calloc(sp->n_ctrs + 1, sizeof(*names));
+	if (!names)
+		return fail_msg(ENOMEM, "out of memory");
+	for (size_t i = 0; i < sp->n_ctrs; i++)
+		names[i] = (char *)sp->ctrs[i].name;
+	int rc = state_put_list(s->dir, "container_names", names);
+	free(names);
+	if (rc < 0)
+		return -1;
 	for (size_t i = 0; i < sp->n_ctrs; i++) {
 		const struct spec_container *sc = &sp->ctrs[i];
 		struct init_member *m = &s->members[i];
-		char d[PATH_MAX], fs[PATH_MAX + 8];
+		char d[PATH_MAX], fs[PATH_MAX + 300];
 		member_dir(s, &(struct init_member){.cfg.name = sc->name}, d, sizeof(d));
-		if (mkdir_p(d, 0755) < 0)
+		if (mkdir_p(d, 0700) < 0 || write_exec_config(d, sp, sc) < 0)
 			return -1;
-		snprintf(fs, sizeof(fs), "%s/fs", d);
+		snprintf(fs, sizeof(fs), "%s/containers/%s/fs", s->data, sc->name);
+		char *profile = NULL;
+		if (sc->sec.seccomp == CTR_SECCOMP_LOCALHOST &&
+		    asprintf(&profile, "%s/seccomp/%s", state_data_root(), sc->sec.seccomp_profile) < 0)
+			return fail_msg(ENOMEM, "out of memory");
+		gid_t *gids = calloc(sc->n_groups + 1, sizeof(*gids));
+		if (!gids)
+			return fail_msg(ENOMEM, "out of memory");
+		for (size_t k = 0; k < sc->n_groups; k++)
+			gids[k] = (gid_t)sc->groups[k];
 		m->cfg = (struct ctr_config){
 		    .name = sc->name,
 		    .image = sc->image,
@@ -468,12 +521,24 @@ static int setup_members(struct sup *s)
 		    .cap_drop = sc->cap_drop,
 		    .privileged = sc->privileged,
 		    .readonly_root = sc->read_only_root,
+		    .uid = sc->sec.run_as_user < 0 ? 0 : (uid_t)sc->sec.run_as_user,
+		    .gid = sc->sec.run_as_group < 0 ? 0 : (gid_t)sc->sec.run_as_group,
+		    .groups = gids,
+		    .n_groups = sc->n_groups,
+		    .allow_privilege_escalation = sc->sec.allow_privilege_escalation > 0,
+		    .seccomp = (enum ctr_seccomp_type)sc->sec.seccomp,
+		    .seccomp_profile = profile,
 		    .stdin_fd = -1,
 		    .stdout_fd = -1,
 		    .stderr_fd = -1,
 		};
 		if (!m->cfg.state_dir)
 			return fail_msg(ENOMEM, "out of memory");
+		if (sc->sec.run_as_non_root > 0 && m->cfg.uid == 0)
+			return fail_msg(EPERM,
+			                "%s:%d:%d: container %s: CreateContainerConfigError: container "
+			                "has runAsNonRoot and image will run as root",
+			                sp->file, sc->sec_mark.line, sc->sec_mark.col, sc->name);
 		for (size_t k = 0; k < sc->n_mounts; k++, mt++)
 			*mt = (struct ctr_mount){.volume = &s->vols[sc->mounts[k].volume],
 			                         .mount_path = sc->mounts[k].mount_path,
@@ -530,26 +595,33 @@ static int claim_dir(struct sup *s)
 		if (state_clean(dir, true) < 0)
 			return -1;
 	}
-	/* From here on the directory is ours, and a failure removes it. */
+	/* From here on the directories are ours, and a failure removes them. */
 	memcpy(s->dir, dir, sizeof(dir));
-	char sub[PATH_MAX + 16];
-	snprintf(sub, sizeof(sub), "%s/logs", s->dir);
-	if (mkdir_p(sub, 0755) < 0)
+	if (state_data_dir(s->spec->name, s->data, sizeof(s->data)) < 0)
 		return -1;
+	char sub[PATH_MAX + 16];
 	snprintf(sub, sizeof(sub), "%s/containers", s->dir);
-	if (mkdir_p(sub, 0755) < 0)
+	if (mkdir_p(sub, 0700) < 0)
+		return -1;
+	snprintf(sub, sizeof(sub), "%s/logs", s->data);
+	if (mkdir_p(sub, 0700) < 0)
+		return -1;
+	snprintf(sub, sizeof(sub), "%s/containers", s->data);
+	if (mkdir_p(sub, 0700) < 0)
 		return -1;
 	return 0;
 }
 
-static int lock_root(void)
+int pod_lock_root(void)
 {
 	char path[PATH_MAX];
+	if (state_check_roots(true) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/pods", state_root());
-	if (mkdir_p(path, 0755) < 0)
+	if (mkdir_p(path, 0700) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/lock", state_root());
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fail_errno("open(%s)", path);
 	if (flock(fd, LOCK_EX) < 0) {
@@ -559,22 +631,29 @@ static int lock_root(void)
 	return fd;
 }
 
+void pod_release_bridge_locked(const char *bridge)
+{
+	/* Unlike cni0 or docker0 on a node, the bridge is podrun's alone: the
+	 * last pod takes it along, and the host is as it was before. */
+	if (bridge && *bridge)
+		infra_remove_bridge_if_unused(bridge);
+}
+
 void pod_release_bridge(const char *bridge)
 {
 	if (!bridge || !*bridge)
 		return;
-	/* Unlike cni0 or docker0 on a node, the bridge is podrun's alone: the
-	 * last pod takes it along, and the host is as it was before. */
-	_cleanup_close_ int lock = lock_root();
+	_cleanup_close_ int lock = pod_lock_root();
 	if (lock >= 0)
-		infra_remove_bridge_if_unused(bridge);
+		pod_release_bridge_locked(bridge);
 }
 
 static int write_spec(struct sup *s, const char *text, size_t len)
 {
 	char path[PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/spec.yaml", s->dir);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd =
+	    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
 		return fail_errno("write(%s)", path);
 	return 0;
@@ -586,7 +665,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	const struct pod_spec *sp = s->spec;
 	if (check_images(s) < 0)
 		return -1;
-	_cleanup_close_ int lock = lock_root();
+	_cleanup_close_ int lock = pod_lock_root();
 	if (lock < 0 || claim_dir(s) < 0)
 		return -1;
 	/* Host ports next: the one resource another process may hold, found
@@ -623,16 +702,27 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		return fail_msg(ENOMEM, "out of memory");
 	for (; s->n_vols < sp->n_volumes; s->n_vols++) {
 		const struct spec_volume *v = &sp->volumes[s->n_vols];
-		if (vol_prepare(&v->v, s->dir, &s->vols[s->n_vols]) < 0) {
+		if (vol_prepare(&v->v, s->data, &s->vols[s->n_vols]) < 0) {
 			char why[512];
 			snprintf(why, sizeof(why), "%s", last_error());
 			return fail_msg(errno, "%s:%d:%d: volume %s: %s", sp->file, v->mark.line,
 			                v->mark.col, v->v.name, why);
 		}
+		/* fsGroup: kubelet gives an emptyDir to the pod's group, setgid so
+		 * that what is created in it stays the group's. */
+		if (sp->fs_group >= 0 && v->v.kind == VOL_EMPTYDIR) {
+			const char *path = s->vols[s->n_vols].host_path;
+			if (chown(path, (uid_t)-1, (gid_t)sp->fs_group) < 0 ||
+			    chmod(path, 02777) < 0) {
+				s->n_vols++; /* prepared: teardown removes it */
+				return fail_errno("volume %s: fsGroup %lld on %s", v->v.name,
+				                  (long long)sp->fs_group, path);
+			}
+		}
 	}
 	if (setup_members(s) < 0)
 		return -1;
-	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET]) < 0)
+	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET], s->infra.ip) < 0)
 		return -1;
 	return 0;
 }
@@ -661,8 +751,11 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 
 static void sup_free(struct sup *s)
 {
-	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++)
+	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++) {
 		free((char *)s->members[i].cfg.state_dir);
+		free((gid_t *)s->members[i].cfg.groups);
+		free((char *)s->members[i].cfg.seccomp_profile);
+	}
 	free(s->members);
 	free(s->mounts);
 	free(s->vols);
@@ -698,6 +791,9 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		s->pending[i][0] = s->pending[i][1] = -1;
 	s->infra.pidfd = -1;
 
+	/* A client of a hostPort or a log reader that goes away must cost a
+	 * write an EPIPE, never the supervisor its life (and the pod its own). */
+	signal(SIGPIPE, SIG_IGN);
 	sigset_t set, old;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -807,9 +903,14 @@ int pod_stop(const char *pod_dir, int grace_ms)
 		return errno == ESRCH ? 0 : fail_errno("pidfd_open(%d)", (int)pid);
 	if (state_live_pid(pod_dir, "supervisor") != pid)
 		return 0; /* it ended between the two looks */
-	union sigval v = {.sival_int = grace_ms};
-	if (sigqueue(pid, SIGTERM, v) < 0)
-		return errno == ESRCH ? 0 : fail_errno("sigqueue(%d, SIGTERM)", (int)pid);
+	/* sigqueue(3) through the pidfd: the grace period rides along as the
+	 * signal's value, and the signal cannot reach a process that reused the pid. */
+	siginfo_t si = {.si_signo = SIGTERM, .si_code = SI_QUEUE};
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_int = grace_ms;
+	if (syscall(SYS_pidfd_send_signal, fd, SIGTERM, &si, 0) < 0)
+		return errno == ESRCH ? 0 : fail_errno("pidfd_send_signal(%d, SIGTERM)", (int)pid);
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	while (poll(&p, 1, -1) < 0)
 		if (errno != EINTR)

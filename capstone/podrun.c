@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 
 /* ---- help ----------------------------------------------------------------------- */
@@ -59,6 +60,9 @@ static int next_opt(int argc, char **argv, const char *shortopts)
 	                                         {"container", required_argument, NULL, 'c'},
 	                                         {"force", no_argument, NULL, 'F'},
 	                                         {"time", required_argument, NULL, 't'},
+	                                         {"stdin", no_argument, NULL, 'i'},
+	                                         {"tty", no_argument, NULL, 'T'},
+	                                         {"allow-unsupported", no_argument, NULL, 'U'},
 	                                         {NULL, 0, NULL, 0}};
 	char opts[32];
 	/* "+": stop at the first operand (exec's -- CMD); ":": getopt is silent,
@@ -73,6 +77,10 @@ static int next_opt(int argc, char **argv, const char *shortopts)
 		die_bad_option(c, argv);
 	if (c == 'F')
 		c = 'f';
+	if (c == 'T')
+		c = 't';
+	if (c == 'U' && !strchr(shortopts, 'U'))
+		die_usage("%s: option --allow-unsupported does not apply", current->name);
 	if (c > 0 && !strchr(shortopts, c))
 		die_usage("%s: option -%c does not apply", current->name, c);
 	return c;
@@ -92,55 +100,60 @@ NORETURN static void die_spec(void)
 	exit(2);
 }
 
-static char *read_whole(const char *path, size_t *len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return NULL;
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	*len = got;
-	return buf;
-}
+/* ---- a pod's state ----------------------------------------------------------------
+ * Every command but run and validate works from the state the supervisor
+ * wrote when the pod started: it never parses YAML again. */
 
-/* The spec of a pod that was run: STATE/pods/NAME/spec.yaml, the pod named NAME in it. */
-static const struct pod_spec *load_pod(const char *name, char *dir, size_t dirlen,
-                                       struct pod_spec **pods, size_t *n)
+/* A pod name from the command line becomes a path component: check it first. */
+static void pod_dir_arg(const char *name, char *dir, size_t len, bool must_exist)
 {
-	if (state_pod_dir(name, dir, dirlen) < 0)
+	if (!spec_dns1123_subdomain(name))
+		die_usage("invalid pod name \"%s\" (a DNS-1123 subdomain: lowercase letters, digits, "
+		          "'-' and '.')",
+		          name);
+	if (state_check_roots(false) < 0 || state_pod_dir(name, dir, len) < 0)
 		die_last();
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/spec.yaml", dir);
-	if (access(dir, F_OK) < 0)
+	if (must_exist && access(dir, F_OK) < 0)
 		die("no pod named %s (under %s)", name, state_root());
-	if (spec_parse_file(path, NULL, NULL, pods, n) < 0)
-		die("pod %s: %s", name, last_error());
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*pods)[i].name, name))
-			return &(*pods)[i];
-	die("pod %s: not in its own %s", name, path);
 }
 
-static const struct spec_container *pick_container(const struct pod_spec *p, const char *name)
+/* The pod's containers, in spec order (init containers first); free(). */
+static char **pod_containers(const char *dir)
 {
-	if (!name)
-		return &p->ctrs[p->n_init]; /* the first app container, as kubectl does */
-	const struct spec_container *c = spec_find_container(p, name);
-	if (!c) {
-		char names[512] = "";
-		for (size_t i = 0; i < p->n_ctrs; i++)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			         i ? ", " : "", p->ctrs[i].name);
-		die_usage("pod %s has no container %s (it has: %s)", p->name, name, names);
+	char **names;
+	if (state_get_list(dir, "container_names", &names) < 0)
+		die("%s: no container list: %s", dir, last_error());
+	return names;
+}
+
+static void ctr_dir(const char *dir, const char *ctr, char *out, size_t len)
+{
+	snprintf(out, len, "%s/containers/%s", dir, ctr);
+}
+
+static void ctr_kind(const char *dir, const char *ctr, char *kind, size_t len)
+{
+	char d[PATH_MAX + 300];
+	ctr_dir(dir, ctr, d, sizeof(d));
+	if (state_get(d, "kind", kind, len) < 0)
+		snprintf(kind, len, "?");
+}
+
+/* The container called name, or the first app container, as kubectl picks. */
+static const char *pick_container(const char *pod, const char *dir, char **names,
+                                  const char *name)
+{
+	for (size_t i = 0; names[i]; i++) {
+		char kind[16];
+		ctr_kind(dir, names[i], kind, sizeof(kind));
+		if (name ? !strcmp(names[i], name) : !strcmp(kind, "app"))
+			return names[i];
 	}
-	return c;
+	char all[512] = "";
+	for (size_t i = 0; names[i]; i++)
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? ", " : "",
+		         names[i]);
+	die_usage("pod %s has no container %s (it has: %s)", pod, name ? name : "(app)", all);
 }
 
 /* ---- validate ------------------------------------------------------------------- */
@@ -194,8 +207,12 @@ static int cmd_validate(int argc, char **argv)
 {
 	bool verbose = false;
 	int c;
-	while ((c = next_opt(argc, argv, "v")) != -1)
-		verbose = c == 'v' ? true : verbose;
+	while ((c = next_opt(argc, argv, "vU")) != -1) {
+		if (c == 'v')
+			verbose = true;
+		else if (c == 'U')
+			spec_allow_unsupported(true);
+	}
 	if (optind != argc - 1)
 		die_usage("validate: expected one file");
 	struct pod_spec *pods;
@@ -277,18 +294,22 @@ static int cmd_run(int argc, char **argv)
 {
 	bool detach = false;
 	int c;
-	while ((c = next_opt(argc, argv, "d")) != -1)
-		detach = c == 'd' ? true : detach;
+	while ((c = next_opt(argc, argv, "dU")) != -1) {
+		if (c == 'd')
+			detach = true;
+		else if (c == 'U')
+			spec_allow_unsupported(true);
+	}
 	if (optind != argc - 1)
 		die_usage("run: expected one file");
 	const char *file = argv[optind];
 	struct pod_spec *pods;
 	size_t n, len;
-	if (spec_parse_file(file, print_warning, NULL, &pods, &n) < 0)
+	/* One read: the bytes parsed are the bytes kept as the pod's spec.yaml. */
+	char *text;
+	if (spec_read_file(file, &text, &len) < 0 ||
+	    spec_parse_buffer(file, text, len, print_warning, NULL, &pods, &n) < 0)
 		die_spec();
-	char *text = read_whole(file, &len);
-	if (!text)
-		die_errno("read(%s)", file);
 	struct pod_opts o = {.notify_fd = -1, .event = print_event};
 	pod_opts_from_env(&o);
 
@@ -358,54 +379,49 @@ static int cmd_ps(int argc, char **argv)
 		die_usage("ps: takes no arguments");
 	char **names;
 	size_t n;
-	if (state_list(&names, &n) < 0)
+	if (state_check_roots(false) < 0 || state_list(&names, &n) < 0)
 		die_last();
 	printf("%-24s %-10s %-6s %-9s %-6s %s\n", "POD", "PHASE", "READY", "RESTARTS", "AGE", "IP");
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX], phase[32], created[64], ip[32] = "", a[32];
-		state_pod_dir(names[i], dir, sizeof(dir));
+		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0)
+			continue; /* not a name podrun would have made */
 		pod_phase(dir, phase, sizeof(phase));
 		state_get(dir, "created", created, sizeof(created));
 		state_get(dir, "ip", ip, sizeof(ip));
 		age(created, a, sizeof(a));
-		struct pod_spec *pods;
-		size_t np;
-		char path[PATH_MAX + 16];
-		snprintf(path, sizeof(path), "%s/spec.yaml", dir);
-		if (spec_parse_file(path, NULL, NULL, &pods, &np) < 0) {
+		char **ctrs;
+		if (state_get_list(dir, "container_names", &ctrs) < 0) {
 			printf("%-24s %-10s\n", names[i], "Unknown");
 			continue;
 		}
-		const struct pod_spec *p = NULL;
-		for (size_t k = 0; k < np; k++)
-			if (!strcmp(pods[k].name, names[i]))
-				p = &pods[k];
 		int ready = 0, total = 0;
 		long restarts = 0;
 		char rows[4096] = "";
-		for (size_t k = 0; p && k < p->n_ctrs; k++) {
-			char cdir[PATH_MAX + 300], st[32] = "", reason[64] = "";
-			snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, p->ctrs[k].name);
+		for (size_t k = 0; ctrs[k]; k++) {
+			char cdir[PATH_MAX + 300], st[32] = "", reason[64] = "", kind[16] = "";
+			ctr_dir(dir, ctrs[k], cdir, sizeof(cdir));
 			state_get(cdir, "state", st, sizeof(st));
 			state_get(cdir, "reason", reason, sizeof(reason));
+			state_get(cdir, "kind", kind, sizeof(kind));
 			long r = state_get_long(cdir, "restarts", 0);
 			restarts += r;
-			if (!p->ctrs[k].is_init || p->ctrs[k].sidecar) {
+			if (strcmp(kind, "init")) {
 				total++;
 				ready += !strcmp(st, "Running") && strcmp(phase, "Unknown");
 			}
 			snprintf(rows + strlen(rows), sizeof(rows) - strlen(rows),
-			         "  %-22s %-10s %-6s %-9ld %s\n", p->ctrs[k].name, st,
-			         p->ctrs[k].sidecar   ? "side"
-			         : p->ctrs[k].is_init ? "init"
-			                              : "",
+			         "  %-22s %-10s %-6s %-9ld %s\n", ctrs[k], st,
+			         !strcmp(kind, "sidecar") ? "side"
+			         : !strcmp(kind, "init")  ? "init"
+			                                  : "",
 			         r, reason);
 		}
+		free(ctrs);
 		char rd[32];
 		snprintf(rd, sizeof(rd), "%d/%d", ready, total);
 		printf("%-24s %-10s %-6s %-9ld %-6s %s\n%s", names[i], phase, rd, restarts, a,
 		       ip[0] ? ip : "-", rows);
-		spec_free(pods, np);
 	}
 	state_free_list(names, n);
 	return 0;
@@ -452,23 +468,22 @@ static int cmd_logs(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		die_usage("logs: expected one pod");
-	char dir[PATH_MAX];
-	struct pod_spec *pods;
-	size_t n;
-	const struct pod_spec *p = load_pod(argv[optind], dir, sizeof(dir), &pods, &n);
-	const struct spec_container *ct = pick_container(p, cname);
+	char dir[PATH_MAX], data[PATH_MAX];
+	pod_dir_arg(argv[optind], dir, sizeof(dir), true);
+	state_data_dir(argv[optind], data, sizeof(data));
+	char **names = pod_containers(dir);
+	const char *ct = pick_container(argv[optind], dir, names, cname);
 	char path[PATH_MAX + 300];
-	snprintf(path, sizeof(path), "%s/logs/%s.log", dir, ct->name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && !follow) {
-		spec_free(pods, n);
+	snprintf(path, sizeof(path), "%s/logs/%s.log", data, ct);
+	free(names);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && !follow)
 		return 0; /* never started, nothing logged yet */
-	}
 	static char buf[1 << 16];
 	size_t len = 0;
 	for (;;) {
 		if (fd < 0)
-			fd = open(path, O_RDONLY | O_CLOEXEC);
+			fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		ssize_t r = fd < 0 ? 0 : read(fd, buf + len, sizeof(buf) - len);
 		if (r > 0) {
 			len += (size_t)r;
@@ -486,19 +501,48 @@ static int cmd_logs(int argc, char **argv)
 	}
 	if (fd >= 0)
 		close(fd);
-	spec_free(pods, n);
 	return 0;
 }
 
 /* ---- exec ------------------------------------------------------------------------------------ */
 
+/* Put our terminal in raw mode for exec -t: every key goes to the
+ * container's pty as typed (its line discipline echoes and edits). */
+static struct termios saved_tty;
+static bool tty_raw;
+
+static void tty_restore(void)
+{
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tty);
+	tty_raw = false;
+}
+
+static void tty_make_raw(void)
+{
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+		return;
+	struct termios raw = saved_tty;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0) {
+		tty_raw = true;
+		atexit(tty_restore);
+	}
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	const char *cname = NULL;
+	bool in = false, tty = false;
 	int c;
-	while ((c = next_opt(argc, argv, "c:")) != -1)
+	while ((c = next_opt(argc, argv, "c:it")) != -1) {
 		if (c == 'c')
 			cname = optarg;
+		else if (c == 'i')
+			in = true;
+		else if (c == 't')
+			tty = true;
+	}
 	if (optind >= argc)
 		die_usage("exec: expected a pod and a command");
 	const char *name = argv[optind++];
@@ -506,47 +550,74 @@ static int cmd_exec(int argc, char **argv)
 		optind++;
 	if (optind >= argc)
 		die_usage("exec: expected a command after the pod");
-	char dir[PATH_MAX];
-	struct pod_spec *pods;
-	size_t n;
-	const struct pod_spec *p = load_pod(name, dir, sizeof(dir), &pods, &n);
-	const struct spec_container *sc = pick_container(p, cname);
-	char cdir[PATH_MAX + 300];
-	snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, sc->name);
+	char dir[PATH_MAX], cdir[PATH_MAX + 300];
+	pod_dir_arg(name, dir, sizeof(dir), true);
+	char **names = pod_containers(dir);
+	const char *ct = pick_container(name, dir, names, cname);
+	ctr_dir(dir, ct, cdir, sizeof(cdir));
 	pid_t pid = state_live_pid(cdir, "");
 	if (!pid)
-		die("pod %s: container %s is not running", p->name, sc->name);
+		die("pod %s: container %s is not running", name, ct);
+
+	/* What the container was started with, as the supervisor recorded it. */
+	char **env = NULL, **cap_add = NULL, **cap_drop = NULL, wd[PATH_MAX] = "", buf[1024];
+	if (state_get_list(cdir, "env", &env) < 0 || state_get_list(cdir, "cap_add", &cap_add) < 0 ||
+	    state_get_list(cdir, "cap_drop", &cap_drop) < 0)
+		die("pod %s: container %s: %s", name, ct, last_error());
+	state_get(cdir, "workdir", wd, sizeof(wd));
+	gid_t groups[64];
+	size_t n_groups = 0;
+	state_get(cdir, "groups", buf, sizeof(buf));
+	for (char *save = NULL, *g = strtok_r(buf, " ", &save); g && n_groups < ARRAY_SIZE(groups);
+	     g = strtok_r(NULL, " ", &save))
+		groups[n_groups++] = (gid_t)strtoul(g, NULL, 10);
+	long uid = state_get_long(cdir, "uid", -1), gid = state_get_long(cdir, "gid", -1);
+	/* the container's seccomp filter, RuntimeDefault unless it said otherwise */
+	char sc_type[32] = "", sc_file[PATH_MAX] = "", sc_path[2 * PATH_MAX];
+	enum ctr_seccomp_type seccomp = CTR_SECCOMP_RUNTIME_DEFAULT;
+	state_get(cdir, "seccomp", sc_type, sizeof(sc_type));
+	state_get(cdir, "seccomp_profile", sc_file, sizeof(sc_file));
+	if (sc_type[0] && ctr_seccomp_parse_type(sc_type, &seccomp) < 0)
+		die("pod %s: container %s: %s", name, ct, last_error());
+	snprintf(sc_path, sizeof(sc_path), "%s/seccomp/%s", state_data_root(), sc_file);
 	struct ctr ctr = {.state = CTR_RUNNING, .pid = pid, .pidfd = -1};
 	struct ctr_config cfg = {
-	    .name = sc->name,
-	    .image = sc->image,
-	    .env = sc->env,
-	    .working_dir = sc->working_dir,
-	    .share_pid = p->share_pid,
-	    .cap_add = sc->cap_add,
-	    .cap_drop = sc->cap_drop,
-	    .privileged = sc->privileged,
-	    .stdin_fd = -1,
-	    .stdout_fd = -1,
-	    .stderr_fd = -1,
+	    .name = ct,
+	    .env = env,
+	    .working_dir = wd[0] ? wd : NULL,
+	    .share_pid = state_get_long(cdir, "share_pid", 0),
+	    .cap_add = (const char *const *)cap_add,
+	    .cap_drop = (const char *const *)cap_drop,
+	    .privileged = state_get_long(cdir, "privileged", 0),
+	    .uid = uid < 0 ? 0 : (uid_t)uid,
+	    .gid = gid < 0 ? 0 : (gid_t)gid,
+	    .groups = groups,
+	    .n_groups = n_groups,
+	    .allow_privilege_escalation = !state_get_long(cdir, "no_new_privs", 1),
+	    .seccomp = seccomp,
+	    .seccomp_profile = sc_path,
+	    .stdin_fd = in ? STDIN_FILENO : -1,
+	    .stdout_fd = STDOUT_FILENO,
+	    .stderr_fd = STDERR_FILENO,
+	    .tty = tty,
 	};
 	fflush(NULL);
+	/* A closed reader of our output must not kill us mid-relay. */
+	signal(SIGPIPE, SIG_IGN);
+	if (tty && in)
+		tty_make_raw();
 	int rc = ctr_exec(&ctr, &cfg, argv + optind);
+	tty_restore();
 	if (rc < 0)
-		die("pod %s: %s", p->name, last_error());
-	spec_free(pods, n);
+		die("pod %s: %s", name, last_error());
+	free(env);
+	free(cap_add);
+	free(cap_drop);
+	free(names);
 	return rc;
 }
 
 /* ---- stop, rm ------------------------------------------------------------------------------- */
-
-static void pod_dir_or_die(const char *name, char *dir, size_t len)
-{
-	if (state_pod_dir(name, dir, len) < 0)
-		die_last();
-	if (access(dir, F_OK) < 0)
-		die("no pod named %s (under %s)", name, state_root());
-}
 
 static int cmd_stop(int argc, char **argv)
 {
@@ -554,7 +625,8 @@ static int cmd_stop(int argc, char **argv)
 	while ((c = next_opt(argc, argv, "t:")) != -1) {
 		if (c == 't') {
 			int64_t ns;
-			if (spec_parse_duration(optarg, &ns) < 0 || ns < 0)
+			if (spec_parse_duration(optarg, &ns) < 0 || ns < 0 ||
+			    ns / 1000000 > INT32_MAX)
 				die_usage("stop: -t %s: a duration like 5s or 300ms", optarg);
 			grace = (int)(ns / 1000000);
 		}
@@ -562,11 +634,16 @@ static int cmd_stop(int argc, char **argv)
 	if (optind != argc - 1)
 		die_usage("stop: expected one pod");
 	char dir[PATH_MAX];
-	pod_dir_or_die(argv[optind], dir, sizeof(dir));
+	pod_dir_arg(argv[optind], dir, sizeof(dir), true);
 	if (pod_stop(dir, grace) < 0)
 		die_last();
-	/* a supervisor that was killed left its processes: end them now */
-	state_clean(dir, false);
+	/* A supervisor that was killed left its processes: end them now, under
+	 * the lock, so that a `run` of the same pod is not cleaned up midway. */
+	_cleanup_close_ int lock = pod_lock_root();
+	if (lock < 0)
+		die_last();
+	if (!state_live_pid(dir, "supervisor"))
+		state_clean(dir, false);
 	char phase[32];
 	pod_phase(dir, phase, sizeof(phase));
 	printf("pod %s: stopped (%s)\n", argv[optind], phase);
@@ -581,13 +658,13 @@ static int cmd_rm(int argc, char **argv)
 		force = c == 'f' ? true : force;
 	if (optind != argc - 1)
 		die_usage("rm: expected one pod");
+	const char *name = argv[optind];
 	char dir[PATH_MAX];
-	if (state_pod_dir(argv[optind], dir, sizeof(dir)) < 0)
-		die_last();
+	pod_dir_arg(name, dir, sizeof(dir), false);
 	if (access(dir, F_OK) < 0) {
 		if (force)
 			return 0; /* rm -f of nothing is fine, as with rm(1) */
-		die("no pod named %s (under %s)", argv[optind], state_root());
+		die("no pod named %s (under %s)", name, state_root());
 	}
 	char phase[32] = "";
 	state_get(dir, "phase", phase, sizeof(phase));
@@ -595,16 +672,22 @@ static int cmd_rm(int argc, char **argv)
 	if (state_live_pid(dir, "supervisor")) {
 		/* an ended pod's supervisor is only tearing down: wait for it */
 		if (!force && !ended)
-			die("pod %s is running: stop it first, or rm -f", argv[optind]);
+			die("pod %s is running: stop it first, or rm -f", name);
+		/* Not under the lock: the supervisor takes it to release the bridge. */
 		if (pod_stop(dir, 0) < 0)
 			die_last();
 	}
+	_cleanup_close_ int lock = pod_lock_root();
+	if (lock < 0)
+		die_last();
+	if (state_live_pid(dir, "supervisor"))
+		die("pod %s was started again while it was being removed", name);
 	char bridge[IF_NAMESIZE + 1] = "";
 	state_get(dir, "bridge", bridge, sizeof(bridge));
 	if (state_clean(dir, true) < 0)
 		die_last();
-	pod_release_bridge(bridge);
-	printf("pod %s: removed\n", argv[optind]);
+	pod_release_bridge_locked(bridge);
+	printf("pod %s: removed\n", name);
 	return 0;
 }
 
@@ -625,19 +708,20 @@ static int cmd_inspect(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		die_usage("inspect: expected one pod");
+	const char *name = argv[optind];
 	char dir[PATH_MAX];
-	struct pod_spec *pods;
-	size_t n;
-	const struct pod_spec *p = load_pod(argv[optind], dir, sizeof(dir), &pods, &n);
-	char phase[32], ip[32] = "", veth[32] = "", bridge[32] = "";
+	pod_dir_arg(name, dir, sizeof(dir), true);
+	char **names = pod_containers(dir);
+	char phase[32], ip[32] = "", veth[32] = "", bridge[32] = "", host[80] = "";
 	pod_phase(dir, phase, sizeof(phase));
 	state_get(dir, "ip", ip, sizeof(ip));
 	state_get(dir, "veth", veth, sizeof(veth));
 	state_get(dir, "bridge", bridge, sizeof(bridge));
+	state_get(dir, "hostname", host, sizeof(host));
 	pid_t pause = state_live_pid(dir, "pause");
-	printf("pod:         %s\n", p->name);
+	printf("pod:         %s\n", name);
 	printf("phase:       %s\n", phase);
-	printf("hostname:    %s\n", p->hostname);
+	printf("hostname:    %s\n", host);
 	printf("supervisor:  %d\n", (int)state_live_pid(dir, "supervisor"));
 	printf("pause:       %d\n", (int)pause);
 	if (ip[0])
@@ -645,19 +729,21 @@ static int cmd_inspect(int argc, char **argv)
 	else
 		printf("ip:          none (lo only)\n");
 	printf("containers:\n");
-	pid_t pids[p->n_ctrs];
-	for (size_t i = 0; i < p->n_ctrs; i++) {
-		char cdir[PATH_MAX + 300], st[32] = "", reason[64] = "";
-		snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, p->ctrs[i].name);
+	size_t n = 0;
+	while (names[n])
+		n++;
+	pid_t pids[n + 1];
+	for (size_t i = 0; i < n; i++) {
+		char cdir[PATH_MAX + 300], st[32] = "", reason[64] = "", kind[16] = "";
+		ctr_dir(dir, names[i], cdir, sizeof(cdir));
 		state_get(cdir, "state", st, sizeof(st));
 		state_get(cdir, "reason", reason, sizeof(reason));
+		state_get(cdir, "kind", kind, sizeof(kind));
 		pids[i] = state_live_pid(cdir, "");
-		printf("  %-20s %-6s %-10s pid %-7d restarts %ld  exit %ld  %s\n", p->ctrs[i].name,
-		       p->ctrs[i].sidecar   ? "side"
-		       : p->ctrs[i].is_init ? "init"
-		                            : "app",
-		       st, (int)pids[i], state_get_long(cdir, "restarts", 0),
-		       state_get_long(cdir, "exit_code", 0), reason);
+		printf("  %-20s %-6s %-10s pid %-7d restarts %ld  exit %ld  %s\n", names[i],
+		       !strcmp(kind, "sidecar") ? "side" : kind, st, (int)pids[i],
+		       state_get_long(cdir, "restarts", 0), state_get_long(cdir, "exit_code", 0),
+		       reason);
 	}
 	/* The kernel's answer to "which namespaces are shared": equal inodes
 	 * under /proc/PID/ns. A namespace pause did not create is the host's,
@@ -666,23 +752,22 @@ static int cmd_inspect(int argc, char **argv)
 	    "namespaces:  inode per process; '=' the pod's (pause's), '*' the container's own\n");
 	char line[1024];
 	int at = snprintf(line, sizeof(line), "  %-7s %-18s", "type", "pause");
-	for (size_t i = 0; i < p->n_ctrs; i++)
+	for (size_t i = 0; i < n; i++)
 		if (pids[i])
-			at += snprintf(line + at, sizeof(line) - (size_t)at, " %-13s",
-			               p->ctrs[i].name);
+			at += snprintf(line + at, sizeof(line) - (size_t)at, " %-13s", names[i]);
 	print_trimmed(line);
 	static const enum ns_type types[] = {NS_NET, NS_IPC,    NS_UTS, NS_PID,
 	                                     NS_MNT, NS_CGROUP, NS_USER};
 	for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
-		ino_t pi = 0, host = 0;
+		ino_t pi = 0, hostns = 0;
 		if (pause)
 			ns_inode(pause, types[t], &pi);
-		ns_inode(0, types[t], &host); /* ours: podrun runs on the host */
+		ns_inode(0, types[t], &hostns); /* ours: podrun runs on the host */
 		char cell[48];
 		snprintf(cell, sizeof(cell), "%lu%s", (unsigned long)pi,
-		         pi == host ? " (host)" : "");
+		         pi == hostns ? " (host)" : "");
 		at = snprintf(line, sizeof(line), "  %-7s %-18s", ns_table[types[t]].name, cell);
-		for (size_t i = 0; i < p->n_ctrs; i++) {
+		for (size_t i = 0; i < n; i++) {
 			ino_t ci = 0;
 			if (!pids[i])
 				continue;
@@ -695,7 +780,7 @@ static int cmd_inspect(int argc, char **argv)
 		}
 		print_trimmed(line);
 	}
-	spec_free(pods, n);
+	free(names);
 	return 0;
 }
 
@@ -703,17 +788,21 @@ static int cmd_inspect(int argc, char **argv)
  */
 
 static const struct command commands[] = {
-    {"run", cmd_run, "[-d] POD.yaml",
+    {"run", cmd_run, "[-d] [--allow-unsupported] POD.yaml",
      "Start the pod(s) in a YAML file. In the foreground Ctrl-C stops them gracefully.",
-     "  -d, --detach  run in the background; return once every container runs\n"},
+     "  -d, --detach  run in the background; return once every container runs\n"
+     "  --allow-unsupported  run without the fields podrun cannot honour (probes,\n"
+     "                resources...): each becomes a warning instead of an error\n"},
     {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", ""},
     {"logs", cmd_logs, "[-f] [-c CONTAINER] POD",
      "Print a container's log (default: the first app container).",
      "  -f, --follow  keep printing while the pod runs\n"
      "  -c, --container NAME  the container\n"},
-    {"exec", cmd_exec, "[-c CONTAINER] POD -- CMD [ARG...]",
-     "Run CMD inside a running container (all its namespaces, its capabilities).",
-     "  -c, --container NAME  the container (default: the first app container)\n"},
+    {"exec", cmd_exec, "[-c CONTAINER] [-i] [-t] POD -- CMD [ARG...]",
+     "Run CMD inside a running container (its namespaces, capabilities and user).",
+     "  -c, --container NAME  the container (default: the first app container)\n"
+     "  -i, --stdin   pass our stdin to CMD (else CMD reads /dev/null)\n"
+     "  -t, --tty     give CMD a terminal of the container's own\n"},
     {"stop", cmd_stop, "[-t DURATION] POD",
      "Stop a pod: SIGTERM to every container, SIGKILL after the grace period.",
      "  -t, --time DURATION  grace period instead of terminationGracePeriodSeconds (5s, "
@@ -723,8 +812,10 @@ static const struct command commands[] = {
      "  -f, --force   stop the pod first, with no grace period\n"},
     {"inspect", cmd_inspect, "POD",
      "Show the pod's phase, containers, IP and namespaces (shared or own).", ""},
-    {"validate", cmd_validate, "[-v] POD.yaml", "Parse and check a Pod YAML file; run nothing.",
-     "  -v, --verbose  print what podrun understood, defaults filled in\n"},
+    {"validate", cmd_validate, "[-v] [--allow-unsupported] POD.yaml",
+     "Parse and check a Pod YAML file; run nothing.",
+     "  -v, --verbose  print what podrun understood, defaults filled in\n"
+     "  --allow-unsupported  report fields podrun cannot honour as warnings\n"},
 };
 
 static void usage(FILE *f)
@@ -736,6 +827,7 @@ static void usage(FILE *f)
 		        commands[i].summary);
 	fprintf(f, "\nEnvironment:\n"
 	           "  PODRUN_ROOT    state directory (default " STATE_DEFAULT_ROOT ")\n"
+	           "  PODRUN_DATA    overlays, emptyDirs, logs (default " STATE_DEFAULT_DATA ")\n"
 	           "  PODRUN_IMAGES  image store (IMAGES/name/tag/rootfs)\n"
 	           "  PODRUN_BRIDGE  host bridge for pod IPs (default " POD_DEFAULT_BRIDGE
 	           "; none: no pod IP)\n"

@@ -6,6 +6,15 @@
  * holds data, so a slow reader slows its writer down (back-pressure) instead
  * of growing memory. EOF on one side becomes shutdown(SHUT_WR) on the other,
  * so half-closed protocols (an HTTP client that shuts its sending side) work.
+ *
+ * The supervisor is also the pod's event loop (restarts, logs, signals), so
+ * nothing here may block. The connect to the pod is non-blocking: connect(2)
+ * returns EINPROGRESS, the socket waits in the same epoll set for EPOLLOUT,
+ * and SO_ERROR says how it went - a refused connect is "writable" too. Until
+ * then the client is accepted but not read: what it sends waits in its
+ * socket. A pod whose listen backlog is full does not refuse a SYN, the
+ * kernel drops it and the SYN is retried for about two minutes; one timerfd
+ * in the epoll set abandons connects older than PORTS_CONNECT_TIMEOUT_MS.
  */
 #include "ports.h"
 
@@ -19,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 #define RELAY_BUF 65536
 /* Each connection holds 2 fds and 2 buffers: past this many the listeners
@@ -51,6 +61,10 @@ struct conn {
 	size_t len[2], off[2];
 	bool eof[2], shut[2];
 	bool closed;
+	/* Waiting for the pod side's connect: fd[1] watches EPOLLOUT, fd[0]
+	 * nothing but errors (epoll always reports EPOLLERR and EPOLLHUP). */
+	bool connecting;
+	int64_t deadline_ms; /* CLOCK_MONOTONIC: give up the connect then */
 };
 
 struct ports {
@@ -59,6 +73,13 @@ struct ports {
 	int epfd;
 	int netns;  /* the pod's (borrowed) */
 	int hostns; /* ours, to step back into */
+	/* What the pod side dials: the pod IP, or loopback without one. */
+	struct in_addr pod_addr;
+	/* One timer for every connect in progress, armed for the earliest
+	 * deadline (CLOCK_MONOTONIC, like now_ms). */
+	int timer;
+	struct ev_watch timer_w;
+	int64_t timer_at; /* 0: not armed */
 	struct conn *conns;
 	size_t n_conns;
 	bool resting; /* listeners out of epoll's interest: too many fds */
@@ -73,7 +94,8 @@ int ports_listen(const struct pod_spec *spec, struct ports **out)
 	struct ports *ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return fail_msg(ENOMEM, "ports: out of memory");
-	ps->epfd = ps->netns = ps->hostns = -1;
+	ps->epfd = ps->netns = ps->hostns = ps->timer = -1;
+	ps->pod_addr.s_addr = htonl(INADDR_LOOPBACK);
 	size_t total = 0;
 	for (size_t i = 0; i < spec->n_ctrs; i++)
 		for (size_t k = 0; k < spec->ctrs[i].n_ports; k++)
@@ -172,6 +194,8 @@ void ports_collect(struct ports *ps)
 
 static void conn_rearm(struct conn *c)
 {
+	if (c->connecting)
+		return; /* its interest is set by conn_connected */
 	for (int i = 0; i < 2; i++) {
 		uint32_t ev = 0;
 		if (!c->eof[i] && c->len[i] == 0)
@@ -220,12 +244,37 @@ static int conn_pump(struct conn *c, int side, uint32_t events)
 	return c->shut[0] && c->shut[1];
 }
 
+/* The pod side's connect finished, one way or the other. Returns 1 when it
+ * failed (the connection is finished), 0 when the relay can start. */
+static int conn_connected(struct conn *c, uint32_t events)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	/* Writable with no error: connected. EPOLLERR or an error: refused
+	 * (nothing listens on the pod IP, e.g. only on its 127.0.0.1),
+	 * unreachable, or reset. */
+	if (err || !(events & EPOLLOUT))
+		return 1;
+	c->connecting = false;
+	conn_rearm(c);
+	return 0;
+}
+
 static int half_handle(struct ev_watch *w, uint32_t events)
 {
 	struct half *h = (struct half *)w;
 	struct conn *c = h->c;
 	if (c->closed)
-		return 0; /* closed by the other half's event in this same batch */
+		return 0; /* closed by another event in this same batch */
+	if (c->connecting) {
+		/* The client side only reports errors while we connect: it went
+		 * away (a reset). The pod side reports the connect's outcome. */
+		if (h->side == 0 || conn_connected(c, events))
+			conn_close(c);
+		return 0;
+	}
 	if (conn_pump(c, h->side, events))
 		conn_close(c);
 	else
@@ -233,14 +282,51 @@ static int half_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
-/* A TCP socket in the pod's network namespace, connected to its localhost.
+static void timer_arm(struct ports *ps, int64_t at_ms)
+{
+	struct itimerspec its = {
+	    .it_value = {.tv_sec = at_ms / 1000, .tv_nsec = (at_ms % 1000) * 1000000}};
+	/* An absolute deadline already past fires at once, which is what we
+	 * want; 0 would disarm it, hence the "0: not armed" convention. */
+	if (timerfd_settime(ps->timer, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		ps->timer_at = at_ms;
+}
+
+/* The deadline timer: close every connect that is too old, re-arm for the
+ * oldest one left. */
+static int timer_handle(struct ev_watch *w, uint32_t events)
+{
+	struct ports *ps = (struct ports *)((char *)w - offsetof(struct ports, timer_w));
+	uint64_t ticks;
+	(void)events;
+	if (read(ps->timer, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
+		return 0;
+	ps->timer_at = 0;
+	int64_t now = now_ms(), next = 0;
+	for (struct conn *c = ps->conns, *nx; c; c = nx) {
+		nx = c->next; /* conn_close moves c to the dead list */
+		if (!c->connecting)
+			continue;
+		if (c->deadline_ms <= now)
+			conn_close(c); /* the client sees its connection close */
+		else if (!next || c->deadline_ms < next)
+			next = c->deadline_ms;
+	}
+	if (next)
+		timer_arm(ps, next);
+	return 0;
+}
+
+/* A non-blocking TCP socket made in the pod's network namespace, its connect
+ * to pod_addr:port started. *done: the connect completed at once.
  * -1: setns failed, and we may be stranded in the pod's netns (fatal);
- * -2: no connection this time (errno: ECONNREFUSED, or EMFILE/ENFILE). */
-static int pod_socket(struct ports *ps, int port)
+ * -2: no connection this time (errno: EMFILE/ENFILE, or why the connect
+ * failed). */
+static int pod_socket(struct ports *ps, int port, bool *done)
 {
 	if (setns(ps->netns, CLONE_NEWNET) < 0)
 		return fail_errno("setns(pod net)");
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int err = errno;
 	/* Back home before anything else: every later socket must be the host's. */
 	if (setns(ps->hostns, CLONE_NEWNET) < 0) {
@@ -252,15 +338,17 @@ static int pod_socket(struct ports *ps, int port)
 		errno = err;
 		return -2;
 	}
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	/* Blocking is fine: the pod's loopback answers at once, yes or no. */
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	/* The socket is the pod's: the pod IP is a local address to it, and its
+	 * 127.0.0.1 is the pod's loopback, not the host's. */
+	struct sockaddr_in a = {
+	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = ps->pod_addr};
+	*done = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (!*done && errno != EINPROGRESS) {
+		err = errno;
 		close(fd);
-		errno = ECONNREFUSED;
+		errno = err;
 		return -2;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	return fd;
 }
 
@@ -281,18 +369,21 @@ static int listener_handle(struct ev_watch *w, uint32_t events)
 		}
 		if (cfd < 0)
 			return 0; /* EAGAIN, or a client that went away already */
-		int pfd = pod_socket(ps, l->container_port);
+		bool done = false;
+		int pfd = pod_socket(ps, l->container_port, &done);
 		if (pfd == -1) {
 			close(cfd);
 			return -1; /* setns failed: we may be stranded in the pod's netns */
 		}
 		if (pfd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			/* This client is lost (closed); the next ones wait in the
+			 * backlog until a connection closes and frees fds. */
 			close(cfd);
 			listeners_rest(ps, true);
 			return 0;
 		}
 		if (pfd < 0) {
-			close(cfd); /* nothing listens in the pod: the client sees the close */
+			close(cfd); /* refused at once: the client sees the close */
 			continue;
 		}
 		struct conn *c = calloc(1, sizeof(*c));
@@ -304,27 +395,59 @@ static int listener_handle(struct ev_watch *w, uint32_t events)
 		c->ps = ps;
 		c->fd[0] = cfd;
 		c->fd[1] = pfd;
+		c->connecting = !done;
+		c->deadline_ms = now_ms() + PORTS_CONNECT_TIMEOUT_MS;
+		bool added = true;
 		for (int i = 0; i < 2; i++) {
 			c->h[i] = (struct half){.w.handle = half_handle, .c = c, .side = i};
-			struct epoll_event e = {.events = EPOLLIN, .data.ptr = &c->h[i].w};
-			epoll_ctl(ps->epfd, EPOLL_CTL_ADD, c->fd[i], &e);
+			/* Connecting: the client is not read yet, the pod side waits
+			 * to be writable. Connected: both sides are read. */
+			uint32_t ev = !done ? (i ? EPOLLOUT : 0) : EPOLLIN;
+			struct epoll_event e = {.events = ev, .data.ptr = &c->h[i].w};
+			added = added && epoll_ctl(ps->epfd, EPOLL_CTL_ADD, c->fd[i], &e) == 0;
 		}
 		c->next = ps->conns;
 		if (ps->conns)
 			ps->conns->prev = c;
 		ps->conns = c;
 		ps->n_conns++;
+		if (!added) { /* out of memory for epoll's watches: drop this one */
+			conn_close(c);
+			continue;
+		}
+		if (c->connecting && !ps->timer_at)
+			timer_arm(ps, c->deadline_ms);
 	}
 }
 
-int ports_start(struct ports *ps, int epfd, int netns_fd)
+static int set_pod_addr(struct ports *ps, const char *pod_ip)
+{
+	struct in_addr a = {.s_addr = htonl(INADDR_LOOPBACK)};
+	if (pod_ip && *pod_ip && inet_pton(AF_INET, pod_ip, &a) != 1)
+		return fail_msg(EINVAL, "ports: pod IP %s: not an IPv4 address", pod_ip);
+	ps->pod_addr = a;
+	return 0;
+}
+
+int ports_start(struct ports *ps, int epfd, int netns_fd, const char *pod_ip)
 {
 	if (!ps)
 		return 0;
+	if (set_pod_addr(ps, pod_ip) < 0)
+		return -1;
 	ps->epfd = epfd;
 	ps->netns = netns_fd;
 	if (ps->hostns < 0 && (ps->hostns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
 		return fail_errno("open(/proc/self/ns/net)");
+	if (ps->n && ps->timer < 0) {
+		ps->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (ps->timer < 0)
+			return fail_errno("timerfd_create");
+		ps->timer_w.handle = timer_handle;
+		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &ps->timer_w};
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, ps->timer, &e) < 0)
+			return fail_errno("epoll_ctl(hostPort timer)");
+	}
 	for (size_t i = 0; i < ps->n; i++) {
 		ps->ls[i].w.handle = listener_handle;
 		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &ps->ls[i].w};
@@ -334,10 +457,14 @@ int ports_start(struct ports *ps, int epfd, int netns_fd)
 	return 0;
 }
 
-void ports_set_netns(struct ports *ps, int netns_fd)
+int ports_set_netns(struct ports *ps, int netns_fd, const char *pod_ip)
 {
-	if (ps)
-		ps->netns = netns_fd;
+	if (!ps)
+		return 0;
+	if (set_pod_addr(ps, pod_ip) < 0)
+		return -1;
+	ps->netns = netns_fd;
+	return 0;
 }
 
 void ports_close(struct ports *ps)
@@ -351,6 +478,8 @@ void ports_close(struct ports *ps)
 		close(ps->ls[i].fd);
 	if (ps->hostns >= 0)
 		close(ps->hostns);
+	if (ps->timer >= 0)
+		close(ps->timer);
 	free(ps->ls);
 	free(ps);
 }

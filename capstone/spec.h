@@ -16,6 +16,7 @@
 #define PODLAB_SPEC_H
 
 #include "init.h"
+#include "seccomp_filter.h"
 #include "volume.h"
 
 #include <stdbool.h>
@@ -48,6 +49,15 @@ struct spec_mount {
 	struct spec_mark mark;
 };
 
+/* A securityContext, the pod's and a container's. Unset numbers are -1;
+ * unset booleans, tri-states: -1 unset, 0 false, 1 true. */
+struct spec_security {
+	int64_t run_as_user, run_as_group;
+	int run_as_non_root, allow_privilege_escalation;
+	int seccomp;                 /* enum ctr_seccomp_type, -1 unset */
+	const char *seccomp_profile; /* Localhost: relative to $PODRUN_DATA/seccomp */
+};
+
 struct spec_container {
 	const char *name;
 	const char *image;
@@ -64,7 +74,14 @@ struct spec_container {
 	const char **cap_drop; /* NULL-terminated (never NULL) */
 	bool privileged;
 	bool read_only_root;
+	/* The container's securityContext with the pod's merged in (the
+	 * container's own value wins), defaults applied: seccomp RuntimeDefault
+	 * (Unconfined when privileged), no privilege escalation unless asked. */
+	struct spec_security sec;
+	int64_t *groups; /* supplementalGroups, then fsGroup; n_groups of them */
+	size_t n_groups;
 	struct spec_mark mark;
+	struct spec_mark sec_mark; /* its securityContext, or the container */
 };
 
 struct spec_volume {
@@ -86,8 +103,21 @@ struct pod_spec {
 	long grace_seconds;
 	bool share_pid;
 	const char *hostname; /* spec.hostname, else metadata.name */
+	struct spec_security sec; /* spec.securityContext, merged into each container */
+	int64_t *supplemental_groups;
+	size_t n_supplemental_groups;
+	int64_t fs_group; /* -1: none */
 	void *mem;            /* private: every allocation of this pod, for spec_free */
 };
+
+/* podrun run --allow-unsupported: a field that would bound or protect a
+ * container and that podrun cannot honour (probes, resources, seLinuxOptions,
+ * hostNetwork: true...) is an error unless this is set; then a warning. */
+void spec_allow_unsupported(bool allow);
+
+/* Read a whole Pod YAML file (at most SPEC_MAX_BYTES): the bytes that are
+ * parsed are the bytes that are kept. free(*text). */
+int spec_read_file(const char *path, char **text, size_t *len);
 
 /* Warnings go to this callback ("file:line:col: path: ..."), errors to
  * last_error(). */

@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "infra.h"
+#include "spec.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -24,10 +25,64 @@ const char *state_root(void)
 	return r && *r ? r : STATE_DEFAULT_ROOT;
 }
 
+const char *state_data_root(void)
+{
+	const char *r = getenv("PODRUN_DATA");
+	return r && *r ? r : STATE_DEFAULT_DATA;
+}
+
+/* A root directory that another user could write to, or swap for a symlink,
+ * would let that user steer where root's podrun writes and what it kills. */
+static int check_root_dir(const char *dir, bool create)
+{
+	struct stat st;
+	if (create && mkdir_p(dir, 0700) < 0)
+		return -1;
+	if (lstat(dir, &st) < 0)
+		return errno == ENOENT && !create ? 0 : fail_errno("lstat(%s)", dir);
+	if (!S_ISDIR(st.st_mode))
+		return fail_msg(ENOTDIR, "%s: not a directory (a symlink?): refusing to use it", dir);
+	if (st.st_uid != geteuid())
+		return fail_msg(EPERM, "%s: owned by uid %u, not by us (uid %u): refusing to use it",
+		                dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail_msg(EPERM,
+		                "%s: mode %04o lets others write to it: refusing to use it "
+		                "(chmod 0700 %s)",
+		                dir, (unsigned)(st.st_mode & 07777), dir);
+	/* What we create is ours alone: spec.yaml holds env values, logs hold output. */
+	if (create && (st.st_mode & 077) && chmod(dir, 0700) < 0)
+		return fail_errno("chmod(%s, 0700)", dir);
+	return 0;
+}
+
+int state_check_roots(bool create)
+{
+	if (check_root_dir(state_root(), create) < 0 || check_root_dir(state_data_root(), create) < 0)
+		return -1;
+	return 0;
+}
+
 int state_pod_dir(const char *pod, char *out, size_t len)
 {
+	/* A name is a path component here: "../.." would leave the root. */
+	if (!spec_dns1123_subdomain(pod))
+		return fail_msg(EINVAL,
+		                "invalid pod name \"%s\" (a DNS-1123 subdomain: lowercase letters, "
+		                "digits, '-' and '.', at most 253 characters)",
+		                pod);
 	if ((size_t)snprintf(out, len, "%s/pods/%s", state_root(), pod) >= len)
 		return fail_msg(ENAMETOOLONG, "%s/pods/%s: path too long", state_root(), pod);
+	return 0;
+}
+
+int state_data_dir(const char *pod, char *out, size_t len)
+{
+	char check[PATH_MAX];
+	if (state_pod_dir(pod, check, sizeof(check)) < 0)
+		return -1;
+	if ((size_t)snprintf(out, len, "%s/pods/%s", state_data_root(), pod) >= len)
+		return fail_msg(ENAMETOOLONG, "%s/pods/%s: path too long", state_data_root(), pod);
 	return 0;
 }
 
@@ -46,7 +101,8 @@ int state_put(const char *dir, const char *key, const char *fmt, ...)
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	/* rename(2) is atomic: a reader sees the old value or the new one, never half. */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* O_NOFOLLOW: a symlink planted in a pod's directory is never written through. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fail_errno("open(%s)", tmp);
 	if (write(fd, val, (size_t)n) != n) {
@@ -64,12 +120,95 @@ int state_put(const char *dir, const char *key, const char *fmt, ...)
 	return 0;
 }
 
+int state_put_list(const char *dir, const char *key, char *const *items)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = NULL;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		if (fd >= 0)
+			close(fd);
+		return fail_errno("open(%s)", tmp);
+	}
+	/* NUL after each item: a value may hold any other byte, newlines too. */
+	for (size_t i = 0; items && items[i]; i++)
+		fwrite(items[i], 1, strlen(items[i]) + 1, f);
+	if (fclose(f) != 0) {
+		int rc = fail_errno("write(%s)", tmp);
+		unlink(tmp);
+		return rc;
+	}
+	if (rename(tmp, path) < 0) {
+		int rc = fail_errno("rename(%s)", path);
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+int state_get_list(const char *dir, const char *key, char ***items)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	*items = NULL;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return fail_errno("open(%s)", path);
+	size_t len = (size_t)st.st_size, n = 0, got = 0;
+	/* One block: the pointers, then the bytes they point into. */
+	char *buf = malloc(len + 1);
+	if (!buf)
+		return fail_msg(ENOMEM, "out of memory");
+	while (got < len) {
+		ssize_t r = read(fd, buf + got, len - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	for (size_t i = 0; i < got; i++)
+		n += buf[i] == '\0';
+	char **v = malloc((n + 1) * sizeof(*v) + got + 1);
+	if (!v) {
+		free(buf);
+		return fail_msg(ENOMEM, "out of memory");
+	}
+	char *bytes = (char *)(v + n + 1);
+	memcpy(bytes, buf, got + 1);
+	free(buf);
+	size_t k = 0;
+	for (size_t i = 0; i < got && k < n; i += strlen(bytes + i) + 1)
+		v[k++] = bytes + i;
+	v[k] = NULL;
+	*items = v;
+	return 0;
+}
+
 int state_get(const char *dir, const char *key, char *buf, size_t len)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
 	buf[0] = '\0';
-	return read_file(path, buf, len) < 0 ? -1 : 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno("open(%s)", path);
+	ssize_t n = 0, r;
+	while ((size_t)n + 1 < len && (r = read(fd, buf + n, len - 1 - (size_t)n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return fail_errno("read(%s)", path);
+		n += r;
+	}
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
 }
 
 long state_get_long(const char *dir, const char *key, long dflt)
@@ -238,8 +377,15 @@ int state_clean(const char *pod_dir, bool remove_dir)
 	kill_recorded(pod_dir, "pause");
 	if (state_get(pod_dir, "veth", buf, sizeof(buf)) == 0 && buf[0])
 		infra_remove_veth(buf);
+	/* The pod's data: its overlays and emptyDirs are mount points. */
+	char data[PATH_MAX];
+	const char *name = strrchr(pod_dir, '/');
+	if (state_data_dir(name ? name + 1 : pod_dir, data, sizeof(data)) < 0)
+		return -1;
+	unmount_under(data);
 	unmount_under(pod_dir);
-	if (remove_dir && rm_rf(pod_dir) < 0 && errno != ENOENT)
+	if (remove_dir && ((rm_rf(data) < 0 && errno != ENOENT) ||
+	                   (rm_rf(pod_dir) < 0 && errno != ENOENT)))
 		return -1;
 	return 0;
 }

@@ -1,17 +1,23 @@
 /*
- * state.h - podrun's state: small text files under a state root that anyone
- * can cat, and the clean-up that works from them alone.
+ * state.h - podrun's state: small text files under a state root that root
+ * can cat (and nobody else can read: the root is 0700), and the clean-up
+ * that works from them alone.
  *
- *   ROOT/pods/NAME/                      one directory per pod
- *       spec.yaml                        the file the pod was run from
+ *   ROOT/pods/NAME/                      one directory per pod (runtime state)
+ *       spec.yaml                        the bytes the pod was parsed from
  *       supervisor.pid  supervisor.start the supervisor (pid, start time)
  *       pause.pid       pause.start      the sandbox holder
- *       phase  ip  veth  bridge  hostname  created
+ *       phase  ip  veth  bridge  hostname  created  container_names
  *       containers/C/                    one per container
  *           state reason pid start restarts exit_code started_at finished_at
- *           fs/                          its overlay (upper, work, merged)
+ *           kind env workdir caps ...    what `podrun exec` needs (see pod.c)
+ *   DATA/pods/NAME/                      the pod's data
+ *       containers/C/fs/                 its overlay (upper, work, merged)
  *       logs/C.log                       CRI log lines
  *       volumes/V/                       emptyDirs
+ *
+ * Files are written with O_NOFOLLOW and read with O_NOFOLLOW: a symlink in a
+ * pod's directory is never followed.
  *
  * A pid alone names nothing for long: the kernel reuses it. Every recorded
  * pid comes with the process's start time (field 22 of /proc/PID/stat), and
@@ -26,12 +32,22 @@
 #include <sys/types.h>
 
 #define STATE_DEFAULT_ROOT "/run/podrun"
+#define STATE_DEFAULT_DATA "/var/lib/podrun"
 
-/* $PODRUN_ROOT, else /run/podrun. */
+/* $PODRUN_ROOT, else /run/podrun: runtime state, small files on a tmpfs. */
 const char *state_root(void);
+/* $PODRUN_DATA, else /var/lib/podrun: what is big or must not sit in RAM -
+ * container overlays, disk emptyDirs, logs - as kubelet keeps /var/lib/kubelet. */
+const char *state_data_root(void);
 
-/* ROOT/pods/NAME. */
+/* Both roots must be directories of ours that nobody else can write (0700
+ * when we create them). create: make them; else a missing root is fine. */
+int state_check_roots(bool create);
+
+/* ROOT/pods/NAME, and DATA/pods/NAME. NAME must be a DNS-1123 subdomain: it
+ * becomes a path component ("../.." never does): EINVAL otherwise. */
 int state_pod_dir(const char *pod, char *out, size_t len);
+int state_data_dir(const char *pod, char *out, size_t len);
 
 /* Write dir/key atomically (a temporary file renamed over it), with a newline. */
 int state_put(const char *dir, const char *key, const char *fmt, ...)
@@ -39,6 +55,10 @@ int state_put(const char *dir, const char *key, const char *fmt, ...)
 /* Read dir/key without its newline; -1 (ENOENT) when missing. */
 int state_get(const char *dir, const char *key, char *buf, size_t len);
 long state_get_long(const char *dir, const char *key, long dflt);
+/* A list of strings (env, names), each ended by a NUL byte: a value may hold
+ * newlines. state_get_list returns one allocation: free(*items). */
+int state_put_list(const char *dir, const char *key, char *const *items);
+int state_get_list(const char *dir, const char *key, char ***items);
 
 /* The start time of a process (clock ticks since boot), or -1. */
 long long state_proc_start(pid_t pid);

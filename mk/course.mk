@@ -7,7 +7,7 @@ override HANDOUT := $(abspath $(HANDOUT))
 
 # The student tree: every exercise region replaced by a TODO and a stub.
 handout:
-	@scripts/handout.sh tree $(HANDOUT)
+	@scripts/handout.sh tree $(HANDOUT) $(LAB)
 
 # The same as a tarball, unpacking to podlab/.
 handout.tar.gz: handout

@@ -9,9 +9,14 @@
 #   3. pass with ONLY that exercise filled in, while the other exercises'
 #      checks of the same lab still fail: the check depends on its own
 #      exercise and on no other.
+#   4. catch every mutant: each tests/mutants/ID/NAME.patch is a plausible
+#      wrong solution of exercise ID (its first line says which mistake it
+#      models); applied to the exercise alone, at least one of ID's checks
+#      must fail. A patch may change the exercise's region only.
 # Before that it checks the regions and the tags themselves: no malformed
-# region, no tag without an exercise, no exercise without a check or missing
-# from its lab's README.md, and .github/classroom/autograding.json in sync.
+# region, no tag without an exercise, no exercise without a check, without
+# two mutants or missing from its lab's README.md, and
+# .github/classroom/autograding.json in sync.
 #
 # Only the tagged checks run (bats --filter). The handout's build starts from
 # a copy of the solution's objects, so only the stubbed files recompile, and
@@ -20,7 +25,9 @@
 # failure. KEEP=1 keeps the work directory; JOBS=N for make -jN (2);
 # HANDOUT_TARGETS="build-lab-1 ..." builds less of the handout than `all`;
 # FRESH=1 builds the handout from scratch, not from the solution's objects;
-# VERBOSE=1 shows how long each run of the checks took.
+# VERBOSE=1 shows how long each run of the checks took; ONLY="ID ..." proves
+# those exercises only: only their checks run in steps 1, 2 and 4 (the handout
+# is still built whole); MUTANTS=0 skips 4.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -122,7 +129,7 @@ for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
 		continue
 	fi
 	if [ -n "${NCHK[$id]:-}" ]; then
-		GRADED+=("$id")
+		[ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $id "* ]] && GRADED+=("$id")
 		ok "$where: graded by $(plural "${NCHK[$id]}" check) in${CHK_FILES[$id]}"
 	else
 		bad "$where: no check is tagged [$id]"
@@ -132,6 +139,18 @@ for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
 	elif ! grep -qF -- "$id" "$dir/README.md"; then
 		bad "$where: the lesson $dir/README.md does not present exercise $id"
 	fi
+done
+# Every exercise keeps at least two wrong solutions that its checks must catch.
+MIN_MUTANTS=2
+for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
+	n=$(find "tests/mutants/$id" -maxdepth 1 -name '*.patch' 2>/dev/null | wc -l)
+	[ "$n" -ge "$MIN_MUTANTS" ] ||
+		bad "$(lab_name "${EX_LAB[$id]}") $id: $n mutants in tests/mutants/$id/ (want at least $MIN_MUTANTS wrong solutions as NAME.patch)"
+done
+for d in tests/mutants/*/; do
+	[ -d "$d" ] || continue
+	d=${d%/} id=${d##*/}
+	[ -n "${EX_FILE[$id]+x}" ] || bad "$d: no exercise $id exists"
 done
 for d in labs/[0-9]*/; do
 	d=${d%/}
@@ -200,19 +219,23 @@ tagged() {
 # WHAT) and its exercises are left out: UNBUILT[file]=1.
 declare -A UNBUILT
 run_all() {
-	local what=$1 tree=$2 b=$3 f t
+	local what=$1 tree=$2 b=$3 f t id ids
 	: >"$work/results"
 	UNBUILT=()
 	for f in "${BATS_FILES[@]+"${BATS_FILES[@]}"}"; do
-		[ -n "${FILE_IDS[$f]:-}" ] || continue
+		# only the exercises being proved (all of them, or ONLY's)
+		ids=()
+		for id in ${FILE_IDS[$f]:-}; do
+			[[ " ${GRADED[*]} " == *" $id "* ]] && ids+=("$id")
+		done
+		[ ${#ids[@]} -gt 0 ] || continue
 		t=$(target_of "$f")
 		if ! build "$tree" "$b" "$t"; then
 			bad "$what: make $t does not build: the checks of $f were not run"
 			UNBUILT[$f]=1
 			continue
 		fi
-		# shellcheck disable=SC2086
-		tagged "$tree" "$b" "$f" ${FILE_IDS[$f]}
+		tagged "$tree" "$b" "$f" "${ids[@]}"
 	done
 }
 
@@ -246,7 +269,7 @@ fi
 # ---- 1. the handout: every exercise's checks fail ------------------------------
 
 section "1. the handout: every check fails without its exercise"
-if ! scripts/handout.sh tree "$H" >/dev/null; then
+if ! HANDOUT_UNTRACKED=1 scripts/handout.sh tree "$H" >/dev/null; then
 	bad "handout.sh tree"
 	finish
 fi
@@ -307,9 +330,50 @@ for id in "${GRADED[@]}"; do
 	fi
 done
 
+# outside_regions FILE: FILE without the inside of its exercise regions.
+outside_regions() {
+	awk '/^[ \t]*\/\* BEGIN EXERCISE:/ {r = 1; next} /^[ \t]*\/\* END EXERCISE \*\// {r = 0; next} !r' "$1"
+}
+
+# mutants ID FILE TARGET...: H/FILE holds ID's solution alone. Apply each of
+# ID's mutants to it in turn; at least one of ID's checks must fail on each.
+mutants() {
+	local id=$1 f=$2 p name why n nfail
+	shift 2
+	for p in tests/mutants/"$id"/*.patch; do
+		[ -f "$p" ] || continue
+		name=$(basename "$p" .patch)
+		why=$(sed -n '1s/^# *//p' "$p")
+		what="$(lab_name "${EX_LAB[$id]}") $id mutant $name ($why)"
+		cp -p "$H/$f" "$work/pristine"
+		if ! patch -s -p1 -F3 --no-backup-if-mismatch -r - -d "$H" <"$p" >"$work/patch.log" 2>&1; then
+			bad "$what: $p does not apply to $f"
+			indent <"$work/patch.log"
+		elif ! diff -q <(outside_regions "$work/pristine") <(outside_regions "$H/$f") >/dev/null; then
+			bad "$what: $p changes $f outside the exercise regions"
+		elif ! build "$H" "$HB" "$@"; then
+			bad "$what: does not build (a mutant must compile: a wrong solution, not a broken one)"
+		else
+			: >"$work/results"
+			for cf in ${CHK_FILES[$id]}; do
+				tagged "$H" "$HB" "$cf" "$id"
+			done
+			n=${NCHK[$id]} nfail=$(count fail "$id")
+			if [ "$nfail" -gt 0 ]; then
+				ok "$what: caught by $nfail of $n"
+			else
+				bad "$what: every check of $id passes with it"
+				titles skip "$id" | indent
+			fi
+		fi
+		cp -p "$work/pristine" "$H/$f"
+		touch "$H/$f" # newer than the mutant's objects: the next build recompiles it
+	done
+}
+
 # ---- 3. each exercise alone: exactly its checks pass ---------------------------
 
-section "3. each exercise alone: its checks pass, the other exercises' still fail"
+section "3. each exercise alone: its checks pass, the other exercises' still fail; 4. its mutants fail"
 current="" # the file of the handout that holds a solution right now
 for id in "${GRADED[@]}"; do
 	what="$(lab_name "${EX_LAB[$id]}") $id alone"
@@ -344,6 +408,7 @@ for id in "${GRADED[@]}"; do
 		[ -z "$wrong" ] || indent <<<"$wrong"
 		ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
 	fi
+	[ "${MUTANTS:-1}" = 0 ] || mutants "$id" "$f" "${targets[@]}"
 done
 
 finish

@@ -1,30 +1,143 @@
 #!/usr/bin/env bash
-# grade.sh N - grade lab N, the way MIT's xv6 `make grade` does.
+# grade.sh - grade the labs, the way MIT's xv6 `make grade` does: points per
+# exercise, a total at the end.
 #
-# Runs tests/lab-N.bats and prints one line per check:
+#   grade.sh N          lab N (N = 0..6; 7 or "capstone" for the capstone)
+#   grade.sh N ID       only exercise ID's checks (one GitHub Classroom test)
+#   grade.sh N steps    only lab N's untagged checks (the step programs)
+#   grade.sh all        every lab, then the total
+#   PRISTINE=DIR grade.sh --restore-only   restore (below), grade nothing
+#
+# A check titled "[ID] ..." grades exercise ID; the exercise's points are
+# earned when every one of its checks passes. Its marker in the source says
+# how hard it is, "BEGIN EXERCISE: ID (moderate, 45 min): ..." (the handout's
+# "TODO(lab-N): ID (moderate, 45 min): ..."): easy 5 points, moderate 10,
+# hard 20. A check without a tag grades a step program: 1 point.
+# Output, one line per check, then per exercise and the score:
 #     OK    [ns-join] step4_setns joins the target's net namespace
 #     FAIL  [ns-same] ...
-# then "Score: N/M". Exit status 0 only at full marks.
+#     ns-join (moderate): 5/5 checks, 10/10 points
+#     Score: 31/35
+# Exit status 0 only at full marks.
 #
+# PRISTINE=DIR or PRISTINE=FILE.tar.gz: the student handout as it was handed
+# out. Before grading, tests/, scripts/, the Makefiles and mk/ are restored
+# from it, so a grade never depends on a student's copy of the checks.
 # FORMAT=tap    the raw TAP stream (for autograders)
 # FORMAT=junit  JUnit XML (bats' own formatter, made valid XML)
-# A check's title may start with [exercise-id]: that is the exercise it grades.
 set -uo pipefail
 
-lab=${1:?usage: grade.sh LAB-NUMBER}
 here=$(cd "$(dirname "$0")/.." && pwd)
-file="$here/tests/lab-$lab.bats"
-[ -f "$file" ] || { echo "grade.sh: no checks for lab $lab ($file)" >&2; exit 2; }
 export PODLAB_SRC="$here"
 export PODLAB_BUILD="${PODLAB_BUILD:-$here/build}"
+usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 1 ] || usage
 
+# ---- restore the grading files from the pristine handout, then start over ----
+if [ -n "${PRISTINE:-}" ] && [ -z "${PODLAB_RESTORED:-}" ]; then
+	src=$PRISTINE tmp=""
+	if [ -f "$src" ]; then
+		tmp=$(mktemp -d) && tar -C "$tmp" -xzf "$src" || exit 2
+		src=$tmp
+		[ -d "$src/podlab" ] && src=$src/podlab
+	fi
+	[ -f "$src/tests/helpers.bash" ] || { echo "grade.sh: $PRISTINE is not a podlab handout" >&2; exit 2; }
+	rm -rf "$here/tests" "$here/scripts" "$here/mk"
+	cp -a "$src/tests" "$src/scripts" "$here/"
+	[ -d "$src/mk" ] && cp -a "$src/mk" "$here/"
+	cp -a "$src/Makefile" "$here/Makefile"
+	for f in "$src"/labs/*/lab.mk "$src"/capstone/capstone.mk; do
+		[ -f "$f" ] && cp -a "$f" "$here/${f#"$src"/}"
+	done
+	[ -z "$tmp" ] || rm -rf "$tmp"
+	echo "grade: tests/, scripts/ and the Makefiles restored from $PRISTINE"
+	[ "$1" = --restore-only ] && exit 0
+	PODLAB_RESTORED=1 exec "$here/scripts/grade.sh" "$@"
+fi
+[ "$1" != --restore-only ] || { echo "grade.sh: --restore-only needs PRISTINE" >&2; exit 2; }
+
+points_of() {
+	case $1 in easy) echo 5 ;; hard) echo 20 ;; *) echo 10 ;; esac
+}
+# The difficulty of every exercise, from its marker: "ID DIFFICULTY".
+difficulties() {
+	grep -rhoE '(BEGIN EXERCISE|TODO\((lab-[0-9]+|capstone)\)): [a-z0-9-]+ \((easy|moderate|hard), [0-9]+ min\)' \
+		"$here/labs" "$here/capstone" 2>/dev/null |
+		sed -E 's/.*: ([a-z0-9-]+) \(([a-z]+), .*/\1 \2/'
+}
+declare -A DIFF
+while read -r id d; do DIFF[$id]=$d; done < <(difficulties)
+
+lab_files() { # the bats files of a lab
+	case $1 in
+	7 | capstone) ls "$here"/tests/capstone/*.bats 2>/dev/null ;;
+	*) [ -f "$here/tests/lab-$1.bats" ] && echo "$here/tests/lab-$1.bats" ;;
+	esac
+}
+
+total=0 earned=0
+# grade_lab N [ID]: print the checks, the exercises, and add to the totals.
+grade_lab() {
+	local lab=$1 only=${2:-} files filter=() f line title id st
+	files=$(lab_files "$lab")
+	[ -n "$files" ] || { echo "grade.sh: no checks for lab $lab" >&2; return 2; }
+	# The capstone's own suite is long: only its graded (tagged) checks count.
+	if [ -n "$only" ] && [ "$only" != steps ]; then filter=(--filter "^\[$only\]")
+	elif [ "$lab" = 7 ] || [ "$lab" = capstone ]; then filter=(--filter '^\[')
+	fi
+	echo "== $( [ "$lab" = 7 ] || [ "$lab" = capstone ] && echo capstone || echo "lab $lab: $(sed -n 's/^# *LAB: *//p' $files | head -1)")"
+	declare -A n_ok n_all
+	local steps_ok=0 steps_all=0
+	# shellcheck disable=SC2086
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "* | "not ok "*)
+			title=${line#not }
+			title=${title#ok } title=${title#* }
+			st=FAIL
+			if [[ $line == "ok "* ]]; then
+				if [[ $title == *"# skip"* ]]; then st=SKIP title=${title%% # skip*}; else st=OK; fi
+			fi
+			printf '%-5s %s\n' "$st" "$title"
+			id=""
+			[[ $title =~ ^\[([a-z0-9-]+)\] ]] && id=${BASH_REMATCH[1]}
+			if [ "$only" = steps ] && [ -n "$id" ]; then
+				continue
+			elif [ -n "$id" ]; then
+				n_all[$id]=$((${n_all[$id]:-0} + 1))
+				[ "$st" = OK ] && n_ok[$id]=$((${n_ok[$id]:-0} + 1))
+			else
+				steps_all=$((steps_all + 1))
+				[ "$st" = OK ] && steps_ok=$((steps_ok + 1))
+			fi
+			;;
+		"# "*) [ "${VERBOSE:-1}" = 0 ] || printf '      %s\n' "${line#\# }" ;;
+		esac
+	done < <(for f in $files; do (cd "$here" && bats --tap "${filter[@]}" "$f" 2>&1); done)
+	local p got
+	for id in $(printf '%s\n' "${!n_all[@]}" | sort); do
+		p=$(points_of "${DIFF[$id]:-}") got=0
+		[ "${n_ok[$id]:-0}" -eq "${n_all[$id]}" ] && got=$p
+		printf '  %s (%s): %d/%d checks, %d/%d points\n' "$id" "${DIFF[$id]:-moderate}" \
+			"${n_ok[$id]:-0}" "${n_all[$id]}" "$got" "$p"
+		total=$((total + p)) earned=$((earned + got))
+	done
+	if [ "$steps_all" -gt 0 ]; then
+		printf '  step programs: %d/%d checks, %d/%d points\n' "$steps_ok" "$steps_all" "$steps_ok" "$steps_all"
+		total=$((total + steps_all)) earned=$((earned + steps_ok))
+	fi
+	[ -z "$only" ] || [ "$only" = steps ] || [ "${n_all[$only]:-0}" -gt 0 ] || { echo "grade.sh: no check is tagged [$only]" >&2; return 2; }
+}
+
+lab=$1 only=${2:-${EXERCISE:-}}
 case "${FORMAT:-text}" in
-tap) exec bats --tap "$file" ;;
+tap) exec bats --tap $(lab_files "$lab") ;;
 junit)
 	# bats' formatter copies a check's output into the XML as it is, but XML
 	# 1.0 allows neither control characters (not even as &#27;) nor bytes that
 	# are not UTF-8: drop them so that every JUnit reader can parse the report.
-	bats --formatter junit "$file" | iconv -c -f UTF-8 -t UTF-8 |
+	# shellcheck disable=SC2046
+	bats --formatter junit $(lab_files "$lab") | iconv -c -f UTF-8 -t UTF-8 |
 		sed -E 's/&#27;\[[0-9;?]*[A-Za-z]//g; s/&#27;//g' | LC_ALL=C tr -d '\000-\010\013\014\016-\037'
 	exit "${PIPESTATUS[0]}"
 	;;
@@ -32,27 +145,15 @@ text) ;;
 *) echo "grade.sh: FORMAT must be text, tap or junit" >&2; exit 2 ;;
 esac
 
-echo "== lab $lab: $(sed -n 's/^# *LAB: *//p' "$file" | head -1)"
-ok=0 total=0 status=0
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*)
-		title=${line#ok * }
-		if [[ "$title" == *"# skip"* ]]; then
-			printf 'SKIP  %s\n' "${title%% # skip*}"
-		else
-			printf 'OK    %s\n' "$title"
-			ok=$((ok + 1))
-		fi
-		total=$((total + 1))
-		;;
-	"not ok "*)
-		printf 'FAIL  %s\n' "${line#not ok * }"
-		total=$((total + 1))
-		;;
-	"# "*) [ "${VERBOSE:-1}" = 0 ] || printf '      %s\n' "${line#\# }" ;;
-	esac
-done < <(bats --tap "$file" 2>&1)
-echo "Score: $ok/$total"
-[ "$total" -gt 0 ] && [ "$ok" -eq "$total" ] || status=1
-exit $status
+if [ "$lab" = all ]; then
+	for f in "$here"/tests/lab-*.bats; do
+		n=${f##*/lab-} n=${n%.bats}
+		grade_lab "$n"
+		echo
+	done
+	[ -n "$(lab_files 7)" ] && grade_lab 7 && echo
+else
+	grade_lab "$lab" "$only" || exit $?
+fi
+echo "Score: $earned/$total"
+[ "$total" -gt 0 ] && [ "$earned" -eq "$total" ]

@@ -2,16 +2,24 @@
 # handout.sh - the student handout: the solution with every exercise region
 # replaced by a TODO and a stub that compiles and fails at run time.
 #
-#   handout.sh tree DIR            write the whole student tree to DIR
+#   handout.sh tree DIR [LAB]      write the whole student tree to DIR; with
+#                                  LAB, assignment LAB: the exercises of the
+#                                  labs before it keep their solution
+#                                  (a bug in lab 3 does not zero labs 4, 5)
 #   handout.sh stub FILE [ID...]   print FILE with its regions stubbed, except
 #                                  the exercises named (those keep the solution)
-#   handout.sh list                every exercise: ID, lab, file, line, title
-#                                  (tab-separated); exit 1 on a malformed region
+#   handout.sh list                every exercise: ID, lab, file, line, title,
+#                                  difficulty, minutes (tab-separated; the last
+#                                  two empty when untagged); exit 1 on a
+#                                  malformed region
+#
+# The handout holds what git tracks (HANDOUT_UNTRACKED=1: and the untracked
+# files it does not ignore, as check-handout proves the working tree).
 #
 # A region in a source file under labs/ or capstone/ (lessons, *.md, are prose
 # and left alone):
 #
-#	/* BEGIN EXERCISE: ns-join: join a set of namespaces with setns(2)
+#	/* BEGIN EXERCISE: ns-join (moderate, 45 min): join a set of namespaces with setns(2)
 #	 * Hint: README.md "Joining: setns"; man 2 setns */
 #	/* STUB: (void)fds; return exercise_todo(1, "ns-join"); */
 #	... the solution ...
@@ -19,11 +27,13 @@
 #
 # becomes, at the indentation of the BEGIN line,
 #
-#	/* TODO(lab-1): ns-join: join a set of namespaces with setns(2)
+#	/* TODO(lab-1): ns-join (moderate, 45 min): join a set of namespaces with setns(2)
 #	 * Hint: README.md "Joining: setns"; man 2 setns */
 #	(void)fds;
 #	return exercise_todo(1, "ns-join");
 #
+# "(DIFFICULTY, N min)" after the id is how hard the exercise is (easy,
+# moderate or hard) and about how long it takes; grade.sh gives it points.
 # The STUB comment may be wrapped over several lines (clang-format does that
 # to long ones). Without a STUB the stub is `return exercise_todo(N, "ID");`. N is the
 # lab's number, from its directory labs/0N-name/; the capstone counts as 7 (after lab 06).
@@ -37,6 +47,9 @@ EXCLUDE=(
 	scripts/handout.sh scripts/check-handout.sh scripts/autograding.sh
 	mk/course.mk tests/course.bats docs/course.md
 )
+# Directories a student must not see: the wrong solutions the checks must
+# catch, and the instructor's answer key to the written questions.
+EXCLUDE_DIRS=(tests/mutants docs/answers)
 
 usage() {
 	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -59,7 +72,11 @@ lab_of() {
 # untracked but not ignored), or every file outside build/ without git.
 project_files() {
 	if git -C "$here" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		git -C "$here" ls-files --cached --others --exclude-standard
+		if [ "${HANDOUT_UNTRACKED:-0}" = 1 ]; then
+			git -C "$here" ls-files --cached --others --exclude-standard
+		else
+			git -C "$here" ls-files --cached
+		fi
 	else
 		(cd "$here" && find . -path ./build -prune -o \( -type f -o -type l \) -print | sed 's|^\./||')
 	fi | sort -u | while IFS= read -r f; do
@@ -115,11 +132,17 @@ transform() {
 		colon = index(rest, ":")
 		id = trim(colon ? substr(rest, 1, colon - 1) : rest)
 		title = colon ? trim(substr(rest, colon + 1)) : ""
+		level = ""; minutes = ""
+		if (id ~ / \((easy|moderate|hard), [0-9]+ min\)$/) {
+			level = id; sub(/^[^(]*\(/, "", level); minutes = level
+			sub(/,.*/, "", level); sub(/^[^,]*, /, "", minutes); sub(/ min\)$/, "", minutes)
+			sub(/ \(.*/, "", id)
+		}
 		if (id !~ /^[a-z0-9][a-z0-9-]*$/ || title == "")
-			err("malformed BEGIN EXERCISE: want \"/* BEGIN EXERCISE: id: title\" (id in a-z, 0-9, -)")
+			err("malformed BEGIN EXERCISE: want \"/* BEGIN EXERCISE: id (easy|moderate|hard, N min): title\" (id in a-z, 0-9, -)")
 		inreg = 1; begin = NR; stub = ""; nstub = 0
 		kept = index(keep, " " id " ") > 0
-		if (mode == "list") printf "%s\t%s\t%s\t%d\t%s\n", id, lab, file, NR, title
+		if (mode == "list") printf "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", id, lab, file, NR, title, level, minutes
 		if (kept) { out($0); next }
 		line = $0; sub(/BEGIN EXERCISE:/, todo, line); out(line)
 		next
@@ -197,7 +220,7 @@ cmd_stub() {
 }
 
 cmd_tree() {
-	local dir=${1:?usage: handout.sh tree DIR} f
+	local dir=${1:?usage: handout.sh tree DIR [LAB]} upto=${2:-} f keep=""
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	# Never wipe the repository or anything that holds it, nor a directory that
@@ -217,17 +240,25 @@ cmd_tree() {
 	local exercises
 	exercises=$(cmd_list) || exit 1
 
-	local skip=" ${EXCLUDE[*]} "
+	if [ -n "$upto" ]; then
+		[[ $upto =~ ^[0-9]+$ ]] || { echo "handout.sh: LAB must be a lab number (7: the capstone)" >&2; exit 2; }
+		keep=$(awk -F'\t' -v n="$upto" '$2 < n {printf "%s ", $1}' <<<"$exercises")
+	fi
+	local skip=" ${EXCLUDE[*]} " d
 	project_files | while IFS= read -r f; do
-		[[ $skip == *" $f "* ]] || printf '%s\0' "$f"
+		[[ $skip == *" $f "* ]] && continue
+		for d in "${EXCLUDE_DIRS[@]}"; do [[ $f == "$d"/* ]] && continue 2; done
+		printf '%s\0' "$f"
 	done | (cd "$here" && tar --null -T - -cf -) | tar -C "$dir" -xf -
 
 	local n=0
 	while IFS= read -r f; do
-		transform stub "$f" "" >"$dir/$f"
+		transform stub "$f" "$keep" >"$dir/$f"
 		n=$((n + 1))
 	done < <(region_files)
-	echo "handout: $dir ($(grep -c . <<<"$exercises") exercises stubbed in $n files)"
+	local nkept
+	nkept=$(wc -w <<<"$keep")
+	echo "handout: $dir ($(($(grep -c . <<<"$exercises") - nkept)) exercises stubbed in $n files${upto:+, assignment $upto: $nkept exercises of earlier labs solved})"
 }
 
 case "${1:-}" in

@@ -90,7 +90,22 @@ TEST "calc without arguments is a usage error" {
 	[ "$status" -eq 2 ]
 }
 EOF
+	mutant demo-add minus '\*r = a + b;' '*r = a - b;'
+	mutant demo-add plus-one '\*r = a + b;' '*r = a + b + 1;'
+	mutant demo-mul adds '\*r = a \* b;' '*r = a + b;'
+	mutant demo-mul doubles '\*r = a \* b;' '*r = 2 * a * b;'
 	"$P/scripts/autograding.sh" >/dev/null
+}
+
+# mutant ID NAME OLD NEW: tests/mutants/ID/NAME.patch, calc.c with OLD (a sed
+# pattern) replaced by NEW
+mutant() {
+	mkdir -p "$P/tests/mutants/$1"
+	{
+		echo "# $2"
+		diff -U1 --label a/labs/01-demo/calc.c --label b/labs/01-demo/calc.c \
+			"$P/labs/01-demo/calc.c" <(sed "s/$3/$4/" "$P/labs/01-demo/calc.c")
+	} >"$P/tests/mutants/$1/$2.patch" || true
 }
 
 check_handout() {
@@ -212,7 +227,8 @@ check_handout() {
 	assert_output --partial 'lab-1 demo-mul: 1 check passes with the solution: ok'
 	assert_output --partial 'lab-1 demo-add alone: its 1 check passes, the 1 other still fails: ok'
 	assert_output --partial 'labs/02-empty: no exercises yet'
-	assert_line 'check-handout: 11 passed, 0 failed'
+	assert_output --partial 'lab-1 demo-mul mutant doubles (doubles): caught by 1 of 1: ok'
+	assert_line 'check-handout: 15 passed, 0 failed'
 }
 
 @test "check-handout fails on a check that passes without its exercise" {
@@ -246,13 +262,14 @@ EOF
 	make_project
 	sed -i 's/\[demo-mul\]/[demo-div]/' "$P/tests/lab-1.bats"
 	sed -i '/demo-add/d' "$P/labs/01-demo/README.md"
+	"$P/scripts/autograding.sh" >/dev/null
 	check_handout
 	assert_failure
 	assert_output --partial 'tests/lab-1.bats:7: check tagged [demo-div], but no exercise demo-div exists: FAIL'
 	assert_output --partial 'demo-mul (labs/01-demo/calc.c:25): no check is tagged [demo-mul]: FAIL'
 	assert_output --partial 'demo-add (labs/01-demo/calc.c:15): the lesson labs/01-demo/README.md does not present exercise demo-add: FAIL'
 	refute_output --partial 'autograding.json is out of date'
-	printf '@test "[demo-add] again" { false; }\n' >>"$P/tests/lab-1.bats"
+	printf '@test "again" { false; }\n' >>"$P/tests/lab-1.bats"
 	check_handout
 	assert_output --partial 'autograding.json is out of date (make autograding): FAIL'
 }
@@ -270,7 +287,9 @@ EOF
 	make_project
 	run jq -c '.tests[] | [.name, .run, .points, .comparison, .timeout]' "$P/.github/classroom/autograding.json"
 	assert_success
-	assert_output '["lab-1: demo arithmetic","sudo make lab-1",3,"included",10]'
+	assert_output "$(printf '%s\n' '["lab-1 demo-add","sudo make lab-1 EXERCISE=demo-add",10,"included",10]' \
+		'["lab-1 demo-mul","sudo make lab-1 EXERCISE=demo-mul",10,"included",10]' \
+		'["lab-1 steps","sudo make lab-1 EXERCISE=steps",1,"included",10]')"
 	run "$PODLAB_SRC/scripts/autograding.sh" --check
 	assert_success
 }
@@ -289,7 +308,9 @@ EOF
 	assert_failure
 	assert_line 'OK    [demo-add] 2 + 3 is 5'
 	assert_line 'FAIL  [demo-add] prints <&> and junk'
-	assert_line 'Score: 3/4'
+	assert_line '  demo-add (moderate): 1/2 checks, 0/10 points'
+	assert_line '  demo-mul (moderate): 1/1 checks, 10/10 points'
+	assert_line 'Score: 11/21'
 	run env FORMAT=tap "$P/scripts/grade.sh" 1
 	assert_failure
 	assert_line '1..4'
@@ -300,4 +321,96 @@ EOF
 	assert_output 4
 	run xmllint --xpath 'count(//testcase/failure)' "$BATS_TEST_TMPDIR/junit.xml"
 	assert_output 1
+}
+
+# ---- make doctor, make clean-host ------------------------------------------------
+
+@test "doctor: one OK/WARN/FAIL line per fact about this machine, a fix under each WARN and FAIL, exit 1 only on a FAIL" {
+	run "$PODLAB_SRC/scripts/doctor.sh"
+	# every line is a verdict, a fix, blank, or the summary
+	local bad
+	bad=$(grep -vE '^(OK|WARN|FAIL)  |^      fix: |^$|^doctor: ' <<<"$output" || true)
+	[ -z "$bad" ] || { echo "unexpected lines: $bad"; false; }
+	assert_line --regexp "^(OK|WARN|FAIL) +kernel $(uname -r)"
+	assert_line --regexp '^(OK|WARN|FAIL) +(cgroup|no cgroup)'
+	assert_line --regexp '^(OK|WARN|FAIL) +.*overlayfs'
+	# this machine's real state: root or not, and the exit status follows the FAILs
+	if [ "$(id -u)" -eq 0 ]; then assert_line --regexp '^OK +running as root'; else assert_line --regexp '^FAIL +not root'; fi
+	if grep -q '^FAIL' <<<"$output"; then [ "$status" -eq 1 ]; else [ "$status" -eq 0 ]; fi
+	# no verdict without its fix
+	run awk '/^(WARN|FAIL)/ { want = $0; next } want && !/^      fix: / { print "no fix for: " want } { want = "" }
+		END { if (want) print "no fix for: " want }' <<<"$output"
+	assert_output ""
+}
+
+@test "doctor: a simulated old kernel, non-root, Ubuntu's AppArmor userns restriction, no overlayfs, WSL2, missing packages each get their fix" {
+	run env DOCTOR_KERNEL=5.4.0-150-generic DOCTOR_UID=1000 DOCTOR_APPARMOR_USERNS=1 DOCTOR_USERNS_CLONE=0 \
+		DOCTOR_OVERLAY=0 DOCTOR_WSL=1 DOCTOR_ARCH=aarch64 DOCTOR_CGROUP=v1 DOCTOR_MISSING="bats jq" \
+		"$PODLAB_SRC/scripts/doctor.sh"
+	assert_failure 1
+	assert_line --regexp '^FAIL +kernel 5.4.0-150-generic: .*5.6'
+	assert_line --regexp '^FAIL +not root \(uid 1000\)'
+	assert_line --regexp '^WARN +AppArmor restricts unprivileged user namespaces'
+	assert_line --partial 'fix: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'
+	assert_line --partial 'fix: sysctl -w kernel.unprivileged_userns_clone=1'
+	assert_line --regexp '^FAIL +no overlayfs'
+	assert_line --regexp '^WARN +WSL2'
+	assert_line --regexp '^OK +arm64: no assembly pause'
+	assert_line --regexp '^OK +cgroup v1'
+	assert_line --partial 'apt-get install -y bats jq'
+	assert_line --regexp '^doctor: 4 FAIL'
+	# a 5.10 kernel works, without mount_setattr: a WARN, not a FAIL
+	run env DOCTOR_KERNEL=5.10.0-28-amd64 DOCTOR_UID=0 DOCTOR_MISSING= "$PODLAB_SRC/scripts/doctor.sh"
+	assert_line --regexp '^WARN +kernel 5.10.0-28-amd64: no mount_setattr'
+	refute_line --regexp '^FAIL +kernel'
+}
+
+# A fake leftover of a crash: a bridge named as podlab names its bridges, with
+# no port, and a tmpfs mounted in a /tmp/podrun-test.* directory. CLEAN_MATCH
+# keeps clean-host to them (this machine may be running other pods).
+fake_leftovers() {
+	require_root
+	TOKEN=podlabx$$ # a bridge name: at most 15 characters
+	ip link add "$TOKEN" type bridge
+	defer ip link del "$TOKEN"
+	FAKE=/tmp/podrun-test.$TOKEN
+	mkdir -p "$FAKE/mnt"
+	defer rm -rf --one-file-system "$FAKE"
+	mount -t tmpfs -o size=1m podlab-fake "$FAKE/mnt"
+	defer umount -l "$FAKE/mnt"
+}
+
+@test "clean-host: a dry run names the leftovers and removes nothing" {
+	fake_leftovers
+	run env CLEAN_MATCH="$TOKEN" "$PODLAB_SRC/scripts/clean-host.sh"
+	assert_success
+	assert_line "would    mount $FAKE/mnt"
+	assert_line "would    bridge $TOKEN (no ports left)"
+	assert_line "would    $FAKE"
+	ip link show "$TOKEN"
+	mountpoint -q "$FAKE/mnt"
+	[ -d "$FAKE" ]
+}
+
+@test "clean-host FORCE=1: removes the leftover mount, bridge and directory, and leaves a bridge with a foreign port" {
+	fake_leftovers
+	# a port podlab did not make keeps a podlab-named bridge
+	local other=podlaby$$ dummy=pldum$$ # a veth not named veth<PID>
+	ip link add "$other" type bridge
+	defer ip link del "$other"
+	ip link add "$dummy" type veth peer name "pldup$$"
+	defer ip link del "$dummy"
+	ip link set "$dummy" master "$other"
+	run env CLEAN_MATCH="$TOKEN" CLEAN_FORCE=1 "$PODLAB_SRC/scripts/clean-host.sh"
+	assert_success
+	assert_line "removed  mount $FAKE/mnt"
+	assert_line "removed  bridge $TOKEN (no ports left)"
+	run ip link show "$TOKEN"
+	assert_failure
+	! mountpoint -q "$FAKE/mnt"
+	[ ! -e "$FAKE" ]
+	run env CLEAN_MATCH="$other" CLEAN_FORCE=1 "$PODLAB_SRC/scripts/clean-host.sh"
+	assert_line "left     bridge $other: still has ports: $dummy"
+	ip link show "$other"
+	ip link show "$dummy"
 }

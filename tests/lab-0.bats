@@ -58,6 +58,14 @@ col() {
 	[ "$(col pod 9)" = 0 ]
 }
 
+@test "[cosched-pod-fit] unit tests pod_fit/*: memory another pod holds is not free, and the first node that fits wins" {
+	# the mistakes no scenario above shows: counting only used memory (a
+	# hoarder's held memory looks free), or taking the roomiest node
+	run "$PODLAB_BUILD/tests/unit/test_cosched" --jobs 1 --filter 'pod_fit/*'
+	assert_success
+	assert_output --partial 'Tested: 2 | Passing: 2'
+}
+
 @test "the built-in scenario is the shipped scenarios/study-note.txt" {
 	run "$COSCHED" --format tsv -s first-fit,hoarding,optimistic
 	assert_success

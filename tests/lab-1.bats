@@ -182,6 +182,19 @@ unused_pid() {
 	assert_output --partial "setns(user): Invalid argument"
 }
 
+@test "[ns-join] step4_setns joins user last when a namespace belongs to the outer user namespace" {
+	# The holder's net namespace is made first, by root: the host's user
+	# namespace owns it. Its user namespace is made after, inside it. Root
+	# may join both, but only net first: once in the holder's user namespace
+	# it has no capability left over the namespaces the host's owns.
+	start_holder --net -- unshare --user --map-root-user
+	[ "$(ns_ino "$HOLDER" user)" != "$(ns_ino $$ user)" ]
+	run "$L1/step4_setns" "$HOLDER" user,net -- readlink /proc/self/ns/user /proc/self/ns/net
+	assert_success
+	assert_line "user:[$(ns_ino "$HOLDER" user)]"
+	assert_line "net:[$(ns_ino "$HOLDER" net)]"
+}
+
 @test "step4_setns all: joins exactly the types the target does not share" {
 	start_holder --net --uts --ipc
 	run "$L1/step4_setns" "$HOLDER" all -- readlink /proc/self/ns/net /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/mnt

@@ -137,6 +137,31 @@ reaps_merged_sigchld() {
 	reaps_merged_sigchld "$L2/pause-c"
 }
 
+@test "[infra-reap] pause-c reaps without blocking: with a child still running it idles with SIGCHLD unblocked, and SIGTERM ends it" {
+	unshare --pid --fork --kill-child "$L2/pause-c" 2>/dev/null 3>&- &
+	local u=$! p
+	defer "kill -KILL $u"
+	wait_for pgrep -P "$u" -x pause-c
+	p=$(pgrep -P "$u" -x pause-c)
+	# one orphan that stays, one that exits at once: its SIGCHLD runs the
+	# handler while the other is still running
+	nsenter -t "$p" -p -- sh -c 'sleep 1000 & sleep 0.1 & exit 0'
+	children_are() { [ "$(ps -o pid= --ppid "$p" | wc -l)" = "$1" ]; }
+	wait_for children_are 1
+	run zombies_under "$p"
+	assert_output 0
+	# A handler that blocks in waitpid(2) never returns: the kernel keeps
+	# SIGCHLD in the blocked mask (SigBlk, bit 17 - 1) for as long as it runs.
+	sigchld_unblocked() {
+		local blk
+		blk=$(awk '/^SigBlk:/ {print $2}' "/proc/$p/status")
+		(((16#$blk & (1 << 16)) == 0))
+	}
+	wait_for sigchld_unblocked || fail "pause-c still has SIGCHLD blocked: $(grep SigBlk "/proc/$p/status")"
+	kill -TERM "$p"
+	wait_for test ! -e "/proc/$p"
+}
+
 @test "pause (assembly on x86-64) as PID 1 reaps every orphan, also when their SIGCHLDs merge" {
 	reaps_merged_sigchld "$L2/pause"
 }
@@ -190,6 +215,25 @@ reaps_merged_sigchld() {
 
 # ---- the sandbox ----------------------------------------------------------------
 
+@test "the holder sees nothing of the host: its own read-only root holding only pause, no capabilities" {
+	hold "$BATS_TEST_TMPDIR/out" "$L2/step1_holder" --hostname lab2-root
+	local h
+	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
+	# its own mount namespace, whose only mount is its root
+	[ "$(ns_ino "$h" mnt)" != "$(ns_ino $$ mnt)" ]
+	assert_equal "$(wc -l <"/proc/$h/mountinfo")" 1
+	grep -q ' / / ro,' "/proc/$h/mountinfo"
+	# through /proc/PID/root (what a container with SYS_PTRACE would use) only pause
+	assert_equal "$(ls -A "/proc/$h/root/")" pause
+	run touch "/proc/$h/root/written"
+	assert_failure
+	# and nothing to do anything with
+	grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$h/status"
+	grep -q '^CapBnd:[[:space:]]*0000000000000000$' "/proc/$h/status"
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$h/status"
+	release
+}
+
 @test "step1: the holder has its own net, ipc and uts namespaces and the pod's hostname" {
 	hold "$BATS_TEST_TMPDIR/out" "$L2/step1_holder" --hostname lab2-check
 	local h
@@ -197,7 +241,7 @@ reaps_merged_sigchld() {
 	for t in net ipc uts; do
 		[ "$(ns_ino "$h" $t)" != "$(ns_ino $$ $t)" ]
 	done
-	for t in mnt pid user; do
+	for t in pid user; do
 		[ "$(ns_ino "$h" $t)" = "$(ns_ino $$ $t)" ]
 	done
 	run nsenter -t "$h" -u hostname
@@ -255,6 +299,21 @@ reaps_merged_sigchld() {
 	release
 }
 
+@test "[infra-join] step2 --pid: the containers' children are born in the pod's pid namespace" {
+	hold "$BATS_TEST_TMPDIR/out" "$L2/step2_localhost" --pid --port 18203
+	local h a b
+	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
+	a=$(field "$BATS_TEST_TMPDIR/out" "container A pid")
+	b=$(field "$BATS_TEST_TMPDIR/out" "container B pid")
+	[ "$(last_nspid "$h")" = 1 ]
+	# setns(pid) moves where the caller's children go: pid_for_children
+	for c in "$a" "$b"; do
+		[ "$(ns_ino "$c" pid_for_children)" = "$(ns_ino "$h" pid)" ]
+		[ "$(ns_ino "$c" pid)" = "$(ns_ino $$ pid)" ]
+	done
+	release
+}
+
 @test "step3: the pod IP is on eth0 in the holder's netns, the host end on the bridge" {
 	defer "ip link del $BR"
 	hold "$BATS_TEST_TMPDIR/out" "$L2/step3_podip" --bridge $BR --subnet 198.18.2.16/28 --index 7 --port 18210
@@ -304,7 +363,7 @@ reaps_merged_sigchld() {
 }
 
 @test "a pod network that fails midway leaves no holder and no link" {
-	# a link by that name that is not a bridge: infra_start must refuse it
+	# a link by that name that podlab did not make: infra_start must refuse it
 	# after the holder has started, and undo everything
 	local dum=lab2d$$
 	ip link add "$dum" type veth peer name "${dum}p"
@@ -313,7 +372,7 @@ reaps_merged_sigchld() {
 	before=$(host_veths)
 	run "$L2/step3_podip" --bridge "$dum" --subnet 198.18.2.64/28 --port 18213
 	assert_failure 1
-	assert_output --partial "$dum exists and is not a bridge"
+	assert_output --partial "$dum exists and podlab did not create it"
 	# other labs' pods may come and go meanwhile: a new veth is ours only
 	# when its holder (vethPID) is dead
 	after=$(host_veths)

@@ -82,6 +82,33 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
+@test "[rootfs-pivot] from the host: the container's mount namespace holds no old root, and setns(2) into it cannot escape" {
+	# A process that joins a mount namespace starts at the namespace's root
+	# mount, not at a chroot: after chroot(2) alone that is still the host's
+	# tree, and any process with CAP_SYS_ADMIN that can setns(2) into its own
+	# namespace walks out of the chroot. After pivot_root(2) and the detach,
+	# the overlay is the namespace's root and nothing else is in it.
+	local tag=1$$ c
+	"$L3/step3_rootfs" --state "$T/st" -- /bin/sleep "$tag" >"$T/out" 2>&1 3>&- &
+	local bg=$!
+	defer "kill -9 $bg; wait $bg"
+	wait_for pgrep -f "^/bin/sleep $tag\$" || { cat "$T/out"; false; }
+	c=$(pgrep -f "^/bin/sleep $tag\$")
+	defer "kill -9 $c"
+	# the namespace's whole table, read at its root (-p: /proc there is the
+	# container's, so cat must be in its pid namespace to find /proc/self)
+	run nsenter -t "$c" -m -p cat /proc/self/mountinfo
+	assert_success
+	assert_line --regexp "^[0-9]+ [0-9]+ [0-9:]+ / / .* - overlay overlay .*lowerdir=$IMAGE,"
+	local mps
+	mps=$(printf '%s\n' "${lines[@]}" | awk '{print $5}' | grep -Ev '^/$|^/(proc|dev|sys)(/.*)?$' || true)
+	[ -z "$mps" ] || fail "mounts of the old root left in the container's namespace: $mps"
+	# the escape: join the namespace at its root and look for a host file
+	run nsenter -t "$c" -m -- /bin/sh -c "test -e '$PODLAB_SRC/tests/helpers.bash' && echo ESCAPED; ls /"
+	refute_line ESCAPED
+	assert_line linuxrc # busybox's root, not the host's
+}
+
 @test "[rootfs-pivot] step3_rootfs: writes land in the upper dir, the image is untouched" {
 	local before
 	before=$(tree_sum "$IMAGE")
@@ -278,6 +305,14 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
+@test "[vol-safe-mount] unit test resolve/magic_links_are_refused: /proc/self/root beneath the root is ELOOP" {
+	# RESOLVE_IN_ROOT alone follows a magic link out of the root; no step
+	# program plants one, the unit test does
+	run "$PODLAB_BUILD/tests/unit/test_volume" --jobs 1 --filter 'resolve/magic_links_are_refused'
+	assert_success
+	assert_output --partial 'Tested: 1 | Passing: 1'
+}
+
 @test "make images: busybox, simple:v2 and tomcat:7.0 with links inside the rootfs" {
 	local img="$PODLAB_BUILD/images"
 	# every applet link points into the image, never at a host path
@@ -294,4 +329,71 @@ tree_sum() {
 	before=$(tree_sum "$img/busybox/latest/rootfs")
 	"$PODLAB_SRC/labs/03-shared-volume/mkimage.sh" "$img" busybox latest
 	[ "$(tree_sum "$img/busybox/latest/rootfs")" = "$before" ]
+}
+
+# ---- step7: an image is a stack of layers -----------------------------------------
+
+# A two-layer OCI image: the busybox root, then a layer that deletes
+# /etc/hosts (a .wh.hosts file) and replaces /root with an opaque directory.
+make_layered_image() {
+	mkdir -p "$T/top/etc" "$T/top/root"
+	: >"$T/top/etc/.wh.hosts"
+	: >"$T/top/root/.wh..wh..opq"
+	echo "from the top layer" >"$T/top/root/note"
+	mkdir -p "$T/lower/root"
+	cp -a "$IMAGE/." "$T/lower/"
+	echo "from the bottom layer" >"$T/lower/root/old"
+	"$PODLAB_SRC/labs/03-shared-volume/mkoci.sh" "$T/oci" layered:1 "$T/lower" "$T/top"
+}
+
+@test "[img-whiteout] step7_image: a whiteout in the top layer hides the lower file" {
+	make_layered_image
+	run "$L3/step7_image" --store "$T/store" "$T/oci" -- /bin/sh -c 'ls /etc; cat /etc/hosts'
+	assert_failure 1 # cat: no such file
+	assert_line "   whiteout    /etc/hosts  (in the merged root: hidden)"
+	assert_line passwd
+	refute_line hosts
+	# on disk the top layer holds the overlay form, not the tar's name
+	local top
+	top=$T/store/layers/$(jq -r '.rootfs.diff_ids[1] | sub("sha256:"; "")' "$T"/store/configs/*.json)
+	[ "$(stat -c '%F %t:%T' "$top/etc/hosts")" = "character special file 0:0" ]
+	[ ! -e "$top/etc/.wh.hosts" ]
+	host_mounts_unchanged
+}
+
+@test "[img-whiteout] step7_image: an opaque directory hides the lower directory's entries" {
+	make_layered_image
+	run "$L3/step7_image" --store "$T/store" "$T/oci" -- /bin/ls /root
+	assert_success
+	assert_line "   opaque dir  /root/  (the lower layers' entries are hidden)"
+	assert_line note
+	refute_line old
+	host_mounts_unchanged
+}
+
+@test "step7_image: without the top layer's whiteout the lower file shows (the control)" {
+	make_layered_image
+	rm "$T/top/etc/.wh.hosts" "$T/top/root/.wh..wh..opq"
+	"$PODLAB_SRC/labs/03-shared-volume/mkoci.sh" "$T/oci" layered:1 "$T/lower" "$T/top"
+	run "$L3/step7_image" --store "$T/store" "$T/oci" -- /bin/sh -c 'ls /root; cat /etc/hosts'
+	assert_success
+	assert_line old
+	assert_line note
+	assert_line --partial localhost
+	host_mounts_unchanged
+}
+
+@test "step7_image: a layer escaping its directory is refused, the host untouched" {
+	python3 -c '
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+i = tarfile.TarInfo("../../escaped"); i.size = 1
+t.addfile(i, io.BytesIO(b"x")); t.close()' "$T/evil.tar"
+	"$PODLAB_SRC/labs/03-shared-volume/mkoci.sh" --plain "$T/evil" evil:1 "$T/evil.tar"
+	run "$L3/step7_image" --store "$T/store" "$T/evil"
+	assert_failure 1
+	assert_output --partial "'..' leaves the layer"
+	[ ! -e "$T/escaped" ] && [ ! -e "$T/store/escaped" ]
+	[ -z "$(find "$T/store/layers" "$T/store/tmp" -mindepth 1)" ]
+	host_mounts_unchanged
 }

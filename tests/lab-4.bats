@@ -136,6 +136,12 @@ stop_pod() {
 	assert_line "restart 2: 10000 ms"
 }
 
+@test "[init-backoff] unit tests init_backoff/*: no overflow for a thousand restarts, n < 1 is the first" {
+	run "$PODLAB_BUILD/tests/unit/test_init" --jobs 1 --filter 'init_backoff/*'
+	assert_success
+	assert_output --partial 'Tested: 2 | Passing: 2'
+}
+
 # ---- Kubernetes' node e2e scenarios for init containers (test/e2e/node/init_container.go)
 
 @test "e2e: init containers run in order on a RestartNever pod and the pod succeeds" {

@@ -140,7 +140,7 @@ start_ship() { # PORT FILE [ARGS...]
 	assert_success
 }
 
-@test "logship replaces its checkpoint atomically and durably: tmp, fsync, rename, fsync(dir)" {
+@test "[logship-checkpoint] logship replaces its checkpoint atomically and durably: tmp, fsync, rename, fsync(dir)" {
 	# A crash cannot be staged in a check, so watch the syscalls: the order is
 	# the whole point (a rename before the fsync may persist an empty file).
 	command -v strace >/dev/null || skip "strace is not installed"

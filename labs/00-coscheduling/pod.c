@@ -17,7 +17,7 @@
 
 int cosched_pod_fit(const struct cosched_scenario *s, const struct cosched_state *st, int group)
 {
-	/* BEGIN EXERCISE: cosched-pod-fit: choose the one node that can take a whole pod
+	/* BEGIN EXERCISE: cosched-pod-fit (easy, 20 min): choose one node for a whole pod
 	 * Hint: README.md "Kubernetes: the Pod" and "By hand"; sum the members' requests (or use
 	 * s->groups[group].mib), return the first node whose cosched_free() holds the sum,
 	 * else fail_msg(ENOSPC, ...). Never split a group, never change st. */

@@ -99,7 +99,7 @@ int ns_inode(pid_t pid, enum ns_type type, ino_t *ino)
 
 int ns_same(pid_t a, pid_t b, enum ns_type type)
 {
-	/* BEGIN EXERCISE: ns-same: tell whether two processes share a namespace
+	/* BEGIN EXERCISE: ns-same (easy, 15 min): tell whether two processes share a namespace
 	 * Hint: README.md "Seeing namespaces: /proc/PID/ns"; man 7 namespaces */
 	/* STUB: (void)a; (void)b; (void)type; return exercise_todo(1, "ns-same"); */
 	char pa[64], pb[64];
@@ -163,16 +163,31 @@ int ns_open(pid_t pid, unsigned set, int fds[NS_COUNT])
 
 int ns_join(const int fds[NS_COUNT])
 {
-	/* BEGIN EXERCISE: ns-join: join a set of namespaces with setns(2) in a safe order
+	/* BEGIN EXERCISE: ns-join (moderate, 45 min): join namespaces with setns(2) in a safe order
 	 * Hint: README.md "Joining: setns and the order that works"; man 2 setns */
 	/* STUB: (void)fds; return exercise_todo(1, "ns-join"); */
-	static const enum ns_type order[] = {NS_USER, NS_CGROUP, NS_IPC,  NS_UTS,
-	                                     NS_NET,  NS_PID,    NS_TIME, NS_MNT};
+	/* Two passes, as util-linux nsenter does. Joining a user namespace
+	 * trades the caller's capabilities for those it has there, so a
+	 * namespace owned by an outer user namespace must be joined before it,
+	 * and one owned by the target's user namespace may need it first. Pass
+	 * 1 joins what the caller's own capabilities allow and leaves an EPERM
+	 * for after the user namespace; mnt comes last (the README says why). */
+	static const enum ns_type order[] = {NS_CGROUP, NS_IPC,  NS_UTS, NS_NET,
+	                                     NS_PID,    NS_TIME, NS_MNT};
+	bool later[NS_COUNT] = {false};
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		enum ns_type t = order[i];
-		if (fds[t] < 0)
+		if (fds[t] < 0 || setns(fds[t], ns_table[t].clone_flag) == 0)
 			continue;
-		if (setns(fds[t], ns_table[t].clone_flag) < 0)
+		if (errno != EPERM || fds[NS_USER] < 0)
+			return fail_errno("setns(%s)", ns_table[t].name);
+		later[t] = true;
+	}
+	if (fds[NS_USER] >= 0 && setns(fds[NS_USER], CLONE_NEWUSER) < 0)
+		return fail_errno("setns(%s)", ns_table[NS_USER].name);
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		enum ns_type t = order[i];
+		if (later[t] && setns(fds[t], ns_table[t].clone_flag) < 0)
 			return fail_errno("setns(%s)", ns_table[t].name);
 	}
 	return 0;

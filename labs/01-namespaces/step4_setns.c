@@ -11,9 +11,10 @@
  * at once by setns(2).)
  *
  * All the files are opened first, while /proc is still ours to read. The order
- * of the joins matters (ns_join does it): user first, because the
- * capabilities it grants are what the other joins are checked against; mnt
- * last, because joining it also changes root and working directory.
+ * of the joins matters (ns_join does it): the capabilities a join is checked
+ * against change when the user namespace is joined, so everything the caller
+ * may join already goes first, then user, then what needed user's
+ * capabilities; mnt last, because joining it also changes root and cwd.
  *
  * Syscalls: pidfd_open(2), open(2) of /proc/PID/ns/<type>, setns(2), fork(2),
  * execvp(3).

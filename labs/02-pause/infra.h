@@ -69,7 +69,13 @@ int infra_stop(struct infra *in, int timeout_ms);
  * up after a supervisor that died without stopping its pod. */
 int infra_remove_veth(const char *name);
 
-/* Remove the bridge if no interface is attached to it any more. */
+/* A bridge infra_start creates carries this alias (ip link show: "alias
+ * podlab pod network"). One that exists without it is someone else's: the
+ * sandbox refuses it rather than adopt it. */
+#define INFRA_BRIDGE_ALIAS "podlab pod network"
+bool infra_bridge_is_ours(const char *name);
+
+/* Remove the bridge if it is ours and no interface is attached to it any more. */
 int infra_remove_bridge_if_unused(const char *name);
 
 /* "198.18.0.0/24" -> network address and prefix; EINVAL with a message. */

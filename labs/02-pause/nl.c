@@ -195,6 +195,20 @@ static int nl_link_change(const char *name, unsigned flags, int master)
 	return nl_talk(&m, what);
 }
 
+int nl_link_set_alias(const char *name, const char *alias)
+{
+	int idx = nl_index(name);
+	if (idx < 0)
+		return -1;
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = idx};
+	struct nl_msg m;
+	nl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	nl_attr_str(&m, IFLA_IFALIAS, alias);
+	char what[64];
+	snprintf(what, sizeof(what), "RTM_NEWLINK(%s alias)", name);
+	return nl_talk(&m, what);
+}
+
 int nl_link_up(const char *name)
 {
 	return nl_link_change(name, IFF_UP, -1);

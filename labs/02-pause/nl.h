@@ -17,6 +17,8 @@ int nl_bridge_add(const char *name);
 /* ip link add HOST type veth peer name PEER netns NETNS_FD
  * The peer is created directly inside the namespace behind netns_fd. */
 int nl_veth_add(const char *host, const char *peer, int netns_fd);
+/* ip link set NAME alias ALIAS (read back from /sys/class/net/NAME/ifalias) */
+int nl_link_set_alias(const char *name, const char *alias);
 /* ip link set NAME up */
 int nl_link_up(const char *name);
 /* ip link set NAME master MASTER */

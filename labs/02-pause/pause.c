@@ -50,7 +50,7 @@ __attribute__((unused)) static int exercise_not_done(const char *line)
  * would leave the rest as zombies. */
 static int reap_children(void)
 {
-	/* BEGIN EXERCISE: infra-reap: reap every exited child without blocking
+	/* BEGIN EXERCISE: infra-reap (moderate, 30 min): reap every exited child without blocking
 	 * Hint: README.md "PID 1 must reap"; man 2 waitpid (WNOHANG, ECHILD); man 7 signal */
 	/* STUB: return exercise_not_done("lab-2 exercise not done: infra-reap\n"); */
 	int reaped = 0;

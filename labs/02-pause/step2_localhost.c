@@ -8,8 +8,14 @@
  * interfaces and see the same hostname. The host, in its own network
  * namespace, connects to its own 127.0.0.1 and finds nobody there.
  *
+ * With --pid the pod shares its pid namespace (shareProcessNamespace: true):
+ * pause is its PID 1, and the containers join that pid namespace too. A
+ * process never changes its own pid namespace: setns(2) on a pid namespace
+ * only decides where the caller's children are born (/proc/PID/ns/
+ * pid_for_children), so container B forks a child to show a pid of the pod.
+ *
  * Syscalls: setns(2) (through infra_join), socket(2), bind(2), listen(2),
- * accept4(2), connect(2), if_nameindex(3), gethostname(2).
+ * accept4(2), connect(2), if_nameindex(3), gethostname(2), fork(2).
  */
 #include "common.h"
 #include "hold.h"
@@ -32,6 +38,8 @@ static void usage(FILE *out)
 	             "Two processes join one pod and talk over 127.0.0.1.\n\n"
 	             "  --port PORT       the port container A listens on (default: 18200)\n"
 	             "  --hostname NAME   the pod's hostname (default: lab2-pod)\n"
+	             "  --pid             share a pid namespace: pause is its PID 1, the "
+	             "containers join it\n"
 	             "  --hold            keep the pod (and A listening) until stdin reaches EOF\n"
 	             "  --help            show this help\n");
 }
@@ -112,6 +120,23 @@ NORETURN static void container_b(const struct infra *pod, int port, bool hold)
 	printf("container B: connected to 127.0.0.1:%d, got: %s", port, buf);
 	fflush(stdout);
 	close(s);
+	if (pod->shared & NS_BIT(NS_PID)) {
+		/* B itself stays in the host's pid namespace; its children are
+		 * born in the pod's, where pause is 1. */
+		fflush(stdout);
+		pid_t child = fork();
+		if (child < 0)
+			die_errno("fork");
+		if (child == 0) {
+			printf(
+			    "container B's child: pid %d in the pod's pid namespace (pause is 1)\n",
+			    (int)getpid());
+			fflush(stdout);
+			_exit(0);
+		}
+		if (waitpid(child, NULL, 0) < 0)
+			die_errno("waitpid(B's child)");
+	}
 	if (hold)
 		for (;;)
 			pause(); /* stay in the pod until the parent ends us */
@@ -126,6 +151,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"port", required_argument, NULL, 'p'},
 	    {"hostname", required_argument, NULL, 'n'},
+	    {"pid", no_argument, NULL, 'P'}, /* -p is --port */
 	    {"hold", no_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -140,6 +166,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			cfg.hostname = optarg;
+			break;
+		case 'P':
+			cfg.share_pid = true;
 			break;
 		case 'H':
 			hold = true;

@@ -49,3 +49,37 @@ images: $(L3_IMAGE_STAMPS)
 .PHONY: build-lab-3
 build-lab-3: $(L3_BINS) $(L3_IMAGE_STAMPS) $(BUILD)/tests/unit/test_volume $(BUILD)/tests/unit/test_rootfs
 
+
+# ---- images as OCI: image.o and its libraries, step7, the OCI busybox layout ----
+# image.o reads tars with libarchive, JSON with json-c and hashes with nettle.
+ARCHIVE_LIBS = $(eval ARCHIVE_LIBS := $(call pkg,--libs,libarchive,-larchive))$(ARCHIVE_LIBS)
+JSON_LIBS = $(eval JSON_LIBS := $(call pkg,--libs,json-c,-ljson-c))$(JSON_LIBS)
+NETTLE_LIBS = $(eval NETTLE_LIBS := $(call pkg,--libs,nettle,-lnettle))$(NETTLE_LIBS)
+IMAGE_OBJ := $(BUILD)/$(L3)/image.o
+IMAGE_LIBS = $(ARCHIVE_LIBS) $(JSON_LIBS) $(NETTLE_LIBS)
+
+L3_IMAGE_STEP := $(BUILD)/$(L3)/step7_image
+$(L3_IMAGE_STEP): $(BUILD)/$(L3)/step7_image.o $(IMAGE_OBJ) $(L3_OBJS) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(IMAGE_LIBS) $(CAP_LIBS)
+
+$(BUILD)/tests/unit/test_image: $(BUILD)/tests/unit/test_image.o $(IMAGE_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(IMAGE_LIBS) $(CRITERION_LIBS)
+
+ALL += $(L3_IMAGE_STEP)
+UNIT_TESTS += $(BUILD)/tests/unit/test_image
+
+# make oci-images: the busybox image as an OCI image layout (one layer, an
+# Entrypoint and a Cmd), for `podrun image load` and the tests.
+L3_OCI := $(BUILD)/oci
+$(L3_OCI)/busybox/.built: $(L3)/mkoci.sh $(L3)/lab.mk | $(DEPS_STAMP)
+	$(L3)/mkoci.sh $(L3_OCI)/busybox busybox:latest
+	@touch $@
+.PHONY: oci-images
+oci-images: $(L3_OCI)/busybox/.built
+define PODLAB_HELP_OCI
+make oci-images     the busybox image as an OCI image layout in BUILD/oci/busybox
+endef
+export PODLAB_HELP_OCI
+HELP_EXTRA += $${PODLAB_HELP_OCI}
+
+build-lab-3: $(L3_IMAGE_STEP) $(BUILD)/tests/unit/test_image $(L3_OCI)/busybox/.built

@@ -129,8 +129,8 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 			return fail_msg(ENAMETOOLONG, "image rootfs %s: path too long", lower);
 		if (mount(lower, lower, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return fail_errno("mount(%s, MS_BIND)", lower);
-		if (mount(NULL, lower, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-			return fail_errno("mount(%s, MS_REMOUNT|MS_BIND|MS_RDONLY)", lower);
+		if (mount(NULL, lower, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
+			return fail_errno("mount(%s, MS_REMOUNT|MS_BIND|MS_RDONLY|MS_NODEV)", lower);
 		return 0;
 	}
 
@@ -157,8 +157,10 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, out->upper,
 	             out->work) >= (int)sizeof(opts))
 		return fail_msg(ENAMETOOLONG, "overlay options too long");
-	if (mount("overlay", out->merged, "overlay", 0, opts) < 0)
-		return fail_errno("mount(overlay on %s, %s)", out->merged, opts);
+	/* nodev: the container may mknod (CAP_MKNOD is in the default set, as in
+	 * Kubernetes), but a node it makes in its root cannot be opened. */
+	if (mount("overlay", out->merged, "overlay", MS_NODEV, opts) < 0)
+		return fail_errno("mount(overlay on %s, MS_NODEV, %s)", out->merged, opts);
 	return 0;
 }
 
@@ -221,10 +223,13 @@ static int mount_dev(int root_fd, const char *root)
 	{
 		_cleanup_close_ int under = open_top_dir(root_fd, root, "dev");
 		if (under < 0 ||
-		    mount_on_fd("tmpfs", under, dev, "tmpfs", MS_NOSUID | MS_STRICTATIME,
+		    mount_on_fd("tmpfs", under, dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
 		                "mode=755,size=65536k") < 0)
 			return -1;
 	}
+	/* /dev is nodev: a node made in it with mknod cannot be opened. The nodes
+	 * below work because each is a bind mount of the host's node, and a bind
+	 * mount has flags of its own. */
 	/* The fd we mounted on still means the directory under the tmpfs; a
 	 * second lookup crosses into the new mount. From here on every name is
 	 * created in that fresh tmpfs through its fd: nothing in it came from
@@ -254,6 +259,17 @@ static int mount_dev(int root_fd, const char *root)
 	_cleanup_close_ int shm = make_at(d, dev, "shm", true, 01777);
 	if (shm < 0 || mount_on_fd("shm", shm, shown, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 	                           "mode=1777,size=65536k") < 0)
+		return -1;
+
+	/* POSIX message queues of the pod's IPC namespace (mq_open). The kernel
+	 * allows the mount only to an admin of that namespace: from a user
+	 * namespace that does not own it (step3 --userns) it is EPERM, and the
+	 * container simply has no /dev/mqueue, as with rootless runc. */
+	snprintf(shown, sizeof(shown), "%s/mqueue", dev);
+	_cleanup_close_ int mq = make_at(d, dev, "mqueue", true, 01777);
+	if (mq < 0 || (mount_on_fd("mqueue", mq, shown, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	                           NULL) < 0 &&
+	               errno != EPERM))
 		return -1;
 
 	static const char *const links[][2] = {
@@ -385,7 +401,7 @@ int rootfs_mount_kernel_fs(const char *root)
 
 int rootfs_pivot(const char *root)
 {
-	/* BEGIN EXERCISE: rootfs-pivot: pivot_root into root and detach the old root
+	/* BEGIN EXERCISE: rootfs-pivot (moderate, 45 min): pivot_root, then detach the old root
 	 * Hint: README.md "pivot_root, not chroot"; man 2 pivot_root, man 2 umount */
 	/* STUB: (void)root; return exercise_todo(3, "rootfs-pivot"); */
 

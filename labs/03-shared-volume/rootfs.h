@@ -32,11 +32,13 @@ int rootfs_make_private(void);
 
 /* Mount lower (the image rootfs) under state_dir/merged as an overlay with
  * state_dir/upper and state_dir/work; state_dir NULL: bind the image
- * read-only instead. Creates the directories it needs. */
+ * read-only instead. Creates the directories it needs. The root is nodev:
+ * a device node made in it cannot be opened. */
 int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs *out);
 
-/* Mount /proc, a minimal /dev (tmpfs; null zero full random urandom tty bound
- * from the host; /dev/pts, /dev/shm, the std* links) and /sys read-only under root. */
+/* Mount /proc, a minimal /dev (a nodev tmpfs; null zero full random urandom
+ * tty bound from the host; /dev/pts, /dev/shm, /dev/mqueue, the std* links)
+ * and /sys read-only under root. */
 int rootfs_mount_kernel_fs(const char *root);
 
 /* pivot_root into root and detach the old root, the way crun does it:

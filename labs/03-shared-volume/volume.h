@@ -47,6 +47,10 @@ struct volume {
 	char host_path[PATH_MAX]; /* what gets bind-mounted */
 	bool is_dir;
 	bool tmpfs; /* a tmpfs we mounted and must unmount */
+	/* A hostPath of type CharDevice or BlockDevice: the one volume whose mount
+	 * keeps device access. Every other one is mounted nodev, so a device node
+	 * a container makes with mknod in it cannot be opened. */
+	bool devices;
 };
 
 /* "DirectoryOrCreate" -> VOL_HP_DIRECTORY_OR_CREATE; EINVAL + message otherwise. */

@@ -30,7 +30,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -128,17 +130,28 @@ int ctr_caps_mask(const struct ctr_config *cfg, uint64_t *mask)
 
 /* Make mask the whole story, in every set the kernel keeps:
  *   bounding    - the ceiling; what execve can ever grant again
- *   permitted, effective, inheritable - what we hold now (cap_set_proc)
- *   ambient     - what a non-root program keeps across execve
- * The bounding set goes first: dropping from it needs CAP_SETPCAP, which
- * cap_set_proc may be about to take away. */
-static int drop_caps(uint64_t mask)
+ *   permitted, effective - what we hold now (cap_set_proc)
+ *   inheritable, ambient - what a program could carry across execve: empty.
+ *     A non-empty inheritable set lets a file with inheritable file
+ *     capabilities gain them even as a non-root user (runc CVE-2022-24769).
+ * Root still gets the bounding set back at execve: the kernel treats every
+ * file as carrying all capabilities when root executes it. A non-root user
+ * gets nothing, as in Kubernetes.
+ * Two steps: the bounding set first, while we are root with CAP_SETPCAP
+ * (dropping from it needs that); the other sets after the user is switched. */
+static int drop_bounding(uint64_t mask)
 {
 	int bits = cap_max_bits();
 	for (int v = 0; v < bits; v++) {
 		if (!(mask & (UINT64_C(1) << v)) && cap_drop_bound(v) < 0)
 			return fail_errno("prctl(PR_CAPBSET_DROP, %d)", v);
 	}
+	return 0;
+}
+
+static int set_caps(uint64_t mask)
+{
+	int bits = cap_max_bits();
 	cap_t caps = cap_init(); /* all clear */
 	if (!caps)
 		return fail_errno("cap_init");
@@ -147,7 +160,6 @@ static int drop_caps(uint64_t mask)
 			continue;
 		cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
 		cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET);
-		cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET);
 	}
 	int rc = cap_set_proc(caps);
 	cap_free(caps);
@@ -155,13 +167,49 @@ static int drop_caps(uint64_t mask)
 		return fail_errno("capset");
 	if (cap_reset_ambient() < 0)
 		return fail_errno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
-	/* Ambient needs the capability in both permitted and inheritable: set above. */
-	for (cap_value_t v = 0; v < bits; v++) {
-		if ((mask & (UINT64_C(1) << v)) && cap_set_ambient(v, CAP_SET) < 0)
-			return fail_errno("prctl(PR_CAP_AMBIENT_RAISE, %d)", v);
-	}
 	return 0;
 }
+
+/* The user the command runs as. PR_SET_KEEPCAPS: changing uid from 0 clears
+ * the permitted set unless asked not to, and set_caps still needs it (execve
+ * then clears what a non-root user may not keep). Groups first: after the
+ * uid changes we may no longer set them. setgroups also drops every
+ * supplementary group the supervisor had. */
+static int set_user(const struct ctr_config *cfg)
+{
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return fail_errno("prctl(PR_SET_KEEPCAPS)");
+	if (setgroups(cfg->n_groups, cfg->n_groups ? cfg->groups : NULL) < 0)
+		return fail_errno("setgroups(%zu groups)", cfg->n_groups);
+	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
+		return fail_errno("setresgid(%u)", (unsigned)cfg->gid);
+	if (setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
+		return fail_errno("setresuid(%u)", (unsigned)cfg->uid);
+	return 0;
+}
+
+/* chdir(wd) beneath the current root: RESOLVE_IN_ROOT makes "/", ".." and
+ * absolute symlinks stop at the root, RESOLVE_NO_MAGICLINKS refuses
+ * /proc/self/fd/N and /proc/1/root, which lead out of it whatever the root
+ * (runc CVE-2024-21626: a working directory through a leaked fd). */
+static int chdir_beneath_root(const char *wd)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return fail_errno("open(/)");
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	_cleanup_close_ int fd = sys_openat2(root, wd, &how, sizeof(how));
+	if (fd < 0 || fchdir(fd) < 0)
+		return fail_errno("chdir(%s)", wd);
+	return 0;
+}
+
+static void seccomp_freep(struct ctr_seccomp **sc)
+{
+	ctr_seccomp_free(*sc);
+}
+#define _cleanup_seccomp_ __attribute__((cleanup(seccomp_freep)))
 
 /* ---- the child's side: report and die ----------------------------------------------- */
 
@@ -267,7 +315,8 @@ static int setup_stdio(int in, int out, int err)
  * command, drop capabilities, no_new_privs, close stray fds, execve. Called in
  * the container's root and namespaces. Never returns. */
 static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t caps,
-                                       char *const argv[], int errfd)
+                                       const struct ctr_seccomp *filter, char *const argv[],
+                                       int errfd)
 {
 	const char *path_env;
 	char **envp = build_env(cfg->env, &path_env);
@@ -289,14 +338,29 @@ static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t ca
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL); /* fails harmlessly for SIGKILL, SIGSTOP, 32, 33 */
 
-	if (drop_caps(caps) < 0)
-		child_fail(errfd, "capabilities");
 	/* no_new_privs: execve can never add a privilege again (setuid bits and
-	 * file capabilities are ignored). A privileged container may need them. */
-	if (!cfg->privileged && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	 * file capabilities are ignored). allowPrivilegeEscalation: true, or a
+	 * privileged container, keeps them working. */
+	bool nnp = !cfg->privileged && !cfg->allow_privilege_escalation;
+	/* Without no_new_privs the kernel takes a seccomp filter only from a
+	 * process with CAP_SYS_ADMIN: load it now, while we are still root with
+	 * every capability. The filter allows what the next steps call. */
+	if (!nnp && ctr_seccomp_load(filter) < 0)
+		child_fail(errfd, "seccomp");
+	if (drop_bounding(caps) < 0)
+		child_fail(errfd, "capabilities");
+	if (set_user(cfg) < 0)
+		child_fail(errfd, "user");
+	if (set_caps(caps) < 0)
+		child_fail(errfd, "capabilities");
+	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		fail_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 		child_fail(errfd, "no_new_privs");
 	}
+	/* With no_new_privs, as late as possible: the filter then also guards
+	 * the last steps (it allows dup3, close_range and execve). */
+	if (nnp && ctr_seccomp_load(filter) < 0)
+		child_fail(errfd, "seccomp");
 	/* Only 0, 1, 2 and the error pipe may reach the command; the pipe is
 	 * O_CLOEXEC, so execve closes it - and that EOF is the caller's "exec'd". */
 	if (errfd != 3) {
@@ -316,6 +380,7 @@ struct child_args {
 	const struct ctr_config *cfg;
 	const char *image_path;
 	uint64_t caps;
+	const struct ctr_seccomp *filter;
 	int errfd;
 };
 
@@ -374,16 +439,9 @@ static int container_main(void *arg)
 
 	/* After the pivot "/" is the container's, but a symlink or ".." could still
 	 * lead out through a magic link in /proc: resolve beneath "/" anyway. */
-	const char *wd = cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
-	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	int wfd = sys_openat2(AT_FDCWD, wd, &how, sizeof(how));
-	if (wfd < 0 || fchdir(wfd) < 0) {
-		fail_errno("chdir(%s)", wd);
+	if (chdir_beneath_root(cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/") < 0)
 		child_fail(errfd, "workingDir");
-	}
-	close(wfd);
-	exec_in_container(cfg, a->caps, cfg->argv, errfd);
+	exec_in_container(cfg, a->caps, a->filter, cfg->argv, errfd);
 }
 
 /* H: joins the sandbox, clones C as the caller's child, reports C's pid. */
@@ -466,6 +524,14 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 		snprintf(why, sizeof(why), "%s", last_error());
 		return fail_msg(EINVAL, "container %s: capabilities: %s", name, why);
 	}
+	/* The filter is built here, where a bad profile is still an error to
+	 * report, and only loaded in the child. */
+	_cleanup_seccomp_ struct ctr_seccomp *filter = NULL;
+	if (ctr_seccomp_build(cfg->seccomp, cfg->seccomp_profile, caps, &filter) < 0) {
+		char why[ERRMSG_MAX];
+		snprintf(why, sizeof(why), "%s", last_error());
+		return fail_msg(EINVAL, "container %s: seccomp: %s", name, why);
+	}
 
 	_cleanup_close_ int err_r = -1, err_w = -1, pid_r = -1, pid_w = -1;
 	int p[2];
@@ -477,7 +543,7 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	pid_r = p[0], pid_w = p[1];
 
 	struct child_args args = {
-	    .cfg = cfg, .image_path = image_path, .caps = caps, .errfd = err_w};
+	    .cfg = cfg, .image_path = image_path, .caps = caps, .filter = filter, .errfd = err_w};
 	pid_t helper = fork();
 	if (helper < 0)
 		return fail_errno("container %s: fork", name);
@@ -506,6 +572,8 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	out->pidfd = sys_pidfd_open(c, 0);
 	if (out->pidfd < 0) {
 		int err = errno;
+		/* By pid, safely: c is our child and not reaped, so the pid
+		 * cannot have been reused. */
 		kill(c, SIGKILL);
 		reap(c);
 		ctr_cleanup(cfg);
@@ -569,6 +637,102 @@ int ctr_stop(struct ctr *c, int grace_ms)
 	return ctr_wait(c);
 }
 
+/* A pseudo-terminal of the container's own devpts, for exec -t: its
+ * /dev/ptmx opened beneath its root, from the host (a path the container
+ * controls, so resolved as the kernel resolves it for the container). */
+static int open_container_ptmx(pid_t pid)
+{
+	char root_path[64];
+	snprintf(root_path, sizeof(root_path), "/proc/%d/root", (int)pid);
+	_cleanup_close_ int root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return fail_errno("open(%s)", root_path);
+	struct open_how how = {.flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int fd = sys_openat2(root, "dev/ptmx", &how, sizeof(how));
+	if (fd < 0)
+		return fail_errno("open(%s/dev/ptmx)", root_path);
+	if (unlockpt(fd) < 0) {
+		int rc = fail_errno("unlockpt(%s/dev/ptmx)", root_path);
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* The exec'd command's fds 0-2: the slave of the pty (its controlling
+ * terminal), or its ends of the pipes, /dev/null for what the caller does
+ * not relay. Called in the container, after setsid(). */
+static int exec_stdio(int master, const int in[2], const int out[2], const int err[2])
+{
+	if (master >= 0) {
+		/* TIOCGPTPEER opens the slave from the master itself: no path a
+		 * process of the container could swap under us. */
+		int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (slave < 0)
+			return fail_errno("ioctl(TIOCGPTPEER)");
+		if (ioctl(slave, TIOCSCTTY, 0) < 0)
+			return fail_errno("ioctl(TIOCSCTTY)");
+		return setup_stdio(slave, slave, slave);
+	}
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return fail_errno("open(/dev/null)");
+	return setup_stdio(in[0], out[1] >= 0 ? out[1] : null, err[1] >= 0 ? err[1] : null);
+}
+
+/* Copy what is there from one fd to another; false at EOF or error. */
+static bool relay_once(int from, int to)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n <= 0)
+		return false; /* EOF; EIO on a pty master: every slave fd is closed */
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return true; /* the caller's side is gone: drop, keep draining */
+		off += w;
+	}
+	return true;
+}
+
+/* The caller's side of exec's stdio, until the command's output ends:
+ * caller stdin -> command, command stdout/stderr (or the pty) -> caller. */
+static void exec_relay(const struct ctr_config *cfg, int master, int in_w, int out_r, int err_r)
+{
+	enum { IN, OUT, ERR };
+	struct pollfd p[3] = {{.fd = -1}, {.fd = -1}, {.fd = -1}};
+	int to[3] = {master >= 0 ? master : in_w, cfg->stdout_fd, cfg->stderr_fd};
+	if (to[IN] >= 0 && cfg->stdin_fd >= 0)
+		p[IN] = (struct pollfd){.fd = cfg->stdin_fd, .events = POLLIN};
+	p[OUT] = (struct pollfd){.fd = master >= 0 ? master : out_r, .events = POLLIN};
+	p[ERR] = (struct pollfd){.fd = master >= 0 ? -1 : err_r, .events = POLLIN};
+	while (p[OUT].fd >= 0 || p[ERR].fd >= 0) {
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (int i = 0; i < 3; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (relay_once(p[i].fd, i == IN ? to[IN] : to[i]))
+				continue;
+			p[i].fd = -1;
+			/* the caller's stdin ended: so does the command's (not the pty's,
+			 * where EOF is a character the command reads) */
+			if (i == IN && master < 0)
+				closep(&in_w);
+		}
+	}
+	closep(&in_w);
+}
+
 int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv[])
 {
 	const char *name = cfg->name ? cfg->name : "?";
@@ -579,26 +743,38 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 	uint64_t caps;
 	if (ctr_caps_mask(cfg, &caps) < 0)
 		return -1;
+	_cleanup_seccomp_ struct ctr_seccomp *filter = NULL;
+	if (ctr_seccomp_build(cfg->seccomp, cfg->seccomp_profile, caps, &filter) < 0)
+		return -1;
+	/* The command's stdio, made before anything joins anything. */
+	_cleanup_close_ int master = -1;
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, p[2] = {-1, -1};
+	if (cfg->tty) {
+		if ((master = open_container_ptmx(c->pid)) < 0)
+			return -1;
+	} else if ((cfg->stdin_fd >= 0 && pipe2(in, O_CLOEXEC) < 0) ||
+	           (cfg->stdout_fd >= 0 && pipe2(out, O_CLOEXEC) < 0) ||
+	           (cfg->stderr_fd >= 0 && pipe2(err, O_CLOEXEC) < 0)) {
+		fail_errno("pipe2");
+		goto fail;
+	}
 	/* Everything but the user namespace (we never made one); mnt comes last in
 	 * the loop below because joining it moves our root and cwd into the container. */
 	int fds[NS_COUNT];
 	unsigned want =
 	    NS_BIT(NS_IPC) | NS_BIT(NS_UTS) | NS_BIT(NS_NET) | NS_BIT(NS_PID) | NS_BIT(NS_MNT);
 	if (ns_open(c->pid, want, fds) < 0)
-		return -1;
-	int p[2];
+		goto fail;
 	if (pipe2(p, O_CLOEXEC) < 0) {
+		fail_errno("pipe2");
 		ns_close(fds);
-		return fail_errno("pipe2");
+		goto fail;
 	}
 	pid_t x = fork();
 	if (x < 0) {
-		int err = errno;
+		fail_errno("fork");
 		ns_close(fds);
-		close(p[0]);
-		close(p[1]);
-		errno = err;
-		return fail_errno("fork");
+		goto fail;
 	}
 	if (x == 0) {
 		close(p[0]);
@@ -622,15 +798,30 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 			child_fail(p[1], "join");
 		}
 		if (y == 0) {
+			/* A session of its own, and never the caller's terminal: a
+			 * process of the container holding the operator's tty could
+			 * push input into it (TIOCSTI) or read what is typed. */
+			if (setsid() < 0) {
+				fail_errno("setsid");
+				child_fail(p[1], "session");
+			}
+			if (exec_stdio(master, in, out, err) < 0)
+				child_fail(p[1], "stdio");
 			const char *wd =
 			    cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
-			if (chdir(wd) < 0) {
-				fail_errno("chdir(%s)", wd);
+			if (chdir_beneath_root(wd) < 0)
 				child_fail(p[1], "workingDir");
-			}
-			exec_in_container(cfg, caps, argv, p[1]);
+			exec_in_container(cfg, caps, filter, argv, p[1]);
 		}
 		close(p[1]);
+		/* x keeps no end of the command's stdio: EOF must come when the
+		 * command (and what it started) is done. */
+		for (int i = 0; i < 2; i++) {
+			closep(&in[i]);
+			closep(&out[i]);
+			closep(&err[i]);
+		}
+		closep(&master);
 		int st;
 		while (waitpid(y, &st, 0) < 0) {
 			if (errno != EINTR)
@@ -639,10 +830,20 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	ns_close(fds);
-	close(p[1]);
+	closep(&p[1]);
+	closep(&in[0]);
+	closep(&out[1]);
+	closep(&err[1]);
 	char msg[ERRMSG_MAX];
 	read_error(p[0], msg, sizeof(msg));
-	close(p[0]);
+	closep(&p[0]);
+	if (!msg[0])
+		exec_relay(cfg, master, in[1], out[0], err[0]);
+	else
+		closep(&in[1]);
+	in[1] = -1; /* exec_relay closed it */
+	closep(&out[0]);
+	closep(&err[0]);
 	int st;
 	while (waitpid(x, &st, 0) < 0) {
 		if (errno != EINTR)
@@ -651,6 +852,15 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 	if (msg[0])
 		return fail_msg(EIO, "exec in %s: %s", name, msg);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+
+fail:
+	for (int i = 0; i < 2; i++) {
+		closep(&in[i]);
+		closep(&out[i]);
+		closep(&err[i]);
+		closep(&p[i]);
+	}
+	return -1;
 }
 
 int ctr_cleanup(const struct ctr_config *cfg)

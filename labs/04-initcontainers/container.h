@@ -12,6 +12,7 @@
 #define PODLAB_CONTAINER_H
 
 #include "infra.h"
+#include "seccomp_filter.h"
 #include "volume.h"
 
 #include <stdbool.h>
@@ -41,9 +42,28 @@ struct ctr_config {
 	const char *const *cap_drop;
 	bool privileged; /* keep every capability */
 	bool readonly_root;
-	int stdin_fd;  /* -1: /dev/null */
-	int stdout_fd; /* -1: inherit */
-	int stderr_fd; /* -1: inherit */
+	/* Who the command runs as (0: root, the default). groups replace every
+	 * supplementary group the caller had; NULL/0: none. */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
+	/* execve may grant privileges (setuid bits, file capabilities) only when
+	 * this is true or the container is privileged: no_new_privs otherwise. */
+	bool allow_privilege_escalation;
+	/* The seccomp filter (seccomp_filter.h): Unconfined (the zero value) unless
+	 * set; Localhost reads seccomp_profile, a path on the host. */
+	enum ctr_seccomp_type seccomp;
+	const char *seccomp_profile;
+	/* For ctr_start: where stdio goes. -1: /dev/null for stdin, inherit for
+	 * stdout and stderr. For ctr_exec: the caller's fds that the command's
+	 * stdio is relayed from and to (-1: /dev/null); the command itself never
+	 * holds them - it has a session of its own and pipes (or, with tty, a
+	 * pseudo-terminal of the container's devpts). */
+	int stdin_fd;
+	int stdout_fd;
+	int stderr_fd;
+	bool tty; /* ctr_exec only */
 };
 
 /* Docker's and containerd's default set (names without CAP_), NULL-terminated. */
@@ -84,8 +104,11 @@ int ctr_wait(struct ctr *c);
 /* SIGTERM its PID 1, SIGKILL after grace_ms, reap it. Safe on a dead one. */
 int ctr_stop(struct ctr *c, int grace_ms);
 
-/* Run argv inside a running container (all its namespaces, its capabilities),
- * as `kubectl exec` does; returns the command's exit code, or -1. */
+/* Run argv inside a running container (all its namespaces, its capabilities,
+ * its user), as `kubectl exec` does, relaying stdio through the caller (see
+ * ctr_config.stdin_fd); returns the command's exit code, or -1. The working
+ * directory is resolved beneath the container's root, never through a
+ * symlink the container planted (runc CVE-2024-21626). */
 int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv[]);
 
 /* Remove the container's overlay directories after it is gone. */

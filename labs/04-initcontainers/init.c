@@ -23,7 +23,7 @@
 
 int64_t init_backoff_ms(int n)
 {
-	/* BEGIN EXERCISE: init-backoff: Kubernetes' crash-loop backoff, capped and scaled
+	/* BEGIN EXERCISE: init-backoff (easy, 20 min): crash-loop backoff, capped and scaled
 	 * Hint: README.md "Restart policy and backoff"; getenv(3), strtod(3) */
 	/* STUB: (void)n; return exercise_todo(4, "init-backoff"); */
 	if (n < 1)
@@ -96,7 +96,7 @@ static bool is_app(const struct init_member *m)
 
 int init_next_init(const struct init_pod *p, size_t *next)
 {
-	/* BEGIN EXERCISE: init-order: which init container may start next
+	/* BEGIN EXERCISE: init-order (moderate, 30 min): which init container may start next
 	 * Hint: README.md "Init containers: one at a time, in order"; init.h */
 	/* STUB: (void)p; (void)next; return exercise_todo(4, "init-order"); */
 	size_t i = 0;

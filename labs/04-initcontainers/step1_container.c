@@ -173,7 +173,11 @@ int main(int argc, char **argv)
 	              "echo \"  | exec: in $(hostname), as pid $$, with CapEff $(grep CapEff "
 	              "/proc/self/status | cut -f2)\"",
 	              NULL};
-	fflush(stdout); /* its output goes straight to our fd 1, past our buffer */
+	fflush(stdout); /* its output is relayed to our fd 1, past our buffer */
+	/* For exec the fds are ours to relay from and to: the command gets pipes. */
+	cfg.stdin_fd = -1;
+	cfg.stdout_fd = STDOUT_FILENO;
+	cfg.stderr_fd = STDERR_FILENO;
 	int code = ctr_exec(&ct, &cfg, ex);
 	if (code < 0)
 		kit_die(&k, "%s", last_error());

@@ -26,7 +26,7 @@ $(L5_SIDECAR_BINS): $(L5_B)/%: $(L5_S)/%.o $(L5_S)/netutil.o $(L5_S)/common.o
 $(L5_B)/adapter: $(L5_S)/http.o
 
 $(L5_STEP_BINS): $(L5_B)/%: $(L5_B)/%.o $(L5_B)/sidekit.o $(L5_NET_OBJS) $(CONTAINER_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ $(CAP_LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS)
 
 $(BUILD)/tests/unit/test_sidecars: $(L5_NET_OBJS) $(COMMON_OBJ)
 

@@ -95,7 +95,7 @@ static int ckpt_load(const char *path, struct ckpt *ck)
  * dies, the file holds either the old state or the new one, never half. */
 static int ckpt_save(const char *path, const struct ckpt *ck)
 {
-	/* BEGIN EXERCISE: logship-checkpoint: save the checkpoint atomically (tmp, fsync, rename)
+	/* BEGIN EXERCISE: logship-checkpoint (moderate, 30 min): atomic save: tmp, fsync, rename
 	 * Hint: README.md "The checkpoint"; man 2 rename; man 2 fsync */
 	/* STUB: (void)path; (void)ck; return exercise_todo(5, "logship-checkpoint"); */
 	char tmp[PATH_MAX], dir[PATH_MAX];

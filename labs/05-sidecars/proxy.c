@@ -83,7 +83,7 @@ static void usage(FILE *out)
  * direction is done (h->shut); -1 when a socket failed. */
 static int relay(struct half *h)
 {
-	/* BEGIN EXERCISE: proxy-forward: relay one direction, EOF becomes shutdown(SHUT_WR)
+	/* BEGIN EXERCISE: proxy-forward (hard, 60 min): relay one way; EOF becomes SHUT_WR
 	 * Hint: README.md "The ambassador"; man 2 recv; man 2 shutdown; man 7 epoll */
 	/* STUB: (void)h; return exercise_todo(5, "proxy-forward"); */
 	for (;;) {

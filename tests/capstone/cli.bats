@@ -72,10 +72,13 @@ YAML
 		[ "$(ns_ino "$main" $t)" = "$(ns_ino "$pause" $t)" ]
 		assert_line --regexp "^  $t +$(ns_ino "$pause" $t) +$(ns_ino "$main" $t)=$"
 	done
-	for t in mnt pid; do
-		[ "$(ns_ino "$main" $t)" != "$(ns_ino "$pause" $t)" ]
-		assert_line --regexp "^  $t +[0-9]+ \(host\) +$(ns_ino "$main" $t)\*$"
-	done
+	# pid: pause keeps the host's (no shareProcessNamespace); mnt: pause has
+	# its own (a root holding only itself), the container another
+	[ "$(ns_ino "$main" pid)" != "$(ns_ino "$pause" pid)" ]
+	assert_line --regexp "^  pid +[0-9]+ \(host\) +$(ns_ino "$main" pid)\*$"
+	[ "$(ns_ino "$main" mnt)" != "$(ns_ino "$pause" mnt)" ]
+	[ "$(ns_ino "$pause" mnt)" != "$(ns_ino $$ mnt)" ]
+	assert_line --regexp "^  mnt +$(ns_ino "$pause" mnt) +$(ns_ino "$main" mnt)\*$"
 	podrun rm -f web
 	assert_host_clean
 }
@@ -114,7 +117,7 @@ YAML
 	run podrun run -d "$f"
 	assert_success
 	wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/talk/phase"
-	local log="$PODRUN_ROOT/pods/talk/logs/talker.log"
+	local log="$(data talk)/logs/talker.log"
 	ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z'
 	grep -Eqx "$ts stdout F hello" "$log"
 	grep -Eqx "$ts stderr F oops" "$log"

@@ -22,7 +22,7 @@ setup() {
 	busybox wget -q -O "$BATS_TEST_TMPDIR/simple.war" http://127.0.0.1:8001/simple.war
 	cmp "$BATS_TEST_TMPDIR/simple.war" "$PODLAB_SRC/labs/03-shared-volume/files/simple.war"
 	# the emptyDir is a directory of the pod's, on the host
-	[ -f "$PODRUN_ROOT/pods/javaweb-2/volumes/app-volume/simple.war" ]
+	[ -f "$(data javaweb-2)/volumes/app-volume/simple.war" ]
 	local pids
 	pids=$(pod_pids javaweb-2)
 	run podrun rm -f javaweb-2
@@ -36,7 +36,7 @@ setup() {
 	assert_success
 	wait_for podrun exec -c collector logging-sidecar -- grep -q "request 3 served" /sink/all.log
 	# the sink is a tmpfs (medium: Memory) of the pod's, mounted on the host side
-	grep -q " $PODRUN_ROOT/pods/logging-sidecar/volumes/sink .* tmpfs " /proc/self/mountinfo
+	grep -q " $(data logging-sidecar)/volumes/sink .* tmpfs " /proc/self/mountinfo
 	podrun rm -f logging-sidecar
 	assert_host_clean
 }

@@ -60,7 +60,7 @@ kill_supervisor_then_rm() { # POD
 	defer "kill $!"
 	wait_for grep -qx Running "$PODRUN_ROOT/pods/pending/containers/init/state"
 	[ "$(state pending)" = Pending ]
-	grep -q "$PODRUN_ROOT/pods/pending/volumes/scratch" /proc/self/mountinfo
+	grep -q "$(data pending)/volumes/scratch" /proc/self/mountinfo
 	kill_supervisor_then_rm pending
 }
 
@@ -92,7 +92,7 @@ kill_supervisor_then_rm() { # POD
 	assert_success
 	assert_output "pod again: Running"
 	assert_gone $old
-	[ "$(grep -c "$PODRUN_ROOT/pods/again/volumes/scratch" /proc/self/mountinfo)" = 1 ]
+	[ "$(grep -c "$(data again)/volumes/scratch" /proc/self/mountinfo)" = 1 ]
 	podrun rm -f again
 	assert_host_clean
 }
@@ -124,7 +124,7 @@ kill_supervisor_then_rm() { # POD
 	[ "$(state phoenix containers/init/restarts)" = 1 ]
 	[ "$(state phoenix sandbox_restarts)" = 1 ]
 	# the init container ran again, in the new sandbox (the emptyDir survived)
-	[ "$(grep -c 'init ran' "$PODRUN_ROOT/pods/phoenix/volumes/scratch/inits")" = 2 ]
+	[ "$(grep -c 'init ran' "$(data phoenix)/volumes/scratch/inits")" = 2 ]
 	# the pod IP moved to the new sandbox, on a new veth
 	ip -o link show master "$TEST_BRIDGE" | grep -q "$(state phoenix veth)"
 	podrun rm -f phoenix

@@ -1,6 +1,6 @@
 # podrun.bash - what every capstone test file loads (after ../helpers).
 #
-#   podrun_setup [--no-images]  per test: a fresh PODRUN_ROOT, the test bridge
+#   podrun_setup [--no-images]  per test: a fresh PODRUN_ROOT and PODRUN_DATA, the test bridge
 #                        and subnet, fast backoff; teardown removes every pod.
 #                        Skips unless the images are built (--no-images: for
 #                        checks that only parse)
@@ -8,6 +8,7 @@
 #   podrun ARGS...       the podrun under test
 #   pod_file NAME <<EOF  write a Pod YAML into the test's temp dir, print its path
 #   state POD [KEY]      cat a pod's state file (KEY relative to its dir)
+#   data POD             the pod's data directory (logs/, volumes/, containers/C/fs)
 #   pod_pids POD         every pid the pod's state records (supervisor, pause, containers)
 #   assert_gone PIDS...  none of these processes exists any more
 #   assert_host_clean    no state dir, mount, veth or bridge of ours is left
@@ -30,20 +31,21 @@ podrun_setup() {
 	[ -x "$PODRUN_BIN" ] || skip "podrun is not built (make build-capstone)"
 	[ "${1:-}" = --no-images ] || require_images
 	PODRUN_ROOT=$(mktemp -d /tmp/podrun-test.XXXXXX)
-	export PODRUN_ROOT
+	PODRUN_DATA=$PODRUN_ROOT.data
+	export PODRUN_ROOT PODRUN_DATA
 	export PODRUN_IMAGES="$PODLAB_BUILD/images"
 	export PODRUN_BRIDGE=$TEST_BRIDGE PODRUN_SUBNET=$TEST_SUBNET
 	export PODLAB_BACKOFF_SCALE=0.001
-	defer "podrun_remove_all '$PODRUN_ROOT'"
+	defer "podrun_remove_all '$PODRUN_ROOT' '$PODRUN_DATA'"
 }
 
 # Teardown: remove every pod under the root (rm -f stops it first), then the root.
 podrun_remove_all() {
 	local d
 	for d in "$1"/pods/*; do
-		[ -d "$d" ] && PODRUN_ROOT="$1" "$PODRUN_BIN" rm -f "$(basename "$d")"
+		[ -d "$d" ] && PODRUN_ROOT="$1" PODRUN_DATA="$2" "$PODRUN_BIN" rm -f "$(basename "$d")"
 	done
-	rm -rf "$1"
+	rm -rf "$1" "$2"
 }
 
 pod_file() {
@@ -54,6 +56,10 @@ pod_file() {
 
 state() {
 	cat "$PODRUN_ROOT/pods/$1/${2:-phase}"
+}
+
+data() {
+	echo "$PODRUN_DATA/pods/$1"
 }
 
 pod_pids() {
@@ -75,10 +81,11 @@ assert_gone() {
 }
 
 assert_host_clean() {
-	if [ -n "$(ls -A "$PODRUN_ROOT/pods" 2>/dev/null)" ]; then
-		echo "state left: $(ls "$PODRUN_ROOT/pods")"
+	if [ -n "$(ls -A "$PODRUN_ROOT/pods" "$PODRUN_DATA/pods" 2>/dev/null | grep -v ':$')" ]; then
+		echo "state left: $(ls "$PODRUN_ROOT/pods" "$PODRUN_DATA/pods" 2>/dev/null)"
 		return 1
 	fi
+	# $PODRUN_ROOT is a prefix of $PODRUN_DATA: this finds both
 	if grep -q "$PODRUN_ROOT" /proc/self/mountinfo; then
 		echo "mounts left:"
 		grep "$PODRUN_ROOT" /proc/self/mountinfo

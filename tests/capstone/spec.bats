@@ -149,7 +149,7 @@ YAML
 	assert_host_clean
 }
 
-@test "unimplemented fields are warned about by path, with file:line:col, and the pod is valid" {
+@test "informational fields are warned about by path, with file:line:col; bounding ones are refused" {
 	f=$(pod_file warn <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -168,11 +168,17 @@ spec:
     colour: blue
 YAML
 	)
+	# A probe or a limit that is not enforced would look safe and not be:
+	# exit 2 at the first one, with its position.
 	run podrun validate "$f"
+	assert_failure 2
+	assert_line "podrun: warning: $f:6:3: spec.nodeSelector: not supported, ignored"
+	assert_line "podrun: $f:11:5: spec.containers[0].livenessProbe: not supported yet (podrun run --allow-unsupported runs the pod without it)"
+	run podrun validate --allow-unsupported "$f"
 	assert_success
 	assert_line "podrun: warning: $f:6:3: spec.nodeSelector: not supported, ignored"
-	assert_line "podrun: warning: $f:11:5: spec.containers[0].livenessProbe: not supported, ignored"
-	assert_line "podrun: warning: $f:13:5: spec.containers[0].resources: not supported, ignored"
+	assert_line "podrun: warning: $f:11:5: spec.containers[0].livenessProbe: not supported yet; ignored (--allow-unsupported)"
+	assert_line "podrun: warning: $f:13:5: spec.containers[0].resources: not supported yet; ignored (--allow-unsupported)"
 	assert_line "podrun: warning: $f:15:5: spec.containers[0].colour: unknown field, ignored"
 	assert_line "$f: pod warn: valid (0 init containers, 1 containers, 0 volumes)"
 }

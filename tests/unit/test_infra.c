@@ -83,11 +83,29 @@ Test(infra, holder_that_exits_at_once_leaves_nothing)
 	 * failure that names it, or a sandbox that is not alive. Never a child
 	 * left behind. */
 	struct infra in;
-	struct infra_config cfg = {.hostname = "t", .pause_path = "/bin/true"};
-	if (infra_start(&cfg, &in) < 0)
+	/* pause runs alone in a root of its own, so it must be static: busybox
+	 * is, and as "true" (its argv[0]) it exits at once. */
+	char dir[] = "/tmp/podlab-test-true.XXXXXX", path[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/true", dir);
+	cr_assert_eq(symlink("/bin/busybox", path), 0);
+	struct infra_config cfg = {.hostname = "t", .pause_path = path};
+	int rc = infra_start(&cfg, &in);
+	unlink(path);
+	rmdir(dir);
+	if (rc < 0)
 		cr_assert(strstr(last_error(), "exited at once with status 0"), "%s", last_error());
 	else
 		cr_assert_eq(infra_stop(&in, 1000), 0, "%s", last_error());
+	no_child_left();
+}
+
+Test(infra, dynamic_pause_is_refused_with_a_reason)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "t", .pause_path = "/bin/true"};
+	cr_assert_eq(infra_start(&cfg, &in), -1);
+	cr_assert(strstr(last_error(), "must be a static binary"), "%s", last_error());
 	no_child_left();
 }
 

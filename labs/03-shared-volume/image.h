@@ -1,0 +1,132 @@
+/*
+ * image.h - OCI images: a config and a stack of tar layers, each layer
+ * unpacked once into a content-addressed directory, a container's root an
+ * overlay of those directories.
+ *
+ * The store (one directory, $PODRUN_DATA/images by default) holds:
+ *
+ *   layers/HEX/        one unpacked layer, named by its diffID (the sha256 of
+ *                      the uncompressed tar), shared by every image using it
+ *   configs/HEX.json   an image's config blob, named by its digest: the image ID.
+ *                      Its rootfs.diff_ids list the image's layers, bottom first.
+ *   refs/HASH          one file per reference: "REF\nIMAGE-ID\nMANIFEST-DIGEST\n"
+ *                      (HASH = sha256 of REF, so any reference is a safe name)
+ *   tmp/               loads in progress; renamed into place when verified
+ *   lock               flock(2): one load or rm at a time
+ *
+ * Loading reads an OCI image layout directory, an OCI archive (a tar of one)
+ * or a `docker save`/`podman save` archive. Every blob's digest is checked,
+ * every layer is unpacked beneath its own directory and nothing else.
+ *
+ * The pod start path needs three calls: img_lowerdir (the overlay's
+ * lowerdir=), img_get (the config) and img_container_argv/img_container_env
+ * (Kubernetes' rules for command, args and env).
+ */
+#ifndef PODLAB_IMAGE_H
+#define PODLAB_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IMG_DIGEST_MAX 72 /* "sha256:" + 64 hex digits + NUL */
+#define IMG_REF_MAX    512
+
+/* A reference, normalised as Kubernetes (and docker) do:
+ * "busybox" -> docker.io/library/busybox:latest. */
+struct img_ref {
+	char name[IMG_REF_MAX];      /* docker.io/library/busybox */
+	char tag[130];               /* "latest"; "" when only a digest was given */
+	char digest[IMG_DIGEST_MAX]; /* "sha256:HEX" or "" */
+	char full[IMG_REF_MAX];      /* name[:tag][@digest] */
+};
+
+/* Parse and normalise a reference: name, name:tag, registry[:port]/name:tag,
+ * name@sha256:HEX. EINVAL with the reason for anything else. */
+int img_ref_parse(const char *s, struct img_ref *out);
+
+/* What the image config says about running it (the OCI config's "config").
+ * Arrays are NULL-terminated; NULL when the image does not set the field. */
+struct img_config {
+	char **entrypoint;
+	char **cmd;
+	char **env; /* "KEY=VALUE" */
+	char *working_dir;
+	char *user;
+};
+
+struct img_image {
+	char ref[IMG_REF_MAX];         /* the reference it was found by, normalised */
+	char id[IMG_DIGEST_MAX];       /* the config's digest: the image ID */
+	char manifest[IMG_DIGEST_MAX]; /* the manifest's digest, "" for docker archives */
+	size_t n_layers;
+	char (*layers)[IMG_DIGEST_MAX]; /* diffIDs, bottom layer first */
+	struct img_config config;
+};
+
+/* Bounds on what a load may write. Zero fields take the defaults below. */
+struct img_limits {
+	uint64_t max_layer_bytes;   /* uncompressed bytes of one layer */
+	uint64_t max_layer_entries; /* tar entries of one layer */
+	uint64_t max_archive_bytes; /* bytes of an archive's unpacked files */
+};
+#define IMG_DEFAULT_LAYER_BYTES   (16ULL << 30)
+#define IMG_DEFAULT_LAYER_ENTRIES 1000000ULL
+#define IMG_DEFAULT_ARCHIVE_BYTES (64ULL << 30)
+#define IMG_MAX_LAYERS            128 /* overlayfs stacks up to 500; the option page is the limit */
+
+/* $PODRUN_DATA/images, or /var/lib/podrun/images. */
+const char *img_store_default(void);
+
+/* Load every image of PATH (a directory: an OCI layout; a file: an OCI or
+ * docker archive, compressed or not) into store. tag, when not NULL, names
+ * the image (required when the archive names none; the archive must then
+ * hold one image). On success *refs is a NULL-terminated array of the
+ * references loaded (free with img_strv_free). On failure nothing of this
+ * load is left in the store. */
+int img_load(const char *store, const char *path, const char *tag, const struct img_limits *lim,
+             char ***refs);
+
+/* The image a reference names. ENOENT names the reference when it is not loaded. */
+int img_get(const char *store, const char *ref, struct img_image *out);
+void img_image_free(struct img_image *img);
+
+/* Every reference in the store, sorted; NULL-terminated (img_strv_free). */
+int img_list(const char *store, char ***refs);
+
+/* The overlay lowerdir for an image: "STORE/layers/TOP:...:STORE/layers/BOTTOM"
+ * (overlayfs takes the leftmost lower as the uppermost). Each directory must exist. */
+int img_lowerdir(const char *store, const char *ref, char *out, size_t len);
+
+/* Remove a reference; when it was the image's last one, the config and every
+ * layer no other image uses go too. in_use (NULL-terminated references, may be
+ * NULL) are images pods run: removing one fails with EBUSY. */
+int img_remove(const char *store, const char *ref, const char *const *in_use);
+
+/* Kubernetes' rule: `command` replaces the Entrypoint (and drops the Cmd),
+ * `args` replaces the Cmd. command/args NULL or empty mean "not given".
+ * *argv is a new NULL-terminated array (img_strv_free); EINVAL when nothing
+ * is left to run. */
+int img_container_argv(const struct img_config *cfg, char *const *command, char *const *args,
+                       char ***argv);
+
+/* The image's Env with the container's env over it: a container variable
+ * replaces the image's of the same name, in place; new ones follow. */
+int img_container_env(const struct img_config *cfg, char *const *env, char ***out);
+
+void img_strv_free(char **v);
+
+/* The overlayfs form of one layer entry name (the last component of its
+ * path): ".wh..wh..opq" makes its directory opaque (IMG_WH_OPAQUE), ".wh.NAME"
+ * hides NAME of the lower layers (IMG_WH_FILE, *hidden = "NAME"), any other
+ * ".wh..wh.*" is a marker of aufs that overlayfs has no use for (IMG_WH_IGNORE),
+ * and every other name is a plain entry (IMG_WH_NONE). */
+enum img_wh { IMG_WH_NONE, IMG_WH_FILE, IMG_WH_OPAQUE, IMG_WH_IGNORE };
+enum img_wh img_whiteout_kind(const char *name, const char **hidden);
+
+/* Turn the whiteout name into its overlay form in dirfd: for IMG_WH_FILE a
+ * 0:0 character device named hidden, for IMG_WH_OPAQUE the xattr
+ * trusted.overlay.opaque=y on dirfd itself. */
+int img_whiteout_apply(int dirfd, enum img_wh kind, const char *hidden);
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * test_image.c - unit tests of labs/03-shared-volume/image.c: references,
+ * Kubernetes' command/args/env rules, whiteouts, and the store (load, the
+ * lowerdir stack, in-use refusal, hostile entries) on layouts written here
+ * with libarchive and nettle. The overlay mounts are checked from outside by
+ * tests/capstone/image.bats and tests/lab-3.bats.
+ */
+#include "image.h"
+
+#include "common.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+static char dir[64], store[128], layout[128];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/podlab-test-image.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(store, sizeof(store), "%s/store", dir);
+	snprintf(layout, sizeof(layout), "%s/oci", dir);
+}
+
+static void teardown(void)
+{
+	rm_rf(dir);
+}
+
+TestSuite(image, .init = setup, .fini = teardown);
+
+/* ---- references ------------------------------------------------------------- */
+
+Test(image, references_normalise_as_kubernetes)
+{
+	static const char *const cases[][2] = {
+	    {"busybox", "docker.io/library/busybox:latest"},
+	    {"busybox:1.36", "docker.io/library/busybox:1.36"},
+	    {"library/busybox", "docker.io/library/busybox:latest"},
+	    {"docker.io/busybox", "docker.io/library/busybox:latest"},
+	    {"index.docker.io/library/busybox:1", "docker.io/library/busybox:1"},
+	    {"bitnami/nginx:1.25", "docker.io/bitnami/nginx:1.25"},
+	    {"quay.io/coreos/etcd:v3.5", "quay.io/coreos/etcd:v3.5"},
+	    {"localhost:5000/app", "localhost:5000/app:latest"},
+	    {"localhost/app:v2", "localhost/app:v2"},
+	    {"registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.9"},
+	    {"a_b__c.d-e--f", "docker.io/library/a_b__c.d-e--f:latest"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct img_ref r;
+		cr_assert_eq(img_ref_parse(cases[i][0], &r), 0, "%s: %s", cases[i][0],
+		             last_error());
+		cr_expect_str_eq(r.full, cases[i][1], "%s", cases[i][0]);
+	}
+	struct img_ref r;
+	const char *d = "sha256:4b8a2b8e6a2e7e7c9d3c5b7e1d0a6f2c8e9b1a3d5f7c9e1b3d5f7a9c1e3b5d7f";
+	char ref[128];
+	snprintf(ref, sizeof(ref), "busybox@%s", d);
+	cr_assert_eq(img_ref_parse(ref, &r), 0, "%s", last_error());
+	cr_expect_str_eq(r.tag, "");
+	cr_expect_str_eq(r.digest, d);
+	cr_expect_str_eq(r.name, "docker.io/library/busybox");
+}
+
+Test(image, bad_references_are_refused_with_the_reason)
+{
+	static const char *const cases[][2] = {
+	    {"", "empty"},
+	    {"BusyBox", "lowercase"},
+	    {"busybox:", "bad tag"},
+	    {"busybox:-x", "bad tag"},
+	    {"busybox@sha256:abc", "64 hex"},
+	    {"busybox@md5:0123", "64 hex"},
+	    {"a..b", "bad name component"},
+	    {"a//b", "bad name component"},
+	    {"/busybox", "bad name component"},
+	    {"busy box", "bad name component"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct img_ref r;
+		cr_expect_eq(img_ref_parse(cases[i][0], &r), -1, "'%s' accepted", cases[i][0]);
+		cr_expect_eq(errno, EINVAL, "'%s'", cases[i][0]);
+		cr_expect_not_null(strstr(last_error(), cases[i][1]), "'%s': %s", cases[i][0],
+		                   last_error());
+	}
+}
+
+/* ---- Kubernetes' rules ------------------------------------------------------- */
+
+static char *ep[] = {"/entry", "-e", NULL}, *cmd[] = {"default-arg", NULL};
+static char *kcmd[] = {"/bin/true", NULL}, *kargs[] = {"a1", "a2", NULL}, *none[] = {NULL};
+
+static void expect_argv(const struct img_config *cfg, char **command, char **args, const char *want)
+{
+	char **argv;
+	cr_assert_eq(img_container_argv(cfg, command, args, &argv), 0, "%s", last_error());
+	char got[256] = "";
+	for (char **p = argv; *p; p++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", p == argv ? "" : " ",
+		         *p);
+	cr_expect_str_eq(got, want);
+	img_strv_free(argv);
+}
+
+Test(image, command_replaces_entrypoint_and_drops_cmd_args_replace_cmd)
+{
+	struct img_config cfg = {.entrypoint = ep, .cmd = cmd};
+	expect_argv(&cfg, NULL, NULL, "/entry -e default-arg");
+	expect_argv(&cfg, none, none, "/entry -e default-arg"); /* [] is "not given" */
+	expect_argv(&cfg, kcmd, NULL, "/bin/true");
+	expect_argv(&cfg, NULL, kargs, "/entry -e a1 a2");
+	expect_argv(&cfg, kcmd, kargs, "/bin/true a1 a2");
+	struct img_config only_cmd = {.cmd = cmd};
+	expect_argv(&only_cmd, NULL, kargs, "a1 a2");
+	expect_argv(&only_cmd, NULL, NULL, "default-arg");
+}
+
+Test(image, nothing_to_run_is_an_error)
+{
+	struct img_config cfg = {0};
+	char **argv;
+	cr_expect_eq(img_container_argv(&cfg, NULL, NULL, &argv), -1);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_not_null(strstr(last_error(), "nothing to run"));
+}
+
+Test(image, container_env_sits_over_the_image_env)
+{
+	char *ienv[] = {"PATH=/bin", "A=image", "B=image", NULL};
+	char *cenv[] = {"B=pod", "C=pod", "PATH=/pod/bin:/bin", NULL};
+	struct img_config cfg = {.env = ienv};
+	char **out;
+	cr_assert_eq(img_container_env(&cfg, cenv, &out), 0);
+	const char *want[] = {"PATH=/pod/bin:/bin", "A=image", "B=pod", "C=pod", NULL};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (want[i])
+			cr_expect_str_eq(out[i], want[i]);
+		else
+			cr_expect_null(out[i]);
+	img_strv_free(out);
+}
+
+/* ---- whiteouts ---------------------------------------------------------------- */
+
+Test(image, whiteout_names)
+{
+	const char *h;
+	cr_expect_eq(img_whiteout_kind("motd", &h), IMG_WH_NONE);
+	cr_expect_eq(img_whiteout_kind(".wh.motd", &h), IMG_WH_FILE);
+	cr_expect_str_eq(h, "motd");
+	cr_expect_eq(img_whiteout_kind(".wh..wh..opq", &h), IMG_WH_OPAQUE);
+	cr_expect_eq(img_whiteout_kind(".wh..wh.plnk", &h), IMG_WH_IGNORE);
+	cr_expect_eq(img_whiteout_kind(".whatever", &h), IMG_WH_NONE);
+}
+
+Test(image, whiteouts_take_their_overlay_form)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(img_whiteout_apply(fd, IMG_WH_FILE, "gone"), 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(fstatat(fd, "gone", &st, AT_SYMLINK_NOFOLLOW), 0);
+	cr_expect(S_ISCHR(st.st_mode));
+	cr_expect_eq(st.st_rdev, makedev(0, 0));
+	cr_assert_eq(img_whiteout_apply(fd, IMG_WH_OPAQUE, NULL), 0, "%s", last_error());
+	char v[4] = "";
+	cr_expect_eq(getxattr(dir, "trusted.overlay.opaque", v, sizeof(v)), 1);
+	cr_expect_eq(v[0], 'y');
+	cr_expect_eq(img_whiteout_apply(fd, IMG_WH_FILE, ".."), -1);
+	cr_expect_eq(img_whiteout_apply(fd, IMG_WH_FILE, "a/b"), -1);
+	close(fd);
+}
+
+/* ---- the store, on layouts written here --------------------------------------------- */
+
+struct entry {
+	const char *name;
+	mode_t type;
+	const char *data; /* file content, or link target */
+};
+
+static void sha256_file(const char *path, char out[IMG_DIGEST_MAX], long *size)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	struct sha256_ctx c;
+	sha256_init(&c);
+	uint8_t buf[4096], d[SHA256_DIGEST_SIZE];
+	size_t n;
+	*size = 0;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		sha256_update(&c, n, buf);
+		*size += (long)n;
+	}
+	fclose(f);
+	sha256_digest(&c, sizeof(d), d);
+	strcpy(out, "sha256:");
+	for (size_t i = 0; i < sizeof(d); i++)
+		sprintf(out + 7 + 2 * i, "%02x", d[i]);
+}
+
+/* Move path into the layout's blobs under its digest. */
+static void to_blob(const char *path, char digest[IMG_DIGEST_MAX], long *size)
+{
+	sha256_file(path, digest, size);
+	char dst[PATH_MAX];
+	snprintf(dst, sizeof(dst), "%s/blobs/sha256/%s", layout, digest + 7);
+	cr_assert_eq(rename(path, dst), 0);
+}
+
+static void write_text(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(s, f);
+	fclose(f);
+}
+
+/* An OCI layout at `layout` naming ref, with one uncompressed tar layer per
+ * NULL-terminated list of entries in layers[]. */
+static void make_layout(const char *ref, const struct entry *const *layers, size_t n)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/blobs/sha256", layout);
+	cr_assert_eq(mkdir_p(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/oci-layout", layout);
+	write_text(p, "{\"imageLayoutVersion\":\"1.0.0\"}");
+	char diffs[4096] = "", descs[4096] = "";
+	for (size_t l = 0; l < n; l++) {
+		char tar[PATH_MAX];
+		snprintf(tar, sizeof(tar), "%s/layer.tar", dir);
+		struct archive *a = archive_write_new();
+		archive_write_set_format_pax_restricted(a);
+		cr_assert_eq(archive_write_open_filename(a, tar), ARCHIVE_OK);
+		for (const struct entry *e = layers[l]; e->name; e++) {
+			struct archive_entry *ae = archive_entry_new();
+			archive_entry_set_pathname(ae, e->name);
+			archive_entry_set_filetype(ae, e->type);
+			archive_entry_set_perm(ae, 0644);
+			if (e->type == AE_IFREG)
+				archive_entry_set_size(ae, (la_int64_t)strlen(e->data));
+			if (e->type == AE_IFLNK)
+				archive_entry_set_symlink(ae, e->data);
+			if (e->type == 0) { /* a hard link */
+				archive_entry_set_filetype(ae, AE_IFREG);
+				archive_entry_set_hardlink(ae, e->data);
+			}
+			cr_assert_eq(archive_write_header(a, ae), ARCHIVE_OK);
+			if (e->type == AE_IFREG)
+				archive_write_data(a, e->data, strlen(e->data));
+			archive_entry_free(ae);
+		}
+		archive_write_free(a);
+		char d[IMG_DIGEST_MAX];
+		long size;
+		to_blob(tar, d, &size);
+		snprintf(diffs + strlen(diffs), sizeof(diffs) - strlen(diffs), "%s\"%s\"",
+		         l ? "," : "", d);
+		snprintf(descs + strlen(descs), sizeof(descs) - strlen(descs),
+		         "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+		         "\"digest\":\"%s\",\"size\":%ld}",
+		         l ? "," : "", d, size);
+	}
+	char cfgd[IMG_DIGEST_MAX], mand[IMG_DIGEST_MAX], json[8192];
+	long cfgs, mans;
+	snprintf(p, sizeof(p), "%s/config", dir);
+	snprintf(json, sizeof(json),
+	         "{\"os\":\"linux\",\"config\":{\"Entrypoint\":[\"/bin/sh\"],\"Env\":[\"A=1\"]},"
+	         "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
+	         diffs);
+	write_text(p, json);
+	to_blob(p, cfgd, &cfgs);
+	snprintf(json, sizeof(json),
+	         "{\"schemaVersion\":2,\"config\":{\"mediaType\":"
+	         "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%ld},"
+	         "\"layers\":[%s]}",
+	         cfgd, cfgs, descs);
+	snprintf(p, sizeof(p), "%s/manifest", dir);
+	write_text(p, json);
+	to_blob(p, mand, &mans);
+	snprintf(json, sizeof(json),
+	         "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+	         "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%ld,"
+	         "\"annotations\":{\"io.containerd.image.name\":\"%s\"}}]}",
+	         mand, mans, ref);
+	snprintf(p, sizeof(p), "%s/index.json", layout);
+	write_text(p, json);
+}
+
+static bool store_is_empty(void)
+{
+	static const char *const sub[] = {"layers", "configs", "refs", "tmp"};
+	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/%s", store, sub[i]);
+		if (rmdir(p) < 0 && errno != ENOENT)
+			return false; /* ENOTEMPTY: something was left */
+	}
+	return true;
+}
+
+static const struct entry base[] = {{"etc", AE_IFDIR, NULL},
+                                    {"etc/motd", AE_IFREG, "hello\n"},
+                                    {"etc/keep", AE_IFREG, "kept\n"},
+                                    {NULL, 0, NULL}};
+static const struct entry top[] = {{"etc/.wh.motd", AE_IFREG, ""},
+                                   {"etc/new", AE_IFREG, "new\n"},
+                                   {"./etc//link", 0, "etc/new"},
+                                   {NULL, 0, NULL}};
+
+Test(image, load_unpacks_each_layer_and_stacks_them_top_first)
+{
+	const struct entry *layers[] = {base, top};
+	make_layout("example.com/app:2", layers, 2);
+	char **refs;
+	cr_assert_eq(img_load(store, layout, NULL, NULL, &refs), 0, "%s", last_error());
+	cr_assert_str_eq(refs[0], "example.com/app:2");
+	cr_assert_null(refs[1]);
+	img_strv_free(refs);
+
+	struct img_image img;
+	cr_assert_eq(img_get(store, "example.com/app:2", &img), 0, "%s", last_error());
+	cr_assert_eq(img.n_layers, 2);
+	cr_expect_str_eq(img.config.entrypoint[0], "/bin/sh");
+	cr_expect_null(img.config.cmd);
+	char lower[4096], want[4096];
+	cr_assert_eq(img_lowerdir(store, "example.com/app:2", lower, sizeof(lower)), 0);
+	snprintf(want, sizeof(want), "%s/layers/%s:%s/layers/%s", store, img.layers[1] + 7, store,
+	         img.layers[0] + 7);
+	cr_expect_str_eq(lower, want);
+
+	/* the whiteout became a 0:0 device; the hard link shares its target's inode */
+	char p[PATH_MAX], q[PATH_MAX];
+	struct stat a, b;
+	snprintf(p, sizeof(p), "%s/layers/%s/etc/motd", store, img.layers[1] + 7);
+	cr_assert_eq(lstat(p, &a), 0);
+	cr_expect(S_ISCHR(a.st_mode) && a.st_rdev == makedev(0, 0));
+	snprintf(p, sizeof(p), "%s/layers/%s/etc/link", store, img.layers[1] + 7);
+	snprintf(q, sizeof(q), "%s/layers/%s/etc/new", store, img.layers[1] + 7);
+	cr_assert_eq(lstat(p, &a), 0);
+	cr_assert_eq(lstat(q, &b), 0);
+	cr_expect_eq(a.st_ino, b.st_ino);
+	img_image_free(&img);
+}
+
+Test(image, in_use_images_are_not_removed)
+{
+	const struct entry *layers[] = {base};
+	make_layout("app:1", layers, 1);
+	char **refs;
+	cr_assert_eq(img_load(store, layout, NULL, NULL, &refs), 0, "%s", last_error());
+	img_strv_free(refs);
+	const char *in_use[] = {"other:1", "docker.io/library/app:1", NULL};
+	cr_expect_eq(img_remove(store, "app", NULL), -1, "app means app:latest, not loaded");
+	cr_expect_eq(img_remove(store, "app:1", in_use), -1);
+	cr_expect_eq(errno, EBUSY);
+	cr_expect_not_null(strstr(last_error(), "in use by a pod"), "%s", last_error());
+	struct img_image img;
+	cr_assert_eq(img_get(store, "app:1", &img), 0, "still there: %s", last_error());
+	img_image_free(&img);
+	cr_expect_eq(img_remove(store, "app:1", in_use + 2), 0, "%s", last_error());
+	cr_expect(store_is_empty());
+}
+
+Test(image, hostile_entries_leave_nothing_in_the_store)
+{
+	static const struct entry slip[] = {
+	    {"ok", AE_IFREG, "x"}, {"a/../../x", AE_IFREG, "x"}, {0}};
+	static const struct entry abs[] = {{"/etc/x", AE_IFREG, "x"}, {0}};
+	static const struct entry sym[] = {{"l", AE_IFLNK, "/"}, {"l/x", AE_IFREG, "x"}, {0}};
+	static const struct entry hard[] = {{"h", 0, "../../etc/passwd"}, {0}};
+	static const struct entry hardsym[] = {{"l", AE_IFLNK, "/etc"}, {"h", 0, "l/passwd"}, {0}};
+	static const struct {
+		const struct entry *layer;
+		const char *why;
+	} cases[] = {
+	    {slip, "'..' leaves the layer"},           {abs, "absolute path"},
+	    {sym, "goes through the symlink 'l'"},     {hard, "'..' leaves the layer"},
+	    {hardsym, "goes through the symlink 'l'"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		rm_rf(layout);
+		const struct entry *layers[] = {cases[i].layer};
+		make_layout("evil:1", layers, 1);
+		char **refs;
+		cr_expect_eq(img_load(store, layout, NULL, NULL, &refs), -1, "case %zu loaded", i);
+		cr_expect_not_null(strstr(last_error(), cases[i].why), "case %zu: %s", i,
+		                   last_error());
+		cr_expect(store_is_empty(), "case %zu left something", i);
+	}
+}
