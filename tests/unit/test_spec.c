@@ -276,3 +276,84 @@ Test(parse, unknown_fields_warn_once_each)
 	cr_assert_eq(warnings, 3);
 	spec_free(pods, n);
 }
+
+Test(quantity, extreme_fractions_neither_crash_nor_lose_the_value)
+{
+	/* 130 zeros once divided by zero (10^131 overflowed 128 bits): SIGFPE */
+	char s[256] = "0.";
+	for (int i = 0; i < 130; i++)
+		strcat(s, "0");
+	int64_t v = -1;
+	cr_assert_eq(spec_parse_quantity(s, &v), 0, "%s", last_error());
+	cr_assert_eq(v, 0);
+	strcat(s, "1"); /* 10^-131: more than 0, rounded up to one unit */
+	cr_assert_eq(spec_parse_quantity(s, &v), 0, "%s", last_error());
+	cr_assert_eq(v, 1);
+	strcat(s, "Ei"); /* and so is 10^-131 * 2^60 */
+	cr_assert_eq(spec_parse_quantity(s, &v), 0, "%s", last_error());
+	cr_assert_eq(v, 1);
+	/* trailing zeros of the fraction change nothing */
+	cr_assert_eq(spec_parse_quantity("1.50000000000000000000000000000000000000000Gi", &v), 0);
+	cr_assert_eq(v, 3LL << 29);
+	cr_assert_eq(spec_parse_quantity("0.000000000000000000000000000001Ei", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(spec_parse_quantity("7.999999999999999999Ei", &v), 0);
+	cr_assert_eq(spec_parse_quantity("8Ei", &v), -1);
+	cr_assert_eq(errno, ERANGE);
+	cr_assert_eq(spec_parse_quantity("1e30", &v), -1);
+	cr_assert_eq(errno, ERANGE);
+	cr_assert_eq(spec_parse_quantity("1e-30", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(spec_parse_quantity("12345678901234567890123.5", &v), -1);
+	cr_assert_eq(errno, ERANGE);
+}
+
+Test(parse, duplicate_keys_among_many_are_found_with_both_lines)
+{
+	/* 30,000 annotations: the check is a hash table, not every pair */
+	size_t cap = 30000 * 24 + 4096;
+	char *text = malloc(cap);
+	strcpy(text, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n");
+	size_t len = strlen(text);
+	for (int i = 0; i < 30000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "    k%d: v\n", i);
+	len += (size_t)snprintf(text + len, cap - len,
+	                        "spec:\n  containers: [{name: a, image: b, command: [x]}]\n");
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, len, NULL, NULL, &pods, &n), 0, "%s",
+	             last_error());
+	spec_free(pods, n);
+	/* the same with k17 again as the last annotation (line 30006) */
+	char *spec = strstr(text, "spec:\n");
+	memmove(spec + 12, spec, strlen(spec) + 1);
+	memcpy(spec, "    k17: w\n", 11);
+	spec[11] = ' ';
+	memmove(spec + 11, spec + 12, strlen(spec + 12) + 1);
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, strlen(text), NULL, NULL, &pods, &n), -1);
+	cr_assert(strstr(last_error(), "t.yaml:30006:5: metadata.annotations.k17: duplicate key "
+	                                "(first at line 23)"),
+	          "%s", last_error());
+	free(text);
+}
+
+Test(parse, deep_nesting_is_refused_where_it_crosses_the_limit)
+{
+	char text[1024] = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nx: ";
+	for (int i = 0; i < 100; i++)
+		strcat(text, "[");
+	fails_with(text, "t.yaml:4:67: nested more than 64 levels deep");
+}
+
+Test(parse, annotations_are_bounded_as_the_api_server_bounds_them)
+{
+	size_t cap = 300 * 1024;
+	char *text = malloc(cap);
+	strcpy(text, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    big: \"");
+	size_t len = strlen(text);
+	memset(text + len, 'x', 257 * 1024);
+	len += 257 * 1024;
+	strcpy(text + len, "\"\nspec:\n  containers: [{name: a, image: b, command: [x]}]\n");
+	fails_with(text, "metadata.annotations: annotations total more than 262144 bytes");
+	free(text);
+}
