@@ -12,7 +12,7 @@
 BUILD ?= build
 override BUILD := $(abspath $(BUILD))
 SRC := $(CURDIR)
-LABS := 0 1 2 3 4 5
+LABS := 0 1 2 3 4 5 6
 
 CC ?= cc
 ifeq ($(CC),cc)

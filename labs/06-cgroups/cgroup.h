@@ -1,0 +1,251 @@
+/*
+ * cgroup.h - control groups: what a Pod may use. Detect the host's layout
+ * (cgroup v1, v2 or hybrid), build kubelet's tree beneath the cgroup the
+ * caller runs in, put a container in before it execs, set its limits
+ * (memory, CPU, pids, devices), read back OOM kills and usage, and remove
+ * everything again.
+ *
+ * A cgroup is named by a path relative to the caller's own cgroup, the same
+ * in every hierarchy: "podrun/burstable/pod-web/app". On v2 that is one
+ * directory; on v1 and hybrid hosts it is one directory per controller
+ * (memory, cpu, cpuacct, pids, devices) plus one in the unified hierarchy
+ * when it is mounted (hybrid), where BPF device programs attach.
+ *
+ * How a runtime uses it (podrun's order):
+ *
+ *   struct cg_host host;  cg_detect(&host, NULL, NULL);        once
+ *   cg_qos_class(ctrs, n, &qos); cg_pod_resources(ctrs, n, &res);
+ *   struct cg pod, app;
+ *   cg_create(&host, "podrun/burstable/pod-web", &pod);         with the sandbox
+ *   cg_cpu_config(res.cpu_request, res.cpu_limit, &cpu);
+ *   cg_set_cpu(&pod, &cpu); cg_set_memory(&pod, res.memory_limit);
+ *   cg_create(&host, "podrun/burstable/pod-web/app", &app);     per container
+ *   cg_set_memory(&app, ...); cg_set_cpu(&app, ...); cg_set_pids(&app, ...);
+ *   cg_set_devices(&app, cg_default_devices, cg_n_default_devices);
+ *   fork/clone  ->  in the child, before execve: cg_enter(&app)
+ *   (or clone3 with CLONE_INTO_CGROUP and cg_clone_fd(&app) on pure v2)
+ *   after waitpid: SIGKILL and cg_oom_kills(&app, &n) > 0  ->  "OOMKilled"
+ *   podrun top: cg_stats(&app, &st)
+ *   stop: cg_remove(&pod)   kill whatever is left, rmdir bottom-up
+ */
+#ifndef PODLAB_CGROUP_H
+#define PODLAB_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- the host's layout ------------------------------------------------------ */
+
+enum cg_layout {
+	CG_V1,     /* one cgroup (v1) mount per controller, or per group of them */
+	CG_V2,     /* one cgroup2 mount holds every controller */
+	CG_HYBRID, /* v1 controllers, plus a cgroup2 mount (usually .../unified) */
+};
+
+/* The controllers podrun uses. On v2, cpuacct is the cpu.stat every cgroup
+ * has, and devices is a BPF program, not a controller. */
+enum cg_ctrl { CG_MEMORY, CG_CPU, CG_CPUACCT, CG_PIDS, CG_DEVICES, CG_NCTRL };
+
+extern const char *const cg_ctrl_names[CG_NCTRL]; /* "memory", "cpu", ... */
+
+struct cg_host {
+	enum cg_layout layout;
+	/* Per controller: the directory of the cgroup the caller runs in, in
+	 * the hierarchy that has the controller ("" when none has it), and
+	 * whether that hierarchy is cgroup2. On v1 these differ per controller:
+	 * memory may be /sys/fs/cgroup/memory/some/where while pids is
+	 * /sys/fs/cgroup/pids. */
+	char dir[CG_NCTRL][PATH_MAX];
+	bool v2[CG_NCTRL];
+	/* The caller's cgroup in the cgroup2 hierarchy ("" when none is
+	 * mounted): every controller on v2; on hybrid, only where BPF device
+	 * programs attach, cgroup.kill works and CLONE_INTO_CGROUP could aim. */
+	char unified[PATH_MAX];
+};
+
+/* Find the hierarchies and the caller's cgroup in each.
+ *
+ * root NULL: the cgroup mounts of /proc/self/mountinfo. root a directory:
+ * a scratch tree standing in for /sys/fs/cgroup (unit tests): it is v2 when
+ * it has a cgroup.controllers file; otherwise each subdirectory named like a
+ * controller is that controller's v1 hierarchy, and a subdirectory
+ * "unified" with a cgroup.controllers file makes it hybrid.
+ *
+ * self NULL: /proc/self/cgroup. Otherwise text in that format (a copy saved
+ * earlier, e.g. by the podrun that made a tree, so that a later process in
+ * another cgroup can find and remove the tree that one made). */
+int cg_detect(struct cg_host *h, const char *root, const char *self);
+
+const char *cg_layout_name(enum cg_layout layout); /* "v1", "v2", "hybrid" */
+
+/* ---- one cgroup ------------------------------------------------------------------ */
+
+#define CG_REL_MAX 256
+
+struct cg {
+	const struct cg_host *host;
+	char rel[CG_REL_MAX]; /* "podrun/burstable/pod-web/app" */
+};
+
+/* Check rel (relative; components of [A-Za-z0-9._-], none empty, "." or
+ * "..") and fill out; touches nothing. */
+int cg_open(const struct cg_host *h, const char *rel, struct cg *out);
+
+/* cg_open, then mkdir -p rel in every hierarchy of a controller podrun uses
+ * (and in the unified one). On v2 each level's parent gets the controllers
+ * in cgroup.subtree_control (+cpu +memory +pids), as it must before its
+ * children can use them; that fails with EBUSY when the parent still holds
+ * processes (the "no internal processes" rule): run the caller in a cgroup
+ * of its own. On failure what this call made is removed again. */
+int cg_create(const struct cg_host *h, const char *rel, struct cg *out);
+
+/* The directory of cg in the hierarchy of controller c, into buf; -1 with
+ * ENOTSUP when no hierarchy has c. */
+int cg_path(const struct cg *cg, enum cg_ctrl c, char *buf, size_t len);
+
+/* Move the calling process into cg in every hierarchy: for the child between
+ * fork and execve, so that the command never runs a moment outside its
+ * limits. Writes "0" (= the writer) to each cgroup.procs. */
+int cg_enter(const struct cg *cg);
+
+/* An O_PATH directory fd of cg in the cgroup2 hierarchy, for clone3(2)'s
+ * CLONE_INTO_CGROUP (Linux 5.7): the child is born inside, with no window
+ * at all. ENOTSUP on a v1 host; on hybrid the fd places the child only in
+ * the unified hierarchy, its v1 cgroups still need cg_enter. */
+int cg_clone_fd(const struct cg *cg);
+
+/* ---- a pod's resources and its QoS class ------------------------------------ */
+
+/* One container's requests and limits: milliCPU and bytes, 0 = not set (a
+ * quantity of 0 counts as not set in Kubernetes too). A request not set
+ * defaults to the limit. init: an init container, which runs alone, so a
+ * pod needs the most of any one of them or the sum of the others. */
+struct cg_resources {
+	int64_t cpu_request, cpu_limit;
+	int64_t memory_request, memory_limit;
+	bool init;
+};
+
+enum cg_qos { CG_GUARANTEED, CG_BURSTABLE, CG_BESTEFFORT };
+
+/* Kubernetes' rules, over every container (init ones too): BestEffort when
+ * no container has any request or limit; Guaranteed when every container
+ * has a CPU and a memory limit and its requests equal them; else Burstable.
+ * A request above its limit is invalid: EINVAL naming the container. */
+int cg_qos_class(const struct cg_resources *ctrs, size_t n, enum cg_qos *qos);
+const char *cg_qos_name(enum cg_qos qos); /* "Guaranteed", "Burstable", "BestEffort" */
+/* Where kubelet puts the class's pods below its root: "", "burstable",
+ * "besteffort" (Guaranteed pods sit directly under the root). */
+const char *cg_qos_dir(enum cg_qos qos);
+
+/* The pod cgroup's own values, as kubelet's ResourceConfigForPod: requests
+ * are max(sum over app containers, largest init container); a limit is the
+ * same over limits, and only when every container declares one (else 0:
+ * the pod is not limited in that resource). BestEffort gets 0 everywhere,
+ * which cg_cpu_config turns into the minimum shares. */
+int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resources *pod);
+
+/* ---- limits ------------------------------------------------------------------------ */
+
+/* memory.max (v2) or memory.limit_in_bytes (v1); bytes <= 0: no limit. Swap
+ * is limited to nothing, as kubelet does without swap support: memory.swap.max
+ * 0 (v2), memory.memsw.limit_in_bytes = the limit (v1, where the kernel has
+ * swap accounting). On v2 memory.oom.group is set: an OOM kill kills the
+ * whole container, not one of its processes (kubelet since 1.28). */
+int cg_set_memory(const struct cg *cg, int64_t bytes);
+
+/* What a CPU request and limit become in the kernel. */
+struct cg_cpu {
+	uint64_t shares; /* v1 cpu.shares, from the request: 2..262144 */
+	uint64_t weight; /* v2 cpu.weight, converted from shares: 1..10000 */
+	int64_t quota;   /* us per period, from the limit; -1: none */
+	uint64_t period; /* us: 100000 */
+};
+
+#define CG_CPU_PERIOD 100000
+#define CG_MIN_SHARES 2
+#define CG_MAX_SHARES 262144
+#define CG_MIN_QUOTA  1000
+
+/* kubelet's conversion. request_milli and limit_milli are milliCPU, 0 when
+ * not set; a request not set defaults to the limit. shares = request * 1024
+ * / 1000 in [2, 262144]; quota = limit * period / 1000, at least 1000 us, -1
+ * without a limit; weight as crun converts shares: 1 + (shares - 2) * 9999 /
+ * 262142. Negative: EINVAL. */
+int cg_cpu_config(int64_t request_milli, int64_t limit_milli, struct cg_cpu *out);
+
+/* cpu.shares + cpu.cfs_period_us + cpu.cfs_quota_us (v1) or cpu.weight +
+ * cpu.max (v2). */
+int cg_set_cpu(const struct cg *cg, const struct cg_cpu *cpu);
+
+/* pids.max; max <= 0: no limit. */
+int cg_set_pids(const struct cg *cg, int64_t max);
+
+/* ---- devices ------------------------------------------------------------------------- */
+
+/* The access bits are the kernel's BPF_DEVCG_ACC_* values. */
+enum { CG_DEV_MKNOD = 1, CG_DEV_READ = 2, CG_DEV_WRITE = 4, CG_DEV_RWM = 7 };
+
+struct cg_dev_rule {
+	char type;       /* 'c', 'b', or 'a' (any) */
+	int64_t major;   /* -1: any */
+	int64_t minor;   /* -1: any */
+	unsigned access; /* CG_DEV_* bits */
+};
+
+/* The container default, as runc's: mknod of any device; read, write and
+ * mknod of null, zero, full, random, urandom, tty, ptmx and the ptys (136:*). */
+extern const struct cg_dev_rule cg_default_devices[];
+extern const size_t cg_n_default_devices;
+/* privileged: everything (one rule). */
+extern const struct cg_dev_rule cg_all_devices[];
+
+/* Allow exactly rules, deny everything else. The v1 devices controller when
+ * a v1 hierarchy has it (devices.deny "a", then devices.allow per rule),
+ * else cg_set_devices_bpf. Call once, on a cgroup nothing is in yet. */
+int cg_set_devices(const struct cg *cg, const struct cg_dev_rule *rules, size_t n);
+
+/* The same as a BPF_PROG_TYPE_CGROUP_DEVICE program attached to cg in the
+ * cgroup2 hierarchy: what v2 hosts have instead of devices.allow. On a
+ * hybrid host both apply: the kernel asks the program, then v1. */
+int cg_set_devices_bpf(const struct cg *cg, const struct cg_dev_rule *rules, size_t n);
+
+/* The program's instructions for rules, into insns (room for max); returns
+ * how many, or -1 (ENOSPC). Exposed for the tests and the lesson. */
+struct bpf_insn;
+int cg_dev_program(const struct cg_dev_rule *rules, size_t n, struct bpf_insn *insns, size_t max);
+
+/* ---- what happened, what it uses ------------------------------------------------------ */
+
+/* How many processes of cg the OOM killer killed: "oom_kill N" of
+ * memory.events (v2) or memory.oom_control (v1, Linux 4.13+). */
+int cg_oom_kills(const struct cg *cg, uint64_t *kills);
+
+struct cg_stats {
+	uint64_t cpu_usage_ns; /* CPU time used, all processes, since creation */
+	uint64_t nr_periods;   /* CFS periods with a quota and runnable tasks */
+	uint64_t nr_throttled; /* ... of which the quota ran out */
+	uint64_t memory_usage; /* bytes charged (page cache included) */
+	uint64_t working_set;  /* usage - inactive_file: what kubelet evicts on */
+	uint64_t pids;         /* pids.current (0 without a pids controller) */
+};
+
+/* For `podrun top`, computed as kubelet and cAdvisor compute them. */
+int cg_stats(const struct cg *cg, struct cg_stats *st);
+
+/* ---- the end ------------------------------------------------------------------------------ */
+
+/* SIGKILL every process in cg and in every cgroup beneath it (cgroup.kill
+ * where the cgroup2 hierarchy has it, and each cgroup.procs until they are
+ * empty), waiting until they are gone (at most timeout_ms: ETIMEDOUT). */
+int cg_kill(const struct cg *cg, int timeout_ms);
+
+/* cg_kill, then rmdir the subtree bottom-up in every hierarchy. A cgroup
+ * that does not exist is fine: this removes what a process killed with
+ * SIGKILL left behind, given the same relative path. */
+int cg_remove(const struct cg *cg);
+
+#endif

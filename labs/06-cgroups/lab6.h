@@ -1,0 +1,125 @@
+/*
+ * lab6.h - what the lab 6 step programs share: sizes on the command line,
+ * the host's layout, a child that enters a cgroup before it runs, and
+ * --hold (from lab 2) so that a check can look at a living cgroup.
+ */
+#ifndef PODLAB_LAB6_H
+#define PODLAB_LAB6_H
+
+#include "cgroup.h"
+#include "common.h"
+#include "hold.h"
+#include "interrupt.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* "67108864", "64M", "64Mi", "1G", "1Gi" -> bytes (K, M, G are binary here:
+ * a step program is not the place for Kubernetes' decimal units; the
+ * capstone's spec parser is). Usage error on anything else. */
+static inline int64_t lab6_bytes(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	int shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M')
+		shift = 20;
+	else if (*end == 'G')
+		shift = 30;
+	if (shift && (*++end == 'i'))
+		end++;
+	if (errno || end == s || *end || v < 0 || v > (INT64_MAX >> shift))
+		die_usage("option '%s': '%s' is not a size (like 64M or 1Gi)", opt, s);
+	return (int64_t)v << shift;
+}
+
+static inline int64_t lab6_number(const char *opt, const char *s, long min, long max)
+{
+	long v;
+	if (parse_long(s, min, max, &v) < 0)
+		die_usage("option '%s': '%s' is not a number in [%ld, %ld]", opt, s, min, max);
+	return v;
+}
+
+static inline void lab6_detect(struct cg_host *h)
+{
+	if (cg_detect(h, NULL, NULL) < 0)
+		die_last();
+}
+
+/* Fork a child that enters cg (before anything else: it must never run a
+ * moment outside it) and then runs fn, whose return value is its exit
+ * status. Returns once the child is in the cgroup, so that whoever looks at
+ * /proc/PID/cgroup afterwards sees it there. */
+static inline pid_t lab6_spawn(const struct cg *cg, int (*fn)(void *), void *arg)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die_errno("pipe2");
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid == 0) {
+		close(p[0]);
+		interrupt_restore();
+		if (cg_enter(cg) < 0) {
+			fprintf(stderr, "cgroup %s: %s\n", cg->rel, last_error());
+			_exit(125);
+		}
+		char ok = 1;
+		if (write(p[1], &ok, 1) != 1)
+			_exit(125);
+		close(p[1]);
+		int rc = fn(arg);
+		fflush(NULL); /* _exit does not flush stdio */
+		_exit(rc);
+	}
+	close(p[1]);
+	char ok;
+	ssize_t got;
+	while ((got = read(p[0], &ok, 1)) < 0 && errno == EINTR) {
+	}
+	close(p[0]);
+	if (got != 1) {
+		waitpid(pid, NULL, 0);
+		die("the child could not enter cgroup %s", cg->rel);
+	}
+	return pid;
+}
+
+static inline int lab6_wait(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die_errno("waitpid(%d)", (int)pid);
+	return st;
+}
+
+/* "exited with status 0", "killed by SIGKILL" */
+static inline const char *lab6_status(int st, char *buf, size_t len)
+{
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by SIG%s", sigabbrev_np(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	return buf;
+}
+
+/* Remove a step's tree, or say what is left. */
+static inline void lab6_remove(const struct cg *cg)
+{
+	step("removing cgroup %s (kill, then rmdir bottom-up)", cg->rel);
+	if (cg_remove(cg) < 0)
+		die_last();
+	step_done();
+}
+
+#endif

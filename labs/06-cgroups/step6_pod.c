@@ -1,0 +1,199 @@
+/*
+ * step6_pod - kubelet's cgroup tree for a pod: a root, one directory per
+ * QoS class, one cgroup per pod and one per container inside it.
+ *
+ *   ROOT/                         (kubelet: kubepods)
+ *   ROOT/pod-NAME/APP             Guaranteed pods, directly under the root
+ *   ROOT/burstable/pod-NAME/APP
+ *   ROOT/besteffort/pod-NAME/APP
+ *
+ * The pod's cgroup gets limits of its own - the sum of its containers'
+ * (when every container has one) - so that the pod as a whole, the unit the
+ * scheduler placed, never takes more than it was scheduled for. The pod is
+ * the study note's: App needs 1Gi, LogController 512Mi. Each container is a
+ * process that entered its cgroup before running.
+ *
+ * --remove ROOT removes a tree that a killed run left behind: the cgroups
+ * are named by their path, so a later process finds them, kills what is in
+ * them and removes them bottom-up.
+ *
+ * Syscalls: mkdir(2) and write(2) on cgroupfs files, fork(2) and a write
+ * to cgroup.procs in each child, rmdir(2); /proc/PID/cgroup to look.
+ */
+#include "lab6.h"
+
+#include <getopt.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: step6_pod [OPTION]...\n"
+	             "Build kubelet's cgroup tree for a two-container pod and run it.\n\n"
+	             "  --qos CLASS      guaranteed, burstable (default) or besteffort: which\n"
+	             "                   requests and limits the pod's containers have\n"
+	             "  --name NAME      the pod's name (default javaweb)\n"
+	             "  --root NAME      the tree's root, below this process's cgroup (default\n"
+	             "                   podrun)\n"
+	             "  --remove ROOT    only remove the tree ROOT (left by a killed run)\n"
+	             "  --hold           keep the pod until stdin reaches EOF or Ctrl-C\n"
+	             "  --help           show this help\n");
+}
+
+#define MI (1LL << 20)
+#define GI (1LL << 30)
+
+struct container {
+	const char *name;
+	struct cg_resources res;
+};
+
+/* The study note's pod, in three variants. */
+static const struct container guaranteed[] = {
+    {"app", {.cpu_request = 500, .cpu_limit = 500, .memory_request = GI, .memory_limit = GI}},
+    {"log",
+     {.cpu_request = 250, .cpu_limit = 250, .memory_request = 512 * MI, .memory_limit = 512 * MI}},
+};
+static const struct container burstable[] = {
+    {"app", {.cpu_request = 500, .memory_request = GI, .memory_limit = GI}},
+    {"log", {.cpu_request = 100, .memory_request = 256 * MI, .memory_limit = 512 * MI}},
+};
+static const struct container besteffort[] = {{"app", {0}}, {"log", {0}}};
+
+static int sleeper(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Set what res says on cg: memory limit, and CPU shares and quota. */
+static int set_limits(const struct cg *cg, const struct cg_resources *res)
+{
+	struct cg_cpu cpu;
+	if (cg_cpu_config(res->cpu_request, res->cpu_limit, &cpu) < 0 || cg_set_cpu(cg, &cpu) < 0)
+		return -1;
+	if (cg_set_memory(cg, res->memory_limit) < 0)
+		return -1;
+	printf("  %-40s cpu.shares %6llu  quota %7lld us  memory limit %lld MiB\n", cg->rel,
+	       (unsigned long long)cpu.shares, (long long)cpu.quota,
+	       (long long)(res->memory_limit / MI));
+	return 0;
+}
+
+static void fail_and_remove(const struct cg *root)
+{
+	char why[1024];
+	snprintf(why, sizeof(why), "%s", last_error());
+	cg_remove(root);
+	die("%s", why);
+}
+
+int main(int argc, char **argv)
+{
+	const char *qos_arg = "burstable", *name = "javaweb", *root_name = "podrun", *remove = NULL;
+	bool hold = false;
+	static const struct option opts[] = {
+	    {"qos", required_argument, NULL, 'q'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"remove", required_argument, NULL, 'R'},
+	    {"hold", no_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			qos_arg = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'r':
+			root_name = optarg;
+			break;
+		case 'R':
+			remove = optarg;
+			break;
+		case 'H':
+			hold = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			die_bad_option(c, argv);
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+
+	struct cg_host host;
+	lab6_detect(&host);
+	struct cg root;
+	if (remove) {
+		if (cg_open(&host, remove, &root) < 0)
+			die_usage("%s", last_error());
+		lab6_remove(&root);
+		return 0;
+	}
+
+	const struct container *ctrs;
+	size_t n = 2;
+	if (!strcmp(qos_arg, "guaranteed"))
+		ctrs = guaranteed;
+	else if (!strcmp(qos_arg, "burstable"))
+		ctrs = burstable;
+	else if (!strcmp(qos_arg, "besteffort"))
+		ctrs = besteffort;
+	else
+		die_usage("option '--qos': '%s' is not guaranteed, burstable or besteffort",
+		          qos_arg);
+	if (cg_open(&host, root_name, &root) < 0)
+		die_usage("option '--root': %s", last_error());
+
+	struct cg_resources res[2], pod_res;
+	for (size_t i = 0; i < n; i++)
+		res[i] = ctrs[i].res;
+	enum cg_qos qos;
+	if (cg_qos_class(res, n, &qos) < 0 || cg_pod_resources(res, n, &pod_res) < 0)
+		die_last();
+	printf("pod %s: QoS class %s\n", name, cg_qos_name(qos));
+
+	char rel[CG_REL_MAX];
+	const char *dir = cg_qos_dir(qos);
+	if (snprintf(rel, sizeof(rel), "%s/%s%spod-%s", root_name, dir, *dir ? "/" : "", name) >=
+	    (int)sizeof(rel))
+		die_usage("the pod's cgroup path is too long");
+
+	interrupt_defer();
+	struct cg pod, ctr[2];
+	printf("=> the pod's cgroup and its containers'\n");
+	if (cg_create(&host, rel, &pod) < 0)
+		fail_and_remove(&root);
+	if (set_limits(&pod, &pod_res) < 0)
+		fail_and_remove(&root);
+	for (size_t i = 0; i < n; i++) {
+		char crel[CG_REL_MAX + 8];
+		snprintf(crel, sizeof(crel), "%s/%s", rel, ctrs[i].name);
+		if (cg_create(&host, crel, &ctr[i]) < 0 || set_limits(&ctr[i], &res[i]) < 0 ||
+		    cg_set_devices(&ctr[i], cg_default_devices, cg_n_default_devices) < 0)
+			fail_and_remove(&root);
+	}
+	pid_t pids[2];
+	for (size_t i = 0; i < n; i++) {
+		pids[i] = lab6_spawn(&ctr[i], sleeper, NULL);
+		printf("container %s pid %d in %s\n", ctrs[i].name, (int)pids[i], ctr[i].rel);
+	}
+	printf("look: cat /proc/%d/cgroup\n", (int)pids[0]);
+	fflush(stdout);
+	if (hold)
+		hold_until_eof();
+	lab6_remove(&root);
+	for (size_t i = 0; i < n; i++)
+		lab6_wait(pids[i]);
+	interrupt_check();
+	return 0;
+}

@@ -1,0 +1,364 @@
+#!/usr/bin/env bats
+# LAB: 06 cgroups: what a Pod may use
+#
+# Every check looks at the kernel: /proc/PID/cgroup, the limit files, the
+# OOM and throttling counters, pids.current, and opens of device nodes made
+# with mknod from a shell the check itself puts into the cgroup. Programs
+# run with --hold keep their cgroups until their stdin closes. Each check
+# names its cgroups lab6t<pid>-<n>; teardown kills what is left in them,
+# removes them, and fails the check if anything was left.
+
+load helpers
+
+L6=
+setup() {
+	require_root
+	L6=$(bin 06-cgroups)
+	L6=${L6%/}
+	N=lab6t$$-$BATS_TEST_NUMBER
+}
+
+# Every directory named $N in any cgroup hierarchy (the memory cgroup of
+# this process may be deep: /sys/fs/cgroup/memory/some/where/$N).
+cg_dirs() {
+	find /sys/fs/cgroup -mindepth 1 -maxdepth 7 -type d -name "$N" 2>/dev/null
+}
+
+teardown() {
+	run_deferred
+	local d left
+	left=$(cg_dirs)
+	for d in $left; do
+		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		sleep 0.1
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	if [ -n "$left" ]; then
+		echo "left behind: $left" >&2
+		return 1
+	fi
+	! ls -d /tmp/lab6-dev.* 2>/dev/null | grep -q . || {
+		echo "left behind: $(ls -d /tmp/lab6-dev.*)" >&2
+		return 1
+	}
+}
+
+# hold OUTFILE PROGRAM ARGS...: start PROGRAM --hold in the background; it
+# keeps its cgroups until release closes its stdin.
+hold() {
+	local out=$1
+	shift
+	mkfifo "$BATS_TEST_TMPDIR/stdin"
+	"$@" --hold <"$BATS_TEST_TMPDIR/stdin" >"$out" 2>&1 3>&- &
+	HELD=$!
+	exec {HOLD_FD}>"$BATS_TEST_TMPDIR/stdin"
+	defer release
+	wait_for grep -q "holding the pod" "$out" || {
+		cat "$out"
+		return 1
+	}
+}
+
+release() {
+	if [ -n "${HOLD_FD:-}" ]; then
+		exec {HOLD_FD}>&-
+		HOLD_FD=
+	fi
+	wait "$HELD"
+}
+
+# value OUTFILE PREFIX: the rest of the line that starts with "PREFIX: "
+value() {
+	sed -n "s|^$2: ||p" "$1" | head -1
+}
+
+# key FILE KEY: the number after "KEY " in a flat keyed cgroup file
+key() {
+	awk -v k="$2" '$1 == k {print $2}' "$1"
+}
+
+# cg_of PID CONTROLLER: the cgroup path of PID in the hierarchy of CONTROLLER
+cg_of() {
+	awk -F: -v c="$2" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' \
+		"/proc/$1/cgroup"
+}
+
+# in_cgroup DIR CMD: run CMD (bash) in a shell that first enters cgroup DIR
+in_cgroup() {
+	bash -c 'echo 0 >"$1/cgroup.procs" && eval "$2"' _ "$1" "$2"
+}
+
+# ---- step 1: the layout ---------------------------------------------------------
+
+@test "step1: every controller's cgroup is the one /proc/self/cgroup names, in its own mount" {
+	run "$L6/step1_hierarchy"
+	assert_success
+	local layout
+	layout=$(sed -n 's/^layout: //p' <<<"$output")
+	if grep -q ' - cgroup ' /proc/self/mountinfo; then
+		[ "$layout" = v1 ] || [ "$layout" = hybrid ]
+	else
+		[ "$layout" = v2 ]
+	fi
+	local c dir want
+	for c in memory pids devices; do
+		dir=$(awk -v c="$c" '$1 == c {print $3}' <<<"$output")
+		if [ "$layout" = v2 ]; then
+			want=$(sed -n 's/^0:://p' /proc/$$/cgroup)
+		else
+			want=$(cg_of $$ "$c")
+		fi
+		# the directory exists, is a cgroup, and is this process's cgroup
+		[ -d "$dir" ]
+		[ "${dir%"$want"}" != "$dir" ] || [ "$want" = / ]
+		grep -qx "$$" "$dir/cgroup.procs" || fail "$$ not in $dir/cgroup.procs"
+	done
+}
+
+# ---- step 2: memory ---------------------------------------------------------------
+
+@test "[cg-oom] step2: past the memory limit the process is killed, and the kill is counted" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step2_memory" --memory 32M --alloc 128M --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "memory cgroup")
+	[ -d "$dir" ]
+	grep -q "process [0-9]* killed by SIGKILL" "$BATS_TEST_TMPDIR/out"
+	local kernel
+	if [ -f "$dir/memory.events" ]; then
+		kernel=$(key "$dir/memory.events" oom_kill)
+	else
+		kernel=$(key "$dir/memory.oom_control" oom_kill)
+	fi
+	[ "$kernel" -ge 1 ]
+	grep -q "^oom_kill $kernel, reason: OOMKilled$" "$BATS_TEST_TMPDIR/out" ||
+		fail "the kernel counted $kernel OOM kills; the step said: $(grep oom_kill "$BATS_TEST_TMPDIR/out")"
+	release
+}
+
+@test "[cg-oom] step2: under the limit nothing is killed and nothing is counted" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step2_memory" --memory 64M --alloc 8M --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "memory cgroup")
+	grep -q "exited with status 0" "$BATS_TEST_TMPDIR/out"
+	grep -q "^oom_kill 0, reason: Completed$" "$BATS_TEST_TMPDIR/out"
+	release
+}
+
+@test "step2: the limit is in the kernel's file, in bytes" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step2_memory" --memory 48M --alloc 1M --cgroup "$N"
+	local f
+	f=$(value "$BATS_TEST_TMPDIR/out" "limit file")
+	run cat "$f"
+	assert_output $((48 << 20))
+	release || true # its last line needs cg-oom: graded above
+}
+
+# ---- step 3: cpu ------------------------------------------------------------------
+
+# v1 cpu.shares/cfs_quota_us or v2 cpu.weight/cpu.max of DIR
+cpu_quota() {
+	if [ -f "$1/cpu.max" ]; then awk '{print $1}' "$1/cpu.max"; else cat "$1/cpu.cfs_quota_us"; fi
+}
+cpu_period() {
+	if [ -f "$1/cpu.max" ]; then awk '{print $2}' "$1/cpu.max"; else cat "$1/cpu.cfs_period_us"; fi
+}
+cpu_shares() {
+	if [ -f "$1/cpu.weight" ]; then cat "$1/cpu.weight"; else cat "$1/cpu.shares"; fi
+}
+
+@test "[cg-cpu] step3: 250m request, 500m limit: shares 256 (weight 10), quota 50 ms per 100 ms, and throttling" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step3_cpu" --cpu-request 250 --cpu-limit 500 --cgroup "$N"
+	local dir pid
+	dir=$(value "$BATS_TEST_TMPDIR/out" "cpu cgroup")
+	pid=$(sed -n 's/^spinning process //p' "$BATS_TEST_TMPDIR/out")
+	[ "$(cg_of "$pid" cpu)" = "$(cg_of $$ cpu | sed 's|/$||')/$N" ] || [ -f "$dir/cpu.max" ]
+	if [ -f "$dir/cpu.weight" ]; then
+		assert_equal "$(cpu_shares "$dir")" 10
+	else
+		assert_equal "$(cpu_shares "$dir")" 256
+	fi
+	assert_equal "$(cpu_quota "$dir")" 50000
+	assert_equal "$(cpu_period "$dir")" 100000
+	# a process that spins is stopped each period once its 50 ms are used
+	throttled_above() { [ "$(key "$dir/cpu.stat" nr_throttled)" -gt "$1" ]; }
+	wait_for throttled_above 0
+	local first
+	first=$(key "$dir/cpu.stat" nr_throttled)
+	wait_for throttled_above "$first"
+	release
+}
+
+@test "[cg-cpu] step3: a limit alone is the request too; 5m is the minimum quota of 1 ms" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step3_cpu" --cpu-limit 5 --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "cpu cgroup")
+	if [ -f "$dir/cpu.weight" ]; then
+		assert_equal "$(cpu_shares "$dir")" 1
+	else
+		assert_equal "$(cpu_shares "$dir")" 5
+	fi
+	assert_equal "$(cpu_quota "$dir")" 1000
+	release
+}
+
+@test "[cg-cpu] step3: 2 CPUs of limit with a 100m request: shares 102, quota 200 ms per period" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step3_cpu" --cpu-request 100 --cpu-limit 2000 --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "cpu cgroup")
+	[ -f "$dir/cpu.weight" ] || assert_equal "$(cpu_shares "$dir")" 102
+	assert_equal "$(cpu_quota "$dir")" 200000
+	release
+}
+
+# ---- step 4: pids -----------------------------------------------------------------
+
+@test "step4: a fork bomb stops at pids.max, and removing the cgroup kills it all" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step4_pids" --max 8 --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "pids cgroup")
+	grep -q "fork failed inside the cgroup: Resource temporarily unavailable" "$BATS_TEST_TMPDIR/out"
+	assert_equal "$(cat "$dir/pids.max")" 8
+	wait_for test "$(cat "$dir/pids.current")" = 8
+	assert_equal "$(cat "$dir/pids.current")" 8
+	[ "$(key "$dir/pids.events" max)" -ge 1 ]
+	local procs
+	procs=$(cat "$dir/cgroup.procs")
+	[ "$(wc -w <<<"$procs")" = 8 ]
+	release
+	local p
+	for p in $procs; do
+		[ ! -e "/proc/$p" ] || [ "$(cg_of "$p" pids)" != "$(cg_of $$ pids | sed 's|/$||')/$N" ]
+	done
+	[ ! -d "$dir" ]
+}
+
+# ---- step 5: devices --------------------------------------------------------------
+
+# devices_refused DIR: in cgroup DIR, mknod of 10:237 works, opening it is
+# refused, /dev/null opens; the host opens the same node.
+devices_refused() {
+	local node=$BATS_TEST_TMPDIR/lc
+	run in_cgroup "$1" "mknod $node c 10 237 && echo made"
+	assert_output made
+	run in_cgroup "$1" "exec 3<>$node && echo opened"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$1" "exec 3<$node && echo opened"
+	assert_failure
+	run in_cgroup "$1" "exec 3<>/dev/null && exec 4</dev/zero && exec 5<>/dev/ptmx && echo opened"
+	assert_output opened
+	run in_cgroup "$1" "mknod $node-b b 7 0 && echo made"
+	assert_output made
+	# the host is not in the cgroup: the same node opens
+	run bash -c "exec 3<>$node && echo opened"
+	assert_output opened
+	rm -f "$node" "$node-b"
+}
+
+@test "step5 v1: devices.list is the default set; mknod works, open of 10:237 is refused" {
+	[ -d /sys/fs/cgroup/devices ] || skip "no v1 devices controller on this host"
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode v1 --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "devices cgroup")
+	run sort "$dir/devices.list"
+	assert_output "$(printf '%s\n' 'b *:* m' 'c *:* m' 'c 1:3 rwm' 'c 1:5 rwm' 'c 1:7 rwm' \
+		'c 1:8 rwm' 'c 1:9 rwm' 'c 136:* rwm' 'c 5:0 rwm' 'c 5:2 rwm' | sort)"
+	grep -q "inside: open(.*loop-control, O_RDWR): Operation not permitted" "$BATS_TEST_TMPDIR/out"
+	grep -q "host: open(.*loop-control, O_RDWR): ok" "$BATS_TEST_TMPDIR/out"
+	devices_refused "$dir"
+	release
+}
+
+@test "[cg-devrule] step5 bpf: the BPF program refuses open of 10:237, allows mknod and the default devices" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode bpf --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "unified cgroup")
+	[ -d "$dir" ]
+	devices_refused "$dir"
+	release
+}
+
+@test "[cg-devrule] step5 bpf --privileged: the program allows every device" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode bpf --privileged --cgroup "$N"
+	local dir node=$BATS_TEST_TMPDIR/lc
+	dir=$(value "$BATS_TEST_TMPDIR/out" "unified cgroup")
+	run in_cgroup "$dir" "mknod $node c 10 237 && exec 3<>$node && echo opened"
+	assert_output opened
+	rm -f "$node"
+	release
+}
+
+# ---- step 6: the pod ----------------------------------------------------------------
+
+@test "step6: burstable containers sit in ROOT/burstable/pod-NAME/CTR in every hierarchy, beneath ours" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step6_pod" --qos burstable --root "$N"
+	grep -q "QoS class Burstable" "$BATS_TEST_TMPDIR/out"
+	local app log c mine
+	app=$(sed -n 's/^container app pid \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/out")
+	log=$(sed -n 's/^container log pid \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/out")
+	for c in memory cpu pids devices; do
+		mine=$(cg_of $$ "$c" | sed 's|/$||')
+		assert_equal "$(cg_of "$app" "$c")" "$mine/$N/burstable/pod-javaweb/app"
+		assert_equal "$(cg_of "$log" "$c")" "$mine/$N/burstable/pod-javaweb/log"
+	done
+	local mem pod
+	mem=$(cg_dirs | grep '/memory/' | head -1)
+	pod=$mem/burstable/pod-javaweb
+	# the pod's limit: 1Gi + 512Mi, both containers have one
+	assert_equal "$(cat "$pod/memory.limit_in_bytes")" $((1536 << 20))
+	assert_equal "$(cat "$pod/app/memory.limit_in_bytes")" $((1 << 30))
+	local cpu
+	cpu=$(cg_dirs | grep '/cpu/' | head -1)
+	assert_equal "$(cat "$cpu/burstable/pod-javaweb/cpu.shares")" 614 # 600m
+	assert_equal "$(cat "$cpu/burstable/pod-javaweb/log/cpu.shares")" 102
+	assert_equal "$(cat "$cpu/burstable/pod-javaweb/cpu.cfs_quota_us")" -1
+	release
+	[ ! -e "/proc/$app" ]
+}
+
+@test "step6: a Guaranteed pod sits directly under the root, with a quota of the sum of its limits" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step6_pod" --qos guaranteed --root "$N"
+	grep -q "QoS class Guaranteed" "$BATS_TEST_TMPDIR/out"
+	local app
+	app=$(sed -n 's/^container app pid \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/out")
+	assert_equal "$(cg_of "$app" pids)" "$(cg_of $$ pids | sed 's|/$||')/$N/pod-javaweb/app"
+	local cpu
+	cpu=$(cg_dirs | grep '/cpu/' | head -1)
+	assert_equal "$(cat "$cpu/pod-javaweb/cpu.cfs_quota_us")" 75000
+	assert_equal "$(cat "$cpu/pod-javaweb/app/cpu.cfs_quota_us")" 50000
+	release
+}
+
+@test "step6: a tree left by a run killed with SIGKILL is removed by a later --remove, processes and all" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step6_pod" --qos besteffort --root "$N"
+	local app log
+	app=$(sed -n 's/^container app pid \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/out")
+	log=$(sed -n 's/^container log pid \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/out")
+	kill -KILL "$HELD"
+	wait "$HELD" || true
+	HOLD_FD= # nothing to release
+	exec {HOLD_FD}>&- 2>/dev/null || true
+	HOLD_FD=
+	# the runner is gone; its containers and its cgroups are not
+	kill -0 "$app"
+	[ -n "$(cg_dirs)" ]
+	run "$L6/step6_pod" --remove "$N"
+	assert_success
+	wait_for bash -c "! kill -0 $app && ! kill -0 $log"
+	run cg_dirs
+	assert_output ""
+}
+
+@test "usage errors exit 2 and name the value" {
+	run "$L6/step2_memory" --memory lots
+	assert_failure 2
+	assert_output --partial "'lots'"
+	run "$L6/step3_cpu" --cpu-limit -5
+	assert_failure 2
+	run "$L6/step5_devices" --mode v3
+	assert_failure 2
+	assert_output --partial "'v3'"
+	run "$L6/step6_pod" --remove ../escape
+	assert_failure 2
+	assert_output --partial "'..'"
+}

@@ -1,0 +1,570 @@
+/*
+ * test_cgroup.c - unit tests of the cgroup module (labs/06-cgroups/cgroup.c):
+ * kubelet's conversions, QoS classes, the pod's values, the device program,
+ * and the v2 and v1 files on a scratch tree - a directory standing in for
+ * /sys/fs/cgroup, so these tests need no root and no particular host.
+ *
+ * The scratch tree has no kernel behind it: these tests check which files
+ * the module reads and writes, and what it writes; the kernel's behaviour is
+ * what tests/lab-6.bats checks.
+ */
+#include "cgroup.h"
+#include "common.h"
+
+#include <criterion/criterion.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- kubelet's conversions ------------------------------------------------------ */
+
+static struct cg_cpu cpu_of(int64_t request, int64_t limit)
+{
+	struct cg_cpu c;
+	cr_assert_eq(cg_cpu_config(request, limit, &c), 0, "%s", last_error());
+	return c;
+}
+
+Test(cg_cpu, shares_from_the_request)
+{
+	cr_assert_eq(cpu_of(1000, 0).shares, 1024);
+	cr_assert_eq(cpu_of(250, 0).shares, 256);
+	cr_assert_eq(cpu_of(100, 0).shares, 102); /* 102.4, truncated */
+	cr_assert_eq(cpu_of(600, 0).shares, 614);
+}
+
+Test(cg_cpu, shares_minimum_and_maximum)
+{
+	cr_assert_eq(cpu_of(0, 0).shares, CG_MIN_SHARES);
+	cr_assert_eq(cpu_of(1, 0).shares, CG_MIN_SHARES); /* 1m -> 1 share -> 2 */
+	cr_assert_eq(cpu_of(300000, 0).shares, CG_MAX_SHARES);
+}
+
+Test(cg_cpu, request_defaults_to_the_limit)
+{
+	struct cg_cpu c = cpu_of(0, 500);
+	cr_assert_eq(c.shares, 512);
+	cr_assert_eq(c.quota, 50000);
+	/* an explicit request wins */
+	cr_assert_eq(cpu_of(100, 500).shares, 102);
+}
+
+Test(cg_cpu, quota_from_the_limit)
+{
+	cr_assert_eq(cpu_of(250, 500).quota, 50000);
+	cr_assert_eq(cpu_of(250, 500).period, 100000);
+	cr_assert_eq(cpu_of(100, 2000).quota, 200000);
+	cr_assert_eq(cpu_of(0, 5).quota, CG_MIN_QUOTA); /* 500 us -> the kernel's minimum */
+	cr_assert_eq(cpu_of(0, 10).quota, 1000);
+	cr_assert_eq(cpu_of(0, 11).quota, 1100);
+	cr_assert_eq(cpu_of(500, 0).quota, -1); /* no limit, no quota */
+}
+
+Test(cg_cpu, weight_as_crun_converts)
+{
+	cr_assert_eq(cpu_of(0, 0).weight, 1);     /* 2 shares */
+	cr_assert_eq(cpu_of(1000, 0).weight, 39); /* 1024 shares: not v2's default 100 */
+	cr_assert_eq(cpu_of(250, 0).weight, 10);  /* 256 shares */
+	cr_assert_eq(cpu_of(300000, 0).weight, 10000);
+}
+
+Test(cg_cpu, negative_and_huge_are_refused)
+{
+	struct cg_cpu c;
+	cr_assert_eq(cg_cpu_config(-1, 0, &c), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(cg_cpu_config(0, -5, &c), -1);
+	cr_assert_eq(cg_cpu_config(0, INT64_MAX, &c), -1);
+	cr_assert_eq(errno, ERANGE);
+}
+
+/* ---- QoS and the pod's values ---------------------------------------------------------- */
+
+#define MI (1LL << 20)
+
+static enum cg_qos qos_of(const struct cg_resources *r, size_t n)
+{
+	enum cg_qos q;
+	cr_assert_eq(cg_qos_class(r, n, &q), 0, "%s", last_error());
+	return q;
+}
+
+Test(cg_qos, guaranteed_when_requests_equal_limits)
+{
+	struct cg_resources r[] = {
+	    {.cpu_request = 500,
+	     .cpu_limit = 500,
+	     .memory_request = 1024 * MI,
+	     .memory_limit = 1024 * MI},
+	    {.cpu_limit = 250, .memory_limit = 512 * MI}, /* requests default to limits */
+	};
+	cr_assert_eq(qos_of(r, 2), CG_GUARANTEED);
+	cr_assert_str_eq(cg_qos_name(CG_GUARANTEED), "Guaranteed");
+	cr_assert_str_eq(cg_qos_dir(CG_GUARANTEED), "");
+}
+
+Test(cg_qos, burstable)
+{
+	/* a request below its limit */
+	struct cg_resources a[] = {{.cpu_request = 100, .cpu_limit = 500, .memory_limit = MI}};
+	cr_assert_eq(qos_of(a, 1), CG_BURSTABLE);
+	/* a CPU limit, but no memory limit */
+	struct cg_resources b[] = {{.cpu_limit = 500}};
+	cr_assert_eq(qos_of(b, 1), CG_BURSTABLE);
+	/* one container guaranteed, the other with nothing at all */
+	struct cg_resources c[] = {{.cpu_limit = 500, .memory_limit = MI}, {0}};
+	cr_assert_eq(qos_of(c, 2), CG_BURSTABLE);
+	/* an init container counts too */
+	struct cg_resources d[] = {{.cpu_limit = 500, .memory_limit = MI}, {.init = true}};
+	cr_assert_eq(qos_of(d, 2), CG_BURSTABLE);
+	cr_assert_str_eq(cg_qos_dir(CG_BURSTABLE), "burstable");
+}
+
+Test(cg_qos, besteffort)
+{
+	struct cg_resources r[] = {{0}, {0}};
+	cr_assert_eq(qos_of(r, 2), CG_BESTEFFORT);
+	cr_assert_eq(qos_of(r, 0), CG_BESTEFFORT);
+	cr_assert_str_eq(cg_qos_dir(CG_BESTEFFORT), "besteffort");
+}
+
+Test(cg_qos, request_above_limit_is_invalid)
+{
+	struct cg_resources r[] = {{0}, {.cpu_request = 600, .cpu_limit = 500}};
+	enum cg_qos q;
+	cr_assert_eq(cg_qos_class(r, 2, &q), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert(strstr(last_error(), "container 1: CPU request 600m exceeds its limit 500m"),
+	          "got: %s", last_error());
+	struct cg_resources neg[] = {{.memory_limit = -1}};
+	cr_assert_eq(cg_qos_class(neg, 1, &q), -1);
+}
+
+Test(cg_pod, sums_when_every_container_has_a_limit)
+{
+	/* the study note's pod: App 1Gi, LogController 512Mi */
+	struct cg_resources r[] = {
+	    {.cpu_request = 500, .memory_request = 1024 * MI, .memory_limit = 1024 * MI},
+	    {.cpu_request = 100, .memory_request = 256 * MI, .memory_limit = 512 * MI},
+	};
+	struct cg_resources pod;
+	cr_assert_eq(cg_pod_resources(r, 2, &pod), 0);
+	cr_assert_eq(pod.cpu_request, 600);
+	cr_assert_eq(pod.cpu_limit, 0); /* app has no CPU limit: the pod has none */
+	cr_assert_eq(pod.memory_limit, 1536 * MI);
+	cr_assert_eq(pod.memory_request, 1280 * MI);
+}
+
+Test(cg_pod, one_container_without_a_limit_unlimits_the_pod)
+{
+	struct cg_resources r[] = {{.memory_limit = MI}, {.memory_request = MI}};
+	struct cg_resources pod;
+	cr_assert_eq(cg_pod_resources(r, 2, &pod), 0);
+	cr_assert_eq(pod.memory_limit, 0);
+	cr_assert_eq(pod.memory_request, 2 * MI);
+}
+
+Test(cg_pod, the_largest_init_container_if_it_needs_more)
+{
+	struct cg_resources r[] = {
+	    {.cpu_limit = 200, .memory_limit = 100 * MI},
+	    {.cpu_limit = 300, .memory_limit = 100 * MI},
+	    {.cpu_limit = 1000, .memory_limit = 50 * MI, .init = true},
+	};
+	struct cg_resources pod;
+	cr_assert_eq(cg_pod_resources(r, 3, &pod), 0);
+	cr_assert_eq(pod.cpu_limit, 1000); /* max(200 + 300, 1000) */
+	cr_assert_eq(pod.cpu_request, 1000);
+	cr_assert_eq(pod.memory_limit, 200 * MI); /* max(100 + 100, 50) */
+}
+
+/* ---- the device program ---------------------------------------------------------------- */
+
+Test(cg_dev, program_shape)
+{
+	struct bpf_insn insns[256];
+	int n = cg_dev_program(cg_default_devices, cg_n_default_devices, insns, 256);
+	cr_assert_gt(n, 10, "%s", last_error());
+	/* prologue: r2 = access_type (then & 0xffff) */
+	cr_assert_eq(insns[0].code, BPF_LDX | BPF_W | BPF_MEM);
+	cr_assert_eq(insns[0].dst_reg, BPF_REG_2);
+	/* epilogue: nothing matched, refuse */
+	cr_assert_eq(insns[n - 2].code, BPF_ALU64 | BPF_MOV | BPF_K);
+	cr_assert_eq(insns[n - 2].imm, 0);
+	cr_assert_eq(insns[n - 1].code, BPF_JMP | BPF_EXIT);
+	/* every jump lands inside the program */
+	for (int i = 0; i < n; i++)
+		if (BPF_CLASS(insns[i].code) == BPF_JMP && BPF_OP(insns[i].code) != BPF_EXIT)
+			cr_assert(i + 1 + insns[i].off < n, "insn %d jumps out", i);
+}
+
+Test(cg_dev, allow_all_ends_the_program)
+{
+	struct bpf_insn insns[32];
+	/* the verifier refuses unreachable code: no refusal after a match-all */
+	cr_assert_eq(cg_dev_program(cg_all_devices, 1, insns, 32), 8);
+	cr_assert_eq(insns[6].imm, 1);
+}
+
+Test(cg_dev, bad_rules_and_no_room)
+{
+	struct bpf_insn insns[64];
+	struct cg_dev_rule bad_type = {'x', 1, 3, CG_DEV_RWM};
+	cr_assert_eq(cg_dev_program(&bad_type, 1, insns, 64), -1);
+	cr_assert_eq(errno, EINVAL);
+	struct cg_dev_rule no_access = {'c', 1, 3, 0};
+	cr_assert_eq(cg_dev_program(&no_access, 1, insns, 64), -1);
+	struct cg_dev_rule big = {'c', 1LL << 40, 3, CG_DEV_RWM};
+	cr_assert_eq(cg_dev_program(&big, 1, insns, 64), -1);
+	cr_assert_eq(cg_dev_program(cg_default_devices, cg_n_default_devices, insns, 16), -1);
+	cr_assert_eq(errno, ENOSPC);
+}
+
+/* ---- a scratch tree ------------------------------------------------------------------------- */
+
+static char root[64];
+
+static void put(const char *rel, const char *content)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	FILE *f = fopen(path, "w");
+	cr_assert(f, "fopen(%s)", path);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void dir(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	cr_assert_eq(mkdir_p(path, 0755), 0, "%s", last_error());
+}
+
+static const char *get(const char *rel)
+{
+	static char buf[512];
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	cr_assert_geq(read_file(path, buf, sizeof(buf)), 0, "%s", last_error());
+	return buf;
+}
+
+static void scratch(void)
+{
+	snprintf(root, sizeof(root), "/tmp/test_cgroup.XXXXXX");
+	cr_assert(mkdtemp(root));
+}
+
+static void scratch_done(void)
+{
+	rm_rf(root);
+}
+
+/* A v2 tree: the caller's cgroup is the root of it. */
+static void v2_tree(struct cg_host *h, const char *controllers)
+{
+	scratch();
+	put("cgroup.controllers", controllers);
+	put("cgroup.subtree_control", "");
+	cr_assert_eq(cg_detect(h, root, "0::/\n"), 0, "%s", last_error());
+}
+
+static void v2_files(const char *rel)
+{
+	static const char *const files[] = {"memory.max",  "memory.swap.max", "memory.oom.group",
+	                                    "cpu.weight",  "cpu.max",         "pids.max",
+	                                    "cgroup.procs"};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char p[256];
+		snprintf(p, sizeof(p), "%s/%s", rel, files[i]);
+		put(p, "");
+	}
+}
+
+Test(cg_v2, detect, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "cpuset cpu io memory pids");
+	cr_assert_eq(h.layout, CG_V2);
+	cr_assert_str_eq(h.unified, root);
+	cr_assert_str_eq(h.dir[CG_MEMORY], root);
+	cr_assert(h.v2[CG_MEMORY] && h.v2[CG_CPU] && h.v2[CG_PIDS]);
+	cr_assert_str_eq(h.dir[CG_DEVICES], root); /* a BPF program, no controller */
+}
+
+Test(cg_v2, a_controller_the_cgroup_lacks, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "memory");
+	cr_assert_str_eq(h.dir[CG_CPU], "");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "p/a", &cg), 0, "%s", last_error());
+	struct cg_cpu cpu = {.shares = 2, .weight = 1, .quota = -1, .period = 100000};
+	cr_assert_eq(cg_set_cpu(&cg, &cpu), -1);
+	cr_assert_eq(errno, ENOTSUP);
+	cr_assert(strstr(last_error(), "cpu controller"), "got: %s", last_error());
+}
+
+Test(cg_v2, create_hands_controllers_down, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "cpu io memory pids");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "podrun/burstable/pod-web", &cg), 0, "%s", last_error());
+	cr_assert_str_eq(get("cgroup.subtree_control"), "+cpu +memory +pids");
+	struct stat st;
+	char p[512];
+	snprintf(p, sizeof(p), "%s/podrun/burstable/pod-web", root);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	/* already there: fine, and nothing written again */
+	put("cgroup.subtree_control", "cpu memory pids");
+	cr_assert_eq(cg_create(&h, "podrun/burstable/pod-web", &cg), 0, "%s", last_error());
+	cr_assert_str_eq(get("cgroup.subtree_control"), "cpu memory pids");
+}
+
+Test(cg_v2, limits_go_to_the_v2_files, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "cpu memory pids");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "pod/app", &cg), 0, "%s", last_error());
+	v2_files("pod/app");
+	cr_assert_eq(cg_set_memory(&cg, 512 * MI), 0, "%s", last_error());
+	cr_assert_str_eq(get("pod/app/memory.max"), "536870912");
+	cr_assert_str_eq(get("pod/app/memory.swap.max"), "0");
+	cr_assert_str_eq(get("pod/app/memory.oom.group"), "1");
+	struct cg_cpu cpu = cpu_of(250, 500);
+	cr_assert_eq(cg_set_cpu(&cg, &cpu), 0, "%s", last_error());
+	cr_assert_str_eq(get("pod/app/cpu.weight"), "10");
+	cr_assert_str_eq(get("pod/app/cpu.max"), "50000 100000");
+	cr_assert_eq(cg_set_pids(&cg, 64), 0, "%s", last_error());
+	cr_assert_str_eq(get("pod/app/pids.max"), "64");
+}
+
+Test(cg_v2, no_limit_is_max, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "cpu memory pids");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "a", &cg), 0);
+	v2_files("a");
+	cr_assert_eq(cg_set_memory(&cg, 0), 0, "%s", last_error());
+	cr_assert_str_eq(get("a/memory.max"), "max");
+	struct cg_cpu cpu = cpu_of(100, 0);
+	cr_assert_eq(cg_set_cpu(&cg, &cpu), 0);
+	cr_assert_str_eq(get("a/cpu.max"), "max 100000");
+	cr_assert_eq(cg_set_pids(&cg, 0), 0);
+	cr_assert_str_eq(get("a/pids.max"), "max");
+}
+
+Test(cg_v2, oom_kills_and_stats, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "cpu memory pids");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "a", &cg), 0);
+	/* "oom" is the limit hit; only "oom_kill" is a kill */
+	put("a/memory.events", "low 0\nhigh 0\nmax 7\noom 3\noom_kill 2\noom_group_kill 0\n");
+	uint64_t kills = 99;
+	cr_assert_eq(cg_oom_kills(&cg, &kills), 0, "%s", last_error());
+	cr_assert_eq(kills, 2);
+	put("a/cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\n"
+	                  "nr_throttled 4\nthrottled_usec 9000\n");
+	put("a/memory.current", "1000000\n");
+	put("a/memory.stat",
+	    "anon 500000\nfile 500000\nactive_file 100000\ninactive_file 400000\n");
+	put("a/pids.current", "3\n");
+	struct cg_stats st;
+	cr_assert_eq(cg_stats(&cg, &st), 0, "%s", last_error());
+	cr_assert_eq(st.cpu_usage_ns, 1500000);
+	cr_assert_eq(st.nr_periods, 10);
+	cr_assert_eq(st.nr_throttled, 4);
+	cr_assert_eq(st.memory_usage, 1000000);
+	cr_assert_eq(st.working_set, 600000); /* usage - inactive_file */
+	cr_assert_eq(st.pids, 3);
+	/* inactive_file above usage (counted at different moments): 0, not a wrap */
+	put("a/memory.stat", "inactive_file 2000000\n");
+	cr_assert_eq(cg_stats(&cg, &st), 0);
+	cr_assert_eq(st.working_set, 0);
+}
+
+Test(cg_v2, missing_key_is_an_error, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "memory");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "a", &cg), 0);
+	put("a/memory.events", "oom 1\noom_group_kill 0\n"); /* no oom_kill line */
+	uint64_t kills;
+	cr_assert_eq(cg_oom_kills(&cg, &kills), -1);
+	cr_assert(strstr(last_error(), "no oom_kill line"), "got: %s", last_error());
+}
+
+Test(cg_v2, clone_fd, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "memory");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "a", &cg), 0);
+	int fd = cg_clone_fd(&cg);
+	cr_assert_geq(fd, 0, "%s", last_error());
+	close(fd);
+}
+
+/* A v1 tree: one directory per controller; the memory cgroup is deeper. */
+static void v1_tree(struct cg_host *h)
+{
+	scratch();
+	dir("memory/outer/inner");
+	dir("cpu");
+	dir("cpuacct");
+	dir("pids");
+	dir("devices");
+	cr_assert_eq(
+	    cg_detect(h, root,
+	              "8:pids:/\n5:devices:/\n4:memory:/outer/inner\n2:cpuacct:/\n1:cpu:/\n"
+	              "0::/\n"),
+	    0, "%s", last_error());
+}
+
+Test(cg_v1, detect_per_controller, .fini = scratch_done)
+{
+	struct cg_host h;
+	v1_tree(&h);
+	cr_assert_eq(h.layout, CG_V1);
+	char want[256];
+	snprintf(want, sizeof(want), "%s/memory/outer/inner", root);
+	cr_assert_str_eq(h.dir[CG_MEMORY], want);
+	snprintf(want, sizeof(want), "%s/pids", root);
+	cr_assert_str_eq(h.dir[CG_PIDS], want);
+	cr_assert(!h.v2[CG_MEMORY]);
+	cr_assert_str_eq(h.unified, "");
+	struct cg cg;
+	cr_assert_eq(cg_clone_fd((cg_open(&h, "a", &cg), &cg)), -1);
+	cr_assert_eq(errno, ENOTSUP);
+}
+
+Test(cg_v1, hybrid_with_a_unified_dir, .fini = scratch_done)
+{
+	struct cg_host h;
+	scratch();
+	dir("memory");
+	dir("unified");
+	put("unified/cgroup.controllers", "");
+	cr_assert_eq(cg_detect(&h, root, "4:memory:/\n0::/\n"), 0, "%s", last_error());
+	cr_assert_eq(h.layout, CG_HYBRID);
+	char want[256];
+	snprintf(want, sizeof(want), "%s/unified", root);
+	cr_assert_str_eq(h.unified, want);
+	cr_assert_str_eq(h.dir[CG_PIDS], "");
+}
+
+Test(cg_v1, create_in_every_hierarchy_and_v1_files, .fini = scratch_done)
+{
+	struct cg_host h;
+	v1_tree(&h);
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "podrun/pod-a/app", &cg), 0, "%s", last_error());
+	static const char *const hier[] = {"memory/outer/inner", "cpu", "cpuacct", "pids",
+	                                   "devices"};
+	for (size_t i = 0; i < ARRAY_SIZE(hier); i++) {
+		char p[512];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/%s/podrun/pod-a/app", root, hier[i]);
+		cr_assert_eq(stat(p, &st), 0, "%s missing", p);
+	}
+	put("memory/outer/inner/podrun/pod-a/app/memory.limit_in_bytes", "");
+	cr_assert_eq(cg_set_memory(&cg, 64 * MI), 0, "%s", last_error());
+	cr_assert_str_eq(get("memory/outer/inner/podrun/pod-a/app/memory.limit_in_bytes"),
+	                 "67108864");
+	put("cpu/podrun/pod-a/app/cpu.shares", "");
+	put("cpu/podrun/pod-a/app/cpu.cfs_period_us", "");
+	put("cpu/podrun/pod-a/app/cpu.cfs_quota_us", "");
+	struct cg_cpu cpu = cpu_of(250, 500);
+	cr_assert_eq(cg_set_cpu(&cg, &cpu), 0, "%s", last_error());
+	cr_assert_str_eq(get("cpu/podrun/pod-a/app/cpu.shares"), "256");
+	cr_assert_str_eq(get("cpu/podrun/pod-a/app/cpu.cfs_period_us"), "100000");
+	cr_assert_str_eq(get("cpu/podrun/pod-a/app/cpu.cfs_quota_us"), "50000");
+	/* v1 oom_control: oom_kill_disable and under_oom come first */
+	put("memory/outer/inner/podrun/pod-a/app/memory.oom_control",
+	    "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+	uint64_t kills = 0;
+	cr_assert_eq(cg_oom_kills(&cg, &kills), 0, "%s", last_error());
+	cr_assert_eq(kills, 1);
+}
+
+Test(cg_v1, stats_from_v1_files, .fini = scratch_done)
+{
+	struct cg_host h;
+	v1_tree(&h);
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "a", &cg), 0);
+	put("cpuacct/a/cpuacct.usage", "123456789\n");
+	put("cpu/a/cpu.stat", "nr_periods 5\nnr_throttled 2\nthrottled_time 1000\n");
+	put("memory/outer/inner/a/memory.usage_in_bytes", "5000\n");
+	/* v1's inactive_file is this cgroup's own; total_ counts the children too */
+	put("memory/outer/inner/a/memory.stat", "inactive_file 1\ntotal_inactive_file 1000\n");
+	put("pids/a/pids.current", "7\n");
+	struct cg_stats st;
+	cr_assert_eq(cg_stats(&cg, &st), 0, "%s", last_error());
+	cr_assert_eq(st.cpu_usage_ns, 123456789);
+	cr_assert_eq(st.nr_throttled, 2);
+	cr_assert_eq(st.working_set, 4000);
+	cr_assert_eq(st.pids, 7);
+}
+
+/* ---- errors -----------------------------------------------------------------------------------
+ */
+
+Test(cg_open, paths_that_could_climb_out_are_refused)
+{
+	struct cg_host h = {.layout = CG_V2};
+	struct cg cg;
+	static const char *const bad[] = {"",   "../x", "a/../b", "/abs",  "a//b",
+	                                  "a/", ".",    "a b",    "a/./b", "pod;rm"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		cr_assert_eq(cg_open(&h, bad[i], &cg), -1, "'%s' accepted", bad[i]);
+		cr_assert_eq(errno, EINVAL, "'%s'", bad[i]);
+	}
+	char longp[CG_REL_MAX + 10];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	cr_assert_eq(cg_open(&h, longp, &cg), -1);
+	cr_assert_eq(errno, ENAMETOOLONG);
+	cr_assert_eq(cg_open(&h, "podrun/burstable/pod-web.1/app_2", &cg), 0);
+	cr_assert_str_eq(cg.rel, "podrun/burstable/pod-web.1/app_2");
+}
+
+Test(cg_detect, an_empty_tree, .fini = scratch_done)
+{
+	struct cg_host h;
+	scratch();
+	cr_assert_eq(cg_detect(&h, root, "0::/\n"), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert(strstr(last_error(), root), "got: %s", last_error());
+}
+
+Test(cg_detect, the_cgroup_must_be_visible_in_the_mount)
+{
+	/* the real host: whatever its layout, the caller's memory cgroup exists */
+	struct cg_host h;
+	if (cg_detect(&h, NULL, NULL) < 0)
+		cr_skip_test("no cgroup mounts here: %s", last_error());
+	struct stat st;
+	for (int c = 0; c < CG_NCTRL; c++)
+		if (h.dir[c][0])
+			cr_assert_eq(stat(h.dir[c], &st), 0, "%s", h.dir[c]);
+}
+
+Test(cg_remove, a_tree_that_is_not_there_is_fine, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "memory");
+	struct cg cg;
+	cr_assert_eq(cg_open(&h, "never/made", &cg), 0);
+	cr_assert_eq(cg_remove(&cg), 0, "%s", last_error());
+}
