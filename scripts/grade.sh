@@ -5,6 +5,7 @@
 #   grade.sh N          lab N (N = 0..6; 7 or "capstone" for the capstone)
 #   grade.sh N ID       only exercise ID's checks (one GitHub Classroom test)
 #   grade.sh N steps    only lab N's untagged checks (the step programs)
+#   grade.sh N answers  only lab N's written answers (answers-lab-N.txt)
 #   grade.sh all        every lab, then the total
 #   PRISTINE=DIR grade.sh --restore-only   restore (below), grade nothing
 #
@@ -12,7 +13,9 @@
 # earned when every one of its checks passes. Its marker in the source says
 # how hard it is, "BEGIN EXERCISE: ID (moderate, 45 min): ..." (the handout's
 # "TODO(lab-N): ID (moderate, 45 min): ..."): easy 5 points, moderate 10,
-# hard 20. A check without a tag grades a step program: 1 point.
+# hard 20. A check without a tag grades a step program: 1 point. A lab with
+# written questions (labs/0N-*/questions.md) wants answers-lab-N.txt at the
+# top of the tree: 1 point per question answered (present, not judged).
 # Output, one line per check, then per exercise and the score:
 #     OK    [ns-join] step4_setns joins the target's net namespace
 #     FAIL  [ns-same] ...
@@ -75,10 +78,49 @@ lab_files() { # the bats files of a lab
 	esac
 }
 
+# ---- the written questions, graded for presence (as xv6 grades answers-*.txt) ----
+# labs/0N-*/questions.md numbers its questions "### 1. ...";
+# answers-lab-N.txt at the top of the tree answers each: a line that starts
+# with the number ("1." or "1)"), then the answer, on that line and the lines
+# after, up to the next number. An answer needs MIN_ANSWER non-blank
+# characters; 1 point each. Whether it is right is for the instructor.
+MIN_ANSWER=${MIN_ANSWER:-20}
+grade_answers() {
+	local lab=$1 q n k file got=0 len
+	[[ $lab =~ ^[0-9]$ ]] || return 0
+	q=$(ls "$here"/labs/0"$lab"-*/questions.md 2>/dev/null | head -1)
+	[ -n "$q" ] || return 0
+	n=$(grep -cE '^### [0-9]+\.' "$q")
+	[ "$n" -gt 0 ] || return 0
+	file=$here/answers-lab-$lab.txt
+	for k in $(seq "$n"); do
+		len=0
+		[ -f "$file" ] && len=$(awk -v k="$k" '
+			/^[ \t]*[0-9]+[.)]/ { match($0, /[0-9]+/); cur = substr($0, RSTART, RLENGTH) + 0
+				if (cur == k) { on = 1; sub(/^[ \t]*[0-9]+[.)]/, "") } else on = 0 }
+			on { gsub(/[ \t\r]/, ""); n += length($0) }
+			END { print n + 0 }' "$file")
+		if [ "$len" -ge "$MIN_ANSWER" ]; then
+			printf '%-5s %s\n' OK "[answers] answers-lab-$lab.txt answers question $k"
+			got=$((got + 1))
+		elif [ -f "$file" ]; then
+			printf '%-5s %s\n' FAIL "[answers] answers-lab-$lab.txt answers question $k (no answer of $MIN_ANSWER characters after \"$k.\")"
+		else
+			printf '%-5s %s\n' FAIL "[answers] answers-lab-$lab.txt answers question $k (no answers-lab-$lab.txt: see ${q#"$here"/})"
+		fi
+	done
+	printf '  written answers: %d/%d answered, %d/%d points\n' "$got" "$n" "$got" "$n"
+	total=$((total + n)) earned=$((earned + got))
+}
+
 total=0 earned=0
 # grade_lab N [ID]: print the checks, the exercises, and add to the totals.
 grade_lab() {
 	local lab=$1 only=${2:-} files filter=() f line title id st
+	if [ "$only" = answers ]; then # only the written answers
+		grade_answers "$lab"
+		return 0
+	fi
 	files=$(lab_files "$lab")
 	[ -n "$files" ] || { echo "grade.sh: no checks for lab $lab" >&2; return 2; }
 	# The capstone's own suite is long: only its graded (tagged) checks count.
@@ -126,6 +168,7 @@ grade_lab() {
 		printf '  step programs: %d/%d checks, %d/%d points\n' "$steps_ok" "$steps_all" "$steps_ok" "$steps_all"
 		total=$((total + steps_all)) earned=$((earned + steps_ok))
 	fi
+	[ -n "$only" ] || grade_answers "$lab"
 	[ -z "$only" ] || [ "$only" = steps ] || [ "${n_all[$only]:-0}" -gt 0 ] || { echo "grade.sh: no check is tagged [$only]" >&2; return 2; }
 }
 

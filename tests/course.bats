@@ -414,3 +414,27 @@ fake_leftovers() {
 	ip link show "$other"
 	ip link show "$dummy"
 }
+
+@test "grade.sh: written answers are graded for presence, one point per question of questions.md" {
+	make_project
+	make -s -C "$P" BUILD="$P/build"
+	printf '# Lab 01\n\n### 1. Why?\n\ntext\n\n### 2. How?\n\ntext\n' >"$P/labs/01-demo/questions.md"
+	export PODLAB_BUILD=$P/build
+	run "$P/scripts/grade.sh" 1 answers
+	assert_failure
+	assert_line --partial 'FAIL  [answers] answers-lab-1.txt answers question 1 (no answers-lab-1.txt'
+	assert_line 'Score: 0/2'
+	printf '1. because the kernel says so, twice over\n2.\n' >"$P/answers-lab-1.txt"
+	run "$P/scripts/grade.sh" 1 answers
+	assert_line 'OK    [answers] answers-lab-1.txt answers question 1'
+	assert_line --partial 'FAIL  [answers] answers-lab-1.txt answers question 2'
+	printf '2) with setns(2), after the fork\nand more\n' >>"$P/answers-lab-1.txt"
+	run "$P/scripts/grade.sh" 1 answers
+	assert_success
+	assert_line '  written answers: 2/2 answered, 2/2 points'
+	# the whole lab counts them too; one exercise alone does not
+	run "$P/scripts/grade.sh" 1
+	assert_line '  written answers: 2/2 answered, 2/2 points'
+	run "$P/scripts/grade.sh" 1 demo-add
+	refute_line --partial '[answers]'
+}

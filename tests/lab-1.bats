@@ -259,7 +259,7 @@ check_nscmp() {
 	refute_line --regexp 'different$'
 }
 
-@test "step5_userns: uid 0 inside maps to nobody outside; full capabilities inside, none outside" {
+@test "[ns-map-self] step5_userns: uid 0 inside maps to nobody outside; full capabilities inside, none outside" {
 	start_held "$L1/step5_userns" --hold
 	# parent and child each print their line, in either order
 	wait_for grep -q '^holding: inside' "$OUT"

@@ -312,7 +312,7 @@ status_of() { # URL
 	curl -s -o /dev/null -w '%{http_code}' "$1"
 }
 
-@test "adapter: /healthz and /metrics follow the app's own metrics" {
+@test "[adapter-health] adapter: /healthz and /metrics follow the app's own metrics" {
 	start_app_and_adapter 18530 18531
 	run status_of http://127.0.0.1:18531/healthz
 	assert_output 200
@@ -339,6 +339,27 @@ status_of() { # URL
 	assert_output 503
 	run curl -s http://127.0.0.1:18531/metrics
 	assert_line "app_up 0"
+}
+
+@test "[adapter-health] adapter: the limits are limits (at them is healthy), no requests is no ratio" {
+	start_app_and_adapter 18534 18535
+	local url=http://127.0.0.1:18535/healthz
+	echo "requests=100 errors=10 queue_depth=50" >"$T/www/metrics" # 0.1 and 50: at the limits
+	run curl -s "$url"
+	assert_output ok
+	run status_of "$url"
+	assert_output 200
+	echo "requests=0 errors=0 queue_depth=0" >"$T/www/metrics" # nothing served yet
+	run status_of "$url"
+	assert_output 200
+	echo "requests=100 errors=11 queue_depth=50" >"$T/www/metrics"
+	run curl -s "$url"
+	assert_output "error ratio 0.110 > 0.100"
+	echo "requests=100 errors=10 queue_depth=51" >"$T/www/metrics"
+	run curl -s "$url"
+	assert_output "queue_depth 51 > 50"
+	run status_of "$url"
+	assert_output 503
 }
 
 @test "adapter: garbage HTTP gets 400 and never crashes it" {

@@ -79,6 +79,23 @@ static void drop_to_nobody(void)
 	step_done();
 }
 
+/* Map uid 0 and gid 0 of our new user namespace to our own uid and gid
+ * outside: the one mapping an unprivileged process may write. */
+static int map_self(uid_t uid, gid_t gid)
+{
+	/* BEGIN EXERCISE: ns-map-self (moderate, 30 min): write uid_map, setgroups and gid_map
+	 * Hint: README.md "step5_userns — a user namespace"; man 7 user_namespaces ("User and group
+	 * ID mappings", "Interaction with system calls that change process UIDs or GIDs"): the
+	 * format of a map line, and what must come before an unprivileged gid_map. */
+	/* STUB: (void)uid; (void)gid; return exercise_todo(1, "ns-map-self"); */
+	if (write_file("/proc/self/uid_map", "0 %d 1", (int)uid) < 0)
+		return -1;
+	if (write_file("/proc/self/setgroups", "deny") < 0)
+		return -1;
+	return write_file("/proc/self/gid_map", "0 %d 1", (int)gid);
+	/* END EXERCISE */
+}
+
 static int child(bool hold)
 {
 	uid_t uid = getuid();
@@ -92,11 +109,7 @@ static int child(bool hold)
 
 	step("writing uid_map \"0 %d 1\", setgroups \"deny\", gid_map \"0 %d 1\"", (int)uid,
 	     (int)gid);
-	if (write_file("/proc/self/uid_map", "0 %d 1", (int)uid) < 0)
-		die_last();
-	if (write_file("/proc/self/setgroups", "deny") < 0)
-		die_last();
-	if (write_file("/proc/self/gid_map", "0 %d 1", (int)gid) < 0)
+	if (map_self(uid, gid) < 0)
 		die_last();
 	step_done();
 	show("inside, after the maps:");

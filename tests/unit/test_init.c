@@ -22,6 +22,10 @@ Test(init_backoff, doubles_from_10s_and_caps_at_300s)
 	const int64_t want[] = {10000, 20000, 40000, 80000, 160000, 300000, 300000, 300000};
 	for (int n = 1; n <= 8; n++)
 		cr_expect_eq(init_backoff_ms(n), want[n - 1], "restart %d", n);
+	/* A shift by n - 1 wraps (x86 masks the count to 5 bits, and it is
+	 * undefined past 31): 33 would shift by 0 and give 10 s again. */
+	for (int n = 7; n <= 70; n++)
+		cr_expect_eq(init_backoff_ms(n), 300000, "no overflow at restart %d", n);
 	cr_expect_eq(init_backoff_ms(1000), 300000, "no overflow for large n");
 	cr_expect_eq(init_backoff_ms(0), 10000, "n < 1 counts as the first restart");
 }
