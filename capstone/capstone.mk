@@ -7,18 +7,36 @@ CAP_B := $(BUILD)/$(CAP)
 CAP_OBJS := $(addprefix $(CAP_B)/,spec.o state.o ports.o pod.o)
 PODRUN := $(CAP_B)/podrun
 
-$(PODRUN): $(CAP_B)/podrun.o $(CAP_OBJS) $(CONTAINER_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ $(YAML_LIBS) $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS)
+# image_cmd.o and lab 03's image.o: `podrun image`, and the store every
+# container's image is resolved in (libarchive, json-c, nettle: $(IMAGE_LIBS)).
+$(PODRUN): $(CAP_B)/podrun.o $(CAP_B)/image_cmd.o $(CAP_OBJS) $(IMAGE_OBJ) $(CONTAINER_OBJS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(YAML_LIBS) $(IMAGE_LIBS) $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS)
 
 # The spec parser's unit tests link the same objects, and libyaml (after the
 # objects, where the linker looks for what they need).
 $(BUILD)/tests/unit/test_spec.o: DEFS += -I$(SRC)/$(CAP)
-$(BUILD)/tests/unit/test_spec: $(BUILD)/tests/unit/test_spec.o $(CAP_OBJS) $(CONTAINER_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ $(YAML_LIBS) $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS) $(CRITERION_LIBS)
+$(BUILD)/tests/unit/test_spec: $(BUILD)/tests/unit/test_spec.o $(CAP_OBJS) $(IMAGE_OBJ) \
+	$(CONTAINER_OBJS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(YAML_LIBS) $(IMAGE_LIBS) $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS) \
+		$(CRITERION_LIBS)
 
 ALL += $(PODRUN)
+
+# ---- the image store: every project image, loaded with the podrun just built ----
+# podrun runs OCI images from its store (DESIGN.md "Images"). The store is
+# BUILD/images, beside the directory images of lab 03 (NAME/TAG/rootfs): its
+# own entries are layers/, configs/, refs/, tmp/ and lock, so one
+# PODRUN_IMAGES serves the labs' programs and podrun alike. One stamp per
+# layout: a second `make images` loads nothing.
+IMAGE_STORE := $(BUILD)/images
+CAP_IMAGE_STAMPS := $(patsubst %,$(IMAGE_STORE)/.loaded-%,$(L3_OCI_LAYOUTS) $(L5_OCI_LAYOUTS))
+$(IMAGE_STORE)/.loaded-%: $(L3_OCI)/%/.built | $(PODRUN)
+	PODRUN_IMAGES=$(IMAGE_STORE) $(PODRUN) image load $(L3_OCI)/$*
+	@touch $@
+images: $(CAP_IMAGE_STAMPS)
+
 # podrun's tests run pods from the images, and `make test` builds only ALL.
-ALL += $(L3_IMAGE_STAMPS) $(L5_IMAGE_STAMPS)
+ALL += $(L3_IMAGE_STAMPS) $(L5_IMAGE_STAMPS) $(CAP_IMAGE_STAMPS)
 UNIT_TESTS += $(BUILD)/tests/unit/test_spec
 BENCHES += bench-podrun
 DEMO_SCRIPT := capstone/demo.sh

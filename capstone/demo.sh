@@ -27,20 +27,21 @@ show() {
 [ "$(id -u)" -eq 0 ] || { echo "demo: podrun needs root (run: sudo make demo)" >&2; exit 1; }
 
 # A state root of the demo's own, so it never touches pods you run yourself.
-export PODRUN_ROOT
+export PODRUN_ROOT PODRUN_DATA
 PODRUN_ROOT=$(mktemp -d /tmp/podrun-demo.XXXXXX)
+PODRUN_DATA=$PODRUN_ROOT.data
 export PODRUN_IMAGES=$build/images
 cleanup() {
 	"$podrun" rm -f javaweb-2 >/dev/null 2>&1 || true
-	rm -rf "$PODRUN_ROOT" "${war:-}"
+	rm -rf "$PODRUN_ROOT" "$PODRUN_DATA" "${war:-}"
 }
 trap cleanup EXIT
 
 title "podrun: the study note's javaweb-2 pod, built from the labs' modules (capstone/README.md)"
-say "Building the images: busybox-static rootfs directories; simple:v2 holds the war,"
-say "tomcat:7.0 a stand-in Tomcat (busybox httpd serving webapps/ on 8080)."
+say "Building the images: busybox-static OCI images loaded into podrun's store; simple:v2"
+say "holds the war, tomcat:7.0 a stand-in Tomcat (busybox httpd serving webapps/ on 8080)."
 make -s -C "$here" BUILD="$build" images >/dev/null
-ls -d "$build"/images/*/*/
+show "$podrun" image ls
 
 title "1. The note's YAML exactly as written"
 say "It indents with tabs and misaligns 'containers' and 'volumes'. Kubernetes would"

@@ -1,6 +1,7 @@
 /*
  * image_cmd.c - `podrun image`: load, list, inspect and remove images in the
- * store ($PODRUN_DATA/images, default /var/lib/podrun/images).
+ * store ($PODRUN_IMAGES, else $PODRUN_DATA/images, default
+ * /var/lib/podrun/images): the store podrun runs every container's image from.
  *
  *   podrun image load [--tag REF] [--max-layer-size BYTES] [--max-entries N] PATH
  *   podrun image ls
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: podrun image COMMAND [OPTIONS] [ARGS]\n"
-	        "Manage the image store ($PODRUN_DATA/images, default /var/lib/podrun/images).\n"
+	        "Manage the image store: $PODRUN_IMAGES, else $PODRUN_DATA/images\n"
+	        "(default /var/lib/podrun/images). Pods run their images from it.\n"
 	        "\nCommands:\n"
 	        "  load [OPTIONS] PATH  load an OCI layout directory, an OCI archive or a\n"
 	        "                       docker/podman save archive\n"

@@ -23,6 +23,7 @@
 #include "pod.h"
 
 #include "common.h"
+#include "image.h"
 #include "init.h"
 #include "ports.h"
 #include "rootfs.h"
@@ -48,6 +49,18 @@
 
 struct sup;
 
+/* What a container's image makes of it, Kubernetes' way (resolve_images):
+ * the overlay's lowerdir stack, the argv from command/args over the image's
+ * Entrypoint/Cmd, the image's Env under the container's, the WorkingDir and
+ * the user unless the pod sets them. */
+struct ctr_image {
+	char *lower;
+	char **argv, **env;
+	char *workdir; /* NULL: "/" */
+	uid_t uid;
+	gid_t gid;
+};
+
 /* One pipe from a container (stdout or stderr) to its CRI log file. */
 struct logsrc {
 	struct ev_watch w;
@@ -72,6 +85,7 @@ struct sup {
 	struct volume *vols;
 	size_t n_vols; /* prepared so far */
 	struct init_member *members;
+	struct ctr_image *imgs; /* one per container, resolved before anything exists */
 	struct ctr_mount *mounts;
 	struct init_pod pod;
 	bool started;
@@ -445,21 +459,21 @@ static const char *kind_name(const struct spec_container *sc)
  * kept as state when the pod starts: those commands never parse YAML again
  * (the spec could be huge, or hostile, or changed since). */
 static int write_exec_config(const char *d, const struct pod_spec *sp,
-                             const struct spec_container *sc)
+                             const struct spec_container *sc, const struct ctr_image *ci)
 {
 	char groups[64 * 12] = "";
 	for (size_t i = 0; i < sc->n_groups; i++)
 		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%lld",
 		         i ? " " : "", (long long)sc->groups[i]);
 	if (state_put(d, "kind", "%s", kind_name(sc)) < 0 ||
-	    state_put(d, "image", "%s", sc->image) < 0 || state_put_list(d, "env", sc->env) < 0 ||
+	    state_put(d, "image", "%s", sc->image) < 0 || state_put_list(d, "env", ci->env) < 0 ||
 	    state_put_list(d, "cap_add", (char *const *)sc->cap_add) < 0 ||
 	    state_put_list(d, "cap_drop", (char *const *)sc->cap_drop) < 0 ||
 	    state_put(d, "privileged", "%d", sc->privileged) < 0 ||
-	    state_put(d, "workdir", "%s", sc->working_dir ? sc->working_dir : "") < 0 ||
+	    state_put(d, "workdir", "%s", ci->workdir ? ci->workdir : "") < 0 ||
 	    state_put(d, "share_pid", "%d", sp->share_pid) < 0 ||
-	    state_put(d, "uid", "%lld", (long long)sc->sec.run_as_user) < 0 ||
-	    state_put(d, "gid", "%lld", (long long)sc->sec.run_as_group) < 0 ||
+	    state_put(d, "uid", "%u", (unsigned)ci->uid) < 0 ||
+	    state_put(d, "gid", "%u", (unsigned)ci->gid) < 0 ||
 	    state_put(d, "groups", "%s", groups) < 0 ||
 	    state_put(d, "no_new_privs", "%d", !sc->sec.allow_privilege_escalation) < 0 ||
 	    state_put(d, "seccomp", "%s", ctr_seccomp_type_name(sc->sec.seccomp)) < 0 ||
@@ -494,12 +508,14 @@ static int setup_members(struct sup *s)
 		struct init_member *m = &s->members[i];
 		char d[PATH_MAX], fs[PATH_MAX + 300];
 		member_dir(s, &(struct init_member){.cfg.name = sc->name}, d, sizeof(d));
-		if (mkdir_p(d, 0700) < 0 || write_exec_config(d, sp, sc) < 0)
+		const struct ctr_image *ci = &s->imgs[i];
+		if (mkdir_p(d, 0700) < 0 || write_exec_config(d, sp, sc, ci) < 0)
 			return -1;
 		snprintf(fs, sizeof(fs), "%s/containers/%s/fs", s->data, sc->name);
 		char *profile = NULL;
 		if (sc->sec.seccomp == CTR_SECCOMP_LOCALHOST &&
-		    asprintf(&profile, "%s/seccomp/%s", state_data_root(), sc->sec.seccomp_profile) < 0)
+		    asprintf(&profile, "%s/seccomp/%s", state_data_root(),
+		             sc->sec.seccomp_profile) < 0)
 			return fail_msg(ENOMEM, "out of memory");
 		gid_t *gids = calloc(sc->n_groups + 1, sizeof(*gids));
 		if (!gids)
@@ -509,11 +525,11 @@ static int setup_members(struct sup *s)
 		m->cfg = (struct ctr_config){
 		    .name = sc->name,
 		    .image = sc->image,
-		    .images_dir = s->o->images,
+		    .rootfs_lower = ci->lower,
 		    .state_dir = strdup(fs),
-		    .argv = sc->argv,
-		    .env = sc->env,
-		    .working_dir = sc->working_dir,
+		    .argv = ci->argv,
+		    .env = ci->env,
+		    .working_dir = ci->workdir,
 		    .mounts = mt,
 		    .n_mounts = sc->n_mounts,
 		    .share_pid = sp->share_pid,
@@ -521,8 +537,8 @@ static int setup_members(struct sup *s)
 		    .cap_drop = sc->cap_drop,
 		    .privileged = sc->privileged,
 		    .readonly_root = sc->read_only_root,
-		    .uid = sc->sec.run_as_user < 0 ? 0 : (uid_t)sc->sec.run_as_user,
-		    .gid = sc->sec.run_as_group < 0 ? 0 : (gid_t)sc->sec.run_as_group,
+		    .uid = ci->uid,
+		    .gid = ci->gid,
 		    .groups = gids,
 		    .n_groups = sc->n_groups,
 		    .allow_privilege_escalation = sc->sec.allow_privilege_escalation > 0,
@@ -534,11 +550,6 @@ static int setup_members(struct sup *s)
 		};
 		if (!m->cfg.state_dir)
 			return fail_msg(ENOMEM, "out of memory");
-		if (sc->sec.run_as_non_root > 0 && m->cfg.uid == 0)
-			return fail_msg(EPERM,
-			                "%s:%d:%d: container %s: CreateContainerConfigError: container "
-			                "has runAsNonRoot and image will run as root",
-			                sp->file, sc->sec_mark.line, sc->sec_mark.col, sc->name);
 		for (size_t k = 0; k < sc->n_mounts; k++, mt++)
 			*mt = (struct ctr_mount){.volume = &s->vols[sc->mounts[k].volume],
 			                         .mount_path = sc->mounts[k].mount_path,
@@ -564,17 +575,106 @@ static int setup_members(struct sup *s)
 	return 0;
 }
 
-/* Every image must exist before the first container starts. */
-static int check_images(struct sup *s)
+/* The image's User without the pod's say: kubelet's verifyRunAsNonRoot. The
+ * uid is the pod's runAsUser, else the number in the image's User; a name
+ * there cannot be verified before the container runs, and is refused. */
+static int check_non_root(const struct pod_spec *sp, const struct spec_container *sc,
+                          const struct img_image *img)
 {
-	char path[PATH_MAX];
-	for (size_t i = 0; i < s->spec->n_ctrs; i++) {
-		const struct spec_container *c = &s->spec->ctrs[i];
-		if (rootfs_image_path(s->o->images, c->image, path, sizeof(path)) < 0) {
-			char why[512];
+	if (sc->sec.run_as_non_root <= 0)
+		return 0;
+	const char *user = img->config.user ? img->config.user : "";
+	size_t ul = strcspn(user, ":");
+	bool numeric = strspn(user, "0123456789") >= ul;
+	bool root = sc->sec.run_as_user >= 0
+	                ? sc->sec.run_as_user == 0
+	                : ul == 0 || (numeric && strtoull(user, NULL, 10) == 0);
+	if (sc->sec.run_as_user < 0 && ul > 0 && !numeric)
+		return fail_msg(EPERM,
+		                "%s:%d:%d: container %s: CreateContainerConfigError: container has "
+		                "runAsNonRoot and image has non-numeric user (%.*s), cannot verify "
+		                "user is non-root",
+		                sp->file, sc->sec_mark.line, sc->sec_mark.col, sc->name, (int)ul,
+		                user);
+	if (root)
+		return fail_msg(EPERM,
+		                "%s:%d:%d: container %s: CreateContainerConfigError: container has "
+		                "runAsNonRoot and image will run as root",
+		                sp->file, sc->sec_mark.line, sc->sec_mark.col, sc->name);
+	return 0;
+}
+
+/* One container's image, found in the store and applied to it. */
+static int resolve_image(const char *store, const struct pod_spec *sp,
+                         const struct spec_container *sc, struct ctr_image *ci)
+{
+	struct img_image img;
+	if (img_get(store, sc->image, &img) < 0)
+		return -1; /* "image REF: not loaded (podrun image load)" */
+	int rc = -1;
+	char lower[4096];
+	if (img_lowerdir(store, sc->image, lower, sizeof(lower)) < 0 ||
+	    !(ci->lower = strdup(lower)))
+		goto out;
+	char why[1024];
+	if (check_non_root(sp, sc, &img) < 0) {
+		img_image_free(&img);
+		return -2; /* the message is complete */
+	}
+	if (img_container_argv(&img.config, sc->command, sc->args, &ci->argv) < 0) {
+		snprintf(why, sizeof(why), "%s", last_error());
+		fail_msg(EINVAL, "image %s: %s", img.ref, why);
+		goto out;
+	}
+	if (img_container_env(&img.config, sc->env, &ci->env) < 0)
+		goto out;
+	const char *wd = sc->working_dir ? sc->working_dir : img.config.working_dir;
+	if (wd && *wd && !(ci->workdir = strdup(wd)))
+		goto out;
+	/* The user: the pod's runAsUser/runAsGroup win; what they leave open
+	 * comes from the image's User, names looked up in the image's files.
+	 * With runAsUser alone the group is that uid's in the image's
+	 * /etc/passwd, as containerd does it. */
+	char uidstr[24];
+	const char *user = img.config.user;
+	if (sc->sec.run_as_user >= 0) {
+		snprintf(uidstr, sizeof(uidstr), "%lld", (long long)sc->sec.run_as_user);
+		user = uidstr;
+	}
+	if (img_resolve_user(ci->lower, user, true, sc->sec.run_as_group < 0, &ci->uid, &ci->gid) <
+	    0) {
+		int err = errno;
+		snprintf(why, sizeof(why), "%s", last_error());
+		fail_msg(err, "image %s: %s", img.ref, why);
+		goto out;
+	}
+	if (sc->sec.run_as_group >= 0)
+		ci->gid = (gid_t)sc->sec.run_as_group;
+	rc = 0;
+out:
+	img_image_free(&img);
+	return rc;
+}
+
+/* Every image must be in the store, and each container must have something
+ * to run, before anything of the pod exists. */
+static int resolve_images(struct sup *s)
+{
+	const struct pod_spec *sp = s->spec;
+	s->imgs = calloc(sp->n_ctrs ? sp->n_ctrs : 1, sizeof(*s->imgs));
+	if (!s->imgs)
+		return fail_msg(ENOMEM, "out of memory");
+	for (size_t i = 0; i < sp->n_ctrs; i++) {
+		const struct spec_container *c = &sp->ctrs[i];
+		int r = resolve_image(s->o->images, sp, c, &s->imgs[i]);
+		if (r == -2)
+			return -1;
+		if (r < 0) {
+			char why[1024];
+			int err = errno;
 			snprintf(why, sizeof(why), "%s", last_error());
-			return fail_msg(ENOENT, "%s:%d:%d: container %s: %s", s->spec->file,
-			                c->mark.line, c->mark.col, c->name, why);
+			return fail_msg(err, "%s:%d:%d: container %s: %s", sp->file, c->mark.line,
+			                c->mark.col, c->name, why);
 		}
 	}
 	return 0;
@@ -663,7 +763,7 @@ static int write_spec(struct sup *s, const char *text, size_t len)
 static int pod_create(struct sup *s, const char *text, size_t len)
 {
 	const struct pod_spec *sp = s->spec;
-	if (check_images(s) < 0)
+	if (resolve_images(s) < 0)
 		return -1;
 	_cleanup_close_ int lock = pod_lock_root();
 	if (lock < 0 || claim_dir(s) < 0)
@@ -751,6 +851,13 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 
 static void sup_free(struct sup *s)
 {
+	for (size_t i = 0; s->imgs && i < s->spec->n_ctrs; i++) {
+		free(s->imgs[i].lower);
+		img_strv_free(s->imgs[i].argv);
+		img_strv_free(s->imgs[i].env);
+		free(s->imgs[i].workdir);
+	}
+	free(s->imgs);
 	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++) {
 		free((char *)s->members[i].cfg.state_dir);
 		free((gid_t *)s->members[i].cfg.groups);
@@ -773,8 +880,8 @@ void pod_opts_from_env(struct pod_opts *o)
 	if (!strcmp(o->bridge, "none"))
 		o->bridge = NULL;
 	o->subnet = n && *n ? n : POD_DEFAULT_SUBNET;
-	const char *img = getenv("PODRUN_IMAGES");
-	o->images = img && *img ? img : NULL;
+	/* $PODRUN_IMAGES, else $PODRUN_DATA/images (image.h) */
+	o->images = img_store_default();
 }
 
 int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,

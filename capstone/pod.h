@@ -25,7 +25,7 @@
 #define POD_DEFAULT_SUBNET "198.18.7.0/24"
 
 struct pod_opts {
-	const char *images; /* image store; NULL: $PODRUN_IMAGES or the build's */
+	const char *images; /* the image store (image.h): $PODRUN_IMAGES or $PODRUN_DATA/images */
 	const char *bridge; /* NULL: no pod IP */
 	const char *subnet;
 	int notify_fd; /* -d: "ok" or "error: ..." is written here once, then closed */

@@ -5,6 +5,7 @@
  *   podrun logs [-f] [-c C] POD    podrun exec [-c C] POD -- CMD...
  *   podrun stop [-t DUR] POD       podrun rm [-f] POD
  *   podrun inspect POD             podrun validate POD.yaml
+ *   podrun image load|ls|inspect|rm (image_cmd.c: the image store)
  *
  * `run` becomes the pod's supervisor (pod.c); every other command reads the
  * state files the supervisor keeps (state.h) and, to stop a pod, signals it.
@@ -12,6 +13,7 @@
  */
 #include "common.h"
 #include "container.h"
+#include "image_cmd.h"
 #include "ns.h"
 #include "pod.h"
 #include "spec.h"
@@ -108,9 +110,10 @@ NORETURN static void die_spec(void)
 static void pod_dir_arg(const char *name, char *dir, size_t len, bool must_exist)
 {
 	if (!spec_dns1123_subdomain(name))
-		die_usage("invalid pod name \"%s\" (a DNS-1123 subdomain: lowercase letters, digits, "
-		          "'-' and '.')",
-		          name);
+		die_usage(
+		    "invalid pod name \"%s\" (a DNS-1123 subdomain: lowercase letters, digits, "
+		    "'-' and '.')",
+		    name);
 	if (state_check_roots(false) < 0 || state_pod_dir(name, dir, len) < 0)
 		die_last();
 	if (must_exist && access(dir, F_OK) < 0)
@@ -140,8 +143,7 @@ static void ctr_kind(const char *dir, const char *ctr, char *kind, size_t len)
 }
 
 /* The container called name, or the first app container, as kubectl picks. */
-static const char *pick_container(const char *pod, const char *dir, char **names,
-                                  const char *name)
+static const char *pick_container(const char *pod, const char *dir, char **names, const char *name)
 {
 	for (size_t i = 0; names[i]; i++) {
 		char kind[16];
@@ -173,7 +175,13 @@ static void print_pod(const struct pod_spec *p)
 		       : c->is_init ? "init"
 		                    : "app",
 		       c->name, c->image);
-		for (char **a = c->argv; *a; a++)
+		if (!c->command)
+			printf(" (the image's Entrypoint)");
+		for (char **a = c->command; a && *a; a++)
+			printf(" [%s]", *a);
+		if (!c->args && !c->command)
+			printf(" (the image's Cmd)");
+		for (char **a = c->args; a && *a; a++)
 			printf(" [%s]", *a);
 		printf("\n");
 		for (char **e = c->env; *e; e++)
@@ -561,7 +569,8 @@ static int cmd_exec(int argc, char **argv)
 
 	/* What the container was started with, as the supervisor recorded it. */
 	char **env = NULL, **cap_add = NULL, **cap_drop = NULL, wd[PATH_MAX] = "", buf[1024];
-	if (state_get_list(cdir, "env", &env) < 0 || state_get_list(cdir, "cap_add", &cap_add) < 0 ||
+	if (state_get_list(cdir, "env", &env) < 0 ||
+	    state_get_list(cdir, "cap_add", &cap_add) < 0 ||
 	    state_get_list(cdir, "cap_drop", &cap_drop) < 0)
 		die("pod %s: container %s: %s", name, ct, last_error());
 	state_get(cdir, "workdir", wd, sizeof(wd));
@@ -784,6 +793,52 @@ static int cmd_inspect(int argc, char **argv)
 	return 0;
 }
 
+/* ---- image
+ * ---------------------------------------------------------------------------------------
+ */
+
+/* The images pods use now: the `image` state file of every container of a
+ * pod whose supervisor is alive (a pod that ended holds no image: `podrun
+ * rm` of it would not need one). `image rm` refuses to remove these. */
+static char **images_in_use(void)
+{
+	char **names;
+	size_t n;
+	if (state_check_roots(false) < 0 || state_list(&names, &n) < 0)
+		return NULL;
+	/* Out of memory is fatal: a list cut short would let rm take an image in use. */
+	char **refs = calloc(1, sizeof(*refs));
+	size_t nr = 0;
+	if (!refs)
+		die("out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX], **ctrs;
+		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0 ||
+		    !state_live_pid(dir, "supervisor") ||
+		    state_get_list(dir, "container_names", &ctrs) < 0)
+			continue;
+		for (size_t k = 0; ctrs[k]; k++) {
+			char cdir[PATH_MAX + 300], ref[1024];
+			ctr_dir(dir, ctrs[k], cdir, sizeof(cdir));
+			if (state_get(cdir, "image", ref, sizeof(ref)) < 0 || !ref[0])
+				continue;
+			if (!(refs = realloc(refs, (nr + 2) * sizeof(*refs))) ||
+			    !(refs[nr] = strdup(ref)))
+				die("out of memory");
+			refs[++nr] = NULL;
+		}
+		free(ctrs);
+	}
+	state_free_list(names, n);
+	return refs;
+}
+
+static int cmd_image_fn(int argc, char **argv)
+{
+	image_cmd_set_in_use(images_in_use);
+	return cmd_image(argc, argv);
+}
+
 /* ---- main --------------------------------------------------------------------------------------
  */
 
@@ -816,6 +871,8 @@ static const struct command commands[] = {
      "Parse and check a Pod YAML file; run nothing.",
      "  -v, --verbose  print what podrun understood, defaults filled in\n"
      "  --allow-unsupported  report fields podrun cannot honour as warnings\n"},
+    {"image", cmd_image_fn, "load|ls|inspect|rm ...",
+     "Manage the image store: load OCI layouts and archives, list, inspect, remove.", ""},
 };
 
 static void usage(FILE *f)
@@ -828,7 +885,7 @@ static void usage(FILE *f)
 	fprintf(f, "\nEnvironment:\n"
 	           "  PODRUN_ROOT    state directory (default " STATE_DEFAULT_ROOT ")\n"
 	           "  PODRUN_DATA    overlays, emptyDirs, logs (default " STATE_DEFAULT_DATA ")\n"
-	           "  PODRUN_IMAGES  image store (IMAGES/name/tag/rootfs)\n"
+	           "  PODRUN_IMAGES  image store (default $PODRUN_DATA/images; podrun image load)\n"
 	           "  PODRUN_BRIDGE  host bridge for pod IPs (default " POD_DEFAULT_BRIDGE
 	           "; none: no pod IP)\n"
 	           "  PODRUN_SUBNET  pod addresses (default " POD_DEFAULT_SUBNET ")\n"

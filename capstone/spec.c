@@ -352,8 +352,8 @@ static int check_duplicates(struct ctx *c, const yaml_node_t *map, const char *p
 				break;
 			}
 			if (!strcmp(sval(slot[h]), sval(k)))
-				return err_at(c, k, "%s%s%s: duplicate key (first at line %d)", path,
-				              *path ? "." : "", sval(k),
+				return err_at(c, k, "%s%s%s: duplicate key (first at line %d)",
+				              path, *path ? "." : "", sval(k),
 				              (int)slot[h]->start_mark.line + 1);
 		}
 	}
@@ -418,8 +418,8 @@ static int refused(struct ctx *c, const yaml_node_t *k, const char *path, const 
 		warn_at(c, k, "%s: %s; ignored (--allow-unsupported)", path, why);
 		return 0;
 	}
-	return err_at(c, k, "%s: %s (podrun run --allow-unsupported runs the pod without it)",
-	              path, why);
+	return err_at(c, k, "%s: %s (podrun run --allow-unsupported runs the pod without it)", path,
+	              why);
 }
 
 /* ---- quantities and durations ------------------------------------------------ */
@@ -639,24 +639,18 @@ static int check_label(struct ctx *c, const yaml_node_t *n, const char *path, co
 
 /* What bounds or protects a container, or changes what runs in it: refused. */
 static const char *const container_refused[] = {
-    "livenessProbe", "readinessProbe", "startupProbe", "resources",     "lifecycle",
+    "livenessProbe", "readinessProbe", "startupProbe", "resources",          "lifecycle",
     "envFrom",       "volumeDevices",  "resizePolicy", "restartPolicyRules", NULL,
 };
 
 /* Informational for podrun: warned about, then ignored. */
 static const char *const container_unsupported[] = {
-    "imagePullPolicy",
-    "stdin",
-    "stdinOnce",
-    "tty",
-    "terminationMessagePath",
-    "terminationMessagePolicy",
-    NULL,
+    "stdin", "stdinOnce", "tty", "terminationMessagePath", "terminationMessagePolicy", NULL,
 };
 
 static const char *const pod_refused[] = {
-    "activeDeadlineSeconds", "runtimeClassName", "overhead",  "ephemeralContainers",
-    "resourceClaims",        "resources",        "os",        NULL,
+    "activeDeadlineSeconds", "runtimeClassName", "overhead", "ephemeralContainers",
+    "resourceClaims",        "resources",        "os",       NULL,
 };
 
 static const char *const pod_unsupported[] = {
@@ -908,22 +902,25 @@ static int parse_security_common(struct ctx *c, struct field *f, struct spec_sec
 			}
 		}
 		if (!type)
-			return err_at(c, f->v, "%s.type: required (RuntimeDefault, Unconfined, Localhost)",
+			return err_at(c, f->v,
+			              "%s.type: required (RuntimeDefault, Unconfined, Localhost)",
 			              f->path);
 		enum ctr_seccomp_type t;
 		if (ctr_seccomp_parse_type(type, &t) < 0)
-			return err_at(c, type_node,
-			              "%s.type: \"%s\" is not a seccomp profile type (RuntimeDefault, "
-			              "Unconfined, Localhost)",
-			              f->path, type);
+			return err_at(
+			    c, type_node,
+			    "%s.type: \"%s\" is not a seccomp profile type (RuntimeDefault, "
+			    "Unconfined, Localhost)",
+			    f->path, type);
 		sec->seccomp = (int)t;
 		if (t == CTR_SECCOMP_LOCALHOST) {
 			/* kubelet reads it beneath its seccomp root; so do we */
 			if (!profile || !*profile || profile[0] == '/' || has_dotdot(profile))
-				return err_at(c, profile_node ? profile_node : f->v,
-				              "%s.localhostProfile: a relative path without \"..\" is "
-				              "required with type Localhost",
-				              f->path);
+				return err_at(
+				    c, profile_node ? profile_node : f->v,
+				    "%s.localhostProfile: a relative path without \"..\" is "
+				    "required with type Localhost",
+				    f->path);
 			sec->seccomp_profile = profile;
 		}
 		if (profile && strcmp(type, "Localhost"))
@@ -1077,8 +1074,8 @@ static int merge_security(struct ctx *c, struct pod_spec *pod)
 		/* RuntimeDefault when nobody says, as podman does and kubelet with
 		 * --seccomp-default; a privileged container runs unconfined. */
 		if (s->seccomp < 0 || ct->privileged)
-			s->seccomp = ct->privileged ? CTR_SECCOMP_UNCONFINED
-			                            : CTR_SECCOMP_RUNTIME_DEFAULT;
+			s->seccomp =
+			    ct->privileged ? CTR_SECCOMP_UNCONFINED : CTR_SECCOMP_RUNTIME_DEFAULT;
 		if (s->allow_privilege_escalation == 0 && ct->privileged)
 			return err_at_mark(c, ct->sec_mark,
 			                   "cannot set allowPrivilegeEscalation to false and "
@@ -1139,6 +1136,21 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 			r = parse_security(c, f.v, f.path, ct);
 			sec = f.k;
 			ct->sec_mark = mark_of(f.k);
+		} else if (!strcmp(f.key, "imagePullPolicy")) {
+			const char *policy = NULL;
+			if ((r = get_str(c, f.v, f.path, &policy)) < 0 || !policy)
+				;
+			else if (!strcmp(policy, "Always"))
+				r = err_at(
+				    c, f.v,
+				    "%s: \"Always\": images must be loaded with podrun image "
+				    "load: podrun pulls nothing",
+				    f.path);
+			else if (strcmp(policy, "IfNotPresent") && strcmp(policy, "Never"))
+				r = err_at(
+				    c, f.v,
+				    "%s: \"%s\" is not a pull policy (Always, IfNotPresent, Never)",
+				    f.path, policy);
 		} else if (!strcmp(f.key, "restartPolicy")) {
 			const char *policy = NULL;
 			if ((r = get_str(c, f.v, f.path, &policy)) < 0 || !policy)
@@ -1168,16 +1180,15 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 		return err_at(c, n, "%s.name: required", path);
 	if (!ct->image)
 		return err_at(c, n, "%s.image: required", path);
-	/* Kubernetes takes the image's ENTRYPOINT and CMD when these are missing;
-	 * podrun's images are plain directories with no such metadata. */
+	/* Kubernetes takes the image's Entrypoint and Cmd when these are missing;
+	 * the image is looked at when the pod starts, not here. */
 	size_t nc = 0, na = 0;
 	while (command && command[nc])
 		nc++;
 	while (args && args[na])
 		na++;
-	if (nc + na == 0)
-		return err_at(c, n, "%s.command: required (podrun images carry no default command)",
-		              path);
+	ct->command = nc ? command : NULL;
+	ct->args = na ? args : NULL;
 	if (!(ct->argv = alloc(c, (nc + na + 1) * sizeof(char *))))
 		return -1;
 	for (size_t i = 0; i < nc; i++)
@@ -1501,7 +1512,8 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 			/* false is what podrun does anyway; true would give the pod the host's */
 			bool host = false;
 			if ((r = get_bool(c, f.v, f.path, &host)) == 0 && host)
-				r = refused(c, f.k, f.path, "the host's namespaces are not supported");
+				r = refused(c, f.k, f.path,
+				            "the host's namespaces are not supported");
 		} else if (!strcmp(f.key, "hostUsers")) {
 			bool host = true;
 			if ((r = get_bool(c, f.v, f.path, &host)) == 0 && !host)
@@ -1705,11 +1717,12 @@ static int check_depth(struct ctx *c)
 		yaml_event_type_t t = ev.type;
 		if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
 			if (++depth > MAX_DEPTH) {
-				rc = fail_msg(EINVAL,
-				              "%s:%d:%d: nested more than %d levels deep (a Pod needs "
-				              "about 10)",
-				              c->file, (int)ev.start_mark.line + 1,
-				              (int)ev.start_mark.column + 1, MAX_DEPTH);
+				rc = fail_msg(
+				    EINVAL,
+				    "%s:%d:%d: nested more than %d levels deep (a Pod needs "
+				    "about 10)",
+				    c->file, (int)ev.start_mark.line + 1,
+				    (int)ev.start_mark.column + 1, MAX_DEPTH);
 			}
 		} else if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
 			depth--;

@@ -61,9 +61,15 @@ struct spec_security {
 struct spec_container {
 	const char *name;
 	const char *image;
-	char **argv;             /* command + args, NULL-terminated */
+	/* command and args as written, NULL when absent (or empty, which
+	 * Kubernetes reads as absent): the image's Entrypoint and Cmd fill in at
+	 * start (img_container_argv). argv is the two joined, never NULL; empty
+	 * when the pod gives neither. */
+	char **command;
+	char **args;
+	char **argv;
 	char **env;              /* "NAME=value", NULL-terminated (never NULL) */
-	const char *working_dir; /* NULL: "/" */
+	const char *working_dir; /* NULL: the image's WorkingDir, else "/" */
 	struct spec_port *ports;
 	size_t n_ports;
 	struct spec_mount *mounts;
@@ -102,12 +108,12 @@ struct pod_spec {
 	enum init_restart restart_policy;
 	long grace_seconds;
 	bool share_pid;
-	const char *hostname; /* spec.hostname, else metadata.name */
+	const char *hostname;     /* spec.hostname, else metadata.name */
 	struct spec_security sec; /* spec.securityContext, merged into each container */
 	int64_t *supplemental_groups;
 	size_t n_supplemental_groups;
 	int64_t fs_group; /* -1: none */
-	void *mem;            /* private: every allocation of this pod, for spec_free */
+	void *mem;        /* private: every allocation of this pod, for spec_free */
 };
 
 /* podrun run --allow-unsupported: a field that would bound or protect a

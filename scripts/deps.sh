@@ -17,6 +17,7 @@ PACKAGES=(
 	strace          # a lab-5 check watches logship fsync and rename its checkpoint
 	libseccomp-dev  # containers get the RuntimeDefault seccomp filter
 	libarchive-dev libjson-c-dev # OCI images: tar layers and JSON manifests
+	nettle-dev      # OCI images: every blob's sha256 is checked
 	python3-jsonschema # examples/ checked against the Kubernetes v1 Pod schema
 	jq              # tests read podrun's JSON output field by field
 	clang           # libFuzzer targets for every parser

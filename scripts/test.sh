@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh - everything `make test` runs, in order, with one summary at the end:
-# the unit tests, every lab's graded checks, the capstone's integration tests
-# and, where course mode exists, the proof that the handout's checks fail.
+# the unit tests, every lab's graded checks, the capstone's integration tests,
+# the fuzzers' regression runs, the unit tests and the capstone's tests again
+# on the sanitizer build (ASan, UBSan, fault points) and, where course mode
+# exists, the proof that the handout's checks fail.
 # It keeps going after a failing suite so one run shows every failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,9 +30,9 @@ suite() { # suite NAME CMD... : run one suite, remember if it failed
 	if ! "$@"; then bad_suites+=("$name"); fi
 }
 
-unit() {
+unit() { # [BUILD]
 	local t rc=0 out
-	for t in "$PODLAB_BUILD"/tests/unit/test_*; do
+	for t in "${1:-$PODLAB_BUILD}"/tests/unit/test_*; do
 		[ -x "$t" ] && [ "${t%.d}" = "$t" ] && [ "${t%.o}" = "$t" ] || continue
 		out=$("$t" --jobs 1 --tap 2>&1) || rc=1
 		count_tap <<<"$out"
@@ -52,6 +54,44 @@ done
 for f in tests/capstone/*.bats; do
 	[ -f "$f" ] && suite "capstone $(basename "$f" .bats)" bats_file "$f"
 done
+
+# ---- the fuzzers: their corpora, a fixed number of runs from a fixed seed,
+# and every crash found once (mk/fuzz.mk)
+suite "fuzz regressions" make --no-print-directory BUILD="$PODLAB_BUILD" fuzz-regress
+
+# ---- the sanitizer build (mk/san.mk): the unit tests and the capstone's
+# tests again. A sanitizer's report goes to a file, not to stderr: a detached
+# supervisor's stderr is /dev/null, and a test that expects podrun to fail
+# would take an ASan abort for the failure it wanted. Any report fails the
+# suite. Leaks are checked in the unit tests only: podrun exits through
+# die() and _exit() with memory the kernel takes back, by design.
+san="$PODLAB_BUILD/san" san_logs="$PODLAB_BUILD/san/logs"
+with_san() { # LEAKS CMD...: CMD on the sanitizer build; fails on any report
+	local -x PODLAB_BUILD=$san
+	local -x ASAN_OPTIONS="detect_leaks=$1:log_path=$san_logs/asan"
+	local -x UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san_logs/ubsan"
+	local rc=0 f
+	shift
+	rm -rf "$san_logs" && mkdir -p "$san_logs"
+	"$@" || rc=1
+	# only errors: a clone(2) onto a stack of our own makes ASan warn that
+	# it ignores __asan_handle_no_return, which is harmless
+	for f in "$san_logs"/*; do
+		[ -f "$f" ] && grep -qE 'ERROR: |runtime error:' "$f" || continue
+		echo "sanitizer report $(basename "$f"):"
+		head -n 40 "$f"
+		rc=1
+	done
+	return $rc
+}
+if suite "sanitizer build" make --no-print-directory BUILD="$PODLAB_BUILD" san-build; then
+	suite "unit tests (ASan+UBSan)" with_san 1 unit "$san"
+	for f in tests/capstone/*.bats; do
+		[ -f "$f" ] && suite "capstone $(basename "$f" .bats) (ASan+UBSan)" \
+			with_san 0 bats_file "$f"
+	done
+fi
+
 [ -f tests/course.bats ] && suite "course tooling" bats_file tests/course.bats
 if [ -x scripts/check-handout.sh ]; then
 	suite "check-handout" scripts/check-handout.sh

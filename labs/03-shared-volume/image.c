@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
@@ -850,6 +851,9 @@ out:
 const char *img_store_default(void)
 {
 	static char path[PATH_MAX];
+	const char *images = getenv("PODRUN_IMAGES");
+	if (images && *images)
+		return images;
 	const char *data = getenv("PODRUN_DATA");
 	snprintf(path, sizeof(path), "%s/images", data && *data ? data : "/var/lib/podrun");
 	return path;
@@ -1994,4 +1998,203 @@ int img_container_env(const struct img_config *cfg, char *const *env, char ***ou
 fail:
 	img_strv_free(v);
 	return -1;
+}
+
+/* ---- the image's user: runc's rules, its /etc/passwd and /etc/group ----------- */
+
+#define ACCOUNT_FILE_MAX (4 << 20) /* a passwd or group file larger than this is refused */
+
+/* The image's root, read-only: one layer is its own directory; a stack is a
+ * detached overlay (fsopen/fsmount: it is mounted nowhere, no other process
+ * sees it, and it goes when the fd is closed). Each layer is given on its
+ * own ("lowerdir+", Linux 6.8), uppermost first: a string option of
+ * fsconfig(2) holds at most 256 bytes. */
+static int open_image_root(const char *lowerdir)
+{
+	if (!strchr(lowerdir, ':')) {
+		int fd = open(lowerdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return fd < 0 ? fail_errno("open(%s)", lowerdir) : fd;
+	}
+	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail_errno("fsopen(overlay)");
+	char layer[PATH_MAX];
+	for (const char *p = lowerdir;;) {
+		size_t n = strcspn(p, ":");
+		if (n == 0 || n >= sizeof(layer))
+			return fail_msg(EINVAL, "lowerdir %s: an empty or too long layer",
+			                lowerdir);
+		memcpy(layer, p, n);
+		layer[n] = '\0';
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", layer, 0) < 0)
+			return fail_errno("fsconfig(overlay, lowerdir+=%s)", layer);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return fail_errno("fsconfig(overlay, FSCONFIG_CMD_CREATE)");
+	int mnt =
+	    fsmount(fs, FSMOUNT_CLOEXEC,
+	            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	return mnt < 0 ? fail_errno("fsmount(overlay of %s)", lowerdir) : mnt;
+}
+
+/* The whole of root/NAME ("etc/passwd"), resolved beneath root: a symlink
+ * in the image means a path of the image, never one of the host. *text is
+ * NULL when the image has no such file. */
+static int read_account_file(int root, const char *name, char **text)
+{
+	*text = NULL;
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	_cleanup_close_ int fd = sys_openat2(root, name, &how, sizeof(how));
+	if (fd < 0)
+		return errno == ENOENT ? 0 : fail_errno("open(/%s) in the image", name);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return fail_errno("fstat(/%s)", name);
+	if (!S_ISREG(st.st_mode))
+		return fail_msg(EINVAL, "/%s in the image is not a regular file", name);
+	if (st.st_size > ACCOUNT_FILE_MAX)
+		return fail_msg(EFBIG, "/%s in the image: larger than %d bytes", name,
+		                ACCOUNT_FILE_MAX);
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return fail_errno("malloc");
+	size_t got = 0;
+	ssize_t r;
+	while (got < (size_t)st.st_size &&
+	       (r = read(fd, buf + got, (size_t)st.st_size - got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return fail_errno("read(/%s)", name);
+		}
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	*text = buf;
+	return 0;
+}
+
+/* A decimal id, 0 .. 2^32-2 (the last is (uid_t)-1, "no id"). */
+static bool parse_id(const char *s, size_t n, uint32_t *out)
+{
+	if (n == 0 || n > 10)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v >= UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Split one line at ':' into at most max fields. */
+static size_t split_fields(const char *line, size_t len, const char **f, size_t *fl, size_t max)
+{
+	size_t nf = 0;
+	const char *p = line, *end = line + len;
+	while (nf < max) {
+		const char *c = memchr(p, ':', (size_t)(end - p));
+		f[nf] = p;
+		fl[nf] = (size_t)((c ? c : end) - p);
+		nf++;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	return nf;
+}
+
+/* Find the line of a passwd file (name:x:UID:GID:...; gid_out set) or a
+ * group file (name:x:GID:members; gid_out NULL) whose name is name, or -
+ * name NULL - whose id is id. 0 found, 1 not. */
+static int account_find(const char *text, const char *name, uint32_t id, uint32_t *id_out,
+                        uint32_t *gid_out)
+{
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *f[4];
+		size_t fl[4], nf = split_fields(line, len, f, fl, 4);
+		uint32_t v, g = 0;
+		bool ok = nf >= 3 && line[0] != '#' && parse_id(f[2], fl[2], &v) &&
+		          (!gid_out || (nf >= 4 && parse_id(f[3], fl[3], &g)));
+		if (ok && (name ? fl[0] == strlen(name) && !memcmp(f[0], name, fl[0]) : v == id)) {
+			*id_out = v;
+			if (gid_out)
+				*gid_out = g;
+			return 0;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return 1;
+}
+
+int img_resolve_user(const char *lowerdir, const char *user, bool want_uid, bool want_gid,
+                     uid_t *uid, gid_t *gid)
+{
+	*uid = 0;
+	*gid = 0;
+	if (!user || !*user || (!want_uid && !want_gid))
+		return 0;
+	const char *colon = strchr(user, ':');
+	size_t ul = colon ? (size_t)(colon - user) : strlen(user);
+	const char *grp = colon ? colon + 1 : NULL;
+	char uname[256], gname[256];
+	if (ul == 0 || ul >= sizeof(uname) || (grp && (!*grp || strlen(grp) >= sizeof(gname))))
+		return fail_msg(EINVAL, "image user \"%s\": not USER[:GROUP]", user);
+	memcpy(uname, user, ul);
+	uname[ul] = '\0';
+	uint32_t u = 0, g = 0;
+	bool u_num = parse_id(uname, ul, &u), g_num = grp && parse_id(grp, strlen(grp), &g);
+	if (grp)
+		snprintf(gname, sizeof(gname), "%s", grp);
+	/* Numbers need no file, except for a uid's primary group, which runc
+	 * takes from /etc/passwd when the image names no group. */
+	bool need_passwd = (want_uid && !u_num) || (want_gid && !grp);
+	bool need_group = want_gid && grp && !g_num;
+	if (need_passwd || need_group) {
+		_cleanup_close_ int root = open_image_root(lowerdir);
+		if (root < 0)
+			return -1;
+		char *passwd = NULL, *group = NULL;
+		int rc = 0;
+		if ((need_passwd && read_account_file(root, "etc/passwd", &passwd) < 0) ||
+		    (need_group && read_account_file(root, "etc/group", &group) < 0)) {
+			rc = -1;
+		} else if (need_passwd) {
+			uint32_t pu, pg;
+			if (account_find(passwd ? passwd : "", u_num ? NULL : uname, u, &pu, &pg) ==
+			    0) {
+				u = pu;
+				if (!grp)
+					g = pg;
+			} else if (!u_num && want_uid) {
+				rc = fail_msg(
+				    ENOENT,
+				    "image user \"%s\": no user %s in the image's /etc/passwd",
+				    user, uname);
+			}
+		}
+		if (rc == 0 && need_group &&
+		    account_find(group ? group : "", gname, 0, &g, NULL) != 0)
+			rc = fail_msg(ENOENT,
+			              "image user \"%s\": no group %s in the image's /etc/group",
+			              user, gname);
+		free(passwd);
+		free(group);
+		if (rc < 0)
+			return -1;
+	}
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 0;
 }

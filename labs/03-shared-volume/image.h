@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define IMG_DIGEST_MAX 72 /* "sha256:" + 64 hex digits + NUL */
 #define IMG_REF_MAX    512
@@ -75,7 +76,7 @@ struct img_limits {
 #define IMG_DEFAULT_ARCHIVE_BYTES (64ULL << 30)
 #define IMG_MAX_LAYERS            128 /* overlayfs stacks up to 500; the option page is the limit */
 
-/* $PODRUN_DATA/images, or /var/lib/podrun/images. */
+/* $PODRUN_IMAGES if set, else $PODRUN_DATA/images, else /var/lib/podrun/images. */
 const char *img_store_default(void);
 
 /* Load every image of PATH (a directory: an OCI layout; a file: an OCI or
@@ -115,6 +116,19 @@ int img_container_argv(const struct img_config *cfg, char *const *command, char 
 int img_container_env(const struct img_config *cfg, char *const *env, char ***out);
 
 void img_strv_free(char **v);
+
+/* The numbers an image's User ("uid", "uid:gid", "name", "name:group",
+ * "uid:group") stands for, as runc reads them: a name from the image's own
+ * /etc/passwd or /etc/group, a uid's primary group from /etc/passwd when no
+ * group is given (0 when the uid has no line there). lowerdir is the image's
+ * stack (img_lowerdir); the files are read beneath a read-only overlay of it
+ * that is mounted nowhere (fsmount), with RESOLVE_IN_ROOT: a symlink in the
+ * image never leads to a file of the host. want_uid/want_gid: which of the
+ * two the caller needs (the pod may set the other); only what is needed is
+ * looked up. ENOENT names the user or group the image lacks. Needs
+ * CAP_SYS_ADMIN and Linux 6.8 (lowerdir+) for an image of several layers. */
+int img_resolve_user(const char *lowerdir, const char *user, bool want_uid, bool want_gid,
+                     uid_t *uid, gid_t *gid);
 
 /* The overlayfs form of one layer entry name (the last component of its
  * path): ".wh..wh..opq" makes its directory opaque (IMG_WH_OPAQUE), ".wh.NAME"

@@ -83,3 +83,37 @@ export PODLAB_HELP_OCI
 HELP_EXTRA += $${PODLAB_HELP_OCI}
 
 build-lab-3: $(L3_IMAGE_STEP) $(BUILD)/tests/unit/test_image $(L3_OCI)/busybox/.built
+
+# ---- make images, the OCI half: what podrun runs ------------------------------
+# Each directory image above becomes one OCI image layout, BUILD/oci/NAME-TAG:
+# the directory is its one layer, and the config says what a container of it
+# runs when the pod does not (Entrypoint, Cmd, Env, WorkingDir). The capstone
+# loads them into podrun's image store (capstone.mk, `podrun image load`).
+# L3_OCI_LAYOUTS lists NAME-TAG=REFERENCE for it.
+L3_MKOCI := $(L3)/mkoci.sh
+L3_OCI_DEPS := $(L3_MKOCI) $(L3)/lab.mk
+
+# As Docker Hub's busybox: no Entrypoint, `sh` by default.
+$(L3_OCI)/busybox-latest/.built: $(L3_IMAGES)/busybox/latest/.built $(L3_OCI_DEPS)
+	$(L3_MKOCI) --entrypoint null --cmd '["sh"]' $(@D) busybox:latest \
+		$(L3_IMAGES)/busybox/latest/rootfs
+	@touch $@
+
+# The war image: a data image, the war and busybox's cp to copy it out. It has
+# nothing of its own to run (no Entrypoint, no Cmd): a container of it must
+# say its command, as the study note's init container does.
+$(L3_OCI)/simple-v2/.built: $(L3_IMAGES)/simple/v2/.built $(L3_OCI_DEPS)
+	$(L3_MKOCI) --entrypoint null --cmd null $(@D) resource/simple:v2 \
+		$(L3_IMAGES)/simple/v2/rootfs
+	@touch $@
+
+# The Tomcat stand-in starts its server by default, from Tomcat's home, as
+# the tomcat images do (CATALINA_HOME, `catalina.sh run`).
+L3_TOMCAT_HOME := /root/apache-tomcat-7.0.42-v2
+$(L3_OCI)/tomcat-7.0/.built: $(L3_IMAGES)/tomcat/7.0/.built $(L3_OCI_DEPS)
+	$(L3_MKOCI) --entrypoint null --cmd '["$(L3_TOMCAT_HOME)/bin/start.sh"]' \
+		--env CATALINA_HOME=$(L3_TOMCAT_HOME) --workdir $(L3_TOMCAT_HOME) \
+		$(@D) resouces/tomcat:7.0 $(L3_IMAGES)/tomcat/7.0/rootfs
+	@touch $@
+
+L3_OCI_LAYOUTS := busybox-latest simple-v2 tomcat-7.0

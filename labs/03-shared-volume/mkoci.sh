@@ -3,13 +3,17 @@
 #
 # Write an OCI image layout (image-spec's "image-layout.md") to OUT: the image
 # REF whose layers are the LAYERs, bottom first. A LAYER that is a directory
-# becomes one tar of its contents; a LAYER that is a file is a tar already and
-# is taken as it is. Without LAYER the one layer is the busybox root
-# filesystem mkimage.sh makes, so OUT is `make images`' busybox as an OCI image.
+# (a directory image mkimage.sh made, say) becomes one tar of its contents; a
+# LAYER that is a file is a tar already and is taken as it is. Without LAYER
+# the one layer is the busybox root filesystem mkimage.sh makes, so OUT is
+# `make images`' busybox as an OCI image.
 #
-#   --entrypoint JSON   the config's Entrypoint (default ["/bin/sh","-c"])
-#   --cmd JSON          the config's Cmd (default ["echo hello from busybox"])
-#   --env K=V           add to the config's Env (after PATH); repeatable
+#   --entrypoint JSON   the config's Entrypoint (default ["/bin/sh","-c"];
+#                       null: the image has none)
+#   --cmd JSON          the config's Cmd (default ["echo hello from busybox"];
+#                       null: none)
+#   --env K=V           add to the config's Env (after PATH, Docker's default);
+#                       repeatable
 #   --workdir DIR       the config's WorkingDir (default /)
 #   --user USER         the config's User (default: none, i.e. root)
 #   --plain             store the layers as plain tar, not tar+gzip
@@ -31,7 +35,7 @@ usage() {
 
 entrypoint='["/bin/sh","-c"]'
 cmd='["echo hello from busybox"]'
-env='["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]'
+env='["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]'
 workdir=/
 user=
 gzip=1
@@ -53,8 +57,9 @@ done
 out=$1 ref=$2
 shift 2
 for j in "$entrypoint" "$cmd"; do
-	printf '%s' "$j" | jq -e 'type == "array" and all(type == "string")' >/dev/null 2>&1 ||
-		{ echo "mkoci.sh: '$j' is not a JSON array of strings" >&2; exit 2; }
+	printf '%s' "$j" | jq -e '. == null or (type == "array" and all(type == "string"))' \
+		>/dev/null 2>&1 ||
+		{ echo "mkoci.sh: '$j' is not null or a JSON array of strings" >&2; exit 2; }
 done
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -104,7 +109,9 @@ arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
 jq -cn --arg arch "$arch" --argjson ep "$entrypoint" --argjson cmd "$cmd" --argjson env "$env" \
 	--arg wd "$workdir" --arg user "$user" --argjson diffs "$diffs" '{
 	architecture: $arch, os: "linux",
-	config: ({Entrypoint: $ep, Cmd: $cmd, Env: $env, WorkingDir: $wd}
+	config: ({Env: $env, WorkingDir: $wd}
+	         + (if $ep == null then {} else {Entrypoint: $ep} end)
+	         + (if $cmd == null then {} else {Cmd: $cmd} end)
 	         + (if $user == "" then {} else {User: $user} end)),
 	rootfs: {type: "layers", diff_ids: $diffs}}' | tr -d '\n' >"$tmp/config"
 set -- $(blob "$tmp/config")

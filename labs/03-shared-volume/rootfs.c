@@ -111,15 +111,79 @@ static int overlay_path_ok(const char *what, const char *p)
 	return 0;
 }
 
+/* mount(2) copies its option string into one page: a longer one is cut. */
+#define OVERLAY_OPTS_MAX 4096
+
+/* Check every layer of "top:...:bottom": a path with no ',' or backslash,
+ * and a directory. *n_out: how many layers. */
+static int lower_stack_ok(const char *stack, size_t *n_out)
+{
+	size_t n = 0;
+	for (const char *p = stack;; n++) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		char layer[PATH_MAX];
+		if (len == 0)
+			return fail_msg(EINVAL, "overlay lowerdir %s: an empty layer", stack);
+		if (len >= sizeof(layer))
+			return fail_msg(ENAMETOOLONG, "overlay lowerdir: a layer path is too long");
+		memcpy(layer, p, len);
+		layer[len] = '\0';
+		if (overlay_path_ok("lowerdir", layer) < 0)
+			return -1;
+		struct stat st;
+		if (stat(layer, &st) < 0)
+			return fail_errno("stat(%s)", layer);
+		if (!S_ISDIR(st.st_mode))
+			return fail_msg(ENOTDIR, "overlay lowerdir %s: not a directory", layer);
+		if (!colon)
+			break;
+		p = colon + 1;
+	}
+	*n_out = n + 1;
+	return 0;
+}
+
+/* A read-only overlay of the layers alone (no upper, so nothing can be
+ * written), mounted over the top layer's directory: that path is a mount
+ * point then, as pivot_root wants, and only in this mount namespace. The
+ * kernel looks the layers up before it attaches the mount, so the top layer
+ * is still what it stacks. */
+static int mount_lower_stack(const char *stack, struct rootfs *out)
+{
+	size_t top = strcspn(stack, ":");
+	if (top >= sizeof(out->merged))
+		return fail_msg(ENAMETOOLONG, "overlay lowerdir: a layer path is too long");
+	memcpy(out->merged, stack, top);
+	out->merged[top] = '\0';
+	char opts[OVERLAY_OPTS_MAX];
+	if (snprintf(opts, sizeof(opts), "lowerdir=%s", stack) >= (int)sizeof(opts))
+		return fail_msg(ENAMETOOLONG, "overlay options: %zu bytes or more (one page)",
+		                sizeof(opts));
+	if (mount("overlay", out->merged, "overlay", MS_RDONLY | MS_NODEV, opts) < 0)
+		return fail_errno("mount(overlay on %s, MS_RDONLY|MS_NODEV, %s)", out->merged,
+		                  opts);
+	return 0;
+}
+
 int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct stat st;
-	if (stat(lower, &st) < 0)
-		return fail_errno("stat(%s)", lower);
-	if (!S_ISDIR(st.st_mode))
-		return fail_msg(ENOTDIR, "image rootfs %s: not a directory", lower);
+	bool stack = strchr(lower, ':') != NULL;
+	size_t n_layers = 1;
+	if (stack) {
+		if (lower_stack_ok(lower, &n_layers) < 0)
+			return -1;
+	} else {
+		struct stat st;
+		if (stat(lower, &st) < 0)
+			return fail_errno("stat(%s)", lower);
+		if (!S_ISDIR(st.st_mode))
+			return fail_msg(ENOTDIR, "image rootfs %s: not a directory", lower);
+	}
 
+	if (!state_dir && stack)
+		return mount_lower_stack(lower, out);
 	if (!state_dir) {
 		/* No state: the image itself, bound onto itself so that it is a mount
 		 * point (pivot_root needs one), then made read-only. A remount changes
@@ -130,7 +194,8 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 		if (mount(lower, lower, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return fail_errno("mount(%s, MS_BIND)", lower);
 		if (mount(NULL, lower, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
-			return fail_errno("mount(%s, MS_REMOUNT|MS_BIND|MS_RDONLY|MS_NODEV)", lower);
+			return fail_errno("mount(%s, MS_REMOUNT|MS_BIND|MS_RDONLY|MS_NODEV)",
+			                  lower);
 		return 0;
 	}
 
@@ -140,8 +205,20 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 	        (int)sizeof(out->upper) ||
 	    snprintf(out->work, sizeof(out->work), "%s/work", state_dir) >= (int)sizeof(out->work))
 		return fail_msg(ENAMETOOLONG, "state dir %s: path too long", state_dir);
-	if (overlay_path_ok("lowerdir", lower) < 0 || overlay_path_ok("state dir", state_dir) < 0)
+	if ((!stack && overlay_path_ok("lowerdir", lower) < 0) ||
+	    overlay_path_ok("state dir", state_dir) < 0)
 		return -1;
+
+	/* upper and work must be on the same filesystem (the kernel renames from
+	 * work into upper); the image is never written: a change to a file of the
+	 * image copies it up into upper first. One page is all mount(2) takes:
+	 * a deep stack of long layer paths is refused here, before anything is made. */
+	char opts[OVERLAY_OPTS_MAX];
+	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, out->upper,
+	             out->work) >= (int)sizeof(opts))
+		return fail_msg(ENAMETOOLONG,
+		                "overlay options for %zu layers: %zu bytes or more (one page)",
+		                n_layers, sizeof(opts));
 
 	if (mkdir_p(state_dir, 0700) < 0)
 		return -1;
@@ -150,13 +227,6 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
 			return fail_errno("mkdir(%s)", dirs[i]);
 
-	/* upper and work must be on the same filesystem (the kernel renames from
-	 * work into upper); the image is never written: a change to a file of the
-	 * image copies it up into upper first. */
-	char opts[3 * PATH_MAX + 64];
-	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, out->upper,
-	             out->work) >= (int)sizeof(opts))
-		return fail_msg(ENAMETOOLONG, "overlay options too long");
 	/* nodev: the container may mknod (CAP_MKNOD is in the default set, as in
 	 * Kubernetes), but a node it makes in its root cannot be opened. */
 	if (mount("overlay", out->merged, "overlay", MS_NODEV, opts) < 0)

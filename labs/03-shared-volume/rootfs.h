@@ -30,10 +30,16 @@ int rootfs_image_path(const char *images_dir, const char *image, char *out, size
 /* mount --make-rprivate /: nothing we mount propagates back to the host. */
 int rootfs_make_private(void);
 
-/* Mount lower (the image rootfs) under state_dir/merged as an overlay with
- * state_dir/upper and state_dir/work; state_dir NULL: bind the image
- * read-only instead. Creates the directories it needs. The root is nodev:
- * a device node made in it cannot be opened. */
+/* Mount lower under state_dir/merged as an overlay with state_dir/upper and
+ * state_dir/work. lower is one directory (a directory image, lab 03) or a
+ * stack of layer directories "TOP:...:BOTTOM" (an OCI image: img_lowerdir),
+ * each checked: a directory, no ',' or '\' in its path. The whole option
+ * string must fit in one page (4096 bytes, mount(2)'s limit): ENAMETOOLONG
+ * otherwise. state_dir NULL: no upper, the root is read-only - one directory
+ * is bound onto itself, a stack becomes a read-only overlay of the layers
+ * mounted over the top layer's path (in this mount namespace only). Creates
+ * the directories it needs. The root is nodev: a device node made in it
+ * cannot be opened. */
 int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs *out);
 
 /* Mount /proc, a minimal /dev (a nodev tmpfs; null zero full random urandom

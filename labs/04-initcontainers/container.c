@@ -514,7 +514,13 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	if (!cfg->argv || !cfg->argv[0])
 		return fail_msg(EINVAL, "container %s: no command", name);
 	/* What can be checked from here is checked before anything exists. */
-	if (rootfs_image_path(cfg->images_dir, cfg->image, image_path, sizeof(image_path)) < 0) {
+	if (cfg->rootfs_lower) {
+		if (snprintf(image_path, sizeof(image_path), "%s", cfg->rootfs_lower) >=
+		    (int)sizeof(image_path))
+			return fail_msg(ENAMETOOLONG, "container %s: image %s: lowerdir too long",
+			                name, cfg->image ? cfg->image : "?");
+	} else if (rootfs_image_path(cfg->images_dir, cfg->image, image_path, sizeof(image_path)) <
+	           0) {
 		char why[ERRMSG_MAX];
 		snprintf(why, sizeof(why), "%s", last_error());
 		return fail_msg(errno, "container %s: %s", name, why); /* why names the image */

@@ -28,8 +28,13 @@ struct ctr_mount {
 
 struct ctr_config {
 	const char *name;
-	const char *image;       /* "[registry/]name[:tag]", see rootfs_image_path() */
-	const char *images_dir;  /* NULL: the default image store */
+	const char *image;      /* "[registry/]name[:tag]", see rootfs_image_path() */
+	const char *images_dir; /* NULL: the default directory of images */
+	/* The root's lower layers, resolved by the caller: an OCI image's stack
+	 * "TOP:...:BOTTOM" (img_lowerdir) or one directory. Set, it is used as
+	 * it is and image/images_dir only name the image in messages; NULL: the
+	 * directory image rootfs_image_path(images_dir, image) finds. */
+	const char *rootfs_lower;
 	const char *state_dir;   /* this container's directory: overlay upper/work/merged */
 	char *const *argv;       /* command + args, NULL-terminated; argv[0] searched in PATH */
 	char *const *env;        /* "K=V", NULL-terminated, may be NULL; PATH, HOSTNAME added */

@@ -53,6 +53,29 @@ L5_IMAGE_STAMPS := $(addprefix $(L5_IMAGES)/,logship/latest/.built proxy/latest/
 $(L5_IMAGE_STAMPS): | $(DEPS_STAMP)
 images: $(L5_IMAGE_STAMPS)
 
+# The same three as OCI layouts (lab 03's mkoci.sh; capstone.mk loads them).
+# Each runs its sidecar by default; a pod's `args` replace the flags (Cmd).
+L5_OCI_DEPS := $(L3_OCI_DEPS) $(L5)/lab.mk
+$(L3_OCI)/logship-latest/.built: $(L5_IMAGES)/logship/latest/.built $(L5_OCI_DEPS)
+	$(L3_MKOCI) --entrypoint '["logship"]' \
+		--cmd '["--file","/var/log/app/app.log","--to","127.0.0.1:5170"]' \
+		$(@D) logship:latest $(L5_IMAGES)/logship/latest/rootfs
+	@touch $@
+
+$(L3_OCI)/proxy-latest/.built: $(L5_IMAGES)/proxy/latest/.built $(L5_OCI_DEPS)
+	$(L3_MKOCI) --entrypoint '["proxy"]' \
+		--cmd '["--listen","0.0.0.0:8000","--upstream","127.0.0.1:9001"]' \
+		$(@D) proxy:latest $(L5_IMAGES)/proxy/latest/rootfs
+	@touch $@
+
+$(L3_OCI)/adapter-latest/.built: $(L5_IMAGES)/adapter/latest/.built $(L5_OCI_DEPS)
+	$(L3_MKOCI) --entrypoint '["adapter"]' \
+		--cmd '["--listen","0.0.0.0:9100","--app","127.0.0.1:8080"]' \
+		$(@D) adapter:latest $(L5_IMAGES)/adapter/latest/rootfs
+	@touch $@
+
+L5_OCI_LAYOUTS := logship-latest proxy-latest adapter-latest
+
 ALL += $(L5_SIDECAR_BINS) $(L5_STEP_BINS)
 UNIT_TESTS += $(BUILD)/tests/unit/test_sidecars
 BENCHES += bench-localhost

@@ -15,6 +15,9 @@ setup() {
 	podrun_setup --no-images
 	"$PODRUN_BIN" image --help >/dev/null 2>&1 || skip "podrun has no image command"
 	T=$BATS_TEST_TMPDIR
+	# A store of the test's own: $PODRUN_DATA/images, the default when
+	# PODRUN_IMAGES is unset (never the build's store, which pods use).
+	unset PODRUN_IMAGES
 	export PODRUN_DATA=$T/data
 	S=$PODRUN_DATA/images
 	MKOCI=$PODLAB_SRC/labs/03-shared-volume/mkoci.sh
@@ -396,4 +399,234 @@ with open(sys.argv[1], "wb") as f:
 	assert_output --partial "unknown command 'frobnicate'"
 	run podrun image load --max-entries many "$T/empty"
 	assert_failure 2
+}
+
+# ---- pods run images: the config applied as Kubernetes does ---------------------------
+# Each test loads what it runs into its own store: `make images`' busybox
+# layout, or its directory image as the bottom layer of an image of the test's.
+
+# The busybox layout `make images` built (lab 03's lab.mk), loaded here.
+load_busybox() {
+	[ -f "$PODLAB_BUILD/oci/busybox-latest/index.json" ] || skip "no images (make images)"
+	podrun image load "$PODLAB_BUILD/oci/busybox-latest" >/dev/null
+}
+
+# app:1 - busybox, then a layer with /usr/bin/greet, which prints its
+# arguments, three variables and its working directory.
+build_greet() {
+	[ -d "$PODLAB_BUILD/images/busybox/latest/rootfs" ] || skip "no images (make images)"
+	mkdir -p "$T/greet/usr/bin" "$T/greet/srv"
+	printf '#!/bin/sh\necho "args:$*"\necho "GREETING=$GREETING LEVEL=$LEVEL EXTRA=$EXTRA"\npwd\n' \
+		>"$T/greet/usr/bin/greet"
+	chmod 0755 "$T/greet/usr/bin/greet"
+	"$MKOCI" --entrypoint '["/usr/bin/greet"]' --cmd '["--from-cmd"]' --env GREETING=hi \
+		--env LEVEL=image --workdir /srv "$T/greet.oci" app:1 \
+		"$PODLAB_BUILD/images/busybox/latest/rootfs" "$T/greet"
+	podrun image load "$T/greet.oci" >/dev/null
+}
+
+@test "pod: no command runs the image's Entrypoint+Cmd; args replace Cmd; command drops Cmd; image Env under the pod's" {
+	build_greet
+	local f
+	f=$(pod_file greet <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: greet
+spec:
+  restartPolicy: Never
+  containers:
+  - name: defaults
+    image: app:1
+  - name: with-args
+    image: app:1
+    args: ["--from-args", "two"]
+    env:
+    - name: LEVEL
+      value: pod
+    - name: EXTRA
+      value: e
+  - name: with-command
+    image: app:1
+    command: ["/usr/bin/greet"]
+    workingDir: /tmp
+EOF
+	)
+	run podrun validate -v "$f"
+	assert_success
+	assert_line "  app defaults: image app:1, argv (the image's Entrypoint) (the image's Cmd)"
+	run podrun run "$f"
+	assert_success
+	[ "$(state greet)" = Succeeded ]
+	run podrun logs -c defaults greet
+	assert_output "$(printf 'args:--from-cmd\nGREETING=hi LEVEL=image EXTRA=\n/srv')"
+	run podrun logs -c with-args greet
+	assert_output "$(printf 'args:--from-args two\nGREETING=hi LEVEL=pod EXTRA=e\n/srv')"
+	run podrun logs -c with-command greet
+	assert_output "$(printf 'args:\nGREETING=hi LEVEL=image EXTRA=\n/tmp')"
+	# the image's variables first, the pod's LEVEL in its place, EXTRA after
+	run tr '\0' '\n' <"$PODRUN_ROOT/pods/greet/containers/with-args/env"
+	assert_output "$(printf 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nGREETING=hi\nLEVEL=pod\nEXTRA=e')"
+	podrun rm greet
+	assert_host_clean
+}
+
+@test "pod: the image's User - names from its /etc/passwd and /etc/group, read beneath its layers" {
+	load_busybox
+	mkdir -p "$T/users/etc" "$T/users/srv"
+	printf 'root:x:0:0::/root:/bin/sh\napp:x:1234:2345::/srv:/bin/sh\n' >"$T/users/etc/passwd.img"
+	printf 'root:x:0:\nstaff:x:3456:app\n' >"$T/users/etc/group.img"
+	# symlinks an image may hold: they mean the image's files, never the host's
+	ln -s /etc/passwd.img "$T/users/etc/passwd"
+	ln -s ../../../../../etc/group.img "$T/users/etc/group"
+	local i
+	for i in named:app:staff numeric:1234 ghost:ghost; do
+		"$MKOCI" --entrypoint null --cmd '["id"]' --user "${i#*:}" "$T/${i%%:*}.oci" \
+			"users:${i%%:*}" "$PODLAB_BUILD/images/busybox/latest/rootfs" "$T/users"
+		podrun image load "$T/${i%%:*}.oci" >/dev/null
+	done
+	local f
+	f=$(pod_file users <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: users
+spec:
+  restartPolicy: Never
+  containers:
+  - name: named
+    image: users:named
+  - name: numeric
+    image: users:numeric
+    securityContext:
+      runAsNonRoot: true
+  - name: pod-wins
+    image: users:named
+    securityContext:
+      runAsUser: 1234
+      runAsGroup: 77
+  - name: busybox
+    image: busybox
+    command: ["id"]
+EOF
+	)
+	run podrun run "$f"
+	assert_success
+	run podrun logs -c named users
+	assert_output "uid=1234(app) gid=3456(staff)"
+	# a uid alone takes its primary group from the image's /etc/passwd
+	run podrun logs -c numeric users
+	assert_output "uid=1234(app) gid=2345"
+	run podrun logs -c pod-wins users
+	assert_output "uid=1234(app) gid=77"
+	run podrun logs -c busybox users
+	assert_output "uid=0(root) gid=0(root)"
+	# what `podrun exec` will use, kept as state
+	[ "$(state users containers/named/uid)" = 1234 ]
+	[ "$(state users containers/named/gid)" = 3456 ]
+	podrun rm users
+	# a user the image does not have: refused before anything exists
+	sed -i '0,/image: users:named/s//image: users:ghost/' "$f"
+	run podrun run "$f"
+	assert_failure 1
+	assert_output --partial "users.yaml:8:5: container named: image docker.io/library/users:ghost: image user \"ghost\": no user ghost in the image's /etc/passwd"
+	assert_host_clean
+}
+
+@test "pod: runAsNonRoot checks the image's User when runAsUser is unset" {
+	load_busybox
+	"$MKOCI" --entrypoint null --cmd '["id"]' --user app "$T/a.oci" named:1 \
+		"$PODLAB_BUILD/images/busybox/latest/rootfs"
+	podrun image load "$T/a.oci" >/dev/null
+	local f
+	f=$(pod_file nonroot <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nonroot
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: app
+    image: busybox
+EOF
+	)
+	run podrun run -d "$f"
+	assert_failure 1
+	assert_output --partial "CreateContainerConfigError: container has runAsNonRoot and image will run as root"
+	assert_host_clean
+	sed -i 's/image: busybox/image: named:1/' "$f"
+	run podrun run -d "$f"
+	assert_failure 1
+	assert_output --partial "CreateContainerConfigError: container has runAsNonRoot and image has non-numeric user (app), cannot verify user is non-root"
+	assert_host_clean
+}
+
+@test "pod: imagePullPolicy IfNotPresent and Never are accepted silently, Always is an error" {
+	local f
+	f=$(pod_file pull <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pull
+spec:
+  containers:
+  - name: a
+    image: busybox
+    imagePullPolicy: IfNotPresent
+  - name: b
+    image: busybox
+    imagePullPolicy: Never
+EOF
+	)
+	run podrun validate "$f"
+	assert_success
+	assert_output "$f: pod pull: valid (0 init containers, 2 containers, 0 volumes)"
+	sed -i 's/Never/Always/' "$f"
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output "podrun: $f:12:22: spec.containers[1].imagePullPolicy: \"Always\": images must be loaded with podrun image load: podrun pulls nothing"
+}
+
+@test "image rm: refused while a pod's container uses the image, allowed once the pod is gone" {
+	load_busybox
+	local f
+	f=$(pod_file user-of-busybox <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: user-of-busybox
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["true"]
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    command: ["sleep", "3600"]
+EOF
+	)
+	run podrun run -d "$f"
+	assert_success
+	# by any spelling of the reference
+	run podrun image rm busybox:latest
+	assert_failure 1
+	assert_output --partial "image docker.io/library/busybox:latest: in use by a pod"
+	run podrun image inspect busybox
+	assert_success
+	# a pod that ended holds nothing: stopped, its image may go
+	podrun stop user-of-busybox
+	run podrun image rm busybox
+	assert_success
+	assert_output "Deleted: busybox"
+	podrun rm user-of-busybox
+	assert_host_clean
+	# and a missing image is an error naming it, before anything exists
+	run podrun run -d "$f"
+	assert_failure 1
+	assert_output --partial "user-of-busybox.yaml:8:5: container init: image docker.io/library/busybox:latest: not loaded (podrun image load)"
+	assert_host_clean
 }

@@ -2,8 +2,10 @@
 #
 #   podrun_setup [--no-images]  per test: a fresh PODRUN_ROOT and PODRUN_DATA, the test bridge
 #                        and subnet, fast backoff; teardown removes every pod.
-#                        Skips unless the images are built (--no-images: for
-#                        checks that only parse)
+#                        PODRUN_IMAGES is the build's image store, where
+#                        `make images` loaded the project's images. Skips
+#                        unless they are there (--no-images: for checks that
+#                        only parse)
 #   require_images       skip unless `make images` ran
 #   podrun ARGS...       the podrun under test
 #   pod_file NAME <<EOF  write a Pod YAML into the test's temp dir, print its path
@@ -22,8 +24,12 @@ podrun() {
 	"$PODRUN_BIN" "$@"
 }
 
+# The store of `make images` (capstone.mk): the directory images of lab 03
+# and the store's layers/ configs/ refs/ side by side in BUILD/images.
+PODLAB_IMAGE_STORE="$PODLAB_BUILD/images"
+
 require_images() {
-	[ -d "$PODLAB_BUILD/images/busybox/latest/rootfs" ] || skip "no images (make images)"
+	[ -f "$PODLAB_IMAGE_STORE/.loaded-busybox-latest" ] || skip "no images (make images)"
 }
 
 podrun_setup() {
@@ -33,7 +39,7 @@ podrun_setup() {
 	PODRUN_ROOT=$(mktemp -d /tmp/podrun-test.XXXXXX)
 	PODRUN_DATA=$PODRUN_ROOT.data
 	export PODRUN_ROOT PODRUN_DATA
-	export PODRUN_IMAGES="$PODLAB_BUILD/images"
+	export PODRUN_IMAGES="$PODLAB_IMAGE_STORE"
 	export PODRUN_BRIDGE=$TEST_BRIDGE PODRUN_SUBNET=$TEST_SUBNET
 	export PODLAB_BACKOFF_SCALE=0.001
 	defer "podrun_remove_all '$PODRUN_ROOT' '$PODRUN_DATA'"

@@ -1,0 +1,262 @@
+#!/usr/bin/env bats
+# Crashes and exhaustion: podrun killed with SIGKILL at every fault point of
+# capstone/fault.h, then out of disk space in its state directory, out of
+# fds, out of pids. After each, `podrun rm -f` (or nothing, when podrun
+# itself reported the failure) must leave the host as it was: no state, no
+# mount, no veth, no bridge, no process, no cgroup of the pod.
+
+load ../helpers
+load podrun
+
+setup() {
+	podrun_setup
+}
+
+# The fault points, as the code names them.
+fault_points() {
+	grep -oh 'fault_point("[a-z0-9-]*")' "$PODLAB_SRC"/capstone/*.c |
+		sed 's/fault_point("\(.*\)")/\1/' | sort -u
+}
+
+# Was the podrun under test built with its fault points (-DPODLAB_FAULTS)?
+# Only then is the variable's name in the binary.
+has_fault_points() {
+	grep -q PODRUN_DIE_AT "$PODRUN_BIN"
+}
+
+# Everything a dead supervisor can leave: an init container, a tmpfs
+# emptyDir (a mount on the host), a hostPort (a socket), a veth.
+pod_with_everything() { # NAME
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["sh", "-c", "echo init > /scratch/init"]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+    ports: [{containerPort: 80, hostPort: 18740}]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  volumes:
+  - name: scratch
+    emptyDir: {medium: Memory}
+  - name: disk
+    emptyDir: {}
+YAML
+}
+
+# No process of pod NAME is left: pause and the containers share a UTS
+# namespace whose hostname is the pod's name. (Their /proc/PID/root cannot
+# tell: after pivot_root it reads "/".)
+assert_no_pod_processes() { # NAME
+	local p host_uts
+	host_uts=$(stat -L -c %i /proc/self/ns/uts)
+	for p in /proc/[0-9]*; do
+		[ "$(stat -L -c %i "$p/ns/uts" 2>/dev/null)" != "$host_uts" ] || continue
+		if [ "$(nsenter -t "${p#/proc/}" -u hostname 2>/dev/null)" = "$1" ]; then
+			echo "a process of pod $1 is left: ${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")"
+			return 1
+		fi
+	done
+}
+
+# No cgroup of the pod or of podrun, in any hierarchy (v1 or v2).
+assert_no_cgroups() { # NAME
+	local left
+	left=$(find /sys/fs/cgroup/ -mindepth 1 -maxdepth 4 -type d \
+		\( -name "*$1*" -o -name '*podrun*' \) 2>/dev/null)
+	if [ -n "$left" ]; then
+		echo "cgroups left: $left"
+		return 1
+	fi
+}
+
+assert_all_clean() { # NAME
+	assert_host_clean
+	assert_no_pod_processes "$1"
+	assert_no_cgroups "$1"
+	# the hostPort is free again
+	if ss -ltnH "sport = :18740" | grep -q .; then
+		echo "hostPort 18740 is still bound"
+		return 1
+	fi
+}
+
+# One fault point: podrun runs in the foreground (it is the supervisor, its
+# stderr is ours) with PODRUN_DIE_AT set. A point on the way up kills it
+# before Running; one on the way down kills it when SIGTERM stops the pod; a
+# point in `podrun stop`/`rm` itself is tried last. Then rm -f cleans up.
+die_at() { # POINT
+	local point=$1 name="k9-$1" f out="$BATS_TEST_TMPDIR/$1.out" pid rc pids
+	f=$(pod_with_everything "$name")
+	PODRUN_DIE_AT=$point "$PODRUN_BIN" run "$f" >"$out" 2>&1 &
+	pid=$!
+	up_or_dead() {
+		! kill -0 "$pid" 2>/dev/null || [ "$(state "$name" 2>/dev/null)" = Running ]
+	}
+	wait_for up_or_dead
+	pids=$(pod_pids "$name")
+	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	if ! grep -q "fault point $point: SIGKILL" "$out"; then
+		# not in the supervisor: in the command that stops a pod?
+		[ "$rc" = 0 ] || { echo "$point: podrun run failed without reaching it ($rc):"; cat "$out"; return 1; }
+		"$PODRUN_BIN" run -d "$f" >/dev/null
+		pids=$(pod_pids "$name")
+		rc=0
+		PODRUN_DIE_AT=$point "$PODRUN_BIN" rm -f "$name" >"$out" 2>&1 || rc=$?
+		grep -q "fault point $point: SIGKILL" "$out" ||
+			{ echo "$point: never reached (run, SIGTERM, rm -f)"; return 1; }
+	fi
+	[ "$rc" = 137 ] || { echo "$point: reached, but podrun exited $rc, not 137 (SIGKILL)"; return 1; }
+	pids="$pids $(pod_pids "$name")"
+	if ! "$PODRUN_BIN" rm -f "$name"; then
+		echo "$point: rm -f failed"
+		return 1
+	fi
+	assert_gone $pids
+	assert_all_clean "$name"
+}
+
+@test "SIGKILL at every fault point, then rm -f: host clean" {
+	local points p failed=()
+	points=$(fault_points)
+	[ -n "$points" ] || skip "no fault_point() in capstone/*.c yet"
+	has_fault_points || skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	for p in $points; do
+		echo "# fault point $p" >&3
+		die_at "$p" || failed+=("$p")
+		# a failed point must not leave anything to the next one
+		"$PODRUN_BIN" rm -f "k9-$p" >/dev/null 2>&1 || true
+	done
+	[ ${#failed[@]} -eq 0 ] || { echo "failed at: ${failed[*]}"; false; }
+}
+
+# ---- exhaustion: every failure is one clear line, and leaves nothing behind ------------
+
+# Run pod NAME from FILE under a limit set up by the caller's command prefix
+# (ulimit, a cgroup, a full disk): either it starts (then rm -f removes it)
+# or it fails with exit 1, with WHAT (strerror) in one "podrun: " line, and
+# the host is clean at once. Echoes "failed" or "started".
+run_limited() { # WHAT NAME FILE CMD...
+	local what=$1 name=$2 f=$3
+	shift 3
+	local out="$BATS_TEST_TMPDIR/limited.out" rc=0
+	"$@" "$PODRUN_BIN" run -d "$f" >"$out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
+		"$PODRUN_BIN" rm -f "$name" >/dev/null || { echo "rm -f failed" >&2; return 1; }
+		assert_all_clean "$name" >&2 || return 1
+		echo started
+		return 0
+	fi
+	if [ "$rc" != 1 ] || ! grep -q "^podrun: .*$what" "$out"; then
+		{
+			echo "exit $rc, expected 1 and a 'podrun: ... $what' line; got:"
+			cat "$out"
+		} >&2
+		return 1
+	fi
+	# nothing to remove: podrun said it failed, and it cleans up after itself
+	assert_all_clean "$name" >&2 || { cat "$out" >&2; return 1; }
+	echo failed
+}
+
+@test "ENOSPC in the state directory: a clear error, and nothing left behind" {
+	# A tiny tmpfs holds PODRUN_ROOT; a file fills it up to FREE KiB.
+	local small="$BATS_TEST_TMPDIR/small" f free r failures=0 starts=0
+	mkdir -p "$small"
+	mount -t tmpfs -o size=2m tmpfs "$small"
+	defer "umount -l '$small'"
+	export PODRUN_ROOT="$small/root"
+	mkdir -p "$PODRUN_ROOT"
+	defer "podrun_remove_all '$PODRUN_ROOT'"
+	f=$(pod_with_everything nospace)
+	for free in 0 4 8 12 16 24 32 64 128 256 1024; do
+		rm -f "$small/filler"
+		dd if=/dev/zero of="$small/filler" bs=4k >/dev/null 2>&1 || true
+		truncate -s "-${free}K" "$small/filler"
+		r=$(run_limited "No space left on device" nospace "$f" env) || {
+			echo "with $free KiB free"
+			false
+		}
+		[ "$r" = failed ] && failures=$((failures + 1))
+		[ "$r" = started ] && starts=$((starts + 1))
+	done
+	# the limit was hit at least once, and the pod ran once there was room
+	[ "$failures" -ge 1 ] && [ "$starts" -ge 1 ]
+}
+
+@test "EMFILE in the supervisor: a clear error, and nothing left behind" {
+	local f n r failures=0 starts=0
+	f=$(pod_with_everything nofiles)
+	for n in 8 10 12 14 16 18 20 24 28 32 40 64 1024; do
+		r=$(run_limited "Too many open files" nofiles "$f" prlimit --nofile="$n") || {
+			echo "with ulimit -n $n"
+			false
+		}
+		[ "$r" = failed ] && failures=$((failures + 1))
+		[ "$r" = started ] && starts=$((starts + 1))
+	done
+	[ "$failures" -ge 1 ] && [ "$starts" -ge 1 ]
+}
+
+# In a pids cgroup of its own (cgroup v1 or v2, wherever the pids controller
+# is), with pids.max processes at most.
+in_pids_cgroup() { # CGROUP MAX CMD...
+	local cg=$1 max=$2
+	shift 2
+	echo "$max" >"$cg/pids.max"
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@"
+}
+
+# A pids cgroup for this test, removed by teardown: in $cg.
+make_pids_cgroup() {
+	local base
+	if [ -f /sys/fs/cgroup/pids/cgroup.procs ]; then
+		base=/sys/fs/cgroup/pids
+	elif grep -qw pids /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+		base=/sys/fs/cgroup
+	else
+		skip "no pids cgroup controller"
+	fi
+	cg="$base/podlab-kill9-$$"
+	mkdir "$cg"
+	# processes left in it go back to the root first, or rmdir fails (EBUSY)
+	defer "while read -r p; do echo \$p > '$base/cgroup.procs'; done < '$cg/cgroup.procs'; rmdir '$cg'"
+}
+
+@test "a full pids limit: a clear error, and nothing left behind" {
+	local cg f n r failures=0 starts=0
+	make_pids_cgroup
+	f=$(pod_with_everything nopids)
+	for n in 3 4 5 6 8 10 12 16 64; do
+		r=$(run_limited "Resource temporarily unavailable" nopids "$f" in_pids_cgroup "$cg" "$n") || {
+			echo "with pids.max $n"
+			false
+		}
+		[ "$r" = failed ] && failures=$((failures + 1))
+		[ "$r" = started ] && starts=$((starts + 1))
+	done
+	[ "$failures" -ge 1 ] && [ "$starts" -ge 1 ]
+}
+
+@test "pids.max 2: run -d says that its second fork failed" {
+	# With 2 pids, `podrun run -d` (1) forks its child (2), whose fork of the
+	# supervisor fails with EAGAIN: the child exits 1 without a word on the
+	# pipe, and the user reads "the supervisor died while starting".
+	skip "known: run_detached's child does not report its fork's error (reported to the lead)"
+	local cg f r
+	make_pids_cgroup
+	f=$(pod_with_everything nopids)
+	r=$(run_limited "Resource temporarily unavailable" nopids "$f" in_pids_cgroup "$cg" 2)
+	[ "$r" = failed ]
+}
