@@ -23,8 +23,10 @@
 #include "pod.h"
 
 #include "common.h"
+#include "fault.h"
 #include "image.h"
 #include "init.h"
+#include "logs.h"
 #include "ports.h"
 #include "rootfs.h"
 #include "state.h"
@@ -40,12 +42,9 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
-
-#define LOG_LINE_MAX 16384 /* longer lines are cut into "P" (partial) records */
 
 struct sup;
 
@@ -61,15 +60,15 @@ struct ctr_image {
 	gid_t gid;
 };
 
-/* One pipe from a container (stdout or stderr) to its CRI log file. */
+/* One pipe from a container (stdout or stderr) to its run's CRI log file
+ * (logs.h: DATA/pods/POD/logs/C/N.log, rotated as kubelet rotates). */
 struct logsrc {
 	struct ev_watch w;
 	struct sup *s;
 	struct logsrc *next;
-	int fd, file;
-	const char *stream; /* "stdout", "stderr" */
-	size_t len;
-	char buf[LOG_LINE_MAX];
+	int fd;
+	struct logs_file *file; /* shared by the run's two streams */
+	enum logs_stream stream;
 };
 
 struct sup {
@@ -91,6 +90,7 @@ struct sup {
 	bool started;
 	struct ports *ports;
 	struct logsrc *logs;
+	struct logs_limits log_limits; /* rotation: PODRUN_LOG_MAX_SIZE, _FILES */
 	int pending[2][2]; /* before_start -> after_start: the pipes of the member starting */
 	int stop_grace_ms; /* -1: no stop asked */
 	bool ready;        /* reported Running to a waiting parent */
@@ -162,47 +162,13 @@ static const char *phase_name(struct sup *s)
 	return init_phase_name(s->pod.phase);
 }
 
-/* ---- logs: CRI format, "TIMESTAMP STREAM TAG CONTENT" -------------------------- */
-
-static void log_record(struct logsrc *l, const char *p, size_t n, char tag)
-{
-	char head[96];
-	state_time_rfc3339(state_now_realtime_ns(), head, sizeof(head));
-	size_t hl = strlen(head);
-	hl += (size_t)snprintf(head + hl, sizeof(head) - hl, " %s %c ", l->stream, tag);
-	struct iovec iov[3] = {{head, hl}, {(void *)p, n}, {"\n", 1}};
-	/* One writev per record on an O_APPEND file: a reader never sees half a line. */
-	if (writev(l->file, iov, 3) < 0) {
-		/* a full disk loses log lines, never the pod */
-	}
-}
-
-/* Write out every complete line; at_eof: the rest too, as a partial record. */
-static void log_flush(struct logsrc *l, bool at_eof)
-{
-	size_t start = 0;
-	for (size_t i = 0; i < l->len; i++) {
-		if (l->buf[i] == '\n') {
-			log_record(l, l->buf + start, i - start, 'F');
-			start = i + 1;
-		}
-	}
-	/* A line longer than the buffer, or the stream ended mid-line: "P" says
-	 * the next record continues it (kubectl logs joins them). */
-	if (start < l->len && (at_eof || (start == 0 && l->len == sizeof(l->buf)))) {
-		log_record(l, l->buf + start, l->len - start, 'P');
-		start = l->len;
-	}
-	memmove(l->buf, l->buf + start, l->len - start);
-	l->len -= start;
-}
+/* ---- logs: a pipe per stream into logs.h's writer ------------------------------- */
 
 static void log_close(struct logsrc *l)
 {
 	struct sup *s = l->s;
-	log_flush(l, true);
 	close(l->fd);
-	close(l->file);
+	logs_close(l->file, l->stream);
 	for (struct logsrc **pp = &s->logs; *pp; pp = &(*pp)->next)
 		if (*pp == l) {
 			*pp = l->next;
@@ -215,15 +181,15 @@ static int log_handle(struct ev_watch *w, uint32_t events)
 {
 	struct logsrc *l = (struct logsrc *)w;
 	(void)events;
-	ssize_t r = read(l->fd, l->buf + l->len, sizeof(l->buf) - l->len);
+	char buf[LOGS_LINE_MAX];
+	ssize_t r = read(l->fd, buf, sizeof(buf));
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (r <= 0) {
 		log_close(l); /* every writer closed: the container (and its children) ended */
 		return 0;
 	}
-	l->len += (size_t)r;
-	log_flush(l, false);
+	logs_write(l->file, l->stream, buf, (size_t)r); /* a lost line never stops the pod */
 	return 0;
 }
 
@@ -233,11 +199,10 @@ static void logs_drain(struct sup *s)
 	while (s->logs) {
 		struct logsrc *l = s->logs;
 		fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
+		char buf[LOGS_LINE_MAX];
 		ssize_t r;
-		while ((r = read(l->fd, l->buf + l->len, sizeof(l->buf) - l->len)) > 0) {
-			l->len += (size_t)r;
-			log_flush(l, false);
-		}
+		while ((r = read(l->fd, buf, sizeof(buf))) > 0)
+			logs_write(l->file, l->stream, buf, (size_t)r);
 		log_close(l);
 	}
 }
@@ -258,33 +223,33 @@ static int hook_before_start(void *arg, struct init_member *m)
 static void hook_after_start(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
-	static const char *const streams[] = {"stdout", "stderr"};
-	char path[PATH_MAX];
-	pathf(path, sizeof(path), "%s/logs/%s.log", s->data, m->cfg.name);
+	/* One file per run: m->restarts is this run's number (0 for the first).
+	 * A file that cannot be opened loses this run's lines, not the pod: the
+	 * pipes are still drained (logs_write takes NULL). */
+	struct logs_file *file = m->c.state == CTR_RUNNING
+	                             ? logs_open(s->data, m->cfg.name, m->restarts, &s->log_limits)
+	                             : NULL;
 	for (int i = 0; i < 2; i++) {
 		/* Our copy of the write end must go, or the pipe never reports EOF. */
 		closep(&s->pending[i][1]);
 		struct logsrc *l = NULL;
 		if (m->c.state == CTR_RUNNING && (l = calloc(1, sizeof(*l)))) {
-			l->file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-			               0600);
 			struct epoll_event e = {.events = EPOLLIN, .data.ptr = &l->w};
-			if (l->file < 0 ||
-			    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->pending[i][0], &e) < 0) {
-				if (l->file >= 0)
-					close(l->file);
+			if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->pending[i][0], &e) < 0) {
 				free(l);
 				l = NULL;
 			}
 		}
 		if (!l) {
+			logs_close(file, (enum logs_stream)i);
 			closep(&s->pending[i][0]);
 			continue;
 		}
 		l->w.handle = log_handle;
 		l->s = s;
 		l->fd = s->pending[i][0];
-		l->stream = streams[i];
+		l->file = file;
+		l->stream = (enum logs_stream)i;
 		l->next = s->logs;
 		s->logs = l;
 		s->pending[i][0] = -1;
@@ -763,11 +728,13 @@ static int write_spec(struct sup *s, const char *text, size_t len)
 static int pod_create(struct sup *s, const char *text, size_t len)
 {
 	const struct pod_spec *sp = s->spec;
-	if (resolve_images(s) < 0)
+	/* A bad bound is refused, not ignored: it says how much disk logs may take. */
+	if (logs_limits_from_env(&s->log_limits) < 0 || resolve_images(s) < 0)
 		return -1;
 	_cleanup_close_ int lock = pod_lock_root();
 	if (lock < 0 || claim_dir(s) < 0)
 		return -1;
+	fault_point("dir-claimed");
 	/* Host ports next: the one resource another process may hold, found
 	 * taken before anything of the pod runs. */
 	if (ports_listen(sp, &s->ports) < 0)
@@ -780,6 +747,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
 	    state_put(s->dir, "phase", "Pending") < 0)
 		return -1;
+	fault_point("state-written");
 
 	s->icfg = (struct infra_config){.hostname = sp->hostname, .share_pid = sp->share_pid};
 	if (s->o->bridge) {
@@ -792,6 +760,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	}
 	if (sandbox_up(s) < 0)
 		return -1;
+	fault_point("sandbox-created");
 	close(lock);
 	lock = -1;
 	event(s, "sandbox: pause %d, hostname %s, %s", (int)s->infra.pid, sp->hostname,
@@ -820,10 +789,12 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 			}
 		}
 	}
+	fault_point("volumes-prepared");
 	if (setup_members(s) < 0)
 		return -1;
 	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET], s->infra.ip) < 0)
 		return -1;
+	fault_point("pod-created");
 	return 0;
 }
 
@@ -833,6 +804,7 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 	if (s->started) {
 		s->pod.grace_ms = s->stop_grace_ms >= 0 ? s->stop_grace_ms : s->pod.grace_ms;
 		init_pod_stop(&s->pod);
+		fault_point("containers-stopped");
 	}
 	logs_drain(s);
 	ports_close(s->ports);
@@ -840,8 +812,10 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++)
 		ctr_cleanup(&s->members[i].cfg);
 	sandbox_down(s);
+	fault_point("sandbox-removed");
 	while (s->n_vols > 0)
 		vol_teardown(&s->vols[--s->n_vols]);
+	fault_point("volumes-removed");
 	pod_release_bridge(s->icfg.bridge);
 	if (s->dir[0] && remove_dir)
 		state_clean(s->dir, true);

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "container.h"
 #include "image_cmd.h"
+#include "logs_cmd.h"
 #include "ns.h"
 #include "pod.h"
 #include "spec.h"
@@ -26,6 +27,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -263,8 +266,13 @@ static int run_detached(const struct pod_spec *p, const char *text, size_t len, 
 		if (setsid() < 0)
 			_exit(1);
 		pid_t sup = fork();
+		if (sup < 0) {
+			/* out of processes (a pids limit): say so, not "died while starting" */
+			dprintf(pfd[1], "error: pod %s: fork: %s\n", p->name, strerror(errno));
+			_exit(1);
+		}
 		if (sup != 0)
-			_exit(sup < 0);
+			_exit(0);
 		/* Hold no directory busy: the caller's cwd may be a mount it wants gone. */
 		if (chdir("/") < 0)
 			_exit(1);
@@ -432,83 +440,6 @@ static int cmd_ps(int argc, char **argv)
 		       ip[0] ? ip : "-", rows);
 	}
 	state_free_list(names, n);
-	return 0;
-}
-
-/* ---- logs -------------------------------------------------------------------------------- */
-
-/* Print the content of complete CRI records in buf; returns bytes used. */
-static size_t print_records(const char *buf, size_t len)
-{
-	size_t used = 0;
-	for (;;) {
-		const char *nl = memchr(buf + used, '\n', len - used);
-		if (!nl)
-			return used;
-		const char *line = buf + used;
-		size_t n = (size_t)(nl - line);
-		/* TIMESTAMP SP STREAM SP TAG SP CONTENT */
-		const char *p = line;
-		int spaces = 0;
-		while (p < nl && spaces < 3)
-			if (*p++ == ' ')
-				spaces++;
-		if (spaces == 3) {
-			char tag = p >= line + 2 ? p[-2] : 'F';
-			fwrite(p, 1, (size_t)(nl - p), stdout);
-			if (tag == 'F')
-				putchar('\n');
-		}
-		used += n + 1;
-	}
-}
-
-static int cmd_logs(int argc, char **argv)
-{
-	bool follow = false;
-	const char *cname = NULL;
-	int c;
-	while ((c = next_opt(argc, argv, "fc:")) != -1) {
-		if (c == 'f')
-			follow = true;
-		else if (c == 'c')
-			cname = optarg;
-	}
-	if (optind != argc - 1)
-		die_usage("logs: expected one pod");
-	char dir[PATH_MAX], data[PATH_MAX];
-	pod_dir_arg(argv[optind], dir, sizeof(dir), true);
-	state_data_dir(argv[optind], data, sizeof(data));
-	char **names = pod_containers(dir);
-	const char *ct = pick_container(argv[optind], dir, names, cname);
-	char path[PATH_MAX + 300];
-	snprintf(path, sizeof(path), "%s/logs/%s.log", data, ct);
-	free(names);
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && !follow)
-		return 0; /* never started, nothing logged yet */
-	static char buf[1 << 16];
-	size_t len = 0;
-	for (;;) {
-		if (fd < 0)
-			fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		ssize_t r = fd < 0 ? 0 : read(fd, buf + len, sizeof(buf) - len);
-		if (r > 0) {
-			len += (size_t)r;
-			size_t used = print_records(buf, len);
-			memmove(buf, buf + used, len - used);
-			len -= used;
-			if (len == sizeof(buf))
-				len = 0; /* a broken record longer than the buffer: skip it */
-			continue;
-		}
-		fflush(stdout);
-		if (!follow || !state_live_pid(dir, "supervisor"))
-			break;
-		sleep_ms(100);
-	}
-	if (fd >= 0)
-		close(fd);
 	return 0;
 }
 
@@ -849,10 +780,9 @@ static const struct command commands[] = {
      "  --allow-unsupported  run without the fields podrun cannot honour (probes,\n"
      "                resources...): each becomes a warning instead of an error\n"},
     {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", ""},
-    {"logs", cmd_logs, "[-f] [-c CONTAINER] POD",
-     "Print a container's log (default: the first app container).",
-     "  -f, --follow  keep printing while the pod runs\n"
-     "  -c, --container NAME  the container\n"},
+    {"logs", cmd_logs, "[-f] [-p] [-c C] [OPTIONS] POD",
+     "Print a container's log (default: the first app container); --help for all options.",
+     ""},
     {"exec", cmd_exec, "[-c CONTAINER] [-i] [-t] POD -- CMD [ARG...]",
      "Run CMD inside a running container (its namespaces, capabilities and user).",
      "  -c, --container NAME  the container (default: the first app container)\n"
@@ -893,8 +823,46 @@ static void usage(FILE *f)
 	           "'podrun COMMAND --help' for a command's options.\n");
 }
 
+/* runc CVE-2019-5736: every process podrun forks into a pod (the container's
+ * PID 1 before its execve, `exec`'s process, a probe) runs this very binary
+ * until it execs, and a process of the pod with CAP_SYS_PTRACE can open it
+ * through /proc/PID/exe - then write it once podrun exits, replacing the
+ * host's podrun with its own code. So podrun never runs from its file: it
+ * re-executes itself from a sealed in-memory copy, which no one can write.
+ * (runc's answer too.) */
+static void run_from_sealed_copy(char **argv)
+{
+	char self[64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && (self[n] = '\0', !strncmp(self, "/memfd:podrun", 13)))
+		return; /* this is the copy */
+	_cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (exe < 0 || fstat(exe, &st) < 0)
+		die_errno("open(/proc/self/exe)");
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+	/* MFD_EXEC: say it is meant to run (kernels since 6.3 ask; older ones
+	 * do not know the flag, and every memfd may run there). */
+	int copy = memfd_create("podrun", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (copy < 0 && errno == EINVAL)
+		copy = memfd_create("podrun", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (copy < 0)
+		die_errno("memfd_create(podrun)");
+	for (off_t off = 0; off < st.st_size;) {
+		if (sendfile(copy, exe, &off, (size_t)(st.st_size - off)) <= 0)
+			die_errno("sendfile(/proc/self/exe into a memfd)");
+	}
+	if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		die_errno("fcntl(memfd, F_ADD_SEALS)");
+	fexecve(copy, argv, environ);
+	die_errno("fexecve(sealed copy of podrun)");
+}
+
 int main(int argc, char **argv)
 {
+	run_from_sealed_copy(argv);
 	if (argc < 2)
 		die_usage("expected a command");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

@@ -233,7 +233,7 @@ long long state_proc_start(pid_t pid)
 		return -1;
 	/* after ") " come fields 3, 4, ...; starttime is field 22 */
 	int field = 2;
-	for (p++; *p && field < 21; p++)
+	for (p++; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
 	return strtoll(p, NULL, 10);

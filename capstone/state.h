@@ -13,7 +13,7 @@
  *           kind env workdir caps ...    what `podrun exec` needs (see pod.c)
  *   DATA/pods/NAME/                      the pod's data
  *       containers/C/fs/                 its overlay (upper, work, merged)
- *       logs/C.log                       CRI log lines
+ *       logs/C/N.log                     CRI log lines, one file per run (logs.h)
  *       volumes/V/                       emptyDirs
  *
  * Files are written with O_NOFOLLOW and read with O_NOFOLLOW: a symlink in a

@@ -23,7 +23,7 @@ FUZZ_B := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 20000
 FUZZ_SRC := tests/fuzz
-FUZZ_ALL := spec quantity duration scenario http addr words
+FUZZ_ALL := spec quantity duration scenario http addr words cri_log
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -51,6 +51,8 @@ FUZZ_OBJS_spec := $(FUZZ_SPEC_OBJS)
 FUZZ_OBJS_quantity := $(FUZZ_SPEC_OBJS)
 FUZZ_OBJS_duration := $(FUZZ_SPEC_OBJS)
 FUZZ_OBJS_words := $(FUZZ_SPEC_OBJS)
+FUZZ_OBJS_cri_log := $(call fuzz_obj,$(CAP_B)/logs.o) $(FUZZ_SPEC_OBJS)
+FUZZ_LIBS_cri_log = $(FUZZ_LIBS_spec)
 FUZZ_OBJS_scenario := $(call fuzz_obj,$(L0_OBJS))
 FUZZ_OBJS_http := $(call fuzz_obj,$(L5_NET_OBJS) $(COMMON_OBJ))
 FUZZ_OBJS_addr := $(call fuzz_obj,$(INFRA_OBJS) $(L5_B)/netutil.o)

@@ -54,6 +54,10 @@ done
 for f in tests/capstone/*.bats; do
 	[ -f "$f" ] && suite "capstone $(basename "$f" .bats)" bats_file "$f"
 done
+# One check per defence that keeps a pod off the host, one per CVE class.
+for f in tests/security/*.bats; do
+	[ -f "$f" ] && suite "security $(basename "$f" .bats)" bats_file "$f"
+done
 
 # ---- the fuzzers: their corpora, a fixed number of runs from a fixed seed,
 # and every crash found once (mk/fuzz.mk)

@@ -117,7 +117,7 @@ YAML
 	run podrun run -d "$f"
 	assert_success
 	wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/talk/phase"
-	local log="$(data talk)/logs/talker.log"
+	local log="$(data talk)/logs/talker/0.log"
 	ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z'
 	grep -Eqx "$ts stdout F hello" "$log"
 	grep -Eqx "$ts stderr F oops" "$log"

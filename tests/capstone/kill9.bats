@@ -251,9 +251,8 @@ make_pids_cgroup() {
 
 @test "pids.max 2: run -d says that its second fork failed" {
 	# With 2 pids, `podrun run -d` (1) forks its child (2), whose fork of the
-	# supervisor fails with EAGAIN: the child exits 1 without a word on the
-	# pipe, and the user reads "the supervisor died while starting".
-	skip "known: run_detached's child does not report its fork's error (reported to the lead)"
+	# supervisor fails with EAGAIN: the child must say so on the pipe, not
+	# leave the user with "the supervisor died while starting".
 	local cg f r
 	make_pids_cgroup
 	f=$(pod_with_everything nopids)

@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# Who a container's processes are: runAsUser/runAsGroup, supplementalGroups,
+# fsGroup, runAsNonRoot, allowPrivilegeEscalation (no_new_privs), and empty
+# inheritable and ambient capability sets (runc CVE-2022-24769).
+
+load ../helpers
+load ../capstone/podrun
+
+setup() {
+	podrun_setup
+}
+
+loop='["sh", "-c", "id; while true; do sleep 0.1; done"]'
+
+user_pod() {
+	pod_file user <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: user
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    runAsUser: 1000
+    runAsGroup: 3000
+    supplementalGroups: [4000]
+    fsGroup: 2000
+  containers:
+  - name: main
+    image: busybox
+    command: $loop
+    volumeMounts:
+    - {name: data, mountPath: /data}
+  volumes:
+  - name: data
+    emptyDir: {}
+YAML
+}
+
+# Proven: with set_user skipped (container.c, exec_in_container:
+# `if (0 && set_user(cfg) < 0)`) id says uid=0 in the container and in exec.
+@test "identity: runAsUser, runAsGroup, supplementalGroups and fsGroup, for the container and for exec" {
+	run podrun run -d "$(user_pod)"
+	assert_success
+	wait_for grep -q uid= "$(data user)/logs/main/0.log"
+	run podrun logs user
+	assert_output --regexp "^uid=1000 gid=3000 groups=.*"
+	assert_output --regexp "groups=.*\b2000\b"
+	assert_output --regexp "groups=.*\b4000\b"
+	run podrun exec user -- id
+	assert_success
+	assert_output --regexp "^uid=1000 gid=3000 groups=.*"
+	assert_output --regexp "groups=.*\b2000\b"
+	assert_output --regexp "groups=.*\b4000\b"
+	refute_output --regexp "groups=.*\b0\("
+	# the container's PID 1 too, seen from the host
+	local main
+	main=$(state user containers/main/pid)
+	run grep -E '^(Uid|Gid|Groups):' "/proc/$main/status"
+	assert_line --regexp '^Uid:\s+1000\s+1000\s+1000\s+1000$'
+	assert_line --regexp '^Gid:\s+3000\s+3000\s+3000\s+3000$'
+}
+
+# Proven: with the fsGroup block of pod.c skipped (`if (0 && sp->fs_group >= 0 ...)`)
+# the emptyDir is group 0 without setgid, and the write as uid 1000 fails.
+@test "identity: fsGroup makes the emptyDir the pod's group, setgid; files made in it are the group's" {
+	run podrun run -d "$(user_pod)"
+	assert_success
+	run stat -c '%g %A' "$(data user)/volumes/data"
+	assert_output --regexp '^2000 d.....s...$'
+	run podrun exec user -- sh -c 'touch /data/f && stat -c %g /data/f'
+	assert_success
+	assert_output 2000
+}
+
+# Proven: with inheritable and ambient sets filled (container.c, set_caps:
+# CAP_INHERITABLE set beside CAP_PERMITTED and every capability of the mask
+# raised with cap_set_ambient instead of cap_reset_ambient) the non-root
+# process keeps CapEff non-zero and the root one has CapInh/CapAmb non-zero.
+@test "identity: a non-root container has no effective capabilities, in exec too" {
+	run podrun run -d "$(user_pod)"
+	assert_success
+	local main
+	main=$(state user containers/main/pid)
+	run grep -E '^Cap(Eff|Prm|Amb):' "/proc/$main/status"
+	assert_line --regexp '^CapEff:\s+0+$'
+	assert_line --regexp '^CapPrm:\s+0+$'
+	assert_line --regexp '^CapAmb:\s+0+$'
+	run podrun exec user -- grep -E '^Cap(Eff|Amb):' /proc/self/status
+	assert_line --regexp '^CapEff:\s+0+$'
+	assert_line --regexp '^CapAmb:\s+0+$'
+}
+
+@test "identity: a root container has empty inheritable and ambient sets (runc CVE-2022-24769), in exec too" {
+	run podrun run -d "$(pod_file root <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: root
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: $loop
+YAML
+)"
+	assert_success
+	local main
+	main=$(state root containers/main/pid)
+	run grep -E '^Cap(Inh|Amb|Eff):' "/proc/$main/status"
+	assert_line --regexp '^CapInh:\s+0+$'
+	assert_line --regexp '^CapAmb:\s+0+$'
+	# not vacuous: root does hold the default set
+	refute_line --regexp '^CapEff:\s+0+$'
+	run podrun exec root -- grep -E '^Cap(Inh|Amb):' /proc/self/status
+	assert_line --regexp '^CapInh:\s+0+$'
+	assert_line --regexp '^CapAmb:\s+0+$'
+}
+
+# Proven: with the check in pod.c skipped (`if (0 && sc->sec.run_as_non_root
+# > 0 ...)`) the pod runs as root (exit 0).
+@test "identity: runAsNonRoot without runAsUser on a root image: CreateContainerConfigError, exit 1, host clean" {
+	run podrun run -d "$(pod_file nonroot <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nonroot
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: $loop
+    securityContext:
+      runAsNonRoot: true
+YAML
+)"
+	assert_failure 1
+	assert_output --partial CreateContainerConfigError
+	run podrun rm -f nonroot
+	assert_host_clean
+}
+
+# Proven: with no_new_privs never set (container.c, exec_in_container:
+# `bool nnp = false;`) NoNewPrivs is 0 by default; the escalation case
+# then still passes.
+@test "identity: no_new_privs by default, in exec too; off with allowPrivilegeEscalation: true" {
+	run podrun run -d "$(pod_file nnp <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nnp
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: strict
+    image: busybox
+    command: $loop
+  - name: lax
+    image: busybox
+    command: $loop
+    securityContext:
+      allowPrivilegeEscalation: true
+YAML
+)"
+	assert_success
+	run grep NoNewPrivs "/proc/$(state nnp containers/strict/pid)/status"
+	assert_output --regexp '^NoNewPrivs:\s+1$'
+	run podrun exec -c strict nnp -- grep NoNewPrivs /proc/self/status
+	assert_output --regexp '^NoNewPrivs:\s+1$'
+	run grep NoNewPrivs "/proc/$(state nnp containers/lax/pid)/status"
+	assert_output --regexp '^NoNewPrivs:\s+0$'
+	run podrun exec -c lax nnp -- grep NoNewPrivs /proc/self/status
+	assert_output --regexp '^NoNewPrivs:\s+0$'
+}
+
+# Proven: with the check in spec.c skipped (`if (0 && s->allow_privilege_escalation
+# == 0 && ct->privileged)`) validate exits 0.
+@test "identity: allowPrivilegeEscalation: false with privileged: true is a spec error (exit 2)" {
+	local f
+	f=$(pod_file contra <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: contra
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: $loop
+    securityContext:
+      privileged: true
+      allowPrivilegeEscalation: false
+YAML
+)
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output --partial "allowPrivilegeEscalation"
+	run podrun run -d "$f"
+	assert_failure 2
+	[ ! -e "$PODRUN_ROOT/pods/contra" ]
+}

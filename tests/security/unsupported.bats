@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+# Fail closed: a field that bounds or protects a pod (the host's namespaces,
+# probes, resources, a deadline) and that podrun cannot honour is an error
+# naming its line, unless --allow-unsupported: then a warning, and the pod runs.
+
+load ../helpers
+load ../capstone/podrun
+
+setup() {
+	podrun_setup
+}
+
+# FIELD-LINE under spec (two spaces) or under the container (four)
+fc_pod() { # NAME LINE
+	local s="" c=""
+	if [[ "$2" == "    "* ]]; then c=$2; else s=$2; fi
+	printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\nspec:\n  terminationGracePeriodSeconds: 1\n%s\n  containers:\n  - name: main\n    image: busybox\n    command: ["sh", "-c", "while true; do sleep 0.1; done"]\n%s\n' \
+		"$1" "$s" "$c" | sed '/^$/d' >"$BATS_TEST_TMPDIR/$1.yaml"
+	echo "$BATS_TEST_TMPDIR/$1.yaml"
+}
+
+# Proven: with refused() (spec.c) always taking the warning branch
+# (`if (1 || allow_unsupported)`) every run exits 0 and creates the pod.
+@test "fail closed: hostNetwork, hostPID, hostIPC, activeDeadlineSeconds, livenessProbe, resources: exit 2 with the line, nothing created" {
+	local field f
+	for field in "  hostNetwork: true" "  hostPID: true" "  hostIPC: true" \
+		"  activeDeadlineSeconds: 30" \
+		'    livenessProbe: {exec: {command: ["true"]}}' \
+		"    resources: {limits: {memory: 64Mi, cpu: 100m}}"; do
+		f=$(fc_pod closed "$field")
+		run podrun run -d "$f"
+		assert_failure 2
+		assert_output --regexp "^podrun: $f:[0-9]+:[0-9]+: spec\."
+		assert_output --partial -- "--allow-unsupported"
+		[ ! -e "$PODRUN_ROOT/pods/closed" ]
+		[ ! -e "$PODRUN_DATA/pods/closed" ]
+		assert_host_clean
+		run podrun validate "$f"
+		assert_failure 2
+	done
+}
+
+# Proven: same edit only changes the first check; this one is the other
+# half: with refused() always an error (`if (0 && allow_unsupported)`) the
+# runs exit 2.
+@test "fail closed: with --allow-unsupported each is a warning and the pod runs" {
+	local field f
+	for field in "  hostNetwork: true" '    livenessProbe: {exec: {command: ["true"]}}' \
+		"    resources: {limits: {memory: 64Mi}}"; do
+		f=$(fc_pod open "$field")
+		run podrun run -d --allow-unsupported "$f"
+		assert_success
+		assert_output --partial "warning:"
+		assert_output --partial "ignored (--allow-unsupported)"
+		assert_output --partial "pod open: Running"
+		# hostNetwork ignored means the pod's own network namespace
+		[ "$(ns_ino "$(state open containers/main/pid)" net)" != "$(ns_ino $$ net)" ]
+		run podrun rm -f open
+		assert_success
+	done
+}
