@@ -1,76 +1,210 @@
 #!/usr/bin/env bash
-# bench.sh - `make bench-podrun`: how fast podrun starts and tears down a
-# two-container pod, as ratios to `unshare --pid --net --mount --uts --ipc
-# --fork true` measured in the same run (the machine is shared and noisy, so
-# only ratios mean something). Goals: start < 10x, teardown < 10x.
+# bench.sh - `make bench-podrun`: podrun's start and teardown, side by side
+# with the runtimes installed here, as ratios to a baseline measured in the
+# same run (the machine is shared and noisy: only ratios mean something).
+# Medians of BENCH_RUNS (11) rounds; each round runs every contestant once,
+# so that a noisy moment hurts them all alike.
 #
-#   start     `podrun run -d` until both containers are Running (it returns then)
-#   teardown  `podrun rm -f` (no grace period), another pod still on the bridge:
-#             the usual case on a node, whose pod network outlives each pod
-#   last pod  the same for the last pod, which deletes the bridge too (the
-#             kernel's unregister of a netdev is slow, and most of this)
+#   floor      unshare --pid --net --mount --uts --ipc --fork true
+#   nonet      `podrun run` (foreground) of one busybox container, `true`,
+#              PODRUN_BRIDGE=none, to completion (the pod Succeeded)
+#   crun, runc the same container from an OCI bundle on the same busybox
+#              rootfs, the same namespaces (pid, net, ipc, uts, mount), `run`
+#              to completion (the runtime deletes it); in a private mount
+#              namespace with a cgroup2 of its own (this host's hybrid
+#              cgroup layout stops crun; crun with --cgroup-manager=disabled,
+#              as podrun makes no cgroup either; runc has no such switch)
+#   net        nonet, on the pod network, another pod keeping the bridge
+#   net, only  nonet, on the pod network, the only pod (it creates the
+#              bridge, and deletes it at the end)
+#   start      `podrun run -d` of two containers until both are Running
+#   rm -f      of a running pod, another pod on the bridge / the last pod
+#              (which deletes the bridge: the kernel's unregister is slow)
+#   podman     `podman kube play` / `kube down` of the two-container YAML,
+#              against podrun's run -d + rm -f of the same file
+#   RSS        VmRSS of a running pod's supervisor
+#
+# Goals, PASS or MISS (printed, never failing the build):
+#   nonet <= crun; net <= 1.5 x nonet; every rm -f <= 10 x floor;
+#   supervisor RSS <= 1024 kB per pod.
+# A peer that is not installed is skipped, and the report says so.
 set -euo pipefail
+source "$(dirname "$0")/bench-lib.sh"
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-build=${PODLAB_BUILD:-$here/build}
-podrun=$build/capstone/podrun
-runs=${RUNS:-15}
+runs=${BENCH_RUNS:-11}
+export BENCH_BRIDGE=${BENCH_BRIDGE:-podrunb0} BENCH_SUBNET=${BENCH_SUBNET:-198.18.7.128/25}
+bench_init bench-podrun
+w=$bench_dir
 
-[ "$(id -u)" -eq 0 ] || { echo "bench-podrun: needs root" >&2; exit 1; }
-export PODRUN_ROOT
-PODRUN_ROOT=$(mktemp -d /tmp/podrun-bench.XXXXXX)
-export PODRUN_IMAGES=$build/images PODRUN_BRIDGE=podrunb0 PODRUN_SUBNET=198.18.7.128/25
-trap '"$podrun" rm -f bench >/dev/null 2>&1; "$podrun" rm -f neighbour >/dev/null 2>&1; rm -rf "$PODRUN_ROOT"; ip link del podrunb0 2>/dev/null || true' EXIT
-
-pod=$PODRUN_ROOT/bench.yaml
-cat >"$pod" <<'YAML'
+pod_yaml oneshot '["true"]' >"$w/oneshot.yaml"
+cat >"$w/two.yaml" <<'YAML'
 apiVersion: v1
 kind: Pod
 metadata:
   name: bench
 spec:
+  terminationGracePeriodSeconds: 0
   containers:
   - {name: one, image: busybox, command: ["sleep", "3600"]}
   - {name: two, image: busybox, command: ["sleep", "3600"]}
 YAML
+sed 's/name: bench/name: neighbour/' "$w/two.yaml" >"$w/neighbour.yaml"
 
-sed 's/name: bench/name: neighbour/' "$pod" >"$PODRUN_ROOT/neighbour.yaml"
+# ---- the peers that are here -------------------------------------------------
+peers=() skipped=()
+rootfs=$build/images/busybox/latest/rootfs
+make_bundle() { # RUNTIME DIR
+	mkdir -p "$2"
+	(cd "$2" && "$1" spec >/dev/null 2>&1 || true)
+	[ -f "$2/config.json" ] || return 1
+	# The runtime's own default spec (pid, network, ipc, uts, mount; /proc,
+	# /dev, /sys, masked paths): only the command, the tty and the root change.
+	jq --arg r "$rootfs" '.process.args = ["true"] | .process.terminal = false |
+		.root = {path: $r, readonly: true} |
+		.linux.namespaces = [{type: "pid"}, {type: "network"}, {type: "ipc"}, {type: "uts"}, {type: "mount"}]' \
+		"$2/config.json" >"$2/config.new" && mv "$2/config.new" "$2/config.json"
+}
+for rt in crun runc; do
+	if ! command -v "$rt" >/dev/null; then
+		skipped+=("$rt (not installed)")
+	elif ! command -v jq >/dev/null; then
+		skipped+=("$rt (jq is not installed)")
+	elif ! make_bundle "$rt" "$w/$rt"; then
+		skipped+=("$rt ($rt spec failed)")
+	else
+		peers+=("$rt")
+	fi
+done
+# One run of a runtime, timed inside a private mount namespace, so that the
+# namespace and the cgroup2 mount are not counted.
+oci_run() { # RUNTIME
+	local opts=""
+	[ "$1" = crun ] && opts=--cgroup-manager=disabled
+	unshare --mount --propagation private bash -c '
+		umount -l /sys/fs/cgroup 2>/dev/null || true
+		mount -t cgroup2 none /sys/fs/cgroup || exit 1
+		t0=$(date +%s%N)
+		'"$1"' '"$opts"' run --bundle "$1" "podlab-bench-$$" </dev/null >/dev/null 2>"$1/err" || exit 1
+		t1=$(date +%s%N)
+		echo $((t1 - t0))' - "$w/$1"
+}
+for rt in "${peers[@]}"; do
+	if ! oci_run "$rt" >/dev/null; then
+		skipped+=("$rt (a run failed: $(head -c 200 "$w/$rt/err" | tr '\n' ' '))")
+		peers=("${peers[@]/$rt/}")
+	fi
+done
 
-ns() { date +%s%N; }
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+# podman, with a store of its own under $w (vfs: no mounts to leave behind).
+pm=()
+if ! command -v podman >/dev/null; then
+	skipped+=("podman kube play (not installed)")
+else
+	pm=(podman --root "$w/podman/root" --runroot "$w/podman/run" --storage-driver vfs)
+	bench_cleanup_hooks+=('"${pm[@]}" kube down "$w/podman.yaml"' '"${pm[@]}" rm -af -t 0' '"${pm[@]}" pod rm -af -t 0')
+	sed 's/image: busybox/image: localhost\/podlab-busybox:latest/' "$w/two.yaml" >"$w/podman.yaml"
+	if ! tar -C "$rootfs" -c . | "${pm[@]}" import - localhost/podlab-busybox:latest >/dev/null 2>"$w/podman.err" ||
+		! "${pm[@]}" kube play "$w/podman.yaml" >/dev/null 2>>"$w/podman.err" ||
+		! "${pm[@]}" kube down "$w/podman.yaml" >/dev/null 2>>"$w/podman.err"; then
+		skipped+=("podman kube play (failed: $(head -c 200 "$w/podman.err" | tr '\n' ' '))")
+		pm=()
+	fi
+fi
 
-base=() start=() stop=() last=()
-"$podrun" run -d "$PODRUN_ROOT/neighbour.yaml" >/dev/null
+# ---- the rounds ------------------------------------------------------------------
+declare -A t
+add() { t[$1]+="$2 "; }
+timed() { # KEY CMD...: run, add its ns
+	local a b
+	a=$(ns)
+	"${@:2}" >/dev/null
+	b=$(ns)
+	add "$1" $((b - a))
+}
+nonet() { PODRUN_BRIDGE=none "$podrun" run "$w/oneshot.yaml"; }
+rss=() anon=()
+"$podrun" run -d "$w/neighbour.yaml" >/dev/null
 for ((i = 0; i < runs; i++)); do
-	t0=$(ns)
-	unshare --pid --net --mount --uts --ipc --fork true
-	t1=$(ns)
-	base+=($((t1 - t0)))
-	t0=$(ns)
-	"$podrun" run -d "$pod" >/dev/null
-	t1=$(ns)
-	"$podrun" rm -f bench >/dev/null
-	t2=$(ns)
-	start+=($((t1 - t0)))
-	stop+=($((t2 - t1)))
+	add floor "$(floor_ns)"
+	timed nonet nonet
+	"$podrun" rm -f oneshot >/dev/null
+	timed net "$podrun" run "$w/oneshot.yaml"
+	"$podrun" rm -f oneshot >/dev/null
+	for rt in "${peers[@]}"; do [ -n "$rt" ] && add "$rt" "$(oci_run "$rt")"; done
+	timed start "$podrun" run -d "$w/two.yaml"
+	sup=$(cat "$PODRUN_ROOT/pods/bench/supervisor.pid")
+	rss+=("$(bench_rss_kib "$sup")")
+	anon+=("$(awk '/^RssAnon:/ {print $2}' "/proc/$sup/status")")
+	timed rm "$podrun" rm -f bench
 done
 "$podrun" rm -f neighbour >/dev/null
-for ((i = 0; i < (runs + 2) / 3; i++)); do
-	"$podrun" run -d "$pod" >/dev/null
-	t0=$(ns)
-	"$podrun" rm -f bench >/dev/null
-	t1=$(ns)
-	last+=($((t1 - t0)))
+# The only pod: its start creates the bridge, its rm -f deletes it.
+for ((i = 0; i < runs; i++)); do
+	add floor "$(floor_ns)"
+	timed net_only "$podrun" run "$w/oneshot.yaml"
+	"$podrun" rm -f oneshot >/dev/null
+	timed start_only "$podrun" run -d "$w/two.yaml"
+	timed rm_last "$podrun" rm -f bench
+	if [ ${#pm[@]} -gt 0 ]; then
+		timed podman "${pm[@]}" kube play "$w/podman.yaml"
+		timed podman_down "${pm[@]}" kube down "$w/podman.yaml"
+		a=$(ns)
+		"$podrun" run -d "$w/two.yaml" >/dev/null
+		"$podrun" rm -f bench >/dev/null
+		b=$(ns)
+		add podrun_cycle $((b - a))
+	fi
 done
 
-b=$(printf '%s\n' "${base[@]}" | median)
-s=$(printf '%s\n' "${start[@]}" | median)
-d=$(printf '%s\n' "${stop[@]}" | median)
-l=$(printf '%s\n' "${last[@]}" | median)
-awk -v b="$b" -v s="$s" -v d="$d" -v l="$l" -v n="$runs" 'BEGIN {
-	printf "bench-podrun (median of %d runs)\n", n
-	printf "  baseline  unshare --pid --net --mount --uts --ipc --fork true  %7.2f ms\n", b / 1e6
-	printf "  start     podrun run -d, two containers Running                %7.2f ms  %5.1fx  (goal < 10x)\n", s / 1e6, s / b
-	printf "  teardown  podrun rm -f, another pod on the bridge              %7.2f ms  %5.1fx  (goal < 10x)\n", d / 1e6, d / b
-	printf "  last pod  podrun rm -f, which also deletes the bridge          %7.2f ms  %5.1fx\n", l / 1e6, l / b
-}'
+# ---- the report --------------------------------------------------------------------
+m() { printf '%s\n' ${t[$1]} | median; }
+declare -A med
+for k in "${!t[@]}"; do med[$k]=$(m "$k"); done
+f=${med[floor]}
+row() { # LABEL KEY [REFERENCE-KEY REFERENCE-NAME]
+	local ref=${3:-floor}
+	printf '  %-58s %8.2f ms  %6.2fx %s\n' "$1" "$(awk -v a="${med[$2]}" 'BEGIN {print a / 1e6}')" \
+		"$(ratio "${med[$2]}" "${med[$ref]}")" "${4:-floor}"
+}
+echo "bench-podrun: medians of $runs rounds; ratios to the floor of the same run unless named"
+printf '  %-58s %8.2f ms\n' "floor: unshare --pid --net --mount --uts --ipc --fork true" "$(awk -v a="$f" 'BEGIN {print a / 1e6}')"
+row "podrun run, 1 container 'true', no network" nonet
+for rt in "${peers[@]}"; do [ -n "$rt" ] && row "$rt run, same bundle and namespaces" "$rt"; done
+row "podrun run, same, pod network (bridge kept by another pod)" net
+row "podrun run, same, pod network, the only pod (bridge made+deleted)" net_only
+row "podrun run -d, 2 containers Running (bridge exists)" start
+row "podrun run -d, 2 containers Running, the only pod" start_only
+row "podrun rm -f, another pod on the bridge" rm
+row "podrun rm -f, the last pod (deletes the bridge)" rm_last
+if [ ${#pm[@]} -gt 0 ]; then
+	row "podman kube play, the same 2-container YAML" podman
+	row "podman kube down" podman_down
+	printf '  %-58s %8.2f ms  %6.2fx podman play+down\n' "podrun run -d + rm -f, the same YAML" \
+		"$(awk -v a="${med[podrun_cycle]}" 'BEGIN {print a / 1e6}')" \
+		"$(ratio "${med[podrun_cycle]}" "$((med[podman] + med[podman_down]))")"
+fi
+r=$(printf '%s\n' "${rss[@]}" | median)
+a=$(printf '%s\n' "${anon[@]}" | median)
+printf '  %-58s %8d kB\n' "supervisor VmRSS, one running 2-container pod" "$r"
+printf '  %-58s %8d kB\n' "  of which anonymous (RssAnon: what each more pod adds)" "$a"
+if [ ${#skipped[@]} -gt 0 ]; then
+	echo "  skipped: ${skipped[*]}"
+fi
+
+echo "goals"
+g() { printf '  %-4s %-62s %s\n' "$(goal x "$2" "$3")" "$1" "$4"; }
+have_crun=false
+for rt in "${peers[@]}"; do [ "$rt" = crun ] && have_crun=true; done
+if $have_crun; then
+	g "one container, no network, to completion <= crun" "$(ratio "${med[nonet]}" "${med[crun]}")" 1 \
+		"$(ratio "${med[nonet]}" "${med[crun]}")x crun"
+else
+	echo "  SKIP one container, no network, to completion <= crun (crun is not here)"
+fi
+g "with the pod network <= 1.5x without (bridge kept)" "$(ratio "${med[net]}" "${med[nonet]}")" 1.5 \
+	"$(ratio "${med[net]}" "${med[nonet]}")x"
+g "with the pod network <= 1.5x without (the only pod)" "$(ratio "${med[net_only]}" "${med[nonet]}")" 1.5 \
+	"$(ratio "${med[net_only]}" "${med[nonet]}")x"
+g "rm -f, another pod on the bridge <= 10x floor" "$(ratio "${med[rm]}" "$f")" 10 "$(ratio "${med[rm]}" "$f")x"
+g "rm -f, the last pod <= 10x floor" "$(ratio "${med[rm_last]}" "$f")" 10 "$(ratio "${med[rm_last]}" "$f")x"
+g "supervisor RSS <= 1024 kB per pod" "$r" 1024 "${r} kB"

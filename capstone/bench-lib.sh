@@ -1,0 +1,106 @@
+# shellcheck shell=bash
+# bench-lib.sh - what the capstone's benchmarks share (sourced, not run).
+#
+#   bench_init NAME   root check, podrun built, a private state root, data
+#                     root, bridge and subnet (BENCH_BRIDGE, BENCH_SUBNET
+#                     override them), and a trap that removes everything
+#   ns                now, in nanoseconds
+#   median            the median of the numbers on stdin, one a line
+#   pct N P           the P-th percentile (nearest rank)
+#   floor_ns          one run of the floor: unshare --pid --net --mount --uts --ipc --fork true
+#   pod_yaml NAME CMD [MORE]   a one-container busybox pod on stdout; MORE:
+#                     more lines (the container's, indented 4, then the spec's)
+#   bench_rss_kib PID its VmRSS
+#   ratio A B         A / B with two decimals
+#   goal NAME VALUE LIMIT TEXT   prints "PASS" or "MISS" (never fails)
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${PODLAB_BUILD:-$here/build}
+podrun=$build/capstone/podrun
+
+bench_init() {
+	local name=$1
+	[ "$(id -u)" -eq 0 ] || { echo "$name: needs root (namespaces, mounts, links)" >&2; exit 2; }
+	[ -x "$podrun" ] || { echo "$name: $podrun is not built (make build-capstone)" >&2; exit 2; }
+	[ -d "$build/images/busybox" ] || { echo "$name: no busybox image (make images)" >&2; exit 2; }
+	bench_dir=$(mktemp -d "/tmp/podlab-$name.XXXXXX")
+	export PODRUN_ROOT=$bench_dir/root PODRUN_DATA=$bench_dir/data
+	export PODRUN_IMAGES=${PODRUN_IMAGES:-$build/images}
+	export PODRUN_BRIDGE=${BENCH_BRIDGE:-podrunb0}
+	export PODRUN_SUBNET=${BENCH_SUBNET:-198.18.7.128/25}
+	mkdir -p "$PODRUN_ROOT" "$PODRUN_DATA"
+	chmod 0700 "$bench_dir" "$PODRUN_ROOT" "$PODRUN_DATA"
+	bench_cleanup_hooks=()
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# Every pod under our root goes, then our bridge, then the directory. Safe to
+# run twice, and after an interrupt at any point.
+bench_cleanup() {
+	local d h
+	trap - EXIT INT TERM
+	for h in "${bench_cleanup_hooks[@]}"; do eval "$h" >/dev/null 2>&1 || true; done
+	# A supervisor interrupted while starting may not have its directory yet:
+	# find ours by the state root in their environment, and stop them.
+	local pids=() p
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = podrun ] &&
+			{ tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qx "PODRUN_ROOT=$PODRUN_ROOT" &&
+			pids+=("${p#/proc/}")
+	done
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+	done
+	if [ -n "${PODRUN_ROOT:-}" ] && [ -d "$PODRUN_ROOT/pods" ]; then
+		for d in "$PODRUN_ROOT"/pods/*; do
+			[ -d "$d" ] && "$podrun" rm -f "$(basename "$d")" >/dev/null 2>&1
+		done
+	fi
+	if [ -n "${PODRUN_BRIDGE:-}" ] && ip link show "$PODRUN_BRIDGE" >/dev/null 2>&1 &&
+		[ "$(cat "/sys/class/net/$PODRUN_BRIDGE/ifalias" 2>/dev/null)" = "podlab pod network" ]; then
+		ip link del "$PODRUN_BRIDGE" 2>/dev/null || true
+	fi
+	[ -n "${bench_dir:-}" ] && rm -rf "$bench_dir"
+	return 0
+}
+
+ns() { date +%s%N; }
+median() { sort -n | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'; }
+pct() { sort -n | awk -v p="$1" '{a[NR] = $1} END {i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; if (NR) print a[i]; else print 0}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+ms() { awk -v a="$1" 'BEGIN {printf "%.2f", a / 1e6}'; }
+
+floor_ns() {
+	local t0 t1
+	t0=$(ns)
+	unshare --pid --net --mount --uts --ipc --fork true
+	t1=$(ns)
+	echo $((t1 - t0))
+}
+
+pod_yaml() {
+	cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: busybox
+    command: $2
+${3:-}
+YAML
+}
+
+bench_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# goal LABEL VALUE LIMIT: PASS when VALUE <= LIMIT (both numbers).
+goal() {
+	awk -v v="$2" -v l="$3" 'BEGIN {exit !(v <= l)}' && echo PASS || echo MISS
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# bench-scale.sh - `make bench-scale`: does a pod cost the same with N pods
+# on the node? For each N of SCALE_N (default "10 25": a quick run; the full
+# one is SCALE_N="10 50 100"), start N one-container pods (`run -d`, the pod
+# network), one after the other, then:
+#
+#   start      each pod's `run -d`: the first (it creates the bridge), the
+#              last, and the mean of the last 10% over the mean of the first
+#              10%, the first start left out (flat: about 1.0)
+#   ps         `podrun ps` with N pods (median of 5), and per pod
+#   memory     the supervisors' VmRSS summed, and per pod; their Pss (shared
+#              library pages split among the sharers) summed, and per pod
+#   teardown   `rm -f` of every pod, newest first: the total, and the last
+#              10% over the first 10% (the very last deletes the bridge, and
+#              is shown apart)
+#
+# Ratios are to the floor, `unshare --pid --net --mount --uts --ipc --fork
+# true`, measured in the same run. Everything is removed at the end, and on
+# Ctrl-C or any failure (the trap).
+set -euo pipefail
+source "$(dirname "$0")/bench-lib.sh"
+
+sizes=${SCALE_N:-10 25}
+export BENCH_BRIDGE=${BENCH_BRIDGE:-podrunb0} BENCH_SUBNET=${BENCH_SUBNET:-198.18.12.0/22}
+bench_init bench-scale
+w=$bench_dir
+
+pod() { pod_yaml "scale-$1" '["sleep", "3600"]' >"$w/p$1.yaml"; }
+# mean of the first (FIRST=1) or last 10% (at least one) of the numbers on stdin
+tenth() { awk -v first="$1" '{a[NR] = $1} END {k = int(NR / 10); if (k < 1) k = 1;
+	s = 0; for (i = 1; i <= k; i++) s += first ? a[i] : a[NR - k + i]; print s / k}'; }
+
+echo "bench-scale: N = $sizes (one busybox container per pod, pod network)"
+printf '%5s %9s %9s %7s %7s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
+	N floor start1 startN "N/1" "last/1st" "ps" "ps/pod" "RSS/pod" "Pss/pod" "rm mean" "last/1st" "rm last" "x floor"
+printf '%5s %9s %9s %7s %7s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
+	"" ms ms ms "" "10%" ms ms kB kB ms "10%" ms ""
+for n in $sizes; do
+	floors=()
+	for _ in 1 2 3 4 5; do floors+=("$(floor_ns)"); done
+	f=$(printf '%s\n' "${floors[@]}" | median)
+	: >"$w/start"
+	: >"$w/rm"
+	for ((i = 1; i <= n; i++)); do
+		pod "$i"
+		a=$(ns)
+		"$podrun" run -d "$w/p$i.yaml" >/dev/null
+		b=$(ns)
+		echo $((b - a)) >>"$w/start"
+	done
+	pst=()
+	for _ in 1 2 3 4 5; do
+		a=$(ns)
+		"$podrun" ps >/dev/null
+		b=$(ns)
+		pst+=($((b - a)))
+	done
+	ps_ns=$(printf '%s\n' "${pst[@]}" | median)
+	rss=0 pss=0
+	for d in "$PODRUN_ROOT"/pods/*; do
+		p=$(cat "$d/supervisor.pid")
+		rss=$((rss + $(bench_rss_kib "$p")))
+		pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
+	done
+	for ((i = n; i >= 1; i--)); do
+		a=$(ns)
+		"$podrun" rm -f "scale-$i" >/dev/null
+		b=$(ns)
+		echo $((b - a)) >>"$w/rm"
+	done
+	s1=$(head -1 "$w/start") sn=$(tail -1 "$w/start")
+	# the first pod's start creates the bridge: kept apart from the trend
+	tail -n +2 "$w/start" >"$w/start.kept"
+	[ -s "$w/start.kept" ] || cp "$w/start" "$w/start.kept"
+	sr=$(ratio "$(tenth 0 <"$w/start.kept")" "$(tenth 1 <"$w/start.kept")")
+	# the rm of the last pod deletes the bridge: kept apart from the trend
+	rl=$(tail -1 "$w/rm")
+	head -n -1 "$w/rm" >"$w/rm.kept"
+	[ -s "$w/rm.kept" ] || cp "$w/rm" "$w/rm.kept"
+	rmean=$(awk '{s += $1} END {print s / NR}' "$w/rm.kept")
+	rr=$(ratio "$(tenth 0 <"$w/rm.kept")" "$(tenth 1 <"$w/rm.kept")")
+	printf '%5d %9s %9s %7s %7s %9s %9s %9s %9d %9d %9s %7s %9s %7s\n' "$n" "$(ms "$f")" \
+		"$(ms "$s1")" "$(ms "$sn")" "$(ratio "$sn" "$s1")" "$sr" "$(ms "$ps_ns")" \
+		"$(awk -v a="$ps_ns" -v n="$n" 'BEGIN {printf "%.3f", a / n / 1e6}')" \
+		$((rss / n)) $((pss / n)) "$(ms "$rmean")" "$rr" "$(ms "$rl")" "$(ratio "$rl" "$f")"
+	echo "$n $f $(tenth 1 <"$w/start.kept") $(tenth 0 <"$w/start.kept") $sr $ps_ns $rss $pss $rmean $rr $rl" >>"$w/summary"
+done
+echo
+echo "start1/startN: the first pod's run -d (it creates the bridge) and the last one's;"
+echo "last/1st 10%: the mean of the last 10% of starts (or rm -f) over the first 10% (flat = 1.00),"
+echo "without the first start and the last rm -f, which create and delete the bridge (\"rm last\","
+echo "and its ratio to the floor)."
+awk '{ if ($5 > 1.5 || $10 > 1.5) bad = bad " N=" $1 } END {
+	if (bad == "") print "PASS cost per pod flat (last 10% <= 1.5x first 10%, start and rm -f)"
+	else print "MISS cost per pod flat (last 10% <= 1.5x first 10%, start and rm -f):" bad }' "$w/summary"
+awk '{ if ($7 / $1 > 1024) bad = bad " N=" $1 } END {
+	if (bad == "") print "PASS supervisor RSS <= 1024 kB per pod"
+	else print "MISS supervisor RSS <= 1024 kB per pod:" bad }' "$w/summary"
