@@ -28,6 +28,7 @@
 #include "init.h"
 #include "logs.h"
 #include "ports.h"
+#include "resources.h"
 #include "rootfs.h"
 #include "state.h"
 
@@ -91,6 +92,9 @@ struct sup {
 	struct ports *ports;
 	struct logsrc *logs;
 	struct logs_limits log_limits; /* rotation: PODRUN_LOG_MAX_SIZE, _FILES */
+	struct res_pod *res;           /* the pod's cgroups (lab 06) */
+	struct cg *cgroups;            /* one per container */
+	uint64_t *oom_seen;            /* OOM kills counted so far, per container */
 	int pending[2][2]; /* before_start -> after_start: the pipes of the member starting */
 	int stop_grace_ms; /* -1: no stop asked */
 	bool ready;        /* reported Running to a waiting parent */
@@ -260,6 +264,14 @@ static void hook_after_start(void *arg, struct init_member *m)
 static void hook_on_change(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
+	/* kubelet's reasons: a container killed by the OOM killer is OOMKilled
+	 * (exit code 137); killed by anything else it is an Error like any
+	 * other non-zero exit - the signal shows in the exit code, 128 + N. */
+	if (m->c.state == CTR_TERMINATED && m->c.signal) {
+		size_t i = (size_t)(m - s->members);
+		bool oom = m->c.signal == SIGKILL && res_oom_killed(&s->cgroups[i], &s->oom_seen[i]);
+		snprintf(m->c.reason, sizeof(m->c.reason), "%s", oom ? "OOMKilled" : "Error");
+	}
 	write_member(s, m);
 	if (m->c.state == CTR_TERMINATED)
 		event(s, "%s: Terminated (%s, exit code %d)%s", m->cfg.name, m->c.reason,
@@ -458,6 +470,10 @@ static int setup_members(struct sup *s)
 	s->mounts = calloc(nm ? nm : 1, sizeof(*s->mounts));
 	if (!s->members || !s->mounts)
 		return fail_msg(ENOMEM, "out of memory");
+	s->cgroups = calloc(sp->n_ctrs, sizeof(*s->cgroups));
+	s->oom_seen = calloc(sp->n_ctrs, sizeof(*s->oom_seen));
+	if (!s->cgroups || !s->oom_seen)
+		return fail_msg(ENOMEM, "out of memory");
 	struct ctr_mount *mt = s->mounts;
 	char **names = calloc(sp->n_ctrs + 1, sizeof(*names));
 	if (!names)
@@ -474,7 +490,8 @@ static int setup_members(struct sup *s)
 		char d[PATH_MAX], fs[PATH_MAX + 300];
 		member_dir(s, &(struct init_member){.cfg.name = sc->name}, d, sizeof(d));
 		const struct ctr_image *ci = &s->imgs[i];
-		if (mkdir_p(d, 0700) < 0 || write_exec_config(d, sp, sc, ci) < 0)
+		if (mkdir_p(d, 0700) < 0 || write_exec_config(d, sp, sc, ci) < 0 ||
+		    res_ctr_create(s->res, sc, &s->cgroups[i]) < 0)
 			return -1;
 		snprintf(fs, sizeof(fs), "%s/containers/%s/fs", s->data, sc->name);
 		char *profile = NULL;
@@ -512,6 +529,8 @@ static int setup_members(struct sup *s)
 		    .stdin_fd = -1,
 		    .stdout_fd = -1,
 		    .stderr_fd = -1,
+		    .setup_child = res_enter,
+		    .setup_arg = &s->cgroups[i],
 		};
 		if (!m->cfg.state_dir)
 			return fail_msg(ENOMEM, "out of memory");
@@ -731,8 +750,12 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	/* A bad bound is refused, not ignored: it says how much disk logs may take. */
 	if (logs_limits_from_env(&s->log_limits) < 0 || resolve_images(s) < 0)
 		return -1;
+	if (!(s->res = calloc(1, sizeof(*s->res))))
+		return fail_msg(ENOMEM, "out of memory");
 	_cleanup_close_ int lock = pod_lock_root();
-	if (lock < 0 || claim_dir(s) < 0)
+	/* Does it fit the node? Asked before anything of the pod exists, under
+	 * the lock: two pods cannot both take what is left. */
+	if (lock < 0 || res_admit(sp, s->res) < 0 || claim_dir(s) < 0)
 		return -1;
 	fault_point("dir-claimed");
 	/* Host ports next: the one resource another process may hold, found
@@ -748,6 +771,10 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	    state_put(s->dir, "phase", "Pending") < 0)
 		return -1;
 	fault_point("state-written");
+	/* The pod's cgroup comes with the sandbox, as kubelet makes it. */
+	if (res_pod_create(s->res, sp, s->dir) < 0)
+		return -1;
+	fault_point("cgroup-created");
 
 	s->icfg = (struct infra_config){.hostname = sp->hostname, .share_pid = sp->share_pid};
 	if (s->o->bridge) {
@@ -816,10 +843,17 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 	while (s->n_vols > 0)
 		vol_teardown(&s->vols[--s->n_vols]);
 	fault_point("volumes-removed");
-	pod_release_bridge(s->icfg.bridge);
-	if (s->dir[0] && remove_dir)
-		state_clean(s->dir, true);
-	else if (s->dir[0])
+	{
+		/* What pods share - the cgroup parents, the bridge - goes with the
+		 * last pod, under the lock pod creation holds. */
+		_cleanup_close_ int lock = pod_lock_root();
+		if (s->res)
+			res_pod_remove(s->res);
+		pod_release_bridge_locked(s->icfg.bridge);
+		if (s->dir[0] && remove_dir)
+			state_clean(s->dir, true);
+	}
+	if (s->dir[0] && !remove_dir)
 		state_put(s->dir, "supervisor.pid", "0");
 }
 
@@ -839,6 +873,9 @@ static void sup_free(struct sup *s)
 	}
 	free(s->members);
 	free(s->mounts);
+	free(s->res);
+	free(s->cgroups);
+	free(s->oom_seen);
 	free(s->vols);
 	if (s->epfd >= 0)
 		close(s->epfd);

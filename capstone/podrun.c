@@ -17,6 +17,7 @@
 #include "logs_cmd.h"
 #include "ns.h"
 #include "pod.h"
+#include "resources.h"
 #include "spec.h"
 #include "state.h"
 
@@ -397,7 +398,8 @@ static int cmd_ps(int argc, char **argv)
 	size_t n;
 	if (state_check_roots(false) < 0 || state_list(&names, &n) < 0)
 		die_last();
-	printf("%-24s %-10s %-6s %-9s %-6s %s\n", "POD", "PHASE", "READY", "RESTARTS", "AGE", "IP");
+	printf("%-24s %-10s %-6s %-9s %-11s %-6s %s\n", "POD", "PHASE", "READY", "RESTARTS", "QOS",
+	       "AGE", "IP");
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX], phase[32], created[64], ip[32] = "", a[32];
 		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0)
@@ -436,8 +438,10 @@ static int cmd_ps(int argc, char **argv)
 		free(ctrs);
 		char rd[32];
 		snprintf(rd, sizeof(rd), "%d/%d", ready, total);
-		printf("%-24s %-10s %-6s %-9ld %-6s %s\n%s", names[i], phase, rd, restarts, a,
-		       ip[0] ? ip : "-", rows);
+		char qos[16] = "";
+		state_get(dir, "qos", qos, sizeof(qos));
+		printf("%-24s %-10s %-6s %-9ld %-11s %-6s %s\n%s", names[i], phase, rd, restarts,
+		       qos[0] ? qos : "-", a, ip[0] ? ip : "-", rows);
 	}
 	state_free_list(names, n);
 	return 0;
@@ -541,6 +545,22 @@ static int cmd_exec(int argc, char **argv)
 	    .stderr_fd = STDERR_FILENO,
 	    .tty = tty,
 	};
+	/* The command joins the container's cgroups, as kubectl exec's does:
+	 * its limits and its device allow-list hold it too. The paths are the
+	 * supervisor's, which may run in another cgroup than we do. */
+	char cgrel[CG_REL_MAX], self[4096], rel[CG_REL_MAX * 2];
+	struct cg_host *host = malloc(sizeof(*host));
+	struct cg cg;
+	if (!host)
+		die("out of memory");
+	if (state_get(dir, "cgroup", cgrel, sizeof(cgrel)) == 0 && cgrel[0] &&
+	    state_get(dir, "cgroup_self", self, sizeof(self)) == 0) {
+		snprintf(rel, sizeof(rel), "%s/%s", cgrel, ct);
+		if (cg_detect(host, NULL, self) < 0 || cg_open(host, rel, &cg) < 0)
+			die("pod %s: container %s: cgroup: %s", name, ct, last_error());
+		cfg.setup_child = res_enter;
+		cfg.setup_arg = &cg;
+	}
 	fflush(NULL);
 	/* A closed reader of our output must not kill us mid-relay. */
 	signal(SIGPIPE, SIG_IGN);
@@ -550,6 +570,7 @@ static int cmd_exec(int argc, char **argv)
 	tty_restore();
 	if (rc < 0)
 		die("pod %s: %s", name, last_error());
+	free(host);
 	free(env);
 	free(cap_add);
 	free(cap_drop);
@@ -662,6 +683,14 @@ static int cmd_inspect(int argc, char **argv)
 	printf("pod:         %s\n", name);
 	printf("phase:       %s\n", phase);
 	printf("hostname:    %s\n", host);
+	char qos[16] = "-", req[64] = "", cg[256] = "";
+	state_get(dir, "qos", qos, sizeof(qos));
+	state_get(dir, "requests", req, sizeof(req));
+	state_get(dir, "cgroup", cg, sizeof(cg));
+	long long rcpu = 0, rmem = 0;
+	sscanf(req, "%lld %lld", &rcpu, &rmem);
+	printf("qos:         %s (requests: cpu %lldm, memory %lld bytes; cgroup %s)\n", qos, rcpu,
+	       rmem, cg[0] ? cg : "-");
 	printf("supervisor:  %d\n", (int)state_live_pid(dir, "supervisor"));
 	printf("pause:       %d\n", (int)pause);
 	if (ip[0])
@@ -770,6 +799,83 @@ static int cmd_image_fn(int argc, char **argv)
 	return cmd_image(argc, argv);
 }
 
+/* ---- top ------------------------------------------------------------------------------------ */
+
+/* `kubectl top pod --containers`: CPU as a rate over a short window (two
+ * reads of the cgroup's usage), memory as the working set kubelet evicts on. */
+static int cmd_top(int argc, char **argv)
+{
+	while (next_opt(argc, argv, "") != -1) {
+	}
+	if (optind < argc - 1)
+		die_usage("top: expected at most one pod");
+	char **pods;
+	size_t n;
+	if (optind == argc - 1) {
+		char dir[PATH_MAX];
+		pod_dir_arg(argv[optind], dir, sizeof(dir), true);
+		if (!(pods = calloc(2, sizeof(*pods))) || !(pods[0] = strdup(argv[optind])))
+			die("out of memory");
+		n = 1;
+	} else if (state_check_roots(false) < 0 || state_list(&pods, &n) < 0) {
+		die_last();
+	}
+	struct row {
+		char pod[256], ctr[256];
+		struct cg cg;
+		uint64_t cpu0;
+	} *rows = NULL;
+	size_t nr = 0;
+	struct cg_host *h = malloc(sizeof(*h));
+	if (!h || cg_detect(h, NULL, NULL) < 0)
+		die("top: %s", h ? last_error() : "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX], cgrel[CG_REL_MAX], **ctrs;
+		if (state_pod_dir(pods[i], dir, sizeof(dir)) < 0 || !state_live_pid(dir, "supervisor") ||
+		    state_get(dir, "cgroup", cgrel, sizeof(cgrel)) < 0 ||
+		    state_get_list(dir, "container_names", &ctrs) < 0)
+			continue;
+		for (size_t k = 0; ctrs[k]; k++) {
+			char cdir[PATH_MAX + 300], rel[CG_REL_MAX * 2];
+			ctr_dir(dir, ctrs[k], cdir, sizeof(cdir));
+			snprintf(rel, sizeof(rel), "%s/%s", cgrel, ctrs[k]);
+			struct row r = {0};
+			struct cg_stats st;
+			if (!state_live_pid(cdir, "") || cg_open(h, rel, &r.cg) < 0 ||
+			    cg_stats(&r.cg, &st) < 0)
+				continue;
+			snprintf(r.pod, sizeof(r.pod), "%s", pods[i]);
+			snprintf(r.ctr, sizeof(r.ctr), "%s", ctrs[k]);
+			r.cpu0 = st.cpu_usage_ns;
+			struct row *grown = realloc(rows, (nr + 1) * sizeof(*rows));
+			if (!grown)
+				die("out of memory");
+			rows = grown;
+			rows[nr++] = r;
+		}
+		free(ctrs);
+	}
+	const int window_ms = 500;
+	int64_t t0 = now_ns();
+	sleep_ms(window_ms);
+	int64_t dt = now_ns() - t0;
+	printf("%-24s %-22s %-11s %s\n", "POD", "NAME", "CPU(cores)", "MEMORY(bytes)");
+	for (size_t i = 0; i < nr; i++) {
+		struct cg_stats st;
+		if (cg_stats(&rows[i].cg, &st) < 0)
+			continue;
+		uint64_t milli = dt > 0 ? (st.cpu_usage_ns - rows[i].cpu0) * 1000 / (uint64_t)dt : 0;
+		char cpu[24];
+		snprintf(cpu, sizeof(cpu), "%llum", (unsigned long long)milli);
+		printf("%-24s %-22s %-11s %lluMi\n", rows[i].pod, rows[i].ctr, cpu,
+		       (unsigned long long)(st.working_set >> 20));
+	}
+	free(rows);
+	free(h);
+	state_free_list(pods, n);
+	return 0;
+}
+
 /* ---- main --------------------------------------------------------------------------------------
  */
 
@@ -795,6 +901,8 @@ static const struct command commands[] = {
     {"rm", cmd_rm, "[-f] POD",
      "Remove a stopped pod's state; also cleans up after a supervisor that died.",
      "  -f, --force   stop the pod first, with no grace period\n"},
+    {"top", cmd_top, "[POD]",
+     "CPU (over half a second) and memory working set per container, from its cgroup.", ""},
     {"inspect", cmd_inspect, "POD",
      "Show the pod's phase, containers, IP and namespaces (shared or own).", ""},
     {"validate", cmd_validate, "[-v] [--allow-unsupported] POD.yaml",

@@ -531,6 +531,40 @@ range:
 	/* END EXERCISE */
 }
 
+int spec_parse_milli(const char *s, int64_t *out)
+{
+	/* The value times 1000: a decimal suffix moves three places up (m -> none,
+	 * none -> k, ...), an exponent grows by 3. A binary suffix (CPU never has
+	 * one) is whole units, times 1000. */
+	static const char *const up[][2] = {{"n", "u"}, {"u", "m"}, {"m", ""}, {"", "k"},
+	                                    {"k", "M"}, {"M", "G"}, {"G", "T"}, {"T", "P"},
+	                                    {"P", "E"}};
+	int64_t v;
+	if (spec_parse_quantity(s, &v) < 0)
+		return -1; /* says what is wrong with it */
+	size_t n = strlen(s), num = strspn(s, "+-0123456789.");
+	const char *suffix = s + num;
+	char buf[128];
+	if (n + 4 >= sizeof(buf))
+		return fail_msg(EINVAL, "quantity \"%s\": too long", s);
+	if (*suffix == 'e' || (*suffix == 'E' && suffix[1])) {
+		long e;
+		if (parse_long(suffix + 1, -30, 30, &e) < 0)
+			return fail_msg(EINVAL, "quantity \"%s\": bad exponent", s);
+		snprintf(buf, sizeof(buf), "%.*se%ld", (int)num, s, e + 3);
+		return spec_parse_quantity(buf, out);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(up); i++)
+		if (!strcmp(suffix, up[i][0])) {
+			snprintf(buf, sizeof(buf), "%.*s%s", (int)num, s, up[i][1]);
+			return spec_parse_quantity(buf, out);
+		}
+	if (v > INT64_MAX / 1000)
+		return fail_msg(ERANGE, "quantity \"%s\": too large", s);
+	*out = v * 1000; /* "E" (no suffix above it) or a binary suffix */
+	return 0;
+}
+
 int spec_parse_duration(const char *s, int64_t *ns)
 {
 	static const struct {
@@ -639,7 +673,7 @@ static int check_label(struct ctx *c, const yaml_node_t *n, const char *path, co
 
 /* What bounds or protects a container, or changes what runs in it: refused. */
 static const char *const container_refused[] = {
-    "livenessProbe", "readinessProbe", "startupProbe", "resources",          "lifecycle",
+    "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
     "envFrom",       "volumeDevices",  "resizePolicy", "restartPolicyRules", NULL,
 };
 
@@ -1096,6 +1130,76 @@ static int merge_security(struct ctx *c, struct pod_spec *pod)
 	return 0;
 }
 
+/* requests/limits: {cpu, memory}. Anything else there (ephemeral-storage,
+ * hugepages, devices) would be a bound podrun does not enforce: refused. */
+static int parse_resource_list(struct ctx *c, const yaml_node_t *n, const char *path,
+                               int64_t *cpu, int64_t *memory)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		const char *q = NULL;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (strcmp(f.key, "cpu") && strcmp(f.key, "memory")) {
+			if (refused(c, f.k, f.path, "only cpu and memory are enforced") < 0)
+				return -1;
+			continue;
+		}
+		/* a quantity may be written as a number: 1, 0.5 */
+		if (f.v->type != YAML_SCALAR_NODE || scalar_type(f.v) == ST_NULL ||
+		    scalar_type(f.v) == ST_BOOL)
+			return err_at(c, f.v, "%s: expected a quantity, got %s", f.path, type_name(f.v));
+		q = sval(f.v);
+		int rc = f.key[0] == 'c' ? spec_parse_milli(q, cpu) : spec_parse_quantity(q, memory);
+		if (rc < 0)
+			return err_at(c, f.v, "%s: %s", f.path, last_error());
+	}
+	return 0;
+}
+
+static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path,
+                           struct spec_resources *res)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	const yaml_node_t *req = NULL;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		int r = 0;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (!strcmp(f.key, "requests")) {
+			r = parse_resource_list(c, f.v, f.path, &res->cpu_request, &res->memory_request);
+			req = f.v;
+		} else if (!strcmp(f.key, "limits")) {
+			r = parse_resource_list(c, f.v, f.path, &res->cpu_limit, &res->memory_limit);
+		} else if (!strcmp(f.key, "claims")) {
+			r = refused(c, f.k, f.path, "resource claims are not supported");
+		} else {
+			ignored(c, &f, NULL);
+		}
+		if (r < 0)
+			return -1;
+	}
+	/* The API server's defaulting and validation. */
+	if (!res->cpu_request)
+		res->cpu_request = res->cpu_limit;
+	if (!res->memory_request)
+		res->memory_request = res->memory_limit;
+	if (res->cpu_limit && res->cpu_request > res->cpu_limit)
+		return err_at(c, req, "%s.requests.cpu: must be less than or equal to cpu limit", path);
+	if (res->memory_limit && res->memory_request > res->memory_limit)
+		return err_at(c, req,
+		              "%s.requests.memory: must be less than or equal to memory limit", path);
+	return 0;
+}
+
 static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path, bool is_init,
                            struct spec_container *ct)
 {
@@ -1168,6 +1272,8 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 				    f.path, policy);
 			else
 				ct->sidecar = true;
+		} else if (!strcmp(f.key, "resources")) {
+			r = parse_resources(c, f.v, f.path, &ct->res);
 		} else if (matches(f.key, container_refused)) {
 			r = refused(c, f.k, f.path, "not supported yet");
 		} else {

@@ -58,6 +58,13 @@ struct spec_security {
 	const char *seccomp_profile; /* Localhost: relative to $PODRUN_DATA/seccomp */
 };
 
+/* resources: milliCPU and bytes, 0 = not set. A request not set defaults to
+ * its limit, as the API server does. */
+struct spec_resources {
+	int64_t cpu_request, cpu_limit;
+	int64_t memory_request, memory_limit;
+};
+
 struct spec_container {
 	const char *name;
 	const char *image;
@@ -84,6 +91,7 @@ struct spec_container {
 	 * container's own value wins), defaults applied: seccomp RuntimeDefault
 	 * (Unconfined when privileged), no privilege escalation unless asked. */
 	struct spec_security sec;
+	struct spec_resources res;
 	int64_t *groups; /* supplementalGroups, then fsGroup; n_groups of them */
 	size_t n_groups;
 	struct spec_mark mark;
@@ -145,6 +153,9 @@ void spec_free(struct pod_spec *pods, size_t n_pods);
  * way Quantity.Value() does: "512Mi", "1G", "1.5Gi", "100m", "1e3".
  * EINVAL for bad syntax, ERANGE beyond 2^63-1. */
 int spec_parse_quantity(const char *s, int64_t *out);
+/* The same quantity in thousandths, rounded up as Quantity.MilliValue():
+ * "500m" -> 500, "0.5" -> 500, "2" -> 2000 (CPU in milliCPU). */
+int spec_parse_milli(const char *s, int64_t *out);
 
 /* Where the first tab in a line's indentation is, among lines 1..last_line:
  * *at = {line, column}, or {0, 0} when there is none. 0, or -1 on error. */

@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "infra.h"
+#include "resources.h"
 #include "spec.h"
 
 #include <dirent.h>
@@ -377,6 +378,8 @@ int state_clean(const char *pod_dir, bool remove_dir)
 	kill_recorded(pod_dir, "pause");
 	if (state_get(pod_dir, "veth", buf, sizeof(buf)) == 0 && buf[0])
 		infra_remove_veth(buf);
+	/* its cgroups: whatever of the pod still runs in them dies first */
+	res_clean(pod_dir);
 	/* The pod's data: its overlays and emptyDirs are mount points. */
 	char data[PATH_MAX];
 	const char *name = strrchr(pod_dir, '/');

@@ -73,9 +73,10 @@ void state_free_list(char **names, size_t n);
 
 /* Clean up what a pod left on the host, from its state alone (a supervisor
  * that was kill -9'd): SIGKILL its recorded container processes and pause,
- * delete its veth, unmount anything under its directory, and remove the
- * directory when remove_dir. Safe to run on a pod that is already clean.
- * The bridge stays: it is the host's, shared by every pod. */
+ * delete its veth, kill and remove its cgroups, unmount anything under its
+ * directories, and remove them when remove_dir. Safe to run on a pod that
+ * is already clean. Call it with the state lock held (pod_lock_root). The
+ * bridge stays: other pods may use it (pod_release_bridge). */
 int state_clean(const char *pod_dir, bool remove_dir);
 
 /* RFC 3339 UTC with nanoseconds, as CRI logs and kubectl print time. */

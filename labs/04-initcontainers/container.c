@@ -102,8 +102,20 @@ static int apply_names(const char *const *names, bool add, uint64_t *mask)
 
 int ctr_caps_mask(const struct ctr_config *cfg, uint64_t *mask)
 {
+	/* "All" is every capability this kernel knows that we hold ourselves: a
+	 * process cannot give what it does not have (capset fails), and root
+	 * in a container or a VM sandbox may lack some (CAP_SYS_RESOURCE...). */
 	int bits = cap_max_bits(); /* what this kernel knows, CAP_LAST_CAP + 1 */
-	uint64_t all = bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << bits) - 1;
+	uint64_t all = 0;
+	cap_t ours = cap_get_proc();
+	if (!ours)
+		return fail_errno("capget");
+	for (cap_value_t v = 0; v < bits && v < 64; v++) {
+		cap_flag_value_t held = CAP_CLEAR;
+		if (cap_get_flag(ours, v, CAP_PERMITTED, &held) == 0 && held == CAP_SET)
+			all |= UINT64_C(1) << v;
+	}
+	cap_free(ours);
 	uint64_t m = 0;
 	if (apply_names(ctr_default_caps, true, &m) < 0)
 		return -1;
@@ -447,6 +459,9 @@ static int container_main(void *arg)
 /* H: joins the sandbox, clones C as the caller's child, reports C's pid. */
 static NORETURN void helper_main(const struct infra *sb, struct child_args *a, int pidfd_w)
 {
+	/* C inherits what H set up here: its cgroup, before C exists. */
+	if (a->cfg->setup_child && a->cfg->setup_child(a->cfg->setup_arg) < 0)
+		child_fail(a->errfd, "setup");
 	static const enum ns_type join[] = {NS_IPC, NS_UTS, NS_NET, NS_PID};
 	for (size_t i = 0; i < ARRAY_SIZE(join); i++) {
 		enum ns_type t = join[i];
@@ -790,6 +805,8 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 			fail_errno("prctl(PR_SET_DUMPABLE, 0)");
 			child_fail(p[1], "dumpable");
 		}
+		if (cfg->setup_child && cfg->setup_child(cfg->setup_arg) < 0)
+			child_fail(p[1], "setup");
 		static const enum ns_type order[] = {NS_IPC, NS_UTS, NS_NET, NS_PID, NS_MNT};
 		for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 			if (setns(fds[order[i]], ns_table[order[i]].clone_flag) < 0) {

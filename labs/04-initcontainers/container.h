@@ -69,6 +69,13 @@ struct ctr_config {
 	int stdout_fd;
 	int stderr_fd;
 	bool tty; /* ctr_exec only */
+	/* Optional: run in the process that creates the container (and in the
+	 * one ctr_exec forks the command from), still in the host's mount
+	 * namespace, before anything joins the sandbox: for what must hold the
+	 * command from its first instruction, e.g. its cgroup (lab 06). A
+	 * failure stops the start with "setup: ...". */
+	int (*setup_child)(void *arg);
+	void *setup_arg;
 };
 
 /* Docker's and containerd's default set (names without CAP_), NULL-terminated. */
@@ -77,7 +84,8 @@ extern const char *const ctr_default_caps[];
 /* The capabilities the container keeps, as a bit mask (bit n = capability n):
  * privileged: all; else the default set plus cap_add minus cap_drop, where
  * "ALL" in cap_add means every capability and "ALL" in cap_drop means start
- * from none. An unknown name fails with EINVAL and a message naming it. */
+ * from none. "All" is all that the caller holds itself. An unknown name fails
+ * with EINVAL and a message naming it. */
 int ctr_caps_mask(const struct ctr_config *cfg, uint64_t *mask);
 
 enum ctr_state { CTR_WAITING, CTR_RUNNING, CTR_TERMINATED };

@@ -151,7 +151,8 @@ YAML
 	podrun run -d "$f"
 	run podrun stop grace
 	assert_success
-	[ "$(state grace containers/stubborn/reason)" = SIGKILL ]
+	# kubelet's words: an Error, the SIGKILL in its exit code (128 + 9)
+	[ "$(state grace containers/stubborn/reason)" = Error ]
 	[ "$(state grace containers/stubborn/exit_code)" = 137 ]
 	[ "$(state grace containers/polite/reason)" = Completed ]
 	[ "$(state grace containers/polite/exit_code)" = 0 ]

@@ -43,6 +43,19 @@ podrun_setup() {
 	export PODRUN_BRIDGE=$TEST_BRIDGE PODRUN_SUBNET=$TEST_SUBNET
 	export PODLAB_BACKOFF_SCALE=0.001
 	defer "podrun_remove_all '$PODRUN_ROOT' '$PODRUN_DATA'"
+	CGROUPS_BEFORE=$(pod_cgroups)
+}
+
+# The pod cgroups podrun made (podrun/<qos>/pod-NAME, lab 06), in the memory
+# and pids hierarchies, beneath the cgroup this test runs in.
+pod_cgroups() {
+	local c rel
+	for c in memory pids; do
+		rel=$(awk -F: -v c="$c" '$2 == c {print $3}' /proc/self/cgroup)
+		[ -d "/sys/fs/cgroup/$c$rel/podrun" ] &&
+			find "/sys/fs/cgroup/$c$rel/podrun" -mindepth 1 -maxdepth 2 -type d -name 'pod-*'
+	done
+	return 0
 }
 
 # Teardown: remove every pod under the root (rm -f stops it first), then the root.
@@ -95,6 +108,13 @@ assert_host_clean() {
 	if grep -q "$PODRUN_ROOT" /proc/self/mountinfo; then
 		echo "mounts left:"
 		grep "$PODRUN_ROOT" /proc/self/mountinfo
+		return 1
+	fi
+	# no cgroup of a pod of this test
+	local left
+	left=$(comm -13 <(echo "$CGROUPS_BEFORE" | sort) <(pod_cgroups | sort))
+	if [ -n "$left" ]; then
+		echo "cgroups left: $left"
 		return 1
 	fi
 	# no pod's veth, and the last pod took the bridge along

@@ -178,7 +178,6 @@ YAML
 	assert_success
 	assert_line "podrun: warning: $f:6:3: spec.nodeSelector: not supported, ignored"
 	assert_line "podrun: warning: $f:11:5: spec.containers[0].livenessProbe: not supported yet; ignored (--allow-unsupported)"
-	assert_line "podrun: warning: $f:13:5: spec.containers[0].resources: not supported yet; ignored (--allow-unsupported)"
 	assert_line "podrun: warning: $f:15:5: spec.containers[0].colour: unknown field, ignored"
 	assert_line "$f: pod warn: valid (0 init containers, 1 containers, 0 volumes)"
 }

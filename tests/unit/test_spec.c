@@ -357,3 +357,22 @@ Test(parse, annotations_are_bounded_as_the_api_server_bounds_them)
 	fails_with(text, "metadata.annotations: annotations total more than 262144 bytes");
 	free(text);
 }
+
+Test(quantity, milli_as_kubernetes_milli_value)
+{
+	int64_t v;
+	static const struct {
+		const char *in;
+		int64_t want;
+	} cases[] = {
+	    {"500m", 500}, {"0.5", 500}, {"2", 2000},      {"1.5", 1500}, {"100u", 1},
+	    {"1e-3", 1},   {"1e2", 100000}, {"1k", 1000000}, {"0", 0},    {"250m", 250},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(spec_parse_milli(cases[i].in, &v), 0, "%s: %s", cases[i].in, last_error());
+		cr_assert_eq(v, cases[i].want, "%s: got %lld", cases[i].in, (long long)v);
+	}
+	cr_assert_eq(spec_parse_milli("1Gb", &v), -1);
+	cr_assert_eq(spec_parse_milli("9E", &v), -1);
+	cr_assert_eq(errno, ERANGE);
+}

@@ -1,0 +1,245 @@
+/*
+ * resources.c - a pod's requests and limits with lab 06's cgroups (see
+ * resources.h).
+ */
+#include "resources.h"
+
+#include "common.h"
+#include "state.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ROOT_CGROUP "podrun"
+
+/* "1.5Gi", "512Mi", "300" as kubectl prints a quantity, for messages. */
+static void fmt_bytes(int64_t b, char *out, size_t len)
+{
+	static const char *const units[] = {"", "Ki", "Mi", "Gi", "Ti"};
+	double v = (double)b;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, len, v == (int64_t)v ? "%.0f%s" : "%.2f%s", v, units[u]);
+}
+
+int res_node(int64_t *memory, int64_t *cpu_milli)
+{
+	const char *m = getenv("PODRUN_NODE_MEMORY"), *c = getenv("PODRUN_NODE_CPUS");
+	if (m && *m) {
+		if (spec_parse_quantity(m, memory) < 0)
+			return fail_msg(EINVAL, "PODRUN_NODE_MEMORY=%s: %s", m, last_error());
+	} else {
+		/* "MemTotal:       24572468 kB" */
+		FILE *f = fopen("/proc/meminfo", "re");
+		if (!f)
+			return fail_errno("fopen(/proc/meminfo)");
+		long long kb = -1;
+		char line[256];
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemTotal: %lld kB", &kb) == 1)
+				break;
+		fclose(f);
+		if (kb < 0)
+			return fail_msg(EIO, "/proc/meminfo: no MemTotal");
+		*memory = (int64_t)kb * 1024;
+	}
+	if (c && *c) {
+		if (spec_parse_milli(c, cpu_milli) < 0)
+			return fail_msg(EINVAL, "PODRUN_NODE_CPUS=%s: %s", c, last_error());
+	} else {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		*cpu_milli = (n > 0 ? n : 1) * 1000;
+	}
+	return 0;
+}
+
+int res_requested(int64_t *memory, int64_t *cpu_milli)
+{
+	char **names;
+	size_t n;
+	*memory = *cpu_milli = 0;
+	if (state_list(&names, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX], req[64] = "";
+		long long cpu = 0, mem = 0;
+		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0 ||
+		    !state_live_pid(dir, "supervisor") || state_get(dir, "requests", req, sizeof(req)) < 0 ||
+		    sscanf(req, "%lld %lld", &cpu, &mem) != 2)
+			continue;
+		*cpu_milli += cpu;
+		*memory += mem;
+	}
+	state_free_list(names, n);
+	return 0;
+}
+
+static void to_cg(const struct spec_container *sc, struct cg_resources *r)
+{
+	*r = (struct cg_resources){
+	    .cpu_request = sc->res.cpu_request,
+	    .cpu_limit = sc->res.cpu_limit,
+	    .memory_request = sc->res.memory_request,
+	    .memory_limit = sc->res.memory_limit,
+	    /* a native sidecar runs beside the app containers: it adds up with them */
+	    .init = sc->is_init && !sc->sidecar,
+	};
+}
+
+int res_admit(const struct pod_spec *sp, struct res_pod *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	struct cg_resources *r = calloc(sp->n_ctrs, sizeof(*r));
+	if (!r)
+		return fail_msg(ENOMEM, "out of memory");
+	for (size_t i = 0; i < sp->n_ctrs; i++)
+		to_cg(&sp->ctrs[i], &r[i]);
+	int rc = cg_qos_class(r, sp->n_ctrs, &rp->qos);
+	if (rc == 0)
+		rc = cg_pod_resources(r, sp->n_ctrs, &rp->total);
+	free(r);
+	if (rc < 0)
+		return -1;
+
+	/* The scheduler's fit, on the one node there is: what the pod requests
+	 * against what the node has minus what the running pods requested. */
+	int64_t mem, cpu, used_mem, used_cpu;
+	if (res_node(&mem, &cpu) < 0 || res_requested(&used_mem, &used_cpu) < 0)
+		return -1;
+	if (rp->total.memory_request > mem - used_mem) {
+		char want[32], have[32], used[32];
+		fmt_bytes(rp->total.memory_request, want, sizeof(want));
+		fmt_bytes(mem, have, sizeof(have));
+		fmt_bytes(used_mem, used, sizeof(used));
+		return fail_msg(ENOSPC,
+		                "pod %s: Insufficient memory: it requests %s, the node has %s "
+		                "(PODRUN_NODE_MEMORY), %s of it requested by running pods",
+		                sp->name, want, have, used);
+	}
+	if (rp->total.cpu_request > cpu - used_cpu)
+		return fail_msg(ENOSPC,
+		                "pod %s: Insufficient cpu: it requests %lldm, the node has %lldm "
+		                "(PODRUN_NODE_CPUS), %lldm of it requested by running pods",
+		                sp->name, (long long)rp->total.cpu_request, (long long)cpu,
+		                (long long)used_cpu);
+	return 0;
+}
+
+/* Limits of one cgroup: memory, CPU. */
+static int set_limits(const struct cg *cg, const struct cg_resources *r)
+{
+	struct cg_cpu cpu;
+	if (cg_cpu_config(r->cpu_request, r->cpu_limit, &cpu) < 0 || cg_set_cpu(cg, &cpu) < 0)
+		return -1;
+	return cg_set_memory(cg, r->memory_limit);
+}
+
+int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *pod_dir)
+{
+	if (cg_detect(&rp->host, NULL, NULL) < 0)
+		return -1;
+	char rel[CG_REL_MAX], self[4096];
+	const char *qos = cg_qos_dir(rp->qos);
+	if (snprintf(rel, sizeof(rel), "%s%s%s/pod-%s", ROOT_CGROUP, *qos ? "/" : "", qos,
+	             sp->name) >= (int)sizeof(rel))
+		return fail_msg(ENAMETOOLONG, "cgroup for pod %s: name too long", sp->name);
+	/* Where this supervisor runs, for the podrun that cleans up after it:
+	 * the same relative path means something else from another cgroup. */
+	if (read_file("/proc/self/cgroup", self, sizeof(self)) < 0 ||
+	    state_put(pod_dir, "cgroup_self", "%s", self) < 0 ||
+	    state_put(pod_dir, "cgroup", "%s", rel) < 0 ||
+	    state_put(pod_dir, "qos", "%s", cg_qos_name(rp->qos)) < 0 ||
+	    state_put(pod_dir, "requests", "%lld %lld", (long long)rp->total.cpu_request,
+	              (long long)rp->total.memory_request) < 0)
+		return -1;
+	if (cg_create(&rp->host, rel, &rp->pod) < 0)
+		return -1;
+	rp->created = true;
+	return set_limits(&rp->pod, &rp->total);
+}
+
+int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out)
+{
+	char rel[CG_REL_MAX];
+	if (snprintf(rel, sizeof(rel), "%s/%s", rp->pod.rel, sc->name) >= (int)sizeof(rel))
+		return fail_msg(ENAMETOOLONG, "cgroup for container %s: name too long", sc->name);
+	struct cg_resources r;
+	to_cg(sc, &r);
+	if (cg_create(&rp->host, rel, out) < 0 || set_limits(out, &r) < 0)
+		return -1;
+	/* The second wall behind nodev (lab 03): a device node the container
+	 * makes cannot be opened unless the allow-list names it. */
+	if (sc->privileged)
+		return cg_set_devices(out, cg_all_devices, 1);
+	return cg_set_devices(out, cg_default_devices, cg_n_default_devices);
+}
+
+int res_enter(void *arg)
+{
+	return cg_enter(arg);
+}
+
+bool res_oom_killed(const struct cg *cg, uint64_t *seen)
+{
+	uint64_t kills;
+	if (cg_oom_kills(cg, &kills) < 0 || kills <= *seen)
+		return false;
+	*seen = kills;
+	return true;
+}
+
+/* podrun/<qos> and podrun stay while another pod uses them; the last pod
+ * takes them along (rmdir fails on a cgroup that has children). The caller
+ * holds the state lock, so no pod is being created beneath them meanwhile. */
+static void remove_empty_parents(const struct cg_host *h, const char *rel)
+{
+	char up[CG_REL_MAX];
+	snprintf(up, sizeof(up), "%s", rel);
+	for (char *slash; (slash = strrchr(up, '/'));) {
+		*slash = '\0';
+		struct cg cg;
+		char path[PATH_MAX];
+		if (cg_open(h, up, &cg) < 0)
+			return;
+		for (int c = 0; c < CG_NCTRL; c++)
+			if (cg_path(&cg, (enum cg_ctrl)c, path, sizeof(path)) == 0)
+				rmdir(path);
+		if (h->unified[0] && snprintf(path, sizeof(path), "%s/%s", h->unified, up) <
+		                         (int)sizeof(path))
+			rmdir(path);
+	}
+}
+
+void res_pod_remove(struct res_pod *rp)
+{
+	if (!rp->created)
+		return;
+	cg_remove(&rp->pod);
+	remove_empty_parents(&rp->host, rp->pod.rel);
+	rp->created = false;
+}
+
+int res_clean(const char *pod_dir)
+{
+	char rel[CG_REL_MAX], self[4096];
+	if (state_get(pod_dir, "cgroup", rel, sizeof(rel)) < 0 || !rel[0] ||
+	    state_get(pod_dir, "cgroup_self", self, sizeof(self)) < 0)
+		return 0; /* the pod never got as far as its cgroup */
+	struct cg_host *h = malloc(sizeof(*h));
+	if (!h)
+		return fail_msg(ENOMEM, "out of memory");
+	struct cg cg;
+	int rc = cg_detect(h, NULL, self);
+	if (rc == 0)
+		rc = cg_open(h, rel, &cg);
+	if (rc == 0 && (rc = cg_remove(&cg)) == 0)
+		remove_empty_parents(h, rel);
+	free(h);
+	return rc;
+}

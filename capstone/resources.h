@@ -1,0 +1,76 @@
+/*
+ * resources.h - a pod's requests and limits, made real with lab 06's cgroups:
+ * admission on the node (the scheduler's fit, for one node), the QoS class,
+ * kubelet's cgroup tree beneath the cgroup podrun runs in
+ *
+ *     podrun/<qos>/pod-NAME/CONTAINER      (Guaranteed pods: podrun/pod-NAME)
+ *
+ * with the pod's and each container's limits and the device allow-list, the
+ * OOM kill behind a SIGKILL, and the clean-up of a tree whose supervisor died.
+ *
+ * The pod sequence (pod.c) calls, in SyncPod's order:
+ *   res_admit         under the state lock, before anything exists
+ *   res_pod_create    with the sandbox
+ *   res_ctr_create    per container; ctr_config.setup_child = res_enter
+ *   res_oom_killed    when a container ended by SIGKILL
+ *   res_pod_remove    at the end (res_clean: from the state alone)
+ */
+#ifndef PODLAB_RESOURCES_H
+#define PODLAB_RESOURCES_H
+
+#include "cgroup.h"
+#include "spec.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct res_pod {
+	struct cg_host host;
+	enum cg_qos qos;
+	struct cg_resources total; /* the pod cgroup's values (cg_pod_resources) */
+	struct cg pod;
+	bool created;
+};
+
+/* The node podrun runs on: $PODRUN_NODE_MEMORY (a quantity) and
+ * $PODRUN_NODE_CPUS (a quantity of CPUs: "2", "1500m"), else the machine's
+ * MemTotal and online CPUs. */
+int res_node(int64_t *memory, int64_t *cpu_milli);
+
+/* The pod's QoS class and totals, and whether its requests fit what the node
+ * has left once the running pods' requests are taken: "Insufficient memory"
+ * / "Insufficient cpu" (ENOSPC) otherwise, as the scheduler says it. Call
+ * with the state root locked (pod_lock_root), so that two pods starting at
+ * once cannot both take the last gigabyte. */
+int res_admit(const struct pod_spec *sp, struct res_pod *rp);
+
+/* The pod's cgroup, with its limits; records in the pod's state directory
+ * what res_clean needs: qos, requests, cgroup, cgroup_self. */
+int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *pod_dir);
+
+/* A container's cgroup in the pod's: memory and CPU limits, the device
+ * allow-list (everything when privileged). */
+int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out);
+
+/* For ctr_config.setup_child: join the container's cgroup (arg: its struct
+ * cg) from the process that creates the container, so that the command is
+ * inside its limits from its first instruction. */
+int res_enter(void *arg);
+
+/* Did the OOM killer end the container's last run? *seen is the count at its
+ * last look, updated. */
+bool res_oom_killed(const struct cg *cg, uint64_t *seen);
+
+/* Kill what is left in the pod's cgroups and remove them, and podrun/<qos>
+ * and podrun when no other pod is left in them. With the state lock held. */
+void res_pod_remove(struct res_pod *rp);
+
+/* The same from the pod's state directory alone (its supervisor is gone),
+ * with the state lock held. */
+int res_clean(const char *pod_dir);
+
+/* The requests of the running pods under the state root (their supervisors
+ * alive): what is taken on the node. */
+int res_requested(int64_t *memory, int64_t *cpu_milli);
+
+#endif

@@ -1,0 +1,241 @@
+#!/usr/bin/env bats
+# resources: requests and limits made real with lab 06's cgroups. Every check
+# reads the kernel: /proc/PID/cgroup, the limit files, the OOM kill count, the
+# device controller's answer to an open.
+
+load ../helpers
+load podrun
+
+setup() {
+	podrun_setup
+}
+
+# The directory of a container's cgroup in controller C's hierarchy.
+cgdir() { # C PID
+	echo "/sys/fs/cgroup/$1$(awk -F: -v c="$1" '$2 == c {print $3}' "/proc/$2/cgroup")"
+}
+
+qos_pod() { # NAME RESOURCES-YAML (for both containers, or "" for none)
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {$2}
+  - name: b
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {$2}
+YAML
+}
+
+@test "QoS classes by Kubernetes' rules; kubelet's tree, podrun/<qos>/pod-NAME/CONTAINER" {
+	podrun run -d "$(qos_pod be "")"
+	podrun run -d "$(qos_pod bu "requests: {memory: 16Mi}")"
+	podrun run -d "$(qos_pod gu "limits: {memory: 32Mi, cpu: 250m}")"
+	[ "$(state be qos)" = BestEffort ]
+	[ "$(state bu qos)" = Burstable ]
+	[ "$(state gu qos)" = Guaranteed ] # requests default to the limits
+	run podrun ps
+	assert_line --regexp "^gu +Running +2/2 +0 +Guaranteed "
+	local c pid
+	for c in memory pids cpu; do
+		pid=$(state be containers/a/pid)
+		[[ "$(cgdir $c "$pid")" == */podrun/besteffort/pod-be/a ]]
+		pid=$(state bu containers/b/pid)
+		[[ "$(cgdir $c "$pid")" == */podrun/burstable/pod-bu/b ]]
+		pid=$(state gu containers/a/pid)
+		[[ "$(cgdir $c "$pid")" == */podrun/pod-gu/a ]]
+	done
+	podrun rm -f be
+	podrun rm -f bu
+	podrun rm -f gu
+	assert_host_clean
+}
+
+@test "limits in the kernel: memory, CFS quota, shares as kubelet converts them; the pod's sums" {
+	podrun run -d "$(qos_pod lim "requests: {cpu: 100m, memory: 16Mi}, limits: {cpu: 500m, memory: 48Mi}")"
+	local pid d
+	pid=$(state lim containers/a/pid)
+	d=$(cgdir memory "$pid")
+	[ "$(cat "$d/memory.limit_in_bytes")" = $((48 << 20)) ]
+	d=$(cgdir cpu "$pid")
+	[ "$(cat "$d/cpu.cfs_quota_us")" = 50000 ] # 500m of a 100 ms period
+	[ "$(cat "$d/cpu.cfs_period_us")" = 100000 ]
+	[ "$(cat "$d/cpu.shares")" = 102 ] # 100m * 1024 / 1000
+	# the pod cgroup: the sum of its containers' (both declare limits)
+	[ "$(cat "$(dirname "$(cgdir memory "$pid")")/memory.limit_in_bytes")" = $((96 << 20)) ]
+	[ "$(cat "$(dirname "$(cgdir cpu "$pid")")/cpu.cfs_quota_us")" = 100000 ]
+	podrun rm -f lim
+	assert_host_clean
+}
+
+@test "OOMKilled: a container past its memory limit ends with reason OOMKilled, exit 137, and is restarted" {
+	f=$(pod_file oom <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: oom}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: hog
+    image: busybox
+    command: ["sh", "-c", "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived"]
+    resources: {limits: {memory: 16Mi}}
+YAML
+	)
+	podrun run -d "$f" || true
+	wait_for grep -qx OOMKilled "$PODRUN_ROOT/pods/oom/containers/hog/reason"
+	[ "$(state oom containers/hog/exit_code)" = 137 ]
+	# restartPolicy Always: it comes back, with backoff (scaled down for tests)
+	wait_for grep -qv '^0$' "$PODRUN_ROOT/pods/oom/containers/hog/restarts"
+	run podrun logs -c hog oom
+	refute_output --partial survived
+	podrun rm -f oom
+	assert_host_clean
+}
+
+@test "a killed container that was not OOM-killed is an Error with exit code 137, as kubelet says" {
+	f=$(pod_file killed <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: killed}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {limits: {memory: 64Mi}}
+YAML
+	)
+	podrun run -d "$f"
+	# PID 1 of its pid namespace ignores a SIGKILL from inside: from the host, then
+	kill -KILL "$(state killed containers/c/pid)"
+	wait_for grep -qx Terminated "$PODRUN_ROOT/pods/killed/containers/c/state"
+	[ "$(state killed containers/c/reason)" = Error ]
+	[ "$(state killed containers/c/exit_code)" = 137 ]
+	podrun rm -f killed
+	assert_host_clean
+}
+
+@test "the study note's Node_A: App (1Gi) and LogController (512Mi) do not fit 1.25Gi, fit 2Gi, the second copy does not" {
+	PODRUN_NODE_MEMORY=1.25Gi run podrun run -d "$PODLAB_SRC/examples/cosched.yaml"
+	assert_failure 1
+	assert_output --partial "pod cosched: Insufficient memory: it requests 1.50Gi, the node has 1.25Gi"
+	assert_host_clean # refused before anything of it existed
+	PODRUN_NODE_MEMORY=2Gi podrun run -d "$PODLAB_SRC/examples/cosched.yaml"
+	sed 's/name: cosched$/name: cosched-2/' "$PODLAB_SRC/examples/cosched.yaml" >"$BATS_TEST_TMPDIR/c2.yaml"
+	PODRUN_NODE_MEMORY=2Gi run podrun run -d "$BATS_TEST_TMPDIR/c2.yaml"
+	assert_failure 1
+	assert_output --partial "1.50Gi of it requested by running pods"
+	# the first one's log shows the two containers cooperating
+	wait_for sh -c "'$PODRUN_BIN' logs -c logcontroller cosched | grep -q UTC"
+	podrun rm -f cosched
+	PODRUN_NODE_MEMORY=3Gi run podrun run -d "$PODLAB_SRC/examples/cosched.yaml"
+	assert_success # its requests went with it
+	podrun rm -f cosched
+	assert_host_clean
+}
+
+@test "devices: the cgroup refuses a device the allow-list does not name, even on a mount that allows devices" {
+	# /dev/loop-control (10:237): the host opens it; a hostPath of type
+	# CharDevice is the one volume mounted without nodev (lab 03), so only
+	# the device cgroup stands between the container and the device.
+	[ -c /dev/loop-control ] || skip "no /dev/loop-control"
+	dev_pod() { # NAME PRIVILEGED
+		pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "cat /lc; echo 'rc='\$?; cat /dev/null && echo null-ok; sleep 3600"]
+    securityContext: {privileged: $2}
+    volumeMounts: [{name: lc, mountPath: /lc}]
+  volumes:
+  - name: lc
+    hostPath: {path: /dev/loop-control, type: CharDevice}
+YAML
+	}
+	podrun run -d "$(dev_pod dev false)"
+	wait_for grep -q null-ok "$(data dev)/logs/c/0.log"
+	run podrun logs dev
+	assert_output --partial "can't open '/lc': Operation not permitted"
+	# podrun exec joins the container's cgroups: the same answer
+	run podrun exec dev -- cat /lc
+	assert_output --partial "can't open '/lc': Operation not permitted"
+	podrun run -d "$(dev_pod devpriv true)"
+	wait_for grep -q null-ok "$(data devpriv)/logs/c/0.log"
+	run podrun logs devpriv
+	refute_output --partial "Operation not permitted"
+	podrun rm -f dev
+	podrun rm -f devpriv
+	assert_host_clean
+}
+
+@test "top: a spinning container's CPU rate is capped near its limit; memory is its working set" {
+	f=$(pod_file spin <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: spin}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: spin
+    image: busybox
+    command: ["sh", "-c", "while :; do :; done"]
+    resources: {limits: {cpu: 200m}}
+  - name: idle
+    image: busybox
+    command: ["sleep", "3600"]
+YAML
+	)
+	podrun run -d "$f"
+	run podrun top spin
+	assert_success
+	local spin idle
+	spin=$(awk '$2 == "spin" {sub("m", "", $3); print $3}' <<<"$output")
+	idle=$(awk '$2 == "idle" {sub("m", "", $3); print $3}' <<<"$output")
+	# bounds, not timing: the quota lets it have at most 200m; a spinner gets some
+	[ "$spin" -gt 20 ] && [ "$spin" -le 260 ]
+	[ "$idle" -le 20 ]
+	assert_line --regexp "^spin +idle +[0-9]+m +[0-9]+Mi$"
+	podrun rm -f spin
+	assert_host_clean
+}
+
+@test "kill -9 of the supervisor: rm -f kills what is left in the pod's cgroups and removes them" {
+	podrun run -d "$(qos_pod k9 "requests: {memory: 16Mi}")"
+	local sup pid
+	sup=$(state k9 supervisor.pid)
+	pid=$(state k9 containers/a/pid)
+	kill -9 "$sup"
+	wait_for assert_gone "$sup"
+	[ -d "$(cgdir memory "$pid")" ]
+	podrun rm -f k9
+	assert_gone "$pid"
+	assert_host_clean
+}
+
+@test "resources the kernel is not asked to bound are refused; requests above limits are invalid" {
+	f=$(qos_pod eph "limits: {ephemeral-storage: 1Gi}")
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output --partial "resources.limits.ephemeral-storage: only cpu and memory are enforced"
+	f=$(qos_pod over "requests: {cpu: '2'}, limits: {cpu: '1'}")
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output --partial "requests.cpu: must be less than or equal to cpu limit"
+	f=$(qos_pod milli "requests: {cpu: 0.5, memory: 1e6}")
+	run podrun validate -v "$f"
+	assert_success
+}
