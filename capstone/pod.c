@@ -27,10 +27,12 @@
 #include "image.h"
 #include "init.h"
 #include "logs.h"
+#include "podjson.h"
 #include "ports.h"
 #include "resources.h"
 #include "rootfs.h"
 #include "state.h"
+#include "status.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -54,6 +56,7 @@ struct sup;
  * Entrypoint/Cmd, the image's Env under the container's, the WorkingDir and
  * the user unless the pod sets them. */
 struct ctr_image {
+	char image_id[160]; /* the config's digest: the image's ID */
 	char *lower;
 	char **argv, **env;
 	char *workdir; /* NULL: "/" */
@@ -93,6 +96,9 @@ struct sup {
 	struct logsrc *logs;
 	struct logs_limits log_limits; /* rotation: PODRUN_LOG_MAX_SIZE, _FILES */
 	struct res_pod *res;           /* the pod's cgroups (lab 06) */
+	struct status_pod status;      /* conditions (status.h) */
+	struct ctr *last, *prev;       /* per container: its last two terminations */
+	char uid[37];
 	struct cg *cgroups;            /* one per container */
 	uint64_t *oom_seen;            /* OOM kills counted so far, per container */
 	int pending[2][2]; /* before_start -> after_start: the pipes of the member starting */
@@ -148,17 +154,41 @@ static void write_member(struct sup *s, struct init_member *m)
 	char d[PATH_MAX];
 	member_dir(s, m, d, sizeof(d));
 	const struct ctr *c = &m->c;
-	state_put(d, "state", "%s", ctr_state_name(c->state));
-	state_put(d, "reason", "%s", c->state == CTR_TERMINATED ? c->reason : m->waiting_reason);
+	size_t i = (size_t)(m - s->members);
+	/* kubelet shows a container that ended and waits for its restart as
+	 * Waiting (CrashLoopBackOff), the run that ended as its lastState; a
+	 * final termination is Terminated, with the run before it as lastState. */
+	bool restarting = c->state == CTR_TERMINATED && m->waiting_reason[0];
+	bool terminated = c->state == CTR_TERMINATED && !restarting;
+	const struct ctr *last = terminated ? &s->prev[i] : &s->last[i];
+	state_put(d, "state", "%s", restarting ? "Waiting" : ctr_state_name(c->state));
+	state_put(d, "reason", "%s", terminated ? c->reason : m->waiting_reason);
 	state_put(d, "restarts", "%d", m->restarts);
 	if (c->state == CTR_RUNNING) {
 		state_put_pid(d, "", c->pid);
 	} else {
 		state_put(d, "pid", "0");
 	}
-	state_put(d, "exit_code", "%d", c->state == CTR_TERMINATED ? c->exit_code : 0);
-	put_time(d, "started_at", c->started_at);
-	put_time(d, "finished_at", c->state == CTR_TERMINATED ? c->finished_at : 0);
+	state_put(d, "exit_code", "%d", terminated ? c->exit_code : 0);
+	state_put(d, "signal", "%d", terminated ? c->signal : 0);
+	if (restarting)
+		state_put(d, "message", "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
+		          (long long)((m->not_before_ms - now_ms() + 999) / 1000), m->cfg.name,
+		          s->spec->name, s->spec->namespace_, s->uid);
+	else
+		state_put(d, "message", "%s", c->state == CTR_WAITING ? m->message : "");
+	put_time(d, "started_at", c->state == CTR_WAITING || restarting ? 0 : c->started_at);
+	put_time(d, "finished_at", terminated ? c->finished_at : 0);
+	/* No readiness probe yet: a running container is ready, and started. */
+	state_put(d, "ready", "%d", c->state == CTR_RUNNING && !s->pod.stopping);
+	state_put(d, "started", "%d", c->state == CTR_RUNNING);
+	if (last->state == CTR_TERMINATED) {
+		state_put(d, "last_exit_code", "%d", last->exit_code);
+		state_put(d, "last_signal", "%d", last->signal);
+		state_put(d, "last_reason", "%s", last->reason);
+		put_time(d, "last_started_at", last->started_at);
+		put_time(d, "last_finished_at", last->finished_at);
+	}
 }
 
 static const char *phase_name(struct sup *s)
@@ -272,6 +302,26 @@ static void hook_on_change(void *arg, struct init_member *m)
 		bool oom = m->c.signal == SIGKILL && res_oom_killed(&s->cgroups[i], &s->oom_seen[i]);
 		snprintf(m->c.reason, sizeof(m->c.reason), "%s", oom ? "OOMKilled" : "Error");
 	}
+	size_t i = (size_t)(m - s->members);
+	char object[128];
+	snprintf(object, sizeof(object), "spec.%s{%s}", m->is_init ? "initContainers" : "containers",
+	         m->cfg.name);
+	if (m->c.state == CTR_RUNNING) {
+		status_event(s->dir, "Normal", "Pulled", object,
+		             "Container image \"%s\" already present on machine", m->cfg.image);
+		status_event(s->dir, "Normal", "Created", object, "Created container %s", m->cfg.name);
+		status_event(s->dir, "Normal", "Started", object, "Started container %s", m->cfg.name);
+	} else if (!strcmp(m->waiting_reason, "RunContainerError")) {
+		status_event(s->dir, "Warning", "Failed", object, "Error: %s", m->message);
+	} else if (!strcmp(m->waiting_reason, "CrashLoopBackOff")) {
+		status_event(s->dir, "Warning", "BackOff", object,
+		             "Back-off restarting failed container %s in pod %s_%s(%s)", m->cfg.name,
+		             s->spec->name, s->spec->namespace_, s->uid);
+	}
+	if (m->c.state == CTR_TERMINATED) {
+		s->prev[i] = s->last[i];
+		s->last[i] = m->c;
+	}
 	write_member(s, m);
 	if (m->c.state == CTR_TERMINATED)
 		event(s, "%s: Terminated (%s, exit code %d)%s", m->cfg.name, m->c.reason,
@@ -327,6 +377,17 @@ static int sandbox_up(struct sup *s)
 	state_put(s->dir, "veth", "%s", s->infra.veth_host);
 	state_put(s->dir, "bridge", "%s", s->infra.bridge);
 	state_put(s->dir, "ip", "%s", s->infra.ip);
+	/* hostIP: the node's address the pod reaches it by, the bridge's */
+	struct in_addr net;
+	int prefix;
+	char host_ip[INET_ADDRSTRLEN] = "";
+	if (s->infra.ip[0] && infra_parse_subnet(s->icfg.subnet, &net, &prefix) == 0) {
+		net.s_addr = htonl(ntohl(net.s_addr) + 1);
+		inet_ntop(AF_INET, &net, host_ip, sizeof(host_ip));
+	}
+	state_put(s->dir, "host_ip", "%s", host_ip);
+	if (status_set(&s->status, STATUS_READY_TO_START, true, NULL))
+		status_write(&s->status, s->dir);
 	s->pause_w.handle = pause_handle;
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->pause_w};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->infra.pidfd, &e) < 0)
@@ -355,6 +416,9 @@ static int pause_handle(struct ev_watch *w, uint32_t events)
 	(void)events;
 	event(s, "sandbox: pause %d died, killing the containers and recreating it",
 	      (int)s->infra.pid);
+	status_event(s->dir, "Normal", "SandboxChanged", "pod",
+	             "Pod sandbox changed, it will be killed and re-created.");
+	status_set(&s->status, STATUS_READY_TO_START, false, NULL);
 	init_pod_stop(&s->pod);
 	sandbox_down(s);
 	if (sandbox_up(s) < 0)
@@ -419,6 +483,37 @@ static void notify(struct sup *s, const char *fmt, ...)
 	close(s->o->notify_fd);
 }
 
+/* The pod's conditions from its members, kubelet's rules (no readiness
+ * probes yet: a running container is ready). */
+static void update_conditions(struct sup *s)
+{
+	bool ready = !s->pod.stopping;
+	for (size_t i = 0; i < s->pod.n_members; i++) {
+		const struct init_member *m = &s->members[i];
+		if (!m->is_init || m->sidecar)
+			ready = ready && m->c.state == CTR_RUNNING;
+	}
+	bool changed =
+	    status_set(&s->status, STATUS_INITIALIZED, s->pod.initialized, "ContainersNotInitialized");
+	changed |= status_set(&s->status, STATUS_CONTAINERS_READY, ready, "ContainersNotReady");
+	changed |= status_set(&s->status, STATUS_READY, ready, "ContainersNotReady");
+	if (changed)
+		status_write(&s->status, s->dir);
+}
+
+/* A container that cannot get to Running on its own: run -d stops waiting
+ * for it and says why (the pod goes on, as on a cluster). */
+static const struct init_member *stuck(const struct sup *s)
+{
+	for (size_t i = 0; i < s->pod.n_members; i++) {
+		const struct init_member *m = &s->members[i];
+		if (!strcmp(m->waiting_reason, "CrashLoopBackOff") ||
+		    !strcmp(m->waiting_reason, "RunContainerError"))
+			return m;
+	}
+	return NULL;
+}
+
 static bool all_apps_running(const struct sup *s)
 {
 	for (size_t i = s->spec->n_init; i < s->pod.n_members; i++)
@@ -443,7 +538,10 @@ static int write_exec_config(const char *d, const struct pod_spec *sp,
 		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%lld",
 		         i ? " " : "", (long long)sc->groups[i]);
 	if (state_put(d, "kind", "%s", kind_name(sc)) < 0 ||
-	    state_put(d, "image", "%s", sc->image) < 0 || state_put_list(d, "env", ci->env) < 0 ||
+	    state_put(d, "image", "%s", sc->image) < 0 ||
+	    state_put(d, "image_id", "%s", ci->image_id) < 0 ||
+	    state_put(d, "container_id", "podrun://%s/%s", sp->name, sc->name) < 0 ||
+	    state_put_list(d, "env", ci->env) < 0 ||
 	    state_put_list(d, "cap_add", (char *const *)sc->cap_add) < 0 ||
 	    state_put_list(d, "cap_drop", (char *const *)sc->cap_drop) < 0 ||
 	    state_put(d, "privileged", "%d", sc->privileged) < 0 ||
@@ -472,7 +570,9 @@ static int setup_members(struct sup *s)
 		return fail_msg(ENOMEM, "out of memory");
 	s->cgroups = calloc(sp->n_ctrs, sizeof(*s->cgroups));
 	s->oom_seen = calloc(sp->n_ctrs, sizeof(*s->oom_seen));
-	if (!s->cgroups || !s->oom_seen)
+	s->last = calloc(sp->n_ctrs, sizeof(*s->last));
+	s->prev = calloc(sp->n_ctrs, sizeof(*s->prev));
+	if (!s->cgroups || !s->oom_seen || !s->last || !s->prev)
 		return fail_msg(ENOMEM, "out of memory");
 	struct ctr_mount *mt = s->mounts;
 	char **names = calloc(sp->n_ctrs + 1, sizeof(*names));
@@ -555,6 +655,7 @@ static int setup_members(struct sup *s)
 	    .before_start = hook_before_start,
 	    .after_start = hook_after_start,
 	    .on_change = hook_on_change,
+	    .retry_failed_starts = true,
 	};
 	return 0;
 }
@@ -597,6 +698,7 @@ static int resolve_image(const char *store, const struct pod_spec *sp,
 		return -1; /* "image REF: not loaded (podrun image load)" */
 	int rc = -1;
 	char lower[4096];
+	snprintf(ci->image_id, sizeof(ci->image_id), "%s", img.id);
 	if (img_lowerdir(store, sc->image, lower, sizeof(lower)) < 0 ||
 	    !(ci->lower = strdup(lower)))
 		goto out;
@@ -765,11 +867,20 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	char tbuf[64];
 	state_time_rfc3339(state_now_realtime_ns(), tbuf, sizeof(tbuf));
 	if (state_put_pid(s->dir, "supervisor", getpid()) < 0 || write_spec(s, text, len) < 0 ||
+	    podjson_write_spec(sp, s->dir) < 0 ||
 	    state_put(s->dir, "name", "%s", sp->name) < 0 ||
 	    state_put(s->dir, "created", "%s", tbuf) < 0 ||
 	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
-	    state_put(s->dir, "phase", "Pending") < 0)
+	    state_put(s->dir, "phase", "Pending") < 0 || status_uuid(s->uid) < 0 ||
+	    state_put(s->dir, "uid", "%s", s->uid) < 0 ||
+	    state_put(s->dir, "start_time", "%s", tbuf) < 0)
 		return -1;
+	char node[HOST_NAME_MAX + 1] = "localhost";
+	gethostname(node, sizeof(node));
+	status_event(s->dir, "Normal", "Scheduled", "pod", "Successfully assigned %s/%s to %s",
+	             sp->namespace_, sp->name, node);
+	status_set(&s->status, STATUS_SCHEDULED, true, NULL);
+	status_write(&s->status, s->dir);
 	fault_point("state-written");
 	/* The pod's cgroup comes with the sandbox, as kubelet makes it. */
 	if (res_pod_create(s->res, sp, s->dir) < 0)
@@ -830,6 +941,10 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 {
 	if (s->started) {
 		s->pod.grace_ms = s->stop_grace_ms >= 0 ? s->stop_grace_ms : s->pod.grace_ms;
+		for (size_t i = 0; i < s->pod.n_members; i++)
+			if (s->members[i].c.state == CTR_RUNNING)
+				status_event(s->dir, "Normal", "Killing", "pod", "Stopping container %s",
+				             s->members[i].cfg.name);
 		init_pod_stop(&s->pod);
 		fault_point("containers-stopped");
 	}
@@ -876,6 +991,8 @@ static void sup_free(struct sup *s)
 	free(s->res);
 	free(s->cgroups);
 	free(s->oom_seen);
+	free(s->last);
+	free(s->prev);
 	free(s->vols);
 	if (s->epfd >= 0)
 		close(s->epfd);
@@ -928,6 +1045,8 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	}
 	if (pod_create(s, text, len) < 0)
 		goto failed;
+	if (o->notify_sandbox)
+		notify(s, "Pending\n");
 
 	int rc = 0;
 	s->started = true;
@@ -936,20 +1055,13 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		if (s->stop_grace_ms >= 0)
 			break;
 		if (init_pod_step(&s->pod, now_ms(), &deadline) < 0) {
-			/* a container that cannot even be created (its command is missing...) */
-			char why[1024];
-			snprintf(why, sizeof(why), "%s", last_error());
-			struct spec_mark mk = spec->mark;
-			for (size_t i = 0; i < spec->n_ctrs; i++)
-				if (!strcmp(s->members[i].waiting_reason, "CreateContainerError"))
-					mk = spec->ctrs[i].mark;
-			fail_msg(EINVAL, "%s:%d:%d: %s", spec->file, mk.line, mk.col, why);
 			if (!s->ready)
 				goto failed;
 			rc = 1;
 			break;
 		}
 		state_put(s->dir, "phase", "%s", phase_name(s));
+		update_conditions(s);
 		if (s->pod.phase == INIT_PHASE_SUCCEEDED || s->pod.phase == INIT_PHASE_FAILED) {
 			notify(s, "%s\n", phase_name(s));
 			rc = s->pod.phase == INIT_PHASE_FAILED;
@@ -957,6 +1069,15 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		}
 		if (all_apps_running(s))
 			notify(s, "Running\n");
+		const struct init_member *m = stuck(s);
+		if (m) {
+			const struct spec_container *sc = &spec->ctrs[m - s->members];
+			notify(s,
+			       "error: %s:%d:%d: pod %s: container %s: %s%s%s (the pod goes on: podrun "
+			       "logs, podrun describe, podrun rm -f)\n",
+			       spec->file, sc->mark.line, sc->mark.col, spec->name, m->cfg.name,
+			       m->waiting_reason, m->message[0] ? ": " : "", m->message);
+		}
 		int timeout = -1;
 		if (deadline >= 0)
 			timeout = (int)(deadline > now_ms() ? deadline - now_ms() : 0);

@@ -13,6 +13,7 @@
  */
 #include "common.h"
 #include "container.h"
+#include "get_cmd.h"
 #include "image_cmd.h"
 #include "logs_cmd.h"
 #include "ns.h"
@@ -69,6 +70,8 @@ static int next_opt(int argc, char **argv, const char *shortopts)
 	                                         {"stdin", no_argument, NULL, 'i'},
 	                                         {"tty", no_argument, NULL, 'T'},
 	                                         {"allow-unsupported", no_argument, NULL, 'U'},
+	                                         {"timeout", required_argument, NULL, 'M'},
+	                                         {"wait", required_argument, NULL, 'w'},
 	                                         {NULL, 0, NULL, 0}};
 	char opts[32];
 	/* "+": stop at the first operand (exec's -- CMD); ":": getopt is silent,
@@ -85,8 +88,9 @@ static int next_opt(int argc, char **argv, const char *shortopts)
 		c = 'f';
 	if (c == 'T')
 		c = 't';
-	if (c == 'U' && !strchr(shortopts, 'U'))
-		die_usage("%s: option --allow-unsupported does not apply", current->name);
+	if ((c == 'U' || c == 'M' || c == 'w') && !strchr(shortopts, c))
+		die_usage("%s: option --%s does not apply", current->name,
+		          c == 'U' ? "allow-unsupported" : c == 'M' ? "timeout" : "wait");
 	if (c > 0 && !strchr(shortopts, c))
 		die_usage("%s: option -%c does not apply", current->name, c);
 	return c;
@@ -253,6 +257,9 @@ static void print_event(const char *pod, const char *msg)
 /* Start one pod's supervisor in the background: fork, setsid, fork again (so
  * it is nobody's child and has no terminal), and wait on a pipe until it says
  * the pod is Running, or has ended, or could not start. */
+/* How long run -d waits for Running (-1: until it is, or ends, or is stuck). */
+static int64_t run_timeout_ms = -1;
+
 static int run_detached(const struct pod_spec *p, const char *text, size_t len, struct pod_opts *o)
 {
 	int pfd[2];
@@ -290,8 +297,25 @@ static int run_detached(const struct pod_spec *p, const char *text, size_t len, 
 	char msg[1400];
 	size_t got = 0;
 	ssize_t r;
-	while (got < sizeof(msg) - 1 && (r = read(pfd[0], msg + got, sizeof(msg) - 1 - got)) > 0)
+	int64_t end = run_timeout_ms >= 0 ? now_ms() + run_timeout_ms : -1;
+	struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
+	for (;;) {
+		int left = end < 0 ? -1 : (int)(end > now_ms() ? end - now_ms() : 0);
+		int ready = poll(&pf, 1, left);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready == 0) {
+			close(pfd[0]);
+			fprintf(stderr,
+			        "podrun: pod %s: not Running after --timeout (its supervisor goes on: "
+			        "podrun describe %s, podrun rm -f %s)\n",
+			        p->name, p->name, p->name);
+			return 1;
+		}
+		if (got >= sizeof(msg) - 1 || (r = read(pfd[0], msg + got, sizeof(msg) - 1 - got)) <= 0)
+			break;
 		got += (size_t)r;
+	}
 	close(pfd[0]);
 	msg[got] = '\0';
 	msg[strcspn(msg, "\n")] = '\0';
@@ -309,16 +333,28 @@ static int run_detached(const struct pod_spec *p, const char *text, size_t len, 
 
 static int cmd_run(int argc, char **argv)
 {
-	bool detach = false;
+	bool detach = false, wait_none = false;
 	int c;
-	while ((c = next_opt(argc, argv, "dU")) != -1) {
-		if (c == 'd')
+	while ((c = next_opt(argc, argv, "dUMw")) != -1) {
+		if (c == 'd') {
 			detach = true;
-		else if (c == 'U')
+		} else if (c == 'U') {
 			spec_allow_unsupported(true);
+		} else if (c == 'M') {
+			int64_t ns;
+			if (spec_parse_duration(optarg, &ns) < 0 || ns < 0)
+				die_usage("run: --timeout %s: a duration like 30s or 2m", optarg);
+			run_timeout_ms = ns / 1000000;
+		} else if (c == 'w') {
+			if (strcmp(optarg, "none") && strcmp(optarg, "running"))
+				die_usage("run: --wait %s: none or running", optarg);
+			wait_none = !strcmp(optarg, "none");
+		}
 	}
 	if (optind != argc - 1)
 		die_usage("run: expected one file");
+	if (!detach && (wait_none || run_timeout_ms >= 0))
+		die_usage("run: --wait and --timeout go with -d");
 	const char *file = argv[optind];
 	struct pod_spec *pods;
 	size_t n, len;
@@ -327,7 +363,7 @@ static int cmd_run(int argc, char **argv)
 	if (spec_read_file(file, &text, &len) < 0 ||
 	    spec_parse_buffer(file, text, len, print_warning, NULL, &pods, &n) < 0)
 		die_spec();
-	struct pod_opts o = {.notify_fd = -1, .event = print_event};
+	struct pod_opts o = {.notify_fd = -1, .event = print_event, .notify_sandbox = wait_none};
 	pod_opts_from_env(&o);
 
 	int rc = 0;
@@ -880,12 +916,21 @@ static int cmd_top(int argc, char **argv)
  */
 
 static const struct command commands[] = {
-    {"run", cmd_run, "[-d] [--allow-unsupported] POD.yaml",
+    {"run", cmd_run, "[-d [--timeout DUR] [--wait none]] [--allow-unsupported] POD.yaml",
      "Start the pod(s) in a YAML file. In the foreground Ctrl-C stops them gracefully.",
-     "  -d, --detach  run in the background; return once every container runs\n"
+     "  -d, --detach  run in the background; return once every app container runs,\n"
+     "                the pod ended, or a container is stuck (CrashLoopBackOff...: exit 1)\n"
+     "  --timeout DURATION  with -d: give up waiting after this long (exit 1)\n"
+     "  --wait none   with -d: return once the sandbox is up\n"
      "  --allow-unsupported  run without the fields podrun cannot honour (probes,\n"
      "                resources...): each becomes a warning instead of an error\n"},
     {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", ""},
+    {"get", cmd_get, "[POD] [-o wide|json|yaml]",
+     "List pods as kubectl get pods does, or print a pod as a v1 Pod (JSON, YAML).", ""},
+    {"describe", cmd_describe, "POD",
+     "Show a pod as kubectl describe pod does: containers, conditions, events.", ""},
+    {"wait", cmd_wait, "--for=COND [--timeout DUR] POD",
+     "Wait until a pod's condition holds (condition=Ready, delete, jsonpath=...).", ""},
     {"logs", cmd_logs, "[-f] [-p] [-c C] [OPTIONS] POD",
      "Print a container's log (default: the first app container); --help for all options.",
      ""},

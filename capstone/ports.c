@@ -15,6 +15,13 @@
  * socket. A pod whose listen backlog is full does not refuse a SYN, the
  * kernel drops it and the SYN is retried for about two minutes; one timerfd
  * in the epoll set abandons connects older than PORTS_CONNECT_TIMEOUT_MS.
+ *
+ * Running out of fds is never fatal and loses no client: the pod-side socket
+ * is made *before* accept4 (and kept as a spare while no client waits), so a
+ * client leaves the kernel's backlog only once both of its fds exist. When
+ * either call fails with EMFILE/ENFILE the listeners rest (out of epoll's
+ * interest) until a connection closes or the same timer retries them: ENFILE
+ * is the whole system's table, which other processes free too.
  */
 #include "ports.h"
 
@@ -34,6 +41,9 @@
 /* Each connection holds 2 fds and 2 buffers: past this many the listeners
  * rest, and new clients wait in the kernel's backlog. */
 #define MAX_CONNS 1024
+/* Resting listeners try again after this long even when none of our
+ * connections closed. */
+#define REST_RETRY_MS 250
 
 struct ports;
 
@@ -75,14 +85,17 @@ struct ports {
 	int hostns; /* ours, to step back into */
 	/* What the pod side dials: the pod IP, or loopback without one. */
 	struct in_addr pod_addr;
-	/* One timer for every connect in progress, armed for the earliest
-	 * deadline (CLOCK_MONOTONIC, like now_ms). */
+	/* A socket already made in the pod's netns for the next client, or -1. */
+	int spare;
+	/* One timer for the connect deadlines and the resting listeners' retry,
+	 * armed for the earliest (CLOCK_MONOTONIC, like now_ms). */
 	int timer;
 	struct ev_watch timer_w;
 	int64_t timer_at; /* 0: not armed */
 	struct conn *conns;
 	size_t n_conns;
-	bool resting; /* listeners out of epoll's interest: too many fds */
+	bool resting;     /* listeners out of epoll's interest: out of fds */
+	int64_t retry_at; /* resting: when the timer wakes them */
 	/* Closed connections wait here until the event batch is over: another
 	 * event of the same epoll_wait may still point at them. */
 	struct conn *dead;
@@ -94,7 +107,7 @@ int ports_listen(const struct pod_spec *spec, struct ports **out)
 	struct ports *ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return fail_msg(ENOMEM, "ports: out of memory");
-	ps->epfd = ps->netns = ps->hostns = ps->timer = -1;
+	ps->epfd = ps->netns = ps->hostns = ps->timer = ps->spare = -1;
 	ps->pod_addr.s_addr = htonl(INADDR_LOOPBACK);
 	size_t total = 0;
 	for (size_t i = 0; i < spec->n_ctrs; i++)
@@ -145,23 +158,39 @@ size_t ports_count(const struct ports *ps)
 	return ps ? ps->n : 0;
 }
 
+static void timer_arm(struct ports *ps, int64_t at_ms)
+{
+	struct itimerspec its = {
+	    .it_value = {.tv_sec = at_ms / 1000, .tv_nsec = (at_ms % 1000) * 1000000}};
+	/* An absolute time already past fires at once, which is what we want;
+	 * an it_value of 0 would disarm the timer instead. */
+	if (ps->timer >= 0 && timerfd_settime(ps->timer, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		ps->timer_at = at_ms;
+}
+
+/* Make sure the timer fires by at_ms. */
+static void timer_want(struct ports *ps, int64_t at_ms)
+{
+	if (!ps->timer_at || at_ms < ps->timer_at)
+		timer_arm(ps, at_ms);
+}
+
 /* Stop or resume accepting. A level-triggered listener whose accept4 keeps
  * failing with EMFILE would wake epoll_wait at once, forever: the supervisor
  * would spin. Resting it leaves the client in the kernel's backlog until a
- * connection closes and frees its fds. */
+ * connection closes and frees its fds, or the retry timer fires. */
 static void listeners_rest(struct ports *ps, bool rest)
 {
 	if (ps->resting == rest || ps->epfd < 0)
-		return;
-	/* Only a closing connection wakes the listeners: with none, resting
-	 * would be for good. */
-	if (rest && ps->n_conns == 0)
 		return;
 	for (size_t i = 0; i < ps->n; i++) {
 		struct epoll_event e = {.events = rest ? 0 : EPOLLIN, .data.ptr = &ps->ls[i].w};
 		epoll_ctl(ps->epfd, EPOLL_CTL_MOD, ps->ls[i].fd, &e);
 	}
 	ps->resting = rest;
+	ps->retry_at = rest ? now_ms() + REST_RETRY_MS : 0;
+	if (rest)
+		timer_want(ps, ps->retry_at);
 }
 
 static void conn_close(struct conn *c)
@@ -282,18 +311,8 @@ static int half_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
-static void timer_arm(struct ports *ps, int64_t at_ms)
-{
-	struct itimerspec its = {
-	    .it_value = {.tv_sec = at_ms / 1000, .tv_nsec = (at_ms % 1000) * 1000000}};
-	/* An absolute deadline already past fires at once, which is what we
-	 * want; 0 would disarm it, hence the "0: not armed" convention. */
-	if (timerfd_settime(ps->timer, TFD_TIMER_ABSTIME, &its, NULL) == 0)
-		ps->timer_at = at_ms;
-}
-
-/* The deadline timer: close every connect that is too old, re-arm for the
- * oldest one left. */
+/* The timer: close every connect that is too old, wake the listeners when
+ * their retry is due, re-arm for whatever comes next. */
 static int timer_handle(struct ev_watch *w, uint32_t events)
 {
 	struct ports *ps = (struct ports *)((char *)w - offsetof(struct ports, timer_w));
@@ -313,16 +332,20 @@ static int timer_handle(struct ev_watch *w, uint32_t events)
 			next = c->deadline_ms;
 	}
 	if (next)
-		timer_arm(ps, next);
+		timer_want(ps, next);
+	/* Awake, the listeners try again; still out of fds, they rest again
+	 * with a new retry. */
+	if (ps->resting && ps->retry_at <= now)
+		listeners_rest(ps, false);
+	if (ps->resting)
+		timer_want(ps, ps->retry_at);
 	return 0;
 }
 
-/* A non-blocking TCP socket made in the pod's network namespace, its connect
- * to pod_addr:port started. *done: the connect completed at once.
+/* A non-blocking TCP socket made in the pod's network namespace.
  * -1: setns failed, and we may be stranded in the pod's netns (fatal);
- * -2: no connection this time (errno: EMFILE/ENFILE, or why the connect
- * failed). */
-static int pod_socket(struct ports *ps, int port, bool *done)
+ * -2: no socket this time (errno: EMFILE, ENFILE, ENOBUFS...). */
+static int pod_socket(struct ports *ps)
 {
 	if (setns(ps->netns, CLONE_NEWNET) < 0)
 		return fail_errno("setns(pod net)");
@@ -338,18 +361,19 @@ static int pod_socket(struct ports *ps, int port, bool *done)
 		errno = err;
 		return -2;
 	}
-	/* The socket is the pod's: the pod IP is a local address to it, and its
-	 * 127.0.0.1 is the pod's loopback, not the host's. */
+	return fd;
+}
+
+/* Start the pod side's connect: 1 connected at once, 0 in progress, -1
+ * failed. The socket is the pod's: the pod IP is a local address to it, and
+ * its 127.0.0.1 is the pod's loopback, not the host's. */
+static int pod_connect(struct ports *ps, int fd, int port)
+{
 	struct sockaddr_in a = {
 	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = ps->pod_addr};
-	*done = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (!*done && errno != EINPROGRESS) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return -2;
-	}
-	return fd;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+		return 1;
+	return errno == EINPROGRESS ? 0 : -1;
 }
 
 static int listener_handle(struct ev_watch *w, uint32_t events)
@@ -362,28 +386,31 @@ static int listener_handle(struct ev_watch *w, uint32_t events)
 			listeners_rest(ps, true);
 			return 0;
 		}
+		/* The pod side first: if it cannot be made, the client is better
+		 * off in the backlog than accepted and dropped. */
+		if (ps->spare < 0) {
+			int fd = pod_socket(ps);
+			if (fd == -1)
+				return -1; /* setns failed: we may be stranded in the pod's netns */
+			if (fd < 0) {
+				listeners_rest(ps, true); /* out of fds or buffers */
+				return 0;
+			}
+			ps->spare = fd;
+		}
 		int cfd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0 && (errno == EMFILE || errno == ENFILE)) {
 			listeners_rest(ps, true);
 			return 0;
 		}
 		if (cfd < 0)
-			return 0; /* EAGAIN, or a client that went away already */
-		bool done = false;
-		int pfd = pod_socket(ps, l->container_port, &done);
-		if (pfd == -1) {
-			close(cfd);
-			return -1; /* setns failed: we may be stranded in the pod's netns */
-		}
-		if (pfd < 0 && (errno == EMFILE || errno == ENFILE)) {
-			/* This client is lost (closed); the next ones wait in the
-			 * backlog until a connection closes and frees fds. */
-			close(cfd);
-			listeners_rest(ps, true);
-			return 0;
-		}
-		if (pfd < 0) {
+			return 0; /* EAGAIN: the spare waits for the next client */
+		int pfd = ps->spare;
+		ps->spare = -1;
+		int done = pod_connect(ps, pfd, l->container_port);
+		if (done < 0) {
 			close(cfd); /* refused at once: the client sees the close */
+			close(pfd);
 			continue;
 		}
 		struct conn *c = calloc(1, sizeof(*c));
@@ -415,8 +442,8 @@ static int listener_handle(struct ev_watch *w, uint32_t events)
 			conn_close(c);
 			continue;
 		}
-		if (c->connecting && !ps->timer_at)
-			timer_arm(ps, c->deadline_ms);
+		if (c->connecting)
+			timer_want(ps, c->deadline_ms);
 	}
 }
 
@@ -433,10 +460,9 @@ int ports_start(struct ports *ps, int epfd, int netns_fd, const char *pod_ip)
 {
 	if (!ps)
 		return 0;
-	if (set_pod_addr(ps, pod_ip) < 0)
+	if (ports_set_netns(ps, netns_fd, pod_ip) < 0)
 		return -1;
 	ps->epfd = epfd;
-	ps->netns = netns_fd;
 	if (ps->hostns < 0 && (ps->hostns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
 		return fail_errno("open(/proc/self/ns/net)");
 	if (ps->n && ps->timer < 0) {
@@ -464,6 +490,10 @@ int ports_set_netns(struct ports *ps, int netns_fd, const char *pod_ip)
 	if (set_pod_addr(ps, pod_ip) < 0)
 		return -1;
 	ps->netns = netns_fd;
+	/* A spare socket belongs to the old sandbox's netns, for good. */
+	if (ps->spare >= 0)
+		close(ps->spare);
+	ps->spare = -1;
 	return 0;
 }
 
@@ -480,6 +510,8 @@ void ports_close(struct ports *ps)
 		close(ps->hostns);
 	if (ps->timer >= 0)
 		close(ps->timer);
+	if (ps->spare >= 0)
+		close(ps->spare);
 	free(ps->ls);
 	free(ps);
 }

@@ -13,7 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ROOT_CGROUP "podrun"
+/* kubelet's root is kubepods; ours podrun, or $PODRUN_CGROUP (a name of its
+ * own keeps two podrun setups - tests running side by side - apart). */
+static const char *root_cgroup(void)
+{
+	const char *r = getenv("PODRUN_CGROUP");
+	return r && *r && !strchr(r, '/') && strcmp(r, ".") && strcmp(r, "..") ? r : "podrun";
+}
 
 /* "1.5Gi", "512Mi", "300" as kubectl prints a quantity, for messages. */
 static void fmt_bytes(int64_t b, char *out, size_t len)
@@ -146,7 +152,7 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 		return -1;
 	char rel[CG_REL_MAX], self[4096];
 	const char *qos = cg_qos_dir(rp->qos);
-	if (snprintf(rel, sizeof(rel), "%s%s%s/pod-%s", ROOT_CGROUP, *qos ? "/" : "", qos,
+	if (snprintf(rel, sizeof(rel), "%s%s%s/pod-%s", root_cgroup(), *qos ? "/" : "", qos,
 	             sp->name) >= (int)sizeof(rel))
 		return fail_msg(ENAMETOOLONG, "cgroup for pod %s: name too long", sp->name);
 	/* Where this supervisor runs, for the podrun that cleans up after it:

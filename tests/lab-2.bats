@@ -63,6 +63,10 @@ no_children() {
 	[ -z "$(ps -o pid= --ppid "$1")" ]
 }
 
+link_gone() {
+	! ip link show "$1" >/dev/null 2>&1
+}
+
 host_veths() {
 	ip -o link show type veth | sed -n 's/^[0-9]*: \(veth[0-9]*\)@.*/\1/p' | sort
 }
@@ -354,6 +358,10 @@ reaps_merged_sigchld() {
 	h=$(sed -n 's/.*holder \([0-9]*\),.*/\1/p' <<<"$output" | head -1)
 	[ -n "$h" ]
 	defer "ip link del veth$h"
+	# The bridge went at once (infra_stop took the veth off it); the veth goes
+	# with the pod's netns, which the kernel destroys a moment after the last
+	# reference to it is gone: wait for that, within wait_for's bound.
+	wait_for link_gone "veth$h" || fail "veth$h is still there: $(ip -o link show "veth$h")"
 	run ip -o link show
 	refute_output --partial "veth$h"
 	refute_output --partial "$BR"

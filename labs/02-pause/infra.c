@@ -5,7 +5,8 @@
  * Syscalls: clone(2) with CLONE_NEW{NET,IPC,UTS,NS,PID} and CLONE_PIDFD,
  * sethostname(2), fsopen(2)/fsmount(2)/move_mount(2)/pivot_root(2) for
  * pause's own root, capset(2) through libcap, execve(2), setns(2),
- * pidfd_send_signal(2), poll(2) on a pidfd, waitpid(2); rtnetlink through nl.h.
+ * pidfd_send_signal(2), poll(2) on a pidfd, waitpid(2); rtnetlink through nl.h
+ * (setns(2) there, to make a netlink socket in the pod's netns).
  */
 #include "infra.h"
 
@@ -36,7 +37,6 @@
 #define PODLAB_PAUSE_PATH "pause"
 #endif
 
-#define HOLDER_STACK (256 * 1024)
 
 const char *infra_pause_path(void)
 {
@@ -126,11 +126,12 @@ static int private_root(int exe)
 	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return fail_errno("fsconfig(tmpfs)");
-	_cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
-	                                       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
+	_cleanup_close_ int mnt =
+	    (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
 	if (mnt < 0)
 		return fail_errno("fsmount(tmpfs)");
-	_cleanup_close_ int out = openat(mnt, "pause", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0555);
+	_cleanup_close_ int out =
+	    openat(mnt, "pause", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0555);
 	if (out < 0)
 		return fail_errno("create(pause in its root)");
 	for (off_t off = 0; off < st.st_size;) {
@@ -319,41 +320,50 @@ int infra_parse_subnet(const char *s, struct in_addr *net, int *prefix)
 
 /* In the pod's network namespace: eth0 gets its address, comes up, and
  * routes everything through the bridge's address. A netlink socket talks to
- * the namespace it was created in, so a child joins the netns first; the
- * caller's own namespaces stay untouched. */
+ * the namespace it was created in, so one is made there (setns in, socket,
+ * setns back: nl_open_in) and used from here. No process has to live in the
+ * pod for it: the child this once forked for it cost more (fork, wait) than
+ * the three requests themselves. */
 static int configure_inside(int netfd, struct in_addr addr, int prefix, struct in_addr gw)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return fail_errno("pipe2");
-	pid_t c = fork();
-	if (c < 0) {
-		int err = errno;
-		close(p[0]);
-		close(p[1]);
-		errno = err;
-		return fail_errno("fork");
+	/* The calling thread's own netns, to come back to: with threads,
+	 * /proc/self would name the main thread's. */
+	_cleanup_close_ int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return fail_errno("open(/proc/thread-self/ns/net)");
+	_cleanup_close_ int sock = nl_open_in(netfd, home);
+	if (sock < 0)
+		return -1;
+	int eth0 = nl_link_index_at(sock, "eth0");
+	if (eth0 < 0 || nl_addr_add_at(sock, "eth0", eth0, addr, prefix) < 0 ||
+	    nl_link_up_at(sock, "eth0", eth0) < 0 || nl_route_add_default_at(sock, gw) < 0)
+		return -1;
+	return 0;
+}
+
+/* The host end of the pod's veth: veth<holder pid>, unique while the holder
+ * lives and findable again after a supervisor died (infra_remove_veth). But
+ * a veth outlives its pod by a moment - infra_stop leaves it to the kernel,
+ * which destroys it with the pod's network namespace, later - and pids wrap
+ * (pid_max may be 32768): a new holder with the pid of one just stopped can
+ * find the name still taken. EEXIST: the next name, veth<pid>_1 and on. */
+#define VETH_SUFFIXES 9
+
+static int add_veth(struct infra *in)
+{
+	for (int n = 0; n <= VETH_SUFFIXES; n++) {
+		int len =
+		    n ? snprintf(in->veth_host, sizeof(in->veth_host), "veth%d_%d", (int)in->pid, n)
+		      : snprintf(in->veth_host, sizeof(in->veth_host), "veth%d", (int)in->pid);
+		if (len < 0 || (size_t)len >= sizeof(in->veth_host))
+			break;
+		if (nl_veth_add(in->veth_host, "eth0", in->nsfd[NS_NET]) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
 	}
-	if (c == 0) {
-		close(p[0]);
-		if (setns(netfd, CLONE_NEWNET) < 0) {
-			fail_errno("setns(pod net)");
-			child_fail(p[1]);
-		}
-		if (nl_addr_add("eth0", addr, prefix) < 0 || nl_link_up("eth0") < 0 ||
-		    nl_route_add_default(gw) < 0)
-			child_fail(p[1]);
-		_exit(0);
-	}
-	close(p[1]);
-	int rc = read_report(p[0], c, "pod network setup");
-	close(p[0]);
-	int st = 0;
-	while (waitpid(c, &st, 0) < 0 && errno == EINTR) {
-	}
-	if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-		return fail_msg(EIO, "pod network setup (pid %d) died without saying why", (int)c);
-	return rc;
+	in->veth_host[0] = '\0'; /* not ours: never delete it */
+	return -1;
 }
 
 static int setup_pod_ip(const struct infra_config *cfg, struct infra *in, bool *created)
@@ -388,13 +398,8 @@ static int setup_pod_ip(const struct infra_config *cfg, struct infra *in, bool *
 	if (nl_link_up(in->bridge) < 0)
 		return -1;
 
-	/* The host end is named after the holder: unique while it lives, and
-	 * findable again after a supervisor died (infra_remove_veth). */
-	snprintf(in->veth_host, sizeof(in->veth_host), "veth%d", (int)in->pid);
-	if (nl_veth_add(in->veth_host, "eth0", in->nsfd[NS_NET]) < 0) {
-		in->veth_host[0] = '\0'; /* not ours: never delete it */
+	if (add_veth(in) < 0)
 		return -1;
-	}
 	if (nl_link_set_master(in->veth_host, in->bridge) < 0 || nl_link_up(in->veth_host) < 0)
 		return -1;
 	if (configure_inside(in->nsfd[NS_NET], pod, prefix, gw) < 0)
@@ -443,15 +448,11 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	unsigned set = NS_BIT(NS_NET) | NS_BIT(NS_IPC) | NS_BIT(NS_UTS);
 	if (cfg->share_pid)
 		set |= NS_BIT(NS_PID);
-	char *stack = malloc(HOLDER_STACK);
-	if (!stack) {
-		close(p[0]);
-		close(p[1]);
-		return fail_errno("malloc(holder stack)");
-	}
-	/* Without CLONE_VM the child runs on its own copy of this memory, so
-	 * the stack can be freed here right away. CLONE_PIDFD hands us a pidfd
-	 * for exactly this child: no window in which the pid could be reused. */
+	/* The raw clone(2) with no new stack returns twice, as fork(2) does: the
+	 * child goes on with a copy of our stack (glibc's clone() wants a stack
+	 * of its own, which AddressSanitizer cannot follow). CLONE_PIDFD hands us
+	 * a pidfd for exactly this child: no window in which the pid could be
+	 * reused. */
 	int pidfd = -1;
 	bool bridge_created = false;
 	sigset_t all, old;
@@ -459,11 +460,13 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	/* CLONE_NEWNS too, for pause's own root; its mount namespace is not the
 	 * pod's to share (containers get their own), so it is not in set. */
-	pid_t pid = clone(holder_main, stack + HOLDER_STACK,
-	                  ns_clone_flags(set) | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+	pid_t pid = (pid_t)syscall(SYS_clone,
+	                           ns_clone_flags(set) | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD, NULL,
+	                           &pidfd, NULL, 0UL);
+	if (pid == 0)
+		_exit(holder_main(&args));
 	int err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	free(stack);
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
@@ -555,6 +558,7 @@ bool infra_alive(const struct infra *in)
 int infra_stop(struct infra *in, int timeout_ms)
 {
 	int rc = 0;
+	bool gone = false;
 	if (in->pid > 0 && in->pidfd >= 0) {
 		if (!pidfd_exited(in->pidfd, 0)) {
 			/* pause exits 0 on SIGTERM. As PID 1 of a pid namespace it
@@ -570,17 +574,31 @@ int infra_stop(struct infra *in, int timeout_ms)
 				pidfd_exited(in->pidfd, -1);
 			}
 		}
+		gone = pidfd_exited(in->pidfd, 0);
 		/* Reap it if it is our child; a supervisor that inherited the
 		 * sandbox from someone else gets ECHILD, and that is fine. */
 		int st;
 		while (waitpid(in->pid, &st, 0) < 0 && errno == EINTR) {
 		}
 	}
-	/* Deleting our end deletes the pair. Do it while we still hold the
-	 * netns: after the last reference goes, the kernel tears the namespace
-	 * down (and the veth with it) asynchronously, at a moment we cannot see. */
-	if (in->veth_host[0] && infra_remove_veth(in->veth_host) < 0)
-		rc = -1;
+	if (in->veth_host[0]) {
+		if (gone) {
+			/* pause is dead and our fds are the namespace's last
+			 * references: closing them below lets the kernel destroy the
+			 * namespace, and with it both ends of the veth (a veth dies
+			 * with either end). Deleting it ourselves would wait for the
+			 * kernel's reference drain (README "One IP per pod").
+			 * Only take it off the bridge now, which does not
+			 * wait: a port still attached would keep the last pod's
+			 * bridge "in use" until the kernel got round to it. */
+			if (nl_link_set_nomaster(in->veth_host) < 0 && errno != ENODEV)
+				rc = -1;
+		} else if (infra_remove_veth(in->veth_host) < 0) {
+			/* pause may live on (it could not be signalled): its
+			 * namespace stays, so the veth must be deleted by name. */
+			rc = -1;
+		}
+	}
 	ns_close(in->nsfd);
 	closep(&in->pidfd);
 	in->pid = 0;

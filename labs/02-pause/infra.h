@@ -49,6 +49,10 @@ const char *infra_pause_path(void);
  * hostname and lo up, then (optionally) give it the pod IP. Returns once the
  * holder is running (its stdio is /dev/null, its cwd /). On failure nothing is
  * left: no process, no link, and *out is reset so infra_stop(out) is a no-op.
+ * errno ENOTRECOVERABLE is the one failure to exit on: the thread could not
+ * return from the pod's network namespace (nl_open_in), and every socket it
+ * made from then on would be the pod's. The veth's host end is veth<pid>, or
+ * veth<pid>_N while an older one of that name is still being destroyed.
  * Link with $(INFRA_OBJS) (lab.mk): infra.o, nl.o, ns.o, common.o. */
 int infra_start(const struct infra_config *cfg, struct infra *out);
 
@@ -59,14 +63,19 @@ int infra_join(const struct infra *in);
 /* Is the holder still running? */
 bool infra_alive(const struct infra *in);
 
-/* SIGTERM the holder, SIGKILL after timeout_ms, reap it, delete the veth,
- * close the fds. Safe to call on a dead holder and twice (on a struct that
- * infra_start filled in, even when it failed). The bridge stays: other pods
- * may use it (infra_remove_bridge_if_unused). */
+/* SIGTERM the holder, SIGKILL after timeout_ms, reap it, take the veth off
+ * the bridge, close the fds. Closing them drops the last reference to the
+ * pod's network namespace (the caller has ended the pod's other processes):
+ * the kernel destroys it and the veth with it, a moment later and without
+ * us waiting for it. A holder that could not be killed keeps its namespace:
+ * then the veth is deleted here. Safe to call on a dead holder and twice (on
+ * a struct that infra_start filled in, even when it failed). The bridge
+ * stays: other pods may use it (infra_remove_bridge_if_unused). */
 int infra_stop(struct infra *in, int timeout_ms);
 
-/* Remove a pod's host-side veth by name (ENODEV counts as done): for cleaning
- * up after a supervisor that died without stopping its pod. */
+/* Remove a pod's host-side veth by name (ENODEV counts as done), and wait
+ * for the kernel to let go of it: for cleaning up after a supervisor that
+ * died without stopping its pod, whose pause may still hold the namespace. */
 int infra_remove_veth(const char *name);
 
 /* A bridge infra_start creates carries this alias (ip link show: "alias

@@ -7,8 +7,8 @@
  * them nested. With NLM_F_ACK the kernel answers every request with an
  * NLMSG_ERROR message whose error field is 0 on success or -errno.
  *
- * Syscalls: socket(AF_NETLINK, NETLINK_ROUTE), sendto(2), recv(2).
- * See man 7 netlink, man 7 rtnetlink.
+ * Syscalls: socket(AF_NETLINK, NETLINK_ROUTE), sendto(2), recv(2), setns(2)
+ * (nl_open_in). See man 7 netlink, man 7 rtnetlink.
  */
 #include "nl.h"
 
@@ -20,6 +20,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +28,7 @@
 struct nl_msg {
 	struct nlmsghdr *h;
 	bool overflow;
+	int *index_out; /* RTM_GETLINK: where the answer's ifi_index goes */
 	union {
 		struct nlmsghdr align;
 		char buf[1024];
@@ -89,25 +91,30 @@ static void nl_put(struct nl_msg *m, const void *data, size_t len)
 	m->h->nlmsg_len = (unsigned)(at + NLMSG_ALIGN(len));
 }
 
-/* Send the request, read the acknowledgement. what names the request in the
- * error message, e.g. "RTM_NEWLINK(lab2br0 type bridge)". */
-static int nl_talk(struct nl_msg *m, const char *what)
+/* Send the request on sock (-1: a fresh socket, of the namespace we are in
+ * now), read the acknowledgement. what names the request in the error
+ * message, e.g. "RTM_NEWLINK(lab2br0 type bridge)". */
+static int nl_talk_on(int sock, struct nl_msg *m, const char *what)
 {
 	if (m->overflow)
 		return fail_msg(EMSGSIZE, "netlink %s: request too long", what);
-	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return fail_errno("socket(AF_NETLINK)");
+	_cleanup_close_ int own = -1;
+	if (sock < 0) {
+		own = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		if (own < 0)
+			return fail_errno("socket(AF_NETLINK)");
+		sock = own;
+	}
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	m->h->nlmsg_seq = 1;
-	if (sendto(fd, m->h, m->h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+	if (sendto(sock, m->h, m->h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return fail_errno("netlink %s: sendto", what);
 	union {
 		struct nlmsghdr align;
 		char buf[8192];
 	} reply;
 	for (;;) {
-		ssize_t n = recv(fd, reply.buf, sizeof(reply.buf), 0);
+		ssize_t n = recv(sock, reply.buf, sizeof(reply.buf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -115,6 +122,11 @@ static int nl_talk(struct nl_msg *m, const char *what)
 		size_t left = (size_t)n;
 		for (struct nlmsghdr *h = &reply.align; NLMSG_OK(h, left);
 		     h = NLMSG_NEXT(h, left)) {
+			/* A GET is answered with the object itself, then the ack. */
+			if (h->nlmsg_type == RTM_NEWLINK && m->index_out &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+				*m->index_out =
+				    ((const struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			const struct nlmsgerr *e = NLMSG_DATA(h);
@@ -124,6 +136,36 @@ static int nl_talk(struct nl_msg *m, const char *what)
 			return fail_errno("netlink %s", what);
 		}
 	}
+}
+
+static int nl_talk(struct nl_msg *m, const char *what)
+{
+	return nl_talk_on(-1, m, what);
+}
+
+int nl_open_in(int netns_fd, int home_fd)
+{
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return fail_errno("setns(the pod's network namespace)");
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int err = errno;
+	/* Back home before anything else: a socket belongs to the namespace
+	 * of the thread that made it, and every later one must be ours. */
+	if (setns(home_fd, CLONE_NEWNET) < 0) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		return fail_msg(ENOTRECOVERABLE,
+		                "setns(back to our own network namespace): %s: this thread is "
+		                "stranded in the pod's, where every socket it makes would be the "
+		                "pod's: fatal, the process must exit",
+		                strerror(err));
+	}
+	if (fd < 0) {
+		errno = err;
+		return fail_errno("socket(AF_NETLINK) in the pod's network namespace");
+	}
+	return fd;
 }
 
 static int nl_index(const char *name)
@@ -186,9 +228,11 @@ static int nl_link_change(const char *name, unsigned flags, int master)
 	nl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 	char what[64];
 	if (master >= 0) {
+		/* master 0: no master at all (ip link set NAME nomaster) */
 		__u32 mi = (__u32)master;
 		nl_attr(&m, IFLA_MASTER, &mi, sizeof(mi));
-		snprintf(what, sizeof(what), "RTM_NEWLINK(%s master)", name);
+		snprintf(what, sizeof(what), "RTM_NEWLINK(%s %s)", name,
+		         master ? "master" : "nomaster");
 	} else {
 		snprintf(what, sizeof(what), "RTM_NEWLINK(%s up)", name);
 	}
@@ -222,6 +266,11 @@ int nl_link_set_master(const char *name, const char *master)
 	return nl_link_change(name, 0, mi);
 }
 
+int nl_link_set_nomaster(const char *name)
+{
+	return nl_link_change(name, 0, 0);
+}
+
 int nl_link_del(const char *name)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
@@ -233,11 +282,8 @@ int nl_link_del(const char *name)
 	return nl_talk(&m, what);
 }
 
-int nl_addr_add(const char *name, struct in_addr addr, int prefix)
+static int addr_add(int sock, int idx, const char *name, struct in_addr addr, int prefix)
 {
-	int idx = nl_index(name);
-	if (idx < 0)
-		return -1;
 	struct ifaddrmsg ifa = {
 	    .ifa_family = AF_INET,
 	    .ifa_prefixlen = (unsigned char)prefix,
@@ -252,10 +298,18 @@ int nl_addr_add(const char *name, struct in_addr addr, int prefix)
 	char what[96], a[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &addr, a, sizeof(a));
 	snprintf(what, sizeof(what), "RTM_NEWADDR(%s/%d dev %s)", a, prefix, name);
-	return nl_talk(&m, what);
+	return nl_talk_on(sock, &m, what);
 }
 
-int nl_route_add_default(struct in_addr gw)
+int nl_addr_add(const char *name, struct in_addr addr, int prefix)
+{
+	int idx = nl_index(name);
+	if (idx < 0)
+		return -1;
+	return addr_add(-1, idx, name, addr, prefix);
+}
+
+static int route_add_default(int sock, struct in_addr gw)
 {
 	struct rtmsg rt = {
 	    .rtm_family = AF_INET,
@@ -271,5 +325,53 @@ int nl_route_add_default(struct in_addr gw)
 	char what[64], a[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &gw, a, sizeof(a));
 	snprintf(what, sizeof(what), "RTM_NEWROUTE(default via %s)", a);
-	return nl_talk(&m, what);
+	return nl_talk_on(sock, &m, what);
+}
+
+int nl_route_add_default(struct in_addr gw)
+{
+	return route_add_default(-1, gw);
+}
+
+/* ---- on a socket of another namespace (nl_open_in) ------------------------ */
+
+int nl_link_index_at(int sock, const char *name)
+{
+	/* if_nametoindex(3) would ask through a socket of our own namespace:
+	 * ask the kernel over sock instead (RTM_GETLINK by name). */
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct nl_msg m;
+	nl_init(&m, RTM_GETLINK, 0, &ifi, sizeof(ifi));
+	nl_attr_str(&m, IFLA_IFNAME, name);
+	int idx = 0;
+	m.index_out = &idx;
+	char what[64];
+	snprintf(what, sizeof(what), "RTM_GETLINK(%s)", name);
+	if (nl_talk_on(sock, &m, what) < 0)
+		return -1;
+	if (idx <= 0)
+		return fail_msg(ENODEV, "netlink %s: no index in the answer", what);
+	return idx;
+}
+
+int nl_link_up_at(int sock, const char *name, int index)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
+	ifi.ifi_flags = IFF_UP;
+	ifi.ifi_change = IFF_UP;
+	struct nl_msg m;
+	nl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	char what[64];
+	snprintf(what, sizeof(what), "RTM_NEWLINK(%s up)", name);
+	return nl_talk_on(sock, &m, what);
+}
+
+int nl_addr_add_at(int sock, const char *name, int index, struct in_addr addr, int prefix)
+{
+	return addr_add(sock, index, name, addr, prefix);
+}
+
+int nl_route_add_default_at(int sock, struct in_addr gw)
+{
+	return route_add_default(sock, gw);
 }

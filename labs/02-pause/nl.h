@@ -3,9 +3,11 @@
  * `ip link add`, `ip addr add` and `ip route add` send to the kernel.
  *
  * Every request is made on a fresh NETLINK_ROUTE socket, so it acts on the
- * network namespace the calling process is in at that moment (a netlink
- * socket belongs to the netns it was created in). Like every podlab module,
- * these never print: -1 with errno and last_error() on failure.
+ * network namespace the calling thread is in at that moment (a netlink
+ * socket belongs to the netns it was created in). The *_at ones take a
+ * socket instead: one from nl_open_in acts on another namespace, without a
+ * process having to live there. Like every podlab module, these never
+ * print: -1 with errno and last_error() on failure.
  */
 #ifndef PODLAB_NL_H
 #define PODLAB_NL_H
@@ -23,11 +25,28 @@ int nl_link_set_alias(const char *name, const char *alias);
 int nl_link_up(const char *name);
 /* ip link set NAME master MASTER */
 int nl_link_set_master(const char *name, const char *master);
+/* ip link set NAME nomaster */
+int nl_link_set_nomaster(const char *name);
 /* ip link del NAME (ENODEV when there is no such link) */
 int nl_link_del(const char *name);
 /* ip addr add ADDR/PREFIX dev NAME (EEXIST when it is already there) */
 int nl_addr_add(const char *name, struct in_addr addr, int prefix);
 /* ip route add default via GW */
 int nl_route_add_default(struct in_addr gw);
+
+/* A NETLINK_ROUTE socket of the network namespace behind netns_fd: setns
+ * there, socket(2), setns back to home_fd (the calling thread's own netns,
+ * opened before: /proc/thread-self/ns/net). The socket keeps acting on the
+ * namespace it was made in; the thread is home again. If the way back fails,
+ * errno is ENOTRECOVERABLE and the message says so: the thread is stranded
+ * in the other namespace, every socket it made from then on would be that
+ * namespace's, and the process must exit. */
+int nl_open_in(int netns_fd, int home_fd);
+/* On such a socket: the index of link NAME in its namespace (RTM_GETLINK) */
+int nl_link_index_at(int sock, const char *name);
+/* ip link set up, ip addr add, ip route add default; name is for messages */
+int nl_link_up_at(int sock, const char *name, int index);
+int nl_addr_add_at(int sock, const char *name, int index, struct in_addr addr, int prefix);
+int nl_route_add_default_at(int sock, struct in_addr gw);
 
 #endif

@@ -156,6 +156,19 @@ static void set_reason(struct init_member *m, const char *reason)
 	snprintf(m->waiting_reason, sizeof(m->waiting_reason), "%s", reason);
 }
 
+/* kubelet's backoff: the first failure of a loop is retried at once; the
+ * next waits init_backoff_ms(1), 10 s, then 20 s, 40 s... up to 300 s.
+ * reason is what the member waits with meanwhile ("CrashLoopBackOff" after a
+ * crash, the start error's own reason after a failed start). */
+static void schedule_retry(struct init_member *m, int64_t now, const char *reason)
+{
+	int64_t delay = m->crash_loop++ ? init_backoff_ms(m->crash_loop - 1) : 0;
+	if (delay < 0)
+		delay = 0; /* the exercise is not done yet: retry at once */
+	m->not_before_ms = now + delay;
+	set_reason(m, delay ? reason : "");
+}
+
 static int start_member(struct init_pod *p, struct init_member *m)
 {
 	if (m->started_once) {
@@ -170,11 +183,23 @@ static int start_member(struct init_pod *p, struct init_member *m)
 	int rc = p->start ? p->start(p->arg, m) : ctr_start(p->sandbox, &m->cfg, &m->c);
 	if (p->after_start)
 		p->after_start(p->arg, m);
-	if (rc < 0) {
-		set_reason(m, "CreateContainerError");
+	if (rc < 0 && !p->retry_failed_starts) {
+		set_reason(m, "RunContainerError");
 		changed(p, m);
 		return -1;
 	}
+	if (rc < 0) {
+		/* kubelet keeps the pod and retries the container with the same
+		 * backoff; the reason says why it waits, the message what failed. */
+		snprintf(m->message, sizeof(m->message), "%s", last_error());
+		schedule_retry(m, now_ms(), "RunContainerError");
+		set_reason(m, "RunContainerError");
+		if (m->started_once)
+			m->restarts--; /* a start that never ran is no restart */
+		changed(p, m);
+		return 0;
+	}
+	m->message[0] = '\0';
 	m->started_once = true;
 	set_reason(m, "");
 	changed(p, m);
@@ -251,16 +276,12 @@ int init_pod_step(struct init_pod *p, int64_t now, int64_t *deadline_ms)
 static void schedule_restart(struct init_member *m, int64_t now)
 {
 	/* kubelet forgets a crash loop once the container ran for twice the
-	 * longest delay, 10 minutes (60 first delays): it starts over at 10 s.
+	 * longest delay, 10 minutes (60 first delays): it starts over.
 	 * started_at is 0 when a test seam did not record it. */
 	int64_t forget = 60 * init_backoff_ms(1);
 	if (forget >= 0 && m->c.started_at > 0 && m->c.finished_at - m->c.started_at >= forget)
 		m->crash_loop = 0;
-	int64_t delay = init_backoff_ms(++m->crash_loop);
-	if (delay < 0)
-		delay = 0; /* the exercise is not done yet: restart at once */
-	m->not_before_ms = now + delay;
-	set_reason(m, "CrashLoopBackOff");
+	schedule_retry(m, now, "CrashLoopBackOff");
 }
 
 int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus)
@@ -300,7 +321,7 @@ int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus)
 /* SIGTERM every member in set, wait up to grace_ms for them all, SIGKILL the
  * rest, reap each. Members stop in parallel: the grace period is the pod's,
  * not each container's. */
-static int stop_set(struct init_pod *p, struct init_member **set, size_t n)
+static int stop_set(struct init_pod *p, struct init_member **set, size_t n, int64_t deadline)
 {
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -308,7 +329,6 @@ static int stop_set(struct init_pod *p, struct init_member **set, size_t n)
 		if (sys_pidfd_send_signal(set[i]->c.pidfd, SIGTERM, 0) < 0 && errno != ESRCH)
 			rc = fail_errno("pidfd_send_signal(%s, SIGTERM)", set[i]->cfg.name);
 	}
-	int64_t deadline = now_ms() + (p->grace_ms > 0 ? p->grace_ms : 0);
 	bool killed = false;
 	for (;;) {
 		struct pollfd pfd[n ? n : 1];
@@ -349,6 +369,9 @@ static int stop_set(struct init_pod *p, struct init_member **set, size_t n)
 int init_pod_stop(struct init_pod *p)
 {
 	p->stopping = true;
+	/* One grace period for the whole pod, sidecars included, as kubelet
+	 * bounds it: what the app containers used, the sidecars do not get. */
+	int64_t deadline = now_ms() + (p->grace_ms > 0 ? p->grace_ms : 0);
 	struct init_member *set[p->n_members ? p->n_members : 1];
 	size_t n = 0;
 	/* App containers (and an init container caught running) first, all at once ... */
@@ -356,14 +379,14 @@ int init_pod_stop(struct init_pod *p)
 		if (!p->members[i].sidecar && p->members[i].c.state == CTR_RUNNING)
 			set[n++] = &p->members[i];
 	}
-	int rc = stop_set(p, set, n);
+	int rc = stop_set(p, set, n, deadline);
 	/* ... then the native sidecars one by one, last declared first, so a
 	 * sidecar outlives every container declared after it. */
 	for (size_t i = p->n_members; i-- > 0;) {
 		struct init_member *m = &p->members[i];
 		if (m->sidecar && m->c.state == CTR_RUNNING) {
 			set[0] = m;
-			if (stop_set(p, set, 1) < 0)
+			if (stop_set(p, set, 1, deadline) < 0)
 				rc = -1;
 		}
 	}

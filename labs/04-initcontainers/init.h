@@ -38,7 +38,8 @@ struct init_member {
 	bool completed;          /* an init container that exited 0 */
 	bool started_once;       /* started at least once (a later start is a restart) */
 	char waiting_reason[32]; /* "PodInitializing", "CrashLoopBackOff", "Error"... */
-	int crash_loop;          /* restarts since the last long run: the backoff's n */
+	char message[256];       /* why the last start failed ("" when it did not) */
+	int crash_loop;          /* failures since the last long run: the backoff's n */
 };
 
 struct init_pod {
@@ -57,6 +58,10 @@ struct init_pod {
 	 * &m->c). A replacement must fill m->c as ctr_start does (state RUNNING,
 	 * pid, pidfd) with a child of the caller, so waiting and stopping work. */
 	int (*start)(void *arg, struct init_member *m);
+	/* A container that cannot be started: false (the step programs) makes
+	 * init_pod_step fail with its error; true (podrun) keeps the pod and
+	 * retries it with the backoff, as kubelet does. */
+	bool retry_failed_starts;
 	/* kept by the module */
 	enum init_phase phase;
 	bool stopping;
@@ -80,7 +85,9 @@ int init_next_init(const struct init_pod *p, size_t *next);
 enum init_phase init_pod_phase(const struct init_pod *p);
 
 /* Start whatever is due now; *deadline_ms gets the next time something will
- * be due (monotonic ms), or -1. Updates p->phase. */
+ * be due (monotonic ms), or -1. Updates p->phase. A container that cannot be
+ * started gets reason RunContainerError: -1, or with retry_failed_starts it
+ * waits (m->message says why) and is retried with the backoff. */
 int init_pod_step(struct init_pod *p, int64_t now_ms, int64_t *deadline_ms);
 
 /* Tell the pod a child was reaped. Returns 1 if it was one of its
@@ -88,7 +95,7 @@ int init_pod_step(struct init_pod *p, int64_t now_ms, int64_t *deadline_ms);
 int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus);
 
 /* Stop the pod: app containers (SIGTERM, grace, SIGKILL) in parallel, then
- * native sidecars one by one in reverse order. */
+ * native sidecars one by one in reverse order, all within one grace period. */
 int init_pod_stop(struct init_pod *p);
 
 /* After the sandbox was recreated: every container waits to start again,

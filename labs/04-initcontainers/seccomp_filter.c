@@ -5,7 +5,9 @@
  * the process makes, before the call does anything: it sees the syscall
  * number, the architecture and the six raw argument registers - never the
  * memory they point to - and answers allow, fail with an errno, or kill.
- * libseccomp writes that program for us from rules ("mkdir -> EPERM").
+ * libseccomp writes that program for us from rules ("mkdir -> EPERM"), once,
+ * in the parent; the container's process only hands the finished program to
+ * the kernel with seccomp(2), without a line of libseccomp.
  *
  * RuntimeDefault is an allow-list, as containerd's and Docker's profile is:
  * every syscall fails with EPERM unless a rule below allows it. A deny-list
@@ -26,14 +28,18 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 
 #include <seccomp.h> /* libseccomp's */
@@ -48,7 +54,10 @@
 	 CLONE_NEWCGROUP)
 
 struct ctr_seccomp {
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx;       /* the rules, while they are being built; then NULL */
+	struct sock_filter *insns; /* the BPF program libseccomp made of them */
+	unsigned short len;        /* its instructions */
+	unsigned flags;            /* SECCOMP_FILTER_FLAG_* the profile asked for */
 	char warnings[WARN_MAX];
 };
 
@@ -328,17 +337,78 @@ static struct ctr_seccomp *filter_new(uint32_t default_action)
 	return sc;
 }
 
-/* Generate the BPF program once now, into /dev/null: a filter too large for
- * the kernel (4096 instructions) is found here, in the parent. */
-static int filter_check(const struct ctr_seccomp *sc, const char *what)
+/* What seccomp_load would pass as flags, from the attributes the profile set
+ * ("flags" of a Localhost profile); no_new_privs stays the caller's. */
+static int filter_flags(const struct ctr_seccomp *sc, unsigned *out)
 {
-	_cleanup_close_ int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	static const struct {
+		enum scmp_filter_attr attr;
+		unsigned flag;
+	} map[] = {
+	    {SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
+	    {SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
+	    {SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+	};
+	*out = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		uint32_t v = 0;
+		int rc = seccomp_attr_get(sc->ctx, map[i].attr, &v);
+		if (rc < 0)
+			return fail_msg(-rc, "seccomp_attr_get: %s", strerror(-rc));
+		if (v)
+			*out |= map[i].flag;
+	}
+	return 0;
+}
+
+/* Generate the BPF program once, now, in the parent: a filter the kernel
+ * would refuse (more than BPF_MAXINSNS instructions) is found here, and the
+ * container's process has nothing left to compute. libseccomp 2.5 exports
+ * only to an fd (seccomp_export_bpf_mem came in 2.6): a memfd, read back. */
+static int filter_compile(struct ctr_seccomp *sc, const char *what)
+{
+	_cleanup_close_ int fd = memfd_create("podlab-seccomp-bpf", MFD_CLOEXEC);
 	if (fd < 0)
-		return fail_errno("open(/dev/null)");
+		return fail_errno("memfd_create");
 	int rc = seccomp_export_bpf(sc->ctx, fd);
 	if (rc < 0)
 		return fail_msg(EINVAL, "%s: the filter cannot be generated: %s", what,
 		                strerror(-rc));
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return fail_errno("fstat(memfd)");
+	size_t n = (size_t)st.st_size / sizeof(struct sock_filter);
+	if (n == 0 || (size_t)st.st_size % sizeof(struct sock_filter))
+		return fail_msg(EINVAL, "%s: the filter cannot be generated: %lld bytes of BPF",
+		                what, (long long)st.st_size);
+	if (n > BPF_MAXINSNS)
+		return fail_msg(EINVAL,
+		                "%s: the filter cannot be generated: %zu instructions, the kernel "
+		                "takes at most %d",
+		                what, n, BPF_MAXINSNS);
+	struct sock_filter *insns = malloc(n * sizeof(*insns));
+	if (!insns)
+		return fail_errno("malloc(%zu BPF instructions)", n);
+	for (size_t got = 0; got < n * sizeof(*insns);) {
+		ssize_t r = pread(fd, (char *)insns + got, n * sizeof(*insns) - got, (off_t)got);
+		if (r <= 0) {
+			free(insns);
+			return fail_errno("read(memfd)");
+		}
+		got += (size_t)r;
+	}
+	unsigned flags;
+	if (filter_flags(sc, &flags) < 0) {
+		free(insns);
+		return -1;
+	}
+	free(sc->insns);
+	sc->insns = insns;
+	sc->len = (unsigned short)n;
+	sc->flags = flags;
+	/* The rules are not needed any more: only the program is loaded. */
+	seccomp_release(sc->ctx);
+	sc->ctx = NULL;
 	return 0;
 }
 
@@ -365,7 +435,7 @@ static int build_runtime_default(uint64_t caps, struct ctr_seccomp **out)
 		}
 	}
 	if (add_special_rules(sc->ctx, caps, &max_nr) < 0 || add_enosys_tail(sc->ctx, max_nr) < 0 ||
-	    filter_check(sc, "RuntimeDefault") < 0)
+	    filter_compile(sc, "RuntimeDefault") < 0)
 		goto fail;
 	*out = sc;
 	return 0;
@@ -989,7 +1059,7 @@ static int build_localhost(const char *path, uint64_t caps, struct ctr_seccomp *
 		if (add_syscall_entry(&p, json_object_array_get_idx(sys, i), i) < 0)
 			goto out;
 	}
-	if (filter_check(p.sc, path) < 0)
+	if (filter_compile(p.sc, path) < 0)
 		goto out;
 	*out = p.sc;
 	p.sc = NULL;
@@ -1047,13 +1117,24 @@ int ctr_seccomp_load(const struct ctr_seccomp *sc)
 {
 	if (!sc)
 		return 0;
-	int rc = seccomp_load(sc->ctx);
+	/* The raw syscall, not seccomp_load(3): that one would generate the
+	 * whole program again from the rules, in every container's process. */
+	struct sock_fprog prog = {.len = sc->len, .filter = sc->insns};
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, sc->flags, &prog);
 	if (rc < 0) {
-		errno = -rc;
 		if (errno == EACCES)
-			return fail_errno("seccomp_load (needs no_new_privs or CAP_SYS_ADMIN)");
-		return fail_errno("seccomp_load");
+			return fail_errno("seccomp(SECCOMP_SET_MODE_FILTER) (needs no_new_privs or "
+			                  "CAP_SYS_ADMIN)");
+		return fail_errno("seccomp(SECCOMP_SET_MODE_FILTER)");
 	}
+	/* With TSYNC, a positive answer is the thread that could not be
+	 * synchronized (it has a filter of its own that is no ancestor of
+	 * ours): nothing was installed. */
+	if (rc > 0)
+		return fail_msg(ESRCH,
+		                "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC): thread %ld cannot "
+		                "be synchronized",
+		                rc);
 	return 0;
 }
 
@@ -1066,6 +1147,8 @@ void ctr_seccomp_free(struct ctr_seccomp *sc)
 {
 	if (!sc)
 		return;
-	seccomp_release(sc->ctx);
+	if (sc->ctx)
+		seccomp_release(sc->ctx);
+	free(sc->insns);
 	free(sc);
 }

@@ -21,8 +21,9 @@
  * the 32-bit ABIs, podlab's images are 64-bit.
  *
  * The filter is built in the parent, where errors can still be reported (a
- * bad profile is a spec error, not a container that dies), and loaded in the
- * container's process just before execve:
+ * bad profile is a spec error, not a container that dies), compiled there to
+ * its BPF program once, and loaded in the container's process just before
+ * execve with a single seccomp(2) call (no libseccomp work in the child):
  *
  *   struct ctr_seccomp *sc;
  *   ctr_seccomp_build(type, path, caps, &sc);    parent; sc is NULL for Unconfined

@@ -165,7 +165,12 @@ run_limited() { # WHAT NAME FILE CMD...
 		} >&2
 		return 1
 	fi
-	# nothing to remove: podrun said it failed, and it cleans up after itself
+	# A container that could not start keeps its pod, as kubelet keeps it
+	# (RunContainerError, retried with backoff): run -d says so, and rm -f
+	# removes it. Otherwise podrun said it failed, and cleaned up after itself.
+	if grep -q "the pod goes on" "$out"; then
+		"$PODRUN_BIN" rm -f "$name" >/dev/null || { echo "rm -f failed" >&2; return 1; }
+	fi
 	assert_all_clean "$name" >&2 || { cat "$out" >&2; return 1; }
 	echo failed
 }

@@ -38,22 +38,25 @@ podrun_setup() {
 	[ "${1:-}" = --no-images ] || require_images
 	PODRUN_ROOT=$(mktemp -d /tmp/podrun-test.XXXXXX)
 	PODRUN_DATA=$PODRUN_ROOT.data
-	export PODRUN_ROOT PODRUN_DATA
+	# the pods' cgroups under a root of this test's own: podrun/ is shared
+	# with whatever else runs pods on this machine
+	PODRUN_CGROUP=$(basename "$PODRUN_ROOT")
+	export PODRUN_ROOT PODRUN_DATA PODRUN_CGROUP
 	export PODRUN_IMAGES="$PODLAB_IMAGE_STORE"
 	export PODRUN_BRIDGE=$TEST_BRIDGE PODRUN_SUBNET=$TEST_SUBNET
 	export PODLAB_BACKOFF_SCALE=0.001
 	defer "podrun_remove_all '$PODRUN_ROOT' '$PODRUN_DATA'"
-	CGROUPS_BEFORE=$(pod_cgroups)
 }
 
-# The pod cgroups podrun made (podrun/<qos>/pod-NAME, lab 06), in the memory
-# and pids hierarchies, beneath the cgroup this test runs in.
+# The cgroup tree podrun made for this test's pods ($PODRUN_CGROUP/<qos>/
+# pod-NAME, lab 06), in the memory and pids hierarchies, beneath the cgroup
+# this test runs in: the last pod takes it along.
 pod_cgroups() {
 	local c rel
 	for c in memory pids; do
 		rel=$(awk -F: -v c="$c" '$2 == c {print $3}' /proc/self/cgroup)
-		[ -d "/sys/fs/cgroup/$c$rel/podrun" ] &&
-			find "/sys/fs/cgroup/$c$rel/podrun" -mindepth 1 -maxdepth 2 -type d -name 'pod-*'
+		[ -d "/sys/fs/cgroup/$c${rel%/}/$PODRUN_CGROUP" ] &&
+			find "/sys/fs/cgroup/$c${rel%/}/$PODRUN_CGROUP" -type d
 	done
 	return 0
 }
@@ -112,7 +115,7 @@ assert_host_clean() {
 	fi
 	# no cgroup of a pod of this test
 	local left
-	left=$(comm -13 <(echo "$CGROUPS_BEFORE" | sort) <(pod_cgroups | sort))
+	left=$(pod_cgroups)
 	if [ -n "$left" ]; then
 		echo "cgroups left: $left"
 		return 1

@@ -35,6 +35,7 @@ YAML
 }
 
 @test "QoS classes by Kubernetes' rules; kubelet's tree, podrun/<qos>/pod-NAME/CONTAINER" {
+	# (podrun/ is $PODRUN_CGROUP here: a root of the test's own)
 	podrun run -d "$(qos_pod be "")"
 	podrun run -d "$(qos_pod bu "requests: {memory: 16Mi}")"
 	podrun run -d "$(qos_pod gu "limits: {memory: 32Mi, cpu: 250m}")"
@@ -46,11 +47,11 @@ YAML
 	local c pid
 	for c in memory pids cpu; do
 		pid=$(state be containers/a/pid)
-		[[ "$(cgdir $c "$pid")" == */podrun/besteffort/pod-be/a ]]
+		[[ "$(cgdir $c "$pid")" == */$PODRUN_CGROUP/besteffort/pod-be/a ]]
 		pid=$(state bu containers/b/pid)
-		[[ "$(cgdir $c "$pid")" == */podrun/burstable/pod-bu/b ]]
+		[[ "$(cgdir $c "$pid")" == */$PODRUN_CGROUP/burstable/pod-bu/b ]]
 		pid=$(state gu containers/a/pid)
-		[[ "$(cgdir $c "$pid")" == */podrun/pod-gu/a ]]
+		[[ "$(cgdir $c "$pid")" == */$PODRUN_CGROUP/pod-gu/a ]]
 	done
 	podrun rm -f be
 	podrun rm -f bu
@@ -90,8 +91,10 @@ spec:
 YAML
 	)
 	podrun run -d "$f" || true
-	wait_for grep -qx OOMKilled "$PODRUN_ROOT/pods/oom/containers/hog/reason"
-	[ "$(state oom containers/hog/exit_code)" = 137 ]
+	# kubelet's view while it waits for its restart: Waiting (CrashLoopBackOff),
+	# the run that ended as its lastState
+	wait_for grep -qx OOMKilled "$PODRUN_ROOT/pods/oom/containers/hog/last_reason"
+	[ "$(state oom containers/hog/last_exit_code)" = 137 ]
 	# restartPolicy Always: it comes back, with backoff (scaled down for tests)
 	wait_for grep -qv '^0$' "$PODRUN_ROOT/pods/oom/containers/hog/restarts"
 	run podrun logs -c hog oom

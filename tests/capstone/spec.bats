@@ -33,6 +33,10 @@ check_bad() {
 	run podrun run -d "$file"
 	[ "$status" -eq "$2" ] || { echo "$file: run exited $status, want $2: $output"; return 1; }
 	[[ "$output" == *"$msg"* ]] || { echo "$file: run: want '$msg', got '$output'"; return 1; }
+	# a container that cannot start keeps its pod, as on a cluster: rm -f it
+	if [[ "$output" == *"(the pod goes on"* ]]; then
+		"$PODRUN_BIN" rm -f "$(sed -n 's/^  name: //p; s/^metadata: {name: \([a-z0-9.-]*\)}/\1/p' "$file" | head -1)" >/dev/null
+	fi
 	assert_host_clean || { echo "after $file"; return 1; }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Fail closed: a field that bounds or protects a pod (the host's namespaces,
-# probes, resources, a deadline) and that podrun cannot honour is an error
+# probes, a storage limit, a deadline) and that podrun cannot honour is an error
 # naming its line, unless --allow-unsupported: then a warning, and the pod runs.
 
 load ../helpers
@@ -21,12 +21,12 @@ fc_pod() { # NAME LINE
 
 # Proven: with refused() (spec.c) always taking the warning branch
 # (`if (1 || allow_unsupported)`) every run exits 0 and creates the pod.
-@test "fail closed: hostNetwork, hostPID, hostIPC, activeDeadlineSeconds, livenessProbe, resources: exit 2 with the line, nothing created" {
+@test "fail closed: hostNetwork, hostPID, hostIPC, activeDeadlineSeconds, livenessProbe, ephemeral-storage: exit 2 with the line, nothing created" {
 	local field f
 	for field in "  hostNetwork: true" "  hostPID: true" "  hostIPC: true" \
 		"  activeDeadlineSeconds: 30" \
 		'    livenessProbe: {exec: {command: ["true"]}}' \
-		"    resources: {limits: {memory: 64Mi, cpu: 100m}}"; do
+		"    resources: {limits: {memory: 64Mi, ephemeral-storage: 1Gi}}"; do
 		f=$(fc_pod closed "$field")
 		run podrun run -d "$f"
 		assert_failure 2
@@ -46,7 +46,7 @@ fc_pod() { # NAME LINE
 @test "fail closed: with --allow-unsupported each is a warning and the pod runs" {
 	local field f
 	for field in "  hostNetwork: true" '    livenessProbe: {exec: {command: ["true"]}}' \
-		"    resources: {limits: {memory: 64Mi}}"; do
+		"    resources: {limits: {ephemeral-storage: 1Gi}}"; do
 		f=$(fc_pod open "$field")
 		run podrun run -d --allow-unsupported "$f"
 		assert_success

@@ -1,14 +1,22 @@
 /*
  * test_infra.c - the sandbox module's error paths: a holder that cannot
- * start, a dead sandbox, bad subnets and configs, stopping twice.
+ * start, a dead sandbox, bad subnets and configs, stopping twice; and the pod
+ * network: eth0 configured from outside, the veth left to the kernel, a veth
+ * name still taken.
  * Needs root (it creates namespaces). Criterion runs each test in its own
  * process, so a join that succeeds does not leak into the next test.
  */
 #include "common.h"
 #include "infra.h"
+#include "nl.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -258,4 +266,165 @@ Test(infra, remove_missing_links_is_done)
 	cr_assert_eq(infra_remove_bridge_if_unused("lab2nosuch0"), 0, "%s", last_error());
 	/* lo is not a bridge: refuse, do not delete */
 	cr_assert_eq(infra_remove_bridge_if_unused("lo"), -1);
+}
+
+/* ---- the pod network ------------------------------------------------------------ */
+
+/* A bridge of this process's own, and a /28 of lab 2's range no check uses. */
+#define NET_SUBNET "198.18.2.224/28"
+static char net_bridge[IF_NAMESIZE], net_taken[IF_NAMESIZE];
+
+static void net_setup(void)
+{
+	snprintf(net_bridge, sizeof(net_bridge), "lab2u%d", (int)getpid());
+}
+
+/* Whatever a failed assertion left: our bridge, a link we made to collide. */
+static void net_teardown(void)
+{
+	nl_link_del(net_bridge);
+	if (net_taken[0])
+		nl_link_del(net_taken);
+}
+
+static int bridge_ports(const char *br)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/brif", br);
+	DIR *d = opendir(path);
+	cr_assert_not_null(d, "%s: %s", path, strerror(errno));
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The kernel destroys the veth with the pod's netns, in a worker thread: a
+ * moment after the last reference went. Bounded: 5 s. */
+static bool link_goes(const char *name)
+{
+	for (int i = 0; i < 500; i++) {
+		if (!if_nametoindex(name))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* In a child that joins the pod: the pod IP is local, a default route exists. */
+static void pod_ip_works(const struct infra *in, const char *ip)
+{
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		if (infra_join(in) < 0)
+			_exit(2);
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		inet_pton(AF_INET, ip, &a.sin_addr);
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+			_exit(3); /* the address is not eth0's */
+		a.sin_port = htons(9);
+		inet_pton(AF_INET, "198.18.99.1", &a.sin_addr); /* outside the subnet */
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+			_exit(4); /* ENETUNREACH: no default route */
+		_exit(0);
+	}
+	int st;
+	cr_assert_eq(waitpid(c, &st, 0), c);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the pod's network: status %#x", st);
+}
+
+Test(infra, pod_network_stop_leaves_the_veth_to_the_kernel, .init = net_setup, .fini = net_teardown)
+{
+	struct stat before, after;
+	cr_assert_eq(stat("/proc/thread-self/ns/net", &before), 0);
+	struct infra in;
+	struct infra_config cfg = {
+	    .hostname = "unit-net", .bridge = net_bridge, .subnet = NET_SUBNET, .host_index = 3};
+	cr_assert_eq(infra_start(&cfg, &in), 0, "%s", last_error());
+	/* eth0 was configured from here, through a socket made in the pod: we
+	 * are back in our own netns, and the links we see are the host's. */
+	cr_assert_eq(stat("/proc/thread-self/ns/net", &after), 0);
+	cr_assert_eq(before.st_ino, after.st_ino, "infra_start left us in another netns");
+	char veth[IF_NAMESIZE];
+	snprintf(veth, sizeof(veth), "veth%d", (int)in.pid);
+	cr_assert_str_eq(in.veth_host, veth);
+	cr_assert_neq(if_nametoindex(veth), 0);
+	cr_assert_eq(bridge_ports(net_bridge), 1);
+	cr_assert_str_eq(in.ip, "198.18.2.227");
+	pod_ip_works(&in, in.ip);
+	cr_assert_eq(infra_stop(&in, 1000), 0, "%s", last_error());
+	/* Off the bridge at once; gone with the netns a moment later. */
+	cr_assert_eq(bridge_ports(net_bridge), 0, "the veth is still on the bridge");
+	cr_assert_eq(infra_remove_bridge_if_unused(net_bridge), 0, "%s", last_error());
+	cr_assert_eq(if_nametoindex(net_bridge), 0, "the bridge is still there");
+	cr_assert(link_goes(veth), "%s is still there", veth);
+	no_child_left();
+}
+
+/* A pid that comes round again while the veth of its last holder is still
+ * being destroyed: the new veth takes a suffix. Made deterministic in a pid
+ * namespace of our own, where ns_last_pid picks the holder's pid. */
+Test(infra, veth_name_taken_takes_a_suffix, .init = net_setup, .fini = net_teardown)
+{
+	int p[2], base = 30000 + (int)(getpid() % 2000);
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	cr_assert_eq(unshare(CLONE_NEWPID), 0, "%s", strerror(errno));
+	pid_t c = fork(); /* PID 1 of the new pid namespace */
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		char msg[256] = "";
+		/* /proc must be this pid namespace's: ns_open reads /proc/PID/ns */
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+			snprintf(msg, sizeof(msg), "mount /proc: %s", strerror(errno));
+			goto out;
+		}
+		/* A free name for the link that is in the way. */
+		int want = 0;
+		for (int n = base; n < base + 500 && !want; n++) {
+			snprintf(net_taken, sizeof(net_taken), "veth%d", n);
+			if (nl_bridge_add(net_taken) == 0)
+				want = n;
+		}
+		if (!want || write_file("/proc/sys/kernel/ns_last_pid", "%d", want - 1) < 0) {
+			snprintf(msg, sizeof(msg), "ns_last_pid: %s", last_error());
+			goto out;
+		}
+		struct infra in;
+		struct infra_config cfg = {.hostname = "unit-suffix",
+		                           .bridge = net_bridge,
+		                           .subnet = NET_SUBNET,
+		                           .host_index = 4};
+		if (infra_start(&cfg, &in) < 0) {
+			snprintf(msg, sizeof(msg), "infra_start: %s", last_error());
+			goto out;
+		}
+		char expect[32]; /* longer than a name can be: a wrong one does not match */
+		snprintf(expect, sizeof(expect), "veth%d_1", want);
+		if (in.pid != want || strcmp(in.veth_host, expect))
+			snprintf(msg, sizeof(msg), "holder %d, veth %s: want %d, %s", (int)in.pid,
+			         in.veth_host, want, expect);
+		else if (bridge_ports(net_bridge) != 1)
+			snprintf(msg, sizeof(msg), "%s is not on the bridge", expect);
+		infra_stop(&in, 1000);
+		infra_remove_bridge_if_unused(net_bridge);
+	out:
+		nl_link_del(net_taken);
+		if (write(p[1], msg, strlen(msg)) < 0) {
+		}
+		_exit(msg[0] ? 1 : 0);
+	}
+	close(p[1]);
+	char msg[256] = "";
+	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	int st;
+	cr_assert_eq(waitpid(c, &st, 0), c);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s (status %#x)", msg, st);
 }

@@ -15,10 +15,12 @@
 #include <linux/keyctl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -108,7 +110,33 @@ struct result {
 	char msg[512];
 };
 
-enum order { NNP_THEN_LOAD, LOAD_WITHOUT_NNP };
+enum order { NNP_THEN_LOAD, LOAD_WITHOUT_NNP, NNP_NO_LIBSECCOMP_THEN_LOAD };
+
+/* In the child: libseccomp's code made inaccessible (PROT_NONE), so that the
+ * first call into it dies of SIGSEGV. Its other segments stay readable: the
+ * dynamic linker reads every library's symbol tables when it binds a call
+ * to any function. */
+static void hide_libseccomp(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		FAIL("fopen(/proc/self/maps): %s", strerror(errno));
+	char line[512];
+	int hidden = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[8];
+		if (!strstr(line, "/libseccomp.so") ||
+		    sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[2] != 'x')
+			continue;
+		if (mprotect((void *)lo, hi - lo, PROT_NONE) < 0)
+			FAIL("mprotect(libseccomp, PROT_NONE): %s", strerror(errno));
+		hidden++;
+	}
+	fclose(f);
+	if (!hidden)
+		FAIL("libseccomp is not mapped in this process: nothing to prove");
+}
 
 /* Fork; the child sets no_new_privs (or not), loads sc, runs body, exits 0. */
 static struct result run_filtered(const struct ctr_seccomp *sc, enum order order,
@@ -122,8 +150,10 @@ static struct result run_filtered(const struct ctr_seccomp *sc, enum order order
 	if (pid == 0) {
 		close(p[0]);
 		report_fd = p[1];
-		if (order == NNP_THEN_LOAD && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		if (order != LOAD_WITHOUT_NNP && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			FAIL("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+		if (order == NNP_NO_LIBSECCOMP_THEN_LOAD)
+			hide_libseccomp();
 		if (ctr_seccomp_load(sc) < 0)
 			FAIL("ctr_seccomp_load: %s", last_error());
 		body();
@@ -290,6 +320,18 @@ Test(runtime_default, a_capability_opens_its_own_calls_only)
 	need_root();
 	struct ctr_seccomp *sc = runtime_default(DEFAULT_MASK | BIT(CAP_SYS_PTRACE));
 	struct result res = run_filtered(sc, NNP_THEN_LOAD, body_with_sys_ptrace);
+	EXPECT_CHILD_OK(res);
+	ctr_seccomp_free(sc);
+}
+
+/* The program was compiled once, by ctr_seccomp_build: the container's
+ * process only hands it to the kernel. Proved by taking libseccomp away from
+ * the child before the load: any call into it would kill the child with
+ * SIGSEGV. */
+Test(load, needs_no_libseccomp_in_the_child)
+{
+	struct ctr_seccomp *sc = runtime_default(DEFAULT_MASK);
+	struct result res = run_filtered(sc, NNP_NO_LIBSECCOMP_THEN_LOAD, body_default_allows);
 	EXPECT_CHILD_OK(res);
 	ctr_seccomp_free(sc);
 }
@@ -508,6 +550,79 @@ Test(localhost, denies_mkdir_and_nothing_else, .init = make_tmp, .fini = remove_
 	snprintf(a, sizeof(a), "%s/a", tmp);
 	cr_expect_neq(access(a, F_OK), 0, "mkdir went through");
 	ctr_seccomp_free(sc);
+}
+
+/* A second thread, started before the load, tries mkdir once told to. */
+static sem_t *tsync_go;
+static int tsync_err;
+
+static void *tsync_thread(void *arg)
+{
+	(void)arg;
+	while (sem_wait(tsync_go) < 0 && errno == EINTR) {
+	}
+	char a[128];
+	snprintf(a, sizeof(a), "%s/t", tmp);
+	tsync_err = mkdir(a, 0755) < 0 ? errno : 0;
+	return NULL;
+}
+
+static void body_tsync(void)
+{
+	expect_filtered(); /* the loading thread's */
+	if (sem_post(tsync_go) < 0)
+		FAIL("sem_post: %s", strerror(errno));
+}
+
+static void no_mkdir_with_flags(const char *flags, bool other_thread_filtered)
+{
+	char json[512];
+	snprintf(json, sizeof(json),
+	         "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [%s], \"syscalls\": "
+	         "[{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]}",
+	         flags);
+	struct ctr_seccomp *sc = localhost(json, DEFAULT_MASK);
+	static sem_t go;
+	cr_assert_eq(sem_init(&go, 0, 0), 0);
+	tsync_go = &go;
+	int p[2];
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		report_fd = p[1];
+		pthread_t t;
+		if (pthread_create(&t, NULL, tsync_thread, NULL) != 0)
+			FAIL("pthread_create");
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || ctr_seccomp_load(sc) < 0)
+			FAIL("ctr_seccomp_load: %s", last_error());
+		body_tsync();
+		pthread_join(t, NULL);
+		int want = other_thread_filtered ? EPERM : 0;
+		if (tsync_err != want)
+			FAIL("the other thread's mkdir: %s, want %s", strerror(tsync_err),
+			     strerror(want));
+		_exit(0);
+	}
+	close(p[1]);
+	struct result res = {0};
+	ssize_t n = read(p[0], res.msg, sizeof(res.msg) - 1);
+	res.msg[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	waitpid(pid, &res.status, 0);
+	EXPECT_CHILD_OK(res);
+	char a[128];
+	snprintf(a, sizeof(a), "%s/t", tmp);
+	rmdir(a);
+	ctr_seccomp_free(sc);
+}
+
+/* The profile's flags reach the kernel: TSYNC puts the filter on every
+ * thread of the process, not only on the one that loads it. */
+Test(localhost, flag_tsync_filters_every_thread, .init = make_tmp, .fini = remove_tmp)
+{
+	no_mkdir_with_flags("", false);
+	no_mkdir_with_flags("\"SECCOMP_FILTER_FLAG_TSYNC\"", true);
 }
 
 static void body_args(void)

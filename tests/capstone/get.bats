@@ -1,0 +1,540 @@
+#!/usr/bin/env bats
+# podrun get, describe and wait: the pod as a v1 Pod object (capstone/podjson.c,
+# capstone/get_cmd.c). Most checks run against pod state directories written
+# by hand here, as the supervisor writes them (state.h, podjson.h), so no pod
+# runs; the last one runs a real pod. Every -o json is checked against the
+# Kubernetes v1 Pod schema (tests/schema, Draft 7, as schema.bats does).
+
+load ../helpers
+load podrun
+
+SCHEMA=$PODLAB_SRC/tests/schema/pod-v1-strict.json
+
+# validate FILE...: each file one Pod, or a List of Pods; "FILE: ok" or the errors.
+validate() {
+	python3 - "$SCHEMA" "$@" <<'PY'
+import json, sys, jsonschema
+v = jsonschema.Draft7Validator(json.load(open(sys.argv[1])))
+bad = 0
+for f in sys.argv[2:]:
+    doc = json.load(open(f))
+    pods = doc["items"] if doc.get("kind") == "List" else [doc]
+    for p in pods:
+        errs = sorted(v.iter_errors(p), key=lambda e: list(e.absolute_path))
+        for e in errs:
+            print("%s: %s: %s" % (f, "/".join(map(str, e.absolute_path)) or "(root)", e.message))
+        bad += bool(errs)
+    if not bad:
+        print("%s: ok (%d pods)" % (f, len(pods)))
+sys.exit(1 if bad else 0)
+PY
+}
+
+# put DIR KEY=VALUE...: one state file per pair, as state_put writes them
+put() {
+	local d=$1 kv
+	shift
+	mkdir -p "$d"
+	for kv in "$@"; do printf '%s\n' "${kv#*=}" >"$d/${kv%%=*}"; done
+}
+
+# mkpod NAME [CONTAINER:KIND...]: a pod's state directory with its supervisor
+# alive (a sleep of ours, recorded with its start time as state_put_pid does)
+# and the pod-level files; containers get dirs with kind and image only.
+mkpod() {
+	local name=$1 d=$PODRUN_ROOT/pods/$1 c
+	shift
+	mkdir -p "$d/containers"
+	sleep 1000 &
+	local pid=$!
+	defer "kill $pid"
+	put "$d" supervisor.pid=$pid "supervisor.start=$(cut -d' ' -f22 "/proc/$pid/stat")" \
+		name="$name" created=2026-01-02T03:04:05.123456789Z phase=Running hostname="$name"
+	: >"$d/container_names"
+	for c in "$@"; do
+		printf '%s\0' "${c%%:*}" >>"$d/container_names"
+		put "$d/containers/${c%%:*}" kind="${c#*:}" image=busybox:1.36
+	done
+}
+
+# ctr POD C KEY=VALUE...: a container's state files
+ctr() {
+	local d=$PODRUN_ROOT/pods/$1/containers/$2
+	shift 2
+	put "$d" "$@"
+}
+
+T0=2026-01-02T03:04:06.500000000Z
+T1=2026-01-02T03:04:07.000000000Z
+T2=2026-01-02T03:05:00.250000000Z
+
+# every condition True since T1
+all_true() {
+	local c
+	for c in PodReadyToStartContainers PodScheduled Initialized ContainersReady Ready; do
+		echo "$c True $T1"
+	done >"$PODRUN_ROOT/pods/$1/conditions"
+}
+
+# web: everything the supervisor writes. An init container that completed, a
+# native sidecar running, the app running after an OOM kill.
+make_web() {
+	mkpod web init:init log:sidecar app:app
+	local d=$PODRUN_ROOT/pods/web
+	put "$d" uid=6f1c1a2e-1b6e-4c8e-9a53-2a1f0c7d9e11 start_time=2026-01-02T03:04:05Z \
+		host_ip=192.168.1.10 ip=198.18.7.2 qos=Burstable
+	all_true web
+	cat >"$d/metadata.json" <<-'EOF'
+		{"name": "web", "namespace": "default", "labels": {"app": "web", "flag": "true", "zip": "0123"}}
+	EOF
+	cat >"$d/spec.json" <<-'EOF'
+		{"initContainers": [
+		  {"name": "init", "image": "busybox:1.36", "command": ["true"], "resources": {},
+		   "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+		   "imagePullPolicy": "IfNotPresent"},
+		  {"name": "log", "image": "busybox:1.36", "restartPolicy": "Always",
+		   "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+		   "imagePullPolicy": "IfNotPresent"}],
+		 "containers": [
+		  {"name": "app", "image": "busybox:1.36", "command": ["sh", "-c", "sleep 1d"],
+		   "env": [{"name": "MODE", "value": "prod"}],
+		   "ports": [{"containerPort": 8080, "hostPort": 8001, "protocol": "TCP"}],
+		   "volumeMounts": [{"name": "data", "mountPath": "/data", "readOnly": true}],
+		   "resources": {"limits": {"cpu": "500m", "memory": "64Mi"},
+		                 "requests": {"cpu": "250m", "memory": "32Mi"}},
+		   "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+		   "imagePullPolicy": "IfNotPresent"}],
+		 "volumes": [{"name": "data", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+		             {"name": "host", "hostPath": {"path": "/srv", "type": ""}}],
+		 "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+		 "dnsPolicy": "ClusterFirst", "schedulerName": "default-scheduler",
+		 "enableServiceLinks": true, "securityContext": {}, "nodeName": "node1"}
+	EOF
+	ctr web init state=Terminated reason=Completed exit_code=0 signal=0 restarts=0 \
+		started_at=$T0 finished_at=$T0 ready=0 started=0 image_id=sha256:aaa \
+		container_id=podrun://web/init
+	ctr web log state=Running reason= restarts=0 started_at=$T1 ready=1 started=1 \
+		image_id=sha256:bbb container_id=podrun://web/log
+	ctr web app state=Running reason= restarts=2 exit_code=0 started_at=$T2 ready=1 started=1 \
+		image_id=sha256:ccc container_id=podrun://web/app \
+		last_exit_code=137 last_signal=9 last_reason=OOMKilled last_started_at=$T1 \
+		last_finished_at=2026-01-02T03:04:59.999999999Z
+	printf '%s\t%s\t%s\t%s\t%s\n' \
+		"$T0" Normal Scheduled pod "Successfully assigned default/web to node1" \
+		"$T2" Normal Started 'spec.containers{app}' "Started container app" \
+		"$T2" Warning BackOff 'spec.containers{app}' "Back-off	restarting (a tab)" \
+		>"$d/events"
+}
+
+setup() {
+	[ -x "$PODRUN_BIN" ] || skip "podrun is not built (make build-capstone)"
+	"$PODRUN_BIN" get --help >/dev/null 2>&1 || skip "this podrun has no get command yet"
+	python3 -c 'import jsonschema' 2>/dev/null || skip "needs python3-jsonschema"
+	PODRUN_ROOT=$(mktemp -d /tmp/podrun-get-test.XXXXXX)
+	PODRUN_DATA=$PODRUN_ROOT.data
+	mkdir -m 0700 "$PODRUN_DATA"
+	export PODRUN_ROOT PODRUN_DATA
+	defer "rm -rf '$PODRUN_ROOT' '$PODRUN_DATA'"
+}
+
+@test "get -o json: every field of the v1 Pod comes from its state file" {
+	make_web
+	run podrun get web -o json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/web.json"
+	j() { jq -r "$1" "$BATS_TEST_TMPDIR/web.json"; }
+	[ "$(j .apiVersion)" = v1 ]
+	[ "$(j .kind)" = Pod ]
+	[ "$(j .metadata.name)" = web ]
+	[ "$(j .metadata.namespace)" = default ]
+	[ "$(j .metadata.uid)" = 6f1c1a2e-1b6e-4c8e-9a53-2a1f0c7d9e11 ]
+	# metav1.Time: whole seconds
+	[ "$(j .metadata.creationTimestamp)" = 2026-01-02T03:04:05Z ]
+	[ "$(j '.metadata.labels | tojson')" = '{"app":"web","flag":"true","zip":"0123"}' ]
+	[ "$(j .spec.nodeName)" = node1 ]
+	[ "$(j .spec.containers[0].resources.limits.memory)" = 64Mi ]
+	[ "$(j .status.phase)" = Running ]
+	[ "$(j '.status.conditions | length')" = 5 ]
+	[ "$(j '.status.conditions[] | select(.type == "Ready") | .status')" = True ]
+	[ "$(j '.status.conditions[] | select(.type == "Ready") | .lastTransitionTime')" = 2026-01-02T03:04:07Z ]
+	[ "$(j .status.podIP)" = 198.18.7.2 ]
+	[ "$(j '.status.podIPs | tojson')" = '[{"ip":"198.18.7.2"}]' ]
+	[ "$(j .status.hostIP)" = 192.168.1.10 ]
+	[ "$(j '.status.hostIPs | tojson')" = '[{"ip":"192.168.1.10"}]' ]
+	[ "$(j .status.startTime)" = 2026-01-02T03:04:05Z ]
+	[ "$(j .status.qosClass)" = Burstable ]
+	# init containers and sidecars under initContainerStatuses, in order
+	[ "$(j '[.status.initContainerStatuses[].name] | join(",")')" = init,log ]
+	[ "$(j '[.status.containerStatuses[].name] | join(",")')" = app ]
+	local i='.status.initContainerStatuses[0]' s='.status.initContainerStatuses[1]'
+	[ "$(j "$i.state.terminated | tojson")" = \
+		'{"exitCode":0,"reason":"Completed","startedAt":"2026-01-02T03:04:06Z","finishedAt":"2026-01-02T03:04:06Z","containerID":"podrun://web/init"}' ]
+	[ "$(j "$i.ready")" = false ]
+	[ "$(j "$i.started")" = false ]
+	[ "$(j "$i.lastState | tojson")" = '{}' ]
+	[ "$(j "$s.state | tojson")" = '{"running":{"startedAt":"2026-01-02T03:04:07Z"}}' ]
+	[ "$(j "$s.ready")" = true ]
+	[ "$(j "$s.started")" = true ]
+	local a='.status.containerStatuses[0]'
+	[ "$(j "$a.image")" = busybox:1.36 ]
+	[ "$(j "$a.imageID")" = sha256:ccc ]
+	[ "$(j "$a.containerID")" = podrun://web/app ]
+	[ "$(j "$a.ready")" = true ]
+	[ "$(j "$a.started")" = true ]
+	[ "$(j "$a.restartCount")" = 2 ]
+	[ "$(j "$a.state | tojson")" = '{"running":{"startedAt":"2026-01-02T03:05:00Z"}}' ]
+	[ "$(j "$a.lastState | tojson")" = \
+		'{"terminated":{"exitCode":137,"signal":9,"reason":"OOMKilled","startedAt":"2026-01-02T03:04:07Z","finishedAt":"2026-01-02T03:04:59Z"}}' ]
+	run validate "$BATS_TEST_TMPDIR/web.json"
+	assert_success
+}
+
+@test "get -o json: a missing state file means the field is not set" {
+	# only what today's supervisor has always written
+	mkpod bare app:app
+	ctr bare app state=Waiting reason=ContainerCreating restarts=0
+	run podrun get bare -o json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/bare.json"
+	j() { jq -c "$1" "$BATS_TEST_TMPDIR/bare.json"; }
+	[ "$(j .metadata.uid)" = null ]
+	[ "$(j .metadata.name)" = '"bare"' ]
+	[ "$(j .status.conditions)" = null ]
+	[ "$(j .status.podIP)" = null ]
+	[ "$(j .status.hostIP)" = null ]
+	[ "$(j .status.startTime)" = null ]
+	[ "$(j .status.qosClass)" = null ]
+	[ "$(j .status.initContainerStatuses)" = null ]
+	# no spec.json: a spec made of the state, so the object is still a Pod
+	[ "$(j .spec)" = '{"containers":[{"name":"app","image":"busybox:1.36"}]}' ]
+	[ "$(j .status.containerStatuses[0].imageID)" = '""' ]
+	[ "$(j .status.containerStatuses[0].containerID)" = null ]
+	[ "$(j .status.containerStatuses[0].state)" = '{"waiting":{"reason":"ContainerCreating"}}' ]
+	[ "$(j .status.containerStatuses[0].lastState)" = '{}' ]
+	[ "$(j .status.containerStatuses[0].ready)" = false ]
+	run validate "$BATS_TEST_TMPDIR/bare.json"
+	assert_success
+}
+
+@test "a pod whose supervisor died is Unknown, and nothing of it is ready" {
+	make_web
+	kill "$(cat "$PODRUN_ROOT/pods/web/supervisor.pid")"
+	wait_for sh -c "! kill -0 $(cat "$PODRUN_ROOT/pods/web/supervisor.pid")"
+	run podrun get web -o json
+	assert_success
+	[ "$(jq -r .status.phase <<<"$output")" = Unknown ]
+	[ "$(jq -r '.status.conditions[] | select(.type == "Ready") | .status' <<<"$output")" = False ]
+	[ "$(jq -r '[.status.containerStatuses[].ready, .status.initContainerStatuses[].ready] | any' <<<"$output")" = false ]
+}
+
+@test "every example's spec.json (podjson_write_spec) in a pod validates against the v1 Pod schema" {
+	local unit=$PODLAB_BUILD/tests/unit/test_podjson out=$BATS_TEST_TMPDIR/specs p
+	[ -x "$unit" ] || skip "test_podjson is not built"
+	mkdir "$out"
+	PODJSON_OUT=$out "$unit" --filter 'podjson/examples_write_spec' >/dev/null
+	local n=0
+	for p in "$out"/*/; do
+		p=$(basename "$p")
+		mkpod "$p" app:app
+		cp "$out/$p/spec.json" "$out/$p/metadata.json" "$PODRUN_ROOT/pods/$p/"
+		all_true "$p"
+		ctr "$p" app state=Running restarts=1 started_at=$T1 last_exit_code=1 last_reason=Error \
+			last_started_at=$T0 last_finished_at=$T1
+		n=$((n + 1))
+	done
+	[ "$n" -ge 7 ]
+	run podrun get -o json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/list.json"
+	[ "$(jq -r .kind "$BATS_TEST_TMPDIR/list.json")" = List ]
+	[ "$(jq -r '.items | length' "$BATS_TEST_TMPDIR/list.json")" = "$n" ]
+	run validate "$BATS_TEST_TMPDIR/list.json"
+	assert_success
+	assert_output --partial "ok ($n pods)"
+	# the defaults are in each of them
+	run jq -r '.items[] | .spec.containers[] | [.terminationMessagePath, .imagePullPolicy] | join(" ")' \
+		"$BATS_TEST_TMPDIR/list.json"
+	refute_output --partial null
+	assert_line --regexp '^/dev/termination-log (Always|IfNotPresent)$'
+}
+
+@test "the schema check in these tests fails on a field Kubernetes does not know" {
+	make_web
+	podrun get web -o json | jq '.status.containerStatuses[0].ready = "yes"' >"$BATS_TEST_TMPDIR/bad.json"
+	run validate "$BATS_TEST_TMPDIR/bad.json"
+	assert_failure
+	assert_output --partial "status/containerStatuses/0/ready: 'yes' is not of type 'boolean'"
+}
+
+@test "-o yaml is the same object as -o json, strings that look like numbers or bools quoted" {
+	make_web
+	podrun get web -o json >"$BATS_TEST_TMPDIR/web.json"
+	podrun get web -o yaml >"$BATS_TEST_TMPDIR/web.yaml"
+	run python3 -c '
+import json, sys, yaml
+j = json.load(open(sys.argv[1])); y = yaml.safe_load(open(sys.argv[2]))
+print("same" if j == y else "differ")' "$BATS_TEST_TMPDIR/web.json" "$BATS_TEST_TMPDIR/web.yaml"
+	assert_output same
+	grep -qx 'kind: Pod' "$BATS_TEST_TMPDIR/web.yaml"
+	grep -q 'flag: "true"' "$BATS_TEST_TMPDIR/web.yaml"
+	grep -q 'zip: "0123"' "$BATS_TEST_TMPDIR/web.yaml"
+	# a List too
+	run podrun get -o yaml
+	assert_success
+	assert_line 'kind: List'
+}
+
+# status POD: the STATUS column of `podrun get POD`
+status_of() {
+	podrun get "$1" | awk 'NR == 2 {print $3}'
+}
+
+@test "get: kubectl's table, STATUS as kubectl computes it" {
+	make_web
+	run podrun get
+	assert_success
+	assert_line --index 0 --regexp '^NAME +READY +STATUS +RESTARTS +AGE$'
+	# the sidecar counts in READY; restarts with the last one's age
+	assert_line --index 1 --regexp '^web +2/2 +Running +2 \([0-9a-z]+ ago\) +[0-9a-z]+$'
+	# an init container running: Init:0/2
+	mkpod ini i1:init i2:init app:app
+	ctr ini i1 state=Running started=1 ready=0 restarts=0
+	ctr ini app state=Waiting reason=PodInitializing
+	[ "$(status_of ini)" = Init:0/2 ]
+	ctr ini i1 state=Terminated exit_code=0 reason=Completed
+	ctr ini i2 state=Waiting reason=CrashLoopBackOff restarts=3
+	[ "$(status_of ini)" = Init:CrashLoopBackOff ]
+	ctr ini i2 state=Terminated exit_code=1 reason=Error
+	[ "$(status_of ini)" = Init:Error ]
+	ctr ini i2 state=Terminated exit_code=0 reason=Completed
+	echo "Initialized True $T1" >"$PODRUN_ROOT/pods/ini/conditions"
+	[ "$(status_of ini)" = PodInitializing ]
+	ctr ini app state=Waiting reason=CrashLoopBackOff restarts=4 last_exit_code=1 \
+		last_reason=Error last_finished_at=$T1
+	[ "$(status_of ini)" = CrashLoopBackOff ]
+	ctr ini app state=Terminated exit_code=137 signal=9 reason=OOMKilled
+	[ "$(status_of ini)" = OOMKilled ]
+	ctr ini app state=Terminated exit_code=2 reason=Error
+	[ "$(status_of ini)" = Error ]
+	ctr ini app state=Terminated exit_code=0 reason=Completed
+	echo Succeeded >"$PODRUN_ROOT/pods/ini/phase"
+	[ "$(status_of ini)" = Completed ]
+	run podrun get ini
+	assert_line --index 1 --regexp '^ini +0/1 +Completed +4 \([0-9a-z]+ ago\) '
+	# a terminated container without a reason: ExitCode:N
+	ctr ini app state=Terminated exit_code=3 signal=0 reason=
+	[ "$(status_of ini)" = ExitCode:3 ]
+	# its supervisor gone: Unknown
+	mkpod gone app:app
+	echo 999999999 >"$PODRUN_ROOT/pods/gone/supervisor.pid"
+	ctr gone app state=Running
+	[ "$(status_of gone)" = Unknown ]
+	run podrun get gone
+	assert_line --index 1 --regexp '^gone +0/1 +Unknown +0 '
+}
+
+@test "get -o wide adds IP and NODE" {
+	make_web
+	run podrun get -o wide
+	assert_success
+	assert_line --index 0 --regexp '^NAME +READY +STATUS +RESTARTS +AGE +IP +NODE +NOMINATED NODE +READINESS GATES$'
+	assert_line --index 1 --regexp '^web +2/2 +Running .* 198\.18\.7\.2 +node1 +<none> +<none>$'
+}
+
+@test "get and describe of a pod that is not there: exit 1, kubectl's NotFound" {
+	run podrun get nope
+	assert_failure 1
+	assert_output --partial 'pods "nope" not found'
+	run podrun describe nope
+	assert_failure 1
+	assert_output --partial 'pods "nope" not found'
+	run podrun get
+	assert_success
+	assert_output --partial 'No resources found'
+}
+
+@test "bad pod names and options are usage errors (exit 2), before any path is built" {
+	local bad
+	for bad in ../.. 'a/b' UPPER ''; do
+		run podrun get "$bad"
+		assert_failure 2
+		assert_output --partial 'invalid pod name'
+		run podrun describe "$bad"
+		assert_failure 2
+		run podrun wait --for=delete "$bad"
+		assert_failure 2
+		assert_output --partial 'invalid pod name'
+	done
+	run podrun get -o xml
+	assert_failure 2
+	run podrun wait web
+	assert_failure 2
+	assert_output --partial -- '--for is required'
+	run podrun wait --for=condition=Ready --timeout soon web
+	assert_failure 2
+	run podrun wait --for=bogus web
+	assert_failure 2
+}
+
+@test "describe: kubectl describe's sections, from the state" {
+	make_web
+	run podrun describe web
+	assert_success
+	assert_line --regexp '^Name: +web$'
+	assert_line --regexp '^Namespace: +default$'
+	assert_line --regexp '^Node: +node1/192\.168\.1\.10$'
+	assert_line --regexp '^Start Time: +[A-Z][a-z][a-z], 02 Jan 2026 [0-9:]+ [-+][0-9]{4}$'
+	assert_line --regexp '^Labels: +app=web$'
+	assert_line --regexp '^ +flag=true$'
+	assert_line --regexp '^Status: +Running$'
+	assert_line --regexp '^IP: +198\.18\.7\.2$'
+	assert_line 'IPs:'
+	assert_line '  IP:  198.18.7.2'
+	assert_line 'Init Containers:'
+	assert_line '  init:'
+	assert_line 'Containers:'
+	assert_line '  app:'
+	assert_line --regexp '^    Container ID: +podrun://web/app$'
+	assert_line --regexp '^    Image: +busybox:1\.36$'
+	assert_line --regexp '^    Image ID: +sha256:ccc$'
+	assert_line --regexp '^    Port: +8080/TCP$'
+	assert_line --regexp '^    Host Port: +8001/TCP$'
+	assert_line --regexp '^    State: +Running$'
+	assert_line --regexp '^    Last State: +Terminated$'
+	assert_line --regexp '^      Reason: +OOMKilled$'
+	assert_line --regexp '^      Exit Code: +137$'
+	assert_line --regexp '^      Finished: +.*2026'
+	assert_line --regexp '^    State: +Terminated$'
+	assert_line --regexp '^      Reason: +Completed$'
+	assert_line --regexp '^    Ready: +True$'
+	assert_line --regexp '^    Restart Count: +2$'
+	assert_line '    Limits:'
+	assert_line --regexp '^      cpu: +500m$'
+	assert_line '    Requests:'
+	assert_line --regexp '^      memory: +32Mi$'
+	assert_line '    Environment:'
+	assert_line '      MODE:  prod'
+	assert_line '      /data from data (ro)'
+	assert_line 'Conditions:'
+	assert_line --regexp '^  Type +Status$'
+	assert_line --regexp '^  PodReadyToStartContainers +True$'
+	assert_line --regexp '^  Ready +True$'
+	assert_line 'Volumes:'
+	assert_line --regexp '^    Type: +EmptyDir \(a temporary directory that shares a pod.s lifetime\)$'
+	assert_line --regexp '^    Medium: +Memory$'
+	assert_line --regexp '^    Path: +/srv$'
+	assert_line --regexp '^QoS Class: +Burstable$'
+	assert_line 'Events:'
+	assert_line --regexp '^  Type +Reason +Age +From +Message$'
+	assert_line --regexp '^  Normal +Scheduled +[0-9a-z]+ +podrun +Successfully assigned default/web to node1$'
+	assert_line --regexp '^  Normal +Started +[0-9a-z]+ +podrun +Started container app$'
+	# a tab in a message stays part of the message
+	assert_line --regexp '^  Warning +BackOff +[0-9a-z]+ +podrun +Back-off.restarting \(a tab\)$'
+	# no events: <none>
+	rm "$PODRUN_ROOT/pods/web/events"
+	run podrun describe web
+	assert_line --regexp '^Events: +<none>$'
+}
+
+@test "wait --for=condition=Ready: at once when met, at the change, or 1 after the timeout" {
+	make_web
+	run podrun wait --for=condition=Ready web
+	assert_success
+	assert_output 'pod/web condition met'
+	run podrun wait --for=condition=ready=true --timeout 0 web
+	assert_success
+	# not ready: the timeout, kubectl's words
+	sed -i 's/^Ready True/Ready False/' "$PODRUN_ROOT/pods/web/conditions"
+	local t0=$(date +%s%N)
+	run podrun wait --for=condition=Ready --timeout 300ms web
+	assert_failure 1
+	assert_output --partial 'timed out waiting for the condition on pods/web'
+	[ $(($(date +%s%N) - t0)) -ge 300000000 ]
+	run podrun wait --for=condition=Ready=False --timeout 0 web
+	assert_success
+	# ready while it waits
+	(sleep 0.3 && all_true web) &
+	run podrun wait --for=condition=Ready --timeout 5s web
+	assert_success
+	assert_output 'pod/web condition met'
+	# a pod that is not there
+	run podrun wait --for=condition=Ready --timeout 1s nope
+	assert_failure 1
+	assert_output --partial 'pods "nope" not found'
+}
+
+@test "wait --for=jsonpath and --for=delete" {
+	make_web
+	run podrun wait "--for=jsonpath={.status.phase}=Running" web
+	assert_success
+	run podrun wait "--for=jsonpath={.status.containerStatuses[0].restartCount}=2" --timeout 0 web
+	assert_success
+	run podrun wait "--for=jsonpath={.status.phase}=Succeeded" --timeout 200ms web
+	assert_failure 1
+	assert_output --partial 'timed out waiting for the condition on pods/web'
+	run podrun wait --for=delete --timeout 200ms web
+	assert_failure 1
+	(sleep 0.3 && rm -rf "$PODRUN_ROOT/pods/web") &
+	run podrun wait --for=delete --timeout 5s web
+	assert_success
+	assert_output 'pod/web deleted'
+	run podrun wait --for=delete --timeout 0 web
+	assert_success
+}
+
+@test "a real pod: get -o json validates, wait for Ready, describe shows its events" {
+	podrun_setup
+	local f
+	f=$(pod_file real <<-'EOF'
+		apiVersion: v1
+		kind: Pod
+		metadata:
+		  name: real
+		  labels: {app: real}
+		spec:
+		  terminationGracePeriodSeconds: 1
+		  initContainers:
+		  - {name: init, image: busybox, command: ["true"]}
+		  containers:
+		  - name: app
+		    image: busybox
+		    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+		    resources:
+		      limits: {cpu: 500m, memory: 64Mi}
+	EOF
+	)
+	run podrun run -d "$f"
+	assert_success
+	[ -f "$PODRUN_ROOT/pods/real/uid" ] || skip "the supervisor does not write uid, conditions, events yet"
+	run podrun wait --for=condition=Ready --timeout 10s real
+	assert_success
+	run podrun get real -o json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/real.json"
+	run validate "$BATS_TEST_TMPDIR/real.json"
+	assert_success
+	j() { jq -r "$1" "$BATS_TEST_TMPDIR/real.json"; }
+	[ "$(j .metadata.uid)" = "$(cat "$PODRUN_ROOT/pods/real/uid")" ]
+	[ "$(j .status.phase)" = Running ]
+	[ "$(j .status.initContainerStatuses[0].state.terminated.reason)" = Completed ]
+	[ "$(j .status.containerStatuses[0].ready)" = true ]
+	[ "$(j .status.containerStatuses[0].state.running.startedAt)" != null ]
+	[ "$(j .status.podIP)" = "$(cat "$PODRUN_ROOT/pods/real/ip")" ]
+	# spec.json and metadata.json: podjson_write_spec, when the supervisor calls it
+	if [ -f "$PODRUN_ROOT/pods/real/spec.json" ]; then
+		[ "$(j .metadata.labels.app)" = real ]
+		[ "$(j .spec.containers[0].resources.limits.memory)" = 64Mi ]
+		[ "$(j .spec.dnsPolicy)" = ClusterFirst ]
+	fi
+	run podrun get real
+	assert_line --index 1 --regexp '^real +1/1 +Running +0 +[0-9]+s$'
+	run podrun describe real
+	assert_success
+	assert_line --regexp '^  Normal +Started +[0-9a-z]+ +podrun +.*app'
+	podrun stop -t 5s real >/dev/null
+	run podrun wait "--for=jsonpath={.status.phase}=Succeeded" --timeout 10s real
+	assert_success
+	podrun rm real >/dev/null
+	run podrun wait --for=delete --timeout 0 real
+	assert_success
+}

@@ -1,0 +1,335 @@
+/*
+ * test_podjson.c - unit tests of capstone/podjson.c: the v1 Pod spec with
+ * Kubernetes' defaults filled in, quantities and times as Kubernetes prints
+ * them, and spec.json written atomically and privately.
+ */
+#include "common.h"
+#include "podjson.h"
+#include "spec.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define POD(extra) "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n" extra
+
+static struct pod_spec *pods;
+static size_t n_pods;
+static struct json_object *spec;
+
+/* Parse one pod and build its spec; cleanup frees both. */
+static struct json_object *spec_of(const char *text)
+{
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, strlen(text), NULL, NULL, &pods, &n_pods), 0,
+	             "%s", last_error());
+	cr_assert_eq(podjson_spec(&pods[0], &spec), 0, "%s", last_error());
+	return spec;
+}
+
+static void cleanup(void)
+{
+	json_object_put(spec);
+	spec = NULL;
+	if (pods)
+		spec_free(pods, n_pods);
+	pods = NULL;
+}
+
+TestSuite(podjson, .fini = cleanup);
+
+/* The member at a dotted path ("containers.0.image"), or NULL. */
+static struct json_object *at(struct json_object *o, const char *path)
+{
+	char buf[256], *save, *seg;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (seg = strtok_r(buf, ".", &save); o && seg; seg = strtok_r(NULL, ".", &save)) {
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, (size_t)atoi(seg));
+		else if (!json_object_object_get_ex(o, seg, &o))
+			return NULL;
+	}
+	return o;
+}
+
+static void is_str(struct json_object *o, const char *path, const char *want)
+{
+	struct json_object *v = at(o, path);
+	cr_assert(v && json_object_is_type(v, json_type_string), "%s: not a string", path);
+	cr_assert_str_eq(json_object_get_string(v), want, "%s", path);
+}
+
+static void is_int(struct json_object *o, const char *path, int64_t want)
+{
+	struct json_object *v = at(o, path);
+	cr_assert(v && json_object_is_type(v, json_type_int), "%s: not an integer", path);
+	cr_assert_eq(json_object_get_int64(v), want, "%s: %lld", path,
+	             (long long)json_object_get_int64(v));
+}
+
+static void is_bool(struct json_object *o, const char *path, bool want)
+{
+	struct json_object *v = at(o, path);
+	cr_assert(v && json_object_is_type(v, json_type_boolean), "%s: not a boolean", path);
+	cr_assert_eq(json_object_get_boolean(v), want, "%s", path);
+}
+
+Test(podjson, pod_defaults)
+{
+	struct json_object *s = spec_of(
+	    POD("  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh]\n"));
+	is_str(s, "restartPolicy", "Always");
+	is_int(s, "terminationGracePeriodSeconds", 30);
+	is_str(s, "dnsPolicy", "ClusterFirst");
+	is_str(s, "schedulerName", "default-scheduler");
+	is_bool(s, "enableServiceLinks", true);
+	cr_assert(json_object_is_type(at(s, "securityContext"), json_type_object));
+	cr_assert_null(at(s, "initContainers"), "no init containers: no list");
+	cr_assert_null(at(s, "volumes"));
+	cr_assert_null(at(s, "hostname"), "the default hostname is not spec.hostname");
+	cr_assert_null(at(s, "shareProcessNamespace"));
+}
+
+Test(podjson, container_defaults)
+{
+	struct json_object *s =
+	    spec_of(POD("  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh]\n"
+	                "    args: [-c, 'echo hi']\n    ports:\n    - containerPort: 80\n"));
+	is_str(s, "containers.0.name", "c");
+	is_str(s, "containers.0.image", "busybox:1.36");
+	is_str(s, "containers.0.command.0", "sh");
+	is_str(s, "containers.0.args.1", "echo hi");
+	is_str(s, "containers.0.terminationMessagePath", "/dev/termination-log");
+	is_str(s, "containers.0.terminationMessagePolicy", "File");
+	is_str(s, "containers.0.imagePullPolicy", "IfNotPresent");
+	is_int(s, "containers.0.ports.0.containerPort", 80);
+	is_str(s, "containers.0.ports.0.protocol", "TCP");
+	cr_assert_null(at(s, "containers.0.ports.0.hostPort"));
+	cr_assert_null(at(s, "containers.0.ports.0.hostIP"));
+	/* resources: {} as the API server prints it */
+	cr_assert_eq(json_object_object_length(at(s, "containers.0.resources")), 0);
+	/* podrun's own defaults are the values in force */
+	is_str(s, "containers.0.securityContext.seccompProfile.type", "RuntimeDefault");
+	is_bool(s, "containers.0.securityContext.allowPrivilegeEscalation", false);
+}
+
+Test(podjson, pull_policy_by_tag)
+{
+	cr_assert_str_eq(podjson_pull_policy("busybox"), "Always");
+	cr_assert_str_eq(podjson_pull_policy("busybox:latest"), "Always");
+	cr_assert_str_eq(podjson_pull_policy("registry:5000/busybox"), "Always");
+	cr_assert_str_eq(podjson_pull_policy("registry:5000/busybox:1.36"), "IfNotPresent");
+	cr_assert_str_eq(podjson_pull_policy("busybox@sha256:abc"), "IfNotPresent");
+	struct json_object *s = spec_of(POD("  containers:\n  - name: c\n    image: busybox\n"
+	                                    "    command: [sh]\n"));
+	is_str(s, "containers.0.imagePullPolicy", "Always");
+}
+
+Test(podjson, resources_as_quantities)
+{
+	struct json_object *s =
+	    spec_of(POD("  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh]\n"
+	                "    resources:\n      limits: {cpu: 500m, memory: 128Mi}\n"
+	                "      requests: {cpu: '0.25', memory: 64Mi}\n"
+	                "  - name: d\n    image: busybox:1.36\n    command: [sh]\n"
+	                "    resources:\n      limits: {cpu: '2', memory: 1G}\n"));
+	is_str(s, "containers.0.resources.limits.cpu", "500m");
+	is_str(s, "containers.0.resources.limits.memory", "128Mi");
+	is_str(s, "containers.0.resources.requests.cpu", "250m");
+	is_str(s, "containers.0.resources.requests.memory", "64Mi");
+	is_str(s, "containers.1.resources.limits.cpu", "2");
+	is_str(s, "containers.1.resources.limits.memory", "1G");
+	/* requests default to limits, as the API server does */
+	is_str(s, "containers.1.resources.requests.cpu", "2");
+	is_str(s, "containers.1.resources.requests.memory", "1G");
+}
+
+Test(podjson, quantity_forms)
+{
+	char q[32];
+	podjson_bytes_quantity(64LL << 20, q, sizeof(q));
+	cr_assert_str_eq(q, "64Mi");
+	podjson_bytes_quantity(3LL << 29, q, sizeof(q));
+	cr_assert_str_eq(q, "1536Mi");
+	podjson_bytes_quantity(1LL << 60, q, sizeof(q));
+	cr_assert_str_eq(q, "1Ei");
+	podjson_bytes_quantity(1500000, q, sizeof(q));
+	cr_assert_str_eq(q, "1500k");
+	podjson_bytes_quantity(1001, q, sizeof(q));
+	cr_assert_str_eq(q, "1001");
+	podjson_cpu_quantity(1500, q, sizeof(q));
+	cr_assert_str_eq(q, "1500m");
+	podjson_cpu_quantity(3000, q, sizeof(q));
+	cr_assert_str_eq(q, "3");
+}
+
+Test(podjson, init_sidecar_env_mounts_volumes)
+{
+	struct json_object *s = spec_of(POD(
+	    "  restartPolicy: Never\n  terminationGracePeriodSeconds: 5\n"
+	    "  shareProcessNamespace: true\n  hostname: box\n"
+	    "  initContainers:\n"
+	    "  - {name: i, image: busybox:1.36, command: [\"true\"]}\n"
+	    "  - {name: s, image: busybox:1.36, command: [sleep, '9'], restartPolicy: Always}\n"
+	    "  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh]\n"
+	    "    env:\n    - {name: A, value: 'x=y \"q\"'}\n"
+	    "    ports:\n    - {name: web, containerPort: 80, hostPort: 8080, hostIP: 127.0.0.1}\n"
+	    "    volumeMounts:\n    - {name: d, mountPath: /d, readOnly: true, subPath: sub}\n"
+	    "    - {name: h, mountPath: /h}\n"
+	    "  volumes:\n  - name: d\n    emptyDir: {medium: Memory, sizeLimit: 64Mi}\n"
+	    "  - name: h\n    hostPath: {path: /tmp}\n"));
+	is_str(s, "restartPolicy", "Never");
+	is_int(s, "terminationGracePeriodSeconds", 5);
+	is_bool(s, "shareProcessNamespace", true);
+	is_str(s, "hostname", "box");
+	is_str(s, "initContainers.0.name", "i");
+	cr_assert_null(at(s, "initContainers.0.restartPolicy"));
+	is_str(s, "initContainers.1.restartPolicy", "Always");
+	cr_assert_eq(json_object_array_length(at(s, "containers")), 1, "init containers apart");
+	is_str(s, "containers.0.env.0.name", "A");
+	is_str(s, "containers.0.env.0.value", "x=y \"q\"");
+	is_str(s, "containers.0.ports.0.name", "web");
+	is_int(s, "containers.0.ports.0.hostPort", 8080);
+	is_str(s, "containers.0.ports.0.hostIP", "127.0.0.1");
+	is_str(s, "containers.0.volumeMounts.0.mountPath", "/d");
+	is_bool(s, "containers.0.volumeMounts.0.readOnly", true);
+	is_str(s, "containers.0.volumeMounts.0.subPath", "sub");
+	cr_assert_null(at(s, "containers.0.volumeMounts.1.readOnly"));
+	is_str(s, "volumes.0.emptyDir.medium", "Memory");
+	is_str(s, "volumes.0.emptyDir.sizeLimit", "64Mi");
+	is_str(s, "volumes.1.hostPath.path", "/tmp");
+	is_str(s, "volumes.1.hostPath.type", "");
+}
+
+Test(podjson, security_context)
+{
+	struct json_object *s =
+	    spec_of(POD("  securityContext:\n    runAsUser: 1000\n    runAsGroup: 3000\n"
+	                "    supplementalGroups: [4000]\n    fsGroup: 2000\n"
+	                "  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh]\n"
+	                "    securityContext:\n      runAsNonRoot: true\n"
+	                "      readOnlyRootFilesystem: true\n      allowPrivilegeEscalation: true\n"
+	                "      capabilities: {add: [NET_ADMIN], drop: [ALL]}\n"
+	                "      seccompProfile: {type: Unconfined}\n"));
+	is_int(s, "securityContext.runAsUser", 1000);
+	is_int(s, "securityContext.runAsGroup", 3000);
+	is_int(s, "securityContext.supplementalGroups.0", 4000);
+	is_int(s, "securityContext.fsGroup", 2000);
+	is_int(s, "containers.0.securityContext.runAsUser", 1000); /* the pod's, in force */
+	is_bool(s, "containers.0.securityContext.runAsNonRoot", true);
+	is_bool(s, "containers.0.securityContext.readOnlyRootFilesystem", true);
+	is_bool(s, "containers.0.securityContext.allowPrivilegeEscalation", true);
+	is_str(s, "containers.0.securityContext.capabilities.add.0", "NET_ADMIN");
+	is_str(s, "containers.0.securityContext.capabilities.drop.0", "ALL");
+	is_str(s, "containers.0.securityContext.seccompProfile.type", "Unconfined");
+}
+
+Test(podjson, metadata_labels_and_namespace)
+{
+	spec_of(POD("  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"));
+	struct json_object *m;
+	cr_assert_eq(podjson_metadata(&pods[0], &m), 0);
+	is_str(m, "name", "p");
+	is_str(m, "namespace", "default");
+	cr_assert_null(at(m, "labels"));
+	json_object_put(m);
+	cleanup();
+	spec_of("apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\n  namespace: ns1\n"
+	        "  labels: {app: web, tier: front}\nspec:\n"
+	        "  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n");
+	cr_assert_eq(podjson_metadata(&pods[0], &m), 0);
+	is_str(m, "namespace", "ns1");
+	is_str(m, "labels.app", "web");
+	is_str(m, "labels.tier", "front");
+	json_object_put(m);
+}
+
+Test(podjson, times_as_metav1)
+{
+	char t[64];
+	int64_t u;
+	cr_assert_eq(podjson_time("2026-11-27T22:00:00.123456789Z", t, sizeof(t), &u), 0);
+	cr_assert_str_eq(t, "2026-11-27T22:00:00Z");
+	cr_assert_eq(podjson_time("2026-11-27T23:30:00+01:30", t, sizeof(t), &u), 0);
+	cr_assert_str_eq(t, "2026-11-27T22:00:00Z");
+	cr_assert_eq(u, 1795816800);
+	cr_assert_eq(podjson_time("", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2026-11-27 22:00:00", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2026-11-27T22:00:00Zjunk", t, sizeof(t), NULL), -1);
+}
+
+Test(podjson, write_spec_atomic_private_nofollow)
+{
+	spec_of(POD("  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"));
+	char dir[] = "/tmp/podjson-test.XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(podjson_write_spec(&pods[0], dir), 0, "%s", last_error());
+	char path[256];
+	snprintf(path, sizeof(path), "%s/spec.json", dir);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
+	struct json_object *back = json_object_from_file(path);
+	cr_assert_not_null(back);
+	is_str(back, "containers.0.terminationMessagePath", "/dev/termination-log");
+	cr_assert_not_null(at(back, "nodeName"), "bound to this node");
+	json_object_put(back);
+	snprintf(path, sizeof(path), "%s/metadata.json", dir);
+	back = json_object_from_file(path);
+	cr_assert_not_null(back);
+	is_str(back, "name", "p");
+	json_object_put(back);
+	snprintf(path, sizeof(path), "%s/spec.json.tmp", dir);
+	cr_assert_eq(access(path, F_OK), -1, "no temporary file is left");
+	/* a symlink planted as the temporary file is not written through */
+	char target[300];
+	snprintf(target, sizeof(target), "%s/target", dir);
+	cr_assert_eq(symlink(target, path), 0);
+	cr_assert_eq(podjson_write_spec(&pods[0], dir), -1);
+	cr_assert_eq(access(target, F_OK), -1, "written through a symlink");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/spec.json", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/metadata.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Every example pod's spec.json and metadata.json. With PODJSON_OUT set they
+ * stay there, one directory per pod (tests/capstone/get.bats validates them
+ * against the Kubernetes schema); else they go to a temporary directory. */
+Test(podjson, examples_write_spec)
+{
+	const char *src = getenv("PODLAB_SRC") ? getenv("PODLAB_SRC") : ".";
+	const char *keep = getenv("PODJSON_OUT");
+	char tmp[] = "/tmp/podjson-examples.XXXXXX", cmd[PATH_MAX * 2];
+	const char *out = keep ? keep : mkdtemp(tmp);
+	cr_assert_not_null(out);
+	snprintf(cmd, sizeof(cmd), "ls %s/examples/*.yaml", src);
+	FILE *ls = popen(cmd, "r");
+	cr_assert_not_null(ls);
+	char file[PATH_MAX];
+	int files = 0;
+	while (fgets(file, sizeof(file), ls)) {
+		file[strcspn(file, "\n")] = '\0';
+		cr_assert_eq(spec_parse_file(file, NULL, NULL, &pods, &n_pods), 0, "%s",
+		             last_error());
+		for (size_t i = 0; i < n_pods; i++) {
+			char dir[PATH_MAX + 300];
+			snprintf(dir, sizeof(dir), "%s/%s", out, pods[i].name);
+			cr_assert_eq(mkdir_p(dir, 0700), 0);
+			cr_assert_eq(podjson_write_spec(&pods[i], dir), 0, "%s", last_error());
+		}
+		spec_free(pods, n_pods);
+		pods = NULL;
+		files++;
+	}
+	pclose(ls);
+	cr_assert_gt(files, 0, "no examples under %s/examples", src);
+	if (!keep)
+		cr_assert_eq(rm_rf(tmp), 0);
+}
