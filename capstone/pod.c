@@ -96,6 +96,7 @@ struct sup {
 	struct logsrc *logs;
 	struct logs_limits log_limits; /* rotation: PODRUN_LOG_MAX_SIZE, _FILES */
 	struct res_pod *res;           /* the pod's cgroups (lab 06) */
+	struct volume pod_files[3];    /* /etc/hosts, /etc/hostname, /etc/resolv.conf */
 	struct status_pod status;      /* conditions (status.h) */
 	struct ctr *last, *prev;       /* per container: its last two terminations */
 	char uid[37];
@@ -121,6 +122,16 @@ PRINTF(3, 4) static void pathf(char *out, size_t len, const char *fmt, ...)
 static const char *ctr_state_name(enum ctr_state s)
 {
 	return s == CTR_RUNNING ? "Running" : s == CTR_TERMINATED ? "Terminated" : "Waiting";
+}
+
+/* Rewrite a small file in place (its inode may be bound into containers). */
+static int put_file(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	size_t n = strlen(text);
+	if (fd < 0 || ftruncate(fd, 0) < 0 || write(fd, text, n) != (ssize_t)n)
+		return fail_errno("write(%s)", path);
+	return 0;
 }
 
 static void put_time(const char *dir, const char *key, int64_t ms)
@@ -175,8 +186,14 @@ static void write_member(struct sup *s, struct init_member *m)
 		state_put(d, "message", "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
 		          (long long)((m->not_before_ms - now_ms() + 999) / 1000), m->cfg.name,
 		          s->spec->name, s->spec->namespace_, s->uid);
-	else
+	else if (terminated) {
+		/* kubelet's terminated.message: what it wrote to terminationMessagePath */
+		char msg[4097] = "";
+		state_get(d, "termination_message", msg, sizeof(msg));
+		state_put(d, "message", "%s", msg);
+	} else {
 		state_put(d, "message", "%s", c->state == CTR_WAITING ? m->message : "");
+	}
 	put_time(d, "started_at", c->state == CTR_WAITING || restarting ? 0 : c->started_at);
 	put_time(d, "finished_at", terminated ? c->finished_at : 0);
 	/* No readiness probe yet: a running container is ready, and started. */
@@ -319,6 +336,15 @@ static void hook_on_change(void *arg, struct init_member *m)
 		             s->spec->name, s->spec->namespace_, s->uid);
 	}
 	if (m->c.state == CTR_TERMINATED) {
+		/* terminationMessagePath: what the container left there (kubelet
+		 * reads at most 4096 bytes), then emptied for its next run */
+		char msg[4097] = "";
+		if (m->cfg.termination_log && read_file(m->cfg.termination_log, msg, sizeof(msg)) > 0) {
+			char d[PATH_MAX];
+			member_dir(s, m, d, sizeof(d));
+			state_put(d, "termination_message", "%s", msg);
+			put_file(m->cfg.termination_log, "");
+		}
 		s->prev[i] = s->last[i];
 		s->last[i] = m->c;
 	}
@@ -367,6 +393,7 @@ static int pick_host_index(const char *subnet)
 }
 
 static int pause_handle(struct ev_watch *w, uint32_t events);
+static int write_pod_files(struct sup *s);
 
 static int sandbox_up(struct sup *s)
 {
@@ -424,6 +451,7 @@ static int pause_handle(struct ev_watch *w, uint32_t events)
 	if (sandbox_up(s) < 0)
 		return -1;
 	init_pod_reset(&s->pod);
+	write_pod_files(s); /* the new sandbox's IP; in place, the binds follow */
 	s->reset_count++;
 	state_put(s->dir, "sandbox_restarts", "%lld", (long long)s->reset_count);
 	event(s, "sandbox: pause %d, %s", (int)s->infra.pid,
@@ -558,12 +586,62 @@ static int write_exec_config(const char *d, const struct pod_spec *sp,
 	return 0;
 }
 
+/* ---- the files kubelet writes for a pod ---------------------------------------- */
+
+/* /etc/hosts with the pod's IP and hostname, /etc/hostname, /etc/resolv.conf:
+ * written once per pod (and again when a new sandbox brings a new IP), bound
+ * into every container. A file is rewritten in place: a bind mount holds its
+ * inode, and a rename would leave the containers with the old one. */
+static const struct {
+	const char *name, *path;
+} pod_files[] = {
+    {"etc-hosts", "/etc/hosts"},
+    {"etc-hostname", "/etc/hostname"},
+    {"etc-resolv.conf", "/etc/resolv.conf"},
+};
+
+
+static int write_pod_files(struct sup *s)
+{
+	const struct pod_spec *sp = s->spec;
+	char text[4096], line[256];
+	/* kubelet's managed hosts file: the pod's name resolves to its IP */
+	snprintf(text, sizeof(text),
+	         "# Kubernetes-managed hosts file (written by podrun).\n"
+	         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	         "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\n"
+	         "fe00::2\tip6-allrouters\n%s\t%s\n",
+	         s->infra.ip[0] ? s->infra.ip : "127.0.1.1", sp->hostname);
+	/* dnsPolicy ClusterFirst with no cluster DNS falls back to the node's
+	 * resolv.conf, as kubelet does ("Default"); a stub resolver on the node's
+	 * loopback is useless in the pod's netns, so systemd's real file first. */
+	char resolv[4096] = "";
+	if (read_file("/run/systemd/resolve/resolv.conf", resolv, sizeof(resolv) - 1) < 0 &&
+	    read_file("/etc/resolv.conf", resolv, sizeof(resolv) - 1) < 0)
+		resolv[0] = '\0';
+	if (resolv[0])
+		strcat(resolv, "\n"); /* read_file took the last newline away */
+	for (size_t k = 0; k < ARRAY_SIZE(pod_files); k++) {
+		struct volume *v = &s->pod_files[k];
+		snprintf(v->name, sizeof(v->name), "%s", pod_files[k].name);
+		v->kind = VOL_HOSTPATH;
+		v->is_dir = false;
+		pathf(v->host_path, sizeof(v->host_path), "%s/%s", s->data, pod_files[k].name);
+		const char *content = k == 0 ? text : k == 1 ? line : resolv;
+		if (k == 1)
+			snprintf(line, sizeof(line), "%s\n", sp->hostname);
+		if (put_file(v->host_path, content) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int setup_members(struct sup *s)
 {
 	const struct pod_spec *sp = s->spec;
 	size_t nm = 0;
 	for (size_t i = 0; i < sp->n_ctrs; i++)
-		nm += sp->ctrs[i].n_mounts;
+		nm += sp->ctrs[i].n_mounts + ARRAY_SIZE(pod_files);
 	s->members = calloc(sp->n_ctrs, sizeof(*s->members));
 	s->mounts = calloc(nm ? nm : 1, sizeof(*s->mounts));
 	if (!s->members || !s->mounts)
@@ -599,6 +677,16 @@ static int setup_members(struct sup *s)
 		    asprintf(&profile, "%s/seccomp/%s", state_data_root(),
 		             sc->sec.seccomp_profile) < 0)
 			return fail_msg(ENOMEM, "out of memory");
+		/* the file behind terminationMessagePath, 0666: any user may write it */
+		char *termlog = NULL;
+		if (asprintf(&termlog, "%s/containers/%s/termination-log", s->data, sc->name) < 0)
+			return fail_msg(ENOMEM, "out of memory");
+		char cdir[PATH_MAX + 300];
+		snprintf(cdir, sizeof(cdir), "%s/containers/%s", s->data, sc->name);
+		if (mkdir_p(cdir, 0700) < 0 || put_file(termlog, "") < 0 || chmod(termlog, 0666) < 0) {
+			free(termlog);
+			return fail_errno("%s", termlog ? "termination log" : "");
+		}
 		gid_t *gids = calloc(sc->n_groups + 1, sizeof(*gids));
 		if (!gids)
 			return fail_msg(ENOMEM, "out of memory");
@@ -613,7 +701,7 @@ static int setup_members(struct sup *s)
 		    .env = ci->env,
 		    .working_dir = ci->workdir,
 		    .mounts = mt,
-		    .n_mounts = sc->n_mounts,
+		    .n_mounts = 0, /* counted below */
 		    .share_pid = sp->share_pid,
 		    .cap_add = sc->cap_add,
 		    .cap_drop = sc->cap_drop,
@@ -631,6 +719,8 @@ static int setup_members(struct sup *s)
 		    .stderr_fd = -1,
 		    .setup_child = res_enter,
 		    .setup_arg = &s->cgroups[i],
+		    .termination_log = termlog,
+		    .termination_path = "/dev/termination-log",
 		};
 		if (!m->cfg.state_dir)
 			return fail_msg(ENOMEM, "out of memory");
@@ -639,6 +729,18 @@ static int setup_members(struct sup *s)
 			                         .mount_path = sc->mounts[k].mount_path,
 			                         .sub_path = sc->mounts[k].sub_path,
 			                         .readonly = sc->mounts[k].read_only};
+		m->cfg.n_mounts = sc->n_mounts;
+		/* The files kubelet manages in every container - unless the pod
+		 * mounts something of its own there. */
+		for (size_t k = 0; k < ARRAY_SIZE(pod_files); k++) {
+			bool own = false;
+			for (size_t j = 0; j < sc->n_mounts; j++)
+				own = own || !strcmp(sc->mounts[j].mount_path, pod_files[k].path);
+			if (own)
+				continue;
+			*mt++ = (struct ctr_mount){.volume = &s->pod_files[k], .mount_path = pod_files[k].path};
+			m->cfg.n_mounts++;
+		}
 		m->is_init = sc->is_init;
 		m->sidecar = sc->sidecar;
 		m->c.pidfd = -1;
@@ -928,7 +1030,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		}
 	}
 	fault_point("volumes-prepared");
-	if (setup_members(s) < 0)
+	if (write_pod_files(s) < 0 || setup_members(s) < 0)
 		return -1;
 	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET], s->infra.ip) < 0)
 		return -1;
@@ -985,6 +1087,7 @@ static void sup_free(struct sup *s)
 		free((char *)s->members[i].cfg.state_dir);
 		free((gid_t *)s->members[i].cfg.groups);
 		free((char *)s->members[i].cfg.seccomp_profile);
+		free((char *)s->members[i].cfg.termination_log);
 	}
 	free(s->members);
 	free(s->mounts);
@@ -1065,6 +1168,9 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		if (s->pod.phase == INIT_PHASE_SUCCEEDED || s->pod.phase == INIT_PHASE_FAILED) {
 			notify(s, "%s\n", phase_name(s));
 			rc = s->pod.phase == INIT_PHASE_FAILED;
+			if (rc)
+				fail_msg(EIO, "pod %s: Failed (podrun describe %s)", spec->name,
+				         spec->name);
 			break;
 		}
 		if (all_apps_running(s))

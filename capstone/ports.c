@@ -85,7 +85,8 @@ struct ports {
 	int hostns; /* ours, to step back into */
 	/* What the pod side dials: the pod IP, or loopback without one. */
 	struct in_addr pod_addr;
-	/* A socket already made in the pod's netns for the next client, or -1. */
+	/* A socket already made in the pod's netns for the next client, or -1.
+	 * Like any socket it pins its netns: ports_set_netns drops it. */
 	int spare;
 	/* One timer for the connect deadlines and the resting listeners' retry,
 	 * armed for the earliest (CLOCK_MONOTONIC, like now_ms). */

@@ -52,7 +52,8 @@ size_t ports_count(const struct ports *ps);
 /* Start accepting. netns_fd is the pod's /proc/PAUSE/ns/net (borrowed);
  * pod_ip its IPv4 address as text (copied), NULL or "" when the pod has none
  * (then the pod's loopback is dialed). Both may change when the sandbox is
- * recreated: ports_set_netns. Adds a timer (the connect deadline) to epfd. */
+ * recreated: ports_set_netns. Adds a timerfd to epfd (connect deadlines, the
+ * resting listeners' retry). */
 int ports_start(struct ports *ps, int epfd, int netns_fd, const char *pod_ip);
 /* The sandbox's netns and pod IP, as for ports_start; the next connection
  * uses them. -1 (EINVAL) when pod_ip is not an IPv4 address: nothing changed. */

@@ -441,9 +441,17 @@ static int container_main(void *arg)
 			child_fail(errfd, what);
 		}
 	}
-	close(root_fd);
 	if (rootfs_mount_kernel_fs(rf.merged) < 0)
 		child_fail(errfd, "kernel filesystems");
+	/* The termination message file lives in /dev by default, which is a
+	 * tmpfs of the container's made just now: bound after it, not before. */
+	if (cfg->termination_log) {
+		struct volume log = {.name = "termination-log", .kind = VOL_HOSTPATH};
+		snprintf(log.host_path, sizeof(log.host_path), "%s", cfg->termination_log);
+		if (vol_mount(&log, root_fd, cfg->termination_path, NULL, false) < 0)
+			child_fail(errfd, "terminationMessagePath");
+	}
+	close(root_fd);
 	if (rootfs_pivot(rf.merged) < 0)
 		child_fail(errfd, "pivot_root");
 	if (rootfs_finish(cfg->readonly_root) < 0)

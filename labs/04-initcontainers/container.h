@@ -76,6 +76,11 @@ struct ctr_config {
 	 * failure stops the start with "setup: ...". */
 	int (*setup_child)(void *arg);
 	void *setup_arg;
+	/* Optional: a host file bound at termination_path in the container
+	 * (Kubernetes' terminationMessagePath, /dev/termination-log): what the
+	 * command writes there is read back when it ends. */
+	const char *termination_log;
+	const char *termination_path;
 };
 
 /* Docker's and containerd's default set (names without CAP_), NULL-terminated. */
