@@ -23,6 +23,7 @@
 #include "pod.h"
 
 #include "common.h"
+#include "envexpand.h"
 #include "fault.h"
 #include "image.h"
 #include "init.h"
@@ -662,12 +663,41 @@ static int setup_members(struct sup *s)
 	free(names);
 	if (rc < 0)
 		return -1;
+	/* What valueFrom fieldRef/resourceFieldRef and $(VAR) need: the pod's
+	 * IP is known now, the sandbox is up. */
+	int64_t node_mem = 0, node_cpu = 0;
+	char node[HOST_NAME_MAX + 1] = "localhost", host_ip[INET_ADDRSTRLEN] = "";
+	if (res_node(&node_mem, &node_cpu) < 0)
+		return -1;
+	gethostname(node, sizeof(node));
+	state_get(s->dir, "host_ip", host_ip, sizeof(host_ip));
+	struct env_ctx ectx = {.pod = sp,
+	                       .uid = s->uid,
+	                       .pod_ip = s->infra.ip,
+	                       .host_ip = host_ip,
+	                       .node_name = node,
+	                       .node_memory = node_mem,
+	                       .node_cpu_milli = node_cpu};
 	for (size_t i = 0; i < sp->n_ctrs; i++) {
 		const struct spec_container *sc = &sp->ctrs[i];
 		struct init_member *m = &s->members[i];
 		char d[PATH_MAX], fs[PATH_MAX + 300];
 		member_dir(s, &(struct init_member){.cfg.name = sc->name}, d, sizeof(d));
-		const struct ctr_image *ci = &s->imgs[i];
+		struct ctr_image *ci = &s->imgs[i];
+		/* Kubernetes' env: valueFrom resolved, $(VAR) expanded in env,
+		 * command and args. The state's env (what exec uses) is the result. */
+		char **env, **argv;
+		if (env_build(&ectx, sc, ci->env, ci->argv, &env, &argv) < 0) {
+			char why[1024];
+			int err = errno;
+			snprintf(why, sizeof(why), "%s", last_error());
+			return fail_msg(err, "%s:%d:%d: container %s: CreateContainerConfigError: %s",
+			                sp->file, sc->mark.line, sc->mark.col, sc->name, why);
+		}
+		img_strv_free(ci->env);
+		ci->env = env;
+		img_strv_free(ci->argv);
+		ci->argv = argv;
 		if (mkdir_p(d, 0700) < 0 || write_exec_config(d, sp, sc, ci) < 0 ||
 		    res_ctr_create(s->res, sc, &s->cgroups[i]) < 0)
 			return -1;

@@ -192,8 +192,11 @@ static void print_pod(const struct pod_spec *p)
 		for (char **a = c->args; a && *a; a++)
 			printf(" [%s]", *a);
 		printf("\n");
-		for (char **e = c->env; *e; e++)
-			printf("    env %s\n", *e);
+		for (size_t k = 0; k < c->n_envs; k++) {
+			char d[1024];
+			spec_env_describe(&c->envs[k], d, sizeof(d));
+			printf("    env %s\n", d);
+		}
 		for (size_t k = 0; k < c->n_mounts; k++)
 			printf("    mount %s at %s%s%s%s\n", c->mounts[k].name,
 			       c->mounts[k].mount_path, c->mounts[k].sub_path ? " subPath " : "",

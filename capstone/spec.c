@@ -536,10 +536,10 @@ int spec_parse_milli(const char *s, int64_t *out)
 	/* The value times 1000: a decimal suffix moves three places up (m -> none,
 	 * none -> k, ...), an exponent grows by 3. A binary suffix (CPU never has
 	 * one) is whole units, times 1000. */
-	static const char *const up[][2] = {{"n", "u"}, {"u", "m"}, {"m", ""}, {"", "k"},
-	                                    {"k", "M"}, {"M", "G"}, {"G", "T"}, {"T", "P"},
-	                                    {"P", "E"}};
-	int64_t v;
+	static const char *const up[][2] = {{"n", "u"}, {"u", "m"}, {"m", ""},
+	                                    {"", "k"},  {"k", "M"}, {"M", "G"},
+	                                    {"G", "T"}, {"T", "P"}, {"P", "E"}};
+	int64_t v = 0; /* the handout's stub of spec_parse_quantity leaves it unset */
 	if (spec_parse_quantity(s, &v) < 0)
 		return -1; /* says what is wrong with it */
 	size_t n = strlen(s), num = strspn(s, "+-0123456789.");
@@ -673,8 +673,8 @@ static int check_label(struct ctx *c, const yaml_node_t *n, const char *path, co
 
 /* What bounds or protects a container, or changes what runs in it: refused. */
 static const char *const container_refused[] = {
-    "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
-    "envFrom",       "volumeDevices",  "resizePolicy", "restartPolicyRules", NULL,
+    "livenessProbe", "readinessProbe", "startupProbe",       "lifecycle",
+    "volumeDevices", "resizePolicy",   "restartPolicyRules", NULL,
 };
 
 /* Informational for podrun: warned about, then ignored. */
@@ -692,8 +692,6 @@ static const char *const pod_unsupported[] = {
     "nodeSelector",
     "affinity",
     "tolerations",
-    "serviceAccountName",
-    "serviceAccount",
     "automountServiceAccountToken",
     "dnsPolicy",
     "dnsConfig",
@@ -712,7 +710,426 @@ static const char *const pod_unsupported[] = {
     NULL,
 };
 
-static int parse_env(struct ctx *c, const yaml_node_t *n, const char *path, char ***out)
+/* ---- env: value, valueFrom, envFrom ------------------------------------------ */
+
+/* Messages in the API server's words (field.Invalid, field.NotSupported,
+ * field.Required), so that what a cluster would say and what podrun says
+ * read the same. */
+static const char *const env_field_paths[] = {
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+    NULL,
+};
+static const enum spec_env_field env_field_ids[] = {
+    SPEC_FIELD_NAME,      SPEC_FIELD_NAMESPACE,       SPEC_FIELD_UID,
+    SPEC_FIELD_NODE_NAME, SPEC_FIELD_SERVICE_ACCOUNT, SPEC_FIELD_HOST_IP,
+    SPEC_FIELD_HOST_IPS,  SPEC_FIELD_POD_IP,          SPEC_FIELD_POD_IPS,
+};
+/* Field labels the API server knows for a Pod, but not for env: "Unsupported
+ * value" rather than "field label not supported". */
+static const char *const pod_field_labels[] = {
+    "metadata.annotations",
+    "metadata.labels",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "status.phase",
+    "spec.terminationGracePeriodSeconds",
+    NULL,
+};
+static const char *const env_resources[] = {"limits.cpu", "limits.memory", "requests.cpu",
+                                            "requests.memory", NULL};
+
+#define QNAME_RE "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'"
+#define QNAME_MSG                                                                                  \
+	"must consist of alphanumeric characters, '-', '_' or '.', and must start and end "        \
+	"with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "            \
+	"regex used for validation is " QNAME_RE ")"
+#define DNS1123_SUBDOMAIN_MSG                                                                      \
+	"a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "      \
+	"'-' or '.', and must start and end with an alphanumeric character (e.g. "                 \
+	"'example.com', regex used for validation is "                                             \
+	"'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+
+static bool qname_char(char ch, bool ext)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ext && (ch == '-' || ch == '_' || ch == '.'));
+}
+
+/* apimachinery's IsQualifiedName, its first complaint: "[prefix/]name",
+ * the prefix a DNS-1123 subdomain, the name at most 63 characters. NULL when
+ * the key is fine. */
+static const char *qualified_name_error(const char *key)
+{
+	const char *slash = strchr(key, '/'), *name = key;
+	if (slash && strchr(slash + 1, '/'))
+		return "a qualified name " QNAME_MSG
+		       " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')";
+	if (slash) {
+		size_t plen = (size_t)(slash - key);
+		char prefix[256];
+		if (plen == 0)
+			return "prefix part must be non-empty";
+		if (plen >= sizeof(prefix))
+			return "prefix part must be no more than 253 characters";
+		memcpy(prefix, key, plen);
+		prefix[plen] = '\0';
+		if (!spec_dns1123_subdomain(prefix))
+			return "prefix part " DNS1123_SUBDOMAIN_MSG;
+		name = slash + 1;
+	}
+	size_t n = strlen(name);
+	if (n == 0)
+		return "name part must be non-empty";
+	if (n > 63)
+		return "name part must be no more than 63 characters";
+	bool ok = qname_char(name[0], false) && qname_char(name[n - 1], false);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = qname_char(name[i], true);
+	return ok ? NULL : "name part " QNAME_MSG;
+}
+
+static int parse_field_ref(struct ctx *c, const yaml_node_t *n, const char *path,
+                           struct spec_env *e)
+{
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	const char *api = NULL, *fp = NULL;
+	const yaml_node_t *api_node = n, *fp_node = n;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (!strcmp(f.key, "apiVersion")) {
+			if (get_str(c, f.v, f.path, &api) < 0)
+				return -1;
+			api_node = f.v;
+		} else if (!strcmp(f.key, "fieldPath")) {
+			if (get_str(c, f.v, f.path, &fp) < 0)
+				return -1;
+			fp_node = f.v;
+		} else {
+			ignored(c, &f, NULL);
+		}
+	}
+	if (!fp || !*fp)
+		return err_at(c, fp_node, "%s.fieldPath: Required value", path);
+	/* apiVersion defaults to "v1"; any other is refused when converted */
+	if (api && *api && strcmp(api, "v1"))
+		return err_at(c, api_node,
+		              "%s.fieldPath: Invalid value: \"%s\": error converting fieldPath: "
+		              "unsupported pod version: %s",
+		              path, fp, api);
+	e->kind = SPEC_ENV_FIELD;
+	e->path = fp;
+	/* fieldpath.SplitMaybeSubscriptedPath: "X['KEY']", X not empty */
+	size_t len = strlen(fp);
+	const char *open = strstr(fp, "['");
+	if (len >= 2 && !strcmp(fp + len - 2, "']") && open && open > fp &&
+	    open + 2 <= fp + len - 2) {
+		size_t plen = (size_t)(open - fp), klen = (size_t)(fp + len - 2 - (open + 2));
+		char *key = alloc(c, klen + 1);
+		if (!key)
+			return -1;
+		memcpy(key, open + 2, klen);
+		bool labels = plen == 15 && !strncmp(fp, "metadata.labels", plen);
+		bool annotations = plen == 20 && !strncmp(fp, "metadata.annotations", plen);
+		if (!labels && !annotations)
+			return err_at(c, fp_node,
+			              "%s.fieldPath: Invalid value: \"%s\": error converting "
+			              "fieldPath: field label does not support subscript: %s",
+			              path, fp, fp);
+		/* an annotation's key is checked in lower case, a label's as it is */
+		char lower[PATH_LEN];
+		snprintf(lower, sizeof(lower), "%s", key);
+		for (char *p = lower; annotations && *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		const char *why = qualified_name_error(klen >= sizeof(lower) ? key : lower);
+		if (why)
+			return err_at(c, fp_node, "%s: Invalid value: \"%s\": %s", path, key, why);
+		e->field = labels ? SPEC_FIELD_LABEL : SPEC_FIELD_ANNOTATION;
+		e->key = key;
+		return 0;
+	}
+	const char *label = !strcmp(fp, "spec.host") ? "spec.nodeName" : fp; /* old v1 clients */
+	for (size_t i = 0; env_field_paths[i]; i++)
+		if (!strcmp(label, env_field_paths[i])) {
+			e->field = env_field_ids[i];
+			return 0;
+		}
+	if (matches(fp, pod_field_labels))
+		return err_at(c, fp_node,
+		              "%s.fieldPath: Unsupported value: \"%s\": supported values: "
+		              "\"metadata.name\", \"metadata.namespace\", \"metadata.uid\", "
+		              "\"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", "
+		              "\"status.hostIPs\", \"status.podIP\", \"status.podIPs\"",
+		              path, fp);
+	return err_at(c, fp_node,
+	              "%s.fieldPath: Invalid value: \"%s\": error converting fieldPath: field "
+	              "label not supported: %s",
+	              path, fp, fp);
+}
+
+/* The quantity's exact value as a long double, and whether it was written
+ * with a binary suffix: the API server compares the divisor's canonical form
+ * ("1", "1m", "1Ki"), which these two decide. */
+static int quantity_exact(const char *s, long double *v, bool *binary)
+{
+	static const struct {
+		const char *suffix;
+		long double mul;
+	} sfx[] = {
+	    {"Ki", 0x1p10L}, {"Mi", 0x1p20L}, {"Gi", 0x1p30L}, {"Ti", 0x1p40L},
+	    {"Pi", 0x1p50L}, {"Ei", 0x1p60L}, {"n", 1e-9L},    {"u", 1e-6L},
+	    {"m", 1e-3L},    {"", 1},         {"k", 1e3L},     {"M", 1e6L},
+	    {"G", 1e9L},     {"T", 1e12L},    {"P", 1e15L},    {"E", 1e18L},
+	};
+	int64_t check;
+	if (spec_parse_quantity(s, &check) < 0)
+		return -1;
+	size_t num = strspn(s, "+-0123456789.");
+	char buf[64];
+	if (num >= sizeof(buf))
+		return fail_msg(EINVAL, "quantity \"%s\": too long", s);
+	memcpy(buf, s, num);
+	buf[num] = '\0';
+	long double x = strtold(buf, NULL);
+	const char *suffix = s + num;
+	*binary = suffix[0] && suffix[1] == 'i';
+	if (*suffix == 'e' || *suffix == 'E') {
+		long e;
+		if (suffix[1] && parse_long(suffix + 1, -30, 30, &e) == 0) {
+			for (; e > 0; e--)
+				x *= 10;
+			for (; e < 0; e++)
+				x /= 10;
+			*v = x;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++)
+		if (!strcmp(suffix, sfx[i].suffix)) {
+			*v = x * sfx[i].mul;
+			return 0;
+		}
+	return fail_msg(EINVAL, "quantity \"%s\": bad suffix", s);
+}
+
+static bool near(long double a, long double b)
+{
+	long double d = a > b ? a - b : b - a;
+	return d <= b * 1e-15L;
+}
+
+static int parse_resource_ref(struct ctx *c, const yaml_node_t *n, const char *path,
+                              struct spec_env *e)
+{
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	const char *res = NULL;
+	const yaml_node_t *res_node = n, *div_node = NULL;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (!strcmp(f.key, "resource")) {
+			if (get_str(c, f.v, f.path, &res) < 0)
+				return -1;
+			res_node = f.v;
+		} else if (!strcmp(f.key, "containerName")) {
+			if (get_str(c, f.v, f.path, &e->container) < 0)
+				return -1;
+			if (e->container && !*e->container)
+				e->container = NULL; /* "": this container */
+			e->ctr_mark = mark_of(f.v);
+		} else if (!strcmp(f.key, "divisor")) {
+			if (is_null(f.v))
+				continue;
+			/* a quantity may be written as a number: 1 */
+			if (f.v->type != YAML_SCALAR_NODE || scalar_type(f.v) == ST_BOOL)
+				return err_at(c, f.v, "%s: expected a quantity, got %s", f.path,
+				              type_name(f.v));
+			if (!(e->divisor = dup_str(c, sval(f.v))))
+				return -1;
+			div_node = f.v;
+		} else {
+			ignored(c, &f, NULL);
+		}
+	}
+	if (!res || !*res)
+		return err_at(c, res_node, "%s.resource: Required value", path);
+	size_t r;
+	for (r = 0; env_resources[r]; r++)
+		if (!strcmp(res, env_resources[r]))
+			break;
+	if (!env_resources[r])
+		return err_at(c, res_node,
+		              "%s.resource: Unsupported value: \"%s\": supported values: "
+		              "\"limits.cpu\", \"limits.memory\", \"requests.cpu\", "
+		              "\"requests.memory\"",
+		              path, res);
+	e->kind = SPEC_ENV_RESOURCE;
+	e->path = res;
+	e->resource = (enum spec_env_resource)r;
+	bool cpu = e->resource == SPEC_RES_LIMITS_CPU || e->resource == SPEC_RES_REQUESTS_CPU;
+	e->divisor_units = cpu ? 1000 : 1; /* "1" */
+	if (!e->divisor)
+		return 0;
+	long double v = 0;
+	bool binary = false;
+	if (quantity_exact(e->divisor, &v, &binary) < 0)
+		return err_at(c, div_node, "%s.divisor: %s", path, last_error());
+	if (v == 0) {
+		e->divisor = NULL; /* zero is unset: 1 */
+		return 0;
+	}
+	bool ok = false;
+	if (cpu) {
+		/* "1m" or "1" (also written "1000m", "0.001", "1e-3") */
+		ok = !binary && (near(v, 1) || near(v, 0.001L));
+		e->divisor_units = near(v, 1) ? 1000 : 1;
+	} else {
+		/* 1, 1k ... 1E, or 1Ki ... 1Ei */
+		long double p = 1;
+		for (int k = 0; k <= 6 && !ok; k++, p *= binary ? 1024 : 1000)
+			if (near(v, p)) {
+				ok = true;
+				e->divisor_units = (int64_t)p;
+			}
+	}
+	if (!ok)
+		return err_at(c, div_node,
+		              "%s.divisor: Invalid value: \"%s\": only divisor's values %s are "
+		              "supported with the %s resource",
+		              path, res,
+		              cpu ? "1m and 1"
+		                  : "1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei",
+		              cpu ? "cpu" : "memory");
+	return 0;
+}
+
+/* configMapKeyRef, secretKeyRef (key: true), configMapRef, secretRef. What
+ * would need the API server: *needed is set unless optional: true. */
+static int parse_object_ref(struct ctx *c, const yaml_node_t *n, const char *path, bool key,
+                            bool *needed, const char **name_out)
+{
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	const char *name = NULL, *k = NULL;
+	const yaml_node_t *name_node = n, *key_node = n;
+	bool optional = false;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (!strcmp(f.key, "name")) {
+			if (get_str(c, f.v, f.path, &name) < 0)
+				return -1;
+			name_node = f.v;
+		} else if (key && !strcmp(f.key, "key")) {
+			if (get_str(c, f.v, f.path, &k) < 0)
+				return -1;
+			key_node = f.v;
+		} else if (!strcmp(f.key, "optional")) {
+			if (get_bool(c, f.v, f.path, &optional) < 0)
+				return -1;
+		} else {
+			ignored(c, &f, NULL);
+		}
+	}
+	if (!name || !spec_dns1123_subdomain(name))
+		return err_at(c, name_node,
+		              "%s.name: Invalid value: \"%s\": " DNS1123_SUBDOMAIN_MSG, path,
+		              name ? name : "");
+	if (key && (!k || !*k))
+		return err_at(c, key_node, "%s.key: Required value", path);
+	*needed = !optional;
+	*name_out = name;
+	return 0;
+}
+
+PRINTF(4, 5)
+static int no_api_server(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt,
+                         ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return err_at(c, n,
+	              "%s: podrun has no API server: %s cannot be read (write the value into the "
+	              "pod, or mark the reference optional: true: the variable is then not set, "
+	              "as when the object is missing)",
+	              path, what);
+}
+
+/* valueFrom. 1: an entry to keep, 0: an optional reference that sets
+ * nothing, -1: error. value: the entry's value, which must then be empty. */
+static int parse_value_from(struct ctx *c, const yaml_node_t *n, const char *path,
+                            const char *value, struct spec_env *e)
+{
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	int sources = 0;
+	const yaml_node_t *ref = NULL;
+	char ref_path[PATH_LEN] = "", what[320] = "";
+	bool needed = false, keep = true;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (!strcmp(f.key, "fieldRef")) {
+			sources++;
+			if (parse_field_ref(c, f.v, f.path, e) < 0)
+				return -1;
+		} else if (!strcmp(f.key, "resourceFieldRef")) {
+			sources++;
+			if (parse_resource_ref(c, f.v, f.path, e) < 0)
+				return -1;
+		} else if (!strcmp(f.key, "configMapKeyRef") || !strcmp(f.key, "secretKeyRef")) {
+			const char *name;
+			sources++;
+			if (parse_object_ref(c, f.v, f.path, true, &needed, &name) < 0)
+				return -1;
+			keep = false;
+			ref = f.k;
+			snprintf(ref_path, sizeof(ref_path), "%s", f.path);
+			snprintf(what, sizeof(what), "%s \"%s\"",
+			         f.key[0] == 'c' ? "ConfigMap" : "Secret", name);
+		} else {
+			ignored(c, &f, NULL);
+		}
+	}
+	if (sources == 0)
+		return err_at(c, n,
+		              "%s: Invalid value: \"\": must specify one of: `fieldRef`, "
+		              "`resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+		              path);
+	if (*value)
+		return err_at(
+		    c, n, "%s: Invalid value: \"\": may not be specified when `value` is not empty",
+		    path);
+	if (sources > 1)
+		return err_at(c, n,
+		              "%s: Invalid value: \"\": may not have more than one field specified "
+		              "at a time",
+		              path);
+	if (needed)
+		return no_api_server(c, ref, ref_path, "%s", what);
+	return keep;
+}
+
+static int parse_env(struct ctx *c, const yaml_node_t *n, const char *path,
+                     struct spec_container *ct)
 {
 	size_t count = 0;
 	if (!is_null(n)) {
@@ -721,8 +1138,10 @@ static int parse_env(struct ctx *c, const yaml_node_t *n, const char *path, char
 		count = seq_len(n);
 	}
 	char **env = alloc(c, (count + 1) * sizeof(*env));
-	if (!env)
+	struct spec_env *envs = alloc(c, (count + 1) * sizeof(*envs));
+	if (!env || !envs)
 		return -1;
+	size_t n_env = 0, n_envs = 0;
 	for (size_t i = 0; i < count; i++) {
 		char p[PATH_LEN];
 		item_path(p, path, i);
@@ -732,7 +1151,8 @@ static int parse_env(struct ctx *c, const yaml_node_t *n, const char *path, char
 		if (expect(c, item, YAML_MAPPING_NODE, p) < 0)
 			return -1;
 		const char *name = NULL, *value = "";
-		static const char *const known[] = {"valueFrom", NULL};
+		const yaml_node_t *from = NULL;
+		char from_path[PATH_LEN] = "";
 		for (size_t j = 0; j < map_len(item); j++) {
 			struct field f;
 			if (field_at(c, item, j, p, &f) < 0)
@@ -745,19 +1165,119 @@ static int parse_env(struct ctx *c, const yaml_node_t *n, const char *path, char
 			} else if (!strcmp(f.key, "value")) {
 				if (get_str(c, f.v, f.path, &value) < 0)
 					return -1;
+			} else if (!strcmp(f.key, "valueFrom")) {
+				from = f.v;
+				snprintf(from_path, sizeof(from_path), "%s", f.path);
 			} else {
-				ignored(c, &f, known);
+				ignored(c, &f, NULL);
 			}
 		}
 		if (!name)
 			return err_at(c, item, "%s.name: required", p);
+		struct spec_env *e = &envs[n_envs];
+		*e = (struct spec_env){.name = name,
+		                       .kind = SPEC_ENV_VALUE,
+		                       .value = value,
+		                       .index = i,
+		                       .mark = mark_of(item)};
+		/* valueFrom after the loop: its checks need value, wherever it is */
+		if (from && !is_null(from)) {
+			int r = parse_value_from(c, from, from_path, value, e);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				continue; /* optional, and podrun has no API server: not set */
+			n_envs++;
+			continue;
+		}
+		n_envs++;
 		size_t len = strlen(name) + strlen(value) + 2;
-		if (!(env[i] = alloc(c, len)))
+		if (!(env[n_env] = alloc(c, len)))
 			return -1;
-		snprintf(env[i], len, "%s=%s", name, value);
+		snprintf(env[n_env++], len, "%s=%s", name, value);
 	}
-	*out = env;
+	ct->env = env;
+	ct->envs = envs;
+	ct->n_envs = n_envs;
 	return 0;
+}
+
+/* envFrom: every source needs the API server; an optional one sets nothing,
+ * as when its object is missing. */
+static int parse_env_from(struct ctx *c, const yaml_node_t *n, const char *path)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_SEQUENCE_NODE, path) < 0)
+		return -1;
+	for (size_t i = 0; i < seq_len(n); i++) {
+		char p[PATH_LEN];
+		item_path(p, path, i);
+		yaml_node_t *item = node(c, n->data.sequence.items.start[i]);
+		if (!item)
+			return err_at(c, n, "%s: too many nodes (aliases?)", p);
+		if (expect(c, item, YAML_MAPPING_NODE, p) < 0)
+			return -1;
+		int sources = 0;
+		bool needed = false;
+		const yaml_node_t *ref = NULL;
+		char ref_path[PATH_LEN] = "", what[320] = "";
+		for (size_t j = 0; j < map_len(item); j++) {
+			struct field f;
+			if (field_at(c, item, j, p, &f) < 0)
+				return -1;
+			if (!strcmp(f.key, "configMapRef") || !strcmp(f.key, "secretRef")) {
+				const char *name;
+				bool need = false;
+				sources++;
+				if (parse_object_ref(c, f.v, f.path, false, &need, &name) < 0)
+					return -1;
+				if (need && !needed) {
+					needed = true;
+					ref = f.k;
+					snprintf(ref_path, sizeof(ref_path), "%s", f.path);
+					snprintf(what, sizeof(what), "%s \"%s\"",
+					         f.key[0] == 'c' ? "ConfigMap" : "Secret", name);
+				}
+			} else if (!strcmp(f.key, "prefix")) {
+				const char *prefix = NULL;
+				if (get_str(c, f.v, f.path, &prefix) < 0)
+					return -1;
+			} else {
+				ignored(c, &f, NULL);
+			}
+		}
+		if (sources == 0)
+			return err_at(
+			    c, item,
+			    "%s: Invalid value: \"\": must specify one of: `configMapRef` or "
+			    "`secretRef`",
+			    path);
+		if (sources > 1)
+			return err_at(c, item,
+			              "%s: Invalid value: \"\": may not have more than one field "
+			              "specified at a time",
+			              path);
+		if (needed)
+			return no_api_server(c, ref, ref_path, "%s", what);
+	}
+	return 0;
+}
+
+void spec_env_describe(const struct spec_env *e, char *buf, size_t len)
+{
+	if (e->kind == SPEC_ENV_VALUE) {
+		snprintf(buf, len, "%s=%s", e->name, e->value);
+	} else if (e->kind == SPEC_ENV_FIELD) {
+		snprintf(buf, len, "%s from fieldRef %s", e->name, e->path);
+	} else {
+		int n = snprintf(buf, len, "%s from resourceFieldRef %s", e->name, e->path);
+		if (n >= 0 && (size_t)n < len && (e->container || e->divisor))
+			snprintf(buf + n, len - (size_t)n, " (%s%s%s%s%s)",
+			         e->container ? "container " : "", e->container ? e->container : "",
+			         e->container && e->divisor ? ", " : "",
+			         e->divisor ? "divisor " : "", e->divisor ? e->divisor : "");
+	}
 }
 
 static int parse_ports(struct ctx *c, const yaml_node_t *n, const char *path,
@@ -1132,8 +1652,8 @@ static int merge_security(struct ctx *c, struct pod_spec *pod)
 
 /* requests/limits: {cpu, memory}. Anything else there (ephemeral-storage,
  * hugepages, devices) would be a bound podrun does not enforce: refused. */
-static int parse_resource_list(struct ctx *c, const yaml_node_t *n, const char *path,
-                               int64_t *cpu, int64_t *memory)
+static int parse_resource_list(struct ctx *c, const yaml_node_t *n, const char *path, int64_t *cpu,
+                               int64_t *memory)
 {
 	if (is_null(n))
 		return 0;
@@ -1152,9 +1672,11 @@ static int parse_resource_list(struct ctx *c, const yaml_node_t *n, const char *
 		/* a quantity may be written as a number: 1, 0.5 */
 		if (f.v->type != YAML_SCALAR_NODE || scalar_type(f.v) == ST_NULL ||
 		    scalar_type(f.v) == ST_BOOL)
-			return err_at(c, f.v, "%s: expected a quantity, got %s", f.path, type_name(f.v));
+			return err_at(c, f.v, "%s: expected a quantity, got %s", f.path,
+			              type_name(f.v));
 		q = sval(f.v);
-		int rc = f.key[0] == 'c' ? spec_parse_milli(q, cpu) : spec_parse_quantity(q, memory);
+		int rc =
+		    f.key[0] == 'c' ? spec_parse_milli(q, cpu) : spec_parse_quantity(q, memory);
 		if (rc < 0)
 			return err_at(c, f.v, "%s: %s", f.path, last_error());
 	}
@@ -1175,10 +1697,12 @@ static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path
 		if (field_at(c, n, i, path, &f) < 0)
 			return -1;
 		if (!strcmp(f.key, "requests")) {
-			r = parse_resource_list(c, f.v, f.path, &res->cpu_request, &res->memory_request);
+			r = parse_resource_list(c, f.v, f.path, &res->cpu_request,
+			                        &res->memory_request);
 			req = f.v;
 		} else if (!strcmp(f.key, "limits")) {
-			r = parse_resource_list(c, f.v, f.path, &res->cpu_limit, &res->memory_limit);
+			r = parse_resource_list(c, f.v, f.path, &res->cpu_limit,
+			                        &res->memory_limit);
 		} else if (!strcmp(f.key, "claims")) {
 			r = refused(c, f.k, f.path, "resource claims are not supported");
 		} else {
@@ -1193,10 +1717,11 @@ static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path
 	if (!res->memory_request)
 		res->memory_request = res->memory_limit;
 	if (res->cpu_limit && res->cpu_request > res->cpu_limit)
-		return err_at(c, req, "%s.requests.cpu: must be less than or equal to cpu limit", path);
+		return err_at(c, req, "%s.requests.cpu: must be less than or equal to cpu limit",
+		              path);
 	if (res->memory_limit && res->memory_request > res->memory_limit)
-		return err_at(c, req,
-		              "%s.requests.memory: must be less than or equal to memory limit", path);
+		return err_at(
+		    c, req, "%s.requests.memory: must be less than or equal to memory limit", path);
 	return 0;
 }
 
@@ -1226,7 +1751,9 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 		} else if (!strcmp(f.key, "args")) {
 			r = get_str_list(c, f.v, f.path, &args);
 		} else if (!strcmp(f.key, "env")) {
-			r = parse_env(c, f.v, f.path, &ct->env);
+			r = parse_env(c, f.v, f.path, ct);
+		} else if (!strcmp(f.key, "envFrom")) {
+			r = parse_env_from(c, f.v, f.path);
 		} else if (!strcmp(f.key, "workingDir")) {
 			if ((r = get_str(c, f.v, f.path, &ct->working_dir)) == 0 &&
 			    ct->working_dir && ct->working_dir[0] != '/')
@@ -1304,6 +1831,8 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 	static char *const none[] = {NULL};
 	if (!ct->env)
 		ct->env = (char **)none;
+	if (!ct->envs && !(ct->envs = alloc(c, sizeof(*ct->envs))))
+		return -1;
 	if (!ct->cap_add)
 		ct->cap_add = (const char **)none;
 	if (!ct->cap_drop)
@@ -1477,9 +2006,11 @@ static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct pod_spec *
 					return -1;
 				snprintf(kv[j], len, "%s=%s", g.key, val);
 			}
-			/* annotations carry no meaning for podrun: checked, then dropped */
+			/* kept for fieldRef metadata.labels['KEY'], metadata.annotations['KEY'] */
 			if (labels)
 				pod->labels = kv;
+			else
+				pod->annotations = kv;
 		} else {
 			ignored(c, &f, known);
 		}
@@ -1558,6 +2089,22 @@ static int cross_check(struct ctx *c, struct pod_spec *pod)
 					                c->file, mt->mark.line, mt->mark.col, p, m,
 					                mt->mount_path);
 		}
+		for (size_t k = 0; k < ct->n_envs; k++) {
+			struct spec_env *e = &ct->envs[k];
+			if (e->kind != SPEC_ENV_RESOURCE || !e->container)
+				continue;
+			const struct spec_container *t = spec_find_container(pod, e->container);
+			/* kubelet would fail the container at its start
+			 * (CreateContainerConfigError); podrun says so now */
+			if (!t)
+				return fail_msg(
+				    EINVAL,
+				    "%s:%d:%d: %s.env[%zu].valueFrom.resourceFieldRef."
+				    "containerName: container \"%s\" not found in the pod",
+				    c->file, e->ctr_mark.line, e->ctr_mark.col, p, e->index,
+				    e->container);
+			e->ctr = (size_t)(t - pod->ctrs);
+		}
 		for (size_t k = 0; k < ct->n_ports; k++) {
 			struct spec_port *pt = &ct->ports[k];
 			if (!pt->host_port)
@@ -1582,6 +2129,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 	if (expect(c, n, YAML_MAPPING_NODE, "spec") < 0)
 		return -1;
 	yaml_node_t *inits = NULL, *apps = NULL, *vols = NULL;
+	bool sa_name = false;
 	for (size_t i = 0; i < map_len(n); i++) {
 		struct field f;
 		int r = 0;
@@ -1613,6 +2161,18 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 				r = check_label(c, f.v, f.path, pod->hostname);
 		} else if (!strcmp(f.key, "securityContext")) {
 			r = parse_pod_security(c, f.v, f.path, pod);
+		} else if (!strcmp(f.key, "serviceAccountName") ||
+		           !strcmp(f.key, "serviceAccount")) {
+			/* kept for fieldRef spec.serviceAccountName; the deprecated
+			 * serviceAccount only when the other is not given */
+			const char *sa = NULL;
+			if ((r = get_str(c, f.v, f.path, &sa)) == 0 && sa && *sa &&
+			    (f.key[14] == 'N' || !sa_name))
+				pod->service_account = sa;
+			if (f.key[14] == 'N')
+				sa_name = true;
+			warn_at(c, f.k, "%s: no token is mounted (podrun has no API server)",
+			        f.path);
 		} else if (!strcmp(f.key, "hostNetwork") || !strcmp(f.key, "hostPID") ||
 		           !strcmp(f.key, "hostIPC")) {
 			/* false is what podrun does anyway; true would give the pod the host's */
@@ -1730,10 +2290,13 @@ static int parse_pod(struct ctx *c, const yaml_node_t *root, struct pod_spec *po
 		*strchr(h, '.') = '\0';
 		pod->hostname = h;
 	}
-	if (!pod->labels) {
-		static char *const none[] = {NULL};
+	static char *const none[] = {NULL};
+	if (!pod->labels)
 		pod->labels = (char **)none;
-	}
+	if (!pod->annotations)
+		pod->annotations = (char **)none;
+	if (!pod->service_account)
+		pod->service_account = "default";
 	return 0;
 }
 

@@ -65,6 +65,58 @@ struct spec_resources {
 	int64_t memory_request, memory_limit;
 };
 
+/* One entry of a container's env, as written, for env_build (envexpand.h)
+ * to resolve when the container starts: a value may hold $(VAR) references,
+ * a fieldRef or resourceFieldRef is known only then (the pod's IP, its uid,
+ * the node). configMapKeyRef and secretKeyRef with optional: true are not
+ * kept: podrun has no API server, and Kubernetes sets nothing when the
+ * object is missing. */
+enum spec_env_kind {
+	SPEC_ENV_VALUE,    /* value: as written, "" when absent */
+	SPEC_ENV_FIELD,    /* valueFrom.fieldRef */
+	SPEC_ENV_RESOURCE, /* valueFrom.resourceFieldRef */
+};
+
+enum spec_env_field {
+	SPEC_FIELD_NAME,            /* metadata.name */
+	SPEC_FIELD_NAMESPACE,       /* metadata.namespace */
+	SPEC_FIELD_UID,             /* metadata.uid */
+	SPEC_FIELD_LABEL,           /* metadata.labels['KEY'] */
+	SPEC_FIELD_ANNOTATION,      /* metadata.annotations['KEY'] */
+	SPEC_FIELD_NODE_NAME,       /* spec.nodeName (and the old spec.host) */
+	SPEC_FIELD_SERVICE_ACCOUNT, /* spec.serviceAccountName */
+	SPEC_FIELD_POD_IP,          /* status.podIP */
+	SPEC_FIELD_POD_IPS,         /* status.podIPs: comma-separated */
+	SPEC_FIELD_HOST_IP,         /* status.hostIP */
+	SPEC_FIELD_HOST_IPS,        /* status.hostIPs: comma-separated */
+};
+
+enum spec_env_resource {
+	SPEC_RES_LIMITS_CPU,
+	SPEC_RES_LIMITS_MEMORY,
+	SPEC_RES_REQUESTS_CPU,
+	SPEC_RES_REQUESTS_MEMORY,
+};
+
+struct spec_env {
+	const char *name;
+	enum spec_env_kind kind;
+	const char *value; /* SPEC_ENV_VALUE */
+	/* fieldRef.fieldPath or resourceFieldRef.resource, as written */
+	const char *path;
+	enum spec_env_field field;
+	const char *key; /* SPEC_FIELD_LABEL, _ANNOTATION: the subscript */
+	enum spec_env_resource resource;
+	const char *container; /* resourceFieldRef.containerName; NULL: this container */
+	size_t ctr;            /* ... its index in pod_spec.ctrs, when set */
+	const char *divisor;   /* as written, NULL when absent (then 1) */
+	/* the divisor in the resource's unit: milliCPU (1 or 1000), bytes */
+	int64_t divisor_units;
+	size_t index;              /* its place in the container's env list */
+	struct spec_mark mark;     /* the entry */
+	struct spec_mark ctr_mark; /* containerName, to say it names no container */
+};
+
 struct spec_container {
 	const char *name;
 	const char *image;
@@ -75,7 +127,12 @@ struct spec_container {
 	char **command;
 	char **args;
 	char **argv;
-	char **env;              /* "NAME=value", NULL-terminated (never NULL) */
+	/* The entries with a plain value, "NAME=value" as written (no $(VAR)
+	 * expanded), NULL-terminated (never NULL). */
+	char **env;
+	/* Every entry that sets a variable, in order (env_build resolves them). */
+	struct spec_env *envs;
+	size_t n_envs;
 	const char *working_dir; /* NULL: the image's WorkingDir, else "/" */
 	struct spec_port *ports;
 	size_t n_ports;
@@ -105,10 +162,15 @@ struct spec_volume {
 
 struct pod_spec {
 	const char *file;
-	struct spec_mark mark;       /* the document's first node */
-	const char *name;            /* metadata.name, DNS-1123 subdomain */
-	const char *namespace_;      /* metadata.namespace, "default" */
-	char **labels;               /* "key=value", NULL-terminated (never NULL) */
+	struct spec_mark mark;  /* the document's first node */
+	const char *name;       /* metadata.name, DNS-1123 subdomain */
+	const char *namespace_; /* metadata.namespace, "default" */
+	char **labels;          /* "key=value", NULL-terminated (never NULL) */
+	char **annotations;     /* "key=value", NULL-terminated (never NULL) */
+	/* spec.serviceAccountName (or the deprecated serviceAccount), "default"
+	 * when absent as the API server's admission sets it: only fieldRef reads
+	 * it, podrun mounts no token. */
+	const char *service_account;
 	struct spec_container *ctrs; /* init containers in order, then app containers */
 	size_t n_ctrs, n_init;
 	struct spec_volume *volumes;
@@ -169,6 +231,11 @@ int spec_parse_duration(const char *s, int64_t *ns);
  * ends) and subdomain (metadata.name: <= 253, labels joined by '.'). */
 bool spec_dns1123_label(const char *s);
 bool spec_dns1123_subdomain(const char *s);
+
+/* What an env entry is, for `podrun validate -v`: "NAME=value",
+ * "NAME from fieldRef metadata.labels['app']", "NAME from resourceFieldRef
+ * limits.memory (container app, divisor 1Mi)". Cut short to fit len. */
+void spec_env_describe(const struct spec_env *e, char *buf, size_t len);
 
 /* The container named name, or NULL. */
 const struct spec_container *spec_find_container(const struct pod_spec *p, const char *name);

@@ -470,23 +470,14 @@ static NORETURN void helper_main(const struct infra *sb, struct child_args *a, i
 	/* C inherits what H set up here: its cgroup, before C exists. */
 	if (a->cfg->setup_child && a->cfg->setup_child(a->cfg->setup_arg) < 0)
 		child_fail(a->errfd, "setup");
-	static const enum ns_type join[] = {NS_IPC, NS_UTS, NS_NET, NS_PID};
-	for (size_t i = 0; i < ARRAY_SIZE(join); i++) {
-		enum ns_type t = join[i];
-		if (t == NS_PID && !a->cfg->share_pid)
-			continue;
-		if (!sb || sb->nsfd[t] < 0) {
-			if (t == NS_PID) {
-				fail_msg(EINVAL, "the pod does not share its pid namespace");
-				child_fail(a->errfd, "sandbox");
-			}
-			continue;
-		}
-		if (setns(sb->nsfd[t], ns_table[t].clone_flag) < 0) {
-			fail_errno("setns(%s)", ns_table[t].name);
-			child_fail(a->errfd, "sandbox");
-		}
+	/* Lab 02's infra_join: the sandbox's net, ipc and uts, and its pid
+	 * namespace when the pod shares one (for our children only). */
+	if (a->cfg->share_pid && (!sb || sb->nsfd[NS_PID] < 0)) {
+		fail_msg(EINVAL, "the pod does not share its pid namespace");
+		child_fail(a->errfd, "sandbox");
 	}
+	if (sb && infra_join(sb) < 0)
+		child_fail(a->errfd, "sandbox");
 	unsigned long flags = CLONE_PARENT | CLONE_NEWNS | (a->cfg->share_pid ? 0 : CLONE_NEWPID);
 	/* The raw clone(2) with no new stack returns twice, as fork(2) does: the
 	 * child goes on with a copy of our stack (glibc's clone() wants a stack of
@@ -815,13 +806,10 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 		}
 		if (cfg->setup_child && cfg->setup_child(cfg->setup_arg) < 0)
 			child_fail(p[1], "setup");
-		static const enum ns_type order[] = {NS_IPC, NS_UTS, NS_NET, NS_PID, NS_MNT};
-		for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-			if (setns(fds[order[i]], ns_table[order[i]].clone_flag) < 0) {
-				fail_errno("setns(%s)", ns_table[order[i]].name);
-				child_fail(p[1], "join");
-			}
-		}
+		/* Lab 01's ns_join: a safe order, mnt last (it moves our root and
+		 * cwd into the container). */
+		if (ns_join(fds) < 0)
+			child_fail(p[1], "join");
 		/* setns(pid) placed only our future children in the container's pid namespace. */
 		pid_t y = fork();
 		if (y < 0) {

@@ -216,3 +216,44 @@ YAML
 		refute_output --partial warning
 	done
 }
+
+@test "env valueFrom: fieldRef and resourceFieldRef are kept for the start; optional references set nothing" {
+	f=$(pod_file envsrc <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: envsrc
+  labels: {app: web}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "echo $(POD) $$(POD)"]
+    resources:
+      limits: {memory: 64Mi}
+    env:
+    - {name: GREETING, value: "hello $(POD)"}
+    - name: POD
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: APP
+      valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}
+    - name: MEM
+      valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}
+    - name: MODE
+      valueFrom: {configMapKeyRef: {name: settings, key: mode, optional: true}}
+    envFrom:
+    - secretRef: {name: credentials, optional: true}
+YAML
+	)
+	run podrun validate -v "$f"
+	assert_success
+	refute_output --partial warning
+	# a value is shown as written: $(VAR) is expanded when the container starts
+	assert_line '    env GREETING=hello $(POD)'
+	assert_line '    env POD from fieldRef metadata.name'
+	assert_line "    env APP from fieldRef metadata.labels['app']"
+	assert_line '    env MEM from resourceFieldRef limits.memory (divisor 1Mi)'
+	# podrun has no API server: an optional reference is a variable not set
+	refute_output --partial MODE
+	refute_output --partial credentials
+}

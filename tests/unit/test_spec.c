@@ -332,7 +332,7 @@ Test(parse, duplicate_keys_among_many_are_found_with_both_lines)
 	memmove(spec + 11, spec + 12, strlen(spec + 12) + 1);
 	cr_assert_eq(spec_parse_buffer("t.yaml", text, strlen(text), NULL, NULL, &pods, &n), -1);
 	cr_assert(strstr(last_error(), "t.yaml:30006:5: metadata.annotations.k17: duplicate key "
-	                                "(first at line 23)"),
+	                               "(first at line 23)"),
 	          "%s", last_error());
 	free(text);
 }
@@ -349,7 +349,8 @@ Test(parse, annotations_are_bounded_as_the_api_server_bounds_them)
 {
 	size_t cap = 300 * 1024;
 	char *text = malloc(cap);
-	strcpy(text, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    big: \"");
+	strcpy(text,
+	       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    big: \"");
 	size_t len = strlen(text);
 	memset(text + len, 'x', 257 * 1024);
 	len += 257 * 1024;
@@ -365,14 +366,117 @@ Test(quantity, milli_as_kubernetes_milli_value)
 		const char *in;
 		int64_t want;
 	} cases[] = {
-	    {"500m", 500}, {"0.5", 500}, {"2", 2000},      {"1.5", 1500}, {"100u", 1},
-	    {"1e-3", 1},   {"1e2", 100000}, {"1k", 1000000}, {"0", 0},    {"250m", 250},
+	    {"500m", 500}, {"0.5", 500},    {"2", 2000},     {"1.5", 1500}, {"100u", 1},
+	    {"1e-3", 1},   {"1e2", 100000}, {"1k", 1000000}, {"0", 0},      {"250m", 250},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cr_assert_eq(spec_parse_milli(cases[i].in, &v), 0, "%s: %s", cases[i].in, last_error());
+		cr_assert_eq(spec_parse_milli(cases[i].in, &v), 0, "%s: %s", cases[i].in,
+		             last_error());
 		cr_assert_eq(v, cases[i].want, "%s: got %lld", cases[i].in, (long long)v);
 	}
 	cr_assert_eq(spec_parse_milli("1Gb", &v), -1);
 	cr_assert_eq(spec_parse_milli("9E", &v), -1);
 	cr_assert_eq(errno, ERANGE);
+}
+
+#define ENV(entry)                                                                                 \
+	POD("  containers:\n  - name: a\n    image: busybox\n    env:\n    - name: V\n" entry)
+
+Test(parse, env_value_from)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(
+	    parse(POD("  containers:\n"
+	              "  - name: a\n"
+	              "    image: busybox\n"
+	              "    env:\n"
+	              "    - {name: A, value: x}\n"
+	              "    - {name: N, valueFrom: {fieldRef: {fieldPath: "
+	              "\"metadata.labels['app']\"}}}\n"
+	              "    - {name: O, valueFrom: {secretKeyRef: {name: s, key: k, optional: "
+	              "true}}}\n"
+	              "    - name: M\n"
+	              "      valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi,"
+	              " containerName: b}}\n"
+	              "    - {name: H, valueFrom: {fieldRef: {fieldPath: spec.host}}}\n"
+	              "    envFrom: [{configMapRef: {name: c, optional: true}}]\n"
+	              "  - {name: b, image: busybox}\n"),
+	          &pods, &n),
+	    0, "%s", last_error());
+	const struct spec_container *a = &pods[0].ctrs[0];
+	/* env keeps the plain values; envs every entry that sets a variable */
+	cr_assert_str_eq(a->env[0], "A=x");
+	cr_assert_null(a->env[1]);
+	cr_assert_eq(a->n_envs, 4);
+	cr_assert_eq(a->envs[0].kind, SPEC_ENV_VALUE);
+	cr_assert_eq(a->envs[1].kind, SPEC_ENV_FIELD);
+	cr_assert_eq(a->envs[1].field, SPEC_FIELD_LABEL);
+	cr_assert_str_eq(a->envs[1].key, "app");
+	cr_assert_eq(a->envs[2].kind, SPEC_ENV_RESOURCE);
+	cr_assert_eq(a->envs[2].resource, SPEC_RES_LIMITS_MEMORY);
+	cr_assert_eq(a->envs[2].divisor_units, 1 << 20);
+	cr_assert_eq(a->envs[2].ctr, 1);
+	cr_assert_eq(a->envs[2].index, 3);
+	cr_assert_eq(a->envs[3].field, SPEC_FIELD_NODE_NAME);
+	char d[128];
+	spec_env_describe(&a->envs[2], d, sizeof(d));
+	cr_assert_str_eq(d, "M from resourceFieldRef limits.memory (container b, divisor 1Mi)");
+	spec_env_describe(&a->envs[1], d, sizeof(d));
+	cr_assert_str_eq(d, "N from fieldRef metadata.labels['app']");
+	spec_free(pods, n);
+}
+
+Test(parse, env_value_from_errors)
+{
+	fails_with(ENV("      valueFrom: {fieldRef: {fieldPath: spec.nodeNam}}\n"),
+	           "t.yaml:11:41: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Invalid "
+	           "value: \"spec.nodeNam\": error converting fieldPath: field label not "
+	           "supported: spec.nodeNam");
+	fails_with(ENV("      valueFrom: {fieldRef: {fieldPath: status.phase}}\n"),
+	           "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported value: "
+	           "\"status.phase\": supported values: \"metadata.name\"");
+	fails_with(ENV("      valueFrom: {fieldRef: {fieldPath: \"spec.x['a']\"}}\n"),
+	           "Invalid value: \"spec.x['a']\": error converting fieldPath: field label does "
+	           "not support subscript: spec.x['a']");
+	fails_with(ENV("      valueFrom: {fieldRef: {fieldPath: \"metadata.labels['-a']\"}}\n"),
+	           "spec.containers[0].env[0].valueFrom.fieldRef: Invalid value: \"-a\": name part "
+	           "must consist of alphanumeric characters");
+	fails_with(ENV("      valueFrom: {fieldRef: {apiVersion: v2, fieldPath: metadata.name}}\n"),
+	           "error converting fieldPath: unsupported pod version: v2");
+	fails_with(ENV("      valueFrom: {fieldRef: {}}\n"),
+	           "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Required value");
+	fails_with(ENV("      valueFrom: {resourceFieldRef: {resource: limits.gpu}}\n"),
+	           "valueFrom.resourceFieldRef.resource: Unsupported value: \"limits.gpu\"");
+	fails_with(
+	    ENV("      valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: 1Mi}}\n"),
+	    "t.yaml:11:69: spec.containers[0].env[0].valueFrom.resourceFieldRef.divisor: "
+	    "Invalid value: \"limits.cpu\": only divisor's values 1m and 1 are supported "
+	    "with the cpu resource");
+	fails_with(ENV("      valueFrom: {resourceFieldRef: {resource: requests.memory, divisor: "
+	               "1000Ki}}\n"),
+	           "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei "
+	           "are supported with the memory resource");
+	fails_with(ENV("      valueFrom: {resourceFieldRef: {resource: limits.cpu, containerName: "
+	               "z}}\n"),
+	           "t.yaml:11:75: spec.containers[0].env[0].valueFrom.resourceFieldRef."
+	           "containerName: container \"z\" not found in the pod");
+	fails_with(ENV("      value: x\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n"),
+	           "spec.containers[0].env[0].valueFrom: Invalid value: \"\": may not be specified "
+	           "when `value` is not empty");
+	fails_with(ENV("      valueFrom: {}\n"),
+	           "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or "
+	           "`secretKeyRef`");
+	fails_with(ENV("      valueFrom:\n"
+	               "        fieldRef: {fieldPath: metadata.name}\n"
+	               "        resourceFieldRef: {resource: limits.cpu}\n"),
+	           "may not have more than one field specified at a time");
+	fails_with(ENV("      valueFrom: {configMapKeyRef: {name: cfg, key: k}}\n"),
+	           "t.yaml:11:19: spec.containers[0].env[0].valueFrom.configMapKeyRef: podrun has "
+	           "no API server: ConfigMap \"cfg\" cannot be read");
+	fails_with(ENV("      valueFrom: {secretKeyRef: {name: s, optional: false}}\n"),
+	           "valueFrom.secretKeyRef.key: Required value");
+	fails_with(ENV("      value: x\n    envFrom: [{secretRef: {name: s}}]\n"),
+	           "spec.containers[0].envFrom[0].secretRef: podrun has no API server: Secret "
+	           "\"s\" cannot be read");
 }
