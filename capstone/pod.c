@@ -105,6 +105,8 @@ struct sup {
 	uint64_t *oom_seen;            /* OOM kills counted so far, per container */
 	int pending[2][2]; /* before_start -> after_start: the pipes of the member starting */
 	int stop_grace_ms; /* -1: no stop asked */
+	int64_t deadline_at;    /* activeDeadlineSeconds, monotonic ms; 0: none */
+	bool deadline_exceeded; /* the pod is stopped and Failed: DeadlineExceeded */
 	bool ready;        /* reported Running to a waiting parent */
 	int64_t reset_count;
 };
@@ -1183,8 +1185,20 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 
 	int rc = 0;
 	s->started = true;
+	if (spec->active_deadline)
+		s->deadline_at = now_ms() + (int64_t)spec->active_deadline * 1000;
 	for (;;) {
 		int64_t deadline = -1;
+		if (s->deadline_at && now_ms() >= s->deadline_at && s->stop_grace_ms < 0) {
+			/* kubelet: the pod is killed and Failed, whatever its containers do */
+			s->deadline_exceeded = true;
+			s->stop_grace_ms = (int)(spec->grace_seconds * 1000);
+			state_put(s->dir, "reason", "DeadlineExceeded");
+			state_put(s->dir, "message",
+			          "Pod was active on the node longer than the specified deadline");
+			status_event(s->dir, "Normal", "DeadlineExceeded", "pod",
+			             "Pod was active on the node longer than the specified deadline");
+		}
 		if (s->stop_grace_ms >= 0)
 			break;
 		if (init_pod_step(&s->pod, now_ms(), &deadline) < 0) {
@@ -1214,6 +1228,8 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			       spec->file, sc->mark.line, sc->mark.col, spec->name, m->cfg.name,
 			       m->waiting_reason, m->message[0] ? ": " : "", m->message);
 		}
+		if (s->deadline_at && (deadline < 0 || s->deadline_at < deadline))
+			deadline = s->deadline_at;
 		int timeout = -1;
 		if (deadline >= 0)
 			timeout = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
@@ -1238,7 +1254,13 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	char err[1024];
 	snprintf(err, sizeof(err), "%s", last_error());
 	pod_teardown(s, false);
-	if (s->pod.phase != INIT_PHASE_SUCCEEDED && s->pod.phase != INIT_PHASE_FAILED) {
+	if (s->deadline_exceeded) {
+		s->pod.phase = INIT_PHASE_FAILED;
+		rc = 1;
+		fail_msg(ETIMEDOUT, "pod %s: Failed (DeadlineExceeded: active longer than %lds)",
+		         spec->name, spec->active_deadline);
+		snprintf(err, sizeof(err), "%s", last_error());
+	} else if (s->pod.phase != INIT_PHASE_SUCCEEDED && s->pod.phase != INIT_PHASE_FAILED) {
 		/* stopped on request: Succeeded only if every app container said 0 */
 		bool ok = true;
 		for (size_t i = spec->n_init; i < spec->n_ctrs; i++)

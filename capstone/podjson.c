@@ -787,6 +787,11 @@ int podjson_pod(const char *dir, struct json_object **out)
 
 	struct json_object *st = json_object_new_object();
 	rc |= add_str(st, "phase", phase);
+	/* why the pod ended, when the node ended it (DeadlineExceeded) */
+	if (get(dir, "reason", buf, sizeof(buf)))
+		rc |= add_str(st, "reason", buf);
+	if (get(dir, "message", buf, sizeof(buf)))
+		rc |= add_str(st, "message", buf);
 	struct json_object *conds = conditions(dir, alive);
 	if (conds)
 		rc |= add(st, "conditions", conds);

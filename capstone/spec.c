@@ -683,8 +683,8 @@ static const char *const container_unsupported[] = {
 };
 
 static const char *const pod_refused[] = {
-    "activeDeadlineSeconds", "runtimeClassName", "overhead", "ephemeralContainers",
-    "resourceClaims",        "resources",        "os",       NULL,
+    "runtimeClassName", "overhead", "ephemeralContainers", "resourceClaims", "resources", "os",
+    NULL,
 };
 
 static const char *const pod_unsupported[] = {
@@ -2152,6 +2152,8 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 				           "%s: \"%s\" is not a restart policy (Always, OnFailure, "
 				           "Never)",
 				           f.path, s);
+		} else if (!strcmp(f.key, "activeDeadlineSeconds")) {
+			r = get_int(c, f.v, f.path, 1, 2147483647L, &pod->active_deadline);
 		} else if (!strcmp(f.key, "terminationGracePeriodSeconds")) {
 			r = get_int(c, f.v, f.path, 0, 24 * 3600, &pod->grace_seconds);
 		} else if (!strcmp(f.key, "shareProcessNamespace")) {

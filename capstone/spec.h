@@ -177,6 +177,7 @@ struct pod_spec {
 	size_t n_volumes;
 	enum init_restart restart_policy;
 	long grace_seconds;
+	long active_deadline; /* activeDeadlineSeconds, 0: none */
 	bool share_pid;
 	const char *hostname;     /* spec.hostname, else metadata.name */
 	struct spec_security sec; /* spec.securityContext, merged into each container */

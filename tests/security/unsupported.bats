@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Fail closed: a field that bounds or protects a pod (the host's namespaces,
-# probes, a storage limit, a deadline) and that podrun cannot honour is an error
+# probes, a storage limit, a runtime class) and that podrun cannot honour is an error
 # naming its line, unless --allow-unsupported: then a warning, and the pod runs.
 
 load ../helpers
@@ -21,10 +21,10 @@ fc_pod() { # NAME LINE
 
 # Proven: with refused() (spec.c) always taking the warning branch
 # (`if (1 || allow_unsupported)`) every run exits 0 and creates the pod.
-@test "fail closed: hostNetwork, hostPID, hostIPC, activeDeadlineSeconds, livenessProbe, ephemeral-storage: exit 2 with the line, nothing created" {
+@test "fail closed: hostNetwork, hostPID, hostIPC, runtimeClassName, livenessProbe, ephemeral-storage: exit 2 with the line, nothing created" {
 	local field f
 	for field in "  hostNetwork: true" "  hostPID: true" "  hostIPC: true" \
-		"  activeDeadlineSeconds: 30" \
+		"  runtimeClassName: gvisor" \
 		'    livenessProbe: {exec: {command: ["true"]}}' \
 		"    resources: {limits: {memory: 64Mi, ephemeral-storage: 1Gi}}"; do
 		f=$(fc_pod closed "$field")
