@@ -311,6 +311,52 @@ static void hook_after_start(void *arg, struct init_member *m)
 	m->cfg.stdout_fd = m->cfg.stderr_fd = -1;
 }
 
+/* ---- lifecycle hooks ------------------------------------------------------------ */
+
+/* Run a postStart or preStop handler of a running container until it ends or
+ * deadline_ms (monotonic) passes: exec in a child of ours (ctr_exec blocks,
+ * the supervisor must not wait past the deadline), sleep by waiting. 0 when
+ * it succeeded. */
+static int run_hook(struct init_member *m, const struct spec_hook *h, int64_t deadline_ms)
+{
+	if (h->kind == SPEC_HOOK_SLEEP) {
+		int64_t until = now_ms() + (int64_t)h->seconds * 1000;
+		sleep_ms((long)((until < deadline_ms ? until : deadline_ms) - now_ms()));
+		return 0;
+	}
+	if (h->kind != SPEC_HOOK_EXEC || m->c.state != CTR_RUNNING)
+		return 0;
+	pid_t child = fork();
+	if (child < 0)
+		return fail_errno("fork (hook)");
+	if (child == 0) {
+		struct ctr_config cfg = m->cfg;
+		cfg.stdin_fd = cfg.stdout_fd = cfg.stderr_fd = -1; /* a hook's output is dropped */
+		int rc = ctr_exec(&m->c, &cfg, h->command);
+		_exit(rc < 0 ? 126 : rc);
+	}
+	_cleanup_close_ int pfd = sys_pidfd_open(child, 0);
+	struct pollfd p = {.fd = pfd, .events = POLLIN};
+	int64_t left = deadline_ms - now_ms();
+	if (pfd < 0 || poll(&p, 1, (int)(left > 0 ? left : 0)) <= 0)
+		kill(child, SIGKILL); /* our own unreaped child: its pid is not reused */
+	int st = 0;
+	while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return fail_msg(EIO, "exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return 0;
+}
+
+static void hook_before_stop(void *arg, struct init_member *m, int64_t deadline_ms)
+{
+	struct sup *s = arg;
+	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
+	if (sc->pre_stop.kind != SPEC_HOOK_NONE && run_hook(m, &sc->pre_stop, deadline_ms) < 0)
+		status_event(s->dir, "Warning", "FailedPreStopHook", "pod",
+		             "PreStopHook failed for container %s: %s", m->cfg.name, last_error());
+}
+
 static void hook_on_change(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
@@ -331,6 +377,16 @@ static void hook_on_change(void *arg, struct init_member *m)
 		             "Container image \"%s\" already present on machine", m->cfg.image);
 		status_event(s->dir, "Normal", "Created", object, "Created container %s", m->cfg.name);
 		status_event(s->dir, "Normal", "Started", object, "Started container %s", m->cfg.name);
+		/* postStart: kubelet runs it right after the start, and a failure
+		 * kills the container (restarted by policy). It holds the supervisor
+		 * for at most the grace period. */
+		const struct spec_container *sc = &s->spec->ctrs[i];
+		if (sc->post_start.kind != SPEC_HOOK_NONE &&
+		    run_hook(m, &sc->post_start, now_ms() + s->spec->grace_seconds * 1000) < 0) {
+			status_event(s->dir, "Warning", "FailedPostStartHook", object,
+			             "PostStartHook failed: %s", last_error());
+			sys_pidfd_send_signal(m->c.pidfd, SIGKILL, 0);
+		}
 	} else if (!strcmp(m->waiting_reason, "RunContainerError")) {
 		status_event(s->dir, "Warning", "Failed", object, "Error: %s", m->message);
 	} else if (!strcmp(m->waiting_reason, "CrashLoopBackOff")) {
@@ -790,6 +846,7 @@ static int setup_members(struct sup *s)
 	    .after_start = hook_after_start,
 	    .on_change = hook_on_change,
 	    .retry_failed_starts = true,
+	    .before_stop = hook_before_stop,
 	};
 	return 0;
 }

@@ -673,7 +673,7 @@ static int check_label(struct ctx *c, const yaml_node_t *n, const char *path, co
 
 /* What bounds or protects a container, or changes what runs in it: refused. */
 static const char *const container_refused[] = {
-    "livenessProbe", "readinessProbe", "startupProbe",       "lifecycle",
+    "livenessProbe", "readinessProbe", "startupProbe",       
     "volumeDevices", "resizePolicy",   "restartPolicyRules", NULL,
 };
 
@@ -1725,6 +1725,89 @@ static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path
 	return 0;
 }
 
+/* A lifecycle handler: exec and sleep run; httpGet and tcpSocket are refused
+ * (they would be silently skipped otherwise). */
+static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path, struct spec_hook *h)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	h->mark = mark_of(n);
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (h->kind != SPEC_HOOK_NONE)
+			return err_at(c, f.k, "%s: may not specify more than 1 handler type", path);
+		if (!strcmp(f.key, "exec")) {
+			if (expect(c, f.v, YAML_MAPPING_NODE, f.path) < 0)
+				return -1;
+			for (size_t j = 0; j < map_len(f.v); j++) {
+				struct field g;
+				if (field_at(c, f.v, j, f.path, &g) < 0)
+					return -1;
+				if (!strcmp(g.key, "command")) {
+					if (get_str_list(c, g.v, g.path, &h->command) < 0)
+						return -1;
+				} else {
+					ignored(c, &g, NULL);
+				}
+			}
+			if (!h->command || !h->command[0])
+				return err_at(c, f.v, "%s.command: Required value", f.path);
+			h->kind = SPEC_HOOK_EXEC;
+		} else if (!strcmp(f.key, "sleep")) {
+			if (expect(c, f.v, YAML_MAPPING_NODE, f.path) < 0)
+				return -1;
+			for (size_t j = 0; j < map_len(f.v); j++) {
+				struct field g;
+				if (field_at(c, f.v, j, f.path, &g) < 0)
+					return -1;
+				if (!strcmp(g.key, "seconds")) {
+					if (get_int(c, g.v, g.path, 0, 2147483647L, &h->seconds) < 0)
+						return -1;
+				} else {
+					ignored(c, &g, NULL);
+				}
+			}
+			h->kind = SPEC_HOOK_SLEEP;
+		} else if (!strcmp(f.key, "httpGet") || !strcmp(f.key, "tcpSocket")) {
+			if (refused(c, f.k, f.path, "not supported yet (exec and sleep are)") < 0)
+				return -1;
+		} else {
+			ignored(c, &f, NULL);
+		}
+	}
+	return 0;
+}
+
+static int parse_lifecycle(struct ctx *c, const yaml_node_t *n, const char *path,
+                           struct spec_container *ct)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		int r = 0;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (!strcmp(f.key, "postStart"))
+			r = parse_hook(c, f.v, f.path, &ct->post_start);
+		else if (!strcmp(f.key, "preStop"))
+			r = parse_hook(c, f.v, f.path, &ct->pre_stop);
+		else if (!strcmp(f.key, "stopSignal"))
+			r = refused(c, f.k, f.path, "not supported yet");
+		else
+			ignored(c, &f, NULL);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path, bool is_init,
                            struct spec_container *ct)
 {
@@ -1801,6 +1884,8 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 				ct->sidecar = true;
 		} else if (!strcmp(f.key, "resources")) {
 			r = parse_resources(c, f.v, f.path, &ct->res);
+		} else if (!strcmp(f.key, "lifecycle")) {
+			r = parse_lifecycle(c, f.v, f.path, ct);
 		} else if (matches(f.key, container_refused)) {
 			r = refused(c, f.k, f.path, "not supported yet");
 		} else {

@@ -117,6 +117,15 @@ struct spec_env {
 	struct spec_mark ctr_mark; /* containerName, to say it names no container */
 };
 
+/* lifecycle.postStart / preStop */
+enum spec_hook_kind { SPEC_HOOK_NONE, SPEC_HOOK_EXEC, SPEC_HOOK_SLEEP };
+struct spec_hook {
+	enum spec_hook_kind kind;
+	char **command; /* exec */
+	long seconds;   /* sleep */
+	struct spec_mark mark;
+};
+
 struct spec_container {
 	const char *name;
 	const char *image;
@@ -149,6 +158,7 @@ struct spec_container {
 	 * (Unconfined when privileged), no privilege escalation unless asked. */
 	struct spec_security sec;
 	struct spec_resources res;
+	struct spec_hook post_start, pre_stop;
 	int64_t *groups; /* supplementalGroups, then fsGroup; n_groups of them */
 	size_t n_groups;
 	struct spec_mark mark;

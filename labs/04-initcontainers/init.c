@@ -324,6 +324,9 @@ int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus)
 static int stop_set(struct init_pod *p, struct init_member **set, size_t n, int64_t deadline)
 {
 	int rc = 0;
+	for (size_t i = 0; p->before_stop && i < n; i++)
+		if (set[i]->c.state == CTR_RUNNING)
+			p->before_stop(p->arg, set[i], deadline);
 	for (size_t i = 0; i < n; i++) {
 		/* A pidfd names the process itself, never a recycled pid. */
 		if (sys_pidfd_send_signal(set[i]->c.pidfd, SIGTERM, 0) < 0 && errno != ESRCH)

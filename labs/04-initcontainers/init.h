@@ -54,6 +54,10 @@ struct init_pod {
 	int (*before_start)(void *arg, struct init_member *m);
 	void (*after_start)(void *arg, struct init_member *m);
 	void (*on_change)(void *arg, struct init_member *m);
+	/* Called for each running member just before its SIGTERM, with the stop's
+	 * deadline (monotonic ms): a preStop hook runs here, within the grace
+	 * period. */
+	void (*before_stop)(void *arg, struct init_member *m, int64_t deadline_ms);
 	/* Test seam: how a member is started. NULL: ctr_start(sandbox, &m->cfg,
 	 * &m->c). A replacement must fill m->c as ctr_start does (state RUNNING,
 	 * pid, pidfd) with a child of the caller, so waiting and stopping work. */
