@@ -665,12 +665,19 @@ static int write_pod_files(struct sup *s)
 	const struct pod_spec *sp = s->spec;
 	char text[4096], line[256];
 	/* kubelet's managed hosts file: the pod's name resolves to its IP */
+	char node[HOST_NAME_MAX + 1] = "localhost";
+	gethostname(node, sizeof(node));
+	const char *hostname = sp->host_network ? node : sp->hostname;
 	snprintf(text, sizeof(text),
 	         "# Kubernetes-managed hosts file (written by podrun).\n"
 	         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 	         "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\n"
 	         "fe00::2\tip6-allrouters\n%s\t%s\n",
-	         s->infra.ip[0] ? s->infra.ip : "127.0.1.1", sp->hostname);
+	         s->infra.ip[0] ? s->infra.ip : "127.0.1.1", hostname);
+	/* hostNetwork: the node's own hosts file, copied (kubelet copies it too:
+	 * a bind of the node's file would let the container write it) */
+	if (sp->host_network && read_file("/etc/hosts", text, sizeof(text) - 1) >= 0)
+		strcat(text, "\n");
 	/* dnsPolicy ClusterFirst with no cluster DNS falls back to the node's
 	 * resolv.conf, as kubelet does ("Default"); a stub resolver on the node's
 	 * loopback is useless in the pod's netns, so systemd's real file first. */
@@ -688,7 +695,7 @@ static int write_pod_files(struct sup *s)
 		pathf(v->host_path, sizeof(v->host_path), "%s/%s", s->data, pod_files[k].name);
 		const char *content = k == 0 ? text : k == 1 ? line : resolv;
 		if (k == 1)
-			snprintf(line, sizeof(line), "%s\n", sp->hostname);
+			snprintf(line, sizeof(line), "%s\n", hostname);
 		if (put_file(v->host_path, content) < 0)
 			return -1;
 	}
@@ -790,7 +797,7 @@ static int setup_members(struct sup *s)
 		    .working_dir = ci->workdir,
 		    .mounts = mt,
 		    .n_mounts = 0, /* counted below */
-		    .share_pid = sp->share_pid,
+		    .share_pid = sp->share_pid || sp->host_pid,
 		    .cap_add = sc->cap_add,
 		    .cap_drop = sc->cap_drop,
 		    .privileged = sc->privileged,
@@ -1053,7 +1060,8 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	fault_point("dir-claimed");
 	/* Host ports next: the one resource another process may hold, found
 	 * taken before anything of the pod runs. */
-	if (ports_listen(sp, &s->ports) < 0)
+	/* hostNetwork: the containers bind the host's ports themselves, no relay */
+	if (!sp->host_network && ports_listen(sp, &s->ports) < 0)
 		return -1;
 	char tbuf[64];
 	state_time_rfc3339(state_now_realtime_ns(), tbuf, sizeof(tbuf));
@@ -1078,8 +1086,13 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		return -1;
 	fault_point("cgroup-created");
 
-	s->icfg = (struct infra_config){.hostname = sp->hostname, .share_pid = sp->share_pid};
-	if (s->o->bridge) {
+	s->icfg = (struct infra_config){
+	    .hostname = sp->hostname,
+	    .share_pid = sp->share_pid || sp->host_pid,
+	    .host_ns = (sp->host_network ? NS_BIT(NS_NET) | NS_BIT(NS_UTS) : 0) |
+	               (sp->host_ipc ? NS_BIT(NS_IPC) : 0) | (sp->host_pid ? NS_BIT(NS_PID) : 0)};
+	/* hostNetwork: no veth, no pod IP, the host's network as it is */
+	if (s->o->bridge && !sp->host_network) {
 		int idx = pick_host_index(s->o->subnet);
 		if (idx < 0)
 			return -1;

@@ -2132,6 +2132,20 @@ static const char *ctr_path(const struct pod_spec *pod, size_t i, char *buf, siz
 /* Checks across fields: unique names, mounts naming volumes, host ports. */
 static int cross_check(struct ctx *c, struct pod_spec *pod)
 {
+	/* The API server's rules for the host's namespaces. */
+	if (pod->host_pid && pod->share_pid)
+		return err_at_mark(c, pod->mark,
+		                   "spec.shareProcessNamespace: Invalid value: true: ShareProcessNamespace "
+		                   "and HostPID cannot both be enabled");
+	for (size_t i = 0; pod->host_network && i < pod->n_ctrs; i++)
+		for (size_t k = 0; k < pod->ctrs[i].n_ports; k++) {
+			const struct spec_port *pt = &pod->ctrs[i].ports[k];
+			if (pt->host_port && pt->host_port != pt->container_port)
+				return err_at_mark(c, pt->mark,
+				                   "hostPort: Invalid value: %d: must match `containerPort` "
+				                   "when `hostNetwork` is true",
+				                   pt->host_port);
+		}
 	char p[PATH_LEN], q[PATH_LEN];
 	for (size_t i = 0; i < pod->n_volumes; i++)
 		for (size_t j = 0; j < i; j++)
@@ -2260,13 +2274,12 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 				sa_name = true;
 			warn_at(c, f.k, "%s: no token is mounted (podrun has no API server)",
 			        f.path);
-		} else if (!strcmp(f.key, "hostNetwork") || !strcmp(f.key, "hostPID") ||
-		           !strcmp(f.key, "hostIPC")) {
-			/* false is what podrun does anyway; true would give the pod the host's */
-			bool host = false;
-			if ((r = get_bool(c, f.v, f.path, &host)) == 0 && host)
-				r = refused(c, f.k, f.path,
-				            "the host's namespaces are not supported");
+		} else if (!strcmp(f.key, "hostNetwork")) {
+			r = get_bool(c, f.v, f.path, &pod->host_network);
+		} else if (!strcmp(f.key, "hostPID")) {
+			r = get_bool(c, f.v, f.path, &pod->host_pid);
+		} else if (!strcmp(f.key, "hostIPC")) {
+			r = get_bool(c, f.v, f.path, &pod->host_ipc);
 		} else if (!strcmp(f.key, "hostUsers")) {
 			bool host = true;
 			if ((r = get_bool(c, f.v, f.path, &host)) == 0 && !host)

@@ -189,6 +189,7 @@ struct pod_spec {
 	long grace_seconds;
 	long active_deadline; /* activeDeadlineSeconds, 0: none */
 	bool share_pid;
+	bool host_network, host_pid, host_ipc; /* the host's namespaces, as asked */
 	const char *hostname;     /* spec.hostname, else metadata.name */
 	struct spec_security sec; /* spec.securityContext, merged into each container */
 	int64_t *supplemental_groups;

@@ -181,6 +181,7 @@ static int drop_everything(void)
 struct holder_args {
 	const char *hostname;
 	const char *pause;
+	unsigned new_ns; /* the namespaces the holder was cloned into */
 	int errfd;
 };
 
@@ -197,13 +198,14 @@ static int holder_main(void *arg)
 		fail_errno("setsid");
 		child_fail(a->errfd);
 	}
-	if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
+	/* The host's UTS or network namespace (hostNetwork) is not ours to change. */
+	if ((a->new_ns & NS_BIT(NS_UTS)) && sethostname(a->hostname, strlen(a->hostname)) < 0) {
 		fail_errno("sethostname(%s)", a->hostname);
 		child_fail(a->errfd);
 	}
 	/* A new network namespace has only lo, and it is down: without it even
 	 * 127.0.0.1 does not work inside the pod. */
-	if (ns_lo_up() < 0)
+	if ((a->new_ns & NS_BIT(NS_NET)) && ns_lo_up() < 0)
 		child_fail(a->errfd);
 
 	/* The holder has nothing to say once it runs: keep it off the caller's
@@ -448,6 +450,9 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	unsigned set = NS_BIT(NS_NET) | NS_BIT(NS_IPC) | NS_BIT(NS_UTS);
 	if (cfg->share_pid)
 		set |= NS_BIT(NS_PID);
+	unsigned host = cfg->host_ns & (set | NS_BIT(NS_PID));
+	set &= ~host;
+	args.new_ns = set;
 	/* The raw clone(2) with no new stack returns twice, as fork(2) does: the
 	 * child goes on with a copy of our stack (glibc's clone() wants a stack
 	 * of its own, which AddressSanitizer cannot follow). CLONE_PIDFD hands us
@@ -484,8 +489,17 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 			holder_died(pid, pidfd, args.pause);
 		goto fail;
 	}
-	out->shared = set;
-	if (cfg->bridge && setup_pod_ip(cfg, out, &bridge_created) < 0)
+	/* The host's own namespaces, held like the pod's: joining them is a no-op
+	 * for a process already in them, and containers need no special case. */
+	int hostfds[NS_COUNT];
+	if (host && ns_open(getpid(), host, hostfds) < 0)
+		goto fail;
+	for (int t = 0; host && t < NS_COUNT; t++)
+		if (host & NS_BIT(t))
+			out->nsfd[t] = hostfds[t];
+	out->shared = set | host;
+	/* hostNetwork: the pod is the host on the network; no veth, no pod IP */
+	if (cfg->bridge && !(host & NS_BIT(NS_NET)) && setup_pod_ip(cfg, out, &bridge_created) < 0)
 		goto fail;
 	return 0;
 

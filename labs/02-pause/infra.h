@@ -24,6 +24,10 @@
 struct infra_config {
 	const char *hostname;   /* the pod's hostname (required) */
 	bool share_pid;         /* new pid namespace, pause is its PID 1 */
+	/* NS_BIT set of namespaces the pod takes from the host instead of new
+	 * ones (hostNetwork: net and uts; hostIPC: ipc; hostPID: pid). The
+	 * sandbox still holds them in nsfd, so containers join them alike. */
+	unsigned host_ns;
 	const char *pause_path; /* NULL: infra_pause_path() */
 	/* Optional pod IP. bridge == NULL: the pod has only lo. */
 	const char *bridge; /* host bridge, created when missing */

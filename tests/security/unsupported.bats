@@ -21,10 +21,9 @@ fc_pod() { # NAME LINE
 
 # Proven: with refused() (spec.c) always taking the warning branch
 # (`if (1 || allow_unsupported)`) every run exits 0 and creates the pod.
-@test "fail closed: hostNetwork, hostPID, hostIPC, runtimeClassName, livenessProbe, ephemeral-storage: exit 2 with the line, nothing created" {
+@test "fail closed: runtimeClassName, hostUsers, livenessProbe, ephemeral-storage: exit 2 with the line, nothing created" {
 	local field f
-	for field in "  hostNetwork: true" "  hostPID: true" "  hostIPC: true" \
-		"  runtimeClassName: gvisor" \
+	for field in "  runtimeClassName: gvisor" "  hostUsers: false" \
 		'    livenessProbe: {exec: {command: ["true"]}}' \
 		"    resources: {limits: {memory: 64Mi, ephemeral-storage: 1Gi}}"; do
 		f=$(fc_pod closed "$field")
@@ -45,7 +44,7 @@ fc_pod() { # NAME LINE
 # runs exit 2.
 @test "fail closed: with --allow-unsupported each is a warning and the pod runs" {
 	local field f
-	for field in "  hostNetwork: true" '    livenessProbe: {exec: {command: ["true"]}}' \
+	for field in "  hostUsers: false" '    livenessProbe: {exec: {command: ["true"]}}' \
 		"    resources: {limits: {ephemeral-storage: 1Gi}}"; do
 		f=$(fc_pod open "$field")
 		run podrun run -d --allow-unsupported "$f"
@@ -53,8 +52,8 @@ fc_pod() { # NAME LINE
 		assert_output --partial "warning:"
 		assert_output --partial "ignored (--allow-unsupported)"
 		assert_output --partial "pod open: Running"
-		# hostNetwork ignored means the pod's own network namespace
-		[ "$(ns_ino "$(state open containers/main/pid)" net)" != "$(ns_ino $$ net)" ]
+		# hostUsers: false ignored means no user namespace: the host's
+		[ "$(ns_ino "$(state open containers/main/pid)" user)" = "$(ns_ino $$ user)" ]
 		run podrun rm -f open
 		assert_success
 	done
