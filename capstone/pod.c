@@ -30,6 +30,7 @@
 #include "logs.h"
 #include "podjson.h"
 #include "ports.h"
+#include "probe.h"
 #include "resources.h"
 #include "rootfs.h"
 #include "state.h"
@@ -98,6 +99,9 @@ struct sup {
 	struct logs_limits log_limits; /* rotation: PODRUN_LOG_MAX_SIZE, _FILES */
 	struct res_pod *res;           /* the pod's cgroups (lab 06) */
 	struct volume pod_files[3];    /* /etc/hosts, /etc/hostname, /etc/resolv.conf */
+	struct probe_set **probes;      /* per container (probe.h) */
+	struct probe_exec_target *ptgt; /* what an exec probe runs in */
+	int64_t *kill_at;               /* a probe's kill: SIGKILL after its grace, 0: none */
 	struct status_pod status;      /* conditions (status.h) */
 	struct ctr *last, *prev;       /* per container: its last two terminations */
 	char uid[37];
@@ -199,9 +203,12 @@ static void write_member(struct sup *s, struct init_member *m)
 	}
 	put_time(d, "started_at", c->state == CTR_WAITING || restarting ? 0 : c->started_at);
 	put_time(d, "finished_at", terminated ? c->finished_at : 0);
-	/* No readiness probe yet: a running container is ready, and started. */
-	state_put(d, "ready", "%d", c->state == CTR_RUNNING && !s->pod.stopping);
-	state_put(d, "started", "%d", c->state == CTR_RUNNING);
+	/* ready and started as the probes say (without probes: running) */
+	struct probe_set *ps = s->probes ? s->probes[i] : NULL;
+	bool running = c->state == CTR_RUNNING;
+	state_put(d, "ready", "%d",
+	          running && !s->pod.stopping && (!ps || probe_set_ready(ps)));
+	state_put(d, "started", "%d", running && (!ps || probe_set_started(ps)));
 	if (last->state == CTR_TERMINATED) {
 		state_put(d, "last_exit_code", "%d", last->exit_code);
 		state_put(d, "last_signal", "%d", last->signal);
@@ -357,6 +364,65 @@ static void hook_before_stop(void *arg, struct init_member *m, int64_t deadline_
 		             "PreStopHook failed for container %s: %s", m->cfg.name, last_error());
 }
 
+/* A probe's verdict: Unhealthy events, the ready bit, and kubelet's kill of a
+ * container whose liveness or startup probe failed - by SIGTERM, SIGKILL after
+ * the grace period; its exit then goes through the init module (restart by
+ * policy, with backoff) like any other. */
+static void probe_verdict(void *arg, struct probe_set *ps, const struct probe_verdict *v)
+{
+	struct sup *s = arg;
+	size_t i = 0;
+	while (i < s->pod.n_members && s->probes[i] != ps)
+		i++;
+	if (i == s->pod.n_members)
+		return;
+	struct init_member *m = &s->members[i];
+	char object[128];
+	snprintf(object, sizeof(object), "spec.%s{%s}", m->is_init ? "initContainers" : "containers",
+	         m->cfg.name);
+	if (v->event[0]) {
+		status_event(s->dir, "Warning", "Unhealthy", object, "%s", v->event);
+		event(s, "%s: Unhealthy: %s", m->cfg.name, v->event);
+	}
+	if (v->ready_changed || v->started_changed)
+		write_member(s, m);
+	if (v->kill && m->c.state == CTR_RUNNING) {
+		status_event(s->dir, "Normal", "Killing", object, "%s", v->message);
+		event(s, "%s: Killing: %s", m->cfg.name, v->message);
+		sys_pidfd_send_signal(m->c.pidfd, SIGTERM, 0);
+		int64_t grace = v->grace_s >= 0 ? v->grace_s * 1000 : s->pod.grace_ms;
+		s->kill_at[i] = now_ms() + (grace > 0 ? grace : 0);
+	}
+}
+
+static int setup_probes(struct sup *s)
+{
+	size_t n = s->spec->n_ctrs;
+	s->probes = calloc(n, sizeof(*s->probes));
+	s->ptgt = calloc(n, sizeof(*s->ptgt));
+	s->kill_at = calloc(n, sizeof(*s->kill_at));
+	if (!s->probes || !s->ptgt || !s->kill_at)
+		return fail_msg(ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct spec_container *sc = &s->spec->ctrs[i];
+		if (!sc->probes[PROBE_STARTUP] && !sc->probes[PROBE_LIVENESS] &&
+		    !sc->probes[PROBE_READINESS])
+			continue;
+		s->ptgt[i] = (struct probe_exec_target){&s->members[i].c, &s->members[i].cfg};
+		struct probe_opts o = {.name = sc->name,
+		                       .epfd = s->epfd,
+		                       .netns_fd = s->infra.nsfd[NS_NET],
+		                       .pod_ip = s->infra.ip,
+		                       .run_arg = &s->ptgt[i],
+		                       .on_verdict = probe_verdict,
+		                       .arg = s};
+		if (probe_set_create((const struct probe_spec *const *)sc->probes, &o, &s->probes[i]) <
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
 static void hook_on_change(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
@@ -372,6 +438,13 @@ static void hook_on_change(void *arg, struct init_member *m)
 	char object[128];
 	snprintf(object, sizeof(object), "spec.%s{%s}", m->is_init ? "initContainers" : "containers",
 	         m->cfg.name);
+	if (s->probes && s->probes[i]) {
+		if (m->c.state == CTR_RUNNING)
+			probe_set_reset(s->probes[i], now_ms());
+		else
+			probe_set_stop(s->probes[i]);
+		s->kill_at[i] = 0;
+	}
 	if (m->c.state == CTR_RUNNING) {
 		status_event(s->dir, "Normal", "Pulled", object,
 		             "Container image \"%s\" already present on machine", m->cfg.image);
@@ -478,6 +551,9 @@ static int sandbox_up(struct sup *s)
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->pause_w};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->infra.pidfd, &e) < 0)
 		return fail_errno("epoll_ctl(pause pidfd)");
+	for (size_t i = 0; s->probes && i < s->spec->n_ctrs; i++)
+		if (s->probes[i] && probe_set_netns(s->probes[i], s->infra.nsfd[NS_NET], s->infra.ip) < 0)
+			return -1;
 	return ports_set_netns(s->ports, s->infra.nsfd[NS_NET], s->infra.ip);
 }
 
@@ -577,8 +653,9 @@ static void update_conditions(struct sup *s)
 	bool ready = !s->pod.stopping;
 	for (size_t i = 0; i < s->pod.n_members; i++) {
 		const struct init_member *m = &s->members[i];
+		struct probe_set *ps = s->probes ? s->probes[i] : NULL;
 		if (!m->is_init || m->sidecar)
-			ready = ready && m->c.state == CTR_RUNNING;
+			ready = ready && m->c.state == CTR_RUNNING && (!ps || probe_set_ready(ps));
 	}
 	bool changed =
 	    status_set(&s->status, STATUS_INITIALIZED, s->pod.initialized, "ContainersNotInitialized");
@@ -1132,7 +1209,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		}
 	}
 	fault_point("volumes-prepared");
-	if (write_pod_files(s) < 0 || setup_members(s) < 0)
+	if (write_pod_files(s) < 0 || setup_members(s) < 0 || setup_probes(s) < 0)
 		return -1;
 	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET], s->infra.ip) < 0)
 		return -1;
@@ -1155,6 +1232,10 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 	logs_drain(s);
 	ports_close(s->ports);
 	s->ports = NULL;
+	for (size_t i = 0; s->probes && i < s->spec->n_ctrs; i++) {
+		probe_set_free(s->probes[i]);
+		s->probes[i] = NULL;
+	}
 	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++)
 		ctr_cleanup(&s->members[i].cfg);
 	sandbox_down(s);
@@ -1198,6 +1279,9 @@ static void sup_free(struct sup *s)
 	free(s->oom_seen);
 	free(s->last);
 	free(s->prev);
+	free(s->probes);
+	free(s->ptgt);
+	free(s->kill_at);
 	free(s->vols);
 	if (s->epfd >= 0)
 		close(s->epfd);
@@ -1300,6 +1384,31 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		}
 		if (s->deadline_at && (deadline < 0 || s->deadline_at < deadline))
 			deadline = s->deadline_at;
+		/* probes: start what is due, time out what is late; and the
+		 * SIGKILL of a probe's kill once its grace is over */
+		bool probe_fatal = false;
+		for (size_t i = 0; s->probes && i < spec->n_ctrs && !probe_fatal; i++) {
+			if (s->kill_at[i] && now_ms() >= s->kill_at[i]) {
+				if (s->members[i].c.state == CTR_RUNNING)
+					sys_pidfd_send_signal(s->members[i].c.pidfd, SIGKILL, 0);
+				s->kill_at[i] = 0;
+			}
+			if (s->kill_at[i] && (deadline < 0 || s->kill_at[i] < deadline))
+				deadline = s->kill_at[i];
+			if (!s->probes[i])
+				continue;
+			if (probe_set_tick(s->probes[i], now_ms()) < 0) {
+				probe_fatal = true;
+				break;
+			}
+			int64_t next = probe_set_next(s->probes[i]);
+			if (next >= 0 && (deadline < 0 || next < deadline))
+				deadline = next;
+		}
+		if (probe_fatal) {
+			rc = 1;
+			break;
+		}
 		int timeout = -1;
 		if (deadline >= 0)
 			timeout = (int)(deadline > now_ms() ? deadline - now_ms() : 0);

@@ -465,7 +465,8 @@ static int cmd_ps(int argc, char **argv)
 			restarts += r;
 			if (strcmp(kind, "init")) {
 				total++;
-				ready += !strcmp(st, "Running") && strcmp(phase, "Unknown");
+				/* READY as kubectl counts it: ready, as the probes say */
+				ready += state_get_long(cdir, "ready", 0) == 1 && strcmp(phase, "Unknown");
 			}
 			snprintf(rows + strlen(rows), sizeof(rows) - strlen(rows),
 			         "  %-22s %-10s %-6s %-9ld %s\n", ctrs[k], st,

@@ -673,8 +673,7 @@ static int check_label(struct ctx *c, const yaml_node_t *n, const char *path, co
 
 /* What bounds or protects a container, or changes what runs in it: refused. */
 static const char *const container_refused[] = {
-    "livenessProbe", "readinessProbe", "startupProbe",       
-    "volumeDevices", "resizePolicy",   "restartPolicyRules", NULL,
+    "volumeDevices", "resizePolicy", "restartPolicyRules", NULL,
 };
 
 /* Informational for podrun: warned about, then ignored. */
@@ -1808,6 +1807,171 @@ static int parse_lifecycle(struct ctx *c, const yaml_node_t *n, const char *path
 	return 0;
 }
 
+/* An int32 field of a probe: negative values are refused by probe_spec_check
+ * with Kubernetes' message. */
+static int probe_int(struct ctx *c, const struct field *f, int *out)
+{
+	long v;
+	if (get_int(c, f->v, f->path, INT32_MIN, INT32_MAX, &v) < 0)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* port: a number, or the name of one of this container's ports */
+static int probe_port(struct ctx *c, const struct field *f, const struct spec_container *ct,
+                      struct probe_spec *ps)
+{
+	if (f->v->type == YAML_SCALAR_NODE && scalar_type(f->v) == ST_INT) {
+		long v;
+		if (get_int(c, f->v, f->path, 0, 65535, &v) < 0)
+			return -1;
+		ps->port = (int)v;
+		return 0;
+	}
+	if (get_str(c, f->v, f->path, &ps->port_name) < 0)
+		return -1;
+	for (size_t i = 0; ps->port_name && i < ct->n_ports; i++)
+		if (ct->ports[i].name && !strcmp(ct->ports[i].name, ps->port_name))
+			ps->port = ct->ports[i].container_port;
+	return 0; /* an unknown name leaves port 0: probe_spec_check says so */
+}
+
+static int parse_probe_handler(struct ctx *c, const struct field *f,
+                               const struct spec_container *ct, struct probe_spec *ps)
+{
+	if (is_null(f->v))
+		return 0;
+	if (expect(c, f->v, YAML_MAPPING_NODE, f->path) < 0)
+		return -1;
+	for (size_t j = 0; j < map_len(f->v); j++) {
+		struct field g;
+		if (field_at(c, f->v, j, f->path, &g) < 0)
+			return -1;
+		int r = 0;
+		if (ps->handler == PROBE_EXEC && !strcmp(g.key, "command")) {
+			r = get_str_list(c, g.v, g.path, &ps->command);
+		} else if (ps->handler != PROBE_EXEC && !strcmp(g.key, "port")) {
+			r = probe_port(c, &g, ct, ps);
+		} else if (ps->handler != PROBE_EXEC && !strcmp(g.key, "host")) {
+			r = get_str(c, g.v, g.path, &ps->host);
+		} else if (ps->handler == PROBE_HTTP_GET && !strcmp(g.key, "path")) {
+			r = get_str(c, g.v, g.path, &ps->path);
+		} else if (ps->handler == PROBE_HTTP_GET && !strcmp(g.key, "scheme")) {
+			const char *scheme = NULL;
+			if ((r = get_str(c, g.v, g.path, &scheme)) == 0 && scheme) {
+				if (!strcmp(scheme, "HTTPS"))
+					ps->https = true;
+				else if (strcmp(scheme, "HTTP"))
+					r = err_at(c, g.v,
+					           "%s: Unsupported value: \"%s\": supported values: "
+					           "\"HTTP\", \"HTTPS\"",
+					           g.path, scheme);
+			}
+		} else if (ps->handler == PROBE_HTTP_GET && !strcmp(g.key, "httpHeaders")) {
+			if (is_null(g.v))
+				continue;
+			if (expect(c, g.v, YAML_SEQUENCE_NODE, g.path) < 0)
+				return -1;
+			size_t nh = seq_len(g.v);
+			struct probe_header *h = alloc(c, (nh + 1) * sizeof(*h));
+			if (!h)
+				return -1;
+			for (size_t k = 0; k < nh; k++) {
+				char hp[PATH_LEN];
+				item_path(hp, g.path, k);
+				yaml_node_t *item = node(c, g.v->data.sequence.items.start[k]);
+				if (!item)
+					return err_at(c, g.v, "%s: too many nodes (aliases?)", hp);
+				if (expect(c, item, YAML_MAPPING_NODE, hp) < 0)
+					return -1;
+				for (size_t q = 0; q < map_len(item); q++) {
+					struct field hf;
+					if (field_at(c, item, q, hp, &hf) < 0)
+						return -1;
+					if (!strcmp(hf.key, "name")) {
+						if (get_str_req(c, hf.v, hf.path, &h[k].name) < 0)
+							return -1;
+					} else if (!strcmp(hf.key, "value")) {
+						if (get_str(c, hf.v, hf.path, &h[k].value) < 0)
+							return -1;
+					} else {
+						ignored(c, &hf, NULL);
+					}
+				}
+				if (!h[k].name)
+					return err_at(c, item, "%s.name: Required value", hp);
+			}
+			ps->headers = h;
+			ps->n_headers = nh;
+		} else {
+			ignored(c, &g, NULL);
+		}
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_probe(struct ctx *c, const yaml_node_t *n, const char *path,
+                       struct spec_container *ct, enum probe_kind kind)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	struct probe_spec *ps = alloc(c, sizeof(*ps));
+	if (!ps)
+		return -1;
+	probe_spec_init(ps);
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		int r = 0;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		enum probe_handler h = !strcmp(f.key, "exec")        ? PROBE_EXEC
+		                       : !strcmp(f.key, "httpGet")   ? PROBE_HTTP_GET
+		                       : !strcmp(f.key, "tcpSocket") ? PROBE_TCP_SOCKET
+		                                                     : PROBE_HANDLER_NONE;
+		if (h != PROBE_HANDLER_NONE) {
+			if (ps->handler != PROBE_HANDLER_NONE)
+				return err_at(c, f.k,
+				              "%s: Forbidden: may not specify more than 1 handler type",
+				              f.path);
+			ps->handler = h;
+			r = parse_probe_handler(c, &f, ct, ps);
+		} else if (!strcmp(f.key, "grpc")) {
+			r = refused(c, f.k, f.path, "not supported yet");
+			if (r == 0)
+				return 0; /* --allow-unsupported: the whole probe goes */
+		} else if (!strcmp(f.key, "initialDelaySeconds")) {
+			r = probe_int(c, &f, &ps->initial_delay_s);
+		} else if (!strcmp(f.key, "periodSeconds")) {
+			r = probe_int(c, &f, &ps->period_s);
+		} else if (!strcmp(f.key, "timeoutSeconds")) {
+			r = probe_int(c, &f, &ps->timeout_s);
+		} else if (!strcmp(f.key, "successThreshold")) {
+			r = probe_int(c, &f, &ps->success_threshold);
+		} else if (!strcmp(f.key, "failureThreshold")) {
+			r = probe_int(c, &f, &ps->failure_threshold);
+		} else if (!strcmp(f.key, "terminationGracePeriodSeconds")) {
+			long v;
+			if ((r = get_int(c, f.v, f.path, LONG_MIN, LONG_MAX, &v)) == 0) {
+				ps->grace_set = true;
+				ps->grace_s = v;
+			}
+		} else {
+			ignored(c, &f, NULL);
+		}
+		if (r < 0)
+			return -1;
+	}
+	if (probe_spec_check(ps, kind) < 0)
+		return err_at(c, n, "%s%s", path, last_error());
+	ct->probes[kind] = ps;
+	return 0;
+}
+
 static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path, bool is_init,
                            struct spec_container *ct)
 {
@@ -1819,6 +1983,9 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 	ct->sec = (struct spec_security){-1, -1, -1, -1, -1, NULL};
 	char **command = NULL, **args = NULL;
 	const yaml_node_t *sec = NULL;
+	/* probes are parsed once the ports are known (a port may be named) */
+	struct field probe_fields[PROBE_KINDS];
+	bool have_probe[PROBE_KINDS] = {false};
 	for (size_t i = 0; i < map_len(n); i++) {
 		struct field f;
 		int r = 0;
@@ -1886,6 +2053,13 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 			r = parse_resources(c, f.v, f.path, &ct->res);
 		} else if (!strcmp(f.key, "lifecycle")) {
 			r = parse_lifecycle(c, f.v, f.path, ct);
+		} else if (!strcmp(f.key, "startupProbe") || !strcmp(f.key, "livenessProbe") ||
+		           !strcmp(f.key, "readinessProbe")) {
+			enum probe_kind k = f.key[0] == 's'   ? PROBE_STARTUP
+			                    : f.key[0] == 'l' ? PROBE_LIVENESS
+			                                      : PROBE_READINESS;
+			probe_fields[k] = f;
+			have_probe[k] = true;
 		} else if (matches(f.key, container_refused)) {
 			r = refused(c, f.k, f.path, "not supported yet");
 		} else {
@@ -1896,6 +2070,18 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 	}
 	if (!ct->name)
 		return err_at(c, n, "%s.name: required", path);
+	for (int k = 0; k < PROBE_KINDS; k++) {
+		if (!have_probe[k])
+			continue;
+		if (is_init && !ct->sidecar)
+			return err_at(c, probe_fields[k].k,
+			              "%s: Forbidden: may not be set for init containers without "
+			              "restartPolicy=Always",
+			              probe_fields[k].path);
+		if (parse_probe(c, probe_fields[k].v, probe_fields[k].path, ct, (enum probe_kind)k) <
+		    0)
+			return -1;
+	}
 	if (!ct->image)
 		return err_at(c, n, "%s.image: required", path);
 	/* Kubernetes takes the image's Entrypoint and Cmd when these are missing;

@@ -16,6 +16,7 @@
 #define PODLAB_SPEC_H
 
 #include "init.h"
+#include "probe.h"
 #include "seccomp_filter.h"
 #include "volume.h"
 
@@ -159,6 +160,8 @@ struct spec_container {
 	struct spec_security sec;
 	struct spec_resources res;
 	struct spec_hook post_start, pre_stop;
+	/* startupProbe, livenessProbe, readinessProbe (probe.h); NULL: none */
+	struct probe_spec *probes[PROBE_KINDS];
 	int64_t *groups; /* supplementalGroups, then fsGroup; n_groups of them */
 	size_t n_groups;
 	struct spec_mark mark;

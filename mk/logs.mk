@@ -6,7 +6,8 @@
 #
 # logs.o needs spec.o (quantities, durations, names), and spec.o what
 # $(CONTAINER_OBJS) holds.
-LOGS_OBJS := $(BUILD)/capstone/logs.o $(BUILD)/capstone/spec.o $(IMAGE_OBJ) $(CONTAINER_OBJS)
+LOGS_OBJS := $(BUILD)/capstone/logs.o $(BUILD)/capstone/spec.o $(BUILD)/capstone/probe.o \
+	$(IMAGE_OBJ) $(CONTAINER_OBJS)
 
 $(BUILD)/tests/unit/test_logs.o: DEFS += -I$(SRC)/capstone
 $(BUILD)/tests/unit/test_logs: $(BUILD)/tests/unit/test_logs.o $(LOGS_OBJS)

@@ -166,22 +166,22 @@ spec:
     image: busybox
     command: ["true"]
     livenessProbe:
-      exec: {command: ["true"]}
+      grpc: {port: 9090}
     resources:
       limits: {memory: 512Mi}
     colour: blue
 YAML
 	)
-	# A probe or a limit that is not enforced would look safe and not be:
+	# A probe that is not run would look safe and not be:
 	# exit 2 at the first one, with its position.
 	run podrun validate "$f"
 	assert_failure 2
 	assert_line "podrun: warning: $f:6:3: spec.nodeSelector: not supported, ignored"
-	assert_line "podrun: $f:11:5: spec.containers[0].livenessProbe: not supported yet (podrun run --allow-unsupported runs the pod without it)"
+	assert_line "podrun: $f:12:7: spec.containers[0].livenessProbe.grpc: not supported yet (podrun run --allow-unsupported runs the pod without it)"
 	run podrun validate --allow-unsupported "$f"
 	assert_success
 	assert_line "podrun: warning: $f:6:3: spec.nodeSelector: not supported, ignored"
-	assert_line "podrun: warning: $f:11:5: spec.containers[0].livenessProbe: not supported yet; ignored (--allow-unsupported)"
+	assert_line "podrun: warning: $f:12:7: spec.containers[0].livenessProbe.grpc: not supported yet; ignored (--allow-unsupported)"
 	assert_line "podrun: warning: $f:15:5: spec.containers[0].colour: unknown field, ignored"
 	assert_line "$f: pod warn: valid (0 init containers, 1 containers, 0 volumes)"
 }

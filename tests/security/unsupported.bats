@@ -21,10 +21,10 @@ fc_pod() { # NAME LINE
 
 # Proven: with refused() (spec.c) always taking the warning branch
 # (`if (1 || allow_unsupported)`) every run exits 0 and creates the pod.
-@test "fail closed: runtimeClassName, hostUsers, livenessProbe, ephemeral-storage: exit 2 with the line, nothing created" {
+@test "fail closed: runtimeClassName, hostUsers, a grpc probe, ephemeral-storage: exit 2 with the line, nothing created" {
 	local field f
 	for field in "  runtimeClassName: gvisor" "  hostUsers: false" \
-		'    livenessProbe: {exec: {command: ["true"]}}' \
+		'    livenessProbe: {grpc: {port: 9090}}' \
 		"    resources: {limits: {memory: 64Mi, ephemeral-storage: 1Gi}}"; do
 		f=$(fc_pod closed "$field")
 		run podrun run -d "$f"
@@ -44,7 +44,7 @@ fc_pod() { # NAME LINE
 # runs exit 2.
 @test "fail closed: with --allow-unsupported each is a warning and the pod runs" {
 	local field f
-	for field in "  hostUsers: false" '    livenessProbe: {exec: {command: ["true"]}}' \
+	for field in "  hostUsers: false" '    livenessProbe: {grpc: {port: 9090}}' \
 		"    resources: {limits: {ephemeral-storage: 1Gi}}"; do
 		f=$(fc_pod open "$field")
 		run podrun run -d --allow-unsupported "$f"

@@ -1,0 +1,1222 @@
+/*
+ * probe.c - kubelet's container probes for podrun's supervisor (see probe.h).
+ *
+ * Three ways to check, none of which may block the event loop:
+ *
+ *   tcpSocket  a non-blocking socket made inside the pod's network namespace
+ *              (setns in, socket(), setns out: a socket belongs to the netns
+ *              it was created in, for life), connect(2) -> EINPROGRESS, then
+ *              EPOLLOUT and SO_ERROR say how it went. Connected = success.
+ *   httpGet    the same connect, then "GET path HTTP/1.1" with Host and the
+ *              headers, then only the status line is read (bounded): 200-399
+ *              is success, as kubelet's DoHTTPProbe (a redirect kubelet does
+ *              not follow is a Warning, which counts as success).
+ *   exec       a forked child (C1) runs the command through ctr_exec, which
+ *              blocks; the supervisor watches C1's pidfd. C1 enforces
+ *              timeoutSeconds itself so that it can kill everything the
+ *              command left (it is a child subreaper: what ctr_exec forked is
+ *              reparented to it when its parent dies); the supervisor's
+ *              SIGKILL to C1 PROBE_EXEC_BACKSTOP_MS later is the backstop.
+ *
+ * Deadlines need no timer: probe_set_next() is folded into the caller's
+ * epoll_wait timeout and probe_set_tick() expires what is late.
+ */
+#include "probe.h"
+
+#include "common.h"
+#include "ports.h" /* struct ev_watch */
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/* ---- specs -------------------------------------------------------------------- */
+
+static const char *const kind_names[PROBE_KINDS] = {"Startup", "Liveness", "Readiness"};
+static const char *const kind_lower[PROBE_KINDS] = {"startup", "liveness", "readiness"};
+
+const char *probe_kind_name(enum probe_kind k)
+{
+	return k < PROBE_KINDS ? kind_names[k] : "?";
+}
+
+void probe_spec_init(struct probe_spec *s)
+{
+	*s = (struct probe_spec){.handler = PROBE_HANDLER_NONE};
+}
+
+/* SetDefaults_Probe: the API server turns an unset (0) number into the default
+ * before validation, so 0 never reaches kubelet. */
+static void spec_defaults(struct probe_spec *s)
+{
+	if (!s->timeout_s)
+		s->timeout_s = 1;
+	if (!s->period_s)
+		s->period_s = 10;
+	if (!s->success_threshold)
+		s->success_threshold = 1;
+	if (!s->failure_threshold)
+		s->failure_threshold = 3;
+	if (!s->path || !*s->path)
+		s->path = "/";
+}
+
+/* IANA_SVC_NAME, as validation.IsValidPortName words it. */
+static const char *port_name_error(const char *n)
+{
+	size_t len = strlen(n);
+	if (len > 15)
+		return "must be no more than 15 characters";
+	if (len == 0 || strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
+		return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)";
+	if (strcspn(n, "abcdefghijklmnopqrstuvwxyz") == len)
+		return "must contain at least one letter (a-z)";
+	if (n[0] == '-' || n[len - 1] == '-')
+		return "must not begin or end with a hyphen";
+	if (strstr(n, "--"))
+		return "must not contain consecutive hyphens";
+	return NULL;
+}
+
+static bool printable_no_space(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+int probe_spec_check(const struct probe_spec *in, enum probe_kind kind)
+{
+	struct probe_spec s = *in;
+	spec_defaults(&s);
+	const char *h = s.handler == PROBE_HTTP_GET ? "httpGet" : "tcpSocket";
+	static const struct {
+		const char *name;
+		size_t off;
+	} nums[] = {
+	    {"initialDelaySeconds", offsetof(struct probe_spec, initial_delay_s)},
+	    {"timeoutSeconds", offsetof(struct probe_spec, timeout_s)},
+	    {"periodSeconds", offsetof(struct probe_spec, period_s)},
+	    {"successThreshold", offsetof(struct probe_spec, success_threshold)},
+	    {"failureThreshold", offsetof(struct probe_spec, failure_threshold)},
+	};
+	switch (s.handler) {
+	case PROBE_HANDLER_NONE:
+		return fail_msg(EINVAL, ": Required value: must specify a handler type");
+	case PROBE_EXEC:
+		if (!s.command || !s.command[0])
+			return fail_msg(EINVAL, ".exec.command: Required value");
+		break;
+	case PROBE_HTTP_GET:
+		/* kubelet would speak TLS without verifying the certificate; podrun
+		 * has no TLS client, and a probe it cannot run protects nothing. */
+		if (s.https)
+			return fail_msg(
+			    EINVAL, ".httpGet.scheme: Unsupported value: \"HTTPS\": podrun's "
+			            "probes speak plain HTTP only (supported values: \"HTTP\")");
+		/* What goes on the request line must not be able to end it. */
+		if (!printable_no_space(s.path))
+			return fail_msg(
+			    EINVAL,
+			    ".httpGet.path: Invalid value: \"%s\": must not contain spaces "
+			    "or control characters",
+			    s.path);
+		for (size_t i = 0; i < s.n_headers; i++) {
+			const char *n = s.headers[i].name ? s.headers[i].name : "";
+			if (!*n || strspn(n, "-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			                     "0123456789") != strlen(n))
+				return fail_msg(
+				    EINVAL,
+				    ".httpGet.httpHeaders: Invalid value: \"%s\": a valid HTTP "
+				    "header must consist of alphanumeric characters or '-' "
+				    "(e.g. 'X-Header-Name', regex used for validation is "
+				    "'[-A-Za-z0-9]+')",
+				    n);
+			/* Go's HTTP client refuses such a value; here a CR or LF
+			 * would smuggle headers (or a second request) in. */
+			for (const char *v = s.headers[i].value ? s.headers[i].value : ""; *v; v++)
+				if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f)
+					return fail_msg(
+					    EINVAL,
+					    ".httpGet.httpHeaders[%zu].value: Invalid value: "
+					    "must not contain control characters",
+					    i);
+		}
+		/* fall through */
+	case PROBE_TCP_SOCKET:
+		if (s.port_name && port_name_error(s.port_name))
+			return fail_msg(EINVAL, ".%s.port: Invalid value: \"%s\": %s", h,
+			                s.port_name, port_name_error(s.port_name));
+		if (s.port_name && s.port == 0)
+			return fail_msg(EINVAL,
+			                ".%s.port: Invalid value: \"%s\": port %s not found", h,
+			                s.port_name, s.port_name);
+		if (s.port < 1 || s.port > 65535)
+			return fail_msg(EINVAL,
+			                ".%s.port: Invalid value: %d: must be between 1 and 65535, "
+			                "inclusive",
+			                h, s.port);
+		/* No name resolution: getaddrinfo would block the event loop. */
+		if (s.host && *s.host) {
+			struct in_addr a;
+			if (inet_pton(AF_INET, s.host, &a) != 1)
+				return fail_msg(EINVAL,
+				                ".%s.host: Invalid value: \"%s\": must be an IPv4 "
+				                "address (podrun resolves no names)",
+				                h, s.host);
+		}
+		break;
+	default:
+		return fail_msg(EINVAL, ": Unsupported value: unknown handler type");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
+		int v = *(const int *)((const char *)&s + nums[i].off);
+		if (v < 0)
+			return fail_msg(
+			    EINVAL, ".%s: Invalid value: %d: must be greater than or equal to 0",
+			    nums[i].name, v);
+	}
+	/* validateContainerCommon: a liveness or startup probe acts on one
+	 * failure run; "successes in a row" means nothing to it. */
+	if (kind != PROBE_READINESS && s.success_threshold != 1)
+		return fail_msg(EINVAL, ".successThreshold: Invalid value: %d: must be 1",
+		                s.success_threshold);
+	if (s.grace_set && kind == PROBE_READINESS)
+		return fail_msg(
+		    EINVAL,
+		    ".terminationGracePeriodSeconds: Invalid value: %lld: must not be set "
+		    "for readinessProbes",
+		    (long long)s.grace_s);
+	if (s.grace_set && s.grace_s <= 0)
+		return fail_msg(
+		    EINVAL,
+		    ".terminationGracePeriodSeconds: Invalid value: %lld: must be greater "
+		    "than 0",
+		    (long long)s.grace_s);
+	return 0;
+}
+
+/* ---- the objects ---------------------------------------------------------------- */
+
+/* One exec probe child. It outlives its check when the check is cancelled or
+ * times out (p NULL then): its pidfd stays in the epoll set until it is
+ * reaped, so no zombie is left and nobody else's wait can take it. */
+struct exec_run {
+	struct ev_watch w;
+	struct probe_set *ps;
+	struct probe *p;
+	pid_t pid;
+	int pidfd;
+	int report; /* read end of C1's report pipe; closing it cancels C1 */
+	struct exec_run *next;
+};
+
+/* What C1 tells the supervisor, then the output (at most PROBE_OUTPUT_MAX). */
+enum { EXEC_EXITED, EXEC_TIMED_OUT, EXEC_ERROR };
+struct exec_report {
+	int how;
+	int code;
+};
+
+struct probe {
+	struct probe_set *ps;
+	enum probe_kind kind;
+	bool on;
+	struct probe_spec s;
+	int64_t next_ms; /* -1: nothing scheduled */
+	bool running;
+	int64_t deadline_ms;
+	int last; /* -1: no result yet, 0: failure, 1: success */
+	int run;  /* results in a row equal to last */
+	/* a tcpSocket/httpGet check in flight */
+	struct ev_watch w;
+	int fd;
+	bool connected;
+	char *req;
+	size_t req_len, req_off;
+	char resp[32];
+	size_t resp_len;
+	char target[64]; /* "10.0.0.5:8080", for messages */
+	struct exec_run *exec;
+};
+
+struct probe_set {
+	struct probe p[PROBE_KINDS];
+	struct probe_opts o;
+	int netns, hostns;
+	struct in_addr pod_addr;
+	char pod_ip[INET_ADDRSTRLEN];
+	bool active;       /* a run of the container is being probed */
+	bool held;         /* a kill was asked for: nothing until the next run */
+	bool started;      /* the startup probe passed (or there is none) */
+	bool readiness_ok; /* the readiness probe's state */
+	bool ready;
+	struct exec_run *runs;
+};
+
+static void deliver(struct probe_set *ps, const struct probe_verdict *v)
+{
+	if (ps->o.on_verdict)
+		ps->o.on_verdict(ps->o.arg, ps, v);
+}
+
+static bool kind_active(const struct probe_set *ps, enum probe_kind k)
+{
+	/* worker.doProbe: startup runs until the container has started, the
+	 * others only after. */
+	return ps->active && !ps->held && ps->p[k].on &&
+	       (k == PROBE_STARTUP ? !ps->started : ps->started);
+}
+
+static bool compute_ready(const struct probe_set *ps)
+{
+	/* Without a readiness probe a running container is ready - once it
+	 * has started: kubelet reports ready=false while startup is pending. */
+	return ps->active && ps->started && (!ps->p[PROBE_READINESS].on || ps->readiness_ok);
+}
+
+/* ---- cancelling ------------------------------------------------------------------ */
+
+static void net_close(struct probe *p)
+{
+	if (p->fd >= 0)
+		close(p->fd); /* also takes it out of the epoll set */
+	p->fd = -1;
+	free(p->req);
+	p->req = NULL;
+	p->req_len = p->req_off = p->resp_len = 0;
+	p->connected = false;
+}
+
+/* The check stops mattering; C1 sees its report pipe's reader go (POLLERR),
+ * kills what it runs and exits; its pidfd event then reaps it. */
+static void exec_abandon(struct probe *p)
+{
+	struct exec_run *r = p->exec;
+	if (!r)
+		return;
+	closep(&r->report);
+	r->p = NULL;
+	p->exec = NULL;
+}
+
+static void cancel(struct probe *p)
+{
+	net_close(p);
+	exec_abandon(p);
+	p->running = false;
+}
+
+static void cancel_all(struct probe_set *ps)
+{
+	for (int k = 0; k < PROBE_KINDS; k++)
+		cancel(&ps->p[k]);
+}
+
+/* ---- results: kubelet's worker.doProbe ------------------------------------------- */
+
+int probe_set_result(struct probe_set *ps, enum probe_kind k, int64_t now, enum probe_outcome o,
+                     const char *output, struct probe_verdict *v)
+{
+	struct probe_verdict local;
+	if (!v)
+		v = &local;
+	*v = (struct probe_verdict){.kind = k, .outcome = o, .ready = ps->ready, .grace_s = -1};
+	if (k >= PROBE_KINDS || !ps->p[k].on)
+		return 0;
+	struct probe *p = &ps->p[k];
+	p->running = false;
+	if (!kind_active(ps, k))
+		return 0; /* a result for a run that is over, or a probe on hold */
+	const char *name = kind_names[k];
+	if (!output)
+		output = "";
+	if (o == PROBE_ERROR) {
+		/* "Prober error, throw away the result." */
+		snprintf(v->event, sizeof(v->event), "%s probe errored: %s", name, output);
+		deliver(ps, v);
+		return 0;
+	}
+	int r = o == PROBE_SUCCESS;
+	if (o == PROBE_FAILURE)
+		snprintf(v->event, sizeof(v->event), "%s probe failed: %s", name, output);
+	if (p->last == r) {
+		p->run++;
+	} else {
+		p->last = r;
+		p->run = 1;
+	}
+	/* Below its threshold a result changes nothing. */
+	if (p->run < (r ? p->s.success_threshold : p->s.failure_threshold)) {
+		deliver(ps, v);
+		return 1;
+	}
+	bool kill = false;
+	switch (k) {
+	case PROBE_STARTUP:
+		if (r) {
+			ps->started = true;
+			v->started_changed = true;
+			/* The held-back probes may run now (kubelet triggers readiness
+			 * at once); their initial delay still counts from the start. */
+			for (int j = PROBE_LIVENESS; j < PROBE_KINDS; j++)
+				if (ps->p[j].on && ps->p[j].next_ms < now)
+					ps->p[j].next_ms = now;
+		} else {
+			kill = true;
+		}
+		break;
+	case PROBE_LIVENESS:
+		kill = !r;
+		break;
+	default:
+		ps->readiness_ok = r;
+		break;
+	}
+	if (kill) {
+		/* The container will be killed: stop probing it until the next run
+		 * (kubelet's onHold), so nothing runs in a container being stopped. */
+		ps->held = true;
+		p->run = 0;
+		for (int j = 0; j < PROBE_KINDS; j++)
+			cancel(&ps->p[j]);
+		v->kill = true;
+		snprintf(v->reason, sizeof(v->reason), "%s probe failed: %s", name, output);
+		snprintf(v->message, sizeof(v->message),
+		         "Container %s failed %s probe, will be restarted",
+		         ps->o.name ? ps->o.name : "?", kind_lower[k]);
+		v->grace_s = p->s.grace_set ? p->s.grace_s : -1;
+	} else {
+		bool ready = compute_ready(ps);
+		v->ready_changed = ready != ps->ready;
+		ps->ready = v->ready = ready;
+	}
+	deliver(ps, v);
+	return 1;
+}
+
+/* ---- tcpSocket and httpGet --------------------------------------------------------- */
+
+static const char *target_host(const struct probe *p, char *buf, size_t len)
+{
+	if (p->s.host && *p->s.host)
+		return p->s.host;
+	inet_ntop(AF_INET, &p->ps->pod_addr, buf, (socklen_t)len);
+	return buf;
+}
+
+/* The URL as Go's client prints it in its errors: Get "http://h:p/path". */
+static void url_of(const struct probe *p, char *out, size_t len)
+{
+	snprintf(out, len, "http://%s%s%s", p->target, p->s.path[0] == '/' ? "" : "/", p->s.path);
+}
+
+/* Go's error texts are lower case: "connection refused", not "Connection refused". */
+static void go_strerror(int err, char *out, size_t len)
+{
+	snprintf(out, len, "%s", strerror(err));
+	if (out[0] && isupper((unsigned char)out[0]) && !isupper((unsigned char)out[1]))
+		out[0] = (char)tolower((unsigned char)out[0]);
+}
+
+static void net_finish(struct probe *p, enum probe_outcome o, const char *msg)
+{
+	enum probe_kind k = p->kind;
+	net_close(p);
+	probe_set_result(p->ps, k, now_ms(), o, msg, NULL);
+}
+
+static void net_failed(struct probe *p, const char *op, int err)
+{
+	char e[128], url[512], msg[PROBE_MSG_MAX];
+	go_strerror(err, e, sizeof(e));
+	if (p->s.handler == PROBE_HTTP_GET) {
+		url_of(p, url, sizeof(url));
+		snprintf(msg, sizeof(msg), "Get \"%s\": dial tcp %s: %s: %s", url, p->target, op,
+		         e);
+	} else {
+		snprintf(msg, sizeof(msg), "dial tcp %s: %s: %s", p->target, op, e);
+	}
+	net_finish(p, PROBE_FAILURE, msg);
+}
+
+static bool has_header(const struct probe_spec *s, const char *name, const char **value)
+{
+	/* Go canonicalizes header names: a match ignores case. */
+	for (size_t i = 0; i < s->n_headers; i++)
+		if (!strcasecmp(s->headers[i].name, name)) {
+			if (value)
+				*value = s->headers[i].value ? s->headers[i].value : "";
+			return true;
+		}
+	return false;
+}
+
+/* kubelet's newProbeRequest: the headers given, User-Agent kube-probe and
+ * "Accept: any" unless given (an empty Accept removes it), Host from a "Host"
+ * header or the URL, and Connection: close (the probe transport keeps no
+ * connection alive). */
+static int build_request(struct probe *p)
+{
+	const struct probe_spec *s = &p->s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return fail_errno("open_memstream");
+	const char *host = p->target, *accept = NULL;
+	has_header(s, "Host", &host);
+	fprintf(f, "GET %s%s HTTP/1.1\r\nHost: %s\r\n", s->path[0] == '/' ? "" : "/", s->path,
+	        host);
+	if (!has_header(s, "User-Agent", NULL))
+		fprintf(f, "User-Agent: %s\r\n", PROBE_USER_AGENT);
+	if (!has_header(s, "Accept", &accept))
+		fprintf(f, "Accept: */*\r\n");
+	for (size_t i = 0; i < s->n_headers; i++) {
+		const char *n = s->headers[i].name,
+		           *v = s->headers[i].value ? s->headers[i].value : "";
+		if (!strcasecmp(n, "Host") || !strcasecmp(n, "Connection") ||
+		    (!strcasecmp(n, "Accept") && !*accept))
+			continue;
+		fprintf(f, "%s: %s\r\n", n, v);
+	}
+	fprintf(f, "Connection: close\r\n\r\n");
+	if (fclose(f) != 0) {
+		free(buf);
+		return fail_msg(ENOMEM, "out of memory");
+	}
+	p->req = buf;
+	p->req_len = len;
+	p->req_off = 0;
+	return 0;
+}
+
+/* Decide on the status line; returns false while more bytes are needed. */
+static bool http_status(struct probe *p, bool eof)
+{
+	char url[512], msg[PROBE_MSG_MAX];
+	url_of(p, url, sizeof(url));
+	const char *r = p->resp;
+	size_t n = p->resp_len;
+	if (!eof && n < 13 && !memchr(r, '\n', n))
+		return false;
+	if (n == 0) {
+		snprintf(msg, sizeof(msg), "Get \"%s\": EOF", url);
+		net_finish(p, PROBE_FAILURE, msg);
+		return true;
+	}
+	/* "HTTP/1.x NNN[ reason]\r\n": nothing else is read. */
+	bool ok = n >= 12 && !memcmp(r, "HTTP/1.", 7) && isdigit((unsigned char)r[7]) &&
+	          r[8] == ' ' && isdigit((unsigned char)r[9]) && isdigit((unsigned char)r[10]) &&
+	          isdigit((unsigned char)r[11]) && (n == 12 || strchr(" \r\n", r[12]));
+	if (!ok) {
+		char line[sizeof(p->resp) + 1];
+		size_t l = strcspn(r, "\r\n");
+		snprintf(line, sizeof(line), "%.*s", (int)(l < n ? l : n), r);
+		for (char *c = line; *c; c++)
+			if (!isprint((unsigned char)*c))
+				*c = '?';
+		snprintf(msg, sizeof(msg), "Get \"%s\": malformed HTTP response \"%s\"", url, line);
+		net_finish(p, PROBE_FAILURE, msg);
+		return true;
+	}
+	int code = (r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0');
+	/* DoHTTPProbe: 200-399 succeed (a 3xx kubelet does not follow is a
+	 * Warning, which counts as success); anything else fails. */
+	if (code >= 200 && code < 400) {
+		net_finish(p, PROBE_SUCCESS, "");
+	} else {
+		snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", code);
+		net_finish(p, PROBE_FAILURE, msg);
+	}
+	return true;
+}
+
+static void net_interest(struct probe *p, uint32_t ev)
+{
+	struct epoll_event e = {.events = ev, .data.ptr = &p->w};
+	epoll_ctl(p->ps->o.epfd, EPOLL_CTL_MOD, p->fd, &e);
+}
+
+static int net_handle(struct ev_watch *w, uint32_t events)
+{
+	struct probe *p = (struct probe *)((char *)w - offsetof(struct probe, w));
+	if (!p->running || p->fd < 0)
+		return 0; /* cancelled by another event of this batch */
+	if (!p->connected) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		/* A refused connect is "writable" too: SO_ERROR tells. */
+		if (err || !(events & EPOLLOUT)) {
+			net_failed(p, "connect", err ? err : ECONNRESET);
+			return 0;
+		}
+		p->connected = true;
+		if (p->s.handler == PROBE_TCP_SOCKET) {
+			net_finish(p, PROBE_SUCCESS, ""); /* kubelet: connect, close */
+			return 0;
+		}
+	}
+	if (p->req_off < p->req_len) {
+		ssize_t n = send(p->fd, p->req + p->req_off, p->req_len - p->req_off, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			net_failed(p, "write", errno);
+			return 0;
+		}
+		if (n > 0)
+			p->req_off += (size_t)n;
+		net_interest(p, p->req_off < p->req_len ? EPOLLOUT : EPOLLIN);
+		return 0;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		ssize_t n =
+		    recv(p->fd, p->resp + p->resp_len, sizeof(p->resp) - 1 - p->resp_len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n < 0) {
+			net_failed(p, "read", errno);
+			return 0;
+		}
+		p->resp_len += (size_t)n;
+		p->resp[p->resp_len] = '\0';
+		http_status(p, n == 0 || p->resp_len == sizeof(p->resp) - 1);
+	}
+	return 0;
+}
+
+/* A non-blocking TCP socket of the pod's network namespace, as ports.c makes
+ * them. -1: setns back failed (fatal: we may be stranded in the pod's netns);
+ * -2: no socket this time, errno says why. */
+static int pod_socket(struct probe_set *ps)
+{
+	if (ps->netns < 0)
+		return errno = EBADF, -2;
+	if (setns(ps->netns, CLONE_NEWNET) < 0)
+		return -2;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int err = errno;
+	/* Back home before anything else: every later socket must be the host's. */
+	if (setns(ps->hostns, CLONE_NEWNET) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return fail_errno("setns(host net)");
+	}
+	if (fd < 0)
+		return errno = err, -2;
+	return fd;
+}
+
+static int net_start(struct probe *p)
+{
+	struct probe_set *ps = p->ps;
+	char ip[INET_ADDRSTRLEN], msg[PROBE_MSG_MAX];
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->s.port)};
+	const char *host = target_host(p, ip, sizeof(ip));
+	inet_pton(AF_INET, host, &a.sin_addr);
+	snprintf(p->target, sizeof(p->target), "%s:%d", host, p->s.port);
+	if (p->s.handler == PROBE_HTTP_GET && build_request(p) < 0) {
+		net_finish(p, PROBE_ERROR, last_error());
+		return 0;
+	}
+	int fd = pod_socket(ps);
+	if (fd == -1)
+		return -1;
+	if (fd < 0) {
+		char e[128];
+		go_strerror(errno, e, sizeof(e));
+		snprintf(msg, sizeof(msg), "socket in the pod's network namespace: %s", e);
+		net_finish(p, PROBE_ERROR, msg);
+		return 0;
+	}
+	p->fd = fd;
+	p->connected = false;
+	p->w.handle = net_handle;
+	/* The socket is the pod's: the pod IP is a local address to it and
+	 * 127.0.0.1 is the pod's loopback, so no route from the host is needed. */
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
+		net_failed(p, "connect", errno); /* loopback refuses at once */
+		return 0;
+	}
+	struct epoll_event e = {.events = EPOLLOUT, .data.ptr = &p->w};
+	if (epoll_ctl(ps->o.epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+		char err[128];
+		go_strerror(errno, err, sizeof(err));
+		snprintf(msg, sizeof(msg), "epoll_ctl: %s", err);
+		net_finish(p, PROBE_ERROR, msg);
+	}
+	return 0;
+}
+
+/* ---- exec ------------------------------------------------------------------------- */
+
+int probe_exec_ctr(void *arg, char *const argv[], int out_fd)
+{
+	const struct probe_exec_target *t = arg;
+	struct ctr_config cfg = *t->cfg;
+	/* kubelet gathers stdout and stderr into one buffer; no stdin, no tty. */
+	cfg.stdin_fd = -1;
+	cfg.stdout_fd = cfg.stderr_fd = out_fd;
+	cfg.tty = false;
+	return ctr_exec(t->c, &cfg, argv);
+}
+
+/* SIGKILL every child of ours and reap it, until none is left. As a child
+ * subreaper we inherit what a dying child leaves (ctr_exec's helper, then the
+ * command it waited for), so this loop also catches what appears while it
+ * runs. Children are listed from /proc/self/task/TID/children, or, on a
+ * kernel without CONFIG_PROC_CHILDREN, by the ppid in /proc/PID/stat. */
+static void kill_children(void)
+{
+	pid_t self = getpid();
+	int64_t give_up = now_ms() + 5000;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)self);
+	for (;;) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			char buf[4096];
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			buf[n > 0 ? n : 0] = '\0';
+			for (char *s = buf, *end; *s; s = end) {
+				long pid = strtol(s, &end, 10);
+				if (end == s)
+					break;
+				if (pid > 0)
+					kill((pid_t)pid, SIGKILL);
+			}
+		} else {
+			DIR *d = opendir("/proc");
+			struct dirent *de;
+			while (d && (de = readdir(d))) {
+				char st[300], buf[512];
+				if (!isdigit((unsigned char)de->d_name[0]))
+					continue;
+				snprintf(st, sizeof(st), "/proc/%s/stat", de->d_name);
+				if (read_file(st, buf, sizeof(buf)) < 0)
+					continue;
+				char *rp = strrchr(buf, ')');
+				long ppid = 0;
+				if (rp && sscanf(rp + 1, " %*c %ld", &ppid) == 1 && ppid == self)
+					kill((pid_t)atol(de->d_name), SIGKILL);
+			}
+			if (d)
+				closedir(d);
+		}
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+		if (r < 0 && errno == ECHILD)
+			return;
+		if (r <= 0) {
+			if (now_ms() > give_up)
+				return;
+			sleep_ms(1);
+		}
+	}
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		len -= (size_t)w;
+	}
+}
+
+/* C2: runs the command (it may block: C1 watches the clock). */
+static NORETURN void exec_runner(struct probe_set *ps, struct probe *p, int out)
+{
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	int code = (ps->o.run ? ps->o.run : probe_exec_ctr)(ps->o.run_arg, p->s.command, out);
+	if (code < 0) {
+		/* Could not even run it: the message goes out as the output, and
+		 * a death by SIGUSR2 - which an _exit never looks like - says so. */
+		const char *e = last_error();
+		write_all(out, e, strlen(e));
+		signal(SIGUSR2, SIG_DFL);
+		raise(SIGUSR2);
+	}
+	_exit(code & 0xff);
+}
+
+/* C1, in a fresh child of the supervisor. report is the write end of the
+ * pipe the supervisor reads when C1 has exited. */
+static NORETURN void exec_child(struct probe_set *ps, struct probe *p, int report, pid_t parent)
+{
+	/* First of all, drop the supervisor's fds (nothing here execs, so
+	 * O_CLOEXEC does not help). A copy we kept of an fd in the supervisor's
+	 * epoll set would keep that registration alive after the supervisor
+	 * closed its own: events for a freed ev_watch. A copy of a log pipe's
+	 * write end would keep the pipe from reporting EOF, a hostPort socket
+	 * would outlive the supervisor. */
+	if (report != 3) {
+		if (dup3(report, 3, O_CLOEXEC) < 0)
+			_exit(1);
+		report = 3;
+	}
+	close_fds_from(4);
+	/* Own process group: Ctrl-C on the supervisor's terminal is the
+	 * supervisor's to handle, not a probe's. */
+	setpgid(0, 0);
+	/* The supervisor gone (even SIGKILLed): nobody wants the result. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	/* Orphans of our descendants come to us, so we can kill them. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* The supervisor blocks SIGCHLD, SIGINT and SIGTERM (its signalfd) and
+	 * ignores SIGPIPE; the command starts from a clean slate (ctr_exec
+	 * resets them again inside the container). */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+
+	struct exec_report rep = {.how = EXEC_ERROR};
+	static char out[PROBE_OUTPUT_MAX];
+	size_t len = 0;
+	int pipe_fds[2];
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+		_exit(1);
+	int64_t deadline = now_ms() + (int64_t)p->s.timeout_s * 1000;
+	pid_t c2 = fork();
+	if (c2 < 0)
+		_exit(1);
+	if (c2 == 0) {
+		close(pipe_fds[0]);
+		close(report);
+		exec_runner(ps, p, pipe_fds[1]);
+	}
+	close(pipe_fds[1]);
+	setpgid(c2, c2); /* also here: a kill(-c2) must not race C2's own setpgid */
+	signal(SIGPIPE, SIG_IGN);
+	int c2fd = sys_pidfd_open(c2, 0);
+	struct pollfd fds[3] = {{.fd = c2fd, .events = POLLIN},
+	                        {.fd = pipe_fds[0], .events = POLLIN},
+	                        {.fd = report, .events = 0}}; /* POLLERR: the reader left */
+	bool done = false, cancelled = false;
+	siginfo_t si = {0};
+	while (!done) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			break;
+		int r = poll(fds, 3, (int)left);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (fds[2].revents) {
+			cancelled = true;
+			break;
+		}
+		if (fds[1].revents) {
+			char buf[4096];
+			ssize_t n = read(pipe_fds[0], buf, sizeof(buf));
+			if (n <= 0) {
+				fds[1].fd = -1; /* EOF; C2's exit still to come */
+			} else if (len < sizeof(out)) {
+				/* kubelet's LimitWriter: keep the first 10 KiB, drop the rest
+				 * (still reading, so the command never blocks on a full pipe). */
+				size_t k =
+				    (size_t)n < sizeof(out) - len ? (size_t)n : sizeof(out) - len;
+				memcpy(out + len, buf, k);
+				len += k;
+			}
+		}
+		if (fds[0].revents && waitid(P_PIDFD, c2fd, &si, WEXITED) == 0)
+			done = true;
+	}
+	if (!done) {
+		kill(-c2, SIGKILL); /* C2 and ctr_exec's helper: one process group */
+		rep.how = EXEC_TIMED_OUT;
+	} else if (si.si_code == CLD_EXITED) {
+		rep = (struct exec_report){.how = EXEC_EXITED, .code = si.si_status};
+	} else if (si.si_status == SIGUSR2) {
+		rep.how = EXEC_ERROR;
+	} else {
+		rep = (struct exec_report){.how = EXEC_EXITED, .code = 128 + si.si_status};
+	}
+	/* The command in the container ran in a session of its own; its parent
+	 * (ctr_exec's helper) is gone now, so it is our child: kill it too, and
+	 * whatever else reached us. */
+	kill_children();
+	if (cancelled)
+		_exit(0);
+	fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+	for (ssize_t n;
+	     len < sizeof(out) && (n = read(pipe_fds[0], out + len, sizeof(out) - len)) > 0;)
+		len += (size_t)n;
+	write_all(report, &rep, sizeof(rep));
+	write_all(report, out, len);
+	_exit(0);
+}
+
+static void run_free(struct probe_set *ps, struct exec_run *r)
+{
+	for (struct exec_run **pp = &ps->runs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	closep(&r->pidfd);
+	closep(&r->report);
+	free(r);
+}
+
+static void exec_cmdline(const struct probe *p, char *out, size_t len)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (char **a = p->s.command; *a && n < len; a++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s", a == p->s.command ? "" : " ", *a);
+}
+
+static int exec_handle(struct ev_watch *w, uint32_t events)
+{
+	struct exec_run *r = (struct exec_run *)w;
+	struct probe_set *ps = r->ps;
+	(void)events;
+	siginfo_t si = {0};
+	int wr = waitid(P_PIDFD, r->pidfd, &si, WEXITED | WNOHANG);
+	if (wr < 0 && errno == EINTR)
+		return 0;
+	if (wr == 0 && si.si_pid == 0)
+		return 0; /* not yet (ECHILD: reaped already, go on) */
+	struct probe *p = r->p;
+	static char buf[sizeof(struct exec_report) + PROBE_OUTPUT_MAX + 1];
+	size_t len = 0;
+	if (r->report >= 0)
+		for (ssize_t n; len < sizeof(buf) - 1 &&
+		                (n = read(r->report, buf + len, sizeof(buf) - 1 - len)) > 0;)
+			len += (size_t)n;
+	run_free(ps, r);
+	if (!p)
+		return 0; /* an abandoned run: reaped, nothing to say */
+	p->exec = NULL;
+	struct exec_report rep;
+	char msg[PROBE_MSG_MAX];
+	if (len < sizeof(rep)) {
+		snprintf(msg, sizeof(msg), "exec probe: the probe process died (%s)",
+		         si.si_code == CLD_KILLED ? strsignal(si.si_status) : "no report");
+		probe_set_result(ps, p->kind, now_ms(), PROBE_ERROR, msg, NULL);
+		return 0;
+	}
+	memcpy(&rep, buf, sizeof(rep));
+	char *out = buf + sizeof(rep);
+	buf[len] = '\0';
+	enum probe_outcome o = PROBE_FAILURE;
+	if (rep.how == EXEC_TIMED_OUT) {
+		/* kubelet (ExecProbeTimeout): the output is the timeout error. */
+		char cmd[512];
+		exec_cmdline(p, cmd, sizeof(cmd));
+		snprintf(msg, sizeof(msg), "command \"%s\" timed out", cmd);
+		out = msg;
+	} else if (rep.how == EXEC_ERROR) {
+		o = PROBE_ERROR;
+	} else if (rep.code == 0) {
+		o = PROBE_SUCCESS;
+	}
+	probe_set_result(ps, p->kind, now_ms(), o, out, NULL);
+	return 0;
+}
+
+static int exec_start(struct probe *p)
+{
+	struct probe_set *ps = p->ps;
+	char msg[PROBE_MSG_MAX];
+	struct exec_run *r = calloc(1, sizeof(*r));
+	int rep[2] = {-1, -1};
+	if (!r || pipe2(rep, O_CLOEXEC) < 0) {
+		snprintf(msg, sizeof(msg), "exec probe: %s", r ? strerror(errno) : "out of memory");
+		free(r);
+		probe_set_result(ps, p->kind, now_ms(), PROBE_ERROR, msg, NULL);
+		return 0;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	int err = errno;
+	if (pid == 0)
+		exec_child(ps, p, rep[1], parent);
+	close(rep[1]);
+	r->pidfd = pid > 0 ? sys_pidfd_open(pid, 0) : -1;
+	if (r->pidfd < 0) {
+		err = errno;
+		if (pid > 0) {
+			/* No pidfd: kill it and reap it now, it has barely started. */
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		close(rep[0]);
+		free(r);
+		snprintf(msg, sizeof(msg), "exec probe: %s: %s", pid < 0 ? "fork" : "pidfd_open",
+		         strerror(err));
+		probe_set_result(ps, p->kind, now_ms(), PROBE_ERROR, msg, NULL);
+		return 0;
+	}
+	/* Read only once C1 has exited: non-blocking, whatever it wrote. */
+	fcntl(rep[0], F_SETFL, O_NONBLOCK);
+	*r = (struct exec_run){.w.handle = exec_handle,
+	                       .ps = ps,
+	                       .p = p,
+	                       .pid = pid,
+	                       .pidfd = r->pidfd,
+	                       .report = rep[0],
+	                       .next = ps->runs};
+	ps->runs = r;
+	p->exec = r;
+	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &r->w};
+	if (epoll_ctl(ps->o.epfd, EPOLL_CTL_ADD, r->pidfd, &e) < 0) {
+		snprintf(msg, sizeof(msg), "exec probe: epoll_ctl: %s", strerror(errno));
+		sys_pidfd_send_signal(r->pidfd, SIGKILL, 0);
+		siginfo_t si;
+		waitid(P_PIDFD, r->pidfd, &si, WEXITED);
+		p->exec = NULL;
+		run_free(ps, r);
+		probe_set_result(ps, p->kind, now_ms(), PROBE_ERROR, msg, NULL);
+	}
+	return 0;
+}
+
+/* ---- driving ---------------------------------------------------------------------- */
+
+int probe_start(struct probe_set *ps, enum probe_kind k, int64_t now)
+{
+	if (k >= PROBE_KINDS || !ps->p[k].on)
+		return 0;
+	struct probe *p = &ps->p[k];
+	cancel(p);
+	p->running = true;
+	/* kubelet's ticker: one check per period, counted from check starts. */
+	p->next_ms = now + (int64_t)p->s.period_s * 1000;
+	p->deadline_ms = now + (int64_t)p->s.timeout_s * 1000;
+	if (ps->o.start) {
+		ps->o.start(ps->o.arg, ps, k);
+		return 0;
+	}
+	if (p->s.handler == PROBE_EXEC) {
+		p->deadline_ms += PROBE_EXEC_BACKSTOP_MS;
+		return exec_start(p);
+	}
+	return net_start(p);
+}
+
+/* A check past its deadline: a failure, as kubelet's timed-out client. */
+static void time_out(struct probe *p, int64_t now)
+{
+	struct probe_set *ps = p->ps;
+	char msg[PROBE_MSG_MAX], url[512];
+	if (p->exec) {
+		/* C1 did not report in time: the backstop. What it ran may
+		 * survive it (only C1 could kill it); that is why C1 times out
+		 * first. */
+		sys_pidfd_send_signal(p->exec->pidfd, SIGKILL, 0);
+		char cmd[512];
+		exec_cmdline(p, cmd, sizeof(cmd));
+		snprintf(msg, sizeof(msg), "command \"%s\" timed out", cmd);
+	} else if (p->s.handler == PROBE_HTTP_GET && p->fd >= 0) {
+		url_of(p, url, sizeof(url));
+		snprintf(msg, sizeof(msg),
+		         "Get \"%s\": context deadline exceeded (Client.Timeout exceeded while "
+		         "awaiting headers)",
+		         url);
+	} else if (p->fd >= 0) {
+		snprintf(msg, sizeof(msg), "dial tcp %s: i/o timeout", p->target);
+	} else {
+		snprintf(msg, sizeof(msg), "timed out after %ds", p->s.timeout_s);
+	}
+	cancel(p);
+	probe_set_result(ps, p->kind, now, PROBE_FAILURE, msg, NULL);
+}
+
+int probe_set_tick(struct probe_set *ps, int64_t now)
+{
+	if (!ps)
+		return 0;
+	for (int k = 0; k < PROBE_KINDS; k++) {
+		struct probe *p = &ps->p[k];
+		if (!ps->active || ps->held)
+			break; /* a verdict of this tick asked for a kill */
+		if (p->running) {
+			if (now >= p->deadline_ms)
+				time_out(p, now);
+			continue;
+		}
+		if (kind_active(ps, k) && p->next_ms >= 0 && now >= p->next_ms &&
+		    probe_start(ps, k, now) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int64_t probe_set_next(const struct probe_set *ps)
+{
+	int64_t next = -1;
+	for (int k = 0; ps && k < PROBE_KINDS; k++) {
+		const struct probe *p = &ps->p[k];
+		int64_t t = p->running ? p->deadline_ms : kind_active(ps, k) ? p->next_ms : -1;
+		if (t >= 0 && (next < 0 || t < next))
+			next = t;
+	}
+	return next;
+}
+
+void probe_set_reset(struct probe_set *ps, int64_t started_ms)
+{
+	if (!ps)
+		return;
+	cancel_all(ps);
+	ps->active = true;
+	ps->held = false;
+	ps->started = !ps->p[PROBE_STARTUP].on;
+	ps->readiness_ok = false;
+	ps->ready = compute_ready(ps);
+	for (int k = 0; k < PROBE_KINDS; k++) {
+		struct probe *p = &ps->p[k];
+		p->last = -1;
+		p->run = 0;
+		/* "Probe disabled for InitialDelaySeconds" after the start. */
+		p->next_ms = started_ms + (int64_t)p->s.initial_delay_s * 1000;
+	}
+}
+
+void probe_set_stop(struct probe_set *ps)
+{
+	if (!ps)
+		return;
+	cancel_all(ps);
+	ps->active = false;
+	ps->started = false;
+	ps->ready = false;
+}
+
+static int set_pod_addr(struct probe_set *ps, const char *pod_ip)
+{
+	struct in_addr a = {.s_addr = htonl(INADDR_LOOPBACK)};
+	if (pod_ip && *pod_ip && inet_pton(AF_INET, pod_ip, &a) != 1)
+		return fail_msg(EINVAL, "probes: pod IP %s: not an IPv4 address", pod_ip);
+	ps->pod_addr = a;
+	snprintf(ps->pod_ip, sizeof(ps->pod_ip), "%s", pod_ip ? pod_ip : "");
+	return 0;
+}
+
+int probe_set_netns(struct probe_set *ps, int netns_fd, const char *pod_ip)
+{
+	if (set_pod_addr(ps, pod_ip) < 0)
+		return -1;
+	ps->netns = netns_fd;
+	return 0;
+}
+
+int probe_set_create(const struct probe_spec *const specs[PROBE_KINDS], const struct probe_opts *o,
+                     struct probe_set **out)
+{
+	*out = NULL;
+	for (int k = 0; k < PROBE_KINDS; k++) {
+		if (specs[k] && probe_spec_check(specs[k], (enum probe_kind)k) < 0) {
+			char why[PROBE_MSG_MAX];
+			snprintf(why, sizeof(why), "%s", last_error());
+			return fail_msg(EINVAL, "%sProbe%s", kind_lower[k], why);
+		}
+	}
+	struct probe_set *ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return fail_msg(ENOMEM, "out of memory");
+	ps->o = *o;
+	ps->netns = o->netns_fd;
+	ps->hostns = -1;
+	for (int k = 0; k < PROBE_KINDS; k++) {
+		struct probe *p = &ps->p[k];
+		*p = (struct probe){
+		    .ps = ps, .kind = (enum probe_kind)k, .fd = -1, .next_ms = -1, .last = -1};
+		if (!specs[k])
+			continue;
+		p->on = true;
+		p->s = *specs[k];
+		spec_defaults(&p->s);
+	}
+	if (set_pod_addr(ps, o->pod_ip) < 0) {
+		free(ps);
+		return -1;
+	}
+	/* Our own netns, to step back into after making a socket in the pod's. */
+	bool net = false;
+	for (int k = 0; k < PROBE_KINDS; k++)
+		net = net || (ps->p[k].on && ps->p[k].s.handler != PROBE_EXEC);
+	if (net && !o->start &&
+	    (ps->hostns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+		int rc = fail_errno("open(/proc/self/ns/net)");
+		free(ps);
+		return rc;
+	}
+	*out = ps;
+	return 0;
+}
+
+void probe_set_free(struct probe_set *ps)
+{
+	if (!ps)
+		return;
+	cancel_all(ps);
+	/* Teardown: the children are told (their report pipe is closed) and
+	 * killed; SIGKILL makes this wait short. */
+	while (ps->runs) {
+		struct exec_run *r = ps->runs;
+		sys_pidfd_send_signal(r->pidfd, SIGKILL, 0);
+		siginfo_t si;
+		while (waitid(P_PIDFD, r->pidfd, &si, WEXITED) < 0 && errno == EINTR) {
+		}
+		run_free(ps, r);
+	}
+	if (ps->hostns >= 0)
+		close(ps->hostns);
+	free(ps);
+}
+
+bool probe_set_has(const struct probe_set *ps, enum probe_kind k)
+{
+	return ps && k < PROBE_KINDS && ps->p[k].on;
+}
+
+bool probe_set_started(const struct probe_set *ps)
+{
+	return ps && ps->started;
+}
+
+bool probe_set_ready(const struct probe_set *ps)
+{
+	return ps && ps->ready;
+}
+
+bool probe_set_running(const struct probe_set *ps, enum probe_kind k)
+{
+	return ps && k < PROBE_KINDS && ps->p[k].running;
+}
+
+const struct probe_spec *probe_set_spec(const struct probe_set *ps, enum probe_kind k)
+{
+	return ps && k < PROBE_KINDS && ps->p[k].on ? &ps->p[k].s : NULL;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# Probes as kubelet runs them (capstone/probe.c), modelled on Kubernetes' node
+# e2e tests: a liveness failure restarts the container, readiness flips READY,
+# a startup probe holds the others back. Backoff is scaled down for tests.
+
+load ../helpers
+load podrun
+
+setup() {
+	podrun_setup
+}
+
+@test "liveness: an exec probe that fails twice kills the container; restartCount counts it" {
+	f=$(pod_file live <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: live}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "touch /tmp/healthy; sleep 3600"]
+    livenessProbe: {exec: {command: ["cat", "/tmp/healthy"]}, periodSeconds: 1, failureThreshold: 2}
+YAML
+	)
+	podrun run -d "$f"
+	sleep 2 # a few probe periods: no restart while healthy
+	[ "$(state live containers/c/restarts)" = 0 ]
+	podrun exec live -- rm /tmp/healthy
+	wait_for grep -qv '^0$' "$PODRUN_ROOT/pods/live/containers/c/restarts"
+	grep -q "Liveness probe failed" "$PODRUN_ROOT/pods/live/events"
+	grep -q "Container c failed liveness probe, will be restarted" "$PODRUN_ROOT/pods/live/events"
+	podrun rm -f live
+	assert_host_clean
+}
+
+@test "readiness: an httpGet probe on a named port drives READY and the Ready condition" {
+	f=$(pod_file ready <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: ready}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 8080 -h /www"]
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -qx 1 "$PODRUN_ROOT/pods/ready/containers/web/ready"
+	run podrun ps
+	assert_line --regexp "^ready +Running +1/1 "
+	grep -q "^Ready True" "$PODRUN_ROOT/pods/ready/conditions"
+	podrun exec ready -- rm /www/index.html
+	wait_for grep -qx 0 "$PODRUN_ROOT/pods/ready/containers/web/ready"
+	run podrun ps
+	assert_line --regexp "^ready +Running +0/1 "
+	grep -q "^Ready False" "$PODRUN_ROOT/pods/ready/conditions"
+	# not ready is not dead: no restart
+	[ "$(state ready containers/web/restarts)" = 0 ]
+	podrun rm -f ready
+	assert_host_clean
+}
+
+@test "startup: a startup probe holds liveness back until it passes" {
+	f=$(pod_file slow <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: slow}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "sleep 3; touch /tmp/up; sleep 3600"]
+    startupProbe: {exec: {command: ["cat", "/tmp/up"]}, periodSeconds: 1, failureThreshold: 30}
+    livenessProbe: {exec: {command: ["cat", "/tmp/up"]}, periodSeconds: 1, failureThreshold: 1}
+YAML
+	)
+	podrun run -d "$f"
+	[ "$(state slow containers/c/started)" = 0 ]
+	wait_for grep -qx 1 "$PODRUN_ROOT/pods/slow/containers/c/started"
+	# liveness would have killed it at its first failure had it run before
+	[ "$(state slow containers/c/restarts)" = 0 ]
+	! grep -q "Liveness probe failed" "$PODRUN_ROOT/pods/slow/events"
+	podrun rm -f slow
+	assert_host_clean
+}
+
+@test "probes are validated as the API server does" {
+	bad() { # EXPECTED-MESSAGE PROBE-YAML
+		f=$(pod_file p <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: ["true"]
+    $2
+YAML
+		)
+		run podrun validate "$f"
+		assert_failure 2
+		assert_output --partial "$1"
+	}
+	bad "may not specify more than 1 handler type" \
+		'livenessProbe: {exec: {command: ["true"]}, tcpSocket: {port: 80}}'
+	bad "successThreshold: Invalid value: 2: must be 1" \
+		'livenessProbe: {exec: {command: ["true"]}, successThreshold: 2}'
+	bad "port http not found" 'readinessProbe: {httpGet: {port: http}}'
+	bad "must specify a handler type" 'readinessProbe: {periodSeconds: 3}'
+}
