@@ -96,22 +96,22 @@ struct sup {
 	bool started;
 	struct ports *ports;
 	struct logsrc *logs;
-	struct logs_limits log_limits; /* rotation: PODRUN_LOG_MAX_SIZE, _FILES */
-	struct res_pod *res;           /* the pod's cgroups (lab 06) */
-	struct volume pod_files[3];    /* /etc/hosts, /etc/hostname, /etc/resolv.conf */
+	struct logs_limits log_limits;  /* rotation: PODRUN_LOG_MAX_SIZE, _FILES */
+	struct res_pod *res;            /* the pod's cgroups (lab 06) */
+	struct volume pod_files[3];     /* /etc/hosts, /etc/hostname, /etc/resolv.conf */
 	struct probe_set **probes;      /* per container (probe.h) */
 	struct probe_exec_target *ptgt; /* what an exec probe runs in */
 	int64_t *kill_at;               /* a probe's kill: SIGKILL after its grace, 0: none */
-	struct status_pod status;      /* conditions (status.h) */
-	struct ctr *last, *prev;       /* per container: its last two terminations */
+	struct status_pod status;       /* conditions (status.h) */
+	struct ctr *last, *prev;        /* per container: its last two terminations */
 	char uid[37];
-	struct cg *cgroups;            /* one per container */
-	uint64_t *oom_seen;            /* OOM kills counted so far, per container */
-	int pending[2][2]; /* before_start -> after_start: the pipes of the member starting */
-	int stop_grace_ms; /* -1: no stop asked */
+	struct cg *cgroups;     /* one per container */
+	uint64_t *oom_seen;     /* OOM kills counted so far, per container */
+	int pending[2][2];      /* before_start -> after_start: the pipes of the member starting */
+	int stop_grace_ms;      /* -1: no stop asked */
 	int64_t deadline_at;    /* activeDeadlineSeconds, monotonic ms; 0: none */
 	bool deadline_exceeded; /* the pod is stopped and Failed: DeadlineExceeded */
-	bool ready;        /* reported Running to a waiting parent */
+	bool ready;             /* reported Running to a waiting parent */
 	int64_t reset_count;
 };
 
@@ -190,7 +190,8 @@ static void write_member(struct sup *s, struct init_member *m)
 	state_put(d, "exit_code", "%d", terminated ? c->exit_code : 0);
 	state_put(d, "signal", "%d", terminated ? c->signal : 0);
 	if (restarting)
-		state_put(d, "message", "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
+		state_put(d, "message",
+		          "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
 		          (long long)((m->not_before_ms - now_ms() + 999) / 1000), m->cfg.name,
 		          s->spec->name, s->spec->namespace_, s->uid);
 	else if (terminated) {
@@ -206,8 +207,7 @@ static void write_member(struct sup *s, struct init_member *m)
 	/* ready and started as the probes say (without probes: running) */
 	struct probe_set *ps = s->probes ? s->probes[i] : NULL;
 	bool running = c->state == CTR_RUNNING;
-	state_put(d, "ready", "%d",
-	          running && !s->pod.stopping && (!ps || probe_set_ready(ps)));
+	state_put(d, "ready", "%d", running && !s->pod.stopping && (!ps || probe_set_ready(ps)));
 	state_put(d, "started", "%d", running && (!ps || probe_set_started(ps)));
 	if (last->state == CTR_TERMINATED) {
 		state_put(d, "last_exit_code", "%d", last->exit_code);
@@ -351,7 +351,8 @@ static int run_hook(struct init_member *m, const struct spec_hook *h, int64_t de
 	while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return fail_msg(EIO, "exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		return fail_msg(EIO, "exited %d",
+		                WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
 }
 
@@ -378,8 +379,8 @@ static void probe_verdict(void *arg, struct probe_set *ps, const struct probe_ve
 		return;
 	struct init_member *m = &s->members[i];
 	char object[128];
-	snprintf(object, sizeof(object), "spec.%s{%s}", m->is_init ? "initContainers" : "containers",
-	         m->cfg.name);
+	snprintf(object, sizeof(object), "spec.%s{%s}",
+	         m->is_init ? "initContainers" : "containers", m->cfg.name);
 	if (v->event[0]) {
 		status_event(s->dir, "Warning", "Unhealthy", object, "%s", v->event);
 		event(s, "%s: Unhealthy: %s", m->cfg.name, v->event);
@@ -416,8 +417,8 @@ static int setup_probes(struct sup *s)
 		                       .run_arg = &s->ptgt[i],
 		                       .on_verdict = probe_verdict,
 		                       .arg = s};
-		if (probe_set_create((const struct probe_spec *const *)sc->probes, &o, &s->probes[i]) <
-		    0)
+		if (probe_set_create((const struct probe_spec *const *)sc->probes, &o,
+		                     &s->probes[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -431,13 +432,14 @@ static void hook_on_change(void *arg, struct init_member *m)
 	 * other non-zero exit - the signal shows in the exit code, 128 + N. */
 	if (m->c.state == CTR_TERMINATED && m->c.signal) {
 		size_t i = (size_t)(m - s->members);
-		bool oom = m->c.signal == SIGKILL && res_oom_killed(&s->cgroups[i], &s->oom_seen[i]);
+		bool oom =
+		    m->c.signal == SIGKILL && res_oom_killed(&s->cgroups[i], &s->oom_seen[i]);
 		snprintf(m->c.reason, sizeof(m->c.reason), "%s", oom ? "OOMKilled" : "Error");
 	}
 	size_t i = (size_t)(m - s->members);
 	char object[128];
-	snprintf(object, sizeof(object), "spec.%s{%s}", m->is_init ? "initContainers" : "containers",
-	         m->cfg.name);
+	snprintf(object, sizeof(object), "spec.%s{%s}",
+	         m->is_init ? "initContainers" : "containers", m->cfg.name);
 	if (s->probes && s->probes[i]) {
 		if (m->c.state == CTR_RUNNING)
 			probe_set_reset(s->probes[i], now_ms());
@@ -448,8 +450,10 @@ static void hook_on_change(void *arg, struct init_member *m)
 	if (m->c.state == CTR_RUNNING) {
 		status_event(s->dir, "Normal", "Pulled", object,
 		             "Container image \"%s\" already present on machine", m->cfg.image);
-		status_event(s->dir, "Normal", "Created", object, "Created container %s", m->cfg.name);
-		status_event(s->dir, "Normal", "Started", object, "Started container %s", m->cfg.name);
+		status_event(s->dir, "Normal", "Created", object, "Created container %s",
+		             m->cfg.name);
+		status_event(s->dir, "Normal", "Started", object, "Started container %s",
+		             m->cfg.name);
 		/* postStart: kubelet runs it right after the start, and a failure
 		 * kills the container (restarted by policy). It holds the supervisor
 		 * for at most the grace period. */
@@ -464,14 +468,15 @@ static void hook_on_change(void *arg, struct init_member *m)
 		status_event(s->dir, "Warning", "Failed", object, "Error: %s", m->message);
 	} else if (!strcmp(m->waiting_reason, "CrashLoopBackOff")) {
 		status_event(s->dir, "Warning", "BackOff", object,
-		             "Back-off restarting failed container %s in pod %s_%s(%s)", m->cfg.name,
-		             s->spec->name, s->spec->namespace_, s->uid);
+		             "Back-off restarting failed container %s in pod %s_%s(%s)",
+		             m->cfg.name, s->spec->name, s->spec->namespace_, s->uid);
 	}
 	if (m->c.state == CTR_TERMINATED) {
 		/* terminationMessagePath: what the container left there (kubelet
 		 * reads at most 4096 bytes), then emptied for its next run */
 		char msg[4097] = "";
-		if (m->cfg.termination_log && read_file(m->cfg.termination_log, msg, sizeof(msg)) > 0) {
+		if (m->cfg.termination_log &&
+		    read_file(m->cfg.termination_log, msg, sizeof(msg)) > 0) {
 			char d[PATH_MAX];
 			member_dir(s, m, d, sizeof(d));
 			state_put(d, "termination_message", "%s", msg);
@@ -552,7 +557,8 @@ static int sandbox_up(struct sup *s)
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->infra.pidfd, &e) < 0)
 		return fail_errno("epoll_ctl(pause pidfd)");
 	for (size_t i = 0; s->probes && i < s->spec->n_ctrs; i++)
-		if (s->probes[i] && probe_set_netns(s->probes[i], s->infra.nsfd[NS_NET], s->infra.ip) < 0)
+		if (s->probes[i] &&
+		    probe_set_netns(s->probes[i], s->infra.nsfd[NS_NET], s->infra.ip) < 0)
 			return -1;
 	return ports_set_netns(s->ports, s->infra.nsfd[NS_NET], s->infra.ip);
 }
@@ -657,8 +663,8 @@ static void update_conditions(struct sup *s)
 		if (!m->is_init || m->sidecar)
 			ready = ready && m->c.state == CTR_RUNNING && (!ps || probe_set_ready(ps));
 	}
-	bool changed =
-	    status_set(&s->status, STATUS_INITIALIZED, s->pod.initialized, "ContainersNotInitialized");
+	bool changed = status_set(&s->status, STATUS_INITIALIZED, s->pod.initialized,
+	                          "ContainersNotInitialized");
 	changed |= status_set(&s->status, STATUS_CONTAINERS_READY, ready, "ContainersNotReady");
 	changed |= status_set(&s->status, STATUS_READY, ready, "ContainersNotReady");
 	if (changed)
@@ -735,7 +741,6 @@ static const struct {
     {"etc-hostname", "/etc/hostname"},
     {"etc-resolv.conf", "/etc/resolv.conf"},
 };
-
 
 static int write_pod_files(struct sup *s)
 {
@@ -833,7 +838,8 @@ static int setup_members(struct sup *s)
 			char why[1024];
 			int err = errno;
 			snprintf(why, sizeof(why), "%s", last_error());
-			return fail_msg(err, "%s:%d:%d: container %s: CreateContainerConfigError: %s",
+			return fail_msg(err,
+			                "%s:%d:%d: container %s: CreateContainerConfigError: %s",
 			                sp->file, sc->mark.line, sc->mark.col, sc->name, why);
 		}
 		img_strv_free(ci->env);
@@ -855,7 +861,8 @@ static int setup_members(struct sup *s)
 			return fail_msg(ENOMEM, "out of memory");
 		char cdir[PATH_MAX + 300];
 		snprintf(cdir, sizeof(cdir), "%s/containers/%s", s->data, sc->name);
-		if (mkdir_p(cdir, 0700) < 0 || put_file(termlog, "") < 0 || chmod(termlog, 0666) < 0) {
+		if (mkdir_p(cdir, 0700) < 0 || put_file(termlog, "") < 0 ||
+		    chmod(termlog, 0666) < 0) {
 			free(termlog);
 			return fail_errno("%s", termlog ? "termination log" : "");
 		}
@@ -910,7 +917,8 @@ static int setup_members(struct sup *s)
 				own = own || !strcmp(sc->mounts[j].mount_path, pod_files[k].path);
 			if (own)
 				continue;
-			*mt++ = (struct ctr_mount){.volume = &s->pod_files[k], .mount_path = pod_files[k].path};
+			*mt++ = (struct ctr_mount){.volume = &s->pod_files[k],
+			                           .mount_path = pod_files[k].path};
 			m->cfg.n_mounts++;
 		}
 		m->is_init = sc->is_init;
@@ -1143,8 +1151,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	char tbuf[64];
 	state_time_rfc3339(state_now_realtime_ns(), tbuf, sizeof(tbuf));
 	if (state_put_pid(s->dir, "supervisor", getpid()) < 0 || write_spec(s, text, len) < 0 ||
-	    podjson_write_spec(sp, s->dir) < 0 ||
-	    state_put(s->dir, "name", "%s", sp->name) < 0 ||
+	    podjson_write_spec(sp, s->dir) < 0 || state_put(s->dir, "name", "%s", sp->name) < 0 ||
 	    state_put(s->dir, "created", "%s", tbuf) < 0 ||
 	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
 	    state_put(s->dir, "phase", "Pending") < 0 || status_uuid(s->uid) < 0 ||
@@ -1224,8 +1231,8 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 		s->pod.grace_ms = s->stop_grace_ms >= 0 ? s->stop_grace_ms : s->pod.grace_ms;
 		for (size_t i = 0; i < s->pod.n_members; i++)
 			if (s->members[i].c.state == CTR_RUNNING)
-				status_event(s->dir, "Normal", "Killing", "pod", "Stopping container %s",
-				             s->members[i].cfg.name);
+				status_event(s->dir, "Normal", "Killing", "pod",
+				             "Stopping container %s", s->members[i].cfg.name);
 		init_pod_stop(&s->pod);
 		fault_point("containers-stopped");
 	}
@@ -1350,8 +1357,9 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			state_put(s->dir, "reason", "DeadlineExceeded");
 			state_put(s->dir, "message",
 			          "Pod was active on the node longer than the specified deadline");
-			status_event(s->dir, "Normal", "DeadlineExceeded", "pod",
-			             "Pod was active on the node longer than the specified deadline");
+			status_event(
+			    s->dir, "Normal", "DeadlineExceeded", "pod",
+			    "Pod was active on the node longer than the specified deadline");
 		}
 		if (s->stop_grace_ms >= 0)
 			break;
@@ -1377,7 +1385,8 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		if (m) {
 			const struct spec_container *sc = &spec->ctrs[m - s->members];
 			notify(s,
-			       "error: %s:%d:%d: pod %s: container %s: %s%s%s (the pod goes on: podrun "
+			       "error: %s:%d:%d: pod %s: container %s: %s%s%s (the pod goes on: "
+			       "podrun "
 			       "logs, podrun describe, podrun rm -f)\n",
 			       spec->file, sc->mark.line, sc->mark.col, spec->name, m->cfg.name,
 			       m->waiting_reason, m->message[0] ? ": " : "", m->message);

@@ -28,7 +28,7 @@ struct pod_opts {
 	const char *images; /* the image store (image.h): $PODRUN_IMAGES or $PODRUN_DATA/images */
 	const char *bridge; /* NULL: no pod IP */
 	const char *subnet;
-	int notify_fd; /* -d: "ok" or "error: ..." is written here once, then closed */
+	int notify_fd;       /* -d: "ok" or "error: ..." is written here once, then closed */
 	bool notify_sandbox; /* --wait=none: say "Pending" once the sandbox is up */
 	/* Events for a person watching ("war: Terminated (Completed)"); NULL: quiet. */
 	void (*event)(const char *pod, const char *msg);

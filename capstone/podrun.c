@@ -90,7 +90,9 @@ static int next_opt(int argc, char **argv, const char *shortopts)
 		c = 't';
 	if ((c == 'U' || c == 'M' || c == 'w') && !strchr(shortopts, c))
 		die_usage("%s: option --%s does not apply", current->name,
-		          c == 'U' ? "allow-unsupported" : c == 'M' ? "timeout" : "wait");
+		          c == 'U'   ? "allow-unsupported"
+		          : c == 'M' ? "timeout"
+		                     : "wait");
 	if (c > 0 && !strchr(shortopts, c))
 		die_usage("%s: option -%c does not apply", current->name, c);
 	return c;
@@ -309,13 +311,15 @@ static int run_detached(const struct pod_spec *p, const char *text, size_t len, 
 			continue;
 		if (ready == 0) {
 			close(pfd[0]);
-			fprintf(stderr,
-			        "podrun: pod %s: not Running after --timeout (its supervisor goes on: "
-			        "podrun describe %s, podrun rm -f %s)\n",
-			        p->name, p->name, p->name);
+			fprintf(
+			    stderr,
+			    "podrun: pod %s: not Running after --timeout (its supervisor goes on: "
+			    "podrun describe %s, podrun rm -f %s)\n",
+			    p->name, p->name, p->name);
 			return 1;
 		}
-		if (got >= sizeof(msg) - 1 || (r = read(pfd[0], msg + got, sizeof(msg) - 1 - got)) <= 0)
+		if (got >= sizeof(msg) - 1 ||
+		    (r = read(pfd[0], msg + got, sizeof(msg) - 1 - got)) <= 0)
 			break;
 		got += (size_t)r;
 	}
@@ -466,7 +470,8 @@ static int cmd_ps(int argc, char **argv)
 			if (strcmp(kind, "init")) {
 				total++;
 				/* READY as kubectl counts it: ready, as the probes say */
-				ready += state_get_long(cdir, "ready", 0) == 1 && strcmp(phase, "Unknown");
+				ready += state_get_long(cdir, "ready", 0) == 1 &&
+				         strcmp(phase, "Unknown");
 			}
 			snprintf(rows + strlen(rows), sizeof(rows) - strlen(rows),
 			         "  %-22s %-10s %-6s %-9ld %s\n", ctrs[k], st,
@@ -871,7 +876,8 @@ static int cmd_top(int argc, char **argv)
 		die("top: %s", h ? last_error() : "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX], cgrel[CG_REL_MAX], **ctrs;
-		if (state_pod_dir(pods[i], dir, sizeof(dir)) < 0 || !state_live_pid(dir, "supervisor") ||
+		if (state_pod_dir(pods[i], dir, sizeof(dir)) < 0 ||
+		    !state_live_pid(dir, "supervisor") ||
 		    state_get(dir, "cgroup", cgrel, sizeof(cgrel)) < 0 ||
 		    state_get_list(dir, "container_names", &ctrs) < 0)
 			continue;
@@ -904,7 +910,8 @@ static int cmd_top(int argc, char **argv)
 		struct cg_stats st;
 		if (cg_stats(&rows[i].cg, &st) < 0)
 			continue;
-		uint64_t milli = dt > 0 ? (st.cpu_usage_ns - rows[i].cpu0) * 1000 / (uint64_t)dt : 0;
+		uint64_t milli =
+		    dt > 0 ? (st.cpu_usage_ns - rows[i].cpu0) * 1000 / (uint64_t)dt : 0;
 		char cpu[24];
 		snprintf(cpu, sizeof(cpu), "%llum", (unsigned long long)milli);
 		printf("%-24s %-22s %-11s %lluMi\n", rows[i].pod, rows[i].ctr, cpu,
@@ -936,8 +943,7 @@ static const struct command commands[] = {
     {"wait", cmd_wait, "--for=COND [--timeout DUR] POD",
      "Wait until a pod's condition holds (condition=Ready, delete, jsonpath=...).", ""},
     {"logs", cmd_logs, "[-f] [-p] [-c C] [OPTIONS] POD",
-     "Print a container's log (default: the first app container); --help for all options.",
-     ""},
+     "Print a container's log (default: the first app container); --help for all options.", ""},
     {"exec", cmd_exec, "[-c CONTAINER] [-i] [-t] POD -- CMD [ARG...]",
      "Run CMD inside a running container (its namespaces, capabilities and user).",
      "  -c, --container NAME  the container (default: the first app container)\n"

@@ -76,7 +76,8 @@ int res_requested(int64_t *memory, int64_t *cpu_milli)
 		char dir[PATH_MAX], req[64] = "";
 		long long cpu = 0, mem = 0;
 		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0 ||
-		    !state_live_pid(dir, "supervisor") || state_get(dir, "requests", req, sizeof(req)) < 0 ||
+		    !state_live_pid(dir, "supervisor") ||
+		    state_get(dir, "requests", req, sizeof(req)) < 0 ||
 		    sscanf(req, "%lld %lld", &cpu, &mem) != 2)
 			continue;
 		*cpu_milli += cpu;
@@ -216,8 +217,8 @@ static void remove_empty_parents(const struct cg_host *h, const char *rel)
 		for (int c = 0; c < CG_NCTRL; c++)
 			if (cg_path(&cg, (enum cg_ctrl)c, path, sizeof(path)) == 0)
 				rmdir(path);
-		if (h->unified[0] && snprintf(path, sizeof(path), "%s/%s", h->unified, up) <
-		                         (int)sizeof(path))
+		if (h->unified[0] &&
+		    snprintf(path, sizeof(path), "%s/%s", h->unified, up) < (int)sizeof(path))
 			rmdir(path);
 	}
 }

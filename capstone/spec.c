@@ -673,7 +673,10 @@ static int check_label(struct ctx *c, const yaml_node_t *n, const char *path, co
 
 /* What bounds or protects a container, or changes what runs in it: refused. */
 static const char *const container_refused[] = {
-    "volumeDevices", "resizePolicy", "restartPolicyRules", NULL,
+    "volumeDevices",
+    "resizePolicy",
+    "restartPolicyRules",
+    NULL,
 };
 
 /* Informational for podrun: warned about, then ignored. */
@@ -682,7 +685,12 @@ static const char *const container_unsupported[] = {
 };
 
 static const char *const pod_refused[] = {
-    "runtimeClassName", "overhead", "ephemeralContainers", "resourceClaims", "resources", "os",
+    "runtimeClassName",
+    "overhead",
+    "ephemeralContainers",
+    "resourceClaims",
+    "resources",
+    "os",
     NULL,
 };
 
@@ -1764,7 +1772,8 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path, str
 				if (field_at(c, f.v, j, f.path, &g) < 0)
 					return -1;
 				if (!strcmp(g.key, "seconds")) {
-					if (get_int(c, g.v, g.path, 0, 2147483647L, &h->seconds) < 0)
+					if (get_int(c, g.v, g.path, 0, 2147483647L, &h->seconds) <
+					    0)
 						return -1;
 				} else {
 					ignored(c, &g, NULL);
@@ -1863,10 +1872,11 @@ static int parse_probe_handler(struct ctx *c, const struct field *f,
 				if (!strcmp(scheme, "HTTPS"))
 					ps->https = true;
 				else if (strcmp(scheme, "HTTP"))
-					r = err_at(c, g.v,
-					           "%s: Unsupported value: \"%s\": supported values: "
-					           "\"HTTP\", \"HTTPS\"",
-					           g.path, scheme);
+					r = err_at(
+					    c, g.v,
+					    "%s: Unsupported value: \"%s\": supported values: "
+					    "\"HTTP\", \"HTTPS\"",
+					    g.path, scheme);
 			}
 		} else if (ps->handler == PROBE_HTTP_GET && !strcmp(g.key, "httpHeaders")) {
 			if (is_null(g.v))
@@ -1935,9 +1945,10 @@ static int parse_probe(struct ctx *c, const yaml_node_t *n, const char *path,
 		                                                     : PROBE_HANDLER_NONE;
 		if (h != PROBE_HANDLER_NONE) {
 			if (ps->handler != PROBE_HANDLER_NONE)
-				return err_at(c, f.k,
-				              "%s: Forbidden: may not specify more than 1 handler type",
-				              f.path);
+				return err_at(
+				    c, f.k,
+				    "%s: Forbidden: may not specify more than 1 handler type",
+				    f.path);
 			ps->handler = h;
 			r = parse_probe_handler(c, &f, ct, ps);
 		} else if (!strcmp(f.key, "grpc")) {
@@ -2078,8 +2089,8 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 			              "%s: Forbidden: may not be set for init containers without "
 			              "restartPolicy=Always",
 			              probe_fields[k].path);
-		if (parse_probe(c, probe_fields[k].v, probe_fields[k].path, ct, (enum probe_kind)k) <
-		    0)
+		if (parse_probe(c, probe_fields[k].v, probe_fields[k].path, ct,
+		                (enum probe_kind)k) < 0)
 			return -1;
 	}
 	if (!ct->image)
@@ -2320,17 +2331,19 @@ static int cross_check(struct ctx *c, struct pod_spec *pod)
 {
 	/* The API server's rules for the host's namespaces. */
 	if (pod->host_pid && pod->share_pid)
-		return err_at_mark(c, pod->mark,
-		                   "spec.shareProcessNamespace: Invalid value: true: ShareProcessNamespace "
-		                   "and HostPID cannot both be enabled");
+		return err_at_mark(
+		    c, pod->mark,
+		    "spec.shareProcessNamespace: Invalid value: true: ShareProcessNamespace "
+		    "and HostPID cannot both be enabled");
 	for (size_t i = 0; pod->host_network && i < pod->n_ctrs; i++)
 		for (size_t k = 0; k < pod->ctrs[i].n_ports; k++) {
 			const struct spec_port *pt = &pod->ctrs[i].ports[k];
 			if (pt->host_port && pt->host_port != pt->container_port)
-				return err_at_mark(c, pt->mark,
-				                   "hostPort: Invalid value: %d: must match `containerPort` "
-				                   "when `hostNetwork` is true",
-				                   pt->host_port);
+				return err_at_mark(
+				    c, pt->mark,
+				    "hostPort: Invalid value: %d: must match `containerPort` "
+				    "when `hostNetwork` is true",
+				    pt->host_port);
 		}
 	char p[PATH_LEN], q[PATH_LEN];
 	for (size_t i = 0; i < pod->n_volumes; i++)

@@ -193,7 +193,7 @@ struct pod_spec {
 	long active_deadline; /* activeDeadlineSeconds, 0: none */
 	bool share_pid;
 	bool host_network, host_pid, host_ipc; /* the host's namespaces, as asked */
-	const char *hostname;     /* spec.hostname, else metadata.name */
+	const char *hostname;                  /* spec.hostname, else metadata.name */
 	struct spec_security sec; /* spec.securityContext, merged into each container */
 	int64_t *supplemental_groups;
 	size_t n_supplemental_groups;

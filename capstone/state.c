@@ -42,10 +42,12 @@ static int check_root_dir(const char *dir, bool create)
 	if (lstat(dir, &st) < 0)
 		return errno == ENOENT && !create ? 0 : fail_errno("lstat(%s)", dir);
 	if (!S_ISDIR(st.st_mode))
-		return fail_msg(ENOTDIR, "%s: not a directory (a symlink?): refusing to use it", dir);
+		return fail_msg(ENOTDIR, "%s: not a directory (a symlink?): refusing to use it",
+		                dir);
 	if (st.st_uid != geteuid())
-		return fail_msg(EPERM, "%s: owned by uid %u, not by us (uid %u): refusing to use it",
-		                dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return fail_msg(EPERM,
+		                "%s: owned by uid %u, not by us (uid %u): refusing to use it", dir,
+		                (unsigned)st.st_uid, (unsigned)geteuid());
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		return fail_msg(EPERM,
 		                "%s: mode %04o lets others write to it: refusing to use it "
@@ -59,7 +61,8 @@ static int check_root_dir(const char *dir, bool create)
 
 int state_check_roots(bool create)
 {
-	if (check_root_dir(state_root(), create) < 0 || check_root_dir(state_data_root(), create) < 0)
+	if (check_root_dir(state_root(), create) < 0 ||
+	    check_root_dir(state_data_root(), create) < 0)
 		return -1;
 	return 0;
 }
@@ -387,8 +390,8 @@ int state_clean(const char *pod_dir, bool remove_dir)
 		return -1;
 	unmount_under(data);
 	unmount_under(pod_dir);
-	if (remove_dir && ((rm_rf(data) < 0 && errno != ENOENT) ||
-	                   (rm_rf(pod_dir) < 0 && errno != ENOENT)))
+	if (remove_dir &&
+	    ((rm_rf(data) < 0 && errno != ENOENT) || (rm_rf(pod_dir) < 0 && errno != ENOENT)))
 		return -1;
 	return 0;
 }

@@ -42,8 +42,9 @@ int status_write(const struct status_pod *st, const char *pod_dir)
 		char t[64];
 		state_time_rfc3339(st->cond[c].since_ns, t, sizeof(t));
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s %s %s%s%s",
-		         text[0] ? "\n" : "", cond_names[c], st->cond[c].status ? "True" : "False", t,
-		         st->cond[c].reason ? " " : "", st->cond[c].reason ? st->cond[c].reason : "");
+		         text[0] ? "\n" : "", cond_names[c], st->cond[c].status ? "True" : "False",
+		         t, st->cond[c].reason ? " " : "",
+		         st->cond[c].reason ? st->cond[c].reason : "");
 	}
 	return state_put(pod_dir, "conditions", "%s", text);
 }

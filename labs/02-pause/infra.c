@@ -37,7 +37,6 @@
 #define PODLAB_PAUSE_PATH "pause"
 #endif
 
-
 const char *infra_pause_path(void)
 {
 	const char *p = getenv("PODLAB_PAUSE");
@@ -465,9 +464,9 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	/* CLONE_NEWNS too, for pause's own root; its mount namespace is not the
 	 * pod's to share (containers get their own), so it is not in set. */
-	pid_t pid = (pid_t)syscall(SYS_clone,
-	                           ns_clone_flags(set) | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD, NULL,
-	                           &pidfd, NULL, 0UL);
+	pid_t pid =
+	    (pid_t)syscall(SYS_clone, ns_clone_flags(set) | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD,
+	                   NULL, &pidfd, NULL, 0UL);
 	if (pid == 0)
 		_exit(holder_main(&args));
 	int err = errno;

@@ -22,8 +22,8 @@
 #define INFRA_DEFAULT_SUBNET "198.18.0.0/24"
 
 struct infra_config {
-	const char *hostname;   /* the pod's hostname (required) */
-	bool share_pid;         /* new pid namespace, pause is its PID 1 */
+	const char *hostname; /* the pod's hostname (required) */
+	bool share_pid;       /* new pid namespace, pause is its PID 1 */
 	/* NS_BIT set of namespaces the pod takes from the host instead of new
 	 * ones (hostNetwork: net and uts; hostIPC: ipc; hostPID: pid). The
 	 * sandbox still holds them in nsfd, so containers join them alike. */

@@ -391,8 +391,8 @@ int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const
 		return fail_errno("open_tree(%s, OPEN_TREE_CLONE)", v->host_path);
 	/* nodev: a container with CAP_MKNOD may create any device node in a
 	 * volume it can write; on this mount the kernel refuses to open it. */
-	struct mount_attr attr = {
-	    .attr_set = (readonly ? MOUNT_ATTR_RDONLY : 0) | (v->devices ? 0 : MOUNT_ATTR_NODEV)};
+	struct mount_attr attr = {.attr_set = (readonly ? MOUNT_ATTR_RDONLY : 0) |
+	                                      (v->devices ? 0 : MOUNT_ATTR_NODEV)};
 	if (attr.attr_set &&
 	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return fail_errno("mount_setattr(%s, %s%s)", v->host_path,
