@@ -109,7 +109,8 @@ format:
 lint:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -D_GNU_SOURCE $(INCLUDES) -I$(SRC)/capstone \
+		--suppress=missingIncludeSystem --suppress=unknownMacro:tests/unit/* \
+		-D_GNU_SOURCE $(INCLUDES) -I$(SRC)/capstone \
 		$$(git ls-files 'labs/*.c' 'capstone/*.c' 'tests/*.c')
 	@rc=0; for f in $$(git ls-files 'labs/*.c' 'capstone/*.c' 'tests/*.c'); do \
 		$(CC) $(CSTD) $(WARN) $(INCLUDES) -I$(SRC)/capstone -O1 -fanalyzer \

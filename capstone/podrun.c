@@ -827,9 +827,10 @@ static char **images_in_use(void)
 			ctr_dir(dir, ctrs[k], cdir, sizeof(cdir));
 			if (state_get(cdir, "image", ref, sizeof(ref)) < 0 || !ref[0])
 				continue;
-			if (!(refs = realloc(refs, (nr + 2) * sizeof(*refs))) ||
-			    !(refs[nr] = strdup(ref)))
+			char **grown = realloc(refs, (nr + 2) * sizeof(*refs));
+			if (!grown || !(grown[nr] = strdup(ref)))
 				die("out of memory");
+			refs = grown;
 			refs[++nr] = NULL;
 		}
 		free(ctrs);

@@ -349,7 +349,8 @@ static size_t bases(const struct cg_host *h, const char *out[CG_NCTRL + 1])
 		const char *d = c < CG_NCTRL ? h->dir[c] : h->unified;
 		bool seen = !d[0];
 		for (size_t i = 0; i < n && !seen; i++)
-			seen = !strcmp(out[i], d);
+			seen =
+			    !strcmp(out[i], d); /* cppcheck-suppress uninitvar ; out[0..n) is set */
 		if (!seen)
 			out[n++] = d;
 	}

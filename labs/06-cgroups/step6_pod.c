@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 		    cg_set_devices(&ctr[i], cg_default_devices, cg_n_default_devices) < 0)
 			fail_and_remove(&root);
 	}
-	pid_t pids[2];
+	pid_t pids[2] = {0, 0};
 	for (size_t i = 0; i < n; i++) {
 		pids[i] = lab6_spawn(&ctr[i], sleeper, NULL);
 		printf("container %s pid %d in %s\n", ctrs[i].name, (int)pids[i], ctr[i].rel);
