@@ -254,6 +254,18 @@ static int log_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
+/* Write out what the pipes hold now, keeping them open. */
+static void logs_pump(struct sup *s)
+{
+	for (struct logsrc *l = s->logs; l; l = l->next) {
+		fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
+		char buf[LOGS_LINE_MAX];
+		ssize_t r;
+		while ((r = read(l->fd, buf, sizeof(buf))) > 0)
+			logs_write(l->file, l->stream, buf, (size_t)r);
+	}
+}
+
 /* Read whatever the pipes still hold, without waiting for writers that live on. */
 static void logs_drain(struct sup *s)
 {
@@ -424,6 +436,30 @@ static int setup_probes(struct sup *s)
 	return 0;
 }
 
+/* The last cap bytes of what logs_read emits. */
+struct tail {
+	char *buf;
+	size_t cap, len;
+};
+
+static int tail_emit(void *arg, const char *b, size_t n)
+{
+	struct tail *t = arg;
+	if (n >= t->cap) {
+		b += n - t->cap;
+		n = t->cap;
+	}
+	if (t->len + n > t->cap) {
+		size_t drop = t->len + n - t->cap;
+		memmove(t->buf, t->buf + drop, t->len - drop);
+		t->len -= drop;
+	}
+	memcpy(t->buf + t->len, b, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+	return 0;
+}
+
 static void hook_on_change(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
@@ -476,12 +512,20 @@ static void hook_on_change(void *arg, struct init_member *m)
 		 * reads at most 4096 bytes), then emptied for its next run */
 		char msg[4097] = "";
 		if (m->cfg.termination_log &&
-		    read_file(m->cfg.termination_log, msg, sizeof(msg)) > 0) {
-			char d[PATH_MAX];
-			member_dir(s, m, d, sizeof(d));
-			state_put(d, "termination_message", "%s", msg);
+		    read_file(m->cfg.termination_log, msg, sizeof(msg)) > 0)
 			put_file(m->cfg.termination_log, "");
+		/* FallbackToLogsOnError: a failed container that left no message
+		 * gets the end of its log (kubelet: 80 lines, 2048 bytes at most) */
+		const struct spec_container *sc = &s->spec->ctrs[i];
+		if (!msg[0] && sc->term_fallback && m->c.exit_code != 0) {
+			logs_pump(s); /* what it wrote last may still be in its pipe */
+			struct tail t = {.buf = msg, .cap = 2048};
+			struct logs_read_opts o = {.tail = 80, .limit_bytes = -1};
+			logs_read(s->data, m->cfg.name, &o, tail_emit, &t);
 		}
+		char d[PATH_MAX];
+		member_dir(s, m, d, sizeof(d));
+		state_put(d, "termination_message", "%s", msg);
 		s->prev[i] = s->last[i];
 		s->last[i] = m->c;
 	}
@@ -742,6 +786,37 @@ static const struct {
     {"etc-resolv.conf", "/etc/resolv.conf"},
 };
 
+/* dnsPolicy None: only what dnsConfig says; else dnsConfig's nameservers,
+ * search domains and options join the node's, as kubelet merges them. */
+static void dns_config(const struct pod_spec *sp, char *resolv, size_t len)
+{
+	if (!sp->dns_none && !sp->dns_nameservers && !sp->dns_searches && !sp->dns_options)
+		return;
+	char ns[1024] = "", search[1024] = "", opts[1024] = "";
+	if (!sp->dns_none) {
+		for (char *save = NULL, *l = strtok_r(resolv, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			if (!strncmp(l, "nameserver", 10))
+				snprintf(ns + strlen(ns), sizeof(ns) - strlen(ns), "%s\n", l);
+			else if (!strncmp(l, "search", 6))
+				snprintf(search + strlen(search), sizeof(search) - strlen(search), "%s",
+				         l + 6);
+			else if (!strncmp(l, "options", 7))
+				snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s", l + 7);
+		}
+	}
+	for (char **p = sp->dns_nameservers; p && *p; p++)
+		snprintf(ns + strlen(ns), sizeof(ns) - strlen(ns), "nameserver %s\n", *p);
+	for (char **p = sp->dns_searches; p && *p; p++)
+		snprintf(search + strlen(search), sizeof(search) - strlen(search), " %s", *p);
+	for (char **p = sp->dns_options; p && *p; p++)
+		snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), " %s", *p);
+	snprintf(resolv, len, "%s%s%s%s%s%s", ns, search[0] ? "search" : "", search,
+	         search[0] ? "\n" : "", opts[0] ? "options" : "", opts);
+	if (opts[0])
+		snprintf(resolv + strlen(resolv), len - strlen(resolv), "\n");
+}
+
 static int write_pod_files(struct sup *s)
 {
 	const struct pod_spec *sp = s->spec;
@@ -760,6 +835,16 @@ static int write_pod_files(struct sup *s)
 	 * a bind of the node's file would let the container write it) */
 	if (sp->host_network && read_file("/etc/hosts", text, sizeof(text) - 1) >= 0)
 		strcat(text, "\n");
+	if (sp->n_host_aliases)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		         "\n# Entries added by HostAliases.\n");
+	for (size_t a = 0; a < sp->n_host_aliases; a++) {
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s",
+		         sp->host_aliases[a].ip);
+		for (char **h = sp->host_aliases[a].hostnames; h && *h; h++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "\t%s", *h);
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "\n");
+	}
 	/* dnsPolicy ClusterFirst with no cluster DNS falls back to the node's
 	 * resolv.conf, as kubelet does ("Default"); a stub resolver on the node's
 	 * loopback is useless in the pod's netns, so systemd's real file first. */
@@ -769,6 +854,7 @@ static int write_pod_files(struct sup *s)
 		resolv[0] = '\0';
 	if (resolv[0])
 		strcat(resolv, "\n"); /* read_file took the last newline away */
+	dns_config(sp, resolv, sizeof(resolv));
 	for (size_t k = 0; k < ARRAY_SIZE(pod_files); k++) {
 		struct volume *v = &s->pod_files[k];
 		snprintf(v->name, sizeof(v->name), "%s", pod_files[k].name);
@@ -899,7 +985,7 @@ static int setup_members(struct sup *s)
 		    .setup_child = res_enter,
 		    .setup_arg = &s->cgroups[i],
 		    .termination_log = termlog,
-		    .termination_path = "/dev/termination-log",
+		    .termination_path = sc->term_path ? sc->term_path : "/dev/termination-log",
 		};
 		if (!m->cfg.state_dir)
 			return fail_msg(ENOMEM, "out of memory");

@@ -681,7 +681,7 @@ static const char *const container_refused[] = {
 
 /* Informational for podrun: warned about, then ignored. */
 static const char *const container_unsupported[] = {
-    "stdin", "stdinOnce", "tty", "terminationMessagePath", "terminationMessagePolicy", NULL,
+    "stdin", "stdinOnce", "tty", NULL,
 };
 
 static const char *const pod_refused[] = {
@@ -700,14 +700,11 @@ static const char *const pod_unsupported[] = {
     "affinity",
     "tolerations",
     "automountServiceAccountToken",
-    "dnsPolicy",
-    "dnsConfig",
     "imagePullSecrets",
     "priority",
     "priorityClassName",
     "schedulerName",
     "subdomain",
-    "hostAliases",
     "readinessGates",
     "enableServiceLinks",
     "topologySpreadConstraints",
@@ -1983,6 +1980,135 @@ static int parse_probe(struct ctx *c, const yaml_node_t *n, const char *path,
 	return 0;
 }
 
+/* spec.hostAliases: [{ip, hostnames}], lines added to the pod's /etc/hosts */
+static int parse_host_aliases(struct ctx *c, const yaml_node_t *n, const char *path,
+                              struct pod_spec *pod)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_SEQUENCE_NODE, path) < 0)
+		return -1;
+	size_t k = seq_len(n);
+	if (!(pod->host_aliases = alloc(c, (k + 1) * sizeof(*pod->host_aliases))))
+		return -1;
+	for (size_t i = 0; i < k; i++) {
+		char p[PATH_LEN];
+		item_path(p, path, i);
+		yaml_node_t *item = node(c, n->data.sequence.items.start[i]);
+		if (!item)
+			return err_at(c, n, "%s: too many nodes (aliases?)", p);
+		if (expect(c, item, YAML_MAPPING_NODE, p) < 0)
+			return -1;
+		const char *ip = NULL;
+		char **names = NULL;
+		const yaml_node_t *ip_node = item;
+		for (size_t j = 0; j < map_len(item); j++) {
+			struct field f;
+			if (field_at(c, item, j, p, &f) < 0)
+				return -1;
+			if (!strcmp(f.key, "ip")) {
+				if (get_str(c, f.v, f.path, &ip) < 0)
+					return -1;
+				ip_node = f.v;
+			} else if (!strcmp(f.key, "hostnames")) {
+				if (get_str_list(c, f.v, f.path, &names) < 0)
+					return -1;
+			} else {
+				ignored(c, &f, NULL);
+			}
+		}
+		struct in_addr a;
+		struct in6_addr a6;
+		if (!ip || (inet_pton(AF_INET, ip, &a) != 1 && inet_pton(AF_INET6, ip, &a6) != 1))
+			return err_at(c, ip_node, "%s.ip: Invalid value: \"%s\": must be a valid IP address",
+			              p, ip ? ip : "");
+		for (size_t j = 0; names && names[j]; j++)
+			if (!spec_dns1123_subdomain(names[j]))
+				return err_at(c, item,
+				              "%s.hostnames[%zu]: Invalid value: \"%s\": a lowercase RFC 1123 "
+				              "subdomain",
+				              p, j, names[j]);
+		pod->host_aliases[i] = (struct spec_host_alias){ip, names};
+	}
+	pod->n_host_aliases = k;
+	return 0;
+}
+
+/* spec.dnsConfig: nameservers, searches, options [{name, value}] */
+static int parse_dns_config(struct ctx *c, const yaml_node_t *n, const char *path,
+                            struct pod_spec *pod)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (!strcmp(f.key, "nameservers")) {
+			if (get_str_list(c, f.v, f.path, &pod->dns_nameservers) < 0)
+				return -1;
+			for (size_t j = 0; pod->dns_nameservers && pod->dns_nameservers[j]; j++) {
+				struct in_addr a;
+				struct in6_addr a6;
+				const char *ns = pod->dns_nameservers[j];
+				if (inet_pton(AF_INET, ns, &a) != 1 && inet_pton(AF_INET6, ns, &a6) != 1)
+					return err_at(c, f.v,
+					              "%s[%zu]: Invalid value: \"%s\": must be a valid IP "
+					              "address",
+					              f.path, j, ns);
+			}
+		} else if (!strcmp(f.key, "searches")) {
+			if (get_str_list(c, f.v, f.path, &pod->dns_searches) < 0)
+				return -1;
+		} else if (!strcmp(f.key, "options")) {
+			if (is_null(f.v))
+				continue;
+			if (expect(c, f.v, YAML_SEQUENCE_NODE, f.path) < 0)
+				return -1;
+			size_t k = seq_len(f.v);
+			if (!(pod->dns_options = alloc(c, (k + 1) * sizeof(char *))))
+				return -1;
+			for (size_t j = 0; j < k; j++) {
+				char p[PATH_LEN];
+				item_path(p, f.path, j);
+				yaml_node_t *item = node(c, f.v->data.sequence.items.start[j]);
+				if (!item)
+					return err_at(c, f.v, "%s: too many nodes (aliases?)", p);
+				if (expect(c, item, YAML_MAPPING_NODE, p) < 0)
+					return -1;
+				const char *name = NULL, *value = NULL;
+				for (size_t q = 0; q < map_len(item); q++) {
+					struct field g;
+					if (field_at(c, item, q, p, &g) < 0)
+						return -1;
+					if (!strcmp(g.key, "name")) {
+						if (get_str_req(c, g.v, g.path, &name) < 0)
+							return -1;
+					} else if (!strcmp(g.key, "value")) {
+						if (get_str(c, g.v, g.path, &value) < 0)
+							return -1;
+					} else {
+						ignored(c, &g, NULL);
+					}
+				}
+				if (!name)
+					return err_at(c, item, "%s.name: Required value", p);
+				size_t len = strlen(name) + (value ? strlen(value) + 1 : 0) + 1;
+				char *o = alloc(c, len);
+				if (!o)
+					return -1;
+				snprintf(o, len, "%s%s%s", name, value ? ":" : "", value ? value : "");
+				pod->dns_options[j] = o;
+			}
+		} else {
+			ignored(c, &f, NULL);
+		}
+	}
+	return 0;
+}
+
 static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path, bool is_init,
                            struct spec_container *ct)
 {
@@ -2064,6 +2190,22 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 			r = parse_resources(c, f.v, f.path, &ct->res);
 		} else if (!strcmp(f.key, "lifecycle")) {
 			r = parse_lifecycle(c, f.v, f.path, ct);
+		} else if (!strcmp(f.key, "terminationMessagePath")) {
+			if ((r = get_str(c, f.v, f.path, &ct->term_path)) == 0 && ct->term_path &&
+			    ct->term_path[0] != '/')
+				r = err_at(c, f.v, "%s: Invalid value: \"%s\": must be an absolute path",
+				           f.path, ct->term_path);
+		} else if (!strcmp(f.key, "terminationMessagePolicy")) {
+			const char *pol = NULL;
+			if ((r = get_str(c, f.v, f.path, &pol)) == 0 && pol) {
+				if (!strcmp(pol, "FallbackToLogsOnError"))
+					ct->term_fallback = true;
+				else if (strcmp(pol, "File"))
+					r = err_at(c, f.v,
+					           "%s: Unsupported value: \"%s\": supported values: "
+					           "\"File\", \"FallbackToLogsOnError\"",
+					           f.path, pol);
+			}
 		} else if (!strcmp(f.key, "startupProbe") || !strcmp(f.key, "livenessProbe") ||
 		           !strcmp(f.key, "readinessProbe")) {
 			enum probe_kind k = f.key[0] == 's'   ? PROBE_STARTUP
@@ -2473,6 +2615,23 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 				sa_name = true;
 			warn_at(c, f.k, "%s: no token is mounted (podrun has no API server)",
 			        f.path);
+		} else if (!strcmp(f.key, "hostAliases")) {
+			r = parse_host_aliases(c, f.v, f.path, pod);
+		} else if (!strcmp(f.key, "dnsPolicy")) {
+			const char *pol = NULL;
+			static const char *const policies[] = {"ClusterFirst", "ClusterFirstWithHostNet",
+			                                       "Default", "None", NULL};
+			if ((r = get_str(c, f.v, f.path, &pol)) == 0 && pol) {
+				if (!matches(pol, policies))
+					r = err_at(c, f.v,
+					           "%s: Unsupported value: \"%s\": supported values: "
+					           "\"ClusterFirst\", \"ClusterFirstWithHostNet\", "
+					           "\"Default\", \"None\"",
+					           f.path, pol);
+				pod->dns_none = !strcmp(pol, "None");
+			}
+		} else if (!strcmp(f.key, "dnsConfig")) {
+			r = parse_dns_config(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "hostNetwork")) {
 			r = get_bool(c, f.v, f.path, &pod->host_network);
 		} else if (!strcmp(f.key, "hostPID")) {

@@ -127,6 +127,11 @@ struct spec_hook {
 	struct spec_mark mark;
 };
 
+struct spec_host_alias {
+	const char *ip;
+	char **hostnames; /* NULL-terminated, may be NULL */
+};
+
 struct spec_container {
 	const char *name;
 	const char *image;
@@ -160,6 +165,8 @@ struct spec_container {
 	struct spec_security sec;
 	struct spec_resources res;
 	struct spec_hook post_start, pre_stop;
+	const char *term_path; /* terminationMessagePath, NULL: /dev/termination-log */
+	bool term_fallback;    /* terminationMessagePolicy: FallbackToLogsOnError */
 	/* startupProbe, livenessProbe, readinessProbe (probe.h); NULL: none */
 	struct probe_spec *probes[PROBE_KINDS];
 	int64_t *groups; /* supplementalGroups, then fsGroup; n_groups of them */
@@ -193,6 +200,10 @@ struct pod_spec {
 	long active_deadline; /* activeDeadlineSeconds, 0: none */
 	bool share_pid;
 	bool host_network, host_pid, host_ipc; /* the host's namespaces, as asked */
+	struct spec_host_alias *host_aliases;  /* added to /etc/hosts */
+	size_t n_host_aliases;
+	bool dns_none;                       /* dnsPolicy: None - only dnsConfig */
+	char **dns_nameservers, **dns_searches, **dns_options; /* dnsConfig; may be NULL */
 	const char *hostname;                  /* spec.hostname, else metadata.name */
 	struct spec_security sec; /* spec.securityContext, merged into each container */
 	int64_t *supplemental_groups;
