@@ -368,6 +368,15 @@ static int run_hook(struct init_member *m, const struct spec_hook *h, int64_t de
 	return 0;
 }
 
+/* A native sidecar has started when its startupProbe passed (at once without
+ * one); init_pod_step holds the next init container back until then. */
+static bool hook_started(void *arg, const struct init_member *m)
+{
+	struct sup *s = arg;
+	const struct probe_set *ps = s->probes ? s->probes[m - s->members] : NULL;
+	return !ps || probe_set_started(ps);
+}
+
 static void hook_before_stop(void *arg, struct init_member *m, int64_t deadline_ms)
 {
 	struct sup *s = arg;
@@ -696,8 +705,9 @@ static void notify(struct sup *s, const char *fmt, ...)
 	close(s->o->notify_fd);
 }
 
-/* The pod's conditions from its members, kubelet's rules (no readiness
- * probes yet: a running container is ready). */
+/* The pod's conditions from its members, kubelet's rules: an app container
+ * or native sidecar is ready when it runs and its readinessProbe (if any)
+ * passed. */
 static void update_conditions(struct sup *s)
 {
 	bool ready = !s->pod.stopping;
@@ -799,10 +809,11 @@ static void dns_config(const struct pod_spec *sp, char *resolv, size_t len)
 			if (!strncmp(l, "nameserver", 10))
 				snprintf(ns + strlen(ns), sizeof(ns) - strlen(ns), "%s\n", l);
 			else if (!strncmp(l, "search", 6))
-				snprintf(search + strlen(search), sizeof(search) - strlen(search), "%s",
-				         l + 6);
+				snprintf(search + strlen(search), sizeof(search) - strlen(search),
+				         "%s", l + 6);
 			else if (!strncmp(l, "options", 7))
-				snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s", l + 7);
+				snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s",
+				         l + 7);
 		}
 	}
 	for (char **p = sp->dns_nameservers; p && *p; p++)
@@ -1025,6 +1036,7 @@ static int setup_members(struct sup *s)
 	    .on_change = hook_on_change,
 	    .retry_failed_starts = true,
 	    .before_stop = hook_before_stop,
+	    .started = hook_started,
 	};
 	return 0;
 }

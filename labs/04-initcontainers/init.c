@@ -224,6 +224,16 @@ static void note_deadline(int64_t *deadline, int64_t t)
 		*deadline = t;
 }
 
+/* Every native sidecar before member `next` has started, as the started hook
+ * says: a sidecar with a startupProbe holds back what follows it. */
+static bool sidecars_started(const struct init_pod *p, size_t next)
+{
+	for (size_t i = 0; i < next && p->started; i++)
+		if (p->members[i].sidecar && !p->started(p->arg, &p->members[i]))
+			return false;
+	return true;
+}
+
 int init_pod_step(struct init_pod *p, int64_t now, int64_t *deadline_ms)
 {
 	*deadline_ms = -1;
@@ -234,6 +244,8 @@ int init_pod_step(struct init_pod *p, int64_t now, int64_t *deadline_ms)
 		size_t next = 0;
 		if (init_next_init(p, &next) < 0)
 			return -1;
+		if (!sidecars_started(p, next))
+			break; /* the supervisor steps again when a probe result comes */
 		if (next >= p->n_members || !p->members[next].is_init) {
 			p->initialized = true;
 			break;

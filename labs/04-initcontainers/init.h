@@ -62,6 +62,10 @@ struct init_pod {
 	 * &m->c). A replacement must fill m->c as ctr_start does (state RUNNING,
 	 * pid, pidfd) with a child of the caller, so waiting and stopping work. */
 	int (*start)(void *arg, struct init_member *m);
+	/* Has a running native sidecar started? NULL: running is started. podrun
+	 * answers with the sidecar's startupProbe: until it passes, the init
+	 * containers after it and the app containers wait (KEP-753). */
+	bool (*started)(void *arg, const struct init_member *m);
 	/* A container that cannot be started: false (the step programs) makes
 	 * init_pod_step fail with its error; true (podrun) keeps the pod and
 	 * retries it with the backoff, as kubelet does. */

@@ -91,6 +91,43 @@ YAML
 	assert_host_clean
 }
 
+@test "startup: a native sidecar's startup probe holds the next init container back (KEP-753)" {
+	# The init container after the sidecar fails unless the sidecar's file is
+	# already there: started at the sidecar's exec, as without the probe, it
+	# would find nothing and fail the pod (restartPolicy: Never).
+	f=$(pod_file gate <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: gate}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: shared, emptyDir: {}}]
+  initContainers:
+  - name: proxy
+    image: busybox
+    restartPolicy: Always
+    command: ["sh", "-c", "sleep 1; touch /shared/up; sleep 3600"]
+    volumeMounts: [{name: shared, mountPath: /shared}]
+    startupProbe: {exec: {command: ["cat", "/shared/up"]}, periodSeconds: 1, failureThreshold: 30}
+  - name: after
+    image: busybox
+    command: ["test", "-e", "/shared/up"]
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+YAML
+	)
+	podrun run -d "$f"
+	[ "$(state gate)" = Running ]
+	[ "$(state gate containers/after/reason)" = Completed ]
+	[ "$(state gate containers/proxy/started)" = 1 ]
+	podrun rm -f gate
+	assert_host_clean
+}
+
 @test "probes are validated as the API server does" {
 	bad() { # EXPECTED-MESSAGE PROBE-YAML
 		f=$(pod_file p <<YAML
