@@ -681,7 +681,10 @@ static const char *const container_refused[] = {
 
 /* Informational for podrun: warned about, then ignored. */
 static const char *const container_unsupported[] = {
-    "stdin", "stdinOnce", "tty", NULL,
+    "stdin",
+    "stdinOnce",
+    "tty",
+    NULL,
 };
 
 static const char *const pod_refused[] = {
@@ -2020,12 +2023,14 @@ static int parse_host_aliases(struct ctx *c, const yaml_node_t *n, const char *p
 		struct in_addr a;
 		struct in6_addr a6;
 		if (!ip || (inet_pton(AF_INET, ip, &a) != 1 && inet_pton(AF_INET6, ip, &a6) != 1))
-			return err_at(c, ip_node, "%s.ip: Invalid value: \"%s\": must be a valid IP address",
-			              p, ip ? ip : "");
+			return err_at(c, ip_node,
+			              "%s.ip: Invalid value: \"%s\": must be a valid IP address", p,
+			              ip ? ip : "");
 		for (size_t j = 0; names && names[j]; j++)
 			if (!spec_dns1123_subdomain(names[j]))
 				return err_at(c, item,
-				              "%s.hostnames[%zu]: Invalid value: \"%s\": a lowercase RFC 1123 "
+				              "%s.hostnames[%zu]: Invalid value: \"%s\": a "
+				              "lowercase RFC 1123 "
 				              "subdomain",
 				              p, j, names[j]);
 		pod->host_aliases[i] = (struct spec_host_alias){ip, names};
@@ -2053,11 +2058,13 @@ static int parse_dns_config(struct ctx *c, const yaml_node_t *n, const char *pat
 				struct in_addr a;
 				struct in6_addr a6;
 				const char *ns = pod->dns_nameservers[j];
-				if (inet_pton(AF_INET, ns, &a) != 1 && inet_pton(AF_INET6, ns, &a6) != 1)
-					return err_at(c, f.v,
-					              "%s[%zu]: Invalid value: \"%s\": must be a valid IP "
-					              "address",
-					              f.path, j, ns);
+				if (inet_pton(AF_INET, ns, &a) != 1 &&
+				    inet_pton(AF_INET6, ns, &a6) != 1)
+					return err_at(
+					    c, f.v,
+					    "%s[%zu]: Invalid value: \"%s\": must be a valid IP "
+					    "address",
+					    f.path, j, ns);
 			}
 		} else if (!strcmp(f.key, "searches")) {
 			if (get_str_list(c, f.v, f.path, &pod->dns_searches) < 0)
@@ -2099,7 +2106,8 @@ static int parse_dns_config(struct ctx *c, const yaml_node_t *n, const char *pat
 				char *o = alloc(c, len);
 				if (!o)
 					return -1;
-				snprintf(o, len, "%s%s%s", name, value ? ":" : "", value ? value : "");
+				snprintf(o, len, "%s%s%s", name, value ? ":" : "",
+				         value ? value : "");
 				pod->dns_options[j] = o;
 			}
 		} else {
@@ -2193,7 +2201,8 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 		} else if (!strcmp(f.key, "terminationMessagePath")) {
 			if ((r = get_str(c, f.v, f.path, &ct->term_path)) == 0 && ct->term_path &&
 			    ct->term_path[0] != '/')
-				r = err_at(c, f.v, "%s: Invalid value: \"%s\": must be an absolute path",
+				r = err_at(c, f.v,
+				           "%s: Invalid value: \"%s\": must be an absolute path",
 				           f.path, ct->term_path);
 		} else if (!strcmp(f.key, "terminationMessagePolicy")) {
 			const char *pol = NULL;
@@ -2201,10 +2210,11 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 				if (!strcmp(pol, "FallbackToLogsOnError"))
 					ct->term_fallback = true;
 				else if (strcmp(pol, "File"))
-					r = err_at(c, f.v,
-					           "%s: Unsupported value: \"%s\": supported values: "
-					           "\"File\", \"FallbackToLogsOnError\"",
-					           f.path, pol);
+					r = err_at(
+					    c, f.v,
+					    "%s: Unsupported value: \"%s\": supported values: "
+					    "\"File\", \"FallbackToLogsOnError\"",
+					    f.path, pol);
 			}
 		} else if (!strcmp(f.key, "startupProbe") || !strcmp(f.key, "livenessProbe") ||
 		           !strcmp(f.key, "readinessProbe")) {
@@ -2619,15 +2629,16 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 			r = parse_host_aliases(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "dnsPolicy")) {
 			const char *pol = NULL;
-			static const char *const policies[] = {"ClusterFirst", "ClusterFirstWithHostNet",
-			                                       "Default", "None", NULL};
+			static const char *const policies[] = {
+			    "ClusterFirst", "ClusterFirstWithHostNet", "Default", "None", NULL};
 			if ((r = get_str(c, f.v, f.path, &pol)) == 0 && pol) {
 				if (!matches(pol, policies))
-					r = err_at(c, f.v,
-					           "%s: Unsupported value: \"%s\": supported values: "
-					           "\"ClusterFirst\", \"ClusterFirstWithHostNet\", "
-					           "\"Default\", \"None\"",
-					           f.path, pol);
+					r = err_at(
+					    c, f.v,
+					    "%s: Unsupported value: \"%s\": supported values: "
+					    "\"ClusterFirst\", \"ClusterFirstWithHostNet\", "
+					    "\"Default\", \"None\"",
+					    f.path, pol);
 				pod->dns_none = !strcmp(pol, "None");
 			}
 		} else if (!strcmp(f.key, "dnsConfig")) {
