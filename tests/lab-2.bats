@@ -219,7 +219,7 @@ reaps_merged_sigchld() {
 
 # ---- the sandbox ----------------------------------------------------------------
 
-@test "the holder sees nothing of the host: its own read-only root holding only pause, no capabilities" {
+@test "[infra-private-root] the holder sees nothing of the host: its own read-only root holding only pause, no capabilities" {
 	hold "$BATS_TEST_TMPDIR/out" "$L2/step1_holder" --hostname lab2-root
 	local h
 	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
