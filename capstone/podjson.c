@@ -386,7 +386,7 @@ int podjson_spec(const struct pod_spec *p, struct json_object **out)
 	}
 	rc |= add_str(o, "restartPolicy", restart_name(p->restart_policy));
 	rc |= add_int(o, "terminationGracePeriodSeconds", p->grace_seconds);
-	rc |= add_str(o, "dnsPolicy", "ClusterFirst");
+	rc |= add_str(o, "dnsPolicy", p->dns_policy ? p->dns_policy : "ClusterFirst");
 	rc |= add_str(o, "schedulerName", "default-scheduler");
 	rc |= add_bool(o, "enableServiceLinks", true);
 	rc |= add(o, "securityContext", pod_security(p));

@@ -2579,6 +2579,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 	if (expect(c, n, YAML_MAPPING_NODE, "spec") < 0)
 		return -1;
 	yaml_node_t *inits = NULL, *apps = NULL, *vols = NULL;
+	const yaml_node_t *dns_none = NULL, *dns_config = NULL;
 	bool sa_name = false;
 	for (size_t i = 0; i < map_len(n); i++) {
 		struct field f;
@@ -2639,9 +2640,13 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 					    "\"ClusterFirst\", \"ClusterFirstWithHostNet\", "
 					    "\"Default\", \"None\"",
 					    f.path, pol);
+				pod->dns_policy = pol;
 				pod->dns_none = !strcmp(pol, "None");
+				if (pod->dns_none)
+					dns_none = f.v;
 			}
 		} else if (!strcmp(f.key, "dnsConfig")) {
+			dns_config = f.v;
 			r = parse_dns_config(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "hostNetwork")) {
 			r = get_bool(c, f.v, f.path, &pod->host_network);
@@ -2663,6 +2668,15 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 	}
 	if (!apps)
 		return err_at(c, n, "spec.containers: required");
+	/* the API server's: with None the pod's resolv.conf is dnsConfig alone */
+	if (dns_none && !dns_config)
+		return err_at(c, dns_none,
+		              "spec.dnsConfig: Required value: must provide `dnsConfig` when "
+		              "`dnsPolicy` is None");
+	if (dns_none && !pod->dns_nameservers)
+		return err_at(c, dns_config,
+		              "spec.dnsConfig.nameservers: Required value: must provide at least "
+		              "one DNS nameserver when `dnsPolicy` is None");
 	if (seq_len(apps) == 0)
 		return err_at(c, apps, "spec.containers: at least one container is required");
 	size_t ni = inits ? seq_len(inits) : 0, na = seq_len(apps);

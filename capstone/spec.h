@@ -202,7 +202,8 @@ struct pod_spec {
 	bool host_network, host_pid, host_ipc; /* the host's namespaces, as asked */
 	struct spec_host_alias *host_aliases;  /* added to /etc/hosts */
 	size_t n_host_aliases;
-	bool dns_none; /* dnsPolicy: None - only dnsConfig */
+	const char *dns_policy; /* dnsPolicy as written; NULL: ClusterFirst */
+	bool dns_none;          /* dnsPolicy: None - only dnsConfig */
 	char **dns_nameservers, **dns_searches, **dns_options; /* dnsConfig; may be NULL */
 	const char *hostname;     /* spec.hostname, else metadata.name */
 	struct spec_security sec; /* spec.securityContext, merged into each container */

@@ -41,8 +41,31 @@ search svc.example
 options ndots:2"
 	run podrun exec files -- cat /etc/hostname
 	assert_output web
+	run podrun get files -o json
+	[ "$(jq -r .spec.dnsPolicy <<<"$output")" = None ]
 	podrun rm -f files
 	assert_host_clean
+}
+
+@test "dnsPolicy None without nameservers is refused as the API server refuses it" {
+	none() { # DNSCONFIG-LINE
+		pod_file none <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: none}
+spec:
+  dnsPolicy: None
+  $1
+  containers:
+  - {name: c, image: busybox, command: ["true"]}
+YAML
+	}
+	run podrun validate "$(none "")"
+	assert_failure 2
+	assert_output --regexp ":5:14: spec.dnsConfig: Required value: must provide .dnsConfig. when .dnsPolicy. is None"
+	run podrun validate "$(none "dnsConfig: {searches: [svc.example]}")"
+	assert_failure 2
+	assert_output --partial "spec.dnsConfig.nameservers: Required value"
 }
 
 @test "terminationMessagePath is read back; FallbackToLogsOnError takes the log's end when it is empty" {

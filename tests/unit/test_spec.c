@@ -267,7 +267,7 @@ Test(parse, unknown_fields_warn_once_each)
 	struct pod_spec *pods;
 	size_t n;
 	const char *text =
-	    POD("  dnsPolicy: None\n"
+	    POD("  priorityClassName: high\n"
 	        "  containers:\n"
 	        "  - {name: a, image: busybox, command: [x], tty: true, bogus: 1}\n");
 	warnings = 0;
