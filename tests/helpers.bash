@@ -60,3 +60,28 @@ wait_for() {
 	done
 	return 1
 }
+
+# hold OUTFILE PROGRAM ARGS...: start a step program with --hold in the
+# background; it keeps what it made (its pod, its cgroups) until release
+# closes its stdin. Returns once it says "holding the pod".
+hold() {
+	local out=$1
+	shift
+	mkfifo "$BATS_TEST_TMPDIR/stdin"
+	"$@" --hold <"$BATS_TEST_TMPDIR/stdin" >"$out" 2>&1 3>&- &
+	HELD=$!
+	exec {HOLD_FD}>"$BATS_TEST_TMPDIR/stdin"
+	defer release
+	wait_for grep -q "holding the pod" "$out" || {
+		cat "$out"
+		return 1
+	}
+}
+
+release() {
+	if [ -n "${HOLD_FD:-}" ]; then
+		exec {HOLD_FD}>&-
+		HOLD_FD=
+	fi
+	wait "$HELD"
+}

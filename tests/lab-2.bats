@@ -20,30 +20,6 @@ setup() {
 	BR=lab2b$$
 }
 
-# hold OUTFILE PROGRAM ARGS...: start PROGRAM --hold in the background; it
-# keeps its pod until release closes its stdin.
-hold() {
-	local out=$1
-	shift
-	mkfifo "$BATS_TEST_TMPDIR/stdin"
-	"$@" --hold <"$BATS_TEST_TMPDIR/stdin" >"$out" 2>&1 3>&- &
-	HELD=$!
-	exec {HOLD_FD}>"$BATS_TEST_TMPDIR/stdin"
-	defer release
-	wait_for grep -q "holding the pod" "$out" || {
-		cat "$out"
-		return 1
-	}
-}
-
-release() {
-	if [ -n "${HOLD_FD:-}" ]; then
-		exec {HOLD_FD}>&-
-		HOLD_FD=
-	fi
-	wait "$HELD"
-}
-
 # field OUTFILE WORDS: the number after "WORDS " in OUTFILE, e.g. "holder pid"
 field() {
 	sed -n "s/.*$2 \([0-9][0-9]*\).*/\1/p" "$1" | head -1

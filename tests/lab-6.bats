@@ -43,30 +43,6 @@ teardown() {
 	}
 }
 
-# hold OUTFILE PROGRAM ARGS...: start PROGRAM --hold in the background; it
-# keeps its cgroups until release closes its stdin.
-hold() {
-	local out=$1
-	shift
-	mkfifo "$BATS_TEST_TMPDIR/stdin"
-	"$@" --hold <"$BATS_TEST_TMPDIR/stdin" >"$out" 2>&1 3>&- &
-	HELD=$!
-	exec {HOLD_FD}>"$BATS_TEST_TMPDIR/stdin"
-	defer release
-	wait_for grep -q "holding the pod" "$out" || {
-		cat "$out"
-		return 1
-	}
-}
-
-release() {
-	if [ -n "${HOLD_FD:-}" ]; then
-		exec {HOLD_FD}>&-
-		HOLD_FD=
-	fi
-	wait "$HELD"
-}
-
 # value OUTFILE PREFIX: the rest of the line that starts with "PREFIX: "
 value() {
 	sed -n "s|^$2: ||p" "$1" | head -1
