@@ -430,45 +430,20 @@ int podjson_metadata(const struct pod_spec *p, struct json_object **out)
 	return 0;
 }
 
-/* dir/key, atomically: a reader sees the old file or the new one. */
+/* dir/key, atomically, as one line of JSON. */
 static int write_json(const char *dir, const char *key, struct json_object *o)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, key) >= sizeof(path))
-		return fail_msg(ENAMETOOLONG, "%s/%s: path too long", dir, key);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	size_t len;
 	const char *s = json_object_to_json_string_length(
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (!s)
-		return fail_msg(ENOMEM, "%s: out of memory", path);
-	/* O_NOFOLLOW: a symlink planted in the pod's directory is not written through. */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail_errno("open(%s)", tmp);
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, s + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int rc = fail_errno("write(%s)", tmp);
-			close(fd);
-			unlink(tmp);
-			return rc;
-		}
-		off += (size_t)w;
-	}
-	if (write(fd, "\n", 1) != 1 || close(fd) < 0) {
-		int rc = fail_errno("write(%s)", tmp);
-		unlink(tmp);
-		return rc;
-	}
-	if (rename(tmp, path) < 0) {
-		int rc = fail_errno("rename(%s)", path);
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
+	char *line = s ? malloc(len + 1) : NULL;
+	if (!line)
+		return fail_msg(ENOMEM, "%s/%s: out of memory", dir, key);
+	memcpy(line, s, len);
+	line[len] = '\n';
+	int rc = state_put_bytes(dir, key, line, len + 1);
+	free(line);
+	return rc;
 }
 
 int podjson_write_spec(const struct pod_spec *p, const char *pod_dir)

@@ -90,9 +90,45 @@ int state_data_dir(const char *pod, char *out, size_t len)
 	return 0;
 }
 
+int state_put_bytes(const char *dir, const char *key, const void *buf, size_t len)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, key) >= sizeof(path))
+		return fail_msg(ENAMETOOLONG, "%s/%s: path too long", dir, key);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* rename(2) is atomic: a reader sees the old value or the new one, never half. */
+	/* O_NOFOLLOW: a symlink planted in a pod's directory is never written through. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail_errno("open(%s)", tmp);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, (const char *)buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int rc = fail_errno("write(%s)", tmp);
+			close(fd);
+			unlink(tmp);
+			return rc;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0) {
+		int rc = fail_errno("close(%s)", tmp);
+		unlink(tmp);
+		return rc;
+	}
+	if (rename(tmp, path) < 0) {
+		int rc = fail_errno("rename(%s)", path);
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
 int state_put(const char *dir, const char *key, const char *fmt, ...)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], val[4096];
+	char val[4096];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(val, sizeof(val) - 1, fmt, ap);
@@ -102,54 +138,23 @@ int state_put(const char *dir, const char *key, const char *fmt, ...)
 	if ((size_t)n > sizeof(val) - 2)
 		n = (int)sizeof(val) - 2;
 	val[n++] = '\n';
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	/* rename(2) is atomic: a reader sees the old value or the new one, never half. */
-	/* O_NOFOLLOW: a symlink planted in a pod's directory is never written through. */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail_errno("open(%s)", tmp);
-	if (write(fd, val, (size_t)n) != n) {
-		int rc = fail_errno("write(%s)", tmp);
-		close(fd);
-		unlink(tmp);
-		return rc;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int rc = fail_errno("rename(%s)", path);
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
+	return state_put_bytes(dir, key, val, (size_t)n);
 }
 
 int state_put_list(const char *dir, const char *key, char *const *items)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = NULL;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		if (fd >= 0)
-			close(fd);
-		return fail_errno("open(%s)", tmp);
-	}
 	/* NUL after each item: a value may hold any other byte, newlines too. */
+	size_t len = 0;
 	for (size_t i = 0; items && items[i]; i++)
-		fwrite(items[i], 1, strlen(items[i]) + 1, f);
-	if (fclose(f) != 0) {
-		int rc = fail_errno("write(%s)", tmp);
-		unlink(tmp);
-		return rc;
-	}
-	if (rename(tmp, path) < 0) {
-		int rc = fail_errno("rename(%s)", path);
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
+		len += strlen(items[i]) + 1;
+	char *buf = malloc(len ? len : 1), *p = buf;
+	if (!buf)
+		return fail_msg(ENOMEM, "state %s: out of memory", key);
+	for (size_t i = 0; items && items[i]; i++)
+		p = stpcpy(p, items[i]) + 1;
+	int rc = state_put_bytes(dir, key, buf, len);
+	free(buf);
+	return rc;
 }
 
 int state_get_list(const char *dir, const char *key, char ***items)

@@ -49,7 +49,9 @@ int state_check_roots(bool create);
 int state_pod_dir(const char *pod, char *out, size_t len);
 int state_data_dir(const char *pod, char *out, size_t len);
 
-/* Write dir/key atomically (a temporary file renamed over it), with a newline. */
+/* Write dir/key atomically (a temporary file renamed over it): the bytes as
+ * given, or (state_put) the formatted value with a newline. */
+int state_put_bytes(const char *dir, const char *key, const void *buf, size_t len);
 int state_put(const char *dir, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Read dir/key without its newline; -1 (ENOENT) when missing. */
