@@ -9,6 +9,7 @@
  */
 #include "get_cmd.h"
 
+#include "cli.h"
 #include "common.h"
 #include "podjson.h"
 #include "spec.h"
@@ -103,23 +104,11 @@ static int64_t jtime(struct json_object *o, const char *path)
 
 /* ---- loading pods ------------------------------------------------------------------- */
 
-/* A pod name from the command line becomes a path component: check it first. */
-static void pod_dir_arg(const char *name, char *dir, size_t len)
-{
-	if (!spec_dns1123_subdomain(name))
-		die_usage(
-		    "invalid pod name \"%s\" (a DNS-1123 subdomain: lowercase letters, digits, "
-		    "'-' and '.')",
-		    name);
-	if (state_check_roots(false) < 0 || state_pod_dir(name, dir, len) < 0)
-		die_last();
-}
-
 /* The Pod named name, or NULL when there is no such pod (kubectl's NotFound). */
 static struct json_object *load_pod(const char *name)
 {
 	char dir[PATH_MAX];
-	pod_dir_arg(name, dir, sizeof(dir));
+	cli_pod_dir(name, dir, sizeof(dir), false);
 	if (access(dir, F_OK) < 0)
 		return NULL;
 	struct json_object *pod;
@@ -507,7 +496,7 @@ int cmd_get(int argc, char **argv)
 	size_t n;
 	if (one) {
 		char dir[PATH_MAX];
-		pod_dir_arg(argv[optind], dir, sizeof(dir));
+		cli_pod_dir(argv[optind], dir, sizeof(dir), false);
 		if (!(names = calloc(1, sizeof(*names))) || !(names[0] = strdup(argv[optind])))
 			die("out of memory");
 		n = 1;
@@ -782,7 +771,7 @@ int cmd_describe(int argc, char **argv)
 		die_usage("describe: expected one pod");
 	const char *name = argv[optind];
 	char dir[PATH_MAX], buf[512], t[64];
-	pod_dir_arg(name, dir, sizeof(dir));
+	cli_pod_dir(name, dir, sizeof(dir), false);
 	struct json_object *pod = load_pod(name);
 	if (!pod)
 		die_not_found(name);
@@ -990,7 +979,7 @@ int cmd_wait(int argc, char **argv)
 		die_usage("wait: expected one pod");
 	const char *name = argv[optind];
 	char dir[PATH_MAX];
-	pod_dir_arg(name, dir, sizeof(dir));
+	cli_pod_dir(name, dir, sizeof(dir), false);
 	int64_t deadline = now_ns() + timeout;
 	for (;;) {
 		int r = wait_check(&w, name, dir);

@@ -10,6 +10,7 @@
  */
 #include "logs_cmd.h"
 
+#include "cli.h"
 #include "common.h"
 #include "logs.h"
 #include "spec.h"
@@ -176,18 +177,10 @@ int cmd_logs(int argc, char **argv)
 	if (all && cname)
 		die_usage("logs: --all-containers and -c %s: one or the other", cname);
 	const char *pod = argv[optind];
-	/* A pod name becomes a path component: check it before any path is built. */
-	if (!spec_dns1123_subdomain(pod))
-		die_usage(
-		    "invalid pod name \"%s\" (a DNS-1123 subdomain: lowercase letters, digits, "
-		    "'-' and '.')",
-		    pod);
 	char dir[PATH_MAX], data[PATH_MAX];
-	if (state_check_roots(false) < 0 || state_pod_dir(pod, dir, sizeof(dir)) < 0 ||
-	    state_data_dir(pod, data, sizeof(data)) < 0)
+	cli_pod_dir(pod, dir, sizeof(dir), true);
+	if (state_data_dir(pod, data, sizeof(data)) < 0)
 		die_last();
-	if (access(dir, F_OK) < 0)
-		die("no pod named %s (under %s)", pod, state_root());
 	char **names;
 	if (state_get_list(dir, "container_names", &names) < 0)
 		die("%s: no container list: %s", dir, last_error());

@@ -11,6 +11,7 @@
  * state files the supervisor keeps (state.h) and, to stop a pod, signals it.
  * Exit status: 0 ok, 1 runtime failure, 2 usage or spec error.
  */
+#include "cli.h"
 #include "common.h"
 #include "container.h"
 #include "get_cmd.h"
@@ -115,20 +116,6 @@ NORETURN static void die_spec(void)
 /* ---- a pod's state ----------------------------------------------------------------
  * Every command but run and validate works from the state the supervisor
  * wrote when the pod started: it never parses YAML again. */
-
-/* A pod name from the command line becomes a path component: check it first. */
-static void pod_dir_arg(const char *name, char *dir, size_t len, bool must_exist)
-{
-	if (!spec_dns1123_subdomain(name))
-		die_usage(
-		    "invalid pod name \"%s\" (a DNS-1123 subdomain: lowercase letters, digits, "
-		    "'-' and '.')",
-		    name);
-	if (state_check_roots(false) < 0 || state_pod_dir(name, dir, len) < 0)
-		die_last();
-	if (must_exist && access(dir, F_OK) < 0)
-		die("no pod named %s (under %s)", name, state_root());
-}
 
 /* The pod's containers, in spec order (init containers first); free(). */
 static char **pod_containers(const char *dir)
@@ -539,7 +526,7 @@ static int cmd_exec(int argc, char **argv)
 	if (optind >= argc)
 		die_usage("exec: expected a command after the pod");
 	char dir[PATH_MAX], cdir[PATH_MAX + 300];
-	pod_dir_arg(name, dir, sizeof(dir), true);
+	cli_pod_dir(name, dir, sizeof(dir), true);
 	char **names = pod_containers(dir);
 	const char *ct = pick_container(name, dir, names, cname);
 	ctr_dir(dir, ct, cdir, sizeof(cdir));
@@ -640,7 +627,7 @@ static int cmd_stop(int argc, char **argv)
 	if (optind != argc - 1)
 		die_usage("stop: expected one pod");
 	char dir[PATH_MAX];
-	pod_dir_arg(argv[optind], dir, sizeof(dir), true);
+	cli_pod_dir(argv[optind], dir, sizeof(dir), true);
 	if (pod_stop(dir, grace) < 0)
 		die_last();
 	/* A supervisor that was killed left its processes: end them now, under
@@ -666,7 +653,7 @@ static int cmd_rm(int argc, char **argv)
 		die_usage("rm: expected one pod");
 	const char *name = argv[optind];
 	char dir[PATH_MAX];
-	pod_dir_arg(name, dir, sizeof(dir), false);
+	cli_pod_dir(name, dir, sizeof(dir), false);
 	if (access(dir, F_OK) < 0) {
 		if (force)
 			return 0; /* rm -f of nothing is fine, as with rm(1) */
@@ -716,7 +703,7 @@ static int cmd_inspect(int argc, char **argv)
 		die_usage("inspect: expected one pod");
 	const char *name = argv[optind];
 	char dir[PATH_MAX];
-	pod_dir_arg(name, dir, sizeof(dir), true);
+	cli_pod_dir(name, dir, sizeof(dir), true);
 	char **names = pod_containers(dir);
 	char phase[32], ip[32] = "", veth[32] = "", bridge[32] = "", host[80] = "";
 	pod_phase(dir, phase, sizeof(phase));
@@ -859,7 +846,7 @@ static int cmd_top(int argc, char **argv)
 	size_t n;
 	if (optind == argc - 1) {
 		char dir[PATH_MAX];
-		pod_dir_arg(argv[optind], dir, sizeof(dir), true);
+		cli_pod_dir(argv[optind], dir, sizeof(dir), true);
 		if (!(pods = calloc(2, sizeof(*pods))) || !(pods[0] = strdup(argv[optind])))
 			die("out of memory");
 		n = 1;

@@ -80,6 +80,24 @@ int state_pod_dir(const char *pod, char *out, size_t len)
 	return 0;
 }
 
+int state_pod_arg(const char *name, bool must_exist, char *dir, size_t len)
+{
+	/* Before any path is built: the name becomes a path component. */
+	if (!spec_dns1123_subdomain(name)) {
+		fail_msg(
+		    EINVAL,
+		    "invalid pod name \"%s\" (a DNS-1123 subdomain: lowercase letters, digits, "
+		    "'-' and '.')",
+		    name);
+		return -2;
+	}
+	if (state_check_roots(false) < 0 || state_pod_dir(name, dir, len) < 0)
+		return -1;
+	if (must_exist && access(dir, F_OK) < 0)
+		return fail_msg(ENOENT, "no pod named %s (under %s)", name, state_root());
+	return 0;
+}
+
 int state_data_dir(const char *pod, char *out, size_t len)
 {
 	char check[PATH_MAX];

@@ -48,6 +48,10 @@ int state_check_roots(bool create);
  * becomes a path component ("../.." never does): EINVAL otherwise. */
 int state_pod_dir(const char *pod, char *out, size_t len);
 int state_data_dir(const char *pod, char *out, size_t len);
+/* A pod named on the command line: its directory, as state_pod_dir, and with
+ * must_exist only if the pod is there. -2 when the name is no pod name (a
+ * usage error), -1 on any other failure. */
+int state_pod_arg(const char *name, bool must_exist, char *dir, size_t len);
 
 /* Write dir/key atomically (a temporary file renamed over it): the bytes as
  * given, or (state_put) the formatted value with a newline. */
