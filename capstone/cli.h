@@ -1,12 +1,10 @@
 /*
  * cli.h - what podrun's commands (podrun.c, get_cmd.c, logs_cmd.c) share
- * when they turn their arguments into state: the dying side of state.h.
+ * when they turn their arguments into a pod's state. Unlike the modules,
+ * these exit on an error: 2 for a usage error, 1 for a failure.
  */
 #ifndef PODRUN_CLI_H
 #define PODRUN_CLI_H
-
-#include "common.h"
-#include "state.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,13 +12,13 @@
 /* A pod named on the command line: its state directory, or exit - 2 for a
  * name that is no pod name (it would be a path component), 1 otherwise (no
  * such pod, with must_exist). */
-static inline void cli_pod_dir(const char *name, char *dir, size_t len, bool must_exist)
-{
-	int r = state_pod_arg(name, must_exist, dir, len);
-	if (r == -2)
-		die_usage("%s", last_error());
-	if (r < 0)
-		die_last();
-}
+void cli_pod_dir(const char *name, char *dir, size_t len, bool must_exist);
+
+/* The pod's containers, in spec order (init containers first); free(). */
+char **cli_pod_containers(const char *dir);
+
+/* The container called name, or (name NULL) the first app container, as
+ * kubectl picks; exit 2 when there is none. */
+const char *cli_pick_container(const char *pod, const char *dir, char **names, const char *name);
 
 #endif

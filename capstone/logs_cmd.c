@@ -85,30 +85,6 @@ static int show(const char *pod, const char *dir, const char *data, const char *
 	return 1;
 }
 
-static const char *kind_of(const char *dir, const char *ctr, char *kind, size_t len)
-{
-	char d[PATH_MAX + 300];
-	snprintf(d, sizeof(d), "%s/containers/%s", dir, ctr);
-	if (state_get(d, "kind", kind, len) < 0)
-		snprintf(kind, len, "?");
-	return kind;
-}
-
-/* The container called name, or the first app container, as kubectl picks. */
-static const char *pick_container(const char *pod, const char *dir, char **names, const char *name)
-{
-	char kind[16];
-	for (size_t i = 0; names[i]; i++)
-		if (name ? !strcmp(names[i], name)
-		         : !strcmp(kind_of(dir, names[i], kind, sizeof(kind)), "app"))
-			return names[i];
-	char all[512] = "";
-	for (size_t i = 0; names[i]; i++)
-		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? ", " : "",
-		         names[i]);
-	die_usage("pod %s has no container %s (it has: %s)", pod, name ? name : "(app)", all);
-}
-
 enum { OPT_TIMESTAMPS = 256, OPT_TAIL, OPT_SINCE, OPT_LIMIT, OPT_ALL };
 
 int cmd_logs(int argc, char **argv)
@@ -181,9 +157,7 @@ int cmd_logs(int argc, char **argv)
 	cli_pod_dir(pod, dir, sizeof(dir), true);
 	if (state_data_dir(pod, data, sizeof(data)) < 0)
 		die_last();
-	char **names;
-	if (state_get_list(dir, "container_names", &names) < 0)
-		die("%s: no container list: %s", dir, last_error());
+	char **names = cli_pod_containers(dir);
 	if (since)
 		o.since_ns = state_now_realtime_ns() - since;
 	if (o.follow)
@@ -191,7 +165,7 @@ int cmd_logs(int argc, char **argv)
 
 	int rc = 0;
 	if (!all) {
-		rc = show(pod, dir, data, pick_container(pod, dir, names, cname), o);
+		rc = show(pod, dir, data, cli_pick_container(pod, dir, names, cname), o);
 	} else if (!o.follow) {
 		for (size_t i = 0; names[i]; i++)
 			rc |= show(pod, dir, data, names[i], o);

@@ -117,42 +117,9 @@ NORETURN static void die_spec(void)
  * Every command but run and validate works from the state the supervisor
  * wrote when the pod started: it never parses YAML again. */
 
-/* The pod's containers, in spec order (init containers first); free(). */
-static char **pod_containers(const char *dir)
-{
-	char **names;
-	if (state_get_list(dir, "container_names", &names) < 0)
-		die("%s: no container list: %s", dir, last_error());
-	return names;
-}
-
 static void ctr_dir(const char *dir, const char *ctr, char *out, size_t len)
 {
 	snprintf(out, len, "%s/containers/%s", dir, ctr);
-}
-
-static void ctr_kind(const char *dir, const char *ctr, char *kind, size_t len)
-{
-	char d[PATH_MAX + 300];
-	ctr_dir(dir, ctr, d, sizeof(d));
-	if (state_get(d, "kind", kind, len) < 0)
-		snprintf(kind, len, "?");
-}
-
-/* The container called name, or the first app container, as kubectl picks. */
-static const char *pick_container(const char *pod, const char *dir, char **names, const char *name)
-{
-	for (size_t i = 0; names[i]; i++) {
-		char kind[16];
-		ctr_kind(dir, names[i], kind, sizeof(kind));
-		if (name ? !strcmp(names[i], name) : !strcmp(kind, "app"))
-			return names[i];
-	}
-	char all[512] = "";
-	for (size_t i = 0; names[i]; i++)
-		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? ", " : "",
-		         names[i]);
-	die_usage("pod %s has no container %s (it has: %s)", pod, name ? name : "(app)", all);
 }
 
 /* ---- validate ------------------------------------------------------------------- */
@@ -527,8 +494,8 @@ static int cmd_exec(int argc, char **argv)
 		die_usage("exec: expected a command after the pod");
 	char dir[PATH_MAX], cdir[PATH_MAX + 300];
 	cli_pod_dir(name, dir, sizeof(dir), true);
-	char **names = pod_containers(dir);
-	const char *ct = pick_container(name, dir, names, cname);
+	char **names = cli_pod_containers(dir);
+	const char *ct = cli_pick_container(name, dir, names, cname);
 	ctr_dir(dir, ct, cdir, sizeof(cdir));
 	pid_t pid = state_live_pid(cdir, "");
 	if (!pid)
@@ -704,7 +671,7 @@ static int cmd_inspect(int argc, char **argv)
 	const char *name = argv[optind];
 	char dir[PATH_MAX];
 	cli_pod_dir(name, dir, sizeof(dir), true);
-	char **names = pod_containers(dir);
+	char **names = cli_pod_containers(dir);
 	char phase[32], ip[32] = "", veth[32] = "", bridge[32] = "", host[80] = "";
 	pod_phase(dir, phase, sizeof(phase));
 	state_get(dir, "ip", ip, sizeof(ip));
