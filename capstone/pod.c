@@ -90,7 +90,12 @@ struct sup {
 	struct volume *vols;
 	size_t n_vols; /* prepared so far */
 	struct init_member *members;
-	struct ctr_image *imgs; /* one per container, resolved before anything exists */
+	/* One per container, resolved before anything exists; an image not in
+	 * the store (lower NULL) is looked for again at each start of its
+	 * container, which waits meanwhile (ErrImageNeverPull). */
+	struct ctr_image *imgs;
+	struct env_ctx ectx; /* what env_build needs, kept for an image found late */
+	char node[HOST_NAME_MAX + 1], host_ip[INET_ADDRSTRLEN];
 	struct ctr_mount *mounts;
 	struct init_pod pod;
 	bool started;
@@ -124,6 +129,14 @@ PRINTF(3, 4) static void pathf(char *out, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out, len, fmt, ap);
 	va_end(ap);
+}
+
+/* kubelet's reasons for a container it could not create or start; it
+ * waits with one of them and is tried again. */
+static bool start_error(const char *reason)
+{
+	return !strcmp(reason, "RunContainerError") || !strcmp(reason, "CreateContainerError") ||
+	       !strcmp(reason, "CreateContainerConfigError");
 }
 
 static const char *ctr_state_name(enum ctr_state s)
@@ -282,9 +295,13 @@ static void logs_drain(struct sup *s)
 
 /* ---- hooks called by the init module ------------------------------------------- */
 
+static int member_image(struct sup *s, struct init_member *m); /* images, below */
+
 static int hook_before_start(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
+	if (!s->imgs[m - s->members].lower && member_image(s, m) < 0)
+		return -1;
 	for (int i = 0; i < 2; i++)
 		if (pipe2(s->pending[i], O_CLOEXEC) < 0)
 			return fail_errno("container %s: pipe2", m->cfg.name);
@@ -333,39 +350,73 @@ static void hook_after_start(void *arg, struct init_member *m)
 /* ---- lifecycle hooks ------------------------------------------------------------ */
 
 /* Run a postStart or preStop handler of a running container until it ends or
- * deadline_ms (monotonic) passes: exec in a child of ours (ctr_exec blocks,
- * the supervisor must not wait past the deadline), sleep by waiting. 0 when
- * it succeeded. */
-static int run_hook(struct init_member *m, const struct spec_hook *h, int64_t deadline_ms)
+ * deadline_ms (monotonic) passes: sleep by waiting; exec and httpGet in a
+ * child of ours (ctr_exec blocks, and an httpGet steps into the pod's netns:
+ * the supervisor must neither wait past the deadline nor leave its own
+ * netns). The child's last_error() comes back through a pipe. 0 when it
+ * succeeded; -1 with last_error() saying why. */
+static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook *h,
+                    int64_t deadline_ms)
 {
 	if (h->kind == SPEC_HOOK_SLEEP) {
 		int64_t until = now_ms() + (int64_t)h->seconds * 1000;
 		sleep_ms((long)((until < deadline_ms ? until : deadline_ms) - now_ms()));
 		return 0;
 	}
-	if (h->kind != SPEC_HOOK_EXEC || m->c.state != CTR_RUNNING)
+	if (h->kind == SPEC_HOOK_NONE || m->c.state != CTR_RUNNING)
 		return 0;
+	int why[2];
+	if (pipe2(why, O_CLOEXEC) < 0)
+		return fail_errno("pipe2 (hook)");
 	pid_t child = fork();
-	if (child < 0)
+	if (child < 0) {
+		close(why[0]);
+		close(why[1]);
 		return fail_errno("fork (hook)");
+	}
 	if (child == 0) {
-		struct ctr_config cfg = m->cfg;
-		cfg.stdin_fd = cfg.stdout_fd = cfg.stderr_fd = -1; /* a hook's output is dropped */
-		int rc = ctr_exec(&m->c, &cfg, h->command);
+		close(why[0]);
+		int rc;
+		if (h->kind == SPEC_HOOK_HTTP_GET) {
+			rc = probe_http_hook(h->http, s->infra.nsfd[NS_NET], s->infra.ip,
+			                     deadline_ms);
+		} else {
+			struct ctr_config cfg = m->cfg;
+			cfg.stdin_fd = cfg.stdout_fd = cfg.stderr_fd =
+			    -1; /* a hook's output is dropped */
+			rc = ctr_exec(&m->c, &cfg, h->command);
+			if (rc > 0)
+				fail_msg(EIO, "command '%s' exited with %d", h->command[0], rc);
+		}
+		if (rc != 0) {
+			const char *e = last_error();
+			if (write(why[1], e, strlen(e)) < 0) {
+				/* the supervisor reports the exit status alone */
+			}
+		}
 		_exit(rc < 0 ? 126 : rc);
 	}
+	close(why[1]);
+	_cleanup_close_ int rfd = why[0];
 	_cleanup_close_ int pfd = sys_pidfd_open(child, 0);
 	struct pollfd p = {.fd = pfd, .events = POLLIN};
 	int64_t left = deadline_ms - now_ms();
-	if (pfd < 0 || poll(&p, 1, (int)(left > 0 ? left : 0)) <= 0)
+	bool late = pfd < 0 || poll(&p, 1, (int)(left > 0 ? left : 0)) <= 0;
+	if (late)
 		kill(child, SIGKILL); /* our own unreaped child: its pid is not reused */
 	int st = 0;
 	while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
 	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return fail_msg(EIO, "exited %d",
-		                WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	return 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	char msg[PROBE_MSG_MAX] = "";
+	ssize_t n = late ? 0 : read(rfd, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	if (late)
+		return fail_msg(ETIMEDOUT, "did not end within the grace period");
+	if (msg[0])
+		return fail_msg(EIO, "%s", msg);
+	return fail_msg(EIO, "exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
 /* A native sidecar has started when its startupProbe passed (at once without
@@ -381,7 +432,7 @@ static void hook_before_stop(void *arg, struct init_member *m, int64_t deadline_
 {
 	struct sup *s = arg;
 	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
-	if (sc->pre_stop.kind != SPEC_HOOK_NONE && run_hook(m, &sc->pre_stop, deadline_ms) < 0)
+	if (sc->pre_stop.kind != SPEC_HOOK_NONE && run_hook(s, m, &sc->pre_stop, deadline_ms) < 0)
 		status_event(s->dir, "Warning", "FailedPreStopHook", "pod",
 		             "PreStopHook failed for container %s: %s", m->cfg.name, last_error());
 }
@@ -504,12 +555,15 @@ static void hook_on_change(void *arg, struct init_member *m)
 		 * for at most the grace period. */
 		const struct spec_container *sc = &s->spec->ctrs[i];
 		if (sc->post_start.kind != SPEC_HOOK_NONE &&
-		    run_hook(m, &sc->post_start, now_ms() + s->spec->grace_seconds * 1000) < 0) {
+		    run_hook(s, m, &sc->post_start, now_ms() + s->spec->grace_seconds * 1000) < 0) {
 			status_event(s->dir, "Warning", "FailedPostStartHook", object,
 			             "PostStartHook failed: %s", last_error());
 			sys_pidfd_send_signal(m->c.pidfd, SIGKILL, 0);
 		}
-	} else if (!strcmp(m->waiting_reason, "RunContainerError")) {
+	} else if (!strcmp(m->waiting_reason, "ErrImageNeverPull")) {
+		status_event(s->dir, "Warning", "ErrImageNeverPull", object, "%s", m->message);
+		status_event(s->dir, "Warning", "Failed", object, "Error: ErrImageNeverPull");
+	} else if (start_error(m->waiting_reason)) {
 		status_event(s->dir, "Warning", "Failed", object, "Error: %s", m->message);
 	} else if (!strcmp(m->waiting_reason, "CrashLoopBackOff")) {
 		status_event(s->dir, "Warning", "BackOff", object,
@@ -732,7 +786,8 @@ static const struct init_member *stuck(const struct sup *s)
 	for (size_t i = 0; i < s->pod.n_members; i++) {
 		const struct init_member *m = &s->members[i];
 		if (!strcmp(m->waiting_reason, "CrashLoopBackOff") ||
-		    !strcmp(m->waiting_reason, "RunContainerError"))
+		    !strcmp(m->waiting_reason, "ErrImageNeverPull") ||
+		    start_error(m->waiting_reason))
 			return m;
 	}
 	return NULL;
@@ -881,6 +936,188 @@ static int write_pod_files(struct sup *s)
 	return 0;
 }
 
+/* ---- images ---------------------------------------------------------------------- */
+
+/* The image's User without the pod's say: kubelet's verifyRunAsNonRoot. The
+ * uid is the pod's runAsUser, else the number in the image's User; a name
+ * there cannot be verified before the container runs, and is refused. */
+static int check_non_root(const struct pod_spec *sp, const struct spec_container *sc,
+                          const struct img_image *img)
+{
+	if (sc->sec.run_as_non_root <= 0)
+		return 0;
+	const char *user = img->config.user ? img->config.user : "";
+	size_t ul = strcspn(user, ":");
+	bool numeric = strspn(user, "0123456789") >= ul;
+	bool root = sc->sec.run_as_user >= 0
+	                ? sc->sec.run_as_user == 0
+	                : ul == 0 || (numeric && strtoull(user, NULL, 10) == 0);
+	if (sc->sec.run_as_user < 0 && ul > 0 && !numeric)
+		return fail_msg(EPERM,
+		                "%s:%d:%d: container %s: CreateContainerConfigError: container has "
+		                "runAsNonRoot and image has non-numeric user (%.*s), cannot verify "
+		                "user is non-root",
+		                sp->file, sc->sec_mark.line, sc->sec_mark.col, sc->name, (int)ul,
+		                user);
+	if (root)
+		return fail_msg(EPERM,
+		                "%s:%d:%d: container %s: CreateContainerConfigError: container has "
+		                "runAsNonRoot and image will run as root",
+		                sp->file, sc->sec_mark.line, sc->sec_mark.col, sc->name);
+	return 0;
+}
+
+static void ctr_image_free(struct ctr_image *ci)
+{
+	free(ci->lower);
+	img_strv_free(ci->argv);
+	img_strv_free(ci->env);
+	free(ci->workdir);
+	*ci = (struct ctr_image){0};
+}
+
+/* One container's image, found in the store and applied to it. -3: the
+ * image is not in the store; -2: refused, the message is complete; -1: any
+ * other error. On failure *ci is left empty. */
+static int resolve_image(const char *store, const struct pod_spec *sp,
+                         const struct spec_container *sc, struct ctr_image *ci)
+{
+	struct img_image img;
+	if (img_get(store, sc->image, &img) < 0)
+		return errno == ENOENT ? -3 : -1;
+	int rc = -1;
+	char lower[4096];
+	snprintf(ci->image_id, sizeof(ci->image_id), "%s", img.id);
+	if (img_lowerdir(store, sc->image, lower, sizeof(lower)) < 0 ||
+	    !(ci->lower = strdup(lower)))
+		goto out;
+	char why[1024];
+	if (check_non_root(sp, sc, &img) < 0) {
+		rc = -2;
+		goto out;
+	}
+	if (img_container_argv(&img.config, sc->command, sc->args, &ci->argv) < 0) {
+		snprintf(why, sizeof(why), "%s", last_error());
+		fail_msg(EINVAL, "image %s: %s", img.ref, why);
+		goto out;
+	}
+	if (img_container_env(&img.config, sc->env, &ci->env) < 0)
+		goto out;
+	const char *wd = sc->working_dir ? sc->working_dir : img.config.working_dir;
+	if (wd && *wd && !(ci->workdir = strdup(wd)))
+		goto out;
+	/* The user: the pod's runAsUser/runAsGroup win; what they leave open
+	 * comes from the image's User, names looked up in the image's files.
+	 * With runAsUser alone the group is that uid's in the image's
+	 * /etc/passwd, as containerd does it. */
+	char uidstr[24];
+	const char *user = img.config.user;
+	if (sc->sec.run_as_user >= 0) {
+		snprintf(uidstr, sizeof(uidstr), "%lld", (long long)sc->sec.run_as_user);
+		user = uidstr;
+	}
+	if (img_resolve_user(ci->lower, user, true, sc->sec.run_as_group < 0, &ci->uid, &ci->gid) <
+	    0) {
+		int err = errno;
+		snprintf(why, sizeof(why), "%s", last_error());
+		fail_msg(err, "image %s: %s", img.ref, why);
+		goto out;
+	}
+	if (sc->sec.run_as_group >= 0)
+		ci->gid = (gid_t)sc->sec.run_as_group;
+	rc = 0;
+out:
+	img_image_free(&img);
+	if (rc < 0)
+		ctr_image_free(ci);
+	return rc;
+}
+
+/* Each container must have something to run before anything of the pod
+ * exists. An image that is not in the store does not stop the pod: as
+ * kubelet does with imagePullPolicy Never (podrun pulls nothing), the
+ * sandbox comes up and that container waits, ErrImageNeverPull, looked for
+ * again at each try to start it (member_image): `podrun image load` lets it
+ * start. */
+static int resolve_images(struct sup *s)
+{
+	const struct pod_spec *sp = s->spec;
+	s->imgs = calloc(sp->n_ctrs ? sp->n_ctrs : 1, sizeof(*s->imgs));
+	if (!s->imgs)
+		return fail_msg(ENOMEM, "out of memory");
+	for (size_t i = 0; i < sp->n_ctrs; i++) {
+		const struct spec_container *c = &sp->ctrs[i];
+		int r = resolve_image(s->o->images, sp, c, &s->imgs[i]);
+		if (r == -2)
+			return -1;
+		if (r == -3)
+			continue;
+		if (r < 0) {
+			char why[1024];
+			int err = errno;
+			snprintf(why, sizeof(why), "%s", last_error());
+			return fail_msg(err, "%s:%d:%d: container %s: %s", sp->file, c->mark.line,
+			                c->mark.col, c->name, why);
+		}
+	}
+	return 0;
+}
+
+/* Give a container what its image makes of it (resolve_image): Kubernetes'
+ * env and argv (valueFrom resolved, $(VAR) expanded in env, command and
+ * args), the overlay's lower layers, the working directory and the user; and
+ * the state `podrun exec` and `get` read. The state's env (what exec uses)
+ * is the result. An image not found yet (lower NULL) gives only the state. */
+static int apply_image(struct sup *s, struct init_member *m)
+{
+	const struct pod_spec *sp = s->spec;
+	size_t i = (size_t)(m - s->members);
+	const struct spec_container *sc = &sp->ctrs[i];
+	struct ctr_image *ci = &s->imgs[i];
+	if (ci->lower) {
+		char **env, **argv;
+		if (env_build(&s->ectx, sc, ci->env, ci->argv, &env, &argv) < 0) {
+			char why[1024];
+			int err = errno;
+			snprintf(why, sizeof(why), "%s", last_error());
+			return fail_msg(err,
+			                "%s:%d:%d: container %s: CreateContainerConfigError: %s",
+			                sp->file, sc->mark.line, sc->mark.col, sc->name, why);
+		}
+		img_strv_free(ci->env);
+		ci->env = env;
+		img_strv_free(ci->argv);
+		ci->argv = argv;
+		m->cfg.rootfs_lower = ci->lower;
+		m->cfg.argv = ci->argv;
+		m->cfg.env = ci->env;
+		m->cfg.working_dir = ci->workdir;
+		m->cfg.uid = ci->uid;
+		m->cfg.gid = ci->gid;
+	}
+	char d[PATH_MAX];
+	member_dir(s, m, d, sizeof(d));
+	return write_exec_config(d, sp, sc, ci);
+}
+
+/* A container whose image was not in the store when the pod started: look
+ * again (it may have been loaded since) and apply it. -1 with kubelet's
+ * reason in m->waiting_reason and its message in last_error(). */
+static int member_image(struct sup *s, struct init_member *m)
+{
+	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
+	int r = resolve_image(s->o->images, s->spec, sc, &s->imgs[m - s->members]);
+	if (r == 0 && apply_image(s, m) == 0)
+		return 0;
+	snprintf(m->waiting_reason, sizeof(m->waiting_reason), "%s",
+	         r == -3 ? "ErrImageNeverPull" : "CreateContainerConfigError");
+	if (r == -3)
+		return fail_msg(ENOENT,
+		                "Container image \"%s\" is not present with pull policy of Never",
+		                sc->image);
+	return -1;
+}
+
 static int setup_members(struct sup *s)
 {
 	const struct pod_spec *sp = s->spec;
@@ -910,41 +1147,24 @@ static int setup_members(struct sup *s)
 	/* What valueFrom fieldRef/resourceFieldRef and $(VAR) need: the pod's
 	 * IP is known now, the sandbox is up. */
 	int64_t node_mem = 0, node_cpu = 0;
-	char node[HOST_NAME_MAX + 1] = "localhost", host_ip[INET_ADDRSTRLEN] = "";
 	if (res_node(&node_mem, &node_cpu) < 0)
 		return -1;
-	gethostname(node, sizeof(node));
-	state_get(s->dir, "host_ip", host_ip, sizeof(host_ip));
-	struct env_ctx ectx = {.pod = sp,
-	                       .uid = s->uid,
-	                       .pod_ip = s->infra.ip,
-	                       .host_ip = host_ip,
-	                       .node_name = node,
-	                       .node_memory = node_mem,
-	                       .node_cpu_milli = node_cpu};
+	snprintf(s->node, sizeof(s->node), "localhost");
+	gethostname(s->node, sizeof(s->node));
+	state_get(s->dir, "host_ip", s->host_ip, sizeof(s->host_ip));
+	s->ectx = (struct env_ctx){.pod = sp,
+	                           .uid = s->uid,
+	                           .pod_ip = s->infra.ip,
+	                           .host_ip = s->host_ip,
+	                           .node_name = s->node,
+	                           .node_memory = node_mem,
+	                           .node_cpu_milli = node_cpu};
 	for (size_t i = 0; i < sp->n_ctrs; i++) {
 		const struct spec_container *sc = &sp->ctrs[i];
 		struct init_member *m = &s->members[i];
 		char d[PATH_MAX], fs[PATH_MAX + 300];
 		member_dir(s, &(struct init_member){.cfg.name = sc->name}, d, sizeof(d));
-		struct ctr_image *ci = &s->imgs[i];
-		/* Kubernetes' env: valueFrom resolved, $(VAR) expanded in env,
-		 * command and args. The state's env (what exec uses) is the result. */
-		char **env, **argv;
-		if (env_build(&ectx, sc, ci->env, ci->argv, &env, &argv) < 0) {
-			char why[1024];
-			int err = errno;
-			snprintf(why, sizeof(why), "%s", last_error());
-			return fail_msg(err,
-			                "%s:%d:%d: container %s: CreateContainerConfigError: %s",
-			                sp->file, sc->mark.line, sc->mark.col, sc->name, why);
-		}
-		img_strv_free(ci->env);
-		ci->env = env;
-		img_strv_free(ci->argv);
-		ci->argv = argv;
-		if (mkdir_p(d, 0700) < 0 || write_exec_config(d, sp, sc, ci) < 0 ||
-		    res_ctr_create(s->res, sc, &s->cgroups[i]) < 0)
+		if (mkdir_p(d, 0700) < 0 || res_ctr_create(s->res, sc, &s->cgroups[i]) < 0)
 			return -1;
 		snprintf(fs, sizeof(fs), "%s/containers/%s/fs", s->data, sc->name);
 		char *profile = NULL;
@@ -971,11 +1191,7 @@ static int setup_members(struct sup *s)
 		m->cfg = (struct ctr_config){
 		    .name = sc->name,
 		    .image = sc->image,
-		    .rootfs_lower = ci->lower,
 		    .state_dir = strdup(fs),
-		    .argv = ci->argv,
-		    .env = ci->env,
-		    .working_dir = ci->workdir,
 		    .mounts = mt,
 		    .n_mounts = 0, /* counted below */
 		    .share_pid = sp->share_pid || sp->host_pid,
@@ -983,8 +1199,6 @@ static int setup_members(struct sup *s)
 		    .cap_drop = sc->cap_drop,
 		    .privileged = sc->privileged,
 		    .readonly_root = sc->read_only_root,
-		    .uid = ci->uid,
-		    .gid = ci->gid,
 		    .groups = gids,
 		    .n_groups = sc->n_groups,
 		    .allow_privilege_escalation = sc->sec.allow_privilege_escalation > 0,
@@ -1000,6 +1214,8 @@ static int setup_members(struct sup *s)
 		};
 		if (!m->cfg.state_dir)
 			return fail_msg(ENOMEM, "out of memory");
+		if (apply_image(s, m) < 0)
+			return -1;
 		for (size_t k = 0; k < sc->n_mounts; k++, mt++)
 			*mt = (struct ctr_mount){.volume = &s->vols[sc->mounts[k].volume],
 			                         .mount_path = sc->mounts[k].mount_path,
@@ -1038,112 +1254,6 @@ static int setup_members(struct sup *s)
 	    .before_stop = hook_before_stop,
 	    .started = hook_started,
 	};
-	return 0;
-}
-
-/* The image's User without the pod's say: kubelet's verifyRunAsNonRoot. The
- * uid is the pod's runAsUser, else the number in the image's User; a name
- * there cannot be verified before the container runs, and is refused. */
-static int check_non_root(const struct pod_spec *sp, const struct spec_container *sc,
-                          const struct img_image *img)
-{
-	if (sc->sec.run_as_non_root <= 0)
-		return 0;
-	const char *user = img->config.user ? img->config.user : "";
-	size_t ul = strcspn(user, ":");
-	bool numeric = strspn(user, "0123456789") >= ul;
-	bool root = sc->sec.run_as_user >= 0
-	                ? sc->sec.run_as_user == 0
-	                : ul == 0 || (numeric && strtoull(user, NULL, 10) == 0);
-	if (sc->sec.run_as_user < 0 && ul > 0 && !numeric)
-		return fail_msg(EPERM,
-		                "%s:%d:%d: container %s: CreateContainerConfigError: container has "
-		                "runAsNonRoot and image has non-numeric user (%.*s), cannot verify "
-		                "user is non-root",
-		                sp->file, sc->sec_mark.line, sc->sec_mark.col, sc->name, (int)ul,
-		                user);
-	if (root)
-		return fail_msg(EPERM,
-		                "%s:%d:%d: container %s: CreateContainerConfigError: container has "
-		                "runAsNonRoot and image will run as root",
-		                sp->file, sc->sec_mark.line, sc->sec_mark.col, sc->name);
-	return 0;
-}
-
-/* One container's image, found in the store and applied to it. */
-static int resolve_image(const char *store, const struct pod_spec *sp,
-                         const struct spec_container *sc, struct ctr_image *ci)
-{
-	struct img_image img;
-	if (img_get(store, sc->image, &img) < 0)
-		return -1; /* "image REF: not loaded (podrun image load)" */
-	int rc = -1;
-	char lower[4096];
-	snprintf(ci->image_id, sizeof(ci->image_id), "%s", img.id);
-	if (img_lowerdir(store, sc->image, lower, sizeof(lower)) < 0 ||
-	    !(ci->lower = strdup(lower)))
-		goto out;
-	char why[1024];
-	if (check_non_root(sp, sc, &img) < 0) {
-		img_image_free(&img);
-		return -2; /* the message is complete */
-	}
-	if (img_container_argv(&img.config, sc->command, sc->args, &ci->argv) < 0) {
-		snprintf(why, sizeof(why), "%s", last_error());
-		fail_msg(EINVAL, "image %s: %s", img.ref, why);
-		goto out;
-	}
-	if (img_container_env(&img.config, sc->env, &ci->env) < 0)
-		goto out;
-	const char *wd = sc->working_dir ? sc->working_dir : img.config.working_dir;
-	if (wd && *wd && !(ci->workdir = strdup(wd)))
-		goto out;
-	/* The user: the pod's runAsUser/runAsGroup win; what they leave open
-	 * comes from the image's User, names looked up in the image's files.
-	 * With runAsUser alone the group is that uid's in the image's
-	 * /etc/passwd, as containerd does it. */
-	char uidstr[24];
-	const char *user = img.config.user;
-	if (sc->sec.run_as_user >= 0) {
-		snprintf(uidstr, sizeof(uidstr), "%lld", (long long)sc->sec.run_as_user);
-		user = uidstr;
-	}
-	if (img_resolve_user(ci->lower, user, true, sc->sec.run_as_group < 0, &ci->uid, &ci->gid) <
-	    0) {
-		int err = errno;
-		snprintf(why, sizeof(why), "%s", last_error());
-		fail_msg(err, "image %s: %s", img.ref, why);
-		goto out;
-	}
-	if (sc->sec.run_as_group >= 0)
-		ci->gid = (gid_t)sc->sec.run_as_group;
-	rc = 0;
-out:
-	img_image_free(&img);
-	return rc;
-}
-
-/* Every image must be in the store, and each container must have something
- * to run, before anything of the pod exists. */
-static int resolve_images(struct sup *s)
-{
-	const struct pod_spec *sp = s->spec;
-	s->imgs = calloc(sp->n_ctrs ? sp->n_ctrs : 1, sizeof(*s->imgs));
-	if (!s->imgs)
-		return fail_msg(ENOMEM, "out of memory");
-	for (size_t i = 0; i < sp->n_ctrs; i++) {
-		const struct spec_container *c = &sp->ctrs[i];
-		int r = resolve_image(s->o->images, sp, c, &s->imgs[i]);
-		if (r == -2)
-			return -1;
-		if (r < 0) {
-			char why[1024];
-			int err = errno;
-			snprintf(why, sizeof(why), "%s", last_error());
-			return fail_msg(err, "%s:%d:%d: container %s: %s", sp->file, c->mark.line,
-			                c->mark.col, c->name, why);
-		}
-	}
 	return 0;
 }
 
@@ -1364,12 +1474,8 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 
 static void sup_free(struct sup *s)
 {
-	for (size_t i = 0; s->imgs && i < s->spec->n_ctrs; i++) {
-		free(s->imgs[i].lower);
-		img_strv_free(s->imgs[i].argv);
-		img_strv_free(s->imgs[i].env);
-		free(s->imgs[i].workdir);
-	}
+	for (size_t i = 0; s->imgs && i < s->spec->n_ctrs; i++)
+		ctr_image_free(&s->imgs[i]);
 	free(s->imgs);
 	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++) {
 		free((char *)s->members[i].cfg.state_dir);
@@ -1482,12 +1588,14 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		const struct init_member *m = stuck(s);
 		if (m) {
 			const struct spec_container *sc = &spec->ctrs[m - s->members];
+			bool no_image = !strcmp(m->waiting_reason, "ErrImageNeverPull");
 			notify(s,
 			       "error: %s:%d:%d: pod %s: container %s: %s%s%s (the pod goes on: "
-			       "podrun "
-			       "logs, podrun describe, podrun rm -f)\n",
+			       "%spodrun logs, podrun describe, podrun rm -f)\n",
 			       spec->file, sc->mark.line, sc->mark.col, spec->name, m->cfg.name,
-			       m->waiting_reason, m->message[0] ? ": " : "", m->message);
+			       m->waiting_reason, m->message[0] ? ": " : "", m->message,
+			       no_image ? "podrun pulls nothing, podrun image load starts it; "
+			                : "");
 		}
 		if (s->deadline_at && (deadline < 0 || s->deadline_at < deadline))
 			deadline = s->deadline_at;

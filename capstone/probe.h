@@ -208,6 +208,19 @@ bool probe_set_running(const struct probe_set *ps, enum probe_kind k); /* a chec
 /* The effective spec after defaults (for tests and `podrun inspect`). */
 const struct probe_spec *probe_set_spec(const struct probe_set *ps, enum probe_kind k);
 
+/* A lifecycle hook's httpGet (postStart, preStop), as kubelet's
+ * runHTTPHandler: the request a probe sends, with User-Agent
+ * PROBE_HOOK_USER_AGENT, dialled from the pod's network namespace to host
+ * (NULL or "": pod_ip). Unlike a probe, any HTTP response succeeds - kubelet
+ * does not look at a hook's status code; a failed dial, write or read, or
+ * what is not an HTTP response, fails. Blocks until then or deadline_ms
+ * (monotonic; kubelet's hook client has no timeout of its own). 0 on
+ * success; -1 with last_error() saying why, in Go's words ("Get
+ * \"http://10.0.0.5:8080/\": dial tcp 10.0.0.5:8080: connect: connection
+ * refused"). It steps into the pod's netns and back: call it in a child. */
+int probe_http_hook(const struct probe_spec *s, int netns_fd, const char *pod_ip,
+                    int64_t deadline_ms);
+
 /* How long an exec probe child may outlive its timeout before the
  * supervisor SIGKILLs it: the child times the command out itself (so it can
  * kill what the command left behind), this is the backstop. */
@@ -215,6 +228,7 @@ const struct probe_spec *probe_set_spec(const struct probe_set *ps, enum probe_k
 /* kubelet keeps this much of an exec probe's output (maxReadLength). */
 #define PROBE_OUTPUT_MAX (10 * 1024)
 /* The User-Agent kubelet sends ("kube-probe/MAJOR.MINOR"). */
-#define PROBE_USER_AGENT "kube-probe/1.31"
+#define PROBE_USER_AGENT      "kube-probe/1.31"
+#define PROBE_HOOK_USER_AGENT "kube-lifecycle/1.31"
 
 #endif

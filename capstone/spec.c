@@ -1732,9 +1732,14 @@ static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path
 	return 0;
 }
 
-/* A lifecycle handler: exec and sleep run; httpGet and tcpSocket are refused
- * (they would be silently skipped otherwise). */
-static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path, struct spec_hook *h)
+static int parse_probe_handler(struct ctx *c, const struct field *f,
+                               const struct spec_container *ct, struct probe_spec *ps);
+
+/* A lifecycle handler: exec, httpGet (a probe's fields) and sleep. tcpSocket
+ * is refused: the API server accepts it, but kubelet never runs it - the
+ * hook fails at run time, so a postStart would kill its container. */
+static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
+                      const struct spec_container *ct, struct spec_hook *h)
 {
 	if (is_null(n))
 		return 0;
@@ -1780,8 +1785,22 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path, str
 				}
 			}
 			h->kind = SPEC_HOOK_SLEEP;
-		} else if (!strcmp(f.key, "httpGet") || !strcmp(f.key, "tcpSocket")) {
-			if (refused(c, f.k, f.path, "not supported yet (exec and sleep are)") < 0)
+		} else if (!strcmp(f.key, "httpGet")) {
+			struct probe_spec *ps = alloc(c, sizeof(*ps));
+			if (!ps)
+				return -1;
+			probe_spec_init(ps);
+			ps->handler = PROBE_HTTP_GET;
+			if (parse_probe_handler(c, &f, ct, ps) < 0)
+				return -1;
+			if (probe_spec_check(ps, PROBE_READINESS) < 0)
+				return err_at(c, f.v, "%s%s", path, last_error());
+			h->http = ps;
+			h->kind = SPEC_HOOK_HTTP_GET;
+		} else if (!strcmp(f.key, "tcpSocket")) {
+			if (refused(c, f.k, f.path,
+			            "not run by kubelet (kept for compatibility, the hook fails at "
+			            "run time): use exec or httpGet") < 0)
 				return -1;
 		} else {
 			ignored(c, &f, NULL);
@@ -1803,9 +1822,9 @@ static int parse_lifecycle(struct ctx *c, const yaml_node_t *n, const char *path
 		if (field_at(c, n, i, path, &f) < 0)
 			return -1;
 		if (!strcmp(f.key, "postStart"))
-			r = parse_hook(c, f.v, f.path, &ct->post_start);
+			r = parse_hook(c, f.v, f.path, ct, &ct->post_start);
 		else if (!strcmp(f.key, "preStop"))
-			r = parse_hook(c, f.v, f.path, &ct->pre_stop);
+			r = parse_hook(c, f.v, f.path, ct, &ct->pre_stop);
 		else if (!strcmp(f.key, "stopSignal"))
 			r = refused(c, f.k, f.path, "not supported yet");
 		else
@@ -2128,9 +2147,12 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 	ct->sec = (struct spec_security){-1, -1, -1, -1, -1, NULL};
 	char **command = NULL, **args = NULL;
 	const yaml_node_t *sec = NULL;
-	/* probes are parsed once the ports are known (a port may be named) */
+	/* probes and lifecycle hooks are parsed once the ports are known (a port
+	 * may be named) */
 	struct field probe_fields[PROBE_KINDS];
 	bool have_probe[PROBE_KINDS] = {false};
+	struct field lifecycle;
+	bool have_lifecycle = false;
 	for (size_t i = 0; i < map_len(n); i++) {
 		struct field f;
 		int r = 0;
@@ -2197,7 +2219,8 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 		} else if (!strcmp(f.key, "resources")) {
 			r = parse_resources(c, f.v, f.path, &ct->res);
 		} else if (!strcmp(f.key, "lifecycle")) {
-			r = parse_lifecycle(c, f.v, f.path, ct);
+			lifecycle = f; /* after ports: an httpGet may name one */
+			have_lifecycle = true;
 		} else if (!strcmp(f.key, "terminationMessagePath")) {
 			if ((r = get_str(c, f.v, f.path, &ct->term_path)) == 0 && ct->term_path &&
 			    ct->term_path[0] != '/')
@@ -2233,6 +2256,8 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 	}
 	if (!ct->name)
 		return err_at(c, n, "%s.name: required", path);
+	if (have_lifecycle && parse_lifecycle(c, lifecycle.v, lifecycle.path, ct) < 0)
+		return -1;
 	for (int k = 0; k < PROBE_KINDS; k++) {
 		if (!have_probe[k])
 			continue;

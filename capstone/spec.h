@@ -119,11 +119,12 @@ struct spec_env {
 };
 
 /* lifecycle.postStart / preStop */
-enum spec_hook_kind { SPEC_HOOK_NONE, SPEC_HOOK_EXEC, SPEC_HOOK_SLEEP };
+enum spec_hook_kind { SPEC_HOOK_NONE, SPEC_HOOK_EXEC, SPEC_HOOK_HTTP_GET, SPEC_HOOK_SLEEP };
 struct spec_hook {
 	enum spec_hook_kind kind;
-	char **command; /* exec */
-	long seconds;   /* sleep */
+	char **command;          /* exec */
+	struct probe_spec *http; /* httpGet: a probe's fields (probe_http_hook) */
+	long seconds;            /* sleep */
 	struct spec_mark mark;
 };
 

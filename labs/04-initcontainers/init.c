@@ -178,8 +178,25 @@ static int start_member(struct init_pod *p, struct init_member *m)
 		if (!p->start && m->cfg.state_dir)
 			ctr_cleanup(&m->cfg);
 	}
-	if (p->before_start && p->before_start(p->arg, m) < 0)
-		return -1;
+	set_reason(m, "");
+	if (p->before_start && p->before_start(p->arg, m) < 0) {
+		/* Not even created (its image is missing...): no run, no restart,
+		 * no crash loop. kubelet's pod worker tries the pod again 10 s
+		 * after a failed sync, every time: a flat retry, not the backoff. */
+		if (m->started_once)
+			m->restarts--;
+		if (!m->waiting_reason[0])
+			set_reason(m, "CreateContainerError");
+		if (!p->retry_failed_starts) {
+			changed(p, m);
+			return -1;
+		}
+		snprintf(m->message, sizeof(m->message), "%s", last_error());
+		int64_t delay = init_backoff_ms(1);
+		m->not_before_ms = now_ms() + (delay > 0 ? delay : 0);
+		changed(p, m);
+		return 0;
+	}
 	int rc = p->start ? p->start(p->arg, m) : ctr_start(p->sandbox, &m->cfg, &m->c);
 	if (p->after_start)
 		p->after_start(p->arg, m);
@@ -274,6 +291,8 @@ int init_pod_step(struct init_pod *p, int64_t now, int64_t *deadline_ms)
 			}
 			if (start_member(p, m) < 0)
 				return -1;
+			if (m->c.state != CTR_RUNNING) /* it could not start: its retry */
+				note_deadline(deadline_ms, m->not_before_ms);
 		}
 	} else {
 		for (size_t i = 0; i < p->n_members; i++) {

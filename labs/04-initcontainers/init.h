@@ -49,7 +49,12 @@ struct init_pod {
 	enum init_restart policy;
 	int grace_ms;
 	/* Optional hooks. before_start may set m->cfg.stdout_fd/stderr_fd
-	 * (log pipes); after_start may close its copies of them. */
+	 * (log pipes); after_start may close its copies of them. before_start
+	 * returns -1 when the container cannot even be created, with kubelet's
+	 * reason in m->waiting_reason ("ErrImageNeverPull"; none given:
+	 * "CreateContainerError") and the message in last_error(); with
+	 * retry_failed_starts it is tried again init_backoff_ms(1) later, every
+	 * time, as kubelet's pod worker retries a failed sync. */
 	void *arg;
 	int (*before_start)(void *arg, struct init_member *m);
 	void (*after_start)(void *arg, struct init_member *m);

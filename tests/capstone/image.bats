@@ -624,9 +624,57 @@ EOF
 	assert_output "Deleted: busybox"
 	podrun rm user-of-busybox
 	assert_host_clean
-	# and a missing image is an error naming it, before anything exists
+}
+
+@test "a missing image keeps the pod: the container waits, ErrImageNeverPull, and starts once the image is loaded" {
+	[ -f "$PODLAB_BUILD/oci/busybox-latest/index.json" ] || skip "no images (make images)"
+	local f
+	f=$(pod_file user-of-busybox <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: user-of-busybox
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["true"]
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    command: ["sleep", "3600"]
+EOF
+	)
+	# kubelet with imagePullPolicy Never (podrun pulls nothing): the
+	# sandbox comes up, the container waits, run -d says why
 	run podrun run -d "$f"
 	assert_failure 1
-	assert_output --partial "user-of-busybox.yaml:8:5: container init: image docker.io/library/busybox:latest: not loaded (podrun image load)"
+	assert_output --partial "user-of-busybox.yaml:8:5: pod user-of-busybox: container init: ErrImageNeverPull: Container image \"busybox\" is not present with pull policy of Never"
+	assert_output --partial "podrun image load"
+	defer "podrun rm -f user-of-busybox"
+	run podrun get user-of-busybox -o json
+	assert_success
+	jq -e '.status.phase == "Pending"' <<<"$output"
+	jq -e '.status.initContainerStatuses[0].state.waiting.reason == "ErrImageNeverPull"' <<<"$output"
+	jq -e '.status.initContainerStatuses[0].state.waiting.message | test("not present with pull policy of Never")' <<<"$output"
+	jq -e '.status.containerStatuses[0].state.waiting.reason == "PodInitializing"' <<<"$output"
+	jq -e '.status.initContainerStatuses[0].restartCount == 0' <<<"$output"
+	run podrun get user-of-busybox
+	assert_output --partial "Init:ErrImageNeverPull"
+	run podrun describe user-of-busybox
+	assert_output --regexp "Warning +ErrImageNeverPull .*Container image \"busybox\" is not present"
+	# the store is asked again at each try: once loaded, the pod runs
+	load_busybox
+	run podrun wait --for=condition=Ready --timeout 20s user-of-busybox
+	assert_success
+	run podrun get user-of-busybox -o json
+	jq -e '.status.phase == "Running"' <<<"$output"
+	jq -e '.status.initContainerStatuses[0].state.terminated.reason == "Completed"' <<<"$output"
+	jq -e '.status.containerStatuses[0].imageID | startswith("sha256:")' <<<"$output"
+	# and what uses it holds it
+	run podrun image rm busybox
+	assert_failure 1
+	podrun rm -f user-of-busybox
 	assert_host_clean
 }

@@ -86,3 +86,96 @@ YAML
 	podrun rm -f slow
 	assert_host_clean
 }
+
+@test "httpGet hooks: GET from the pod's netns with kubelet's headers; any response succeeds, even a 500" {
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	# web answers every request with a 500 and keeps what it was sent;
+	# its startupProbe holds c back until it listens
+	f=$(pod_file hh <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: hh}
+spec:
+  terminationGracePeriodSeconds: 3
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  initContainers:
+  - name: web
+    image: busybox
+    restartPolicy: Always
+    command: ["sh", "-c", "while :; do printf 'HTTP/1.0 500 Oops\r\n\r\n' | nc -l -p 8080 >> /v/requests; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    startupProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    ports: [{name: hooks, containerPort: 8080}]
+    lifecycle:
+      postStart: {httpGet: {path: /poststart, port: hooks, httpHeaders: [{name: X-Hook, value: post}]}}
+      preStop: {httpGet: {path: /prestop, port: 8080}}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -q "GET /poststart HTTP/1.1" "$hp/requests"
+	grep -q "User-Agent: kube-lifecycle/1.31" "$hp/requests"
+	grep -q "X-Hook: post" "$hp/requests"
+	# the pod IP, not the host's: the request came from inside the pod
+	local ip
+	ip=$(podrun get hh -o json | jq -r .status.podIP)
+	grep -q "Host: $ip:8080" "$hp/requests"
+	[ "$(cat "$PODRUN_ROOT/pods/hh/containers/c/restarts")" = 0 ]
+	! grep -q FailedPostStartHook "$PODRUN_ROOT/pods/hh/events"
+	podrun stop hh
+	grep -q "GET /prestop HTTP/1.1" "$hp/requests"
+	! grep -q FailedPreStopHook "$PODRUN_ROOT/pods/hh/events"
+	podrun rm -f hh
+	assert_host_clean
+}
+
+@test "an httpGet postStart that cannot connect kills the container, with Go's dial error in the event" {
+	f=$(pod_file hf <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: hf}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    lifecycle:
+      postStart: {httpGet: {path: /x, port: 9}}
+YAML
+	)
+	podrun run -d "$f" || true
+	wait_for grep -qv '^0$' "$PODRUN_ROOT/pods/hf/containers/c/restarts"
+	grep -E "FailedPostStartHook.*PostStartHook failed: Get \"http://[0-9.]+:9/x\": dial tcp [0-9.]+:9: connect: connection refused" \
+		"$PODRUN_ROOT/pods/hf/events"
+	podrun rm -f hf
+	assert_host_clean
+}
+
+@test "hooks as the API server checks them: a tcpSocket hook is refused (kubelet never runs it), an httpGet is validated" {
+	bad_hook() { # HOOK-YAML EXPECTED-MESSAGE
+		f=$(pod_file bh <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: bh}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    lifecycle:
+      postStart: $1
+YAML
+		)
+		run podrun validate "$f"
+		assert_failure 2
+		assert_output --partial "$2"
+	}
+	bad_hook '{tcpSocket: {port: 80}}' "spec.containers[0].lifecycle.postStart.tcpSocket: not run by kubelet"
+	bad_hook '{httpGet: {port: web}}' 'spec.containers[0].lifecycle.postStart.httpGet.port: Invalid value: "web": port web not found'
+	bad_hook '{httpGet: {port: 0}}' "spec.containers[0].lifecycle.postStart.httpGet.port: Invalid value: 0: must be between 1 and 65535"
+	bad_hook '{httpGet: {port: 80}, exec: {command: ["true"]}}' "may not specify more than 1 handler type"
+}

@@ -321,6 +321,88 @@ Test(init_pod, a_long_run_resets_the_backoff)
 	init_pod_stop(&p);
 }
 
+/* before_start: the image is missing until the third try */
+static int tries;
+static int image_missing(void *arg, struct init_member *m)
+{
+	(void)arg;
+	if (++tries >= 3)
+		return 0;
+	snprintf(m->waiting_reason, sizeof(m->waiting_reason), "ErrImageNeverPull");
+	return fail_msg(ENOENT, "Container image \"x\" is not present with pull policy of Never");
+}
+
+Test(init_pod, a_container_that_cannot_be_created_waits_and_is_retried_every_10s)
+{
+	layout((bool[]){false}, (bool[]){false}, 1);
+	script[0][0] = -1;
+	struct init_pod p = fake_pod(1, INIT_RESTART_ALWAYS);
+	setenv("PODLAB_BACKOFF_SCALE", "1", 1);
+	p.before_start = image_missing;
+	p.retry_failed_starts = true;
+	tries = 0;
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0, "the pod goes on");
+	cr_expect_eq(fm[0].c.state, CTR_WAITING);
+	cr_expect_str_eq(fm[0].waiting_reason, "ErrImageNeverPull");
+	cr_expect(strstr(fm[0].message, "not present") != NULL, "message: %s", fm[0].message);
+	int64_t wait = deadline - now_ms();
+	cr_expect(wait > 9000 && wait <= 10000, "retried in ~10 s, not %lld ms", (long long)wait);
+	/* nothing was created: a flat 10 s again, no crash loop, no restart
+	 * (the step is told the time is due; the module takes the next 10 s
+	 * from the clock) */
+	cr_assert_eq(init_pod_step(&p, deadline, &deadline), 0);
+	cr_expect_str_eq(fm[0].waiting_reason, "ErrImageNeverPull");
+	wait = deadline - now_ms();
+	cr_expect(wait > 9000 && wait <= 10000, "flat, not doubled: %lld ms", (long long)wait);
+	cr_expect_eq(fm[0].crash_loop, 0);
+	cr_expect_eq(fm[0].restarts, 0);
+	cr_assert_eq(init_pod_step(&p, deadline, &deadline), 0);
+	cr_expect_eq(fm[0].c.state, CTR_RUNNING, "started once created");
+	cr_expect_str_eq(fm[0].waiting_reason, "");
+	cr_expect_eq(fm[0].restarts, 0, "its first run");
+	init_pod_stop(&p);
+
+	/* without retries (the step programs) it is an error, with a reason */
+	layout((bool[]){false}, (bool[]){false}, 1);
+	p = fake_pod(1, INIT_RESTART_NEVER);
+	p.before_start = image_missing;
+	tries = 0;
+	cr_expect_eq(init_pod_step(&p, now_ms(), &deadline), -1);
+	cr_expect_str_eq(fm[0].waiting_reason, "ErrImageNeverPull");
+}
+
+/* start: the command is not found twice, then it runs */
+static int start_fails_twice(void *arg, struct init_member *m)
+{
+	if (++tries <= 2)
+		return fail_msg(ENOENT, "exec: \"nope\": executable file not found in $PATH");
+	return fake_start(arg, m);
+}
+
+Test(init_pod, a_failed_start_is_retried_at_once_then_after_10s_and_step_says_when)
+{
+	layout((bool[]){false}, (bool[]){false}, 1);
+	script[0][0] = -1;
+	struct init_pod p = fake_pod(1, INIT_RESTART_ALWAYS);
+	setenv("PODLAB_BACKOFF_SCALE", "1", 1);
+	p.start = start_fails_twice;
+	p.retry_failed_starts = true;
+	tries = 0;
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_expect_eq(fm[0].c.state, CTR_WAITING);
+	cr_expect_str_eq(fm[0].waiting_reason, "RunContainerError");
+	/* the caller must come back: at once for the first retry */
+	cr_expect(deadline >= 0 && deadline <= now_ms(), "due now, not %lld", (long long)deadline);
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	int64_t wait = deadline - now_ms();
+	cr_expect(wait > 9000 && wait <= 10000, "then in 10 s, not %lld ms", (long long)wait);
+	cr_assert_eq(init_pod_step(&p, deadline, &deadline), 0);
+	cr_expect_eq(fm[0].c.state, CTR_RUNNING);
+	init_pod_stop(&p);
+}
+
 Test(init_pod, sidecar_is_not_waited_for_and_stops_last)
 {
 	/* a: sidecar (runs until stopped), b: init, c: app, d: app */
