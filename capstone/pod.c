@@ -1655,10 +1655,13 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		         spec->name, spec->active_deadline);
 		snprintf(err, sizeof(err), "%s", last_error());
 	} else if (s->pod.phase != INIT_PHASE_SUCCEEDED && s->pod.phase != INIT_PHASE_FAILED) {
-		/* stopped on request: Succeeded only if every app container said 0 */
+		/* stopped on request: Succeeded only if every app container ran and
+		 * said 0; one that never ran (its image missing...) fails the pod,
+		 * as kubelet's ContainerStatusUnknown does */
 		bool ok = true;
 		for (size_t i = spec->n_init; i < spec->n_ctrs; i++)
-			ok = ok && s->members[i].c.exit_code == 0;
+			ok = ok && s->members[i].c.state == CTR_TERMINATED &&
+			     s->members[i].c.exit_code == 0;
 		s->pod.phase = ok ? INIT_PHASE_SUCCEEDED : INIT_PHASE_FAILED;
 	}
 	state_put(s->dir, "phase", "%s", phase_name(s));

@@ -678,3 +678,27 @@ EOF
 	podrun rm -f user-of-busybox
 	assert_host_clean
 }
+
+@test "a pod stopped while its container waits for its image is Failed: that container never ran" {
+	local f
+	f=$(pod_file never-ran <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: never-ran
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: nosuch:1
+    command: ["true"]
+EOF
+	)
+	run podrun run -d "$f"
+	assert_failure 1
+	defer "podrun rm -f never-ran"
+	podrun stop never-ran
+	[ "$(state never-ran)" = Failed ]
+	podrun rm -f never-ran
+	assert_host_clean
+}
