@@ -217,6 +217,43 @@ static int chdir_beneath_root(const char *wd)
 	return 0;
 }
 
+/* A working directory the image lacks is made, as runc makes it (0755, by
+ * root, after the pivot and before the root may turn read-only): Kubernetes
+ * starts such a container, it does not fail it. Each parent is opened
+ * beneath "/" as chdir_beneath_root does, so that no symlink of the image
+ * can make us create a directory outside the container. */
+static int mkdir_beneath_root(const char *wd)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s%s", wd[0] == '/' ? "" : "/", wd) >= (int)sizeof(path))
+		return fail_msg(ENAMETOOLONG, "mkdir(%s)", wd);
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return fail_errno("open(/)");
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	for (size_t i = 1, len = strlen(path); i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		char end = path[i];
+		path[i] = '\0';
+		char *slash = strrchr(path, '/'), *name = slash + 1;
+		int rc = 0;
+		if (*name && strcmp(name, ".") && strcmp(name, "..")) {
+			*slash = '\0';
+			_cleanup_close_ int dir =
+			    sys_openat2(root, *path ? path : "/", &how, sizeof(how));
+			*slash = '/';
+			if (dir < 0 || (mkdirat(dir, name, 0755) < 0 && errno != EEXIST))
+				rc = fail_errno("mkdir(%s)", path);
+		}
+		path[i] = end;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void seccomp_freep(struct ctr_seccomp **sc)
 {
 	ctr_seccomp_free(*sc);
@@ -454,12 +491,15 @@ static int container_main(void *arg)
 	close(root_fd);
 	if (rootfs_pivot(rf.merged) < 0)
 		child_fail(errfd, "pivot_root");
+	const char *wd = cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
+	if (mkdir_beneath_root(wd) < 0)
+		child_fail(errfd, "workingDir");
 	if (rootfs_finish(cfg->readonly_root) < 0)
 		child_fail(errfd, "rootfs");
 
 	/* After the pivot "/" is the container's, but a symlink or ".." could still
 	 * lead out through a magic link in /proc: resolve beneath "/" anyway. */
-	if (chdir_beneath_root(cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/") < 0)
+	if (chdir_beneath_root(wd) < 0)
 		child_fail(errfd, "workingDir");
 	exec_in_container(cfg, a->caps, a->filter, cfg->argv, errfd);
 }

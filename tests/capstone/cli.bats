@@ -258,3 +258,36 @@ YAML
 	assert_success
 	assert_host_clean
 }
+
+# Proven: without mkdir_beneath_root (container.c) both containers wait,
+# RunContainerError, and the pod never succeeds.
+@test "a workingDir the image lacks is made, 0755 and root's, as runc makes it - a read-only root too" {
+	f=$(pod_file wd <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: wd}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: rw
+    image: busybox
+    workingDir: /not/there/yet
+    securityContext: {runAsUser: 1000}
+    command: ["sh", "-c", "pwd; stat -c '%a %u' ."]
+  - name: ro
+    image: busybox
+    workingDir: /srv/app
+    securityContext: {readOnlyRootFilesystem: true}
+    command: ["pwd"]
+YAML
+	)
+	run podrun run -d "$f"
+	wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/wd/phase"
+	run podrun logs wd -c rw
+	assert_output "/not/there/yet
+755 0"
+	run podrun logs wd -c ro
+	assert_output "/srv/app"
+	podrun rm -f wd
+	assert_host_clean
+}

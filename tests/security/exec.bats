@@ -173,3 +173,17 @@ YAML
 	run bash -c "echo hello | '$PODRUN_BIN' exec term -- readlink /proc/self/fd/0"
 	assert_output /dev/null
 }
+
+# Proven: with mkdir_beneath_root (container.c) reduced to a plain mkdir()
+# of each prefix, the start makes "escaped" in the host directory.
+@test "run: a missing workingDir is made beneath the root, never through /proc/self/fd/N into the host" {
+	local n
+	for n in 3 9; do
+		run podrun run -d "$(wd_pod wdmk /proc/self/fd/$n/escaped)" 9<"$HOSTDIR"
+		assert_failure 1
+		assert_output --partial workingDir
+		[ ! -e "$HOSTDIR/escaped" ]
+		run podrun rm -f wdmk
+		assert_host_clean
+	done
+}
