@@ -643,6 +643,50 @@ Test(probe_http, a_refused_port_fails)
 	server_stop(&s);
 }
 
+/* ---- a lifecycle hook's httpGet: one check, to the end -------------------------- */
+
+Test(probe_hook, any_response_succeeds_with_kubelets_lifecycle_agent)
+{
+	struct server s;
+	server_start(&s, 18086, SRV_REPLY, "HTTP/1.1 500 Internal Server Error\r\n\r\n");
+	struct probe_spec h = http_spec(18086);
+	cr_expect_eq(probe_http_hook(&h, s.netns, "", now_ms() + 3000), 0, "%s", last_error());
+	char req[4096] = "";
+	cr_assert_gt(read(s.req[0], req, sizeof(req) - 1), 0);
+	cr_expect(!strncmp(req, "GET /healthz HTTP/1.1\r\n", 23), "%s", req);
+	cr_expect(strstr(req, "\r\nUser-Agent: kube-lifecycle/"), "%s", req);
+	cr_expect(strstr(req, "\r\nX-Probe: yes\r\n"), "%s", req);
+	server_stop(&s);
+}
+
+Test(probe_hook, a_refused_dial_and_a_non_http_answer_fail_in_gos_words)
+{
+	struct server s;
+	server_start(&s, 18087, SRV_REPLY, "SSH-2.0-OpenSSH\r\n");
+	struct probe_spec h = http_spec(18088);
+	cr_expect_eq(probe_http_hook(&h, s.netns, "", now_ms() + 3000), -1);
+	cr_expect(strstr(last_error(), "dial tcp 127.0.0.1:18088: connect: connection refused"),
+	          "%s", last_error());
+	h = http_spec(18087);
+	cr_expect_eq(probe_http_hook(&h, s.netns, "", now_ms() + 3000), -1);
+	cr_expect(strstr(last_error(), "malformed HTTP response"), "%s", last_error());
+	server_stop(&s);
+}
+
+Test(probe_hook, bounded_by_its_deadline_not_by_timeoutSeconds)
+{
+	struct server s;
+	server_start(&s, 18089, SRV_SILENT, "");
+	struct probe_spec h = http_spec(18089);
+	h.timeout_s = 10; /* a hook has no timeout of its own: the deadline bounds it */
+	int64_t t0 = now_ms();
+	cr_expect_eq(probe_http_hook(&h, s.netns, "", t0 + 300), -1);
+	int64_t took = now_ms() - t0;
+	cr_expect(took >= 300 && took < 5000, "took %lld ms", (long long)took);
+	cr_expect(strstr(last_error(), "context deadline exceeded"), "%s", last_error());
+	server_stop(&s);
+}
+
 static struct probe_verdict *tcp_once(struct loop *l, struct server *s, int port)
 {
 	struct probe_spec lv;
