@@ -10,6 +10,26 @@ setup() {
 	podrun_setup
 }
 
+# [probe-threshold] grades probe_count (capstone/probe.c) through the unit
+# tests of the probe state machine (tests/unit/test_probe.c): they feed a
+# probe set the results they choose, so no container is needed.
+unit_probe() { # TEST-NAME...: each of probe_state/TEST-NAME passes
+	local t
+	for t in "$@"; do
+		run "$PODLAB_BUILD/tests/unit/test_probe" --jobs 1 --filter "probe_state/$t"
+		assert_success
+		assert_output --partial 'Tested: 1 | Passing: 1'
+	done
+}
+
+@test "[probe-threshold] liveness and startup: failureThreshold failures in a row kill; a success between them starts the count over" {
+	unit_probe liveness_kills_after_n_failures_in_a_row startup_failure_kills_after_threshold
+}
+
+@test "[probe-threshold] startup passes on one success; readiness flips after successThreshold successes or failureThreshold failures in a row" {
+	unit_probe startup_gates_liveness_and_readiness readiness_flips_with_thresholds
+}
+
 @test "liveness: an exec probe that fails twice kills the container; restartCount counts it" {
 	f=$(pod_file live <<'YAML'
 apiVersion: v1
