@@ -964,15 +964,20 @@ static int setup_members(struct sup *s)
 			return fail_errno("%s", termlog ? "termination log" : "");
 		}
 		gid_t *gids = calloc(sc->n_groups + 1, sizeof(*gids));
-		if (!gids)
+		char *state_dir = strdup(fs);
+		if (!gids || !state_dir) {
+			free(gids);
+			free(state_dir);
+			free(termlog);
 			return fail_msg(ENOMEM, "out of memory");
+		}
 		for (size_t k = 0; k < sc->n_groups; k++)
 			gids[k] = (gid_t)sc->groups[k];
 		m->cfg = (struct ctr_config){
 		    .name = sc->name,
 		    .image = sc->image,
 		    .rootfs_lower = ci->lower,
-		    .state_dir = strdup(fs),
+		    .state_dir = state_dir,
 		    .argv = ci->argv,
 		    .env = ci->env,
 		    .working_dir = ci->workdir,
@@ -998,8 +1003,6 @@ static int setup_members(struct sup *s)
 		    .termination_log = termlog,
 		    .termination_path = sc->term_path ? sc->term_path : "/dev/termination-log",
 		};
-		if (!m->cfg.state_dir)
-			return fail_msg(ENOMEM, "out of memory");
 		for (size_t k = 0; k < sc->n_mounts; k++, mt++)
 			*mt = (struct ctr_mount){.volume = &s->vols[sc->mounts[k].volume],
 			                         .mount_path = sc->mounts[k].mount_path,
