@@ -293,9 +293,43 @@ static int hook_before_start(void *arg, struct init_member *m)
 	return 0;
 }
 
+/* A start that failed because the image left the store (its layers removed,
+ * the whole store moved away) names the image and the store: the path of a
+ * layer alone tells a user neither. The pod goes on, as kubelet keeps a pod
+ * whose image is missing; a later try works once the image is loaded again. */
+static void explain_image_gone(const struct sup *s, const struct init_member *m)
+{
+	const char *p = m->cfg.rootfs_lower;
+	char layer[PATH_MAX];
+	while (p && *p) {
+		size_t n = strcspn(p, ":");
+		if (n < sizeof(layer)) {
+			memcpy(layer, p, n);
+			layer[n] = '\0';
+			if (access(layer, F_OK) < 0 && errno == ENOENT)
+				break;
+		}
+		p += n + (p[n] == ':');
+	}
+	if (!p || !*p)
+		return; /* every layer is there: the failure was something else */
+	/* What to do first: a container's message keeps 255 bytes. */
+	char why[1024];
+	snprintf(why, sizeof(why), "%s", last_error());
+	if (access(s->o->images, F_OK) < 0)
+		fail_msg(ENOENT, "image %s: the image store %s is gone (podrun image load): %s",
+		         m->cfg.image, s->o->images, why);
+	else
+		fail_msg(ENOENT,
+		         "image %s: no longer in the image store %s (podrun image load): %s",
+		         m->cfg.image, s->o->images, why);
+}
+
 static void hook_after_start(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
+	if (m->c.state != CTR_RUNNING)
+		explain_image_gone(s, m);
 	/* One file per run: m->restarts is this run's number (0 for the first).
 	 * A file that cannot be opened loses this run's lines, not the pod: the
 	 * pipes are still drained (logs_write takes NULL). */
