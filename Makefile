@@ -105,7 +105,10 @@ format:
 
 # Format check, cppcheck, and gcc's static analyzer (-fanalyzer: leaks, double
 # close, use after free, NULL dereference along each path) on every C file of
-# the labs, the capstone and the tests. Not in `make test` until it is clean.
+# the labs, the capstone and the tests. `make test` runs it first (its first
+# suite); about 40 s on 2 cores. Where gcc 12's analyzer is wrong, the code
+# says so next to the lines (ANALYZER_REALLOC_LEAK_FP_BEGIN in common.h, or a
+# pragma with the reason): no file is exempt as a whole.
 lint:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
@@ -130,7 +133,7 @@ help:
 	@echo "  make lab-N         grade lab N (N = $(LABS)); FORMAT=tap or FORMAT=junit for autograders"
 	@echo "  make images        build the container images (busybox-static, OCI) and load them"
 	@echo "  make bench         every benchmark (printed as ratios to a baseline of the same run)"
-	@echo "  make format        clang-format the sources; make lint: format check and cppcheck"
+	@echo "  make format        clang-format the sources; make lint: format check, cppcheck, gcc -fanalyzer"
 	@echo "  make SAN=1 ...     build and test with ASan and UBSan"
 	@echo "  make clean         remove build/"
 	@$(foreach h,$(HELP_EXTRA),echo "  $(h)";)

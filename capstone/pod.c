@@ -310,9 +310,43 @@ static int hook_before_start(void *arg, struct init_member *m)
 	return 0;
 }
 
+/* A start that failed because the image left the store (its layers removed,
+ * the whole store moved away) names the image and the store: the path of a
+ * layer alone tells a user neither. The pod goes on, as kubelet keeps a pod
+ * whose image is missing; a later try works once the image is loaded again. */
+static void explain_image_gone(const struct sup *s, const struct init_member *m)
+{
+	const char *p = m->cfg.rootfs_lower;
+	char layer[PATH_MAX];
+	while (p && *p) {
+		size_t n = strcspn(p, ":");
+		if (n < sizeof(layer)) {
+			memcpy(layer, p, n);
+			layer[n] = '\0';
+			if (access(layer, F_OK) < 0 && errno == ENOENT)
+				break;
+		}
+		p += n + (p[n] == ':');
+	}
+	if (!p || !*p)
+		return; /* every layer is there: the failure was something else */
+	/* What to do first: a container's message keeps 255 bytes. */
+	char why[1024];
+	snprintf(why, sizeof(why), "%s", last_error());
+	if (access(s->o->images, F_OK) < 0)
+		fail_msg(ENOENT, "image %s: the image store %s is gone (podrun image load): %s",
+		         m->cfg.image, s->o->images, why);
+	else
+		fail_msg(ENOENT,
+		         "image %s: no longer in the image store %s (podrun image load): %s",
+		         m->cfg.image, s->o->images, why);
+}
+
 static void hook_after_start(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
+	if (m->c.state != CTR_RUNNING)
+		explain_image_gone(s, m);
 	/* One file per run: m->restarts is this run's number (0 for the first).
 	 * A file that cannot be opened loses this run's lines, not the pod: the
 	 * pipes are still drained (logs_write takes NULL). */
@@ -1184,14 +1218,19 @@ static int setup_members(struct sup *s)
 			return fail_errno("%s", termlog ? "termination log" : "");
 		}
 		gid_t *gids = calloc(sc->n_groups + 1, sizeof(*gids));
-		if (!gids)
+		char *state_dir = strdup(fs);
+		if (!gids || !state_dir) {
+			free(gids);
+			free(state_dir);
+			free(termlog);
 			return fail_msg(ENOMEM, "out of memory");
+		}
 		for (size_t k = 0; k < sc->n_groups; k++)
 			gids[k] = (gid_t)sc->groups[k];
 		m->cfg = (struct ctr_config){
 		    .name = sc->name,
 		    .image = sc->image,
-		    .state_dir = strdup(fs),
+		    .state_dir = state_dir,
 		    .mounts = mt,
 		    .n_mounts = 0, /* counted below */
 		    .share_pid = sp->share_pid || sp->host_pid,
@@ -1212,8 +1251,6 @@ static int setup_members(struct sup *s)
 		    .termination_log = termlog,
 		    .termination_path = sc->term_path ? sc->term_path : "/dev/termination-log",
 		};
-		if (!m->cfg.state_dir)
-			return fail_msg(ENOMEM, "out of memory");
 		if (apply_image(s, m) < 0)
 			return -1;
 		for (size_t k = 0; k < sc->n_mounts; k++, mt++)

@@ -782,8 +782,10 @@ static char **images_in_use(void)
 			if (state_get(cdir, "image", ref, sizeof(ref)) < 0 || !ref[0])
 				continue;
 			char **grown = realloc(refs, (nr + 2) * sizeof(*refs));
+			ANALYZER_REALLOC_LEAK_FP_BEGIN
 			if (!grown || !(grown[nr] = strdup(ref)))
 				die("out of memory");
+			ANALYZER_REALLOC_LEAK_FP_END
 			refs = grown;
 			refs[++nr] = NULL;
 		}

@@ -510,7 +510,7 @@ static int build_request(struct probe *p)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return fail_errno("open_memstream");
-	const char *host = p->target, *accept = NULL;
+	const char *host = p->target, *accept = "*/*";
 	has_header(s, "Host", &host);
 	fprintf(f, "GET %s%s HTTP/1.1\r\nHost: %s\r\n", s->path[0] == '/' ? "" : "/", s->path,
 	        host);

@@ -65,9 +65,12 @@ static void *alloc(struct ctx *c, size_t size)
 		fail_msg(ENOMEM, "%s: out of memory", c->file);
 		return NULL;
 	}
+	/* *c->mem lives in the pods array, which realloc grows */
+	ANALYZER_REALLOC_LEAK_FP_BEGIN
 	b->next = *c->mem;
 	*c->mem = b;
 	return b->data;
+	ANALYZER_REALLOC_LEAK_FP_END
 }
 
 static char *dup_str(struct ctx *c, const char *s)

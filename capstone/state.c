@@ -313,26 +313,37 @@ int state_list(char ***names, size_t *n)
 	DIR *d = opendir(path);
 	if (!d)
 		return errno == ENOENT ? 0 : fail_errno("opendir(%s)", path);
+	/* Out of memory fails the whole list: a list cut short would hide a
+	 * pod from `get` and let `image rm` take an image it uses. */
+	char **v = NULL;
+	size_t len = 0, cap = 0;
 	struct dirent *e;
-	size_t cap = 0;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (*n == cap) {
+		if (len == cap) {
 			cap = cap ? cap * 2 : 8;
-			char **grown = realloc(*names, cap * sizeof(char *));
+			char **grown = realloc(v, cap * sizeof(char *));
 			if (!grown)
-				break;
-			*names = grown;
+				goto oom;
+			v = grown;
 		}
-		if (!((*names)[*n] = strdup(e->d_name)))
-			break;
-		(*n)++;
+		ANALYZER_REALLOC_LEAK_FP_BEGIN
+		if (!(v[len] = strdup(e->d_name)))
+			goto oom;
+		ANALYZER_REALLOC_LEAK_FP_END
+		len++;
 	}
 	closedir(d);
-	if (*n)
-		qsort(*names, *n, sizeof(char *), cmp_str);
+	if (len)
+		qsort(v, len, sizeof(char *), cmp_str);
+	*names = v;
+	*n = len;
 	return 0;
+oom:
+	closedir(d);
+	state_free_list(v, len);
+	return fail_msg(ENOMEM, "%s: out of memory", path);
 }
 
 void state_free_list(char **names, size_t n)

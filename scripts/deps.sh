@@ -22,6 +22,7 @@ PACKAGES=(
 	jq              # tests read podrun's JSON output field by field
 	clang           # libFuzzer targets for every parser
 	cppcheck        # make lint
+	clang-format    # make lint checks the formatting (.clang-format)
 )
 
 missing=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh - everything `make test` runs, in order, with one summary at the end:
-# the unit tests, every lab's graded checks, the capstone's integration tests,
+# the lint (format, cppcheck, gcc -fanalyzer), the unit tests, every lab's graded checks, the capstone's integration tests,
 # the fuzzers' regression runs, the unit tests and the capstone's tests again
 # on the sanitizer build (ASan, UBSan, fault points) and, where course mode
 # exists, the proof that the handout's checks fail.
@@ -47,6 +47,8 @@ bats_file() {
 	return $rc
 }
 
+# Static analysis first: it needs no build and says the most per second.
+suite "lint (clang-format, cppcheck, gcc -fanalyzer)" make --no-print-directory lint
 suite "unit tests" unit
 for f in tests/lab-*.bats; do
 	[ -f "$f" ] && suite "$(basename "$f" .bats)" bats_file "$f"

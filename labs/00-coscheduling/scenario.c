@@ -324,7 +324,8 @@ int cosched_scenario_parse(const char *file, const char *text, struct cosched_sc
 
 int cosched_scenario_load(const char *path, struct cosched_scenario *s)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	bool from_stdin = !strcmp(path, "-");
+	FILE *f = from_stdin ? stdin : fopen(path, "re");
 	if (!f)
 		return fail_errno("open(%s)", path);
 	/* Scenarios are small: one read into a bounded buffer keeps the parser simple. */
@@ -332,7 +333,7 @@ int cosched_scenario_load(const char *path, struct cosched_scenario *s)
 	size_t n = fread(text, 1, sizeof(text) - 1, f);
 	bool big = n == sizeof(text) - 1 && fgetc(f) != EOF;
 	bool bad = ferror(f);
-	if (f != stdin)
+	if (!from_stdin)
 		fclose(f);
 	if (bad)
 		return fail_errno("read(%s)", path);

@@ -54,6 +54,16 @@ static size_t strv_len(char *const *v)
 	return n;
 }
 
+/* An empty vector. Not calloc: gcc 12's -fanalyzer does not know calloc
+ * zeroes, and would see the terminator as uninitialized (`make lint`). */
+static char **strv_new(void)
+{
+	char **v = malloc(sizeof(*v));
+	if (v)
+		v[0] = NULL;
+	return v;
+}
+
 /* Append a copy of s to *v (NULL-terminated, *n entries). */
 static int strv_push(char ***v, size_t *n, const char *s)
 {
@@ -64,6 +74,19 @@ static int strv_push(char ***v, size_t *n, const char *s)
 	if (!(nv[*n] = strdup(s)))
 		return fail_errno("strdup");
 	nv[++*n] = NULL;
+	return 0;
+}
+
+/* Replace entry j of v by a copy of s. */
+static int strv_set(char **v, size_t j, const char *s)
+{
+	char *copy = strdup(s);
+	if (!copy)
+		return fail_errno("strdup");
+	free(v[j]);
+	ANALYZER_REALLOC_LEAK_FP_BEGIN
+	v[j] = copy;
+	ANALYZER_REALLOC_LEAK_FP_END
 	return 0;
 }
 
@@ -959,6 +982,11 @@ static int refs_all(const char *store, struct ref_entry **out, size_t *n)
 			(*n)++;
 	}
 	closedir(d);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
@@ -1051,9 +1079,9 @@ static int jstrv(json_object *o, const char *key, char ***out, const char *what)
 	if (!json_object_is_type(a, json_type_array))
 		return fail_msg(EINVAL, "%s: %s is not an array", what, key);
 	size_t n = 0, len = json_object_array_length(a);
-	char **v = calloc(1, sizeof(char *));
+	char **v = strv_new();
 	if (!v)
-		return fail_errno("calloc");
+		return fail_errno("malloc");
 	for (size_t i = 0; i < len; i++) {
 		json_object *s = json_object_array_get_idx(a, i);
 		if (!json_object_is_type(s, json_type_string)) {
@@ -1835,10 +1863,10 @@ int img_list(const char *store, char ***out)
 	*out = NULL;
 	if (refs_all(store, &all, &n) < 0)
 		return -1;
-	char **v = calloc(1, sizeof(char *));
+	char **v = strv_new();
 	if (!v) {
 		free(all);
-		return fail_errno("calloc");
+		return fail_errno("malloc");
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strv_push(&v, &nv, all[i].ref) < 0) {
@@ -1944,10 +1972,10 @@ int img_container_argv(const struct img_config *cfg, char *const *command, char 
 	bool has_cmd = strv_len(command) > 0, has_args = strv_len(args) > 0;
 	char *const *first = has_cmd ? command : cfg->entrypoint;
 	char *const *second = has_args ? args : has_cmd ? NULL : cfg->cmd;
-	char **v = calloc(1, sizeof(char *));
+	char **v = strv_new();
 	size_t n = 0;
 	if (!v)
-		return fail_errno("calloc");
+		return fail_errno("malloc");
 	for (size_t i = 0; first && first[i]; i++)
 		if (strv_push(&v, &n, first[i]) < 0)
 			goto fail;
@@ -1968,10 +1996,10 @@ fail:
 
 int img_container_env(const struct img_config *cfg, char *const *env, char ***out)
 {
-	char **v = calloc(1, sizeof(char *));
+	char **v = strv_new();
 	size_t n = 0;
 	if (!v)
-		return fail_errno("calloc");
+		return fail_errno("malloc");
 	for (size_t i = 0; cfg->env && cfg->env[i]; i++)
 		if (strv_push(&v, &n, cfg->env[i]) < 0)
 			goto fail;
@@ -1980,18 +2008,8 @@ int img_container_env(const struct img_config *cfg, char *const *env, char ***ou
 		size_t j = 0;
 		while (j < n && !(strncmp(v[j], env[i], klen) == 0 && v[j][klen] == '='))
 			j++;
-		if (j == n) {
-			if (strv_push(&v, &n, env[i]) < 0)
-				goto fail;
-			continue;
-		}
-		char *s = strdup(env[i]);
-		if (!s) {
-			fail_errno("strdup");
+		if ((j == n ? strv_push(&v, &n, env[i]) : strv_set(v, j, env[i])) < 0)
 			goto fail;
-		}
-		free(v[j]);
-		v[j] = s;
 	}
 	*out = v;
 	return 0;

@@ -141,6 +141,8 @@ static void on_alarm(int sig)
 static char **split_words(char *s)
 {
 	char **v = calloc(strlen(s) / 2 + 2, sizeof(*v));
+	if (!v)
+		die("out of memory");
 	size_t n = 0;
 	char *save = NULL;
 	for (char *w = strtok_r(s, " ", &save); w; w = strtok_r(NULL, " ", &save))
@@ -165,6 +167,8 @@ static void add_member(char *spec, bool is_init, bool sidecar)
 		m->cfg.argv = split_words(cmd);
 	} else {
 		char **argv = calloc(4, sizeof(*argv));
+		if (!argv)
+			die("out of memory");
 		argv[0] = "sh", argv[1] = "-c", argv[2] = cmd;
 		m->cfg.argv = argv;
 	}

@@ -220,7 +220,7 @@ int cg_detect(struct cg_host *h, const char *root, const char *self)
 {
 	struct hier hs[MAX_HIER];
 	struct member ms[MAX_HIER];
-	size_t nh, nm;
+	size_t nh = 0, nm = 0;
 	memset(h, 0, sizeof(*h));
 
 	if ((root ? hiers_from_dir(root, hs, &nh) : hiers_from_mountinfo(hs, &nh)) < 0)

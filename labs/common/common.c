@@ -119,7 +119,7 @@ void warn_errno(const char *fmt, ...)
 
 static __thread char last_msg[1024];
 
-int fail_errno(const char *fmt, ...)
+int(fail_errno)(const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;
@@ -132,7 +132,7 @@ int fail_errno(const char *fmt, ...)
 	return -1;
 }
 
-int fail_msg(int err, const char *fmt, ...)
+int(fail_msg)(int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

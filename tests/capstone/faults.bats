@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Faults: a supervisor killed with SIGKILL at several moments, pause killed
-# under a running pod, a container that ignores SIGTERM. After each, the host
-# must be clean (processes, mounts, veths, state) once `podrun rm` ran.
+# under a running pod, a container that ignores SIGTERM, the image store
+# vanishing mid-start. After each, the host must be clean (processes, mounts,
+# veths, state) once `podrun rm` ran.
 
 load ../helpers
 load podrun
@@ -200,4 +201,59 @@ YAML
 	assert_output hello
 	podrun rm -f relay
 	assert_host_clean
+}
+
+# Until $1 (a command) succeeds, for at most 30 s: the sanitizer build on a
+# busy machine takes longer to bring a pod up than wait_for waits.
+wait_long() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "the image store vanishes mid-start: a clear error naming it; rm -f leaves the host clean" {
+	# PODRUN_STOP_AT (capstone/fault.h) stops podrun at "pod-created": the
+	# image was resolved (its layers' paths are in the containers' configs),
+	# the sandbox, the cgroup, the tmpfs volume and the hostPort exist, and no
+	# rootfs overlay is mounted yet. There the store goes away.
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	local store="$BATS_TEST_TMPDIR/images" out="$BATS_TEST_TMPDIR/vanish.out" f sup pid rc=0 pids
+	# a store of the test's own, hard links to the build's (a copy elsewhere)
+	mkdir -p "$store"
+	cp -al "$PODLAB_IMAGE_STORE"/{configs,layers,refs} "$store"/ 2>/dev/null ||
+		cp -a "$PODLAB_IMAGE_STORE"/{configs,layers,refs} "$store"/
+	export PODRUN_IMAGES=$store
+	f=$(pod_with_everything vanish "true")
+	PODRUN_STOP_AT=pod-created "$PODRUN_BIN" run -d "$f" >"$out" 2>&1 &
+	pid=$!
+	stopped() {
+		sup=$(cat "$PODRUN_ROOT/pods/vanish/supervisor.pid") &&
+			grep -q '^State:.*T' "/proc/$sup/status"
+	}
+	wait_long stopped || { echo "podrun never stopped at pod-created:"; cat "$out"; false; }
+	defer "kill -CONT $sup"
+	mv "$store" "$store.gone"
+	kill -CONT "$sup"
+	wait "$pid" || rc=$?
+	# exit 1, and one line that names the image, the store and what to do
+	[ "$rc" = 1 ] || { echo "run -d exited $rc, not 1:"; cat "$out"; false; }
+	grep -q "^podrun: .*container init: RunContainerError: image busybox: the image store $store is gone (podrun image load): container init: rootfs: stat($store/layers/" "$out" ||
+		{ echo "not the error expected:"; cat "$out"; false; }
+	# The pod waits, as kubelet keeps a pod whose image is missing; with the
+	# store back, the next try starts the containers.
+	[ "$(state vanish containers/init/reason)" = RunContainerError ]
+	mv "$store.gone" "$store"
+	wait_long grep -qx Running "$PODRUN_ROOT/pods/vanish/containers/app/state"
+	# Gone again, and for good: rm -f needs no image to leave a clean host.
+	mv "$store" "$store.gone"
+	pids=$(pod_pids vanish)
+	run podrun rm -f vanish
+	assert_success
+	assert_gone $pids
+	assert_host_clean
+	! ss -ltnH "sport = :18720" | grep -q .
 }

@@ -39,6 +39,7 @@ static size_t n_kept;
 
 static void *keep(void *p)
 {
+	cr_assert_not_null(p, "out of memory");
 	cr_assert_lt(n_kept, ARRAY_SIZE(kept));
 	return kept[n_kept++] = p;
 }
@@ -63,19 +64,21 @@ static char *path_of(const char *rel)
 	return p;
 }
 
-/* A file's bytes, NUL-terminated; NULL when it cannot be read. */
+/* A file's bytes, NUL-terminated; the test fails when it cannot be read. */
 static char *slurp(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
+	cr_assert_geq(fd, 0, "open(%s): %s", path, strerror(errno));
 	size_t len = 0, cap = 4096;
 	char *b = malloc(cap);
+	cr_assert_not_null(b, "out of memory");
 	ssize_t r;
 	while ((r = read(fd, b + len, cap - len - 1)) > 0) {
 		len += (size_t)r;
-		if (cap - len < 2)
+		if (cap - len < 2) {
 			b = realloc(b, cap *= 2);
+			cr_assert_not_null(b, "out of memory");
+		}
 	}
 	close(fd);
 	b[len] = '\0';

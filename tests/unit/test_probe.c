@@ -785,6 +785,10 @@ static int run_count_fds(void *arg, char *const argv[], int out)
 {
 	(void)arg, (void)argv;
 	DIR *d = opendir("/proc/self/fd");
+	if (!d) {
+		dprintf(out, "opendir(/proc/self/fd): %s", strerror(errno));
+		return 1;
+	}
 	struct dirent *de;
 	int extra = 0;
 	while ((de = readdir(d))) {

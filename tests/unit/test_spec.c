@@ -246,6 +246,7 @@ Test(parse, too_big)
 {
 	size_t len = SPEC_MAX_BYTES + 1;
 	char *text = malloc(len);
+	cr_assert_not_null(text);
 	memset(text, '#', len);
 	struct pod_spec *pods;
 	size_t n;
@@ -313,6 +314,7 @@ Test(parse, duplicate_keys_among_many_are_found_with_both_lines)
 	/* 30,000 annotations: the check is a hash table, not every pair */
 	size_t cap = 30000 * 24 + 4096;
 	char *text = malloc(cap);
+	cr_assert_not_null(text);
 	strcpy(text, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n");
 	size_t len = strlen(text);
 	for (int i = 0; i < 30000; i++)
@@ -349,6 +351,7 @@ Test(parse, annotations_are_bounded_as_the_api_server_bounds_them)
 {
 	size_t cap = 300 * 1024;
 	char *text = malloc(cap);
+	cr_assert_not_null(text);
 	strcpy(text,
 	       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    big: \"");
 	size_t len = strlen(text);
