@@ -300,7 +300,7 @@ static int member_image(struct sup *s, struct init_member *m); /* images, below 
 static int hook_before_start(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
-	if (!s->imgs[m - s->members].lower && member_image(s, m) < 0)
+	if (member_image(s, m) < 0)
 		return -1;
 	for (int i = 0; i < 2; i++)
 		if (pipe2(s->pending[i], O_CLOEXEC) < 0)
@@ -310,25 +310,30 @@ static int hook_before_start(void *arg, struct init_member *m)
 	return 0;
 }
 
-/* A start that failed because the image left the store (its layers removed,
- * the whole store moved away) names the image and the store: the path of a
- * layer alone tells a user neither. The pod goes on, as kubelet keeps a pod
- * whose image is missing; a later try works once the image is loaded again. */
-static void explain_image_gone(const struct sup *s, const struct init_member *m)
+/* Is every layer of an overlay's lowerdir ("L1:L2:...") still there? */
+static bool layers_present(const char *lower)
 {
-	const char *p = m->cfg.rootfs_lower;
 	char layer[PATH_MAX];
-	while (p && *p) {
+	for (const char *p = lower; p && *p;) {
 		size_t n = strcspn(p, ":");
 		if (n < sizeof(layer)) {
 			memcpy(layer, p, n);
 			layer[n] = '\0';
 			if (access(layer, F_OK) < 0 && errno == ENOENT)
-				break;
+				return false;
 		}
 		p += n + (p[n] == ':');
 	}
-	if (!p || !*p)
+	return true;
+}
+
+/* A start that failed because the image left the store between
+ * member_image's look and the overlay's mount names the image and the store:
+ * the path of a layer alone tells a user neither. The next try finds the
+ * image missing (ErrImageNeverPull). */
+static void explain_image_gone(const struct sup *s, const struct init_member *m)
+{
+	if (layers_present(m->cfg.rootfs_lower))
 		return; /* every layer is there: the failure was something else */
 	/* What to do first: a container's message keeps 255 bytes. */
 	char why[1024];
@@ -1134,13 +1139,22 @@ static int apply_image(struct sup *s, struct init_member *m)
 	return write_exec_config(d, sp, sc, ci);
 }
 
-/* A container whose image was not in the store when the pod started: look
- * again (it may have been loaded since) and apply it. -1 with kubelet's
- * reason in m->waiting_reason and its message in last_error(). */
+/* kubelet makes sure of a container's image at each start
+ * (EnsureImageExists): one found when the pod started and still whole is
+ * used as it is; one missing then, or gone since (podrun image rm, the store
+ * moved away), is looked for again - it may have been loaded meanwhile - and
+ * applied. -1 with kubelet's reason in m->waiting_reason and its message in
+ * last_error(). */
 static int member_image(struct sup *s, struct init_member *m)
 {
 	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
-	int r = resolve_image(s->o->images, s->spec, sc, &s->imgs[m - s->members]);
+	struct ctr_image *ci = &s->imgs[m - s->members];
+	if (ci->lower && layers_present(ci->lower))
+		return 0;
+	ctr_image_free(ci); /* and what the container's config borrowed of it */
+	m->cfg.rootfs_lower = m->cfg.working_dir = NULL;
+	m->cfg.argv = m->cfg.env = NULL;
+	int r = resolve_image(s->o->images, s->spec, sc, ci);
 	if (r == 0 && apply_image(s, m) == 0)
 		return 0;
 	snprintf(m->waiting_reason, sizeof(m->waiting_reason), "%s",
@@ -1625,14 +1639,21 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		const struct init_member *m = stuck(s);
 		if (m) {
 			const struct spec_container *sc = &spec->ctrs[m - s->members];
-			bool no_image = !strcmp(m->waiting_reason, "ErrImageNeverPull");
+			char hint[PATH_MAX + 64] = "";
+			if (!strcmp(m->waiting_reason, "ErrImageNeverPull") &&
+			    access(s->o->images, F_OK) < 0)
+				snprintf(
+				    hint, sizeof(hint),
+				    "the image store %s is gone, podrun image load starts it; ",
+				    s->o->images);
+			else if (!strcmp(m->waiting_reason, "ErrImageNeverPull"))
+				snprintf(hint, sizeof(hint),
+				         "podrun pulls nothing, podrun image load starts it; ");
 			notify(s,
 			       "error: %s:%d:%d: pod %s: container %s: %s%s%s (the pod goes on: "
 			       "%spodrun logs, podrun describe, podrun rm -f)\n",
 			       spec->file, sc->mark.line, sc->mark.col, spec->name, m->cfg.name,
-			       m->waiting_reason, m->message[0] ? ": " : "", m->message,
-			       no_image ? "podrun pulls nothing, podrun image load starts it; "
-			                : "");
+			       m->waiting_reason, m->message[0] ? ": " : "", m->message, hint);
 		}
 		if (s->deadline_at && (deadline < 0 || s->deadline_at < deadline))
 			deadline = s->deadline_at;
