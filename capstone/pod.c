@@ -1015,16 +1015,18 @@ static void ctr_image_free(struct ctr_image *ci)
 	*ci = (struct ctr_image){0};
 }
 
-/* One container's image, found in the store and applied to it. -3: the
- * image is not in the store; -2: refused, the message is complete; -1: any
- * other error. On failure *ci is left empty. */
+/* One container's image, found in the store and applied to it, into *out
+ * (empty before the call). -3: the image is not in the store; -2: refused,
+ * the message is complete; -1: any other error. On failure *out is left as
+ * it was. */
 static int resolve_image(const char *store, const struct pod_spec *sp,
-                         const struct spec_container *sc, struct ctr_image *ci)
+                         const struct spec_container *sc, struct ctr_image *out)
 {
 	struct img_image img;
 	if (img_get(store, sc->image, &img) < 0)
 		return errno == ENOENT ? -3 : -1;
 	int rc = -1;
+	struct ctr_image c = {0}, *ci = &c;
 	char lower[4096];
 	snprintf(ci->image_id, sizeof(ci->image_id), "%s", img.id);
 	if (img_lowerdir(store, sc->image, lower, sizeof(lower)) < 0 ||
@@ -1065,10 +1067,11 @@ static int resolve_image(const char *store, const struct pod_spec *sp,
 	if (sc->sec.run_as_group >= 0)
 		ci->gid = (gid_t)sc->sec.run_as_group;
 	rc = 0;
+	*out = c;
 out:
 	img_image_free(&img);
 	if (rc < 0)
-		ctr_image_free(ci);
+		ctr_image_free(&c);
 	return rc;
 }
 
