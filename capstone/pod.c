@@ -22,6 +22,7 @@
  */
 #include "pod.h"
 
+#include "bridge.h"
 #include "common.h"
 #include "envexpand.h"
 #include "fault.h"
@@ -641,8 +642,12 @@ static int write_pod_files(struct sup *s);
 
 static int sandbox_up(struct sup *s)
 {
-	if (infra_start(&s->icfg, &s->infra) < 0)
+	/* From "is the bridge there?" to "our veth is on it": a retire must
+	 * not delete the bridge in between (bridge.h). */
+	_cleanup_close_ int lock = s->icfg.bridge ? bridge_lock() : -1;
+	if ((s->icfg.bridge && lock < 0) || infra_start(&s->icfg, &s->infra) < 0)
 		return -1;
+	closep(&lock);
 	s->infra_up = true;
 	state_put_pid(s->dir, "pause", s->infra.pid);
 	state_put(s->dir, "veth", "%s", s->infra.veth_host);
@@ -1308,23 +1313,6 @@ int pod_lock_root(void)
 	return fd;
 }
 
-void pod_release_bridge_locked(const char *bridge)
-{
-	/* Unlike cni0 or docker0 on a node, the bridge is podrun's alone: the
-	 * last pod takes it along, and the host is as it was before. */
-	if (bridge && *bridge)
-		infra_remove_bridge_if_unused(bridge);
-}
-
-void pod_release_bridge(const char *bridge)
-{
-	if (!bridge || !*bridge)
-		return;
-	_cleanup_close_ int lock = pod_lock_root();
-	if (lock >= 0)
-		pod_release_bridge_locked(bridge);
-}
-
 static int write_spec(struct sup *s, const char *text, size_t len)
 {
 	char path[PATH_MAX + 16];
@@ -1459,15 +1447,17 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 		vol_teardown(&s->vols[--s->n_vols]);
 	fault_point("volumes-removed");
 	{
-		/* What pods share - the cgroup parents, the bridge - goes with the
-		 * last pod, under the lock pod creation holds. */
+		/* What pods share - the cgroup parents - goes with the last
+		 * pod, under the lock pod creation holds. */
 		_cleanup_close_ int lock = pod_lock_root();
 		if (s->res)
 			res_pod_remove(s->res);
-		pod_release_bridge_locked(s->icfg.bridge);
 		if (s->dir[0] && remove_dir)
 			state_clean(s->dir, true);
 	}
+	/* The bridge too, but the kernel takes its time to delete it: a
+	 * detached retire waits for that, not us (bridge.h). */
+	bridge_retire(s->icfg.bridge);
 	if (s->dir[0] && !remove_dir)
 		state_put(s->dir, "supervisor.pid", "0");
 }

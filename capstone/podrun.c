@@ -11,6 +11,7 @@
  * state files the supervisor keeps (state.h) and, to stop a pod, signals it.
  * Exit status: 0 ok, 1 runtime failure, 2 usage or spec error.
  */
+#include "bridge.h"
 #include "cli.h"
 #include "common.h"
 #include "container.h"
@@ -646,7 +647,10 @@ static int cmd_rm(int argc, char **argv)
 	state_get(dir, "bridge", bridge, sizeof(bridge));
 	if (state_clean(dir, true) < 0)
 		die_last();
-	pod_release_bridge_locked(bridge);
+	closep(&lock);
+	/* A supervisor that ended retired the bridge; one that was killed
+	 * left its veth, which state_clean just deleted. */
+	bridge_retire(bridge);
 	printf("pod %s: removed\n", name);
 	return 0;
 }
