@@ -2,8 +2,11 @@
 # bench-lib.sh - what the capstone's benchmarks share (sourced, not run).
 #
 #   bench_init NAME   root check, podrun built, a private state root, data
-#                     root, bridge and subnet (BENCH_BRIDGE, BENCH_SUBNET
-#                     override them), and a trap that removes everything
+#                     root, bridge (podrunbPID) and subnet (a free /25 of
+#                     198.19.128.0/17, a /bench_prefix when set; BENCH_BRIDGE,
+#                     BENCH_SUBNET override them), and a trap that removes
+#                     everything
+#   bench_wait_retired  wait until the last pod's bridge is deleted (bridge.h)
 #   ns                now, in nanoseconds
 #   median            the median of the numbers on stdin, one a line
 #   pct N P           the P-th percentile (nearest rank)
@@ -26,8 +29,13 @@ bench_init() {
 	bench_dir=$(mktemp -d "/tmp/podlab-$name.XXXXXX")
 	export PODRUN_ROOT=$bench_dir/root PODRUN_DATA=$bench_dir/data
 	export PODRUN_IMAGES=${PODRUN_IMAGES:-$build/images}
-	export PODRUN_BRIDGE=${BENCH_BRIDGE:-podrunb0}
-	export PODRUN_SUBNET=${BENCH_SUBNET:-198.18.7.128/25}
+	# the pods' cgroups under a root of this run's own (podrun/ is shared
+	# with whatever else runs pods here)
+	export PODRUN_CGROUP=${BENCH_CGROUP:-$(basename "$bench_dir")}
+	# A bridge and a subnet of this run's own: another benchmark or test
+	# run on the machine must never share, or delete, ours.
+	export PODRUN_BRIDGE=${BENCH_BRIDGE:-podrunb$$}
+	export PODRUN_SUBNET=${BENCH_SUBNET:-$(bench_free_subnet "${bench_prefix:-25}")}
 	mkdir -p "$PODRUN_ROOT" "$PODRUN_DATA"
 	chmod 0700 "$bench_dir" "$PODRUN_ROOT" "$PODRUN_DATA"
 	bench_cleanup_hooks=()
@@ -59,12 +67,43 @@ bench_cleanup() {
 			[ -d "$d" ] && "$podrun" rm -f "$(basename "$d")" >/dev/null 2>&1
 		done
 	fi
+	bench_wait_retired || true
 	if [ -n "${PODRUN_BRIDGE:-}" ] && ip link show "$PODRUN_BRIDGE" >/dev/null 2>&1 &&
 		[ "$(cat "/sys/class/net/$PODRUN_BRIDGE/ifalias" 2>/dev/null)" = "podlab pod network" ]; then
 		ip link del "$PODRUN_BRIDGE" 2>/dev/null || true
 	fi
 	[ -n "${bench_dir:-}" ] && rm -rf "$bench_dir"
 	return 0
+}
+
+# A /PREFIX in 198.19.128.0/17 (RFC 2544's benchmark range) that no address
+# of this host overlaps, starting at a block picked by our pid so that two
+# runs started together look in different places.
+bench_free_subnet() { # PREFIX
+	ip -o -4 addr show | awk -v p="$1" -v seed=$$ '
+		function ip2n(s, a) { split(s, a, "."); return ((a[1] * 256 + a[2]) * 256 + a[3]) * 256 + a[4] }
+		{ split($4, x, "/"); size = 2 ^ (32 - x[2]); lo = int(ip2n(x[1]) / size) * size
+		  used[NR] = lo " " lo + size }
+		END {
+			base = ip2n("198.19.128.0"); size = 2 ^ (32 - p); n = 2 ^ 15 / size
+			for (k = 0; k < n; k++) {
+				lo = base + ((seed + k) % n) * size; hi = lo + size; free = 1
+				for (i in used) { split(used[i], u, " "); if (u[1] < hi && lo < u[2]) free = 0 }
+				if (free) {
+					printf "%d.%d.%d.%d/%d\n", int(lo / 16777216), int(lo / 65536) % 256,
+						int(lo / 256) % 256, lo % 256, p
+					exit
+				}
+			}
+		}'
+}
+
+# Wait (10 s at most) until the retire of our last pod's bridge is done
+# (capstone/bridge.h): its shared lock on bridge.retiring is taken before
+# the podrun that started it returns.
+bench_wait_retired() {
+	[ -e "$PODRUN_ROOT/bridge.retiring" ] || return 0
+	flock -w 10 "$PODRUN_ROOT/bridge.retiring" true
 }
 
 ns() { date +%s%N; }

@@ -21,7 +21,7 @@ set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
 sizes=${SCALE_N:-10 25}
-export BENCH_BRIDGE=${BENCH_BRIDGE:-podrunb0} BENCH_SUBNET=${BENCH_SUBNET:-198.18.12.0/22}
+bench_prefix=22 # room for 100 pods
 bench_init bench-scale
 w=$bench_dir
 
