@@ -26,7 +26,9 @@
 #              unregister is slow); "until the retire" is when it is gone
 #   podman     `podman kube play` / `kube down` of the two-container YAML,
 #              against podrun's run -d + rm -f of the same file
-#   RSS        VmRSS of a running pod's supervisor
+#   RSS        VmRSS of a running pod's supervisor (the goal's measure), its
+#              RssAnon, its Pss, and what it alone holds (RssAnon and its
+#              memfd copy of podrun); pause's VmRSS
 #
 # Goals, PASS or MISS (printed, never failing the build):
 #   nonet <= crun; net <= 1.5 x nonet; every rm -f <= 10 x floor;
@@ -125,7 +127,7 @@ timed() { # KEY CMD...: run, add its ns
 	add "$1" $((b - a))
 }
 nonet() { PODRUN_BRIDGE=none "$podrun" run "$w/oneshot.yaml"; }
-rss=() anon=()
+rss=() anon=() pss=() own=() pause=()
 "$podrun" run -d "$w/neighbour.yaml" >/dev/null
 for ((i = 0; i < runs; i++)); do
 	add floor "$(floor_ns)"
@@ -138,6 +140,9 @@ for ((i = 0; i < runs; i++)); do
 	sup=$(cat "$PODRUN_ROOT/pods/bench/supervisor.pid")
 	rss+=("$(bench_rss_kib "$sup")")
 	anon+=("$(awk '/^RssAnon:/ {print $2}' "/proc/$sup/status")")
+	pss+=("$(bench_pss_kib "$sup")")
+	own+=("$(bench_own_kib "$sup")")
+	pause+=("$(bench_rss_kib "$(cat "$PODRUN_ROOT/pods/bench/pause.pid")")")
 	timed rm "$podrun" rm -f bench
 done
 "$podrun" rm -f neighbour >/dev/null
@@ -208,7 +213,12 @@ fi
 r=$(printf '%s\n' "${rss[@]}" | median)
 a=$(printf '%s\n' "${anon[@]}" | median)
 printf '  %-58s %8d kB\n' "supervisor VmRSS, one running 2-container pod" "$r"
-printf '  %-58s %8d kB\n' "  of which anonymous (RssAnon: what each more pod adds)" "$a"
+printf '  %-58s %8d kB\n' "  of which anonymous (RssAnon)" "$a"
+printf '  %-58s %8d kB\n' "  Pss (shared pages split with the neighbour's supervisor)" \
+	"$(printf '%s\n' "${pss[@]}" | median)"
+printf '  %-58s %8d kB\n' "  its own: RssAnon + its sealed copy of podrun (a memfd)" \
+	"$(printf '%s\n' "${own[@]}" | median)"
+printf '  %-58s %8d kB\n' "pause VmRSS" "$(printf '%s\n' "${pause[@]}" | median)"
 if [ ${#skipped[@]} -gt 0 ]; then
 	echo "  skipped: ${skipped[*]}"
 fi
