@@ -2,10 +2,10 @@
 # bench-lib.sh - what the capstone's benchmarks share (sourced, not run).
 #
 #   bench_init NAME   root check, podrun built, a private state root, data
-#                     root, bridge (podrunbPID) and subnet (a free /25 of
-#                     198.19.128.0/17, a /bench_prefix when set; BENCH_BRIDGE,
-#                     BENCH_SUBNET override them), and a trap that removes
-#                     everything
+#                     root, cgroup root (benchPID), bridge (podrunbPID) and
+#                     subnet (a free /25 of 198.19.128.0/17, a /bench_prefix
+#                     when set; BENCH_CGROUP, BENCH_BRIDGE, BENCH_SUBNET
+#                     override them), and a trap that removes everything
 #   bench_wait_retired  wait until the last pod's bridge is deleted (bridge.h)
 #   ns                now, in nanoseconds
 #   median            the median of the numbers on stdin, one a line
@@ -31,8 +31,9 @@ bench_init() {
 	export PODRUN_ROOT=$bench_dir/root PODRUN_DATA=$bench_dir/data
 	export PODRUN_IMAGES=${PODRUN_IMAGES:-$build/images}
 	# the pods' cgroups under a root of this run's own (podrun/ is shared
-	# with whatever else runs pods here)
-	export PODRUN_CGROUP=${BENCH_CGROUP:-$(basename "$bench_dir")}
+	# with whatever else runs pods here; kill9.bats looks for any cgroup
+	# named *podrun* left behind: ours is not)
+	export PODRUN_CGROUP=${BENCH_CGROUP:-bench$$}
 	# A bridge and a subnet of this run's own: another benchmark or test
 	# run on the machine must never share, or delete, ours.
 	export PODRUN_BRIDGE=${BENCH_BRIDGE:-podrunb$$}
