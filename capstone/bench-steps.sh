@@ -151,7 +151,7 @@ analyse() { # START RM
 			if (s ~ /pidfd_send_signal\(/ && !stopped) { stopped = 1; return "stop the container (SIGTERM, SIGKILL, reap)" }
 			if (s ~ /rmdir\(/ || s ~ /unlinkat\(/) return released ? "volumes: unmount, remove" : "remove the container'"'"'s overlay dirs"
 			if (s ~ /pidfd_send_signal\(/) return "stop pause (SIGTERM, reap)"
-			if (s ~ /sendto\(/ && !locked) return "delete the veth (netlink, waits for the kernel)"
+			if (s ~ /sendto\(/ && !locked) return "veth off the bridge (the kernel destroys it with the netns)"
 			if (s ~ /umount2\(/) { released = 1; return "volumes: unmount, remove" }
 			if (s ~ /flock\(/ && !locked) { locked = 1; return "lock, remove the pod'"'"'s cgroups" }
 			if (s ~ /flock\(/) return "bridge: no port left, fork its retire (bridge.c)"
