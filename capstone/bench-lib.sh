@@ -2,15 +2,19 @@
 # bench-lib.sh - what the capstone's benchmarks share (sourced, not run).
 #
 #   bench_init NAME   root check, podrun built, a private state root, data
-#                     root, bridge and subnet (BENCH_BRIDGE, BENCH_SUBNET
+#                     root, cgroup root (benchPID), bridge (podrunbPID) and
+#                     subnet (a free /25 of 198.19.128.0/17, a /bench_prefix
+#                     when set; BENCH_CGROUP, BENCH_BRIDGE, BENCH_SUBNET
 #                     override them), and a trap that removes everything
+#   bench_wait_retired  wait until the last pod's bridge is deleted (bridge.h)
 #   ns                now, in nanoseconds
 #   median            the median of the numbers on stdin, one a line
 #   pct N P           the P-th percentile (nearest rank)
 #   floor_ns          one run of the floor: unshare --pid --net --mount --uts --ipc --fork true
 #   pod_yaml NAME CMD [MORE]   a one-container busybox pod on stdout; MORE:
 #                     more lines (the container's, indented 4, then the spec's)
-#   bench_rss_kib PID its VmRSS
+#   bench_rss_kib PID its VmRSS; bench_pss_kib PID its Pss
+#   bench_own_kib PID what it alone holds: RssAnon + its sealed memfd copy
 #   ratio A B         A / B with two decimals
 #   goal NAME VALUE LIMIT TEXT   prints "PASS" or "MISS" (never fails)
 
@@ -26,8 +30,14 @@ bench_init() {
 	bench_dir=$(mktemp -d "/tmp/podlab-$name.XXXXXX")
 	export PODRUN_ROOT=$bench_dir/root PODRUN_DATA=$bench_dir/data
 	export PODRUN_IMAGES=${PODRUN_IMAGES:-$build/images}
-	export PODRUN_BRIDGE=${BENCH_BRIDGE:-podrunb0}
-	export PODRUN_SUBNET=${BENCH_SUBNET:-198.18.7.128/25}
+	# the pods' cgroups under a root of this run's own (podrun/ is shared
+	# with whatever else runs pods here; kill9.bats looks for any cgroup
+	# named *podrun* left behind: ours is not)
+	export PODRUN_CGROUP=${BENCH_CGROUP:-bench$$}
+	# A bridge and a subnet of this run's own: another benchmark or test
+	# run on the machine must never share, or delete, ours.
+	export PODRUN_BRIDGE=${BENCH_BRIDGE:-podrunb$$}
+	export PODRUN_SUBNET=${BENCH_SUBNET:-$(bench_free_subnet "${bench_prefix:-25}")}
 	mkdir -p "$PODRUN_ROOT" "$PODRUN_DATA"
 	chmod 0700 "$bench_dir" "$PODRUN_ROOT" "$PODRUN_DATA"
 	bench_cleanup_hooks=()
@@ -59,12 +69,43 @@ bench_cleanup() {
 			[ -d "$d" ] && "$podrun" rm -f "$(basename "$d")" >/dev/null 2>&1
 		done
 	fi
+	bench_wait_retired || true
 	if [ -n "${PODRUN_BRIDGE:-}" ] && ip link show "$PODRUN_BRIDGE" >/dev/null 2>&1 &&
 		[ "$(cat "/sys/class/net/$PODRUN_BRIDGE/ifalias" 2>/dev/null)" = "podlab pod network" ]; then
 		ip link del "$PODRUN_BRIDGE" 2>/dev/null || true
 	fi
 	[ -n "${bench_dir:-}" ] && rm -rf "$bench_dir"
 	return 0
+}
+
+# A /PREFIX in 198.19.128.0/17 (RFC 2544's benchmark range) that no address
+# of this host overlaps, starting at a block picked by our pid so that two
+# runs started together look in different places.
+bench_free_subnet() { # PREFIX
+	ip -o -4 addr show | awk -v p="$1" -v seed=$$ '
+		function ip2n(s, a) { split(s, a, "."); return ((a[1] * 256 + a[2]) * 256 + a[3]) * 256 + a[4] }
+		{ split($4, x, "/"); size = 2 ^ (32 - x[2]); lo = int(ip2n(x[1]) / size) * size
+		  used[NR] = lo " " lo + size }
+		END {
+			base = ip2n("198.19.128.0"); size = 2 ^ (32 - p); n = 2 ^ 15 / size
+			for (k = 0; k < n; k++) {
+				lo = base + ((seed + k) % n) * size; hi = lo + size; free = 1
+				for (i in used) { split(used[i], u, " "); if (u[1] < hi && lo < u[2]) free = 0 }
+				if (free) {
+					printf "%d.%d.%d.%d/%d\n", int(lo / 16777216), int(lo / 65536) % 256,
+						int(lo / 256) % 256, lo % 256, p
+					exit
+				}
+			}
+		}'
+}
+
+# Wait (10 s at most) until the retire of our last pod's bridge is done
+# (capstone/bridge.h): its shared lock on bridge.retiring is taken before
+# the podrun that started it returns.
+bench_wait_retired() {
+	[ -e "$PODRUN_ROOT/bridge.retiring" ] || return 0
+	flock -w 10 "$PODRUN_ROOT/bridge.retiring" true
 }
 
 ns() { date +%s%N; }
@@ -99,6 +140,18 @@ YAML
 }
 
 bench_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+bench_pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+# What one more supervisor costs: its anonymous memory, and the sealed copy
+# of podrun it runs from (a memfd, podrun.c: shmem of its own, whose pages
+# count in RssShmem only where mapped, yet all stay in memory). Shared
+# library pages are not in it: the other supervisors share them.
+bench_own_kib() {
+	local anon exe
+	anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
+	exe=$(stat -L -c %s "/proc/$1/exe" 2>/dev/null || echo 0)
+	case $(readlink "/proc/$1/exe") in /memfd:*) ;; *) exe=0 ;; esac
+	echo $((anon + (exe + 1023) / 1024))
+}
 
 # goal LABEL VALUE LIMIT: PASS when VALUE <= LIMIT (both numbers).
 goal() {

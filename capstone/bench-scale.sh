@@ -8,11 +8,12 @@
 #              last, and the mean of the last 10% over the mean of the first
 #              10%, the first start left out (flat: about 1.0)
 #   ps         `podrun ps` with N pods (median of 5), and per pod
-#   memory     the supervisors' VmRSS summed, and per pod; their Pss (shared
-#              library pages split among the sharers) summed, and per pod
-#   teardown   `rm -f` of every pod, newest first: the total, and the last
-#              10% over the first 10% (the very last deletes the bridge, and
-#              is shown apart)
+#   memory     per pod: the supervisors' VmRSS; their Pss (shared library
+#              pages split among the sharers); what each holds alone
+#              (RssAnon and its memfd copy of podrun: what one more pod adds)
+#   teardown   `rm -f` of every pod, newest first: the mean, and the last
+#              10% over the first 10% (the very last one's bridge is retired
+#              in the background, and it is shown apart)
 #
 # Ratios are to the floor, `unshare --pid --net --mount --uts --ipc --fork
 # true`, measured in the same run. Everything is removed at the end, and on
@@ -21,7 +22,7 @@ set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
 sizes=${SCALE_N:-10 25}
-export BENCH_BRIDGE=${BENCH_BRIDGE:-podrunb0} BENCH_SUBNET=${BENCH_SUBNET:-198.18.12.0/22}
+bench_prefix=22 # room for 100 pods
 bench_init bench-scale
 w=$bench_dir
 
@@ -31,10 +32,10 @@ tenth() { awk -v first="$1" '{a[NR] = $1} END {k = int(NR / 10); if (k < 1) k = 
 	s = 0; for (i = 1; i <= k; i++) s += first ? a[i] : a[NR - k + i]; print s / k}'; }
 
 echo "bench-scale: N = $sizes (one busybox container per pod, pod network)"
-printf '%5s %9s %9s %7s %7s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
-	N floor start1 startN "N/1" "last/1st" "ps" "ps/pod" "RSS/pod" "Pss/pod" "rm mean" "last/1st" "rm last" "x floor"
-printf '%5s %9s %9s %7s %7s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
-	"" ms ms ms "" "10%" ms ms kB kB ms "10%" ms ""
+printf '%5s %9s %9s %7s %7s %9s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
+	N floor start1 startN "N/1" "last/1st" "ps" "ps/pod" "RSS/pod" "Pss/pod" "own/pod" "rm mean" "last/1st" "rm last" "x floor"
+printf '%5s %9s %9s %7s %7s %9s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
+	"" ms ms ms "" "10%" ms ms kB kB kB ms "10%" ms ""
 for n in $sizes; do
 	floors=()
 	for _ in 1 2 3 4 5; do floors+=("$(floor_ns)"); done
@@ -56,11 +57,12 @@ for n in $sizes; do
 		pst+=($((b - a)))
 	done
 	ps_ns=$(printf '%s\n' "${pst[@]}" | median)
-	rss=0 pss=0
+	rss=0 pss=0 own=0
 	for d in "$PODRUN_ROOT"/pods/*; do
 		p=$(cat "$d/supervisor.pid")
 		rss=$((rss + $(bench_rss_kib "$p")))
-		pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
+		pss=$((pss + $(bench_pss_kib "$p")))
+		own=$((own + $(bench_own_kib "$p")))
 	done
 	for ((i = n; i >= 1; i--)); do
 		a=$(ns)
@@ -68,6 +70,8 @@ for n in $sizes; do
 		b=$(ns)
 		echo $((b - a)) >>"$w/rm"
 	done
+	# the last rm -f left the bridge to a retire: the next N starts without it
+	bench_wait_retired
 	s1=$(head -1 "$w/start") sn=$(tail -1 "$w/start")
 	# the first pod's start creates the bridge: kept apart from the trend
 	tail -n +2 "$w/start" >"$w/start.kept"
@@ -79,11 +83,11 @@ for n in $sizes; do
 	[ -s "$w/rm.kept" ] || cp "$w/rm" "$w/rm.kept"
 	rmean=$(awk '{s += $1} END {print s / NR}' "$w/rm.kept")
 	rr=$(ratio "$(tenth 0 <"$w/rm.kept")" "$(tenth 1 <"$w/rm.kept")")
-	printf '%5d %9s %9s %7s %7s %9s %9s %9s %9d %9d %9s %7s %9s %7s\n' "$n" "$(ms "$f")" \
+	printf '%5d %9s %9s %7s %7s %9s %9s %9s %9d %9d %9d %9s %7s %9s %7s\n' "$n" "$(ms "$f")" \
 		"$(ms "$s1")" "$(ms "$sn")" "$(ratio "$sn" "$s1")" "$sr" "$(ms "$ps_ns")" \
 		"$(awk -v a="$ps_ns" -v n="$n" 'BEGIN {printf "%.3f", a / n / 1e6}')" \
-		$((rss / n)) $((pss / n)) "$(ms "$rmean")" "$rr" "$(ms "$rl")" "$(ratio "$rl" "$f")"
-	echo "$n $f $(tenth 1 <"$w/start.kept") $(tenth 0 <"$w/start.kept") $sr $ps_ns $rss $pss $rmean $rr $rl" >>"$w/summary"
+		$((rss / n)) $((pss / n)) $((own / n)) "$(ms "$rmean")" "$rr" "$(ms "$rl")" "$(ratio "$rl" "$f")"
+	echo "$n $f $(tenth 1 <"$w/start.kept") $(tenth 0 <"$w/start.kept") $sr $ps_ns $rss $pss $rmean $rr $rl $own" >>"$w/summary"
 done
 echo
 echo "start1/startN: the first pod's run -d (it creates the bridge) and the last one's;"
@@ -96,3 +100,5 @@ awk '{ if ($5 > 1.5 || $10 > 1.5) bad = bad " N=" $1 } END {
 awk '{ if ($7 / $1 > 1024) bad = bad " N=" $1 } END {
 	if (bad == "") print "PASS supervisor RSS <= 1024 kB per pod"
 	else print "MISS supervisor RSS <= 1024 kB per pod:" bad }' "$w/summary"
+awk '{ s = s sprintf(" N=%d: %d kB", $1, $12 / $1) } END {
+	print "     (what each supervisor holds alone, RssAnon + its memfd copy of podrun:" s ")" }' "$w/summary"

@@ -49,12 +49,6 @@ int pod_supervise(const struct pod_spec *spec, const char *spec_text, size_t spe
  * pod's own), and wait until it exited. 0 also when it was not running. */
 int pod_stop(const char *pod_dir, int grace_ms);
 
-/* Remove the pod network's bridge once no pod is attached to it. It holds the
- * state root's lock, which pod creation holds until its veth is attached, so a
- * pod being created never loses its bridge. _locked: the caller holds it. */
-void pod_release_bridge(const char *bridge);
-void pod_release_bridge_locked(const char *bridge);
-
 /* Take the state root's lock (flock on ROOT/lock), creating the roots if
  * needed; close the fd to release it. Pod creation, rm and stop hold it while
  * they change what another podrun could be looking at. */

@@ -82,7 +82,7 @@ void state_free_list(char **names, size_t n);
  * delete its veth, kill and remove its cgroups, unmount anything under its
  * directories, and remove them when remove_dir. Safe to run on a pod that
  * is already clean. Call it with the state lock held (pod_lock_root). The
- * bridge stays: other pods may use it (pod_release_bridge). */
+ * bridge stays: other pods may use it (bridge_retire). */
 int state_clean(const char *pod_dir, bool remove_dir);
 
 /* RFC 3339 UTC with nanoseconds, as CRI logs and kubectl print time. */

@@ -647,14 +647,9 @@ int infra_remove_veth(const char *name)
 	return 0;
 }
 
-int infra_remove_bridge_if_unused(const char *name)
+int infra_bridge_ports(const char *name)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
-	if (access(path, F_OK) < 0)
-		return 0; /* already gone */
-	if (!infra_bridge_is_ours(name))
-		return fail_msg(EPERM, "%s is not a bridge podlab created: not removing it", name);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/brif", name);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -671,8 +666,20 @@ int infra_remove_bridge_if_unused(const char *name)
 		if (e->d_name[0] != '.')
 			ports++;
 	closedir(d);
-	if (ports)
-		return 0;
+	return ports;
+}
+
+int infra_remove_bridge_if_unused(const char *name)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	if (access(path, F_OK) < 0)
+		return 0; /* already gone */
+	if (!infra_bridge_is_ours(name))
+		return fail_msg(EPERM, "%s is not a bridge podlab created: not removing it", name);
+	int ports = infra_bridge_ports(name);
+	if (ports != 0)
+		return ports < 0 ? -1 : 0;
 	if (nl_link_del(name) < 0 && errno != ENODEV)
 		return -1;
 	return 0;

@@ -88,7 +88,12 @@ int infra_remove_veth(const char *name);
 #define INFRA_BRIDGE_ALIAS "podlab pod network"
 bool infra_bridge_is_ours(const char *name);
 
-/* Remove the bridge if it is ours and no interface is attached to it any more. */
+/* How many interfaces are attached to the bridge (its brif/ entries), or -1. */
+int infra_bridge_ports(const char *name);
+
+/* Remove the bridge if it is ours and no interface is attached to it any more.
+ * The kernel's unregister of a net device is slow (tens of ms: RCU grace
+ * periods under RTNL), and this waits for it. */
 int infra_remove_bridge_if_unused(const char *name);
 
 /* "198.18.0.0/24" -> network address and prefix; EINVAL with a message. */

@@ -57,13 +57,18 @@ YAML
 	assert_output "pod web: Running"
 	run podrun ps
 	assert_success
-	assert_line --regexp "^web +Running +1/1 +0 .*198\.18\.7\.1[0-9][0-9]$"
-	local pause main ip
+	local pause main ip a b c d e f g h p
 	pause=$(state web pause.pid)
 	main=$(state web containers/main/pid)
 	ip=$(state web ip)
+	assert_line --regexp "^web +Running +1/1 +0 .* ${ip//./\\.}\$"
+	# an address of the test's subnet (PODLAB_TEST_SUBNET), not the bridge's .1
+	IFS=. read -r a b c d <<<"$ip"
+	IFS=./ read -r e f g h p <<<"$TEST_SUBNET"
+	[ $((((a << 24 | b << 16 | c << 8 | d) ^ (e << 24 | f << 16 | g << 8 | h)) >> (32 - p))) = 0 ]
+	[ "$d" != "$((h + 1))" ]
 	# the pod IP is eth0's in the pod, its host side veth is on the bridge
-	[ "$(podrun exec web -- ip -o -4 addr show eth0 | awk '{print $4}')" = "$ip/25" ]
+	[ "$(podrun exec web -- ip -o -4 addr show eth0 | awk '{print $4}')" = "$ip/$p" ]
 	ip -o link show master "$TEST_BRIDGE" | grep -q "$(state web veth)"
 	run podrun inspect web
 	assert_success

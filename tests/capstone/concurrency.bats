@@ -131,3 +131,38 @@ assert_whole_or_gone() { # NAME
 		assert_host_clean
 	done
 }
+
+# The last pod's bridge is deleted by a detached retire (capstone/bridge.h),
+# not by rm -f: with the bridge's lock held here, rm -f returns and the
+# bridge is still there. A pod that joins before the retire gets the lock
+# (a port of our own stands in for its veth) keeps the bridge: the retire
+# looks again under the lock. Proven: with the bridge deleted by the
+# supervisor and rm -f themselves (as before bridge.c), the first `ip link
+# show` fails; with the retire's second look skipped (bridge.c retire():
+# nl_link_del(bridge) in place of infra_remove_bridge_if_unused), the
+# second one does.
+@test "the last pod's bridge: rm -f returns before it is deleted; a pod that joins meanwhile keeps it" {
+	local f lock port=${TEST_BRIDGE}d
+	f=$(quick_pod last)
+	run podrun run -d "$f"
+	assert_success
+	exec {lock}>"$PODRUN_ROOT/bridge.lock"
+	flock "$lock"
+	run podrun rm -f last
+	assert_success
+	ip link show "$TEST_BRIDGE" >/dev/null
+	ip link add "$port" type veth peer name "${port}p"
+	defer "ip link del '$port' 2>/dev/null || true"
+	ip link set "$port" master "$TEST_BRIDGE"
+	exec {lock}>&-
+	wait_retired
+	ip link show "$TEST_BRIDGE" >/dev/null
+	[ "$(ls "/sys/class/net/$TEST_BRIDGE/brif")" = "$port" ]
+	# once that port is gone, the next last pod's retire takes the bridge
+	ip link del "$port"
+	run podrun run -d "$f"
+	assert_success
+	run podrun rm -f last
+	assert_success
+	assert_host_clean
+}

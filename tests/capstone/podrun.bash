@@ -13,7 +13,8 @@
 #   data POD             the pod's data directory (logs/, volumes/, containers/C/fs)
 #   pod_pids POD         every pid the pod's state records (supervisor, pause, containers)
 #   assert_gone PIDS...  none of these processes exists any more
-#   assert_host_clean    no state dir, mount, veth or bridge of ours is left
+#   wait_retired         wait (10 s at most) until the last pod's bridge retire is done
+#   assert_host_clean    no state dir, mount, veth or bridge of ours is left (after wait_retired)
 
 PODRUN_BIN="$(bin capstone podrun)"
 # Overridable so that two test runs on one machine do not share a bridge.
@@ -61,12 +62,15 @@ pod_cgroups() {
 	return 0
 }
 
-# Teardown: remove every pod under the root (rm -f stops it first), then the root.
+# Teardown: remove every pod under the root (rm -f stops it first), wait
+# for the bridge's retire (the next test may start a pod on the bridge from
+# another root, which this root's lock does not guard), then the root.
 podrun_remove_all() {
 	local d
 	for d in "$1"/pods/*; do
 		[ -d "$d" ] && PODRUN_ROOT="$1" PODRUN_DATA="$2" "$PODRUN_BIN" rm -f "$(basename "$d")"
 	done
+	PODRUN_ROOT="$1" wait_retired
 	rm -rf "$1" "$2"
 }
 
@@ -102,6 +106,17 @@ assert_gone() {
 	done
 }
 
+# The last pod's bridge is deleted by a detached retire (capstone/bridge.h),
+# which holds a shared lock on ROOT/bridge.retiring from before the podrun
+# that started it returns until it is done: the exclusive lock waits for
+# every retire of this root, and fails after 10 s.
+wait_retired() {
+	[ -e "$PODRUN_ROOT/bridge.retiring" ] || return 0
+	flock -w 10 "$PODRUN_ROOT/bridge.retiring" true && return 0
+	echo "a bridge retire of $PODRUN_ROOT still runs after 10 s: $(pgrep -a podrun-retire)"
+	return 1
+}
+
 assert_host_clean() {
 	if [ -n "$(ls -A "$PODRUN_ROOT/pods" "$PODRUN_DATA/pods" 2>/dev/null | grep -v ':$')" ]; then
 		echo "state left: $(ls "$PODRUN_ROOT/pods" "$PODRUN_DATA/pods" 2>/dev/null)"
@@ -121,6 +136,7 @@ assert_host_clean() {
 		return 1
 	fi
 	# no pod's veth, and the last pod took the bridge along
+	wait_retired || return 1
 	if [ -n "$(ip -o link show master "$TEST_BRIDGE" 2>/dev/null)" ]; then
 		echo "links left: $(ip -o link show master "$TEST_BRIDGE")"
 		return 1

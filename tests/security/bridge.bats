@@ -32,6 +32,7 @@ YAML
 	assert_failure 1
 	assert_output --partial "did not create"
 	run podrun rm -f foreign
+	wait_retired # a retire would delete it after rm -f returned
 	ip link show "$TEST_BRIDGE"
 	[ -z "$(ip -o link show master "$TEST_BRIDGE")" ]
 	[ ! -e "$PODRUN_ROOT/pods/foreign" ]
