@@ -1425,6 +1425,8 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 
 	s->icfg = (struct infra_config){
 	    .hostname = sp->hostname,
+	    .setup_child = res_enter,
+	    .setup_arg = &s->res->sandbox,
 	    .share_pid = sp->share_pid || sp->host_pid,
 	    .host_ns = (sp->host_network ? NS_BIT(NS_NET) | NS_BIT(NS_UTS) : 0) |
 	               (sp->host_ipc ? NS_BIT(NS_IPC) : 0) | (sp->host_pid ? NS_BIT(NS_PID) : 0)};

@@ -168,7 +168,17 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	if (cg_create(&rp->host, rel, &rp->pod) < 0)
 		return -1;
 	rp->created = true;
-	return set_limits(&rp->pod, &rp->total);
+	if (set_limits(&rp->pod, &rp->total) < 0)
+		return -1;
+	/* pause counts against the pod, as the sandbox does under kubelet. A
+	 * leaf of its own: cgroup v2 allows no process in a cgroup whose
+	 * controllers are given to children. "POD" is what Docker named
+	 * kubelet's infra container (k8s_POD_...), and no container's name: a
+	 * DNS label has no capital letter. */
+	char leaf[CG_REL_MAX];
+	if (snprintf(leaf, sizeof(leaf), "%s/POD", rel) >= (int)sizeof(leaf))
+		return fail_msg(ENAMETOOLONG, "cgroup for pod %s: name too long", sp->name);
+	return cg_create(&rp->host, leaf, &rp->sandbox);
 }
 
 int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out)

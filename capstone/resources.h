@@ -4,6 +4,7 @@
  * kubelet's cgroup tree beneath the cgroup podrun runs in
  *
  *     podrun/<qos>/pod-NAME/CONTAINER      (Guaranteed pods: podrun/pod-NAME)
+ *     podrun/<qos>/pod-NAME/POD            pause, the sandbox
  *
  * with the pod's and each container's limits and the device allow-list, the
  * OOM kill behind a SIGKILL, and the clean-up of a tree whose supervisor died.
@@ -29,6 +30,7 @@ struct res_pod {
 	enum cg_qos qos;
 	struct cg_resources total; /* the pod cgroup's values (cg_pod_resources) */
 	struct cg pod;
+	struct cg sandbox; /* pod-NAME/POD: pause (res_enter) */
 	bool created;
 };
 
@@ -44,8 +46,9 @@ int res_node(int64_t *memory, int64_t *cpu_milli);
  * once cannot both take the last gigabyte. */
 int res_admit(const struct pod_spec *sp, struct res_pod *rp);
 
-/* The pod's cgroup, with its limits; records in the pod's state directory
- * what res_clean needs: qos, requests, cgroup, cgroup_self. */
+/* The pod's cgroup, with its limits, and the sandbox's in it; records in
+ * the pod's state directory what res_clean needs: qos, requests, cgroup,
+ * cgroup_self. */
 int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *pod_dir);
 
 /* A container's cgroup in the pod's: memory and CPU limits, the device

@@ -185,6 +185,8 @@ static int drop_everything(void)
 struct holder_args {
 	const char *hostname;
 	const char *pause;
+	int (*setup_child)(void *arg);
+	void *setup_arg;
 	unsigned new_ns; /* the namespaces the holder was cloned into */
 	int errfd;
 };
@@ -202,6 +204,8 @@ static int holder_main(void *arg)
 		fail_errno("setsid");
 		child_fail(a->errfd);
 	}
+	if (a->setup_child && a->setup_child(a->setup_arg) < 0)
+		child_fail(a->errfd);
 	/* The host's UTS or network namespace (hostNetwork) is not ours to change. */
 	if ((a->new_ns & NS_BIT(NS_UTS)) && sethostname(a->hostname, strlen(a->hostname)) < 0) {
 		fail_errno("sethostname(%s)", a->hostname);
@@ -445,7 +449,9 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 		return -1;
 
 	struct holder_args args = {.hostname = cfg->hostname,
-	                           .pause = cfg->pause_path ? cfg->pause_path : infra_pause_path()};
+	                           .pause = cfg->pause_path ? cfg->pause_path : infra_pause_path(),
+	                           .setup_child = cfg->setup_child,
+	                           .setup_arg = cfg->setup_arg};
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return fail_errno("pipe2");

@@ -29,6 +29,12 @@ struct infra_config {
 	 * sandbox still holds them in nsfd, so containers join them alike. */
 	unsigned host_ns;
 	const char *pause_path; /* NULL: infra_pause_path() */
+	/* Optional: called in the holder-to-be, in its new namespaces but still
+	 * with the host's filesystem in view, before anything else; -1 fails
+	 * the start with last_error(). podrun moves it into the pod's cgroup
+	 * there, as kubelet's runtime puts the sandbox in the pod's. */
+	int (*setup_child)(void *arg);
+	void *setup_arg;
 	/* Optional pod IP. bridge == NULL: the pod has only lo. */
 	const char *bridge; /* host bridge, created when missing */
 	const char *subnet; /* "198.18.0.0/24": the bridge takes .1 */

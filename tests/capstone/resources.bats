@@ -34,7 +34,7 @@ spec:
 YAML
 }
 
-@test "QoS classes by Kubernetes' rules; kubelet's tree, podrun/<qos>/pod-NAME/CONTAINER" {
+@test "QoS classes by Kubernetes' rules; kubelet's tree, podrun/<qos>/pod-NAME/CONTAINER, pause in pod-NAME/POD" {
 	# (podrun/ is $PODRUN_CGROUP here: a root of the test's own)
 	podrun run -d "$(qos_pod be "")"
 	podrun run -d "$(qos_pod bu "requests: {memory: 16Mi}")"
@@ -52,6 +52,9 @@ YAML
 		[[ "$(cgdir $c "$pid")" == */$PODRUN_CGROUP/burstable/pod-bu/b ]]
 		pid=$(state gu containers/a/pid)
 		[[ "$(cgdir $c "$pid")" == */$PODRUN_CGROUP/pod-gu/a ]]
+		# pause is the pod's too, in a leaf of its own
+		pid=$(state gu pause.pid)
+		[[ "$(cgdir $c "$pid")" == */$PODRUN_CGROUP/pod-gu/POD ]]
 	done
 	podrun rm -f be
 	podrun rm -f bu
