@@ -52,9 +52,17 @@ mount_snapshot() {
 	awk '{print $5, $9, $10}' /proc/self/mountinfo | sort
 }
 
-wait_for() {
-	local i
-	for ((i = 0; i < 100; i++)); do
+# wait_for CMD...: until CMD succeeds, for at most 5 s (checked every 50 ms).
+# wait_long CMD...: the same for at most 30 s, for what takes long: a relay's
+# 10 s connect deadline, a pod coming up on the sanitizer build of a busy
+# machine. Not timing assertions: the bound only keeps a broken podrun from
+# hanging the test.
+wait_for() { wait_tries 100 "$@"; }
+wait_long() { wait_tries 600 "$@"; }
+wait_tries() { # N CMD...
+	local i n=$1
+	shift
+	for ((i = 0; i < n; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done

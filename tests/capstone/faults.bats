@@ -203,17 +203,6 @@ YAML
 	assert_host_clean
 }
 
-# Until $1 (a command) succeeds, for at most 30 s: the sanitizer build on a
-# busy machine takes longer to bring a pod up than wait_for waits.
-wait_long() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 @test "the image store vanishes mid-start: a clear error naming it; rm -f leaves the host clean" {
 	# PODRUN_STOP_AT (capstone/fault.h) stops podrun at "pod-created": the
 	# image was resolved (its layers' paths are in the containers' configs),

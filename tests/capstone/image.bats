@@ -589,10 +589,9 @@ EOF
 	assert_output "podrun: $f:12:22: spec.containers[1].imagePullPolicy: \"Always\": images must be loaded with podrun image load: podrun pulls nothing"
 }
 
-@test "image rm: refused while a pod's container uses the image, allowed once the pod is gone" {
-	load_busybox
-	local f
-	f=$(pod_file user-of-busybox <<'EOF'
+# A pod whose two containers name busybox by two spellings of its reference.
+busybox_user() {
+	pod_file user-of-busybox <<'EOF'
 apiVersion: v1
 kind: Pod
 metadata:
@@ -608,7 +607,12 @@ spec:
     image: docker.io/library/busybox:latest
     command: ["sleep", "3600"]
 EOF
-	)
+}
+
+@test "image rm: refused while a pod's container uses the image, allowed once the pod is gone" {
+	load_busybox
+	local f
+	f=$(busybox_user)
 	run podrun run -d "$f"
 	assert_success
 	# by any spelling of the reference
@@ -629,23 +633,7 @@ EOF
 @test "a missing image keeps the pod: the container waits, ErrImageNeverPull, and starts once the image is loaded" {
 	[ -f "$PODLAB_BUILD/oci/busybox-latest/index.json" ] || skip "no images (make images)"
 	local f
-	f=$(pod_file user-of-busybox <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: user-of-busybox
-spec:
-  terminationGracePeriodSeconds: 1
-  initContainers:
-  - name: init
-    image: busybox
-    command: ["true"]
-  containers:
-  - name: app
-    image: docker.io/library/busybox:latest
-    command: ["sleep", "3600"]
-EOF
-	)
+	f=$(busybox_user)
 	# kubelet with imagePullPolicy Never (podrun pulls nothing): the
 	# sandbox comes up, the container waits, run -d says why
 	run podrun run -d "$f"

@@ -157,25 +157,12 @@ YAML
 }
 
 @test "hooks as the API server checks them: a tcpSocket hook is refused (kubelet never runs it), an httpGet is validated" {
-	bad_hook() { # HOOK-YAML EXPECTED-MESSAGE
-		f=$(pod_file bh <<YAML
-apiVersion: v1
-kind: Pod
-metadata: {name: bh}
-spec:
-  containers:
-  - name: c
-    image: busybox
-    lifecycle:
-      postStart: $1
-YAML
-		)
-		run podrun validate "$f"
-		assert_failure 2
-		assert_output --partial "$2"
-	}
-	bad_hook '{tcpSocket: {port: 80}}' "spec.containers[0].lifecycle.postStart.tcpSocket: not run by kubelet"
-	bad_hook '{httpGet: {port: web}}' 'spec.containers[0].lifecycle.postStart.httpGet.port: Invalid value: "web": port web not found'
-	bad_hook '{httpGet: {port: 0}}' "spec.containers[0].lifecycle.postStart.httpGet.port: Invalid value: 0: must be between 1 and 65535"
-	bad_hook '{httpGet: {port: 80}, exec: {command: ["true"]}}' "may not specify more than 1 handler type"
+	refused_in_container 'lifecycle: {postStart: {tcpSocket: {port: 80}}}' \
+		"spec.containers[0].lifecycle.postStart.tcpSocket: not run by kubelet"
+	refused_in_container 'lifecycle: {postStart: {httpGet: {port: web}}}' \
+		'spec.containers[0].lifecycle.postStart.httpGet.port: Invalid value: "web": port web not found'
+	refused_in_container 'lifecycle: {postStart: {httpGet: {port: 0}}}' \
+		"spec.containers[0].lifecycle.postStart.httpGet.port: Invalid value: 0: must be between 1 and 65535"
+	refused_in_container 'lifecycle: {preStop: {httpGet: {port: 80}, exec: {command: ["true"]}}}' \
+		"may not specify more than 1 handler type"
 }

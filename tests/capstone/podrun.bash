@@ -80,6 +80,28 @@ pod_file() {
 	echo "$f"
 }
 
+# refused_in_container YAML EXPECTED: `podrun validate` of a pod whose one
+# container carries YAML (a field, or a mapping key and its lines, at the
+# container's indentation) fails, exit 2, with EXPECTED in its message.
+refused_in_container() {
+	local f
+	f=$(pod_file refused <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: refused}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: ["true"]
+    $1
+YAML
+	)
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output --partial "$2"
+}
+
 state() {
 	cat "$PODRUN_ROOT/pods/$1/${2:-phase}"
 }

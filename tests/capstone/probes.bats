@@ -149,27 +149,10 @@ YAML
 }
 
 @test "probes are validated as the API server does" {
-	bad() { # EXPECTED-MESSAGE PROBE-YAML
-		f=$(pod_file p <<YAML
-apiVersion: v1
-kind: Pod
-metadata: {name: p}
-spec:
-  containers:
-  - name: c
-    image: busybox
-    command: ["true"]
-    $2
-YAML
-		)
-		run podrun validate "$f"
-		assert_failure 2
-		assert_output --partial "$1"
-	}
-	bad "may not specify more than 1 handler type" \
-		'livenessProbe: {exec: {command: ["true"]}, tcpSocket: {port: 80}}'
-	bad "successThreshold: Invalid value: 2: must be 1" \
-		'livenessProbe: {exec: {command: ["true"]}, successThreshold: 2}'
-	bad "port http not found" 'readinessProbe: {httpGet: {port: http}}'
-	bad "must specify a handler type" 'readinessProbe: {periodSeconds: 3}'
+	refused_in_container 'livenessProbe: {exec: {command: ["true"]}, tcpSocket: {port: 80}}' \
+		"may not specify more than 1 handler type"
+	refused_in_container 'livenessProbe: {exec: {command: ["true"]}, successThreshold: 2}' \
+		"successThreshold: Invalid value: 2: must be 1"
+	refused_in_container 'readinessProbe: {httpGet: {port: http}}' "port http not found"
+	refused_in_container 'readinessProbe: {periodSeconds: 3}' "must specify a handler type"
 }

@@ -12,18 +12,6 @@ setup() {
 	podrun_setup
 }
 
-# Bounded wait for a state, longer than wait_for's 5 s: for the relay's
-# connect deadline (10 s). Not a timing assertion: the bound only stops a
-# broken relay from hanging the test.
-wait_long() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # GET http://127.0.0.1:PORT/PATH from the host, print the body. Bounded: a
 # client the relay never serves waits in the kernel's backlog, and wget would
 # wait with it.
