@@ -137,7 +137,8 @@ for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
 		broken=1
 	fi
 	[ "$broken" = 0 ] || continue
-	NEEDED[$id]=$(echo $closure)
+	NEEDED[$id]=$(tr "\n" " " <<<"$closure")
+	NEEDED[$id]=${NEEDED[$id]% }
 	dir=$(lab_dir "${EX_FILE[$id]}")
 	for n in ${EX_NEEDS[$id]}; do
 		grep -qF -- "$n" "$dir/README.md" 2>/dev/null ||
