@@ -130,7 +130,7 @@ help:
 	@echo "  make demo          the guided tour"
 	@echo "  make test          unit tests, every lab's checks, the capstone's tests"
 	@echo "  make unit          the Criterion unit tests only"
-	@echo "  make lab-N         grade lab N (N = $(LABS)); FORMAT=tap or FORMAT=junit for autograders"
+	@echo "  make lab-N         grade lab N (N = $(LABS); 7: the capstone); FORMAT=tap or FORMAT=junit for autograders"
 	@echo "  make images        build the container images (busybox-static, OCI) and load them"
 	@echo "  make bench         every benchmark (printed as ratios to a baseline of the same run)"
 	@echo "  make format        clang-format the sources; make lint: format check, cppcheck, gcc -fanalyzer"

@@ -48,5 +48,12 @@ DEMO_SCRIPT := capstone/demo.sh
 build-capstone: $(PODRUN) $(BUILD)/tests/unit/test_spec \
 	$(BUILD)/labs/02-pause/pause images
 
+# The course tooling counts the capstone as lab 7: make lab-7 grades its
+# exercises (scripts/grade.sh 7: the tagged checks of tests/capstone/).
+.PHONY: build-lab-7 lab-7
+build-lab-7: build-capstone
+lab-7: build-lab-7 FORCE
+	@PODLAB_BUILD=$(BUILD) scripts/grade.sh 7
+
 bench-podrun: build-capstone
 	@PODLAB_BUILD=$(BUILD) bash $(CAP)/bench.sh

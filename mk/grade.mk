@@ -10,7 +10,7 @@
 # scripts/grade.sh reads them from its environment.
 export EXERCISE PRISTINE
 
-grade: $(addprefix build-lab-,$(LABS))
+grade: $(addprefix build-lab-,$(LABS) 7)
 	@PODLAB_BUILD=$(BUILD) scripts/grade.sh all
 
 define PODLAB_HELP_GRADE

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # autograding.sh - GitHub Classroom's autograder configuration, generated from
-# the checks in tests/lab-N.bats and the exercise markers:
+# the checks in tests/lab-N.bats (and tests/capstone/*.bats: lab 7) and the
+# exercise markers:
 #   .github/classroom/autograding.json   (the classic autograder's tests)
 #   .github/workflows/classroom.yml      (the Actions workflow Classroom runs)
 #
@@ -39,6 +40,11 @@ tests() {
 		done
 		count=$(grep -cE '^[[:space:]]*@test[[:space:]]+["'\''][^[]' "$f" || true)
 		[ "$count" -eq 0 ] || printf 'lab-%s steps\t%s lab-%s EXERCISE=steps\t%s\n' "$n" "$RUN" "$n" "$count"
+	done
+	# The capstone counts as lab 7; only its tagged checks are graded.
+	for id in $(cat "$here"/tests/capstone/*.bats 2>/dev/null |
+		sed -nE 's/^[[:space:]]*@test[[:space:]]+["'\'']\[([a-z0-9-]+)\].*/\1/p' | awk '!seen[$0]++'); do
+		printf 'lab-7 %s\t%s lab-7 EXERCISE=%s\t%s\n' "$id" "$RUN" "$id" "$(points_of "${DIFF[$id]:-}")"
 	done
 }
 

@@ -8,14 +8,18 @@
 #   2. PASS on the solution (this repository, built in $PODLAB_BUILD);
 #   3. pass with ONLY that exercise filled in, while the other exercises'
 #      checks of the same lab still fail: the check depends on its own
-#      exercise and on no other.
+#      exercise and on no other. An exercise whose checks run a pod needs
+#      the exercises every pod start goes through; its marker says so
+#      (" * Needs: ID, ID" in the BEGIN comment): those are filled in too,
+#      with what they need in turn, and their checks may pass.
 #   4. catch every mutant: each tests/mutants/ID/NAME.patch is a plausible
 #      wrong solution of exercise ID (its first line says which mistake it
 #      models); applied to the exercise alone, at least one of ID's checks
 #      must fail. A patch may change the exercise's region only.
 # Before that it checks the regions and the tags themselves: no malformed
 # region, no tag without an exercise, no exercise without a check, without
-# two mutants or missing from its lab's README.md, and
+# two mutants or missing from its lab's README.md, no Needs that names an
+# unknown exercise or goes round in a cycle, and
 # .github/classroom/autograding.json in sync.
 #
 # Only the tagged checks run (bats --filter). The handout's build starts from
@@ -86,16 +90,61 @@ plural() {
 
 # ---- the exercises and the checks that grade them -----------------------------
 
+lab_dir() { [[ $1 =~ ^(labs/[^/]+|capstone)/ ]] && echo "${BASH_REMATCH[1]}"; }
+
 section "exercise regions and tags"
-declare -A EX_LAB EX_FILE EX_LINE NCHK CHK_FILES FILE_IDS
+declare -A EX_LAB EX_FILE EX_LINE EX_NEEDS NEEDED NCHK CHK_FILES FILE_IDS
 EX_IDS=()
 if ! scripts/handout.sh list >"$work/exercises" 2>"$work/list.err"; then
 	while IFS= read -r line; do bad "$line"; done <"$work/list.err"
 fi
-while IFS=$'\t' read -r id lab file line _; do
+# (a tab is white space to read: empty fields would merge, so split at \x1f)
+while IFS=$'\x1f' read -r id lab file line _ _ _ needs; do
 	EX_IDS+=("$id")
-	EX_LAB[$id]=$lab EX_FILE[$id]=$file EX_LINE[$id]=$line
-done <"$work/exercises"
+	EX_LAB[$id]=$lab EX_FILE[$id]=$file EX_LINE[$id]=$line EX_NEEDS[$id]=$needs
+done < <(tr '\t' '\037' <"$work/exercises")
+
+# What an exercise needs, transitively: NEEDED[ID] (space-separated). A Needs
+# that names no exercise, or that leads back to the exercise, is refused.
+# needs_of ID PATH: the closure of ID's needs, one a line, and "!cycle PATH"
+# for a need already on PATH (the ids on the way to ID).
+needs_of() {
+	local id=$1 path=$2 n
+	for n in ${EX_NEEDS[$id]:-}; do
+		[ -n "${EX_FILE[$n]+x}" ] || continue # an unknown id: said where it is written
+		if [[ " $path " == *" $n "* ]]; then
+			echo "!cycle $path $n"
+		else
+			echo "$n"
+			needs_of "$n" "$path $n"
+		fi
+	done
+}
+for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
+	[ -n "${EX_NEEDS[$id]:-}" ] || continue
+	where="${EX_FILE[$id]}:${EX_LINE[$id]}: $id"
+	broken=0
+	for n in ${EX_NEEDS[$id]}; do
+		[ -n "${EX_FILE[$n]+x}" ] && continue
+		bad "$where: Needs names $n, which is no exercise"
+		broken=1
+	done
+	closure=$(needs_of "$id" "$id" | sort -u)
+	cycle=$(grep -m1 '^!cycle' <<<"$closure")
+	if [ -n "$cycle" ]; then
+		cycle=${cycle#!cycle }
+		bad "$where: Needs goes round in a cycle: ${cycle// / -> }"
+		broken=1
+	fi
+	[ "$broken" = 0 ] || continue
+	NEEDED[$id]=$(tr "\n" " " <<<"$closure")
+	NEEDED[$id]=${NEEDED[$id]% }
+	dir=$(lab_dir "${EX_FILE[$id]}")
+	for n in ${EX_NEEDS[$id]}; do
+		grep -qF -- "$n" "$dir/README.md" 2>/dev/null ||
+			bad "$where: the lesson $dir/README.md does not tell the student to do $n first"
+	done
+done
 
 BATS_FILES=()
 for f in tests/lab-*.bats tests/capstone/*.bats; do
@@ -115,7 +164,6 @@ for f in "${BATS_FILES[@]+"${BATS_FILES[@]}"}"; do
 done
 
 lab_name() { [ "$1" = 7 ] && echo capstone || echo "lab-$1"; }
-lab_dir() { [[ $1 =~ ^(labs/[^/]+|capstone)/ ]] && echo "${BASH_REMATCH[1]}"; }
 
 GRADED=() # the exercises that have checks: the ones steps 1-3 prove
 for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
@@ -373,21 +421,34 @@ mutants() {
 
 # ---- 3. each exercise alone: exactly its checks pass ---------------------------
 
-section "3. each exercise alone: its checks pass, the other exercises' still fail; 4. its mutants fail"
-current="" # the file of the handout that holds a solution right now
+section "3. each exercise alone (with what it needs): its checks pass, the other exercises' still fail; 4. its mutants fail"
+declare -A FILLED # the files of the handout that hold a solution right now
 for id in "${GRADED[@]}"; do
 	what="$(lab_name "${EX_LAB[$id]}") $id alone"
+	needed=${NEEDED[$id]:-}
+	[ -z "$needed" ] || what+=" (with ${needed// /, })"
 	f=${EX_FILE[$id]} skip=""
 	for cf in ${CHK_FILES[$id]}; do [ -z "${H_UNBUILT[$cf]:-}" ] || skip=$cf; done
 	if [ -n "$skip" ]; then
 		note "$what: not tried (the handout does not build what $skip checks)"
 		continue
 	fi
-	if [ -n "$current" ] && [ "$current" != "$f" ]; then
-		scripts/handout.sh stub "$current" >"$H/$current"
-	fi
-	scripts/handout.sh stub "$f" "$id" >"$H/$f"
-	current=$f
+	# Fill in the exercise and what it needs, file by file; every other
+	# file that held a solution goes back to its stubs.
+	declare -A keep=()
+	for k in "$id" $needed; do keep[${EX_FILE[$k]}]+=" $k"; done
+	for kf in "${!FILLED[@]}"; do
+		[ -n "${keep[$kf]:-}" ] || scripts/handout.sh stub "$kf" >"$H/$kf"
+	done
+	FILLED=()
+	for kf in "${!keep[@]}"; do
+		# shellcheck disable=SC2086
+		scripts/handout.sh stub "$kf" ${keep[$kf]} >"$H/$kf.new"
+		# unchanged files keep their time: make recompiles only what changed
+		if cmp -s "$H/$kf.new" "$H/$kf"; then rm "$H/$kf.new"; else mv "$H/$kf.new" "$H/$kf"; fi
+		FILLED[$kf]=1
+	done
+	unset keep
 	targets=()
 	for cf in ${CHK_FILES[$id]}; do targets+=("$(target_of "$cf")"); done
 	if ! build "$H" "$HB" "${targets[@]}"; then
@@ -399,8 +460,9 @@ for id in "${GRADED[@]}"; do
 		# shellcheck disable=SC2086
 		tagged "$H" "$HB" "$cf" ${FILE_IDS[$cf]}
 	done
-	others=$(awk -F'\t' -v id="$id" '$2 != id' "$work/results" | wc -l)
-	wrong=$({ titles fail "$id"; titles skip "$id"; awk -F'\t' -v id="$id" '$2 != id && $1 != "fail" {print $1 ": " $3}' "$work/results"; })
+	# The others: the checks of exercises neither this one nor one it needs.
+	others=$(awk -F'\t' -v not=" $id $needed " 'index(not, " " $2 " ") == 0' "$work/results" | wc -l)
+	wrong=$({ titles fail "$id"; titles skip "$id"; awk -F'\t' -v not=" $id $needed " 'index(not, " " $2 " ") == 0 && $1 != "fail" {print $1 ": " $3}' "$work/results"; })
 	if [ -z "$wrong" ] && [ "$(count ok "$id")" -eq "${NCHK[$id]}" ]; then
 		ok "$what: its $(plural "${NCHK[$id]}" check pass), the $(plural "$others" other) still $([ "$others" -eq 1 ] && echo fails || echo fail)"
 	else

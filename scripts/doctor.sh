@@ -163,8 +163,8 @@ fi
 # ---- the architecture ----------------------------------------------------------
 arch=${DOCTOR_ARCH:-$(uname -m)}
 case $arch in
-x86_64) ok "x86-64: pause is the assembly one (labs/02-pause/pause.S), pause-c the C one" ;;
-aarch64 | arm64) ok "arm64: no assembly pause (pause.S is x86-64): build/labs/02-pause/pause is the C one (pause.c)" ;;
+x86_64) ok "x86-64: pods run the C pause (labs/02-pause/pause.c); pause-asm, its assembly twin (pause.S), is built for bench-pause" ;;
+aarch64 | arm64) ok "arm64: no assembly pause (pause.S is x86-64); pods run the C pause (pause.c), as everywhere" ;;
 *) warn "architecture $arch: podlab is tested on x86-64 and arm64; pause is the C one" \
 	"if a lab fails, try an x86-64 or arm64 VM (docs/setup.md)" ;;
 esac

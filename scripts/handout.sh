@@ -9,9 +9,10 @@
 #   handout.sh stub FILE [ID...]   print FILE with its regions stubbed, except
 #                                  the exercises named (those keep the solution)
 #   handout.sh list                every exercise: ID, lab, file, line, title,
-#                                  difficulty, minutes (tab-separated; the last
-#                                  two empty when untagged); exit 1 on a
-#                                  malformed region
+#                                  difficulty, minutes, needs (tab-separated;
+#                                  difficulty and minutes empty when untagged,
+#                                  needs a space-separated list of ids); exit 1
+#                                  on a malformed region
 #
 # The handout holds what git tracks (HANDOUT_UNTRACKED=1: and the untracked
 # files it does not ignore, as check-handout proves the working tree).
@@ -34,6 +35,10 @@
 #
 # "(DIFFICULTY, N min)" after the id is how hard the exercise is (easy,
 # moderate or hard) and about how long it takes; grade.sh gives it points.
+# A " * Needs: ID, ID" line in the BEGIN comment names the exercises that must
+# be done before this one's checks can pass (its checks run a pod, and the
+# stubs of those exercises stop every pod): check-handout fills them in with
+# it, and the handout's EXERCISES.md tells the student to do them first.
 # The STUB comment may be wrapped over several lines (clang-format does that
 # to long ones). Without a STUB the stub is `return exercise_todo(N, "ID");`. N is the
 # lab's number, from its directory labs/0N-name/; the capstone counts as 7 (after lab 06).
@@ -105,6 +110,10 @@ transform() {
 	function err(msg) { printf "%s:%d: %s\n", file, NR, msg > "/dev/stderr"; bad = 1 }
 	function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
 	function out(s) { if (mode == "stub") print s }
+	function listed() {
+		if (mode == "list")
+			printf "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", id, lab, file, begin, title, level, minutes, needs
+	}
 	# Print CODE one statement a line: split at top-level semicolons, never
 	# inside parentheses, brackets, braces or quotes.
 	function print_code(code, indent,    i, c, q, depth, cur) {
@@ -140,16 +149,25 @@ transform() {
 		}
 		if (id !~ /^[a-z0-9][a-z0-9-]*$/ || title == "")
 			err("malformed BEGIN EXERCISE: want \"/* BEGIN EXERCISE: id (easy|moderate|hard, N min): title\" (id in a-z, 0-9, -)")
-		inreg = 1; begin = NR; stub = ""; nstub = 0
+		inreg = 1; begin = NR; stub = ""; nstub = 0; needs = ""; nneeds = 0
 		kept = index(keep, " " id " ") > 0
-		if (mode == "list") printf "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", id, lab, file, NR, title, level, minutes
+		if (!hdr_open) listed()
 		if (kept) { out($0); next }
 		line = $0; sub(/BEGIN EXERCISE:/, todo, line); out(line)
 		next
 	}
+	# The comment of BEGIN EXERCISE goes on: hints, and what must be done first.
 	hdr_open {
 		out($0)
-		if ($0 ~ /\*\//) hdr_open = 0
+		if ($0 ~ /^[ \t]*\*[ \t]*Needs:/) {
+			s = $0; sub(/^[ \t]*\*[ \t]*Needs:/, "", s); sub(/\*\/.*$/, "", s)
+			gsub(/,/, " ", s); s = trim(s); gsub(/[ \t]+/, " ", s)
+			if (++nneeds > 1) err("a second Needs line in exercise " id)
+			if (s == "" || s !~ /^[a-z0-9][a-z0-9-]*( [a-z0-9][a-z0-9-]*)*$/)
+				err("malformed Needs: want \" * Needs: id, id...\" (exercise ids)")
+			needs = s
+		}
+		if ($0 ~ /\*\//) { hdr_open = 0; listed() }
 		next
 	}
 	# The STUB comment: one line, or several where clang-format wrapped it
@@ -219,6 +237,32 @@ cmd_stub() {
 	transform stub "$f" "$*"
 }
 
+# exercises_md LIST KEEP: the handout's EXERCISES.md, from `list`: every
+# exercise still to do, lab by lab, with what to do first.
+exercises_md() {
+	local list=$1 keep=" $2 "
+	cat <<'EOF'
+# Exercises
+
+Every exercise is a `TODO(lab-N)` (the capstone's: `TODO(capstone)`) in the
+file named below; `make lab-N` grades it (the capstone: `make lab-7`), and
+the lab's README.md presents it at its end. Points: easy 5, moderate 10,
+hard 20, when every check of the exercise passes.
+
+**Do first**: the checks of some exercises run a pod, and a pod starts only
+once the exercises every pod start goes through are done. Until then those
+checks fail, however right the code under test is.
+
+| exercise | lab | file | difficulty | time | do first |
+|---|---|---|---|---|---|
+EOF
+	awk -F'\t' -v keep="$keep" 'index(keep, " " $1 " ") == 0 {
+		first = $8; gsub(/ /, "`, `", first)
+		printf "| `%s` | %s | %s | %s | %s | %s |\n", $1, ($2 == 7) ? "capstone" : sprintf("%02d", $2),
+			$3, $6 ? $6 : "moderate", $7 ? $7 " min" : "", first ? "`" first "`" : ""
+	}' <<<"$list" | sort -t'|' -k3,3 -s
+}
+
 cmd_tree() {
 	local dir=${1:?usage: handout.sh tree DIR [LAB]} upto=${2:-} f keep=""
 	mkdir -p "$dir"
@@ -256,6 +300,7 @@ cmd_tree() {
 		transform stub "$f" "$keep" >"$dir/$f"
 		n=$((n + 1))
 	done < <(region_files)
+	exercises_md "$exercises" "$keep" >"$dir/EXERCISES.md"
 	local nkept
 	nkept=$(wc -w <<<"$keep")
 	echo "handout: $dir ($(($(grep -c . <<<"$exercises") - nkept)) exercises stubbed in $n files${upto:+, assignment $upto: $nkept exercises of earlier labs solved})"

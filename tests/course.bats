@@ -258,6 +258,55 @@ EOF
 	assert_output --partial 'fail: [demo-mul] 2 * 3 + 1 is 7'
 }
 
+@test "check-handout: an exercise that Needs another is proved with it filled in; the others must still fail" {
+	make_project
+	sed -i 's|/\* BEGIN EXERCISE: demo-mul: multiply two numbers \*/|/* BEGIN EXERCISE: demo-mul: multiply two numbers\n\t * Needs: demo-add */|' \
+		"$P/labs/01-demo/calc.c"
+	sed 's/^TEST /@test /' >>"$P/tests/lab-1.bats" <<'EOF'
+TEST "[demo-mul] 2 * 3 + 1 is 7" {
+	run "$PODLAB_BUILD/calc" muladd 2 3
+	[ "$output" = 7 ]
+}
+EOF
+	sed -i 's/- demo-mul/- demo-mul (do demo-add first)/' "$P/labs/01-demo/README.md"
+	"$P/scripts/autograding.sh" >/dev/null
+	run "$P/scripts/handout.sh" list
+	assert_line --regexp $'^demo-mul\t1\tlabs/01-demo/calc.c\t.*\tdemo-add$'
+	check_handout
+	assert_success
+	assert_output --partial 'lab-1 demo-mul alone (with demo-add): its 2 checks pass, the 0 others still fail: ok'
+	assert_output --partial 'lab-1 demo-add alone: its 1 check passes, the 2 others still fail: ok'
+	assert_output --partial 'lab-1 demo-mul mutant adds (adds): caught by'
+	# the handout tells the student to do demo-add first
+	"$P/scripts/handout.sh" tree "$BATS_TEST_TMPDIR/h" >/dev/null
+	grep -qF '| `demo-mul` | 01 | labs/01-demo/calc.c | moderate |  | `demo-add` |' "$BATS_TEST_TMPDIR/h/EXERCISES.md"
+}
+
+@test "check-handout refuses a Needs that names no exercise, goes round in a cycle, or that the lesson does not mention" {
+	make_project
+	sed -i 's|/\* BEGIN EXERCISE: demo-mul: multiply two numbers \*/|/* BEGIN EXERCISE: demo-mul: multiply two numbers\n\t * Needs: demo-add, demo-sub */|' \
+		"$P/labs/01-demo/calc.c"
+	sed -i 's|\t \* Hint: README.md "Adding" \*/|\t * Needs: demo-mul\n\t * Hint: README.md "Adding" */|' "$P/labs/01-demo/calc.c"
+	sed -i 's/- demo-mul/- demo-mul, after demo-sub/' "$P/labs/01-demo/README.md"
+	check_handout
+	assert_failure
+	assert_output --partial 'labs/01-demo/calc.c:26: demo-mul: Needs names demo-sub, which is no exercise: FAIL'
+	assert_output --partial 'labs/01-demo/calc.c:26: demo-mul: Needs goes round in a cycle: demo-mul -> demo-add -> demo-mul: FAIL'
+	assert_output --partial 'labs/01-demo/calc.c:15: demo-add: Needs goes round in a cycle: demo-add -> demo-mul -> demo-add: FAIL'
+	# a Needs that is not an id list is a malformed region
+	sed -i 's/\* Needs: demo-mul$/* Needs: Adder (first)/' "$P/labs/01-demo/calc.c"
+	run "$P/scripts/handout.sh" list
+	assert_failure
+	assert_output --partial 'labs/01-demo/calc.c:16: malformed Needs'
+	# the lesson must name what to do first
+	make_project
+	sed -i 's|/\* BEGIN EXERCISE: demo-mul: multiply two numbers \*/|/* BEGIN EXERCISE: demo-mul: multiply two numbers\n\t * Needs: demo-add */|' \
+		"$P/labs/01-demo/calc.c"
+	sed -i 's/- demo-add//' "$P/labs/01-demo/README.md"
+	check_handout
+	assert_output --partial 'demo-mul: the lesson labs/01-demo/README.md does not tell the student to do demo-add first: FAIL'
+}
+
 @test "check-handout fails on a tag without an exercise, an exercise without a check or a lesson, a stale autograding.json" {
 	make_project
 	sed -i 's/\[demo-mul\]/[demo-div]/' "$P/tests/lab-1.bats"

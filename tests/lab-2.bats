@@ -53,16 +53,23 @@ last_nspid() {
 
 # ---- the holder ---------------------------------------------------------------
 
-@test "pause and pause-c print a version with -v" {
-	for p in pause pause-c; do
+# The holders built: pause (what every pod runs) and pause-c, both from
+# pause.c, and pause-asm (pause.S) on x86-64.
+holders() {
+	echo pause pause-c
+	[ ! -x "$L2/pause-asm" ] || echo pause-asm
+}
+
+@test "pause, pause-c (and pause-asm) print a version with -v" {
+	for p in $(holders); do
 		run "$L2/$p" -v
 		assert_success
 		assert_output --partial "pause (podlab"
 	done
 }
 
-@test "pause and pause-c sleep until SIGTERM or SIGINT, then exit 0" {
-	for p in pause pause-c; do
+@test "pause, pause-c (and pause-asm) sleep until SIGTERM or SIGINT, then exit 0" {
+	for p in $(holders); do
 		for sig in TERM INT; do
 			"$L2/$p" 2>/dev/null 3>&- &
 			local pid=$!
@@ -142,12 +149,16 @@ reaps_merged_sigchld() {
 	wait_for test ! -e "/proc/$p"
 }
 
-@test "pause (assembly on x86-64) as PID 1 reaps every orphan, also when their SIGCHLDs merge" {
-	reaps_merged_sigchld "$L2/pause"
+@test "pause-asm (the assembly twin, x86-64) as PID 1 reaps every orphan, also when their SIGCHLDs merge" {
+	[ -x "$L2/pause-asm" ] || skip "no assembly pause on $(uname -m)"
+	reaps_merged_sigchld "$L2/pause-asm"
 }
 
-@test "[infra-reap] step4 with pause-c: zero zombies after the pod's orphans exit" {
-	PODLAB_PAUSE="$L2/pause-c" hold "$BATS_TEST_TMPDIR/out" "$L2/step4_pidns"
+@test "[infra-reap] step4 with the pause every pod runs (built from pause.c): zero zombies after the pod's orphans exit" {
+	# infra_start's pause is the one you wrote, not the assembly twin
+	cmp "$L2/pause" "$L2/pause-c"
+	unset PODLAB_PAUSE
+	hold "$BATS_TEST_TMPDIR/out" "$L2/step4_pidns"
 	local h
 	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
 	[ "$(last_nspid "$h")" = 1 ]
@@ -166,8 +177,9 @@ reaps_merged_sigchld() {
 	release
 }
 
-@test "step4 with the default pause (assembly on x86-64) reaps too" {
-	hold "$BATS_TEST_TMPDIR/out" "$L2/step4_pidns"
+@test "step4 with the assembly twin (PODLAB_PAUSE=pause-asm, x86-64) reaps too" {
+	[ -x "$L2/pause-asm" ] || skip "no assembly pause on $(uname -m)"
+	PODLAB_PAUSE="$L2/pause-asm" hold "$BATS_TEST_TMPDIR/out" "$L2/step4_pidns"
 	local h
 	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
 	[ "$(last_nspid "$h")" = 1 ]

@@ -14,16 +14,24 @@ $(INFRA_OBJ): DEFS += -DPODLAB_PAUSE_PATH='"$(L2_B)/pause"'
 $(L2_BINS): $(L2_B)/%: $(L2_B)/%.o $(INFRA_OBJS)
 	$(CC) $(LDFLAGS) $^ -o $@ $(CAP_LIBS)
 
-# The holders: static, small, no labs/common. pause-c is always the C one;
-# pause is the assembly one where there is one for this architecture.
-# A static glibc costs ~650 KB whatever the program does (its start-up code
-# brings locales, stdio and dynamic-loading support along); musl, when
-# installed (Debian: musl-tools), links only what pause calls. "=", not ":=":
-# asked when the recipe runs, after deps.sh installed musl-tools.
+# The holders: static, small, no labs/common. `pause`, the one every pod runs
+# (infra_start's default), is built from pause.c: the C pause whose reaper
+# you write in exercise infra-reap, so a wrong reaper shows up in the pods.
+# pause-c is the same binary under the name the checks and bench-pause use.
+# On x86-64 pause-asm is its assembly twin (pause.S), for bench-pause and for
+# whoever asks for it: PODLAB_PAUSE=$(L2_B)/pause-asm. A static glibc costs
+# ~650 KB whatever the program does (its start-up code brings locales, stdio
+# and dynamic-loading support along); musl, when installed (Debian:
+# musl-tools), links only what pause calls. "=", not ":=": asked when the
+# recipe runs, after deps.sh installed musl-tools.
 L2_PAUSE_CC = $(or $(shell command -v musl-gcc 2>/dev/null),$(CC))
 $(L2_B)/pause-c: $(L2)/pause.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(L2_PAUSE_CC) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) $< -o $@
+# (lab.mk too: a build from before pause was the C one must not keep the old one)
+$(L2_B)/pause: $(L2_B)/pause-c $(L2)/lab.mk
+	cp $< $@
+L2_HOLDERS := $(L2_B)/pause-c $(L2_B)/pause
 
 L2_ASM := $(if $(findstring x86_64,$(shell $(CC) -dumpmachine)),x86_64)
 ifeq ($(L2_ASM),x86_64)
@@ -31,13 +39,7 @@ $(L2_B)/pause-asm: $(L2)/pause.S | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -nostdlib -static -s -Wl,--build-id=none -Wl,-z,noseparate-code -Wl,-z,noexecstack \
 		$< -o $@
-$(L2_B)/pause: $(L2_B)/pause-asm
-	cp $< $@
-L2_HOLDERS := $(L2_B)/pause-asm $(L2_B)/pause-c $(L2_B)/pause
-else
-$(L2_B)/pause: $(L2_B)/pause-c
-	cp $< $@
-L2_HOLDERS := $(L2_B)/pause-c $(L2_B)/pause
+L2_HOLDERS += $(L2_B)/pause-asm
 endif
 
 # The baseline of bench-pause: the same source built the Kubernetes way

@@ -40,6 +40,8 @@ static void usage(void)
 	    "  --share-pid          shareProcessNamespace: true\n"
 	    "  --cap-add CAP        add a capability to every container (repeatable)\n"
 	    "  --cap-drop CAP       drop a capability from every container (repeatable)\n"
+	    "  --user UID           runAsUser (and runAsGroup) of every container\n"
+	    "  --allow-escalation   allowPrivilegeEscalation: true (no no_new_privs)\n"
 	    "  --grace MS           termination grace period (default 1000)\n"
 	    "  --until running      stop the pod once every app container runs\n"
 	    "  --until NAME:N       stop the pod once container NAME was restarted N times\n"
@@ -57,6 +59,8 @@ struct opts {
 	bool raw, share_pid, processes;
 	const char *cap_add[16], *cap_drop[16];
 	int n_add, n_drop;
+	long uid;
+	bool allow_escalation;
 	int grace_ms;
 	const char *until;
 	long timeout_ms;
@@ -186,6 +190,8 @@ int main(int argc, char **argv)
 		OPT_SHARE,
 		OPT_ADD,
 		OPT_DROP,
+		OPT_USER,
+		OPT_ESCALATE,
 		OPT_GRACE,
 		OPT_UNTIL,
 		OPT_TIMEOUT,
@@ -203,6 +209,8 @@ int main(int argc, char **argv)
 	    {"share-pid", no_argument, NULL, OPT_SHARE},
 	    {"cap-add", required_argument, NULL, OPT_ADD},
 	    {"cap-drop", required_argument, NULL, OPT_DROP},
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"allow-escalation", no_argument, NULL, OPT_ESCALATE},
 	    {"grace", required_argument, NULL, OPT_GRACE},
 	    {"until", required_argument, NULL, OPT_UNTIL},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -243,6 +251,13 @@ int main(int argc, char **argv)
 				o.cap_add[o.n_add++] = optarg;
 			else
 				o.cap_drop[o.n_drop++] = optarg;
+			break;
+		case OPT_USER:
+			if (parse_long(optarg, 0, 65535, &o.uid) < 0)
+				die_usage("--user: expected a uid, got '%s'", optarg);
+			break;
+		case OPT_ESCALATE:
+			o.allow_escalation = true;
 			break;
 		case OPT_GRACE:
 			if (parse_long(optarg, 0, 600000, &v) < 0)
@@ -312,6 +327,9 @@ int main(int argc, char **argv)
 		o.cap_drop[o.n_drop] = NULL;
 		m->cfg.cap_add = o.cap_add;
 		m->cfg.cap_drop = o.cap_drop;
+		m->cfg.uid = (uid_t)o.uid;
+		m->cfg.gid = (gid_t)o.uid;
+		m->cfg.allow_privilege_escalation = o.allow_escalation;
 	}
 	if (!o.processes)
 		printf("sandbox pid=%d\n", (int)k.sandbox.pid);
