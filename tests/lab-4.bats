@@ -54,7 +54,10 @@ start_pod() {
 	"$PODCTL" --dir "$D" --grace 100 "$@" >"$OUT" 2>&1 3>&- &
 	BG=$!
 	defer "kill_pod $BG"
-	if ! wait_for grep -q '^event app running' "$OUT"; then
+	# a podctl that ended (a container it could not start) will not say it
+	running_or_ended() { grep -q '^event app running' "$OUT" || ! kill -0 "$BG" 2>/dev/null; }
+	wait_for running_or_ended
+	if ! grep -q '^event app running' "$OUT"; then
 		cat "$OUT"
 		return 1
 	fi
