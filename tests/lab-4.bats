@@ -14,6 +14,9 @@
 # but their own exercise. [ctr-drop] grades container.c's drop of
 # privileges in a running container: it needs init-order and labs 02-03's
 # exercises done first (its marker says so: "Needs:"), as the other checks do.
+# [ctr-exec-pid] grades how ctr_exec enters a running container's pid
+# namespace, through step1_container's exec; it needs lab 01's ns-join and
+# ctr-drop.
 
 load helpers
 
@@ -334,6 +337,36 @@ assert_privs() {
 	! kill -0 "$SIDE" 2>/dev/null
 	! kill -0 "$SB" 2>/dev/null
 	nothing_left
+}
+
+# ---- ctr-exec-pid: where an exec'd command lands ------------------------------------
+
+# step1_container runs `sh -c 'echo ... as pid $$, in $(readlink
+# /proc/$$/ns/pid) ...'` in its container with ctr_exec, and prints the
+# container's namespaces as the host sees them. /proc/$$, not /proc/self: the
+# $(...) is a child of the shell, and a child of a process that only
+# setns()ed is in the new pid namespace even when its parent is not.
+exec_line() { # [--share-pid]: the exec's line; $ctr_pidns: the container's pid ns inode
+	run "$L4/step1_container" "$@"
+	assert_success
+	ctr_pidns=$(sed -nE 's/^   pid +host [0-9]+ +pause [0-9]+ +container ([0-9]+) .*/\1/p' <<<"$output")
+	[ -n "$ctr_pidns" ]
+	exec_out=$(grep '^  | exec: ' <<<"$output")
+}
+
+@test "[ctr-exec-pid] an exec'd command is in the container's pid namespace: its own, or the pod's when shared" {
+	exec_line
+	[[ "$exec_out" == *", in pid:[$ctr_pidns], "* ]] || { echo "$exec_out (container: $ctr_pidns)"; false; }
+	exec_line --share-pid
+	[[ "$exec_out" == *", in pid:[$ctr_pidns], "* ]] || { echo "$exec_out (container: $ctr_pidns)"; false; }
+}
+
+@test "[ctr-exec-pid] an exec'd command's pid is the container's numbering, not the host's" {
+	local pid
+	exec_line
+	pid=$(sed -nE 's/.* as pid ([0-9]+),.*/\1/p' <<<"$exec_out")
+	# a new pid namespace counts from 1; the host's pids wrap to 300 at the lowest
+	[ -n "$pid" ] && [ "$pid" -lt 300 ] || { echo "$exec_out"; false; }
 }
 
 # ---- the step programs -----------------------------------------------------------------
