@@ -169,11 +169,10 @@ int main(int argc, char **argv)
 
 	/* kubectl exec: a second process enters the running container's namespaces. */
 	printf("=> a command run inside it with ctr_exec (what kubectl exec does):\n");
-	char *ex[] = {
-	    "sh", "-c",
-	    "echo \"  | exec: in $(hostname), as pid $$, in $(readlink /proc/$$/ns/pid), "
-	    "with CapEff $(grep CapEff /proc/self/status | cut -f2)\"",
-	    NULL};
+	char *ex[] = {"sh", "-c",
+	              "echo \"  | exec: in $(hostname), as pid $$, in $(readlink /proc/$$/ns/pid), "
+	              "with CapEff $(grep CapEff /proc/self/status | cut -f2)\"",
+	              NULL};
 	fflush(stdout); /* its output is relayed to our fd 1, past our buffer */
 	/* For exec the fds are ours to relay from and to: the command gets pipes. */
 	cfg.stdin_fd = -1;
