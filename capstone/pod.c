@@ -1156,18 +1156,26 @@ static int apply_image(struct sup *s, struct init_member *m)
  * moved away), is looked for again - it may have been loaded meanwhile - and
  * applied. -1 with kubelet's reason in m->waiting_reason and its message in
  * last_error(). */
+static void forget_image(struct sup *s, struct init_member *m)
+{
+	ctr_image_free(&s->imgs[m - s->members]);
+	/* and what the container's config borrowed of it */
+	m->cfg.rootfs_lower = m->cfg.working_dir = NULL;
+	m->cfg.argv = m->cfg.env = NULL;
+}
+
 static int member_image(struct sup *s, struct init_member *m)
 {
 	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
 	struct ctr_image *ci = &s->imgs[m - s->members];
 	if (ci->lower && layers_present(ci->lower))
 		return 0;
-	ctr_image_free(ci); /* and what the container's config borrowed of it */
-	m->cfg.rootfs_lower = m->cfg.working_dir = NULL;
-	m->cfg.argv = m->cfg.env = NULL;
+	forget_image(s, m);
 	int r = resolve_image(s->o->images, s->spec, sc, ci);
 	if (r == 0 && apply_image(s, m) == 0)
 		return 0;
+	if (r == 0)
+		forget_image(s, m); /* half applied: the next try starts over */
 	snprintf(m->waiting_reason, sizeof(m->waiting_reason), "%s",
 	         r == -3 ? "ErrImageNeverPull" : "CreateContainerConfigError");
 	if (r == -3)
