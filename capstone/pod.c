@@ -206,11 +206,13 @@ static void write_member(struct sup *s, struct init_member *m)
 	}
 	state_put(d, "exit_code", "%d", terminated ? c->exit_code : 0);
 	state_put(d, "signal", "%d", terminated ? c->signal : 0);
-	if (restarting)
+	if (restarting && !strcmp(m->waiting_reason, "CrashLoopBackOff"))
 		state_put(d, "message",
 		          "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
 		          (long long)((m->not_before_ms - now_ms() + 999) / 1000), m->cfg.name,
 		          s->spec->name, s->spec->namespace_, s->uid);
+	else if (restarting) /* its restart failed: why (RunContainerError...) */
+		state_put(d, "message", "%s", m->message);
 	else if (terminated) {
 		/* kubelet's terminated.message: what it wrote to terminationMessagePath */
 		char msg[4097] = "";

@@ -690,3 +690,35 @@ EOF
 	podrun rm -f never-ran
 	assert_host_clean
 }
+
+@test "an image gone from the store after its container ran: the restart waits, ErrImageNeverPull, lastState kept" {
+	load_busybox
+	local f
+	f=$(pod_file flaky <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: flaky}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "sleep 0.3; exit 3"]
+EOF
+	)
+	podrun run -d "$f"
+	defer "podrun rm -f flaky"
+	# the store goes away while the container runs (a moved store: image rm
+	# refuses an image in use); its restart finds the image missing
+	mv "$S" "$S.gone"
+	defer "[ -d '$S.gone' ] && mv '$S.gone' '$S'"
+	wait_for grep -qx ErrImageNeverPull "$PODRUN_ROOT/pods/flaky/containers/app/reason"
+	run podrun get flaky -o json
+	jq -e '.status.containerStatuses[0].state.waiting.message | test("not present with pull policy of Never")' <<<"$output"
+	jq -e '.status.containerStatuses[0].lastState.terminated.exitCode == 3' <<<"$output"
+	# back: the next try runs it again
+	mv "$S.gone" "$S"
+	wait_for grep -qx Running "$PODRUN_ROOT/pods/flaky/containers/app/state"
+	podrun rm -f flaky
+	assert_host_clean
+}
