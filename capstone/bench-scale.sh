@@ -97,8 +97,13 @@ echo "and its ratio to the floor)."
 awk '{ if ($5 > 1.5 || $10 > 1.5) bad = bad " N=" $1 } END {
 	if (bad == "") print "PASS cost per pod flat (last 10% <= 1.5x first 10%, start and rm -f)"
 	else print "MISS cost per pod flat (last 10% <= 1.5x first 10%, start and rm -f):" bad }' "$w/summary"
+# Two measures of a supervisor's memory: VmRSS counts every page it maps,
+# the shared libraries' too (libc alone is 1.4 MB of it, the same pages in
+# every process on the machine); what it holds alone is what one more pod
+# costs the machine.
 awk '{ if ($7 / $1 > 1024) bad = bad " N=" $1 } END {
-	if (bad == "") print "PASS supervisor RSS <= 1024 kB per pod"
-	else print "MISS supervisor RSS <= 1024 kB per pod:" bad }' "$w/summary"
-awk '{ s = s sprintf(" N=%d: %d kB", $1, $12 / $1) } END {
-	print "     (what each supervisor holds alone, RssAnon + its memfd copy of podrun:" s ")" }' "$w/summary"
+	if (bad == "") print "PASS supervisor VmRSS <= 1024 kB per pod"
+	else print "MISS supervisor VmRSS <= 1024 kB per pod (shared library pages included):" bad }' "$w/summary"
+awk '{ if ($12 / $1 > 1024) bad = bad " N=" $1; s = s sprintf(" N=%d: %d kB", $1, $12 / $1) } END {
+	if (bad == "") print "PASS what a supervisor holds alone <= 1024 kB per pod (RssAnon + its memfd copy of podrun):" s
+	else print "MISS what a supervisor holds alone <= 1024 kB per pod (RssAnon + its memfd copy of podrun):" s }' "$w/summary"

@@ -648,8 +648,15 @@ static void hook_on_change(void *arg, struct init_member *m)
 
 /* ---- the sandbox ------------------------------------------------------------------ */
 
+static int cmp_int(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
 /* The lowest host index no other pod under this root uses. The caller holds
- * the root's lock, so two pods starting at once cannot pick the same one. */
+ * the root's lock, so two pods starting at once cannot pick the same one.
+ * Each pod's address is read once, and the indices sorted: asking every pod
+ * again for each candidate made the 100th pod's start read 5000 files. */
 static int pick_host_index(const char *subnet)
 {
 	struct in_addr net;
@@ -660,23 +667,27 @@ static int pick_host_index(const char *subnet)
 	size_t n;
 	if (state_list(&names, &n) < 0)
 		return -1;
-	int hosts = prefix >= 31 ? 0 : (1 << (32 - prefix)) - 2;
-	int pick = -1;
-	for (int idx = 2; idx <= hosts && pick < 0; idx++) {
-		bool used = false;
-		for (size_t i = 0; i < n && !used; i++) {
-			char dir[PATH_MAX], ip[INET_ADDRSTRLEN];
-			struct in_addr a;
-			state_pod_dir(names[i], dir, sizeof(dir));
-			if (state_get(dir, "ip", ip, sizeof(ip)) == 0 &&
-			    inet_pton(AF_INET, ip, &a) == 1)
-				used = ntohl(a.s_addr) - ntohl(net.s_addr) == (uint32_t)idx;
-		}
-		if (!used)
-			pick = idx;
+	int *used = calloc(n + 1, sizeof(*used)), n_used = 0;
+	if (!used) {
+		state_free_list(names, n);
+		return fail_msg(ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX], ip[INET_ADDRSTRLEN];
+		struct in_addr a;
+		if (state_pod_dir(names[i], dir, sizeof(dir)) == 0 &&
+		    state_get(dir, "ip", ip, sizeof(ip)) == 0 && inet_pton(AF_INET, ip, &a) == 1)
+			used[n_used++] = (int)(ntohl(a.s_addr) - ntohl(net.s_addr));
 	}
 	state_free_list(names, n);
-	if (pick < 0)
+	qsort(used, (size_t)n_used, sizeof(*used), cmp_int);
+	int hosts = prefix >= 31 ? 0 : (1 << (32 - prefix)) - 2;
+	int pick = 2; /* .1 is the bridge's */
+	for (int i = 0; i < n_used && used[i] <= pick; i++)
+		if (used[i] == pick)
+			pick++;
+	free(used);
+	if (pick > hosts)
 		return fail_msg(ENOSPC, "no free address in %s", subnet);
 	return pick;
 }
@@ -1344,9 +1355,12 @@ static int claim_dir(struct sup *s)
 		if (state_clean(dir, true) < 0)
 			return -1;
 	}
+	if (mkdir(dir, 0700) < 0)
+		return fail_errno("mkdir(%s)", dir);
 	/* From here on the directories are ours, and a failure removes them. */
 	memcpy(s->dir, dir, sizeof(dir));
-	if (state_data_dir(s->spec->name, s->data, sizeof(s->data)) < 0)
+	if (state_mount_pod_dir(s->dir) < 0 ||
+	    state_data_dir(s->spec->name, s->data, sizeof(s->data)) < 0)
 		return -1;
 	char sub[PATH_MAX + 16];
 	snprintf(sub, sizeof(sub), "%s/containers", s->dir);
@@ -1413,8 +1427,17 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		return -1;
 	char tbuf[64];
 	state_time_rfc3339(state_now_realtime_ns(), tbuf, sizeof(tbuf));
-	if (state_put_pid(s->dir, "supervisor", getpid()) < 0 || write_spec(s, text, len) < 0 ||
-	    podjson_write_spec(sp, s->dir) < 0 || state_put(s->dir, "name", "%s", sp->name) < 0 ||
+	if (state_put_pid(s->dir, "supervisor", getpid()) < 0)
+		return -1;
+	/* The pod's cgroup comes with the sandbox, as kubelet makes it. Made
+	 * first: the grace period that the first move into a cgroup waits for
+	 * then passes while the pod's state is written (res_warm_moves). */
+	if (res_pod_create(s->res, sp, s->dir) < 0)
+		return -1;
+	fault_point("cgroup-created");
+	res_warm_moves(s->res);
+	if (write_spec(s, text, len) < 0 || podjson_write_spec(sp, s->dir) < 0 ||
+	    state_put(s->dir, "name", "%s", sp->name) < 0 ||
 	    state_put(s->dir, "created", "%s", tbuf) < 0 ||
 	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
 	    state_put(s->dir, "phase", "Pending") < 0 || status_uuid(s->uid) < 0 ||
@@ -1428,10 +1451,6 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	status_set(&s->status, STATUS_SCHEDULED, true, NULL);
 	status_write(&s->status, s->dir);
 	fault_point("state-written");
-	/* The pod's cgroup comes with the sandbox, as kubelet makes it. */
-	if (res_pod_create(s->res, sp, s->dir) < 0)
-		return -1;
-	fault_point("cgroup-created");
 
 	s->icfg = (struct infra_config){
 	    .hostname = sp->hostname,
@@ -1451,6 +1470,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	}
 	if (sandbox_up(s) < 0)
 		return -1;
+	res_warm_join(s->res); /* done: pause could not join its cgroup before */
 	fault_point("sandbox-created");
 	close(lock);
 	lock = -1;

@@ -181,6 +181,44 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	return cg_create(&rp->host, leaf, &rp->sandbox);
 }
 
+static void *warm_thread(void *arg)
+{
+	int fd = open(arg, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "0", 1) < 0) {
+			/* a grace period waited for later, by pause */
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+void res_warm_moves(struct res_pod *rp)
+{
+	const char *own = NULL;
+	for (int c = 0; c < CG_NCTRL && !own; c++)
+		if (rp->host.dir[c][0])
+			own = rp->host.dir[c];
+	if (rp->warming || !own ||
+	    snprintf(rp->warm_path, sizeof(rp->warm_path), "%s/cgroup.procs", own) >=
+	        (int)sizeof(rp->warm_path))
+		return;
+	pthread_attr_t attr;
+	if (pthread_attr_init(&attr))
+		return;
+	/* It only makes one system call: a small stack is all it touches. */
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	rp->warming = !pthread_create(&rp->warm, &attr, warm_thread, rp->warm_path);
+	pthread_attr_destroy(&attr);
+}
+
+void res_warm_join(struct res_pod *rp)
+{
+	if (rp->warming)
+		pthread_join(rp->warm, NULL);
+	rp->warming = false;
+}
+
 int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out)
 {
 	char rel[CG_REL_MAX];
@@ -235,6 +273,7 @@ static void remove_empty_parents(const struct cg_host *h, const char *rel)
 
 void res_pod_remove(struct res_pod *rp)
 {
+	res_warm_join(rp);
 	if (!rp->created)
 		return;
 	cg_remove(&rp->pod);

@@ -108,6 +108,26 @@ int state_data_dir(const char *pod, char *out, size_t len)
 	return 0;
 }
 
+int state_mount_pod_dir(const char *dir)
+{
+	/* 16 MiB: the spec three times (YAML, JSON, metadata) at its 1 MiB
+	 * bound, the events of a long crash loop, and room to spare. */
+	const char *size = getenv("PODRUN_STATE_SIZE");
+	if (!size || !*size)
+		size = "16m";
+	char *end, opts[64];
+	errno = 0;
+	unsigned long long n = strtoull(size, &end, 10);
+	/* size=0 would be a tmpfs without a limit */
+	if (errno || n == 0 || *size < '0' || *size > '9' ||
+	    (*end && (!strchr("kmg", *end) || end[1])))
+		return fail_msg(EINVAL, "PODRUN_STATE_SIZE=%s: a size like 16m (k, m or g)", size);
+	snprintf(opts, sizeof(opts), "mode=0700,size=%s", size);
+	if (mount("podrun-state", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return fail_errno("mount(tmpfs, %s)", dir);
+	return 0;
+}
+
 int state_put_bytes(const char *dir, const char *key, const void *buf, size_t len)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
@@ -370,9 +390,10 @@ static void kill_recorded(const char *dir, const char *key)
 	poll(&p, 1, 2000);
 }
 
-/* Unmount every mount point at or under dir, deepest first, lazily: a mount
- * still in use somewhere is detached now and freed when its last user goes. */
-static void unmount_under(const char *dir)
+/* Unmount every mount point under dir (and dir itself with self), deepest
+ * first, lazily: a mount still in use somewhere is detached now and freed
+ * when its last user goes. */
+static void unmount_under(const char *dir, bool self)
 {
 	size_t dlen = strlen(dir);
 	for (int pass = 0; pass < 64; pass++) {
@@ -384,7 +405,7 @@ static void unmount_under(const char *dir)
 			char mp[PATH_MAX];
 			if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
 				continue;
-			if (strncmp(mp, dir, dlen) || (mp[dlen] != '/' && mp[dlen] != '\0'))
+			if (strncmp(mp, dir, dlen) || (mp[dlen] != '/' && (mp[dlen] || !self)))
 				continue;
 			if (strlen(mp) > strlen(best))
 				snprintf(best, sizeof(best), "%s", mp);
@@ -422,8 +443,10 @@ int state_clean(const char *pod_dir, bool remove_dir)
 	const char *name = strrchr(pod_dir, '/');
 	if (state_data_dir(name ? name + 1 : pod_dir, data, sizeof(data)) < 0)
 		return -1;
-	unmount_under(data);
-	unmount_under(pod_dir);
+	unmount_under(data, true);
+	/* the pod's own tmpfs goes with the directory: a stopped pod's state
+	 * stays readable until it is removed */
+	unmount_under(pod_dir, remove_dir);
 	if (remove_dir &&
 	    ((rm_rf(data) < 0 && errno != ENOENT) || (rm_rf(pod_dir) < 0 && errno != ENOENT)))
 		return -1;

@@ -3,7 +3,7 @@
  * can cat (and nobody else can read: the root is 0700), and the clean-up
  * that works from them alone.
  *
- *   ROOT/pods/NAME/                      one directory per pod (runtime state)
+ *   ROOT/pods/NAME/                      one tmpfs per pod (runtime state)
  *       spec.yaml                        the bytes the pod was parsed from
  *       supervisor.pid  supervisor.start the supervisor (pid, start time)
  *       pause.pid       pause.start      the sandbox holder
@@ -48,6 +48,14 @@ int state_check_roots(bool create);
  * becomes a path component ("../.." never does): EINVAL otherwise. */
 int state_pod_dir(const char *pod, char *out, size_t len);
 int state_data_dir(const char *pod, char *out, size_t len);
+/* Mount the pod's own tmpfs on its (new, empty) state directory. Runtime
+ * state belongs in RAM, as under /run on most machines: a state file is
+ * rewritten (a new file renamed over the old) dozens of times as a pod
+ * starts, and a disk filesystem pays an inode allocation and a free for
+ * each. A tmpfs of the pod's own also goes with it: state_clean unmounts it,
+ * and the kernel frees all of it at once. $PODRUN_STATE_SIZE sets its size
+ * (default 16m). */
+int state_mount_pod_dir(const char *dir);
 /* A pod named on the command line: its directory, as state_pod_dir, and with
  * must_exist only if the pod is there. -2 when the name is no pod name (a
  * usage error), -1 on any other failure. */

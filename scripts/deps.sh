@@ -16,7 +16,7 @@ PACKAGES=(
 	procps psmisc   # pgrep, ps, fuser in tests
 	strace          # a lab-5 check watches logship fsync and rename its checkpoint
 	libseccomp-dev  # containers get the RuntimeDefault seccomp filter
-	libarchive-dev libjson-c-dev # OCI images: tar layers and JSON manifests
+	libarchive-dev libjson-c-dev # OCI images: tar layers (libarchive, dlopen'd) and JSON manifests
 	nettle-dev      # OCI images: every blob's sha256 is checked
 	python3-jsonschema # examples/ checked against the Kubernetes v1 Pod schema
 	jq              # tests read podrun's JSON output field by field

@@ -4,7 +4,8 @@
  * Syscalls: openat2(2) (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, RESOLVE_IN_ROOT),
  * mkdirat(2), mknodat(2), symlinkat(2), linkat(2), fsetxattr(2),
  * fchownat(2), renameat(2), flock(2).
- * Libraries: libarchive (tar, gzip, zstd), json-c, nettle (sha256).
+ * Libraries: libarchive (tar, gzip, zstd; opened when first needed, see
+ * archive_dl.h), json-c, nettle (sha256).
  *
  * The one rule of unpacking hostile input: every file is created by a *at()
  * call on the fd of its parent directory, and that fd was opened one
@@ -14,10 +15,9 @@
  */
 #include "image.h"
 
+#include "archive_dl.h"
 #include "common.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -785,6 +785,8 @@ static la_ssize_t diff_stream_read(struct archive *a, void *arg, const void **ou
 static int unpack_layer(int fd, const char *blob_digest, uint64_t blob_size, const char *diff_id,
                         int dirfd, const struct img_limits *lim)
 {
+	if (img_archive_open() < 0)
+		return -1;
 	char what[96];
 	snprintf(what, sizeof(what), "layer %.19s", diff_id);
 	int rc = -1;
@@ -1555,6 +1557,8 @@ out:
  * whiteouts) beneath dirfd, to read it as a layout directory. */
 static int unpack_archive(const char *path, int dirfd, const struct img_limits *lim)
 {
+	if (img_archive_open() < 0)
+		return -1;
 	struct archive *a = archive_read_new();
 	if (!a)
 		return fail_errno("archive_read_new");
