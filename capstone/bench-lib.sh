@@ -10,6 +10,7 @@
 #   ns                now, in nanoseconds
 #   median            the median of the numbers on stdin, one a line
 #   pct N P           the P-th percentile (nearest rank)
+#   bench_settle      a quiet moment before a timed run (BENCH_SETTLE, 0.1 s)
 #   floor_ns          one run of the floor: unshare --pid --net --mount --uts --ipc --fork true
 #   pod_yaml NAME CMD [MORE]   a one-container busybox pod on stdout; MORE:
 #                     more lines (the container's, indented 4, then the spec's)
@@ -114,8 +115,17 @@ pct() { sort -n | awk -v p="$1" '{a[NR] = $1} END {i = int(NR * p / 100 + 0.999)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 ms() { awk -v a="$1" 'BEGIN {printf "%.2f", a / 1e6}'; }
 
+# A quiet moment before each timed run. The first process to write to
+# cgroup.procs (podrun's pause, runc's container) or to mount a cgroup2
+# (crun, for the container's /sys/fs/cgroup) after a quiet moment waits for
+# an RCU grace period, 4 to 17 ms here (capstone/resources.h); whoever comes
+# within a grace period of the last one does not. Timed back to back, each
+# contestant would ride on the previous one's: each starts from quiet.
+bench_settle() { sleep "${BENCH_SETTLE:-0.1}"; }
+
 floor_ns() {
 	local t0 t1
+	bench_settle
 	t0=$(ns)
 	unshare --pid --net --mount --uts --ipc --fork true
 	t1=$(ns)

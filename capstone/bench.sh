@@ -3,7 +3,9 @@
 # with the runtimes installed here, as ratios to a baseline measured in the
 # same run (the machine is shared and noisy: only ratios mean something).
 # Medians of BENCH_RUNS (11) rounds; each round runs every contestant once,
-# so that a noisy moment hurts them all alike.
+# so that a noisy moment hurts them all alike, and each after a quiet moment
+# (bench_settle, bench-lib.sh: the first cgroup move or cgroup2 mount after
+# one waits for an RCU grace period, whoever makes it - crun too).
 #
 #   floor      unshare --pid --net --mount --uts --ipc --fork true
 #   nonet      `podrun run` (foreground) of one busybox container, `true`,
@@ -90,6 +92,7 @@ oci_run() { # RUNTIME
 	unshare --mount --propagation private bash -c '
 		umount -l /sys/fs/cgroup 2>/dev/null || true
 		mount -t cgroup2 none /sys/fs/cgroup || exit 1
+		sleep '"${BENCH_SETTLE:-0.1}"'
 		t0=$(date +%s%N)
 		'"$1"' '"$opts"' run --bundle "$1" "podlab-bench-$$" </dev/null >/dev/null 2>"$1/err" || exit 1
 		t1=$(date +%s%N)
@@ -121,12 +124,16 @@ fi
 # ---- the rounds ------------------------------------------------------------------
 declare -A t
 add() { t[$1]+="$2 "; }
-timed() { # KEY CMD...: run, add its ns
+timed_now() { # KEY CMD...: run, add its ns
 	local a b
 	a=$(ns)
 	"${@:2}" >/dev/null
 	b=$(ns)
 	add "$1" $((b - a))
+}
+timed() { # KEY CMD...: the same after a quiet moment
+	bench_settle
+	timed_now "$@"
 }
 nonet() { PODRUN_BRIDGE=none "$podrun" run "$w/oneshot.yaml"; }
 rss=() anon=() pss=() own=() pause=() pod_own=()
@@ -162,6 +169,7 @@ for ((i = 0; i < runs; i++)); do
 	"$podrun" rm -f oneshot >/dev/null
 	bench_wait_retired
 	timed start_only "$podrun" run -d "$w/two.yaml"
+	bench_settle
 	a=$(ns)
 	"$podrun" rm -f bench >/dev/null
 	b=$(ns)
@@ -170,12 +178,13 @@ for ((i = 0; i < runs; i++)); do
 	add retire $(($(ns) - a))
 	"$podrun" run -d "$w/two.yaml" >/dev/null
 	"$podrun" rm -f bench >/dev/null
-	timed net_busy "$podrun" run "$w/oneshot.yaml"
+	timed_now net_busy "$podrun" run "$w/oneshot.yaml"
 	"$podrun" rm -f oneshot >/dev/null
 	bench_wait_retired
 	if [ ${#pm[@]} -gt 0 ]; then
 		timed podman "${pm[@]}" kube play "$w/podman.yaml"
 		timed podman_down "${pm[@]}" kube down "$w/podman.yaml"
+		bench_settle
 		a=$(ns)
 		"$podrun" run -d "$w/two.yaml" >/dev/null
 		"$podrun" rm -f bench >/dev/null

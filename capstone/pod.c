@@ -1427,17 +1427,8 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		return -1;
 	char tbuf[64];
 	state_time_rfc3339(state_now_realtime_ns(), tbuf, sizeof(tbuf));
-	if (state_put_pid(s->dir, "supervisor", getpid()) < 0)
-		return -1;
-	/* The pod's cgroup comes with the sandbox, as kubelet makes it. Made
-	 * first: the grace period that the first move into a cgroup waits for
-	 * then passes while the pod's state is written (res_warm_moves). */
-	if (res_pod_create(s->res, sp, s->dir) < 0)
-		return -1;
-	fault_point("cgroup-created");
-	res_warm_moves(s->res);
-	if (write_spec(s, text, len) < 0 || podjson_write_spec(sp, s->dir) < 0 ||
-	    state_put(s->dir, "name", "%s", sp->name) < 0 ||
+	if (state_put_pid(s->dir, "supervisor", getpid()) < 0 || write_spec(s, text, len) < 0 ||
+	    podjson_write_spec(sp, s->dir) < 0 || state_put(s->dir, "name", "%s", sp->name) < 0 ||
 	    state_put(s->dir, "created", "%s", tbuf) < 0 ||
 	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
 	    state_put(s->dir, "phase", "Pending") < 0 || status_uuid(s->uid) < 0 ||
@@ -1451,6 +1442,10 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	status_set(&s->status, STATUS_SCHEDULED, true, NULL);
 	status_write(&s->status, s->dir);
 	fault_point("state-written");
+	/* The pod's cgroup comes with the sandbox, as kubelet makes it. */
+	if (res_pod_create(s->res, sp, s->dir) < 0)
+		return -1;
+	fault_point("cgroup-created");
 
 	s->icfg = (struct infra_config){
 	    .hostname = sp->hostname,
@@ -1470,7 +1465,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	}
 	if (sandbox_up(s) < 0)
 		return -1;
-	res_warm_join(s->res); /* done: pause could not join its cgroup before */
+	res_warm_join(); /* done: pause could not join its cgroup before */
 	fault_point("sandbox-created");
 	close(lock);
 	lock = -1;

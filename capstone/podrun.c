@@ -327,6 +327,8 @@ static int cmd_run(int argc, char **argv)
 	if (spec_read_file(file, &text, &len) < 0 ||
 	    spec_parse_buffer(file, text, len, print_warning, NULL, &pods, &n) < 0)
 		die_spec();
+	/* pause's move into its cgroup will wait for a grace period: start it now */
+	res_warm_moves();
 	struct pod_opts o = {.notify_fd = -1, .event = print_event, .notify_sandbox = wait_none};
 	pod_opts_from_env(&o);
 

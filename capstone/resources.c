@@ -9,7 +9,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -181,6 +183,12 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	return cg_create(&rp->host, leaf, &rp->sandbox);
 }
 
+static struct {
+	pthread_t thread;
+	pid_t pid; /* of the process that started it: a forked child has no thread */
+	char path[PATH_MAX];
+} warm;
+
 static void *warm_thread(void *arg)
 {
 	int fd = open(arg, O_WRONLY | O_CLOEXEC);
@@ -193,30 +201,34 @@ static void *warm_thread(void *arg)
 	return NULL;
 }
 
-void res_warm_moves(struct res_pod *rp)
+void res_warm_moves(void)
 {
-	const char *own = NULL;
-	for (int c = 0; c < CG_NCTRL && !own; c++)
-		if (rp->host.dir[c][0])
-			own = rp->host.dir[c];
-	if (rp->warming || !own ||
-	    snprintf(rp->warm_path, sizeof(rp->warm_path), "%s/cgroup.procs", own) >=
-	        (int)sizeof(rp->warm_path))
+	struct cg_host *h = calloc(1, sizeof(*h));
+	if (!h || warm.pid || cg_detect(h, NULL, NULL) < 0) {
+		free(h);
 		return;
+	}
+	const char *own = h->unified;
+	for (int c = 0; c < CG_NCTRL; c++)
+		if (h->dir[c][0])
+			own = h->dir[c];
+	int n = snprintf(warm.path, sizeof(warm.path), "%s/cgroup.procs", own);
+	free(h);
 	pthread_attr_t attr;
-	if (pthread_attr_init(&attr))
+	if (n >= (int)sizeof(warm.path) || !own[0] || pthread_attr_init(&attr))
 		return;
-	/* It only makes one system call: a small stack is all it touches. */
+	/* It makes three system calls: a small stack is all it touches. */
 	pthread_attr_setstacksize(&attr, 64 * 1024);
-	rp->warming = !pthread_create(&rp->warm, &attr, warm_thread, rp->warm_path);
+	if (!pthread_create(&warm.thread, &attr, warm_thread, warm.path))
+		warm.pid = getpid();
 	pthread_attr_destroy(&attr);
 }
 
-void res_warm_join(struct res_pod *rp)
+void res_warm_join(void)
 {
-	if (rp->warming)
-		pthread_join(rp->warm, NULL);
-	rp->warming = false;
+	if (warm.pid && warm.pid == getpid())
+		pthread_join(warm.thread, NULL);
+	warm.pid = 0;
 }
 
 int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out)
@@ -273,7 +285,6 @@ static void remove_empty_parents(const struct cg_host *h, const char *rel)
 
 void res_pod_remove(struct res_pod *rp)
 {
-	res_warm_join(rp);
 	if (!rp->created)
 		return;
 	cg_remove(&rp->pod);

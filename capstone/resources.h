@@ -9,10 +9,10 @@
  * with the pod's and each container's limits and the device allow-list, the
  * OOM kill behind a SIGKILL, and the clean-up of a tree whose supervisor died.
  *
- * The pod sequence (pod.c) calls, in SyncPod's order:
+ * The pod sequence (pod.c) calls, in SyncPod's order (podrun run has called
+ * res_warm_moves as soon as the spec parsed):
  *   res_admit         under the state lock, before anything exists
  *   res_pod_create    with the sandbox
- *   res_warm_moves    right after it: the first move's grace period, early
  *   res_ctr_create    per container; ctr_config.setup_child = res_enter
  *   res_oom_killed    when a container ended by SIGKILL
  *   res_pod_remove    at the end (res_clean: from the state alone)
@@ -23,16 +23,11 @@
 #include "cgroup.h"
 #include "spec.h"
 
-#include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct res_pod {
 	struct cg_host host;
-	pthread_t warm; /* res_warm_moves' thread */
-	bool warming;
-	char warm_path[PATH_MAX];
 	enum cg_qos qos;
 	struct cg_resources total; /* the pod cgroup's values (cg_pod_resources) */
 	struct cg pod;
@@ -62,16 +57,18 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
  * the first writer after a quiet moment waits for an RCU grace period
  * (percpu_down_write -> rcu_sync_enter -> synchronize_rcu): 4 to 17 ms here,
  * the longest step of a pod's start (make bench-steps). A writer that comes
- * within a grace period of the last one does not wait. So, the pod's
- * cgroups made, a thread writes "0" into the cgroup podrun runs in - moving
- * itself to where it already is, which moves nothing - and waits out the
- * grace period while the supervisor writes the pod's state and clones
- * pause; pause's own write then finds the way open. Meanwhile the thread
- * holds cgroup_mutex: no cgroup can be made or set, hence after
- * res_pod_create. A failure only means a slower start: it is not reported.
- * res_warm_join waits for the thread (res_pod_remove does too). */
-void res_warm_moves(struct res_pod *rp);
-void res_warm_join(struct res_pod *rp);
+ * within a grace period of the last one does not wait. So podrun run, once
+ * the spec parsed, has a thread write "0" into the cgroup it runs in -
+ * moving itself to where it already is, which moves nothing - and that
+ * thread waits out the grace period while the pod is admitted, its state
+ * written and its cgroups made; pause's own write then finds the way open.
+ * The thread holds cgroup_mutex while it waits, so the pod's cgroups are
+ * made only after it, which is no later than pause could have joined them.
+ * A failure only means a slower start: it is not reported. res_warm_join
+ * waits for the thread, in the process that started it (a no-op in a child
+ * forked since). */
+void res_warm_moves(void);
+void res_warm_join(void);
 
 /* A container's cgroup in the pod's: memory and CPU limits, the device
  * allow-list (everything when privileged). */
