@@ -48,6 +48,7 @@ struct command {
 	const char *args;
 	const char *summary;
 	const char *help; /* options, one per line */
+	bool sealed;      /* it puts processes into pods: run from a sealed copy */
 };
 
 static const struct command *current;
@@ -899,38 +900,44 @@ static const struct command commands[] = {
      "  --timeout DURATION  with -d: give up waiting after this long (exit 1)\n"
      "  --wait none   with -d: return once the sandbox is up\n"
      "  --allow-unsupported  run without the fields podrun cannot honour (probes,\n"
-     "                resources...): each becomes a warning instead of an error\n"},
-    {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", ""},
+     "                resources...): each becomes a warning instead of an error\n",
+     true},
+    {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", "",
+     false},
     {"get", cmd_get, "[POD] [-o wide|json|yaml]",
-     "List pods as kubectl get pods does, or print a pod as a v1 Pod (JSON, YAML).", ""},
+     "List pods as kubectl get pods does, or print a pod as a v1 Pod (JSON, YAML).", "", false},
     {"describe", cmd_describe, "POD",
-     "Show a pod as kubectl describe pod does: containers, conditions, events.", ""},
+     "Show a pod as kubectl describe pod does: containers, conditions, events.", "", false},
     {"wait", cmd_wait, "--for=COND [--timeout DUR] POD",
-     "Wait until a pod's condition holds (condition=Ready, delete, jsonpath=...).", ""},
+     "Wait until a pod's condition holds (condition=Ready, delete, jsonpath=...).", "", false},
     {"logs", cmd_logs, "[-f] [-p] [-c C] [OPTIONS] POD",
-     "Print a container's log (default: the first app container); --help for all options.", ""},
+     "Print a container's log (default: the first app container); --help for all options.", "",
+     false},
     {"exec", cmd_exec, "[-c CONTAINER] [-i] [-t] POD -- CMD [ARG...]",
      "Run CMD inside a running container (its namespaces, capabilities and user).",
      "  -c, --container NAME  the container (default: the first app container)\n"
      "  -i, --stdin   pass our stdin to CMD (else CMD reads /dev/null)\n"
-     "  -t, --tty     give CMD a terminal of the container's own\n"},
+     "  -t, --tty     give CMD a terminal of the container's own\n",
+     true},
     {"stop", cmd_stop, "[-t DURATION] POD",
      "Stop a pod: SIGTERM to every container, SIGKILL after the grace period.",
      "  -t, --time DURATION  grace period instead of terminationGracePeriodSeconds (5s, "
-     "300ms)\n"},
+     "300ms)\n",
+     false},
     {"rm", cmd_rm, "[-f] POD",
      "Remove a stopped pod's state; also cleans up after a supervisor that died.",
-     "  -f, --force   stop the pod first, with no grace period\n"},
+     "  -f, --force   stop the pod first, with no grace period\n", false},
     {"top", cmd_top, "[POD]",
-     "CPU (over half a second) and memory working set per container, from its cgroup.", ""},
+     "CPU (over half a second) and memory working set per container, from its cgroup.", "", false},
     {"inspect", cmd_inspect, "POD",
-     "Show the pod's phase, containers, IP and namespaces (shared or own).", ""},
+     "Show the pod's phase, containers, IP and namespaces (shared or own).", "", false},
     {"validate", cmd_validate, "[-v] [--allow-unsupported] POD.yaml",
      "Parse and check a Pod YAML file; run nothing.",
      "  -v, --verbose  print what podrun understood, defaults filled in\n"
-     "  --allow-unsupported  report fields podrun cannot honour as warnings\n"},
+     "  --allow-unsupported  report fields podrun cannot honour as warnings\n",
+     false},
     {"image", cmd_image_fn, "load|ls|inspect|rm ...",
-     "Manage the image store: load OCI layouts and archives, list, inspect, remove.", ""},
+     "Manage the image store: load OCI layouts and archives, list, inspect, remove.", "", false},
 };
 
 static void usage(FILE *f)
@@ -982,9 +989,11 @@ static off_t loaded_size(int exe, off_t file_size)
  * PID 1 before its execve, `exec`'s process, a probe) runs this very binary
  * until it execs, and a process of the pod with CAP_SYS_PTRACE can open it
  * through /proc/PID/exe - then write it once podrun exits, replacing the
- * host's podrun with its own code. So podrun never runs from its file: it
- * re-executes itself from a sealed in-memory copy, which no one can write.
- * (runc's answer too.) */
+ * host's podrun with its own code. So a podrun that puts processes into pods
+ * (run, exec) never runs from its file: it re-executes itself from a sealed
+ * in-memory copy, which no one can write. (runc's answer too.) The other
+ * commands only read state, signal and clean up from the host, and skip
+ * the copy and the second start of the dynamic loader it costs. */
 static void run_from_sealed_copy(char **argv)
 {
 	char self[64];
@@ -1029,7 +1038,6 @@ static void run_from_sealed_copy(char **argv)
 
 int main(int argc, char **argv)
 {
-	run_from_sealed_copy(argv);
 	if (argc < 2)
 		die_usage("expected a command");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
@@ -1039,6 +1047,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (!strcmp(argv[1], commands[i].name)) {
 			current = &commands[i];
+			if (current->sealed)
+				run_from_sealed_copy(argv);
 			return commands[i].fn(argc - 1, argv + 1);
 		}
 	}
