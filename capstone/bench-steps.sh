@@ -37,9 +37,11 @@ pod_yaml neighbour '["sleep", "3600"]' >"$bench_dir/neighbour.yaml"
 
 SYSCALLS=execve,clone,clone3,mount,fsmount,move_mount,open_tree,pivot_root,umount2,sendto,rename
 SYSCALLS+=,capset,setgroups,seccomp,wait4,pidfd_send_signal,exit_group,setns,unlinkat,rmdir,flock
-# write: only for the write of "0" to cgroup.procs (lab 06's cg_enter), the
-# one that waits for an RCU grace period; it costs a stop for every other write
-SYSCALLS+=,write
+# mkdir: for the pod's first cgroup, made once the grace period of the first
+# move into a cgroup has passed, which podrun run's thread waits for
+# (capstone/resources.h). (Tracing the write to cgroup.procs itself would stop
+# every write of every state file.)
+SYSCALLS+=,mkdir
 trace() { # OUT CMD...
 	local out=$1
 	shift
@@ -119,8 +121,6 @@ analyse() { # START RM
 			return ""
 		}
 		if (pid == client["S"] && s ~ /execve\(/) return "podrun: exec, parse the YAML, detach"
-		if (s ~ /write\([0-9]+, "0", 1\)/ && (pid == pause || pid == ctr || role[pid] == "ctrhelper"))
-			return pid == pause ? "sandbox: pause joins the pod'"'"'s cgroups (cgroup.procs)" : "container: joins its cgroups (cgroup.procs)"
 		if (pid == pause) {
 			if (s ~ /sendto\(/) return "sandbox: pause sets its hostname, lo up"
 			if (s ~ /mount\(NULL, "\/"/) return "sandbox: pause builds its own root (tmpfs, pivot_root)"
@@ -149,6 +149,7 @@ analyse() { # START RM
 		if (s ~ /clone\(/ && s ~ /CLONE_NEWNET/) return "sandbox: clone pause (new net, ipc, uts, mnt)"
 		if (s ~ /clone\(/ && (c = newpid(s)) != "") return role[c] == "nethelper" ? "pod network: eth0 address, route (child in the netns)" : "container: fork, setns into the pod, clone"
 		if (s ~ /flock\(/ && phase == "start") return "supervisor: lock, pod directories"
+		if (phase == "start" && s ~ /mkdir\("\/sys\/fs\/cgroup/ && !cgmade++) return "supervisor: pod cgroups (after the first move'"'"'s grace period)"
 		if (s ~ /seccomp\(/) return "supervisor: seccomp filter compiled (libseccomp)"
 		if (s ~ /rename\(/) return "supervisor: state files"
 		if (phase == "start" && s ~ /sendto\(/) return "pod network: bridge, veth (netlink)"
