@@ -118,7 +118,7 @@ ms() { awk -v a="$1" 'BEGIN {printf "%.2f", a / 1e6}'; }
 # A quiet moment before each timed run. The first process to write to
 # cgroup.procs (podrun's pause, runc's container) or to mount a cgroup2
 # (crun, for the container's /sys/fs/cgroup) after a quiet moment waits for
-# an RCU grace period, 4 to 17 ms here (capstone/resources.h); whoever comes
+# an RCU grace period, 4 to 25 ms here (capstone/resources.h); whoever comes
 # within a grace period of the last one does not. Timed back to back, each
 # contestant would ride on the previous one's: each starts from quiet.
 bench_settle() { sleep "${BENCH_SETTLE:-0.1}"; }

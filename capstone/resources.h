@@ -55,7 +55,7 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 /* Moving a process into a cgroup (a write to cgroup.procs: pause's, each
  * container's) takes the kernel's cgroup_threadgroup_rwsem for writing, and
  * the first writer after a quiet moment waits for an RCU grace period
- * (percpu_down_write -> rcu_sync_enter -> synchronize_rcu): 4 to 17 ms here,
+ * (percpu_down_write -> rcu_sync_enter -> synchronize_rcu): 4 to 25 ms here,
  * the longest step of a pod's start (make bench-steps). A writer that comes
  * within a grace period of the last one does not wait. So podrun run, once
  * the spec parsed, has a thread write "0" into the cgroup it runs in -
