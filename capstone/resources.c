@@ -9,10 +9,11 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* kubelet's root is kubepods; ours podrun, or $PODRUN_CGROUP (a name of its
@@ -183,28 +184,12 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	return cg_create(&rp->host, leaf, &rp->sandbox);
 }
 
-static struct {
-	pthread_t thread;
-	pid_t pid; /* of the process that started it: a forked child has no thread */
-	char path[PATH_MAX];
-} warm;
-
-static void *warm_thread(void *arg)
-{
-	int fd = open(arg, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "0", 1) < 0) {
-			/* a grace period waited for later, by pause */
-		}
-		close(fd);
-	}
-	return NULL;
-}
+static pid_t warm_pid, warm_maker; /* the warming process, and its parent */
 
 void res_warm_moves(void)
 {
 	struct cg_host *h = calloc(1, sizeof(*h));
-	if (!h || warm.pid || cg_detect(h, NULL, NULL) < 0) {
+	if (!h || warm_pid || cg_detect(h, NULL, NULL) < 0) {
 		free(h);
 		return;
 	}
@@ -212,23 +197,35 @@ void res_warm_moves(void)
 	for (int c = 0; c < CG_NCTRL; c++)
 		if (h->dir[c][0])
 			own = h->dir[c];
-	int n = snprintf(warm.path, sizeof(warm.path), "%s/cgroup.procs", own);
+	char path[PATH_MAX];
+	bool ok =
+	    own[0] && snprintf(path, sizeof(path), "%s/cgroup.procs", own) < (int)sizeof(path);
 	free(h);
-	pthread_attr_t attr;
-	if (n >= (int)sizeof(warm.path) || !own[0] || pthread_attr_init(&attr))
+	if (!ok)
 		return;
-	/* It makes three system calls: a small stack is all it touches. */
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	if (!pthread_create(&warm.thread, &attr, warm_thread, warm.path))
-		warm.pid = getpid();
-	pthread_attr_destroy(&attr);
+	/* A process, not a thread: podrun forks its supervisor next, and a child
+	 * of a process with other threads may find a lock they held (in libc,
+	 * in a sanitizer) held forever. This one only makes system calls. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, "0", 1) < 0) {
+			/* a grace period waited for later, by pause */
+		}
+		_exit(0);
+	}
+	if (pid > 0) {
+		warm_pid = pid;
+		warm_maker = getpid();
+	}
 }
 
 void res_warm_join(void)
 {
-	if (warm.pid && warm.pid == getpid())
-		pthread_join(warm.thread, NULL);
-	warm.pid = 0;
+	if (warm_pid > 0 && warm_maker == getpid())
+		while (waitpid(warm_pid, NULL, 0) < 0 && errno == EINTR) {
+		}
+	warm_pid = 0;
 }
 
 int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out)

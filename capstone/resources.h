@@ -58,15 +58,14 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
  * (percpu_down_write -> rcu_sync_enter -> synchronize_rcu): 4 to 25 ms here,
  * the longest step of a pod's start (make bench-steps). A writer that comes
  * within a grace period of the last one does not wait. So podrun run, once
- * the spec parsed, has a thread write "0" into the cgroup it runs in -
- * moving itself to where it already is, which moves nothing - and that
- * thread waits out the grace period while the pod is admitted, its state
- * written and its cgroups made; pause's own write then finds the way open.
- * The thread holds cgroup_mutex while it waits, so the pod's cgroups are
- * made only after it, which is no later than pause could have joined them.
- * A failure only means a slower start: it is not reported. res_warm_join
- * waits for the thread, in the process that started it (a no-op in a child
- * forked since). */
+ * the spec parsed, forks a process that writes "0" into the cgroup podrun
+ * runs in - moving itself to where it already is, which moves nothing - and
+ * waits out the grace period while the pod is admitted, its state written
+ * and its cgroups made; pause's own write then finds the way open. It holds
+ * cgroup_mutex while it waits, so the pod's cgroups are made only after it,
+ * which is no later than pause could have joined them. A failure only means
+ * a slower start: it is not reported. res_warm_join reaps that process, in
+ * the process that forked it (a no-op in any other). */
 void res_warm_moves(void);
 void res_warm_join(void);
 

@@ -390,10 +390,14 @@ t = tarfile.open(sys.argv[1], "w")
 i = tarfile.TarInfo("../../escaped"); i.size = 1
 t.addfile(i, io.BytesIO(b"x")); t.close()' "$T/evil.tar"
 	"$PODLAB_SRC/labs/03-shared-volume/mkoci.sh" --plain "$T/evil" evil:1 "$T/evil.tar"
+	local before
+	before=$(ls -d /tmp/podlab-step7.* 2>/dev/null || true)
 	run "$L3/step7_image" --store "$T/store" "$T/evil"
 	assert_failure 1
 	assert_output --partial "'..' leaves the layer"
 	[ ! -e "$T/escaped" ] && [ ! -e "$T/store/escaped" ]
 	[ -z "$(find "$T/store/layers" "$T/store/tmp" -mindepth 1)" ]
+	# the state directory it made for the overlay went with it, failure or not
+	[ "$(ls -d /tmp/podlab-step7.* 2>/dev/null || true)" = "$before" ]
 	host_mounts_unchanged
 }

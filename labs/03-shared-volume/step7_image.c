@@ -26,13 +26,16 @@
 #include <getopt.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -85,6 +88,24 @@ static void show_whiteouts(const char *layer, const char *rel, const char *merge
 	closedir(d);
 }
 
+/* The temporary store and state this process made, removed when it exits -
+ * by die() too, which a bad image leads to. Not by the child: its overlay is
+ * mounted on the state, and the parent removes it once the child is gone. */
+static char tmp_store[] = "/tmp/podlab-step7-store.XXXXXX";
+static char tmp_state[] = "/tmp/podlab-step7.XXXXXX";
+static bool made_store, made_state;
+static pid_t maker;
+
+static void remove_tmp(void)
+{
+	if (getpid() != maker)
+		return;
+	if (made_store)
+		rm_rf(tmp_store);
+	if (made_state)
+		rm_rf(tmp_state);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -126,11 +147,11 @@ int main(int argc, char **argv)
 	static char *default_cmd[] = {"/bin/ls", "/", NULL};
 	char **cmd = optind < argc ? argv + optind : default_cmd;
 
-	char tmp_store[] = "/tmp/podlab-step7-store.XXXXXX";
-	char tmp_state[] = "/tmp/podlab-step7.XXXXXX";
-	if (!store && !(store = mkdtemp(tmp_store)))
+	maker = getpid();
+	atexit(remove_tmp);
+	if (!store && !(made_store = (store = mkdtemp(tmp_store)) != NULL))
 		die_errno("mkdtemp(%s)", tmp_store);
-	if (!state && !(state = mkdtemp(tmp_state)))
+	if (!state && !(made_state = (state = mkdtemp(tmp_state)) != NULL))
 		die_errno("mkdtemp(%s)", tmp_state);
 
 	step("loading %s into %s", path, store);
@@ -200,9 +221,5 @@ int main(int argc, char **argv)
 		die_errno("waitpid");
 	img_image_free(&img);
 	img_strv_free(refs);
-	if (store == tmp_store)
-		rm_rf(tmp_store);
-	if (state == tmp_state)
-		rm_rf(tmp_state);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1; /* remove_tmp follows */
 }

@@ -55,8 +55,7 @@ YAML
 		# pause is the pod's too, in a leaf of its own
 		pid=$(state gu pause.pid)
 		[[ "$(cgdir $c "$pid")" == */$PODRUN_CGROUP/pod-gu/POD ]]
-		# the supervisor stays where podrun runs (res_warm_moves moved it
-		# to where it already was: nowhere)
+		# the supervisor stays where podrun runs: it is not the pod's
 		[ "$(cgdir $c "$(state gu supervisor.pid)")" = "$(cgdir $c $$)" ]
 	done
 	podrun rm -f be
