@@ -1431,8 +1431,9 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	    podjson_write_spec(sp, s->dir) < 0 || state_put(s->dir, "name", "%s", sp->name) < 0 ||
 	    state_put(s->dir, "created", "%s", tbuf) < 0 ||
 	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
-	    state_put(s->dir, "phase", "Pending") < 0 || status_uuid(s->uid) < 0 ||
-	    state_put(s->dir, "uid", "%s", s->uid) < 0 ||
+	    state_put(s->dir, "phase", "Pending") < 0 ||
+	    state_put(s->dir, "grace_seconds", "%ld", sp->grace_seconds) < 0 ||
+	    status_uuid(s->uid) < 0 || state_put(s->dir, "uid", "%s", s->uid) < 0 ||
 	    state_put(s->dir, "start_time", "%s", tbuf) < 0)
 		return -1;
 	char node[HOST_NAME_MAX + 1] = "localhost";
@@ -1807,6 +1808,10 @@ failed:
 	return 1;
 }
 
+/* How long a supervisor may take, beyond the grace period, to tear its pod
+ * down: milliseconds when all is well, seconds on a loaded machine. */
+#define POD_STOP_SLACK_MS 10000
+
 int pod_stop(const char *pod_dir, int grace_ms)
 {
 	pid_t pid = state_live_pid(pod_dir, "supervisor");
@@ -1825,9 +1830,25 @@ int pod_stop(const char *pod_dir, int grace_ms)
 	si.si_value.sival_int = grace_ms;
 	if (syscall(SYS_pidfd_send_signal, fd, SIGTERM, &si, 0) < 0)
 		return errno == ESRCH ? 0 : fail_errno("pidfd_send_signal(%d, SIGTERM)", (int)pid);
+	/* A supervisor that has not ended well after the grace period (a
+	 * preStop hook's time is in it) is hung: SIGKILL it, and the caller
+	 * cleans up from the state, as after a kill -9. */
+	int grace =
+	    grace_ms >= 0 ? grace_ms : (int)state_get_long(pod_dir, "grace_seconds", 30) * 1000;
+	int64_t deadline = now_ms() + grace + POD_STOP_SLACK_MS;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	while (poll(&p, 1, -1) < 0)
-		if (errno != EINTR)
+	for (int left; (left = (int)(deadline - now_ms())) > 0;) {
+		int r = poll(&p, 1, left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
 			return fail_errno("poll(pidfd %d)", (int)pid);
+	}
+	fprintf(stderr,
+	        "podrun: the supervisor of %s (%d) has not ended %d ms after the grace "
+	        "period: killing it\n",
+	        pod_dir, (int)pid, POD_STOP_SLACK_MS);
+	sys_pidfd_send_signal(fd, SIGKILL, 0);
+	poll(&p, 1, 2000);
 	return 0;
 }

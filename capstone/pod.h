@@ -46,7 +46,9 @@ int pod_supervise(const struct pod_spec *spec, const char *spec_text, size_t spe
                   const struct pod_opts *o);
 
 /* Ask the supervisor of a pod to stop, with this grace period (ms, -1: the
- * pod's own), and wait until it exited. 0 also when it was not running. */
+ * pod's own), and wait until it exited - or, when it has not ended 10 s
+ * after the grace period, SIGKILL it (the caller then cleans up from the
+ * state, as after a kill -9). 0 also when it was not running. */
 int pod_stop(const char *pod_dir, int grace_ms);
 
 /* Take the state root's lock (flock on ROOT/lock), creating the roots if

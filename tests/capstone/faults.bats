@@ -83,6 +83,24 @@ kill_supervisor_then_rm() { # POD
 	kill_supervisor_then_rm stopping
 }
 
+@test "rm -f of a pod whose supervisor hangs: SIGKILLed 10 s after the grace period, the host clean" {
+	f=$(pod_with_everything hung "true")
+	podrun run -d "$f"
+	local pids sup
+	pids=$(pod_pids hung)
+	sup=$(state hung supervisor.pid)
+	# a stopped process reads no signal: to rm -f, as good as hung
+	kill -STOP "$sup"
+	defer "kill -CONT $sup 2>/dev/null || true"
+	run timeout 30 "$PODRUN_BIN" rm -f hung
+	assert_success
+	assert_line --partial "the supervisor of $PODRUN_ROOT/pods/hung ($sup) has not ended 10000 ms after the grace period: killing it"
+	assert_line "pod hung: removed"
+	assert_gone $pids
+	assert_host_clean
+	! ss -ltnH "sport = :18720" | grep -q .
+}
+
 @test "kill -9 of the supervisor, then the next run of the same pod cleans up and starts afresh" {
 	f=$(pod_with_everything again "true")
 	podrun run -d "$f"

@@ -68,11 +68,13 @@ assert_no_pod_processes() { # NAME
 	done
 }
 
-# No cgroup of the pod or of podrun, in any hierarchy (v1 or v2).
+# No cgroup of the pod or of this test's podrun ($PODRUN_CGROUP, its cgroup
+# root), in any hierarchy (v1 or v2). Another podrun on the machine is not
+# this test's business.
 assert_no_cgroups() { # NAME
 	local left
 	left=$(find /sys/fs/cgroup/ -mindepth 1 -maxdepth 4 -type d \
-		\( -name "*$1*" -o -name '*podrun*' \) 2>/dev/null)
+		\( -name "*$1*" -o -name "$PODRUN_CGROUP" \) 2>/dev/null)
 	if [ -n "$left" ]; then
 		echo "cgroups left: $left"
 		return 1
