@@ -7,7 +7,7 @@
  *       spec.yaml                        the bytes the pod was parsed from
  *       supervisor.pid  supervisor.start the supervisor (pid, start time)
  *       pause.pid       pause.start      the sandbox holder
- *       phase  ip  veth  bridge  hostname  created  container_names
+ *       phase  ip  veth  bridge  hostname  created  grace_seconds  container_names
  *       containers/C/                    one per container
  *           state reason pid start restarts exit_code started_at finished_at
  *           kind env workdir caps ...    what `podrun exec` needs (see pod.c)
