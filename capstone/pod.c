@@ -1405,6 +1405,25 @@ static int write_spec(struct sup *s, const char *text, size_t len)
 	return 0;
 }
 
+/* The first container's RuntimeDefault filter, built now: res_pod_create
+ * comes next, and waits for the grace period res_warm_moves started (2 ms of
+ * libseccomp pass meanwhile), and the container's start then only copies it
+ * (seccomp_filter.c keeps the last one built). A failure is the start's to
+ * report: it builds the filter again. */
+static void warm_seccomp(const struct pod_spec *sp)
+{
+	if (sp->n_ctrs == 0)
+		return;
+	const struct spec_container *sc = &sp->ctrs[0];
+	struct ctr_config cfg = {
+	    .cap_add = sc->cap_add, .cap_drop = sc->cap_drop, .privileged = sc->privileged};
+	uint64_t caps;
+	struct ctr_seccomp *filter = NULL;
+	if (sc->sec.seccomp == CTR_SECCOMP_RUNTIME_DEFAULT && ctr_caps_mask(&cfg, &caps) == 0 &&
+	    ctr_seccomp_build(CTR_SECCOMP_RUNTIME_DEFAULT, NULL, caps, &filter) == 0)
+		ctr_seccomp_free(filter);
+}
+
 /* Bring up everything before the containers, in SyncPod's order. */
 static int pod_create(struct sup *s, const char *text, size_t len)
 {
@@ -1443,6 +1462,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	status_set(&s->status, STATUS_SCHEDULED, true, NULL);
 	status_write(&s->status, s->dir);
 	fault_point("state-written");
+	warm_seccomp(sp);
 	/* The pod's cgroup comes with the sandbox, as kubelet makes it. */
 	if (res_pod_create(s->res, sp, s->dir) < 0)
 		return -1;

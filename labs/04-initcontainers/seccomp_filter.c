@@ -1098,6 +1098,49 @@ const char *ctr_seccomp_type_name(enum ctr_seccomp_type type)
 	return "?";
 }
 
+/* A built filter's copy: the program and what goes with it, no rules. */
+static struct ctr_seccomp *filter_copy(const struct ctr_seccomp *from)
+{
+	struct ctr_seccomp *sc = calloc(1, sizeof(*sc));
+	if (sc && !(sc->insns = malloc(from->len * sizeof(*sc->insns)))) {
+		free(sc);
+		sc = NULL;
+	}
+	if (!sc) {
+		fail_errno("calloc");
+		return NULL;
+	}
+	memcpy(sc->insns, from->insns, from->len * sizeof(*sc->insns));
+	sc->len = from->len;
+	sc->flags = from->flags;
+	memcpy(sc->warnings, from->warnings, sizeof(sc->warnings));
+	return sc;
+}
+
+/* RuntimeDefault depends on the capabilities alone, and libseccomp takes
+ * about 2 ms to build it: the last one built is kept and copied, so that a
+ * pod's second container, or a container restarted in a crash loop, gets it
+ * at once. (A Localhost profile is a file that may change: built each time.) */
+static struct {
+	uint64_t caps;
+	struct ctr_seccomp *sc;
+} last_default;
+
+static int runtime_default_cached(uint64_t caps, struct ctr_seccomp **out)
+{
+	if (last_default.sc && last_default.caps == caps)
+		return (*out = filter_copy(last_default.sc)) ? 0 : -1;
+	if (build_runtime_default(caps, out) < 0)
+		return -1;
+	struct ctr_seccomp *keep = filter_copy(*out);
+	if (keep) {
+		ctr_seccomp_free(last_default.sc);
+		last_default.sc = keep;
+		last_default.caps = caps;
+	}
+	return 0;
+}
+
 int ctr_seccomp_build(enum ctr_seccomp_type type, const char *profile_path, uint64_t caps,
                       struct ctr_seccomp **out)
 {
@@ -1106,7 +1149,7 @@ int ctr_seccomp_build(enum ctr_seccomp_type type, const char *profile_path, uint
 	case CTR_SECCOMP_UNCONFINED:
 		return 0;
 	case CTR_SECCOMP_RUNTIME_DEFAULT:
-		return build_runtime_default(caps, out);
+		return runtime_default_cached(caps, out);
 	case CTR_SECCOMP_LOCALHOST:
 		return build_localhost(profile_path, caps, out);
 	}

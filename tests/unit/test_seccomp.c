@@ -324,6 +324,28 @@ Test(runtime_default, a_capability_opens_its_own_calls_only)
 	ctr_seccomp_free(sc);
 }
 
+/* RuntimeDefault is kept once built (a pod's second container, a restart):
+ * a copy outlives the filter it was copied from, and a filter built for
+ * other capabilities is never handed out for these. Each run checks what
+ * the capabilities decide (CAP_SYS_ADMIN: mount and namespaces). */
+Test(runtime_default, kept_and_copied_by_capabilities)
+{
+	need_root();
+	uint64_t masks[] = {DEFAULT_MASK | BIT(CAP_SYS_ADMIN), DEFAULT_MASK,
+	                    DEFAULT_MASK | BIT(CAP_SYS_ADMIN), DEFAULT_MASK};
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		for (int twice = 0; twice < 2; twice++) {
+			struct ctr_seccomp *sc = runtime_default(masks[i]);
+			struct result res =
+			    run_filtered(sc, NNP_THEN_LOAD,
+			                 masks[i] & BIT(CAP_SYS_ADMIN) ? body_with_sys_admin
+			                                               : body_default_blocks);
+			EXPECT_CHILD_OK(res);
+			ctr_seccomp_free(sc); /* the next copy must not need it */
+		}
+	}
+}
+
 /* The program was compiled once, by ctr_seccomp_build: the container's
  * process only hands it to the kernel. Proved by taking libseccomp away from
  * the child before the load: any call into it would kill the child with
