@@ -207,13 +207,8 @@ void res_warm_moves(void)
 	 * of a process with other threads may find a lock they held (in libc,
 	 * in a sanitizer) held forever. This one only makes system calls. */
 	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0 && write(fd, "0", 1) < 0) {
-			/* a grace period waited for later, by pause */
-		}
-		_exit(0);
-	}
+	if (pid == 0)
+		_exit(write_file(path, "0") < 0); /* failed: pause waits instead */
 	if (pid > 0) {
 		warm_pid = pid;
 		warm_maker = getpid();
