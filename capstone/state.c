@@ -112,17 +112,14 @@ int state_mount_pod_dir(const char *dir)
 {
 	/* 16 MiB: the spec three times (YAML, JSON, metadata) at its 1 MiB
 	 * bound, the events of a long crash loop, and room to spare. */
-	const char *size = getenv("PODRUN_STATE_SIZE");
-	if (!size || !*size)
-		size = "16m";
-	char *end, opts[64];
-	errno = 0;
-	unsigned long long n = strtoull(size, &end, 10);
-	/* size=0 would be a tmpfs without a limit */
-	if (errno || n == 0 || *size < '0' || *size > '9' ||
-	    (*end && (!strchr("kmg", *end) || end[1])))
-		return fail_msg(EINVAL, "PODRUN_STATE_SIZE=%s: a size like 16m (k, m or g)", size);
-	snprintf(opts, sizeof(opts), "mode=0700,size=%s", size);
+	const char *s = getenv("PODRUN_STATE_SIZE");
+	int64_t size = 16 << 20;
+	/* a quantity, as PODRUN_LOG_MAX_SIZE; size=0 would be a tmpfs without a limit */
+	if (s && *s && (spec_parse_quantity(s, &size) < 0 || size <= 0))
+		return fail_msg(EINVAL, "PODRUN_STATE_SIZE=%s: a quantity of bytes above 0 (16Mi)",
+		                s);
+	char opts[64];
+	snprintf(opts, sizeof(opts), "mode=0700,size=%lld", (long long)size);
 	if (mount("podrun-state", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
 		return fail_errno("mount(tmpfs, %s)", dir);
 	return 0;

@@ -54,7 +54,7 @@ int state_data_dir(const char *pod, char *out, size_t len);
  * starts, and a disk filesystem pays an inode allocation and a free for
  * each. A tmpfs of the pod's own also goes with it: state_clean unmounts it,
  * and the kernel frees all of it at once. $PODRUN_STATE_SIZE sets its size
- * (default 16m). */
+ * (a quantity of bytes, default 16Mi). */
 int state_mount_pod_dir(const char *dir);
 /* A pod named on the command line: its directory, as state_pod_dir, and with
  * must_exist only if the pod is there. -2 when the name is no pod name (a

@@ -182,7 +182,7 @@ run_limited() { # WHAT NAME FILE CMD...
 	# makes it too small for the pod's state files, then big enough.
 	local f size r failures=0 starts=0
 	f=$(pod_with_everything nospace)
-	for size in 4k 8k 16k 32k 64k 96k 128k 192k 256k 1m 16m; do
+	for size in 4Ki 8Ki 16Ki 32Ki 64Ki 96Ki 128Ki 192Ki 256Ki 1Mi 16Mi; do
 		r=$(PODRUN_STATE_SIZE=$size run_limited "No space left on device" nospace "$f" env) || {
 			echo "with a state tmpfs of $size"
 			false
@@ -200,7 +200,7 @@ run_limited() { # WHAT NAME FILE CMD...
 	for size in 0 -1 16x 1mm m; do
 		PODRUN_STATE_SIZE=$size run "$PODRUN_BIN" run -d "$f"
 		[ "$status" = 1 ]
-		[[ "$output" == *"PODRUN_STATE_SIZE=$size: a size like 16m"* ]]
+		[[ "$output" == *"PODRUN_STATE_SIZE=$size: a quantity of bytes above 0 (16Mi)"* ]]
 		assert_all_clean badsize
 	done
 }
