@@ -38,9 +38,9 @@ pod_yaml neighbour '["sleep", "3600"]' >"$bench_dir/neighbour.yaml"
 SYSCALLS=execve,clone,clone3,mount,fsmount,move_mount,open_tree,pivot_root,umount2,sendto,rename
 SYSCALLS+=,capset,setgroups,seccomp,wait4,pidfd_send_signal,exit_group,setns,unlinkat,rmdir,flock
 # mkdir: for the pod's first cgroup, made once the grace period of the first
-# move into a cgroup has passed, which podrun run's thread waits for
-# (capstone/resources.h). (Tracing the write to cgroup.procs itself would stop
-# every write of every state file.)
+# move into a cgroup has passed, which the process podrun run forks first
+# thing waits for (res_warm_moves, capstone/resources.h). (Tracing the write
+# to cgroup.procs itself would stop every write of every state file.)
 SYSCALLS+=,mkdir
 trace() { # OUT CMD...
 	local out=$1

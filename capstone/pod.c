@@ -705,6 +705,10 @@ static int sandbox_up(struct sup *s)
 	closep(&lock);
 	s->infra_up = true;
 	state_put_pid(s->dir, "pause", s->infra.pid);
+	/* A sandbox made again (pause died) goes into the pod's cgroup at once;
+	 * the first one before the cgroup exists (pod_create). */
+	if (s->res && s->res->created && cg_attach(&s->res->sandbox, s->infra.pid) < 0)
+		return -1;
 	state_put(s->dir, "veth", "%s", s->infra.veth_host);
 	state_put(s->dir, "bridge", "%s", s->infra.bridge);
 	state_put(s->dir, "ip", "%s", s->infra.ip);
@@ -1244,7 +1248,7 @@ static int setup_members(struct sup *s)
 		struct init_member *m = &s->members[i];
 		char d[PATH_MAX], fs[PATH_MAX + 300];
 		member_dir(s, &(struct init_member){.cfg.name = sc->name}, d, sizeof(d));
-		if (mkdir_p(d, 0700) < 0 || res_ctr_create(s->res, sc, &s->cgroups[i]) < 0)
+		if (mkdir_p(d, 0700) < 0)
 			return -1;
 		snprintf(fs, sizeof(fs), "%s/containers/%s/fs", s->data, sc->name);
 		char *profile = NULL;
@@ -1405,9 +1409,9 @@ static int write_spec(struct sup *s, const char *text, size_t len)
 	return 0;
 }
 
-/* The first container's RuntimeDefault filter, built now: res_pod_create
- * comes next, and waits for the grace period res_warm_moves started (2 ms of
- * libseccomp pass meanwhile), and the container's start then only copies it
+/* The first container's RuntimeDefault filter, built now, while the grace
+ * period res_warm_moves started passes (2 ms of libseccomp; res_pod_create
+ * waits for its end), and the container's start then only copies it
  * (seccomp_filter.c keeps the last one built). A failure is the start's to
  * report: it builds the filter again. */
 static void warm_seccomp(const struct pod_spec *sp)
@@ -1424,7 +1428,21 @@ static void warm_seccomp(const struct pod_spec *sp)
 		ctr_seccomp_free(filter);
 }
 
-/* Bring up everything before the containers, in SyncPod's order. */
+/* The pod's cgroup and pause's in it (pause runs already: placed from here),
+ * then each container's, which its start joins (setup_child = res_enter). */
+static int make_cgroups(struct sup *s)
+{
+	if (res_pod_create(s->res, s->spec, s->dir) < 0 ||
+	    cg_attach(&s->res->sandbox, s->infra.pid) < 0)
+		return -1;
+	for (size_t i = 0; i < s->spec->n_ctrs; i++)
+		if (res_ctr_create(s->res, &s->spec->ctrs[i], &s->cgroups[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Bring up everything before the containers, in SyncPod's order (but for
+ * the cgroups: see below). */
 static int pod_create(struct sup *s, const char *text, size_t len)
 {
 	const struct pod_spec *sp = s->spec;
@@ -1463,15 +1481,15 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	status_write(&s->status, s->dir);
 	fault_point("state-written");
 	warm_seccomp(sp);
-	/* The pod's cgroup comes with the sandbox, as kubelet makes it. */
-	if (res_pod_create(s->res, sp, s->dir) < 0)
-		return -1;
-	fault_point("cgroup-created");
 
+	/* Kubelet makes the pod's cgroup first; podrun makes the cgroups last.
+	 * The first one made waits until the grace period res_warm_moves
+	 * started is over (resources.h), and none of the rest needs a cgroup:
+	 * pause's clone, its own root, the pod network, the volumes, the state
+	 * files. They are done meanwhile; then pause is placed in its cgroup
+	 * from here, as runc places a container's init. */
 	s->icfg = (struct infra_config){
 	    .hostname = sp->hostname,
-	    .setup_child = res_enter,
-	    .setup_arg = &s->res->sandbox,
 	    .share_pid = sp->share_pid || sp->host_pid,
 	    .host_ns = (sp->host_network ? NS_BIT(NS_NET) | NS_BIT(NS_UTS) : 0) |
 	               (sp->host_ipc ? NS_BIT(NS_IPC) : 0) | (sp->host_pid ? NS_BIT(NS_PID) : 0)};
@@ -1486,10 +1504,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	}
 	if (sandbox_up(s) < 0)
 		return -1;
-	res_warm_join(); /* done: pause could not join its cgroup before */
 	fault_point("sandbox-created");
-	close(lock);
-	lock = -1;
 	event(s, "sandbox: pause %d, hostname %s, %s", (int)s->infra.pid, sp->hostname,
 	      s->infra.ip[0] ? s->infra.ip : "lo only");
 
@@ -1519,6 +1534,13 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	fault_point("volumes-prepared");
 	if (write_pod_files(s) < 0 || setup_members(s) < 0 || setup_probes(s) < 0)
 		return -1;
+	/* Under the lock still: the "requests" res_pod_create records are what
+	 * the next pod's admission counts. */
+	if (make_cgroups(s) < 0)
+		return -1;
+	fault_point("cgroup-created");
+	close(lock);
+	lock = -1;
 	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET], s->infra.ip) < 0)
 		return -1;
 	fault_point("pod-created");

@@ -328,8 +328,6 @@ static int cmd_run(int argc, char **argv)
 	if (spec_read_file(file, &text, &len) < 0 ||
 	    spec_parse_buffer(file, text, len, print_warning, NULL, &pods, &n) < 0)
 		die_spec();
-	/* pause's move into its cgroup will wait for a grace period: start it now */
-	res_warm_moves();
 	struct pod_opts o = {.notify_fd = -1, .event = print_event, .notify_sandbox = wait_none};
 	pod_opts_from_env(&o);
 
@@ -994,12 +992,15 @@ static off_t loaded_size(int exe, off_t file_size)
  * in-memory copy, which no one can write. (runc's answer too.) The other
  * commands only read state, signal and clean up from the host, and skip
  * the copy and the second start of the dynamic loader it costs. */
-static void run_from_sealed_copy(char **argv)
+static bool is_sealed_copy(void)
 {
 	char self[64];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0 && (self[n] = '\0', !strncmp(self, "/memfd:podrun", 13)))
-		return; /* this is the copy */
+	return n > 0 && (self[n] = '\0', !strncmp(self, "/memfd:podrun", 13));
+}
+
+static void run_from_sealed_copy(char **argv)
+{
 	_cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (exe < 0 || fstat(exe, &st) < 0)
@@ -1047,8 +1048,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (!strcmp(argv[1], commands[i].name)) {
 			current = &commands[i];
-			if (current->sealed)
+			if (current->sealed && !is_sealed_copy()) {
+				/* The first move into a cgroup will wait for a grace
+				 * period: start that wait before anything else. */
+				res_warm_moves();
 				run_from_sealed_copy(argv);
+			}
 			return commands[i].fn(argc - 1, argv + 1);
 		}
 	}

@@ -184,12 +184,10 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	return cg_create(&rp->host, leaf, &rp->sandbox);
 }
 
-static pid_t warm_pid, warm_maker; /* the warming process, and its parent */
-
 void res_warm_moves(void)
 {
 	struct cg_host *h = calloc(1, sizeof(*h));
-	if (!h || warm_pid || cg_detect(h, NULL, NULL) < 0) {
+	if (!h || cg_detect(h, NULL, NULL) < 0) {
 		free(h);
 		return;
 	}
@@ -203,24 +201,20 @@ void res_warm_moves(void)
 	free(h);
 	if (!ok)
 		return;
-	/* A process, not a thread: podrun forks its supervisor next, and a child
-	 * of a process with other threads may find a lock they held (in libc,
-	 * in a sanitizer) held forever. This one only makes system calls. */
+	/* A process, not a thread: podrun forks and executes itself next, and a
+	 * child of a process with other threads may find a lock they held (in
+	 * libc, in a sanitizer) held forever. A grandchild, whose parent exits
+	 * at once: nobody has to reap it later, in a podrun that has executed
+	 * itself again meanwhile (init does). It only makes system calls. */
 	pid_t pid = fork();
-	if (pid == 0)
-		_exit(write_file(path, "0") < 0); /* failed: pause waits instead */
-	if (pid > 0) {
-		warm_pid = pid;
-		warm_maker = getpid();
+	if (pid == 0) {
+		if (fork() == 0)
+			_exit(write_file(path, "0") < 0); /* failed: pause waits instead */
+		_exit(0);
 	}
-}
-
-void res_warm_join(void)
-{
-	if (warm_pid > 0 && warm_maker == getpid())
-		while (waitpid(warm_pid, NULL, 0) < 0 && errno == EINTR) {
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
 		}
-	warm_pid = 0;
 }
 
 int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out)

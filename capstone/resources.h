@@ -10,9 +10,9 @@
  * OOM kill behind a SIGKILL, and the clean-up of a tree whose supervisor died.
  *
  * The pod sequence (pod.c) calls, in SyncPod's order (podrun run has called
- * res_warm_moves as soon as the spec parsed):
+ * res_warm_moves first thing):
  *   res_admit         under the state lock, before anything exists
- *   res_pod_create    with the sandbox
+ *   res_pod_create    once pause runs (cg_attach places it in pod-NAME/POD)
  *   res_ctr_create    per container; ctr_config.setup_child = res_enter
  *   res_oom_killed    when a container ended by SIGKILL
  *   res_pod_remove    at the end (res_clean: from the state alone)
@@ -31,7 +31,7 @@ struct res_pod {
 	enum cg_qos qos;
 	struct cg_resources total; /* the pod cgroup's values (cg_pod_resources) */
 	struct cg pod;
-	struct cg sandbox; /* pod-NAME/POD: pause (res_enter) */
+	struct cg sandbox; /* pod-NAME/POD: pause (placed by cg_attach) */
 	bool created;
 };
 
@@ -57,17 +57,17 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
  * the first writer after a quiet moment waits for an RCU grace period
  * (percpu_down_write -> rcu_sync_enter -> synchronize_rcu): 4 to 25 ms here,
  * the longest step of a pod's start (make bench-steps). A writer that comes
- * within a grace period of the last one does not wait. So podrun run, once
- * the spec parsed, forks a process that writes "0" into the cgroup podrun
+ * within a grace period of the last one does not wait. So podrun run and
+ * exec, first thing, fork a process that writes "0" into the cgroup podrun
  * runs in - moving itself to where it already is, which moves nothing - and
- * waits out the grace period while the pod is admitted, its state written
- * and its cgroups made; pause's own write then finds the way open. It holds
- * cgroup_mutex while it waits, so the pod's cgroups are made only after it,
- * which is no later than pause could have joined them. A failure only means
- * a slower start: it is not reported. res_warm_join reaps that process, in
- * the process that forked it (a no-op in any other). */
+ * wait out the grace period while podrun executes its sealed copy, parses
+ * the spec, writes the pod's state and starts pause. That process holds
+ * cgroup_mutex while it waits, so no cgroup can be made meanwhile: the pod's
+ * are made after pause started (pod.c), and pause is placed in its own
+ * from outside (cg_attach). A failure only means a slower start: it is not
+ * reported. Nobody waits for the process: it is a grandchild, reaped by
+ * init (or the nearest subreaper). */
 void res_warm_moves(void);
-void res_warm_join(void);
 
 /* A container's cgroup in the pod's: memory and CPU limits, the device
  * allow-list (everything when privileged). */

@@ -481,20 +481,26 @@ int cg_create(const struct cg_host *h, const char *rel, struct cg *out)
 	return rc;
 }
 
-int cg_enter(const struct cg *cg)
+int cg_attach(const struct cg *cg, pid_t pid)
 {
 	const char *b[CG_NCTRL + 1];
 	size_t nb = bases(cg->host, b);
 	for (size_t i = 0; i < nb; i++) {
 		char path[PATH_MAX + CG_REL_MAX + 32];
 		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", b[i], cg->rel);
-		/* "0" is the writing process itself: no pid to get wrong in a pid
-		 * namespace. On v1 this moves it in one hierarchy only, hence a
-		 * write per hierarchy. */
-		if (write_file(path, "0") < 0)
+		/* On v1 this moves it in one hierarchy only, hence a write per
+		 * hierarchy. */
+		if (write_file(path, "%d", (int)pid) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int cg_enter(const struct cg *cg)
+{
+	/* "0" is the writing process itself: no pid to get wrong in a pid
+	 * namespace. */
+	return cg_attach(cg, 0);
 }
 
 int cg_clone_fd(const struct cg *cg)

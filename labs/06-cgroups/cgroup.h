@@ -111,6 +111,11 @@ int cg_path(const struct cg *cg, enum cg_ctrl c, char *buf, size_t len);
  * limits. Writes "0" (= the writer) to each cgroup.procs. */
 int cg_enter(const struct cg *cg);
 
+/* Move process pid (as the caller's pid namespace numbers it) into cg in
+ * every hierarchy, from outside: for a process that was started before its
+ * cgroup existed, as runc's parent places its container's init. */
+int cg_attach(const struct cg *cg, pid_t pid);
+
 /* An O_PATH directory fd of cg in the cgroup2 hierarchy, for clone3(2)'s
  * CLONE_INTO_CGROUP (Linux 5.7): the child is born inside, with no window
  * at all. ENOTSUP on a v1 host; on hybrid the fd places the child only in

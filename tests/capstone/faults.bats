@@ -139,6 +139,11 @@ kill_supervisor_then_rm() { # POD
 	# a new network namespace, and the restarted container is in it
 	[ "$(ns_ino "$pause2" net)" != "$net1" ]
 	[ "$(ns_ino "$app2" net)" = "$(ns_ino "$pause2" net)" ]
+	# the new pause is placed in the pod's cgroup, as the first was
+	local c
+	for c in memory pids; do
+		[[ "$(awk -F: -v c=$c '$2 == c {print $3}' "/proc/$pause2/cgroup")" == */pod-phoenix/POD ]]
+	done
 	[ "$(state phoenix containers/app/restarts)" = 1 ]
 	[ "$(state phoenix containers/init/restarts)" = 1 ]
 	[ "$(state phoenix sandbox_restarts)" = 1 ]

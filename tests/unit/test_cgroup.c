@@ -496,6 +496,36 @@ Test(cg_v1, create_in_every_hierarchy_and_v1_files, .fini = scratch_done)
 	cr_assert_eq(kills, 1);
 }
 
+/* pause is started before its cgroup exists and placed from outside
+ * (capstone/pod.c): its pid, in each hierarchy once; cg_enter writes "0". */
+Test(cg_v1, attach_writes_the_pid_in_every_hierarchy, .fini = scratch_done)
+{
+	struct cg_host h;
+	v1_tree(&h);
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "podrun/pod-a/POD", &cg), 0, "%s", last_error());
+	static const char *const hier[] = {"memory/outer/inner", "cpu", "cpuacct", "pids",
+	                                   "devices"};
+	char p[512];
+	for (size_t i = 0; i < ARRAY_SIZE(hier); i++) {
+		snprintf(p, sizeof(p), "%s/podrun/pod-a/POD/cgroup.procs", hier[i]);
+		put(p, "");
+	}
+	cr_assert_eq(cg_attach(&cg, 4242), 0, "%s", last_error());
+	for (size_t i = 0; i < ARRAY_SIZE(hier); i++) {
+		snprintf(p, sizeof(p), "%s/podrun/pod-a/POD/cgroup.procs", hier[i]);
+		cr_assert_str_eq(get(p), "4242", "%s", p);
+	}
+	put("pids/podrun/pod-a/POD/cgroup.procs", ""); /* a file here: no kernel to empty it */
+	cr_assert_eq(cg_enter(&cg), 0, "%s", last_error());
+	cr_assert_str_eq(get("pids/podrun/pod-a/POD/cgroup.procs"), "0");
+	/* a hierarchy whose cgroup.procs cannot be opened: the error names it */
+	snprintf(p, sizeof(p), "%s/devices/podrun/pod-a/POD/cgroup.procs", root);
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(cg_attach(&cg, 4242), -1);
+	cr_assert(strstr(last_error(), p), "got: %s", last_error());
+}
+
 Test(cg_v1, stats_from_v1_files, .fini = scratch_done)
 {
 	struct cg_host h;
