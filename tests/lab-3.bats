@@ -124,6 +124,23 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
+@test "step3_rootfs: a fresh upper is mounted volatile; a kept one is not mounted again" {
+	run "$L3/step3_rootfs" --state "$T/st" --keep -- /bin/sh -c 'grep " / / " /proc/self/mountinfo'
+	assert_success
+	# never synced: not at fsync(2), not at the unmount (the kernel shows
+	# "volatile", or "fsync=volatile" in newer kernels)
+	assert_line --regexp " - overlay overlay .*upperdir=$T/st/upper,.*volatile"
+	[ -d "$T/st/work/work/incompat/volatile" ]
+	# the kernel would refuse that upper with EINVAL; step3 says why
+	run "$L3/step3_rootfs" --state "$T/st" -- /bin/true
+	assert_failure
+	assert_output --partial "state dir $T/st: its upper was mounted volatile"
+	host_mounts_unchanged
+	# an upper of its own mounts again, volatile
+	run "$L3/step3_rootfs" --state "$T/st2" -- /bin/true
+	assert_success
+}
+
 @test "step3_rootfs: /dev, /proc and a read-only /sys are there" {
 	run "$L3/step3_rootfs" --state "$T/st" -- /bin/sh -c 'echo x >/dev/null && head -c 4 /dev/zero | wc -c; ls /dev/pts/ptmx /dev/shm /proc/self/status >/dev/null && echo kernel-fs-ok; touch /sys/x 2>&1; readlink /dev/fd'
 	assert_success

@@ -214,8 +214,8 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 	 * image copies it up into upper first. One page is all mount(2) takes:
 	 * a deep stack of long layer paths is refused here, before anything is made. */
 	char opts[OVERLAY_OPTS_MAX];
-	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, out->upper,
-	             out->work) >= (int)sizeof(opts))
+	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s,volatile", lower,
+	             out->upper, out->work) >= (int)sizeof(opts))
 		return fail_msg(ENAMETOOLONG,
 		                "overlay options for %zu layers: %zu bytes or more (one page)",
 		                n_layers, sizeof(opts));
@@ -223,13 +223,41 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 	if (mkdir_p(state_dir, 0700) < 0)
 		return -1;
 	const char *dirs[] = {out->upper, out->work, out->merged};
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
+	bool fresh = true; /* the upper is made now, empty */
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (mkdir(dirs[i], 0755) == 0)
+			continue;
+		if (errno != EEXIST)
 			return fail_errno("mkdir(%s)", dirs[i]);
+		fresh = fresh && dirs[i] != out->upper;
+	}
+	/* volatile (Linux 5.10): the upper is never synced - not at fsync(2),
+	 * not at the unmount when the container's mount namespace goes, which
+	 * otherwise waits for the disk (a millisecond at each container's end
+	 * here, far more on a busy disk). Nothing meant to last is lost: a
+	 * fresh upper is the container's writable layer, which Kubernetes
+	 * throws away with the container, and podrun after a crash. The kernel
+	 * leaves work/work/incompat/volatile behind, and refuses to mount that
+	 * upper again: its writes may never have reached the disk. */
+	char marker[sizeof(out->work) + 32];
+	snprintf(marker, sizeof(marker), "%s/work/incompat/volatile", out->work);
+	if (!fresh && access(marker, F_OK) == 0)
+		return fail_msg(EEXIST,
+		                "state dir %s: its upper was mounted volatile, never synced to the "
+		                "disk: start from a state dir of its own (or remove this one)",
+		                state_dir);
+	if (!fresh)
+		opts[strlen(opts) - strlen(",volatile")] = '\0';
 
 	/* nodev: the container may mknod (CAP_MKNOD is in the default set, as in
 	 * Kubernetes), but a node it makes in its root cannot be opened. */
-	if (mount("overlay", out->merged, "overlay", MS_NODEV, opts) < 0)
+	int rc = mount("overlay", out->merged, "overlay", MS_NODEV, opts);
+	if (rc < 0 && errno == EINVAL && fresh) {
+		/* a kernel before 5.10: the same, synced */
+		opts[strlen(opts) - strlen(",volatile")] = '\0';
+		rc = mount("overlay", out->merged, "overlay", MS_NODEV, opts);
+	}
+	if (rc < 0)
 		return fail_errno("mount(overlay on %s, MS_NODEV, %s)", out->merged, opts);
 	return 0;
 }

@@ -39,7 +39,9 @@ int rootfs_make_private(void);
  * is bound onto itself, a stack becomes a read-only overlay of the layers
  * mounted over the top layer's path (in this mount namespace only). Creates
  * the directories it needs. The root is nodev: a device node made in it
- * cannot be opened. */
+ * cannot be opened. An upper made by this call is mounted volatile (never
+ * synced: it is thrown away with its container); an upper that was mounted
+ * so cannot be mounted again (EEXIST, with a message saying why). */
 int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs *out);
 
 /* Mount /proc, a minimal /dev (a nodev tmpfs; null zero full random urandom
