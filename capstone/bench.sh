@@ -14,8 +14,9 @@
 #              rootfs, the same namespaces (pid, net, ipc, uts, mount), `run`
 #              to completion (the runtime deletes it); in a private mount
 #              namespace with a cgroup2 of its own (this host's hybrid
-#              cgroup layout stops crun; crun with --cgroup-manager=disabled,
-#              as podrun makes no cgroup either; runc has no such switch)
+#              cgroup layout stops crun's cgroup managers: crun runs with
+#              --cgroup-manager=disabled and makes no cgroup, where podrun
+#              makes the pod's and the container's; runc has no such switch)
 #   net        nonet, on the pod network, another pod keeping the bridge
 #   net, only  nonet, on the pod network, the only pod (it creates the
 #              bridge; a detached retire deletes it after the pod's end, see

@@ -205,7 +205,8 @@ void res_warm_moves(void)
 	 * child of a process with other threads may find a lock they held (in
 	 * libc, in a sanitizer) held forever. A grandchild, whose parent exits
 	 * at once: nobody has to reap it later, in a podrun that has executed
-	 * itself again meanwhile (init does). It only makes system calls. */
+	 * itself again meanwhile (init does, or the nearest subreaper). It only
+	 * makes system calls. */
 	pid_t pid = fork();
 	if (pid == 0) {
 		if (fork() == 0)

@@ -12,7 +12,8 @@
  * The pod sequence (pod.c) calls, in SyncPod's order (podrun run has called
  * res_warm_moves first thing):
  *   res_admit         under the state lock, before anything exists
- *   res_pod_create    once pause runs (cg_attach places it in pod-NAME/POD)
+ *   res_pod_create    last, once pause runs (cg_attach places it in
+ *                     pod-NAME/POD) and the volumes and containers are ready
  *   res_ctr_create    per container; ctr_config.setup_child = res_enter
  *   res_oom_killed    when a container ended by SIGKILL
  *   res_pod_remove    at the end (res_clean: from the state alone)
@@ -61,12 +62,12 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
  * exec, first thing, fork a process that writes "0" into the cgroup podrun
  * runs in - moving itself to where it already is, which moves nothing - and
  * wait out the grace period while podrun executes its sealed copy, parses
- * the spec, writes the pod's state and starts pause. That process holds
- * cgroup_mutex while it waits, so no cgroup can be made meanwhile: the pod's
- * are made after pause started (pod.c), and pause is placed in its own
- * from outside (cg_attach). A failure only means a slower start: it is not
- * reported. Nobody waits for the process: it is a grandchild, reaped by
- * init (or the nearest subreaper). */
+ * the spec, writes the pod's state, starts pause and prepares the volumes
+ * and the containers. That process holds cgroup_mutex while it waits, so no
+ * cgroup can be made meanwhile: the pod's are made after all that (pod.c),
+ * and pause is placed in its own from outside (cg_attach). A failure only
+ * means a slower start: it is not reported. Nobody waits for the process:
+ * it is a grandchild, reaped by init (or the nearest subreaper). */
 void res_warm_moves(void);
 
 /* A container's cgroup in the pod's: memory and CPU limits, the device
