@@ -15,8 +15,9 @@
  *
  *   struct cg_host host;  cg_detect(&host, NULL, NULL);        once
  *   cg_qos_class(ctrs, n, &qos); cg_pod_resources(ctrs, n, &res);
- *   struct cg pod, app;
- *   cg_create(&host, "podrun/burstable/pod-web", &pod);         with the sandbox
+ *   struct cg pod, sb, app;
+ *   cg_create(&host, "podrun/burstable/pod-web", &pod);         once pause runs
+ *   cg_create(&host, "podrun/burstable/pod-web/POD", &sb); cg_attach(&sb, pause);
  *   cg_cpu_config(res.cpu_request, res.cpu_limit, &cpu);
  *   cg_set_cpu(&pod, &cpu); cg_set_memory(&pod, res.memory_limit);
  *   cg_create(&host, "podrun/burstable/pod-web/app", &app);     per container
