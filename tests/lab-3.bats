@@ -136,7 +136,7 @@ tree_sum() {
 	assert_failure
 	assert_output --partial "state dir $T/st: its upper was mounted volatile"
 	host_mounts_unchanged
-	# an upper of its own mounts again, volatile
+	# a state dir of its own mounts again
 	run "$L3/step3_rootfs" --state "$T/st2" -- /bin/true
 	assert_success
 }
