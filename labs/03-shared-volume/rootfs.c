@@ -219,6 +219,7 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 		return fail_msg(ENAMETOOLONG,
 		                "overlay options for %zu layers: %zu bytes or more (one page)",
 		                n_layers, sizeof(opts));
+	char *volatile_opt = opts + strlen(opts) - strlen(",volatile");
 
 	if (mkdir_p(state_dir, 0700) < 0)
 		return -1;
@@ -247,14 +248,14 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 		                "disk: start from a state dir of its own (or remove this one)",
 		                state_dir);
 	if (!fresh)
-		opts[strlen(opts) - strlen(",volatile")] = '\0';
+		*volatile_opt = '\0';
 
 	/* nodev: the container may mknod (CAP_MKNOD is in the default set, as in
 	 * Kubernetes), but a node it makes in its root cannot be opened. */
 	int rc = mount("overlay", out->merged, "overlay", MS_NODEV, opts);
 	if (rc < 0 && errno == EINVAL && fresh) {
 		/* a kernel before 5.10: the same, synced */
-		opts[strlen(opts) - strlen(",volatile")] = '\0';
+		*volatile_opt = '\0';
 		rc = mount("overlay", out->merged, "overlay", MS_NODEV, opts);
 	}
 	if (rc < 0)
