@@ -1104,24 +1104,46 @@ static ssize_t kill_tree(const char *dir)
 	return total;
 }
 
+/* The v2 cgroup dir's "populated" (cgroup.events): 1 while a process is in
+ * it or beneath it, 0 once the last one has exited; -1 when it cannot tell. */
+static int v2_populated(const char *dir)
+{
+	char path[PATH_MAX + CG_REL_MAX + 32];
+	uint64_t populated;
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	return read_key(path, "populated", &populated) < 0 ? -1 : populated != 0;
+}
+
 int cg_kill(const struct cg *cg, int timeout_ms)
 {
 	const char *b[CG_NCTRL + 1];
 	size_t nb = bases(cg->host, b);
+	int64_t deadline = now_ms() + timeout_ms;
 	/* v2 (5.14+): cgroup.kill kills the whole subtree at once, and a
 	 * process that forks meanwhile cannot escape: its child is born
-	 * killed. */
+	 * killed. cgroup.events then says when the last one is gone - for
+	 * the v1 hierarchies too: cg_attach writes a process into all of
+	 * them, and its children are born where it is. (One moved out of the
+	 * v2 tree alone is found by cg_remove, which cannot rmdir its v1
+	 * cgroup.) One read instead of every cgroup.procs of every hierarchy. */
 	if (cg->host->unified[0]) {
-		char path[PATH_MAX + CG_REL_MAX + 32];
-		snprintf(path, sizeof(path), "%s/%s/cgroup.kill", cg->host->unified, cg->rel);
-		if (access(path, F_OK) == 0 && write_file(path, "1") < 0)
-			return -1;
+		char dir[PATH_MAX + CG_REL_MAX], path[PATH_MAX + CG_REL_MAX + 32];
+		snprintf(dir, sizeof(dir), "%s/%s", cg->host->unified, cg->rel);
+		snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
+		if (access(path, F_OK) == 0) {
+			if (write_file(path, "1") < 0)
+				return -1;
+			int p;
+			while ((p = v2_populated(dir)) == 1 && now_ms() <= deadline)
+				sleep_ms(1);
+			if (p == 0)
+				return 0;
+		}
 	}
-	/* Then (and on v1, only) signal what is listed until nothing is: a
-	 * process killed here may have forked a child that the next round
-	 * finds. SIGKILL takes effect asynchronously, so the lists empty a
-	 * moment later. */
-	int64_t deadline = now_ms() + timeout_ms;
+	/* Otherwise (and on v1, always) signal what is listed until nothing
+	 * is: a process killed here may have forked a child that the next
+	 * round finds. SIGKILL takes effect asynchronously, so the lists
+	 * empty a moment later. */
 	for (;;) {
 		ssize_t found = 0;
 		for (size_t i = 0; i < nb; i++) {
@@ -1144,9 +1166,15 @@ int cg_kill(const struct cg *cg, int timeout_ms)
 
 /* rmdir dir and every cgroup beneath it, the deepest first. The interface
  * files in a cgroup directory are not files to delete: rmdir(2) alone
- * removes a cgroup, once nothing is in it and it has no children. */
+ * removes a cgroup, once nothing is in it and it has no children; until
+ * then it fails with EBUSY. A leaf goes with its first rmdir, and only a
+ * cgroup that refuses is read for children. */
 static int rmdir_tree(const char *dir)
 {
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY && errno != ENOTEMPTY)
+		return fail_errno("rmdir(%s)", dir);
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : fail_errno("opendir(%s)", dir);
@@ -1165,12 +1193,16 @@ static int rmdir_tree(const char *dir)
 	if (rc < 0)
 		return -1;
 	/* A killed process leaves the cgroup when it has exited; "populated"
-	 * may trail by a moment: EBUSY is retried briefly. */
+	 * may trail by a moment: EBUSY is retried briefly. A process still
+	 * listed is killed first: one that left the v2 tree, which cg_kill
+	 * trusted. */
 	for (int i = 0; rmdir(dir) < 0; i++) {
 		if (errno == ENOENT)
 			return 0;
 		if (errno != EBUSY || i >= 200)
 			return fail_errno("rmdir(%s)", dir);
+		if (kill_procs(dir) < 0)
+			return -1;
 		sleep_ms(5);
 	}
 	return 0;

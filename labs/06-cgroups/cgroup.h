@@ -244,12 +244,14 @@ int cg_stats(const struct cg *cg, struct cg_stats *st);
 
 /* ---- the end ------------------------------------------------------------------------------ */
 
-/* SIGKILL every process in cg and in every cgroup beneath it (cgroup.kill
- * where the cgroup2 hierarchy has it, and each cgroup.procs until they are
- * empty), waiting until they are gone (at most timeout_ms: ETIMEDOUT). */
+/* SIGKILL every process in cg and in every cgroup beneath it, waiting until
+ * they are gone (at most timeout_ms: ETIMEDOUT): where the cgroup2 hierarchy
+ * has cgroup.kill, with it, until cgroup.events says "populated 0"; else
+ * through each cgroup.procs of each hierarchy, until they are empty. */
 int cg_kill(const struct cg *cg, int timeout_ms);
 
-/* cg_kill, then rmdir the subtree bottom-up in every hierarchy. A cgroup
+/* cg_kill, then rmdir the subtree bottom-up in every hierarchy (a cgroup
+ * still busy: what it lists is killed, and rmdir tried again). A cgroup
  * that does not exist is fine: this removes what a process killed with
  * SIGKILL left behind, given the same relative path. */
 int cg_remove(const struct cg *cg);

@@ -15,7 +15,10 @@
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- kubelet's conversions ------------------------------------------------------ */
 
@@ -588,6 +591,65 @@ Test(cg_detect, the_cgroup_must_be_visible_in_the_mount)
 	for (int c = 0; c < CG_NCTRL; c++)
 		if (h.dir[c][0])
 			cr_assert_eq(stat(h.dir[c], &st), 0, "%s", h.dir[c]);
+}
+
+/* A child that waits to be killed: were cg_kill to read a cgroup.procs that
+ * lists it, it would be SIGKILLed. */
+static pid_t listed_child(const char *procs)
+{
+	pid_t child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	char pid[32];
+	snprintf(pid, sizeof(pid), "%d\n", (int)child);
+	put(procs, pid);
+	return child;
+}
+
+/* Was it killed? (It is ours: reaped here either way.) */
+static bool killed(pid_t child)
+{
+	sleep_ms(20);
+	bool dead = waitpid(child, NULL, WNOHANG) == child;
+	if (!dead) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	return dead;
+}
+
+Test(cg_kill, cgroup_kill_then_cgroup_events_and_no_cgroup_procs, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "memory pids");
+	dir("pod");
+	put("pod/cgroup.kill", "");
+	put("pod/cgroup.events", "populated 0\nfrozen 0\n");
+	pid_t child = listed_child("pod/cgroup.procs");
+	struct cg cg;
+	cr_assert_eq(cg_open(&h, "pod", &cg), 0, "%s", last_error());
+	cr_assert_eq(cg_kill(&cg, 1000), 0, "%s", last_error());
+	cr_expect_str_eq(get("pod/cgroup.kill"), "1");
+	cr_expect_not(killed(child), "populated 0, yet cgroup.procs was read and its pid killed");
+}
+
+Test(cg_kill, still_populated_at_the_deadline_falls_back_to_cgroup_procs, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "memory pids");
+	dir("pod");
+	put("pod/cgroup.kill", "");
+	put("pod/cgroup.events", "populated 1\nfrozen 0\n");
+	pid_t child = listed_child("pod/cgroup.procs");
+	struct cg cg;
+	cr_assert_eq(cg_open(&h, "pod", &cg), 0, "%s", last_error());
+	/* the scratch file lists the pid for ever: the wait times out */
+	cr_expect_eq(cg_kill(&cg, 50), -1);
+	cr_expect_eq(errno, ETIMEDOUT);
+	cr_expect(killed(child), "cgroup.procs listed it: it must have been killed");
 }
 
 Test(cg_remove, a_tree_that_is_not_there_is_fine, .fini = scratch_done)
