@@ -114,14 +114,23 @@ struct sup {
 	struct status_pod status;       /* conditions (status.h) */
 	struct ctr *last, *prev;        /* per container: its last two terminations */
 	char uid[37];
-	struct cg *cgroups;     /* one per container */
-	uint64_t *oom_seen;     /* OOM kills counted so far, per container */
-	int pending[2][2];      /* before_start -> after_start: the pipes of the member starting */
-	int stop_grace_ms;      /* -1: no stop asked */
-	int64_t deadline_at;    /* activeDeadlineSeconds, monotonic ms; 0: none */
-	bool deadline_exceeded; /* the pod is stopped and Failed: DeadlineExceeded */
-	bool ready;             /* reported Running to a waiting parent */
+	struct cg *cgroups;      /* one per container */
+	struct member_ref *refs; /* one per container: place_member's arg */
+	int lock;                /* the state root's, from admission until the cgroups are made */
+	char cg_error[1024];     /* why make_cgroups failed, to fail the pod with */
+	uint64_t *oom_seen;      /* OOM kills counted so far, per container */
+	int pending[2][2];       /* before_start -> after_start: the pipes of the member starting */
+	int stop_grace_ms;       /* -1: no stop asked */
+	int64_t deadline_at;     /* activeDeadlineSeconds, monotonic ms; 0: none */
+	bool deadline_exceeded;  /* the pod is stopped and Failed: DeadlineExceeded */
+	bool ready;              /* reported Running to a waiting parent */
 	int64_t reset_count;
+};
+
+/* A container of the pod, for a hook that needs the pod too. */
+struct member_ref {
+	struct sup *s;
+	size_t i;
 };
 
 /* ---- state files ------------------------------------------------------------- */
@@ -1202,6 +1211,44 @@ static int member_image(struct sup *s, struct init_member *m)
 	return -1;
 }
 
+/* The pod's cgroup and pause's in it (pause runs already: placed from
+ * here), then each container's, which place_member puts it in. Once: the
+ * first container placed makes them, or the pod's first step when it
+ * started none. Under the lock pod_create took: the "requests" that
+ * res_pod_create records are what the next pod's admission counts. */
+static int make_cgroups(struct sup *s)
+{
+	if (s->cg_error[0])
+		return fail_msg(EIO, "%s", s->cg_error);
+	if (s->res->created)
+		return 0;
+	bool ok = res_pod_create(s->res, s->spec, s->dir) == 0 &&
+	          cg_attach(&s->res->sandbox, s->infra.pid) == 0;
+	for (size_t i = 0; ok && i < s->spec->n_ctrs; i++)
+		ok = res_ctr_create(s->res, &s->spec->ctrs[i], &s->cgroups[i]) == 0;
+	if (!ok) {
+		snprintf(s->cg_error, sizeof(s->cg_error), "%s", last_error());
+		return -1;
+	}
+	fault_point("cgroup-created");
+	closep(&s->lock);
+	return 0;
+}
+
+/* ctr_config.place: the container is built, its execve waits for this.
+ * The first container placed makes the pod's cgroups: by then the grace
+ * period the first of them waits for (res_warm_moves) has passed, or most
+ * of it, while the container was built. Then it is written into its own,
+ * from outside, before its command runs its first instruction. */
+static int place_member(void *arg, pid_t pid)
+{
+	const struct member_ref *r = arg;
+	fault_point("container-built");
+	if (make_cgroups(r->s) < 0)
+		return -1;
+	return cg_attach(&r->s->cgroups[r->i], pid);
+}
+
 static int setup_members(struct sup *s)
 {
 	const struct pod_spec *sp = s->spec;
@@ -1213,10 +1260,11 @@ static int setup_members(struct sup *s)
 	if (!s->members || !s->mounts)
 		return fail_msg(ENOMEM, "out of memory");
 	s->cgroups = calloc(sp->n_ctrs, sizeof(*s->cgroups));
+	s->refs = calloc(sp->n_ctrs, sizeof(*s->refs));
 	s->oom_seen = calloc(sp->n_ctrs, sizeof(*s->oom_seen));
 	s->last = calloc(sp->n_ctrs, sizeof(*s->last));
 	s->prev = calloc(sp->n_ctrs, sizeof(*s->prev));
-	if (!s->cgroups || !s->oom_seen || !s->last || !s->prev)
+	if (!s->cgroups || !s->refs || !s->oom_seen || !s->last || !s->prev)
 		return fail_msg(ENOMEM, "out of memory");
 	struct ctr_mount *mt = s->mounts;
 	char **names = calloc(sp->n_ctrs + 1, sizeof(*names));
@@ -1296,8 +1344,8 @@ static int setup_members(struct sup *s)
 		    .stdin_fd = -1,
 		    .stdout_fd = -1,
 		    .stderr_fd = -1,
-		    .setup_child = res_enter,
-		    .setup_arg = &s->cgroups[i],
+		    .place = place_member,
+		    .place_arg = &s->refs[i],
 		    .termination_log = termlog,
 		    .termination_path = sc->term_path ? sc->term_path : "/dev/termination-log",
 		};
@@ -1321,6 +1369,7 @@ static int setup_members(struct sup *s)
 			                           .mount_path = pod_files[k].path};
 			m->cfg.n_mounts++;
 		}
+		s->refs[i] = (struct member_ref){.s = s, .i = i};
 		m->is_init = sc->is_init;
 		m->sidecar = sc->sidecar;
 		m->c.pidfd = -1;
@@ -1428,19 +1477,6 @@ static void warm_seccomp(const struct pod_spec *sp)
 		ctr_seccomp_free(filter);
 }
 
-/* The pod's cgroup and pause's in it (pause runs already: placed from here),
- * then each container's, which its start joins (setup_child = res_enter). */
-static int make_cgroups(struct sup *s)
-{
-	if (res_pod_create(s->res, s->spec, s->dir) < 0 ||
-	    cg_attach(&s->res->sandbox, s->infra.pid) < 0)
-		return -1;
-	for (size_t i = 0; i < s->spec->n_ctrs; i++)
-		if (res_ctr_create(s->res, &s->spec->ctrs[i], &s->cgroups[i]) < 0)
-			return -1;
-	return 0;
-}
-
 /* Bring up everything before the containers, in SyncPod's order (but for
  * the cgroups: see below). */
 static int pod_create(struct sup *s, const char *text, size_t len)
@@ -1451,10 +1487,11 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		return -1;
 	if (!(s->res = calloc(1, sizeof(*s->res))))
 		return fail_msg(ENOMEM, "out of memory");
-	_cleanup_close_ int lock = pod_lock_root();
 	/* Does it fit the node? Asked before anything of the pod exists, under
-	 * the lock: two pods cannot both take what is left. */
-	if (lock < 0 || res_admit(sp, s->res) < 0 || claim_dir(s) < 0)
+	 * the lock (held until make_cgroups): two pods cannot both take what is
+	 * left. */
+	s->lock = pod_lock_root();
+	if (s->lock < 0 || res_admit(sp, s->res) < 0 || claim_dir(s) < 0)
 		return -1;
 	fault_point("dir-claimed");
 	/* Host ports next: the one resource another process may hold, found
@@ -1486,8 +1523,10 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	 * The first one made waits until the grace period res_warm_moves
 	 * started is over (resources.h), and none of the rest needs a cgroup:
 	 * pause's clone, its own root, the pod network, the volumes, the state
-	 * files. They are done meanwhile; then pause is placed in its cgroup
-	 * from here, as runc places a container's init. */
+	 * files, the first containers up to their execve. They are done
+	 * meanwhile; then pause and those containers are placed in their
+	 * cgroups from here, as runc places a container's init (make_cgroups,
+	 * place_member). */
 	s->icfg = (struct infra_config){
 	    .hostname = sp->hostname,
 	    .share_pid = sp->share_pid || sp->host_pid,
@@ -1534,13 +1573,6 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	fault_point("volumes-prepared");
 	if (write_pod_files(s) < 0 || setup_members(s) < 0 || setup_probes(s) < 0)
 		return -1;
-	/* Under the lock still: the "requests" res_pod_create records are what
-	 * the next pod's admission counts. */
-	if (make_cgroups(s) < 0)
-		return -1;
-	fault_point("cgroup-created");
-	close(lock);
-	lock = -1;
 	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET], s->infra.ip) < 0)
 		return -1;
 	fault_point("pod-created");
@@ -1559,6 +1591,7 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 		init_pod_stop(&s->pod);
 		fault_point("containers-stopped");
 	}
+	closep(&s->lock); /* a start that failed before its cgroups: taken again below */
 	logs_drain(s);
 	ports_close(s->ports);
 	s->ports = NULL;
@@ -1641,6 +1674,7 @@ static void sup_free(struct sup *s)
 	free(s->mounts);
 	free(s->res);
 	free(s->cgroups);
+	free(s->refs);
 	free(s->oom_seen);
 	free(s->last);
 	free(s->prev);
@@ -1676,6 +1710,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	s->o = o;
 	s->stop_grace_ms = -1;
 	s->sigfd = -1;
+	s->lock = -1;
 	for (int i = 0; i < 2; i++)
 		s->pending[i][0] = s->pending[i][1] = -1;
 	s->infra.pidfd = -1;
@@ -1721,7 +1756,9 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		}
 		if (s->stop_grace_ms >= 0)
 			break;
-		if (init_pod_step(&s->pod, now_ms(), &deadline) < 0) {
+		/* The first step builds the first containers and makes the
+		 * cgroups as it places them; if it started none, they are made now. */
+		if (init_pod_step(&s->pod, now_ms(), &deadline) < 0 || make_cgroups(s) < 0) {
 			if (!s->ready)
 				goto failed;
 			rc = 1;

@@ -13,8 +13,11 @@
  * res_warm_moves first thing):
  *   res_admit         under the state lock, before anything exists
  *   res_pod_create    last, once pause runs (cg_attach places it in
- *                     pod-NAME/POD) and the volumes and containers are ready
- *   res_ctr_create    per container; ctr_config.setup_child = res_enter
+ *                     pod-NAME/POD), the volumes are ready and the first
+ *                     containers are built
+ *   res_ctr_create    per container, which is then placed in it before its
+ *                     execve (ctr_config.place: cg_attach); podrun exec's
+ *                     command joins it (ctr_config.setup_child = res_enter)
  *   res_oom_killed    when a container ended by SIGKILL
  *   res_pod_remove    at the end (res_clean: from the state alone)
  */
@@ -62,10 +65,11 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
  * exec, first thing, fork a process that writes "0" into the cgroup podrun
  * runs in - moving itself to where it already is, which moves nothing - and
  * wait out the grace period while podrun executes its sealed copy, parses
- * the spec, writes the pod's state, starts pause and prepares the volumes
- * and the containers. That process holds cgroup_mutex while it waits, so no
- * cgroup can be made meanwhile: the pod's are made after all that (pod.c),
- * and pause is placed in its own from outside (cg_attach). A failure only
+ * the spec, writes the pod's state, starts pause, prepares the volumes and
+ * builds the first containers up to their execve. That process holds
+ * cgroup_mutex while it waits, so no cgroup can be made meanwhile: the pod's
+ * are made after all that (pod.c), and pause and the containers are placed
+ * in theirs from outside (cg_attach). A failure only
  * means a slower start: it is not reported. Nobody waits for the process:
  * it is a grandchild, reaped by init (or the nearest subreaper). */
 void res_warm_moves(void);
@@ -75,8 +79,8 @@ void res_warm_moves(void);
 int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out);
 
 /* For ctr_config.setup_child: join the container's cgroup (arg: its struct
- * cg) from the process that creates the container, so that the command is
- * inside its limits from its first instruction. */
+ * cg) from the process that forks an exec'd command into the container, so
+ * that the command is inside its limits from its first instruction. */
 int res_enter(void *arg);
 
 /* Did the OOM killer end the container's last run? *seen is the count at its

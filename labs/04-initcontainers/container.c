@@ -14,7 +14,9 @@
  *
  *   C builds its root (overlay, volumes, /proc /dev /sys, pivot_root), drops
  *   what a container must not have (capabilities, the right to gain
- *   privileges, inherited fds) and execs. Until the execve succeeds, every
+ *   privileges, inherited fds) and execs. With a place hook, C says "built"
+ *   over a socket before it drops anything, and waits for the caller's word
+ *   to go on: the caller places it meanwhile. Until the execve succeeds, every
  *   failure is written to an O_CLOEXEC "error pipe": the caller's read()
  *   returns 0 (EOF) exactly when the execve closed it, and a message otherwise.
  */
@@ -34,6 +36,7 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -374,12 +377,29 @@ static int setup_stdio(int in, int out, int err)
 	return 0;
 }
 
+/* C, built: "B" to the caller, then wait for its "G". EOF instead - the
+ * caller died, or gave up on C - means the command must never run. */
+static int wait_to_be_placed(int fd)
+{
+	char go = 0;
+	ssize_t n;
+	if (write(fd, "B", 1) != 1)
+		return fail_errno("write(\"built\" to the caller)");
+	while ((n = read(fd, &go, 1)) < 0 && errno == EINTR) {
+	}
+	if (n != 1 || go != 'G')
+		return fail_msg(ECANCELED, "the caller did not let it start");
+	close(fd);
+	return 0;
+}
+
 /* The last steps, common to a container's PID 1 and to ctr_exec: resolve the
- * command, drop capabilities, no_new_privs, close stray fds, execve. Called in
- * the container's root and namespaces. Never returns. */
+ * command, wait to be placed (syncfd >= 0: ctr_config.place), drop
+ * capabilities, no_new_privs, close stray fds, execve. Called in the
+ * container's root and namespaces. Never returns. */
 static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t caps,
                                        const struct ctr_seccomp *filter, char *const argv[],
-                                       int errfd)
+                                       int errfd, int syncfd)
 {
 	const char *path_env;
 	char **envp = build_env(cfg->env, &path_env);
@@ -400,6 +420,11 @@ static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t ca
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL); /* fails harmlessly for SIGKILL, SIGSTOP, 32, 33 */
+
+	/* What came before needs no placing; what comes next, the command
+	 * itself above all, must not run before it. */
+	if (syncfd >= 0 && wait_to_be_placed(syncfd) < 0)
+		child_fail(errfd, "place");
 
 	/* no_new_privs: execve can never add a privilege again (setuid bits and
 	 * file capabilities are ignored). allowPrivilegeEscalation: true, or a
@@ -437,6 +462,8 @@ struct child_args {
 	uint64_t caps;
 	const struct ctr_seccomp *filter;
 	int errfd;
+	int syncfd;   /* C's end of the socket to the caller; -1 without cfg->place */
+	int callerfd; /* the caller's end: H closes it, or C would never see EOF */
 };
 
 /* C: runs in its new mount namespace (and pid namespace, as PID 1). */
@@ -507,12 +534,14 @@ static int container_main(void *arg)
 	 * lead out through a magic link in /proc: resolve beneath "/" anyway. */
 	if (chdir_beneath_root(wd) < 0)
 		child_fail(errfd, "workingDir");
-	exec_in_container(cfg, a->caps, a->filter, cfg->argv, errfd);
+	exec_in_container(cfg, a->caps, a->filter, cfg->argv, errfd, a->syncfd);
 }
 
 /* H: joins the sandbox, clones C as the caller's child, reports C's pid. */
 static NORETURN void helper_main(const struct infra *sb, struct child_args *a, int pidfd_w)
 {
+	if (a->callerfd >= 0)
+		close(a->callerfd);
 	/* C inherits what H set up here: its cgroup, before C exists. */
 	if (a->cfg->setup_child && a->cfg->setup_child(a->cfg->setup_arg) < 0)
 		child_fail(a->errfd, "setup");
@@ -599,7 +628,7 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 		return fail_msg(EINVAL, "container %s: seccomp: %s", name, why);
 	}
 
-	_cleanup_close_ int err_r = -1, err_w = -1, pid_r = -1, pid_w = -1;
+	_cleanup_close_ int err_r = -1, err_w = -1, pid_r = -1, pid_w = -1, sync = -1, sync_c = -1;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return fail_errno("container %s: pipe2", name);
@@ -607,9 +636,18 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return fail_errno("container %s: pipe2", name);
 	pid_r = p[0], pid_w = p[1];
+	if (cfg->place && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+		return fail_errno("container %s: socketpair", name);
+	if (cfg->place)
+		sync = p[0], sync_c = p[1];
 
-	struct child_args args = {
-	    .cfg = cfg, .image_path = image_path, .caps = caps, .filter = filter, .errfd = err_w};
+	struct child_args args = {.cfg = cfg,
+	                          .image_path = image_path,
+	                          .caps = caps,
+	                          .filter = filter,
+	                          .errfd = err_w,
+	                          .syncfd = sync_c,
+	                          .callerfd = sync};
 	pid_t helper = fork();
 	if (helper < 0)
 		return fail_errno("container %s: fork", name);
@@ -619,11 +657,34 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	/* Only the children may hold the write ends, or EOF would never come. */
 	closep(&err_w);
 	closep(&pid_w);
+	closep(&sync_c);
 	pid_t c = -1;
 	ssize_t got;
 	while ((got = read(pid_r, &c, sizeof(c))) < 0 && errno == EINTR) {
 	}
 	reap(helper);
+
+	/* "B": C is built and waits to be placed. EOF: C failed, and said why
+	 * on the error pipe. */
+	char built = 0;
+	ssize_t n = 0;
+	while (got == sizeof(c) && sync >= 0 && (n = read(sync, &built, 1)) < 0 && errno == EINTR) {
+	}
+	int placed = 0;
+	if (n == 1) {
+		placed = cfg->place(cfg->place_arg, c);
+		if (placed == 0 && write(sync, "G", 1) != 1)
+			placed = fail_errno("write(\"go\" to C)");
+	}
+	if (placed < 0) {
+		char why[ERRMSG_MAX];
+		snprintf(why, sizeof(why), "%s", last_error());
+		/* By pid, safely: c is our child and not reaped. */
+		kill(c, SIGKILL);
+		reap(c);
+		ctr_cleanup(cfg);
+		return fail_msg(EIO, "container %s: place: %s", name, why);
+	}
 
 	char msg[ERRMSG_MAX];
 	read_error(err_r, msg, sizeof(msg));
@@ -889,7 +950,7 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 			    cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
 			if (chdir_beneath_root(wd) < 0)
 				child_fail(p[1], "workingDir");
-			exec_in_container(cfg, caps, filter, argv, p[1]);
+			exec_in_container(cfg, caps, filter, argv, p[1], -1);
 		}
 		close(p[1]);
 		/* x keeps no end of the command's stdio: EOF must come when the

@@ -76,6 +76,15 @@ struct ctr_config {
 	 * failure stops the start with "setup: ...". */
 	int (*setup_child)(void *arg);
 	void *setup_arg;
+	/* Optional, for ctr_start: the other way to the same end. Called in the
+	 * caller with C's pid once C is built (its root, volumes and working
+	 * directory, step 9 of the README's table) and before C may execve, for
+	 * what the caller puts C into from outside, as runc's parent writes its
+	 * init into its cgroups. What C built meanwhile needed none of it, so the
+	 * caller may make it while C builds (podrun's first containers: their
+	 * cgroups). A failure kills C and stops the start with "place: ...". */
+	int (*place)(void *arg, pid_t pid);
+	void *place_arg;
 	/* Optional: a host file bound at termination_path in the container
 	 * (Kubernetes' terminationMessagePath, /dev/termination-log): what the
 	 * command writes there is read back when it ends. */
@@ -106,7 +115,8 @@ struct ctr {
 	char reason[32]; /* "Completed", "Error", "OOMKilled", or the signal, e.g. "SIGKILL" */
 };
 
-/* Start the container in the sandbox. Returns once the command was exec'd;
+/* Start the container in the sandbox (placed by cfg->place before its
+ * execve, when set). Returns once the command was exec'd;
  * on failure nothing is left (no process, no state_dir) and last_error() is
  * "container NAME: step: what failed". sandbox NULL: the host's namespaces
  * (only for experiments; share_pid then fails). The container is a child of

@@ -229,8 +229,8 @@ YAML
 @test "the image store vanishes mid-start: a clear error naming it; rm -f leaves the host clean" {
 	# PODRUN_STOP_AT (capstone/fault.h) stops podrun at "pod-created": the
 	# image was resolved (its layers' paths are in the containers' configs),
-	# the sandbox, the cgroup, the tmpfs volume and the hostPort exist, and no
-	# rootfs overlay is mounted yet. There the store goes away.
+	# the sandbox, the tmpfs volume and the hostPort exist, and no rootfs
+	# overlay is mounted yet. There the store goes away.
 	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
 		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
 	local store="$BATS_TEST_TMPDIR/images" out="$BATS_TEST_TMPDIR/vanish.out" f sup pid rc=0 pids
@@ -270,4 +270,49 @@ YAML
 	assert_gone $pids
 	assert_host_clean
 	! ss -ltnH "sport = :18720" | grep -q .
+}
+
+@test "kill -9 of the supervisor while its first container waits to be placed: the command never runs" {
+	# "container-built": the container's root is built, and its execve waits
+	# for the supervisor's word, after the supervisor put it in its cgroups.
+	# Killed there, the supervisor's end of the socket closes: the container
+	# must take that EOF as a no, and exit without running its command.
+	grep -q PODRUN_DIE_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	local hp=$BATS_TEST_TMPDIR/hp f
+	mkdir -p "$hp"
+	f=$(pod_file unplaced <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: unplaced}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "echo ran > /v/ran; sleep 3600"]
+    volumeMounts: [{name: v, mountPath: /v}]
+YAML
+)
+	defer "podrun rm -f unplaced"
+	run env PODRUN_DIE_AT=container-built "$PODRUN_BIN" run "$f"
+	assert_failure 137
+	assert_output --partial "fault point container-built: SIGKILL"
+	# pause stays until rm; the container's process must go by itself
+	only_pause_left() {
+		local p pause host_uts
+		pause=$(state unplaced pause.pid)
+		host_uts=$(stat -L -c %i /proc/self/ns/uts)
+		for p in /proc/[0-9]*; do
+			[ "${p#/proc/}" != "$pause" ] || continue
+			[ "$(stat -L -c %i "$p/ns/uts" 2>/dev/null)" != "$host_uts" ] || continue
+			[ "$(nsenter -t "${p#/proc/}" -u hostname 2>/dev/null)" != unplaced ] || return 1
+		done
+	}
+	wait_for only_pause_left
+	[ ! -e "$hp/ran" ]
+	run podrun rm -f unplaced
+	assert_success
+	assert_host_clean
 }

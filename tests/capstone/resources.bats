@@ -64,6 +64,42 @@ YAML
 	assert_host_clean
 }
 
+@test "a container is in its cgroups from its first instruction: the command reads its own" {
+	# podrun builds a container before its cgroups exist, and writes it into
+	# them before its execve (container.h: place): what the command sees at
+	# once must already be its own cgroup, in every hierarchy.
+	pod_file first <<YAML >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: first}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - name: i
+    image: busybox
+    command: ["cat", "/proc/self/cgroup"]
+  containers:
+  - name: a
+    image: busybox
+    command: ["cat", "/proc/self/cgroup"]
+  - name: b
+    image: busybox
+    command: ["cat", "/proc/self/cgroup"]
+YAML
+	run podrun run "$BATS_TEST_TMPDIR/first.yaml"
+	assert_success
+	local c ctr
+	for ctr in i a b; do
+		run podrun logs first -c "$ctr"
+		assert_success
+		for c in memory pids cpu devices; do
+			assert_line --regexp "^[0-9]+:([a-z_]+,)*$c(,[a-z_]+)*:(/.*)?/$PODRUN_CGROUP/besteffort/pod-first/$ctr\$"
+		done
+	done
+	podrun rm -f first
+	assert_host_clean
+}
+
 @test "limits in the kernel: memory, CFS quota, shares as kubelet converts them; the pod's sums" {
 	podrun run -d "$(qos_pod lim "requests: {cpu: 100m, memory: 16Mi}, limits: {cpu: 500m, memory: 48Mi}")"
 	local pid d
@@ -231,6 +267,42 @@ YAML
 	[ -d "$(cgdir memory "$pid")" ]
 	podrun rm -f k9
 	assert_gone "$pid"
+	assert_host_clean
+}
+
+@test "a process moved out of the pod's cgroup2 tree alone is still found, killed and its cgroups removed" {
+	# rm -f kills with cgroup.kill and trusts cgroup.events to say when the
+	# pod's processes are gone; one that left the cgroup2 tree (root can
+	# move it) is still in its v1 cgroups, and must not keep them alive.
+	# hostPID: a child of the container is no pid namespace's to take along.
+	local unified=/sys/fs/cgroup/unified
+	[ -f "$unified/cgroup.procs" ] || skip "no cgroup2 hierarchy beside v1 here"
+	f=$(pod_file esc <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: esc}
+spec:
+  hostPID: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: busybox
+    command: ["sh", "-c", "sleep 3601 & wait"]
+YAML
+)
+	podrun run -d "$f"
+	local sup pid child
+	sup=$(state esc supervisor.pid)
+	pid=$(state esc containers/a/pid)
+	wait_for pgrep -P "$pid" sleep
+	child=$(pgrep -P "$pid" sleep)
+	defer "kill -9 $child"
+	kill -9 "$sup"
+	wait_for assert_gone "$sup"
+	echo "$child" >"$unified$(awk -F: '$1 == 0 {print $3}' /proc/$$/cgroup)/cgroup.procs"
+	[ "$(cgdir memory "$child")" != "$(cgdir memory $$)" ] # still the pod's in v1
+	podrun rm -f esc
+	assert_gone "$child"
 	assert_host_clean
 }
 
