@@ -433,8 +433,18 @@ int state_clean(const char *pod_dir, bool remove_dir)
 	kill_recorded(pod_dir, "pause");
 	if (state_get(pod_dir, "veth", buf, sizeof(buf)) == 0 && buf[0])
 		infra_remove_veth(buf);
-	/* its cgroups: whatever of the pod still runs in them dies first */
-	res_clean(pod_dir);
+	/* Its cgroups: whatever of the pod still runs in them dies first. One
+	 * that cannot be removed is reported, and the state that names it is
+	 * kept for the next podrun rm, never forgotten. */
+	int rc = 0;
+	if (res_clean(pod_dir) < 0) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", last_error());
+		rc = fail_msg(
+		    errno,
+		    "its cgroups stay: %s (the pod's state is kept: podrun rm -f tries again)",
+		    why);
+	}
 	/* The pod's data: its overlays and emptyDirs are mount points. */
 	char data[PATH_MAX];
 	const char *name = strrchr(pod_dir, '/');
@@ -443,11 +453,11 @@ int state_clean(const char *pod_dir, bool remove_dir)
 	unmount_under(data, true);
 	/* the pod's own tmpfs goes with the directory: a stopped pod's state
 	 * stays readable until it is removed */
-	unmount_under(pod_dir, remove_dir);
-	if (remove_dir &&
-	    ((rm_rf(data) < 0 && errno != ENOENT) || (rm_rf(pod_dir) < 0 && errno != ENOENT)))
+	unmount_under(pod_dir, remove_dir && rc == 0);
+	if (remove_dir && ((rm_rf(data) < 0 && errno != ENOENT) ||
+	                   (rc == 0 && rm_rf(pod_dir) < 0 && errno != ENOENT)))
 		return -1;
-	return 0;
+	return rc;
 }
 
 void state_time_rfc3339(int64_t ns, char *out, size_t len)

@@ -90,7 +90,8 @@ void state_free_list(char **names, size_t n);
  * delete its veth, kill and remove its cgroups, unmount anything under its
  * directories, and remove them when remove_dir. Safe to run on a pod that
  * is already clean. Call it with the state lock held (pod_lock_root). The
- * bridge stays: other pods may use it (bridge_retire). */
+ * bridge stays: other pods may use it (bridge_retire). A cgroup that cannot
+ * be removed fails it, and keeps the state directory, which names it. */
 int state_clean(const char *pod_dir, bool remove_dir);
 
 /* RFC 3339 UTC with nanoseconds, as CRI logs and kubectl print time. */

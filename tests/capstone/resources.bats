@@ -306,6 +306,26 @@ YAML
 	assert_host_clean
 }
 
+@test "a cgroup that cannot be removed: rm -f says so, exits 1, keeps the pod's state; the next rm -f removes it" {
+	# A mount on a cgroup's directory makes its rmdir fail (EBUSY) for as
+	# long as it is there: the pod must not be reported removed meanwhile,
+	# nor its state - the only record of where its cgroups are - deleted.
+	podrun run -d "$(qos_pod stuck "")"
+	local dir
+	dir=$(cgdir memory "$(state stuck containers/a/pid)")
+	mount -t tmpfs -o size=4k none "$dir"
+	defer "umount '$dir'"
+	run podrun rm -f stuck
+	assert_failure 1
+	assert_output --regexp "^podrun: its cgroups stay: rmdir\(.*/pod-stuck/a\): Device or resource busy \(the pod's state is kept: podrun rm -f tries again\)$"
+	[ -d "$PODRUN_ROOT/pods/stuck" ]
+	run podrun ps
+	assert_line --regexp "^stuck "
+	umount "$dir"
+	podrun rm -f stuck
+	assert_host_clean
+}
+
 @test "resources the kernel is not asked to bound are refused; requests above limits are invalid" {
 	f=$(qos_pod eph "limits: {ephemeral-storage: 1Gi}")
 	run podrun validate "$f"
