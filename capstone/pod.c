@@ -1227,8 +1227,9 @@ static int make_cgroups(struct sup *s)
 	for (size_t i = 0; ok && i < s->spec->n_ctrs; i++)
 		ok = res_ctr_create(s->res, &s->spec->ctrs[i], &s->cgroups[i]) == 0;
 	if (!ok) {
-		snprintf(s->cg_error, sizeof(s->cg_error), "%s", last_error());
-		return -1;
+		snprintf(s->cg_error, sizeof(s->cg_error), "pod %s: cgroups: %s", s->spec->name,
+		         last_error());
+		return fail_msg(errno, "%s", s->cg_error);
 	}
 	fault_point("cgroup-created");
 	closep(&s->lock);

@@ -326,6 +326,38 @@ YAML
 	assert_host_clean
 }
 
+@test "cgroups that cannot be made fail the start with the kernel's word; the container built meanwhile goes too" {
+	# The first container is built before the cgroups exist, and waits to be
+	# placed in them: when they cannot be made (here: podrun's cgroup root
+	# denies every device, so no container's allow-list can be written), it
+	# must go with the rest, and the pod fail with the write that failed.
+	local d hp=$BATS_TEST_TMPDIR/hp
+	d="/sys/fs/cgroup/devices$(awk -F: '$2 == "devices" {print $3}' /proc/$$/cgroup)/$PODRUN_CGROUP"
+	[ -f "${d%/*}/devices.deny" ] || skip "no v1 devices controller here"
+	mkdir -p "$d" "$hp"
+	defer "rmdir '$d'"
+	echo a >"$d/devices.deny"
+	f=$(pod_file nodev <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: nodev}
+spec:
+  restartPolicy: Never
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "echo ran > /v/ran"]
+    volumeMounts: [{name: v, mountPath: /v}]
+YAML
+)
+	run podrun run "$f"
+	assert_failure 1
+	assert_line --regexp '^podrun: pod nodev: cgroups: write\(.*/pod-nodev/c/devices.allow, "c \*:\* m"\): Operation not permitted$'
+	[ ! -e "$hp/ran" ] # never outside its cgroups
+	assert_host_clean
+}
+
 @test "resources the kernel is not asked to bound are refused; requests above limits are invalid" {
 	f=$(qos_pod eph "limits: {ephemeral-storage: 1Gi}")
 	run podrun validate "$f"
