@@ -77,12 +77,13 @@ struct ctr_config {
 	int (*setup_child)(void *arg);
 	void *setup_arg;
 	/* Optional, for ctr_start: the other way to the same end. Called in the
-	 * caller with C's pid once C is built (its root, volumes and working
-	 * directory, step 9 of the README's table) and before C may execve, for
-	 * what the caller puts C into from outside, as runc's parent writes its
-	 * init into its cgroups. What C built meanwhile needed none of it, so the
-	 * caller may make it while C builds (podrun's first containers: their
-	 * cgroups). A failure kills C and stops the start with "place: ...". */
+	 * caller with C's pid once C is built (its root, volumes, working
+	 * directory and command found: steps 0 to 12 of the README's table) and
+	 * before it drops its privileges and execs, for what the caller puts C
+	 * into from outside, as runc's parent writes its init into its cgroups.
+	 * What C built meanwhile needed none of it, so the caller may make it
+	 * while C builds (podrun's first containers: their cgroups). A failure
+	 * kills C and stops the start with "place: ...". */
 	int (*place)(void *arg, pid_t pid);
 	void *place_arg;
 	/* Optional: a host file bound at termination_path in the container

@@ -281,20 +281,7 @@ YAML
 		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
 	local hp=$BATS_TEST_TMPDIR/hp f
 	mkdir -p "$hp"
-	f=$(pod_file unplaced <<YAML
-apiVersion: v1
-kind: Pod
-metadata: {name: unplaced}
-spec:
-  terminationGracePeriodSeconds: 1
-  volumes: [{name: v, hostPath: {path: $hp}}]
-  containers:
-  - name: c
-    image: busybox
-    command: ["sh", "-c", "echo ran > /v/ran; sleep 3600"]
-    volumeMounts: [{name: v, mountPath: /v}]
-YAML
-)
+	f=$(marking_pod unplaced "$hp" "echo ran > /v/ran; sleep 3600")
 	defer "podrun rm -f unplaced"
 	run env PODRUN_DIE_AT=container-built "$PODRUN_BIN" run "$f"
 	assert_failure 137

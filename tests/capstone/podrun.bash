@@ -80,6 +80,25 @@ pod_file() {
 	echo "$f"
 }
 
+# A pod of one container that runs `sh -c SCRIPT` with the host's DIR at /v:
+# what the script writes there tells whether, and how far, it ran.
+marking_pod() { # NAME DIR SCRIPT
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: v, hostPath: {path: $2}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "$3"]
+    volumeMounts: [{name: v, mountPath: /v}]
+YAML
+}
+
 # refused_in_container YAML EXPECTED: `podrun validate` of a pod whose one
 # container carries YAML (a field, or a mapping key and its lines, at the
 # container's indentation) fails, exit 2, with EXPECTED in its message.

@@ -337,20 +337,7 @@ YAML
 	mkdir -p "$d" "$hp"
 	defer "rmdir '$d'"
 	echo a >"$d/devices.deny"
-	f=$(pod_file nodev <<YAML
-apiVersion: v1
-kind: Pod
-metadata: {name: nodev}
-spec:
-  restartPolicy: Never
-  volumes: [{name: v, hostPath: {path: $hp}}]
-  containers:
-  - name: c
-    image: busybox
-    command: ["sh", "-c", "echo ran > /v/ran"]
-    volumeMounts: [{name: v, mountPath: /v}]
-YAML
-)
+	f=$(marking_pod nodev "$hp" "echo ran > /v/ran")
 	run podrun run "$f"
 	assert_failure 1
 	assert_line --regexp '^podrun: pod nodev: cgroups: write\(.*/pod-nodev/c/devices.allow, "c \*:\* m"\): Operation not permitted$'

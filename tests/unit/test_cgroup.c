@@ -621,16 +621,23 @@ static bool killed(pid_t child)
 	return dead;
 }
 
+/* A v2 pod cgroup "pod" on a scratch tree, with cgroup.kill, the given
+ * cgroup.events, and a live child listed in its cgroup.procs. */
+static pid_t scratch_pod(struct cg_host *h, struct cg *cg, const char *events)
+{
+	v2_tree(h, "memory pids");
+	dir("pod");
+	put("pod/cgroup.kill", "");
+	put("pod/cgroup.events", events);
+	cr_assert_eq(cg_open(h, "pod", cg), 0, "%s", last_error());
+	return listed_child("pod/cgroup.procs");
+}
+
 Test(cg_kill, cgroup_kill_then_cgroup_events_and_no_cgroup_procs, .fini = scratch_done)
 {
 	struct cg_host h;
-	v2_tree(&h, "memory pids");
-	dir("pod");
-	put("pod/cgroup.kill", "");
-	put("pod/cgroup.events", "populated 0\nfrozen 0\n");
-	pid_t child = listed_child("pod/cgroup.procs");
 	struct cg cg;
-	cr_assert_eq(cg_open(&h, "pod", &cg), 0, "%s", last_error());
+	pid_t child = scratch_pod(&h, &cg, "populated 0\nfrozen 0\n");
 	cr_assert_eq(cg_kill(&cg, 1000), 0, "%s", last_error());
 	cr_expect_str_eq(get("pod/cgroup.kill"), "1");
 	cr_expect_not(killed(child), "populated 0, yet cgroup.procs was read and its pid killed");
@@ -639,13 +646,8 @@ Test(cg_kill, cgroup_kill_then_cgroup_events_and_no_cgroup_procs, .fini = scratc
 Test(cg_kill, still_populated_at_the_deadline_falls_back_to_cgroup_procs, .fini = scratch_done)
 {
 	struct cg_host h;
-	v2_tree(&h, "memory pids");
-	dir("pod");
-	put("pod/cgroup.kill", "");
-	put("pod/cgroup.events", "populated 1\nfrozen 0\n");
-	pid_t child = listed_child("pod/cgroup.procs");
 	struct cg cg;
-	cr_assert_eq(cg_open(&h, "pod", &cg), 0, "%s", last_error());
+	pid_t child = scratch_pod(&h, &cg, "populated 1\nfrozen 0\n");
 	/* the scratch file lists the pid for ever: the wait times out */
 	cr_expect_eq(cg_kill(&cg, 50), -1);
 	cr_expect_eq(errno, ETIMEDOUT);
