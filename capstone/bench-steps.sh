@@ -155,6 +155,7 @@ analyse() { # START RM
 		if (phase == "start" && s ~ /sendto\(/) return "pod network: bridge, veth (netlink)"
 		if (phase == "teardown") {
 			if (s ~ /pidfd_send_signal\(/ && !stopped) { stopped = 1; return "stop the container (SIGTERM, SIGKILL, reap)" }
+			if (s ~ /rmdir\("\/sys\/fs\/cgroup/) return "lock, remove the pod'"'"'s cgroups"
 			if (s ~ /rmdir\(/ || s ~ /unlinkat\(/) return released ? "volumes: unmount, remove" : "remove the container'"'"'s overlay dirs"
 			if (s ~ /pidfd_send_signal\(/) return "stop pause (SIGTERM, reap)"
 			if (s ~ /sendto\(/ && !locked) return "veth off the bridge (the kernel destroys it with the netns)"
