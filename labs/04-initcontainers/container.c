@@ -591,6 +591,18 @@ static void reap(pid_t pid)
 	}
 }
 
+/* Give up on C, which is not to run: kill it, reap it, remove what it made.
+ * By pid, safely: c is our child and not reaped, so the pid cannot have been
+ * reused. errno is kept, for the caller's message. */
+static void abandon(pid_t c, const struct ctr_config *cfg)
+{
+	int err = errno;
+	kill(c, SIGKILL);
+	reap(c);
+	ctr_cleanup(cfg);
+	errno = err;
+}
+
 int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct ctr *out)
 {
 	const char *name = cfg->name ? cfg->name : "?";
@@ -679,10 +691,7 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	if (placed < 0) {
 		char why[ERRMSG_MAX];
 		snprintf(why, sizeof(why), "%s", last_error());
-		/* By pid, safely: c is our child and not reaped. */
-		kill(c, SIGKILL);
-		reap(c);
-		ctr_cleanup(cfg);
+		abandon(c, cfg);
 		return fail_msg(EIO, "container %s: place: %s", name, why);
 	}
 
@@ -698,13 +707,7 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	out->pid = c;
 	out->pidfd = sys_pidfd_open(c, 0);
 	if (out->pidfd < 0) {
-		int err = errno;
-		/* By pid, safely: c is our child and not reaped, so the pid
-		 * cannot have been reused. */
-		kill(c, SIGKILL);
-		reap(c);
-		ctr_cleanup(cfg);
-		errno = err;
+		abandon(c, cfg);
 		return fail_errno("container %s: pidfd_open(%d)", name, (int)c);
 	}
 	out->state = CTR_RUNNING;

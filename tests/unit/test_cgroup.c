@@ -418,14 +418,15 @@ Test(cg_v2, clone_fd, .fini = scratch_done)
 }
 
 /* A v1 tree: one directory per controller; the memory cgroup is deeper. */
+/* The hierarchies of v1_tree, each where its mount is; memory's own cgroup
+ * is outer/inner (the others': the root). */
+static const char *const v1_hiers[] = {"memory/outer/inner", "cpu", "cpuacct", "pids", "devices"};
+
 static void v1_tree(struct cg_host *h)
 {
 	scratch();
-	dir("memory/outer/inner");
-	dir("cpu");
-	dir("cpuacct");
-	dir("pids");
-	dir("devices");
+	for (size_t i = 0; i < ARRAY_SIZE(v1_hiers); i++)
+		dir(v1_hiers[i]);
 	cr_assert_eq(
 	    cg_detect(h, root,
 	              "8:pids:/\n5:devices:/\n4:memory:/outer/inner\n2:cpuacct:/\n1:cpu:/\n"
@@ -471,12 +472,10 @@ Test(cg_v1, create_in_every_hierarchy_and_v1_files, .fini = scratch_done)
 	v1_tree(&h);
 	struct cg cg;
 	cr_assert_eq(cg_create(&h, "podrun/pod-a/app", &cg), 0, "%s", last_error());
-	static const char *const hier[] = {"memory/outer/inner", "cpu", "cpuacct", "pids",
-	                                   "devices"};
-	for (size_t i = 0; i < ARRAY_SIZE(hier); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(v1_hiers); i++) {
 		char p[512];
 		struct stat st;
-		snprintf(p, sizeof(p), "%s/%s/podrun/pod-a/app", root, hier[i]);
+		snprintf(p, sizeof(p), "%s/%s/podrun/pod-a/app", root, v1_hiers[i]);
 		cr_assert_eq(stat(p, &st), 0, "%s missing", p);
 	}
 	put("memory/outer/inner/podrun/pod-a/app/memory.limit_in_bytes", "");
@@ -507,16 +506,14 @@ Test(cg_v1, attach_writes_the_pid_in_every_hierarchy, .fini = scratch_done)
 	v1_tree(&h);
 	struct cg cg;
 	cr_assert_eq(cg_create(&h, "podrun/pod-a/POD", &cg), 0, "%s", last_error());
-	static const char *const hier[] = {"memory/outer/inner", "cpu", "cpuacct", "pids",
-	                                   "devices"};
 	char p[512];
-	for (size_t i = 0; i < ARRAY_SIZE(hier); i++) {
-		snprintf(p, sizeof(p), "%s/podrun/pod-a/POD/cgroup.procs", hier[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(v1_hiers); i++) {
+		snprintf(p, sizeof(p), "%s/podrun/pod-a/POD/cgroup.procs", v1_hiers[i]);
 		put(p, "");
 	}
 	cr_assert_eq(cg_attach(&cg, 4242), 0, "%s", last_error());
-	for (size_t i = 0; i < ARRAY_SIZE(hier); i++) {
-		snprintf(p, sizeof(p), "%s/podrun/pod-a/POD/cgroup.procs", hier[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(v1_hiers); i++) {
+		snprintf(p, sizeof(p), "%s/podrun/pod-a/POD/cgroup.procs", v1_hiers[i]);
 		cr_assert_str_eq(get(p), "4242", "%s", p);
 	}
 	put("pids/podrun/pod-a/POD/cgroup.procs", ""); /* a file here: no kernel to empty it */
