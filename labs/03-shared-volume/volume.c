@@ -327,14 +327,15 @@ static int subpath_ok(const char *sub)
 static int open_source(const struct volume *v, const char *sub)
 {
 	int flags = O_PATH | O_CLOEXEC | (sub ? O_DIRECTORY : 0);
-	_cleanup_close_ int vol_fd = open(v->host_path, flags);
+	if (sub && subpath_ok(sub) < 0)
+		return -1;
+	int vol_fd = open(v->host_path, flags);
 	if (vol_fd < 0)
 		return fail_errno("volume %s: open(%s)", v->name, v->host_path);
 	if (!sub)
-		return fcntl(vol_fd, F_DUPFD_CLOEXEC, 3);
-	if (subpath_ok(sub) < 0)
-		return -1;
+		return vol_fd;
 	int fd = open_beneath(vol_fd, sub, true, true, RESOLVE_BENEATH);
+	closep(&vol_fd); /* keeps open_beneath's errno */
 	if (fd < 0 && errno == EXDEV)
 		return fail_msg(EXDEV,
 		                "volume %s: subPath %s leads out of the volume (a symlink or "

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -539,4 +540,45 @@ Test(mounting, file_hostpath_gets_a_file_mount_point)
 	struct stat st;
 	cr_assert_eq(stat(at("root/etc/hosts"), &st), 0);
 	cr_assert_eq(st.st_size, 12);
+}
+
+/* Out of fds, every step that fails says so: an error path that sets no
+ * message of its own would let an older one (a missing resolv.conf, say)
+ * stand in for it. Each limit lets the mount get one fd further. */
+static void mount_with_few_fds(const char *sub)
+{
+	struct volume v = emptydir("data");
+	struct rlimit old;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int failures = 0;
+	for (rlim_t n = 3; n < 64; n++) {
+		struct rlimit few = {.rlim_cur = n, .rlim_max = old.rlim_max};
+		set_last_error("a message from before");
+		cr_assert_eq(setrlimit(RLIMIT_NOFILE, &few), 0);
+		int rc = vol_mount(&v, root_fd, "/mnt", sub, false);
+		int err = errno;
+		cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+		if (rc == 0)
+			break;
+		failures++;
+		cr_assert_eq(err, EMFILE, "with %d fds: %s", (int)n, last_error());
+		cr_assert_not_null(strstr(last_error(), strerror(EMFILE)), "with %d fds: %s",
+		                   (int)n, last_error());
+	}
+	cr_assert_gt(failures, 0, "the first limit was already enough");
+	/* and in the end the volume was mounted */
+	cr_assert_eq(mkdir(at("root/mnt/seen"), 0755), 0, "%s", strerror(errno));
+	char inside[64];
+	snprintf(inside, sizeof(inside), "volumes/data/%s/seen", sub ? sub : ".");
+	cr_assert_eq(access(at(inside), F_OK), 0, "%s: %s", inside, strerror(errno));
+}
+
+Test(mounting, out_of_fds_every_failure_says_emfile)
+{
+	mount_with_few_fds(NULL);
+}
+
+Test(mounting, out_of_fds_with_a_subpath_every_failure_says_emfile)
+{
+	mount_with_few_fds("war/v2");
 }
