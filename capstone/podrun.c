@@ -949,6 +949,7 @@ static void usage(FILE *f)
 	           "  PODRUN_ROOT    state directory (default " STATE_DEFAULT_ROOT ")\n"
 	           "  PODRUN_DATA    overlays, emptyDirs, logs (default " STATE_DEFAULT_DATA ")\n"
 	           "  PODRUN_STATE_SIZE  the size of each pod's state tmpfs (default 16Mi)\n"
+	           "  PODRUN_POD_PIDS_LIMIT  a pod's processes at most (default 1024; -1: none)\n"
 	           "  PODRUN_IMAGES  image store (default $PODRUN_DATA/images; podrun image load)\n"
 	           "  PODRUN_BRIDGE  host bridge for pod IPs (default " POD_DEFAULT_BRIDGE
 	           "; none: no pod IP)\n"

@@ -102,9 +102,34 @@ static void to_cg(const struct spec_container *sc, struct cg_resources *r)
 	};
 }
 
+/*
+ * kubelet's podPidsLimit (--pod-max-pids): how many processes and threads
+ * the pod's cgroup may hold at once. A fork bomb in a container takes every
+ * pid of the node otherwise, and the host's own daemons fail to fork: the
+ * pod reaches the host. kubelet leaves the limit off by default; podrun,
+ * like CRI-O (pids_limit) and podman, does not.
+ */
+#define POD_PIDS_DEFAULT 1024
+#define PID_MAX_LIMIT    4194304 /* the kernel's ceiling of pid_max */
+
+static int pod_pids_limit(int64_t *out)
+{
+	const char *v = getenv("PODRUN_POD_PIDS_LIMIT");
+	long n = POD_PIDS_DEFAULT;
+	if (v && *v && (parse_long(v, -1, PID_MAX_LIMIT, &n) < 0 || n == 0))
+		return fail_msg(EINVAL,
+		                "PODRUN_POD_PIDS_LIMIT=%s: a number of processes from 1 to %d, or "
+		                "-1 for no limit (default %d)",
+		                v, PID_MAX_LIMIT, POD_PIDS_DEFAULT);
+	*out = n;
+	return 0;
+}
+
 int res_admit(const struct pod_spec *sp, struct res_pod *rp)
 {
 	memset(rp, 0, sizeof(*rp));
+	if (pod_pids_limit(&rp->pids_max) < 0)
+		return -1;
 	struct cg_resources *r = calloc(sp->n_ctrs, sizeof(*r));
 	if (!r)
 		return fail_msg(ENOMEM, "out of memory");
@@ -171,7 +196,7 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	if (cg_create(&rp->host, rel, &rp->pod) < 0)
 		return -1;
 	rp->created = true;
-	if (set_limits(&rp->pod, &rp->total) < 0)
+	if (set_limits(&rp->pod, &rp->total) < 0 || cg_set_pids(&rp->pod, rp->pids_max) < 0)
 		return -1;
 	/* pause counts against the pod, as the sandbox does under kubelet. A
 	 * leaf of its own: cgroup v2 allows no process in a cgroup whose

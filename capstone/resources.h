@@ -34,6 +34,7 @@ struct res_pod {
 	struct cg_host host;
 	enum cg_qos qos;
 	struct cg_resources total; /* the pod cgroup's values (cg_pod_resources) */
+	int64_t pids_max;          /* the pod cgroup's pids.max; <= 0: no limit */
 	struct cg pod;
 	struct cg sandbox; /* pod-NAME/POD: pause (placed by cg_attach) */
 	bool created;
@@ -44,14 +45,16 @@ struct res_pod {
  * MemTotal and online CPUs. */
 int res_node(int64_t *memory, int64_t *cpu_milli);
 
-/* The pod's QoS class and totals, and whether its requests fit what the node
- * has left once the running pods' requests are taken: "Insufficient memory"
- * / "Insufficient cpu" (ENOSPC) otherwise, as the scheduler says it. Call
+/* The pod's QoS class and totals, its pids limit ($PODRUN_POD_PIDS_LIMIT,
+ * kubelet's podPidsLimit: a number of processes, -1 for none, default 1024),
+ * and whether its requests fit what the node has left once the running
+ * pods' requests are taken: "Insufficient memory" / "Insufficient cpu"
+ * (ENOSPC) otherwise, as the scheduler says it. Call
  * with the state root locked (pod_lock_root), so that two pods starting at
  * once cannot both take the last gigabyte. */
 int res_admit(const struct pod_spec *sp, struct res_pod *rp);
 
-/* The pod's cgroup, with its limits, and the sandbox's in it; records in
+/* The pod's cgroup, with its limits and pids.max, and the sandbox's in it; records in
  * the pod's state directory what res_clean needs: qos, requests, cgroup,
  * cgroup_self. */
 int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *pod_dir);

@@ -345,6 +345,51 @@ YAML
 	assert_host_clean
 }
 
+@test "a fork bomb stops at the pod's pids limit: PODRUN_POD_PIDS_LIMIT, 1024 by default, -1 for none" {
+	local pid hp=$BATS_TEST_TMPDIR/hp
+	podrun run -d "$(qos_pod dflt "")"
+	pid=$(state dflt containers/a/pid)
+	[ "$(cat "$(dirname "$(cgdir pids "$pid")")/pids.max")" = 1024 ]
+	PODRUN_POD_PIDS_LIMIT=-1 podrun run -d "$(qos_pod nolimit "")"
+	pid=$(state nolimit containers/a/pid)
+	[ "$(cat "$(dirname "$(cgdir pids "$pid")")/pids.max")" = max ]
+	podrun rm -f dflt
+	podrun rm -f nolimit
+	# 40 sleeps from a subshell, in a pod of 16 processes at most (pause,
+	# the shell and the subshell among them): the forks past it fail in
+	# the container, which goes on
+	mkdir -p "$hp"
+	PODRUN_POD_PIDS_LIMIT=16 podrun run -d "$(marking_pod bomb "$hp" \
+		'(for i in $(seq 40); do sleep 600 & done) 2>/v/err; touch /v/done; sleep 600')"
+	wait_for test -e "$hp/done"
+	local ctr pod n
+	pid=$(state bomb containers/c/pid)
+	ctr=$(cgdir pids "$pid")
+	pod=$(dirname "$ctr")
+	[ "$(cat "$pod/pids.max")" = 16 ]
+	n=$(cat "$pod/pids.current")
+	[ "$n" -le 16 ] && [ "$n" -ge 12 ] || { echo "pids.current $n" >&2; false; }
+	# the refused forks, counted where they were tried (v1), or where the
+	# limit is (v2)
+	refused() { awk '$1 == "max" {print $2}' "$1/pids.events"; }
+	[ $(($(refused "$ctr") + $(refused "$pod"))) -ge 1 ]
+	grep -q "can't fork" "$hp/err" || { cat "$hp/err" >&2; false; }
+	[ "$(state bomb phase)" = Running ]
+	podrun rm -f bomb
+	assert_host_clean
+}
+
+@test "PODRUN_POD_PIDS_LIMIT: a number of processes or a clear error, and nothing left behind" {
+	local v f
+	f=$(qos_pod badpids "")
+	for v in 0 -2 abc 1x 4194305; do
+		PODRUN_POD_PIDS_LIMIT=$v run podrun run -d "$f"
+		assert_failure 1
+		assert_output "podrun: PODRUN_POD_PIDS_LIMIT=$v: a number of processes from 1 to 4194304, or -1 for no limit (default 1024)"
+		assert_host_clean
+	done
+}
+
 @test "resources the kernel is not asked to bound are refused; requests above limits are invalid" {
 	f=$(qos_pod eph "limits: {ephemeral-storage: 1Gi}")
 	run podrun validate "$f"
