@@ -182,23 +182,28 @@ static int image_inspect(int argc, char **argv)
 	return 0;
 }
 
+/* img_remove asks once it holds the store's lock. */
+static char **ask_in_use(void *arg)
+{
+	(void)arg;
+	return images_in_use ? images_in_use() : NULL;
+}
+
 static int image_rm(int argc, char **argv)
 {
 	while (next_opt(argc, argv, false) != -1)
 		;
 	if (optind >= argc)
 		die_usage("image rm: expected REF...");
-	char **in_use = images_in_use ? images_in_use() : NULL;
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
-		if (img_remove(img_store_default(), argv[i], (const char *const *)in_use) < 0) {
+		if (img_remove(img_store_default(), argv[i], ask_in_use, NULL) < 0) {
 			warn("%s", last_error());
 			rc = 1;
 			continue;
 		}
 		printf("Deleted: %s\n", argv[i]);
 	}
-	img_strv_free(in_use);
 	return rc;
 }
 

@@ -1483,6 +1483,13 @@ static void warm_seccomp(const struct pod_spec *sp)
 static int pod_create(struct sup *s, const char *text, size_t len)
 {
 	const struct pod_spec *sp = s->spec;
+	/* The image store stays as it is until the pod's state names its
+	 * images (setup_members): `podrun image rm` asks which images pods use
+	 * under the store's lock, and would otherwise not see the ones this pod
+	 * has found and not yet recorded - and take their layers from under it. */
+	_cleanup_close_ int hold = img_store_hold(s->o->images);
+	if (hold < 0 && errno != ENOENT)
+		return -1;
 	/* A bad bound is refused, not ignored: it says how much disk logs may take. */
 	if (logs_limits_from_env(&s->log_limits) < 0 || resolve_images(s) < 0)
 		return -1;
@@ -1572,7 +1579,10 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		}
 	}
 	fault_point("volumes-prepared");
-	if (write_pod_files(s) < 0 || setup_members(s) < 0 || setup_probes(s) < 0)
+	if (write_pod_files(s) < 0 || setup_members(s) < 0)
+		return -1;
+	closep(&hold);
+	if (setup_probes(s) < 0)
 		return -1;
 	if (ports_start(s->ports, s->epfd, s->infra.nsfd[NS_NET], s->infra.ip) < 0)
 		return -1;

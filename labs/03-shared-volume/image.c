@@ -899,7 +899,9 @@ static int store_path(char *out, size_t len, const char *store, const char *fmt,
 }
 
 /* Create the store's directories and take its lock (LOCK_EX: a load or rm;
- * readers need none, every change is a rename). Returns the lock fd. */
+ * a reader sees a whole store without it, every change is a rename, but a
+ * pod holds it shared until its state names its images: img_store_hold).
+ * Returns the lock fd. */
 static int store_lock(const char *store)
 {
 	char p[PATH_MAX];
@@ -1929,16 +1931,11 @@ int img_lowerdir(const char *store, const char *ref, char *out, size_t len)
 	return rc;
 }
 
-int img_remove(const char *store, const char *ref, const char *const *in_use)
+/* img_remove under the store's lock: the reference, then what only it kept. */
+static int remove_ref(const char *store, struct img_ref *r, const char *const *in_use)
 {
-	struct img_ref r;
-	if (img_ref_parse(ref, &r) < 0)
-		return -1;
-	_cleanup_close_ int lock = store_lock(store);
-	if (lock < 0)
-		return -1;
 	struct ref_entry e;
-	if (ref_resolve(store, &r, &e) < 0)
+	if (ref_resolve(store, r, &e) < 0)
 		return -1;
 	struct ref_entry *all;
 	size_t n, same = 0;
@@ -1963,6 +1960,41 @@ int img_remove(const char *store, const char *ref, const char *const *in_use)
 	if (unlink(p) < 0)
 		return fail_errno("unlink(%s)", p);
 	return store_gc(store);
+}
+
+int img_store_hold(const char *store)
+{
+	char p[PATH_MAX];
+	if (store_path(p, sizeof(p), store, "lock") < 0)
+		return -1;
+	/* made if missing: a store copied by hand has no lock file */
+	int fd = open(p, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errno == ENOENT ? -1 : fail_errno("open(%s)", p);
+	while (flock(fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			fail_errno("flock(%s, LOCK_SH)", p);
+			closep(&fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+int img_remove(const char *store, const char *ref, char **(*in_use_of)(void *arg), void *arg)
+{
+	struct img_ref r;
+	if (img_ref_parse(ref, &r) < 0)
+		return -1;
+	_cleanup_close_ int lock = store_lock(store);
+	if (lock < 0)
+		return -1;
+	/* Asked now, not before the lock: a pod that was looking its image up
+	 * held the store until its state said which one it uses. */
+	char **in_use = in_use_of ? in_use_of(arg) : NULL;
+	int rc = remove_ref(store, &r, (const char *const *)in_use);
+	img_strv_free(in_use);
+	return rc;
 }
 
 /* ---- Kubernetes' rules ---------------------------------------------------------------------- */

@@ -100,9 +100,19 @@ int img_list(const char *store, char ***refs);
 int img_lowerdir(const char *store, const char *ref, char *out, size_t len);
 
 /* Remove a reference; when it was the image's last one, the config and every
- * layer no other image uses go too. in_use (NULL-terminated references, may be
- * NULL) are images pods run: removing one fails with EBUSY. */
-int img_remove(const char *store, const char *ref, const char *const *in_use);
+ * layer no other image uses go too. in_use, when not NULL, is asked for the
+ * images pods use (NULL-terminated references, freed here with
+ * img_strv_free; NULL: none): removing one fails with EBUSY. It is asked
+ * under the store's lock, after any pod that holds the store
+ * (img_store_hold) has let it go: a pod's answer never comes too early. */
+int img_remove(const char *store, const char *ref, char **(*in_use)(void *arg), void *arg);
+
+/* Keep the store as it is while a pod looks its images up and records them
+ * where img_remove's in_use finds them: a shared lock (flock LOCK_SH) on the
+ * store's lock file, which load and rm take exclusive. Returns the fd, to
+ * close once the pod's state names its images; -1 with errno ENOENT and no
+ * message when there is no store yet (nothing to hold, nothing to find). */
+int img_store_hold(const char *store);
 
 /* Kubernetes' rule: `command` replaces the Entrypoint (and drops the Cmd),
  * `args` replaces the Cmd. command/args NULL or empty mean "not given".

@@ -38,6 +38,27 @@ spec:
 YAML
 }
 
+# An image store of the test's own, in PODRUN_IMAGES: hard links to the
+# build's (a copy on another filesystem), which the test may take away.
+own_store() { # DIR
+	mkdir -p "$1"
+	cp -al "$PODLAB_IMAGE_STORE"/{configs,layers,refs} "$1"/ 2>/dev/null ||
+		cp -a "$PODLAB_IMAGE_STORE"/{configs,layers,refs} "$1"/
+	export PODRUN_IMAGES=$1
+}
+
+# The pid of POD's supervisor once PODRUN_STOP_AT=POINT stopped it; OUT is
+# what podrun printed, shown if it never stops.
+stopped_at() { # POD POINT OUT
+	local sup
+	stopped() {
+		sup=$(cat "$PODRUN_ROOT/pods/$1/supervisor.pid") &&
+			grep -q '^State:.*T' "/proc/$sup/status"
+	}
+	wait_long stopped "$1" || { echo "podrun never stopped at $2:" >&2; cat "$3" >&2; return 1; }
+	echo "$sup"
+}
+
 kill_supervisor_then_rm() { # POD
 	local pids sup
 	pids=$(pod_pids "$1")
@@ -234,19 +255,11 @@ YAML
 	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
 		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
 	local store="$BATS_TEST_TMPDIR/images" out="$BATS_TEST_TMPDIR/vanish.out" f sup pid rc=0 pids
-	# a store of the test's own, hard links to the build's (a copy elsewhere)
-	mkdir -p "$store"
-	cp -al "$PODLAB_IMAGE_STORE"/{configs,layers,refs} "$store"/ 2>/dev/null ||
-		cp -a "$PODLAB_IMAGE_STORE"/{configs,layers,refs} "$store"/
-	export PODRUN_IMAGES=$store
+	own_store "$store"
 	f=$(pod_with_everything vanish "true")
 	PODRUN_STOP_AT=pod-created "$PODRUN_BIN" run -d "$f" >"$out" 2>&1 &
 	pid=$!
-	stopped() {
-		sup=$(cat "$PODRUN_ROOT/pods/vanish/supervisor.pid") &&
-			grep -q '^State:.*T' "/proc/$sup/status"
-	}
-	wait_long stopped || { echo "podrun never stopped at pod-created:"; cat "$out"; false; }
+	sup=$(stopped_at vanish pod-created "$out")
 	defer "kill -CONT $sup"
 	mv "$store" "$store.gone"
 	kill -CONT "$sup"
@@ -270,6 +283,40 @@ YAML
 	assert_gone $pids
 	assert_host_clean
 	! ss -ltnH "sport = :18720" | grep -q .
+}
+
+@test "image rm while a pod starts waits until the pod's state names its image, then refuses: the layers stay" {
+	# Stopped at "sandbox-created", the pod has found its image's layers and
+	# not yet written which image it uses: rm must wait for that (the store
+	# lock, which the pod holds shared), not take the layers from under it.
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	local store="$BATS_TEST_TMPDIR/images" out="$BATS_TEST_TMPDIR/race.out" f sup pid rm rc=0
+	own_store "$store"
+	f=$(pod_with_everything race "true")
+	PODRUN_STOP_AT=sandbox-created "$PODRUN_BIN" run -d "$f" >"$out" 2>&1 &
+	pid=$!
+	sup=$(stopped_at race sandbox-created "$out")
+	defer "kill -CONT $sup"
+	"$PODRUN_BIN" image rm busybox >"$BATS_TEST_TMPDIR/rm.out" 2>&1 &
+	rm=$!
+	# the kernel lists a process that waits for a lock: "N: -> FLOCK ... WRITE PID"
+	waits() { grep -q "^[0-9]*: -> FLOCK  ADVISORY  WRITE $rm " /proc/locks; }
+	wait_long waits || { echo "image rm did not wait for the pod:"; cat "$BATS_TEST_TMPDIR/rm.out"; false; }
+	kill -CONT "$sup"
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || { echo "run -d exited $rc:"; cat "$out"; false; }
+	rc=0
+	wait "$rm" || rc=$?
+	[ "$rc" = 1 ] && grep -q "busybox.*: in use by a pod" "$BATS_TEST_TMPDIR/rm.out" ||
+		{ echo "image rm exited $rc:"; cat "$BATS_TEST_TMPDIR/rm.out"; false; }
+	wait_long grep -qx Running "$PODRUN_ROOT/pods/race/containers/app/state"
+	podrun exec -c app race -- cat /bin/busybox >/dev/null # its layers are whole
+	podrun rm -f race
+	# with the pod gone, the image goes
+	run "$PODRUN_BIN" image rm busybox
+	assert_success
+	assert_host_clean
 }
 
 @test "kill -9 of the supervisor while its first container waits to be placed: the command never runs" {

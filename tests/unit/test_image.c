@@ -16,7 +16,9 @@
 #include <limits.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -296,6 +298,20 @@ static void make_layout(const char *ref, const struct entry *const *layers, size
 	write_text(p, json);
 }
 
+/* An in_use callback: a copy of the NULL-terminated list arg. */
+static char **copy_of(void *arg)
+{
+	const char *const *list = arg;
+	size_t n = 0;
+	while (list[n])
+		n++;
+	char **v = calloc(n + 1, sizeof(*v));
+	cr_assert_not_null(v);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_not_null(v[i] = strdup(list[i]));
+	return v;
+}
+
 static bool store_is_empty(void)
 {
 	static const char *const sub[] = {"layers", "configs", "refs", "tmp"};
@@ -360,15 +376,46 @@ Test(image, in_use_images_are_not_removed)
 	cr_assert_eq(img_load(store, layout, NULL, NULL, &refs), 0, "%s", last_error());
 	img_strv_free(refs);
 	const char *in_use[] = {"other:1", "docker.io/library/app:1", NULL};
-	cr_expect_eq(img_remove(store, "app", NULL), -1, "app means app:latest, not loaded");
-	cr_expect_eq(img_remove(store, "app:1", in_use), -1);
+	cr_expect_eq(img_remove(store, "app", NULL, NULL), -1, "app means app:latest, not loaded");
+	cr_expect_eq(img_remove(store, "app:1", copy_of, in_use), -1);
 	cr_expect_eq(errno, EBUSY);
 	cr_expect_not_null(strstr(last_error(), "in use by a pod"), "%s", last_error());
 	struct img_image img;
 	cr_assert_eq(img_get(store, "app:1", &img), 0, "still there: %s", last_error());
 	img_image_free(&img);
-	cr_expect_eq(img_remove(store, "app:1", in_use + 2), 0, "%s", last_error());
+	cr_expect_eq(img_remove(store, "app:1", copy_of, in_use + 2), 0, "%s", last_error());
 	cr_expect(store_is_empty());
+}
+
+/* The in_use callback below: is the store's lock free for a shared taker
+ * (a pod, img_store_hold) at the moment rm asks? */
+static char **asked_while_held(void *arg)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/lock", store);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0, "open(%s): %s", p, strerror(errno));
+	*(bool *)arg = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return NULL;
+}
+
+Test(image, rm_asks_which_images_pods_use_under_the_lock_pods_hold)
+{
+	const struct entry *layers[] = {base};
+	make_layout("app:1", layers, 1);
+	char **refs;
+	cr_assert_eq(img_load(store, layout, NULL, NULL, &refs), 0, "%s", last_error());
+	img_strv_free(refs);
+	/* when rm asks, no pod can be between its lookup and its state */
+	bool held = false;
+	cr_assert_eq(img_remove(store, "app:1", asked_while_held, &held), 0, "%s", last_error());
+	cr_expect(held, "in_use was asked while a pod could still take the store");
+	/* no store at all: nothing to hold, and no message left behind */
+	set_last_error("");
+	cr_expect_eq(img_store_hold("/nonexistent/podlab-store"), -1);
+	cr_expect_eq(errno, ENOENT);
+	cr_expect_str_empty(last_error());
 }
 
 Test(image, hostile_entries_leave_nothing_in_the_store)
