@@ -162,7 +162,9 @@ static int put_file(const char *path, const char *text)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	size_t n = strlen(text);
-	if (fd < 0 || ftruncate(fd, 0) < 0 || write(fd, text, n) != (ssize_t)n)
+	if (fd < 0)
+		return fail_errno("open(%s)", path);
+	if (ftruncate(fd, 0) < 0 || write(fd, text, n) != (ssize_t)n)
 		return fail_errno("write(%s)", path);
 	return 0;
 }
@@ -317,9 +319,18 @@ static int hook_before_start(void *arg, struct init_member *m)
 	struct sup *s = arg;
 	if (member_image(s, m) < 0)
 		return -1;
-	for (int i = 0; i < 2; i++)
-		if (pipe2(s->pending[i], O_CLOEXEC) < 0)
-			return fail_errno("container %s: pipe2", m->cfg.name);
+	for (int i = 0; i < 2; i++) {
+		if (pipe2(s->pending[i], O_CLOEXEC) < 0) {
+			/* no start follows (after_start is not called): the other pipe goes too */
+			fail_errno("container %s: pipe2", m->cfg.name);
+			s->pending[i][0] = s->pending[i][1] = -1;
+			for (int k = 0; k < i; k++) {
+				closep(&s->pending[k][0]);
+				closep(&s->pending[k][1]);
+			}
+			return -1;
+		}
+	}
 	m->cfg.stdout_fd = s->pending[0][1];
 	m->cfg.stderr_fd = s->pending[1][1];
 	return 0;
@@ -1307,14 +1318,17 @@ static int setup_members(struct sup *s)
 			return fail_msg(ENOMEM, "out of memory");
 		/* the file behind terminationMessagePath, 0666: any user may write it */
 		char *termlog = NULL;
-		if (asprintf(&termlog, "%s/containers/%s/termination-log", s->data, sc->name) < 0)
+		if (asprintf(&termlog, "%s/containers/%s/termination-log", s->data, sc->name) < 0) {
+			free(profile);
 			return fail_msg(ENOMEM, "out of memory");
+		}
 		char cdir[PATH_MAX + 300];
 		snprintf(cdir, sizeof(cdir), "%s/containers/%s", s->data, sc->name);
 		if (mkdir_p(cdir, 0700) < 0 || put_file(termlog, "") < 0 ||
-		    chmod(termlog, 0666) < 0) {
+		    (chmod(termlog, 0666) < 0 && fail_errno("chmod(%s, 0666)", termlog) < 0)) {
 			free(termlog);
-			return fail_errno("%s", termlog ? "termination log" : "");
+			free(profile);
+			return -1;
 		}
 		gid_t *gids = calloc(sc->n_groups + 1, sizeof(*gids));
 		char *state_dir = strdup(fs);
@@ -1322,6 +1336,7 @@ static int setup_members(struct sup *s)
 			free(gids);
 			free(state_dir);
 			free(termlog);
+			free(profile);
 			return fail_msg(ENOMEM, "out of memory");
 		}
 		for (size_t k = 0; k < sc->n_groups; k++)

@@ -71,12 +71,13 @@ static int next_opt(int argc, char **argv, const char *shortopts)
 	                                         {"follow", no_argument, NULL, 'f'},
 	                                         {"container", required_argument, NULL, 'c'},
 	                                         {"force", no_argument, NULL, 'F'},
-	                                         {"time", required_argument, NULL, 't'},
+	                                         {"time", required_argument, NULL, 'I'},
 	                                         {"stdin", no_argument, NULL, 'i'},
 	                                         {"tty", no_argument, NULL, 'T'},
 	                                         {"allow-unsupported", no_argument, NULL, 'U'},
 	                                         {"timeout", required_argument, NULL, 'M'},
 	                                         {"wait", required_argument, NULL, 'w'},
+	                                         {"verbose", no_argument, NULL, 'v'},
 	                                         {NULL, 0, NULL, 0}};
 	char opts[32];
 	/* "+": stop at the first operand (exec's -- CMD); ":": getopt is silent,
@@ -91,12 +92,17 @@ static int next_opt(int argc, char **argv, const char *shortopts)
 		die_bad_option(c, argv);
 	if (c == 'F')
 		c = 'f';
-	if (c == 'T')
+	/* -t is stop's --time (a value) and exec's --tty (none): each long
+	 * name stands for -t only where -t means it. */
+	const char *t = strchr(shortopts, 't');
+	if ((c == 'I' && t && t[1] == ':') || (c == 'T' && t && t[1] != ':'))
 		c = 't';
-	if ((c == 'U' || c == 'M' || c == 'w') && !strchr(shortopts, c))
+	if ((c == 'U' || c == 'M' || c == 'w' || c == 'I' || c == 'T') && !strchr(shortopts, c))
 		die_usage("%s: option --%s does not apply", current->name,
 		          c == 'U'   ? "allow-unsupported"
 		          : c == 'M' ? "timeout"
+		          : c == 'I' ? "time"
+		          : c == 'T' ? "tty"
 		                     : "wait");
 	if (c > 0 && !strchr(shortopts, c))
 		die_usage("%s: option -%c does not apply", current->name, c);
@@ -248,9 +254,13 @@ static int run_detached(const struct pod_spec *p, const char *text, size_t len, 
 		if (chdir("/") < 0)
 			_exit(1);
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
+			dprintf(pfd[1], "error: pod %s: /dev/null as the supervisor's stdio: %s\n",
+			        p->name, strerror(errno));
+			_exit(1);
+		}
+		if (null > 2)
+			close(null);
 		o->notify_fd = pfd[1];
 		o->event = NULL;
 		_exit(pod_supervise(p, text, len, o));
@@ -770,9 +780,10 @@ static char **images_in_use(void)
 {
 	char **names;
 	size_t n;
+	/* A state it cannot read is fatal, as out of memory is: a list cut
+	 * short would let rm take an image in use. */
 	if (state_check_roots(false) < 0 || state_list(&names, &n) < 0)
-		return NULL;
-	/* Out of memory is fatal: a list cut short would let rm take an image in use. */
+		die("which images pods use: %s", last_error());
 	char **refs = calloc(1, sizeof(*refs));
 	size_t nr = 0;
 	if (!refs)
@@ -835,15 +846,24 @@ static int cmd_top(int argc, char **argv)
 		uint64_t cpu0;
 	} *rows = NULL;
 	size_t nr = 0;
-	struct cg_host *h = malloc(sizeof(*h));
-	if (!h || cg_detect(h, NULL, NULL) < 0)
-		die("top: %s", h ? last_error() : "out of memory");
+	/* Each pod's cgroups lie beneath its supervisor's, which may not be
+	 * ours (another session's scope): found from the state, as by exec. */
+	struct cg_host **hosts = calloc(n ? n : 1, sizeof(*hosts));
+	if (!hosts)
+		die("out of memory");
 	for (size_t i = 0; i < n; i++) {
-		char dir[PATH_MAX], cgrel[CG_REL_MAX], **ctrs;
+		char dir[PATH_MAX], cgrel[CG_REL_MAX], self[4096], **ctrs;
 		if (state_pod_dir(pods[i], dir, sizeof(dir)) < 0 ||
 		    !state_live_pid(dir, "supervisor") ||
 		    state_get(dir, "cgroup", cgrel, sizeof(cgrel)) < 0 ||
-		    state_get_list(dir, "container_names", &ctrs) < 0)
+		    state_get(dir, "cgroup_self", self, sizeof(self)) < 0)
+			continue;
+		struct cg_host *h = hosts[i] = malloc(sizeof(*h));
+		if (!h)
+			die("out of memory");
+		if (cg_detect(h, NULL, self) < 0)
+			die("top: pod %s: %s", pods[i], last_error());
+		if (state_get_list(dir, "container_names", &ctrs) < 0)
 			continue;
 		for (size_t k = 0; ctrs[k]; k++) {
 			char cdir[PATH_MAX + 300], rel[CG_REL_MAX * 2];
@@ -882,7 +902,9 @@ static int cmd_top(int argc, char **argv)
 		       (unsigned long long)(st.working_set >> 20));
 	}
 	free(rows);
-	free(h);
+	for (size_t i = 0; i < n; i++)
+		free(hosts[i]);
+	free(hosts);
 	state_free_list(pods, n);
 	return 0;
 }
@@ -897,8 +919,8 @@ static const struct command commands[] = {
      "                the pod ended, or a container is stuck (CrashLoopBackOff...: exit 1)\n"
      "  --timeout DURATION  with -d: give up waiting after this long (exit 1)\n"
      "  --wait none   with -d: return once the sandbox is up\n"
-     "  --allow-unsupported  run without the fields podrun cannot honour (probes,\n"
-     "                resources...): each becomes a warning instead of an error\n",
+     "  --allow-unsupported  run without the fields podrun cannot honour (gRPC\n"
+     "                probes, stopSignal...): each becomes a warning instead of an error\n",
      true},
     {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", "",
      false},
@@ -950,6 +972,10 @@ static void usage(FILE *f)
 	           "  PODRUN_DATA    overlays, emptyDirs, logs (default " STATE_DEFAULT_DATA ")\n"
 	           "  PODRUN_STATE_SIZE  the size of each pod's state tmpfs (default 16Mi)\n"
 	           "  PODRUN_POD_PIDS_LIMIT  a pod's processes at most (default 1024; -1: none)\n"
+	           "  PODRUN_LOG_MAX_SIZE, PODRUN_LOG_MAX_FILES  log rotation (10Mi, 5)\n"
+	           "  PODRUN_NODE_MEMORY, PODRUN_NODE_CPUS  the node admission counts on\n"
+	           "                 (default: MemTotal, the online CPUs)\n"
+	           "  PODRUN_CGROUP  podrun's cgroup, beneath the caller's (default podrun)\n"
 	           "  PODRUN_IMAGES  image store (default $PODRUN_DATA/images; podrun image load)\n"
 	           "  PODRUN_BRIDGE  host bridge for pod IPs (default " POD_DEFAULT_BRIDGE
 	           "; none: no pod IP)\n"

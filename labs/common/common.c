@@ -365,7 +365,9 @@ static int rm_rf_at(int dirfd, const char *shown)
 			rc = fail_errno("openat2(%s/%s)", shown, e->d_name);
 			continue;
 		}
-		if (rm_rf_at(sub, shown) < 0) {
+		char inner[PATH_MAX];
+		snprintf(inner, sizeof(inner), "%s/%s", shown, e->d_name);
+		if (rm_rf_at(sub, inner) < 0) {
 			rc = -1;
 			continue;
 		}
@@ -383,6 +385,13 @@ int rm_rf(const char *path)
 		return errno == ENOENT ? 0 : fail_errno("lstat(%s)", path);
 	if (!S_ISDIR(st.st_mode))
 		return unlink(path) < 0 ? fail_errno("unlink(%s)", path) : 0;
+	/* The top too: a directory something is still mounted on would be
+	 * emptied through the mount (a volume, an overlay's merged view). */
+	struct statx stx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return fail_msg(EBUSY, "rm_rf(%s): is a mount point", path);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno("open(%s)", path);

@@ -108,7 +108,7 @@ int exercise_todo(int lab, const char *id);
 
 /* ---- fds ---------------------------------------------------------------- */
 
-/* Close every fd >= 3 (close_range(2), or /proc/self/fd where it is missing). */
+/* Close every fd >= lowfd (close_range(2), or /proc/self/fd where it is missing). */
 int close_fds_from(int lowfd);
 static inline void closep(int *fd)
 {
@@ -137,7 +137,8 @@ ssize_t read_file(const char *path, char *buf, size_t size);
 int parse_long(const char *s, long min, long max, long *out);
 /* mkdir -p with mode for each created component. */
 int mkdir_p(const char *path, mode_t mode);
-/* rm -rf that never follows a symlink and never crosses into another mount. */
+/* rm -rf that never follows a symlink and never crosses into another mount:
+ * a mount point, path itself included, fails it with EBUSY. */
 int rm_rf(const char *path);
 
 /* ---- time ----------------------------------------------------------------- */

@@ -49,6 +49,17 @@ YAML
 	run podrun logs nosuchpod
 	assert_failure 1
 	assert_output --partial "no pod named nosuchpod"
+	# -t is stop's --time and exec's --tty: neither long name means the other
+	run podrun stop --tty nosuchpod
+	assert_failure 2
+	assert_output --partial "stop: option --tty does not apply"
+	run podrun exec --time 5s nosuchpod -- true
+	assert_failure 2
+	assert_output --partial "exec: option --time does not apply"
+	# every option the help shows is one the command takes
+	run podrun validate --verbose /nonexistent.yaml
+	assert_failure 2
+	assert_output "podrun: open(/nonexistent.yaml): No such file or directory"
 }
 
 @test "run -d, ps, inspect: one pod IP on the bridge; net, ipc, uts shared with pause; mnt, pid its own" {

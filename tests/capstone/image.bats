@@ -627,6 +627,16 @@ EOF
 	assert_success
 	assert_output "Deleted: busybox"
 	podrun rm user-of-busybox
+	# a state it cannot trust is no answer: rm refuses, the image stays
+	chmod 0777 "$PODRUN_ROOT"
+	defer "chmod 0700 '$PODRUN_ROOT'"
+	load_busybox
+	run podrun image rm busybox
+	assert_failure 1
+	assert_output --partial "which images pods use: $PODRUN_ROOT: mode 0777 lets others write to it"
+	chmod 0700 "$PODRUN_ROOT"
+	run podrun image inspect busybox
+	assert_success
 	assert_host_clean
 }
 

@@ -253,6 +253,20 @@ YAML
 	[ "$spin" -gt 20 ] && [ "$spin" -le 260 ]
 	[ "$idle" -le 20 ]
 	assert_line --regexp "^spin +idle +[0-9]+m +[0-9]+Mi$"
+	# from another cgroup (another session's scope, say): the pod's cgroups
+	# are found beneath its supervisor's, not beneath top's own
+	local c d dirs=()
+	for c in memory cpuacct; do
+		d="$(cgdir "$c" $$)/podrun-top-elsewhere"
+		mkdir "$d"
+		defer "rmdir '$d'"
+		dirs+=("$d")
+	done
+	run bash -c 'for d in "${@:2}"; do echo $$ >"$d/cgroup.procs"; done
+		exec "$1" top spin' _ "$PODRUN_BIN" "${dirs[@]}"
+	assert_success
+	assert_line --regexp "^spin +spin +[0-9]+m +[0-9]+Mi$"
+	assert_line --regexp "^spin +idle +[0-9]+m +[0-9]+Mi$"
 	podrun rm -f spin
 	assert_host_clean
 }

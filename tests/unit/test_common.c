@@ -225,6 +225,35 @@ Test(rm_rf, refuses_to_cross_a_bind_mount, .init = make_dir, .fini = remove_dir)
 	umount2(at("tree/mnt"), MNT_DETACH);
 }
 
+/* The path itself a mount point (a bind of a host directory, still
+ * mounted): nothing of it is deleted, and the error says which path. An
+ * error deeper down names the entry where it happened. */
+Test(rm_rf, refuses_a_path_that_is_a_mount_point, .init = make_dir, .fini = remove_dir)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (a mount namespace and a bind mount)");
+	cr_assert_eq(unshare(CLONE_NEWNS), 0);
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	cr_assert_eq(mkdir_p(at("mnt"), 0755), 0);
+	cr_assert_eq(mkdir_p(at("host/deep/er"), 0755), 0);
+	touch(at("host/precious"));
+	cr_assert_eq(mount(at("host"), at("mnt"), NULL, MS_BIND, NULL), 0);
+
+	cr_expect_eq(rm_rf(at("mnt")), -1);
+	cr_expect_eq(errno, EBUSY);
+	char want[PATH_MAX];
+	snprintf(want, sizeof(want), "rm_rf(%s): is a mount point", at("mnt"));
+	cr_expect_str_eq(last_error(), want);
+	cr_expect(exists(at("host/precious")), "rm_rf deleted files through the mount");
+	umount2(at("mnt"), MNT_DETACH);
+
+	cr_assert_eq(mount("tmpfs", at("host/deep/er"), "tmpfs", 0, "size=1m"), 0);
+	cr_expect_eq(rm_rf(at("host")), -1);
+	snprintf(want, sizeof(want), "rm_rf(%s/er): is a mount point", at("host/deep"));
+	cr_expect_str_eq(last_error(), want);
+	umount2(at("host/deep/er"), MNT_DETACH);
+}
+
 /* ---- read_file / write_file -------------------------------------------------------- */
 
 Test(files, write_then_read, .init = make_dir, .fini = remove_dir)
