@@ -131,17 +131,17 @@ stop_pod() {
 	PODLAB_BACKOFF_SCALE= run "$PODCTL" --backoff-table 8
 	assert_success
 	assert_output "$(for ms in 10000 20000 40000 80000 160000 300000 300000 300000; do
-		n=$((${n:-0} + 1)); echo "restart $n: $ms ms"; done)"
+		n=$((${n:-0} + 1)); echo "backoff $n: $ms ms"; done)"
 }
 
 @test "[init-backoff] PODLAB_BACKOFF_SCALE scales the backoff" {
 	PODLAB_BACKOFF_SCALE=0.001 run "$PODCTL" --backoff-table 7
 	assert_success
-	assert_line "restart 1: 10 ms"
-	assert_line "restart 3: 40 ms"
-	assert_line "restart 7: 300 ms"
+	assert_line "backoff 1: 10 ms"
+	assert_line "backoff 3: 40 ms"
+	assert_line "backoff 7: 300 ms"
 	PODLAB_BACKOFF_SCALE=0.5 run "$PODCTL" --backoff-table 2
-	assert_line "restart 2: 10000 ms"
+	assert_line "backoff 2: 10000 ms"
 }
 
 @test "[init-backoff] unit tests init_backoff/*: no overflow for a thousand restarts, n < 1 is the first" {
@@ -391,7 +391,7 @@ exec_line() { # [--share-pid]: the exec's line; $ctr_pidns: the container's pid 
 	assert_line "=> pod phase: Succeeded"
 }
 
-@test "step3_failure: two failures, two restarts with backoff, then the app; --never fails" {
+@test "step3_failure: two failures, an immediate restart and one after a backoff, then the app; --never fails" {
 	run "$L4/step3_failure" --fail-times 2
 	assert_success
 	assert_line --partial "flaky: attempt 3 succeeds"

@@ -361,9 +361,9 @@ static int mount_dev(int root_fd, const char *root)
 		return -1;
 
 	/* POSIX message queues of the pod's IPC namespace (mq_open). The kernel
-	 * allows the mount only to an admin of that namespace: from a user
-	 * namespace that does not own it (step3 --userns) it is EPERM, and the
-	 * container simply has no /dev/mqueue, as with rootless runc. */
+	 * allows the mount only to an admin of that namespace: a process in a
+	 * user namespace that does not own it gets EPERM, and the container then
+	 * simply has no /dev/mqueue, as with rootless runc. */
 	snprintf(shown, sizeof(shown), "%s/mqueue", dev);
 	_cleanup_close_ int mq = make_at(d, dev, "mqueue", true, 01777);
 	if (mq < 0 || (mount_on_fd("mqueue", mq, shown, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -548,9 +548,9 @@ int rootfs_cleanup(const char *state_dir)
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "%s/%s", state_dir, parts[i]) >= (int)sizeof(path))
 			return fail_msg(ENAMETOOLONG, "state dir %s: path too long", state_dir);
-		/* rm_rf stops at a mount point: a merged/ still mounted (the
-		 * container's namespace is alive) fails loudly instead of deleting
-		 * through it into the image. */
+		/* rm_rf refuses a mount point, merged/ itself included: one still
+		 * mounted here fails loudly instead of being emptied through the
+		 * overlay (whiteouts in upper/, while a container may still run). */
 		if (rm_rf(path) < 0)
 			rc = -1;
 	}

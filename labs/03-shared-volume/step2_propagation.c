@@ -155,6 +155,11 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		die_errno("fork");
 	if (pid == 0) {
+		/* Each side keeps only its own ends: with A's write end still open
+		 * here, B's reads would never see EOF should A die (and the other way
+		 * round in A). */
+		close(to_a[0]);
+		close(to_b[1]);
 		/* B: a copy of A. The copies of shared/ and slave/ join A's peer groups. */
 		if (unshare(CLONE_NEWNS) < 0)
 			die_errno("unshare(CLONE_NEWNS)");
@@ -175,6 +180,8 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 
+	close(to_a[1]);
+	close(to_b[0]);
 	wait_fd(to_a[0]);
 	step("A: mounting a new tmpfs on */fromA, after B was made");
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)

@@ -154,8 +154,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	if (!keep) {
-		if (rootfs_cleanup(state) < 0 || rmdir(state) < 0)
+		if (rootfs_cleanup(state) < 0)
 			warn("cleanup of %s: %s", state, last_error());
+		else if (rmdir(state) < 0)
+			warn_errno("rmdir(%s)", state);
 	}
 	interrupt_check();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;

@@ -159,8 +159,10 @@ int main(int argc, char **argv)
 	int status;
 	if (waitpid(pid, &status, 0) < 0)
 		die_errno("waitpid");
-	if (rootfs_cleanup(state) < 0 || rmdir(state) < 0)
+	if (rootfs_cleanup(state) < 0)
 		warn("cleanup of %s: %s", state, last_error());
+	else if (rmdir(state) < 0)
+		warn_errno("rmdir(%s)", state);
 	if (own && rm_rf(tmp) < 0)
 		warn("%s", last_error());
 	interrupt_check();

@@ -116,15 +116,27 @@ static int hostpath_check(const struct vol_spec *spec, struct stat *st)
 	switch (spec->type) {
 	case VOL_HP_DIRECTORY_OR_CREATE:
 		/* MkdirAll: the parents too. */
-		if (mkdir_p(p, 0755) < 0 || chmod(p, 0755) < 0)
-			return fail_errno("hostPath %s: type %s: mkdir", p, tname);
+		if (mkdir_p(p, 0755) < 0) {
+			/* mkdir_p names the component that failed; keep it. */
+			char why[512];
+			snprintf(why, sizeof(why), "%s", last_error());
+			return fail_msg(errno, "hostPath %s: type %s: %s", p, tname, why);
+		}
+		/* the umask must not take bits away */
+		if (chmod(p, 0755) < 0)
+			return fail_errno("hostPath %s: type %s: chmod", p, tname);
 		break;
 	case VOL_HP_FILE_OR_CREATE: {
 		/* Only the file: a missing parent directory is an error. */
 		int fd = open(p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return fail_errno("hostPath %s: type %s: create", p, tname);
-		fchmod(fd, 0644); /* the umask must not take bits away */
+		if (fchmod(fd, 0644) < 0) { /* the umask must not take bits away */
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return fail_errno("hostPath %s: type %s: fchmod", p, tname);
+		}
 		close(fd);
 		break;
 	}
@@ -269,9 +281,12 @@ static int open_beneath(int root_fd, const char *path, bool mkdirs, bool want_di
 		fd = sys_openat2(root_fd, prefix, &how, sizeof(how));
 		if (fd < 0 && errno == ENOENT) {
 			int rc;
+			const char *call;
 			if (!last || want_dir) {
+				call = "mkdirat";
 				rc = mkdirat(dir, c, 0755);
 			} else {
+				call = "openat(O_CREAT|O_EXCL)";
 				rc = openat(dir, c,
 				            O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
 				            0644);
@@ -281,7 +296,7 @@ static int open_beneath(int root_fd, const char *path, bool mkdirs, bool want_di
 			/* EEXIST: made by someone else meanwhile, or a dangling symlink,
 			 * which the second openat2 reports as missing. */
 			if (rc < 0 && errno != EEXIST)
-				return fail_errno("mkdirat(%s)", prefix);
+				return fail_errno("%s(%s)", call, prefix);
 			fd = sys_openat2(root_fd, prefix, &how, sizeof(how));
 			if (fd < 0 && errno == ENOENT)
 				return fail_msg(ENOENT, "%s: %s is a dangling symlink", path,
@@ -396,8 +411,9 @@ int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const
 	                                      (v->devices ? 0 : MOUNT_ATTR_NODEV)};
 	if (attr.attr_set &&
 	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		return fail_errno("mount_setattr(%s, %s%s)", v->host_path,
-		                  readonly ? "MOUNT_ATTR_RDONLY|" : "", "MOUNT_ATTR_NODEV");
+		return fail_errno(
+		    "mount_setattr(%s, %s%s%s)", v->host_path, readonly ? "MOUNT_ATTR_RDONLY" : "",
+		    readonly && !v->devices ? "|" : "", v->devices ? "" : "MOUNT_ATTR_NODEV");
 	if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return fail_errno("move_mount(volume %s onto %s)", v->name, mount_path);
 	return 0;

@@ -35,7 +35,7 @@ struct vol_spec {
 	enum vol_kind kind;
 	/* emptyDir */
 	bool memory;         /* medium: Memory -> tmpfs */
-	uint64_t size_limit; /* bytes, 0 = none (tmpfs size=, or a check on disk) */
+	uint64_t size_limit; /* bytes, 0 = none; enforced only as tmpfs size= */
 	/* hostPath */
 	const char *path;
 	enum vol_hostpath_type type;

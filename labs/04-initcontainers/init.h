@@ -12,8 +12,9 @@
  *     for (;;) {
  *         init_pod_step(pod, now_ms(), &deadline);   start what is due
  *         wait for SIGCHLD or the deadline
- *         while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
- *             init_pod_reaped(pod, pid, st);
+ *         for each member m that is running:
+ *             if (waitpid(m->c.pid, &st, WNOHANG) == m->c.pid)
+ *                 init_pod_reaped(pod, m->c.pid, st);
  *     }
  */
 #ifndef PODLAB_INIT_H
@@ -82,10 +83,11 @@ struct init_pod {
 	bool init_failed; /* an init container failed under restartPolicy: Never */
 };
 
-/* Delay before the n-th restart (n >= 1): 10 s * 2^(n-1), capped at 300 s,
+/* The n-th backoff of a crash loop (n >= 1): 10 s * 2^(n-1), capped at 300 s,
  * multiplied by $PODLAB_BACKOFF_SCALE (e.g. 0.001 turns 10 s into 10 ms).
- * n counts the restarts of the current crash loop: as kubelet does, a
- * container that ran for 10 minutes (scaled alike) starts over at n = 1. */
+ * As kubelet does, the first restart of a crash loop comes at once; the
+ * (n+1)-th waits init_backoff_ms(n). A container that ran for 10 minutes
+ * (scaled alike) starts a new loop: its next restart is immediate again. */
 int64_t init_backoff_ms(int n);
 
 /* The ordering rule (exercise init-order): the index of the init container

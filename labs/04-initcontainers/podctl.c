@@ -48,7 +48,8 @@ static void usage(void)
 	    "  --timeout MS         stop the pod after MS whatever happens\n"
 	    "  --dir DIR            the pod's state directory (must not exist; removed)\n"
 	    "  --processes          members are host processes, not containers\n"
-	    "  --backoff-table N    print init_backoff_ms(1..N) and exit\n"
+	    "  --backoff-table N    print init_backoff_ms(1..N) and exit (backoff N is the\n"
+	    "                       wait before restart N+1: the first restart is at once)\n"
 	    "  -h, --help           this help\n",
 	    program_invocation_short_name);
 }
@@ -85,7 +86,14 @@ static int start_process(void *arg, struct init_member *m)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execve("/bin/sh", m->cfg.argv, env);
+		/* --raw: the split command itself, found in our PATH (env has none). */
+		if (o.raw) {
+			execvpe(m->cfg.argv[0], m->cfg.argv, env);
+			warn_errno("execvpe(%s)", m->cfg.argv[0]);
+		} else {
+			execve("/bin/sh", m->cfg.argv, env);
+			warn_errno("execve(/bin/sh)");
+		}
 		_exit(127);
 	}
 	m->c = (struct ctr){.state = CTR_RUNNING, .pid = pid, .pidfd = sys_pidfd_open(pid, 0)};
@@ -287,7 +295,7 @@ int main(int argc, char **argv)
 				int64_t ms = init_backoff_ms(n);
 				if (ms < 0)
 					die_last();
-				printf("restart %d: %lld ms\n", n, (long long)ms);
+				printf("backoff %d: %lld ms\n", n, (long long)ms);
 			}
 			return 0;
 		case 'h':

@@ -22,14 +22,15 @@
  *
  * The filter is built in the parent, where errors can still be reported (a
  * bad profile is a spec error, not a container that dies), compiled there to
- * its BPF program once, and loaded in the container's process just before
- * execve with a single seccomp(2) call (no libseccomp work in the child):
+ * its BPF program once, and loaded in the container's process with a single
+ * seccomp(2) call (no libseccomp work in the child), after no_new_privs and
+ * before the fds are closed, so that the filter guards those last steps too:
  *
  *   struct ctr_seccomp *sc;
  *   ctr_seccomp_build(type, path, caps, &sc);    parent; sc is NULL for Unconfined
  *   ... fork/clone ...
- *   child:  drop capabilities, prctl(PR_SET_NO_NEW_PRIVS), close fds,
- *           ctr_seccomp_load(sc), execve
+ *   child:  drop capabilities, prctl(PR_SET_NO_NEW_PRIVS), ctr_seccomp_load(sc),
+ *           dup3/close fds, execve
  *   parent: ctr_seccomp_free(sc) once no child needs it
  *
  * The kernel lets a process install a filter only if it has no_new_privs set

@@ -5,10 +5,12 @@
  * The init container "flaky" counts its attempts in a file on the pod's
  * emptyDir (the only thing that survives a restart: each run gets a fresh
  * overlay) and fails until attempt --fail-times + 1. Under Always or
- * OnFailure the module restarts it after init_backoff_ms(n): 10 s, 20 s,
- * 40 s ... capped at 300 s, times $PODLAB_BACKOFF_SCALE (0.01 here unless set,
- * so 100 ms, 200 ms ...). The app container starts only after flaky finally
- * exits 0. Under Never, the first failure fails the pod and the app never runs.
+ * OnFailure the module restarts it at once after the first failure, then
+ * after init_backoff_ms(n): 10 s, 20 s, 40 s ... capped at 300 s, times
+ * $PODLAB_BACKOFF_SCALE (0.01 here unless set, so 100 ms, 200 ms ...): with
+ * the default two failures, one restart at once and one after 100 ms. The app
+ * container starts only after flaky finally exits 0. Under Never, the first
+ * failure fails the pod and the app never runs.
  *
  * Syscalls: those of ctr_start (step1), waitpid, sigtimedwait
  */
