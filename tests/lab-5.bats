@@ -194,6 +194,16 @@ start_ship() { # PORT FILE [ARGS...]
 		"$L5/logship" --file "$T/private/app.log" --to 127.0.0.1:18507
 	assert_failure 1
 	assert_output --partial "Permission denied"
+	# logsink reads a stream's name as one word of at most 63 characters
+	run "$L5/logship" --file "$T/app.log" --to 127.0.0.1:18507 --stream "$(printf 'x%.0s' {1..64})"
+	assert_failure 2
+	assert_output --partial "longer than 63 characters"
+	run "$L5/logship" --file "$T/$(printf 'y%.0s' {1..64}).log" --to 127.0.0.1:18507
+	assert_failure 2
+	assert_output --partial "give a --stream"
+	run "$L5/logship" --file "$T/app.log" --to 127.0.0.1:18507 --stream $'a\tb'
+	assert_failure 2
+	assert_output --partial "one word"
 	run "$L5/logsink" --listen 127.0.0.1:18507
 	assert_failure 2
 	run "$L5/logsink" --listen 127.0.0.1:18507 --out "$T/no/such/dir/out"
@@ -203,7 +213,7 @@ start_ship() { # PORT FILE [ARGS...]
 	start_sink 18508 "$T/got"
 	printf 'GET / HTTP/1.0\r\n\r\n' >/dev/tcp/127.0.0.1/18508
 	mkdir "$T/vol"
-	start_ship 18508 "$T/vol/app.log"
+	start_ship 18508 "$T/vol/app.log" --stream "$(printf 'z%.0s' {1..63})" # the longest
 	write_lines "$T/vol/app.log" 1 10
 	wait_for has_lines "$T/got" 10
 	kill -0 "$SINK"

@@ -325,6 +325,40 @@ devices_refused() {
 	assert_output ""
 }
 
+@test "step6: a run removes only what it made: a pod beside it in the same root stays, an existing pod is refused" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step6_pod" --root "$N" --name one
+	local app mine
+	app=$(sed -n 's/^container app pid \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/out")
+	mine=$(cg_of $$ pids | sed 's|/$||')
+	# a second pod in the same root comes and goes; the first is untouched
+	run "$L6/step6_pod" --root "$N" --name two
+	assert_success
+	kill -0 "$app"
+	assert_equal "$(cg_of "$app" pids)" "$mine/$N/burstable/pod-one/app"
+	# the same pod again would remove the first one's at its end: refused
+	run "$L6/step6_pod" --root "$N" --name one
+	assert_failure 1
+	assert_output --partial "exists already"
+	kill -0 "$app"
+	assert_equal "$(cg_of "$app" pids)" "$mine/$N/burstable/pod-one/app"
+	release
+	[ ! -e "/proc/$app" ]
+	# the first run made the root and the QoS directory: it removed them
+	run cg_dirs
+	assert_output ""
+}
+
+@test "step6: the default root is the run's own, lab6-PID, and goes with it" {
+	run "$L6/step6_pod" --qos besteffort
+	assert_success
+	local root
+	root=$(sed -n 's|^container app pid [0-9]* in \(lab6-[0-9]*\)/besteffort/pod-javaweb/app$|\1|p' \
+		<<<"$output")
+	[ -n "$root" ] || fail "no lab6-PID root in: $output"
+	run find /sys/fs/cgroup -mindepth 1 -maxdepth 7 -type d -name "$root"
+	assert_output ""
+}
+
 @test "usage errors exit 2 and name the value" {
 	run "$L6/step2_memory" --memory lots
 	assert_failure 2

@@ -41,6 +41,9 @@
 #include <sys/stat.h>
 
 #define BATCH_MAX (64 * 1024)
+/* The longest stream name: logsink reads it into 64 bytes ("%63s"), and a
+ * longer one would be a header it refuses, resent forever. */
+#define STREAM_MAX 63
 
 /* What the collector has acknowledged: lines of the file with inode ino, up
  * to offset, in epoch epoch. */
@@ -73,7 +76,8 @@ static void usage(FILE *out)
 	        "  --file PATH          the log file to follow (its directory must exist)\n"
 	        "  --to HOST:PORT       the collector (logsink) to send lines to\n"
 	        "  --checkpoint PATH    where to keep the offset (default DIR/.logship-NAME.ckpt)\n"
-	        "  --stream NAME        the name lines are filed under (default: file name)\n"
+	        "  --stream NAME        the name lines are filed under, at most 63 characters\n"
+	        "                       (default: the file's name)\n"
 	        "  -h, --help           show this help\n");
 }
 
@@ -120,7 +124,9 @@ static int ckpt_save(const char *path, const struct ckpt *ck)
 	/* The rename itself is a change to the directory: make it durable. */
 	snprintf(dir, sizeof(dir), "%s", path);
 	_cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
+	if (dfd < 0)
+		return fail_errno("open(%s)", dir);
+	if (fsync(dfd) < 0)
 		return fail_errno("fsync(%s)", dir);
 	return 0;
 	/* END EXERCISE */
@@ -184,9 +190,12 @@ static int read_ack(int sock, uint64_t *epoch, uint64_t *end)
 /* Send one batch and wait for its ack, reconnecting as often as needed. */
 static void ship_batch(struct shipper *s, const char *data, size_t len)
 {
-	char hdr[128];
+	/* Room for the longest: "L " STREAM_MAX, two 20-digit numbers, a length. */
+	char hdr[STREAM_MAX + 64];
 	int hl = snprintf(hdr, sizeof(hdr), "L %s %" PRIu64 " %" PRIu64 " %zu\n", s->stream,
 	                  s->ck.epoch, s->ck.offset, len);
+	if (hl < 0 || (size_t)hl >= sizeof(hdr))
+		die("stream %s: batch header too long", s->stream);
 	uint64_t want_end = s->ck.offset + len;
 	for (;;) {
 		collector_connect(s);
@@ -423,8 +432,16 @@ int main(int argc, char **argv)
 		snprintf(stream_default, sizeof(stream_default), "%s", base);
 		s->stream = stream_default;
 	}
-	if (strpbrk(s->stream, " \n"))
-		die_usage("--stream must not contain spaces");
+	/* logsink reads the name as one word of at most STREAM_MAX characters:
+	 * any other makes a header it refuses, and the batch is resent forever. */
+	const char *from =
+	    s->stream == stream_default ? "the file's name: give a --stream" : "--stream";
+	if (!*s->stream || strpbrk(s->stream, " \t\n\v\f\r"))
+		die_usage("stream name '%s' (%s) must be one word, without spaces", s->stream,
+		          from);
+	if (strlen(s->stream) > STREAM_MAX)
+		die_usage("stream name '%s' (%s) is longer than %d characters", s->stream, from,
+		          STREAM_MAX);
 
 	signal(SIGTERM, on_sigterm);
 	s->inotify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);

@@ -10,7 +10,7 @@
  * The positions are kept in OUT.state, so a restarted sink remembers too.
  *
  * Syscalls: socket, bind, listen, accept4, epoll_create1, epoll_ctl,
- * epoll_wait, read, write, rename.
+ * epoll_wait, read, write, fsync, rename.
  */
 #include "common.h"
 #include "netutil.h"
@@ -83,9 +83,13 @@ static void save_state(void)
 	for (size_t i = 0; i < n_streams; i++)
 		fprintf(f, "%s %" PRIu64 " %" PRIu64 "\n", streams[i].name, streams[i].epoch,
 		        streams[i].end);
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+	/* fflush is where stdio's write(2) happens, and where it fails. */
+	if (fflush(f) != 0)
 		die_errno("write(%s)", tmp);
-	fclose(f);
+	if (fsync(fileno(f)) < 0)
+		die_errno("fsync(%s)", tmp);
+	if (fclose(f) != 0)
+		die_errno("close(%s)", tmp);
 	if (rename(tmp, state_path) < 0)
 		die_errno("rename(%s, %s)", tmp, state_path);
 }

@@ -132,8 +132,10 @@ pid_t sk_spawn(char *const argv[], const char *out_path)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (out_path) {
 			int fd = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-			if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+			if (fd < 0)
 				die_errno("open(%s)", out_path);
+			if (dup2(fd, STDOUT_FILENO) < 0)
+				die_errno("dup2(%s, stdout)", out_path);
 		}
 		execv(argv[0], argv);
 		die_errno("execv(%s)", argv[0]);

@@ -117,16 +117,25 @@ int main(int argc, char **argv)
 	sk_wait(app, "app", 30000);
 	step_done_with("%s", app->reason);
 
-	/* What the app received: one "backend-x BYTES" line per connection. */
-	char text[4096] = "";
-	ssize_t len = pread(out, text, sizeof(text) - 1, 0);
-	if (len < 0)
-		die_errno("read(%s)", out_path);
-	text[len] = '\0';
-	fputs(text, stdout);
+	/* What the app received: one "backend-x BYTES" line per connection, as
+	 * many as --requests asks for: read them all, a line at a time. */
+	FILE *f = fopen(out_path, "re");
+	if (!f)
+		die_errno("open(%s)", out_path);
+	char *line = NULL;
+	size_t cap = 0;
 	int na = 0, nb = 0;
-	for (char *p = text; (p = strstr(p, "backend-")); p++)
-		p[8] == 'a' ? na++ : nb++;
+	while (getline(&line, &cap, f) > 0) {
+		fputs(line, stdout);
+		if (!strncmp(line, "backend-a ", 10))
+			na++;
+		else if (!strncmp(line, "backend-b ", 10))
+			nb++;
+	}
+	if (ferror(f))
+		die_errno("read(%s)", out_path);
+	free(line);
+	fclose(f);
 	printf("backend-a served %d, backend-b served %d of %ld connections\n", na, nb, n);
 	if (na + nb != n || na == 0 || nb == 0)
 		die("the connections were not spread over both backends");

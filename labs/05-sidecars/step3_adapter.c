@@ -9,8 +9,9 @@
  * /healthz (200 or 503 by a rule) and /metrics in Prometheus' format.
  *
  * This program is the monitor outside the pod: it polls /healthz on the pod
- * IP, then makes the app report a high error ratio (it rewrites the app's
- * numbers, which live in an emptyDir) and polls until it sees 503.
+ * IP, finds the app's own port closed there, then makes the app report a
+ * high error ratio (it rewrites the app's numbers, which live in an
+ * emptyDir) and polls until it sees 503.
  *
  * Concepts: an adapter converts interfaces without changing the app; a
  * port bound to 127.0.0.1 in a pod is private to the pod's containers.
@@ -116,17 +117,19 @@ int main(int argc, char **argv)
 	nu_parse_hostport(where, &app);
 
 	static char body[16384];
-	step("the monitor asks the app directly at %s", where);
-	int s = http_get(&app, "/metrics", 1000, body, sizeof(body));
-	if (s >= 0)
-		die("the app answered from outside the pod: it should listen on 127.0.0.1 only");
-	step_done_with("refused: %s", last_error());
-
 	step("the monitor polls http://%s:18531/healthz", pod.sandbox.ip);
-	s = poll_until(&adapter, "/healthz", 200, body, sizeof(body));
+	int s = poll_until(&adapter, "/healthz", 200, body, sizeof(body));
 	if (s != 200)
 		die("expected 200, got %d: %s", s, s < 0 ? last_error() : body);
 	step_done_with("%d %s", s, strtok(body, "\n"));
+
+	/* Only now: a 200 means the adapter read the app's numbers, so the app
+	 * listens. A refusal before that could be an app not up yet. */
+	step("the monitor asks the app directly at %s", where);
+	s = http_get(&app, "/metrics", 1000, body, sizeof(body));
+	if (s >= 0)
+		die("the app answered from outside the pod: it should listen on 127.0.0.1 only");
+	step_done_with("refused: %s", last_error());
 
 	step("the monitor scrapes /metrics (Prometheus format)");
 	s = http_get(&adapter, "/metrics", 1000, body, sizeof(body));

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -123,21 +124,32 @@ static struct result measure(const struct sk_pod *cli, const struct sk_pod *srv,
 	if (server < 0)
 		die_errno("fork");
 	if (server == 0) {
+		/* The result pipe is the client's: were its write end open here
+		 * too, a client that died before writing would leave the parent
+		 * reading forever, this server waiting in accept. */
+		close(res[0]);
+		close(res[1]);
+		close(ready[0]);
 		if (infra_join(&srv->sandbox) < 0)
 			die_last();
 		int lfd = nu_listen(&a, 0);
 		if (lfd < 0)
 			die_last();
-		close(ready[0]);
-		close(ready[1]); /* "listening" */
+		/* "listening": a byte, where a server that died says nothing */
+		if (write(ready[1], "1", 1) != 1)
+			die_errno("write(ready)");
+		close(ready[1]);
 		serve(lfd);
 		_exit(0);
 	}
 	close(ready[1]);
 	char c;
-	if (read(ready[0], &c, 1) != 0)
-		die("server did not start");
+	ssize_t started = read(ready[0], &c, 1);
 	close(ready[0]);
+	if (started != 1) {
+		waitpid(server, NULL, 0);
+		die("server did not start in %s", srv->name);
+	}
 
 	pid_t cl = fork();
 	if (cl < 0)
@@ -156,6 +168,9 @@ static struct result measure(const struct sk_pod *cli, const struct sk_pod *srv,
 	close(res[0]);
 	int st1, st2;
 	waitpid(cl, &st1, 0);
+	/* A client that failed may have left the server waiting in accept. */
+	if (got != sizeof(r) || st1 != 0)
+		kill(server, SIGKILL);
 	waitpid(server, &st2, 0);
 	if (got != sizeof(r) || st1 != 0 || st2 != 0)
 		die("measurement failed");

@@ -519,13 +519,26 @@ int cg_clone_fd(const struct cg *cg)
 
 /* ---- limits -------------------------------------------------------------------------- */
 
+/* One value into one control file. Not write_file(), so that each failure
+ * names its own syscall: open(2) fails for a file the cgroup does not have,
+ * write(2) for a value the kernel refuses - and then the value is what to
+ * read: write(.../devices.allow, "c *:* m"): Operation not permitted. */
 static int write_ctrl(const struct cg *cg, enum cg_ctrl c, const char *file, const char *value)
 {
 	char path[PATH_MAX + 64];
 	if (ctrl_file(cg, c, file, path, sizeof(path)) < 0)
 		return -1;
-	if (write_file(path, "%s", value) < 0)
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno("open(%s)", path);
+	/* The kernel parses what one write(2) brings: the value whole. */
+	size_t len = strlen(value);
+	ssize_t n = write(fd, value, len);
+	if (n < 0)
 		return fail_errno("write(%s, \"%s\")", path, value);
+	if ((size_t)n != len)
+		return fail_msg(EIO, "write(%s, \"%s\"): %zd of %zu bytes written", path, value, n,
+		                len);
 	return 0;
 }
 

@@ -56,21 +56,32 @@ static inline void lab6_detect(struct cg_host *h)
 /* Fork a child that enters cg (before anything else: it must never run a
  * moment outside it) and then runs fn, whose return value is its exit
  * status. Returns once the child is in the cgroup, so that whoever looks at
- * /proc/PID/cgroup afterwards sees it there. */
+ * /proc/PID/cgroup afterwards sees it there; or -1 with last_error() when it
+ * could not enter (the child is reaped), so that the step removes what it
+ * made before it dies. */
 static inline pid_t lab6_spawn(const struct cg *cg, int (*fn)(void *), void *arg)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
-		die_errno("pipe2");
+		return fail_errno("pipe2");
 	fflush(NULL);
 	pid_t pid = fork();
-	if (pid < 0)
-		die_errno("fork");
+	if (pid < 0) {
+		fail_errno("fork");
+		closep(&p[0]);
+		closep(&p[1]);
+		return -1;
+	}
 	if (pid == 0) {
 		close(p[0]);
 		interrupt_restore();
 		if (cg_enter(cg) < 0) {
-			fprintf(stderr, "cgroup %s: %s\n", cg->rel, last_error());
+			/* The parent says why, in its one line: it is the one
+			 * that cleans up and dies. */
+			const char *why = last_error();
+			if (write(p[1], why, strlen(why)) < 0) {
+				/* then it says "it exited first" */
+			}
 			_exit(125);
 		}
 		char ok = 1;
@@ -82,16 +93,25 @@ static inline pid_t lab6_spawn(const struct cg *cg, int (*fn)(void *), void *arg
 		_exit(rc);
 	}
 	close(p[1]);
-	char ok;
+	/* One byte 1: in. Anything else is the child's error message; nothing
+	 * at all, a child that died before it could say. */
+	char msg[1024];
 	ssize_t got;
-	while ((got = read(p[0], &ok, 1)) < 0 && errno == EINTR) {
+	while ((got = read(p[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR) {
 	}
+	int err = errno;
 	close(p[0]);
-	if (got != 1) {
-		waitpid(pid, NULL, 0);
-		die("the child could not enter cgroup %s", cg->rel);
+	if (got == 1 && msg[0] == 1)
+		return pid;
+	kill(pid, SIGKILL); /* it has exited already, unless the read failed */
+	waitpid(pid, NULL, 0);
+	if (got < 0) {
+		errno = err;
+		return fail_errno("read(pipe from child %d)", (int)pid);
 	}
-	return pid;
+	msg[got] = '\0';
+	return fail_msg(EIO, "the child could not enter cgroup %s: %s", cg->rel,
+	                got ? msg : "it exited first");
 }
 
 static inline int lab6_wait(pid_t pid)
@@ -111,6 +131,17 @@ static inline const char *lab6_status(int st, char *buf, size_t len)
 	else
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
 	return buf;
+}
+
+/* Die with last_error(), after removing cg and killing what is in it: a step
+ * that fails halfway leaves nothing behind (and says so when it must). */
+static inline NORETURN void lab6_die_removing(const struct cg *cg)
+{
+	char why[1024];
+	snprintf(why, sizeof(why), "%s", last_error());
+	if (cg_remove(cg) < 0)
+		warn("%s", last_error());
+	die("%s", why);
 }
 
 /* Remove a step's tree, or say what is left. */

@@ -107,12 +107,8 @@ int main(int argc, char **argv)
 	if (cg_create(&host, rel, &cg) < 0)
 		die_last();
 	char dir[PATH_MAX];
-	if (cg_path(&cg, CG_MEMORY, dir, sizeof(dir)) < 0 || cg_set_memory(&cg, limit) < 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", last_error());
-		cg_remove(&cg);
-		die("%s", why);
-	}
+	if (cg_path(&cg, CG_MEMORY, dir, sizeof(dir)) < 0 || cg_set_memory(&cg, limit) < 0)
+		lab6_die_removing(&cg);
 	step_done_with("memory limit %lld MiB", (long long)(limit >> 20));
 	printf("memory cgroup: %s\n", dir);
 	printf("limit file: %s/%s\n", dir,
@@ -120,6 +116,8 @@ int main(int argc, char **argv)
 
 	printf("=> a process in it touches %lld MiB\n", (long long)(alloc_bytes >> 20));
 	pid_t pid = lab6_spawn(&cg, hog, NULL);
+	if (pid < 0)
+		lab6_die_removing(&cg);
 	int st = lab6_wait(pid);
 	char how[64];
 	printf("process %d %s\n", (int)pid, lab6_status(st, how, sizeof(how)));

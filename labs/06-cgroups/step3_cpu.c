@@ -40,10 +40,12 @@ static int spin(void *arg)
 	return 0;
 }
 
+/* The cgroup's counters now. A failure removes the cgroup (and the spinning
+ * process in it) before dying: nothing of the step is left behind. */
 static void show_stats(const struct cg *cg, const char *when, struct cg_stats *st)
 {
 	if (cg_stats(cg, st) < 0)
-		die_last();
+		lab6_die_removing(cg);
 	printf("%-6s cpu usage %6llu ms, periods %4llu, throttled %4llu\n", when,
 	       (unsigned long long)(st->cpu_usage_ns / 1000000), (unsigned long long)st->nr_periods,
 	       (unsigned long long)st->nr_throttled);
@@ -114,18 +116,16 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX];
 	if (cg_create(&host, rel, &cg) < 0)
 		die_last();
-	if (cg_path(&cg, CG_CPU, dir, sizeof(dir)) < 0 || cg_set_cpu(&cg, &cpu) < 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", last_error());
-		cg_remove(&cg);
-		die("%s", why);
-	}
+	if (cg_path(&cg, CG_CPU, dir, sizeof(dir)) < 0 || cg_set_cpu(&cg, &cpu) < 0)
+		lab6_die_removing(&cg);
 	step_done();
 	printf("cpu cgroup: %s\n", dir);
 
 	struct cg_stats before, after;
 	show_stats(&cg, "before", &before);
 	pid_t pid = lab6_spawn(&cg, spin, NULL);
+	if (pid < 0)
+		lab6_die_removing(&cg);
 	printf("spinning process %d\n", (int)pid);
 	fflush(stdout);
 	if (hold)

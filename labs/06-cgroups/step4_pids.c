@@ -102,6 +102,12 @@ int main(int argc, char **argv)
 		rel = relbuf;
 	}
 
+	/* Before the cgroup exists: a failure here has nothing to remove. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_CHILD_SUBREAPER)");
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die_errno("pipe2");
 	struct cg_host host;
 	lab6_detect(&host);
 	interrupt_defer();
@@ -110,22 +116,15 @@ int main(int argc, char **argv)
 	step("creating cgroup %s", rel);
 	if (cg_create(&host, rel, &cg) < 0)
 		die_last();
-	if (cg_path(&cg, CG_PIDS, dir, sizeof(dir)) < 0 || cg_set_pids(&cg, max) < 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", last_error());
-		cg_remove(&cg);
-		die("%s", why);
-	}
+	if (cg_path(&cg, CG_PIDS, dir, sizeof(dir)) < 0 || cg_set_pids(&cg, max) < 0)
+		lab6_die_removing(&cg);
 	step_done_with("pids.max %lld", (long long)max);
 	printf("pids cgroup: %s\n", dir);
 
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
-		die_errno("prctl(PR_SET_CHILD_SUBREAPER)");
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		die_errno("pipe2");
 	report_fd = p[1];
 	pid_t pid = lab6_spawn(&cg, bomb, NULL);
+	if (pid < 0)
+		lab6_die_removing(&cg);
 	close(p[1]);
 	printf("=> fork bomb %d started\n", (int)pid);
 	/* The first refused fork: the cgroup is full. */
@@ -138,12 +137,8 @@ int main(int argc, char **argv)
 	struct cg_stats st;
 	char path[PATH_MAX + 32], events[256] = "";
 	snprintf(path, sizeof(path), "%s/pids.events", dir);
-	if (cg_stats(&cg, &st) < 0 || read_file(path, events, sizeof(events)) < 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", last_error());
-		cg_remove(&cg);
-		die("%s", why);
-	}
+	if (cg_stats(&cg, &st) < 0 || read_file(path, events, sizeof(events)) < 0)
+		lab6_die_removing(&cg);
 	printf("pids.current %llu of pids.max %lld; pids.events: %s\n", (unsigned long long)st.pids,
 	       (long long)max, events);
 	fflush(stdout);

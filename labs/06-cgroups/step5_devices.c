@@ -62,6 +62,19 @@ static int probe(void *arg)
 	return 0;
 }
 
+/* Die with last_error(), after removing the cgroup and the directory the
+ * probe makes its node in. */
+static NORETURN void fail_and_remove(const struct cg *cg, const char *tmpdir)
+{
+	char why[1024];
+	snprintf(why, sizeof(why), "%s", last_error());
+	if (cg_remove(cg) < 0)
+		warn("%s", last_error());
+	unlink(node);
+	rmdir(tmpdir);
+	die("%s", why);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = "auto", *rel = NULL;
@@ -126,13 +139,8 @@ int main(int argc, char **argv)
 		rmdir(tmpl);
 		die_last();
 	}
-	if ((bpf ? cg_set_devices_bpf(&cg, rules, n) : cg_set_devices(&cg, rules, n)) < 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", last_error());
-		cg_remove(&cg);
-		rmdir(tmpl);
-		die("%s", why);
-	}
+	if ((bpf ? cg_set_devices_bpf(&cg, rules, n) : cg_set_devices(&cg, rules, n)) < 0)
+		fail_and_remove(&cg, tmpl);
 	step_done();
 	char dir[PATH_MAX];
 	if (bpf)
@@ -141,6 +149,8 @@ int main(int argc, char **argv)
 		printf("devices cgroup: %s\n", dir);
 
 	pid_t pid = lab6_spawn(&cg, probe, NULL);
+	if (pid < 0)
+		fail_and_remove(&cg, tmpl);
 	int st = lab6_wait(pid);
 	/* The contrast: the same node, opened from outside the cgroup. */
 	if (access(node, F_OK) == 0)

@@ -13,6 +13,12 @@
  * the study note's: App needs 1Gi, LogController 512Mi. Each container is a
  * process that entered its cgroup before running.
  *
+ * The root is the step's own, lab6-PID, unless --root names another. At the
+ * end the step removes what it made and nothing else: its pod's cgroup, then
+ * the root and the QoS directory if this run created them and they are empty.
+ * So --root podrun beside a running podrun (whose root is podrun too) never
+ * touches podrun's pods.
+ *
  * --remove ROOT removes a tree that a killed run left behind: the cgroups
  * are named by their path, so a later process finds them, kills what is in
  * them and removes them bottom-up.
@@ -32,8 +38,9 @@ static void usage(FILE *out)
 	             "                   requests and limits the pod's containers have\n"
 	             "  --name NAME      the pod's name (default javaweb)\n"
 	             "  --root NAME      the tree's root, below this process's cgroup (default\n"
-	             "                   podrun)\n"
-	             "  --remove ROOT    only remove the tree ROOT (left by a killed run)\n"
+	             "                   lab6-PID); only what this run makes in it is removed\n"
+	             "  --remove ROOT    only remove the tree ROOT, all of it (left by a killed\n"
+	             "                   run)\n"
 	             "  --hold           keep the pod until stdin reaches EOF or Ctrl-C\n"
 	             "  --help           show this help\n");
 }
@@ -80,17 +87,81 @@ static int set_limits(const struct cg *cg, const struct cg_resources *res)
 	return 0;
 }
 
-static void fail_and_remove(const struct cg *root)
+/* What this run made: the pod's cgroup always (it refuses one that exists),
+ * and of its parents those that did not exist before, deepest first
+ * (ROOT/burstable, ROOT), each as the length of its prefix of pod.rel. */
+struct made {
+	struct cg pod;
+	size_t parents[CG_REL_MAX / 2];
+	size_t n_parents;
+};
+
+/* The directories of rel, one per hierarchy (cpu and cpuacct may share one:
+ * then it comes twice), into dirs; how many. */
+static size_t dirs_of(const struct cg_host *h, const char *rel, char dirs[][PATH_MAX])
+{
+	size_t n = 0;
+	for (int c = 0; c <= CG_NCTRL; c++) {
+		const char *base = c < CG_NCTRL ? h->dir[c] : h->unified;
+		if (base[0] && snprintf(dirs[n], PATH_MAX, "%s/%s", base, rel) < PATH_MAX)
+			n++;
+	}
+	return n;
+}
+
+/* Whether rel is a cgroup in any hierarchy. */
+static bool exists_anywhere(const struct cg_host *h, const char *rel)
+{
+	char dirs[CG_NCTRL + 1][PATH_MAX];
+	size_t n = dirs_of(h, rel, dirs);
+	for (size_t i = 0; i < n; i++)
+		if (access(dirs[i], F_OK) == 0)
+			return true;
+	return false;
+}
+
+/* rmdir rel in every hierarchy, unless something else came to live in it
+ * meanwhile (another pod, a process): then rmdir fails with EBUSY and it
+ * stays, as it must. */
+static int rmdir_if_unused(const struct cg_host *h, const char *rel)
+{
+	char dirs[CG_NCTRL + 1][PATH_MAX];
+	size_t n = dirs_of(h, rel, dirs);
+	for (size_t i = 0; i < n; i++)
+		if (rmdir(dirs[i]) < 0 && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
+			return fail_errno("rmdir(%s)", dirs[i]);
+	return 0;
+}
+
+/* Kill and remove the pod's cgroup, then the parents this run made. Never
+ * the whole root: it may be shared (--root podrun), and what others keep
+ * there is theirs. */
+static int remove_made(const struct made *m)
+{
+	if (cg_remove(&m->pod) < 0)
+		return -1;
+	for (size_t i = 0; i < m->n_parents; i++) {
+		char rel[CG_REL_MAX];
+		snprintf(rel, sizeof(rel), "%.*s", (int)m->parents[i], m->pod.rel);
+		if (rmdir_if_unused(m->pod.host, rel) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static NORETURN void fail_and_remove(const struct made *m)
 {
 	char why[1024];
 	snprintf(why, sizeof(why), "%s", last_error());
-	cg_remove(root);
+	if (remove_made(m) < 0)
+		warn("%s", last_error());
 	die("%s", why);
 }
 
 int main(int argc, char **argv)
 {
-	const char *qos_arg = "burstable", *name = "javaweb", *root_name = "podrun", *remove = NULL;
+	const char *qos_arg = "burstable", *name = "javaweb", *root_name = NULL, *remove = NULL;
+	char root_buf[64];
 	bool hold = false;
 	static const struct option opts[] = {
 	    {"qos", required_argument, NULL, 'q'},
@@ -130,6 +201,11 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
 
+	if (!root_name) {
+		snprintf(root_buf, sizeof(root_buf), "lab6-%d", (int)getpid());
+		root_name = root_buf;
+	}
+
 	struct cg_host host;
 	lab6_detect(&host);
 	struct cg root;
@@ -167,31 +243,55 @@ int main(int argc, char **argv)
 	if (snprintf(rel, sizeof(rel), "%s/%s%spod-%s", root_name, dir, *dir ? "/" : "", name) >=
 	    (int)sizeof(rel))
 		die_usage("the pod's cgroup path is too long");
+	struct made m = {0};
+	if (cg_open(&host, rel, &m.pod) < 0)
+		die_usage("option '--name': %s", last_error());
+	/* A pod cgroup already there is another run's (or a live pod's, under
+	 * --root podrun): this run would remove it at the end. */
+	if (exists_anywhere(&host, rel))
+		die("cgroup %s exists already: another pod's (remove a killed run's tree with "
+		    "--remove %s)",
+		    rel, root_name);
+	for (char *slash = strrchr(rel, '/'); slash;
+	     slash = memrchr(rel, '/', (size_t)(slash - rel))) {
+		*slash = '\0';
+		bool there = exists_anywhere(&host, rel);
+		*slash = '/';
+		if (there)
+			break; /* and so are the ones above it */
+		m.parents[m.n_parents++] = (size_t)(slash - rel);
+	}
 
 	interrupt_defer();
-	struct cg pod, ctr[2];
+	struct cg ctr[2];
 	printf("=> the pod's cgroup and its containers'\n");
-	if (cg_create(&host, rel, &pod) < 0)
-		fail_and_remove(&root);
-	if (set_limits(&pod, &pod_res) < 0)
-		fail_and_remove(&root);
+	if (cg_create(&host, rel, &m.pod) < 0)
+		fail_and_remove(&m);
+	if (set_limits(&m.pod, &pod_res) < 0)
+		fail_and_remove(&m);
 	for (size_t i = 0; i < n; i++) {
 		char crel[CG_REL_MAX + 8];
 		snprintf(crel, sizeof(crel), "%s/%s", rel, ctrs[i].name);
 		if (cg_create(&host, crel, &ctr[i]) < 0 || set_limits(&ctr[i], &res[i]) < 0 ||
 		    cg_set_devices(&ctr[i], cg_default_devices, cg_n_default_devices) < 0)
-			fail_and_remove(&root);
+			fail_and_remove(&m);
 	}
 	pid_t pids[2] = {0, 0};
 	for (size_t i = 0; i < n; i++) {
 		pids[i] = lab6_spawn(&ctr[i], sleeper, NULL);
+		if (pids[i] < 0)
+			fail_and_remove(&m);
 		printf("container %s pid %d in %s\n", ctrs[i].name, (int)pids[i], ctr[i].rel);
 	}
 	printf("look: cat /proc/%d/cgroup\n", (int)pids[0]);
 	fflush(stdout);
 	if (hold)
 		hold_until_eof();
-	lab6_remove(&root);
+	step("removing cgroup %s (kill, then rmdir bottom-up)%s", rel,
+	     m.n_parents ? ", then the parents this run made" : "");
+	if (remove_made(&m) < 0)
+		die_last();
+	step_done();
 	for (size_t i = 0; i < n; i++)
 		lab6_wait(pids[i]);
 	interrupt_check();

@@ -363,6 +363,29 @@ Test(cg_v2, no_limit_is_max, .fini = scratch_done)
 	cr_assert_str_eq(get("a/pids.max"), "max");
 }
 
+/* Each failure names its own syscall: a file the cgroup lacks fails at
+ * open(2), a value the kernel refuses at write(2) - with the value. */
+Test(cg_v2, a_failure_names_open_or_write, .fini = scratch_done)
+{
+	struct cg_host h;
+	v2_tree(&h, "cpu memory pids");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "a", &cg), 0, "%s", last_error());
+	char want[256];
+	snprintf(want, sizeof(want), "open(%s/a/pids.max): %s", root, strerror(ENOENT));
+	cr_assert_eq(cg_set_pids(&cg, 64), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_str_eq(last_error(), want);
+	/* /dev/full opens, and refuses every write with ENOSPC */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/a/pids.max", root);
+	cr_assert_eq(symlink("/dev/full", path), 0, "symlink: %s", strerror(errno));
+	snprintf(want, sizeof(want), "write(%s/a/pids.max, \"64\"): %s", root, strerror(ENOSPC));
+	cr_assert_eq(cg_set_pids(&cg, 64), -1);
+	cr_assert_eq(errno, ENOSPC);
+	cr_assert_str_eq(last_error(), want);
+}
+
 Test(cg_v2, oom_kills_and_stats, .fini = scratch_done)
 {
 	struct cg_host h;
