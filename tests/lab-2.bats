@@ -248,7 +248,7 @@ reaps_merged_sigchld() {
 @test "a holder that cannot start fails with one clear line and leaves nothing" {
 	PODLAB_PAUSE=/nonexistent/pause run "$L2/step1_holder"
 	assert_failure 1
-	assert_output --partial "exec(/nonexistent/pause): No such file or directory"
+	assert_output --partial "open(/nonexistent/pause): No such file or directory"
 	run pgrep -f "^$L2/step1_holder"
 	assert_failure
 }

@@ -16,7 +16,8 @@
  * not about the life of the containers.
  *
  * Like every podlab module, cosched never prints and never exits: the
- * strategies record a timeline of events as text, and cosched.c prints it.
+ * strategies record a timeline of events as text, and report.c's
+ * cosched_report_timeline() prints it.
  */
 #ifndef PODLAB_COSCHED_H
 #define PODLAB_COSCHED_H
@@ -129,7 +130,7 @@ struct cosched_event {
 };
 
 struct cosched_options {
-	int schedulers; /* optimistic: how many schedulers share the cluster (>= 2) */
+	int schedulers; /* optimistic: how many schedulers share the cluster (>= 1) */
 	int attempts;   /* optimistic: commits tried per group before giving up */
 };
 

@@ -1,7 +1,8 @@
 /*
  * ns.c - the namespace table and the operations on /proc/PID/ns (see ns.h).
  *
- * Syscalls: setns(2), ioctl(SIOCSIFFLAGS), stat(2) on /proc/PID/ns/<type>.
+ * Syscalls: setns(2), ioctl(SIOCGIFFLAGS, SIOCSIFFLAGS), stat(2) on
+ * /proc/PID/ns/<type>.
  */
 #include "ns.h"
 
@@ -115,8 +116,7 @@ int ns_same(pid_t a, pid_t b, enum ns_type type)
 	/* END EXERCISE */
 }
 
-/* Does this kernel have namespaces of this type (time came in 5.6)? */
-static bool ns_supported(enum ns_type type)
+bool ns_supported(enum ns_type type)
 {
 	char path[64];
 	ns_path(0, type, path, sizeof(path));

@@ -4,7 +4,9 @@
  *
  * A namespace is named by a set bit: NS_BIT(NS_NET) | NS_BIT(NS_UTS) ...
  * A process's namespaces are the links under /proc/PID/ns/; two processes
- * share a namespace exactly when those links point to the same inode.
+ * share a namespace exactly when stat(2) on those links gives the same
+ * (st_dev, st_ino): the inode on the nsfs pseudo-filesystem, and that
+ * filesystem's device.
  */
 #ifndef PODLAB_NS_H
 #define PODLAB_NS_H
@@ -38,6 +40,10 @@ int ns_lookup(const char *name);
 
 /* The inode of /proc/PID/ns/<type> (pid 0 = self). */
 int ns_inode(pid_t pid, enum ns_type type, ino_t *ino);
+/* Does this kernel have namespaces of this type (time came in 5.6)? Asked of
+ * our own /proc/self/ns/, because ENOENT on another process's link also means
+ * that process has exited: only this tells the two apart. */
+bool ns_supported(enum ns_type type);
 /* 1 if a and b are in the same namespace of this type, 0 if not, -1 on error. */
 int ns_same(pid_t a, pid_t b, enum ns_type type);
 /* The set of types in which a and b differ. A type this kernel does not have
@@ -47,10 +53,11 @@ int ns_differing(pid_t a, pid_t b, unsigned *set);
 /* Open /proc/PID/ns/<type> for every type in set, O_RDONLY|O_CLOEXEC, into
  * fds[type]; the others are -1. On failure nothing stays open. */
 int ns_open(pid_t pid, unsigned set, int fds[NS_COUNT]);
-/* Join with setns(2) every namespace whose fd is >= 0, in a safe order:
- * user first (it grants the capabilities the other joins need), mnt last
- * (joining it changes root and cwd). The pid namespace applies to children
- * only. */
+/* Join with setns(2) every namespace whose fd is >= 0, as util-linux nsenter
+ * does: first every type but user, mnt last (joining it changes root and
+ * cwd), as far as our own capabilities allow; then user (it trades our
+ * capabilities for those we have in it); then again those setns refused with
+ * EPERM the first time. The pid namespace applies to children only. */
 int ns_join(const int fds[NS_COUNT]);
 void ns_close(int fds[NS_COUNT]);
 

@@ -53,8 +53,11 @@ int main(int argc, char **argv)
 	for (int t = 0; t < NS_COUNT; t++) {
 		ino_t ia, ib;
 		if (ns_inode(a, t, &ia) < 0) {
-			if (errno == ENOENT)
-				continue; /* a type this kernel does not have */
+			/* ENOENT is also what a process that exited since
+			 * parse_pid() gives: skip only a type this kernel does
+			 * not have, or the table would end short with exit 0. */
+			if (errno == ENOENT && !ns_supported(t))
+				continue;
 			die_last();
 		}
 		if (ns_inode(b, t, &ib) < 0)

@@ -217,28 +217,31 @@ static int holder_main(void *arg)
 		child_fail(a->errfd);
 
 	/* The holder has nothing to say once it runs: keep it off the caller's
-	 * terminal and pipes (a log pipe would never see EOF while it lives). */
+	 * terminal and pipes (a log pipe would never see EOF while it lives).
+	 * /dev/null is opened here, while the host's /dev is in view, but put
+	 * on 0-2 only after private_root: until then stderr is the caller's,
+	 * so an exercise stub in there can still say it is not done. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0) {
 		fail_errno("open(/dev/null)");
 		child_fail(a->errfd);
 	}
-	for (int fd = 0; fd < 3; fd++)
-		if (dup2(null, fd) < 0) {
-			fail_errno("dup2(/dev/null, %d)", fd);
-			child_fail(a->errfd);
-		}
 	/* Nor anything of the host's filesystem: not its working directory (a
 	 * holder sitting in a container's rootfs would keep that mount busy for
 	 * the pod's whole life), not its root. A relative PODLAB_PAUSE means the
 	 * caller's directory: open it before leaving. */
 	_cleanup_close_ int exe = open(a->pause, O_RDONLY | O_CLOEXEC);
 	if (exe < 0) {
-		fail_errno("exec(%s)", a->pause);
+		fail_errno("open(%s)", a->pause);
 		child_fail(a->errfd);
 	}
 	if (private_root(exe) < 0 || drop_everything() < 0)
 		child_fail(a->errfd);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(null, fd) < 0) {
+			fail_errno("dup2(/dev/null, %d)", fd);
+			child_fail(a->errfd);
+		}
 	/* Every other inherited fd is marked close-on-exec, our report pipe
 	 * included: pause keeps nothing of the caller's. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
@@ -273,11 +276,12 @@ static bool pidfd_exited(int pidfd, int timeout_ms);
 
 /* EOF on the report pipe means execve(2) succeeded - or that the child died
  * without a word (SIGKILL), or that the program it ran exited at once (say
- * PODLAB_PAUSE=/bin/true). Then its /proc/PID/ns links are gone (ENOENT):
- * the holder is exiting. Give it a moment to finish (its pidfd becomes
- * readable), and look at why without reaping it (infra_stop does that): a
- * better message than "open(/proc/PID/ns/uts): ENOENT". A holder that is not
- * exiting keeps the message of the failed open. */
+ * PODLAB_PAUSE naming a symlink "true" to a static busybox). Then its
+ * /proc/PID/ns links are gone (ENOENT): the holder is exiting. Give it a
+ * moment to finish (its pidfd becomes readable), and look at why without
+ * reaping it (infra_stop does that): a better message than
+ * "open(/proc/PID/ns/uts): ENOENT". A holder that is not exiting keeps the
+ * message of the failed open. */
 static int holder_died(pid_t pid, int pidfd, const char *pause)
 {
 	siginfo_t si = {0};

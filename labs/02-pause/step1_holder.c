@@ -4,10 +4,11 @@
  *
  * pause does nothing at all; its only job is to exist, because a namespace
  * lives as long as something refers to it. The rows whose inode differs from
- * the host's are the pod's own namespaces.
+ * the host's are the pod's own namespaces, but for mnt: that one is pause's
+ * own, for its private root, and no container joins it.
  *
- * Syscalls: clone(2) with CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS (and
- * CLONE_NEWPID with --pid), sethostname(2), execve(2); stat(2) on
+ * Syscalls: clone(2) with CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWNS
+ * (and CLONE_NEWPID with --pid), sethostname(2), execve(2); stat(2) on
  * /proc/PID/ns/TYPE for the inodes.
  */
 #include "common.h"
@@ -29,6 +30,15 @@ static void usage(FILE *out)
 	             "  --pid             a new pid namespace too: pause becomes its PID 1\n"
 	             "  --hold            keep the pod until stdin reaches EOF or Ctrl-C\n"
 	             "  --help            show this help\n");
+}
+
+/* Once the holder runs, a failure must not leave it behind: stop it, then
+ * die. errno is kept for the die_errno() that follows. */
+static void stop_pod(struct infra *pod)
+{
+	int err = errno;
+	infra_stop(pod, 1000);
+	errno = err;
 }
 
 int main(int argc, char **argv)
@@ -77,15 +87,18 @@ int main(int argc, char **argv)
 		ino_t host, holder;
 		if (ns_inode(0, t, &host) < 0 || ns_inode(pod.pid, t, &holder) < 0)
 			continue; /* a namespace type this kernel does not have */
+		const char *own = t == NS_MNT ? "<- pause's own" : "<- the pod's own";
 		printf("%-6s %-12lu %-12lu %s\n", ns_table[t].name, (unsigned long)host,
-		       (unsigned long)holder, host == holder ? "" : "<- the pod's own");
+		       (unsigned long)holder, host == holder ? "" : own);
 	}
 	/* The hostname is per uts namespace: ask from inside it. setns(2) in a
 	 * child, so this program itself stays on the host. */
 	fflush(stdout);
 	pid_t child = fork();
-	if (child < 0)
+	if (child < 0) {
+		stop_pod(&pod);
 		die_errno("fork");
+	}
 	if (child == 0) {
 		char name[65] = "";
 		if (setns(pod.nsfd[NS_UTS], CLONE_NEWUTS) < 0)
@@ -96,8 +109,10 @@ int main(int argc, char **argv)
 		exit(0);
 	}
 	int st;
-	if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		stop_pod(&pod);
 		die("could not read the pod's hostname");
+	}
 	printf("holder pid %d (look: ls -l /proc/%d/ns; nsenter -t %d -u hostname)\n", (int)pod.pid,
 	       (int)pod.pid, (int)pod.pid);
 	fflush(stdout);

@@ -143,6 +143,22 @@ NORETURN static void container_b(const struct infra *pod, int port, bool hold)
 	exit(0);
 }
 
+/* Once the pod runs, a failure must not leave it behind: end the containers
+ * started so far (a pid <= 0 is one not started, or already reaped), stop the
+ * holder, then die. errno is kept for the die_errno() that follows. */
+static void stop_pod(struct infra *pod, pid_t a, pid_t b)
+{
+	int err = errno;
+	pid_t ctr[] = {a, b};
+	for (size_t i = 0; i < ARRAY_SIZE(ctr); i++)
+		if (ctr[i] > 0) {
+			kill(ctr[i], SIGKILL);
+			waitpid(ctr[i], NULL, 0);
+		}
+	infra_stop(pod, 1000);
+	errno = err;
+}
+
 int main(int argc, char **argv)
 {
 	struct infra_config cfg = {.hostname = "lab2-pod"};
@@ -192,11 +208,15 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) < 0)
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		stop_pod(&pod, -1, -1);
 		die_errno("pipe2");
+	}
 	pid_t a = fork();
-	if (a < 0)
+	if (a < 0) {
+		stop_pod(&pod, -1, -1);
 		die_errno("fork");
+	}
 	if (a == 0) {
 		close(ready[0]);
 		container_a(&pod, (int)port, ready[1]);
@@ -204,37 +224,44 @@ int main(int argc, char **argv)
 	close(ready[1]);
 	char x;
 	if (read(ready[0], &x, 1) != 1) {
-		infra_stop(&pod, 1000);
+		stop_pod(&pod, a, -1);
 		die("container A did not start listening");
 	}
 	close(ready[0]);
 
 	pid_t b = fork();
-	if (b < 0)
+	if (b < 0) {
+		stop_pod(&pod, a, -1);
 		die_errno("fork");
+	}
 	if (b == 0)
 		container_b(&pod, (int)port, hold);
 
 	int st, rc = 0;
 	if (!hold) {
-		if (waitpid(b, &st, 0) < 0)
+		if (waitpid(b, &st, 0) < 0) {
+			stop_pod(&pod, a, b);
 			die_errno("waitpid(B)");
+		}
 		rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 	}
 
 	/* The same connection from the host's network namespace: its
 	 * 127.0.0.1 is another loopback device, and nobody listens there. */
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		stop_pod(&pod, a, hold ? b : -1); /* B is reaped already unless held */
+		die_errno("socket");
+	}
 	struct sockaddr_in sa = localhost((int)port);
-	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		printf("host: connect(127.0.0.1:%ld): %s (the host's localhost is not the pod's)\n",
 		       port, strerror(errno));
 	else
 		printf("host: connect(127.0.0.1:%ld) succeeded: something on the host uses this "
 		       "port\n",
 		       port);
-	if (s >= 0)
-		close(s);
+	close(s);
 	printf("holder pid %d, container A pid %d, container B pid %d\n", (int)pod.pid, (int)a,
 	       (int)b);
 	fflush(stdout);

@@ -89,6 +89,30 @@ NORETURN static void server(const struct infra *pod, int port, int ready)
 	}
 }
 
+/* Once the pod runs, a failure must not leave it behind: stop the holder (its
+ * veth goes with its netns), remove the bridge if no other pod uses it, then
+ * die. errno is kept for the die_errno() that follows. */
+static void stop_pod(struct infra *pod, const char *bridge)
+{
+	int err = errno;
+	infra_stop(pod, 1000);
+	infra_remove_bridge_if_unused(bridge);
+	errno = err;
+}
+
+/* infra_stop does not wait for the veth: the kernel destroys it with the
+ * pod's netns, a moment later, from a work queue. Give it up to a second
+ * before saying whether it is gone. */
+static bool veth_gone(const char *name)
+{
+	for (int i = 0; i < 100; i++) {
+		if (!if_nametoindex(name))
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct infra_config cfg = {
@@ -154,11 +178,15 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) < 0)
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		stop_pod(&pod, cfg.bridge);
 		die_errno("pipe2");
+	}
 	pid_t a = fork();
-	if (a < 0)
+	if (a < 0) {
+		stop_pod(&pod, cfg.bridge);
 		die_errno("fork");
+	}
 	if (a == 0) {
 		close(ready[0]);
 		server(&pod, (int)port, ready[1]);
@@ -217,7 +245,7 @@ int main(int argc, char **argv)
 	/* Other pods may still use the bridge: remove it only when empty. */
 	if (infra_remove_bridge_if_unused(cfg.bridge) < 0)
 		die_last();
-	step_done_with("%s %s", veth, if_nametoindex(veth) ? "is still there" : "is gone");
+	step_done_with("%s %s", veth, veth_gone(veth) ? "is gone" : "is still there");
 	interrupt_check();
 	return rc;
 }

@@ -47,6 +47,26 @@ static int lazy_init(void *arg)
 	return 0;
 }
 
+/* The pod's holder: pause, started by infra_start, or with --no-reap
+ * lazy_init, ours to kill. Kept here, not in main, so that a failure anywhere
+ * once it runs can stop it (stop_holder) instead of leaving it behind. */
+static struct infra pod;
+static pid_t lazy = -1;
+
+/* Killing the holder, PID 1, takes every other process of the pod with it.
+ * errno is kept for the die_errno() that follows. */
+static void stop_holder(void)
+{
+	int err = errno;
+	if (lazy > 0) {
+		kill(lazy, SIGKILL);
+		waitpid(lazy, NULL, 0);
+	} else {
+		infra_stop(&pod, 1000);
+	}
+	errno = err;
+}
+
 /* State of a process as the host sees it: 'R', 'S', 'Z'... or 0 when gone. */
 static char proc_state(pid_t pid)
 {
@@ -84,13 +104,19 @@ static void count_children(pid_t holder, int *alive, int *zombies)
  * process still pointed at its namespace can fork no more. */
 static pid_t fork_in_pod(int pod_ns, int own_ns)
 {
-	if (setns(pod_ns, CLONE_NEWPID) < 0)
+	if (setns(pod_ns, CLONE_NEWPID) < 0) {
+		stop_holder();
 		die_errno("setns(pod pid namespace)");
+	}
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		stop_holder();
 		die_errno("fork");
-	if (pid > 0 && setns(own_ns, CLONE_NEWPID) < 0)
+	}
+	if (pid > 0 && setns(own_ns, CLONE_NEWPID) < 0) {
+		stop_holder();
 		die_errno("setns(/proc/self/ns/pid)");
+	}
 	return pid;
 }
 
@@ -99,8 +125,6 @@ static pid_t fork_in_pod(int pod_ns, int own_ns)
 static void make_orphans(int pod_ns, int own_ns)
 {
 	pid_t parent = fork_in_pod(pod_ns, own_ns);
-	if (parent < 0)
-		die_errno("fork");
 	if (parent == 0) {
 		for (int i = 0; i < ORPHANS; i++) {
 			pid_t o = fork();
@@ -116,8 +140,10 @@ static void make_orphans(int pod_ns, int own_ns)
 		fflush(stdout);
 		_exit(0);
 	}
-	if (waitpid(parent, NULL, 0) < 0)
+	if (waitpid(parent, NULL, 0) < 0) {
+		stop_holder();
 		die_errno("waitpid");
+	}
 }
 
 int main(int argc, char **argv)
@@ -150,7 +176,6 @@ int main(int argc, char **argv)
 		die_usage("unexpected argument '%s'", argv[optind]);
 
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
-	struct infra pod = {.pid = 0};
 	pid_t holder;
 	if (reap) {
 		struct infra_config cfg = {.hostname = "lab2-pid", .share_pid = true};
@@ -161,23 +186,29 @@ int main(int argc, char **argv)
 	} else {
 		step("starting a holder that never reaps, as PID 1 of a new pid namespace");
 		static char stack[64 * 1024];
-		holder = clone(lazy_init, stack + sizeof(stack), CLONE_NEWPID | SIGCHLD, NULL);
-		if (holder < 0)
+		lazy = clone(lazy_init, stack + sizeof(stack), CLONE_NEWPID | SIGCHLD, NULL);
+		if (lazy < 0)
 			die_errno("clone(CLONE_NEWPID)");
+		holder = lazy;
 	}
 	step_done_with("holder pid %d", (int)holder);
 
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)holder);
 	int pod_ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (pod_ns < 0)
+	if (pod_ns < 0) {
+		stop_holder();
 		die_errno("open(%s)", path);
+	}
 	int own_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (own_ns < 0)
+	if (own_ns < 0) {
+		stop_holder();
 		die_errno("open(/proc/self/ns/pid)");
+	}
 
 	step("making %d orphans inside the pod", ORPHANS);
 	printf("\n");
+	fflush(stdout); /* or the pod process would print this line again */
 	make_orphans(pod_ns, own_ns);
 	/* Wait (at most 3 s) until none of them is still running. */
 	int alive, zombies;
@@ -200,11 +231,15 @@ int main(int argc, char **argv)
 			pause();
 	}
 	step("killing the holder (SIGKILL) while pod process %d runs", (int)member);
-	if (kill(holder, SIGKILL) < 0)
+	if (kill(holder, SIGKILL) < 0) {
+		stop_holder();
 		die_errno("kill(%d)", (int)holder);
+	}
 	int st;
-	if (waitpid(member, &st, 0) < 0)
+	if (waitpid(member, &st, 0) < 0) {
+		stop_holder();
 		die_errno("waitpid(%d)", (int)member);
+	}
 	if (WIFSIGNALED(st))
 		step_done_with("pod process %d was killed by SIG%s", (int)member,
 		               sigabbrev_np(WTERMSIG(st)));

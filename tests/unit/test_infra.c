@@ -47,7 +47,7 @@ Test(infra, bad_pause_path_fails_and_leaves_nothing)
 	struct infra_config cfg = {.hostname = "t", .pause_path = "/nonexistent/pause"};
 	cr_assert_eq(infra_start(&cfg, &in), -1);
 	cr_assert_eq(errno, ENOENT);
-	cr_assert_str_eq(last_error(), "exec(/nonexistent/pause): No such file or directory");
+	cr_assert_str_eq(last_error(), "open(/nonexistent/pause): No such file or directory");
 	cr_assert_eq(in.pid, 0);
 	cr_assert_eq(in.pidfd, -1);
 	for (int t = 0; t < NS_COUNT; t++)
@@ -62,7 +62,7 @@ Test(infra, pause_env_overrides_default)
 	struct infra in;
 	struct infra_config cfg = {.hostname = "t"};
 	cr_assert_eq(infra_start(&cfg, &in), -1);
-	cr_assert(strstr(last_error(), "exec(/nonexistent/from-env)"), "%s", last_error());
+	cr_assert(strstr(last_error(), "open(/nonexistent/from-env)"), "%s", last_error());
 	unsetenv("PODLAB_PAUSE");
 	no_child_left();
 }
