@@ -49,6 +49,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -158,15 +159,31 @@ static const char *ctr_state_name(enum ctr_state s)
 }
 
 /* Rewrite a small file in place (its inode may be bound into containers). */
+/* All of buf, or an error that says why: a short write sets no errno. */
+static int write_whole(int fd, const char *buf, size_t len, const char *path)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail_errno("write(%s)", path);
+		if (n == 0)
+			return fail_msg(EIO, "write(%s): nothing written", path);
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 static int put_file(const char *path, const char *text)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	size_t n = strlen(text);
 	if (fd < 0)
 		return fail_errno("open(%s)", path);
-	if (ftruncate(fd, 0) < 0 || write(fd, text, n) != (ssize_t)n)
-		return fail_errno("write(%s)", path);
-	return 0;
+	if (ftruncate(fd, 0) < 0)
+		return fail_errno("ftruncate(%s)", path);
+	return write_whole(fd, text, n, path);
 }
 
 static void put_time(const char *dir, const char *key, int64_t ms)
@@ -420,6 +437,23 @@ static void hook_after_start(void *arg, struct init_member *m)
  * the supervisor must neither wait past the deadline nor leave its own
  * netns). The child's last_error() comes back through a pipe. 0 when it
  * succeeded; -1 with last_error() saying why. */
+/* Close every fd from 3 up but those in keep (-1: none). */
+static void close_fds_but(const int *keep, size_t n)
+{
+	for (int lo = 3;;) {
+		int next = INT_MAX;
+		for (size_t k = 0; k < n; k++)
+			if (keep[k] >= lo && keep[k] < next)
+				next = keep[k];
+		if (next > lo)
+			syscall(SYS_close_range, (unsigned)lo,
+			        next == INT_MAX ? ~0U : (unsigned)next - 1, 0);
+		if (next == INT_MAX)
+			return;
+		lo = next + 1;
+	}
+}
+
 static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook *h,
                     int64_t deadline_ms)
 {
@@ -433,14 +467,22 @@ static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook
 	int why[2];
 	if (pipe2(why, O_CLOEXEC) < 0)
 		return fail_errno("pipe2 (hook)");
-	pid_t child = fork();
+	pid_t parent = getpid(), child = fork();
 	if (child < 0) {
 		close(why[0]);
 		close(why[1]);
 		return fail_errno("fork (hook)");
 	}
 	if (child == 0) {
-		close(why[0]);
+		/* A fork of the supervisor holds copies of its fds - the hostPort
+		 * sockets, the log pipes - and so would what it forks (ctr_exec's
+		 * helper): only what the hook needs stays. And a supervisor
+		 * SIGKILLed meanwhile takes the hook along. */
+		int keep[] = {why[1], h->kind == SPEC_HOOK_HTTP_GET ? s->infra.nsfd[NS_NET] : -1};
+		close_fds_but(keep, ARRAY_SIZE(keep));
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		int rc;
 		if (h->kind == SPEC_HOOK_HTTP_GET) {
 			rc = probe_http_hook(h->http, s->infra.nsfd[NS_NET], s->infra.ip,
@@ -464,11 +506,18 @@ static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook
 	close(why[1]);
 	_cleanup_close_ int rfd = why[0];
 	_cleanup_close_ int pfd = sys_pidfd_open(child, 0);
+	if (pfd < 0) {
+		fail_errno("pidfd_open(hook %d)", (int)child);
+		kill(child, SIGKILL); /* our own unreaped child: its pid is not reused */
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+		}
+		return -1;
+	}
 	struct pollfd p = {.fd = pfd, .events = POLLIN};
 	int64_t left = deadline_ms - now_ms();
-	bool late = pfd < 0 || poll(&p, 1, (int)(left > 0 ? left : 0)) <= 0;
+	bool late = poll(&p, 1, (int)(left > 0 ? left : 0)) <= 0;
 	if (late)
-		kill(child, SIGKILL); /* our own unreaped child: its pid is not reused */
+		kill(child, SIGKILL);
 	int st = 0;
 	while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
 	}
@@ -585,6 +634,11 @@ static int tail_emit(void *arg, const char *b, size_t n)
 	return 0;
 }
 
+/* A container in the pod's pid namespace (shareProcessNamespace, hostPID)
+ * is not that namespace's init: its PID 1 ending kills nothing, and what it
+ * started lives on in its cgroup - counted against its limits, holding the
+ * run's log pipes open - beside its next run. runc kills them when such a
+ * container goes; so does hook_on_change, once it has ended. */
 static void hook_on_change(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
@@ -635,6 +689,10 @@ static void hook_on_change(void *arg, struct init_member *m)
 		             "Back-off restarting failed container %s in pod %s_%s(%s)",
 		             m->cfg.name, s->spec->name, s->spec->namespace_, s->uid);
 	}
+	if (m->c.state == CTR_TERMINATED && m->cfg.share_pid && s->res && s->res->created &&
+	    cg_kill(&s->cgroups[i], 1000) < 0)
+		event(s, "%s: what its run left could not all be killed: %s", m->cfg.name,
+		      last_error());
 	if (m->c.state == CTR_TERMINATED) {
 		/* terminationMessagePath: what the container left there (kubelet
 		 * reads at most 4096 bytes), then emptied for its next run */
@@ -754,7 +812,10 @@ static int sandbox_up(struct sup *s)
 	return ports_set_netns(s->ports, s->infra.nsfd[NS_NET], s->infra.ip);
 }
 
-static void sandbox_down(struct sup *s)
+/* keep_ip: the sandbox is made again at once, with the same address. Its
+ * "ip" stays recorded meanwhile: a pod starting now picks its address from
+ * what the others record (pick_host_index), and must not be given ours. */
+static void sandbox_down(struct sup *s, bool keep_ip)
 {
 	if (!s->infra_up)
 		return;
@@ -763,7 +824,8 @@ static void sandbox_down(struct sup *s)
 	s->infra_up = false;
 	state_put(s->dir, "pause.pid", "0");
 	state_put(s->dir, "veth", "%s", "");
-	state_put(s->dir, "ip", "%s", "");
+	if (!keep_ip)
+		state_put(s->dir, "ip", "%s", "");
 }
 
 /* Pause died: the namespaces it held are going or gone. Kubelet's answer is
@@ -779,7 +841,7 @@ static int pause_handle(struct ev_watch *w, uint32_t events)
 	             "Pod sandbox changed, it will be killed and re-created.");
 	status_set(&s->status, STATUS_READY_TO_START, false, NULL);
 	init_pod_stop(&s->pod);
-	sandbox_down(s);
+	sandbox_down(s, true);
 	if (sandbox_up(s) < 0)
 		return -1;
 	init_pod_reset(&s->pod);
@@ -1074,9 +1136,12 @@ static int resolve_image(const char *store, const struct pod_spec *sp,
 	struct ctr_image c = {0}, *ci = &c;
 	char lower[4096];
 	snprintf(ci->image_id, sizeof(ci->image_id), "%s", img.id);
-	if (img_lowerdir(store, sc->image, lower, sizeof(lower)) < 0 ||
-	    !(ci->lower = strdup(lower)))
+	if (img_lowerdir(store, sc->image, lower, sizeof(lower)) < 0)
 		goto out;
+	if (!(ci->lower = strdup(lower))) {
+		fail_msg(ENOMEM, "out of memory");
+		goto out;
+	}
 	char why[1024];
 	if (check_non_root(sp, sc, &img) < 0) {
 		rc = -2;
@@ -1090,8 +1155,10 @@ static int resolve_image(const char *store, const struct pod_spec *sp,
 	if (img_container_env(&img.config, sc->env, &ci->env) < 0)
 		goto out;
 	const char *wd = sc->working_dir ? sc->working_dir : img.config.working_dir;
-	if (wd && *wd && !(ci->workdir = strdup(wd)))
+	if (wd && *wd && !(ci->workdir = strdup(wd))) {
+		fail_msg(ENOMEM, "out of memory");
 		goto out;
+	}
 	/* The user: the pod's runAsUser/runAsGroup win; what they leave open
 	 * comes from the image's User, names looked up in the image's files.
 	 * With runAsUser alone the group is that uid's in the image's
@@ -1413,10 +1480,14 @@ static int setup_members(struct sup *s)
  * when a live one runs the pod. Called with the root locked. */
 static int claim_dir(struct sup *s)
 {
-	char dir[PATH_MAX];
-	if (state_pod_dir(s->spec->name, dir, sizeof(dir)) < 0)
+	char dir[PATH_MAX], data[PATH_MAX];
+	if (state_pod_dir(s->spec->name, dir, sizeof(dir)) < 0 ||
+	    state_data_dir(s->spec->name, data, sizeof(data)) < 0)
 		return -1;
-	if (access(dir, F_OK) == 0) {
+	/* What an earlier pod of this name left: its state, or only its data -
+	 * a reboot empties the state's tmpfs, not the disk, and an overlay of
+	 * the old run or an emptyDir with its files must not be taken over. */
+	if (access(dir, F_OK) == 0 || access(data, F_OK) == 0) {
 		pid_t pid = state_live_pid(dir, "supervisor");
 		if (pid)
 			return fail_msg(EEXIST, "pod %s is already running (supervisor %d)",
@@ -1426,10 +1497,12 @@ static int claim_dir(struct sup *s)
 	}
 	if (mkdir(dir, 0700) < 0)
 		return fail_errno("mkdir(%s)", dir);
-	/* From here on the directories are ours, and a failure removes them. */
+	/* From here on the directories are ours, and a failure removes them.
+	 * The supervisor is named at once: a second run of this pod, or an
+	 * rm -f, must see the directory taken from its first moment. */
 	memcpy(s->dir, dir, sizeof(dir));
-	if (state_mount_pod_dir(s->dir) < 0 ||
-	    state_data_dir(s->spec->name, s->data, sizeof(s->data)) < 0)
+	memcpy(s->data, data, sizeof(data));
+	if (state_mount_pod_dir(s->dir) < 0 || state_put_pid(s->dir, "supervisor", getpid()) < 0)
 		return -1;
 	char sub[PATH_MAX + 16];
 	snprintf(sub, sizeof(sub), "%s/containers", s->dir);
@@ -1469,9 +1542,9 @@ static int write_spec(struct sup *s, const char *text, size_t len)
 	snprintf(path, sizeof(path), "%s/spec.yaml", s->dir);
 	_cleanup_close_ int fd =
 	    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
-		return fail_errno("write(%s)", path);
-	return 0;
+	if (fd < 0)
+		return fail_errno("open(%s)", path);
+	return write_whole(fd, text, len, path);
 }
 
 /* The first container's RuntimeDefault filter, built now, while the grace
@@ -1524,8 +1597,8 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		return -1;
 	char tbuf[64];
 	state_time_rfc3339(state_now_realtime_ns(), tbuf, sizeof(tbuf));
-	if (state_put_pid(s->dir, "supervisor", getpid()) < 0 || write_spec(s, text, len) < 0 ||
-	    podjson_write_spec(sp, s->dir) < 0 || state_put(s->dir, "name", "%s", sp->name) < 0 ||
+	if (write_spec(s, text, len) < 0 || podjson_write_spec(sp, s->dir) < 0 ||
+	    state_put(s->dir, "name", "%s", sp->name) < 0 ||
 	    state_put(s->dir, "created", "%s", tbuf) < 0 ||
 	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
 	    state_put(s->dir, "phase", "Pending") < 0 ||
@@ -1627,7 +1700,7 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 	}
 	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++)
 		ctr_cleanup(&s->members[i].cfg);
-	sandbox_down(s);
+	sandbox_down(s, false);
 	fault_point("sandbox-removed");
 	while (s->n_vols > 0)
 		vol_teardown(&s->vols[--s->n_vols]);

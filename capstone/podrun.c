@@ -636,9 +636,24 @@ static int cmd_rm(int argc, char **argv)
 	char dir[PATH_MAX];
 	cli_pod_dir(name, dir, sizeof(dir), false);
 	if (access(dir, F_OK) < 0) {
-		if (force)
-			return 0; /* rm -f of nothing is fine, as with rm(1) */
-		die("no pod named %s (under %s)", name, state_root());
+		if (!force)
+			die("no pod named %s (under %s)", name, state_root());
+		/* rm -f of nothing is fine, as with rm(1). But a reboot empties the
+		 * state's tmpfs, not the pod's data on disk: what is left of it goes. */
+		char data[PATH_MAX];
+		if (state_data_dir(name, data, sizeof(data)) < 0)
+			die_last();
+		if (access(data, F_OK) < 0)
+			return 0;
+		_cleanup_close_ int lock = pod_lock_root();
+		if (lock < 0)
+			die_last();
+		if (access(dir, F_OK) == 0)
+			die("pod %s was started while it was being removed", name);
+		if (state_clean(dir, true) < 0)
+			die_last();
+		printf("pod %s: removed (its data, from before its state was lost)\n", name);
+		return 0;
 	}
 	char phase[32] = "";
 	state_get(dir, "phase", phase, sizeof(phase));

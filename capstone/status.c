@@ -9,9 +9,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 static const char *const cond_names[STATUS_NCOND] = {
@@ -49,6 +52,37 @@ int status_write(const struct status_pod *st, const char *pod_dir)
 	return state_put(pod_dir, "conditions", "%s", text);
 }
 
+/* Past STATUS_EVENTS_MAX bytes the older half of the events goes, as the
+ * API server lets events expire: a probe failing every second would
+ * otherwise fill the pod's state tmpfs in a day, and every state write
+ * after it. The newer half, from a whole line, replaces the file in one
+ * rename: a reader sees the old file or the new one. */
+static void events_trim(const char *path)
+{
+	_cleanup_close_ int in = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0 || st.st_size <= STATUS_EVENTS_MAX)
+		return;
+	size_t keep = STATUS_EVENTS_MAX / 2;
+	char *buf = malloc(keep);
+	if (!buf)
+		return;
+	ssize_t n = pread(in, buf, keep, st.st_size - (off_t)keep);
+	char *line = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+	char tmp[PATH_MAX + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int out =
+	    line ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+	if (out >= 0) {
+		size_t len = (size_t)(buf + n - (line + 1));
+		bool ok = write(out, line + 1, len) == (ssize_t)len;
+		ok = close(out) == 0 && ok;
+		if (!ok || rename(tmp, path) < 0)
+			unlink(tmp);
+	}
+	free(buf);
+}
+
 void status_event(const char *pod_dir, const char *type, const char *reason, const char *object,
                   const char *fmt, ...)
 {
@@ -74,6 +108,7 @@ void status_event(const char *pod_dir, const char *type, const char *reason, con
 		/* a full disk loses the event, not the pod */
 	}
 	close(fd);
+	events_trim(path);
 }
 
 int status_uuid(char out[37])

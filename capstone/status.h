@@ -40,7 +40,9 @@ int status_write(const struct status_pod *st, const char *pod_dir);
 
 /* Append one event. type: "Normal" or "Warning"; object: "pod",
  * "spec.containers{NAME}" or "spec.initContainers{NAME}" as kubectl shows it.
- * A full disk loses the event, never the pod. */
+ * A full disk loses the event, never the pod. Past STATUS_EVENTS_MAX bytes
+ * the file keeps its newer half. */
+#define STATUS_EVENTS_MAX (256 * 1024)
 void status_event(const char *pod_dir, const char *type, const char *reason, const char *object,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

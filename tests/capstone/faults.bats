@@ -47,16 +47,23 @@ own_store() { # DIR
 	export PODRUN_IMAGES=$1
 }
 
-# The pid of POD's supervisor once PODRUN_STOP_AT=POINT stopped it; OUT is
-# what podrun printed, shown if it never stops.
-stopped_at() { # POD POINT OUT
-	local sup
+# `run -d` of pod_with_everything NAME, from a store of the test's own, with
+# PODRUN_STOP_AT=POINT (capstone/fault.h): returns once the supervisor is
+# stopped there. Sets the caller's pid (run -d's), sup (the supervisor) and
+# out (what podrun prints); the supervisor is sent SIGCONT at the end.
+start_stopped() { # NAME POINT
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	own_store "$BATS_TEST_TMPDIR/images"
+	out="$BATS_TEST_TMPDIR/$1.out"
+	PODRUN_STOP_AT=$2 "$PODRUN_BIN" run -d "$(pod_with_everything "$1" true)" >"$out" 2>&1 &
+	pid=$!
 	stopped() {
 		sup=$(cat "$PODRUN_ROOT/pods/$1/supervisor.pid") &&
 			grep -q '^State:.*T' "/proc/$sup/status"
 	}
-	wait_long stopped "$1" || { echo "podrun never stopped at $2:" >&2; cat "$3" >&2; return 1; }
-	echo "$sup"
+	wait_long stopped "$1" || { echo "podrun never stopped at $2:"; cat "$out"; false; }
+	defer "kill -CONT $sup"
 }
 
 kill_supervisor_then_rm() { # POD
@@ -252,15 +259,8 @@ YAML
 	# image was resolved (its layers' paths are in the containers' configs),
 	# the sandbox, the tmpfs volume and the hostPort exist, and no rootfs
 	# overlay is mounted yet. There the store goes away.
-	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
-		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
-	local store="$BATS_TEST_TMPDIR/images" out="$BATS_TEST_TMPDIR/vanish.out" f sup pid rc=0 pids
-	own_store "$store"
-	f=$(pod_with_everything vanish "true")
-	PODRUN_STOP_AT=pod-created "$PODRUN_BIN" run -d "$f" >"$out" 2>&1 &
-	pid=$!
-	sup=$(stopped_at vanish pod-created "$out")
-	defer "kill -CONT $sup"
+	local store="$BATS_TEST_TMPDIR/images" out sup pid rc=0 pids
+	start_stopped vanish pod-created
 	mv "$store" "$store.gone"
 	kill -CONT "$sup"
 	wait "$pid" || rc=$?
@@ -289,15 +289,8 @@ YAML
 	# Stopped at "sandbox-created", the pod has found its image's layers and
 	# not yet written which image it uses: rm must wait for that (the store
 	# lock, which the pod holds shared), not take the layers from under it.
-	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
-		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
-	local store="$BATS_TEST_TMPDIR/images" out="$BATS_TEST_TMPDIR/race.out" f sup pid rm rc=0
-	own_store "$store"
-	f=$(pod_with_everything race "true")
-	PODRUN_STOP_AT=sandbox-created "$PODRUN_BIN" run -d "$f" >"$out" 2>&1 &
-	pid=$!
-	sup=$(stopped_at race sandbox-created "$out")
-	defer "kill -CONT $sup"
+	local out sup pid rm rc=0
+	start_stopped race sandbox-created
 	"$PODRUN_BIN" image rm busybox >"$BATS_TEST_TMPDIR/rm.out" 2>&1 &
 	rm=$!
 	# the kernel lists a process that waits for a lock: "N: -> FLOCK ... WRITE PID"
@@ -316,6 +309,55 @@ YAML
 	# with the pod gone, the image goes
 	run "$PODRUN_BIN" image rm busybox
 	assert_success
+	assert_host_clean
+}
+
+@test "after a reboot (the state's tmpfs empty, the data on disk kept) the pod starts afresh; rm -f removes what is left" {
+	# A reboot takes every process, mount, cgroup and link, and /run (the
+	# state); not /var/lib (the data: the running pod's overlay, marked by
+	# overlayfs' volatile option, and its disk emptyDir with a file in it).
+	local hp=$BATS_TEST_TMPDIR/hp f
+	mkdir -p "$hp"
+	f=$(pod_file reboot <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: reboot}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: v, hostPath: {path: $hp}}, {name: e, emptyDir: {}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "test ! -e /e/old && touch /e/old && echo ran >>/v/runs && exec sleep 3600"]
+    volumeMounts: [{name: v, mountPath: /v}, {name: e, mountPath: /e}]
+YAML
+	)
+	reboot() {
+		local pids
+		pids=$(pod_pids reboot)
+		kill -9 $pids
+		wait_for assert_gone $pids
+		grep " $(data reboot)/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+			xargs -r -n1 umount -l
+		umount -l "$PODRUN_ROOT/pods/reboot"
+		rm -rf "$PODRUN_ROOT/pods/reboot"
+		find /sys/fs/cgroup -depth -type d -path "*/$PODRUN_CGROUP*" -exec rmdir {} +
+		ip link del "$TEST_BRIDGE" 2>/dev/null || true
+		[ -d "$(data reboot)" ] && [ -z "$(pod_cgroups)" ]
+	}
+	podrun run -d "$f"
+	reboot
+	# a fresh emptyDir and a fresh overlay: the command runs again
+	podrun run -d "$f"
+	[ "$(cat "$hp/runs")" = "$(printf 'ran\nran')" ]
+	reboot
+	run podrun rm reboot # without -f: no pod of that name
+	assert_failure 1
+	run podrun rm -f reboot
+	assert_success
+	assert_output "pod reboot: removed (its data, from before its state was lost)"
+	[ ! -e "$(data reboot)" ]
 	assert_host_clean
 }
 

@@ -166,3 +166,39 @@ YAML
 	refused_in_container 'lifecycle: {preStop: {httpGet: {port: 80}, exec: {command: ["true"]}}}' \
 		"may not specify more than 1 handler type"
 }
+
+@test "the supervisor killed during a postStart hook: the hook's process goes too, and the hostPort is free" {
+	# The hook runs in a fork of the supervisor, which holds copies of its
+	# fds - the hostPort's listening socket among them. With the supervisor
+	# gone the hook must not keep the port bound until it ends.
+	local hp=$BATS_TEST_TMPDIR/hp sup pids
+	mkdir -p "$hp"
+	f=$(pod_file hk <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: hk}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    ports: [{containerPort: 80, hostPort: 18760}]
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle:
+      postStart: {exec: {command: ["sh", "-c", "touch /v/hook; sleep 30"]}}
+YAML
+	)
+	podrun run -d --wait none "$f"
+	wait_for test -e "$hp/hook"
+	ss -ltnH "sport = :18760" | grep -q .
+	pids=$(pod_pids hk)
+	sup=$(state hk supervisor.pid)
+	kill -9 "$sup"
+	port_free() { ! ss -ltnH "sport = :18760" | grep -q .; }
+	wait_for port_free || { echo "hostPort 18760 still bound: $(ss -ltnpH "sport = :18760")"; false; }
+	podrun rm -f hk
+	assert_gone $pids
+	assert_host_clean
+}

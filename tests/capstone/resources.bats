@@ -359,6 +359,45 @@ YAML
 	assert_host_clean
 }
 
+@test "shareProcessNamespace: what a container's run left behind is killed before its next run" {
+	# Its PID 1 is not the pod's pid namespace's init: its exit kills
+	# nothing. The first run leaves "sleep 1001" behind and fails; the
+	# second must start alone in the container's cgroup.
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	podrun run -d "$(pod_file shared <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: shared}
+spec:
+  shareProcessNamespace: true
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "echo run >>/v/runs; [ \$(wc -l </v/runs) -gt 1 ] && exec sleep 1002; sleep 1001 & exit 1"]
+    volumeMounts: [{name: v, mountPath: /v}]
+YAML
+	)"
+	second_run() {
+		[ "$(wc -l <"$hp/runs")" = 2 ] &&
+			grep -qx Running "$PODRUN_ROOT/pods/shared/containers/c/state"
+	}
+	wait_for second_run
+	local pid procs p
+	pid=$(state shared containers/c/pid)
+	procs=$(cat "$(cgdir pids "$pid")/cgroup.procs")
+	for p in $procs; do
+		[ "$(tr '\0' ' ' <"/proc/$p/cmdline")" != "sleep 1001 " ] ||
+			{ echo "the first run's sleep $p is still in the container's cgroup" >&2; false; }
+	done
+	[ "$procs" = "$pid" ]
+	podrun rm -f shared
+	assert_host_clean
+}
+
 @test "a fork bomb stops at the pod's pids limit: PODRUN_POD_PIDS_LIMIT, 1024 by default, -1 for none" {
 	local pid hp=$BATS_TEST_TMPDIR/hp
 	podrun run -d "$(qos_pod dflt "")"

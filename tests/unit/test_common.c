@@ -182,14 +182,21 @@ Test(rm_rf, missing_is_fine_and_files_go, .init = make_dir, .fini = remove_dir)
 	cr_assert(exists(at("target/keep")));
 }
 
+/* A mount namespace of this test process's own (Criterion runs each test in
+ * a process of its own: its mounts go with it), where it needs root. */
+static void private_mounts(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (a mount namespace, mounts)");
+	cr_assert_eq(unshare(CLONE_NEWNS), 0);
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+}
+
 /* In a private mount namespace of this test process: mount a tmpfs inside the
  * tree. rm_rf must refuse to descend into it and leave its files alone. */
 Test(rm_rf, refuses_to_cross_a_mount_point, .init = make_dir, .fini = remove_dir)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root (a mount namespace and a tmpfs)");
-	cr_assert_eq(unshare(CLONE_NEWNS), 0);
-	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	private_mounts();
 	cr_assert_eq(mkdir_p(at("tree/mnt"), 0755), 0);
 	touch(at("tree/plain"));
 	cr_assert_eq(mount("tmpfs", at("tree/mnt"), "tmpfs", 0, "size=1m"), 0);
@@ -210,10 +217,7 @@ Test(rm_rf, refuses_to_cross_a_mount_point, .init = make_dir, .fini = remove_dir
  * not wipe the host directory bound into it. */
 Test(rm_rf, refuses_to_cross_a_bind_mount, .init = make_dir, .fini = remove_dir)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root (a mount namespace and a bind mount)");
-	cr_assert_eq(unshare(CLONE_NEWNS), 0);
-	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	private_mounts();
 	cr_assert_eq(mkdir_p(at("tree/mnt"), 0755), 0);
 	cr_assert_eq(mkdir_p(at("host"), 0755), 0);
 	touch(at("host/precious"));
@@ -230,10 +234,7 @@ Test(rm_rf, refuses_to_cross_a_bind_mount, .init = make_dir, .fini = remove_dir)
  * error deeper down names the entry where it happened. */
 Test(rm_rf, refuses_a_path_that_is_a_mount_point, .init = make_dir, .fini = remove_dir)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root (a mount namespace and a bind mount)");
-	cr_assert_eq(unshare(CLONE_NEWNS), 0);
-	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	private_mounts();
 	cr_assert_eq(mkdir_p(at("mnt"), 0755), 0);
 	cr_assert_eq(mkdir_p(at("host/deep/er"), 0755), 0);
 	touch(at("host/precious"));
