@@ -773,11 +773,22 @@ static int pick_host_index(const char *subnet)
 static int pause_handle(struct ev_watch *w, uint32_t events);
 static int write_pod_files(struct sup *s);
 
+/* pause exists: named in the state at once, before its setup and the pod
+ * IP's, so that a supervisor killed meanwhile leaves it to rm -f. */
+static void record_pause(void *arg, pid_t pid)
+{
+	struct sup *s = arg;
+	state_put_pid(s->dir, "pause", pid);
+	fault_point("pause-cloned");
+}
+
 static int sandbox_up(struct sup *s)
 {
 	/* From "is the bridge there?" to "our veth is on it": a retire must
 	 * not delete the bridge in between (bridge.h). */
 	_cleanup_close_ int lock = s->icfg.bridge ? bridge_lock() : -1;
+	s->icfg.on_clone = record_pause;
+	s->icfg.on_clone_arg = s;
 	if ((s->icfg.bridge && lock < 0) || infra_start(&s->icfg, &s->infra) < 0)
 		return -1;
 	closep(&lock);

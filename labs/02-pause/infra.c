@@ -492,6 +492,8 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 		errno = err;
 		return fail_errno("clone(%s)", cfg->share_pid ? "net,ipc,uts,pid" : "net,ipc,uts");
 	}
+	if (cfg->on_clone)
+		cfg->on_clone(cfg->on_clone_arg, pid);
 	int rc = read_report(p[0], pid, "the pause holder");
 	close(p[0]);
 	out->pid = pid;

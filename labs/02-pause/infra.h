@@ -35,6 +35,11 @@ struct infra_config {
 	 * there, as kubelet's runtime puts the sandbox in the pod's. */
 	int (*setup_child)(void *arg);
 	void *setup_arg;
+	/* Optional: called here, in the caller, as soon as the holder exists -
+	 * before its own setup and the pod IP's. podrun records the pid there:
+	 * a podrun killed meanwhile leaves a holder its cleanup can find. */
+	void (*on_clone)(void *arg, pid_t pid);
+	void *on_clone_arg;
 	/* Optional pod IP. bridge == NULL: the pod has only lo. */
 	const char *bridge; /* host bridge, created when missing */
 	const char *subnet; /* "198.18.0.0/24": the bridge takes .1 */

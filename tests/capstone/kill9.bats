@@ -81,10 +81,10 @@ assert_no_cgroups() { # NAME
 	fi
 }
 
+# Chained: its callers run it in an || list, where bash's errexit does not
+# stop at a failed line, and only the last one would count.
 assert_all_clean() { # NAME
-	assert_host_clean
-	assert_no_pod_processes "$1"
-	assert_no_cgroups "$1"
+	assert_host_clean && assert_no_pod_processes "$1" && assert_no_cgroups "$1" || return 1
 	# the hostPort is free again
 	if ss -ltnH "sport = :18740" | grep -q .; then
 		echo "hostPort 18740 is still bound"
@@ -125,7 +125,7 @@ die_at() { # POINT
 		echo "$point: rm -f failed"
 		return 1
 	fi
-	assert_gone $pids
+	assert_gone $pids || return 1
 	assert_all_clean "$name"
 }
 
