@@ -104,17 +104,24 @@ static int64_t jtime(struct json_object *o, const char *path)
 
 /* ---- loading pods ------------------------------------------------------------------- */
 
-/* The Pod named name, or NULL when there is no such pod (kubectl's NotFound). */
-static struct json_object *load_pod(const char *name)
+/* The Pod named name into *out: 1. 0 when its state directory is not there
+ * (kubectl's NotFound), and only then: a directory that is there but cannot
+ * be read as a pod (no container list yet, out of memory) is -1 with
+ * last_error() saying why - not a pod that does not exist. */
+static int load_pod(const char *name, struct json_object **out)
 {
 	char dir[PATH_MAX];
+	*out = NULL;
 	cli_pod_dir(name, dir, sizeof(dir), false);
 	if (access(dir, F_OK) < 0)
-		return NULL;
-	struct json_object *pod;
-	if (podjson_pod(dir, &pod) < 0)
-		return NULL;
-	return pod;
+		return errno == ENOENT ? 0 : fail_errno("pod %s: %s", name, dir);
+	if (podjson_pod(dir, out) == 0)
+		return 1;
+	int saved = errno;
+	if (access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0; /* removed while it was read */
+	errno = saved;
+	return -1;
 }
 
 NORETURN static void die_not_found(const char *name)
@@ -520,9 +527,14 @@ int cmd_get(int argc, char **argv)
 		if (!spec_dns1123_subdomain(names[i]) ||
 		    state_pod_dir(names[i], dir, sizeof(dir)) < 0)
 			continue; /* not a name podrun would have made */
-		struct json_object *pod = load_pod(names[i]);
-		if (!pod && one)
+		struct json_object *pod;
+		int r = load_pod(names[i], &pod);
+		if (r == 0 && one)
 			die_not_found(names[i]);
+		if (r < 0 && one)
+			die_last();
+		/* in a list, a pod that cannot be read (being created: no
+		 * container list yet) is a row of Unknown, as in `podrun ps` */
 		if (table)
 			add_pod_row(&t, names[i], pod, wide);
 		else if (pod && json_object_array_add(items, pod) == 0)
@@ -631,7 +643,64 @@ static void describe_resources(struct json_object *c, const char *key, const cha
 	}
 }
 
-static void describe_container(struct json_object *spec, struct json_object *status)
+/* A fieldRef's value as kubectl describe shows it (fieldpath's
+ * ExtractFieldPathAsString on the pod): metadata.name, .namespace, .uid and a
+ * label's or annotation's value; "" for the rest (spec.nodeName,
+ * status.podIP...), which only the container's start resolves. */
+static const char *field_value(struct json_object *pod, const char *path)
+{
+	static const char *const plain[] = {"metadata.name", "metadata.namespace", "metadata.uid"};
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (!strcmp(path, plain[i]))
+			return jstr_or(pod, path, "");
+	const char *maps[] = {"metadata.labels", "metadata.annotations"};
+	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+		size_t n = strlen(maps[i]), len = strlen(path);
+		struct json_object *m = jget(pod, maps[i]), *v;
+		char key[320];
+		/* metadata.labels['KEY'] (the key may hold dots: no jget) */
+		if (strncmp(path, maps[i], n) || strncmp(path + n, "['", 2) || len < n + 4 ||
+		    strcmp(path + len - 2, "']"))
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(len - n - 4), path + n + 2);
+		if (m && json_object_object_get_ex(m, key, &v))
+			return json_object_get_string(v);
+		return "";
+	}
+	return "";
+}
+
+/* A resourceFieldRef's value as kubectl describe computes it
+ * (ExtractContainerResourceValue): the container's limit or request, divided
+ * by the divisor and rounded up; a limit of 0 (none) is "node allocatable".
+ * The container is the one containerName names, else ctr. */
+static void resource_value(struct json_object *pod, struct json_object *ctr,
+                           struct json_object *ref, char *out, size_t len)
+{
+	const char *res = jstr_or(ref, "resource", ""), *cname = jstr(ref, "containerName");
+	const char *lists[] = {"spec.containers", "spec.initContainers"};
+	for (size_t l = 0; cname && l < ARRAY_SIZE(lists); l++)
+		for (size_t i = 0; i < jlen(pod, lists[l]); i++)
+			if (!strcmp(jstr_or(jidx(pod, lists[l], i), "name", ""), cname))
+				ctr = jidx(pod, lists[l], i);
+	bool cpu = strstr(res, ".cpu") != NULL;
+	char path[64];
+	snprintf(path, sizeof(path), "resources.%s", res);
+	const char *q = jstr(ctr, path), *d = jstr_or(ref, "divisor", "0");
+	int64_t v = 0, div = 0;
+	if (q && (cpu ? spec_parse_milli(q, &v) : spec_parse_quantity(q, &v)) < 0)
+		v = 0;
+	if ((cpu ? spec_parse_milli(d, &div) : spec_parse_quantity(d, &div)) < 0 || div <= 0)
+		div = cpu ? 1000 : 1; /* "0", the zero Quantity: 1 */
+	v = v > 0 ? (v - 1) / div + 1 : 0;
+	if (v == 0 && !strncmp(res, "limits.", 7))
+		snprintf(out, len, "node allocatable");
+	else
+		snprintf(out, len, "%" PRId64, v);
+}
+
+static void describe_container(struct json_object *pod, struct json_object *spec,
+                               struct json_object *status)
 {
 	const int w = 16;
 	char buf[64];
@@ -677,8 +746,23 @@ static void describe_container(struct json_object *spec, struct json_object *sta
 	else
 		printf("    Environment:\n");
 	for (size_t i = 0; i < ne; i++) {
+		/* kubectl's describeContainerEnvVars: the value, then where it
+		 * comes from: "NAME:  pod-name (v1:metadata.name)",
+		 * "NAME:  500 (limits.cpu)" */
 		struct json_object *e = jidx(spec, "env", i);
-		printf("      %s:  %s\n", jstr_or(e, "name", ""), jstr_or(e, "value", ""));
+		struct json_object *fr = jget(e, "valueFrom.fieldRef");
+		struct json_object *rr = jget(e, "valueFrom.resourceFieldRef");
+		const char *name = jstr_or(e, "name", "");
+		if (fr) {
+			const char *fp = jstr_or(fr, "fieldPath", "");
+			printf("      %s:  %s (%s:%s)\n", name, field_value(pod, fp),
+			       jstr_or(fr, "apiVersion", "v1"), fp);
+		} else if (rr) {
+			resource_value(pod, spec, rr, buf, sizeof(buf));
+			printf("      %s:  %s (%s)\n", name, buf, jstr_or(rr, "resource", ""));
+		} else {
+			printf("      %s:  %s\n", name, jstr_or(e, "value", ""));
+		}
 	}
 	size_t nm = jlen(spec, "volumeMounts");
 	if (!nm)
@@ -772,9 +856,12 @@ int cmd_describe(int argc, char **argv)
 	const char *name = argv[optind];
 	char dir[PATH_MAX], buf[512], t[64];
 	cli_pod_dir(name, dir, sizeof(dir), false);
-	struct json_object *pod = load_pod(name);
-	if (!pod)
+	struct json_object *pod;
+	int r = load_pod(name, &pod);
+	if (r == 0)
 		die_not_found(name);
+	if (r < 0)
+		die_last();
 	struct json_object *spec = jget(pod, "spec"), *st = jget(pod, "status");
 	const int w = 18;
 	field(0, w, "Name", jstr_or(pod, "metadata.name", name));
@@ -812,13 +899,15 @@ int cmd_describe(int argc, char **argv)
 		for (size_t i = 0; i < jlen(spec, "initContainers"); i++) {
 			struct json_object *cs = jidx(spec, "initContainers", i);
 			describe_container(
-			    cs, status_of(st, "initContainerStatuses", jstr_or(cs, "name", "")));
+			    pod, cs,
+			    status_of(st, "initContainerStatuses", jstr_or(cs, "name", "")));
 		}
 	}
 	printf("Containers:\n");
 	for (size_t i = 0; i < jlen(spec, "containers"); i++) {
 		struct json_object *cs = jidx(spec, "containers", i);
-		describe_container(cs, status_of(st, "containerStatuses", jstr_or(cs, "name", "")));
+		describe_container(pod, cs,
+		                   status_of(st, "containerStatuses", jstr_or(cs, "name", "")));
 	}
 	if (jlen(st, "conditions")) {
 		printf("Conditions:\n");
@@ -901,8 +990,8 @@ static int wait_check(const struct wait_for *w, const char *name, const char *di
 		return w->kind == WAIT_DELETE ? 1 : -1;
 	if (w->kind == WAIT_DELETE)
 		return 0;
-	struct json_object *pod = load_pod(name);
-	if (!pod)
+	struct json_object *pod;
+	if (load_pod(name, &pod) <= 0)
 		return 0; /* being created or removed right now: look again */
 	int met = 0;
 	if (w->kind == WAIT_CONDITION) {

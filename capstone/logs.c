@@ -58,11 +58,14 @@ int logs_limits_from_env(struct logs_limits *l)
 	s = getenv("PODRUN_LOG_MAX_FILES");
 	long n;
 	if (s && *s) {
-		/* kubelet refuses fewer than 2: rotation needs somewhere to go */
-		if (parse_long(s, 2, INT_MAX, &n) < 0)
-			rc = fail_msg(
-			    EINVAL, "PODRUN_LOG_MAX_FILES=%s: a whole number of files, at least 2",
-			    s);
+		/* kubelet refuses fewer than 2: rotation needs somewhere to go;
+		 * more than the reader lists would leave holes in `podrun logs` */
+		if (parse_long(s, 2, LOGS_MAX_FILES_LIMIT, &n) < 0)
+			rc =
+			    fail_msg(EINVAL,
+			             "PODRUN_LOG_MAX_FILES=%s: a whole number of files, at least 2 "
+			             "and at most %d",
+			             s, LOGS_MAX_FILES_LIMIT);
 		else
 			l->max_files = (int)n;
 	}
@@ -321,6 +324,7 @@ struct logs_file {
 	int run;
 	int dirfd;             /* logs/C; -1 until it could be opened */
 	int fd;                /* N.log; -1 until it could be opened */
+	bool locked;           /* fd holds the writer's LOCK_EX (see take_lock) */
 	unsigned open_streams; /* bit per stream not closed yet */
 	struct logs_limits lim;
 	int64_t size; /* of N.log: what rotation compares with the limit */
@@ -351,6 +355,29 @@ static int create_locked(struct logs_file *f, char *tmp, size_t len)
 	return fd;
 }
 
+/* Tries of take_lock when a run's file is opened again, 1 ms apart. */
+#define LOCK_TRIES 20
+
+/* The writer's exclusive lock on f->fd, which logs.h promises from the open
+ * until the last byte. Nobody else writes this file, but a reader's probe
+ * (writer_alive: LOCK_SH | LOCK_NB, then LOCK_UN) may hold a shared lock at
+ * this very instant; left untaken, a follower would find the lock free and
+ * stop while the run goes on. The probe lasts microseconds: up to `tries`
+ * attempts a millisecond apart (the supervisor must not wait for a reader
+ * that was stopped in between); failing that, f->locked stays false and
+ * write_record tries once more before each record. */
+static void take_lock(struct logs_file *f, int tries)
+{
+	for (int i = 0; !f->locked && i < tries; i++) {
+		if (flock(f->fd, LOCK_EX | LOCK_NB) == 0)
+			f->locked = true;
+		else if (errno != EWOULDBLOCK && errno != EINTR)
+			break; /* ENOLCK: no lock to be had, retrying will not help */
+		else if (i + 1 < tries)
+			sleep_ms(1);
+	}
+}
+
 /* Open what is not open yet: after a full disk, retried at each record. */
 static int ensure_open(struct logs_file *f)
 {
@@ -364,11 +391,11 @@ static int ensure_open(struct logs_file *f)
 	int fd = open_beneath(f->dirfd, name, O_WRONLY | O_APPEND | O_NONBLOCK, 0);
 	struct stat st;
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		/* the same run opened again: append; a reader may hold a short
-		 * shared lock, and the supervisor must not wait for it */
-		flock(fd, LOCK_EX | LOCK_NB);
+		/* the same run opened again: append, under the writer's lock */
 		f->fd = fd;
+		f->locked = false;
 		f->size = st.st_size;
+		take_lock(f, LOCK_TRIES);
 		return 0;
 	}
 	bool there = fd >= 0; /* but not a regular file */
@@ -390,11 +417,14 @@ static int ensure_open(struct logs_file *f)
 		return rc;
 	}
 	f->fd = fd;
+	f->locked = true;
 	f->size = 0;
 	return 0;
 }
 
-/* N.log -> N.log.1 -> ... -> N.log.(max_files-1), which is deleted. */
+/* N.log -> N.log.1 -> ... -> N.log.(max_files-1), which is deleted. Only
+ * the files before the first one missing move: until max_files are there,
+ * a rotation renames as many files as there are, not max_files. */
 static int rotate(struct logs_file *f)
 {
 	char tmp[64], a[64], b[64];
@@ -402,9 +432,20 @@ static int rotate(struct logs_file *f)
 	if (nfd < 0)
 		return -1;
 	int keep = f->lim.max_files < 2 ? 2 : f->lim.max_files;
-	log_name(f, keep - 1, a, sizeof(a));
-	unlinkat(f->dirfd, a, 0);
-	for (int k = keep - 2; k >= 0; k--) {
+	if (keep > LOGS_MAX_FILES_LIMIT)
+		keep = LOGS_MAX_FILES_LIMIT;
+	int top = 1; /* the first N.log.J missing, else the oldest kept */
+	struct stat st;
+	for (; top < keep - 1; top++) {
+		log_name(f, top, a, sizeof(a));
+		if (fstatat(f->dirfd, a, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			break;
+	}
+	if (top == keep - 1) {
+		log_name(f, top, a, sizeof(a));
+		unlinkat(f->dirfd, a, 0);
+	}
+	for (int k = top - 1; k >= 0; k--) {
 		log_name(f, k, a, sizeof(a));
 		log_name(f, k + 1, b, sizeof(b));
 		if (renameat(f->dirfd, a, f->dirfd, b) < 0 && errno != ENOENT)
@@ -421,6 +462,7 @@ static int rotate(struct logs_file *f)
 	 * the old lock free already sees the new file at N.log. */
 	close(f->fd);
 	f->fd = nfd;
+	f->locked = true;
 	f->size = 0;
 	return 0;
 }
@@ -431,6 +473,8 @@ static int write_record(struct logs_file *f, enum logs_stream st, const char *p,
 		f->lost++;
 		return -1;
 	}
+	if (!f->locked)
+		take_lock(f, 1);
 	char head[96];
 	logs_format_time(now_realtime_ns(), head, sizeof(head));
 	size_t hl = strlen(head);
@@ -825,7 +869,9 @@ static int rf_open(struct rfile *f, int dirfd, const char *name)
 	return 0;
 }
 
-/* The rotated files of run, newest (1) first: rots[0..n), with their inodes. */
+/* The rotated files of run, newest (1) first: rots[0..n), with their inodes;
+ * past max of them, the newest max (the writer keeps no more than
+ * LOGS_MAX_FILES_LIMIT, but an older podrun may have). */
 static size_t list_rotated(int dirfd, int run, int *rots, ino_t *inos, size_t max)
 {
 	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -839,11 +885,12 @@ static size_t list_rotated(int dirfd, int run, int *rots, ino_t *inos, size_t ma
 	while ((e = readdir(d))) {
 		int r, j;
 		struct stat st;
-		if (!parse_log_name(e->d_name, &r, &j) || r != run || j == 0 || n == max ||
+		if (!parse_log_name(e->d_name, &r, &j) || r != run || j == 0 ||
+		    (n == max && j > rots[n - 1]) ||
 		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		/* insertion sort: there are a handful */
-		size_t i = n++;
+		/* insertion sort: there are a handful; when full, the oldest goes */
+		size_t i = n < max ? n++ : n - 1;
 		for (; i > 0 && rots[i - 1] > j; i--) {
 			rots[i] = rots[i - 1];
 			inos[i] = inos[i - 1];
@@ -895,8 +942,8 @@ static bool writer_alive(int fd)
 /* Follow: cur was rotated away. Go on with the file that came after it. */
 static int advance(int dirfd, int run, struct rfile *cur)
 {
-	int rots[64];
-	ino_t inos[64];
+	int rots[LOGS_MAX_FILES_LIMIT];
+	ino_t inos[LOGS_MAX_FILES_LIMIT];
 	size_t n = list_rotated(dirfd, run, rots, inos, ARRAY_SIZE(rots));
 	int next = n ? rots[n - 1] : 0; /* ours is gone: the oldest there is */
 	for (size_t i = 0; i < n; i++)
@@ -985,8 +1032,8 @@ int logs_read(const char *pod_data_dir, const char *ctr, const struct logs_read_
 	char name[64];
 	snprintf(name, sizeof(name), "%d.log", run);
 	bool have_cur = rf_open(&cur, dirfd, name) == 0;
-	int rots[64];
-	ino_t inos[64];
+	int rots[LOGS_MAX_FILES_LIMIT];
+	ino_t inos[LOGS_MAX_FILES_LIMIT];
 	size_t n = list_rotated(dirfd, run, rots, inos, ARRAY_SIZE(rots));
 	if (o->previous && !have_cur && n == 0) {
 		rc = fail_msg(ENOENT, "previous terminated container \"%s\" not found", ctr);

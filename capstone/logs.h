@@ -18,7 +18,9 @@
  * N.log from before the file has that name until after its last byte. A
  * reader that can take the lock knows nothing more will be written, and a
  * supervisor killed with SIGKILL releases it too (the kernel drops the lock
- * with the last fd). The reader asks its caller as well (still_running), for
+ * with the last fd). A writer that finds N.log already there (the run
+ * opened again) takes the lock on it, waiting out a reader's momentary
+ * shared lock. The reader asks its caller as well (still_running), for
  * what only the supervisor's state knows.
  */
 #ifndef PODLAB_LOGS_H
@@ -33,6 +35,10 @@
 /* kubelet's containerLogMaxSize (10Mi) and containerLogMaxFiles (5). */
 #define LOGS_DEFAULT_MAX_SIZE  (10LL << 20)
 #define LOGS_DEFAULT_MAX_FILES 5
+/* The most files (N.log and its rotations) PODRUN_LOG_MAX_FILES may keep:
+ * what the reader lists (kubelet has no upper bound; a rotation costs a
+ * rename per file kept, so hundreds would be no better). */
+#define LOGS_MAX_FILES_LIMIT 64
 
 enum logs_stream { LOGS_STDOUT, LOGS_STDERR };
 
@@ -40,14 +46,15 @@ enum logs_stream { LOGS_STDOUT, LOGS_STDERR };
 
 struct logs_limits {
 	int64_t max_size; /* bytes: N.log is rotated before it would grow past this */
-	int max_files;    /* N.log and its rotations together, >= 2 */
+	int max_files;    /* N.log and its rotations together, 2..LOGS_MAX_FILES_LIMIT */
 };
 
 /* kubelet's defaults. */
 void logs_limits_default(struct logs_limits *l);
 /* The defaults, overridden by PODRUN_LOG_MAX_SIZE (a quantity: 10Mi, 1M,
- * 4096) and PODRUN_LOG_MAX_FILES (an integer >= 2). A bad value: -1 with
- * EINVAL and a message naming the variable; that limit keeps its default. */
+ * 4096) and PODRUN_LOG_MAX_FILES (an integer from 2 to LOGS_MAX_FILES_LIMIT).
+ * A bad value: -1 with EINVAL and a message naming the variable; that limit
+ * keeps its default. */
 int logs_limits_from_env(struct logs_limits *l);
 
 /* ---- the writer (the supervisor) ------------------------------------------------- */

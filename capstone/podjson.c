@@ -267,6 +267,144 @@ static struct json_object *resources(const struct spec_resources *r)
 	return o;
 }
 
+/* One env entry as the API server keeps it: {name, value} (no value when it
+ * is empty: Go's omitempty), {name, valueFrom: {fieldRef: {apiVersion,
+ * fieldPath}}}, or {name, valueFrom: {resourceFieldRef: {containerName,
+ * resource, divisor}}}. */
+static struct json_object *env_entry(const struct spec_env *e)
+{
+	struct json_object *o = json_object_new_object();
+	int rc = add_str(o, "name", e->name);
+	if (e->kind == SPEC_ENV_VALUE) {
+		if (e->value && *e->value)
+			rc |= add_str(o, "value", e->value);
+	} else {
+		struct json_object *from = json_object_new_object(),
+		                   *ref = json_object_new_object();
+		if (e->kind == SPEC_ENV_FIELD) {
+			rc |= add_str(ref, "apiVersion", "v1"); /* the default, the only one */
+			rc |= add_str(ref, "fieldPath", e->path);
+			rc |= add(from, "fieldRef", ref);
+		} else {
+			/* No divisor: a zero Quantity, which marshals as "0" (it means
+			 * 1); else its canonical form: "1", "1m", "1Mi", "1k". */
+			char q[64] = "0";
+			bool cpu = e->resource == SPEC_RES_LIMITS_CPU ||
+			           e->resource == SPEC_RES_REQUESTS_CPU;
+			if (e->divisor && cpu)
+				podjson_cpu_quantity(e->divisor_units, q, sizeof(q));
+			else if (e->divisor)
+				podjson_bytes_quantity(e->divisor_units, q, sizeof(q));
+			if (e->container)
+				rc |= add_str(ref, "containerName", e->container);
+			rc |= add_str(ref, "resource", e->path);
+			rc |= add_str(ref, "divisor", q);
+			rc |= add(from, "resourceFieldRef", ref);
+		}
+		rc |= add(o, "valueFrom", from);
+	}
+	if (rc) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* httpGet, with SetDefaults_HTTPGetAction's path "/" and scheme HTTP; the
+ * port by name when the spec named it. */
+static struct json_object *http_get(const struct probe_spec *p)
+{
+	struct json_object *o = json_object_new_object();
+	int rc = add_str(o, "path", p->path && *p->path ? p->path : "/");
+	if (p->port_name)
+		rc |= add_str(o, "port", p->port_name);
+	else
+		rc |= add_int(o, "port", p->port);
+	if (p->host && *p->host)
+		rc |= add_str(o, "host", p->host);
+	rc |= add_str(o, "scheme", p->https ? "HTTPS" : "HTTP");
+	if (p->n_headers) {
+		struct json_object *h = json_object_new_array();
+		for (size_t i = 0; i < p->n_headers; i++) {
+			struct json_object *kv = json_object_new_object();
+			rc |= add_str(kv, "name", p->headers[i].name);
+			rc |= add_str(kv, "value", p->headers[i].value ? p->headers[i].value : "");
+			rc |= push(h, kv);
+		}
+		rc |= add(o, "httpHeaders", h);
+	}
+	if (rc) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *exec_action(char **command)
+{
+	struct json_object *o = json_object_new_object();
+	if (add(o, "command", str_array(command)) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* A probe, SetDefaults_Probe's numbers filled in (podrun keeps 0 for unset). */
+static struct json_object *probe(const struct probe_spec *p)
+{
+	struct json_object *o = json_object_new_object();
+	int rc = 0;
+	if (p->handler == PROBE_EXEC) {
+		rc |= add(o, "exec", exec_action(p->command));
+	} else if (p->handler == PROBE_HTTP_GET) {
+		rc |= add(o, "httpGet", http_get(p));
+	} else if (p->handler == PROBE_TCP_SOCKET) {
+		struct json_object *t = json_object_new_object();
+		if (p->port_name)
+			rc |= add_str(t, "port", p->port_name);
+		else
+			rc |= add_int(t, "port", p->port);
+		if (p->host && *p->host)
+			rc |= add_str(t, "host", p->host);
+		rc |= add(o, "tcpSocket", t);
+	}
+	if (p->initial_delay_s)
+		rc |= add_int(o, "initialDelaySeconds", p->initial_delay_s);
+	rc |= add_int(o, "timeoutSeconds", p->timeout_s ? p->timeout_s : 1);
+	rc |= add_int(o, "periodSeconds", p->period_s ? p->period_s : 10);
+	rc |= add_int(o, "successThreshold", p->success_threshold ? p->success_threshold : 1);
+	rc |= add_int(o, "failureThreshold", p->failure_threshold ? p->failure_threshold : 3);
+	if (p->grace_set)
+		rc |= add_int(o, "terminationGracePeriodSeconds", p->grace_s);
+	if (rc) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* lifecycle.postStart / preStop: exec, httpGet or sleep. */
+static struct json_object *hook(const struct spec_hook *h)
+{
+	struct json_object *o = json_object_new_object();
+	int rc = 0;
+	if (h->kind == SPEC_HOOK_EXEC) {
+		rc |= add(o, "exec", exec_action(h->command));
+	} else if (h->kind == SPEC_HOOK_HTTP_GET) {
+		rc |= add(o, "httpGet", http_get(h->http));
+	} else {
+		struct json_object *sl = json_object_new_object();
+		rc |= add_int(sl, "seconds", h->seconds);
+		rc |= add(o, "sleep", sl);
+	}
+	if (rc) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 static struct json_object *container(const struct spec_container *c)
 {
 	struct json_object *o = json_object_new_object();
@@ -278,17 +416,11 @@ static struct json_object *container(const struct spec_container *c)
 		rc |= add(o, "args", str_array(c->args));
 	if (c->working_dir)
 		rc |= add_str(o, "workingDir", c->working_dir);
-	if (c->env[0]) {
+	/* every entry, in order: c->env holds only those with a plain value */
+	if (c->n_envs) {
 		struct json_object *env = json_object_new_array();
-		for (char **e = c->env; *e; e++) {
-			/* "NAME=value": the name holds no '=' (a C identifier-ish name) */
-			const char *eq = strchr(*e, '=');
-			size_t nlen = eq ? (size_t)(eq - *e) : strlen(*e);
-			struct json_object *kv = json_object_new_object();
-			rc |= add(kv, "name", json_object_new_string_len(*e, (int)nlen));
-			rc |= add_str(kv, "value", eq ? eq + 1 : "");
-			rc |= push(env, kv);
-		}
+		for (size_t i = 0; i < c->n_envs; i++)
+			rc |= push(env, env_entry(&c->envs[i]));
 		rc |= add(o, "env", env);
 	}
 	if (c->n_ports) {
@@ -326,11 +458,29 @@ static struct json_object *container(const struct spec_container *c)
 		rc |= add(o, "volumeMounts", mounts);
 	}
 	rc |= add(o, "resources", resources(&c->res));
+	static const char *const probe_keys[PROBE_KINDS] = {
+	    [PROBE_STARTUP] = "startupProbe",
+	    [PROBE_LIVENESS] = "livenessProbe",
+	    [PROBE_READINESS] = "readinessProbe",
+	};
+	for (int k = 0; k < PROBE_KINDS; k++)
+		if (c->probes[k])
+			rc |= add(o, probe_keys[k], probe(c->probes[k]));
+	if (c->post_start.kind != SPEC_HOOK_NONE || c->pre_stop.kind != SPEC_HOOK_NONE) {
+		struct json_object *lc = json_object_new_object();
+		if (c->post_start.kind != SPEC_HOOK_NONE)
+			rc |= add(lc, "postStart", hook(&c->post_start));
+		if (c->pre_stop.kind != SPEC_HOOK_NONE)
+			rc |= add(lc, "preStop", hook(&c->pre_stop));
+		rc |= add(o, "lifecycle", lc);
+	}
 	rc |= add(o, "securityContext", ctr_security(c));
 	if (c->sidecar)
 		rc |= add_str(o, "restartPolicy", "Always");
-	rc |= add_str(o, "terminationMessagePath", "/dev/termination-log");
-	rc |= add_str(o, "terminationMessagePolicy", "File");
+	rc |= add_str(o, "terminationMessagePath",
+	              c->term_path ? c->term_path : "/dev/termination-log");
+	rc |= add_str(o, "terminationMessagePolicy",
+	              c->term_fallback ? "FallbackToLogsOnError" : "File");
 	rc |= add_str(o, "imagePullPolicy", podjson_pull_policy(c->image));
 	if (rc) {
 		json_object_put(o);
@@ -732,8 +882,15 @@ int podjson_pod(const char *dir, struct json_object **out)
 {
 	*out = NULL;
 	char **names;
-	if (state_get_list(dir, "container_names", &names) < 0)
-		return fail_msg(ENOENT, "%s: not a pod's state (no container list)", dir);
+	if (state_get_list(dir, "container_names", &names) < 0) {
+		if (errno == ENOENT)
+			return fail_msg(ENOENT, "%s: not a pod's state (no container list)", dir);
+		/* the real reason: ENOMEM, EACCES, a link where the list should be */
+		int err = errno;
+		char why[512];
+		snprintf(why, sizeof(why), "%s", last_error());
+		return fail_msg(err, "%s: reading its container list: %s", dir, why);
+	}
 	char buf[1024], phase[32];
 	pod_phase(dir, phase, sizeof(phase));
 	bool alive = strcmp(phase, "Unknown") != 0;

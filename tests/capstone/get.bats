@@ -258,6 +258,44 @@ setup() {
 	assert_line --regexp '^/dev/termination-log (Always|IfNotPresent)$'
 }
 
+@test "env from the downward API: -o json as Kubernetes keeps it, describe as kubectl shows it" {
+	local unit=$PODLAB_BUILD/tests/unit/test_podjson out=$BATS_TEST_TMPDIR/specs
+	[ -x "$unit" ] || skip "test_podjson is not built"
+	mkdir "$out"
+	PODJSON_OUT=$out "$unit" --filter 'podjson/examples_write_spec' >/dev/null
+	mkpod downward side:sidecar app:app
+	cp "$out/downward/spec.json" "$out/downward/metadata.json" "$PODRUN_ROOT/pods/downward/"
+	ctr downward side state=Running restarts=0 started_at=$T1
+	ctr downward app state=Running restarts=0 started_at=$T1
+	run podrun get downward -o json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/d.json"
+	run jq -c '.spec.containers[0].env[]' "$BATS_TEST_TMPDIR/d.json"
+	assert_line --index 0 '{"name":"PLAIN","value":"x"}'
+	assert_line --index 1 '{"name":"EMPTY"}'
+	assert_line --index 2 '{"name":"POD_NAME","valueFrom":{"fieldRef":{"apiVersion":"v1","fieldPath":"metadata.name"}}}'
+	assert_line --index 4 '{"name":"POD_IP","valueFrom":{"fieldRef":{"apiVersion":"v1","fieldPath":"status.podIP"}}}'
+	assert_line --index 5 '{"name":"CPU_LIMIT","valueFrom":{"resourceFieldRef":{"resource":"limits.cpu","divisor":"1m"}}}'
+	assert_line --index 6 '{"name":"SIDE_MEM","valueFrom":{"resourceFieldRef":{"containerName":"side","resource":"requests.memory","divisor":"1Mi"}}}'
+	assert_line --index 7 '{"name":"MEM_LIMIT","valueFrom":{"resourceFieldRef":{"resource":"limits.memory","divisor":"0"}}}'
+	[ "${#lines[@]}" = 9 ]
+	[ "$(jq -r '.spec.containers[0].readinessProbe.httpGet.port' "$BATS_TEST_TMPDIR/d.json")" = http ]
+	[ "$(jq -r '.spec.containers[0].lifecycle.preStop.sleep.seconds' "$BATS_TEST_TMPDIR/d.json")" = 2 ]
+	run validate "$BATS_TEST_TMPDIR/d.json"
+	assert_success
+	# kubectl describe: the value it can know, then where it comes from
+	run podrun describe downward
+	assert_success
+	assert_line '      PLAIN:  x'
+	assert_line '      POD_NAME:  downward (v1:metadata.name)'
+	assert_line "      APP:  web (v1:metadata.labels['app.kubernetes.io/name'])"
+	assert_line '      POD_IP:   (v1:status.podIP)'
+	assert_line '      CPU_LIMIT:  500 (limits.cpu)'
+	assert_line '      SIDE_MEM:  32 (requests.memory)'
+	assert_line '      MEM_LIMIT:  67108864 (limits.memory)'
+	assert_line '      SIDE_CPU:  node allocatable (limits.cpu)'
+}
+
 @test "the schema check in these tests fails on a field Kubernetes does not know" {
 	make_web
 	podrun get web -o json | jq '.status.containerStatuses[0].ready = "yes"' >"$BATS_TEST_TMPDIR/bad.json"
@@ -351,6 +389,28 @@ status_of() {
 	run podrun get
 	assert_success
 	assert_output --partial 'No resources found'
+}
+
+@test "get and describe of a pod whose state cannot be read: the reason, not NotFound" {
+	mkpod broken app:app
+	rm "$PODRUN_ROOT/pods/broken/container_names"
+	local cmd
+	for cmd in "get broken" "get broken -o json" "describe broken"; do
+		run podrun $cmd
+		assert_failure 1
+		refute_output --partial 'not found'
+		assert_output --partial "pods/broken: not a pod's state (no container list)"
+	done
+	# a link where the list should be: open(2)'s reason
+	ln -s /dev/null "$PODRUN_ROOT/pods/broken/container_names"
+	run podrun describe broken
+	assert_failure 1
+	refute_output --partial 'not found'
+	assert_output --regexp 'reading its container list: open\(.*/container_names\): Too many levels of symbolic links'
+	# in the list it is a row of Unknown, as in podrun ps
+	run podrun get
+	assert_success
+	assert_line --regexp '^broken +0/0 +Unknown '
 }
 
 @test "bad pod names and options are usage errors (exit 2), before any path is built" {

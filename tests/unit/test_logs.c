@@ -337,6 +337,49 @@ Test(logs, rotates_at_the_size_and_keeps_max_files)
 	cr_assert_str_eq(read_log("main", ALL), lines(28, 40));
 }
 
+/* The most files kept: every one is read, in order, without a hole. */
+Test(logs, rotation_keeps_up_to_the_limit_and_reads_them_all)
+{
+	/* 4 records of 48 bytes fill a file (see above): 300 lines fill 75 */
+	write_lines(300, limits(200, LOGS_MAX_FILES_LIMIT));
+	cr_assert_eq(access(path_of("main/0.log.63"), F_OK), 0);
+	cr_assert_eq(access(path_of("main/0.log.64"), F_OK), -1, "more files than max_files");
+	cr_assert_str_eq(read_log("main", ALL), lines(300 - 4 * LOGS_MAX_FILES_LIMIT, 300));
+}
+
+/* Rotation moves the files before the first one missing, not max_files of
+ * them: a file past a hole stays where it is. */
+Test(logs, rotation_stops_at_the_first_missing_file)
+{
+	put("main/0.log.3", "2026-11-27T22:00:00Z stdout F three\n");
+	struct logs_limits lim = limits(100, LOGS_MAX_FILES_LIMIT);
+	struct logs_file *f = logs_open(pod, "main", 0, &lim);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(logs_write(f, LOGS_STDOUT, "a line of forty bytes or so\n", 28), 0);
+	logs_close(f, LOGS_STDOUT);
+	logs_close(f, LOGS_STDERR);
+	/* two rotations: 0.log -> .1 -> .2; .3 untouched, nothing at .4 or .5 */
+	cr_assert_eq(access(path_of("main/0.log.2"), F_OK), 0);
+	cr_assert(matches("F three\n$", slurp(path_of("main/0.log.3"))));
+	cr_assert_eq(access(path_of("main/0.log.4"), F_OK), -1);
+	cr_assert_eq(access(path_of("main/0.log.5"), F_OK), -1);
+}
+
+/* More rotated files than the reader lists (left by an older podrun): it
+ * reads the newest of them, without holes, whatever the directory order. */
+Test(logs, reader_keeps_the_newest_rotated_files)
+{
+	char rel[32], line[96];
+	for (int j = 80; j >= 1; j--) {
+		snprintf(rel, sizeof(rel), "main/0.log.%d", j);
+		snprintf(line, sizeof(line), "2026-11-27T22:00:00Z stdout F line %d\n", 80 - j);
+		put(rel, line);
+	}
+	put("main/0.log", "2026-11-27T22:00:00Z stdout F line 80\n");
+	/* 0.log.1 .. 0.log.64, oldest first, then 0.log */
+	cr_assert_str_eq(read_log("main", ALL), lines(80 - LOGS_MAX_FILES_LIMIT, 81));
+}
+
 Test(logs, rotation_limits_from_env)
 {
 	struct logs_limits l;
@@ -353,6 +396,15 @@ Test(logs, rotation_limits_from_env)
 	setenv("PODRUN_LOG_MAX_FILES", "1", 1);
 	cr_assert_eq(logs_limits_from_env(&l), -1);
 	cr_assert(strstr(last_error(), "PODRUN_LOG_MAX_FILES=1"));
+	cr_assert_eq(l.max_files, 5);
+	/* no more than the reader lists */
+	setenv("PODRUN_LOG_MAX_FILES", "64", 1);
+	cr_assert_eq(logs_limits_from_env(&l), 0);
+	cr_assert_eq(l.max_files, 64);
+	setenv("PODRUN_LOG_MAX_FILES", "65", 1);
+	cr_assert_eq(logs_limits_from_env(&l), -1);
+	cr_assert(strstr(last_error(), "PODRUN_LOG_MAX_FILES=65"), "%s", last_error());
+	cr_assert(strstr(last_error(), "at least 2 and at most 64"), "%s", last_error());
 	cr_assert_eq(l.max_files, 5);
 	setenv("PODRUN_LOG_MAX_FILES", "2", 1);
 	setenv("PODRUN_LOG_MAX_SIZE", "10MB", 1);
@@ -617,6 +669,60 @@ Test(logs, follow_reads_through_rotation_until_the_writer_closes)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	cr_assert_eq(access(path_of("main/0.log.3"), F_OK), -1);
+}
+
+/* A run's file opened again while a reader's probe holds its shared lock
+ * for a moment (another process here, for a few ms): the writer waits it
+ * out and holds the lock as soon as the open returns. */
+Test(logs, reopened_run_waits_out_a_readers_probe)
+{
+	write_lines(1, limits(1 << 20, 5));
+	int go[2];
+	cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(path_of("main/0.log"), O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) < 0)
+			_exit(1);
+		close(go[1]); /* held: the writer may open */
+		sleep_ms(3);
+		_exit(0);
+	}
+	close(go[1]);
+	char c;
+	cr_assert_eq(read(go[0], &c, 1), 0);
+	close(go[0]);
+	struct logs_file *f = logs_open(pod, "main", 0, NULL);
+	cr_assert_not_null(f);
+	int fd = open(path_of("main/0.log"), O_RDONLY | O_CLOEXEC);
+	cr_assert_eq(flock(fd, LOCK_SH | LOCK_NB), -1, "the writer runs without its lock");
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	logs_close(f, LOGS_STDOUT);
+	logs_close(f, LOGS_STDERR);
+	cr_assert_eq(flock(fd, LOCK_SH | LOCK_NB), 0);
+	close(fd);
+}
+
+/* A shared lock held longer than the writer waits at the open: the writer
+ * takes its lock at the next record. */
+Test(logs, reopened_run_takes_the_lock_at_the_next_record)
+{
+	write_lines(1, limits(1 << 20, 5));
+	int rfd = open(path_of("main/0.log"), O_RDONLY | O_CLOEXEC);
+	cr_assert_eq(flock(rfd, LOCK_SH | LOCK_NB), 0);
+	struct logs_file *f = logs_open(pod, "main", 0, NULL);
+	cr_assert_not_null(f);
+	flock(rfd, LOCK_UN);
+	cr_assert_eq(logs_write(f, LOGS_STDOUT, "more\n", 5), 0);
+	cr_assert_eq(flock(rfd, LOCK_SH | LOCK_NB), -1, "the writer runs without its lock");
+	logs_close(f, LOGS_STDOUT);
+	logs_close(f, LOGS_STDERR);
+	cr_assert_eq(flock(rfd, LOCK_SH | LOCK_NB), 0);
+	close(rfd);
+	cr_assert_str_eq(read_log("main", ALL), "line 0\nmore\n");
 }
 
 Test(logs, writer_holds_a_lock_until_closed)

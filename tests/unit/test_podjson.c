@@ -205,6 +205,114 @@ Test(podjson, init_sidecar_env_mounts_volumes)
 	is_str(s, "volumes.1.hostPath.type", "");
 }
 
+/* A pod with what the examples lack: env from the downward API, probes,
+ * lifecycle hooks, a termination message policy. Also written by
+ * examples_write_spec, for get.bats to check against the schema and to
+ * describe. */
+static const char downward_pod[] =
+    "apiVersion: v1\n"
+    "kind: Pod\n"
+    "metadata:\n"
+    "  name: downward\n"
+    "  labels: {app.kubernetes.io/name: web}\n"
+    "spec:\n"
+    "  initContainers:\n"
+    "  - name: side\n"
+    "    image: busybox:1.36\n"
+    "    command: [sleep, 1d]\n"
+    "    restartPolicy: Always\n"
+    "    resources:\n"
+    "      requests: {memory: 32Mi}\n"
+    "  containers:\n"
+    "  - name: app\n"
+    "    image: busybox:1.36\n"
+    "    command: [sh, -c, 'sleep 1d']\n"
+    "    ports: [{name: http, containerPort: 8080}]\n"
+    "    env:\n"
+    "    - {name: PLAIN, value: x}\n"
+    "    - {name: EMPTY, value: \"\"}\n"
+    "    - name: POD_NAME\n"
+    "      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n"
+    "    - name: APP\n"
+    "      valueFrom: {fieldRef: {fieldPath: \"metadata.labels['app.kubernetes.io/name']\"}}\n"
+    "    - name: POD_IP\n"
+    "      valueFrom: {fieldRef: {apiVersion: v1, fieldPath: status.podIP}}\n"
+    "    - name: CPU_LIMIT\n"
+    "      valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: 1m}}\n"
+    "    - name: SIDE_MEM\n"
+    "      valueFrom: {resourceFieldRef: {containerName: side, resource: requests.memory, divisor: "
+    "1Mi}}\n"
+    "    - name: MEM_LIMIT\n"
+    "      valueFrom: {resourceFieldRef: {resource: limits.memory}}\n"
+    "    - name: SIDE_CPU\n"
+    "      valueFrom: {resourceFieldRef: {containerName: side, resource: limits.cpu}}\n"
+    "    resources:\n"
+    "      limits: {cpu: 500m, memory: 64Mi}\n"
+    "    readinessProbe:\n"
+    "      httpGet: {path: /healthz, port: http}\n"
+    "      periodSeconds: 2\n"
+    "    livenessProbe:\n"
+    "      exec: {command: [cat, /tmp/ok]}\n"
+    "      initialDelaySeconds: 5\n"
+    "    startupProbe:\n"
+    "      tcpSocket: {port: 8080}\n"
+    "      failureThreshold: 30\n"
+    "    lifecycle:\n"
+    "      postStart: {exec: {command: [touch, /tmp/ok]}}\n"
+    "      preStop: {sleep: {seconds: 2}}\n"
+    "    terminationMessagePolicy: FallbackToLogsOnError\n";
+
+static bool is_null_at(struct json_object *o, const char *path)
+{
+	return at(o, path) == NULL;
+}
+
+Test(podjson, env_value_from_probes_and_lifecycle)
+{
+	struct json_object *s = spec_of(downward_pod);
+	/* every env entry, in order, as the API server keeps it */
+	cr_assert_eq(json_object_array_length(at(s, "containers.0.env")), 9);
+	is_str(s, "containers.0.env.0.name", "PLAIN");
+	is_str(s, "containers.0.env.0.value", "x");
+	is_str(s, "containers.0.env.1.name", "EMPTY");
+	cr_assert(is_null_at(s, "containers.0.env.1.value"), "an empty value is left out");
+	is_str(s, "containers.0.env.2.name", "POD_NAME");
+	cr_assert(is_null_at(s, "containers.0.env.2.value"));
+	is_str(s, "containers.0.env.2.valueFrom.fieldRef.apiVersion", "v1");
+	is_str(s, "containers.0.env.2.valueFrom.fieldRef.fieldPath", "metadata.name");
+	is_str(s, "containers.0.env.3.valueFrom.fieldRef.fieldPath",
+	       "metadata.labels['app.kubernetes.io/name']");
+	is_str(s, "containers.0.env.4.valueFrom.fieldRef.fieldPath", "status.podIP");
+	is_str(s, "containers.0.env.5.valueFrom.resourceFieldRef.resource", "limits.cpu");
+	is_str(s, "containers.0.env.5.valueFrom.resourceFieldRef.divisor", "1m");
+	cr_assert(is_null_at(s, "containers.0.env.5.valueFrom.resourceFieldRef.containerName"));
+	is_str(s, "containers.0.env.6.valueFrom.resourceFieldRef.containerName", "side");
+	is_str(s, "containers.0.env.6.valueFrom.resourceFieldRef.resource", "requests.memory");
+	is_str(s, "containers.0.env.6.valueFrom.resourceFieldRef.divisor", "1Mi");
+	/* no divisor: the zero Quantity, as Kubernetes prints it */
+	is_str(s, "containers.0.env.7.valueFrom.resourceFieldRef.divisor", "0");
+	/* probes with SetDefaults_Probe's numbers; a named port stays a name */
+	is_str(s, "containers.0.readinessProbe.httpGet.path", "/healthz");
+	is_str(s, "containers.0.readinessProbe.httpGet.port", "http");
+	is_str(s, "containers.0.readinessProbe.httpGet.scheme", "HTTP");
+	is_int(s, "containers.0.readinessProbe.periodSeconds", 2);
+	is_int(s, "containers.0.readinessProbe.timeoutSeconds", 1);
+	is_int(s, "containers.0.readinessProbe.successThreshold", 1);
+	is_int(s, "containers.0.readinessProbe.failureThreshold", 3);
+	cr_assert(is_null_at(s, "containers.0.readinessProbe.initialDelaySeconds"));
+	is_str(s, "containers.0.livenessProbe.exec.command.1", "/tmp/ok");
+	is_int(s, "containers.0.livenessProbe.initialDelaySeconds", 5);
+	is_int(s, "containers.0.livenessProbe.periodSeconds", 10);
+	is_int(s, "containers.0.startupProbe.tcpSocket.port", 8080);
+	is_int(s, "containers.0.startupProbe.failureThreshold", 30);
+	is_str(s, "containers.0.lifecycle.postStart.exec.command.0", "touch");
+	is_int(s, "containers.0.lifecycle.preStop.sleep.seconds", 2);
+	is_str(s, "containers.0.terminationMessagePolicy", "FallbackToLogsOnError");
+	cr_assert(is_null_at(s, "initContainers.0.lifecycle"));
+	cr_assert(is_null_at(s, "initContainers.0.livenessProbe"));
+	cr_assert(is_null_at(s, "initContainers.0.env"));
+}
+
 Test(podjson, security_context)
 {
 	struct json_object *s =
@@ -330,6 +438,16 @@ Test(podjson, examples_write_spec)
 	}
 	pclose(ls);
 	cr_assert_gt(files, 0, "no examples under %s/examples", src);
+	/* and the pod with what the examples lack */
+	cr_assert_eq(spec_parse_buffer("downward.yaml", downward_pod, strlen(downward_pod), NULL,
+	                               NULL, &pods, &n_pods),
+	             0, "%s", last_error());
+	char dir[PATH_MAX + 300];
+	snprintf(dir, sizeof(dir), "%s/%s", out, pods[0].name);
+	cr_assert_eq(mkdir_p(dir, 0700), 0);
+	cr_assert_eq(podjson_write_spec(&pods[0], dir), 0, "%s", last_error());
+	spec_free(pods, n_pods);
+	pods = NULL;
 	if (!keep)
 		cr_assert_eq(rm_rf(tmp), 0);
 }
