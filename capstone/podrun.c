@@ -982,21 +982,22 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %-36s %s\n", commands[i].name, commands[i].args,
 		        commands[i].summary);
-	fprintf(f, "\nEnvironment:\n"
-	           "  PODRUN_ROOT    state directory (default " STATE_DEFAULT_ROOT ")\n"
-	           "  PODRUN_DATA    overlays, emptyDirs, logs (default " STATE_DEFAULT_DATA ")\n"
-	           "  PODRUN_STATE_SIZE  the size of each pod's state tmpfs (default 16Mi)\n"
-	           "  PODRUN_POD_PIDS_LIMIT  a pod's processes at most (default 1024; -1: none)\n"
-	           "  PODRUN_LOG_MAX_SIZE, PODRUN_LOG_MAX_FILES  log rotation (10Mi; 5 files, 2-64)\n"
-	           "  PODRUN_NODE_MEMORY, PODRUN_NODE_CPUS  the node admission counts on\n"
-	           "                 (default: MemTotal, the online CPUs)\n"
-	           "  PODRUN_CGROUP  podrun's cgroup, beneath the caller's (default podrun)\n"
-	           "  PODRUN_IMAGES  image store (default $PODRUN_DATA/images; podrun image load)\n"
-	           "  PODRUN_BRIDGE  host bridge for pod IPs (default " POD_DEFAULT_BRIDGE
-	           "; none: no pod IP)\n"
-	           "  PODRUN_SUBNET  pod addresses (default " POD_DEFAULT_SUBNET ")\n"
-	           "\nExit status: 0 ok, 1 runtime failure, 2 usage or spec error.\n"
-	           "'podrun COMMAND --help' for a command's options.\n");
+	fprintf(f,
+	        "\nEnvironment:\n"
+	        "  PODRUN_ROOT    state directory (default " STATE_DEFAULT_ROOT ")\n"
+	        "  PODRUN_DATA    overlays, emptyDirs, logs (default " STATE_DEFAULT_DATA ")\n"
+	        "  PODRUN_STATE_SIZE  the size of each pod's state tmpfs (default 16Mi)\n"
+	        "  PODRUN_POD_PIDS_LIMIT  a pod's processes at most (default 1024; -1: none)\n"
+	        "  PODRUN_LOG_MAX_SIZE, PODRUN_LOG_MAX_FILES  log rotation (10Mi; 5 files, 2-64)\n"
+	        "  PODRUN_NODE_MEMORY, PODRUN_NODE_CPUS  the node admission counts on\n"
+	        "                 (default: MemTotal, the online CPUs)\n"
+	        "  PODRUN_CGROUP  podrun's cgroup, beneath the caller's (default podrun)\n"
+	        "  PODRUN_IMAGES  image store (default $PODRUN_DATA/images; podrun image load)\n"
+	        "  PODRUN_BRIDGE  host bridge for pod IPs (default " POD_DEFAULT_BRIDGE
+	        "; none: no pod IP)\n"
+	        "  PODRUN_SUBNET  pod addresses (default " POD_DEFAULT_SUBNET ")\n"
+	        "\nExit status: 0 ok, 1 runtime failure, 2 usage or spec error.\n"
+	        "'podrun COMMAND --help' for a command's options.\n");
 }
 
 /* How much of the executable the kernel and the dynamic loader read: up to
