@@ -853,6 +853,7 @@ static int pause_handle(struct ev_watch *w, uint32_t events)
 	status_set(&s->status, STATUS_READY_TO_START, false, NULL);
 	init_pod_stop(&s->pod);
 	sandbox_down(s, true);
+	fault_point("sandbox-down");
 	if (sandbox_up(s) < 0)
 		return -1;
 	init_pod_reset(&s->pod);

@@ -183,6 +183,50 @@ kill_supervisor_then_rm() { # POD
 	assert_host_clean
 }
 
+@test "while pause is made again, its pod keeps its IP: a pod starting meanwhile gets another" {
+	# PODRUN_STOP_AT=sandbox-down stops the supervisor between the old
+	# sandbox's removal and the new one's start; the pod's address must
+	# stay taken (pick_host_index reads every pod's ip).
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	local ip sup pause other
+	PODRUN_STOP_AT=sandbox-down podrun run -d "$(pod_file first <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: first}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+YAML
+	)"
+	ip=$(state first ip)
+	[ -n "$ip" ]
+	sup=$(state first supervisor.pid)
+	pause=$(state first pause.pid)
+	defer "kill -CONT $sup"
+	kill -9 "$pause"
+	stopped() { grep -q '^State:.*T' "/proc/$sup/status"; }
+	wait_for stopped
+	[ "$(state first ip)" = "$ip" ]
+	podrun run -d "$(pod_file second <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: second}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+YAML
+	)"
+	other=$(state second ip)
+	[ -n "$other" ] && [ "$other" != "$ip" ] || { echo "second got $other, first has $ip"; false; }
+	kill -CONT "$sup"
+	wait_for grep -qx Running "$PODRUN_ROOT/pods/first/containers/c/state"
+	[ "$(state first pause.pid)" != "$pause" ] && [ "$(state first ip)" = "$ip" ]
+	podrun rm -f first
+	podrun rm -f second
+	assert_host_clean
+}
+
 @test "a container that ignores SIGTERM is killed at the grace period; one that handles it exits 0" {
 	f=$(pod_file grace <<'YAML'
 apiVersion: v1

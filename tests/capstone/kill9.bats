@@ -94,8 +94,9 @@ assert_all_clean() { # NAME
 
 # One fault point: podrun runs in the foreground (it is the supervisor, its
 # stderr is ours) with PODRUN_DIE_AT set. A point on the way up kills it
-# before Running; one on the way down kills it when SIGTERM stops the pod; a
-# point in `podrun stop`/`rm` itself is tried last. Then rm -f cleans up.
+# before Running; one on the way down kills it when SIGTERM stops the pod;
+# sandbox-down when pause is killed; a point in `podrun stop`/`rm` itself is
+# tried last. Then rm -f cleans up.
 die_at() { # POINT
 	local point=$1 name="k9-$1" f out="$BATS_TEST_TMPDIR/$1.out" pid rc pids
 	f=$(pod_with_everything "$name")
@@ -106,6 +107,12 @@ die_at() { # POINT
 	}
 	wait_for up_or_dead
 	pids=$(pod_pids "$name")
+	# a point on the way to a new sandbox: pause dies first
+	if [ "$point" = sandbox-down ] && kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$(state "$name" pause.pid)"
+		supervisor_gone() { ! kill -0 "$pid" 2>/dev/null; }
+		wait_for supervisor_gone || true
+	fi
 	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?
