@@ -16,6 +16,9 @@
  * kernel drops it and the SYN is retried for about two minutes; one timerfd
  * in the epoll set abandons connects older than PORTS_CONNECT_TIMEOUT_MS.
  *
+ * A side that hung up (EPOLLHUP) while its buffer still waits for a slow
+ * reader leaves the epoll set until that buffer drains: see conn_rearm.
+ *
  * Running out of fds is never fatal and loses no client: the pod-side socket
  * is made *before* accept4 (and kept as a spare while no client waits), so a
  * client leaves the kernel's backlog only once both of its fds exist. When
@@ -70,6 +73,9 @@ struct conn {
 	char buf[2][RELAY_BUF];
 	size_t len[2], off[2];
 	bool eof[2], shut[2];
+	/* hup[i]: fd[i] reported EPOLLHUP, which it now does on every
+	 * epoll_wait; parked[i]: so it is out of the epoll set (conn_rearm) */
+	bool hup[2], parked[2];
 	bool closed;
 	/* Waiting for the pod side's connect: fd[1] watches EPOLLOUT, fd[0]
 	 * nothing but errors (epoll always reports EPOLLERR and EPOLLHUP). */
@@ -222,10 +228,26 @@ void ports_collect(struct ports *ps)
 	}
 }
 
-static void conn_rearm(struct conn *c)
+/* Set what each side waits for: to be read while its buffer is empty, to be
+ * written while the other side's buffer holds data. -1: a side could not go
+ * back into the epoll set (out of memory), nothing would wake it again.
+ *
+ * The kernel behaviour that surprises: an interest mask of 0 does not make
+ * a socket quiet. epoll reports EPOLLHUP (and EPOLLERR) whatever the mask,
+ * and a TCP socket reports EPOLLHUP for good once it is shut both ways - the
+ * peer's FIN, plus our shutdown(SHUT_WR) that passed the other side's EOF on
+ * (a client that half-closed after its request, a server that answered and
+ * closed). If its buffer is still full, waiting for a slow reader on the other
+ * side, this side wants nothing - but the same HUP comes back from every
+ * epoll_wait, at once, and the supervisor spins at 100% CPU until the reader
+ * catches up. So a side that hung up and wants nothing leaves the epoll set
+ * (parked): the other side's EPOLLOUT drains its buffer, and then it comes
+ * back to be read - what the kernel still holds for us, then the EOF. It
+ * never needs EPOLLOUT: its HUP means nothing more goes to it. */
+static int conn_rearm(struct conn *c)
 {
 	if (c->connecting)
-		return; /* its interest is set by conn_connected */
+		return 0; /* its interest is set by conn_connected */
 	for (int i = 0; i < 2; i++) {
 		uint32_t ev = 0;
 		if (!c->eof[i] && c->len[i] == 0)
@@ -233,8 +255,17 @@ static void conn_rearm(struct conn *c)
 		if (c->len[1 - i] > c->off[1 - i])
 			ev |= EPOLLOUT;
 		struct epoll_event e = {.events = ev, .data.ptr = &c->h[i].w};
-		epoll_ctl(c->ps->epfd, EPOLL_CTL_MOD, c->fd[i], &e);
+		bool park = c->hup[i] && !ev;
+		if (park && !c->parked[i])
+			epoll_ctl(c->ps->epfd, EPOLL_CTL_DEL, c->fd[i], NULL);
+		else if (!park && c->parked[i]) {
+			if (epoll_ctl(c->ps->epfd, EPOLL_CTL_ADD, c->fd[i], &e) < 0)
+				return -1;
+		} else if (!park)
+			epoll_ctl(c->ps->epfd, EPOLL_CTL_MOD, c->fd[i], &e);
+		c->parked[i] = park;
 	}
+	return 0;
 }
 
 /* Returns 1 when the connection is finished, 0 to go on. */
@@ -242,6 +273,8 @@ static int conn_pump(struct conn *c, int side, uint32_t events)
 {
 	if (events & EPOLLERR)
 		return 1;
+	if (events & EPOLLHUP)
+		c->hup[side] = true;
 	if ((events & (EPOLLIN | EPOLLHUP)) && !c->eof[side] && c->len[side] == 0) {
 		ssize_t r = read(c->fd[side], c->buf[side], RELAY_BUF);
 		if (r == 0)
@@ -288,8 +321,7 @@ static int conn_connected(struct conn *c, uint32_t events)
 	if (err || !(events & EPOLLOUT))
 		return 1;
 	c->connecting = false;
-	conn_rearm(c);
-	return 0;
+	return conn_rearm(c) < 0;
 }
 
 static int half_handle(struct ev_watch *w, uint32_t events)
@@ -305,10 +337,8 @@ static int half_handle(struct ev_watch *w, uint32_t events)
 			conn_close(c);
 		return 0;
 	}
-	if (conn_pump(c, h->side, events))
+	if (conn_pump(c, h->side, events) || conn_rearm(c) < 0)
 		conn_close(c);
-	else
-		conn_rearm(c);
 	return 0;
 }
 
