@@ -183,6 +183,18 @@ kill_supervisor_then_rm() { # POD
 	assert_host_clean
 }
 
+# A pod of one container that sleeps.
+sleeper() { # NAME
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+YAML
+}
+
 @test "while pause is made again, its pod keeps its IP: a pod starting meanwhile gets another" {
 	# PODRUN_STOP_AT=sandbox-down stops the supervisor between the old
 	# sandbox's removal and the new one's start; the pod's address must
@@ -190,15 +202,7 @@ kill_supervisor_then_rm() { # POD
 	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
 		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
 	local ip sup pause other
-	PODRUN_STOP_AT=sandbox-down podrun run -d "$(pod_file first <<'YAML'
-apiVersion: v1
-kind: Pod
-metadata: {name: first}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
-YAML
-	)"
+	PODRUN_STOP_AT=sandbox-down podrun run -d "$(sleeper first)"
 	ip=$(state first ip)
 	[ -n "$ip" ]
 	sup=$(state first supervisor.pid)
@@ -208,15 +212,7 @@ YAML
 	stopped() { grep -q '^State:.*T' "/proc/$sup/status"; }
 	wait_for stopped
 	[ "$(state first ip)" = "$ip" ]
-	podrun run -d "$(pod_file second <<'YAML'
-apiVersion: v1
-kind: Pod
-metadata: {name: second}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
-YAML
-	)"
+	podrun run -d "$(sleeper second)"
 	other=$(state second ip)
 	[ -n "$other" ] && [ "$other" != "$ip" ] || { echo "second got $other, first has $ip"; false; }
 	kill -CONT "$sup"
