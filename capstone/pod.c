@@ -159,22 +159,6 @@ static const char *ctr_state_name(enum ctr_state s)
 }
 
 /* Rewrite a small file in place (its inode may be bound into containers). */
-/* All of buf, or an error that says why: a short write sets no errno. */
-static int write_whole(int fd, const char *buf, size_t len, const char *path)
-{
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fail_errno("write(%s)", path);
-		if (n == 0)
-			return fail_msg(EIO, "write(%s): nothing written", path);
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 static int put_file(const char *path, const char *text)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -431,12 +415,6 @@ static void hook_after_start(void *arg, struct init_member *m)
 
 /* ---- lifecycle hooks ------------------------------------------------------------ */
 
-/* Run a postStart or preStop handler of a running container until it ends or
- * deadline_ms (monotonic) passes: sleep by waiting; exec and httpGet in a
- * child of ours (ctr_exec blocks, and an httpGet steps into the pod's netns:
- * the supervisor must neither wait past the deadline nor leave its own
- * netns). The child's last_error() comes back through a pipe. 0 when it
- * succeeded; -1 with last_error() saying why. */
 /* Close every fd from 3 up but those in keep (-1: none). */
 static void close_fds_but(const int *keep, size_t n)
 {
@@ -454,6 +432,12 @@ static void close_fds_but(const int *keep, size_t n)
 	}
 }
 
+/* Run a postStart or preStop handler of a running container until it ends or
+ * deadline_ms (monotonic) passes: sleep by waiting; exec and httpGet in a
+ * child of ours (ctr_exec blocks, and an httpGet steps into the pod's netns:
+ * the supervisor must neither wait past the deadline nor leave its own
+ * netns). The child's last_error() comes back through a pipe. 0 when it
+ * succeeded; -1 with last_error() saying why. */
 static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook *h,
                     int64_t deadline_ms)
 {
@@ -792,8 +776,7 @@ static int sandbox_up(struct sup *s)
 	if ((s->icfg.bridge && lock < 0) || infra_start(&s->icfg, &s->infra) < 0)
 		return -1;
 	closep(&lock);
-	s->infra_up = true;
-	state_put_pid(s->dir, "pause", s->infra.pid);
+	s->infra_up = true; /* and pause.pid recorded: record_pause */
 	/* A sandbox made again (pause died) goes into the pod's cgroup at once;
 	 * the first one before the cgroup exists (pod_create). */
 	if (s->res && s->res->created && cg_attach(&s->res->sandbox, s->infra.pid) < 0)

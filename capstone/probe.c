@@ -804,20 +804,6 @@ static void kill_children(void)
 	}
 }
 
-static void write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		len -= (size_t)w;
-	}
-}
-
 /* C2: runs the command (it may block: C1 watches the clock). */
 static NORETURN void exec_runner(struct probe_set *ps, struct probe *p, int out)
 {
@@ -828,7 +814,7 @@ static NORETURN void exec_runner(struct probe_set *ps, struct probe *p, int out)
 		/* Could not even run it: the message goes out as the output, and
 		 * a death by SIGUSR2 - which an _exit never looks like - says so. */
 		const char *e = last_error();
-		write_all(out, e, strlen(e));
+		write_whole(out, e, strlen(e), "probe output");
 		signal(SIGUSR2, SIG_DFL);
 		raise(SIGUSR2);
 	}
@@ -941,8 +927,8 @@ static NORETURN void exec_child(struct probe_set *ps, struct probe *p, int repor
 	for (ssize_t n;
 	     len < sizeof(out) && (n = read(pipe_fds[0], out + len, sizeof(out) - len)) > 0;)
 		len += (size_t)n;
-	write_all(report, &rep, sizeof(rep));
-	write_all(report, out, len);
+	write_whole(report, &rep, sizeof(rep), "probe report");
+	write_whole(report, out, len, "probe report");
 	_exit(0);
 }
 

@@ -41,11 +41,8 @@ int res_node(int64_t *memory, int64_t *cpu_milli)
 {
 	const char *m = getenv("PODRUN_NODE_MEMORY"), *c = getenv("PODRUN_NODE_CPUS");
 	if (m && *m) {
-		if (spec_parse_quantity(m, memory) < 0) {
-			char why[512];
-			snprintf(why, sizeof(why), "%s", last_error());
-			return fail_msg(EINVAL, "PODRUN_NODE_MEMORY=%s: %s", m, why);
-		}
+		if (spec_parse_quantity(m, memory) < 0)
+			return fail_msg(EINVAL, "PODRUN_NODE_MEMORY=%s: %s", m, last_error());
 	} else {
 		/* "MemTotal:       24572468 kB" */
 		FILE *f = fopen("/proc/meminfo", "re");
@@ -62,11 +59,8 @@ int res_node(int64_t *memory, int64_t *cpu_milli)
 		*memory = (int64_t)kb * 1024;
 	}
 	if (c && *c) {
-		if (spec_parse_milli(c, cpu_milli) < 0) {
-			char why[512];
-			snprintf(why, sizeof(why), "%s", last_error());
-			return fail_msg(EINVAL, "PODRUN_NODE_CPUS=%s: %s", c, why);
-		}
+		if (spec_parse_milli(c, cpu_milli) < 0)
+			return fail_msg(EINVAL, "PODRUN_NODE_CPUS=%s: %s", c, last_error());
 	} else {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		*cpu_milli = (n > 0 ? n : 1) * 1000;

@@ -57,11 +57,10 @@ int status_write(const struct status_pod *st, const char *pod_dir)
  * otherwise fill the pod's state tmpfs in a day, and every state write
  * after it. The newer half, from a whole line, replaces the file in one
  * rename: a reader sees the old file or the new one. */
-static void events_trim(const char *path)
+static void events_trim(int in, const char *path)
 {
-	_cleanup_close_ int in = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
-	if (in < 0 || fstat(in, &st) < 0 || st.st_size <= STATUS_EVENTS_MAX)
+	if (fstat(in, &st) < 0 || st.st_size <= STATUS_EVENTS_MAX)
 		return;
 	size_t keep = STATUS_EVENTS_MAX / 2;
 	char *buf = malloc(keep);
@@ -75,7 +74,7 @@ static void events_trim(const char *path)
 	    line ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
 	if (out >= 0) {
 		size_t len = (size_t)(buf + n - (line + 1));
-		bool ok = write(out, line + 1, len) == (ssize_t)len;
+		bool ok = write_whole(out, line + 1, len, tmp) == 0;
 		ok = close(out) == 0 && ok;
 		if (!ok || rename(tmp, path) < 0)
 			unlink(tmp);
@@ -99,7 +98,8 @@ void status_event(const char *pod_dir, const char *type, const char *reason, con
 	char t[64];
 	state_time_rfc3339(state_now_realtime_ns(), t, sizeof(t));
 	snprintf(head, sizeof(head), "%s\t%s\t%s\t%s\t", t, type, reason, object);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* O_RDWR: events_trim reads it back (pread ignores O_APPEND) */
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
 	/* one writev on an O_APPEND file: a reader never sees half an event */
@@ -107,8 +107,8 @@ void status_event(const char *pod_dir, const char *type, const char *reason, con
 	if (writev(fd, iov, 3) < 0) {
 		/* a full disk loses the event, not the pod */
 	}
+	events_trim(fd, path);
 	close(fd);
-	events_trim(path);
 }
 
 int status_uuid(char out[37])

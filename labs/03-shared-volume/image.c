@@ -612,12 +612,9 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 			if (kind == IMG_WH_FILE &&
 			    fstatat(dfd, hidden, &st, AT_SYMLINK_NOFOLLOW) == 0)
 				return 0;
-			if (img_whiteout_apply(dfd, kind, hidden) < 0) {
-				char why[512];
-				int err = errno;
-				snprintf(why, sizeof(why), "%s", last_error());
-				return fail_msg(err, "%s: entry '%s': %s", u->what, shown, why);
-			}
+			if (img_whiteout_apply(dfd, kind, hidden) < 0)
+				return fail_msg(errno, "%s: entry '%s': %s", u->what, shown,
+				                last_error());
 			return 0;
 		}
 	}

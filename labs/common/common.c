@@ -119,25 +119,32 @@ void warn_errno(const char *fmt, ...)
 
 static __thread char last_msg[1024];
 
+/* Formatted aside, then copied: an argument may be last_msg itself (a
+ * message wrapping the one before), which vsnprintf must not write over
+ * while it reads it. */
 int(fail_errno)(const char *fmt, ...)
 {
 	int err = errno;
+	char msg[sizeof(last_msg)];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(last_msg))
-		snprintf(last_msg + n, sizeof(last_msg) - (size_t)n, ": %s", strerror(err));
+	if (n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(err));
+	memcpy(last_msg, msg, sizeof(msg));
 	errno = err;
 	return -1;
 }
 
 int(fail_msg)(int err, const char *fmt, ...)
 {
+	char msg[sizeof(last_msg)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(last_msg, msg, sizeof(msg));
 	errno = err;
 	return -1;
 }
@@ -224,6 +231,22 @@ int close_fds_from(int lowfd)
 }
 
 /* ---- files -------------------------------------------------------------------- */
+
+int write_whole(int fd, const void *buf, size_t len, const char *what)
+{
+	const char *p = buf;
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail_errno("write(%s)", what);
+		if (n == 0)
+			return fail_msg(EIO, "write(%s): nothing written", what);
+		off += (size_t)n;
+	}
+	return 0;
+}
 
 int write_file(const char *path, const char *fmt, ...)
 {

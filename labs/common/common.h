@@ -52,9 +52,10 @@ void warn_errno(const char *fmt, ...) PRINTF(1, 2);
 
 /* ---- recording an error (modules) ------------------------------------- */
 
-/* Record "message: strerror(errno)"; errno is kept. Returns -1. */
+/* Record "message: strerror(errno)"; errno is kept. Returns -1. The last
+ * message may be an argument: "...: %s", last_error() wraps it. */
 int fail_errno(const char *fmt, ...) PRINTF(1, 2);
-/* Record "message" and set errno = err. Returns -1. */
+/* Record "message" and set errno = err. Returns -1. Wraps as fail_errno. */
 int fail_msg(int err, const char *fmt, ...) PRINTF(2, 3);
 /* The -1 is spelled out at each call site: gcc's -fanalyzer reads one file at
  * a time, and without it would follow `return fail_errno(...)` as a success
@@ -131,6 +132,9 @@ static inline void freep(void *p)
 
 /* Write a string to a file that exists (procfs, sysfs). -1 + last_error. */
 int write_file(const char *path, const char *fmt, ...) PRINTF(2, 3);
+/* All len bytes to fd, however many write(2)s it takes; -1 + last_error
+ * naming what (a short write sets no errno: one that writes nothing is EIO). */
+int write_whole(int fd, const void *buf, size_t len, const char *what);
 /* Read up to size-1 bytes, NUL-terminated, trailing newline removed. */
 ssize_t read_file(const char *path, char *buf, size_t size);
 /* Parse a whole decimal string in [min, max]. 0 or -1 (errno EINVAL/ERANGE). */

@@ -336,6 +336,20 @@ Test(errors, fail_msg_sets_errno)
 	cr_assert_str_eq(last_error(), "from a child");
 }
 
+/* A module wraps what the call it made recorded: the last message is one
+ * of the arguments, and must be read whole before it is written over. */
+Test(errors, a_message_may_wrap_the_last_one)
+{
+	fail_msg(ENOENT, "open(%s): %s", "/a/path/of/some/length", "No such file or directory");
+	fail_msg(EINVAL, "PODRUN_X=1: %s", last_error());
+	cr_assert_str_eq(last_error(),
+	                 "PODRUN_X=1: open(/a/path/of/some/length): No such file or directory");
+	errno = EPERM;
+	fail_errno("volume v: %s", last_error());
+	cr_assert_str_eq(last_error(), "volume v: PODRUN_X=1: open(/a/path/of/some/length): No "
+	                               "such file or directory: Operation not permitted");
+}
+
 Test(errors, long_messages_are_cut_not_overflowed)
 {
 	char big[4000];
