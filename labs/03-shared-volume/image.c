@@ -898,6 +898,27 @@ static int store_path(char *out, size_t len, const char *store, const char *fmt,
 	return 0;
 }
 
+/* The store's lock file, made if missing (a store copied by hand has
+ * none), locked how (flock LOCK_EX or LOCK_SH). Returns the fd; -1 with
+ * errno ENOENT and no message when the store itself is not there. */
+static int lock_store_file(const char *store, int how)
+{
+	char p[PATH_MAX];
+	if (store_path(p, sizeof(p), store, "lock") < 0)
+		return -1;
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errno == ENOENT ? -1 : fail_errno("open(%s)", p);
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			fail_errno("flock(%s, %s)", p, how == LOCK_SH ? "LOCK_SH" : "LOCK_EX");
+			closep(&fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 /* Create the store's directories and take its lock (LOCK_EX: a load or rm;
  * a reader sees a whole store without it, every change is a rename, but a
  * pod holds it shared until its state names its images: img_store_hold).
@@ -914,16 +935,9 @@ static int store_lock(const char *store)
 		if (mkdir(p, 0700) < 0 && errno != EEXIST)
 			return fail_errno("mkdir(%s)", p);
 	}
-	if (store_path(p, sizeof(p), store, "lock") < 0)
-		return -1;
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return fail_errno("open(%s)", p);
-	if (flock(fd, LOCK_EX) < 0) {
-		fail_errno("flock(%s)", p);
-		close(fd);
-		return -1;
-	}
+	int fd = lock_store_file(store, LOCK_EX);
+	if (fd < 0 && errno == ENOENT) /* the store, made just now, went */
+		return fail_errno("open(%s/lock)", store);
 	return fd;
 }
 
@@ -1964,21 +1978,7 @@ static int remove_ref(const char *store, struct img_ref *r, const char *const *i
 
 int img_store_hold(const char *store)
 {
-	char p[PATH_MAX];
-	if (store_path(p, sizeof(p), store, "lock") < 0)
-		return -1;
-	/* made if missing: a store copied by hand has no lock file */
-	int fd = open(p, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return errno == ENOENT ? -1 : fail_errno("open(%s)", p);
-	while (flock(fd, LOCK_SH) < 0) {
-		if (errno != EINTR) {
-			fail_errno("flock(%s, LOCK_SH)", p);
-			closep(&fd);
-			return -1;
-		}
-	}
-	return fd;
+	return lock_store_file(store, LOCK_SH);
 }
 
 int img_remove(const char *store, const char *ref, char **(*in_use_of)(void *arg), void *arg)
