@@ -163,17 +163,23 @@ static const char *restart_name(enum init_restart r)
 	                                      : "Always";
 }
 
+/* o once its parts are in, or NULL (and o freed) when one failed (rc != 0:
+ * out of memory). */
+static struct json_object *built(struct json_object *o, int rc)
+{
+	if (rc) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
 static struct json_object *seccomp_profile(int type, const char *localhost)
 {
 	struct json_object *o = json_object_new_object();
 	int rc = add_str(o, "type", ctr_seccomp_type_name((enum ctr_seccomp_type)type));
 	if (type == CTR_SECCOMP_LOCALHOST && localhost)
 		rc |= add_str(o, "localhostProfile", localhost);
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 /* The fields of a securityContext both the pod's and a container's have. */
@@ -203,11 +209,7 @@ static struct json_object *pod_security(const struct pod_spec *p)
 	}
 	if (p->fs_group >= 0)
 		rc |= add_int(o, "fsGroup", p->fs_group);
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 /* The container's securityContext as podrun runs it: the parser merged the
@@ -232,11 +234,7 @@ static struct json_object *ctr_security(const struct spec_container *c)
 		rc |= add_bool(o, "readOnlyRootFilesystem", true);
 	if (c->sec.allow_privilege_escalation >= 0)
 		rc |= add_bool(o, "allowPrivilegeEscalation", c->sec.allow_privilege_escalation);
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 static struct json_object *resources(const struct spec_resources *r)
@@ -260,11 +258,7 @@ static struct json_object *resources(const struct spec_resources *r)
 		}
 		rc |= add(o, limits ? "limits" : "requests", l);
 	}
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 /* One env entry as the API server keeps it: {name, value} (no value when it
@@ -303,11 +297,7 @@ static struct json_object *env_entry(const struct spec_env *e)
 		}
 		rc |= add(o, "valueFrom", from);
 	}
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 /* httpGet, with SetDefaults_HTTPGetAction's path "/" and scheme HTTP; the
@@ -333,21 +323,13 @@ static struct json_object *http_get(const struct probe_spec *p)
 		}
 		rc |= add(o, "httpHeaders", h);
 	}
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 static struct json_object *exec_action(char **command)
 {
 	struct json_object *o = json_object_new_object();
-	if (add(o, "command", str_array(command)) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, add(o, "command", str_array(command)));
 }
 
 /* A probe, SetDefaults_Probe's numbers filled in (podrun keeps 0 for unset). */
@@ -377,11 +359,7 @@ static struct json_object *probe(const struct probe_spec *p)
 	rc |= add_int(o, "failureThreshold", p->failure_threshold ? p->failure_threshold : 3);
 	if (p->grace_set)
 		rc |= add_int(o, "terminationGracePeriodSeconds", p->grace_s);
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 /* lifecycle.postStart / preStop: exec, httpGet or sleep. */
@@ -398,11 +376,7 @@ static struct json_object *hook(const struct spec_hook *h)
 		rc |= add_int(sl, "seconds", h->seconds);
 		rc |= add(o, "sleep", sl);
 	}
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 static struct json_object *container(const struct spec_container *c)
@@ -482,11 +456,7 @@ static struct json_object *container(const struct spec_container *c)
 	rc |= add_str(o, "terminationMessagePolicy",
 	              c->term_fallback ? "FallbackToLogsOnError" : "File");
 	rc |= add_str(o, "imagePullPolicy", podjson_pull_policy(c->image));
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 static struct json_object *volume(const struct vol_spec *v)
@@ -507,11 +477,7 @@ static struct json_object *volume(const struct vol_spec *v)
 		rc |= add_str(src, "type", vol_hostpath_type_name(v->type));
 		rc |= add(o, "hostPath", src);
 	}
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 int podjson_spec(const struct pod_spec *p, struct json_object **out)
@@ -773,11 +739,7 @@ static struct json_object *ctr_status(const char *dir, const char *name, bool po
 		rc |= add(o, "lastState", terminated(cdir, "last_", false));
 	else
 		rc |= add(o, "lastState", json_object_new_object());
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 static const char *const condition_types[] = {"PodReadyToStartContainers", "PodScheduled",
@@ -861,11 +823,7 @@ static struct json_object *spec_from_state(const char *dir, char **names)
 	else
 		json_object_put(init);
 	rc |= add(o, "containers", apps);
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return built(o, rc);
 }
 
 static struct json_object *ip_list(const char *ip)
