@@ -5,8 +5,12 @@
 # network), one after the other, then:
 #
 #   start      each pod's `run -d`: the first (it creates the bridge), the
-#              last, and the mean of the last 10% over the mean of the first
-#              10%, the first start left out (flat: about 1.0)
+#              last, and the median of the last 10% over the median of the
+#              first 10% (at least 3 starts each; the first start left out):
+#              flat is about 1.0
+#   CPU        the supervisor's own CPU time until the pod is Running
+#              (/proc/PID/schedstat), first and last 10% the same way: what
+#              a start does, without the waits a shared machine adds to it
 #   ps         `podrun ps` with N pods (median of 5), and per pod
 #   memory     per pod: the supervisors' VmRSS; their Pss (shared library
 #              pages split among the sharers); what each holds alone
@@ -14,6 +18,13 @@
 #   teardown   `rm -f` of every pod, newest first: the mean, and the last
 #              10% over the first 10% (the very last one's bridge is retired
 #              in the background, and it is shown apart)
+#
+# The goals it prints as PASS or MISS are issue 18's: the Nth start within
+# 1.2x the first, `podrun ps` under 50 ms, a supervisor's VmRSS at most
+# 1 MB. Why tenths and medians, not the Nth start over the first: each
+# start waits once for an RCU grace period (capstone/resources.h), 4 to 25
+# ms on these machines whatever N is, so two single starts differ by up to
+# 2x at N = 1; the single ratio is printed too ("N/1").
 #
 # Ratios are to the floor, `unshare --pid --net --mount --uts --ipc --fork
 # true`, measured in the same run. Everything is removed at the end, and on
@@ -27,20 +38,27 @@ bench_init bench-scale
 w=$bench_dir
 
 pod() { pod_yaml "scale-$1" '["sleep", "3600"]' >"$w/p$1.yaml"; }
-# mean of the first (FIRST=1) or last 10% (at least one) of the numbers on stdin
-tenth() { awk -v first="$1" '{a[NR] = $1} END {k = int(NR / 10); if (k < 1) k = 1;
-	s = 0; for (i = 1; i <= k; i++) s += first ? a[i] : a[NR - k + i]; print s / k}'; }
+# median of the first (FIRST=1) or last 10% (at least 3) of the numbers on
+# stdin, in the order they came
+tenth() { awk -v first="$1" '{a[NR] = $1} END {k = int(NR / 10); if (k < 3) k = 3;
+	if (k > NR) k = NR
+	for (i = 1; i <= k; i++) { v = first ? a[i] : a[NR - k + i]
+		for (j = i - 1; j >= 1 && b[j] > v; j--) b[j + 1] = b[j]; b[j + 1] = v }
+	print (k % 2) ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2}'; }
+# the CPU time a process has run for, in ns (schedstat's first field)
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 
 echo "bench-scale: N = $sizes (one busybox container per pod, pod network)"
-printf '%5s %9s %9s %7s %7s %9s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
-	N floor start1 startN "N/1" "last/1st" "ps" "ps/pod" "RSS/pod" "Pss/pod" "own/pod" "rm mean" "last/1st" "rm last" "x floor"
-printf '%5s %9s %9s %7s %7s %9s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
-	"" ms ms ms "" "10%" ms ms kB kB kB ms "10%" ms ""
+printf '%5s %9s %9s %7s %7s %9s %7s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
+	N floor start1 startN "N/1" "last/1st" "CPU" "ps" "ps/pod" "RSS/pod" "Pss/pod" "own/pod" "rm mean" "last/1st" "rm last" "x floor"
+printf '%5s %9s %9s %7s %7s %9s %7s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
+	"" ms ms ms "" "10%" "10%" ms ms kB kB kB ms "10%" ms ""
 for n in $sizes; do
 	floors=()
 	for _ in 1 2 3 4 5; do floors+=("$(floor_ns)"); done
 	f=$(printf '%s\n' "${floors[@]}" | median)
 	: >"$w/start"
+	: >"$w/cpu"
 	: >"$w/rm"
 	for ((i = 1; i <= n; i++)); do
 		pod "$i"
@@ -48,6 +66,8 @@ for n in $sizes; do
 		"$podrun" run -d "$w/p$i.yaml" >/dev/null
 		b=$(ns)
 		echo $((b - a)) >>"$w/start"
+		read -r sup _ <"$PODRUN_ROOT/pods/scale-$i/supervisor.pid"
+		cpu_ns "$sup" >>"$w/cpu"
 	done
 	pst=()
 	for _ in 1 2 3 4 5; do
@@ -77,26 +97,36 @@ for n in $sizes; do
 	tail -n +2 "$w/start" >"$w/start.kept"
 	[ -s "$w/start.kept" ] || cp "$w/start" "$w/start.kept"
 	sr=$(ratio "$(tenth 0 <"$w/start.kept")" "$(tenth 1 <"$w/start.kept")")
+	tail -n +2 "$w/cpu" >"$w/cpu.kept"
+	[ -s "$w/cpu.kept" ] || cp "$w/cpu" "$w/cpu.kept"
+	cr=$(ratio "$(tenth 0 <"$w/cpu.kept")" "$(tenth 1 <"$w/cpu.kept")")
 	# the rm of the last pod deletes the bridge: kept apart from the trend
 	rl=$(tail -1 "$w/rm")
 	head -n -1 "$w/rm" >"$w/rm.kept"
 	[ -s "$w/rm.kept" ] || cp "$w/rm" "$w/rm.kept"
 	rmean=$(awk '{s += $1} END {print s / NR}' "$w/rm.kept")
 	rr=$(ratio "$(tenth 0 <"$w/rm.kept")" "$(tenth 1 <"$w/rm.kept")")
-	printf '%5d %9s %9s %7s %7s %9s %9s %9s %9d %9d %9d %9s %7s %9s %7s\n' "$n" "$(ms "$f")" \
-		"$(ms "$s1")" "$(ms "$sn")" "$(ratio "$sn" "$s1")" "$sr" "$(ms "$ps_ns")" \
+	printf '%5d %9s %9s %7s %7s %9s %7s %9s %9s %9d %9d %9d %9s %7s %9s %7s\n' "$n" "$(ms "$f")" \
+		"$(ms "$s1")" "$(ms "$sn")" "$(ratio "$sn" "$s1")" "$sr" "$cr" "$(ms "$ps_ns")" \
 		"$(awk -v a="$ps_ns" -v n="$n" 'BEGIN {printf "%.3f", a / n / 1e6}')" \
 		$((rss / n)) $((pss / n)) $((own / n)) "$(ms "$rmean")" "$rr" "$(ms "$rl")" "$(ratio "$rl" "$f")"
-	echo "$n $f $(tenth 1 <"$w/start.kept") $(tenth 0 <"$w/start.kept") $sr $ps_ns $rss $pss $rmean $rr $rl $own" >>"$w/summary"
+	echo "$n $f $(tenth 1 <"$w/start.kept") $(tenth 0 <"$w/start.kept") $sr $ps_ns $rss $pss $rmean $rr $rl $own $cr" >>"$w/summary"
 done
 echo
 echo "start1/startN: the first pod's run -d (it creates the bridge) and the last one's;"
-echo "last/1st 10%: the mean of the last 10% of starts (or rm -f) over the first 10% (flat = 1.00),"
-echo "without the first start and the last rm -f, which create and delete the bridge (\"rm last\","
-echo "and its ratio to the floor)."
-awk '{ if ($5 > 1.5 || $10 > 1.5) bad = bad " N=" $1 } END {
-	if (bad == "") print "PASS cost per pod flat (last 10% <= 1.5x first 10%, start and rm -f)"
-	else print "MISS cost per pod flat (last 10% <= 1.5x first 10%, start and rm -f):" bad }' "$w/summary"
+echo "last/1st 10%: the median of the last 10% of starts (or rm -f) over the first 10% (at least"
+echo "3 each; flat = 1.00), without the first start and the last rm -f, which create and delete"
+echo "the bridge (\"rm last\", and its ratio to the floor); CPU: the same for the supervisor's own"
+echo "CPU time until Running."
+awk '{ if ($5 > 1.2) bad = bad " N=" $1 } END {
+	if (bad == "") print "PASS the Nth start within 1.2x the first (last 10% over first 10%)"
+	else print "MISS the Nth start within 1.2x the first (last 10% over first 10%):" bad }' "$w/summary"
+awk '{ if ($10 > 1.2) bad = bad " N=" $1 } END {
+	if (bad == "") print "PASS rm -f flat (last 10% within 1.2x the first 10%)"
+	else print "MISS rm -f flat (last 10% within 1.2x the first 10%):" bad }' "$w/summary"
+awk '{ if ($6 >= 50e6) bad = bad sprintf(" N=%d: %.1f ms", $1, $6 / 1e6) } END {
+	if (bad == "") print "PASS podrun ps under 50 ms"
+	else print "MISS podrun ps under 50 ms:" bad }' "$w/summary"
 # Two measures of a supervisor's memory: VmRSS counts every page it maps,
 # the shared libraries' too (libc alone is 1.4 MB of it, the same pages in
 # every process on the machine); what it holds alone is what one more pod

@@ -78,10 +78,12 @@ int res_requested(int64_t *memory, int64_t *cpu_milli)
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX], req[64] = "";
 		long long cpu = 0, mem = 0;
+		/* Requests first: a pod that asks for nothing adds nothing, alive
+		 * or not, and is not worth the three reads that tell. */
 		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0 ||
-		    !state_live_pid(dir, "supervisor") ||
 		    state_get(dir, "requests", req, sizeof(req)) < 0 ||
-		    sscanf(req, "%lld %lld", &cpu, &mem) != 2)
+		    sscanf(req, "%lld %lld", &cpu, &mem) != 2 || (cpu == 0 && mem == 0) ||
+		    !state_live_pid(dir, "supervisor"))
 			continue;
 		*cpu_milli += cpu;
 		*memory += mem;

@@ -265,7 +265,9 @@ long state_get_long(const char *dir, const char *key, long dflt)
 	return v;
 }
 
-long long state_proc_start(pid_t pid)
+/* The start time (field 22 of /proc/PID/stat) and the state letter (field
+ * 3) of a process, from one read: -1 if there is no such process. */
+static long long proc_stat(pid_t pid, char *state)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -273,14 +275,21 @@ long long state_proc_start(pid_t pid)
 		return -1;
 	/* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
 	char *p = strrchr(buf, ')');
-	if (!p)
+	if (!p || p[1] != ' ' || !p[2])
 		return -1;
+	*state = p[2];
 	/* after ") " come fields 3, 4, ...; starttime is field 22 */
 	int field = 2;
 	for (p++; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
 	return strtoll(p, NULL, 10);
+}
+
+long long state_proc_start(pid_t pid)
+{
+	char state;
+	return proc_stat(pid, &state);
 }
 
 int state_put_pid(const char *dir, const char *key, pid_t pid)
@@ -302,17 +311,10 @@ pid_t state_live_pid(const char *dir, const char *key)
 	long start = state_get_long(dir, k, -2);
 	if (pid <= 0 || start < 0)
 		return 0;
-	long long now = state_proc_start((pid_t)pid);
-	if (now != start)
+	/* A zombie still has its start time but runs nothing any more. */
+	char state;
+	if (proc_stat((pid_t)pid, &state) != start || state == 'Z')
 		return 0;
-	/* A zombie still has a start time but is no longer running anything. */
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (read_file(path, buf, sizeof(buf)) >= 0) {
-		char *p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && p[2] == 'Z')
-			return 0;
-	}
 	return (pid_t)pid;
 }
 

@@ -1,0 +1,143 @@
+/*
+ * test_state.c - unit tests of capstone/state.c's liveness check, which
+ * every command and every admission trusts: a recorded pid counts as alive
+ * only while that very process (same start time) runs and is no zombie;
+ * and of resources.c's sum of what the running pods request.
+ */
+#include "common.h"
+#include "resources.h"
+#include "state.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void make_dir(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/podlab-test-state.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+	rm_rf(dir);
+}
+
+/* A child that sleeps until killed, named NAME (its comm, in /proc/PID/stat). */
+static pid_t sleeper(const char *name)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name);
+		close(p[0]);
+		close(p[1]); /* renamed: the parent may read /proc/PID/stat now */
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	char c;
+	cr_assert_eq(read(p[0], &c, 1), 0);
+	close(p[0]);
+	return pid;
+}
+
+static void put_long(const char *key, long long v)
+{
+	cr_assert_eq(state_put(dir, key, "%lld", v), 0);
+}
+
+Test(live_pid, a_running_process_is_alive, .init = make_dir, .fini = remove_dir)
+{
+	pid_t pid = sleeper("sup");
+	cr_assert_eq(state_put_pid(dir, "supervisor", pid), 0);
+	cr_expect_eq(state_live_pid(dir, "supervisor"), pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* The command name may hold ") " and a state letter: the fields after it
+ * are found from the last ')', or the check reads a name for a zombie. */
+Test(live_pid, a_name_that_looks_like_fields_is_skipped, .init = make_dir, .fini = remove_dir)
+{
+	pid_t pid = sleeper("a) Z 1 2 3 4");
+	cr_assert_eq(state_put_pid(dir, "", pid), 0);
+	cr_expect_gt(state_proc_start(pid), 0);
+	cr_expect_eq(state_live_pid(dir, ""), pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+Test(live_pid, a_zombie_is_not_alive, .init = make_dir, .fini = remove_dir)
+{
+	pid_t pid = sleeper("sup");
+	cr_assert_eq(state_put_pid(dir, "supervisor", pid), 0);
+	kill(pid, SIGKILL);
+	/* exited, not reaped: /proc/PID/stat still shows it, with state Z */
+	siginfo_t si;
+	cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	cr_expect_eq(state_live_pid(dir, "supervisor"), 0);
+	waitpid(pid, NULL, 0);
+	cr_expect_eq(state_live_pid(dir, "supervisor"), 0);
+}
+
+/* A pid reused by another process: its start time differs. */
+Test(live_pid, another_process_with_the_pid_is_not_alive, .init = make_dir, .fini = remove_dir)
+{
+	pid_t pid = sleeper("sup");
+	cr_assert_eq(state_put(dir, "supervisor.pid", "%d", (int)pid), 0);
+	put_long("supervisor.start", state_proc_start(pid) - 1);
+	cr_expect_eq(state_live_pid(dir, "supervisor"), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+Test(live_pid, missing_files_are_not_alive, .init = make_dir, .fini = remove_dir)
+{
+	cr_expect_eq(state_live_pid(dir, "supervisor"), 0);
+	cr_assert_eq(state_put(dir, "supervisor.pid", "%d", (int)getpid()), 0);
+	cr_expect_eq(state_live_pid(dir, "supervisor"), 0); /* no start time */
+}
+
+/* One pod under the state root: its requests, and a supervisor pid. */
+static void pod(const char *name, long long cpu, long long mem, pid_t sup)
+{
+	char d[PATH_MAX];
+	snprintf(d, sizeof(d), "%s/pods/%s", dir, name);
+	cr_assert_eq(mkdir_p(d, 0700), 0);
+	cr_assert_eq(state_put(d, "requests", "%lld %lld", cpu, mem), 0);
+	if (sup > 0)
+		cr_assert_eq(state_put_pid(d, "supervisor", sup), 0);
+}
+
+/* Admission counts what running pods request: a pod whose supervisor is
+ * gone (killed, not yet removed) holds nothing on the node. */
+Test(requested, only_pods_with_a_live_supervisor_count, .init = make_dir, .fini = remove_dir)
+{
+	cr_assert_eq(setenv("PODRUN_ROOT", dir, 1), 0);
+	pid_t live = sleeper("sup"), dead = sleeper("sup");
+	pod("running", 250, 64 << 20, live);
+	pod("dead", 500, 128 << 20, dead);
+	pod("besteffort", 0, 0, 0);
+	kill(dead, SIGKILL);
+	waitpid(dead, NULL, 0);
+	int64_t mem, cpu;
+	cr_assert_eq(res_requested(&mem, &cpu), 0);
+	cr_expect_eq(cpu, 250);
+	cr_expect_eq(mem, 64 << 20);
+	kill(live, SIGKILL);
+	waitpid(live, NULL, 0);
+	cr_assert_eq(res_requested(&mem, &cpu), 0);
+	cr_expect_eq(cpu, 0);
+	cr_expect_eq(mem, 0);
+}
