@@ -2,7 +2,8 @@
 # bench-lib.sh - what the capstone's benchmarks share (sourced, not run).
 #
 #   bench_init NAME   root check, podrun built, a private state root, data
-#                     root, cgroup root (benchPID), bridge (podrunbPID) and
+#                     root (on a journaled file system: bench_data_root),
+#                     cgroup root (benchPID), bridge (podrunbPID) and
 #                     subnet (a free /25 of 198.19.128.0/17, a /bench_prefix
 #                     when set; BENCH_CGROUP, BENCH_BRIDGE, BENCH_SUBNET
 #                     override them), and a trap that removes everything
@@ -42,9 +43,48 @@ bench_init() {
 	mkdir -p "$PODRUN_ROOT" "$PODRUN_DATA"
 	chmod 0700 "$bench_dir" "$PODRUN_ROOT" "$PODRUN_DATA"
 	bench_cleanup_hooks=()
+	bench_data_image=
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	bench_data_root
+}
+
+# The pods' data root - each container's overlay upper and work directories,
+# emptyDirs, the pod's /etc/hosts: a dozen files and directories made at each
+# start and removed at each rm -f - on a file system with a journal. ext4
+# without one (these machines' disk) checks every inode freed in the last 30
+# seconds before it hands out a new one (recently_deleted() in
+# fs/ext4/ialloc.c): under a benchmark's churn a start spends more time
+# there than in all its mounts (1.4-1.5x crun's time instead of 1.2x, one
+# run after the other). A node's disk has a journal; so does the 1 GiB
+# sparse ext4 image this mounts instead, through a loop device. It says
+# which it used; BENCH_DATA=host keeps the machine's own file system.
+bench_data_root() {
+	local dev jt
+	dev=$(findmnt -n -o SOURCE,FSTYPE -T "$PODRUN_DATA" 2>/dev/null) || dev=
+	case $dev in
+	*" ext4") dev=${dev%% *} ;;
+	*) echo "data root: $PODRUN_DATA (not ext4)"; return 0 ;;
+	esac
+	jt=$(cat "/sys/fs/ext4/${dev#/dev/}/journal_task" 2>/dev/null) || jt=
+	if [ "$jt" != "<none>" ]; then
+		echo "data root: $PODRUN_DATA (ext4 with a journal)"
+		return 0
+	fi
+	if [ "${BENCH_DATA:-}" = host ]; then
+		echo "data root: $PODRUN_DATA (ext4 without a journal, BENCH_DATA=host)"
+		return 0
+	fi
+	bench_data_image=$bench_dir/data.ext4
+	if truncate -s 1G "$bench_data_image" && mkfs.ext4 -q -F "$bench_data_image" &&
+		mount -o loop "$bench_data_image" "$PODRUN_DATA" && chmod 0700 "$PODRUN_DATA"; then
+		echo "data root: a journaled ext4 image on a loop device (the machine's ext4 has no journal; BENCH_DATA=host to use it)"
+	else
+		mountpoint -q "$PODRUN_DATA" && umount "$PODRUN_DATA"
+		bench_data_image=
+		echo "data root: $PODRUN_DATA (ext4 without a journal: no loop device for an image)"
+	fi
 }
 
 # Every pod under our root goes, then our bridge, then the directory. Safe to
@@ -75,6 +115,8 @@ bench_cleanup() {
 		[ "$(cat "/sys/class/net/$PODRUN_BRIDGE/ifalias" 2>/dev/null)" = "podlab pod network" ]; then
 		ip link del "$PODRUN_BRIDGE" 2>/dev/null || true
 	fi
+	# the loop device goes with the unmount (mount -o loop sets autoclear)
+	[ -n "${bench_data_image:-}" ] && mountpoint -q "$PODRUN_DATA" && umount "$PODRUN_DATA"
 	[ -n "${bench_dir:-}" ] && rm -rf "$bench_dir"
 	return 0
 }
