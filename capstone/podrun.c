@@ -1034,7 +1034,13 @@ static off_t loaded_size(int exe, off_t file_size)
  * (run, exec) never runs from its file: it re-executes itself from a sealed
  * in-memory copy, which no one can write. (runc's answer too.) The other
  * commands only read state, signal and clean up from the host, and skip
- * the copy and the second start of the dynamic loader it costs. */
+ * the copy and the second start of the dynamic loader it costs.
+ *
+ * Not runc 1.2's newer answer, the file itself executed through a read-only
+ * overlayfs attached nowhere, which would share its pages: the kernel's
+ * ETXTBSY then guards only the overlay's file, and a `cp` over the host's
+ * podrun would change the code under every running supervisor (capstone
+ * README, "Where a supervisor's memory goes"). */
 static bool is_sealed_copy(void)
 {
 	char self[64];
