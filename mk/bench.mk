@@ -5,9 +5,9 @@
 #                      their time, step by step (strace --seccomp-bpf on the
 #                      syscalls that mark the steps); STEPS_RUNS=N
 #   make bench-scale   N pods at once: start, ps, memory, teardown per pod
-#                      (SCALE_N="10 50 100"; default "10 25", a quick run)
+#                      (SCALE_N, default "10 50 100": about half a minute)
 STEPS_RUNS ?= 9
-SCALE_N ?= 10 25
+SCALE_N ?= 10 50 100
 
 .PHONY: bench-steps bench-scale
 bench-steps: build-capstone
