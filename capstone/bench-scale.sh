@@ -26,8 +26,10 @@
 # ms on these machines whatever N is, so two single starts differ by up to
 # 2x at N = 1; the single ratio is printed too ("N/1").
 #
-# Ratios are to the floor, `unshare --pid --net --mount --uts --ipc --fork
-# true`, measured in the same run. Everything is removed at the end, and on
+# It prints the starts' medians tenth by tenth too; SCALE_KEEP=DIR keeps
+# every pod's start, CPU and rm -f time (DIR/pods-N.csv). Ratios are to the
+# floor, `unshare --pid --net --mount --uts --ipc --fork true`, measured in
+# the same run. Everything is removed at the end, and on
 # Ctrl-C or any failure (the trap).
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
@@ -45,6 +47,13 @@ tenth() { awk -v first="$1" '{a[NR] = $1} END {k = int(NR / 10); if (k < 3) k = 
 	for (i = 1; i <= k; i++) { v = first ? a[i] : a[NR - k + i]
 		for (j = i - 1; j >= 1 && b[j] > v; j--) b[j + 1] = b[j]; b[j + 1] = v }
 	print (k % 2) ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2}'; }
+# the numbers on stdin (ns) cut into ten runs in order, each run's median in ms
+by_tenth() { awk '{a[NR] = $1} END {t = NR < 10 ? NR : 10
+	for (j = 0; j < t; j++) { lo = int(j * NR / t) + 1; hi = int((j + 1) * NR / t); k = 0
+		for (i = lo; i <= hi; i++) { v = a[i]; k++
+			for (m = k - 1; m >= 1 && b[m] > v; m--) b[m + 1] = b[m]; b[m + 1] = v }
+		printf " %.1f", ((k % 2) ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2) / 1e6 }
+	print ""}'; }
 # the CPU time a process has run for, in ns (schedstat's first field)
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 
@@ -92,6 +101,14 @@ for n in $sizes; do
 	done
 	# the last rm -f left the bridge to a retire: the next N starts without it
 	bench_wait_retired
+	# every pod's start, its supervisor's CPU and its rm -f (the rm -fs ran
+	# newest first), for SCALE_KEEP and the tenths below
+	{
+		echo "pod,start_ms,supervisor_cpu_ms,rm_ms"
+		paste -d' ' "$w/start" "$w/cpu" <(tac "$w/rm") |
+			awk '{printf "%d,%.3f,%.3f,%.3f\n", NR, $1 / 1e6, $2 / 1e6, $3 / 1e6}'
+	} >"$w/pods-$n.csv"
+	by_tenth <"$w/start" >"$w/tenths-$n"
 	s1=$(head -1 "$w/start") sn=$(tail -1 "$w/start")
 	# the first pod's start creates the bridge: kept apart from the trend
 	tail -n +2 "$w/start" >"$w/start.kept"
@@ -112,6 +129,13 @@ for n in $sizes; do
 		$((rss / n)) $((pss / n)) $((own / n)) "$(ms "$rmean")" "$rr" "$(ms "$rl")" "$(ratio "$rl" "$f")"
 	echo "$n $f $(tenth 1 <"$w/start.kept") $(tenth 0 <"$w/start.kept") $sr $ps_ns $rss $pss $rmean $rr $rl $own $cr" >>"$w/summary"
 done
+echo
+echo "starts in tenths, one after the other: the median of each tenth, ms"
+for n in $sizes; do printf '%5d  %s\n' "$n" "$(cat "$w/tenths-$n")"; done
+if [ -n "${SCALE_KEEP:-}" ]; then
+	mkdir -p "$SCALE_KEEP" && cp "$w"/pods-*.csv "$SCALE_KEEP/" &&
+		echo "every pod's start, supervisor CPU and rm -f: $SCALE_KEEP/pods-N.csv"
+fi
 echo
 echo "start1/startN: the first pod's run -d (it creates the bridge) and the last one's;"
 echo "last/1st 10%: the median of the last 10% of starts (or rm -f) over the first 10% (at least"
