@@ -52,6 +52,12 @@ static pid_t sleeper(const char *name)
 	return pid;
 }
 
+static void stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 static void put_long(const char *key, long long v)
 {
 	cr_assert_eq(state_put(dir, key, "%lld", v), 0);
@@ -62,8 +68,7 @@ Test(live_pid, a_running_process_is_alive, .init = make_dir, .fini = remove_dir)
 	pid_t pid = sleeper("sup");
 	cr_assert_eq(state_put_pid(dir, "supervisor", pid), 0);
 	cr_expect_eq(state_live_pid(dir, "supervisor"), pid);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	stop(pid);
 }
 
 /* The command name may hold ") " and a state letter: the fields after it
@@ -74,8 +79,7 @@ Test(live_pid, a_name_that_looks_like_fields_is_skipped, .init = make_dir, .fini
 	cr_assert_eq(state_put_pid(dir, "", pid), 0);
 	cr_expect_gt(state_proc_start(pid), 0);
 	cr_expect_eq(state_live_pid(dir, ""), pid);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	stop(pid);
 }
 
 Test(live_pid, a_zombie_is_not_alive, .init = make_dir, .fini = remove_dir)
@@ -98,8 +102,7 @@ Test(live_pid, another_process_with_the_pid_is_not_alive, .init = make_dir, .fin
 	cr_assert_eq(state_put(dir, "supervisor.pid", "%d", (int)pid), 0);
 	put_long("supervisor.start", state_proc_start(pid) - 1);
 	cr_expect_eq(state_live_pid(dir, "supervisor"), 0);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	stop(pid);
 }
 
 Test(live_pid, missing_files_are_not_alive, .init = make_dir, .fini = remove_dir)
@@ -129,14 +132,12 @@ Test(requested, only_pods_with_a_live_supervisor_count, .init = make_dir, .fini 
 	pod("running", 250, 64 << 20, live);
 	pod("dead", 500, 128 << 20, dead);
 	pod("besteffort", 0, 0, 0);
-	kill(dead, SIGKILL);
-	waitpid(dead, NULL, 0);
+	stop(dead);
 	int64_t mem, cpu;
 	cr_assert_eq(res_requested(&mem, &cpu), 0);
 	cr_expect_eq(cpu, 250);
 	cr_expect_eq(mem, 64 << 20);
-	kill(live, SIGKILL);
-	waitpid(live, NULL, 0);
+	stop(live);
 	cr_assert_eq(res_requested(&mem, &cpu), 0);
 	cr_expect_eq(cpu, 0);
 	cr_expect_eq(mem, 0);
