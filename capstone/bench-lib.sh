@@ -56,10 +56,11 @@ bench_init() {
 # without one (these machines' disk) checks every inode freed in the last 30
 # seconds before it hands out a new one (recently_deleted() in
 # fs/ext4/ialloc.c): under a benchmark's churn a start spends more time
-# there than in all its mounts (1.4-1.5x crun's time instead of 1.2x, one
-# run after the other). A node's disk has a journal; so does the 1 GiB
-# sparse ext4 image this mounts instead, through a loop device. It says
-# which it used; BENCH_DATA=host keeps the machine's own file system.
+# there than in all its mounts (three runs of bench-podrun: 1.07 to 1.54x
+# crun's time there, 0.83 to 1.19x on a journaled ext4). A node's disk has
+# a journal; so does the 1 GiB sparse ext4 image this mounts instead,
+# through a loop device. It says which it used; BENCH_DATA=host keeps the
+# machine's own file system.
 bench_data_root() {
 	local dev jt
 	dev=$(findmnt -n -o SOURCE,FSTYPE -T "$PODRUN_DATA" 2>/dev/null) || dev=
