@@ -41,20 +41,30 @@ bench_init bench-scale
 w=$bench_dir
 
 pod() { pod_yaml "scale-$1" '["sleep", "3600"]' >"$w/p$1.yaml"; }
+# the median of the numbers on stdin: of two in the middle, their mean
+# (bench-lib's median, which the other benchmarks print, takes the lower)
+mid() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 # median of the first (FIRST=1) or last 10% (at least 3) of the numbers on
 # stdin, in the order they came
-tenth() { awk -v first="$1" '{a[NR] = $1} END {k = int(NR / 10); if (k < 3) k = 3;
-	if (k > NR) k = NR
-	for (i = 1; i <= k; i++) { v = first ? a[i] : a[NR - k + i]
-		for (j = i - 1; j >= 1 && b[j] > v; j--) b[j + 1] = b[j]; b[j + 1] = v }
-	print (k % 2) ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2}'; }
+tenth() { # FIRST
+	local all k
+	all=$(cat)
+	k=$(($(wc -l <<<"$all") / 10))
+	((k >= 3)) || k=3
+	if [ "$1" = 1 ]; then head -n "$k" <<<"$all"; else tail -n "$k" <<<"$all"; fi | mid
+}
 # the numbers on stdin (ns) cut into ten runs in order, each run's median in ms
-by_tenth() { awk '{a[NR] = $1} END {t = NR < 10 ? NR : 10
-	for (j = 0; j < t; j++) { lo = int(j * NR / t) + 1; hi = int((j + 1) * NR / t); k = 0
-		for (i = lo; i <= hi; i++) { v = a[i]; k++
-			for (m = k - 1; m >= 1 && b[m] > v; m--) b[m + 1] = b[m]; b[m + 1] = v }
-		printf " %.1f", ((k % 2) ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2) / 1e6 }
-	print ""}'; }
+by_tenth() {
+	local all n t j
+	all=$(cat)
+	n=$(wc -l <<<"$all")
+	t=$((n < 10 ? n : 10))
+	for ((j = 0; j < t; j++)); do
+		sed -n "$((j * n / t + 1)),$(((j + 1) * n / t))p" <<<"$all" | mid |
+			awk '{printf " %.1f", $1 / 1e6}'
+	done
+	echo
+}
 # the CPU time a process has run for, in ns (schedstat's first field)
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 
