@@ -415,23 +415,6 @@ static void hook_after_start(void *arg, struct init_member *m)
 
 /* ---- lifecycle hooks ------------------------------------------------------------ */
 
-/* Close every fd from 3 up but those in keep (-1: none). */
-static void close_fds_but(const int *keep, size_t n)
-{
-	for (int lo = 3;;) {
-		int next = INT_MAX;
-		for (size_t k = 0; k < n; k++)
-			if (keep[k] >= lo && keep[k] < next)
-				next = keep[k];
-		if (next > lo)
-			syscall(SYS_close_range, (unsigned)lo,
-			        next == INT_MAX ? ~0U : (unsigned)next - 1, 0);
-		if (next == INT_MAX)
-			return;
-		lo = next + 1;
-	}
-}
-
 /* Run a postStart or preStop handler of a running container until it ends or
  * deadline_ms (monotonic) passes: sleep by waiting; exec and httpGet in a
  * child of ours (ctr_exec blocks, and an httpGet steps into the pod's netns:
@@ -463,7 +446,7 @@ static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook
 		 * helper): only what the hook needs stays. And a supervisor
 		 * SIGKILLed meanwhile takes the hook along. */
 		int keep[] = {why[1], h->kind == SPEC_HOOK_HTTP_GET ? s->infra.nsfd[NS_NET] : -1};
-		close_fds_but(keep, ARRAY_SIZE(keep));
+		close_fds_except(keep, ARRAY_SIZE(keep));
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);

@@ -211,11 +211,10 @@ int exercise_todo(int lab, const char *id)
 
 /* ---- fds ---------------------------------------------------------------------- */
 
-int close_fds_from(int lowfd)
+/* Kernels before 5.9 have no close_range: walk /proc/self/fd, skipping the
+ * directory's own fd and those in keep. */
+static int close_fds_walk(int lowfd, const int *keep, size_t n)
 {
-	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
-		return 0;
-	/* Kernels before 5.9: walk /proc/self/fd, skipping the directory's own fd. */
 	DIR *d = opendir("/proc/self/fd");
 	if (!d)
 		return fail_errno("opendir(/proc/self/fd)");
@@ -223,11 +222,40 @@ int close_fds_from(int lowfd)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		long fd;
-		if (parse_long(e->d_name, lowfd, INT_MAX, &fd) == 0 && fd != self)
+		bool kept = false;
+		if (parse_long(e->d_name, lowfd, INT_MAX, &fd) < 0 || fd == self)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			kept |= keep[k] == fd;
+		if (!kept)
 			close((int)fd);
 	}
 	closedir(d);
 	return 0;
+}
+
+int close_fds_from(int lowfd)
+{
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
+		return 0;
+	return close_fds_walk(lowfd, NULL, 0);
+}
+
+int close_fds_except(const int *keep, size_t n)
+{
+	/* close_range over each gap between the fds kept, lowest first */
+	for (int lo = 3;;) {
+		int next = INT_MAX;
+		for (size_t k = 0; k < n; k++)
+			if (keep[k] >= lo && keep[k] < next)
+				next = keep[k];
+		if (next > lo && syscall(SYS_close_range, (unsigned)lo,
+		                         next == INT_MAX ? ~0U : (unsigned)next - 1, 0) < 0)
+			return close_fds_walk(lo, keep, n);
+		if (next == INT_MAX)
+			return 0;
+		lo = next + 1;
+	}
 }
 
 /* ---- files -------------------------------------------------------------------- */

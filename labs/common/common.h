@@ -111,6 +111,8 @@ int exercise_todo(int lab, const char *id);
 
 /* Close every fd >= lowfd (close_range(2), or /proc/self/fd where it is missing). */
 int close_fds_from(int lowfd);
+/* Close every fd from 3 up but the n in keep (an entry of -1 keeps nothing). */
+int close_fds_except(const int *keep, size_t n);
 static inline void closep(int *fd)
 {
 	if (*fd >= 0) {

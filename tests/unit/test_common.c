@@ -409,6 +409,28 @@ Test(fds, close_fds_from)
 	          "fds from the limit up are closed, those below stay open");
 }
 
+Test(fds, close_fds_except)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd[4];
+		for (int i = 0; i < 4; i++)
+			fd[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		/* kept: the second and the last; -1 keeps nothing */
+		int keep[] = {fd[3], -1, fd[1]};
+		if (close_fds_except(keep, 3) < 0)
+			_exit(2);
+		bool open0 = fcntl(fd[0], F_GETFD) != -1, open1 = fcntl(fd[1], F_GETFD) != -1;
+		bool open2 = fcntl(fd[2], F_GETFD) != -1, open3 = fcntl(fd[3], F_GETFD) != -1;
+		_exit(!open0 && open1 && !open2 && open3 ? 0 : 1);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "every fd from 3 up is closed but those kept");
+}
+
 Test(fds, cleanup_close)
 {
 	int seen;
