@@ -136,17 +136,10 @@ int state_put_bytes(const char *dir, const char *key, const void *buf, size_t le
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fail_errno("open(%s)", tmp);
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, (const char *)buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int rc = fail_errno("write(%s)", tmp);
-			close(fd);
-			unlink(tmp);
-			return rc;
-		}
-		off += (size_t)w;
+	if (write_whole(fd, buf, len, tmp) < 0) {
+		close(fd);
+		unlink(tmp);
+		return -1;
 	}
 	if (close(fd) < 0) {
 		int rc = fail_errno("close(%s)", tmp);

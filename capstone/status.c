@@ -57,7 +57,7 @@ int status_write(const struct status_pod *st, const char *pod_dir)
  * otherwise fill the pod's state tmpfs in a day, and every state write
  * after it. The newer half, from a whole line, replaces the file in one
  * rename: a reader sees the old file or the new one. */
-static void events_trim(int in, const char *path)
+static void events_trim(int in, const char *pod_dir)
 {
 	struct stat st;
 	if (fstat(in, &st) < 0 || st.st_size <= STATUS_EVENTS_MAX)
@@ -68,16 +68,9 @@ static void events_trim(int in, const char *path)
 		return;
 	ssize_t n = pread(in, buf, keep, st.st_size - (off_t)keep);
 	char *line = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
-	char tmp[PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int out =
-	    line ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
-	if (out >= 0) {
-		size_t len = (size_t)(buf + n - (line + 1));
-		bool ok = write_whole(out, line + 1, len, tmp) == 0;
-		ok = close(out) == 0 && ok;
-		if (!ok || rename(tmp, path) < 0)
-			unlink(tmp);
+	if (line &&
+	    state_put_bytes(pod_dir, "events", line + 1, (size_t)(buf + n - (line + 1))) < 0) {
+		/* the events stay as they were, untrimmed */
 	}
 	free(buf);
 }
@@ -107,7 +100,7 @@ void status_event(const char *pod_dir, const char *type, const char *reason, con
 	if (writev(fd, iov, 3) < 0) {
 		/* a full disk loses the event, not the pod */
 	}
-	events_trim(fd, path);
+	events_trim(fd, pod_dir);
 	close(fd);
 }
 
