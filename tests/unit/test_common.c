@@ -9,11 +9,16 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 /* A fresh directory for one test; removed (by the test, with rm_rf) at the end. */
@@ -429,6 +434,52 @@ Test(fds, close_fds_except)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	          "every fd from 3 up is closed but those kept");
+}
+
+/* A kernel without close_range (before 5.9): this process gets ENOSYS for
+ * it from now on, and the helpers must fall back to walking /proc/self/fd.
+ * Four instructions: no library for so small a filter. */
+static void without_close_range(void)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ||
+	    syscall(SYS_close_range, 1000U, 1000U, 0) == 0 || errno != ENOSYS)
+		_exit(3);
+}
+
+Test(fds, close_fds_without_close_range)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		without_close_range();
+		int fd[4];
+		for (int i = 0; i < 4; i++)
+			fd[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int keep[] = {fd[1]};
+		if (close_fds_except(keep, 1) < 0)
+			_exit(2);
+		bool open0 = fcntl(fd[0], F_GETFD) != -1, open1 = fcntl(fd[1], F_GETFD) != -1;
+		bool open2 = fcntl(fd[2], F_GETFD) != -1, open3 = fcntl(fd[3], F_GETFD) != -1;
+		if (open0 || !open1 || open2 || open3)
+			_exit(1);
+		int again = fcntl(fd[1], F_DUPFD_CLOEXEC, fd[1] + 5);
+		if (close_fds_from(fd[1]) < 0)
+			_exit(2);
+		_exit(fcntl(fd[1], F_GETFD) == -1 && fcntl(again, F_GETFD) == -1 ? 0 : 1);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 3, "the filter did not load");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "without close_range, the /proc/self/fd walk closes the same fds");
 }
 
 Test(fds, cleanup_close)
