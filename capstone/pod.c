@@ -1473,14 +1473,14 @@ static int claim_dir(struct sup *s)
 		if (state_clean(dir, true) < 0)
 			return -1;
 	}
-	if (mkdir(dir, 0700) < 0)
-		return fail_errno("mkdir(%s)", dir);
+	if (state_make_pod_dir(dir) < 0)
+		return -1;
 	/* From here on the directories are ours, and a failure removes them.
 	 * The supervisor is named at once: a second run of this pod, or an
 	 * rm -f, must see the directory taken from its first moment. */
 	memcpy(s->dir, dir, sizeof(dir));
 	memcpy(s->data, data, sizeof(data));
-	if (state_mount_pod_dir(s->dir) < 0 || state_put_pid(s->dir, "supervisor", getpid()) < 0)
+	if (state_put_pid(s->dir, "supervisor", getpid()) < 0)
 		return -1;
 	char sub[PATH_MAX + 16];
 	snprintf(sub, sizeof(sub), "%s/containers", s->dir);

@@ -986,7 +986,7 @@ static void usage(FILE *f)
 	        "\nEnvironment:\n"
 	        "  PODRUN_ROOT    state directory (default " STATE_DEFAULT_ROOT ")\n"
 	        "  PODRUN_DATA    overlays, emptyDirs, logs (default " STATE_DEFAULT_DATA ")\n"
-	        "  PODRUN_STATE_SIZE  the size of each pod's state tmpfs (default 16Mi)\n"
+	        "  PODRUN_STATE_SIZE  the size of the state tmpfs, every pod's (default 512Mi)\n"
 	        "  PODRUN_POD_PIDS_LIMIT  a pod's processes at most (default 1024; -1: none)\n"
 	        "  PODRUN_LOG_MAX_SIZE, PODRUN_LOG_MAX_FILES  log rotation (10Mi; 5 files, 2-64)\n"
 	        "  PODRUN_NODE_MEMORY, PODRUN_NODE_CPUS  the node admission counts on\n"

@@ -108,20 +108,76 @@ int state_data_dir(const char *pod, char *out, size_t len)
 	return 0;
 }
 
-int state_mount_pod_dir(const char *dir)
+static int pods_path(char *out, size_t len)
 {
-	/* 16 MiB: the spec three times (YAML, JSON, metadata) at its 1 MiB
-	 * bound, the events of a long crash loop, and room to spare. */
+	if ((size_t)snprintf(out, len, "%s/pods", state_root()) >= len)
+		return fail_msg(ENAMETOOLONG, "%s/pods: path too long", state_root());
+	return 0;
+}
+
+/* 1 when dir holds nothing but . and .., 0 when it holds more, -1 */
+static int dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return fail_errno("opendir(%s)", dir);
+	struct dirent *e;
+	int empty = 1;
+	while (empty && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* The last pod's directory is gone: so goes the tmpfs (state_make_pod_dir
+ * mounts a new one for the next pod). MNT_DETACH: a `podrun ps` reading the
+ * directory this moment keeps its view of an empty one. */
+static void release_pods(void)
+{
+	char pods[PATH_MAX];
+	if (pods_path(pods, sizeof(pods)) < 0 || is_mount_point(pods) != 1 || dir_empty(pods) != 1)
+		return;
+	if (umount2(pods, MNT_DETACH) < 0)
+		warn_errno("umount2(%s)", pods);
+}
+
+int state_make_pod_dir(const char *dir)
+{
+	/* 512 MiB: kubelet's 110 pods each at its largest - the spec three
+	 * times (YAML, JSON, metadata) at its 1 MiB bound and the events of a
+	 * long crash loop - where a pod usually takes a few hundred kB. A tmpfs
+	 * takes RAM only for what is written to it. */
 	const char *s = getenv("PODRUN_STATE_SIZE");
-	int64_t size = 16 << 20;
+	int64_t size = 512 << 20;
 	/* a quantity, as PODRUN_LOG_MAX_SIZE; size=0 would be a tmpfs without a limit */
 	if (s && *s && (spec_parse_quantity(s, &size) < 0 || size <= 0))
-		return fail_msg(EINVAL, "PODRUN_STATE_SIZE=%s: a quantity of bytes above 0 (16Mi)",
+		return fail_msg(EINVAL, "PODRUN_STATE_SIZE=%s: a quantity of bytes above 0 (512Mi)",
 		                s);
+	char pods[PATH_MAX];
+	if (pods_path(pods, sizeof(pods)) < 0)
+		return -1;
+	int mounted = is_mount_point(pods);
+	if (mounted < 0)
+		return -1;
+	/* Pod directories on the root's own file system - an earlier podrun's,
+	 * each with a tmpfs of its own - would be hidden from their supervisors
+	 * by a mount on top of them: the new pod goes beside them until they
+	 * are gone. */
+	int empty = mounted ? 0 : dir_empty(pods);
+	if (empty < 0)
+		return -1;
 	char opts[64];
 	snprintf(opts, sizeof(opts), "mode=0700,size=%lld", (long long)size);
-	if (mount("podrun-state", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
-		return fail_errno("mount(tmpfs, %s)", dir);
+	if (empty &&
+	    mount("podrun-state", pods, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return fail_errno("mount(tmpfs, %s)", pods);
+	if (mkdir(dir, 0700) < 0) {
+		int e = errno;
+		release_pods();
+		errno = e;
+		return fail_errno("mkdir(%s)", dir);
+	}
 	return 0;
 }
 
@@ -446,12 +502,16 @@ int state_clean(const char *pod_dir, bool remove_dir)
 	if (state_data_dir(name ? name + 1 : pod_dir, data, sizeof(data)) < 0)
 		return -1;
 	unmount_under(data, true);
-	/* the pod's own tmpfs goes with the directory: a stopped pod's state
-	 * stays readable until it is removed */
-	unmount_under(pod_dir, remove_dir && rc == 0);
+	/* Nothing is mounted on the pod's state directory, unless the pod is an
+	 * earlier podrun's, with a tmpfs of its own: it goes with the directory
+	 * (a stopped pod's state stays readable until it is removed). */
+	if (remove_dir && rc == 0 && is_mount_point(pod_dir) == 1)
+		unmount_under(pod_dir, true);
 	if (remove_dir && ((rm_rf(data) < 0 && errno != ENOENT) ||
 	                   (rc == 0 && rm_rf(pod_dir) < 0 && errno != ENOENT)))
 		return -1;
+	if (remove_dir && rc == 0)
+		release_pods();
 	return rc;
 }
 

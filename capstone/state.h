@@ -3,7 +3,8 @@
  * can cat (and nobody else can read: the root is 0700), and the clean-up
  * that works from them alone.
  *
- *   ROOT/pods/NAME/                      one tmpfs per pod (runtime state)
+ *   ROOT/pods/                           one tmpfs for every pod's state
+ *   ROOT/pods/NAME/                      a pod's runtime state
  *       spec.yaml                        the bytes the pod was parsed from
  *       supervisor.pid  supervisor.start the supervisor (pid, start time)
  *       pause.pid       pause.start      the sandbox holder
@@ -48,14 +49,19 @@ int state_check_roots(bool create);
  * becomes a path component ("../.." never does): EINVAL otherwise. */
 int state_pod_dir(const char *pod, char *out, size_t len);
 int state_data_dir(const char *pod, char *out, size_t len);
-/* Mount the pod's own tmpfs on its (new, empty) state directory. Runtime
- * state belongs in RAM, as under /run on most machines: a state file is
- * rewritten (a new file renamed over the old) dozens of times as a pod
- * starts, and a disk filesystem pays an inode allocation and a free for
- * each. A tmpfs of the pod's own also goes with it: state_clean unmounts it,
- * and the kernel frees all of it at once. $PODRUN_STATE_SIZE sets its size
- * (a quantity of bytes, default 16Mi). */
-int state_mount_pod_dir(const char *dir);
+/* Runtime state belongs in RAM, as under /run on most machines: a state
+ * file is rewritten (a new file renamed over the old) dozens of times as a
+ * pod starts, and a disk filesystem pays an inode allocation and a free for
+ * each. So every pod's directory is on one tmpfs, which podrun mounts on
+ * ROOT/pods for the first pod and unmounts when the last pod's directory
+ * goes (state_clean), as the last pod takes the bridge along. One for all
+ * pods, not one each: every new mount namespace copies the host's mounts,
+ * and a hundred pods' would slow every start (capstone README).
+ * state_make_pod_dir makes a pod's directory (dir, from state_pod_dir)
+ * there, mounting the tmpfs first for the first pod; call it with the root
+ * locked (pod_lock_root). $PODRUN_STATE_SIZE sets the tmpfs's size (a
+ * quantity of bytes, 512Mi), and is checked even when it is mounted. */
+int state_make_pod_dir(const char *dir);
 /* A pod named on the command line: its directory, as state_pod_dir, and with
  * must_exist only if the pod is there. -2 when the name is no pod name (a
  * usage error), -1 on any other failure. */
@@ -88,10 +94,10 @@ void state_free_list(char **names, size_t n);
 /* Clean up what a pod left on the host, from its state alone (a supervisor
  * that was kill -9'd): SIGKILL its recorded container processes and pause,
  * delete its veth, kill and remove its cgroups, unmount anything under its
- * directories, and remove them when remove_dir. Safe to run on a pod that
- * is already clean. Call it with the state lock held (pod_lock_root). The
- * bridge stays: other pods may use it (bridge_retire). A cgroup that cannot
- * be removed fails it, and keeps the state directory, which names it. */
+ * directories, and remove them when remove_dir (the last pod's directory
+ * takes ROOT/pods' tmpfs along). Safe to run on a pod that is already clean. Call it with the state
+ * lock held (pod_lock_root). The bridge stays: other pods may use it (bridge_retire). A cgroup that
+ * cannot be removed fails it, and keeps the state directory, which names it. */
 int state_clean(const char *pod_dir, bool remove_dir);
 
 /* RFC 3339 UTC with nanoseconds, as CRI logs and kubectl print time. */

@@ -54,7 +54,7 @@ int status_write(const struct status_pod *st, const char *pod_dir)
 
 /* Past STATUS_EVENTS_MAX bytes the older half of the events goes, as the
  * API server lets events expire: a probe failing every second would
- * otherwise fill the pod's state tmpfs in a day, and every state write
+ * otherwise fill the state tmpfs in a day, and every pod's state write
  * after it. The newer half, from a whole line, replaces the file in one
  * rename: a reader sees the old file or the new one. */
 static void events_trim(int in, const char *pod_dir)

@@ -429,6 +429,16 @@ static int rm_rf_at(int dirfd, const char *shown)
 	return rc;
 }
 
+int is_mount_point(const char *path)
+{
+	struct statx stx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx) < 0)
+		return fail_errno("statx(%s)", path);
+	/* Linux 5.8; an older kernel leaves the bit out of the mask */
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 int rm_rf(const char *path)
 {
 	struct stat st;
@@ -438,10 +448,7 @@ int rm_rf(const char *path)
 		return unlink(path) < 0 ? fail_errno("unlink(%s)", path) : 0;
 	/* The top too: a directory something is still mounted on would be
 	 * emptied through the mount (a volume, an overlay's merged view). */
-	struct statx stx;
-	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
-	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+	if (is_mount_point(path) == 1)
 		return fail_msg(EBUSY, "rm_rf(%s): is a mount point", path);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)

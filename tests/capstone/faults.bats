@@ -380,8 +380,8 @@ YAML
 		wait_for assert_gone $pids
 		grep " $(data reboot)/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
 			xargs -r -n1 umount -l
-		umount -l "$PODRUN_ROOT/pods/reboot"
-		rm -rf "$PODRUN_ROOT/pods/reboot"
+		# every pod's state is on the one tmpfs a reboot empties (state.h)
+		umount -l "$PODRUN_ROOT/pods"
 		find /sys/fs/cgroup -depth -type d -path "*/$PODRUN_CGROUP*" -exec rmdir {} +
 		ip link del "$TEST_BRIDGE" 2>/dev/null || true
 		[ -d "$(data reboot)" ] && [ -z "$(pod_cgroups)" ]
@@ -398,6 +398,60 @@ YAML
 	assert_success
 	assert_output "pod reboot: removed (its data, from before its state was lost)"
 	[ ! -e "$(data reboot)" ]
+	assert_host_clean
+}
+
+# the mounts under the test's state root: mount point, type, source
+state_mounts() {
+	awk -v r="$PODRUN_ROOT/" 'index($5, r) == 1 {for (i = 7; $i != "-"; i++); print $5, $(i + 1), $(i + 2)}' \
+		/proc/self/mountinfo
+}
+
+@test "every pod's state on one tmpfs: the first pod mounts it, the last one's rm takes it along" {
+	# One mount for every pod, not one each: each new mount namespace (a
+	# container's, pause's) copies all of the host's mounts (README, "scale").
+	local a b
+	a=$(marking_pod one "$BATS_TEST_TMPDIR" "sleep 3600")
+	b=$(marking_pod two "$BATS_TEST_TMPDIR" "sleep 3600")
+	podrun run -d "$a"
+	podrun run -d "$b"
+	assert_equal "$(state_mounts)" "$PODRUN_ROOT/pods tmpfs podrun-state"
+	podrun rm -f one
+	assert_equal "$(state_mounts)" "$PODRUN_ROOT/pods tmpfs podrun-state"
+	# a stopped pod keeps its state, and so the tmpfs
+	podrun stop two
+	[ -f "$PODRUN_ROOT/pods/two/phase" ]
+	assert_equal "$(state_mounts)" "$PODRUN_ROOT/pods tmpfs podrun-state"
+	podrun rm two
+	assert_equal "$(state_mounts)" ""
+	assert_host_clean
+	# and the next pod mounts a new one
+	podrun run -d "$a"
+	assert_equal "$(state_mounts)" "$PODRUN_ROOT/pods tmpfs podrun-state"
+	podrun rm -f one
+	assert_host_clean
+}
+
+@test "a pod directory of an earlier podrun (a tmpfs of its own) is not hidden by the state tmpfs" {
+	# An earlier podrun mounted one tmpfs on each pod's directory: while
+	# such a pod is there, a tmpfs on ROOT/pods would hide it from its
+	# supervisor, and from ps and rm. New pods go beside it.
+	local f
+	mkdir -p "$PODRUN_ROOT/pods/old"
+	mount -t tmpfs -o mode=0700 podrun-state "$PODRUN_ROOT/pods/old"
+	defer "umount -l '$PODRUN_ROOT/pods/old' 2>/dev/null || true"
+	echo Running >"$PODRUN_ROOT/pods/old/phase"
+	f=$(marking_pod new "$BATS_TEST_TMPDIR" "sleep 3600")
+	podrun run -d "$f"
+	assert_equal "$(state old) $(state new)" "Running Running"
+	assert_equal "$(state_mounts)" "$PODRUN_ROOT/pods/old tmpfs podrun-state"
+	podrun rm -f new
+	# rm -f of the old pod unmounts its tmpfs; then the pods go on one
+	podrun rm -f old
+	assert_host_clean
+	podrun run -d "$f"
+	assert_equal "$(state_mounts)" "$PODRUN_ROOT/pods tmpfs podrun-state"
+	podrun rm -f new
 	assert_host_clean
 }
 

@@ -185,7 +185,8 @@ run_limited() { # WHAT NAME FILE CMD...
 }
 
 @test "ENOSPC in the state directory: a clear error, and nothing left behind" {
-	# Each pod's state is a tmpfs of its own (state.h): PODRUN_STATE_SIZE
+	# Every pod's state is on one tmpfs, which the first pod mounts and the
+	# last one's rm unmounts (state.h): with no other pod, PODRUN_STATE_SIZE
 	# makes it too small for the pod's state files, then big enough.
 	local f size r failures=0 starts=0
 	f=$(pod_with_everything nospace)
@@ -207,7 +208,7 @@ run_limited() { # WHAT NAME FILE CMD...
 	for size in 0 -1 16x 1mm m; do
 		PODRUN_STATE_SIZE=$size run "$PODRUN_BIN" run -d "$f"
 		[ "$status" = 1 ]
-		[[ "$output" == *"PODRUN_STATE_SIZE=$size: a quantity of bytes above 0 (16Mi)"* ]]
+		[[ "$output" == *"PODRUN_STATE_SIZE=$size: a quantity of bytes above 0 (512Mi)"* ]]
 		assert_all_clean badsize
 	done
 }

@@ -71,6 +71,16 @@ podrun_remove_all() {
 		[ -d "$d" ] && PODRUN_ROOT="$1" PODRUN_DATA="$2" "$PODRUN_BIN" rm -f "$(basename "$d")"
 	done
 	PODRUN_ROOT="$1" wait_retired
+	# The state tmpfs goes with the last pod, but a test that failed may
+	# have left it, or a mount it hides (assert_host_clean says so there):
+	# rm -rf cannot remove a mount point. Deepest first, and again for what
+	# an unmount uncovered.
+	local pass m
+	for pass in 1 2 3; do
+		for m in $(awk -v r="$1" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+			umount -l "$m" 2>/dev/null || true
+		done
+	done
 	rm -rf "$1" "$2"
 }
 

@@ -64,6 +64,9 @@ fresh_roots() {
 	assert_output ""
 	[ "$(stat -c %a "$d/spec.yaml")" = 600 ]
 	cmp "$f" "$d/spec.yaml"
+	# the state tmpfs, every pod's: nothing on it runs, no device opens
+	run findmnt -n -o FSTYPE,OPTIONS "$PODRUN_ROOT/pods"
+	assert_output --regexp '^tmpfs .*nosuid,nodev,noexec'
 	# the pod's data directories too (the overlays' and volumes' insides are the container's)
 	[ "$(stat -c %a "$(data keep)")" = 700 ]
 	[ "$(stat -c %a "$(data keep)/logs")" = 700 ]
