@@ -163,11 +163,16 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
-@test "step3_rootfs --read-only: the root refuses writes with EROFS" {
-	run "$L3/step3_rootfs" --state "$T/st" --read-only -- /bin/sh -c 'touch /x; echo ok > /dev/shm/y && cat /dev/shm/y'
+# Proven: with rootfs_finish's mount_setattr replaced by
+# mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), the root
+# loses its nodev ("root: ro,relatime").
+@test "step3_rootfs --read-only: the root refuses writes with EROFS, and stays nodev" {
+	run "$L3/step3_rootfs" --state "$T/st" --read-only -- /bin/sh -c \
+		'touch /x; echo ok > /dev/shm/y && cat /dev/shm/y; awk '"'"'$5 == "/" {print "root: " $6}'"'"' /proc/self/mountinfo'
 	assert_success
 	assert_line --partial "touch: /x: Read-only file system"
 	assert_line "ok"
+	assert_line --regexp '^root: ro,(.*,)?nodev(,|$)'
 	host_mounts_unchanged
 }
 

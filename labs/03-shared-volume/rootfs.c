@@ -532,9 +532,13 @@ int rootfs_finish(bool readonly_root)
 {
 	if (!readonly_root)
 		return 0;
-	/* Only the root's own mount: /proc, /dev and the volumes keep their flags. */
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-		return fail_errno("mount(/, MS_REMOUNT|MS_BIND|MS_RDONLY)");
+	/* Only the root's own mount: /proc, /dev and the volumes keep their
+	 * flags. And only its read-only bit: mount(MS_REMOUNT | MS_BIND |
+	 * MS_RDONLY) would set the mount's flags to exactly those given, and
+	 * the root would lose its nodev - a device node in the image would open. */
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+		return fail_errno("mount_setattr(/, MOUNT_ATTR_RDONLY)");
 	return 0;
 }
 

@@ -294,7 +294,7 @@ spec:
     image: busybox
     workingDir: /srv/app
     securityContext: {readOnlyRootFilesystem: true}
-    command: ["pwd"]
+    command: ["sh", "-c", "pwd; awk '$5 == \"/\" {print $6}' /proc/self/mountinfo"]
 YAML
 	)
 	run podrun run -d "$f"
@@ -302,8 +302,10 @@ YAML
 	run podrun logs wd -c rw
 	assert_output "/not/there/yet
 755 0"
+	# read-only, and still nodev: a device node in the image must not open
 	run podrun logs wd -c ro
-	assert_output "/srv/app"
+	assert_output --regexp '^/srv/app
+ro,(.*,)?nodev(,.*)?$'
 	podrun rm -f wd
 	assert_host_clean
 }
