@@ -425,6 +425,15 @@ static int refused(struct ctx *c, const yaml_node_t *k, const char *path, const 
 	              why);
 }
 
+/* An unknown field where every field bounds or protects a container -
+ * securityContext, resources, probes: a misspelled runAsNonRoot or limits
+ * would leave the pod running without what it asked for (kubectl's strict
+ * decoding refuses it too). */
+static int unknown_refused(struct ctx *c, const struct field *f)
+{
+	return refused(c, f->k, f->path, "unknown field");
+}
+
 /* ---- quantities and durations ------------------------------------------------ */
 
 int spec_parse_quantity(const char *s, int64_t *out)
@@ -1461,8 +1470,8 @@ static int parse_security_common(struct ctx *c, struct field *f, struct spec_sec
 				if (get_str(c, g.v, g.path, &profile) < 0)
 					return -1;
 				profile_node = g.v;
-			} else {
-				ignored(c, &g, NULL);
+			} else if (unknown_refused(c, &g) < 0) {
+				return -1;
 			}
 		}
 		if (!type)
@@ -1550,12 +1559,12 @@ static int parse_security(struct ctx *c, const yaml_node_t *n, const char *path,
 					if (get_str_list(c, g.v, g.path, (char ***)&ct->cap_drop) <
 					    0)
 						return -1;
-				} else {
-					ignored(c, &g, NULL);
+				} else if (unknown_refused(c, &g) < 0) {
+					return -1;
 				}
 			}
-		} else {
-			ignored(c, &f, NULL);
+		} else if (unknown_refused(c, &f) < 0) {
+			return -1;
 		}
 	}
 	return 0;
@@ -1610,8 +1619,8 @@ static int parse_pod_security(struct ctx *c, const yaml_node_t *n, const char *p
 		           !strcmp(f.key, "supplementalGroupsPolicy") ||
 		           !strcmp(f.key, "seLinuxChangePolicy")) {
 			ignored(c, &f, (const char *const[]){f.key, NULL});
-		} else {
-			ignored(c, &f, NULL);
+		} else if (unknown_refused(c, &f) < 0) {
+			return -1;
 		}
 	}
 	return 0;
@@ -1716,7 +1725,7 @@ static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path
 		} else if (!strcmp(f.key, "claims")) {
 			r = refused(c, f.k, f.path, "resource claims are not supported");
 		} else {
-			ignored(c, &f, NULL);
+			r = unknown_refused(c, &f);
 		}
 		if (r < 0)
 			return -1;
@@ -1937,7 +1946,7 @@ static int parse_probe_handler(struct ctx *c, const struct field *f,
 			ps->headers = h;
 			ps->n_headers = nh;
 		} else {
-			ignored(c, &g, NULL);
+			r = unknown_refused(c, &g);
 		}
 		if (r < 0)
 			return -1;
@@ -1994,7 +2003,7 @@ static int parse_probe(struct ctx *c, const yaml_node_t *n, const char *path,
 				ps->grace_s = v;
 			}
 		} else {
-			ignored(c, &f, NULL);
+			r = unknown_refused(c, &f);
 		}
 		if (r < 0)
 			return -1;

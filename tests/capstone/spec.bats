@@ -186,6 +186,41 @@ YAML
 	assert_line "$f: pod warn: valid (0 init containers, 1 containers, 0 volumes)"
 }
 
+# Proven: with unknown_refused (spec.c) a warning (ignored()) again, the
+# first validate succeeds and the pod would run without the five fields.
+@test "an unknown field in a securityContext, resources or a probe is refused: a typo there drops a protection" {
+	f=$(pod_file typo <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: typo}
+spec:
+  securityContext:
+    runAsNonroot: true
+  containers:
+  - name: c
+    image: busybox
+    securityContext:
+      readOnlyRootFileSystem: true
+      capabilities: {drops: [ALL]}
+    resources:
+      limit: {memory: 64Mi}
+    livenessProbe:
+      exec: {command: ["true"]}
+      failureTreshold: 1
+YAML
+	)
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output "podrun: $f:6:5: spec.securityContext.runAsNonroot: unknown field (podrun run --allow-unsupported runs the pod without it)"
+	run podrun validate --allow-unsupported "$f"
+	assert_success
+	assert_line "podrun: warning: $f:6:5: spec.securityContext.runAsNonroot: unknown field; ignored (--allow-unsupported)"
+	assert_line "podrun: warning: $f:11:7: spec.containers[0].securityContext.readOnlyRootFileSystem: unknown field; ignored (--allow-unsupported)"
+	assert_line "podrun: warning: $f:12:22: spec.containers[0].securityContext.capabilities.drops: unknown field; ignored (--allow-unsupported)"
+	assert_line "podrun: warning: $f:14:7: spec.containers[0].resources.limit: unknown field; ignored (--allow-unsupported)"
+	assert_line "podrun: warning: $f:17:7: spec.containers[0].livenessProbe.failureTreshold: unknown field; ignored (--allow-unsupported)"
+}
+
 @test "several documents: each is a pod; an empty document between them is skipped" {
 	f=$(pod_file multi <<'YAML'
 apiVersion: v1
