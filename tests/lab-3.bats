@@ -212,6 +212,18 @@ tree_sum() {
 	[ -z "$(ls -A "$T/pod")" ]
 }
 
+# Proven: with die_last() again where die_removing() is (step5_hostpath.c),
+# the scratch directory stays in /tmp.
+@test "step5_hostpath --type File on its scratch directory: refused with the reason, and the directory removed" {
+	local before after
+	before=$(ls -d /tmp/podlab-step5.* 2>/dev/null || true)
+	run "$L3/step5_hostpath" --type File
+	assert_failure 1
+	assert_output --regexp 'hostPath /tmp/podlab-step5\.[^ ]*: type File: is a directory'
+	after=$(ls -d /tmp/podlab-step5.* 2>/dev/null || true)
+	assert_equal "$after" "$before"
+}
+
 @test "step5_hostpath: read-only in the kernel: EROFS inside, the host unchanged" {
 	mkdir -p "$T/node" && echo "the node's file" >"$T/node/node.txt"
 	local before

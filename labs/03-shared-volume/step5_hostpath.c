@@ -80,6 +80,17 @@ static NORETURN void container(const char *image_root, const char *state, struct
 	die_errno("execv(%s)", cmd[0]);
 }
 
+/* A check that failed after the scratch directory was made: remove it,
+ * then say why (the reason first: rm_rf may have one of its own). */
+static NORETURN void die_removing(const char *scratch)
+{
+	char why[1024];
+	snprintf(why, sizeof(why), "%s", last_error());
+	if (scratch)
+		rm_rf(scratch);
+	die("%s", why);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -114,6 +125,10 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* the image first: a missing one leaves nothing behind */
+	char image_root[PATH_MAX];
+	if (!check_only && rootfs_image_path(NULL, "busybox", image_root, sizeof(image_root)) < 0)
+		die_last();
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	char tmp[] = "/tmp/podlab-step5.XXXXXX";
 	bool own = !spec.path;
@@ -131,11 +146,10 @@ int main(int argc, char **argv)
 
 	struct volume vol;
 	step("checking hostPath %s, type \"%s\"", spec.path, vol_hostpath_type_name(spec.type));
-	if (vol_prepare(&spec, NULL, &vol) < 0)
-		die_last();
 	struct stat st;
-	if (stat(vol.host_path, &st) < 0)
-		die_errno("stat(%s)", vol.host_path);
+	if (vol_prepare(&spec, NULL, &vol) < 0 ||
+	    (stat(vol.host_path, &st) < 0 && fail_errno("stat(%s)", vol.host_path) < 0))
+		die_removing(own ? tmp : NULL);
 	step_done_with("ok, mode %04o", (unsigned)(st.st_mode & 07777));
 	if (check_only) {
 		if (own && rm_rf(tmp) < 0)
@@ -144,9 +158,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	char image_root[PATH_MAX];
-	if (rootfs_image_path(NULL, "busybox", image_root, sizeof(image_root)) < 0)
-		die_last();
 	char state[] = "/tmp/podlab-step5-ctr.XXXXXX";
 	if (!mkdtemp(state))
 		die_errno("mkdtemp(%s)", state);
