@@ -2268,6 +2268,13 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 	}
 	if (!ct->name)
 		return err_at(c, n, "%s.name: required", path);
+	/* as the API server: an init container that runs to completion has no
+	 * postStart to run beside it, nor a preStop: it is never stopped */
+	if (have_lifecycle && is_init && !ct->sidecar)
+		return err_at(c, lifecycle.k,
+		              "%s: Forbidden: may not be set for init containers without "
+		              "restartPolicy=Always",
+		              lifecycle.path);
 	if (have_lifecycle && parse_lifecycle(c, lifecycle.v, lifecycle.path, ct) < 0)
 		return -1;
 	for (int k = 0; k < PROBE_KINDS; k++) {
@@ -2800,14 +2807,17 @@ static int parse_pod(struct ctx *c, const yaml_node_t *root, struct pod_spec *po
 		return err_at(c, root, "spec: required");
 	if (parse_spec(c, spec, pod) < 0)
 		return -1;
-	if (!pod->hostname)
-		pod->hostname = spec_dns1123_label(pod->name) ? pod->name : NULL;
 	if (!pod->hostname) {
-		/* a subdomain name with dots: the hostname is its first label */
+		/* kubelet's: the pod's name, dots and all, cut to the 63 bytes a
+		 * hostname may have, without a '-' or '.' left at its end */
 		char *h = dup_str(c, pod->name);
 		if (!h)
 			return -1;
-		*strchr(h, '.') = '\0';
+		size_t n = strlen(h);
+		if (n > 63)
+			for (n = 63; n > 0 && (h[n - 1] == '-' || h[n - 1] == '.'); n--)
+				;
+		h[n] = '\0';
 		pod->hostname = h;
 	}
 	static char *const none[] = {NULL};

@@ -221,6 +221,32 @@ YAML
 	assert_line "podrun: warning: $f:17:7: spec.containers[0].livenessProbe.failureTreshold: unknown field; ignored (--allow-unsupported)"
 }
 
+@test "an init container that runs to completion takes no probe and no lifecycle hook; a native sidecar takes both" {
+	local f field
+	for field in 'readinessProbe: {exec: {command: ["true"]}}' 'lifecycle: {preStop: {exec: {command: ["true"]}}}'; do
+		f=$(pod_file forbidden <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: forbidden}
+spec:
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["true"]
+    $field
+  containers:
+  - {name: c, image: busybox, command: ["true"]}
+YAML
+		)
+		run podrun validate "$f"
+		assert_failure 2
+		assert_output "podrun: $f:9:5: spec.initContainers[0].${field%%:*}: Forbidden: may not be set for init containers without restartPolicy=Always"
+		sed -i 's/^    command: \["true"\]$/    restartPolicy: Always\n    command: ["sleep", "1"]/' "$f"
+		run podrun validate "$f"
+		assert_success
+	done
+}
+
 @test "several documents: each is a pod; an empty document between them is skipped" {
 	f=$(pod_file multi <<'YAML'
 apiVersion: v1

@@ -116,6 +116,35 @@ Test(names, dns1123)
 	cr_assert_not(spec_dns1123_subdomain("a_b"));
 }
 
+/* kubelet's default hostname: the pod's name, dots kept, cut to 63 bytes
+ * without a '-' or '.' at its end */
+Test(parse, default_hostname)
+{
+	static const struct {
+		const char *name, *hostname;
+	} cases[] = {
+	    {"web.example", "web.example"},
+	    {"a23456789-123456789-123456789-123456789-123456789-123456789-12.xyz",
+	     "a23456789-123456789-123456789-123456789-123456789-123456789-12"},
+	    {"a23456789-123456789-123456789-123456789-123456789-123456789x.b-cd",
+	     "a23456789-123456789-123456789-123456789-123456789-123456789x.b"},
+	    {"a23456789-123456789-123456789-123456789-123456789-123456789x.bcd",
+	     "a23456789-123456789-123456789-123456789-123456789-123456789x.bc"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+		         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\nspec:\n"
+		         "  containers: [{name: c, image: busybox, command: [a]}]\n",
+		         cases[i].name);
+		struct pod_spec *pods;
+		size_t n;
+		cr_assert_eq(parse(text, &pods, &n), 0, "%s", last_error());
+		cr_assert_str_eq(pods[0].hostname, cases[i].hostname);
+		spec_free(pods, n);
+	}
+}
+
 Test(parse, defaults_and_order)
 {
 	struct pod_spec *pods;
