@@ -509,13 +509,21 @@ static bool hook_started(void *arg, const struct init_member *m)
 	return !ps || probe_set_started(ps);
 }
 
+/* A container's preStop, before its SIGTERM. kubelet runs none with a grace
+ * period of 0: there is no time to run it in (grace_ms). */
+static void pre_stop(struct sup *s, struct init_member *m, int64_t grace_ms, int64_t deadline_ms)
+{
+	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
+	if (grace_ms > 0 && sc->pre_stop.kind != SPEC_HOOK_NONE &&
+	    run_hook(s, m, &sc->pre_stop, deadline_ms) < 0)
+		status_event(s->dir, "Warning", "FailedPreStopHook", "pod",
+		             "PreStopHook failed for container %s: %s", m->cfg.name, last_error());
+}
+
 static void hook_before_stop(void *arg, struct init_member *m, int64_t deadline_ms)
 {
 	struct sup *s = arg;
-	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
-	if (sc->pre_stop.kind != SPEC_HOOK_NONE && run_hook(s, m, &sc->pre_stop, deadline_ms) < 0)
-		status_event(s->dir, "Warning", "FailedPreStopHook", "pod",
-		             "PreStopHook failed for container %s: %s", m->cfg.name, last_error());
+	pre_stop(s, m, s->pod.grace_ms, deadline_ms);
 }
 
 /* A probe's verdict: Unhealthy events, the ready bit, and kubelet's kill of a
@@ -541,11 +549,21 @@ static void probe_verdict(void *arg, struct probe_set *ps, const struct probe_ve
 	if (v->ready_changed || v->started_changed)
 		write_member(s, m);
 	if (v->kill && m->c.state == CTR_RUNNING) {
-		status_event(s->dir, "Normal", "Killing", object, "%s", v->message);
-		event(s, "%s: Killing: %s", m->cfg.name, v->message);
-		sys_pidfd_send_signal(m->c.pidfd, SIGTERM, 0);
+		/* kubelet restarts it unless the policy is Never, whatever its exit
+		 * code, and says so */
+		bool restart = s->pod.policy != INIT_RESTART_NEVER;
+		status_event(s->dir, "Normal", "Killing", object, "%s%s", v->message,
+		             restart ? ", will be restarted" : "");
+		event(s, "%s: Killing: %s%s", m->cfg.name, v->message,
+		      restart ? ", will be restarted" : "");
+		m->unhealthy = true;
+		/* and kills it as it stops one: its preStop first, then SIGTERM,
+		 * SIGKILL once the grace period is over */
 		int64_t grace = v->grace_s >= 0 ? v->grace_s * 1000 : s->pod.grace_ms;
-		s->kill_at[i] = now_ms() + (grace > 0 ? grace : 0);
+		int64_t deadline = now_ms() + (grace > 0 ? grace : 0);
+		pre_stop(s, m, grace, deadline);
+		sys_pidfd_send_signal(m->c.pidfd, SIGTERM, 0);
+		s->kill_at[i] = deadline;
 	}
 }
 
@@ -638,10 +656,12 @@ static void hook_on_change(void *arg, struct init_member *m)
 		             m->cfg.name);
 		/* postStart: kubelet runs it right after the start, and a failure
 		 * kills the container (restarted by policy). It holds the supervisor
-		 * for at most the grace period. */
+		 * for at most the grace period, and at least kubelet's shortest one
+		 * (2 s): a pod with terminationGracePeriodSeconds: 0 has hooks too. */
 		const struct spec_container *sc = &s->spec->ctrs[i];
+		int64_t bound = s->spec->grace_seconds > 2 ? s->spec->grace_seconds * 1000 : 2000;
 		if (sc->post_start.kind != SPEC_HOOK_NONE &&
-		    run_hook(s, m, &sc->post_start, now_ms() + s->spec->grace_seconds * 1000) < 0) {
+		    run_hook(s, m, &sc->post_start, now_ms() + bound) < 0) {
 			status_event(s->dir, "Warning", "FailedPostStartHook", object,
 			             "PostStartHook failed: %s", last_error());
 			sys_pidfd_send_signal(m->c.pidfd, SIGKILL, 0);

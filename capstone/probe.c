@@ -428,8 +428,7 @@ int probe_set_result(struct probe_set *ps, enum probe_kind k, int64_t now, enum 
 			cancel(&ps->p[j]);
 		v->kill = true;
 		snprintf(v->reason, sizeof(v->reason), "%s probe failed: %s", name, output);
-		snprintf(v->message, sizeof(v->message),
-		         "Container %s failed %s probe, will be restarted",
+		snprintf(v->message, sizeof(v->message), "Container %s failed %s probe",
 		         ps->o.name ? ps->o.name : "?", kind_lower[k]);
 		v->grace_s = p->s.grace_set ? p->s.grace_s : -1;
 	} else {

@@ -113,8 +113,9 @@ struct probe_verdict {
 	bool ready; /* the container's ready state after this result */
 	/* Kill the container now; the pod's restartPolicy decides whether it
 	 * starts again. reason is "Liveness probe failed: <output>" or "Startup
-	 * probe failed: <output>"; message is kubelet's Killing event text,
-	 * "Container web failed liveness probe, will be restarted". */
+	 * probe failed: <output>"; message begins kubelet's Killing event text,
+	 * "Container web failed liveness probe" (the pod adds ", will be
+	 * restarted" unless its restartPolicy is Never). */
 	bool kill;
 	char reason[PROBE_MSG_MAX];
 	char message[256];

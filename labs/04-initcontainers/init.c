@@ -117,6 +117,8 @@ static bool app_finished(const struct init_pod *p, const struct init_member *m)
 {
 	if (m->c.state != CTR_TERMINATED)
 		return false;
+	if (m->unhealthy && p->policy != INIT_RESTART_NEVER)
+		return false;
 	return p->policy == INIT_RESTART_NEVER ||
 	       (p->policy == INIT_RESTART_ON_FAILURE && m->c.exit_code == 0);
 }
@@ -218,6 +220,7 @@ static int start_member(struct init_pod *p, struct init_member *m)
 	}
 	m->message[0] = '\0';
 	m->started_once = true;
+	m->unhealthy = false;
 	set_reason(m, "");
 	changed(p, m);
 	return 0;

@@ -41,6 +41,11 @@ struct init_member {
 	char waiting_reason[32]; /* "PodInitializing", "CrashLoopBackOff", "Error"... */
 	char message[256];       /* why the last start failed ("" when it did not) */
 	int crash_loop;          /* failures since the last long run: the backoff's n */
+	/* killed for a failed liveness or startup probe: restarted whatever its
+	 * exit code, unless the policy is Never (kubelet restarts it on
+	 * purpose: a trap of SIGTERM that exits 0 must not end it under
+	 * OnFailure). Cleared when it starts again. */
+	bool unhealthy;
 };
 
 struct init_pod {

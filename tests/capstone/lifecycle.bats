@@ -42,6 +42,43 @@ YAML
 	assert_host_clean
 }
 
+# Proven: with the postStart bound the grace period alone (pod.c,
+# hook_on_change) the hook is "late" at once and kills the container; with
+# pre_stop's grace check gone a FailedPreStopHook event is written.
+@test "terminationGracePeriodSeconds: 0: postStart still runs (kubelet's 2 s at least), preStop is skipped as kubelet skips it" {
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	f=$(pod_file nograce <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: nograce}
+spec:
+  terminationGracePeriodSeconds: 0
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "while :; do sleep 0.1; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle:
+      postStart: {exec: {command: ["sh", "-c", "sleep 0.2; echo poststart >> /v/log"]}}
+      preStop: {exec: {command: ["sh", "-c", "echo prestop >> /v/log"]}}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -q poststart "$hp/log"
+	sleep 0.5
+	[ "$(state nograce containers/c/restarts)" = 0 ]
+	run grep -c FailedPostStartHook "$PODRUN_ROOT/pods/nograce/events"
+	assert_output 0
+	podrun stop nograce
+	assert_equal "$(cat "$hp/log")" poststart
+	run grep -c FailedPreStopHook "$PODRUN_ROOT/pods/nograce/events"
+	assert_output 0
+	podrun rm -f nograce
+	assert_host_clean
+}
+
 @test "a failing postStart kills the container, which is restarted by policy, with an event" {
 	f=$(pod_file ps <<'YAML'
 apiVersion: v1

@@ -55,6 +55,50 @@ YAML
 	assert_host_clean
 }
 
+# Proven: without m->unhealthy set in probe_verdict (pod.c) the OnFailure
+# pod ends Succeeded after the first kill; without its pre_stop call, no
+# preStop file is written.
+@test "liveness under OnFailure: a container that exits 0 on SIGTERM is restarted all the same; under Never it is not, and its preStop runs first" {
+	local policy f hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	for policy in OnFailure Never; do
+		f=$(pod_file "unhealthy-${policy,,}" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: unhealthy-${policy,,}}
+spec:
+  restartPolicy: $policy
+  terminationGracePeriodSeconds: 5
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    livenessProbe: {exec: {command: ["false"]}, periodSeconds: 1, failureThreshold: 1}
+    lifecycle: {preStop: {exec: {command: ["sh", "-c", "echo stopping >>/v/prestop-$policy"]}}}
+YAML
+		)
+		podrun run -d "$f"
+		if [ "$policy" = OnFailure ]; then
+			# killed, exits 0, started again: kubelet restarts it on purpose
+			wait_for grep -qx 2 "$PODRUN_ROOT/pods/unhealthy-onfailure/containers/c/restarts"
+			[ "$(state unhealthy-onfailure)" = Running ]
+			grep -q "Container c failed liveness probe, will be restarted" \
+				"$PODRUN_ROOT/pods/unhealthy-onfailure/events"
+			podrun rm -f unhealthy-onfailure
+		else
+			wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/unhealthy-never/phase"
+			[ "$(state unhealthy-never containers/c/restarts)" = 0 ]
+			grep -q "Container c failed liveness probe$" "$PODRUN_ROOT/pods/unhealthy-never/events"
+			podrun rm -f unhealthy-never
+		fi
+		# the preStop ran before each kill
+		[ -s "$hp/prestop-$policy" ]
+	done
+	assert_host_clean
+}
+
 @test "readiness: an httpGet probe on a named port drives READY and the Ready condition" {
 	f=$(pod_file ready <<'YAML'
 apiVersion: v1

@@ -168,7 +168,7 @@ Test(probe_state, startup_failure_kills_after_threshold)
 	v = result(ps, PROBE_STARTUP, 1010, false);
 	cr_expect(v.kill);
 	cr_expect_str_eq(v.reason, "Startup probe failed: boom");
-	cr_expect_str_eq(v.message, "Container web failed startup probe, will be restarted");
+	cr_expect_str_eq(v.message, "Container web failed startup probe");
 	cr_expect_eq(v.grace_s, 7);
 	cr_expect_eq(r.starts[PROBE_LIVENESS], 0);
 	probe_set_free(ps);
