@@ -72,8 +72,9 @@ static void drop_to_nobody(void)
 		die_errno("setgid(%d)", NOBODY);
 	if (setuid(NOBODY) < 0)
 		die_errno("setuid(%d)", NOBODY);
-	/* Changing uid made us "non-dumpable" (fs.suid_dumpable=0), which makes
-	 * our /proc/self files root's, uid_map included: we could not write it. */
+	/* Changing uid set our dumpable flag to fs.suid_dumpable: unless that is
+	 * 1, we are "non-dumpable", which makes our /proc/self files root's,
+	 * uid_map included: we could not write it. */
 	if (prctl(PR_SET_DUMPABLE, 1) < 0)
 		die_errno("prctl(PR_SET_DUMPABLE)");
 	step_done();

@@ -597,18 +597,21 @@ int infra_stop(struct infra *in, int timeout_ms)
 			if (sys_pidfd_send_signal(in->pidfd, SIGTERM, 0) < 0 && errno != ESRCH)
 				rc = fail_errno("pidfd_send_signal(%d, SIGTERM)", (int)in->pid);
 			if (!pidfd_exited(in->pidfd, timeout_ms < 0 ? 0 : timeout_ms)) {
-				if (sys_pidfd_send_signal(in->pidfd, SIGKILL, 0) < 0 &&
-				    errno != ESRCH)
+				/* SIGKILL sent is an end that comes: wait for it. One
+				 * that could not be sent is not: the holder lives on. */
+				if (sys_pidfd_send_signal(in->pidfd, SIGKILL, 0) == 0 ||
+				    errno == ESRCH)
+					pidfd_exited(in->pidfd, -1);
+				else
 					rc = fail_errno("pidfd_send_signal(%d, SIGKILL)",
 					                (int)in->pid);
-				pidfd_exited(in->pidfd, -1);
 			}
 		}
 		gone = pidfd_exited(in->pidfd, 0);
 		/* Reap it if it is our child; a supervisor that inherited the
 		 * sandbox from someone else gets ECHILD, and that is fine. */
 		int st;
-		while (waitpid(in->pid, &st, 0) < 0 && errno == EINTR) {
+		while (gone && waitpid(in->pid, &st, 0) < 0 && errno == EINTR) {
 		}
 	}
 	if (in->veth_host[0]) {

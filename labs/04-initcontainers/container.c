@@ -450,7 +450,9 @@ static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t ca
 		}
 		errfd = 3;
 	}
-	close_fds_from(4);
+	/* a supervisor's fd left open would reach the command: no exec then */
+	if (close_fds_from(4) < 0)
+		child_fail(errfd, "fds");
 	execve(cmd, argv, envp);
 	fail_errno("execve(%s)", cmd);
 	child_fail(errfd, "exec");

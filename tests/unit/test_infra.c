@@ -14,6 +14,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -169,6 +174,32 @@ Test(infra, start_stop_twice)
 	cr_assert_not(infra_alive(&in));
 	cr_assert_eq(infra_stop(&in, 1000), 0, "second stop: %s", last_error());
 	cr_assert_eq(in.pidfd, -1);
+	no_child_left();
+}
+
+/* A holder that cannot be signalled (here: a seccomp filter answers EPERM
+ * to pidfd_send_signal) is not waited for forever: infra_stop says why,
+ * returns, and the holder is still there for someone else to end. */
+Test(infra, stop_of_a_holder_that_cannot_be_killed_returns, .timeout = 10)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "unit-pod"};
+	cr_assert_eq(infra_start(&cfg, &in), 0, "%s", last_error());
+	pid_t pid = in.pid;
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+	cr_assert_eq(infra_stop(&in, 100), -1, "a stop that could not signal succeeded");
+	cr_assert(strstr(last_error(), "pidfd_send_signal"), "%s", last_error());
+	cr_assert_eq(kill(pid, 0), 0, "the holder is gone");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
 	no_child_left();
 }
 
