@@ -124,6 +124,9 @@ struct sup {
 	int stop_grace_ms;       /* -1: no stop asked */
 	int64_t deadline_at;     /* activeDeadlineSeconds, monotonic ms; 0: none */
 	bool deadline_exceeded;  /* the pod is stopped and Failed: DeadlineExceeded */
+	int64_t evict_period_ms; /* how often sized disk emptyDirs are measured */
+	int64_t evict_at;        /* their next measure, monotonic ms; 0: none to measure */
+	char evicted[256];       /* why the pod was evicted ("": it was not) */
 	bool ready;              /* reported Running to a waiting parent */
 	int64_t reset_count;
 };
@@ -1292,6 +1295,81 @@ static int member_image(struct sup *s, struct init_member *m)
  * first container placed makes them, or the pod's first step when it
  * started none. Under the lock pod_create took: the "requests" that
  * res_pod_create records are what the next pod's admission counts. */
+/* ---- eviction: a disk emptyDir over its sizeLimit -------------------------------- */
+
+/* How often kubelet's eviction manager looks: every 10 s, or
+ * $PODRUN_EVICTION_PERIOD (a duration). */
+static int eviction_period(int64_t *ms)
+{
+	const char *e = getenv("PODRUN_EVICTION_PERIOD");
+	int64_t ns = 10 * 1000000000LL;
+	if (e && *e && (spec_parse_duration(e, &ns) < 0 || ns < 1000000))
+		return fail_msg(EINVAL,
+		                "PODRUN_EVICTION_PERIOD=%s: a duration of 1ms or more (10s)", e);
+	*ms = ns / 1000000;
+	return 0;
+}
+
+/* vol_usage in a child: fts changes directory as it walks, and a walk of a
+ * big volume must not hold the supervisor past a bound. */
+static int measure_volume(const char *dir, uint64_t *bytes)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fail_errno("pipe2");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return fail_errno("fork");
+	}
+	if (pid == 0) {
+		uint64_t b = 0;
+		_exit(vol_usage(dir, &b) == 0 && write(p[1], &b, sizeof(b)) == sizeof(b) ? 0 : 1);
+	}
+	close(p[1]);
+	struct pollfd pf = {.fd = p[0], .events = POLLIN};
+	int rc = poll(&pf, 1, 5000) == 1 && read(p[0], bytes, sizeof(*bytes)) == sizeof(*bytes)
+	             ? 0
+	             : fail_msg(ETIMEDOUT, "measuring %s: no answer within 5 s", dir);
+	close(p[0]);
+	if (rc < 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+	}
+	return rc;
+}
+
+/* kubelet's eviction manager, for the one signal that is a pod's own: a
+ * disk emptyDir that outgrew its sizeLimit evicts the pod - its containers
+ * killed at once, the pod Failed, reason Evicted. (A Memory emptyDir is a
+ * tmpfs of that size: the kernel answers ENOSPC instead.) */
+static void check_evictions(struct sup *s)
+{
+	for (size_t i = 0; i < s->n_vols && !s->evicted[0]; i++) {
+		const struct vol_spec *v = &s->spec->volumes[i].v;
+		uint64_t used;
+		if (v->kind != VOL_EMPTYDIR || v->memory || !v->size_limit)
+			continue;
+		if (measure_volume(s->vols[i].host_path, &used) < 0) {
+			event(s, "emptyDir %s: %s", v->name, last_error());
+			continue;
+		}
+		if (used <= v->size_limit)
+			continue;
+		char limit[32];
+		podjson_bytes_quantity((int64_t)v->size_limit, limit, sizeof(limit));
+		snprintf(s->evicted, sizeof(s->evicted),
+		         "Usage of EmptyDir volume \"%s\" exceeds the limit \"%s\". ", v->name,
+		         limit);
+		s->stop_grace_ms = 0;
+		state_put(s->dir, "reason", "Evicted");
+		state_put(s->dir, "message", "%s", s->evicted);
+		status_event(s->dir, "Warning", "Evicted", "pod", "%s", s->evicted);
+		event(s, "Evicted: %s", s->evicted);
+	}
+}
+
 static int make_cgroups(struct sup *s)
 {
 	if (s->cg_error[0])
@@ -1577,7 +1655,8 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	if (hold < 0 && errno != ENOENT)
 		return -1;
 	/* A bad bound is refused, not ignored: it says how much disk logs may take. */
-	if (logs_limits_from_env(&s->log_limits) < 0 || resolve_images(s) < 0)
+	if (logs_limits_from_env(&s->log_limits) < 0 || eviction_period(&s->evict_period_ms) < 0 ||
+	    resolve_images(s) < 0)
 		return -1;
 	if (!(s->res = calloc(1, sizeof(*s->res))))
 		return fail_msg(ENOMEM, "out of memory");
@@ -1838,8 +1917,16 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	s->started = true;
 	if (spec->active_deadline)
 		s->deadline_at = now_ms() + (int64_t)spec->active_deadline * 1000;
+	for (size_t i = 0; i < spec->n_volumes; i++)
+		if (spec->volumes[i].v.kind == VOL_EMPTYDIR && !spec->volumes[i].v.memory &&
+		    spec->volumes[i].v.size_limit)
+			s->evict_at = now_ms() + s->evict_period_ms;
 	for (;;) {
 		int64_t deadline = -1;
+		if (s->evict_at && now_ms() >= s->evict_at && s->stop_grace_ms < 0) {
+			check_evictions(s);
+			s->evict_at = now_ms() + s->evict_period_ms;
+		}
 		if (s->deadline_at && now_ms() >= s->deadline_at && s->stop_grace_ms < 0) {
 			/* kubelet: the pod is killed and Failed, whatever its containers do */
 			s->deadline_exceeded = true;
@@ -1896,6 +1983,8 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		}
 		if (s->deadline_at && (deadline < 0 || s->deadline_at < deadline))
 			deadline = s->deadline_at;
+		if (s->evict_at && (deadline < 0 || s->evict_at < deadline))
+			deadline = s->evict_at;
 		/* probes: start what is due, time out what is late; and the
 		 * SIGKILL of a probe's kill once its grace is over */
 		bool probe_fatal = false;
@@ -1950,6 +2039,11 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		rc = 1;
 		fail_msg(ETIMEDOUT, "pod %s: Failed (DeadlineExceeded: active longer than %lds)",
 		         spec->name, spec->active_deadline);
+		snprintf(err, sizeof(err), "%s", last_error());
+	} else if (s->evicted[0]) {
+		s->pod.phase = INIT_PHASE_FAILED;
+		rc = 1;
+		fail_msg(EFBIG, "pod %s: Failed (Evicted: %s)", spec->name, s->evicted);
 		snprintf(err, sizeof(err), "%s", last_error());
 	} else if (s->pod.phase != INIT_PHASE_SUCCEEDED && s->pod.phase != INIT_PHASE_FAILED) {
 		/* stopped on request: Succeeded only if every app container ran and

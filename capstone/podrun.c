@@ -989,6 +989,7 @@ static void usage(FILE *f)
 	        "  PODRUN_STATE_SIZE  the size of the state tmpfs, every pod's (default 512Mi)\n"
 	        "  PODRUN_POD_PIDS_LIMIT  a pod's processes at most (default 1024; -1: none)\n"
 	        "  PODRUN_LOG_MAX_SIZE, PODRUN_LOG_MAX_FILES  log rotation (10Mi; 5 files, 2-64)\n"
+	        "  PODRUN_EVICTION_PERIOD  how often a disk emptyDir's sizeLimit is checked (10s)\n"
 	        "  PODRUN_NODE_MEMORY, PODRUN_NODE_CPUS  the node admission counts on\n"
 	        "                 (default: MemTotal, the online CPUs)\n"
 	        "  PODRUN_CGROUP  podrun's cgroup, beneath the caller's (default podrun)\n"

@@ -16,7 +16,9 @@
 
 #include "common.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -417,6 +419,46 @@ int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const
 	if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return fail_errno("move_mount(volume %s onto %s)", v->name, mount_path);
 	return 0;
+}
+
+int vol_usage(const char *dir, uint64_t *bytes)
+{
+	char *const roots[] = {(char *)dir, NULL};
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_XDEV, NULL);
+	if (!fts)
+		return fail_errno("fts_open(%s)", dir);
+	uint64_t sum = 0;
+	int rc = 0;
+	while (rc == 0) {
+		errno = 0;
+		FTSENT *e = fts_read(fts);
+		if (!e) {
+			if (errno)
+				rc = fail_errno("fts_read(%s)", dir);
+			break;
+		}
+		switch (e->fts_info) {
+		case FTS_DP:
+			break; /* a directory seen again on the way back up */
+		case FTS_DNR:
+		case FTS_ERR:
+		case FTS_NS:
+			/* a file the container removed while we walked takes nothing */
+			if (e->fts_errno != ENOENT)
+				rc = fail_msg(e->fts_errno, "%s: %s", e->fts_path,
+				              strerror(e->fts_errno));
+			break;
+		default:
+			if (e->fts_statp->st_nlink > 1 && !S_ISDIR(e->fts_statp->st_mode))
+				sum += (uint64_t)e->fts_statp->st_blocks * 512 /
+				       e->fts_statp->st_nlink;
+			else
+				sum += (uint64_t)e->fts_statp->st_blocks * 512;
+		}
+	}
+	fts_close(fts);
+	*bytes = sum;
+	return rc;
 }
 
 int vol_teardown(struct volume *v)

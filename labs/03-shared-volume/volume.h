@@ -35,7 +35,7 @@ struct vol_spec {
 	enum vol_kind kind;
 	/* emptyDir */
 	bool memory;         /* medium: Memory -> tmpfs */
-	uint64_t size_limit; /* bytes, 0 = none; enforced only as tmpfs size= */
+	uint64_t size_limit; /* bytes, 0 = none; a tmpfs's size= (on disk: vol_usage) */
 	/* hostPath */
 	const char *path;
 	enum vol_hostpath_type type;
@@ -80,5 +80,13 @@ int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const
 
 /* Unmount a tmpfs emptyDir and delete an emptyDir's directory; leave hostPath alone. */
 int vol_teardown(struct volume *v);
+
+/* What the files under dir take on its disk, in bytes, as `du -sx` counts
+ * it: allocated blocks, symlinks not followed, other mounts not entered, a
+ * file with several links counted once (its blocks shared among its
+ * links). Walks with fts(3), which changes directory as it descends (a
+ * tree of any depth, where a path would outgrow PATH_MAX): run it in a
+ * process of its own. kubelet measures a disk emptyDir's sizeLimit so. */
+int vol_usage(const char *dir, uint64_t *bytes);
 
 #endif

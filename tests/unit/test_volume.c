@@ -426,6 +426,65 @@ Test(prepare, memory_emptydir_is_a_sized_tmpfs)
 
 /* ---- vol_mount ------------------------------------------------------------------ */
 
+/* A file of n bytes of data (allocated), or a hole of n bytes (sparse). */
+static void make_file(const char *path, size_t n, bool data)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	if (data) {
+		static char block[65536];
+		memset(block, 'x', sizeof(block));
+		for (size_t off = 0; off < n; off += sizeof(block))
+			cr_assert_eq(write(fd, block, sizeof(block)), (ssize_t)sizeof(block));
+	} else {
+		cr_assert_eq(ftruncate(fd, (off_t)n), 0);
+	}
+	close(fd);
+}
+
+/* Counted as du -sx counts: what is allocated, a file with two links once,
+ * not what a symlink points to, nor what is mounted beneath, and all of a
+ * tree deeper than PATH_MAX. */
+Test(prepare, usage_counts_like_du)
+{
+	cr_assert_eq(mkdir(at("v"), 0755), 0);
+	make_file(at("v/data"), 1 << 20, true);
+	cr_assert_eq(link(at("v/data"), at("v/data-again")), 0);
+	make_file(at("v/sparse"), 64 << 20, false);
+	make_file(at("outside"), 8 << 20, true);
+	cr_assert_eq(symlink("/outside", at("v/link")), 0);
+	cr_assert_eq(mkdir(at("v/mnt"), 0755), 0);
+	cr_assert_eq(mount("tmpfs", at("v/mnt"), "tmpfs", 0, "size=16m"), 0);
+	make_file(at("v/mnt/big"), 8 << 20, true);
+	/* 40 levels of 200-byte names: 8 KiB of path, twice PATH_MAX */
+	char name[201];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	int d = open(at("v"), O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(d, 0);
+	for (int i = 0; i < 40; i++) {
+		cr_assert_eq(mkdirat(d, name, 0755), 0);
+		int next = openat(d, name, O_DIRECTORY | O_CLOEXEC);
+		cr_assert_geq(next, 0);
+		close(d);
+		d = next;
+	}
+	int f = openat(d, "deep", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(f, 0);
+	static char block[65536];
+	cr_assert_eq(write(f, block, sizeof(block)), (ssize_t)sizeof(block));
+	close(f);
+	close(d);
+
+	uint64_t got = 0;
+	cr_assert_eq(vol_usage(at("v"), &got), 0, "%s", last_error());
+	uint64_t want = (1 << 20) + 65536; /* the data once, and the deep file */
+	/* and the directories' own blocks: 44 of them, a few kB each */
+	cr_assert_geq(got, want, "%llu bytes counted", (unsigned long long)got);
+	cr_assert_lt(got, want + 44 * 16384, "%llu bytes counted", (unsigned long long)got);
+	cr_assert_eq(umount(at("v/mnt")), 0);
+}
+
 TestSuite(mounting, .init = setup, .fini = teardown);
 
 static struct volume emptydir(const char *name)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# A disk emptyDir's sizeLimit, as kubelet honours it: its eviction manager
+# measures the volume every 10 s (here PODRUN_EVICTION_PERIOD, shorter) and
+# evicts the pod that outgrew it - containers killed at once, the pod
+# Failed, reason Evicted. (A Memory emptyDir is a tmpfs of that size: the
+# kernel says ENOSPC instead; lab 03 tests that.)
+
+load ../helpers
+load podrun
+
+setup() {
+	podrun_setup
+	export PODRUN_EVICTION_PERIOD=200ms
+}
+
+writer() { # NAME KIB: a pod that writes KIB KiB into a 1Mi disk emptyDir, then waits
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  terminationGracePeriodSeconds: 30
+  volumes: [{name: scratch, emptyDir: {sizeLimit: 1Mi}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "dd if=/dev/zero of=/scratch/f bs=1024 count=$2 2>/dev/null; echo written; exec sleep 3600"]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+YAML
+}
+
+# Proven: with check_evictions (pod.c) never called, the pod stays Running.
+@test "a disk emptyDir over its sizeLimit evicts the pod: Failed, reason Evicted, at once" {
+	podrun run -d "$(writer big 2048)"
+	wait_for grep -qx Failed "$PODRUN_ROOT/pods/big/phase"
+	[ "$(state big reason)" = Evicted ]
+	[ "$(state big message)" = 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ' ]
+	grep -q 'Warning.*Evicted.*Usage of EmptyDir volume "scratch" exceeds the limit "1Mi"' \
+		"$PODRUN_ROOT/pods/big/events"
+	run podrun get big -o json
+	assert_success
+	assert_output --partial '"reason": "Evicted"'
+	# killed at once, not after the 30 s grace period: the whole stop is
+	# already over
+	run podrun ps
+	assert_output --partial Failed
+	podrun rm -f big
+	assert_host_clean
+}
+
+@test "a disk emptyDir under its sizeLimit: the pod runs on" {
+	podrun run -d "$(writer small 256)"
+	wait_for grep -q written "$(data small)/logs/c/0.log"
+	sleep 1 # five measures
+	[ "$(state small)" = Running ]
+	[ ! -e "$PODRUN_ROOT/pods/small/reason" ]
+	podrun rm -f small
+	assert_host_clean
+}
+
+@test "PODRUN_EVICTION_PERIOD: a duration or a clear error, and nothing left behind" {
+	PODRUN_EVICTION_PERIOD=soon run podrun run -d "$(writer bad 1)"
+	assert_failure 1
+	assert_output --partial "PODRUN_EVICTION_PERIOD=soon: a duration of 1ms or more (10s)"
+	assert_host_clean
+}
