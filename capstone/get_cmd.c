@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -380,12 +381,15 @@ static bool needs_quotes(const char *s)
 	return false;
 }
 
+/* quoted_implicit is always 1: a quoted scalar is a string without a tag.
+ * With 0, a string libyaml cannot write plain (one with a newline, as an
+ * annotation often has) came out as "! 'first line...'". */
 static int emit_scalar(yaml_emitter_t *e, const char *s, bool quoted)
 {
 	yaml_event_t ev;
-	yaml_scalar_event_initialize(
-	    &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quoted, quoted,
-	    quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quoted, 1,
+	                             quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+	                                    : YAML_ANY_SCALAR_STYLE);
 	return yaml_emitter_emit(e, &ev) ? 0 : -1;
 }
 
@@ -593,6 +597,71 @@ static void field(int indent, int width, const char *key, const char *value)
 	char k[96];
 	snprintf(k, sizeof(k), "%s:", key);
 	printf("%*s%-*s%s\n", indent, "", width, k, value);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* kubectl describe's Labels ("key=value") and Annotations ("key: value"), one
+ * a line in key order, <none> when there are none. As kubectl's
+ * printAnnotationsMultiline: kubectl apply's last-applied-configuration is
+ * not shown, and a value with a newline or longer than its 140 columns goes
+ * under its key, a line each, a line cut at 138 bytes with "...". */
+static void describe_map(const char *title, struct json_object *m, bool annotations, int w)
+{
+	enum { MAX_ANNOTATION_LEN = 140 };
+	/* metadata.json is ours, but a file edited by hand may hold anything */
+	bool is_map = m && json_object_is_type(m, json_type_object);
+	size_t n = 0, len = is_map ? (size_t)json_object_object_length(m) : 0;
+	const char **keys = len ? calloc(len, sizeof(*keys)) : NULL;
+	if (keys) {
+		json_object_object_foreach(m, k, v)
+		{
+			(void)v;
+			if (!annotations ||
+			    strcmp(k, "kubectl.kubernetes.io/last-applied-configuration"))
+				keys[n++] = k;
+		}
+	}
+	if (!n) {
+		field(0, w, title, "<none>");
+		free(keys);
+		return;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	char head[96];
+	snprintf(head, sizeof(head), "%s:", title);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = NULL;
+		json_object_object_get_ex(m, keys[i], &v);
+		const char *val = v ? json_object_get_string(v) : "";
+		printf("%-*s", w, i ? "" : head);
+		if (!annotations) {
+			printf("%s=%s\n", keys[i], val);
+			continue;
+		}
+		size_t vlen = strlen(val);
+		if (vlen && val[vlen - 1] == '\n')
+			vlen--; /* strings.TrimSuffix(value, "\n") */
+		if (vlen + strlen(keys[i]) + 2 <= MAX_ANNOTATION_LEN && !memchr(val, '\n', vlen)) {
+			printf("%s: %.*s\n", keys[i], (int)vlen, val);
+			continue;
+		}
+		printf("%s:\n", keys[i]);
+		for (const char *line = val;;) {
+			const char *nl = memchr(line, '\n', vlen - (size_t)(line - val));
+			size_t ll = nl ? (size_t)(nl - line) : vlen - (size_t)(line - val);
+			int cut = ll > MAX_ANNOTATION_LEN - 2;
+			printf("%*s  %.*s%s\n", w, "", cut ? MAX_ANNOTATION_LEN - 2 : (int)ll, line,
+			       cut ? "..." : "");
+			if (!nl)
+				break;
+			line = nl + 1;
+		}
+	}
+	free(keys);
 }
 
 static void describe_state(const char *title, struct json_object *s, int width)
@@ -866,26 +935,16 @@ int cmd_describe(int argc, char **argv)
 	const int w = 18;
 	field(0, w, "Name", jstr_or(pod, "metadata.name", name));
 	field(0, w, "Namespace", jstr_or(pod, "metadata.namespace", "default"));
+	/* kubectl shows it when set; the API server always sets it */
+	if (*jstr_or(spec, "serviceAccountName", ""))
+		field(0, w, "Service Account", jstr_or(spec, "serviceAccountName", ""));
 	snprintf(buf, sizeof(buf), "%s/%s", jstr_or(spec, "nodeName", "<none>"),
 	         jstr_or(st, "hostIP", ""));
 	field(0, w, "Node", buf);
 	describe_time(jtime(st, "startTime"), t, sizeof(t));
 	field(0, w, "Start Time", t);
-	struct json_object *labels = jget(pod, "metadata.labels");
-	if (!labels || !json_object_object_length(labels))
-		field(0, w, "Labels", "<none>");
-	if (labels) {
-		bool first = true;
-		json_object_object_foreach(labels, lk, lv)
-		{
-			snprintf(buf, sizeof(buf), "%s=%s", lk, json_object_get_string(lv));
-			if (first)
-				field(0, w, "Labels", buf);
-			else
-				printf("%*s%s\n", w, "", buf);
-			first = false;
-		}
-	}
+	describe_map("Labels", jget(pod, "metadata.labels"), false, w);
+	describe_map("Annotations", jget(pod, "metadata.annotations"), true, w);
 	field(0, w, "Status", jstr_or(st, "phase", "Unknown"));
 	field(0, w, "IP", jstr_or(st, "podIP", ""));
 	if (!jlen(st, "podIPs"))

@@ -74,6 +74,26 @@ static struct json_object *str_array(char *const *items)
 	return a;
 }
 
+/* {key: value} of a "key=value" list (labels, annotations). A key is a
+ * qualified name, so the first '=' ends it; the value may hold more. */
+static struct json_object *kv_object(char *const *items)
+{
+	struct json_object *o = json_object_new_object();
+	int rc = o ? 0 : -1;
+	for (size_t i = 0; o && items && items[i]; i++) {
+		const char *eq = strchr(items[i], '=');
+		char *key = eq ? strndup(items[i], (size_t)(eq - items[i])) : NULL;
+		if (eq)
+			rc |= key ? add_str(o, key, eq + 1) : -1;
+		free(key);
+	}
+	if (rc) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* ---- quantities, times, images ------------------------------------------------ */
 
 void podjson_cpu_quantity(int64_t milli, char *out, size_t len)
@@ -379,7 +399,9 @@ static struct json_object *hook(const struct spec_hook *h)
 	return built(o, rc);
 }
 
-static struct json_object *container(const struct spec_container *c)
+/* host_network: the pod's; its ports are the node's, so the API server gives
+ * each port without a hostPort its containerPort (SetDefaults_Pod). */
+static struct json_object *container(const struct spec_container *c, bool host_network)
 {
 	struct json_object *o = json_object_new_object();
 	int rc = add_str(o, "name", c->name);
@@ -405,8 +427,9 @@ static struct json_object *container(const struct spec_container *c)
 			if (pt->name)
 				rc |= add_str(po, "name", pt->name);
 			rc |= add_int(po, "containerPort", pt->container_port);
-			if (pt->host_port) {
-				rc |= add_int(po, "hostPort", pt->host_port);
+			if (pt->host_port || host_network) {
+				rc |= add_int(po, "hostPort",
+				              pt->host_port ? pt->host_port : pt->container_port);
 				/* podrun's "0.0.0.0" is the API server's "unset" */
 				if (pt->host_ip && strcmp(pt->host_ip, "0.0.0.0"))
 					rc |= add_str(po, "hostIP", pt->host_ip);
@@ -480,6 +503,44 @@ static struct json_object *volume(const struct vol_spec *v)
 	return built(o, rc);
 }
 
+/* {ip, hostnames}; hostnames omitted when empty (omitempty). */
+static struct json_object *host_alias(const struct spec_host_alias *h)
+{
+	struct json_object *o = json_object_new_object();
+	int rc = add_str(o, "ip", h->ip);
+	if (h->hostnames && h->hostnames[0])
+		rc |= add(o, "hostnames", str_array(h->hostnames));
+	return built(o, rc);
+}
+
+/* dnsConfig: each list only when it has entries (omitempty). The parser
+ * keeps an option as "name" or "name:value" (a value, even "", was given:
+ * the API server keeps the pointer and prints it), so the first ':' splits. */
+static struct json_object *dns_config(const struct pod_spec *p)
+{
+	struct json_object *o = json_object_new_object();
+	int rc = o ? 0 : -1;
+	if (p->dns_nameservers && p->dns_nameservers[0])
+		rc |= add(o, "nameservers", str_array(p->dns_nameservers));
+	if (p->dns_searches && p->dns_searches[0])
+		rc |= add(o, "searches", str_array(p->dns_searches));
+	if (p->dns_options && p->dns_options[0]) {
+		struct json_object *a = json_object_new_array();
+		for (size_t i = 0; p->dns_options[i]; i++) {
+			const char *opt = p->dns_options[i], *colon = strchr(opt, ':');
+			char *name = strndup(opt, colon ? (size_t)(colon - opt) : strlen(opt));
+			struct json_object *e = json_object_new_object();
+			rc |= name ? add_str(e, "name", name) : -1;
+			if (colon)
+				rc |= add_str(e, "value", colon + 1);
+			free(name);
+			rc |= push(a, e);
+		}
+		rc |= add(o, "options", a);
+	}
+	return built(o, rc);
+}
+
 int podjson_spec(const struct pod_spec *p, struct json_object **out)
 {
 	struct json_object *o = json_object_new_object();
@@ -487,12 +548,12 @@ int podjson_spec(const struct pod_spec *p, struct json_object **out)
 	if (p->n_init) {
 		struct json_object *a = json_object_new_array();
 		for (size_t i = 0; i < p->n_init; i++)
-			rc |= push(a, container(&p->ctrs[i]));
+			rc |= push(a, container(&p->ctrs[i], p->host_network));
 		rc |= add(o, "initContainers", a);
 	}
 	struct json_object *a = json_object_new_array();
 	for (size_t i = p->n_init; i < p->n_ctrs; i++)
-		rc |= push(a, container(&p->ctrs[i]));
+		rc |= push(a, container(&p->ctrs[i], p->host_network));
 	rc |= add(o, "containers", a);
 	if (p->n_volumes) {
 		struct json_object *v = json_object_new_array();
@@ -502,15 +563,40 @@ int podjson_spec(const struct pod_spec *p, struct json_object **out)
 	}
 	rc |= add_str(o, "restartPolicy", restart_name(p->restart_policy));
 	rc |= add_int(o, "terminationGracePeriodSeconds", p->grace_seconds);
+	if (p->active_deadline > 0)
+		rc |= add_int(o, "activeDeadlineSeconds", p->active_deadline);
 	rc |= add_str(o, "dnsPolicy", p->dns_policy ? p->dns_policy : "ClusterFirst");
-	rc |= add_str(o, "schedulerName", "default-scheduler");
-	rc |= add_bool(o, "enableServiceLinks", true);
-	rc |= add(o, "securityContext", pod_security(p));
+	/* The ServiceAccount admission plugin names "default" when the pod names
+	 * none, and the v1 conversion copies the name into the deprecated
+	 * serviceAccount on every read: kubectl shows both. The token volume
+	 * that plugin also adds is left out: podrun mounts none. */
+	const char *sa = p->service_account && *p->service_account ? p->service_account : "default";
+	rc |= add_str(o, "serviceAccountName", sa);
+	rc |= add_str(o, "serviceAccount", sa);
+	/* Go's omitempty: a false boolean is not printed, so these appear only
+	 * when the pod has the node's namespaces - what an audit looks for. */
+	if (p->host_network)
+		rc |= add_bool(o, "hostNetwork", true);
+	if (p->host_pid)
+		rc |= add_bool(o, "hostPID", true);
+	if (p->host_ipc)
+		rc |= add_bool(o, "hostIPC", true);
 	if (p->share_pid)
 		rc |= add_bool(o, "shareProcessNamespace", true);
+	rc |= add(o, "securityContext", pod_security(p));
 	/* spec.hostname only when it was written: podrun's default is the name */
 	if (p->hostname && p->name && strcmp(p->hostname, p->name))
 		rc |= add_str(o, "hostname", p->hostname);
+	rc |= add_str(o, "schedulerName", "default-scheduler");
+	if (p->n_host_aliases) {
+		struct json_object *a = json_object_new_array();
+		for (size_t i = 0; i < p->n_host_aliases; i++)
+			rc |= push(a, host_alias(&p->host_aliases[i]));
+		rc |= add(o, "hostAliases", a);
+	}
+	if (p->dns_nameservers || p->dns_searches || p->dns_options)
+		rc |= add(o, "dnsConfig", dns_config(p));
+	rc |= add_bool(o, "enableServiceLinks", true);
 	if (rc) {
 		json_object_put(o);
 		*out = NULL;
@@ -525,18 +611,11 @@ int podjson_metadata(const struct pod_spec *p, struct json_object **out)
 	struct json_object *o = json_object_new_object();
 	int rc = add_str(o, "name", p->name);
 	rc |= add_str(o, "namespace", p->namespace_ ? p->namespace_ : "default");
-	if (p->labels[0]) {
-		struct json_object *l = json_object_new_object();
-		for (char **kv = p->labels; *kv; kv++) {
-			const char *eq = strchr(*kv, '=');
-			if (!eq)
-				continue;
-			char key[320];
-			snprintf(key, sizeof(key), "%.*s", (int)(eq - *kv), *kv);
-			rc |= add_str(l, key, eq + 1);
-		}
-		rc |= add(o, "labels", l);
-	}
+	/* an empty map is left out, as omitempty does */
+	if (p->labels && p->labels[0])
+		rc |= add(o, "labels", kv_object(p->labels));
+	if (p->annotations && p->annotations[0])
+		rc |= add(o, "annotations", kv_object(p->annotations));
 	if (rc) {
 		json_object_put(o);
 		*out = NULL;

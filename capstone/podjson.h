@@ -3,7 +3,7 @@
  *
  * Two halves. When a pod starts, its supervisor calls podjson_write_spec: the
  * parsed spec, with the defaults the API server fills in, becomes
- * STATE/pods/NAME/spec.json (and its name, namespace and labels
+ * STATE/pods/NAME/spec.json (and its name, namespace, labels and annotations
  * metadata.json), so that `podrun get` and `describe` never parse YAML again.
  * Later, podjson_pod builds the whole Pod - metadata, spec, status - from
  * those two files and the state files the supervisor keeps (state.h).
@@ -46,7 +46,7 @@
  * *out is a new object (json_object_put it). -1 (ENOMEM) on failure. */
 int podjson_spec(const struct pod_spec *p, struct json_object **out);
 
-/* The Pod's declared `metadata`: name, namespace, labels. */
+/* The Pod's declared `metadata`: name, namespace, labels, annotations. */
 int podjson_metadata(const struct pod_spec *p, struct json_object **out);
 
 /* Write spec.json (podjson_spec, plus nodeName: this machine) and

@@ -296,6 +296,68 @@ setup() {
 	assert_line '      SIDE_CPU:  node allocatable (limits.cpu)'
 }
 
+@test "a pod with the node's namespaces: get -o json/yaml and describe show what an audit looks for, and podrun takes the YAML back" {
+	local unit=$PODLAB_BUILD/tests/unit/test_podjson out=$BATS_TEST_TMPDIR/specs
+	[ -x "$unit" ] || skip "test_podjson is not built"
+	mkdir "$out"
+	PODJSON_OUT=$out "$unit" --filter 'podjson/examples_write_spec' >/dev/null
+	mkpod audit c:app
+	cp "$out/audit/spec.json" "$out/audit/metadata.json" "$PODRUN_ROOT/pods/audit/"
+	ctr audit c state=Running restarts=0 started_at=$T1
+	run podrun get audit -o json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/a.json"
+	j() { jq -c "$1" "$BATS_TEST_TMPDIR/a.json"; }
+	[ "$(j '.spec | [.hostNetwork, .hostPID, .hostIPC]')" = '[true,true,true]' ]
+	[ "$(j .spec.activeDeadlineSeconds)" = 60 ]
+	[ "$(j '.spec | [.serviceAccountName, .serviceAccount]')" = '["foo","foo"]' ]
+	[ "$(j .spec.hostAliases)" = '[{"ip":"10.0.0.1","hostnames":["db.example","db"]}]' ]
+	[ "$(j .spec.dnsConfig)" = \
+		'{"nameservers":["1.1.1.1"],"searches":["x.local"],"options":[{"name":"ndots","value":"2"},{"name":"edns0"}]}' ]
+	# the node's network: the container's port is the node's port
+	[ "$(j .spec.containers[0].ports[0])" = '{"containerPort":8080,"hostPort":8080,"protocol":"TCP"}' ]
+	[ "$(j .metadata.annotations)" = \
+		'{"example.com/owner":"team-a","note":"a=b","description":"first line\nsecond line\n"}' ]
+	run validate "$BATS_TEST_TMPDIR/a.json"
+	assert_success
+	# -o yaml: the same object, a multi-line annotation a plain string (no
+	# "!" tag), and podrun takes it back (test_podjson's
+	# spec_parses_back_the_same: as the same spec)
+	podrun get audit -o yaml >"$BATS_TEST_TMPDIR/audit.yaml"
+	grep -qx '  hostNetwork: true' "$BATS_TEST_TMPDIR/audit.yaml"
+	run grep -n "! '" "$BATS_TEST_TMPDIR/audit.yaml"
+	assert_failure
+	run python3 -c '
+import json, sys, yaml
+j = json.load(open(sys.argv[1])); y = yaml.safe_load(open(sys.argv[2]))
+print("same" if j == y else "differ")' "$BATS_TEST_TMPDIR/a.json" "$BATS_TEST_TMPDIR/audit.yaml"
+	assert_output same
+	run podrun validate "$BATS_TEST_TMPDIR/audit.yaml"
+	assert_success
+	assert_output --partial 'pod audit: valid'
+	# describe: kubectl's Service Account and Annotations, keys in order,
+	# a value with newlines under its key
+	run podrun describe audit
+	assert_success
+	assert_line --regexp '^Service Account: +foo$'
+	assert_line --regexp '^Labels: +app=audit$'
+	assert_line --regexp '^Annotations: +description:$'
+	assert_line --regexp '^ {18}  first line$'
+	assert_line --regexp '^ {18}  second line$'
+	assert_line --regexp '^ {18}example\.com/owner: team-a$'
+	assert_line --regexp '^ {18}note: a=b$'
+	# kubectl sorts the keys: the block as a whole, in that order
+	[ "$(sed -n '/^Annotations:/,/^Status:/p' <<<"$output" | sed '$d; s/^Annotations://; s/^ *//' | paste -sd'|')" = \
+		'description:|first line|second line|example.com/owner: team-a|note: a=b' ]
+	# before Status, after Labels, in kubectl's order
+	[ "$(grep -nE '^(Namespace|Service Account|Node|Labels|Annotations|Status):' <<<"$output" | cut -d: -f2 | paste -sd,)" = \
+		'Namespace,Service Account,Node,Labels,Annotations,Status' ]
+	# a pod without annotations
+	make_web
+	run podrun describe web
+	assert_line --regexp '^Annotations: +<none>$'
+}
+
 @test "the schema check in these tests fails on a field Kubernetes does not know" {
 	make_web
 	podrun get web -o json | jq '.status.containerStatuses[0].ready = "yes"' >"$BATS_TEST_TMPDIR/bad.json"

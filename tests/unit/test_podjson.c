@@ -71,6 +71,15 @@ static void is_int(struct json_object *o, const char *path, int64_t want)
 	             (long long)json_object_get_int64(v));
 }
 
+/* An array of n entries at path (not NULL first: a missing one fails, not crashes). */
+static void is_len(struct json_object *o, const char *path, size_t want)
+{
+	struct json_object *v = at(o, path);
+	cr_assert(v && json_object_is_type(v, json_type_array), "%s: not an array", path);
+	cr_assert_eq(json_object_array_length(v), want, "%s: %zu entries", path,
+	             json_object_array_length(v));
+}
+
 static void is_bool(struct json_object *o, const char *path, bool want)
 {
 	struct json_object *v = at(o, path);
@@ -92,6 +101,84 @@ Test(podjson, pod_defaults)
 	cr_assert_null(at(s, "volumes"));
 	cr_assert_null(at(s, "hostname"), "the default hostname is not spec.hostname");
 	cr_assert_null(at(s, "shareProcessNamespace"));
+	/* the ServiceAccount admission's default, and its deprecated alias */
+	is_str(s, "serviceAccountName", "default");
+	is_str(s, "serviceAccount", "default");
+	/* omitempty: false and unset are not printed */
+	cr_assert_null(at(s, "hostNetwork"));
+	cr_assert_null(at(s, "hostPID"));
+	cr_assert_null(at(s, "hostIPC"));
+	cr_assert_null(at(s, "activeDeadlineSeconds"));
+	cr_assert_null(at(s, "hostAliases"));
+	cr_assert_null(at(s, "dnsConfig"));
+}
+
+/* What an audit of `get -o yaml` looks for: the node's namespaces, the
+ * deadline, the service account. */
+Test(podjson, host_namespaces_deadline_service_account)
+{
+	struct json_object *s =
+	    spec_of(POD("  hostNetwork: true\n  hostPID: true\n  hostIPC: true\n"
+	                "  activeDeadlineSeconds: 60\n  serviceAccountName: foo\n"
+	                "  initContainers:\n  - name: i\n    image: busybox:1.36\n"
+	                "    command: [\"true\"]\n    ports: [{containerPort: 9090}]\n"
+	                "  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh]\n"
+	                "    ports:\n    - {containerPort: 8080}\n"
+	                "    - {containerPort: 8081, hostPort: 8081}\n"));
+	is_bool(s, "hostNetwork", true);
+	is_bool(s, "hostPID", true);
+	is_bool(s, "hostIPC", true);
+	is_int(s, "activeDeadlineSeconds", 60);
+	is_str(s, "serviceAccountName", "foo");
+	is_str(s, "serviceAccount", "foo");
+	/* SetDefaults_Pod: with the node's network a port is the node's port */
+	is_int(s, "containers.0.ports.0.hostPort", 8080);
+	is_int(s, "containers.0.ports.1.hostPort", 8081);
+	is_int(s, "initContainers.0.ports.0.hostPort", 9090);
+	cr_assert_null(at(s, "containers.0.ports.0.hostIP"));
+	cleanup();
+	/* only the deprecated name: it is the name, under both keys */
+	s = spec_of(POD("  serviceAccount: bar\n"
+	                "  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"));
+	is_str(s, "serviceAccountName", "bar");
+	is_str(s, "serviceAccount", "bar");
+	cr_assert_null(at(s, "hostNetwork"));
+}
+
+Test(podjson, host_aliases_and_dns_config)
+{
+	struct json_object *s = spec_of(POD(
+	    "  hostAliases:\n  - {ip: 10.0.0.1, hostnames: [a.example, b]}\n  - {ip: '::1'}\n"
+	    "  dnsPolicy: None\n"
+	    "  dnsConfig:\n    nameservers: [1.1.1.1, '2001:db8::53']\n    searches: [x.local]\n"
+	    "    options:\n    - {name: ndots, value: '2'}\n    - {name: edns0}\n"
+	    "    - {name: empty, value: ''}\n    - {name: v, value: 'a:b'}\n"
+	    "  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"));
+	is_len(s, "hostAliases", 2);
+	is_str(s, "hostAliases.0.ip", "10.0.0.1");
+	is_str(s, "hostAliases.0.hostnames.0", "a.example");
+	is_str(s, "hostAliases.0.hostnames.1", "b");
+	is_str(s, "hostAliases.1.ip", "::1");
+	cr_assert_null(at(s, "hostAliases.1.hostnames"), "no hostnames: left out");
+	is_str(s, "dnsPolicy", "None");
+	is_str(s, "dnsConfig.nameservers.0", "1.1.1.1");
+	is_str(s, "dnsConfig.nameservers.1", "2001:db8::53");
+	is_str(s, "dnsConfig.searches.0", "x.local");
+	is_len(s, "dnsConfig.options", 4);
+	is_str(s, "dnsConfig.options.0.name", "ndots");
+	is_str(s, "dnsConfig.options.0.value", "2");
+	is_str(s, "dnsConfig.options.1.name", "edns0");
+	cr_assert_null(at(s, "dnsConfig.options.1.value"), "no value: left out");
+	is_str(s, "dnsConfig.options.2.value", ""); /* a value given, empty: kept */
+	is_str(s, "dnsConfig.options.3.name", "v");
+	is_str(s, "dnsConfig.options.3.value", "a:b");
+	cleanup();
+	/* only searches: no empty lists beside them */
+	s = spec_of(POD("  dnsConfig:\n    searches: [y.local]\n"
+	                "  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"));
+	is_str(s, "dnsConfig.searches.0", "y.local");
+	cr_assert_null(at(s, "dnsConfig.nameservers"));
+	cr_assert_null(at(s, "dnsConfig.options"));
 }
 
 Test(podjson, container_defaults)
@@ -353,6 +440,28 @@ Test(podjson, metadata_labels_and_namespace)
 	is_str(m, "namespace", "ns1");
 	is_str(m, "labels.app", "web");
 	is_str(m, "labels.tier", "front");
+	cr_assert_null(at(m, "annotations"), "none written: left out");
+	json_object_put(m);
+}
+
+Test(podjson, metadata_annotations)
+{
+	spec_of("apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\n"
+	        "  annotations:\n    example.com/owner: team-a\n    note: 'x=y: \"z\"'\n"
+	        "    empty: ''\nspec:\n"
+	        "  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n");
+	struct json_object *m;
+	cr_assert_eq(podjson_metadata(&pods[0], &m), 0);
+	struct json_object *a = at(m, "annotations");
+	cr_assert(a && json_object_is_type(a, json_type_object));
+	cr_assert_eq(json_object_object_length(a), 3);
+	/* a key with dots and a slash: no at(), which splits at dots */
+	struct json_object *v;
+	cr_assert(json_object_object_get_ex(a, "example.com/owner", &v));
+	cr_assert_str_eq(json_object_get_string(v), "team-a");
+	is_str(m, "annotations.note", "x=y: \"z\""); /* the first '=' ends the key */
+	is_str(m, "annotations.empty", "");
+	cr_assert_null(at(m, "labels"));
 	json_object_put(m);
 }
 
@@ -407,6 +516,38 @@ Test(podjson, write_spec_atomic_private_nofollow)
 	rmdir(dir);
 }
 
+/* A pod an audit of `get -o yaml` must see through: the node's namespaces,
+ * a deadline, a service account, annotations, /etc/hosts and resolv.conf
+ * entries. Also written by examples_write_spec, for get.bats. */
+static const char audit_pod[] = "apiVersion: v1\n"
+                                "kind: Pod\n"
+                                "metadata:\n"
+                                "  name: audit\n"
+                                "  namespace: ops\n"
+                                "  labels: {app: audit}\n"
+                                "  annotations:\n"
+                                "    example.com/owner: team-a\n"
+                                "    note: 'a=b'\n"
+                                "    description: \"first line\\nsecond line\\n\"\n"
+                                "spec:\n"
+                                "  hostNetwork: true\n"
+                                "  hostPID: true\n"
+                                "  hostIPC: true\n"
+                                "  activeDeadlineSeconds: 60\n"
+                                "  serviceAccountName: foo\n"
+                                "  hostAliases:\n"
+                                "  - {ip: 10.0.0.1, hostnames: [db.example, db]}\n"
+                                "  dnsConfig:\n"
+                                "    nameservers: [1.1.1.1]\n"
+                                "    searches: [x.local]\n"
+                                "    options: [{name: ndots, value: '2'}, {name: edns0}]\n"
+                                "  containers:\n"
+                                "  - name: c\n"
+                                "    image: busybox:1.36\n"
+                                "    imagePullPolicy: IfNotPresent\n"
+                                "    command: [sh, -c, 'sleep 1d']\n"
+                                "    ports: [{containerPort: 8080}]\n";
+
 /* Every example pod's spec.json and metadata.json. With PODJSON_OUT set they
  * stay there, one directory per pod (tests/capstone/get.bats validates them
  * against the Kubernetes schema); else they go to a temporary directory. */
@@ -438,16 +579,50 @@ Test(podjson, examples_write_spec)
 	}
 	pclose(ls);
 	cr_assert_gt(files, 0, "no examples under %s/examples", src);
-	/* and the pod with what the examples lack */
-	cr_assert_eq(spec_parse_buffer("downward.yaml", downward_pod, strlen(downward_pod), NULL,
-	                               NULL, &pods, &n_pods),
-	             0, "%s", last_error());
-	char dir[PATH_MAX + 300];
-	snprintf(dir, sizeof(dir), "%s/%s", out, pods[0].name);
-	cr_assert_eq(mkdir_p(dir, 0700), 0);
-	cr_assert_eq(podjson_write_spec(&pods[0], dir), 0, "%s", last_error());
-	spec_free(pods, n_pods);
-	pods = NULL;
+	/* and the pods with what the examples lack */
+	const char *extra[] = {downward_pod, audit_pod};
+	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+		cr_assert_eq(spec_parse_buffer("extra.yaml", extra[i], strlen(extra[i]), NULL, NULL,
+		                               &pods, &n_pods),
+		             0, "%s", last_error());
+		char dir[PATH_MAX + 300];
+		snprintf(dir, sizeof(dir), "%s/%s", out, pods[0].name);
+		cr_assert_eq(mkdir_p(dir, 0700), 0);
+		cr_assert_eq(podjson_write_spec(&pods[0], dir), 0, "%s", last_error());
+		spec_free(pods, n_pods);
+		pods = NULL;
+	}
 	if (!keep)
 		cr_assert_eq(rm_rf(tmp), 0);
+}
+
+/* What get -o yaml prints, given back to podrun, is the same pod: every
+ * field podjson writes is one the parser takes, with the same meaning.
+ * JSON is YAML, so the Pod object goes to the parser as it is. */
+Test(podjson, spec_parses_back_the_same)
+{
+	const char *texts[] = {audit_pod, downward_pod};
+	for (size_t t = 0; t < ARRAY_SIZE(texts); t++) {
+		struct json_object *s1 = json_object_get(spec_of(texts[t])), *m1, *pod;
+		cr_assert_eq(podjson_metadata(&pods[0], &m1), 0);
+		pod = json_object_new_object();
+		json_object_object_add(pod, "apiVersion", json_object_new_string("v1"));
+		json_object_object_add(pod, "kind", json_object_new_string("Pod"));
+		json_object_object_add(pod, "metadata", m1);
+		json_object_object_add(pod, "spec", s1);
+		char *text = strdup(json_object_to_json_string_ext(pod, JSON_C_TO_STRING_PRETTY));
+		cr_assert_not_null(text);
+		cleanup();
+		struct json_object *s2 = spec_of(text);
+		cr_assert(json_object_equal(s1, s2), "differs after a round trip:\n%s\n%s", text,
+		          json_object_to_json_string_ext(s2, JSON_C_TO_STRING_PRETTY));
+		struct json_object *m2;
+		cr_assert_eq(podjson_metadata(&pods[0], &m2), 0);
+		cr_assert(json_object_equal(m1, m2), "metadata differs: %s",
+		          json_object_to_json_string(m2));
+		json_object_put(m2);
+		json_object_put(pod);
+		free(text);
+		cleanup();
+	}
 }
