@@ -68,28 +68,94 @@ int res_node(int64_t *memory, int64_t *cpu_milli)
 	return 0;
 }
 
-int res_requested(int64_t *memory, int64_t *cpu_milli)
+/* The requests of the running pods whose cgroup is beneath class_rel
+ * ("podrun/burstable"; NULL: every pod), but the pod whose cgroup is skip_rel
+ * (NULL: none). */
+static int sum_requests(const char *class_rel, const char *skip_rel, int64_t *memory,
+                        int64_t *cpu_milli)
 {
 	char **names;
 	size_t n;
+	size_t len = class_rel ? strlen(class_rel) : 0;
 	*memory = *cpu_milli = 0;
 	if (state_list(&names, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		char dir[PATH_MAX], req[64] = "";
+		char dir[PATH_MAX], req[64] = "", rel[CG_REL_MAX] = "";
 		long long cpu = 0, mem = 0;
 		/* Requests first: a pod that asks for nothing adds nothing, alive
 		 * or not, and is not worth the three reads that tell. */
 		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0 ||
 		    state_get(dir, "requests", req, sizeof(req)) < 0 ||
-		    sscanf(req, "%lld %lld", &cpu, &mem) != 2 || (cpu == 0 && mem == 0) ||
-		    !state_live_pid(dir, "supervisor"))
+		    sscanf(req, "%lld %lld", &cpu, &mem) != 2 || (cpu == 0 && mem == 0))
+			continue;
+		if ((class_rel || skip_rel) && state_get(dir, "cgroup", rel, sizeof(rel)) < 0)
+			continue;
+		if ((class_rel && (strncmp(rel, class_rel, len) || rel[len] != '/')) ||
+		    (skip_rel && !strcmp(rel, skip_rel)) || !state_live_pid(dir, "supervisor"))
 			continue;
 		*cpu_milli += cpu;
 		*memory += mem;
 	}
 	state_free_list(names, n);
 	return 0;
+}
+
+int res_requested(int64_t *memory, int64_t *cpu_milli)
+{
+	return sum_requests(NULL, NULL, memory, cpu_milli);
+}
+
+/*
+ * kubelet's QoS container manager: the class cgroups, podrun/burstable and
+ * podrun/besteffort, compete for CPU with the Guaranteed pods beside them,
+ * so each gets the weight its pods asked for (cg_qos_cpu): besteffort the
+ * minimum, burstable the sum of its running pods' CPU requests. Set each
+ * time a pod of the class comes (extra_milli: its request, which the sum
+ * does not count yet) or goes (its cgroup gone, or going: pod_rel is
+ * skipped). With the state lock held, so that the sum is that of the pods
+ * there are: none is admitted or removed meanwhile.
+ */
+static int set_class_cpu(const struct cg_host *h, const char *pod_rel, int64_t extra_milli)
+{
+	/* pod_rel is ROOT/CLASS/pod-NAME, or ROOT/pod-NAME for Guaranteed */
+	char class_rel[CG_REL_MAX];
+	snprintf(class_rel, sizeof(class_rel), "%s", pod_rel);
+	char *slash = strrchr(class_rel, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	const char *name = strrchr(class_rel, '/');
+	if (!name)
+		return 0; /* Guaranteed: directly under the root */
+	enum cg_qos qos =
+	    !strcmp(name + 1, cg_qos_dir(CG_BURSTABLE)) ? CG_BURSTABLE : CG_BESTEFFORT;
+	int64_t cpu = 0, mem;
+	if (qos == CG_BURSTABLE && sum_requests(class_rel, pod_rel, &mem, &cpu) < 0)
+		return -1;
+	struct cg_cpu c;
+	struct cg cls;
+	if (cg_qos_cpu(qos, cpu + extra_milli, &c) < 0 || cg_open(h, class_rel, &cls) < 0)
+		return -1;
+	return cg_set_cpu(&cls, &c);
+}
+
+/* After a pod's cgroup went: its class's weight without it, if the class
+ * cgroup is still there (the last pod takes it along). Nothing to report
+ * when it fails: the pod is gone either way, and the next pod sets it. */
+static void reset_class_cpu(const struct cg_host *h, const char *pod_rel)
+{
+	char class_rel[CG_REL_MAX], path[PATH_MAX];
+	snprintf(class_rel, sizeof(class_rel), "%s", pod_rel);
+	char *slash = strrchr(class_rel, '/');
+	struct cg cls;
+	if (!slash)
+		return;
+	*slash = '\0';
+	if (cg_open(h, class_rel, &cls) < 0 || cg_path(&cls, CG_CPU, path, sizeof(path)) < 0 ||
+	    access(path, F_OK) < 0)
+		return;
+	set_class_cpu(h, pod_rel, 0);
 }
 
 static void to_cg(const struct spec_container *sc, struct cg_resources *r)
@@ -99,8 +165,11 @@ static void to_cg(const struct spec_container *sc, struct cg_resources *r)
 	    .cpu_limit = sc->res.cpu_limit,
 	    .memory_request = sc->res.memory_request,
 	    .memory_limit = sc->res.memory_limit,
-	    /* a native sidecar runs beside the app containers: it adds up with them */
-	    .init = sc->is_init && !sc->sidecar,
+	    .init = sc->is_init,
+	    /* A native sidecar runs beside the app containers and beside the
+	     * init containers declared after it: cg_pod_resources adds it up
+	     * with them, in the spec's order (sp->ctrs keeps it). */
+	    .sidecar = sc->sidecar,
 	};
 }
 
@@ -198,7 +267,8 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	if (cg_create(&rp->host, rel, &rp->pod) < 0)
 		return -1;
 	rp->created = true;
-	if (set_limits(&rp->pod, &rp->total) < 0 || cg_set_pids(&rp->pod, rp->pids_max) < 0)
+	if (set_limits(&rp->pod, &rp->total) < 0 || cg_set_pids(&rp->pod, rp->pids_max) < 0 ||
+	    set_class_cpu(&rp->host, rel, rp->total.cpu_request) < 0)
 		return -1;
 	/* pause counts against the pod, as the sandbox does under kubelet. A
 	 * leaf of its own: cgroup v2 allows no process in a cgroup whose
@@ -303,6 +373,7 @@ void res_pod_remove(struct res_pod *rp)
 		return;
 	cg_remove(&rp->pod);
 	remove_empty_parents(&rp->host, rp->pod.rel);
+	reset_class_cpu(&rp->host, rp->pod.rel);
 	rp->created = false;
 }
 
@@ -319,8 +390,10 @@ int res_clean(const char *pod_dir)
 	int rc = cg_detect(h, NULL, self);
 	if (rc == 0)
 		rc = cg_open(h, rel, &cg);
-	if (rc == 0 && (rc = cg_remove(&cg)) == 0)
+	if (rc == 0 && (rc = cg_remove(&cg)) == 0) {
 		remove_empty_parents(h, rel);
+		reset_class_cpu(h, rel);
+	}
 	free(h);
 	return rc;
 }

@@ -56,7 +56,10 @@ int res_admit(const struct pod_spec *sp, struct res_pod *rp);
 
 /* The pod's cgroup, with its limits and pids.max, and the sandbox's in it; records in
  * the pod's state directory what res_clean needs: qos, requests, cgroup,
- * cgroup_self. */
+ * cgroup_self. Sets its QoS class cgroup's CPU weight (podrun/besteffort: 2
+ * shares; podrun/burstable: the running Burstable pods' CPU requests, this
+ * one's included), as kubelet's QoS manager does. With the state lock held,
+ * as res_admit left it. */
 int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *pod_dir);
 
 /* Moving a process into a cgroup (a write to cgroup.procs: pause's, each
@@ -91,7 +94,8 @@ int res_enter(void *arg);
 bool res_oom_killed(const struct cg *cg, uint64_t *seen);
 
 /* Kill what is left in the pod's cgroups and remove them, and podrun/<qos>
- * and podrun when no other pod is left in them. With the state lock held. */
+ * and podrun when no other pod is left in them; a class cgroup that stays
+ * gets its weight without this pod. With the state lock held. */
 void res_pod_remove(struct res_pod *rp);
 
 /* The same from the pod's state directory alone (its supervisor is gone),

@@ -142,14 +142,14 @@ cpu_shares() {
 	if [ -f "$1/cpu.weight" ]; then cat "$1/cpu.weight"; else cat "$1/cpu.shares"; fi
 }
 
-@test "[cg-cpu] step3: 250m request, 500m limit: shares 256 (weight 10), quota 50 ms per 100 ms, and throttling" {
+@test "[cg-cpu] step3: 250m request, 500m limit: shares 256 (weight 35), quota 50 ms per 100 ms, and throttling" {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step3_cpu" --cpu-request 250 --cpu-limit 500 --cgroup "$N"
 	local dir pid
 	dir=$(value "$BATS_TEST_TMPDIR/out" "cpu cgroup")
 	pid=$(sed -n 's/^spinning process //p' "$BATS_TEST_TMPDIR/out")
 	[ "$(cg_of "$pid" cpu)" = "$(cg_of $$ cpu | sed 's|/$||')/$N" ] || [ -f "$dir/cpu.max" ]
 	if [ -f "$dir/cpu.weight" ]; then
-		assert_equal "$(cpu_shares "$dir")" 10
+		assert_equal "$(cpu_shares "$dir")" 35 # 1 + 254 * 9999 / 262142 = 10 before 2025
 	else
 		assert_equal "$(cpu_shares "$dir")" 256
 	fi
@@ -169,7 +169,7 @@ cpu_shares() {
 	local dir
 	dir=$(value "$BATS_TEST_TMPDIR/out" "cpu cgroup")
 	if [ -f "$dir/cpu.weight" ]; then
-		assert_equal "$(cpu_shares "$dir")" 1
+		assert_equal "$(cpu_shares "$dir")" 2 # 5 shares; the minimum 2 would be weight 1
 	else
 		assert_equal "$(cpu_shares "$dir")" 5
 	fi
@@ -181,7 +181,11 @@ cpu_shares() {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step3_cpu" --cpu-request 100 --cpu-limit 2000 --cgroup "$N"
 	local dir
 	dir=$(value "$BATS_TEST_TMPDIR/out" "cpu cgroup")
-	[ -f "$dir/cpu.weight" ] || assert_equal "$(cpu_shares "$dir")" 102
+	if [ -f "$dir/cpu.weight" ]; then
+		assert_equal "$(cpu_shares "$dir")" 17
+	else
+		assert_equal "$(cpu_shares "$dir")" 102
+	fi
 	assert_equal "$(cpu_quota "$dir")" 200000
 	release
 }
@@ -288,6 +292,11 @@ devices_refused() {
 	assert_equal "$(cat "$cpu/burstable/pod-javaweb/cpu.shares")" 614 # 600m
 	assert_equal "$(cat "$cpu/burstable/pod-javaweb/log/cpu.shares")" 102
 	assert_equal "$(cat "$cpu/burstable/pod-javaweb/cpu.cfs_quota_us")" -1
+	# the class weighs its pods' requests, as kubelet's QoS manager sets it:
+	# the one pod's 600m, not the default 1024
+	assert_equal "$(cat "$cpu/burstable/cpu.shares")" 614
+	grep -q "^  $N/burstable  *cpu.shares  *614  (the class: its pods' CPU requests)$" \
+		"$BATS_TEST_TMPDIR/out"
 	release
 	[ ! -e "/proc/$app" ]
 }
@@ -307,6 +316,9 @@ devices_refused() {
 
 @test "step6: a tree left by a run killed with SIGKILL is removed by a later --remove, processes and all" {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step6_pod" --qos besteffort --root "$N"
+	# the besteffort class has the minimum weight, 2 shares, not the default
+	# 1024: all BestEffort pods together weigh next to nothing
+	assert_equal "$(cat "$(cg_dirs | grep '/cpu/' | head -1)/besteffort/cpu.shares")" 2
 	local app log
 	app=$(sed -n 's/^container app pid \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/out")
 	log=$(sed -n 's/^container log pid \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/out")
@@ -333,6 +345,9 @@ devices_refused() {
 	# a second pod in the same root comes and goes; the first is untouched
 	run "$L6/step6_pod" --root "$N" --name two
 	assert_success
+	# the class is the first run's, set for its pods: the second keeps it
+	assert_line --regexp "^  $N/burstable +kept: another's class"
+	assert_equal "$(cat "$(cg_dirs | grep '/cpu/' | head -1)/burstable/cpu.shares")" 614
 	kill -0 "$app"
 	assert_equal "$(cg_of "$app" pids)" "$mine/$N/burstable/pod-one/app"
 	# the same pod again would remove the first one's at its end: refused

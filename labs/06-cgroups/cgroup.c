@@ -577,6 +577,57 @@ int cg_set_memory(const struct cg *cg, int64_t bytes)
 	return 0;
 }
 
+/* log2 and 2^y in double, for cg_cpu_weight without libm (this module links
+ * with libc alone, and so does everything that uses it). Both series are
+ * accurate to a few units in the last place, far more than the weight
+ * needs: the curve comes no closer than 2e-6 to an integer anywhere in
+ * 3..262143 shares, but at 1024, where it is exactly 100. */
+#define LN2     0.69314718055994530942
+#define LOG2_10 3.32192809488736234787
+
+static double log2_of(uint64_t v)
+{
+	/* v = m * 2^k, m in [1, 2); ln m = 2 atanh(t), t = (m - 1) / (m + 1) <= 1/3 */
+	int k = 63 - __builtin_clzll(v);
+	double m = (double)v / (double)(1ULL << k);
+	double t = (m - 1) / (m + 1), term = t, sum = 0;
+	for (int i = 1; i < 40; i += 2, term *= t * t)
+		sum += term / i;
+	return k + 2 * sum / LN2;
+}
+
+static double exp2_of(double y)
+{
+	/* 2^y = 2^n * e^(r ln 2), 0 <= r < 1: the Taylor series of e^x, x < 0.7 */
+	int n = y > 0 ? (int)y : 0;
+	double x = (y - n) * LN2, term = 1, sum = 1;
+	for (int i = 1; i < 30; i++) {
+		term *= x / i;
+		sum += term;
+	}
+	return sum * (double)(1ULL << n);
+}
+
+uint64_t cg_cpu_weight(uint64_t shares)
+{
+	/* The linear mapping the runtimes used until 2025, 1 + (shares - 2) *
+	 * 9999 / 262142, made one CPU's request weight 39 where v1 gave it the
+	 * default 1024: beside a process outside Kubernetes (weight 100), a
+	 * 1-CPU container got 39 parts of 139 on v2 where it had had half on
+	 * v1, and small requests were crowded at the bottom (100m and 250m:
+	 * weights 4 and 10). The curve keeps 1024 shares at the default and
+	 * spreads the small requests out (17 and 35). */
+	if (shares <= CG_MIN_SHARES)
+		return 1;
+	if (shares >= CG_MAX_SHARES)
+		return 10000;
+	double l = log2_of(shares);
+	double w = exp2_of(((l * l + 125 * l) / 612 - 7.0 / 34) * LOG2_10);
+	/* ceil, but a hair above an integer is rounding: 1024 shares give 100 */
+	uint64_t n = (uint64_t)w;
+	return w - (double)n > 1e-9 ? n + 1 : n;
+}
+
 int cg_cpu_config(int64_t request_milli, int64_t limit_milli, struct cg_cpu *out)
 {
 	if (request_milli < 0 || limit_milli < 0)
@@ -600,9 +651,9 @@ int cg_cpu_config(int64_t request_milli, int64_t limit_milli, struct cg_cpu *out
 	if (shares > CG_MAX_SHARES)
 		shares = CG_MAX_SHARES;
 	out->shares = (uint64_t)shares;
-	/* cpu.weight runs 1..10000 (default 100); crun maps shares 2..262144
-	 * linearly onto it, so 1024 shares become weight 39, not 100. */
-	out->weight = 1 + ((out->shares - 2) * 9999) / 262142;
+	/* cpu.weight runs 1..10000 (default 100): the runtimes convert shares
+	 * onto it, 1024 shares to the default 100. */
+	out->weight = cg_cpu_weight(out->shares);
 	/* The quota is an absolute ceiling: limit CPUs' worth of each period.
 	 * The kernel refuses a quota under 1 ms (EINVAL). */
 	out->period = CG_CPU_PERIOD;
@@ -707,9 +758,30 @@ static int64_t max64(int64_t a, int64_t b)
 	return a > b ? a : b;
 }
 
+/* a += b, resource by resource */
+static void add_res(struct cg_resources *a, const struct cg_resources *b)
+{
+	a->cpu_request += b->cpu_request;
+	a->cpu_limit += b->cpu_limit;
+	a->memory_request += b->memory_request;
+	a->memory_limit += b->memory_limit;
+}
+
+/* a = max(a, b), resource by resource */
+static void max_res(struct cg_resources *a, const struct cg_resources *b)
+{
+	a->cpu_request = max64(a->cpu_request, b->cpu_request);
+	a->cpu_limit = max64(a->cpu_limit, b->cpu_limit);
+	a->memory_request = max64(a->memory_request, b->memory_request);
+	a->memory_limit = max64(a->memory_limit, b->memory_limit);
+}
+
 int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resources *pod)
 {
-	struct cg_resources sum = {0}, init = {0};
+	/* sum: what runs once the pod is up, the app containers and every
+	 * sidecar; sidecars: the sidecars started so far; init: the most any
+	 * moment of the init sequence needs. */
+	struct cg_resources sum = {0}, sidecars = {0}, init = {0};
 	bool cpu_limited = n > 0, mem_limited = n > 0;
 	for (size_t i = 0; i < n; i++) {
 		struct cg_resources e;
@@ -717,27 +789,44 @@ int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resour
 			return -1;
 		cpu_limited = cpu_limited && e.cpu_limit;
 		mem_limited = mem_limited && e.memory_limit;
-		/* Init containers run one at a time, before the others: the pod
-		 * needs the largest of them, or the sum of the rest. */
-		struct cg_resources *acc = e.init ? &init : &sum;
-		if (e.init) {
-			acc->cpu_request = max64(acc->cpu_request, e.cpu_request);
-			acc->cpu_limit = max64(acc->cpu_limit, e.cpu_limit);
-			acc->memory_request = max64(acc->memory_request, e.memory_request);
-			acc->memory_limit = max64(acc->memory_limit, e.memory_limit);
+		if (e.sidecar) {
+			/* It keeps running: beside the app containers, and beside
+			 * every init container declared after it. */
+			add_res(&sum, &e);
+			add_res(&sidecars, &e);
+		} else if (e.init) {
+			/* Init containers run one at a time, but a sidecar started
+			 * before this one still runs: the pod needs both. */
+			struct cg_resources need = e;
+			add_res(&need, &sidecars);
+			max_res(&init, &need);
 		} else {
-			acc->cpu_request += e.cpu_request;
-			acc->cpu_limit += e.cpu_limit;
-			acc->memory_request += e.memory_request;
-			acc->memory_limit += e.memory_limit;
+			add_res(&sum, &e);
 		}
 	}
 	memset(pod, 0, sizeof(*pod));
-	pod->cpu_request = max64(sum.cpu_request, init.cpu_request);
-	pod->memory_request = max64(sum.memory_request, init.memory_request);
-	pod->cpu_limit = cpu_limited ? max64(sum.cpu_limit, init.cpu_limit) : 0;
-	pod->memory_limit = mem_limited ? max64(sum.memory_limit, init.memory_limit) : 0;
+	max_res(&sum, &init);
+	pod->cpu_request = sum.cpu_request;
+	pod->memory_request = sum.memory_request;
+	pod->cpu_limit = cpu_limited ? sum.cpu_limit : 0;
+	pod->memory_limit = mem_limited ? sum.memory_limit : 0;
 	return 0;
+}
+
+int cg_qos_cpu(enum cg_qos qos, int64_t requests_milli, struct cg_cpu *out)
+{
+	/* kubelet (qos_container_manager_linux.go, setCPUCgroupConfig): the
+	 * class cgroups compete with the Guaranteed pods beside them under the
+	 * root, so each gets the weight of what its pods asked for. A class
+	 * left at the default 1024 would make all BestEffort pods together
+	 * weigh a 1-CPU pod, taking from pods that were promised their
+	 * requests; and the Burstable pods together, however much they
+	 * requested, no more than that. */
+	if (qos == CG_GUARANTEED)
+		return fail_msg(EINVAL, "Guaranteed pods have no class cgroup");
+	if (requests_milli < 0)
+		return fail_msg(EINVAL, "negative CPU requests (%lld)", (long long)requests_milli);
+	return cg_cpu_config(qos == CG_BURSTABLE ? requests_milli : 0, 0, out);
 }
 
 /* ---- devices ------------------------------------------------------------------------------ */

@@ -20,6 +20,8 @@
  *   cg_create(&host, "podrun/burstable/pod-web/POD", &sb); cg_attach(&sb, pause);
  *   cg_cpu_config(res.cpu_request, res.cpu_limit, &cpu);
  *   cg_set_cpu(&pod, &cpu); cg_set_memory(&pod, res.memory_limit);
+ *   cg_qos_cpu(qos, class_requests, &cpu); cg_set_cpu(&class, &cpu);
+ *                           podrun/burstable itself, as pods come and go
  *   cg_create(&host, "podrun/burstable/pod-web/app", &app);     per container
  *   cg_set_memory(&app, ...); cg_set_cpu(&app, ...); cg_set_pids(&app, ...);
  *   cg_set_devices(&app, cg_default_devices, cg_n_default_devices);
@@ -127,12 +129,20 @@ int cg_clone_fd(const struct cg *cg);
 
 /* One container's requests and limits: milliCPU and bytes, 0 = not set (a
  * quantity of 0 counts as not set in Kubernetes too). A request not set
- * defaults to the limit. init: an init container, which runs alone, so a
- * pod needs the most of any one of them or the sum of the others. */
+ * defaults to the limit.
+ *
+ * init: an init container. sidecar: a native sidecar, an init container
+ * with restartPolicy: Always (init may be set too or not). A regular init
+ * container runs alone among the init containers, before the app
+ * containers; a sidecar starts in the init sequence and keeps running beside
+ * everything that comes after it - the init containers declared after it
+ * and the app containers. So the order matters: give the init containers in
+ * the spec's order (where the app containers are among them does not). */
 struct cg_resources {
 	int64_t cpu_request, cpu_limit;
 	int64_t memory_request, memory_limit;
 	bool init;
+	bool sidecar;
 };
 
 enum cg_qos { CG_GUARANTEED, CG_BURSTABLE, CG_BESTEFFORT };
@@ -147,11 +157,15 @@ const char *cg_qos_name(enum cg_qos qos); /* "Guaranteed", "Burstable", "BestEff
  * "besteffort" (Guaranteed pods sit directly under the root). */
 const char *cg_qos_dir(enum cg_qos qos);
 
-/* The pod cgroup's own values, as kubelet's ResourceConfigForPod: requests
- * are max(sum over app containers, largest init container); a limit is the
- * same over limits, and only when every container declares one (else 0:
- * the pod is not limited in that resource). BestEffort gets 0 everywhere,
- * which cg_cpu_config turns into the minimum shares. */
+/* The pod cgroup's own values, as kubelet's ResourceConfigForPod (with
+ * k8s.io/component-helpers' PodRequests and PodLimits): walking the init
+ * containers in order, a sidecar adds to the sum of the app containers and
+ * to a running total of sidecars; a regular init container needs its own
+ * value plus the sidecars declared before it. The pod's value is the larger
+ * of that sum and the largest such need, for requests and for limits alike.
+ * A limit counts only when every container declares one (else 0: the pod is
+ * not limited in that resource). BestEffort gets 0 everywhere, which
+ * cg_cpu_config turns into the minimum shares. */
 int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resources *pod);
 
 /* ---- limits ------------------------------------------------------------------------ */
@@ -179,9 +193,23 @@ struct cg_cpu {
 /* kubelet's conversion. request_milli and limit_milli are milliCPU, 0 when
  * not set; a request not set defaults to the limit. shares = request * 1024
  * / 1000 in [2, 262144]; quota = limit * period / 1000, at least 1000 us, -1
- * without a limit; weight as crun converts shares: 1 + (shares - 2) * 9999 /
- * 262142. Negative: EINVAL. */
+ * without a limit; weight = cg_cpu_weight(shares). Negative: EINVAL. */
 int cg_cpu_config(int64_t request_milli, int64_t limit_milli, struct cg_cpu *out);
+
+/* cgroup v2's cpu.weight for v1 cpu.shares, as the OCI runtimes convert
+ * them since 2025 (runc 1.3.2 through opencontainers/cgroups, crun 1.23):
+ * with L = log2(shares), weight = ceil(10^((L^2 + 125 L) / 612 - 7/34)), a
+ * curve through (2, 1), (1024, 100) and (262144, 10000): one CPU's request
+ * weighs what the kernel's default does on both versions. Below 2 shares:
+ * 1; from 262144: 10000. */
+uint64_t cg_cpu_weight(uint64_t shares);
+
+/* The CPU of a QoS class's own cgroup (ROOT/burstable, ROOT/besteffort), as
+ * kubelet's QoS container manager sets it: besteffort the minimum, 2
+ * shares, whatever its pods; burstable the shares of requests_milli, the
+ * sum of its running pods' CPU requests (at least 2). No quota. Guaranteed
+ * pods have no class cgroup: EINVAL. */
+int cg_qos_cpu(enum cg_qos qos, int64_t requests_milli, struct cg_cpu *out);
 
 /* cpu.shares + cpu.cfs_period_us + cpu.cfs_quota_us (v1) or cpu.weight +
  * cpu.max (v2). */

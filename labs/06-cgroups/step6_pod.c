@@ -7,6 +7,10 @@
  *   ROOT/burstable/pod-NAME/APP
  *   ROOT/besteffort/pod-NAME/APP
  *
+ * The class cgroups get a CPU weight of their own, as kubelet's QoS manager
+ * sets them: besteffort the minimum (2 shares), burstable its pods' CPU
+ * requests together.
+ *
  * The pod's cgroup gets limits of its own - the sum of its containers'
  * (when every container has one) - so that the pod as a whole, the unit the
  * scheduler placed, never takes more than it was scheduled for. The pod is
@@ -149,6 +153,38 @@ static int remove_made(const struct made *m)
 	return 0;
 }
 
+/*
+ * The class cgroup (ROOT/burstable, ROOT/besteffort) competes for CPU with
+ * the Guaranteed pods beside it under the root. kubelet's QoS manager gives
+ * it the weight of what its pods asked for (cg_qos_cpu): besteffort the
+ * minimum, burstable the sum of its pods' CPU requests, updated as pods
+ * come and go. Left at the default 1024, all BestEffort pods together would
+ * weigh as much as a pod that requested a whole CPU. This run's pod is the
+ * only one of a class the run made; a class that was there already is
+ * another's (podrun's, under --root podrun), which keeps it for its pods.
+ */
+static int set_class(const struct made *m, enum cg_qos qos, int64_t request_milli)
+{
+	size_t len = (size_t)(strrchr(m->pod.rel, '/') - m->pod.rel);
+	bool made = false;
+	for (size_t i = 0; i < m->n_parents; i++)
+		made = made || m->parents[i] == len;
+	char rel[CG_REL_MAX];
+	snprintf(rel, sizeof(rel), "%.*s", (int)len, m->pod.rel);
+	if (!made) {
+		printf("  %-40s kept: another's class, set for its pods\n", rel);
+		return 0;
+	}
+	struct cg_cpu cpu;
+	struct cg cls;
+	if (cg_qos_cpu(qos, request_milli, &cpu) < 0 || cg_open(m->pod.host, rel, &cls) < 0 ||
+	    cg_set_cpu(&cls, &cpu) < 0)
+		return -1;
+	printf("  %-40s cpu.shares %6llu  (the class: %s)\n", rel, (unsigned long long)cpu.shares,
+	       qos == CG_BURSTABLE ? "its pods' CPU requests" : "the minimum");
+	return 0;
+}
+
 static NORETURN void fail_and_remove(const struct made *m)
 {
 	char why[1024];
@@ -266,6 +302,8 @@ int main(int argc, char **argv)
 	struct cg ctr[2];
 	printf("=> the pod's cgroup and its containers'\n");
 	if (cg_create(&host, rel, &m.pod) < 0)
+		fail_and_remove(&m);
+	if (qos != CG_GUARANTEED && set_class(&m, qos, pod_res.cpu_request) < 0)
 		fail_and_remove(&m);
 	if (set_limits(&m.pod, &pod_res) < 0)
 		fail_and_remove(&m);

@@ -117,6 +117,106 @@ YAML
 	assert_host_clean
 }
 
+@test "native sidecars: an init container declared after a sidecar runs beside it: the pod's limits and admission count both" {
+	# kubelet (PodRequests, PodLimits): sidecar 100Mi/100m, then migrate
+	# 500Mi/500m beside it, then the app 100Mi/100m: 600 at most at once
+	sidecar_pod() { # NAME
+		pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: proxy
+    image: busybox
+    restartPolicy: Always
+    command: ["sleep", "3600"]
+    resources: {limits: {cpu: 100m, memory: 100Mi}}
+  - name: migrate
+    image: busybox
+    command: ["true"]
+    resources: {limits: {cpu: 500m, memory: 500Mi}}
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {limits: {cpu: 100m, memory: 100Mi}}
+YAML
+	}
+	PODRUN_NODE_MEMORY=550Mi run podrun run -d "$(sidecar_pod sc)"
+	assert_failure 1
+	assert_output --partial "pod sc: Insufficient memory: it requests 600Mi, the node has 550Mi"
+	assert_host_clean
+	podrun run -d "$(sidecar_pod sc)"
+	[ "$(state sc qos)" = Guaranteed ]
+	[ "$(state sc requests)" = "600 $((600 << 20))" ]
+	local pid
+	pid=$(state sc containers/app/pid)
+	[ "$(cat "$(dirname "$(cgdir memory "$pid")")/memory.limit_in_bytes")" = $((600 << 20)) ]
+	[ "$(cat "$(dirname "$(cgdir cpu "$pid")")/cpu.cfs_quota_us")" = 60000 ]
+	[ "$(cat "$(dirname "$(cgdir cpu "$pid")")/cpu.shares")" = 614 ] # 600m
+	podrun rm -f sc
+	assert_host_clean
+}
+
+@test "QoS class cgroups weigh their pods' requests: besteffort 2 shares, burstable the sum, as pods come and go" {
+	podrun run -d "$(qos_pod be "")"
+	local cls
+	cls=$(dirname "$(dirname "$(cgdir cpu "$(state be containers/a/pid)")")")
+	cls=${cls%/besteffort}
+	[ "$(cat "$cls/besteffort/cpu.shares")" = 2 ] # not the default 1024
+	podrun run -d "$(qos_pod bu0 "requests: {memory: 16Mi}")"
+	[ "$(cat "$cls/burstable/cpu.shares")" = 2 ] # no CPU requested: the minimum
+	podrun run -d "$(qos_pod bu "requests: {cpu: 125m}")"
+	[ "$(cat "$cls/burstable/cpu.shares")" = 256 ] # 250m
+	# a pod that completes leaves the sum, though its state stays
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	podrun run -d "$(pod_file fin <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: fin}
+spec:
+  restartPolicy: Never
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "until [ -e /v/go ]; do sleep 0.05; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    resources: {requests: {cpu: 300m}}
+YAML
+	)"
+	[ "$(cat "$cls/burstable/cpu.shares")" = 563 ] # 550m
+	touch "$hp/go"
+	wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/fin/phase"
+	[ "$(cat "$cls/burstable/cpu.shares")" = 256 ]
+	podrun rm -f fin
+	podrun run -d "$(qos_pod bu2 "requests: {cpu: 100m}")"
+	[ "$(cat "$cls/burstable/cpu.shares")" = 460 ] # 450m
+	# a Guaranteed pod sits beside the classes and changes neither
+	podrun run -d "$(qos_pod gu "limits: {memory: 32Mi, cpu: 250m}")"
+	[ "$(cat "$cls/burstable/cpu.shares")" = 460 ]
+	[ "$(cat "$cls/besteffort/cpu.shares")" = 2 ]
+	# a pod whose supervisor died is not running: rm -f counts the others
+	local sup
+	sup=$(state bu2 supervisor.pid)
+	kill -9 "$sup"
+	wait_for assert_gone "$sup"
+	podrun rm -f bu2
+	[ "$(cat "$cls/burstable/cpu.shares")" = 256 ]
+	podrun rm -f bu
+	[ "$(cat "$cls/burstable/cpu.shares")" = 2 ]
+	# the last pod of a class takes the class along
+	podrun rm -f bu0
+	[ ! -e "$cls/burstable" ]
+	podrun rm -f be
+	[ ! -e "$cls/besteffort" ]
+	podrun rm -f gu
+	assert_host_clean
+}
+
 @test "OOMKilled: a container past its memory limit ends with reason OOMKilled, exit 137, and is restarted" {
 	f=$(pod_file oom <<'YAML'
 apiVersion: v1

@@ -64,12 +64,30 @@ Test(cg_cpu, quota_from_the_limit)
 	cr_assert_eq(cpu_of(500, 0).quota, -1); /* no limit, no quota */
 }
 
-Test(cg_cpu, weight_as_crun_converts)
+Test(cg_cpu, weight_as_the_runtimes_convert_since_2025)
 {
-	cr_assert_eq(cpu_of(0, 0).weight, 1);     /* 2 shares */
-	cr_assert_eq(cpu_of(1000, 0).weight, 39); /* 1024 shares: not v2's default 100 */
-	cr_assert_eq(cpu_of(250, 0).weight, 10);  /* 256 shares */
+	/* the curve's fixed points: the minimum, one CPU at v2's default 100,
+	 * the maximum */
+	cr_assert_eq(cpu_of(0, 0).weight, 1);      /* 2 shares */
+	cr_assert_eq(cpu_of(1000, 0).weight, 100); /* 1024 shares: exactly 100, not 101 */
 	cr_assert_eq(cpu_of(300000, 0).weight, 10000);
+	/* between them, as opencontainers/cgroups' ConvertCPUSharesToCgroupV2Value */
+	cr_assert_eq(cpu_of(100, 0).weight, 17);    /* 102 shares (linear: 4) */
+	cr_assert_eq(cpu_of(250, 0).weight, 35);    /* 256 shares (linear: 10) */
+	cr_assert_eq(cpu_of(2000, 0).weight, 174);  /* 2048 shares */
+	cr_assert_eq(cpu_of(10000, 0).weight, 639); /* 10240 shares */
+	cr_assert_eq(cpu_of(5, 0).weight, 2);       /* 5 shares */
+	/* the closest the curve comes to an integer: 4937.9999978 */
+	cr_assert_eq(cg_cpu_weight(116225), 4938);
+	cr_assert_eq(cg_cpu_weight(3), 2);
+	cr_assert_eq(cg_cpu_weight(262143), 10000);
+	cr_assert_eq(cg_cpu_weight(1), 1);
+	/* it only rises */
+	for (uint64_t s = 3, last = 1; s < CG_MAX_SHARES; s += 97) {
+		uint64_t w = cg_cpu_weight(s);
+		cr_assert_geq(w, last, "%llu shares", (unsigned long long)s);
+		last = w;
+	}
 }
 
 Test(cg_cpu, negative_and_huge_are_refused)
@@ -132,6 +150,29 @@ Test(cg_qos, besteffort)
 	cr_assert_str_eq(cg_qos_dir(CG_BESTEFFORT), "besteffort");
 }
 
+Test(cg_qos, the_class_cgroups_cpu_as_kubelets_qos_manager)
+{
+	struct cg_cpu c;
+	/* besteffort: the minimum, whatever is asked */
+	cr_assert_eq(cg_qos_cpu(CG_BESTEFFORT, 0, &c), 0, "%s", last_error());
+	cr_assert_eq(c.shares, 2);
+	cr_assert_eq(c.weight, 1);
+	cr_assert_eq(c.quota, -1);
+	cr_assert_eq(cg_qos_cpu(CG_BESTEFFORT, 4000, &c), 0);
+	cr_assert_eq(c.shares, 2);
+	/* burstable: its pods' requests together, at least 2 */
+	cr_assert_eq(cg_qos_cpu(CG_BURSTABLE, 250, &c), 0, "%s", last_error());
+	cr_assert_eq(c.shares, 256);
+	cr_assert_eq(c.weight, 35);
+	cr_assert_eq(c.quota, -1);
+	cr_assert_eq(cg_qos_cpu(CG_BURSTABLE, 0, &c), 0);
+	cr_assert_eq(c.shares, 2);
+	/* Guaranteed pods sit under the root itself */
+	cr_assert_eq(cg_qos_cpu(CG_GUARANTEED, 250, &c), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(cg_qos_cpu(CG_BURSTABLE, -1, &c), -1);
+}
+
 Test(cg_qos, request_above_limit_is_invalid)
 {
 	struct cg_resources r[] = {{0}, {.cpu_request = 600, .cpu_limit = 500}};
@@ -180,6 +221,61 @@ Test(cg_pod, the_largest_init_container_if_it_needs_more)
 	cr_assert_eq(pod.cpu_limit, 1000); /* max(200 + 300, 1000) */
 	cr_assert_eq(pod.cpu_request, 1000);
 	cr_assert_eq(pod.memory_limit, 200 * MI); /* max(100 + 100, 50) */
+}
+
+Test(cg_pod, a_sidecar_before_an_init_container_runs_beside_it)
+{
+	/* sidecar 100Mi/100m, then init "migrate" 500Mi/500m, then an app
+	 * 100Mi/100m: migrate runs beside the sidecar, 600 at once */
+	struct cg_resources r[] = {
+	    {.cpu_request = 100, .memory_request = 100 * MI, .init = true, .sidecar = true},
+	    {.cpu_request = 500, .memory_request = 500 * MI, .init = true},
+	    {.cpu_request = 100, .memory_request = 100 * MI},
+	};
+	struct cg_resources pod;
+	cr_assert_eq(cg_pod_resources(r, 3, &pod), 0, "%s", last_error());
+	cr_assert_eq(pod.cpu_request, 600); /* max(100 + 100, 500 + 100) */
+	cr_assert_eq(pod.memory_request, 600 * MI);
+	/* the same for limits, when every container has one */
+	struct cg_resources l[] = {
+	    {.cpu_limit = 100, .memory_limit = 100 * MI, .init = true, .sidecar = true},
+	    {.cpu_limit = 500, .memory_limit = 500 * MI, .init = true},
+	    {.cpu_limit = 100, .memory_limit = 100 * MI},
+	};
+	cr_assert_eq(cg_pod_resources(l, 3, &pod), 0, "%s", last_error());
+	cr_assert_eq(pod.cpu_limit, 600);
+	cr_assert_eq(pod.memory_limit, 600 * MI);
+	cr_assert_eq(pod.cpu_request, 600); /* requests default to the limits */
+	/* a sidecar flag without init counts the same */
+	r[0].init = false;
+	cr_assert_eq(cg_pod_resources(r, 3, &pod), 0, "%s", last_error());
+	cr_assert_eq(pod.memory_request, 600 * MI);
+}
+
+Test(cg_pod, a_sidecar_after_an_init_container_does_not_overlap_it)
+{
+	/* migrate has ended before the sidecar starts: max(500, 100 + 100) */
+	struct cg_resources r[] = {
+	    {.cpu_request = 500, .memory_request = 500 * MI, .init = true},
+	    {.cpu_request = 100, .memory_request = 100 * MI, .init = true, .sidecar = true},
+	    {.cpu_request = 100, .memory_request = 100 * MI},
+	};
+	struct cg_resources pod;
+	cr_assert_eq(cg_pod_resources(r, 3, &pod), 0, "%s", last_error());
+	cr_assert_eq(pod.cpu_request, 500);
+	cr_assert_eq(pod.memory_request, 500 * MI);
+	/* and the sidecars add up with the app containers once the pod runs:
+	 * a small init container is outweighed by all three */
+	r[0].cpu_request = 150;
+	r[0].memory_request = 150 * MI;
+	struct cg_resources two_sidecars[] = {
+	    r[0],
+	    r[1],
+	    {.cpu_request = 100, .memory_request = 100 * MI, .init = true, .sidecar = true},
+	    r[2],
+	};
+	cr_assert_eq(cg_pod_resources(two_sidecars, 4, &pod), 0, "%s", last_error());
+	cr_assert_eq(pod.cpu_request, 300); /* max(150, 100 + 100 + 100) */
 }
 
 /* ---- the device program ---------------------------------------------------------------- */
@@ -341,7 +437,7 @@ Test(cg_v2, limits_go_to_the_v2_files, .fini = scratch_done)
 	cr_assert_str_eq(get("pod/app/memory.oom.group"), "1");
 	struct cg_cpu cpu = cpu_of(250, 500);
 	cr_assert_eq(cg_set_cpu(&cg, &cpu), 0, "%s", last_error());
-	cr_assert_str_eq(get("pod/app/cpu.weight"), "10");
+	cr_assert_str_eq(get("pod/app/cpu.weight"), "35");
 	cr_assert_str_eq(get("pod/app/cpu.max"), "50000 100000");
 	cr_assert_eq(cg_set_pids(&cg, 64), 0, "%s", last_error());
 	cr_assert_str_eq(get("pod/app/pids.max"), "64");
