@@ -478,7 +478,9 @@ static struct json_object *container(const struct spec_container *c, bool host_n
 	              c->term_path ? c->term_path : "/dev/termination-log");
 	rc |= add_str(o, "terminationMessagePolicy",
 	              c->term_fallback ? "FallbackToLogsOnError" : "File");
-	rc |= add_str(o, "imagePullPolicy", podjson_pull_policy(c->image));
+	/* as written, else the API server's default for the image's tag */
+	rc |= add_str(o, "imagePullPolicy",
+	              c->pull_policy ? c->pull_policy : podjson_pull_policy(c->image));
 	return built(o, rc);
 }
 
@@ -584,8 +586,8 @@ int podjson_spec(const struct pod_spec *p, struct json_object **out)
 	if (p->share_pid)
 		rc |= add_bool(o, "shareProcessNamespace", true);
 	rc |= add(o, "securityContext", pod_security(p));
-	/* spec.hostname only when it was written: podrun's default is the name */
-	if (p->hostname && p->name && strcmp(p->hostname, p->name))
+	/* spec.hostname only when it was written: the default is the name's */
+	if (p->hostname_set)
 		rc |= add_str(o, "hostname", p->hostname);
 	rc |= add_str(o, "schedulerName", "default-scheduler");
 	if (p->n_host_aliases) {

@@ -2211,6 +2211,8 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 				    c, f.v,
 				    "%s: \"%s\" is not a pull policy (Always, IfNotPresent, Never)",
 				    f.path, policy);
+			else
+				ct->pull_policy = policy;
 		} else if (!strcmp(f.key, "restartPolicy")) {
 			const char *policy = NULL;
 			if ((r = get_str(c, f.v, f.path, &policy)) < 0 || !policy)
@@ -2656,6 +2658,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 		} else if (!strcmp(f.key, "hostname")) {
 			if ((r = get_str(c, f.v, f.path, &pod->hostname)) == 0 && pod->hostname)
 				r = check_label(c, f.v, f.path, pod->hostname);
+			pod->hostname_set = pod->hostname != NULL;
 		} else if (!strcmp(f.key, "securityContext")) {
 			r = parse_pod_security(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "serviceAccountName") ||

@@ -136,6 +136,7 @@ struct spec_host_alias {
 struct spec_container {
 	const char *name;
 	const char *image;
+	const char *pull_policy; /* imagePullPolicy as written (IfNotPresent, Never), or NULL */
 	/* command and args as written, NULL when absent (or empty, which
 	 * Kubernetes reads as absent): the image's Entrypoint and Cmd fill in at
 	 * start (img_container_argv). argv is the two joined, never NULL; empty
@@ -207,6 +208,7 @@ struct pod_spec {
 	bool dns_none;          /* dnsPolicy: None - only dnsConfig */
 	char **dns_nameservers, **dns_searches, **dns_options; /* dnsConfig; may be NULL */
 	const char *hostname;     /* spec.hostname, else metadata.name */
+	bool hostname_set;        /* spec.hostname was written */
 	struct spec_security sec; /* spec.securityContext, merged into each container */
 	int64_t *supplemental_groups;
 	size_t n_supplemental_groups;

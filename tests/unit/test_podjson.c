@@ -204,6 +204,26 @@ Test(podjson, container_defaults)
 	is_bool(s, "containers.0.securityContext.allowPrivilegeEscalation", false);
 }
 
+/* imagePullPolicy as written wins over the default for the tag; a long
+ * name's hostname (cut to 63 bytes) is not spec.hostname either */
+Test(podjson, pull_policy_as_written_and_hostname_only_when_written)
+{
+	struct json_object *s =
+	    spec_of(POD("  containers:\n"
+	                "  - {name: a, image: busybox, imagePullPolicy: Never}\n"
+	                "  - {name: b, image: busybox}\n"));
+	is_str(s, "containers.0.imagePullPolicy", "Never");
+	is_str(s, "containers.1.imagePullPolicy", "Always");
+	cleanup();
+	s = spec_of("apiVersion: v1\nkind: Pod\nmetadata:\n  name: "
+	            "a23456789-123456789-123456789-123456789-123456789-123456789.bcd\n"
+	            "spec:\n  containers: [{name: c, image: busybox}]\n");
+	cr_assert_null(at(s, "hostname"), "a default hostname is not spec.hostname");
+	cleanup();
+	s = spec_of(POD("  hostname: web\n  containers: [{name: c, image: busybox}]\n"));
+	is_str(s, "hostname", "web");
+}
+
 Test(podjson, pull_policy_by_tag)
 {
 	cr_assert_str_eq(podjson_pull_policy("busybox"), "Always");
