@@ -5,18 +5,15 @@
  * namespace leave nothing behind when they end.
  */
 #include "common.h"
+#include "deny_syscall.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sched.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -437,19 +434,10 @@ Test(fds, close_fds_except)
 }
 
 /* A kernel without close_range (before 5.9): this process gets ENOSYS for
- * it from now on, and the helpers must fall back to walking /proc/self/fd.
- * Four instructions: no library for so small a filter. */
+ * it from now on, and the helpers must fall back to walking /proc/self/fd. */
 static void without_close_range(void)
 {
-	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ||
+	if (deny_syscall(SYS_close_range, ENOSYS) < 0 ||
 	    syscall(SYS_close_range, 1000U, 1000U, 0) == 0 || errno != ENOSYS)
 		_exit(3);
 }

@@ -7,6 +7,7 @@
  * process, so a join that succeeds does not leak into the next test.
  */
 #include "common.h"
+#include "deny_syscall.h"
 #include "infra.h"
 #include "nl.h"
 
@@ -14,10 +15,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <net/if.h>
 #include <sched.h>
@@ -186,15 +183,7 @@ Test(infra, stop_of_a_holder_that_cannot_be_killed_returns, .timeout = 10)
 	struct infra_config cfg = {.hostname = "unit-pod"};
 	cr_assert_eq(infra_start(&cfg, &in), 0, "%s", last_error());
 	pid_t pid = in.pid;
-	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
-	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+	cr_assert_eq(deny_syscall(SYS_pidfd_send_signal, EPERM), 0, "%s", strerror(errno));
 	cr_assert_eq(infra_stop(&in, 100), -1, "a stop that could not signal succeeded");
 	cr_assert(strstr(last_error(), "pidfd_send_signal"), "%s", last_error());
 	cr_assert_eq(kill(pid, 0), 0, "the holder is gone");
