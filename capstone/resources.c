@@ -128,8 +128,13 @@ static int set_class_cpu(const struct cg_host *h, const char *pod_rel, int64_t e
 	const char *name = strrchr(class_rel, '/');
 	if (!name)
 		return 0; /* Guaranteed: directly under the root */
-	enum cg_qos qos =
-	    !strcmp(name + 1, cg_qos_dir(CG_BURSTABLE)) ? CG_BURSTABLE : CG_BESTEFFORT;
+	enum cg_qos qos;
+	if (!strcmp(name + 1, cg_qos_dir(CG_BURSTABLE)))
+		qos = CG_BURSTABLE;
+	else if (!strcmp(name + 1, cg_qos_dir(CG_BESTEFFORT)))
+		qos = CG_BESTEFFORT;
+	else
+		return 0; /* no class of kubelet's: nothing to weigh */
 	int64_t cpu = 0, mem;
 	if (qos == CG_BURSTABLE && sum_requests(class_rel, pod_rel, &mem, &cpu) < 0)
 		return -1;
