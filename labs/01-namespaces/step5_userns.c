@@ -155,6 +155,10 @@ int main(int argc, char **argv)
 		drop_to_nobody();
 	show("outside, unprivileged:");
 
+	/* Said before the fork: after it, this line could land in the middle
+	 * of one of the child's step lines ("=> ... " waits for its "done"). */
+	if (hold)
+		printf("holding: outside pid %d\n", (int)getpid());
 	fflush(stdout); /* the child would print our buffered lines again */
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -166,10 +170,6 @@ int main(int argc, char **argv)
 		if (getppid() != parent)
 			return 1; /* the parent died before the death signal was armed */
 		return child(hold);
-	}
-	if (hold) {
-		printf("holding: outside pid %d\n", (int)getpid());
-		fflush(stdout);
 	}
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
