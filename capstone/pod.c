@@ -418,6 +418,19 @@ static void hook_after_start(void *arg, struct init_member *m)
 
 /* ---- lifecycle hooks ------------------------------------------------------------ */
 
+/* In a child the supervisor just forked to do one thing (a hook, a
+ * volume's measure): a fork holds copies of all the supervisor's fds - the
+ * hostPort sockets, the log pipes - and so would what it forks in turn:
+ * only those in keep stay (-1 keeps nothing). And a supervisor SIGKILLed
+ * meanwhile takes the child along; parent is its pid, from before the fork. */
+static void become_helper(const int *keep, size_t n, pid_t parent)
+{
+	close_fds_except(keep, n);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+}
+
 /* Run a postStart or preStop handler of a running container until it ends or
  * deadline_ms (monotonic) passes: sleep by waiting; exec and httpGet in a
  * child of ours (ctr_exec blocks, and an httpGet steps into the pod's netns:
@@ -444,15 +457,8 @@ static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook
 		return fail_errno("fork (hook)");
 	}
 	if (child == 0) {
-		/* A fork of the supervisor holds copies of its fds - the hostPort
-		 * sockets, the log pipes - and so would what it forks (ctr_exec's
-		 * helper): only what the hook needs stays. And a supervisor
-		 * SIGKILLed meanwhile takes the hook along. */
 		int keep[] = {why[1], h->kind == SPEC_HOOK_HTTP_GET ? s->infra.nsfd[NS_NET] : -1};
-		close_fds_except(keep, ARRAY_SIZE(keep));
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
+		become_helper(keep, ARRAY_SIZE(keep), parent);
 		int rc;
 		if (h->kind == SPEC_HOOK_HTTP_GET) {
 			rc = probe_http_hook(h->http, s->infra.nsfd[NS_NET], s->infra.ip,
@@ -1310,6 +1316,12 @@ static int eviction_period(int64_t *ms)
 	return 0;
 }
 
+/* What the eviction manager measures: a disk emptyDir with a sizeLimit. */
+static bool sized_on_disk(const struct vol_spec *v)
+{
+	return v->kind == VOL_EMPTYDIR && !v->memory && v->size_limit;
+}
+
 /* vol_usage in a child: fts changes directory as it walks, and a walk of a
  * big volume must not hold the supervisor past a bound. */
 static int measure_volume(const char *dir, uint64_t *bytes)
@@ -1317,13 +1329,14 @@ static int measure_volume(const char *dir, uint64_t *bytes)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return fail_errno("pipe2");
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
 		return fail_errno("fork");
 	}
 	if (pid == 0) {
+		become_helper(&p[1], 1, parent);
 		uint64_t b = 0;
 		_exit(vol_usage(dir, &b) == 0 && write(p[1], &b, sizeof(b)) == sizeof(b) ? 0 : 1);
 	}
@@ -1349,7 +1362,7 @@ static void check_evictions(struct sup *s)
 	for (size_t i = 0; i < s->n_vols && !s->evicted[0]; i++) {
 		const struct vol_spec *v = &s->spec->volumes[i].v;
 		uint64_t used;
-		if (v->kind != VOL_EMPTYDIR || v->memory || !v->size_limit)
+		if (!sized_on_disk(v))
 			continue;
 		if (measure_volume(s->vols[i].host_path, &used) < 0) {
 			event(s, "emptyDir %s: %s", v->name, last_error());
@@ -1918,8 +1931,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	if (spec->active_deadline)
 		s->deadline_at = now_ms() + (int64_t)spec->active_deadline * 1000;
 	for (size_t i = 0; i < spec->n_volumes; i++)
-		if (spec->volumes[i].v.kind == VOL_EMPTYDIR && !spec->volumes[i].v.memory &&
-		    spec->volumes[i].v.size_limit)
+		if (sized_on_disk(&spec->volumes[i].v))
 			s->evict_at = now_ms() + s->evict_period_ms;
 	for (;;) {
 		int64_t deadline = -1;
