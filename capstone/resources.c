@@ -116,15 +116,22 @@ int res_requested(int64_t *memory, int64_t *cpu_milli)
  * skipped). With the state lock held, so that the sum is that of the pods
  * there are: none is admitted or removed meanwhile.
  */
+/* The cgroup a pod's cgroup is in: ROOT/CLASS of ROOT/CLASS/pod-NAME, or
+ * ROOT of ROOT/pod-NAME (Guaranteed). false when pod_rel has no parent. */
+static bool parent_rel(const char *pod_rel, char *out, size_t len)
+{
+	snprintf(out, len, "%s", pod_rel);
+	char *slash = strrchr(out, '/');
+	if (slash)
+		*slash = '\0';
+	return slash != NULL;
+}
+
 static int set_class_cpu(const struct cg_host *h, const char *pod_rel, int64_t extra_milli)
 {
-	/* pod_rel is ROOT/CLASS/pod-NAME, or ROOT/pod-NAME for Guaranteed */
 	char class_rel[CG_REL_MAX];
-	snprintf(class_rel, sizeof(class_rel), "%s", pod_rel);
-	char *slash = strrchr(class_rel, '/');
-	if (!slash)
+	if (!parent_rel(pod_rel, class_rel, sizeof(class_rel)))
 		return 0;
-	*slash = '\0';
 	const char *name = strrchr(class_rel, '/');
 	if (!name)
 		return 0; /* Guaranteed: directly under the root */
@@ -151,12 +158,9 @@ static int set_class_cpu(const struct cg_host *h, const char *pod_rel, int64_t e
 static void reset_class_cpu(const struct cg_host *h, const char *pod_rel)
 {
 	char class_rel[CG_REL_MAX], path[PATH_MAX];
-	snprintf(class_rel, sizeof(class_rel), "%s", pod_rel);
-	char *slash = strrchr(class_rel, '/');
 	struct cg cls;
-	if (!slash)
+	if (!parent_rel(pod_rel, class_rel, sizeof(class_rel)))
 		return;
-	*slash = '\0';
 	if (cg_open(h, class_rel, &cls) < 0 || cg_path(&cls, CG_CPU, path, sizeof(path)) < 0 ||
 	    access(path, F_OK) < 0)
 		return;
