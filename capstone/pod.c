@@ -82,13 +82,41 @@ struct logsrc {
 	enum logs_stream stream;
 };
 
+/* A lifecycle handler (postStart, preStop) running in a child of the
+ * supervisor (hook_spawn). */
+struct hook_run {
+	pid_t pid;      /* 0: none running */
+	int pidfd, why; /* readable when it ended; the read end of its error pipe */
+	bool sleep;     /* a sleep action: cut at the deadline, it did what it was asked */
+};
+
+/* A container on its way out, killed by the supervisor for a failed
+ * liveness or startup probe as kubelet's killContainer does it: its preStop
+ * (hook), then SIGTERM, then SIGKILL once the grace period is over and at
+ * least POD_MIN_GRACE_MS after the SIGTERM. */
+struct member_kill {
+	struct ev_watch w; /* hook.pidfd in the pod's epoll set while the hook runs */
+	struct sup *s;
+	size_t i;
+	struct hook_run hook; /* also a pod stop's preStop of the member (hook_pre_stop) */
+	int64_t deadline;     /* the end of its grace period; 0: no kill under way */
+	int64_t grace_ms;
+	int64_t kill_at; /* its SIGKILL, once its SIGTERM is sent; 0: not yet */
+};
+
+/* kubelet's minimumGracePeriodInSeconds: the least a container gets between
+ * its SIGTERM and its SIGKILL when a grace period was given, however much of
+ * it a preStop took. */
+#define POD_MIN_GRACE_MS 2000
+
 struct sup {
 	const struct pod_spec *spec;
 	const struct pod_opts *o;
 	char dir[PATH_MAX];  /* STATE/pods/NAME */
 	char data[PATH_MAX]; /* DATA/pods/NAME: overlays, emptyDirs, logs */
 	int epfd, sigfd;
-	struct ev_watch sig_w, pause_w;
+	int log_epfd; /* the log pipes' own epoll set, itself watched in epfd (logs_w) */
+	struct ev_watch sig_w, pause_w, logs_w;
 	struct infra_config icfg;
 	struct infra infra;
 	bool infra_up;
@@ -111,7 +139,7 @@ struct sup {
 	struct volume pod_files[3];     /* /etc/hosts, /etc/hostname, /etc/resolv.conf */
 	struct probe_set **probes;      /* per container (probe.h) */
 	struct probe_exec_target *ptgt; /* what an exec probe runs in */
-	int64_t *kill_at;               /* a probe's kill: SIGKILL after its grace, 0: none */
+	struct member_kill *kills;      /* per container: a probe's kill, a stop's preStop */
 	struct status_pod status;       /* conditions (status.h) */
 	struct ctr *last, *prev;        /* per container: its last two terminations */
 	char uid[37];
@@ -288,6 +316,28 @@ static int log_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
+/* Read every log pipe that has something, without waiting: in the main
+ * loop (logs_w), and whenever the supervisor waits for something else - a
+ * hook, the containers of a stop. A container writes to a pipe of 64 KiB:
+ * unread, its next write blocks, whatever it was doing. */
+static void logs_serve(void *arg)
+{
+	struct sup *s = arg;
+	struct epoll_event evs[32];
+	int n = epoll_wait(s->log_epfd, evs, 32, 0);
+	for (int i = 0; i < n; i++) {
+		struct ev_watch *w = evs[i].data.ptr;
+		w->handle(w, evs[i].events);
+	}
+}
+
+static int logs_handle(struct ev_watch *w, uint32_t events)
+{
+	(void)events;
+	logs_serve((char *)w - offsetof(struct sup, logs_w));
+	return 0;
+}
+
 /* Write out what the pipes hold now, keeping them open. */
 static void logs_pump(struct sup *s)
 {
@@ -394,7 +444,7 @@ static void hook_after_start(void *arg, struct init_member *m)
 		struct logsrc *l = NULL;
 		if (m->c.state == CTR_RUNNING && (l = calloc(1, sizeof(*l)))) {
 			struct epoll_event e = {.events = EPOLLIN, .data.ptr = &l->w};
-			if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->pending[i][0], &e) < 0) {
+			if (epoll_ctl(s->log_epfd, EPOLL_CTL_ADD, s->pending[i][0], &e) < 0) {
 				free(l);
 				l = NULL;
 			}
@@ -431,20 +481,17 @@ static void become_helper(const int *keep, size_t n, pid_t parent)
 		_exit(1);
 }
 
-/* Run a postStart or preStop handler of a running container until it ends or
- * deadline_ms (monotonic) passes: sleep by waiting; exec and httpGet in a
- * child of ours (ctr_exec blocks, and an httpGet steps into the pod's netns:
- * the supervisor must neither wait past the deadline nor leave its own
- * netns). The child's last_error() comes back through a pipe. 0 when it
- * succeeded; -1 with last_error() saying why. */
-static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook *h,
-                    int64_t deadline_ms)
+/* Start a postStart or preStop handler of a running container in a child
+ * (r->pid; 0 when there is nothing to run): exec steps into the container
+ * and blocks until its command ends, httpGet steps into the pod's netns,
+ * sleep sleeps - none of it the supervisor may do, which must neither
+ * block past a deadline nor leave its own netns. The child ends by
+ * deadline_ms at the latest (hook_finish cuts it), and its last_error()
+ * comes back through a pipe. */
+static int hook_spawn(struct sup *s, struct init_member *m, const struct spec_hook *h,
+                      int64_t deadline_ms, struct hook_run *r)
 {
-	if (h->kind == SPEC_HOOK_SLEEP) {
-		int64_t until = now_ms() + (int64_t)h->seconds * 1000;
-		sleep_ms((long)((until < deadline_ms ? until : deadline_ms) - now_ms()));
-		return 0;
-	}
+	*r = (struct hook_run){.pidfd = -1, .why = -1};
 	if (h->kind == SPEC_HOOK_NONE || m->c.state != CTR_RUNNING)
 		return 0;
 	int why[2];
@@ -459,8 +506,11 @@ static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook
 	if (child == 0) {
 		int keep[] = {why[1], h->kind == SPEC_HOOK_HTTP_GET ? s->infra.nsfd[NS_NET] : -1};
 		become_helper(keep, ARRAY_SIZE(keep), parent);
-		int rc;
-		if (h->kind == SPEC_HOOK_HTTP_GET) {
+		int rc = 0;
+		if (h->kind == SPEC_HOOK_SLEEP) {
+			int64_t until = now_ms() + (int64_t)h->seconds * 1000;
+			sleep_ms((long)((until < deadline_ms ? until : deadline_ms) - now_ms()));
+		} else if (h->kind == SPEC_HOOK_HTTP_GET) {
 			rc = probe_http_hook(h->http, s->infra.nsfd[NS_NET], s->infra.ip,
 			                     deadline_ms);
 		} else {
@@ -480,33 +530,68 @@ static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook
 		_exit(rc < 0 ? 126 : rc);
 	}
 	close(why[1]);
-	_cleanup_close_ int rfd = why[0];
-	_cleanup_close_ int pfd = sys_pidfd_open(child, 0);
-	if (pfd < 0) {
-		fail_errno("pidfd_open(hook %d)", (int)child);
+	r->why = why[0];
+	r->pid = child;
+	r->sleep = h->kind == SPEC_HOOK_SLEEP;
+	r->pidfd = sys_pidfd_open(child, 0);
+	if (r->pidfd < 0) {
+		int err = errno;
 		kill(child, SIGKILL); /* our own unreaped child: its pid is not reused */
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
 		}
-		return -1;
+		closep(&r->why);
+		r->pid = 0;
+		errno = err;
+		return fail_errno("pidfd_open(hook %d)", (int)child);
 	}
-	struct pollfd p = {.fd = pfd, .events = POLLIN};
-	int64_t left = deadline_ms - now_ms();
-	bool late = poll(&p, 1, (int)(left > 0 ? left : 0)) <= 0;
-	if (late)
-		kill(child, SIGKILL);
-	int st = 0;
-	while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
-	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	return 0;
+}
+
+/* Reap a hook hook_spawn started, cut first when late (its deadline
+ * passed). 0 when it succeeded; -1 with last_error() saying why. */
+static int hook_finish(struct hook_run *r, bool late)
+{
+	if (!r->pid)
 		return 0;
+	if (late)
+		kill(r->pid, SIGKILL);
+	int st = 0;
+	while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR) {
+	}
 	char msg[PROBE_MSG_MAX] = "";
-	ssize_t n = late ? 0 : read(rfd, msg, sizeof(msg) - 1);
+	ssize_t n = late ? 0 : read(r->why, msg, sizeof(msg) - 1);
 	msg[n > 0 ? n : 0] = '\0';
+	closep(&r->pidfd);
+	closep(&r->why);
+	r->pid = 0;
+	if ((WIFEXITED(st) && WEXITSTATUS(st) == 0) || (late && r->sleep))
+		return 0;
 	if (late)
 		return fail_msg(ETIMEDOUT, "did not end within the grace period");
 	if (msg[0])
 		return fail_msg(EIO, "%s", msg);
 	return fail_msg(EIO, "exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+/* Run a postStart handler until it ends or deadline_ms (monotonic) passes,
+ * reading the log pipes meanwhile: a hook that waits for its container to
+ * be ready must not find it blocked on a full stdout. */
+static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook *h,
+                    int64_t deadline_ms)
+{
+	struct hook_run r;
+	if (hook_spawn(s, m, h, deadline_ms, &r) < 0)
+		return -1;
+	struct pollfd p[2] = {{.fd = r.pidfd, .events = POLLIN},
+	                      {.fd = s->log_epfd, .events = POLLIN}};
+	while (r.pid && !(p[0].revents & POLLIN)) {
+		int64_t left = deadline_ms - now_ms();
+		if (left <= 0)
+			return hook_finish(&r, true);
+		if (poll(p, 2, (int)left) > 0 && (p[1].revents & POLLIN))
+			logs_serve(s);
+	}
+	return hook_finish(&r, false);
 }
 
 /* A native sidecar has started when its startupProbe passed (at once without
@@ -518,21 +603,98 @@ static bool hook_started(void *arg, const struct init_member *m)
 	return !ps || probe_set_started(ps);
 }
 
-/* A container's preStop, before its SIGTERM. kubelet runs none with a grace
- * period of 0: there is no time to run it in (grace_ms). */
-static void pre_stop(struct sup *s, struct init_member *m, int64_t grace_ms, int64_t deadline_ms)
+/* A container's preStop, started when a stop begins (init_pod_stop, for
+ * every container at once) or a probe kills it. kubelet runs none with a
+ * grace period of 0: there is no time to run it in. The hook's pidfd, or -1
+ * when none runs. */
+static int pre_stop(struct sup *s, struct init_member *m, int64_t grace_ms, int64_t deadline_ms)
 {
+	struct member_kill *k = &s->kills[m - s->members];
 	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
-	if (grace_ms > 0 && sc->pre_stop.kind != SPEC_HOOK_NONE &&
-	    run_hook(s, m, &sc->pre_stop, deadline_ms) < 0)
+	if (k->hook.pid)
+		return k->hook.pidfd; /* a probe's kill runs it already */
+	if (grace_ms <= 0 || sc->pre_stop.kind == SPEC_HOOK_NONE)
+		return -1;
+	if (hook_spawn(s, m, &sc->pre_stop, deadline_ms, &k->hook) < 0) {
+		status_event(s->dir, "Warning", "FailedPreStopHook", "pod",
+		             "PreStopHook failed for container %s: %s", m->cfg.name, last_error());
+		return -1;
+	}
+	return k->hook.pid ? k->hook.pidfd : -1;
+}
+
+static void pre_stop_end(struct sup *s, struct init_member *m, bool late)
+{
+	if (hook_finish(&s->kills[m - s->members].hook, late) < 0)
 		status_event(s->dir, "Warning", "FailedPreStopHook", "pod",
 		             "PreStopHook failed for container %s: %s", m->cfg.name, last_error());
 }
 
-static void hook_before_stop(void *arg, struct init_member *m, int64_t deadline_ms)
+static int hook_pre_stop(void *arg, struct init_member *m, int64_t deadline_ms)
 {
 	struct sup *s = arg;
-	pre_stop(s, m, s->pod.grace_ms, deadline_ms);
+	struct member_kill *k = &s->kills[m - s->members];
+	/* the stop waits for a probe's kill's hook now, not the main loop */
+	if (k->hook.pid)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, k->hook.pidfd, NULL);
+	k->deadline = k->kill_at = 0;
+	return pre_stop(s, m, s->pod.grace_ms, deadline_ms);
+}
+
+static void hook_pre_stop_end(void *arg, struct init_member *m, int fd, bool late)
+{
+	(void)fd; /* the hook's pidfd: hook_finish closes it */
+	pre_stop_end(arg, m, late);
+}
+
+/* A probe's kill, once its preStop has ended (or none ran): SIGTERM, and the
+ * SIGKILL set for the end of the grace period, at least POD_MIN_GRACE_MS on. */
+static void kill_term(struct member_kill *k)
+{
+	struct init_member *m = &k->s->members[k->i];
+	if (m->c.state != CTR_RUNNING) {
+		k->deadline = 0;
+		return;
+	}
+	sys_pidfd_send_signal(m->c.pidfd, SIGTERM, 0);
+	int64_t now = now_ms();
+	k->kill_at = k->deadline;
+	if (k->grace_ms > 0 && k->kill_at < now + POD_MIN_GRACE_MS)
+		k->kill_at = now + POD_MIN_GRACE_MS;
+}
+
+static int kill_hook_handle(struct ev_watch *w, uint32_t events)
+{
+	struct member_kill *k = (struct member_kill *)w;
+	(void)events;
+	pre_stop_end(k->s, &k->s->members[k->i], false); /* closing the pidfd unwatches it */
+	kill_term(k);
+	return 0;
+}
+
+/* What is due in the probes' kills: a hook cut at its deadline, a SIGKILL.
+ * Returns the next time something will be due, or -1. */
+static int64_t kills_tick(struct sup *s)
+{
+	int64_t next = -1;
+	for (size_t i = 0; s->kills && i < s->spec->n_ctrs; i++) {
+		struct member_kill *k = &s->kills[i];
+		if (!k->deadline)
+			continue;
+		if (k->hook.pid && now_ms() >= k->deadline) {
+			pre_stop_end(s, &s->members[i], true);
+			kill_term(k);
+		}
+		if (k->kill_at && now_ms() >= k->kill_at) {
+			if (s->members[i].c.state == CTR_RUNNING)
+				sys_pidfd_send_signal(s->members[i].c.pidfd, SIGKILL, 0);
+			k->deadline = k->kill_at = 0;
+		}
+		int64_t due = k->kill_at ? k->kill_at : k->deadline;
+		if (due && (next < 0 || due < next))
+			next = due;
+	}
+	return next;
 }
 
 /* A probe's verdict: Unhealthy events, the ready bit, and kubelet's kill of a
@@ -567,12 +729,20 @@ static void probe_verdict(void *arg, struct probe_set *ps, const struct probe_ve
 		      restart ? ", will be restarted" : "");
 		m->unhealthy = true;
 		/* and kills it as it stops one: its preStop first, then SIGTERM,
-		 * SIGKILL once the grace period is over */
-		int64_t grace = v->grace_s >= 0 ? v->grace_s * 1000 : s->pod.grace_ms;
-		int64_t deadline = now_ms() + (grace > 0 ? grace : 0);
-		pre_stop(s, m, grace, deadline);
-		sys_pidfd_send_signal(m->c.pidfd, SIGTERM, 0);
-		s->kill_at[i] = deadline;
+		 * SIGKILL once the grace period is over - the hook watched in the
+		 * pod's epoll set, the rest by kills_tick: the supervisor goes on
+		 * meanwhile */
+		struct member_kill *k = &s->kills[i];
+		if (k->deadline)
+			return; /* under way */
+		k->grace_ms = v->grace_s >= 0 ? v->grace_s * 1000 : s->pod.grace_ms;
+		k->deadline = now_ms() + (k->grace_ms > 0 ? k->grace_ms : 0);
+		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &k->w};
+		if (pre_stop(s, m, k->grace_ms, k->deadline) < 0 ||
+		    epoll_ctl(s->epfd, EPOLL_CTL_ADD, k->hook.pidfd, &e) < 0) {
+			pre_stop_end(s, m, true); /* nothing to wait for, or no way to */
+			kill_term(k);
+		}
 	}
 }
 
@@ -581,8 +751,7 @@ static int setup_probes(struct sup *s)
 	size_t n = s->spec->n_ctrs;
 	s->probes = calloc(n, sizeof(*s->probes));
 	s->ptgt = calloc(n, sizeof(*s->ptgt));
-	s->kill_at = calloc(n, sizeof(*s->kill_at));
-	if (!s->probes || !s->ptgt || !s->kill_at)
+	if (!s->probes || !s->ptgt)
 		return fail_msg(ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		const struct spec_container *sc = &s->spec->ctrs[i];
@@ -654,7 +823,18 @@ static void hook_on_change(void *arg, struct init_member *m)
 			probe_set_reset(s->probes[i], now_ms());
 		else
 			probe_set_stop(s->probes[i]);
-		s->kill_at[i] = 0;
+	}
+	/* A probe's kill is over with the run it was for: no SIGKILL for the
+	 * next one. Its preStop may outlive the container (in a pod's shared pid
+	 * namespace, nothing kills it): kills_tick still cuts it at its deadline,
+	 * and a new run cuts it at once. A stop's own hooks are the stop's. */
+	struct member_kill *k = &s->kills[i];
+	if (!s->pod.stopping) {
+		k->kill_at = 0;
+		if (m->c.state == CTR_RUNNING && k->hook.pid)
+			pre_stop_end(s, m, true);
+		if (!k->hook.pid)
+			k->deadline = 0;
 	}
 	if (m->c.state == CTR_RUNNING) {
 		status_event(s->dir, "Normal", "Pulled", object,
@@ -668,7 +848,9 @@ static void hook_on_change(void *arg, struct init_member *m)
 		 * for at most the grace period, and at least kubelet's shortest one
 		 * (2 s): a pod with terminationGracePeriodSeconds: 0 has hooks too. */
 		const struct spec_container *sc = &s->spec->ctrs[i];
-		int64_t bound = s->spec->grace_seconds > 2 ? s->spec->grace_seconds * 1000 : 2000;
+		int64_t bound = s->spec->grace_seconds * 1000 > POD_MIN_GRACE_MS
+		                    ? s->spec->grace_seconds * 1000
+		                    : POD_MIN_GRACE_MS;
 		if (sc->post_start.kind != SPEC_HOOK_NONE &&
 		    run_hook(s, m, &sc->post_start, now_ms() + bound) < 0) {
 			status_event(s->dir, "Warning", "FailedPostStartHook", object,
@@ -1432,8 +1614,12 @@ static int setup_members(struct sup *s)
 	s->oom_seen = calloc(sp->n_ctrs, sizeof(*s->oom_seen));
 	s->last = calloc(sp->n_ctrs, sizeof(*s->last));
 	s->prev = calloc(sp->n_ctrs, sizeof(*s->prev));
-	if (!s->cgroups || !s->refs || !s->oom_seen || !s->last || !s->prev)
+	s->kills = calloc(sp->n_ctrs, sizeof(*s->kills));
+	if (!s->cgroups || !s->refs || !s->oom_seen || !s->last || !s->prev || !s->kills)
 		return fail_msg(ENOMEM, "out of memory");
+	for (size_t i = 0; i < sp->n_ctrs; i++)
+		s->kills[i] = (struct member_kill){
+		    .w.handle = kill_hook_handle, .s = s, .i = i, .hook = {.pidfd = -1, .why = -1}};
 	struct ctr_mount *mt = s->mounts;
 	char **names = calloc(sp->n_ctrs + 1, sizeof(*names));
 	if (!names)
@@ -1559,7 +1745,11 @@ static int setup_members(struct sup *s)
 	    .after_start = hook_after_start,
 	    .on_change = hook_on_change,
 	    .retry_failed_starts = true,
-	    .before_stop = hook_before_stop,
+	    .pre_stop = hook_pre_stop,
+	    .pre_stop_end = hook_pre_stop_end,
+	    .min_grace_ms = POD_MIN_GRACE_MS,
+	    .stop_fd = s->log_epfd,
+	    .on_stop_fd = logs_serve,
 	    .started = hook_started,
 	};
 	return 0;
@@ -1780,6 +1970,10 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 		init_pod_stop(&s->pod);
 		fault_point("containers-stopped");
 	}
+	/* a probe's kill's preStop whose container ended before the stop */
+	for (size_t i = 0; s->kills && i < s->spec->n_ctrs; i++)
+		if (s->kills[i].hook.pid)
+			pre_stop_end(s, &s->members[i], true);
 	closep(&s->lock); /* a start that failed before its cgroups: taken again below */
 	logs_drain(s);
 	ports_close(s->ports);
@@ -1869,10 +2063,12 @@ static void sup_free(struct sup *s)
 	free(s->prev);
 	free(s->probes);
 	free(s->ptgt);
-	free(s->kill_at);
+	free(s->kills);
 	free(s->vols);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	if (s->log_epfd >= 0)
+		close(s->log_epfd);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	free(s);
@@ -1898,7 +2094,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	s->spec = spec;
 	s->o = o;
 	s->stop_grace_ms = -1;
-	s->sigfd = -1;
+	s->sigfd = s->log_epfd = -1;
 	s->lock = -1;
 	for (int i = 0; i < 2; i++)
 		s->pending[i][0] = s->pending[i][1] = -1;
@@ -1914,10 +2110,15 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->log_epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	s->sig_w.handle = sig_handle;
+	s->logs_w.handle = logs_handle;
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->sig_w};
-	if (s->epfd < 0 || s->sigfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &e) < 0) {
+	struct epoll_event le = {.events = EPOLLIN, .data.ptr = &s->logs_w};
+	if (s->epfd < 0 || s->log_epfd < 0 || s->sigfd < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &e) < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->log_epfd, &le) < 0) {
 		fail_errno("epoll/signalfd");
 		goto failed;
 	}
@@ -1997,17 +2198,13 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			deadline = s->deadline_at;
 		if (s->evict_at && (deadline < 0 || s->evict_at < deadline))
 			deadline = s->evict_at;
-		/* probes: start what is due, time out what is late; and the
-		 * SIGKILL of a probe's kill once its grace is over */
+		/* probes' kills: a preStop cut, a SIGKILL, when due */
+		int64_t kill_due = kills_tick(s);
+		if (kill_due >= 0 && (deadline < 0 || kill_due < deadline))
+			deadline = kill_due;
+		/* probes: start what is due, time out what is late */
 		bool probe_fatal = false;
 		for (size_t i = 0; s->probes && i < spec->n_ctrs && !probe_fatal; i++) {
-			if (s->kill_at[i] && now_ms() >= s->kill_at[i]) {
-				if (s->members[i].c.state == CTR_RUNNING)
-					sys_pidfd_send_signal(s->members[i].c.pidfd, SIGKILL, 0);
-				s->kill_at[i] = 0;
-			}
-			if (s->kill_at[i] && (deadline < 0 || s->kill_at[i] < deadline))
-				deadline = s->kill_at[i];
 			if (!s->probes[i])
 				continue;
 			if (probe_set_tick(s->probes[i], now_ms()) < 0) {
@@ -2113,11 +2310,12 @@ int pod_stop(const char *pod_dir, int grace_ms)
 	if (syscall(SYS_pidfd_send_signal, fd, SIGTERM, &si, 0) < 0)
 		return errno == ESRCH ? 0 : fail_errno("pidfd_send_signal(%d, SIGTERM)", (int)pid);
 	/* A supervisor that has not ended well after the grace period (a
-	 * preStop hook's time is in it) is hung: SIGKILL it, and the caller
-	 * cleans up from the state, as after a kill -9. */
+	 * preStop hook's time is in it) and the POD_MIN_GRACE_MS a container
+	 * may still get after it is hung: SIGKILL it, and the caller cleans up
+	 * from the state, as after a kill -9. */
 	int grace =
 	    grace_ms >= 0 ? grace_ms : (int)state_get_long(pod_dir, "grace_seconds", 30) * 1000;
-	int64_t deadline = now_ms() + grace + POD_STOP_SLACK_MS;
+	int64_t deadline = now_ms() + grace + POD_MIN_GRACE_MS + POD_STOP_SLACK_MS;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	for (int left; (left = (int)(deadline - now_ms())) > 0;) {
 		int r = poll(&p, 1, left);
@@ -2129,7 +2327,7 @@ int pod_stop(const char *pod_dir, int grace_ms)
 	fprintf(stderr,
 	        "podrun: the supervisor of %s (%d) has not ended %d ms after the grace "
 	        "period: killing it\n",
-	        pod_dir, (int)pid, POD_STOP_SLACK_MS);
+	        pod_dir, (int)pid, POD_MIN_GRACE_MS + POD_STOP_SLACK_MS);
 	sys_pidfd_send_signal(fd, SIGKILL, 0);
 	poll(&p, 1, 2000);
 	return 0;

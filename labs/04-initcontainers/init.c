@@ -352,55 +352,73 @@ int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus)
 
 /* ---- stopping ------------------------------------------------------------------- */
 
-/* SIGTERM every member in set, wait up to grace_ms for them all, SIGKILL the
- * rest, reap each. Members stop in parallel: the grace period is the pod's,
- * not each container's. */
-static int stop_set(struct init_pod *p, struct init_member **set, size_t n, int64_t deadline)
+/* May a running member have its SIGTERM yet? App containers (and an init
+ * container caught running) at once; a native sidecar once every app
+ * container and every sidecar declared after it has ended, so that a
+ * sidecar outlives whatever may still use it (kubelet's termination order,
+ * KEP-753). Members are in spec order: a later index was declared later. */
+static bool turn_has_come(const struct init_pod *p, size_t i)
 {
-	int rc = 0;
-	for (size_t i = 0; p->before_stop && i < n; i++)
-		if (set[i]->c.state == CTR_RUNNING)
-			p->before_stop(p->arg, set[i], deadline);
-	for (size_t i = 0; i < n; i++) {
-		/* A pidfd names the process itself, never a recycled pid. */
-		if (sys_pidfd_send_signal(set[i]->c.pidfd, SIGTERM, 0) < 0 && errno != ESRCH)
-			rc = fail_errno("pidfd_send_signal(%s, SIGTERM)", set[i]->cfg.name);
+	if (!p->members[i].sidecar)
+		return true;
+	for (size_t k = 0; k < p->n_members; k++) {
+		const struct init_member *o = &p->members[k];
+		if (o->c.state == CTR_RUNNING && (!o->sidecar || k > i))
+			return false;
 	}
-	bool killed = false;
-	for (;;) {
-		struct pollfd pfd[n ? n : 1];
-		struct init_member *who[n ? n : 1];
-		size_t live = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (set[i]->c.state != CTR_RUNNING)
-				continue;
-			pfd[live] = (struct pollfd){.fd = set[i]->c.pidfd, .events = POLLIN};
-			who[live++] = set[i];
+	return true;
+}
+
+/* One member on its way out. */
+struct leaving {
+	int hook;        /* its preStop's fd while the hook runs, else -1 */
+	bool termed;     /* SIGTERM sent */
+	bool killed;     /* SIGKILL sent */
+	int64_t kill_at; /* monotonic ms: its SIGKILL, once termed */
+};
+
+static void end_hook(struct init_pod *p, struct init_member *m, struct leaving *l, bool late)
+{
+	p->pre_stop_end(p->arg, m, l->hook, late);
+	l->hook = -1;
+}
+
+/* What happens to each member, as kubelet's killContainer does it in a
+ * goroutine per container: its preStop hook, beside everyone else's; its
+ * SIGTERM once the hook ended and its turn came (or the grace period is
+ * over); its SIGKILL when the grace period is over, or min_grace_ms after
+ * its SIGTERM if that is later. One pass; returns the next time a pass has
+ * something to do (-1: only an exit or a hook's end can move things). */
+static int64_t stop_pass(struct init_pod *p, struct leaving *l, int64_t deadline, int *rc)
+{
+	int64_t now = now_ms(), wake = -1;
+	for (size_t i = 0; i < p->n_members; i++) {
+		struct init_member *m = &p->members[i];
+		if (l[i].hook >= 0 && now >= deadline)
+			end_hook(p, m, &l[i], true); /* cut at the deadline */
+		if (m->c.state != CTR_RUNNING) {
+			if (l[i].hook >= 0 && (wake < 0 || deadline < wake))
+				wake = deadline; /* a hook outlives its container: wait, bounded */
+			continue;
 		}
-		if (live == 0)
-			break;
-		int64_t left = deadline - now_ms();
-		if (left <= 0 && !killed) {
-			for (size_t i = 0; i < live; i++)
-				sys_pidfd_send_signal(who[i]->c.pidfd, SIGKILL, 0);
-			killed = true;
+		if (!l[i].termed && l[i].hook < 0 && (turn_has_come(p, i) || now >= deadline)) {
+			/* A pidfd names the process itself, never a recycled pid. */
+			if (sys_pidfd_send_signal(m->c.pidfd, SIGTERM, 0) < 0 && errno != ESRCH)
+				*rc = fail_errno("pidfd_send_signal(%s, SIGTERM)", m->cfg.name);
+			l[i].termed = true;
+			l[i].kill_at = deadline;
+			if (p->grace_ms > 0 && l[i].kill_at < now + p->min_grace_ms)
+				l[i].kill_at = now + p->min_grace_ms;
 		}
-		/* A pidfd becomes readable when its process exits. */
-		int r = poll(pfd, live, killed ? -1 : (int)(left > 0 ? left : 0));
-		if (r < 0 && errno != EINTR)
-			return fail_errno("poll(pidfds)");
-		for (size_t i = 0; r > 0 && i < live; i++) {
-			if (!(pfd[i].revents & (POLLIN | POLLHUP)))
-				continue;
-			int st;
-			pid_t got = waitpid(who[i]->c.pid, &st, 0);
-			if (got == who[i]->c.pid)
-				init_pod_reaped(p, got, st);
-			else if (got < 0 && errno == ECHILD)
-				ctr_terminated(&who[i]->c, 0); /* someone else reaped it */
+		if (l[i].termed && !l[i].killed && now >= l[i].kill_at) {
+			sys_pidfd_send_signal(m->c.pidfd, SIGKILL, 0);
+			l[i].killed = true;
 		}
+		int64_t next = !l[i].termed ? deadline : l[i].killed ? -1 : l[i].kill_at;
+		if (next >= 0 && (wake < 0 || next < wake))
+			wake = next;
 	}
-	return rc;
+	return wake;
 }
 
 int init_pod_stop(struct init_pod *p)
@@ -409,22 +427,62 @@ int init_pod_stop(struct init_pod *p)
 	/* One grace period for the whole pod, sidecars included, as kubelet
 	 * bounds it: what the app containers used, the sidecars do not get. */
 	int64_t deadline = now_ms() + (p->grace_ms > 0 ? p->grace_ms : 0);
-	struct init_member *set[p->n_members ? p->n_members : 1];
-	size_t n = 0;
-	/* App containers (and an init container caught running) first, all at once ... */
-	for (size_t i = 0; i < p->n_members; i++) {
-		if (!p->members[i].sidecar && p->members[i].c.state == CTR_RUNNING)
-			set[n++] = &p->members[i];
-	}
-	int rc = stop_set(p, set, n, deadline);
-	/* ... then the native sidecars one by one, last declared first, so a
-	 * sidecar outlives every container declared after it. */
-	for (size_t i = p->n_members; i-- > 0;) {
+	size_t n = p->n_members;
+	struct leaving l[n ? n : 1];
+	for (size_t i = 0; i < n; i++) {
 		struct init_member *m = &p->members[i];
-		if (m->sidecar && m->c.state == CTR_RUNNING) {
-			set[0] = m;
-			if (stop_set(p, set, 1, deadline) < 0)
-				rc = -1;
+		l[i] = (struct leaving){.hook = -1};
+		if (m->c.state == CTR_RUNNING && p->pre_stop && p->pre_stop_end)
+			l[i].hook = p->pre_stop(p->arg, m, deadline);
+	}
+	int rc = 0;
+	for (;;) {
+		int64_t wake = stop_pass(p, l, deadline, &rc);
+		/* what to wait for: exits (a pidfd becomes readable when its
+		 * process exits), hooks' ends, and the caller's fd */
+		struct pollfd pfd[2 * n + 1];
+		size_t who[2 * n + 1], k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (p->members[i].c.state == CTR_RUNNING) {
+				pfd[k] =
+				    (struct pollfd){.fd = p->members[i].c.pidfd, .events = POLLIN};
+				who[k++] = i;
+			}
+			if (l[i].hook >= 0) {
+				pfd[k] = (struct pollfd){.fd = l[i].hook, .events = POLLIN};
+				who[k++] = n + i;
+			}
+		}
+		if (k == 0)
+			break;
+		if (p->on_stop_fd) {
+			pfd[k] = (struct pollfd){.fd = p->stop_fd, .events = POLLIN};
+			who[k++] = 2 * n;
+		}
+		int timeout = -1;
+		if (wake >= 0) {
+			int64_t left = wake - now_ms();
+			timeout = left > 0 ? (int)left : 0;
+		}
+		int r = poll(pfd, k, timeout);
+		if (r < 0 && errno != EINTR)
+			return fail_errno("poll(pidfds)");
+		for (size_t j = 0; r > 0 && j < k; j++) {
+			if (!(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (who[j] == 2 * n) {
+				p->on_stop_fd(p->arg);
+			} else if (who[j] >= n) {
+				end_hook(p, &p->members[who[j] - n], &l[who[j] - n], false);
+			} else {
+				struct init_member *m = &p->members[who[j]];
+				int st;
+				pid_t got = waitpid(m->c.pid, &st, 0);
+				if (got == m->c.pid)
+					init_pod_reaped(p, got, st);
+				else if (got < 0 && errno == ECHILD)
+					ctr_terminated(&m->c, 0); /* someone else reaped it */
+			}
 		}
 	}
 	return rc;

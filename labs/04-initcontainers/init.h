@@ -65,10 +65,26 @@ struct init_pod {
 	int (*before_start)(void *arg, struct init_member *m);
 	void (*after_start)(void *arg, struct init_member *m);
 	void (*on_change)(void *arg, struct init_member *m);
-	/* Called for each running member just before its SIGTERM, with the stop's
-	 * deadline (monotonic ms): a preStop hook runs here, within the grace
-	 * period. */
-	void (*before_stop)(void *arg, struct init_member *m, int64_t deadline_ms);
+	/* The stop (init_pod_stop), as kubelet's: pre_stop is called for every
+	 * running member at once, when the stop begins, with its deadline
+	 * (monotonic ms), and starts the member's preStop hook, which runs beside
+	 * the others'. It returns an fd that becomes readable when the hook has
+	 * ended (a pidfd), or -1: no hook. The member's SIGTERM waits for it;
+	 * pre_stop_end is called once, when the fd is readable or the deadline
+	 * passed (late: the hook is to be cut), and closes the fd. */
+	int (*pre_stop)(void *arg, struct init_member *m, int64_t deadline_ms);
+	void (*pre_stop_end)(void *arg, struct init_member *m, int fd, bool late);
+	/* With a grace period that is not 0, the least time from a member's
+	 * SIGTERM to its SIGKILL, however much of the grace period its preStop
+	 * or its turn took: kubelet gives 2000 (minimumGracePeriodInSeconds).
+	 * 0: none, the SIGKILL comes at the deadline. */
+	int min_grace_ms;
+	/* Something else a stop must keep doing while it waits: on_stop_fd is
+	 * called whenever stop_fd is readable (podrun: its log pipes - a
+	 * container that writes on its way out must not block on a full pipe
+	 * until its SIGKILL). on_stop_fd NULL: nothing. */
+	int stop_fd;
+	void (*on_stop_fd)(void *arg);
 	/* Test seam: how a member is started. NULL: ctr_start(sandbox, &m->cfg,
 	 * &m->c). A replacement must fill m->c as ctr_start does (state RUNNING,
 	 * pid, pidfd) with a child of the caller, so waiting and stopping work. */
@@ -114,8 +130,12 @@ int init_pod_step(struct init_pod *p, int64_t now_ms, int64_t *deadline_ms);
  * containers (and records it, schedules its restart), 0 if not. */
 int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus);
 
-/* Stop the pod: app containers (SIGTERM, grace, SIGKILL) in parallel, then
- * native sidecars one by one in reverse order, all within one grace period. */
+/* Stop the pod, all within one grace period: every running member's preStop
+ * at once, then each one's SIGTERM when its hook has ended - app containers
+ * at that, a native sidecar only once the app containers and the sidecars
+ * declared after it have ended - and SIGKILL for whoever is left when the
+ * grace period is over (at least min_grace_ms after its SIGTERM). Returns
+ * when every member and every hook has ended, each member reaped. */
 int init_pod_stop(struct init_pod *p);
 
 /* After the sandbox was recreated: every container waits to start again,

@@ -239,3 +239,147 @@ YAML
 	assert_gone $pids
 	assert_host_clean
 }
+
+# Proven: with the stop's preStops one after another (each just before its
+# container's SIGTERM), a's hook has ended before b's starts.
+@test "a stop runs every preStop at once, the sidecar's too; each SIGTERM follows its own hook, the sidecar's the apps' exits" {
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	# a hook that starts, then waits until every other has started: run
+	# one after another, the first waits out the grace period and is cut
+	pre() { echo "{exec: {command: [\"sh\", \"-c\", \"echo $1-pre >> /v/log; until [ \$(grep -c pre /v/log) -ge 3 ]; do sleep 0.05; done; echo $1-pre-end >> /v/log\"]}}"; }
+	run_() { echo "[\"sh\", \"-c\", \"trap 'echo $1-term >> /v/log; exit 0' TERM; while :; do sleep 0.05; done\"]"; }
+	f=$(pod_file side <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: side}
+spec:
+  terminationGracePeriodSeconds: 20
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  initContainers:
+  - name: s
+    image: busybox
+    restartPolicy: Always
+    command: $(run_ s)
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle: {preStop: $(pre s)}
+  containers:
+  - name: a
+    image: busybox
+    command: $(run_ a)
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle: {preStop: $(pre a)}
+  - name: b
+    image: busybox
+    command: $(run_ b)
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle: {preStop: $(pre b)}
+YAML
+	)
+	podrun run -d "$f"
+	podrun stop side
+	cat "$hp/log"
+	line() { grep -nx "$1" "$hp/log" | cut -d: -f1; }
+	for c in s a b; do
+		[ -n "$(line $c-pre-end)" ] # no hook was cut
+		[ "$(line $c-pre-end)" -lt "$(line $c-term)" ]
+	done
+	[ "$(line s-term)" -gt "$(line a-term)" ]
+	[ "$(line s-term)" -gt "$(line b-term)" ]
+	[ "$(sed -n '$=' "$hp/log")" = 9 ]
+	run podrun describe side
+	[[ "$output" != *FailedPreStopHook* ]]
+	podrun rm -f side
+	assert_host_clean
+}
+
+# Proven: without init.c's min_grace_ms the SIGKILL comes at the deadline,
+# right after the SIGTERM, and "still" is never written.
+@test "a preStop that took the whole grace period still leaves the container 2 s after its SIGTERM, as kubelet's minimum" {
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	f=$(pod_file late <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: late}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "trap 'echo term >> /v/log; sleep 0.5; echo still >> /v/log; exit 0' TERM; while :; do sleep 0.05; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle:
+      preStop: {sleep: {seconds: 3600}}
+YAML
+	)
+	podrun run -d "$f"
+	podrun stop late
+	[ "$(cat "$hp/log")" = "term
+still" ]
+	[ "$(state late containers/c/exit_code)" = 0 ]
+	# a sleep cut at the deadline did what it was asked: no failure
+	run podrun describe late
+	[[ "$output" != *FailedPreStopHook* ]]
+	podrun rm -f late
+	assert_host_clean
+}
+
+# Proven: with run_hook polling the hook's pidfd alone, c blocks on its full
+# stdout pipe and the hook waits for "ready" until it is cut (FailedPostStartHook).
+@test "a hook waits while its container fills its log pipe: the supervisor keeps reading the logs" {
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	f=$(pod_file chatty <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: chatty}
+spec:
+  terminationGracePeriodSeconds: 5
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "i=0; while [ \$i -lt 3000 ]; do echo starting-\$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=\$((i+1)); done; touch /v/ready; exec sleep 3600"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle:
+      postStart: {exec: {command: ["sh", "-c", "until [ -e /v/ready ]; do sleep 0.05; done"]}}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for test -e "$hp/ready"
+	run podrun describe chatty
+	[[ "$output" != *FailedPostStartHook* ]]
+	[ "$(state chatty containers/c/restarts)" = 0 ]
+	podrun rm -f chatty
+	assert_host_clean
+}
+
+# Proven: with init_pod_stop waiting on the pidfds alone (no on_stop_fd), c
+# blocks on its full stdout pipe, is SIGKILLed at the end of the grace period
+# (exit code 137) and its last lines are lost.
+@test "a container that writes on its way out is not blocked on its log pipe: it ends by itself, every line kept" {
+	f=$(pod_file flood <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: flood}
+spec:
+  terminationGracePeriodSeconds: 10
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "trap 'i=0; while [ $i -lt 4000 ]; do echo bye-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; exit 0' TERM; echo up; while :; do sleep 0.05; done"]
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -q up "$(data flood)/logs/c/0.log"
+	podrun stop flood
+	[ "$(state flood containers/c/exit_code)" = 0 ]
+	[ "$(state flood containers/c/reason)" = Completed ]
+	run podrun logs flood
+	[ "${lines[-1]}" = bye-3999-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ]
+	[ "${#lines[@]}" = 4001 ]
+	podrun rm -f flood
+	assert_host_clean
+}

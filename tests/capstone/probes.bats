@@ -99,6 +99,44 @@ YAML
 	assert_host_clean
 }
 
+# Proven: with the probe's kill running the preStop in probe_verdict, as it
+# did, the supervisor restarts nothing while the hook runs: b is not started
+# again, the hook waits for it until the grace period cuts it, and no
+# "restarted" line is written.
+@test "a probe's kill does not hold the supervisor: while the killed container's preStop runs, the pod goes on" {
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	f=$(pod_file goon <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: goon}
+spec:
+  terminationGracePeriodSeconds: 20
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: a
+    image: busybox
+    command: ["sleep", "3600"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    livenessProbe: {exec: {command: ["false"]}, periodSeconds: 1, failureThreshold: 1}
+    lifecycle:
+      preStop: {exec: {command: ["sh", "-c", "touch /v/go; until [ \$(grep -c b-start /v/log) -ge 2 ]; do sleep 0.05; done; echo restarted >> /v/seen"]}}
+  - name: b
+    image: busybox
+    command: ["sh", "-c", "echo b-start >> /v/log; until [ -e /v/go ]; do sleep 0.05; done; rm /v/go; exit 1"]
+    volumeMounts: [{name: v, mountPath: /v}]
+YAML
+	)
+	podrun run -d "$f"
+	# b's first restart comes at once (kubelet's), while a's hook still runs
+	wait_long test -s "$hp/seen"
+	grep -q "Container a failed liveness probe, will be restarted" "$PODRUN_ROOT/pods/goon/events"
+	run podrun describe goon
+	[[ "$output" != *FailedPreStopHook* ]]
+	podrun rm -f goon
+	assert_host_clean
+}
+
 @test "readiness: an httpGet probe on a named port drives READY and the Ready condition" {
 	f=$(pod_file ready <<'YAML'
 apiVersion: v1

@@ -8,11 +8,13 @@
 #include "common.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- init_backoff_ms ------------------------------------------------------------- */
 
@@ -139,11 +141,14 @@ Test(init_phase, from_member_states)
 /* ---- the state machine with fake members ----------------------------------------- */
 
 /* Each fake member is a child process: it exits with script[i][attempt], or
- * with -1 it runs until signalled (ignoring SIGTERM when -2). */
-#define MAXM 6
+ * with -1 it runs until signalled (ignoring SIGTERM when -2; when -3, it
+ * writes FLOOD_BYTES into flood_pipe on SIGTERM and exits 0). */
+#define MAXM        6
+#define FLOOD_BYTES (256 * 1024)
 static int script[MAXM][8];
 static struct init_member fm[MAXM];
 static char order[256]; /* "s:NAME " for each start, "t:NAME " for each end */
+static int flood_pipe[2] = {-1, -1};
 
 static int fake_start(void *arg, struct init_member *m)
 {
@@ -163,6 +168,14 @@ static int fake_start(void *arg, struct init_member *m)
 		return fail_errno("fork");
 	}
 	if (pid == 0) {
+		if (code == -3) {
+			/* on SIGTERM, write more than a pipe holds on its way out */
+			int sig;
+			sigwait(&term, &sig);
+			static char flood[FLOOD_BYTES];
+			memset(flood, 'x', sizeof(flood));
+			_exit(write_whole(flood_pipe[1], flood, sizeof(flood), "flood") < 0);
+		}
 		if (code == -2)
 			signal(SIGTERM, SIG_IGN);
 		sigset_t none;
@@ -417,21 +430,192 @@ Test(init_pod, sidecar_is_not_waited_for_and_stops_last)
 	cr_expect_str_eq(fm[0].c.reason, "SIGTERM");
 }
 
-Test(init_pod, stop_kills_after_grace_and_reverses_sidecars)
+Test(init_pod, stop_ends_apps_then_sidecars_in_reverse_and_kills_at_the_deadline)
 {
-	/* a, b: sidecars ignoring SIGTERM; c: app running forever */
+	/* a, b: sidecars; c: app; all end on SIGTERM */
 	layout((bool[]){true, true, false}, (bool[]){true, true, false}, 3);
-	script[0][0] = -2, script[1][0] = -2, script[2][0] = -1;
+	script[0][0] = script[1][0] = script[2][0] = -1;
 	struct init_pod p = fake_pod(3, INIT_RESTART_ALWAYS);
+	p.grace_ms = 10000;
 	int64_t deadline;
 	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
 	cr_expect_eq(fm[2].c.state, CTR_RUNNING);
 	order[0] = '\0';
 	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
 	cr_expect_str_eq(order, "t:c t:b t:a ");
-	cr_expect_str_eq(fm[2].c.reason, "SIGTERM");
+	cr_expect_str_eq(fm[0].c.reason, "SIGTERM");
+
+	/* b ignores SIGTERM: SIGKILL when the grace period is over, and a's
+	 * turn comes then too, as kubelet's wait for its turn ends there */
+	layout((bool[]){true, true, false}, (bool[]){true, true, false}, 3);
+	script[0][0] = script[2][0] = -1, script[1][0] = -2;
+	p = fake_pod(3, INIT_RESTART_ALWAYS);
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	order[0] = '\0';
+	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
+	cr_expect(!strncmp(order, "t:c ", 4), "%s", order);
 	cr_expect_str_eq(fm[1].c.reason, "SIGKILL");
 	cr_expect_eq(fm[1].c.exit_code, 137);
+	cr_expect_str_eq(fm[0].c.reason, "SIGTERM");
+}
+
+/* pre_stop for the fake members: each hook is a child that sleeps
+ * hook_ms[i]; "p:NAME " when it starts, "e:NAME " (or "late:NAME ") when it ends */
+static int hook_ms[MAXM];
+static pid_t hook_pid[MAXM];
+static bool hook_late[MAXM];
+static int64_t hook_end_at[MAXM];
+
+static void say(const char *what, const struct init_member *m)
+{
+	size_t len = strlen(order);
+	snprintf(order + len, sizeof(order) - len, "%s:%s ", what, m->cfg.name);
+}
+
+static int fake_pre_stop(void *arg, struct init_member *m, int64_t deadline_ms)
+{
+	(void)arg, (void)deadline_ms;
+	size_t i = (size_t)(m - fm);
+	if (!hook_ms[i])
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		sleep_ms(hook_ms[i]);
+		_exit(0);
+	}
+	hook_pid[i] = pid;
+	say("p", m);
+	return sys_pidfd_open(pid, 0);
+}
+
+static void fake_pre_stop_end(void *arg, struct init_member *m, int fd, bool late)
+{
+	(void)arg;
+	size_t i = (size_t)(m - fm);
+	if (late)
+		kill(hook_pid[i], SIGKILL);
+	waitpid(hook_pid[i], NULL, 0);
+	close(fd);
+	hook_late[i] = late;
+	hook_end_at[i] = now_ms();
+	say(late ? "late" : "e", m);
+}
+
+static void with_hooks(struct init_pod *p, const int *ms, size_t n)
+{
+	p->pre_stop = fake_pre_stop;
+	p->pre_stop_end = fake_pre_stop_end;
+	for (size_t i = 0; i < n; i++) {
+		hook_ms[i] = ms[i];
+		hook_late[i] = false;
+	}
+}
+
+static size_t at(const char *what)
+{
+	const char *p = strstr(order, what);
+	cr_assert(p != NULL, "%s in: %s", what, order);
+	return (size_t)(p - order);
+}
+
+Test(init_pod, every_prestop_starts_at_once_and_each_sigterm_follows_its_own_hook)
+{
+	/* a: sidecar, b and c: apps; every one dies on SIGTERM */
+	layout((bool[]){true, false, false}, (bool[]){true, false, false}, 3);
+	script[0][0] = script[1][0] = script[2][0] = -1;
+	struct init_pod p = fake_pod(3, INIT_RESTART_ALWAYS);
+	p.grace_ms = 10000;
+	with_hooks(&p, (int[]){10, 200, 10}, 3);
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_assert_eq(fm[2].c.state, CTR_RUNNING);
+	order[0] = '\0';
+	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
+	/* kubelet runs them side by side: one after another, b's 200 ms would
+	 * come between "p:b" and "p:c" */
+	cr_expect(!strncmp(order, "p:a p:b p:c ", 12), "every hook first: %s", order);
+	cr_expect(at("e:b") < at("t:b") && at("e:c") < at("t:c"), "SIGTERM after the hook: %s",
+	          order);
+	/* the sidecar's hook ran beside the apps' ... */
+	cr_expect(at("e:a") < at("t:b"), "a's hook did not wait for the apps: %s", order);
+	/* ... and the sidecar itself outlived them */
+	size_t len = strlen(order);
+	cr_expect(len > 4 && !strcmp(order + len - 4, "t:a "), "a ends last: %s", order);
+	cr_expect(!hook_late[0] && !hook_late[1] && !hook_late[2]);
+	cr_expect_str_eq(fm[1].c.reason, "SIGTERM");
+}
+
+Test(init_pod, a_prestop_cut_at_the_deadline_still_leaves_min_grace_before_sigkill)
+{
+	layout((bool[]){false}, (bool[]){false}, 1);
+	script[0][0] = -2; /* ignores SIGTERM */
+	struct init_pod p = fake_pod(1, INIT_RESTART_ALWAYS);
+	p.grace_ms = 100;
+	p.min_grace_ms = 400;
+	with_hooks(&p, (int[]){60000}, 1);
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	order[0] = '\0';
+	int64_t t0 = now_ms();
+	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
+	int64_t took = now_ms() - t0;
+	cr_expect(hook_late[0], "the hook was cut: %s", order);
+	cr_expect(at("late:a") < at("t:a"), "%s", order);
+	cr_expect_str_eq(fm[0].c.reason, "SIGKILL");
+	/* bounds, not timings: its SIGTERM came at the deadline, its SIGKILL
+	 * min_grace_ms later (without it, at once), and the hour-long hook
+	 * did not hold the stop */
+	cr_expect(took >= 100 + 400, "SIGKILL %lld ms after the stop began", (long long)took);
+	cr_expect(took < 30000, "the hook held the stop for %lld ms", (long long)took);
+	cr_expect(hook_end_at[0] - t0 >= 100, "cut at the deadline, not before");
+
+	/* with a grace period of 0 there is no minimum: SIGKILL at once */
+	layout((bool[]){false}, (bool[]){false}, 1);
+	script[0][0] = -2;
+	p = fake_pod(1, INIT_RESTART_ALWAYS);
+	p.grace_ms = 0;
+	p.min_grace_ms = 60000;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	t0 = now_ms();
+	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
+	cr_expect(now_ms() - t0 < 30000, "grace 0 waited for the minimum");
+	cr_expect_str_eq(fm[0].c.reason, "SIGKILL");
+}
+
+static size_t flood_read;
+static void drain_flood(void *arg)
+{
+	(void)arg;
+	char buf[65536];
+	ssize_t r;
+	while ((r = read(flood_pipe[0], buf, sizeof(buf))) > 0)
+		flood_read += (size_t)r;
+}
+
+Test(init_pod, a_stop_keeps_serving_stop_fd_so_a_member_writing_on_its_way_out_ends_by_itself)
+{
+	cr_assert_eq(pipe2(flood_pipe, O_CLOEXEC | O_NONBLOCK), 0);
+	/* the writer's end blocks, as a container's stdout does */
+	cr_assert_eq(fcntl(flood_pipe[1], F_SETFL, 0), 0);
+	layout((bool[]){false}, (bool[]){false}, 1);
+	script[0][0] = -3;
+	struct init_pod p = fake_pod(1, INIT_RESTART_ALWAYS);
+	p.grace_ms = 2000;
+	p.stop_fd = flood_pipe[0];
+	p.on_stop_fd = drain_flood;
+	flood_read = 0;
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
+	drain_flood(NULL);
+	/* unserved, the pipe fills at 64 KiB and the member is SIGKILLed
+	 * (137) when the grace period is over */
+	cr_expect_str_eq(fm[0].c.reason, "Completed");
+	cr_expect_eq(fm[0].c.exit_code, 0);
+	cr_expect_eq(flood_read, (size_t)FLOOD_BYTES);
+	close(flood_pipe[0]);
+	close(flood_pipe[1]);
 }
 
 Test(init_pod, reset_runs_init_again_and_keeps_counts)
