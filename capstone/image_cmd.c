@@ -170,6 +170,7 @@ static int image_inspect(int argc, char **argv)
 	json_object_object_add(cfg, "Env", json_strv(img.config.env));
 	json_object_object_add(cfg, "WorkingDir", json_str(img.config.working_dir));
 	json_object_object_add(cfg, "User", json_str(img.config.user));
+	json_object_object_add(cfg, "StopSignal", json_str(img.config.stop_signal));
 	json_object_object_add(o, "Config", cfg);
 	for (size_t i = 0; i < img.n_layers; i++)
 		json_object_array_add(layers, json_object_new_string(img.layers[i]));

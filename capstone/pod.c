@@ -69,6 +69,7 @@ struct ctr_image {
 	char *workdir; /* NULL: "/" */
 	uid_t uid;
 	gid_t gid;
+	int stop_signal; /* the image's StopSignal; 0: none (SIGTERM) */
 };
 
 /* One pipe from a container (stdout or stderr) to its run's CRI log file
@@ -647,8 +648,9 @@ static void hook_pre_stop_end(void *arg, struct init_member *m, int fd, bool lat
 	pre_stop_end(arg, m, late);
 }
 
-/* A probe's kill, once its preStop has ended (or none ran): SIGTERM, and the
- * SIGKILL set for the end of the grace period, at least POD_MIN_GRACE_MS on. */
+/* A probe's kill, once its preStop has ended (or none ran): SIGTERM (or the
+ * image's StopSignal), and the SIGKILL set for the end of the grace period,
+ * at least POD_MIN_GRACE_MS on. */
 static void kill_term(struct member_kill *k)
 {
 	struct init_member *m = &k->s->members[k->i];
@@ -656,7 +658,7 @@ static void kill_term(struct member_kill *k)
 		k->deadline = 0;
 		return;
 	}
-	sys_pidfd_send_signal(m->c.pidfd, SIGTERM, 0);
+	sys_pidfd_send_signal(m->c.pidfd, m->stop_signal ? m->stop_signal : SIGTERM, 0);
 	int64_t now = now_ms();
 	k->kill_at = k->deadline;
 	if (k->grace_ms > 0 && k->kill_at < now + POD_MIN_GRACE_MS)
@@ -1367,6 +1369,7 @@ static int resolve_image(const char *store, const struct pod_spec *sp,
 	}
 	if (sc->sec.run_as_group >= 0)
 		ci->gid = (gid_t)sc->sec.run_as_group;
+	ci->stop_signal = img.config.stop_signo;
 	rc = 0;
 	*out = c;
 out:
@@ -1437,6 +1440,7 @@ static int apply_image(struct sup *s, struct init_member *m)
 		m->cfg.working_dir = ci->workdir;
 		m->cfg.uid = ci->uid;
 		m->cfg.gid = ci->gid;
+		m->stop_signal = ci->stop_signal;
 	}
 	char d[PATH_MAX];
 	member_dir(s, m, d, sizeof(d));

@@ -22,10 +22,12 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <linux/openat2.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -1156,9 +1158,18 @@ static int config_parse(const char *buf, size_t len, const char *what, struct im
 		    jstrv(c, "Cmd", &cfg->cmd, what) < 0 || jstrv(c, "Env", &cfg->env, what) < 0)
 			goto out;
 		const char *wd = jstr(c, "WorkingDir"), *user = jstr(c, "User");
+		const char *stop = jstr(c, "StopSignal");
 		if ((wd && *wd && !(cfg->working_dir = strdup(wd))) ||
-		    (user && *user && !(cfg->user = strdup(user)))) {
+		    (user && *user && !(cfg->user = strdup(user))) ||
+		    (stop && *stop && !(cfg->stop_signal = strdup(stop)))) {
 			fail_errno("strdup");
+			goto out;
+		}
+		/* refused here, where the image is loaded, rather than when a
+		 * pod is stopped, where no one would read why */
+		if (cfg->stop_signal && img_signal_parse(cfg->stop_signal, &cfg->stop_signo) < 0) {
+			fail_msg(EINVAL, "%s: StopSignal \"%s\" is not a signal", what,
+			         cfg->stop_signal);
 			goto out;
 		}
 	}
@@ -1176,7 +1187,55 @@ void img_image_free(struct img_image *img)
 	img_strv_free(img->config.env);
 	free(img->config.working_dir);
 	free(img->config.user);
+	free(img->config.stop_signal);
 	memset(img, 0, sizeof(*img));
+}
+
+int img_signal_parse(const char *s, int *sig)
+{
+	long n;
+	if (parse_long(s, 1, SIGRTMAX, &n) == 0) {
+		*sig = (int)n;
+		return 0;
+	}
+	const char *name = strncasecmp(s, "SIG", 3) ? s : s + 3;
+	/* the real-time signals: glibc keeps the first two of the kernel's
+	 * for its threads, so SIGRTMIN is 34 here, as moby's table says */
+	const char *plus;
+	int base = 0, dir = 0;
+	if (!strncasecmp(name, "RTMIN", 5))
+		base = SIGRTMIN, dir = 1, plus = name + 5;
+	else if (!strncasecmp(name, "RTMAX", 5))
+		base = SIGRTMAX, dir = -1, plus = name + 5;
+	if (base) {
+		if (!*plus) {
+			*sig = base;
+			return 0;
+		}
+		if (*plus == (dir > 0 ? '+' : '-') && parse_long(plus + 1, 1, 15, &n) == 0) {
+			*sig = base + dir * (int)n;
+			return 0;
+		}
+		return fail_msg(EINVAL, "%s: not a signal", s);
+	}
+	for (int i = 1; i < SIGRTMIN; i++) {
+		const char *abbrev = sigabbrev_np(i);
+		if (abbrev && !strcasecmp(name, abbrev)) {
+			*sig = i;
+			return 0;
+		}
+	}
+	/* names Linux gives twice, which sigabbrev_np spells one way */
+	static const struct {
+		const char *name;
+		int sig;
+	} alias[] = {{"CLD", SIGCHLD}, {"IOT", SIGABRT}, {"POLL", SIGIO}};
+	for (size_t i = 0; i < ARRAY_SIZE(alias); i++)
+		if (!strcasecmp(name, alias[i].name)) {
+			*sig = alias[i].sig;
+			return 0;
+		}
+	return fail_msg(EINVAL, "%s: not a signal", s);
 }
 
 /* ---- reading an image source --------------------------------------------------------------- */

@@ -54,6 +54,12 @@ struct img_config {
 	char **env; /* "KEY=VALUE" */
 	char *working_dir;
 	char *user;
+	/* StopSignal: the signal that asks the container to stop, as the
+	 * image says it ("SIGQUIT", "QUIT", "3"; NULL: none, SIGTERM).
+	 * containerd and CRI-O send it instead of SIGTERM: nginx stops
+	 * gracefully on SIGQUIT and at once on SIGTERM. */
+	char *stop_signal;
+	int stop_signo; /* its number (img_signal_parse); 0: none */
 };
 
 struct img_image {
@@ -126,6 +132,12 @@ int img_container_argv(const struct img_config *cfg, char *const *command, char 
 int img_container_env(const struct img_config *cfg, char *const *env, char ***out);
 
 void img_strv_free(char **v);
+
+/* A signal as containerd reads an image's StopSignal (moby's ParseSignal):
+ * a number, or a name with or without "SIG" in any case, RTMIN+N and
+ * RTMAX-N included. EINVAL for anything else, 0 and numbers past SIGRTMAX
+ * too. */
+int img_signal_parse(const char *s, int *sig);
 
 /* The numbers an image's User ("uid", "uid:gid", "name", "name:group",
  * "uid:group") stands for, as runc reads them: a name from the image's own

@@ -16,6 +16,7 @@
 #                       repeatable
 #   --workdir DIR       the config's WorkingDir (default /)
 #   --user USER         the config's User (default: none, i.e. root)
+#   --stop-signal SIG   the config's StopSignal (default: none, i.e. SIGTERM)
 #   --plain             store the layers as plain tar, not tar+gzip
 #
 # A layout is files named by their sha256 under blobs/sha256/: every layer
@@ -38,6 +39,7 @@ cmd='["echo hello from busybox"]'
 env='["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]'
 workdir=/
 user=
+stop=
 gzip=1
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--env) env=$(printf '%s' "$env" | jq -c --arg v "$2" '. + [$v]'); shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
 	--user) user=$2; shift 2 ;;
+	--stop-signal) stop=$2; shift 2 ;;
 	--plain) gzip=0; shift ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
@@ -107,12 +110,13 @@ done
 
 arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
 jq -cn --arg arch "$arch" --argjson ep "$entrypoint" --argjson cmd "$cmd" --argjson env "$env" \
-	--arg wd "$workdir" --arg user "$user" --argjson diffs "$diffs" '{
+	--arg wd "$workdir" --arg user "$user" --arg stop "$stop" --argjson diffs "$diffs" '{
 	architecture: $arch, os: "linux",
 	config: ({Env: $env, WorkingDir: $wd}
 	         + (if $ep == null then {} else {Entrypoint: $ep} end)
 	         + (if $cmd == null then {} else {Cmd: $cmd} end)
-	         + (if $user == "" then {} else {User: $user} end)),
+	         + (if $user == "" then {} else {User: $user} end)
+	         + (if $stop == "" then {} else {StopSignal: $stop} end)),
 	rootfs: {type: "layers", diff_ids: $diffs}}' | tr -d '\n' >"$tmp/config"
 set -- $(blob "$tmp/config")
 jq -cn --arg d "$1" --argjson s "$2" --argjson layers "$layers" '{

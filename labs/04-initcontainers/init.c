@@ -403,8 +403,10 @@ static int64_t stop_pass(struct init_pod *p, struct leaving *l, int64_t deadline
 		}
 		if (!l[i].termed && l[i].hook < 0 && (turn_has_come(p, i) || now >= deadline)) {
 			/* A pidfd names the process itself, never a recycled pid. */
-			if (sys_pidfd_send_signal(m->c.pidfd, SIGTERM, 0) < 0 && errno != ESRCH)
-				*rc = fail_errno("pidfd_send_signal(%s, SIGTERM)", m->cfg.name);
+			int sig = m->stop_signal ? m->stop_signal : SIGTERM;
+			if (sys_pidfd_send_signal(m->c.pidfd, sig, 0) < 0 && errno != ESRCH)
+				*rc = fail_errno("pidfd_send_signal(%s, SIG%s)", m->cfg.name,
+				                 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 			l[i].termed = true;
 			l[i].kill_at = deadline;
 			if (p->grace_ms > 0 && l[i].kill_at < now + p->min_grace_ms)

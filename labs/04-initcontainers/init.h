@@ -32,6 +32,7 @@ struct init_member {
 	struct ctr_config cfg; /* set by the caller */
 	bool is_init;          /* listed under spec.initContainers */
 	bool sidecar;          /* an init container with restartPolicy: Always */
+	int stop_signal;       /* what a stop sends first (the image's StopSignal); 0: SIGTERM */
 	/* kept by the module */
 	struct ctr c;
 	int restarts;

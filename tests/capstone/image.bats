@@ -732,3 +732,46 @@ EOF
 	podrun rm -f flaky
 	assert_host_clean
 }
+
+# Proven: with init.c sending SIGTERM whatever the member's stop_signal, the
+# container ignores it and is SIGKILLed at the end of the grace period (137).
+@test "pod: the image's StopSignal is what a stop sends, as containerd sends it; a StopSignal that is no signal is refused at load" {
+	[ -d "$PODLAB_BUILD/images/busybox/latest/rootfs" ] || skip "no images (make images)"
+	mkdir -p "$T/empty-layer"
+	"$MKOCI" --stop-signal SIGUSR1 "$T/quits.oci" quits:1 \
+		"$PODLAB_BUILD/images/busybox/latest/rootfs" "$T/empty-layer"
+	podrun image load "$T/quits.oci" >/dev/null
+	run podrun image inspect quits:1
+	[ "$(jq -r .Config.StopSignal <<<"$output")" = SIGUSR1 ]
+	local hp=$T/hp f
+	mkdir -p "$hp"
+	f=$(pod_file quits <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: quits}
+spec:
+  terminationGracePeriodSeconds: 30
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: quits:1
+    command: ["sh", "-c", "trap '' TERM; trap 'echo usr1 >> /v/log; exit 0' USR1; while :; do sleep 0.05; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+YAML
+	)
+	podrun run -d "$f"
+	# a bound, not a timing: a SIGTERM would be ignored for 30 s
+	run timeout 20 "$PODRUN_BIN" stop quits
+	assert_success
+	[ "$(cat "$hp/log")" = usr1 ]
+	[ "$(state quits containers/c/exit_code)" = 0 ]
+	podrun rm -f quits
+
+	"$MKOCI" --stop-signal SIGNOPE "$T/bad.oci" bad:1 "$T/empty-layer"
+	run podrun image load "$T/bad.oci"
+	assert_failure 1
+	assert_output --partial 'StopSignal "SIGNOPE" is not a signal'
+	run podrun image inspect bad:1
+	assert_failure
+	assert_host_clean
+}

@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,39 @@ Test(image, container_env_sits_over_the_image_env)
 }
 
 /* ---- whiteouts ---------------------------------------------------------------- */
+
+Test(image, stop_signals_read_as_containerd_reads_them)
+{
+	static const struct {
+		const char *s;
+		int sig;
+	} ok[] = {{"SIGQUIT", SIGQUIT},
+	          {"QUIT", SIGQUIT},
+	          {"sigquit", SIGQUIT},
+	          {"3", SIGQUIT},
+	          {"SIGTERM", SIGTERM},
+	          {"USR1", SIGUSR1},
+	          {"SIGCLD", SIGCHLD},
+	          {"IOT", SIGABRT},
+	          {"SIGWINCH", SIGWINCH},
+	          {"SIGRTMIN", 34},
+	          {"RTMIN+3", 37},
+	          {"SIGRTMAX-1", 63},
+	          {"64", 64}};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int sig = -1;
+		cr_expect_eq(img_signal_parse(ok[i].s, &sig), 0, "%s: %s", ok[i].s, last_error());
+		cr_expect_eq(sig, ok[i].sig, "%s: %d", ok[i].s, sig);
+	}
+	static const char *const bad[] = {"",     "0",          "65",       "SIG",     "QUITS",
+	                                  "-3",   " 3",         "RTMIN+16", "RTMIN-1", "RTMAX+1",
+	                                  "SIGX", "SIGSIGTERM", "SIGRTMIN+"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int sig = -1;
+		cr_expect_eq(img_signal_parse(bad[i], &sig), -1, "%s was taken as %d", bad[i], sig);
+		cr_expect_eq(errno, EINVAL, "%s", bad[i]);
+	}
+}
 
 Test(image, whiteout_names)
 {
