@@ -596,7 +596,8 @@ int podjson_spec(const struct pod_spec *p, struct json_object **out)
 			rc |= push(a, host_alias(&p->host_aliases[i]));
 		rc |= add(o, "hostAliases", a);
 	}
-	if (p->dns_nameservers || p->dns_searches || p->dns_options)
+	/* a pointer in the API: given, even as {}, it is kept and printed */
+	if (p->dns_config_set)
 		rc |= add(o, "dnsConfig", dns_config(p));
 	rc |= add_bool(o, "enableServiceLinks", true);
 	if (rc) {

@@ -2663,13 +2663,15 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 			r = parse_pod_security(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "serviceAccountName") ||
 		           !strcmp(f.key, "serviceAccount")) {
-			/* kept for fieldRef spec.serviceAccountName; the deprecated
-			 * serviceAccount only when the other is not given */
+			/* kept for fieldRef spec.serviceAccountName. The v1 conversion
+			 * takes the deprecated serviceAccount when serviceAccountName is
+			 * empty: an empty or null one is as good as absent, in either
+			 * order, and a non-empty serviceAccountName wins. */
 			const char *sa = NULL;
 			if ((r = get_str(c, f.v, f.path, &sa)) == 0 && sa && *sa &&
 			    (f.key[14] == 'N' || !sa_name))
 				pod->service_account = sa;
-			if (f.key[14] == 'N')
+			if (f.key[14] == 'N' && sa && *sa)
 				sa_name = true;
 			warn_at(c, f.k, "%s: no token is mounted (podrun has no API server)",
 			        f.path);
@@ -2694,6 +2696,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 			}
 		} else if (!strcmp(f.key, "dnsConfig")) {
 			dns_config = f.v;
+			pod->dns_config_set = !is_null(f.v);
 			r = parse_dns_config(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "hostNetwork")) {
 			r = get_bool(c, f.v, f.path, &pod->host_network);
@@ -2715,8 +2718,9 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 	}
 	if (!apps)
 		return err_at(c, n, "spec.containers: required");
-	/* the API server's: with None the pod's resolv.conf is dnsConfig alone */
-	if (dns_none && !dns_config)
+	/* the API server's: with None the pod's resolv.conf is dnsConfig alone;
+	 * `dnsConfig: null` is a nil pointer there, as if not written */
+	if (dns_none && !pod->dns_config_set)
 		return err_at(c, dns_none,
 		              "spec.dnsConfig: Required value: must provide `dnsConfig` when "
 		              "`dnsPolicy` is None");

@@ -207,6 +207,9 @@ struct pod_spec {
 	const char *dns_policy; /* dnsPolicy as written; NULL: ClusterFirst */
 	bool dns_none;          /* dnsPolicy: None - only dnsConfig */
 	char **dns_nameservers, **dns_searches, **dns_options; /* dnsConfig; may be NULL */
+	/* dnsConfig was written and not null: the API server keeps a *PodDNSConfig,
+	 * so an empty `dnsConfig: {}` is stored and printed as {}, unlike none. */
+	bool dns_config_set;
 	const char *hostname;     /* spec.hostname, else metadata.name */
 	bool hostname_set;        /* spec.hostname was written */
 	struct spec_security sec; /* spec.securityContext, merged into each container */

@@ -358,6 +358,32 @@ print("same" if j == y else "differ")' "$BATS_TEST_TMPDIR/a.json" "$BATS_TEST_TM
 	assert_line --regexp '^Annotations: +<none>$'
 }
 
+@test "get -o json/yaml: serviceAccountName \"\" beside serviceAccount is the alias, and dnsConfig {} is kept, as the API server stores them" {
+	local unit=$PODLAB_BUILD/tests/unit/test_podjson out=$BATS_TEST_TMPDIR/specs
+	[ -x "$unit" ] || skip "test_podjson is not built"
+	mkdir "$out"
+	PODJSON_OUT=$out "$unit" --filter 'podjson/examples_write_spec' >/dev/null
+	mkpod alias c:app
+	cp "$out/alias/spec.json" "$out/alias/metadata.json" "$PODRUN_ROOT/pods/alias/"
+	ctr alias c state=Running restarts=0 started_at=$T1
+	run podrun get alias -o json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/alias.json"
+	j() { jq -c "$1" "$BATS_TEST_TMPDIR/alias.json"; }
+	[ "$(j '.spec | [.serviceAccountName, .serviceAccount]')" = '["foo","foo"]' ]
+	[ "$(j '.spec | has("dnsConfig")')" = true ]
+	[ "$(j .spec.dnsConfig)" = '{}' ]
+	run validate "$BATS_TEST_TMPDIR/alias.json"
+	assert_success
+	podrun get alias -o yaml >"$BATS_TEST_TMPDIR/alias.yaml"
+	grep -qx '  dnsConfig: {}' "$BATS_TEST_TMPDIR/alias.yaml"
+	grep -qx '  serviceAccountName: foo' "$BATS_TEST_TMPDIR/alias.yaml"
+	grep -qx '  serviceAccount: foo' "$BATS_TEST_TMPDIR/alias.yaml"
+	run podrun describe alias
+	assert_success
+	assert_line --regexp '^Service Account: +foo$'
+}
+
 @test "the schema check in these tests fails on a field Kubernetes does not know" {
 	make_web
 	podrun get web -o json | jq '.status.containerStatuses[0].ready = "yes"' >"$BATS_TEST_TMPDIR/bad.json"

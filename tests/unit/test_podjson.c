@@ -143,6 +143,31 @@ Test(podjson, host_namespaces_deadline_service_account)
 	is_str(s, "serviceAccountName", "bar");
 	is_str(s, "serviceAccount", "bar");
 	cr_assert_null(at(s, "hostNetwork"));
+	cleanup();
+	/* The v1 conversion takes serviceAccount when serviceAccountName is
+	 * empty: "" or null beside the alias, in either order, is the alias;
+	 * a non-empty serviceAccountName wins in either order. */
+	static const struct {
+		const char *yaml, *want;
+	} alias[] = {
+	    {"  serviceAccountName: \"\"\n  serviceAccount: foo\n", "foo"},
+	    {"  serviceAccount: foo\n  serviceAccountName: \"\"\n", "foo"},
+	    {"  serviceAccountName: null\n  serviceAccount: foo\n", "foo"},
+	    {"  serviceAccountName: bar\n  serviceAccount: foo\n", "bar"},
+	    {"  serviceAccount: foo\n  serviceAccountName: bar\n", "bar"},
+	    {"  serviceAccountName: \"\"\n  serviceAccount: \"\"\n", "default"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(alias); i++) {
+		char text[512];
+		snprintf(
+		    text, sizeof(text),
+		    POD("%s  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"),
+		    alias[i].yaml);
+		s = spec_of(text);
+		is_str(s, "serviceAccountName", alias[i].want);
+		is_str(s, "serviceAccount", alias[i].want);
+		cleanup();
+	}
 }
 
 Test(podjson, host_aliases_and_dns_config)
@@ -179,6 +204,27 @@ Test(podjson, host_aliases_and_dns_config)
 	is_str(s, "dnsConfig.searches.0", "y.local");
 	cr_assert_null(at(s, "dnsConfig.nameservers"));
 	cr_assert_null(at(s, "dnsConfig.options"));
+	cleanup();
+	/* dnsConfig is a pointer in the API: an empty one is kept as {}, and
+	 * so is one whose lists are all empty; null is none at all */
+	const char *empty[] = {"{}", "{nameservers: [], searches: [], options: []}"};
+	for (size_t i = 0; i < ARRAY_SIZE(empty); i++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+		         POD("  dnsConfig: %s\n"
+		             "  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"),
+		         empty[i]);
+		s = spec_of(text);
+		struct json_object *d = at(s, "dnsConfig");
+		cr_assert(d && json_object_is_type(d, json_type_object), "dnsConfig: %s: not kept",
+		          empty[i]);
+		cr_assert_eq(json_object_object_length(d), 0, "dnsConfig: %s: %s", empty[i],
+		             json_object_to_json_string(d));
+		cleanup();
+	}
+	s = spec_of(POD("  dnsConfig: null\n"
+	                "  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"));
+	cr_assert_null(at(s, "dnsConfig"), "dnsConfig: null is no dnsConfig");
 }
 
 Test(podjson, container_defaults)
@@ -568,6 +614,23 @@ static const char audit_pod[] = "apiVersion: v1\n"
                                 "    command: [sh, -c, 'sleep 1d']\n"
                                 "    ports: [{containerPort: 8080}]\n";
 
+/* The API server's readings a bare struct would lose: serviceAccountName ""
+ * beside the deprecated serviceAccount (the alias is the name), and an empty
+ * dnsConfig (kept as {}). Also written by examples_write_spec, for get.bats. */
+static const char alias_pod[] = "apiVersion: v1\n"
+                                "kind: Pod\n"
+                                "metadata:\n"
+                                "  name: alias\n"
+                                "spec:\n"
+                                "  serviceAccountName: \"\"\n"
+                                "  serviceAccount: foo\n"
+                                "  dnsConfig: {}\n"
+                                "  containers:\n"
+                                "  - name: c\n"
+                                "    image: busybox:1.36\n"
+                                "    imagePullPolicy: IfNotPresent\n"
+                                "    command: [sh, -c, 'sleep 1d']\n";
+
 /* Every example pod's spec.json and metadata.json. With PODJSON_OUT set they
  * stay there, one directory per pod (tests/capstone/get.bats validates them
  * against the Kubernetes schema); else they go to a temporary directory. */
@@ -600,7 +663,7 @@ Test(podjson, examples_write_spec)
 	pclose(ls);
 	cr_assert_gt(files, 0, "no examples under %s/examples", src);
 	/* and the pods with what the examples lack */
-	const char *extra[] = {downward_pod, audit_pod};
+	const char *extra[] = {downward_pod, audit_pod, alias_pod};
 	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
 		cr_assert_eq(spec_parse_buffer("extra.yaml", extra[i], strlen(extra[i]), NULL, NULL,
 		                               &pods, &n_pods),
@@ -621,7 +684,7 @@ Test(podjson, examples_write_spec)
  * JSON is YAML, so the Pod object goes to the parser as it is. */
 Test(podjson, spec_parses_back_the_same)
 {
-	const char *texts[] = {audit_pod, downward_pod};
+	const char *texts[] = {audit_pod, downward_pod, alias_pod};
 	for (size_t t = 0; t < ARRAY_SIZE(texts); t++) {
 		struct json_object *s1 = json_object_get(spec_of(texts[t])), *m1, *pod;
 		cr_assert_eq(podjson_metadata(&pods[0], &m1), 0);

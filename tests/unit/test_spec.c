@@ -512,3 +512,29 @@ Test(parse, env_value_from_errors)
 	           "spec.containers[0].envFrom[0].secretRef: podrun has no API server: Secret "
 	           "\"s\" cannot be read");
 }
+
+/* The API server's: dnsPolicy None needs a dnsConfig, and `dnsConfig: null`
+ * is a nil pointer there, no dnsConfig at all. */
+Test(parse, dns_none_wants_a_dns_config_not_null)
+{
+	fails_with(POD("  dnsPolicy: None\n  dnsConfig: null\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "spec.dnsConfig: Required value: must provide `dnsConfig`");
+	fails_with(POD("  dnsPolicy: None\n  dnsConfig: {}\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "spec.dnsConfig.nameservers: Required value");
+}
+
+/* fieldRef spec.serviceAccountName reads what the API server stores: the
+ * deprecated serviceAccount when serviceAccountName is empty. */
+Test(parse, service_account_alias_when_the_name_is_empty)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(POD("  serviceAccountName: \"\"\n  serviceAccount: foo\n"
+	                       "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	cr_assert_str_eq(pods[0].service_account, "foo");
+	spec_free(pods, n);
+}
