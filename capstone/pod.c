@@ -2314,12 +2314,13 @@ int pod_stop(const char *pod_dir, int grace_ms)
 	if (syscall(SYS_pidfd_send_signal, fd, SIGTERM, &si, 0) < 0)
 		return errno == ESRCH ? 0 : fail_errno("pidfd_send_signal(%d, SIGTERM)", (int)pid);
 	/* A supervisor that has not ended well after the grace period (a
-	 * preStop hook's time is in it) and the POD_MIN_GRACE_MS a container
-	 * may still get after it is hung: SIGKILL it, and the caller cleans up
-	 * from the state, as after a kill -9. */
+	 * preStop hook's time is in it), and the POD_MIN_GRACE_MS a container
+	 * may still get after it when there is one, is hung: SIGKILL it, and
+	 * the caller cleans up from the state, as after a kill -9. */
 	int grace =
 	    grace_ms >= 0 ? grace_ms : (int)state_get_long(pod_dir, "grace_seconds", 30) * 1000;
-	int64_t deadline = now_ms() + grace + POD_MIN_GRACE_MS + POD_STOP_SLACK_MS;
+	int slack = POD_STOP_SLACK_MS + (grace > 0 ? POD_MIN_GRACE_MS : 0);
+	int64_t deadline = now_ms() + grace + slack;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	for (int left; (left = (int)(deadline - now_ms())) > 0;) {
 		int r = poll(&p, 1, left);
@@ -2331,7 +2332,7 @@ int pod_stop(const char *pod_dir, int grace_ms)
 	fprintf(stderr,
 	        "podrun: the supervisor of %s (%d) has not ended %d ms after the grace "
 	        "period: killing it\n",
-	        pod_dir, (int)pid, POD_MIN_GRACE_MS + POD_STOP_SLACK_MS);
+	        pod_dir, (int)pid, slack);
 	sys_pidfd_send_signal(fd, SIGKILL, 0);
 	poll(&p, 1, 2000);
 	return 0;

@@ -32,6 +32,9 @@ YAML
 	)
 	podrun run -d "$f"
 	wait_for grep -q poststart "$hp/log"
+	# the trap is set before "started": a SIGTERM before it would be lost
+	# (PID 1 of a pid namespace has no default action for it)
+	wait_for grep -q started "$hp/log"
 	podrun stop lc
 	# the container's own line and postStart race (kubelet runs the hook
 	# beside the command); preStop always comes before the SIGTERM
