@@ -1440,7 +1440,8 @@ static int apply_image(struct sup *s, struct init_member *m)
 		m->cfg.working_dir = ci->workdir;
 		m->cfg.uid = ci->uid;
 		m->cfg.gid = ci->gid;
-		m->stop_signal = ci->stop_signal;
+		/* the container's lifecycle.stopSignal over the image's */
+		m->stop_signal = sc->stop_signo ? sc->stop_signo : ci->stop_signal;
 	}
 	char d[PATH_MAX];
 	member_dir(s, m, d, sizeof(d));

@@ -463,12 +463,15 @@ static struct json_object *container(const struct spec_container *c, bool host_n
 	for (int k = 0; k < PROBE_KINDS; k++)
 		if (c->probes[k])
 			rc |= add(o, probe_keys[k], probe(c->probes[k]));
-	if (c->post_start.kind != SPEC_HOOK_NONE || c->pre_stop.kind != SPEC_HOOK_NONE) {
+	if (c->post_start.kind != SPEC_HOOK_NONE || c->pre_stop.kind != SPEC_HOOK_NONE ||
+	    c->stop_signal) {
 		struct json_object *lc = json_object_new_object();
 		if (c->post_start.kind != SPEC_HOOK_NONE)
 			rc |= add(lc, "postStart", hook(&c->post_start));
 		if (c->pre_stop.kind != SPEC_HOOK_NONE)
 			rc |= add(lc, "preStop", hook(&c->pre_stop));
+		if (c->stop_signal)
+			rc |= add_str(lc, "stopSignal", c->stop_signal);
 		rc |= add(o, "lifecycle", lc);
 	}
 	rc |= add(o, "securityContext", ctr_security(c));
@@ -585,6 +588,11 @@ int podjson_spec(const struct pod_spec *p, struct json_object **out)
 		rc |= add_bool(o, "hostIPC", true);
 	if (p->share_pid)
 		rc |= add_bool(o, "shareProcessNamespace", true);
+	if (p->os_name) {
+		struct json_object *os = json_object_new_object();
+		rc |= add_str(os, "name", p->os_name);
+		rc |= add(o, "os", os);
+	}
 	rc |= add(o, "securityContext", pod_security(p));
 	/* spec.hostname only when it was written: the default is the name's */
 	if (p->hostname_set)

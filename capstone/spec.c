@@ -25,8 +25,10 @@
 #include "spec.h"
 
 #include "common.h"
+#include "image.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -700,13 +702,7 @@ static const char *const container_unsupported[] = {
 };
 
 static const char *const pod_refused[] = {
-    "runtimeClassName",
-    "overhead",
-    "ephemeralContainers",
-    "resourceClaims",
-    "resources",
-    "os",
-    NULL,
+    "runtimeClassName", "overhead", "ephemeralContainers", "resourceClaims", "resources", NULL,
 };
 
 static const char *const pod_unsupported[] = {
@@ -1821,6 +1817,29 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
 	return 0;
 }
 
+/* lifecycle.stopSignal, as the API server takes it: a name of its Linux
+ * list, "SIG" and upper case ("SIGQUIT", "SIGRTMIN+3"), never a number. That
+ * spec.os.name is given too is checked once the pod is read (check_os). */
+static int parse_stop_signal(struct ctx *c, const yaml_node_t *n, const char *path,
+                             struct spec_container *ct)
+{
+	const char *s = NULL;
+	if (get_str(c, n, path, &s) < 0 || !s)
+		return s ? 0 : -1;
+	bool upper = !strncmp(s, "SIG", 3) && s[3] && !strpbrk(s, "abcdefghijklmnopqrstuvwxyz");
+	int sig = 0;
+	if (!upper || isdigit((unsigned char)s[3]) || img_signal_parse(s, &sig) < 0)
+		return err_at(c, n,
+		              "%s: Unsupported value: \"%s\": supported values: the Linux signal "
+		              "names, such as \"SIGTERM\", \"SIGQUIT\", \"SIGUSR1\", "
+		              "\"SIGRTMIN+1\"",
+		              path, s);
+	ct->stop_signal = s;
+	ct->stop_signo = sig;
+	ct->stop_signal_mark = mark_of(n);
+	return 0;
+}
+
 static int parse_lifecycle(struct ctx *c, const yaml_node_t *n, const char *path,
                            struct spec_container *ct)
 {
@@ -1838,7 +1857,7 @@ static int parse_lifecycle(struct ctx *c, const yaml_node_t *n, const char *path
 		else if (!strcmp(f.key, "preStop"))
 			r = parse_hook(c, f.v, f.path, ct, &ct->pre_stop);
 		else if (!strcmp(f.key, "stopSignal"))
-			r = refused(c, f.k, f.path, "not supported yet");
+			r = parse_stop_signal(c, f.v, f.path, ct);
 		else
 			ignored(c, &f, NULL);
 		if (r < 0)
@@ -2524,9 +2543,55 @@ static const char *ctr_path(const struct pod_spec *pod, size_t i, char *buf, siz
 	return buf;
 }
 
-/* Checks across fields: unique names, mounts naming volumes, host ports. */
+/* spec.os: podrun runs Linux containers. The API server wants it for a
+ * container's lifecycle.stopSignal: the same name means another signal, or
+ * none, on another OS. */
+static int parse_os(struct ctx *c, const yaml_node_t *n, const char *path, struct pod_spec *pod)
+{
+	if (is_null(n))
+		return 0;
+	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
+		return -1;
+	const yaml_node_t *name = NULL;
+	for (size_t i = 0; i < map_len(n); i++) {
+		struct field f;
+		if (field_at(c, n, i, path, &f) < 0)
+			return -1;
+		if (strcmp(f.key, "name")) {
+			ignored(c, &f, NULL);
+			continue;
+		}
+		name = f.v;
+		if (get_str(c, f.v, f.path, &pod->os_name) < 0)
+			return -1;
+	}
+	if (!name || !pod->os_name)
+		return err_at(c, n, "%s.name: Required value", path);
+	if (!strcmp(pod->os_name, "windows"))
+		return err_at(c, name, "%s.name: \"windows\": podrun runs Linux containers only",
+		              path);
+	if (strcmp(pod->os_name, "linux"))
+		return err_at(c, name,
+		              "%s.name: Unsupported value: \"%s\": supported values: \"linux\", "
+		              "\"windows\"",
+		              path, pod->os_name);
+	return 0;
+}
+
+/* Checks across fields: unique names, mounts naming volumes, host ports,
+ * a stopSignal's spec.os. */
 static int cross_check(struct ctx *c, struct pod_spec *pod)
 {
+	for (size_t i = 0; i < pod->n_ctrs; i++) {
+		const struct spec_container *ct = &pod->ctrs[i];
+		char q[64];
+		if (ct->stop_signal && !pod->os_name)
+			return err_at_mark(
+			    c, ct->stop_signal_mark,
+			    "%s.lifecycle.stopSignal: Forbidden: may not be set when "
+			    "spec.os.name is not",
+			    ctr_path(pod, i, q, sizeof(q)));
+	}
 	/* The API server's rules for the host's namespaces. */
 	if (pod->host_pid && pod->share_pid)
 		return err_at_mark(
@@ -2655,6 +2720,8 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 			r = get_int(c, f.v, f.path, 0, 24 * 3600, &pod->grace_seconds);
 		} else if (!strcmp(f.key, "shareProcessNamespace")) {
 			r = get_bool(c, f.v, f.path, &pod->share_pid);
+		} else if (!strcmp(f.key, "os")) {
+			r = parse_os(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "hostname")) {
 			if ((r = get_str(c, f.v, f.path, &pod->hostname)) == 0 && pod->hostname)
 				r = check_label(c, f.v, f.path, pod->hostname);

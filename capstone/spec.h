@@ -167,6 +167,11 @@ struct spec_container {
 	struct spec_security sec;
 	struct spec_resources res;
 	struct spec_hook post_start, pre_stop;
+	/* lifecycle.stopSignal ("SIGQUIT"): what a stop sends first, over the
+	 * image's StopSignal; NULL: the image's, else SIGTERM */
+	const char *stop_signal;
+	int stop_signo; /* its number; 0: none */
+	struct spec_mark stop_signal_mark;
 	const char *term_path; /* terminationMessagePath, NULL: /dev/termination-log */
 	bool term_fallback;    /* terminationMessagePolicy: FallbackToLogsOnError */
 	/* startupProbe, livenessProbe, readinessProbe (probe.h); NULL: none */
@@ -212,6 +217,7 @@ struct pod_spec {
 	bool dns_config_set;
 	const char *hostname;     /* spec.hostname, else metadata.name */
 	bool hostname_set;        /* spec.hostname was written */
+	const char *os_name;      /* spec.os.name: "linux"; NULL: not given */
 	struct spec_security sec; /* spec.securityContext, merged into each container */
 	int64_t *supplemental_groups;
 	size_t n_supplemental_groups;

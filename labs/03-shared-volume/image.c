@@ -1212,7 +1212,9 @@ int img_signal_parse(const char *s, int *sig)
 			*sig = base;
 			return 0;
 		}
-		if (*plus == (dir > 0 ? '+' : '-') && parse_long(plus + 1, 1, 15, &n) == 0) {
+		/* moby's table: RTMIN+1 to RTMIN+15, RTMAX-14 to RTMAX-1 */
+		if (*plus == (dir > 0 ? '+' : '-') &&
+		    parse_long(plus + 1, 1, dir > 0 ? 15 : 14, &n) == 0) {
 			*sig = base + dir * (int)n;
 			return 0;
 		}

@@ -386,3 +386,40 @@ YAML
 	podrun rm -f flood
 	assert_host_clean
 }
+
+# Proven: with pod.c taking the image's signal alone (ci->stop_signal), c
+# ignores the SIGTERM it gets and is SIGKILLed at the end of the grace period.
+@test "lifecycle.stopSignal is what a stop sends, with spec.os.name: linux; get shows both" {
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	f=$(pod_file sig <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: sig}
+spec:
+  os: {name: linux}
+  terminationGracePeriodSeconds: 30
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "trap '' TERM; trap 'echo usr2 >> /v/log; exit 0' USR2; echo up >> /v/log; while :; do sleep 0.05; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle: {stopSignal: SIGUSR2}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -q up "$hp/log"
+	run podrun get sig -o json
+	assert_success
+	[ "$(jq -r '.spec.os.name' <<<"$output")" = linux ]
+	[ "$(jq -r '.spec.containers[0].lifecycle.stopSignal' <<<"$output")" = SIGUSR2 ]
+	# a bound, not a timing: a SIGTERM would be ignored for 30 s
+	run timeout 20 "$PODRUN_BIN" stop sig
+	assert_success
+	[ "$(cat "$hp/log")" = "up
+usr2" ]
+	[ "$(state sig containers/c/exit_code)" = 0 ]
+	podrun rm -f sig
+	assert_host_clean
+}

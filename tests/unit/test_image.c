@@ -177,9 +177,9 @@ Test(image, stop_signals_read_as_containerd_reads_them)
 		cr_expect_eq(img_signal_parse(ok[i].s, &sig), 0, "%s: %s", ok[i].s, last_error());
 		cr_expect_eq(sig, ok[i].sig, "%s: %d", ok[i].s, sig);
 	}
-	static const char *const bad[] = {"",     "0",          "65",       "SIG",     "QUITS",
-	                                  "-3",   " 3",         "RTMIN+16", "RTMIN-1", "RTMAX+1",
-	                                  "SIGX", "SIGSIGTERM", "SIGRTMIN+"};
+	static const char *const bad[] = {"",        "0",    "65",         "SIG",      "QUITS",
+	                                  "-3",      " 3",   "RTMIN+16",   "RTMAX-15", "RTMIN-1",
+	                                  "RTMAX+1", "SIGX", "SIGSIGTERM", "SIGRTMIN+"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int sig = -1;
 		cr_expect_eq(img_signal_parse(bad[i], &sig), -1, "%s was taken as %d", bad[i], sig);

@@ -7,6 +7,7 @@
 #include "spec.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -537,4 +538,53 @@ Test(parse, service_account_alias_when_the_name_is_empty)
 	             0, "%s", last_error());
 	cr_assert_str_eq(pods[0].service_account, "foo");
 	spec_free(pods, n);
+}
+
+/* lifecycle.stopSignal as the API server takes it: a name of its Linux list,
+ * and only with spec.os.name, which podrun takes for linux alone. */
+Test(parse, stop_signal_wants_a_linux_signal_name_and_spec_os)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(POD("  os: {name: linux}\n"
+	                       "  containers:\n"
+	                       "  - {name: c, image: busybox, command: [a], "
+	                       "lifecycle: {stopSignal: SIGQUIT}}\n"
+	                       "  - {name: d, image: busybox, command: [a], "
+	                       "lifecycle: {stopSignal: SIGRTMIN+3}}\n"
+	                       "  - {name: e, image: busybox, command: [a]}\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	cr_expect_str_eq(pods[0].os_name, "linux");
+	cr_expect_str_eq(pods[0].ctrs[0].stop_signal, "SIGQUIT");
+	cr_expect_eq(pods[0].ctrs[0].stop_signo, SIGQUIT);
+	cr_expect_eq(pods[0].ctrs[1].stop_signo, SIGRTMIN + 3);
+	cr_expect_null(pods[0].ctrs[2].stop_signal);
+	cr_expect_eq(pods[0].ctrs[2].stop_signo, 0);
+	spec_free(pods, n);
+
+	fails_with(POD("  containers:\n"
+	               "  - {name: c, image: busybox, command: [a], "
+	               "lifecycle: {stopSignal: SIGQUIT}}\n"),
+	           "t.yaml:7:69: spec.containers[0].lifecycle.stopSignal: Forbidden");
+	const char *bad[] = {"QUIT", "3", "sigquit", "SIGquit", "SIG3", "SIGFOO", "SIGRTMAX-15"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[512], want[128];
+		snprintf(text, sizeof(text),
+		         POD("  os: {name: linux}\n"
+		             "  containers: [{name: c, image: busybox, command: [a], "
+		             "lifecycle: {stopSignal: \"%s\"}}]\n"),
+		         bad[i]);
+		snprintf(want, sizeof(want), "stopSignal: Unsupported value: \"%s\"", bad[i]);
+		fails_with(text, want);
+	}
+	fails_with(POD("  os: {name: windows}\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "spec.os.name: \"windows\": podrun runs Linux containers only");
+	fails_with(POD("  os: {name: plan9}\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "spec.os.name: Unsupported value: \"plan9\"");
+	fails_with(POD("  os: {}\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "spec.os.name: Required value");
 }
