@@ -391,11 +391,20 @@ static int setup_pod_ip(const struct infra_config *cfg, struct infra *in, bool *
 
 	snprintf(in->bridge, sizeof(in->bridge), "%s", cfg->bridge);
 	if (nl_bridge_add(in->bridge) == 0) {
-		*created = true;
 		/* The mark that makes it ours: a later pod may join it, and the
-		 * last one to leave may delete it. */
-		if (nl_link_set_alias(in->bridge, INFRA_BRIDGE_ALIAS) < 0)
+		 * last one to leave may delete it. A bridge without it is someone
+		 * else's to every pod after us and to our own cleanup alike, so
+		 * one we cannot mark is deleted here, while nothing can use it. */
+		if (nl_link_set_alias(in->bridge, INFRA_BRIDGE_ALIAS) < 0) {
+			int err = errno;
+			char msg[512];
+			snprintf(msg, sizeof(msg), "%s", last_error());
+			nl_link_del(in->bridge);
+			set_last_error(msg);
+			errno = err;
 			return -1;
+		}
+		*created = true;
 	} else if (errno == EEXIST) {
 		/* Never put an address on someone else's device, nor adopt it: the
 		 * last pod would delete it. */

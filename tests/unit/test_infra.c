@@ -448,3 +448,34 @@ Test(infra, veth_name_taken_takes_a_suffix, .init = net_setup, .fini = net_teard
 	cr_assert_eq(waitpid(c, &st, 0), c);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s (status %#x)", msg, st);
 }
+
+/* From the moment the holder exists, this process may not ioctl(2): the
+ * bridge is still created (netlink alone), but marking it ours fails, since
+ * the request needs its index and if_nametoindex(3) asks through
+ * SIOCGIFINDEX. */
+static void deny_ioctl_from_now(void *arg, pid_t pid)
+{
+	(void)arg;
+	(void)pid;
+	if (deny_syscall(SYS_ioctl, EPERM) < 0)
+		cr_assert_fail("seccomp: %s", strerror(errno));
+}
+
+/* A bridge made but not marked would be "someone else's" to the failed
+ * start's own cleanup, and to every pod after it: left forever, and in the
+ * way of the pod network. */
+Test(infra, bridge_that_cannot_be_marked_ours_is_not_left, .init = net_setup, .fini = net_teardown)
+{
+	struct infra in;
+	struct infra_config cfg = {.hostname = "unit-alias",
+	                           .on_clone = deny_ioctl_from_now,
+	                           .bridge = net_bridge,
+	                           .subnet = NET_SUBNET,
+	                           .host_index = 5};
+	cr_assert_eq(infra_start(&cfg, &in), -1, "started without marking the bridge ours");
+	cr_assert_eq(errno, EPERM, "%s", last_error());
+	char path[64];
+	snprintf(path, sizeof(path), "/sys/class/net/%s", net_bridge);
+	cr_assert_eq(access(path, F_OK), -1, "%s was left behind (%s)", net_bridge, last_error());
+	no_child_left();
+}
