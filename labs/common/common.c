@@ -288,9 +288,14 @@ int write_file(const char *path, const char *fmt, ...)
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno("open(%s)", path);
-	/* procfs files such as uid_map must receive their content in one write(2). */
-	if (write(fd, buf, (size_t)n) != n)
+	/* procfs files such as uid_map must receive their content in one write(2):
+	 * a remainder written after would be refused, or read as a second
+	 * value. So a short write is an error, and write(2) sets no errno for one. */
+	ssize_t w = write(fd, buf, (size_t)n);
+	if (w < 0)
 		return fail_errno("write(%s)", path);
+	if (w != n)
+		return fail_msg(EIO, "write(%s): wrote %zd of %d bytes", path, w, n);
 	return 0;
 }
 

@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -314,6 +316,24 @@ Test(files, write_too_long, .init = make_dir, .fini = remove_dir)
 	struct stat st;
 	cr_assert_eq(stat(at("f"), &st), 0);
 	cr_assert_eq(st.st_size, 0, "nothing written");
+}
+
+/* procfs files take their content in one write(2), so write_file never
+ * writes a remainder; a short write is an error, and one with an errno:
+ * write(2) sets none when it writes some bytes. RLIMIT_FSIZE cuts a write to
+ * a regular file short. */
+Test(files, short_write_is_an_error_with_errno, .init = make_dir, .fini = remove_dir)
+{
+	touch(at("f"));
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit lim = {4, 4};
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	errno = 0;
+	cr_assert_eq(write_file(at("f"), "0123456789"), -1);
+	cr_assert_eq(errno, EIO, "errno %d", errno);
+	char want[PATH_MAX + 64];
+	snprintf(want, sizeof(want), "write(%s): wrote 4 of 10 bytes", at("f"));
+	cr_assert_str_eq(last_error(), want);
 }
 
 /* ---- recorded errors ----------------------------------------------------------------- */
