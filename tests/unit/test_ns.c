@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -130,6 +131,26 @@ Test(ns_open, dead_pid_leaves_nothing_open)
 	char want[64];
 	snprintf(want, sizeof(want), "/proc/%d/ns/", (int)pid);
 	cr_assert(strstr(last_error(), want), "got: %s", last_error());
+}
+
+/* The second open fails after the first succeeded: the first fd must be
+ * closed again. RLIMIT_NOFILE set just above the lowest free fd lets exactly
+ * one more open(2) through; the next gets EMFILE. */
+Test(ns_open, a_later_failure_closes_the_earlier_fds)
+{
+	int lowest = fcntl(0, F_DUPFD_CLOEXEC, 0);
+	cr_assert_geq(lowest, 0);
+	close(lowest);
+	struct rlimit lim = {(rlim_t)lowest + 1, (rlim_t)lowest + 1};
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	int fds[NS_COUNT];
+	errno = 0;
+	cr_assert_eq(ns_open(0, NS_BIT(NS_UTS) | NS_BIT(NS_NET), fds), -1);
+	cr_assert_eq(errno, EMFILE);
+	cr_assert(strstr(last_error(), "open(/proc/self/ns/net)"), "got: %s", last_error());
+	for (int t = 0; t < NS_COUNT; t++)
+		cr_assert_eq(fds[t], -1, "fds[%s] = %d", ns_table[t].name, fds[t]);
+	cr_assert_eq(fcntl(lowest, F_GETFD), -1, "the uts fd %d was left open", lowest);
 }
 
 Test(ns_open, opens_cloexec_and_closes)
