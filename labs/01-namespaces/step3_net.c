@@ -5,7 +5,11 @@
  * Concept: unshare(CLONE_NEWNET) gives the process its own network stack:
  * interfaces, addresses, routes, ports, firewall rules. A new one holds only
  * "lo", DOWN, so even 127.0.0.1 is unreachable until someone brings lo up.
- * Every Pod's sandbox does exactly that first (lab 02).
+ * Every Pod's sandbox does exactly that first (lab 02). (One exception: a
+ * host that has loaded a tunnel module - ipip, gre, sit, ip6_tunnel; Calico's
+ * IPIP mode loads ipip - gives every new namespace that module's fallback
+ * device too, tunl0@NONE and the like, DOWN, unless the sysctl
+ * net.core.fb_tunnels_only_for_init_net says otherwise.)
  *
  * Interfaces are listed with if_nameindex(3), which asks the kernel over
  * netlink in the *current* network namespace. /sys/class/net would not do:

@@ -47,7 +47,8 @@ say "After mounting its own /proc, the process list holds only PID 1 and its chi
 show "$B/step2_pid"
 
 title "Step 3: a network namespace"
-say "A new network namespace has one interface, lo, and it is DOWN. One ioctl brings it"
+say "A new network namespace has one interface, lo, and it is DOWN (a host with a tunnel"
+say "module loaded adds its fallback device, tunl0@NONE or the like, DOWN). One ioctl brings lo"
 say "UP. The host's interfaces are not there at all."
 show "$B/step3_net"
 
