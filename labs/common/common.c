@@ -82,9 +82,17 @@ void die_usage(const char *fmt, ...)
 void die_bad_option(int c, char *const argv[])
 {
 	const char *arg = argv[optind - 1];
-	bool is_long = !strncmp(arg, "--", 2);
-	if (c == ':')
+	/* getopt advances optind past a cluster of short options ("-xy") only at
+	 * its last letter: for an earlier one, argv[optind - 1] is the argument
+	 * before the cluster, perhaps a long option, and the letter is optopt. */
+	const char *next = argv[optind];
+	size_t letters = next && next[0] == '-' && next[1] != '-' ? strlen(next + 1) : 0;
+	bool in_cluster = optopt && letters > 1 && memchr(next + 1, optopt, letters - 1);
+	bool is_long = !in_cluster && !strncmp(arg, "--", 2);
+	if (c == ':' && is_long)
 		die_usage("option '%s' needs a value", arg);
+	if (c == ':')
+		die_usage("option '-%c' needs a value", optopt);
 	if (optopt && is_long) /* a known long option given "=value" it takes none of */
 		die_usage("option '%s' takes no value", arg);
 	if (optopt)

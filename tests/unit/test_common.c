@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -408,6 +409,55 @@ Test(die, die_last_exits_1, .exit_code = 1)
 {
 	fail_msg(EINVAL, "recorded");
 	die_last();
+}
+
+/* The first line die_bad_option() writes for this command line, parsed as a
+ * program with -v, --verbose and -d/--dir VALUE parses it; it must exit 2. */
+static void bad_option_says(char *const argv[], const char *want)
+{
+	int p[2];
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
+		                                     {"dir", required_argument, NULL, 'd'},
+		                                     {0}};
+		dup2(p[1], STDERR_FILENO);
+		int argc = 0, c;
+		while (argv[argc])
+			argc++;
+		while ((c = getopt_long(argc, argv, ":vd:", opts, NULL)) != -1)
+			if (c != 'v' && c != 'd')
+				die_bad_option(c, argv);
+		_exit(0);
+	}
+	close(p[1]);
+	char got[512] = "";
+	ssize_t n = read(p[0], got, sizeof(got) - 1);
+	close(p[0]);
+	got[n > 0 ? n : 0] = '\0';
+	*strchrnul(got, '\n') = '\0';
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %#x", want, status);
+	char line[256];
+	snprintf(line, sizeof(line), "%s: %s", program_invocation_short_name, want);
+	cr_expect_str_eq(got, line);
+}
+
+/* getopt leaves optind on a cluster of short options ("-xy") until its last
+ * letter: an unknown first letter is not the long option before it. */
+Test(die, bad_option_names_the_option_at_fault)
+{
+	bad_option_says((char *[]){"p", "--verbose", "-xy", NULL}, "unknown option '-x'");
+	bad_option_says((char *[]){"p", "--dir=/a", "-zy", NULL}, "unknown option '-z'");
+	bad_option_says((char *[]){"p", "-vd", NULL}, "option '-d' needs a value");
+	bad_option_says((char *[]){"p", "-x", NULL}, "unknown option '-x'");
+	bad_option_says((char *[]){"p", "--verbose=1", NULL},
+	                "option '--verbose=1' takes no value");
+	bad_option_says((char *[]){"p", "--dir", NULL}, "option '--dir' needs a value");
+	bad_option_says((char *[]){"p", "--bogus", NULL}, "unknown option '--bogus'");
 }
 
 /* ---- fds and time -------------------------------------------------------------------- */
