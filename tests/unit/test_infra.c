@@ -479,3 +479,51 @@ Test(infra, bridge_that_cannot_be_marked_ours_is_not_left, .init = net_setup, .f
 	cr_assert_eq(access(path, F_OK), -1, "%s was left behind (%s)", net_bridge, last_error());
 	no_child_left();
 }
+
+/* A caller started with its stdio closed: the report pipe and /dev/null get
+ * fds 0-2 in the holder-to-be, where pause's stdio must go. */
+Test(infra, caller_with_stdio_closed)
+{
+	int saved[3];
+	for (int fd = 0; fd < 3; fd++) {
+		saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		cr_assert_geq(saved[fd], 3);
+		close(fd);
+	}
+	struct infra bad, in;
+	struct infra_config cfg = {.hostname = "t", .pause_path = "/bin/true"};
+	int bad_rc = infra_start(&cfg, &bad);
+	char bad_msg[1024];
+	snprintf(bad_msg, sizeof(bad_msg), "%s", last_error());
+	cfg.pause_path = NULL;
+	int rc = infra_start(&cfg, &in);
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "%s", last_error());
+	/* /dev/null, whatever path it shows: pause opened it in a mount
+	 * namespace whose copy of /dev is detached from every root now */
+	bool null_fd[3] = {false, false, false};
+	struct stat null_st;
+	cr_assert_eq(stat("/dev/null", &null_st), 0);
+	for (int fd = 0; rc == 0 && fd < 3; fd++) {
+		char path[64];
+		struct stat st;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)in.pid, fd);
+		null_fd[fd] =
+		    stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev;
+	}
+	if (rc == 0)
+		infra_stop(&in, 1000);
+	if (bad_rc == 0)
+		infra_stop(&bad, 0);
+	for (int fd = 0; fd < 3; fd++) {
+		dup2(saved[fd], fd);
+		close(saved[fd]);
+	}
+	/* the failure of the exec is still reported, not lost on /dev/null */
+	cr_assert_eq(bad_rc, -1);
+	cr_assert(strstr(bad_msg, "must be a static binary"), "%s", bad_msg);
+	cr_assert_eq(rc, 0, "%s", msg);
+	for (int fd = 0; fd < 3; fd++)
+		cr_assert(null_fd[fd], "pause's fd %d is not /dev/null", fd);
+	no_child_left();
+}
