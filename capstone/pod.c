@@ -518,6 +518,10 @@ static int hook_spawn(struct sup *s, struct init_member *m, const struct spec_ho
 			struct ctr_config cfg = m->cfg;
 			cfg.stdin_fd = cfg.stdout_fd = cfg.stderr_fd =
 			    -1; /* a hook's output is dropped */
+			/* in the container's cgroups, as runc exec puts it and as
+			 * podrun exec does: not outside its limits and devices */
+			cfg.setup_child = res_enter;
+			cfg.setup_arg = &s->cgroups[m - s->members];
 			rc = ctr_exec(&m->c, &cfg, h->command);
 			if (rc > 0)
 				fail_msg(EIO, "command '%s' exited with %d", h->command[0], rc);
@@ -760,7 +764,8 @@ static int setup_probes(struct sup *s)
 		if (!sc->probes[PROBE_STARTUP] && !sc->probes[PROBE_LIVENESS] &&
 		    !sc->probes[PROBE_READINESS])
 			continue;
-		s->ptgt[i] = (struct probe_exec_target){&s->members[i].c, &s->members[i].cfg};
+		s->ptgt[i] = (struct probe_exec_target){&s->members[i].c, &s->members[i].cfg,
+		                                        res_enter, &s->cgroups[i]};
 		struct probe_opts o = {.name = sc->name,
 		                       .epfd = s->epfd,
 		                       .netns_fd = s->infra.nsfd[NS_NET],

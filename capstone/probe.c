@@ -746,6 +746,8 @@ int probe_exec_ctr(void *arg, char *const argv[], int out_fd)
 	cfg.stdin_fd = -1;
 	cfg.stdout_fd = cfg.stderr_fd = out_fd;
 	cfg.tty = false;
+	cfg.setup_child = t->enter;
+	cfg.setup_arg = t->enter_arg;
 	return ctr_exec(t->c, &cfg, argv);
 }
 

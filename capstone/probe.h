@@ -132,10 +132,15 @@ typedef int (*probe_run_fn)(void *arg, char *const argv[], int out_fd);
 
 /* The default runner: ctr_exec in a running container, as `podrun exec`.
  * arg is a struct probe_exec_target (borrowed; c and cfg the container's
- * struct ctr and struct ctr_config, as the init module keeps them). */
+ * struct ctr and struct ctr_config, as the init module keeps them; enter,
+ * when not NULL, runs as the config's setup_child with enter_arg: it puts
+ * the command in the container's cgroups, as runc exec does, or it runs
+ * outside the container's limits and device allow-list). */
 struct probe_exec_target {
 	const struct ctr *c;
 	const struct ctr_config *cfg;
+	int (*enter)(void *arg);
+	void *enter_arg;
 };
 int probe_exec_ctr(void *arg, char *const argv[], int out_fd);
 

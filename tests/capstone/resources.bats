@@ -326,6 +326,47 @@ YAML
 	assert_host_clean
 }
 
+# Proven: without setup_child in pod.c's hook_spawn and the probe's target
+# (res_enter), the hook and the probe run in the supervisor's cgroups: they
+# open /lc, and their memory and devices lines are not the container's.
+@test "exec hooks and exec probes run in the container's cgroups, as podrun exec does: its limits and device allow-list hold them" {
+	[ -c /dev/loop-control ] || skip "no /dev/loop-control"
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	look() { echo "[\"sh\", \"-c\", \"cat /lc 2> /v/$1-err; grep -E 'memory|devices|pids' /proc/self/cgroup > /v/$1-cg\"]"; }
+	f=$(pod_file inside <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: inside}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "grep -E 'memory|devices|pids' /proc/self/cgroup > /v/main-cg; sleep 3600"]
+    resources: {limits: {memory: 64Mi}}
+    volumeMounts: [{name: lc, mountPath: /lc}, {name: v, mountPath: /v}]
+    lifecycle: {postStart: {exec: {command: $(look hook)}}}
+    readinessProbe: {exec: {command: $(look probe)}, periodSeconds: 1}
+  volumes:
+  - name: lc
+    hostPath: {path: /dev/loop-control, type: CharDevice}
+  - name: v
+    hostPath: {path: $hp}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for test -s "$hp/probe-cg"
+	wait_for test -s "$hp/main-cg"
+	grep -q "pod-inside/c" "$hp/main-cg"
+	for who in hook probe; do
+		diff "$hp/main-cg" "$hp/$who-cg"
+		grep -q "Operation not permitted" "$hp/$who-err"
+	done
+	podrun rm -f inside
+	assert_host_clean
+}
+
 @test "top: a spinning container's CPU rate is capped near its limit; memory is its working set" {
 	f=$(pod_file spin <<'YAML'
 apiVersion: v1
