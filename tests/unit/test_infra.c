@@ -527,3 +527,34 @@ Test(infra, caller_with_stdio_closed)
 		cr_assert(null_fd[fd], "pause's fd %d is not /dev/null", fd);
 	no_child_left();
 }
+
+/* From the moment the holder exists, this process may not setns(2): the
+ * bridge and the veth are made, and the start fails at the last step,
+ * configuring eth0 from inside the pod (nl_open_in). Records the holder's
+ * pid, which names the veth. */
+static void deny_setns_from_now(void *arg, pid_t pid)
+{
+	*(pid_t *)arg = pid;
+	if (deny_syscall(SYS_setns, EPERM) < 0)
+		cr_assert_fail("seccomp: %s", strerror(errno));
+}
+
+Test(infra, pod_network_that_fails_after_the_veth_leaves_nothing, .init = net_setup,
+     .fini = net_teardown)
+{
+	struct infra in;
+	pid_t holder = 0;
+	struct infra_config cfg = {.hostname = "unit-late",
+	                           .on_clone = deny_setns_from_now,
+	                           .on_clone_arg = &holder,
+	                           .bridge = net_bridge,
+	                           .subnet = NET_SUBNET,
+	                           .host_index = 6};
+	cr_assert_eq(infra_start(&cfg, &in), -1, "started without configuring eth0");
+	cr_assert(strstr(last_error(), "setns"), "%s", last_error());
+	no_child_left();
+	cr_assert_eq(if_nametoindex(net_bridge), 0, "%s was left behind", net_bridge);
+	char veth[IF_NAMESIZE];
+	snprintf(veth, sizeof(veth), "veth%d", (int)holder);
+	cr_assert(link_goes(veth), "%s was left behind", veth);
+}
