@@ -413,4 +413,12 @@ reaps_merged_sigchld() {
 	run grep -c " $pin " /proc/self/mountinfo
 	assert_output 0
 	[ ! -e "$pin" ]
+	# A step5 that cannot fork leaves no file either. unshare --pid without
+	# --fork: sh's children are born in a new pid namespace, whose PID 1,
+	# true, exits at once; from then on a fork there fails (ENOMEM), and
+	# step5, exec'd by sh, inherits that.
+	run unshare --pid sh -c "/bin/true; exec '$L2/step5_pin' '$pin'"
+	assert_failure 1
+	assert_output --partial "fork: Cannot allocate memory"
+	[ ! -e "$pin" ]
 }

@@ -51,15 +51,23 @@ static void in_child(void (*fn)(const char *), const char *arg)
 {
 	fflush(stdout);
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		int err = errno;
+		unpin(arg);
+		errno = err;
 		die_errno("fork");
+	}
 	if (pid == 0) {
 		fn(arg);
 		exit(0);
 	}
 	int st;
-	if (waitpid(pid, &st, 0) < 0)
+	if (waitpid(pid, &st, 0) < 0) {
+		int err = errno;
+		unpin(arg);
+		errno = err;
 		die_errno("waitpid");
+	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		unpin(arg);
 		die("child %d failed", (int)pid);
