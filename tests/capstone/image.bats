@@ -755,15 +755,19 @@ spec:
   containers:
   - name: c
     image: quits:1
-    command: ["sh", "-c", "trap '' TERM; trap 'echo usr1 >> /v/log; exit 0' USR1; while :; do sleep 0.05; done"]
+    command: ["sh", "-c", "trap '' TERM; trap 'echo usr1 >> /v/log; exit 0' USR1; echo up >> /v/log; while :; do sleep 0.05; done"]
     volumeMounts: [{name: v, mountPath: /v}]
 YAML
 	)
 	podrun run -d "$f"
+	# the traps are set before "up": a signal before them would be lost
+	# (PID 1 of a pid namespace has no default action for it)
+	wait_for grep -q up "$hp/log"
 	# a bound, not a timing: a SIGTERM would be ignored for 30 s
 	run timeout 20 "$PODRUN_BIN" stop quits
 	assert_success
-	[ "$(cat "$hp/log")" = usr1 ]
+	[ "$(cat "$hp/log")" = "up
+usr1" ]
 	[ "$(state quits containers/c/exit_code)" = 0 ]
 	podrun rm -f quits
 
