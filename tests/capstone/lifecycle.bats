@@ -251,7 +251,7 @@ YAML
 	# a hook that starts, then waits until every other has started: run
 	# one after another, the first waits out the grace period and is cut
 	pre() { echo "{exec: {command: [\"sh\", \"-c\", \"echo $1-pre >> /v/log; until [ \$(grep -c pre /v/log) -ge 3 ]; do sleep 0.05; done; echo $1-pre-end >> /v/log\"]}}"; }
-	run_() { echo "[\"sh\", \"-c\", \"trap 'echo $1-term >> /v/log; exit 0' TERM; while :; do sleep 0.05; done\"]"; }
+	run_() { echo "[\"sh\", \"-c\", \"trap 'echo $1-term >> /v/log; exit 0' TERM; echo $1-up >> /v/up; while :; do sleep 0.05; done\"]"; }
 	f=$(pod_file side <<YAML
 apiVersion: v1
 kind: Pod
@@ -280,6 +280,8 @@ spec:
 YAML
 	)
 	podrun run -d "$f"
+	# every trap is set: a SIGTERM before it would be lost on PID 1
+	wait_for test "$(wc -l <"$hp/up")" = 3
 	podrun stop side
 	cat "$hp/log"
 	line() { grep -nx "$1" "$hp/log" | cut -d: -f1; }
@@ -311,15 +313,17 @@ spec:
   containers:
   - name: c
     image: busybox
-    command: ["sh", "-c", "trap 'echo term >> /v/log; sleep 0.5; echo still >> /v/log; exit 0' TERM; while :; do sleep 0.05; done"]
+    command: ["sh", "-c", "trap 'echo term >> /v/log; sleep 0.5; echo still >> /v/log; exit 0' TERM; echo up >> /v/log; while :; do sleep 0.05; done"]
     volumeMounts: [{name: v, mountPath: /v}]
     lifecycle:
       preStop: {sleep: {seconds: 3600}}
 YAML
 	)
 	podrun run -d "$f"
+	wait_for grep -q up "$hp/log"
 	podrun stop late
-	[ "$(cat "$hp/log")" = "term
+	[ "$(cat "$hp/log")" = "up
+term
 still" ]
 	[ "$(state late containers/c/exit_code)" = 0 ]
 	# a sleep cut at the deadline did what it was asked: no failure
