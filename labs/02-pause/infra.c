@@ -165,7 +165,9 @@ static int private_root(int exe)
  * root), and no_new_privs. */
 static int drop_everything(void)
 {
-	for (int v = 0; v <= CAP_LAST_CAP; v++)
+	/* the running kernel's count, not the headers' CAP_LAST_CAP: a newer
+	 * kernel's extra capabilities would stay in the bounding set */
+	for (int v = 0, bits = cap_max_bits(); v < bits; v++)
 		if (cap_drop_bound(v) < 0 && errno != EINVAL)
 			return fail_errno("prctl(PR_CAPBSET_DROP, %d)", v);
 	cap_t none = cap_init();
