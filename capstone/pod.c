@@ -42,6 +42,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -983,6 +984,8 @@ static int sandbox_up(struct sup *s)
 	if (s->res && s->res->created && cg_attach(&s->res->sandbox, s->infra.pid) < 0)
 		return -1;
 	state_put(s->dir, "veth", "%s", s->infra.veth_host);
+	state_put(s->dir, "veth_ifindex", "%u",
+	          s->infra.veth_host[0] ? if_nametoindex(s->infra.veth_host) : 0);
 	state_put(s->dir, "bridge", "%s", s->infra.bridge);
 	state_put(s->dir, "ip", "%s", s->infra.ip);
 	/* hostIP: the node's address the pod reaches it by, the bridge's */
@@ -1019,6 +1022,7 @@ static void sandbox_down(struct sup *s, bool keep_ip)
 	s->infra_up = false;
 	state_put(s->dir, "pause.pid", "0");
 	state_put(s->dir, "veth", "%s", "");
+	state_put(s->dir, "veth_ifindex", "0");
 	if (!keep_ip)
 		state_put(s->dir, "ip", "%s", "");
 }

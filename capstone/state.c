@@ -482,7 +482,13 @@ int state_clean(const char *pod_dir, bool remove_dir)
 	}
 	/* With a shared pid namespace pause is its init: killing it kills the rest. */
 	kill_recorded(pod_dir, "pause");
-	if (state_get(pod_dir, "veth", buf, sizeof(buf)) == 0 && buf[0])
+	/* Its veth by the index it had: by name (veth<pause's pid>) it may be a
+	 * new pod's, whose pause got the pid again. A state without the index
+	 * (an older podrun's) goes by the name. */
+	long veth_index = state_get_long(pod_dir, "veth_ifindex", 0);
+	if (veth_index > 0)
+		infra_remove_veth_index((int)veth_index);
+	else if (state_get(pod_dir, "veth", buf, sizeof(buf)) == 0 && buf[0])
 		infra_remove_veth(buf);
 	/* Its cgroups: whatever of the pod still runs in them dies first. One
 	 * that cannot be removed is reported, and the state that names it is

@@ -695,6 +695,15 @@ int infra_remove_veth(const char *name)
 	return 0;
 }
 
+int infra_remove_veth_index(int index)
+{
+	if (index <= 0)
+		return 0;
+	if (nl_link_del_index(index) < 0 && errno != ENODEV)
+		return -1;
+	return 0;
+}
+
 int infra_bridge_ports(const char *name)
 {
 	char path[PATH_MAX];

@@ -93,6 +93,12 @@ int infra_stop(struct infra *in, int timeout_ms);
  * died without stopping its pod, whose pause may still hold the namespace. */
 int infra_remove_veth(const char *name);
 
+/* The same for a veth known by the ifindex it had when the pod started.
+ * After a crash its name (veth<pause's pid>) may be a new pod's by now,
+ * whose pause got the same pid; the kernel hands an ifindex out once
+ * (cyclically, not again until it wraps). */
+int infra_remove_veth_index(int index);
+
 /* A bridge infra_start creates carries this alias (ip link show: "alias
  * podlab pod network"). One that exists without it is someone else's: the
  * sandbox refuses it rather than adopt it. */

@@ -282,6 +282,18 @@ int nl_link_del(const char *name)
 	return nl_talk(&m, what);
 }
 
+int nl_link_del_index(int index)
+{
+	/* rtnl_dellink looks a link up by ifi_index first, and only without
+	 * one by IFLA_IFNAME: the index alone names it */
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
+	struct nl_msg m;
+	nl_init(&m, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+	char what[64];
+	snprintf(what, sizeof(what), "RTM_DELLINK(index %d)", index);
+	return nl_talk(&m, what);
+}
+
 static int addr_add(int sock, int idx, const char *name, struct in_addr addr, int prefix)
 {
 	struct ifaddrmsg ifa = {

@@ -29,6 +29,8 @@ int nl_link_set_master(const char *name, const char *master);
 int nl_link_set_nomaster(const char *name);
 /* ip link del NAME (ENODEV when there is no such link) */
 int nl_link_del(const char *name);
+/* ip link del by ifindex (ENODEV when there is no such link) */
+int nl_link_del_index(int index);
 /* ip addr add ADDR/PREFIX dev NAME (EEXIST when it is already there) */
 int nl_addr_add(const char *name, struct in_addr addr, int prefix);
 /* ip route add default via GW */

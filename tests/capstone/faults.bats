@@ -129,6 +129,43 @@ kill_supervisor_then_rm() { # POD
 	! ss -ltnH "sport = :18720" | grep -q .
 }
 
+# Proven: with state_clean deleting the veth by its recorded name (as it
+# did), rm -f deletes the link that took the name meanwhile.
+@test "kill -9 of the supervisor and pause, then rm -f: a link that took the dead pod's veth name meanwhile stays" {
+	f=$(pod_file vname <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: vname}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+YAML
+	)
+	podrun run -d "$f"
+	local veth sup
+	veth=$(state vname veth)
+	[ -n "$veth" ] || skip "no pod network here"
+	[ "$(state vname veth_ifindex)" = "$(cat /sys/class/net/$veth/ifindex)" ]
+	sup=$(state vname supervisor.pid)
+	kill -9 "$sup"
+	wait_for assert_gone "$sup"
+	# pause and the container gone, their netns goes and takes the veth
+	# along; then a new pod's pause that got the same pid would name its
+	# veth the same
+	kill -9 $(pod_pids vname)
+	wait_for test ! -e "/sys/class/net/$veth"
+	ip link add "$veth" type bridge
+	defer "ip link del '$veth' 2>/dev/null || true"
+	run podrun rm -f vname
+	assert_success
+	[ -e "/sys/class/net/$veth" ]
+	ip link del "$veth"
+	assert_host_clean
+}
+
 @test "kill -9 of the supervisor, then the next run of the same pod cleans up and starts afresh" {
 	f=$(pod_with_everything again "true")
 	podrun run -d "$f"
