@@ -73,9 +73,10 @@ spec:
   containers:
   - name: c
     image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; touch /tmp/armed; while true; do sleep 0.1; done"]
     volumeMounts: [{name: v, mountPath: /v}]
-    livenessProbe: {exec: {command: ["false"]}, periodSeconds: 1, failureThreshold: 1}
+    # fails once the trap is set: a SIGTERM before it would be lost on PID 1
+    livenessProbe: {exec: {command: ["sh", "-c", "! test -e /tmp/armed"]}, periodSeconds: 1, failureThreshold: 1}
     lifecycle: {preStop: {exec: {command: ["sh", "-c", "echo stopping >>/v/prestop-$policy"]}}}
 YAML
 		)
