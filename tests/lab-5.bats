@@ -84,6 +84,25 @@ start_ship() { # PORT FILE [ARGS...]
 	assert_success
 }
 
+@test "logship reads the renamed file until the app reopens (logrotate creates the new file first)" {
+	mkdir "$T/vol"
+	start_sink 18560 "$T/got"
+	start_ship 18560 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 500
+	wait_for has_lines "$T/got" 500
+	# logrotate's create: rename, a new empty file, and only then the app is
+	# told to reopen; logship sees the new file at once ...
+	mv "$T/vol/app.log" "$T/vol/app.log.1"
+	: >"$T/vol/app.log"
+	sleep 0.3
+	# ... while the app still writes to the file it has open
+	write_lines "$T/vol/app.log.1" 501 700
+	write_lines "$T/vol/app.log" 701 1000
+	wait_for has_lines "$T/got" 1000
+	run exactly_once "$T/got" 1000
+	assert_success
+}
+
 @test "logship starts over after the file is truncated in place (copytruncate)" {
 	mkdir "$T/vol"
 	start_sink 18502 "$T/got"
@@ -386,6 +405,9 @@ status_of() { # URL
 	assert_line --index 0 --partial "HTTP/1.1 400 Bad Request"
 	run curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:18533/healthz
 	assert_output 405
+	# a 405 must say what is allowed (RFC 9110, 15.5.6)
+	run bash -c "curl -si -X POST http://127.0.0.1:18533/healthz | tr -d '\r'"
+	assert_line "Allow: GET"
 	run status_of http://127.0.0.1:18533/nothing
 	assert_output 404
 	# still alive and right
@@ -396,6 +418,35 @@ status_of() { # URL
 	printf 'requests=lots\n' >"$T/www/metrics"
 	run curl -s http://127.0.0.1:18533/healthz
 	assert_output --partial "bad token 'requests=lots'"
+}
+
+@test "adapter: a request head sent a byte at a time gets 2 s in all, not 2 s per read" {
+	start_app_and_adapter 18561 18562
+	# a byte every 0.5 s, for 6 s: no single read ever waits 2 s
+	bg slow bash -c "for i in \$(seq 12); do printf G; sleep 0.5; done |
+		'$L5/tcpcat' --timeout 10000 127.0.0.1:18562"
+	wait_for bash -c "ss -Htn state established 'dport = :18562' | grep -q ."
+	# one connection at a time: this one waits until the slow one is cut off
+	run curl -s -m 4 -o /dev/null -w '%{http_code}' http://127.0.0.1:18562/healthz
+	assert_output 200
+}
+
+@test "adapter: /metrics stays valid exposition when the app's names collide with its own" {
+	start_app_and_adapter 18563 18564
+	echo "requests=100 errors=1 queue_depth=3 up=0 healthy=0 requests_total=7" >"$T/www/metrics"
+	run curl -s http://127.0.0.1:18564/metrics
+	assert_line "app_up 1"
+	assert_line "app_requests_total 100"
+	# Prometheus refuses a whole scrape with a family described twice, or
+	# the same series twice
+	run bash -c "curl -s http://127.0.0.1:18564/metrics |
+		awk '\$1 == \"#\" { if (seen[\$2 \" \" \$3]++) print \"twice:\", \$0; next }
+		     { if (sample[\$1]++) print \"twice:\", \$0 }'"
+	assert_output ""
+	# a name given twice: no number to judge health by
+	echo "requests=100 errors=1 requests=200" >"$T/www/metrics"
+	run curl -s http://127.0.0.1:18564/healthz
+	assert_output --partial "'requests' given twice"
 }
 
 @test "adapter: bad input is one clear error" {

@@ -13,7 +13,7 @@
  *
  * The HTTP is handwritten and minimal (http.c); whatever reaches the pod's
  * port that is not a well-formed request gets a 400 and the adapter carries
- * on. One connection at a time, each with a 2 s deadline.
+ * on. One connection at a time, each with 2 s in all to send its request.
  */
 #include "common.h"
 #include "http.h"
@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,6 +98,15 @@ static void parse_app(const char *text, struct app_metrics *am)
 			return;
 		}
 		memcpy(m.name, p, nl);
+		for (size_t i = 0; i < am->n; i++) {
+			if (strcmp(am->m[i].name, m.name) == 0) {
+				/* which of the two is it? not a number to judge by */
+				am->up = false;
+				snprintf(am->why, sizeof(am->why), "app metrics: '%s' given twice",
+				         m.name);
+				return;
+			}
+		}
 		if (am->n < MAX_METRICS)
 			am->m[am->n++] = m;
 		p += tok;
@@ -166,6 +176,24 @@ static bool is_counter(const char *name)
 	return strcmp(name, "requests") == 0 || strcmp(name, "errors") == 0;
 }
 
+/* The text format allows one family per name, and Prometheus refuses the
+ * whole scrape when a family comes twice. The adapter's own app_up and
+ * app_healthy, and a counter's app_NAME_total, win over an app's gauge that
+ * would get the same name ("up", "requests_total"): that one is left out. */
+static bool shadowed(const struct app_metrics *am, const char *name)
+{
+	if (is_counter(name))
+		return false;
+	if (strcmp(name, "up") == 0 || strcmp(name, "healthy") == 0)
+		return true;
+	size_t len = strlen(name);
+	char base[sizeof(am->m[0].name)];
+	if (len <= 6 || strcmp(name + len - 6, "_total") != 0)
+		return false;
+	snprintf(base, sizeof(base), "%.*s", (int)(len - 6), name);
+	return is_counter(base) && find(am, base);
+}
+
 static void prometheus(const struct app_metrics *am, char *out, size_t size)
 {
 	char why[256];
@@ -179,6 +207,8 @@ static void prometheus(const struct app_metrics *am, char *out, size_t size)
 	                     am->up, ok);
 	for (size_t i = 0; am->up && i < am->n && n < size; i++) {
 		const struct metric *m = &am->m[i];
+		if (shadowed(am, m->name))
+			continue;
 		bool counter = is_counter(m->name);
 		n += (size_t)snprintf(out + n, size - n,
 		                      "# HELP app_%s%s %s, as reported by the app.\n"
@@ -195,9 +225,20 @@ static void answer(int fd)
 	size_t len = 0;
 	struct http_request req;
 	int head;
-	/* Read until the head is complete; the 2 s socket deadline stops a
-	 * client that sends half a request and waits. */
+	/* Read until the head is complete, for 2 s in all. A timeout per read
+	 * (SO_RCVTIMEO) would not do: a client sending a byte a second never
+	 * trips it, and holds the adapter for hours (slowloris). */
+	int64_t deadline = now_ms() + 2000;
 	while ((head = http_parse_request(buf, len, &req)) == 0) {
+		int64_t left = deadline - now_ms();
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (left <= 0)
+			return; /* too slow: nobody to answer */
+		int ready = poll(&p, 1, (int)left);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return;
 		ssize_t r = recv(fd, buf + len, sizeof(buf) - len, 0);
 		if (r < 0 && errno == EINTR)
 			continue;

@@ -74,6 +74,8 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
 		line = next_line(buf, len, &pos, &n);
 		if (!line)
 			goto need_more;
+		if (n == 0 && pos > HTTP_HEAD_MAX) /* complete, and too long all the same */
+			return fail_msg(EINVAL, "request head longer than %d bytes", HTTP_HEAD_MAX);
 		if (n == 0)
 			return (int)pos;
 		const char *colon = memchr(line, ':', n);
@@ -112,10 +114,13 @@ int http_respond(int fd, int status, const char *content_type, const char *body)
 {
 	char head[256];
 	size_t blen = strlen(body);
+	/* A 405 must name the methods there are (RFC 9110, 15.5.6): the
+	 * sidecars serve GET only. */
 	int n = snprintf(head, sizeof(head),
 	                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	                 "Connection: close\r\n\r\n",
-	                 status, http_reason(status), content_type, blen);
+	                 "%sConnection: close\r\n\r\n",
+	                 status, http_reason(status), content_type, blen,
+	                 status == 405 ? "Allow: GET\r\n" : "");
 	if (nu_send_all(fd, head, (size_t)n) < 0 || nu_send_all(fd, body, blen) < 0)
 		return -1;
 	return 0;

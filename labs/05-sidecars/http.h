@@ -29,7 +29,8 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req);
 /* "OK", "Not Found"... for the status codes the sidecars use. */
 const char *http_reason(int status);
 
-/* Send a complete response with Content-Length and Connection: close. */
+/* Send a complete response with Content-Length and Connection: close (and
+ * Allow: GET with a 405). */
 int http_respond(int fd, int status, const char *content_type, const char *body);
 
 /* GET path from addr with HTTP/1.0; the body (NUL-terminated, cut to size-1)

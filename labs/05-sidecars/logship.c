@@ -44,6 +44,11 @@
 /* The longest stream name: logsink reads it into 64 bytes ("%63s"), and a
  * longer one would be a header it refuses, resent forever. */
 #define STREAM_MAX 63
+/* logrotate's default renames the file, creates the new one, and only then
+ * has the app reopen it (postrotate): until then the app writes on into the
+ * renamed file. So the old file is read until it has been quiet this long
+ * since the new one appeared (Fluent Bit's Rotate_Wait plays the same part). */
+#define ROTATE_QUIET_MS 2000
 
 /* What the collector has acknowledged: lines of the file with inode ino, up
  * to offset, in epoch epoch. */
@@ -64,6 +69,8 @@ struct shipper {
 	int wd_file;           /* watch on the inode of fd */
 	int sock;              /* connection to the collector, -1 when down */
 	struct ckpt ck;
+	int64_t rotated_ms;    /* the path names a new file: when fd last grew; 0: not rotated */
+	uint64_t rotated_size; /* fd's size then */
 	char buf[BATCH_MAX];
 };
 
@@ -305,12 +312,26 @@ static void catch_up(struct shipper *s)
 			save_or_die(s);
 		}
 		uint64_t now = path_ino(s);
-		bool rotated = now != s->ck.ino;
-		ship_available(s, rotated && now != 0);
-		if (!rotated || now == 0)
-			return; /* renamed away, no new file yet: keep the old one open */
-		/* Rotated: the old inode is read to its end through our fd (the
-		 * app may have written to it after the rename), now switch. */
+		ship_available(s, false);
+		if (now == s->ck.ino || now == 0) {
+			/* Not rotated; or renamed away and no new file yet: keep
+			 * the old one open. */
+			s->rotated_ms = 0;
+			return;
+		}
+		/* Rotated: a new file has the name, but the app may still write
+		 * to the old one through its own fd, until it reopens. Read the
+		 * old one through ours until it has been quiet for a while ... */
+		if (!s->rotated_ms || (uint64_t)st.st_size != s->rotated_size) {
+			s->rotated_ms = now_ms();
+			s->rotated_size = (uint64_t)st.st_size;
+		}
+		if (now_ms() - s->rotated_ms < ROTATE_QUIET_MS)
+			return;
+		/* ... then to its very end, a last line without its newline too,
+		 * and switch. */
+		ship_available(s, true);
+		s->rotated_ms = 0;
 		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			if (errno == ENOENT)
@@ -460,8 +481,14 @@ int main(int argc, char **argv)
 		catch_up(s);
 		struct pollfd p = {.fd = s->inotify, .events = POLLIN};
 		/* The timeout is only a safety net (a file replaced by a
-		 * bind mount, say); inotify wakes us for every real change. */
-		if (poll(&p, 1, 2000) < 0 && errno != EINTR)
+		 * bind mount, say); inotify wakes us for every real change,
+		 * but not for a rotated file's quiet time running out. */
+		int timeout = 2000;
+		if (s->rotated_ms) {
+			int64_t left = s->rotated_ms + ROTATE_QUIET_MS - now_ms();
+			timeout = left < 0 ? 0 : (int)left + 1;
+		}
+		if (poll(&p, 1, timeout) < 0 && errno != EINTR)
 			die_errno("poll");
 		char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 		while (read(s->inotify, ev, sizeof(ev)) > 0)

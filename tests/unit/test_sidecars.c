@@ -138,6 +138,25 @@ Test(http, rejects_an_endless_head)
 	cr_assert(strstr(last_error(), "longer than"), "message: %s", last_error());
 }
 
+Test(http, a_complete_head_is_at_most_head_max)
+{
+	static char req[HTTP_HEAD_MAX + 64];
+	struct http_request r;
+	const char *start = "GET / HTTP/1.1\r\nX-Big: ";
+	size_t n = strlen(start);
+	memcpy(req, start, n);
+	/* exactly HTTP_HEAD_MAX bytes with the blank line: accepted */
+	size_t fill = HTTP_HEAD_MAX - n - 4;
+	memset(req + n, 'a', fill);
+	memcpy(req + n + fill, "\r\n\r\n", 4);
+	cr_assert_eq(http_parse_request(req, HTTP_HEAD_MAX, &r), HTTP_HEAD_MAX, "%s", last_error());
+	/* one byte more, complete as well: too long all the same */
+	memset(req + n, 'a', fill + 1);
+	memcpy(req + n + fill + 1, "\r\n\r\n", 4);
+	cr_assert_eq(http_parse_request(req, HTTP_HEAD_MAX + 1, &r), -1);
+	cr_assert(strstr(last_error(), "longer than"), "message: %s", last_error());
+}
+
 Test(http, rejects_an_overlong_path)
 {
 	char req[600];
