@@ -224,7 +224,7 @@ spec:
   - name: c
     image: busybox
     command: ["sleep", "3600"]
-    ports: [{containerPort: 80, hostPort: 18760}]
+    ports: [{containerPort: 80, hostPort: 18765}]
     volumeMounts: [{name: v, mountPath: /v}]
     lifecycle:
       postStart: {exec: {command: ["sh", "-c", "touch /v/hook; sleep 30"]}}
@@ -232,12 +232,12 @@ YAML
 	)
 	podrun run -d --wait none "$f"
 	wait_for test -e "$hp/hook"
-	ss -ltnH "sport = :18760" | grep -q .
+	ss -ltnH "sport = :18765" | grep -q .
 	pids=$(pod_pids hk)
 	sup=$(state hk supervisor.pid)
 	kill -9 "$sup"
-	port_free() { ! ss -ltnH "sport = :18760" | grep -q .; }
-	wait_for port_free || { echo "hostPort 18760 still bound: $(ss -ltnpH "sport = :18760")"; false; }
+	port_free() { ! ss -ltnH "sport = :18765" | grep -q .; }
+	wait_for port_free || { echo "hostPort 18765 still bound: $(ss -ltnpH "sport = :18765")"; false; }
 	podrun rm -f hk
 	assert_gone $pids
 	assert_host_clean
