@@ -45,7 +45,7 @@ $(FUZZ_B)/obj/$(FUZZ_SRC)/%.o: $(FUZZ_SRC)/%.c | $(DEPS_STAMP)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -MMD -MP -c $< -o $@
 
 # What each target links besides its own object.
-FUZZ_SPEC_OBJS := $(call fuzz_obj,$(CAP_B)/spec.o $(CAP_B)/probe.o $(CONTAINER_OBJS))
+FUZZ_SPEC_OBJS := $(call fuzz_obj,$(CAP_B)/spec.o $(CAP_B)/probe.o $(IMAGE_OBJ) $(CONTAINER_OBJS))
 FUZZ_LIBS_spec = $(YAML_LIBS) $(IMAGE_LIBS) $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS)
 FUZZ_OBJS_spec := $(FUZZ_SPEC_OBJS)
 FUZZ_OBJS_quantity := $(FUZZ_SPEC_OBJS)
