@@ -502,3 +502,21 @@ no_lab5_links() {
 	assert_output --partial "refused"
 	no_lab5_links
 }
+
+# Proven: with accept4's EMFILE fatal (as it was), the adapter dies with
+# "accept4: Too many open files" at the first connection.
+@test "adapter: out of fds it waits and serves again, instead of dying" {
+	start_app_and_adapter 18565 18566
+	local n=0 soft
+	soft=$(prlimit --pid "$ADAPTER" --nofile --output SOFT --noheadings)
+	# the lowest free fd: with the limit there, accept4 fails with EMFILE
+	# (the accept4 under way took its fd before: one more is served)
+	while [ -e "/proc/$ADAPTER/fd/$n" ]; do n=$((n + 1)); done
+	prlimit --pid "$ADAPTER" --nofile="$n:"
+	run curl -s -m 1 -o /dev/null http://127.0.0.1:18566/healthz
+	run curl -s -m 1 -o /dev/null http://127.0.0.1:18566/healthz
+	kill -0 "$ADAPTER" || fail "the adapter died: $(cat "$T/adapter.out")"
+	prlimit --pid "$ADAPTER" --nofile="$soft:"
+	run curl -s -m 4 -o /dev/null -w '%{http_code}' http://127.0.0.1:18566/healthz
+	assert_output 200
+}

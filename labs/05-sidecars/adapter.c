@@ -367,12 +367,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			die_errno("accept4");
-		}
+		int fd = nu_accept(lfd);
+		if (fd < 0)
+			die_last();
 		if (nu_set_timeout(fd, 2000) == 0)
 			answer(fd);
 		linger_close(fd);

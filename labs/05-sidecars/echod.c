@@ -117,12 +117,9 @@ int main(int argc, char **argv)
 	dprintf(STDOUT_FILENO, "%s: listening on %s\n", name, nu_addr_str(&addr, where));
 
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			die_errno("accept4");
-		}
+		int fd = nu_accept(lfd);
+		if (fd < 0)
+			die_last();
 		pid_t pid = fork();
 		if (pid < 0)
 			die_errno("fork");

@@ -124,6 +124,37 @@ int nu_send_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int nu_accept(int lfd)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		switch (errno) {
+		case EINTR:
+		case ECONNABORTED:
+		/* the ones accept(2) says TCP passes up: retry, like EAGAIN */
+		case ENETDOWN:
+		case EPROTO:
+		case ENOPROTOOPT:
+		case EHOSTDOWN:
+		case ENONET:
+		case EHOSTUNREACH:
+		case EOPNOTSUPP:
+		case ENETUNREACH:
+			continue;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			sleep_ms(100);
+			continue;
+		default:
+			return fail_errno("accept4");
+		}
+	}
+}
+
 int nu_set_timeout(int fd, int timeout_ms)
 {
 	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};

@@ -33,6 +33,15 @@ int nu_connect(const struct sockaddr_in *a, int timeout_ms);
  * EPIPE, not a SIGPIPE that kills the sidecar). */
 int nu_send_all(int fd, const void *buf, size_t len);
 
+/* The next connection on a blocking listener (accept4, SOCK_CLOEXEC), for a
+ * server that must outlive a bad moment. accept(2) hands up a new
+ * connection's pending network error (ENETDOWN, EPROTO, EHOSTUNREACH ...):
+ * that connection's, not the listener's, so the next one is taken. Out of
+ * fds or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), it waits 100 ms and tries
+ * again - the connection stays in the backlog - rather than die or spin. -1
+ * only for an error of the listener itself (EBADF, EINVAL ...). */
+int nu_accept(int lfd);
+
 /* Give blocking reads and writes on fd a deadline (SO_RCVTIMEO/SO_SNDTIMEO). */
 int nu_set_timeout(int fd, int timeout_ms);
 
