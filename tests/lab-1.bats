@@ -209,6 +209,11 @@ unused_pid() {
 	assert_line "uts:[$(ns_ino "$HOLDER" uts)]"
 	assert_line "ipc:[$(ns_ino "$HOLDER" ipc)]"
 	assert_line "mnt:[$(ns_ino $$ mnt)]"
+	# a list is taken as given, even one naming every type: the user
+	# namespace we share cannot be joined (setns(2) says EINVAL)
+	run "$L1/step4_setns" "$HOLDER" user,mnt,uts,ipc,pid,net,cgroup,time -- true
+	assert_failure 1
+	assert_output --partial "setns(user): Invalid argument"
 }
 
 @test "step4_setns all: joins the target's user namespace and the namespaces it owns" {

@@ -47,6 +47,16 @@ static void names(unsigned set, char *buf, size_t len)
 			         ns_table[t].name);
 }
 
+/* Was "all" among the names? ns_parse gives the same set for "all" as for
+ * a list of every type, which is taken as given. */
+static bool names_all(const char *list)
+{
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, "all", 3) && (p[3] == ',' || !p[3]))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--help")) {
@@ -79,7 +89,7 @@ int main(int argc, char **argv)
 	 * not for user (EINVAL), so "all" keeps only the ones PID has of its own.
 	 * A list is taken as given: name a user namespace we share, and setns(2)
 	 * says EINVAL. */
-	if (set == NS_ALL && ns_differing((pid_t)pid, 0, &set) < 0)
+	if (names_all(argv[2]) && ns_differing((pid_t)pid, 0, &set) < 0)
 		die_last();
 	char joined[128];
 	names(set, joined, sizeof(joined));

@@ -68,6 +68,10 @@ const char *infra_pause_path(void);
  * return from the pod's network namespace (nl_open_in), and every socket it
  * made from then on would be the pod's. The veth's host end is veth<pid>, or
  * veth<pid>_N while an older one of that name is still being destroyed.
+ * Starts that share a bridge, and infra_remove_bridge_if_unused, must be
+ * serialised by the caller (podrun takes ROOT/bridge.lock): making the
+ * bridge and marking it ours, or looking at its ports and deleting it, are
+ * two steps each, and another process may come between them.
  * Link with $(INFRA_OBJS) (lab.mk): infra.o, nl.o, ns.o, common.o. */
 int infra_start(const struct infra_config *cfg, struct infra *out);
 
