@@ -653,9 +653,9 @@ static void hook_pre_stop_end(void *arg, struct init_member *m, int fd, bool lat
 	pre_stop_end(arg, m, late);
 }
 
-/* A probe's kill, once its preStop has ended (or none ran): SIGTERM (or the
- * image's StopSignal), and the SIGKILL set for the end of the grace period,
- * at least POD_MIN_GRACE_MS on. */
+/* A probe's kill, once its preStop has ended (or none ran): the stop signal,
+ * and the SIGKILL set for the end of the grace period, as a stop sets it
+ * (init_member_term). */
 static void kill_term(struct member_kill *k)
 {
 	struct init_member *m = &k->s->members[k->i];
@@ -663,11 +663,8 @@ static void kill_term(struct member_kill *k)
 		k->deadline = 0;
 		return;
 	}
-	sys_pidfd_send_signal(m->c.pidfd, m->stop_signal ? m->stop_signal : SIGTERM, 0);
-	int64_t now = now_ms();
-	k->kill_at = k->deadline;
-	if (k->grace_ms > 0 && k->kill_at < now + POD_MIN_GRACE_MS)
-		k->kill_at = now + POD_MIN_GRACE_MS;
+	if (init_member_term(&k->s->pod, m, k->grace_ms, k->deadline, &k->kill_at) < 0)
+		event(k->s, "%s: %s", m->cfg.name, last_error());
 }
 
 static int kill_hook_handle(struct ev_watch *w, uint32_t events)

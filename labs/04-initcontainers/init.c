@@ -369,6 +369,21 @@ static bool turn_has_come(const struct init_pod *p, size_t i)
 	return true;
 }
 
+int init_member_term(const struct init_pod *p, struct init_member *m, int64_t grace_ms,
+                     int64_t deadline, int64_t *kill_at)
+{
+	int64_t now = now_ms();
+	*kill_at = deadline;
+	if (grace_ms > 0 && *kill_at < now + p->min_grace_ms)
+		*kill_at = now + p->min_grace_ms;
+	/* A pidfd names the process itself, never a recycled pid. */
+	int sig = m->stop_signal ? m->stop_signal : SIGTERM;
+	if (sys_pidfd_send_signal(m->c.pidfd, sig, 0) < 0 && errno != ESRCH)
+		return fail_errno("pidfd_send_signal(%s, SIG%s)", m->cfg.name,
+		                  sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	return 0;
+}
+
 /* One member on its way out. */
 struct leaving {
 	int hook;        /* its preStop's fd while the hook runs, else -1 */
@@ -402,15 +417,9 @@ static int64_t stop_pass(struct init_pod *p, struct leaving *l, int64_t deadline
 			continue;
 		}
 		if (!l[i].termed && l[i].hook < 0 && (turn_has_come(p, i) || now >= deadline)) {
-			/* A pidfd names the process itself, never a recycled pid. */
-			int sig = m->stop_signal ? m->stop_signal : SIGTERM;
-			if (sys_pidfd_send_signal(m->c.pidfd, sig, 0) < 0 && errno != ESRCH)
-				*rc = fail_errno("pidfd_send_signal(%s, SIG%s)", m->cfg.name,
-				                 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+			if (init_member_term(p, m, p->grace_ms, deadline, &l[i].kill_at) < 0)
+				*rc = -1;
 			l[i].termed = true;
-			l[i].kill_at = deadline;
-			if (p->grace_ms > 0 && l[i].kill_at < now + p->min_grace_ms)
-				l[i].kill_at = now + p->min_grace_ms;
 		}
 		if (l[i].termed && !l[i].killed && now >= l[i].kill_at) {
 			sys_pidfd_send_signal(m->c.pidfd, SIGKILL, 0);

@@ -139,6 +139,14 @@ int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus);
  * when every member and every hook has ended, each member reaped. */
 int init_pod_stop(struct init_pod *p);
 
+/* The first signal of a kill, kubelet's way for a stop and a probe's kill
+ * alike: m's stop_signal (else SIGTERM), and *kill_at gets when its SIGKILL
+ * is due - deadline, but with a grace period (grace_ms > 0) at least
+ * p->min_grace_ms from now. -1 with last_error() when the signal could not
+ * be sent (a process already gone is no error). */
+int init_member_term(const struct init_pod *p, struct init_member *m, int64_t grace_ms,
+                     int64_t deadline, int64_t *kill_at);
+
 /* After the sandbox was recreated: every container waits to start again,
  * init containers run again; restart counts are kept. */
 void init_pod_reset(struct init_pod *p);
