@@ -1081,7 +1081,16 @@ static void run_from_sealed_copy(char **argv)
 		if (pwrite(copy, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
 			die_errno("pwrite(the memfd copy's ELF header)");
 	}
-	if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+	/* F_SEAL_FUTURE_WRITE, not F_SEAL_WRITE: both refuse every later write
+	 * through any fd (a reopened /proc/PID/exe too) and every new shared
+	 * writable mapping, which is all a copy that was never mapped needs.
+	 * F_SEAL_WRITE must prove besides that nothing holds a page of the file,
+	 * and a page the kernel holds for a moment of its own (reclaim or
+	 * compaction isolating it) makes it wait 150 ms, then fail with EBUSY:
+	 * `run` failed so on a loaded machine. FUTURE_WRITE is Linux 5.1, and
+	 * right for private mappings (the loader's) since 5.5; podrun needs 5.6. */
+	if (fcntl(copy, F_ADD_SEALS,
+	          F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE) < 0)
 		die_errno("fcntl(memfd, F_ADD_SEALS)");
 	fexecve(copy, argv, environ);
 	die_errno("fexecve(sealed copy of podrun)");
