@@ -16,7 +16,7 @@
 #   pod_yaml NAME CMD [MORE]   a one-container busybox pod on stdout; MORE:
 #                     more lines (the container's, indented 4, then the spec's)
 #   bench_rss_kib PID its VmRSS; bench_pss_kib PID its Pss
-#   bench_own_kib PID what it alone holds: RssAnon + its sealed memfd copy
+#   bench_own_kib PID what it alone holds: RssAnon + its share of the sealed memfd copy
 #   ratio A B         A / B with two decimals
 #   goal NAME VALUE LIMIT TEXT   prints "PASS" or "MISS" (never fails)
 
@@ -194,16 +194,24 @@ YAML
 
 bench_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 bench_pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
-# What one more supervisor costs: its anonymous memory, and the sealed copy
-# of podrun it runs from (a memfd, podrun.c: shmem of its own, whose pages
-# count in RssShmem only where mapped, yet all stay in memory). Shared
-# library pages are not in it: the other supervisors share them.
+# What one more supervisor costs: its anonymous memory, and its share of
+# the sealed copy of podrun it runs from (a memfd, podrun.c: shmem, whose
+# pages count in RssShmem only where mapped, yet all stay in memory). Every
+# pod started by one build of podrun runs from one copy: it is split among
+# the processes that run from it. Shared library pages are not in it: the
+# other supervisors share them.
 bench_own_kib() {
-	local anon exe
+	local anon exe id users
 	anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
 	exe=$(stat -L -c %s "/proc/$1/exe" 2>/dev/null || echo 0)
 	case $(readlink "/proc/$1/exe") in /memfd:*) ;; *) exe=0 ;; esac
-	echo $((anon + (exe + 1023) / 1024))
+	users=1
+	if [ "$exe" != 0 ]; then
+		id=$(stat -L -c %d:%i "/proc/$1/exe")
+		users=$(stat -L -c %d:%i /proc/[0-9]*/exe 2>/dev/null | grep -cx "$id")
+		[ "$users" -gt 0 ] || users=1
+	fi
+	echo $((anon + (exe + 1023) / 1024 / users))
 }
 
 # goal LABEL VALUE LIMIT: PASS when VALUE <= LIMIT (both numbers).

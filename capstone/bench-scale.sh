@@ -14,7 +14,8 @@
 #   ps         `podrun ps` with N pods (median of 5), and per pod
 #   memory     per pod: the supervisors' VmRSS; their Pss (shared library
 #              pages split among the sharers); what each holds alone
-#              (RssAnon and its memfd copy of podrun: what one more pod adds)
+#              (RssAnon and its share of the memfd copy of podrun, one for
+#              every pod: what one more pod adds)
 #   teardown   `rm -f` of every pod, newest first: the mean, and the last
 #              10% over the first 10% (the very last one's bridge is retired
 #              in the background, and it is shown apart)
@@ -172,5 +173,5 @@ awk '{ if ($7 / $1 > 1024) bad = bad " N=" $1 } END {
 	if (bad == "") print "PASS supervisor VmRSS <= 1024 kB per pod"
 	else print "MISS supervisor VmRSS <= 1024 kB per pod (shared library pages included):" bad }' "$w/summary"
 awk '{ if ($12 / $1 > 1024) bad = bad " N=" $1; s = s sprintf(" N=%d: %d kB", $1, $12 / $1) } END {
-	if (bad == "") print "PASS what a supervisor holds alone <= 1024 kB per pod (RssAnon + its memfd copy of podrun):" s
-	else print "MISS what a supervisor holds alone <= 1024 kB per pod (RssAnon + its memfd copy of podrun):" s }' "$w/summary"
+	if (bad == "") print "PASS what a supervisor holds alone <= 1024 kB per pod (RssAnon + its share of the memfd copy of podrun):" s
+	else print "MISS what a supervisor holds alone <= 1024 kB per pod (RssAnon + its share of the memfd copy of podrun):" s }' "$w/summary"

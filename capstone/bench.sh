@@ -30,8 +30,8 @@
 #   podman     `podman kube play` / `kube down` of the two-container YAML,
 #              against podrun's run -d + rm -f of the same file
 #   RSS        VmRSS of a running pod's supervisor, its RssAnon, its Pss,
-#              and what it alone holds (RssAnon and its memfd copy of
-#              podrun); pause's VmRSS; what the pod holds alone (its
+#              and what it alone holds (RssAnon and its share of the memfd
+#              copy of podrun, one for every pod); pause's VmRSS; what the pod holds alone (its
 #              supervisor's and pause's own memory: what one more pod costs)
 #
 # Goals, PASS or MISS (printed, never failing the build):
@@ -230,7 +230,7 @@ printf '  %-58s %8d kB\n' "supervisor VmRSS, one running 2-container pod" "$r"
 printf '  %-58s %8d kB\n' "  of which anonymous (RssAnon)" "$a"
 printf '  %-58s %8d kB\n' "  Pss (shared pages split with the neighbour's supervisor)" \
 	"$(printf '%s\n' "${pss[@]}" | median)"
-printf '  %-58s %8d kB\n' "  its own: RssAnon + its sealed copy of podrun (a memfd)" \
+printf '  %-58s %8d kB\n' "  its own: RssAnon + its share of the sealed copy of podrun" \
 	"$(printf '%s\n' "${own[@]}" | median)"
 printf '  %-58s %8d kB\n' "pause VmRSS" "$(printf '%s\n' "${pause[@]}" | median)"
 po=$(printf '%s\n' "${pod_own[@]}" | median)

@@ -30,6 +30,7 @@
 #include <limits.h>
 #include <link.h>
 #include <poll.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -1033,15 +1034,16 @@ static off_t loaded_size(int exe, off_t file_size)
  * through /proc/PID/exe - then write it once podrun exits, replacing the
  * host's podrun with its own code. So a podrun that puts processes into pods
  * (run, exec) never runs from its file: it re-executes itself from a sealed
- * in-memory copy, which no one can write. (runc's answer too.) The other
- * commands only read state, signal and clean up from the host, and skip
- * the copy and the second start of the dynamic loader it costs.
+ * in-memory copy, which no one can write (runc's answer too): one copy for
+ * every pod started by the same build (borrow_sealed_copy). The other
+ * commands only read state, signal and clean up from the host, and skip the
+ * copy and the second start of the dynamic loader it costs.
  *
  * Not runc 1.2's newer answer, the file itself executed through a read-only
- * overlayfs attached nowhere, which would share its pages: the kernel's
- * ETXTBSY then guards only the overlay's file, and a `cp` over the host's
- * podrun would change the code under every running supervisor (capstone
- * README, "Where a supervisor's memory goes"). */
+ * overlayfs attached nowhere: the kernel's ETXTBSY then guards only the
+ * overlay's file, and a `cp` over the host's podrun would change the code
+ * under every running supervisor (capstone README, "Where a supervisor's
+ * memory goes"). */
 static bool is_sealed_copy(void)
 {
 	char self[64];
@@ -1049,12 +1051,26 @@ static bool is_sealed_copy(void)
 	return n > 0 && (self[n] = '\0', !strncmp(self, "/memfd:podrun", 13));
 }
 
-static void run_from_sealed_copy(char **argv)
+/* F_SEAL_FUTURE_WRITE, not F_SEAL_WRITE: both refuse every later write
+ * through any fd (a reopened /proc/PID/exe too) and every new shared
+ * writable mapping, which is all a copy that was never mapped shared and
+ * writable needs. F_SEAL_WRITE must prove besides that nothing holds a page
+ * of the file, and a page the kernel holds for a moment of its own (reclaim
+ * or compaction isolating it) makes it wait 150 ms, then fail with EBUSY:
+ * `run` failed so on a loaded machine. FUTURE_WRITE is Linux 5.1, and right
+ * for private mappings (the loader's) since 5.5; podrun needs 5.6. */
+#define COPY_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE)
+
+/* What a copy holds: the first `size` bytes of podrun's file `exe`, the ELF
+ * header first, as `eh` says it (no section headers when `size` cut them). */
+struct exe_copy {
+	int exe;
+	off_t size;
+	ElfW(Ehdr) eh;
+};
+
+static int make_sealed_copy(const struct exe_copy *x)
 {
-	_cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (exe < 0 || fstat(exe, &st) < 0)
-		die_errno("open(/proc/self/exe)");
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
@@ -1065,33 +1081,103 @@ static void run_from_sealed_copy(char **argv)
 		copy = memfd_create("podrun", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (copy < 0)
 		die_errno("memfd_create(podrun)");
-	off_t size = loaded_size(exe, st.st_size);
-	for (off_t off = 0; off < size;) {
-		if (sendfile(copy, exe, &off, (size_t)(size - off)) <= 0)
+	for (off_t off = 0; off < x->size;) {
+		if (sendfile(copy, x->exe, &off, (size_t)(x->size - off)) <= 0)
 			die_errno("sendfile(/proc/self/exe into a memfd)");
 	}
-	if (size < st.st_size) {
-		/* The section headers were cut off with the rest: say there are none. */
-		ElfW(Ehdr) eh;
-		if (pread(exe, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
-			die_errno("pread(/proc/self/exe, its ELF header)");
-		eh.e_shoff = 0;
-		eh.e_shnum = 0;
-		eh.e_shstrndx = SHN_UNDEF;
-		if (pwrite(copy, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
-			die_errno("pwrite(the memfd copy's ELF header)");
-	}
-	/* F_SEAL_FUTURE_WRITE, not F_SEAL_WRITE: both refuse every later write
-	 * through any fd (a reopened /proc/PID/exe too) and every new shared
-	 * writable mapping, which is all a copy that was never mapped needs.
-	 * F_SEAL_WRITE must prove besides that nothing holds a page of the file,
-	 * and a page the kernel holds for a moment of its own (reclaim or
-	 * compaction isolating it) makes it wait 150 ms, then fail with EBUSY:
-	 * `run` failed so on a loaded machine. FUTURE_WRITE is Linux 5.1, and
-	 * right for private mappings (the loader's) since 5.5; podrun needs 5.6. */
-	if (fcntl(copy, F_ADD_SEALS,
-	          F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE) < 0)
+	if (pwrite(copy, &x->eh, sizeof(x->eh), 0) != (ssize_t)sizeof(x->eh))
+		die_errno("pwrite(the memfd copy's ELF header)");
+	if (fcntl(copy, F_ADD_SEALS, COPY_SEALS) < 0)
 		die_errno("fcntl(memfd, F_ADD_SEALS)");
+	return copy;
+}
+
+/* Is fd, sealed, byte for byte the copy this podrun would make? Not when
+ * the pod was started by another build of podrun (an upgrade since). */
+static bool is_our_copy(int fd, const struct exe_copy *x)
+{
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & COPY_SEALS) != COPY_SEALS || fstat(fd, &st) < 0 ||
+	    st.st_size != x->size || x->size <= (off_t)sizeof(x->eh))
+		return false;
+	size_t n = (size_t)x->size, h = sizeof(x->eh);
+	const unsigned char *a = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+	const unsigned char *b = mmap(NULL, n, PROT_READ, MAP_PRIVATE, x->exe, 0);
+	bool same = a != MAP_FAILED && b != MAP_FAILED && !memcmp(a, &x->eh, h) &&
+	            !memcmp(a + h, b + h, n - h);
+	if (a != MAP_FAILED)
+		munmap((void *)a, n);
+	if (b != MAP_FAILED)
+		munmap((void *)b, n);
+	return same;
+}
+
+/* The copy a running pod's supervisor runs from, if it is ours: one copy
+ * for every pod of a node, not one each (0.4 MB a pod). Only the recorded
+ * supervisor of a pod of this root, that very process (state_live_pid), is
+ * asked: its copy was made and sealed by a podrun, before any mapping of it
+ * could be shared and writable - which FUTURE_WRITE would not take away.
+ * The name is read before the file is opened, so no other kind of file is
+ * opened on the way. The fd, or -1. */
+static int borrow_sealed_copy(const struct exe_copy *x)
+{
+	char pods[PATH_MAX];
+	snprintf(pods, sizeof(pods), "%s/pods", state_root());
+	DIR *d = opendir(pods);
+	if (!d)
+		return -1;
+	int found = -1;
+	struct stat other = {0};
+	struct dirent *e;
+	while (found < 0 && (e = readdir(d))) {
+		char dir[PATH_MAX + 256], exe[64], name[64];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", pods, e->d_name);
+		pid_t pid = state_live_pid(dir, "supervisor");
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+		ssize_t len = pid > 0 ? readlink(exe, name, sizeof(name) - 1) : -1;
+		if (len < 0 || (name[len] = '\0', strcmp(name, "/memfd:podrun (deleted)")))
+			continue;
+		int fd = open(exe, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			closep(&fd);
+			continue;
+		}
+		/* the pods of another build share their copy: compare it once */
+		if ((st.st_dev != other.st_dev || st.st_ino != other.st_ino) &&
+		    is_our_copy(fd, x)) {
+			found = fd;
+		} else {
+			other = st;
+			close(fd);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static void run_from_sealed_copy(char **argv)
+{
+	struct exe_copy x = {.exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)};
+	struct stat st;
+	if (x.exe < 0 || fstat(x.exe, &st) < 0)
+		die_errno("open(/proc/self/exe)");
+	if (pread(x.exe, &x.eh, sizeof(x.eh), 0) != (ssize_t)sizeof(x.eh))
+		die_errno("pread(/proc/self/exe, its ELF header)");
+	x.size = loaded_size(x.exe, st.st_size);
+	if (x.size < st.st_size) {
+		/* The section headers were cut off with the rest: say there are none. */
+		x.eh.e_shoff = 0;
+		x.eh.e_shnum = 0;
+		x.eh.e_shstrndx = SHN_UNDEF;
+	}
+	int copy = borrow_sealed_copy(&x);
+	if (copy < 0)
+		copy = make_sealed_copy(&x);
+	close(x.exe);
 	fexecve(copy, argv, environ);
 	die_errno("fexecve(sealed copy of podrun)");
 }

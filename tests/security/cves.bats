@@ -150,6 +150,50 @@ print(hex(fcntl.fcntl(os.open(sys.argv[1], os.O_RDONLY), fcntl.F_GET_SEALS) & 0x
 	assert_success
 }
 
+# One copy for every pod (borrow_sealed_copy in podrun.c): a start runs
+# from the copy a running pod's supervisor runs from, when it is byte for
+# byte the copy it would make, and makes its own otherwise - here a podrun
+# with one byte of its text changed, as an upgrade since the first pod
+# would be. Proven: with a borrowed copy taken unchecked, the changed podrun
+# runs the first pod's code and its supervisor shares the first's copy.
+@test "CVE-2019-5736: pods share one sealed copy of podrun; another build of podrun makes its own" {
+	local p f sup_a sup_b sup_c other=$BATS_TEST_TMPDIR/podrun-other
+	for p in a b c; do
+		f=$(pod_file "copy-$p" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: copy-$p}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: busybox, command: ["sleep", "100"]}
+YAML
+		)
+	done
+	podrun run -d "$BATS_TEST_TMPDIR/copy-a.yaml"
+	podrun run -d "$BATS_TEST_TMPDIR/copy-b.yaml"
+	sup_a=$(state copy-a supervisor.pid)
+	sup_b=$(state copy-b supervisor.pid)
+	[ "$(stat -L -c %d:%i "/proc/$sup_a/exe")" = "$(stat -L -c %d:%i "/proc/$sup_b/exe")" ]
+	# the usage text, within the loaded part of the file: another build
+	python3 - "$PODRUN_BIN" "$other" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.index(b"expected a command")
+b[i] = ord("E")
+open(sys.argv[2], "wb").write(b)
+PY
+	chmod +x "$other"
+	run "$other" run -d "$BATS_TEST_TMPDIR/copy-c.yaml"
+	assert_success
+	sup_c=$(state copy-c supervisor.pid)
+	[ "$(stat -L -c %d:%i "/proc/$sup_c/exe")" != "$(stat -L -c %d:%i "/proc/$sup_a/exe")" ]
+	run readlink "/proc/$sup_c/exe"
+	assert_output "/memfd:podrun (deleted)"
+	# and it runs its own code: the changed text is in its copy
+	grep -q "Expected a command" "/proc/$sup_c/exe"
+}
+
 @test "CVE-2017-1002101: a subPath that an init container made a symlink to / does not reach the host" {
 	local mark=podlab-subpath-marker-$$
 	touch "/$mark"
