@@ -296,6 +296,21 @@ check_nscmp() {
 	grep -q "^CapEff:[[:space:]]*0000000000000000$" "/proc/$outside/status"
 }
 
+# Only EPERM is the kernel's refusal the lesson shows. strace makes the
+# kernel answer that first sethostname with EINVAL instead: a step5 that
+# took any failure for the refusal would exit 0 here, "as it should be".
+@test "step5_userns: the host's hostname is refused with EPERM; any other errno fails, naming sethostname" {
+	run "$L1/step5_userns"
+	assert_success
+	assert_output --partial "refused with EPERM, as it should be"
+	command -v strace >/dev/null || skip "strace is not installed"
+	run strace -f -o /dev/null -e trace=sethostname -e inject=sethostname:error=EINVAL:when=1 \
+		"$L1/step5_userns"
+	assert_failure 1
+	assert_output --partial "sethostname(podlab-userns) in the host's UTS namespace: EINVAL"
+	refute_output --partial "as it should be"
+}
+
 @test "step programs: --help exits 0, an unknown option exits 2" {
 	local p
 	for p in step1_uts step2_pid step3_net step4_setns step5_userns nscmp; do
