@@ -6,7 +6,8 @@
  * sethostname(2), fsopen(2)/fsmount(2)/move_mount(2)/pivot_root(2) for
  * pause's own root, capset(2) through libcap, execve(2), setns(2),
  * pidfd_send_signal(2), poll(2) on a pidfd, waitpid(2); rtnetlink through nl.h
- * (setns(2) there, to make a netlink socket in the pod's netns).
+ * (setns(2) there, to make a netlink socket in the pod's netns); kill(2) with
+ * signal 0, to tell a half-made bridge's starter is gone.
  */
 #include "infra.h"
 
@@ -404,6 +405,123 @@ static int add_veth(struct infra *in)
 	return -1;
 }
 
+/* ---- the pod bridge ---------------------------------------------------------------- */
+
+/* A bridge is ours by its alias, and the kernel takes no alias when it
+ * creates a link: an RTM_NEWLINK that creates one ignores IFLA_IFALIAS (`ip
+ * link add x alias y type bridge` makes x without one). So marking a new
+ * bridge is a second request, and a start that died between the two would
+ * leave the pod bridge's name on a bridge without the mark: someone else's,
+ * to every later pod, until a human deleted it. Hence the bridge is made
+ * under a temporary name that says whose it is, marked, and only then
+ * renamed. A rename is one request, and atomic: the pod bridge's name is
+ * only ever on a bridge marked ours, and a crash leaves at worst a bridge
+ * named INFRA_BRIDGE_TMP_PREFIX + the starter's thread id, which the next
+ * start that makes a bridge deletes once that thread is gone.
+ *
+ * Not one request for both (IFLA_IFALIAS and IFLA_IFNAME in one setlink):
+ * a setlink is no transaction. do_setlink renames before it sets the
+ * alias, and one that fails in between keeps the new name. */
+
+/* The thread whose temporary bridge name is name, or 0 if it is not one. */
+static pid_t bridge_tmp_owner(const char *name)
+{
+	size_t n = strlen(INFRA_BRIDGE_TMP_PREFIX);
+	long tid;
+	if (strncmp(name, INFRA_BRIDGE_TMP_PREFIX, n) || name[n] < '1' || name[n] > '9' ||
+	    parse_long(name + n, 1, INT_MAX, &tid) < 0)
+		return 0;
+	return (pid_t)tid;
+}
+
+/* Delete the temporary bridges of starters that are gone: a crash left
+ * them. Best effort: a leftover is in nobody's way (the pod bridge's name is
+ * free), only untidy. A thread id names a thread of our pid namespace only:
+ * a starter in another one may be taken for dead, and its bridge deleted
+ * under it; make_bridge then starts over (ENODEV). And a leftover whose id
+ * a live process has by now waits until that one is gone too. */
+static void sweep_abandoned_bridges(void)
+{
+	/* if_nameindex(3) asks over netlink: the links of our netns, each with
+	 * its index, where /sys/class/net would show the netns sysfs was
+	 * mounted in. */
+	struct if_nameindex *links = if_nameindex();
+	if (!links)
+		return;
+	for (struct if_nameindex *l = links; l->if_index; l++) {
+		pid_t owner = bridge_tmp_owner(l->if_name);
+		if (owner <= 0 || kill(owner, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", l->if_name);
+		if (access(path, F_OK) < 0)
+			continue; /* we only ever make bridges under that name */
+		/* By the index listed: a thread that has the dead one's id now
+		 * deletes that leftover itself and makes its own bridge under
+		 * the same name, which is not ours to delete. ENODEV: done. */
+		nl_link_del_index((int)l->if_index);
+	}
+	if_freenameindex(links);
+}
+
+#define BRIDGE_ATTEMPTS 3
+
+/* The pod bridge called name: ours already (joined), or made now (*created).
+ * Refused if a link of that name exists that podlab did not make. */
+static int make_bridge(const char *name, bool *created)
+{
+	char tmp[IF_NAMESIZE];
+	snprintf(tmp, sizeof(tmp), INFRA_BRIDGE_TMP_PREFIX "%d", (int)gettid());
+	for (int attempt = 0; attempt < BRIDGE_ATTEMPTS; attempt++) {
+		if (nl_link_index(name) > 0) {
+			/* Never put an address on someone else's device, nor
+			 * adopt it: the last pod would delete it. */
+			if (!infra_bridge_is_ours(name))
+				return fail_msg(
+				    EEXIST,
+				    "%s exists and podlab did not create it (its alias is "
+				    "not \"%s\"): choose another bridge name",
+				    name, INFRA_BRIDGE_ALIAS);
+			return 0;
+		}
+		if (errno != ENODEV)
+			return -1;
+		sweep_abandoned_bridges();
+		if (nl_bridge_add(tmp) < 0) {
+			if (errno != EEXIST)
+				return -1;
+			/* Our own temporary name: left by a thread that had our
+			 * id before us, and is gone (we have its id now). */
+			if (nl_link_del(tmp) < 0 && errno != ENODEV)
+				return -1;
+			continue;
+		}
+		/* Renamed while still down: the kernel renames no link that
+		 * is up (EBUSY). */
+		if (nl_link_set_alias(tmp, INFRA_BRIDGE_ALIAS) == 0 &&
+		    nl_link_rename(tmp, name) == 0) {
+			*created = true;
+			return 0;
+		}
+		/* One we could not mark or rename is deleted here, while
+		 * nothing can use it. */
+		int err = errno;
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", last_error());
+		nl_link_del(tmp);
+		set_last_error(msg);
+		errno = err;
+		/* EEXIST: another start renamed its bridge first: join it,
+		 * above. ENODEV: ours was swept from under us (see
+		 * sweep_abandoned_bridges): make it again. */
+		if (err != EEXIST && err != ENODEV)
+			return -1;
+	}
+	/* each time the name was free, and then the bridge we made was not */
+	return fail_msg(EAGAIN, "bridge %s: gave up after %d attempts: %s", name, BRIDGE_ATTEMPTS,
+	                last_error());
+}
+
 static int setup_pod_ip(const struct infra_config *cfg, struct infra *in, bool *created)
 {
 	struct in_addr net, gw, pod;
@@ -414,32 +532,8 @@ static int setup_pod_ip(const struct infra_config *cfg, struct infra *in, bool *
 	pod.s_addr = htonl(ntohl(net.s_addr) + (uint32_t)cfg->host_index);
 
 	snprintf(in->bridge, sizeof(in->bridge), "%s", cfg->bridge);
-	if (nl_bridge_add(in->bridge) == 0) {
-		/* The mark that makes it ours: a later pod may join it, and the
-		 * last one to leave may delete it. A bridge without it is someone
-		 * else's to every pod after us and to our own cleanup alike, so
-		 * one we cannot mark is deleted here, while nothing can use it. */
-		if (nl_link_set_alias(in->bridge, INFRA_BRIDGE_ALIAS) < 0) {
-			int err = errno;
-			char msg[512];
-			snprintf(msg, sizeof(msg), "%s", last_error());
-			nl_link_del(in->bridge);
-			set_last_error(msg);
-			errno = err;
-			return -1;
-		}
-		*created = true;
-	} else if (errno == EEXIST) {
-		/* Never put an address on someone else's device, nor adopt it: the
-		 * last pod would delete it. */
-		if (!infra_bridge_is_ours(in->bridge))
-			return fail_msg(EEXIST,
-			                "%s exists and podlab did not create it (its alias is not "
-			                "\"%s\"): choose another bridge name",
-			                in->bridge, INFRA_BRIDGE_ALIAS);
-	} else {
+	if (make_bridge(in->bridge, created) < 0)
 		return -1;
-	}
 	if (nl_addr_add(in->bridge, gw, prefix) < 0 && errno != EEXIST)
 		return -1;
 	if (nl_link_up(in->bridge) < 0)

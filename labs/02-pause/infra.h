@@ -68,10 +68,13 @@ const char *infra_pause_path(void);
  * return from the pod's network namespace (nl_open_in), and every socket it
  * made from then on would be the pod's. The veth's host end is veth<pid>, or
  * veth<pid>_N while an older one of that name is still being destroyed.
- * Starts that share a bridge, and infra_remove_bridge_if_unused, must be
- * serialised by the caller (podrun takes ROOT/bridge.lock): making the
- * bridge and marking it ours, or looking at its ports and deleting it, are
- * two steps each, and another process may come between them.
+ * A start and infra_remove_bridge_if_unused of the same bridge must be
+ * serialised by the caller (podrun takes ROOT/bridge.lock): the removal looks
+ * at the bridge's ports and then deletes it, and a start may come between
+ * the two (a start that fails removes a bridge it made so, too). Making the
+ * bridge needs no lock: each start makes a missing one under a name of its
+ * own and marks it before it renames it (see INFRA_BRIDGE_TMP_PREFIX); the
+ * first rename wins, the others join that bridge.
  * Link with $(INFRA_OBJS) (lab.mk): infra.o, nl.o, ns.o, common.o. */
 int infra_start(const struct infra_config *cfg, struct infra *out);
 
@@ -108,6 +111,12 @@ int infra_remove_veth_index(int index);
  * sandbox refuses it rather than adopt it. */
 #define INFRA_BRIDGE_ALIAS "podlab pod network"
 bool infra_bridge_is_ours(const char *name);
+/* A bridge is made under this name and the starter's thread id (podlab~4242),
+ * marked, then renamed: a start that dies halfway leaves no bridge with the
+ * pod bridge's name and no alias, which every later pod would refuse. What it
+ * may leave, a bridge named so whose thread is gone, the next start that
+ * makes a bridge deletes. */
+#define INFRA_BRIDGE_TMP_PREFIX "podlab~"
 
 /* How many interfaces are attached to the bridge (its brif/ entries), or -1. */
 int infra_bridge_ports(const char *name);

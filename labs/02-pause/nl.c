@@ -253,6 +253,28 @@ int nl_link_set_alias(const char *name, const char *alias)
 	return nl_talk(&m, what);
 }
 
+int nl_link_rename(const char *name, const char *newname)
+{
+	int idx = nl_index(name);
+	if (idx < 0)
+		return -1;
+	/* With the link named by its index, IFLA_IFNAME is the new name
+	 * (do_setlink: dev_change_name). The kernel refuses to rename a link
+	 * that is up (EBUSY), and a name that is taken (EEXIST). */
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = idx};
+	struct nl_msg m;
+	nl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	nl_attr_str(&m, IFLA_IFNAME, newname);
+	char what[64];
+	snprintf(what, sizeof(what), "RTM_NEWLINK(%s name %s)", name, newname);
+	return nl_talk(&m, what);
+}
+
+int nl_link_index(const char *name)
+{
+	return nl_link_index_at(-1, name);
+}
+
 int nl_link_up(const char *name)
 {
 	return nl_link_change(name, IFF_UP, -1);

@@ -2,7 +2,8 @@
  * test_infra.c - the sandbox module's error paths: a holder that cannot
  * start, a dead sandbox, bad subnets and configs, stopping twice; and the pod
  * network: eth0 configured from outside, the veth left to the kernel, a veth
- * name still taken.
+ * name still taken, a start that died making the bridge, starts that make it
+ * at once.
  * Needs root (it creates namespaces). Criterion runs each test in its own
  * process, so a join that succeeds does not leak into the next test.
  */
@@ -24,6 +25,8 @@
 #include <stdio.h>
 #include <arpa/inet.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -477,6 +480,156 @@ Test(infra, bridge_that_cannot_be_marked_ours_is_not_left, .init = net_setup, .f
 	char path[64];
 	snprintf(path, sizeof(path), "/sys/class/net/%s", net_bridge);
 	cr_assert_eq(access(path, F_OK), -1, "%s was left behind (%s)", net_bridge, last_error());
+	char tmp[IF_NAMESIZE];
+	snprintf(tmp, sizeof(tmp), INFRA_BRIDGE_TMP_PREFIX "%d", (int)getpid());
+	cr_assert_eq(if_nametoindex(tmp), 0, "%s, the bridge before its rename, was left behind",
+	             tmp);
+	no_child_left();
+}
+
+/* From the moment the holder exists, the first ioctl(2) kills this process
+ * (SIGSYS), as a crash would. No request before the bridge is made asks
+ * through one; the first is if_nametoindex(3)'s (SIOCGIFINDEX), for the
+ * index of the bridge just made, which the request that marks it ours needs.
+ * Sends the holder's pid first: it lives on, as after a real crash, and the
+ * test ends it. */
+static void crash_at_first_ioctl(void *arg, pid_t pid)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = ARRAY_SIZE(f), .filter = f};
+	if (write(*(int *)arg, &pid, sizeof(pid)) != sizeof(pid) ||
+	    setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		_exit(100);
+}
+
+/* A start killed between making its bridge and marking it ours. What it
+ * leaves must not be a bridge with the pod bridge's name and no mark, which
+ * every later start would refuse as someone else's: the next start (after
+ * the dead one is reaped) must get the pod network, and once it is done
+ * nothing of either start may be left. */
+Test(infra, start_killed_while_making_the_bridge_is_no_obstacle, .init = net_setup,
+     .fini = net_teardown)
+{
+	/* the dead start's holder becomes ours, to end */
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0, "%s", strerror(errno));
+	int p[2];
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		close(p[0]);
+		struct infra in;
+		struct infra_config cfg = {.hostname = "unit-crash",
+		                           .on_clone = crash_at_first_ioctl,
+		                           .on_clone_arg = &p[1],
+		                           .bridge = net_bridge,
+		                           .subnet = NET_SUBNET,
+		                           .host_index = 7};
+		_exit(infra_start(&cfg, &in) < 0 ? 101 : 102);
+	}
+	close(p[1]);
+	pid_t holder = 0;
+	ssize_t n = read(p[0], &holder, sizeof(holder));
+	close(p[0]);
+	int st;
+	cr_assert_eq(waitpid(c, &st, 0), c);
+	if (n == sizeof(holder) && holder > 0) {
+		kill(holder, SIGKILL);
+		waitpid(holder, NULL, 0);
+	}
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	          "the start did not die at its first ioctl (status %#x)", st);
+	/* It died with a bridge made: under its temporary name, or (the
+	 * window this closes) under the pod bridge's, unmarked. */
+	snprintf(net_taken, sizeof(net_taken), INFRA_BRIDGE_TMP_PREFIX "%d", (int)c);
+	bool tmp_left = if_nametoindex(net_taken) != 0;
+	bool unmarked_left = if_nametoindex(net_bridge) != 0 && !infra_bridge_is_ours(net_bridge);
+	cr_assert(tmp_left || unmarked_left,
+	          "the start died before it made a bridge: this test tests nothing");
+
+	struct infra in;
+	struct infra_config cfg = {
+	    .hostname = "unit-next", .bridge = net_bridge, .subnet = NET_SUBNET, .host_index = 8};
+	cr_assert_eq(infra_start(&cfg, &in), 0, "the start after the one that died: %s",
+	             last_error());
+	cr_assert(infra_bridge_is_ours(net_bridge));
+	cr_assert_eq(if_nametoindex(net_taken), 0, "%s, the dead start's bridge, is still there",
+	             net_taken);
+	cr_assert_eq(infra_stop(&in, 1000), 0, "%s", last_error());
+	cr_assert_eq(infra_remove_bridge_if_unused(net_bridge), 0, "%s", last_error());
+	cr_assert_eq(if_nametoindex(net_bridge), 0, "%s is still there", net_bridge);
+	no_child_left();
+}
+
+/* Starts that make the same bridge at once: each makes its own under its
+ * temporary name, and renames it; the first rename wins, the others get
+ * EEXIST, delete theirs and join the winner's. None may fail, nor see the
+ * bridge before it is marked ours. (With the bridge made under its own name
+ * and marked next, most runs of this test see a start fail so: "exists and
+ * podlab did not create it".) */
+#define RACERS      4
+#define RACE_ROUNDS 40
+
+Test(infra, starts_that_make_the_bridge_at_once_all_get_it, .init = net_setup, .fini = net_teardown)
+{
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		int go[2], report[2];
+		cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
+		cr_assert_eq(pipe2(report, O_CLOEXEC), 0);
+		pid_t racer[RACERS];
+		for (int i = 0; i < RACERS; i++) {
+			racer[i] = fork();
+			cr_assert_geq(racer[i], 0);
+			if (racer[i] > 0)
+				continue;
+			close(go[1]);
+			char c, msg[256] = "";
+			if (read(go[0], &c, 1) < 0) /* EOF: all of them go at once */
+				_exit(3);
+			struct infra in;
+			struct infra_config cfg = {.hostname = "unit-race",
+			                           .bridge = net_bridge,
+			                           .subnet = NET_SUBNET,
+			                           .host_index = 2 + i};
+			if (infra_start(&cfg, &in) < 0)
+				snprintf(msg, sizeof(msg), "start %d: %s\n", i, last_error());
+			else
+				infra_stop(&in, 1000);
+			if (msg[0] && write(report[1], msg, strlen(msg)) < 0) {
+			}
+			_exit(msg[0] ? 1 : 0);
+		}
+		close(go[0]);
+		close(go[1]);
+		close(report[1]);
+		char msg[1024] = "";
+		size_t got = 0;
+		for (ssize_t n; got < sizeof(msg) - 1 &&
+		                (n = read(report[0], msg + got, sizeof(msg) - 1 - got)) > 0;)
+			got += (size_t)n;
+		msg[got] = '\0';
+		close(report[0]);
+		for (int i = 0; i < RACERS; i++) {
+			int st;
+			cr_assert_eq(waitpid(racer[i], &st, 0), racer[i]);
+			cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "round %d: %s(status %#x)",
+			          round, msg, st);
+			char tmp[IF_NAMESIZE];
+			snprintf(tmp, sizeof(tmp), INFRA_BRIDGE_TMP_PREFIX "%d", (int)racer[i]);
+			cr_assert_eq(if_nametoindex(tmp), 0, "round %d: %s was left behind", round,
+			             tmp);
+		}
+		cr_assert(infra_bridge_is_ours(net_bridge), "round %d", round);
+		cr_assert_eq(infra_remove_bridge_if_unused(net_bridge), 0, "%s", last_error());
+		cr_assert_eq(if_nametoindex(net_bridge), 0, "%s is still there", net_bridge);
+	}
 	no_child_left();
 }
 
