@@ -579,6 +579,26 @@ static int hook_finish(struct hook_run *r, bool late)
 	return fail_msg(EIO, "exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
+/* Wait until fd is readable (a pidfd: its process ended) or deadline_ms
+ * (monotonic) passes, reading the log pipes meanwhile: a container must not
+ * block on a full stdout while the supervisor waits for something of its
+ * own. false: the deadline passed first. */
+static bool wait_serving_logs(struct sup *s, int fd, int64_t deadline_ms)
+{
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->log_epfd, .events = POLLIN}};
+	for (;;) {
+		int64_t left = deadline_ms - now_ms();
+		if (left <= 0)
+			return false;
+		if (poll(p, 2, (int)left) <= 0)
+			continue;
+		if (p[0].revents)
+			return true;
+		if (p[1].revents & POLLIN)
+			logs_serve(s);
+	}
+}
+
 /* Run a postStart handler until it ends or deadline_ms (monotonic) passes,
  * reading the log pipes meanwhile: a hook that waits for its container to
  * be ready must not find it blocked on a full stdout. */
@@ -588,16 +608,7 @@ static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook
 	struct hook_run r;
 	if (hook_spawn(s, m, h, deadline_ms, &r) < 0)
 		return -1;
-	struct pollfd p[2] = {{.fd = r.pidfd, .events = POLLIN},
-	                      {.fd = s->log_epfd, .events = POLLIN}};
-	while (r.pid && !(p[0].revents & POLLIN)) {
-		int64_t left = deadline_ms - now_ms();
-		if (left <= 0)
-			return hook_finish(&r, true);
-		if (poll(p, 2, (int)left) > 0 && (p[1].revents & POLLIN))
-			logs_serve(s);
-	}
-	return hook_finish(&r, false);
+	return hook_finish(&r, r.pid && !wait_serving_logs(s, r.pidfd, deadline_ms));
 }
 
 /* A native sidecar has started when its startupProbe passed (at once without
@@ -1516,8 +1527,9 @@ static bool sized_on_disk(const struct vol_spec *v)
 }
 
 /* vol_usage in a child: fts changes directory as it walks, and a walk of a
- * big volume must not hold the supervisor past a bound. */
-static int measure_volume(const char *dir, uint64_t *bytes)
+ * big volume must not hold the supervisor past a bound, nor the containers'
+ * logs meanwhile. */
+static int measure_volume(struct sup *s, const char *dir, uint64_t *bytes)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -1530,12 +1542,13 @@ static int measure_volume(const char *dir, uint64_t *bytes)
 	}
 	if (pid == 0) {
 		become_helper(&p[1], 1, parent);
+		fault_hold("volume-measuring");
 		uint64_t b = 0;
 		_exit(vol_usage(dir, &b) == 0 && write(p[1], &b, sizeof(b)) == sizeof(b) ? 0 : 1);
 	}
 	close(p[1]);
-	struct pollfd pf = {.fd = p[0], .events = POLLIN};
-	int rc = poll(&pf, 1, 5000) == 1 && read(p[0], bytes, sizeof(*bytes)) == sizeof(*bytes)
+	int rc = wait_serving_logs(s, p[0], now_ms() + 5000) &&
+	                 read(p[0], bytes, sizeof(*bytes)) == sizeof(*bytes)
 	             ? 0
 	             : fail_msg(ETIMEDOUT, "measuring %s: no answer within 5 s", dir);
 	close(p[0]);
@@ -1557,7 +1570,7 @@ static void check_evictions(struct sup *s)
 		uint64_t used;
 		if (!sized_on_disk(v))
 			continue;
-		if (measure_volume(s->vols[i].host_path, &used) < 0) {
+		if (measure_volume(s, s->vols[i].host_path, &used) < 0) {
 			event(s, "emptyDir %s: %s", v->name, last_error());
 			continue;
 		}

@@ -64,3 +64,46 @@ YAML
 	assert_output --partial "PODRUN_EVICTION_PERIOD=soon: a duration of 1ms or more (10s)"
 	assert_host_clean
 }
+
+# The measure runs in a child, for at most 5 s; meanwhile the supervisor
+# reads the containers' log pipes (wait_serving_logs in pod.c), or a
+# container that writes more than a pipe holds blocks until the measure
+# ends. PODRUN_STOP_AT=volume-measuring (capstone/fault.h, the sanitizer
+# build) holds the measuring child stopped; the container writes 300 KB
+# then; all of it must be in its log while that child still waits.
+# Proven: with measure_volume polling its pipe alone, the last line comes
+# only once the child was killed at its 5 s bound.
+@test "while a volume is measured, the containers' logs are read: a container never blocks on its stdout" {
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	local f sup child
+	f=$(pod_file chatty <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: chatty}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: scratch, emptyDir: {sizeLimit: 1Gi}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "until [ -e /scratch/go ]; do sleep 0.05; done; yes 0123456789 | head -c 300000; echo; echo LAST-LINE; exec sleep 3600"]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+YAML
+	)
+	PODRUN_STOP_AT=volume-measuring podrun run -d "$f"
+	sup=$(state chatty supervisor.pid)
+	measuring() {
+		child=$(ps -o pid=,stat= --ppid "$sup" | awk '$2 ~ /^T/ {print $1; exit}')
+		[ -n "$child" ]
+	}
+	wait_for measuring
+	defer "kill -CONT $child 2>/dev/null || true"
+	touch "$(data chatty)/volumes/scratch/go"
+	wait_for grep -q LAST-LINE "$(data chatty)/logs/c/0.log"
+	# the measure still waits: it was not over before the logs were read
+	grep -q '^State:.*T' "/proc/$child/status"
+	kill -CONT "$child"
+	podrun rm -f chatty
+	assert_host_clean
+}
