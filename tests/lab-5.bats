@@ -250,6 +250,33 @@ served() { # NAME N: has upstream NAME served exactly N connections?
 	[ "$(grep -c "served" "$T/$1.out")" -eq "$2" ]
 }
 
+# own_netns [NAME]: a network namespace of the test's own, held by a sleep
+# ($NS): it goes away with the last process in it, and with it every link
+# and address it holds. Its loopback is up, and its ports are its own.
+own_netns() {
+	bg "${1:-netns}" unshare --net sleep 60
+	NS=$BG
+	# until unshare ran, $NS is in our namespace: nothing may enter it before
+	wait_for bash -c "[ \"\$(readlink /proc/$NS/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+	in_ns ip link set lo up
+}
+
+in_ns() { # CMD...: run CMD in $NS
+	nsenter -t "$NS" -n "$@"
+}
+
+in_ns_listening() { # PORT
+	in_ns ss -Hltn "sport = :$1" | grep -q LISTEN
+}
+
+# in_ns_aborts: how many connections the sockets of $NS aborted, sending an
+# RST because their process closed them with bytes unread or bytes came after
+# (TCPAbortOnClose, TCPAbortOnData).
+in_ns_aborts() {
+	in_ns awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+		$1 == "TcpExt:" { print $col["TCPAbortOnClose"] + $col["TCPAbortOnData"] }' /proc/net/netstat
+}
+
 @test "[proxy-forward] round robin over two upstreams, bytes intact both ways (sha256)" {
 	start_upstream up-a 18511
 	start_upstream up-b 18512
@@ -295,6 +322,52 @@ served() { # NAME N: has upstream NAME served exactly N connections?
 	assert_output "counter 1000000"
 }
 
+# Proven: with a failed send to the upstream closing the pair at once (as it
+# was), a client got an empty EOF instead of the answer (three runs failed at
+# connections 1, 2 and 8); with the answer passed on but the client closed at
+# the upstream's reset, one run of three counted 3 aborts (over loopback the
+# client still got its answer).
+@test "[proxy-forward] an upstream that answers early and resets: its answer still reaches the client" {
+	require_root
+	# echod --reject reads once, answers and closes with the rest unread, as
+	# an HTTP server refusing a body too large (413): its kernel resets the
+	# connection, and the proxy's next send to it fails. What it answered is
+	# already in the proxy's socket, and must not be thrown away with it.
+	# The upstream has a namespace of its own (a veth away), so that the
+	# resets counted in the proxy's are the proxy's own.
+	own_netns upns
+	local upns=$NS
+	own_netns
+	in_ns ip link add l5up type veth peer name l5up netns "$upns"
+	in_ns ip addr add 198.18.98.1/30 dev l5up
+	in_ns ip link set l5up up
+	nsenter -t "$upns" -n ip addr add 198.18.98.2/30 dev l5up
+	nsenter -t "$upns" -n ip link set l5up up
+	bg early nsenter -t "$upns" -n "$L5/echod" --listen 198.18.98.2:18568 --name early \
+		--reject "413 too large"
+	bg proxy nsenter -t "$NS" -n "$L5/proxy" --listen 127.0.0.1:18569 \
+		--upstream 198.18.98.2:18568
+	PROXY=$BG
+	wait_for grep -q listening "$T/early.out"
+	wait_for in_ns_listening 18569
+	# the client means to send 32 MB, more than every buffer on the way
+	# holds: it is still sending when the upstream resets (and stops when
+	# the answer and the EOF come)
+	for i in $(seq 20); do
+		run in_ns bash -c "head -c 32000000 /dev/zero | '$L5/tcpcat' --timeout 3000 127.0.0.1:18569"
+		[ "$status" -eq 0 ] && [ "$output" = "413 too large" ] ||
+			fail "connection $i: status $status, output '$output'"
+	done
+	wait_for bash -c "[ \$(grep -c 'rejected after' '$T/early.out') -eq 20 ]"
+	kill -0 "$PROXY"
+	# and the proxy never reset a client: closing one with its bytes unread
+	# would, and over a real network that RST can destroy the answer still
+	# in flight (over loopback the answer is there before the RST)
+	sleep 0.2
+	run in_ns_aborts
+	assert_output 0
+}
+
 @test "proxy: with every upstream down the client is closed, the proxy carries on" {
 	bg proxy "$L5/proxy" --listen 127.0.0.1:18518 --upstream 127.0.0.1:18519
 	PROXY=$BG
@@ -304,6 +377,41 @@ served() { # NAME N: has upstream NAME served exactly N connections?
 	assert_output ""
 	kill -0 "$PROXY"
 	grep -q 'no upstream accepts connections' "$T/proxy.out"
+}
+
+# Proven: without the deadline (as it was), the client waited in silence
+# until its own --timeout, while the kernel retried the SYN for two minutes.
+@test "proxy: an upstream that drops SYNs costs --connect-timeout, then the next upstream is tried" {
+	require_root
+	# A veth pair in a namespace of the test's own, the far end up but with
+	# no address, and a static neighbour: a SYN to 198.18.99.2 goes out and
+	# is dropped, never answered - a firewall's DROP, a host that is gone.
+	own_netns
+	in_ns ip link add l5bh0 type veth peer name l5bh1
+	in_ns ip addr add 198.18.99.1/24 dev l5bh0
+	in_ns ip link set l5bh0 up
+	in_ns ip link set l5bh1 up
+	in_ns ip neigh replace 198.18.99.2 lladdr 02:00:00:00:00:02 dev l5bh0 nud permanent
+	bg proxy nsenter -t "$NS" -n "$L5/proxy" --listen 127.0.0.1:18570 --connect-timeout 200 \
+		--upstream 198.18.99.2:18571
+	PROXY=$BG
+	wait_for in_ns_listening 18570
+	# closed at the deadline, long before the client's 3 s of silence end
+	run in_ns "$L5/tcpcat" --timeout 3000 127.0.0.1:18570 </dev/null
+	assert_success
+	assert_output ""
+	grep -q 'connect(198.18.99.2:18571): Connection timed out after 200 ms' "$T/proxy.out"
+	grep -q 'no upstream accepts connections; closing the client' "$T/proxy.out"
+	kill -0 "$PROXY"
+	# with a second upstream, the connection goes on to it after the deadline
+	bg live nsenter -t "$NS" -n "$L5/echod" --listen 127.0.0.1:18572 --name live
+	bg proxy2 nsenter -t "$NS" -n "$L5/proxy" --listen 127.0.0.1:18573 --connect-timeout 200 \
+		--upstream 198.18.99.2:18571 --upstream 127.0.0.1:18572
+	wait_for in_ns_listening 18572
+	wait_for in_ns_listening 18573
+	run in_ns "$L5/tcpcat" --timeout 3000 127.0.0.1:18573 </dev/null
+	wait_for grep -q 'live: served' "$T/live.out"
+	grep -q 'connect(198.18.99.2:18571): Connection timed out' "$T/proxy2.out"
 }
 
 @test "proxy: bad input is one clear error" {
@@ -519,4 +627,37 @@ no_lab5_links() {
 	prlimit --pid "$ADAPTER" --nofile="$soft:"
 	run curl -s -m 4 -o /dev/null -w '%{http_code}' http://127.0.0.1:18566/healthz
 	assert_output 200
+}
+
+# Proven: with fork's failure fatal (as it was), echod dies with "fork:
+# Resource temporarily unavailable" at the second connection.
+@test "echod: out of processes it closes that one connection and serves the next, instead of dying" {
+	require_root
+	# RLIMIT_NPROC counts the processes of a real uid (root's are exempt): a
+	# uid of its own may have echod and one child, so while one client is
+	# served the next fork fails
+	local uid=65105
+	wait_for bash -c "! pgrep -u $uid" || fail "uid $uid is taken: $(pgrep -a -u $uid)"
+	# (registered first, run last: echod's children end once their client did)
+	defer "wait_for bash -c '! pgrep -u $uid'"
+	bg echod prlimit --nproc=2 setpriv --reuid=$uid --regid=$uid --clear-groups \
+		"$L5/echod" --listen 127.0.0.1:18567
+	ECHOD=$BG
+	wait_for listening 18567
+	# the first client holds its child: its stdin is a fifo it holds open
+	# itself (bash gives a background command /dev/null unless told otherwise)
+	mkfifo "$T/in"
+	bg hold bash -c 'exec "$0" --timeout 20000 127.0.0.1:18567 <>"$1"' "$L5/tcpcat" "$T/in"
+	HOLD=$BG
+	wait_for pgrep -P "$ECHOD"
+	run "$L5/tcpcat" --timeout 3000 127.0.0.1:18567 <<<"second"
+	refute_output --partial "second"
+	wait_for grep -q 'fork: Resource temporarily unavailable' "$T/echod.out"
+	kill -0 "$ECHOD" || fail "echod died: $(cat "$T/echod.out")"
+	# the first client leaves, its child ends: there is room again
+	kill -9 "$HOLD"
+	wait_for bash -c "! pgrep -P $ECHOD"
+	run "$L5/tcpcat" --timeout 3000 127.0.0.1:18567 <<<"third"
+	assert_success
+	assert_output "third"
 }

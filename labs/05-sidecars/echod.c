@@ -8,6 +8,11 @@
  * written after the client's EOF arrived, so a client that does
  * shutdown(SHUT_WR) gets it only if every hop passes the half-close on.
  *
+ * The --reject mode is a server that answers before the request is complete
+ * (an HTTP server's "413 Content Too Large"): it reads once, answers, and
+ * closes with the rest unread, so its kernel resets the connection. A proxy
+ * in between must still deliver that answer.
+ *
  * A process per connection (fork): the simplest correct server; the proxy is
  * the program in this lab that shows the event loop.
  */
@@ -17,6 +22,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 static void usage(FILE *out)
@@ -28,7 +34,27 @@ static void usage(FILE *out)
 	        "  --listen HOST:PORT   address to listen on\n"
 	        "  --name NAME          name printed in the log lines (default: echod)\n"
 	        "  --wc                 read to EOF, then reply \"NAME BYTES\" instead of echoing\n"
+	        "  --reject REPLY       read once, answer REPLY, close with the rest unread\n"
 	        "  -h, --help           show this help\n");
+}
+
+/* Answer before the request is complete and close with its rest unread: the
+ * kernel answers the unread bytes with RST, as it does for any server that
+ * stops reading early. */
+static void reject(int fd, const char *name, const char *reply)
+{
+	char buf[64 * 1024];
+	ssize_t n;
+	do
+		n = recv(fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		die_errno("recv");
+	char line[256];
+	int len = snprintf(line, sizeof(line), "%s\n", reply);
+	if (nu_send_all(fd, line, (size_t)len) < 0)
+		die_last();
+	dprintf(STDOUT_FILENO, "%s: rejected after %zd bytes\n", name, n);
 }
 
 static void serve(int fd, const char *name, bool wc)
@@ -69,14 +95,17 @@ static void on_sigterm(int sig)
 
 int main(int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"name", required_argument, NULL, 'n'},
 	    {"wc", no_argument, NULL, 'w'},
+	    {"reject", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	const char *listen_at = NULL, *name = "echod";
+	/* clang-format on */
+	const char *listen_at = NULL, *name = "echod", *reply = NULL;
 	bool wc = false;
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -90,6 +119,11 @@ int main(int argc, char **argv)
 		case 'w':
 			wc = true;
 			break;
+		case 'r':
+			if (strlen(optarg) > 200)
+				die_usage("--reject: the reply is longer than 200 bytes");
+			reply = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -101,6 +135,8 @@ int main(int argc, char **argv)
 		die_usage("unexpected argument '%s'", argv[optind]);
 	if (!listen_at)
 		die_usage("--listen is required");
+	if (wc && reply)
+		die_usage("--wc and --reject exclude each other");
 	struct sockaddr_in addr;
 	if (nu_parse_hostport(listen_at, &addr) < 0)
 		die_usage("--listen: %s", last_error());
@@ -121,11 +157,24 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			die_last();
 		pid_t pid = fork();
-		if (pid < 0)
-			die_errno("fork");
+		if (pid < 0) {
+			/* Out of processes (EAGAIN under a pids limit or
+			 * RLIMIT_NPROC; ENOMEM): refuse this one client, not every
+			 * later one, and pause as nu_accept does out of fds: our
+			 * children free their slots as their clients finish, and
+			 * without a pause the whole backlog would be refused in
+			 * one burst. */
+			warn("fork: %s; closing this connection", strerror(errno));
+			close(fd);
+			sleep_ms(100);
+			continue;
+		}
 		if (pid == 0) {
 			close(lfd);
-			serve(fd, name, wc);
+			if (reply)
+				reject(fd, name, reply);
+			else
+				serve(fd, name, wc);
 			_exit(0);
 		}
 		close(fd);

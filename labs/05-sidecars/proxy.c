@@ -14,8 +14,19 @@
  * only the write side of the other, and closes the pair when both directions
  * are done. Closing both at the first EOF would cut the reply off.
  *
+ * A server may also answer before it has read the whole request (an HTTP
+ * 413 to a body too large) and close: its kernel resets the connection, and
+ * the proxy's next send to it fails. Its answer is already in the proxy's
+ * socket, so the proxy forwards it and ends the client's stream after it,
+ * and drops what the client still sends rather than reset the client too.
+ *
+ * An upstream that never answers a SYN (a dead host, a firewall's DROP)
+ * would cost the client the kernel's two minutes of SYN retries: each
+ * connect gets --connect-timeout, then the next upstream is tried.
+ *
  * Syscalls: socket, connect (non-blocking: EINPROGRESS, then SO_ERROR),
- * accept4, epoll_create1, epoll_ctl, epoll_wait, recv, send, shutdown.
+ * accept4, epoll_create1, epoll_ctl, epoll_wait (its timeout is the next
+ * connect deadline), recv, send, shutdown.
  */
 #include "common.h"
 #include "netutil.h"
@@ -29,6 +40,9 @@
 
 #define MAX_UPSTREAMS 16
 #define HALF_BUF      (64 * 1024)
+/* Envoy's default connect_timeout: long enough for a loaded server's accept
+ * queue, short against the kernel's ~2 minutes of SYN retries. */
+#define CONNECT_TIMEOUT_MS 5000
 
 /* One direction of a proxied connection: bytes read from src wait in buf
  * until dst takes them. */
@@ -38,6 +52,7 @@ struct half {
 	size_t off, len; /* buf[off..len) is still to be written to dst */
 	bool eof;        /* src sent FIN: nothing more will come */
 	bool shut;       /* and we passed the FIN on: shutdown(dst, SHUT_WR) */
+	bool dst_gone;   /* dst stopped reading (EPIPE, ECONNRESET): drop what src sends */
 };
 
 struct conn;
@@ -51,7 +66,9 @@ struct endpoint {
 struct conn {
 	struct endpoint client, upstream;
 	int first, tried; /* upstream index we started at, how many we tried */
-	bool connecting;  /* upstream connect() still in progress */
+	bool connecting;  /* upstream connect() still in progress ... */
+	int64_t deadline; /* ... until then (now_ms()), in the pending list */
+	struct conn *pending_prev, *pending_next;
 	struct half up;   /* client -> upstream */
 	struct half down; /* upstream -> client */
 	bool dead;        /* closed; freed after this batch of events */
@@ -62,29 +79,42 @@ static struct sockaddr_in upstreams[MAX_UPSTREAMS];
 static int n_upstreams, next_upstream;
 static int ep;
 static bool verbose;
+static int connect_timeout_ms = CONNECT_TIMEOUT_MS;
+/* The connections whose upstream connect() is under way, oldest first. Each
+ * gets the same timeout, so this is also the order of their deadlines: the
+ * first expires next, and epoll_wait waits no longer than until then. */
+static struct conn *pending_first, *pending_last;
 /* Closed connections wait here until the end of the epoll batch: a later
  * event of the same batch may still point at them. */
 static struct conn *graveyard;
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: proxy --listen HOST:PORT --upstream HOST:PORT [--upstream ...]\n"
-	             "Forward each connection to the next upstream server, round robin.\n"
-	             "\n"
-	             "  --listen HOST:PORT     where the app connects (normally 127.0.0.1:PORT)\n"
-	             "  --upstream HOST:PORT   an upstream server; repeat for several (max 16)\n"
-	             "  -v, --verbose          print one line per connection\n"
-	             "  -h, --help             show this help\n");
+	fprintf(out,
+	        "Usage: proxy --listen HOST:PORT --upstream HOST:PORT [--upstream ...]\n"
+	        "Forward each connection to the next upstream server, round robin.\n"
+	        "\n"
+	        "  --listen HOST:PORT      where the app connects (normally 127.0.0.1:PORT)\n"
+	        "  --upstream HOST:PORT    an upstream server; repeat for several (max 16)\n"
+	        "  --connect-timeout MS    try the next upstream when one has not answered\n"
+	        "                          the connect in MS milliseconds (default %d)\n"
+	        "  -v, --verbose           print one line per connection\n"
+	        "  -h, --help              show this help\n",
+	        CONNECT_TIMEOUT_MS);
 }
 
 /* Move whatever can move now from h->src to h->dst: write what is buffered,
  * read more when the buffer is empty, and pass an EOF on as a half-close.
- * Returns 0 when nothing more can move without waiting (EAGAIN), or the
- * direction is done (h->shut); -1 when a socket failed. */
+ * A dst that stopped reading (send fails with EPIPE or ECONNRESET) does not
+ * end src's stream: what src sends from then on is read and dropped, until
+ * its EOF (h->dst_gone). Returns 0 when nothing more can move without
+ * waiting (EAGAIN), or the direction is done (h->shut); -1 when src failed
+ * (a reset), or another error. */
 static int relay(struct half *h)
 {
-	/* BEGIN EXERCISE: proxy-forward (hard, 60 min): relay one way; EOF becomes SHUT_WR
-	 * Hint: README.md "The ambassador"; man 2 recv; man 2 shutdown; man 7 epoll */
+	/* BEGIN EXERCISE: proxy-forward (hard, 75 min): relay one way; EOF becomes SHUT_WR
+	 * Hint: README.md "The ambassador", "An answer before the request ends"; man 2 recv;
+	 * man 2 shutdown; man 7 epoll */
 	/* STUB: (void)h; return exercise_todo(5, "proxy-forward"); */
 	for (;;) {
 		if (h->off < h->len) {
@@ -92,7 +122,15 @@ static int relay(struct half *h)
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				return errno == EAGAIN ? 0 : -1;
+				if (errno != EPIPE && errno != ECONNRESET)
+					return errno == EAGAIN ? 0 : -1;
+				/* dst will read no more: it answered early (a 413)
+				 * or died. Its answer, if any, comes the other way,
+				 * and src must not be reset for bytes it still
+				 * sends: read them on and drop them. */
+				h->dst_gone = true;
+				h->off = h->len;
+				continue;
 			}
 			h->off += (size_t)n;
 			continue;
@@ -114,7 +152,7 @@ static int relay(struct half *h)
 		}
 		if (n == 0)
 			h->eof = true;
-		h->len = (size_t)n;
+		h->len = h->dst_gone ? 0 : (size_t)n;
 	}
 	/* END EXERCISE */
 }
@@ -144,8 +182,37 @@ static uint32_t wants(const struct half *reading, const struct half *writing)
 	return ev;
 }
 
+static void pending_add(struct conn *c)
+{
+	c->connecting = true;
+	c->deadline = now_ms() + connect_timeout_ms;
+	c->pending_prev = pending_last;
+	c->pending_next = NULL;
+	if (pending_last)
+		pending_last->pending_next = c;
+	else
+		pending_first = c;
+	pending_last = c;
+}
+
+static void pending_del(struct conn *c)
+{
+	if (!c->connecting)
+		return;
+	c->connecting = false;
+	if (c->pending_prev)
+		c->pending_prev->pending_next = c->pending_next;
+	else
+		pending_first = c->pending_next;
+	if (c->pending_next)
+		c->pending_next->pending_prev = c->pending_prev;
+	else
+		pending_last = c->pending_prev;
+}
+
 static void conn_close(struct conn *c)
 {
+	pending_del(c);
 	watch(&c->client, 0);
 	watch(&c->upstream, 0);
 	close(c->client.fd);
@@ -164,24 +231,68 @@ static int connect_next(struct conn *c)
 	while (c->tried < n_upstreams) {
 		const struct sockaddr_in *a = &upstreams[(c->first + c->tried++) % n_upstreams];
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
+		if (fd < 0) {
+			warn_errno("socket");
 			return -1;
+		}
 		/* Non-blocking: the answer comes later as EPOLLOUT, and the
 		 * result is in SO_ERROR. Over loopback a refusal may come now. */
 		if (connect(fd, (const struct sockaddr *)a, sizeof(*a)) == 0 ||
 		    errno == EINPROGRESS) {
 			c->upstream = (struct endpoint){.c = c, .fd = fd};
 			c->up.dst = c->down.src = fd;
-			c->connecting = true;
+			pending_add(c);
 			watch(&c->upstream, EPOLLOUT);
 			if (verbose)
 				printf("proxy: connecting to %s\n", nu_addr_str(a, where));
 			return 0;
 		}
-		warn_errno("upstream %s", nu_addr_str(a, where));
+		warn_errno("connect(%s)", nu_addr_str(a, where));
 		close(fd);
 	}
 	return -1;
+}
+
+/* The upstream connect under way failed (why, for the message): try the
+ * next upstream, or close the client when every one was tried. */
+static void connect_failed(struct conn *c, const char *why)
+{
+	char where[NU_ADDRSTRLEN];
+	warn("connect(%s): %s",
+	     nu_addr_str(&upstreams[(c->first + c->tried - 1) % n_upstreams], where), why);
+	pending_del(c);
+	watch(&c->upstream, 0);
+	close(c->upstream.fd);
+	c->upstream.fd = -1;
+	if (connect_next(c) < 0) {
+		warn("no upstream accepts connections; closing the client");
+		conn_close(c);
+	}
+}
+
+/* Give up on the connects whose deadline passed. Why a deadline of our own:
+ * SO_SNDTIMEO bounds only a blocking connect(), and this one never blocks;
+ * TCP_USER_TIMEOUT is checked only when a SYN retransmission timer fires
+ * (the first after 1 s), and stays set on the connection once it is up,
+ * where it would also cut a working one whose peer is slow to acknowledge. */
+static void expire_connects(void)
+{
+	char why[64];
+	int64_t now = now_ms();
+	while (pending_first && pending_first->deadline <= now) {
+		snprintf(why, sizeof(why), "%s after %d ms", strerror(ETIMEDOUT),
+		         connect_timeout_ms);
+		connect_failed(pending_first, why);
+	}
+}
+
+/* How long epoll_wait may sleep: until the next connect deadline. */
+static int next_timeout(void)
+{
+	if (!pending_first)
+		return -1;
+	int64_t left = pending_first->deadline - now_ms();
+	return left < 0 ? 0 : (int)left;
 }
 
 static void on_accept(int lfd)
@@ -223,26 +334,35 @@ static void on_event(struct endpoint *e)
 		socklen_t len = sizeof(err);
 		getsockopt(c->upstream.fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err) {
-			char where[NU_ADDRSTRLEN];
-			errno = err;
-			warn_errno("upstream %s",
-			           nu_addr_str(&upstreams[(c->first + c->tried - 1) % n_upstreams],
-			                       where));
-			watch(&c->upstream, 0);
-			close(c->upstream.fd);
-			c->upstream.fd = -1;
-			if (connect_next(c) < 0) {
-				warn("no upstream accepts connections; closing the client");
-				conn_close(c);
-			}
+			connect_failed(c, strerror(err));
 			return;
 		}
-		c->connecting = false;
+		pending_del(c);
 	}
 	/* Whichever socket woke us, try both directions: cheap, and it keeps
 	 * the state machine in one place. */
-	if (relay(&c->up) < 0 || relay(&c->down) < 0) {
-		conn_close(c); /* a reset: nothing sensible to pass on */
+	if (relay(&c->up) < 0) {
+		conn_close(c); /* the client reset: no one is left to answer */
+		return;
+	}
+	if (relay(&c->down) < 0) {
+		/* The upstream reset (it closed with our request unread, or
+		 * died). recv() reports a reset only after the bytes that came
+		 * before it, so whatever it answered is on its way to the
+		 * client: end the client's stream after it as an EOF would,
+		 * rather than reset the client, which could destroy that
+		 * answer in flight. (The next send to the upstream fails, and
+		 * the client's bytes are dropped from then on: dst_gone.) */
+		c->down.eof = true;
+		if (relay(&c->down) < 0) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->down.dst_gone) {
+		/* The client reads no more: what the upstream still sends
+		 * has nowhere to go, and it may never stop sending. */
+		conn_close(c);
 		return;
 	}
 	if (c->up.shut && c->down.shut) {
@@ -266,11 +386,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"upstream", required_argument, NULL, 'u'},
+	    {"connect-timeout", required_argument, NULL, 't'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *listen_at = NULL;
+	long ms;
 	int c;
 	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -282,6 +404,13 @@ int main(int argc, char **argv)
 				die_usage("at most %d --upstream", MAX_UPSTREAMS);
 			if (nu_parse_hostport(optarg, &upstreams[n_upstreams++]) < 0)
 				die_usage("--upstream: %s", last_error());
+			break;
+		case 't':
+			if (parse_long(optarg, 1, 3600000, &ms) < 0)
+				die_usage("--connect-timeout: '%s' is not a number of milliseconds "
+				          "(1-3600000)",
+				          optarg);
+			connect_timeout_ms = (int)ms;
 			break;
 		case 'v':
 			verbose = true;
@@ -317,7 +446,7 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(ep, evs, 64, -1);
+		int n = epoll_wait(ep, evs, 64, next_timeout());
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -329,6 +458,7 @@ int main(int argc, char **argv)
 			else
 				on_event(evs[i].data.ptr);
 		}
+		expire_connects();
 		while (graveyard) {
 			struct conn *dead = graveyard;
 			graveyard = dead->next_dead;
