@@ -145,10 +145,11 @@ struct sup {
 	struct status_pod status;       /* conditions (status.h) */
 	struct ctr *last, *prev;        /* per container: its last two terminations */
 	char uid[37];
-	struct cg *cgroups;      /* one per container */
-	struct member_ref *refs; /* one per container: place_member's arg */
+	struct res_member *cgroups; /* one per container: its cgroup, its oom_score_adj */
+	struct member_ref *refs;    /* one per container: place_member's arg */
 	int lock;                /* the state root's, from admission until the cgroups are made */
 	char cg_error[1024];     /* why make_cgroups failed, to fail the pod with */
+	bool adj_floored;        /* the OOMScoreAdjFloored event was written */
 	uint64_t *oom_seen;      /* OOM kills counted so far, per container */
 	int pending[2][2];       /* before_start -> after_start: the pipes of the member starting */
 	int stop_grace_ms;       /* -1: no stop asked */
@@ -827,7 +828,7 @@ static void hook_on_change(void *arg, struct init_member *m)
 	if (m->c.state == CTR_TERMINATED && m->c.signal) {
 		size_t i = (size_t)(m - s->members);
 		bool oom =
-		    m->c.signal == SIGKILL && res_oom_killed(&s->cgroups[i], &s->oom_seen[i]);
+		    m->c.signal == SIGKILL && res_oom_killed(&s->cgroups[i].cg, &s->oom_seen[i]);
 		snprintf(m->c.reason, sizeof(m->c.reason), "%s", oom ? "OOMKilled" : "Error");
 	}
 	size_t i = (size_t)(m - s->members);
@@ -884,7 +885,7 @@ static void hook_on_change(void *arg, struct init_member *m)
 		             m->cfg.name, s->spec->name, s->spec->namespace_, s->uid);
 	}
 	if (m->c.state == CTR_TERMINATED && m->cfg.share_pid && s->res && s->res->created &&
-	    cg_kill(&s->cgroups[i], 1000) < 0)
+	    cg_kill(&s->cgroups[i].cg, 1000) < 0)
 		event(s, "%s: what its run left could not all be killed: %s", m->cfg.name,
 		      last_error());
 	if (m->c.state == CTR_TERMINATED) {
@@ -989,7 +990,7 @@ static int sandbox_up(struct sup *s)
 	s->infra_up = true; /* and pause.pid recorded: record_pause */
 	/* A sandbox made again (pause died) goes into the pod's cgroup at once;
 	 * the first one before the cgroup exists (pod_create). */
-	if (s->res && s->res->created && cg_attach(&s->res->sandbox, s->infra.pid) < 0)
+	if (s->res && s->res->created && res_place_sandbox(s->res, s->infra.pid) < 0)
 		return -1;
 	state_put(s->dir, "veth", "%s", s->infra.veth_host);
 	state_put(s->dir, "veth_ifindex", "%u",
@@ -1596,9 +1597,9 @@ static int make_cgroups(struct sup *s)
 	if (s->res->created)
 		return 0;
 	bool ok = res_pod_create(s->res, s->spec, s->dir) == 0 &&
-	          cg_attach(&s->res->sandbox, s->infra.pid) == 0;
+	          res_place_sandbox(s->res, s->infra.pid) == 0;
 	for (size_t i = 0; ok && i < s->spec->n_ctrs; i++)
-		ok = res_ctr_create(s->res, &s->spec->ctrs[i], &s->cgroups[i]) == 0;
+		ok = res_ctr_create(s->res, s->spec, i, &s->cgroups[i]) == 0;
 	if (!ok) {
 		snprintf(s->cg_error, sizeof(s->cg_error), "pod %s: cgroups: %s", s->spec->name,
 		         last_error());
@@ -1613,14 +1614,30 @@ static int make_cgroups(struct sup *s)
  * The first container placed makes the pod's cgroups: by then the grace
  * period the first of them waits for (res_warm_moves) has passed, or most
  * of it, while the container was built. Then it is written into its own,
- * from outside, before its command runs its first instruction. */
+ * from outside, before its command runs its first instruction, and given
+ * its oom_score_adj, which `podrun exec` reads from the state. */
 static int place_member(void *arg, pid_t pid)
 {
 	const struct member_ref *r = arg;
+	struct sup *s = r->s;
+	struct res_member *rm = &s->cgroups[r->i];
 	fault_point("container-built");
-	if (make_cgroups(r->s) < 0)
+	if (make_cgroups(s) < 0)
 		return -1;
-	return cg_attach(&r->s->cgroups[r->i], pid);
+	int want = rm->oom_score_adj;
+	if (res_place(rm, pid) < 0)
+		return -1;
+	if (rm->oom_score_adj != want && !s->adj_floored) {
+		s->adj_floored = true;
+		status_event(
+		    s->dir, "Warning", "OOMScoreAdjFloored", "pod",
+		    "oom_score_adj %d (%s) of container %s is %d, podrun's own: the kernel "
+		    "lets no lower one be set without CAP_SYS_RESOURCE",
+		    want, cg_qos_name(s->res->qos), s->members[r->i].cfg.name, rm->oom_score_adj);
+	}
+	char d[PATH_MAX];
+	member_dir(s, &s->members[r->i], d, sizeof(d));
+	return state_put(d, "oom_score_adj", "%d", rm->oom_score_adj);
 }
 
 static int setup_members(struct sup *s)

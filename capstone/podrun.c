@@ -560,20 +560,22 @@ static int cmd_exec(int argc, char **argv)
 	    .tty = tty,
 	};
 	/* The command joins the container's cgroups, as kubectl exec's does:
-	 * its limits and its device allow-list hold it too. The paths are the
-	 * supervisor's, which may run in another cgroup than we do. */
+	 * its limits and its device allow-list hold it too, and the OOM killer
+	 * weighs it as the container. The paths are the supervisor's, which
+	 * may run in another cgroup than we do. */
 	char cgrel[CG_REL_MAX], self[4096], rel[CG_REL_MAX * 2];
 	struct cg_host *host = malloc(sizeof(*host));
-	struct cg cg;
+	struct res_member rm;
 	if (!host)
 		die("out of memory");
 	if (state_get(dir, "cgroup", cgrel, sizeof(cgrel)) == 0 && cgrel[0] &&
 	    state_get(dir, "cgroup_self", self, sizeof(self)) == 0) {
 		snprintf(rel, sizeof(rel), "%s/%s", cgrel, ct);
-		if (cg_detect(host, NULL, self) < 0 || cg_open(host, rel, &cg) < 0)
+		if (cg_detect(host, NULL, self) < 0 || cg_open(host, rel, &rm.cg) < 0)
 			die("pod %s: container %s: cgroup: %s", name, ct, last_error());
+		rm.oom_score_adj = (int)state_get_long(cdir, "oom_score_adj", RES_ADJ_NONE);
 		cfg.setup_child = res_enter;
-		cfg.setup_arg = &cg;
+		cfg.setup_arg = &rm;
 	}
 	fflush(NULL);
 	/* A closed reader of our output must not kill us mid-relay. */

@@ -227,6 +227,7 @@ int res_admit(const struct pod_spec *sp, struct res_pod *rp)
 	int64_t mem, cpu, used_mem, used_cpu;
 	if (res_node(&mem, &cpu) < 0 || res_requested(&used_mem, &used_cpu) < 0)
 		return -1;
+	rp->node_memory = mem;
 	if (rp->total.memory_request > mem - used_mem) {
 		char want[32], have[32], used[32];
 		fmt_bytes(rp->total.memory_request, want, sizeof(want));
@@ -324,25 +325,53 @@ void res_warm_moves(void)
 		}
 }
 
-int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out)
+int res_ctr_create(const struct res_pod *rp, const struct pod_spec *sp, size_t i,
+                   struct res_member *out)
 {
+	const struct spec_container *sc = &sp->ctrs[i];
 	char rel[CG_REL_MAX];
 	if (snprintf(rel, sizeof(rel), "%s/%s", rp->pod.rel, sc->name) >= (int)sizeof(rel))
 		return fail_msg(ENAMETOOLONG, "cgroup for container %s: name too long", sc->name);
-	struct cg_resources r;
-	to_cg(sc, &r);
-	if (cg_create(&rp->host, rel, out) < 0 || set_limits(out, &r) < 0)
+	struct cg_resources *all = calloc(sp->n_ctrs, sizeof(*all));
+	if (!all)
+		return fail_msg(ENOMEM, "out of memory");
+	for (size_t k = 0; k < sp->n_ctrs; k++)
+		to_cg(&sp->ctrs[k], &all[k]);
+	int rc = cg_oom_score_adj(all, sp->n_ctrs, i, rp->node_memory, &out->oom_score_adj);
+	struct cg_resources r = all[i];
+	free(all);
+	if (rc < 0 || cg_create(&rp->host, rel, &out->cg) < 0 || set_limits(&out->cg, &r) < 0)
 		return -1;
 	/* The second wall behind nodev (lab 03): a device node the container
 	 * makes cannot be opened unless the allow-list names it. */
 	if (sc->privileged)
-		return cg_set_devices(out, cg_all_devices, 1);
-	return cg_set_devices(out, cg_default_devices, cg_n_default_devices);
+		return cg_set_devices(&out->cg, cg_all_devices, 1);
+	return cg_set_devices(&out->cg, cg_default_devices, cg_n_default_devices);
+}
+
+int res_place(struct res_member *m, pid_t pid)
+{
+	return cg_attach(&m->cg, pid) < 0
+	           ? -1
+	           : cg_set_oom_score_adj(pid, m->oom_score_adj, &m->oom_score_adj);
+}
+
+int res_place_sandbox(const struct res_pod *rp, pid_t pid)
+{
+	int got;
+	return cg_attach(&rp->sandbox, pid) < 0
+	           ? -1
+	           : cg_set_oom_score_adj(pid, CG_OOM_ADJ_SANDBOX, &got);
 }
 
 int res_enter(void *arg)
 {
-	return cg_enter(arg);
+	const struct res_member *m = arg;
+	int got;
+	if (cg_enter(&m->cg) < 0)
+		return -1;
+	return m->oom_score_adj == RES_ADJ_NONE ? 0
+	                                        : cg_set_oom_score_adj(0, m->oom_score_adj, &got);
 }
 
 bool res_oom_killed(const struct cg *cg, uint64_t *seen)

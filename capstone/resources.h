@@ -16,7 +16,7 @@
  *                     pod-NAME/POD), the volumes are ready and the first
  *                     containers are built
  *   res_ctr_create    per container, which is then placed in it before its
- *                     execve (ctr_config.place: cg_attach); podrun exec's
+ *                     execve (ctr_config.place: res_place); podrun exec's
  *                     command joins it (ctr_config.setup_child = res_enter)
  *   res_oom_killed    when a container ended by SIGKILL
  *   res_pod_remove    at the end (res_clean: from the state alone)
@@ -27,6 +27,7 @@
 #include "cgroup.h"
 #include "spec.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,7 +37,8 @@ struct res_pod {
 	struct cg_resources total; /* the pod cgroup's values (cg_pod_resources) */
 	int64_t pids_max;          /* the pod cgroup's pids.max; <= 0: no limit */
 	struct cg pod;
-	struct cg sandbox; /* pod-NAME/POD: pause (placed by cg_attach) */
+	struct cg sandbox;   /* pod-NAME/POD: pause (placed by res_place_sandbox) */
+	int64_t node_memory; /* res_node's: what a Burstable oom_score_adj is of */
 	bool created;
 };
 
@@ -80,13 +82,36 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
  * it is a grandchild, reaped by init (or the nearest subreaper). */
 void res_warm_moves(void);
 
-/* A container's cgroup in the pod's: memory and CPU limits, the device
- * allow-list (everything when privileged). */
-int res_ctr_create(const struct res_pod *rp, const struct spec_container *sc, struct cg *out);
+/* A container's place on the node: its cgroup, and the oom_score_adj
+ * kubelet gives its processes (cg_oom_score_adj: the QoS class decides who
+ * the OOM killer takes first when the node runs out of memory). */
+struct res_member {
+	struct cg cg;
+	int oom_score_adj;
+};
 
-/* For ctr_config.setup_child: join the container's cgroup (arg: its struct
- * cg) from the process that forks an exec'd command into the container, so
- * that the command is inside its limits from its first instruction. */
+/* Container i's cgroup in the pod's, with its memory and CPU limits and the
+ * device allow-list (everything when privileged); and its oom_score_adj on
+ * a node of res_node's memory. */
+int res_ctr_create(const struct res_pod *rp, const struct pod_spec *sp, size_t i,
+                   struct res_member *out);
+
+/* Put process pid (built, before its execve) in the member's cgroups, then
+ * give it the member's oom_score_adj - or the supervisor's own when the
+ * kernel refuses a lower one (cg_set_oom_score_adj): m->oom_score_adj is
+ * then what it got, which its later runs and exec'd commands get too. */
+int res_place(struct res_member *m, pid_t pid);
+
+/* The same for pause in the sandbox's cgroup: oom_score_adj -998, as
+ * containerd and CRI-O give the pod's infra (or the floor, as above). */
+int res_place_sandbox(const struct res_pod *rp, pid_t pid);
+
+/* For ctr_config.setup_child (arg: the container's struct res_member): from
+ * the process that forks an exec'd command into the container, join its
+ * cgroups and take its oom_score_adj, as runc exec does - so that the
+ * command is inside its limits from its first instruction. An
+ * oom_score_adj of RES_ADJ_NONE leaves the caller's. */
+#define RES_ADJ_NONE INT_MIN
 int res_enter(void *arg);
 
 /* Did the OOM killer end the container's last run? *seen is the count at its

@@ -813,6 +813,81 @@ int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resour
 	return 0;
 }
 
+/* 1000 - 1000 * request / node memory, in 64 bits: a request of the whole
+ * node or more is 0 or below (the caller's floor of 3 takes it). */
+static int64_t burstable_adj(int64_t request, int64_t node_memory)
+{
+	return request >= node_memory ? 0 : 1000 - (1000 * request) / node_memory;
+}
+
+int cg_oom_score_adj(const struct cg_resources *ctrs, size_t n, size_t i, int64_t node_memory,
+                     int *adj)
+{
+	enum cg_qos qos;
+	if (node_memory <= 0 || i >= n)
+		return fail_msg(EINVAL, "container %zu of %zu, node memory %lld", i, n,
+		                (long long)node_memory);
+	if (cg_qos_class(ctrs, n, &qos) < 0)
+		return -1;
+	if (qos != CG_BURSTABLE) {
+		*adj = qos == CG_GUARANTEED ? CG_OOM_ADJ_GUARANTEED : CG_OOM_ADJ_BESTEFFORT;
+		return 0;
+	}
+	/* cg_qos_class checked every container: effective() cannot fail now */
+	struct cg_resources e;
+	(void)effective(&ctrs[i], i, &e);
+	int64_t a = burstable_adj(e.memory_request, node_memory);
+	if (e.sidecar) {
+		/* kubelet's minRegularContainerMemory: the app containers only */
+		int64_t least = -1;
+		for (size_t k = 0; k < n; k++) {
+			struct cg_resources r;
+			(void)effective(&ctrs[k], k, &r);
+			if (!r.init && !r.sidecar && (least < 0 || r.memory_request < least))
+				least = r.memory_request;
+		}
+		if (least >= 0 && a > burstable_adj(least, node_memory))
+			a = burstable_adj(least, node_memory);
+	}
+	/* Above a Guaranteed container using all the node (its score 10 - 997),
+	 * below any BestEffort one. */
+	if (a < 1000 + CG_OOM_ADJ_GUARANTEED)
+		a = 1000 + CG_OOM_ADJ_GUARANTEED;
+	if (a == CG_OOM_ADJ_BESTEFFORT)
+		a = CG_OOM_ADJ_BESTEFFORT - 1;
+	*adj = (int)a;
+	return 0;
+}
+
+int cg_set_oom_score_adj(pid_t pid, int want, int *got)
+{
+	/* "self", not getpid(): a caller inside a pid namespace may look at a
+	 * /proc of another one, where its pid means someone else. */
+	char path[64], own[16];
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/oom_score_adj");
+	if (write_file(path, "%d", want) == 0) {
+		*got = want;
+		return 0;
+	}
+	if (errno != EACCES)
+		return -1;
+	long floor;
+	if (read_file("/proc/self/oom_score_adj", own, sizeof(own)) < 0)
+		return -1;
+	if (parse_long(own, -1000, 1000, &floor) < 0)
+		return fail_msg(EINVAL, "/proc/self/oom_score_adj: \"%s\" is no score", own);
+	if (floor <= want)
+		return fail_msg(EACCES, "write(%s): %d refused, and our own %ld is no higher", path,
+		                want, floor);
+	if (write_file(path, "%ld", floor) < 0)
+		return -1;
+	*got = (int)floor;
+	return 0;
+}
+
 int cg_qos_cpu(enum cg_qos qos, int64_t requests_milli, struct cg_cpu *out)
 {
 	/* kubelet (qos_container_manager_linux.go, setCPUCgroupConfig): the

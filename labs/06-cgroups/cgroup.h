@@ -168,6 +168,35 @@ const char *cg_qos_dir(enum cg_qos qos);
  * cg_cpu_config turns into the minimum shares. */
 int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resources *pod);
 
+/* ---- the OOM killer's choice ------------------------------------------------------- */
+
+/* When the whole node runs out of memory (not one cgroup: its own limit
+ * makes a kill within it), the kernel kills the process with the highest
+ * oom_score: the thousandths of the node's memory it uses, plus its
+ * oom_score_adj, from -1000 (never) to 1000. kubelet picks the adj from the
+ * QoS class, so the class decides who goes first. */
+#define CG_OOM_ADJ_GUARANTEED (-997) /* kubelet's own is -999 */
+#define CG_OOM_ADJ_SANDBOX    (-998) /* the pod's infra: containerd's, CRI-O's */
+#define CG_OOM_ADJ_BESTEFFORT 1000
+
+/* kubelet's GetContainerOOMScoreAdjust for container i of ctrs (given as
+ * for cg_qos_class) on a node of node_memory bytes: Guaranteed -997,
+ * BestEffort 1000; Burstable 1000 - 1000 * memory request / node_memory,
+ * from 3 (above any Guaranteed container's score) to 999 (below a
+ * BestEffort one's), so that a container using more than it requested
+ * scores about 1000 - the first to go. A native sidecar no higher than
+ * the app container that requests least: the app must not outlive the
+ * sidecar it needs. EINVAL for node_memory <= 0 or i >= n. */
+int cg_oom_score_adj(const struct cg_resources *ctrs, size_t n, size_t i, int64_t node_memory,
+                     int *adj);
+
+/* Write /proc/PID/oom_score_adj (pid 0: the caller's). A value below what
+ * the process may lower itself to (its oom_score_adj_min, the last value a
+ * privileged writer set) needs CAP_SYS_RESOURCE; without it (EACCES) the
+ * caller's own value is the floor, as containerd's restrict_oom_score_adj
+ * and rootless podman clamp it. *got: the value written. */
+int cg_set_oom_score_adj(pid_t pid, int want, int *got);
+
 /* ---- limits ------------------------------------------------------------------------ */
 
 /* memory.max (v2) or memory.limit_in_bytes (v1); bytes <= 0: no limit. Swap

@@ -217,6 +217,70 @@ YAML
 	assert_host_clean
 }
 
+# oom_score_adj, as kubelet asks for it (cg_oom_score_adj, lab 06): the
+# node-wide OOM killer takes BestEffort first, then Burstable by how much of
+# the node each container requested, Guaranteed and the pod's infra last.
+# Below podrun's own value the kernel needs CAP_SYS_RESOURCE (some VMs'
+# root lacks it): then podrun's own value is what they get, and an event
+# says so. Proven: with res_place not writing oom_score_adj, every process
+# has podrun's 0.
+@test "oom_score_adj by QoS class as kubelet gives it: BestEffort 1000, Burstable by its request, a sidecar as its app, Guaranteed -997, pause -998" {
+	local own floor f p
+	own=$(cat /proc/self/oom_score_adj)
+	# CAP_SYS_RESOURCE is capability 24
+	if (($((16#$(awk '/^CapEff/ {print $2}' /proc/self/status))) >> 24 & 1)); then
+		floor=-1000
+	else
+		floor=$own
+	fi
+	adj() { cat "/proc/$(state "$1" "containers/$2/pid")/oom_score_adj"; }
+	at_least() { echo $(($1 > floor ? $1 : floor)); }
+	export PODRUN_NODE_MEMORY=1000Mi
+	f=$(pod_file burst <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: burst}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: side
+    image: busybox
+    restartPolicy: Always
+    command: ["sleep", "3600"]
+    resources: {requests: {memory: 10Mi}}
+  containers:
+  - name: small
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {requests: {memory: 100Mi}}
+  - name: big
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {requests: {memory: 200Mi}, limits: {memory: 300Mi}}
+YAML
+	)
+	podrun run -d "$f"
+	# 1000 - 1000 * request / node memory; the sidecar no higher than the
+	# app that requests least (its own would be 990)
+	[ "$(adj burst small)" = 900 ]
+	[ "$(adj burst big)" = 800 ]
+	[ "$(adj burst side)" = 900 ]
+	# what enters the container from outside weighs as the container
+	run podrun exec -c big burst -- cat /proc/self/oom_score_adj
+	assert_output 800
+	[ "$(cat "/proc/$(state burst pause.pid)/oom_score_adj")" = "$(at_least -998)" ]
+	podrun run -d "$(qos_pod be "")"
+	[ "$(adj be a)" = 1000 ] && [ "$(adj be b)" = 1000 ]
+	podrun run -d "$(qos_pod gu "limits: {memory: 16Mi, cpu: 100m}")"
+	[ "$(adj gu a)" = "$(at_least -997)" ]
+	if [ "$floor" != -1000 ]; then
+		grep -q "OOMScoreAdjFloored.*oom_score_adj -997 (Guaranteed) of container a is $floor" \
+			"$PODRUN_ROOT/pods/gu/events"
+	fi
+	for p in burst be gu; do podrun rm -f "$p"; done
+	assert_host_clean
+}
+
 @test "OOMKilled: a container past its memory limit ends with reason OOMKilled, exit 137, and is restarted" {
 	f=$(pod_file oom <<'YAML'
 apiVersion: v1

@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,6 +186,116 @@ Test(cg_qos, request_above_limit_is_invalid)
 	          "got: %s", last_error());
 	struct cg_resources neg[] = {{.memory_limit = -1}};
 	cr_assert_eq(cg_qos_class(neg, 1, &q), -1);
+}
+
+/* ---- the OOM killer's choice (kubelet's GetContainerOOMScoreAdjust) ---------------- */
+
+static int adj_of(const struct cg_resources *r, size_t n, size_t i, int64_t node)
+{
+	int adj = 12345;
+	cr_assert_eq(cg_oom_score_adj(r, n, i, node, &adj), 0, "%s", last_error());
+	return adj;
+}
+
+Test(cg_oom_adj, guaranteed_and_besteffort_whatever_the_request)
+{
+	struct cg_resources g[] = {{.cpu_limit = 100, .memory_limit = 100 * MI}};
+	cr_assert_eq(adj_of(g, 1, 0, 1024 * MI), -997);
+	struct cg_resources b[] = {{0}, {0}};
+	cr_assert_eq(adj_of(b, 2, 1, 1024 * MI), 1000);
+}
+
+Test(cg_oom_adj, burstable_is_1000_less_its_thousandths_of_the_node)
+{
+	/* 100Mi of 1Gi: 1000 - 97 (97.66, truncated), as kubelet computes it */
+	struct cg_resources r[] = {{.memory_request = 100 * MI}};
+	cr_assert_eq(adj_of(r, 1, 0, 1024 * MI), 903);
+	/* a request not set defaults to the limit */
+	struct cg_resources l[] = {{.memory_limit = 512 * MI}};
+	cr_assert_eq(adj_of(l, 1, 0, 1024 * MI), 500);
+	/* the study note's pod on a 2Gi node: App 1Gi, LogController 512Mi */
+	struct cg_resources note[] = {
+	    {.cpu_request = 500, .memory_request = 1024 * MI, .memory_limit = 1024 * MI},
+	    {.cpu_request = 100, .memory_request = 256 * MI, .memory_limit = 512 * MI},
+	};
+	cr_assert_eq(adj_of(note, 2, 0, 2048 * MI), 500);
+	cr_assert_eq(adj_of(note, 2, 1, 2048 * MI), 875);
+}
+
+Test(cg_oom_adj, burstable_stays_between_3_and_999)
+{
+	/* the whole node, or more: 3, above any Guaranteed container */
+	struct cg_resources all[] = {{.memory_request = 1024 * MI}};
+	cr_assert_eq(adj_of(all, 1, 0, 1024 * MI), 3);
+	struct cg_resources more[] = {{.memory_request = 4096 * MI}};
+	cr_assert_eq(adj_of(more, 1, 0, 1024 * MI), 3);
+	/* no memory request (a CPU one only): 999, below BestEffort */
+	struct cg_resources cpu[] = {{.cpu_request = 100}};
+	cr_assert_eq(adj_of(cpu, 1, 0, 1024 * MI), 999);
+}
+
+Test(cg_oom_adj, a_sidecar_no_higher_than_the_app_that_requests_least)
+{
+	/* sidecar 10Mi, init 500Mi, apps 200Mi and 100Mi, on 1000Mi */
+	struct cg_resources r[] = {
+	    {.memory_request = 10 * MI, .init = true, .sidecar = true},
+	    {.memory_request = 500 * MI, .init = true},
+	    {.memory_request = 200 * MI},
+	    {.memory_request = 100 * MI},
+	};
+	cr_assert_eq(adj_of(r, 4, 0, 1000 * MI), 900); /* the 100Mi app's, not its own 990 */
+	cr_assert_eq(adj_of(r, 4, 1, 1000 * MI), 500); /* an init container: its own */
+	cr_assert_eq(adj_of(r, 4, 2, 1000 * MI), 800);
+	cr_assert_eq(adj_of(r, 4, 3, 1000 * MI), 900);
+	/* a sidecar that asks more than the apps keeps its own, lower one */
+	r[0].memory_request = 300 * MI;
+	cr_assert_eq(adj_of(r, 4, 0, 1000 * MI), 700);
+}
+
+Test(cg_oom_adj, bad_arguments)
+{
+	struct cg_resources r[] = {{.memory_request = MI}};
+	int adj;
+	cr_assert_eq(cg_oom_score_adj(r, 1, 1, 1024 * MI, &adj), -1);
+	cr_assert_eq(cg_oom_score_adj(r, 1, 0, 0, &adj), -1);
+	struct cg_resources over[] = {{.memory_request = 2 * MI, .memory_limit = MI}};
+	cr_assert_eq(cg_oom_score_adj(over, 1, 0, 1024 * MI, &adj), -1);
+}
+
+Test(cg_oom_adj, a_value_that_may_not_be_set_is_clamped_to_our_own)
+{
+	/* In a child: the test changes its own score. Raising it is always
+	 * allowed; going back below needs CAP_SYS_RESOURCE, which a
+	 * container's root (and an unprivileged user) lacks: then the
+	 * floor is the caller's own value. */
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int got = 0;
+		if (cg_set_oom_score_adj(0, 500, &got) < 0 || got != 500)
+			_exit(1);
+		char v[16];
+		if (read_file("/proc/self/oom_score_adj", v, sizeof(v)) < 0 || strcmp(v, "500"))
+			_exit(2);
+		/* no CAP_SYS_RESOURCE from here on */
+		if (prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE) < 0 && errno != EINVAL)
+			_exit(3);
+		struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+		struct __user_cap_data_struct d[2];
+		if (syscall(SYS_capget, &h, d) < 0)
+			_exit(4);
+		d[CAP_SYS_RESOURCE / 32].effective &= ~(1u << (CAP_SYS_RESOURCE % 32));
+		if (syscall(SYS_capset, &h, d) < 0)
+			_exit(5);
+		if (cg_set_oom_score_adj(0, -997, &got) < 0 || got != 500)
+			_exit(6);
+		if (read_file("/proc/self/oom_score_adj", v, sizeof(v)) < 0 || strcmp(v, "500"))
+			_exit(7);
+		_exit(0);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %d", WEXITSTATUS(st));
 }
 
 Test(cg_pod, sums_when_every_container_has_a_limit)
