@@ -374,6 +374,35 @@ devices_refused() {
 	assert_output ""
 }
 
+# The kernel's own ranking: /proc/PID/oom_score of two processes that use
+# as much memory, each with the oom_score_adj kubelet gives the study
+# note's containers on this node. Below the step's own value the kernel
+# wants CAP_SYS_RESOURCE, which some machines' root lacks: the step says so.
+@test "step7: oom_score_adj by QoS: the Burstable container that asked for less scores higher; BestEffort 1000; Guaranteed -997 or the step's own" {
+	local mem app log
+	mem=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
+	run "$L6/step7_oomscore" --qos burstable --use 8M
+	assert_success
+	# kubelet's formula, on this node: 1000 - 1000 * request / MemTotal
+	app=$((1000 - 1000 * 1073741824 / mem))
+	log=$((1000 - 1000 * 268435456 / mem))
+	assert_line "App: memory request 1024 MiB -> kubelet's oom_score_adj $app"
+	assert_line --regexp "^=> App, pid [0-9]+, uses 8 MiB: oom_score_adj $app, oom_score [0-9]+$"
+	assert_line --regexp "^=> LogController, pid [0-9]+, uses 8 MiB: oom_score_adj $log, oom_score [0-9]+$"
+	assert_line "the OOM killer would take LogController first (oom_score $(sed -n 's/^=> LogController.*oom_score \([0-9]*\)$/\1/p' <<<"$output"))"
+	run "$L6/step7_oomscore" --qos besteffort
+	assert_success
+	assert_line --regexp "^=> App, .*: oom_score_adj 1000, oom_score [0-9]+$"
+	assert_line --regexp "^=> LogController, .*: oom_score_adj 1000, oom_score [0-9]+$"
+	run "$L6/step7_oomscore" --qos guaranteed
+	assert_success
+	if (($((16#$(awk '/^CapEff/ {print $2}' /proc/self/status))) >> 24 & 1)); then
+		assert_line --regexp "^=> App, .*: oom_score_adj -997, oom_score [0-9]+$"
+	else
+		assert_line --regexp "^=> App, .*: oom_score_adj $(cat /proc/self/oom_score_adj) \(not -997: no CAP_SYS_RESOURCE"
+	fi
+}
+
 @test "usage errors exit 2 and name the value" {
 	run "$L6/step2_memory" --memory lots
 	assert_failure 2
@@ -386,4 +415,7 @@ devices_refused() {
 	run "$L6/step6_pod" --remove ../escape
 	assert_failure 2
 	assert_output --partial "'..'"
+	run "$L6/step7_oomscore" --qos silver
+	assert_failure 2
+	assert_output --partial "'silver'"
 }

@@ -172,7 +172,7 @@ int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resour
 
 /* When the whole node runs out of memory (not one cgroup: its own limit
  * makes a kill within it), the kernel kills the process with the highest
- * oom_score: the thousandths of the node's memory it uses, plus its
+ * badness: the thousandths of the node's memory it uses, plus its
  * oom_score_adj, from -1000 (never) to 1000. kubelet picks the adj from the
  * QoS class, so the class decides who goes first. */
 #define CG_OOM_ADJ_GUARANTEED (-997) /* kubelet's own is -999 */

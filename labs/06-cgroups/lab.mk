@@ -1,7 +1,8 @@
 # Lab 06 - cgroups: what a Pod may use.
 L6 := labs/06-cgroups
 L6_B := $(BUILD)/$(L6)
-L6_STEPS := step1_hierarchy step2_memory step3_cpu step4_pids step5_devices step6_pod
+L6_STEPS := step1_hierarchy step2_memory step3_cpu step4_pids step5_devices step6_pod \
+	step7_oomscore
 L6_BINS := $(addprefix $(L6_B)/,$(L6_STEPS))
 CGROUP_OBJ := $(L6_B)/cgroup.o
 # What a program using cgroups links (the capstone too).
