@@ -239,7 +239,8 @@ static int nl_link_change(const char *name, unsigned flags, int master)
 	return nl_talk(&m, what);
 }
 
-int nl_link_set_alias(const char *name, const char *alias)
+/* One string attribute of a link that exists, named by its index. */
+static int link_set_str(const char *name, int type, const char *value, const char *what)
 {
 	int idx = nl_index(name);
 	if (idx < 0)
@@ -247,27 +248,25 @@ int nl_link_set_alias(const char *name, const char *alias)
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = idx};
 	struct nl_msg m;
 	nl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
-	nl_attr_str(&m, IFLA_IFALIAS, alias);
+	nl_attr_str(&m, type, value);
+	return nl_talk(&m, what);
+}
+
+int nl_link_set_alias(const char *name, const char *alias)
+{
 	char what[64];
 	snprintf(what, sizeof(what), "RTM_NEWLINK(%s alias)", name);
-	return nl_talk(&m, what);
+	return link_set_str(name, IFLA_IFALIAS, alias, what);
 }
 
 int nl_link_rename(const char *name, const char *newname)
 {
-	int idx = nl_index(name);
-	if (idx < 0)
-		return -1;
 	/* With the link named by its index, IFLA_IFNAME is the new name
 	 * (do_setlink: dev_change_name). The kernel refuses to rename a link
 	 * that is up (EBUSY), and a name that is taken (EEXIST). */
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = idx};
-	struct nl_msg m;
-	nl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
-	nl_attr_str(&m, IFLA_IFNAME, newname);
 	char what[64];
 	snprintf(what, sizeof(what), "RTM_NEWLINK(%s name %s)", name, newname);
-	return nl_talk(&m, what);
+	return link_set_str(name, IFLA_IFNAME, newname, what);
 }
 
 int nl_link_index(const char *name)
