@@ -11,6 +11,10 @@ setup() {
 	podrun_setup
 }
 
+# The hostPorts of pod_with_everything and of the relay's pod.
+PORT=$((TEST_PORT_BASE + 20))
+RELAY_PORT=$((TEST_PORT_BASE + 30))
+
 # A pod with an init container, a tmpfs emptyDir (a mount on the host) and a
 # hostPort (a listening socket): everything a dead supervisor can leave.
 pod_with_everything() { # NAME INIT-COMMAND
@@ -30,7 +34,7 @@ spec:
   - name: app
     image: busybox
     command: ["sleep", "3600"]
-    ports: [{containerPort: 80, hostPort: 18720}]
+    ports: [{containerPort: 80, hostPort: $PORT}]
     volumeMounts: [{name: scratch, mountPath: /scratch}]
   volumes:
   - name: scratch
@@ -80,7 +84,7 @@ kill_supervisor_then_rm() { # POD
 	assert_gone $pids
 	assert_host_clean
 	# and the hostPort is free again
-	! ss -ltnH "sport = :18720" | grep -q .
+	! ss -ltnH "sport = :$PORT" | grep -q .
 }
 
 @test "kill -9 of the supervisor while an init container runs (Pending), then rm: host clean" {
@@ -126,7 +130,7 @@ kill_supervisor_then_rm() { # POD
 	assert_line "pod hung: removed"
 	assert_gone $pids
 	assert_host_clean
-	! ss -ltnH "sport = :18720" | grep -q .
+	! ss -ltnH "sport = :$PORT" | grep -q .
 }
 
 # Proven: with state_clean deleting the veth by its recorded name (as it
@@ -292,7 +296,7 @@ YAML
 
 @test "hostPort relay out of fds: its listener rests instead of spinning, and serves again after" {
 	local f
-	f=$(pod_file relay <<'YAML'
+	f=$(pod_file relay <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
@@ -303,17 +307,17 @@ spec:
   - name: web
     image: busybox
     command: ["sh", "-c", "mkdir -p /www && echo hello >/www/index.html && httpd -p 8080 -h /www && trap 'exit 0' TERM && while :; do sleep 1; done"]
-    ports: [{containerPort: 8080, hostPort: 18730}]
+    ports: [{containerPort: 8080, hostPort: $RELAY_PORT}]
 YAML
 )
 	# the supervisor inherits this limit: 40 relayed connections need 80 fds
 	(ulimit -n 48 && podrun run -d "$f")
 	local sup
 	sup=$(cat "$PODRUN_ROOT/pods/relay/supervisor.pid")
-	wait_for busybox wget -q -O /dev/null http://127.0.0.1:18730/
+	wait_for busybox wget -q -O /dev/null "http://127.0.0.1:$RELAY_PORT/"
 	local fds=() i fd running=0
 	for ((i = 0; i < 40; i++)); do
-		exec {fd}<>/dev/tcp/127.0.0.1/18730 || break
+		exec {fd}<>"/dev/tcp/127.0.0.1/$RELAY_PORT" || break
 		fds+=("$fd")
 	done
 	# A relay that kept polling a listener whose accept4 fails with EMFILE
@@ -324,8 +328,8 @@ YAML
 	done
 	for fd in "${fds[@]}"; do exec {fd}>&-; done
 	[ "$running" -lt 10 ] || { echo "the supervisor was running in $running of 20 samples"; false; }
-	wait_for busybox wget -q -O /dev/null http://127.0.0.1:18730/
-	run busybox wget -q -O - http://127.0.0.1:18730/
+	wait_for busybox wget -q -O /dev/null "http://127.0.0.1:$RELAY_PORT/"
+	run busybox wget -q -O - "http://127.0.0.1:$RELAY_PORT/"
 	assert_output hello
 	podrun rm -f relay
 	assert_host_clean
@@ -359,7 +363,7 @@ YAML
 	assert_success
 	assert_gone $pids
 	assert_host_clean
-	! ss -ltnH "sport = :18720" | grep -q .
+	! ss -ltnH "sport = :$PORT" | grep -q .
 }
 
 @test "image rm while a pod starts waits until the pod's state names its image, then refuses: the layers stay" {

@@ -25,7 +25,8 @@ has_fault_points() {
 }
 
 # Everything a dead supervisor can leave: an init container, a tmpfs
-# emptyDir (a mount on the host), a hostPort (a socket), a veth.
+# emptyDir (a mount on the host), a hostPort ($PORT, a socket), a veth.
+PORT=$((TEST_PORT_BASE + 40))
 pod_with_everything() { # NAME
 	pod_file "$1" <<YAML
 apiVersion: v1
@@ -43,7 +44,7 @@ spec:
   - name: app
     image: busybox
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
-    ports: [{containerPort: 80, hostPort: 18740}]
+    ports: [{containerPort: 80, hostPort: $PORT}]
     volumeMounts: [{name: scratch, mountPath: /scratch}]
   volumes:
   - name: scratch
@@ -86,8 +87,8 @@ assert_no_cgroups() { # NAME
 assert_all_clean() { # NAME
 	assert_host_clean && assert_no_pod_processes "$1" && assert_no_cgroups "$1" || return 1
 	# the hostPort is free again
-	if ss -ltnH "sport = :18740" | grep -q .; then
-		echo "hostPort 18740 is still bound"
+	if ss -ltnH "sport = :$PORT" | grep -q .; then
+		echo "hostPort $PORT is still bound"
 		return 1
 	fi
 }

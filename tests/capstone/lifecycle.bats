@@ -211,7 +211,7 @@ YAML
 	# The hook runs in a fork of the supervisor, which holds copies of its
 	# fds - the hostPort's listening socket among them. With the supervisor
 	# gone the hook must not keep the port bound until it ends.
-	local hp=$BATS_TEST_TMPDIR/hp sup pids
+	local hp=$BATS_TEST_TMPDIR/hp sup pids port=$((TEST_PORT_BASE + 65))
 	mkdir -p "$hp"
 	f=$(pod_file hk <<YAML
 apiVersion: v1
@@ -224,7 +224,7 @@ spec:
   - name: c
     image: busybox
     command: ["sleep", "3600"]
-    ports: [{containerPort: 80, hostPort: 18765}]
+    ports: [{containerPort: 80, hostPort: $port}]
     volumeMounts: [{name: v, mountPath: /v}]
     lifecycle:
       postStart: {exec: {command: ["sh", "-c", "touch /v/hook; sleep 30"]}}
@@ -232,12 +232,12 @@ YAML
 	)
 	podrun run -d --wait none "$f"
 	wait_for test -e "$hp/hook"
-	ss -ltnH "sport = :18765" | grep -q .
+	ss -ltnH "sport = :$port" | grep -q .
 	pids=$(pod_pids hk)
 	sup=$(state hk supervisor.pid)
 	kill -9 "$sup"
-	port_free() { ! ss -ltnH "sport = :18765" | grep -q .; }
-	wait_for port_free || { echo "hostPort 18765 still bound: $(ss -ltnpH "sport = :18765")"; false; }
+	port_free() { ! ss -ltnH "sport = :$port" | grep -q .; }
+	wait_for port_free || { echo "hostPort $port still bound: $(ss -ltnpH "sport = :$port")"; false; }
 	podrun rm -f hk
 	assert_gone $pids
 	assert_host_clean

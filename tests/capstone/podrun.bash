@@ -17,9 +17,19 @@
 #   assert_host_clean    no state dir, mount, veth or bridge of ours is left (after wait_retired)
 
 PODRUN_BIN="$(bin capstone podrun)"
-# Overridable so that two test runs on one machine do not share a bridge.
+# Overridable so that two test runs on one machine do not share a bridge
+# (PODLAB_TEST_BRIDGE, PODLAB_TEST_SUBNET) nor a host port: every hostPort
+# the tests publish is PODLAB_TEST_PORT_BASE plus an offset below 100,
+# $((TEST_PORT_BASE + 40)) say; the default keeps the ports they always had.
+# The fixed YAML of examples/ and tests/capstone/bad/ keeps its own ports
+# (examples.bats, spec.bats' bad corpus).
 TEST_BRIDGE=${PODLAB_TEST_BRIDGE:-podrunt0}
 TEST_SUBNET=${PODLAB_TEST_SUBNET:-198.18.7.128/25}
+TEST_PORT_BASE=${PODLAB_TEST_PORT_BASE:-18700}
+if ! [[ $TEST_PORT_BASE =~ ^[1-9][0-9]{0,4}$ ]] || ((TEST_PORT_BASE + 99 > 65535)); then
+	echo "PODLAB_TEST_PORT_BASE=$TEST_PORT_BASE: want a port number from 1 to 65436" >&2
+	return 1
+fi
 
 podrun() {
 	"$PODRUN_BIN" "$@"

@@ -13,7 +13,7 @@ setup() {
 	podrun_setup
 }
 
-PORT=18760
+PORT=$((TEST_PORT_BASE + 60))
 
 # A pod whose httpd answers /cgi-bin/peer with the address the connection
 # came from, behind hostPort $PORT.

@@ -12,6 +12,13 @@ setup() {
 	podrun_setup
 }
 
+# The hostPorts: private_pod's two servers (the pod's 127.0.0.1:8081 and
+# its every address's 8082), the stuck pod's and out_of_fds' pod's.
+PRIVATE_PORT=$((TEST_PORT_BASE + 41))
+PUBLIC_PORT=$((TEST_PORT_BASE + 42))
+STUCK_PORT=$((TEST_PORT_BASE + 43))
+FDS_PORT=$((TEST_PORT_BASE + 44))
+
 # GET http://127.0.0.1:PORT/PATH from the host, print the body. Bounded: a
 # client the relay never serves waits in the kernel's backlog, and wget would
 # wait with it.
@@ -60,7 +67,7 @@ kill_same() { # SIGNAL PID START
 # 127.0.0.1 only and once on every address, with -vv so that it logs each
 # client's address to stderr (the container's log).
 private_pod() {
-	pod_file private <<'YAML'
+	pod_file private <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
@@ -72,8 +79,8 @@ spec:
     image: busybox
     command: ["sh", "-c", "mkdir -p /www && echo secret >/www/index.html && httpd -vv -p 127.0.0.1:8081 -h /www && exec httpd -f -vv -p 8082 -h /www"]
     ports:
-    - {containerPort: 8081, hostPort: 18741}
-    - {containerPort: 8082, hostPort: 18742}
+    - {containerPort: 8081, hostPort: $PRIVATE_PORT}
+    - {containerPort: 8082, hostPort: $PUBLIC_PORT}
 YAML
 }
 
@@ -81,15 +88,15 @@ YAML
 	run podrun run -d "$(private_pod)"
 	assert_success
 	# the server on every address answers through its hostPort: the relay works
-	wait_for get_is 18742 secret
-	run http_get 18742
+	wait_for get_is "$PUBLIC_PORT" secret
+	run http_get "$PUBLIC_PORT"
 	assert_output --partial secret
 	# both servers run in the pod: the private one answers inside it
 	run timeout 10 "$PODRUN_BIN" exec -c web private -- wget -q -O - http://127.0.0.1:8081/
 	assert_output secret
 	# through the hostPort the relay dials the pod IP, where nothing listens
 	# on 8081: the client is closed, not a byte of the private server's
-	run http_get 18741
+	run http_get "$PRIVATE_PORT"
 	[ "$status" -ne 124 ] || { echo "the relay neither answered nor closed"; false; }
 	assert_output ""
 	podrun rm -f private
@@ -102,7 +109,7 @@ YAML
 	local ip
 	ip=$(state private ip)
 	[ -n "$ip" ]
-	wait_for get_is 18742 secret
+	wait_for get_is "$PUBLIC_PORT" secret
 	# httpd -vv logs "[::ffff:ADDR]:PORT: url:/" per client (it listens on
 	# IPv6 too, so IPv4 peers are mapped addresses)
 	wait_for sh -c "'$PODRUN_BIN' logs -c web private | grep -q url:/"
@@ -118,8 +125,8 @@ YAML
 	run podrun run -d "$(private_pod)"
 	assert_success
 	[ -z "$(state private ip)" ]
-	wait_for get_is 18742 secret
-	run http_get 18742
+	wait_for get_is "$PUBLIC_PORT" secret
+	run http_get "$PUBLIC_PORT"
 	assert_output --partial secret
 	podrun rm -f private
 	assert_host_clean
@@ -127,7 +134,7 @@ YAML
 
 @test "hostPort: a pod that never accepts does not freeze the supervisor; stuck connects are abandoned" {
 	local f
-	f=$(pod_file stuck <<'YAML'
+	f=$(pod_file stuck <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
@@ -138,15 +145,15 @@ spec:
   - name: web
     image: busybox
     command: ["httpd", "-f", "-p", "8080", "-h", "/etc"]
-    ports: [{containerPort: 8080, hostPort: 18743}]
+    ports: [{containerPort: 8080, hostPort: $STUCK_PORT}]
   - name: ticker
     image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while :; do i=$((i + 1)); echo tick $i; sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while :; do i=\$((i + 1)); echo tick \$i; sleep 0.1; done"]
 YAML
 )
 	run podrun run -d "$f"
 	assert_success
-	wait_for get 18743 passwd
+	wait_for get "$STUCK_PORT" passwd
 	local sup pause web
 	sup=$(state stuck supervisor.pid)
 	pause=$(state stuck pause.pid)
@@ -156,7 +163,7 @@ YAML
 	# kernel drops further SYNs, and a connect to it would hang for minutes.
 	kill -STOP "$web"
 	defer "kill -CONT $web"
-	hold_clients 18743 30
+	hold_clients "$STUCK_PORT" 30
 	# the relay is connecting to the pod and the pod drops its SYNs
 	wait_for sh -c "nsenter --net=/proc/$pause/ns/net ss -tnH state syn-sent | grep -q :8080"
 	# meanwhile the supervisor's event loop goes on: the ticker's lines reach its log
@@ -165,7 +172,7 @@ YAML
 	wait_for test_more_lines stuck $((n + 5))
 	# the connects that never complete are given up: their clients are closed
 	# (our side of those connections goes to CLOSE-WAIT)
-	wait_long sh -c 'ss -tnH state close-wait "dport = :18743" | grep -q .'
+	wait_long sh -c "ss -tnH state close-wait 'dport = :$STUCK_PORT' | grep -q ."
 	wait_long sh -c "! nsenter --net=/proc/$pause/ns/net ss -tnH state syn-sent | grep -q :8080"
 	# and the pod stops when asked, while clients still hang on the server
 	run timeout 20 "$PODRUN_BIN" stop stuck
@@ -182,7 +189,7 @@ YAML
 # with one limit, accept4 with the next. Both must leave the pod running.
 out_of_fds() { # LIMIT
 	local f
-	f=$(pod_file fds <<'YAML'
+	f=$(pod_file fds <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
@@ -193,10 +200,10 @@ spec:
   - name: web
     image: busybox
     command: ["sh", "-c", "mkdir -p /www && echo hello >/www/index.html && httpd -p 8080 -h /www && trap 'exit 0' TERM && while :; do sleep 1; done"]
-    ports: [{containerPort: 8080, hostPort: 18744}]
+    ports: [{containerPort: 8080, hostPort: $FDS_PORT}]
   - name: ticker
     image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while :; do i=$((i + 1)); echo tick $i; sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while :; do i=\$((i + 1)); echo tick \$i; sleep 0.1; done"]
 YAML
 )
 	# the supervisor inherits the limit
@@ -205,8 +212,8 @@ YAML
 	sup=$(state fds supervisor.pid)
 	defer "kill_same 9 $sup $(state fds supervisor.start)"
 	grep -q "^Max open files  *$1 " "/proc/$sup/limits"
-	wait_for get_is 18744 hello
-	hold_clients 18744 100
+	wait_for get_is "$FDS_PORT" hello
+	hold_clients "$FDS_PORT" 100
 	# the supervisor did run out: its fd table is full (or one short)
 	wait_for sh -c "[ \$(ls /proc/$sup/fd | wc -l) -ge $(($1 - 1)) ]"
 	# and goes on: the pod is Running, its containers too, its logs flow
@@ -218,7 +225,7 @@ YAML
 	wait_for test_more_lines fds $((n + 5))
 	# a new client now waits in the kernel's backlog; once the clients
 	# close, their fds come back and the listener accepts it
-	timeout 20 busybox wget -q -O "$BATS_TEST_TMPDIR/got" http://127.0.0.1:18744/ &
+	timeout 20 busybox wget -q -O "$BATS_TEST_TMPDIR/got" "http://127.0.0.1:$FDS_PORT/" &
 	local waiting=$!
 	kill "$HOLDER"
 	wait "$waiting"
