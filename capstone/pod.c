@@ -1167,6 +1167,15 @@ static const char *kind_name(const struct spec_container *sc)
 static int write_exec_config(const char *d, const struct pod_spec *sp,
                              const struct spec_container *sc, const struct ctr_image *ci)
 {
+	/* What the status reports as the effective stop signal (Kubernetes
+	 * 1.33's ContainerStopSignals): the container's, else the image's,
+	 * else SIGTERM. */
+	char stop[32] = "";
+	if (sc->stop_signal)
+		snprintf(stop, sizeof(stop), "%s", sc->stop_signal);
+	else if (img_signal_name(ci->stop_signal ? ci->stop_signal : SIGTERM, stop, sizeof(stop)) <
+	         0)
+		stop[0] = '\0'; /* 32 or 33: no name to report */
 	char groups[64 * 12] = "";
 	for (size_t i = 0; i < sc->n_groups; i++)
 		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%lld",
@@ -1174,6 +1183,7 @@ static int write_exec_config(const char *d, const struct pod_spec *sp,
 	if (state_put(d, "kind", "%s", kind_name(sc)) < 0 ||
 	    state_put(d, "image", "%s", sc->image) < 0 ||
 	    state_put(d, "image_id", "%s", ci->image_id) < 0 ||
+	    state_put(d, "stop_signal", "%s", stop) < 0 ||
 	    state_put(d, "container_id", "podrun://%s/%s", sp->name, sc->name) < 0 ||
 	    state_put_list(d, "env", ci->env) < 0 ||
 	    state_put_list(d, "cap_add", (char *const *)sc->cap_add) < 0 ||

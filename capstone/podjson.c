@@ -824,6 +824,8 @@ static struct json_object *ctr_status(const char *dir, const char *name, bool po
 	rc |= add_bool(o, "started", get_flag(cdir, "started", running));
 	rc |= add_int(o, "restartCount", restarts);
 	rc |= add(o, "state", ctr_state(cdir));
+	if (get(cdir, "stop_signal", buf, sizeof(buf)))
+		rc |= add_str(o, "stopSignal", buf);
 	char probe[64];
 	if (get(cdir, "last_exit_code", probe, sizeof(probe)))
 		rc |= add(o, "lastState", terminated(cdir, "last_", false));

@@ -1240,6 +1240,27 @@ int img_signal_parse(const char *s, int *sig)
 	return fail_msg(EINVAL, "%s: not a signal", s);
 }
 
+int img_signal_name(int sig, char *buf, size_t len)
+{
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+		/* moby's table again: the first sixteen from SIGRTMIN, the rest
+		 * from SIGRTMAX */
+		int up = sig - SIGRTMIN, down = SIGRTMAX - sig;
+		if (!up || !down)
+			snprintf(buf, len, "SIGRT%s", up ? "MAX" : "MIN");
+		else if (up <= 15)
+			snprintf(buf, len, "SIGRTMIN+%d", up);
+		else
+			snprintf(buf, len, "SIGRTMAX-%d", down);
+		return 0;
+	}
+	const char *abbrev = sig > 0 && sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
+	if (!abbrev)
+		return fail_msg(EINVAL, "signal %d has no name", sig);
+	snprintf(buf, len, "SIG%s", abbrev);
+	return 0;
+}
+
 /* ---- reading an image source --------------------------------------------------------------- */
 
 /* Open `rel` as a regular file beneath the source directory. RESOLVE_IN_ROOT:

@@ -138,6 +138,10 @@ void img_strv_free(char **v);
  * RTMAX-N included. EINVAL for anything else, 0 and numbers past SIGRTMAX
  * too. */
 int img_signal_parse(const char *s, int *sig);
+/* Its name as Kubernetes spells it ("SIGQUIT", "SIGRTMIN+3", "SIGRTMAX-2"):
+ * what a container status reports. EINVAL for a number no name has (0, the
+ * two real-time signals glibc keeps, past SIGRTMAX). */
+int img_signal_name(int sig, char *buf, size_t len);
 
 /* The numbers an image's User ("uid", "uid:gid", "name", "name:group",
  * "uid:group") stands for, as runc reads them: a name from the image's own

@@ -735,7 +735,7 @@ EOF
 
 # Proven: with init.c sending SIGTERM whatever the member's stop_signal, the
 # container ignores it and is SIGKILLed at the end of the grace period (137).
-@test "pod: the image's StopSignal is what a stop sends, as containerd sends it; a StopSignal that is no signal is refused at load" {
+@test "pod: the image's StopSignal is what a stop sends, as containerd sends it, and the status reports; a StopSignal that is no signal is refused at load" {
 	[ -d "$PODLAB_BUILD/images/busybox/latest/rootfs" ] || skip "no images (make images)"
 	mkdir -p "$T/empty-layer"
 	"$MKOCI" --stop-signal SIGUSR1 "$T/quits.oci" quits:1 \
@@ -763,6 +763,9 @@ YAML
 	# the traps are set before "up": a signal before them would be lost
 	# (PID 1 of a pid namespace has no default action for it)
 	wait_for grep -q up "$hp/log"
+	# the status reports the image's as the effective stop signal
+	run podrun get quits -o json
+	[ "$(jq -r '.status.containerStatuses[0].stopSignal' <<<"$output")" = SIGUSR1 ]
 	# a bound, not a timing: a SIGTERM would be ignored for 30 s
 	run timeout 20 "$PODRUN_BIN" stop quits
 	assert_success

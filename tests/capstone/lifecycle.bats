@@ -393,7 +393,7 @@ YAML
 
 # Proven: with pod.c taking the image's signal alone (ci->stop_signal), c
 # ignores the SIGTERM it gets and is SIGKILLed at the end of the grace period.
-@test "lifecycle.stopSignal is what a stop sends, with spec.os.name: linux; get shows both" {
+@test "lifecycle.stopSignal is what a stop sends, with spec.os.name: linux; get shows both, and the status the effective one" {
 	local hp=$BATS_TEST_TMPDIR/hp
 	mkdir -p "$hp"
 	f=$(pod_file sig <<YAML
@@ -418,6 +418,8 @@ YAML
 	assert_success
 	[ "$(jq -r '.spec.os.name' <<<"$output")" = linux ]
 	[ "$(jq -r '.spec.containers[0].lifecycle.stopSignal' <<<"$output")" = SIGUSR2 ]
+	# and the status reports it as the effective one
+	[ "$(jq -r '.status.containerStatuses[0].stopSignal' <<<"$output")" = SIGUSR2 ]
 	# a bound, not a timing: a SIGTERM would be ignored for 30 s
 	run timeout 20 "$PODRUN_BIN" stop sig
 	assert_success

@@ -187,6 +187,34 @@ Test(image, stop_signals_read_as_containerd_reads_them)
 	}
 }
 
+/* Every signal that has a name back to the number it names, in the
+ * spelling of Kubernetes' list (a container status reports it). */
+Test(image, signal_names)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} ok[] = {{SIGQUIT, "SIGQUIT"}, {SIGTERM, "SIGTERM"}, {SIGCHLD, "SIGCHLD"},
+	          {34, "SIGRTMIN"},     {37, "SIGRTMIN+3"},   {49, "SIGRTMIN+15"},
+	          {50, "SIGRTMAX-14"},  {63, "SIGRTMAX-1"},   {64, "SIGRTMAX"}};
+	char buf[32];
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_expect_eq(img_signal_name(ok[i].sig, buf, sizeof(buf)), 0, "%d", ok[i].sig);
+		cr_expect_str_eq(buf, ok[i].name);
+	}
+	for (int sig = 1; sig <= SIGRTMAX; sig++) {
+		int back = -1;
+		if (img_signal_name(sig, buf, sizeof(buf)) < 0) {
+			cr_expect(sig == 32 || sig == 33, "%d has no name", sig);
+			continue;
+		}
+		cr_expect_eq(img_signal_parse(buf, &back), 0, "%s", buf);
+		cr_expect_eq(back, sig, "%s", buf);
+	}
+	cr_expect_eq(img_signal_name(0, buf, sizeof(buf)), -1);
+	cr_expect_eq(img_signal_name(SIGRTMAX + 1, buf, sizeof(buf)), -1);
+}
+
 Test(image, whiteout_names)
 {
 	const char *h;
