@@ -24,13 +24,13 @@
 #include "spec.h"
 #include "state.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <link.h>
 #include <poll.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -1121,12 +1121,14 @@ static bool is_our_copy(int fd, const struct exe_copy *x)
  * asked: its copy was made and sealed by a podrun, before any mapping of it
  * could be shared and writable - which FUTURE_WRITE would not take away.
  * The name is read before the file is opened, so no other kind of file is
- * opened on the way. The fd, or -1. */
+ * opened on the way; and a root that others could write to, which could
+ * name any process, is not read at all (the command refuses it later). The
+ * fd, or -1. */
 static int borrow_sealed_copy(const struct exe_copy *x)
 {
 	char pods[PATH_MAX];
 	snprintf(pods, sizeof(pods), "%s/pods", state_root());
-	DIR *d = opendir(pods);
+	DIR *d = state_check_roots(false) == 0 ? opendir(pods) : NULL;
 	if (!d)
 		return -1;
 	int found = -1;
