@@ -849,8 +849,8 @@ int cg_oom_score_adj(const struct cg_resources *ctrs, size_t n, size_t i, int64_
 		if (least >= 0 && a > burstable_adj(least, node_memory))
 			a = burstable_adj(least, node_memory);
 	}
-	/* Above a Guaranteed container using all the node (its score 10 - 997),
-	 * below any BestEffort one. */
+	/* At least 3, above a Guaranteed container that uses the whole node
+	 * (1000 - 997); and below any BestEffort one. */
 	if (a < 1000 + CG_OOM_ADJ_GUARANTEED)
 		a = 1000 + CG_OOM_ADJ_GUARANTEED;
 	if (a == CG_OOM_ADJ_BESTEFFORT)
