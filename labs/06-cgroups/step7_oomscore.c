@@ -164,30 +164,36 @@ int main(int argc, char **argv)
 		       ctrs[i].want);
 	}
 
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		die_errno("pipe2");
 	interrupt_defer();
 	size_t ready = 0;
 	for (size_t i = 0; i < 2; i++) {
-		fflush(NULL);
-		if ((ctrs[i].pid = fork()) < 0) {
-			warn("fork: %s", strerror(errno));
+		/* a pipe each, whose write end only the child keeps: a child
+		 * that dies before it answers ends the read with EOF */
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			warn("pipe2: %s", strerror(errno));
 			break;
 		}
+		fflush(NULL);
+		ctrs[i].pid = fork();
 		if (ctrs[i].pid == 0) {
 			interrupt_restore();
 			close(p[0]);
 			contain(&ctrs[i], use, p[1]);
 		}
-		/* one answer at a time: the pipe says whose it is */
-		if (read(p[0], &ctrs[i].got, sizeof(ctrs[i].got)) != sizeof(ctrs[i].got)) {
+		close(p[1]);
+		ssize_t got = ctrs[i].pid > 0 ? read(p[0], &ctrs[i].got, sizeof(ctrs[i].got)) : -1;
+		close(p[0]);
+		if (ctrs[i].pid < 0) {
+			warn("fork: %s", strerror(errno));
+			break;
+		}
+		if (got != (ssize_t)sizeof(ctrs[i].got)) {
 			warn("%s died before it was ready", ctrs[i].name);
 			break;
 		}
 		ready++;
 	}
-	close(p[1]);
 	long score[2] = {0, 0};
 	for (size_t i = 0; ready == 2 && i < 2; i++) {
 		score[i] = read_proc_long(ctrs[i].pid, "oom_score");
@@ -210,7 +216,6 @@ int main(int argc, char **argv)
 			kill(ctrs[i].pid, SIGKILL);
 			lab6_wait(ctrs[i].pid);
 		}
-	close(p[0]);
 	interrupt_check();
 	return ready == 2 ? 0 : 1;
 }
