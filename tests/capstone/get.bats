@@ -81,6 +81,23 @@ ctr() {
 	put "$d" "$@"
 }
 
+# The spec.json and metadata.json of each of test_podjson's examples
+# (podjson_write_spec), in $SPECS/NAME/. Skips when test_podjson is not built.
+SPECS=
+write_examples() {
+	local unit=$PODLAB_BUILD/tests/unit/test_podjson
+	[ -x "$unit" ] || skip "test_podjson is not built"
+	SPECS=$BATS_TEST_TMPDIR/specs
+	mkdir -p "$SPECS"
+	PODJSON_OUT=$SPECS "$unit" --filter 'podjson/examples_write_spec' >/dev/null
+}
+
+# example_pod NAME [CONTAINER:KIND...]: mkpod, with example NAME's spec (after write_examples)
+example_pod() {
+	mkpod "$@"
+	cp "$SPECS/$1/spec.json" "$SPECS/$1/metadata.json" "$PODRUN_ROOT/pods/$1/"
+}
+
 T0=2026-01-02T03:04:06.500000000Z
 T1=2026-01-02T03:04:07.000000000Z
 T2=2026-01-02T03:05:00.250000000Z
@@ -245,15 +262,11 @@ setup() {
 }
 
 @test "every example's spec.json (podjson_write_spec) in a pod validates against the v1 Pod schema" {
-	local unit=$PODLAB_BUILD/tests/unit/test_podjson out=$BATS_TEST_TMPDIR/specs p
-	[ -x "$unit" ] || skip "test_podjson is not built"
-	mkdir "$out"
-	PODJSON_OUT=$out "$unit" --filter 'podjson/examples_write_spec' >/dev/null
-	local n=0
-	for p in "$out"/*/; do
+	local p n=0
+	write_examples
+	for p in "$SPECS"/*/; do
 		p=$(basename "$p")
-		mkpod "$p" app:app
-		cp "$out/$p/spec.json" "$out/$p/metadata.json" "$PODRUN_ROOT/pods/$p/"
+		example_pod "$p" app:app
 		all_true "$p"
 		ctr "$p" app state=Running restarts=1 started_at=$T1 last_exit_code=1 last_reason=Error \
 			last_started_at=$T0 last_finished_at=$T1
@@ -276,12 +289,8 @@ setup() {
 }
 
 @test "env from the downward API: -o json as Kubernetes keeps it, describe as kubectl shows it" {
-	local unit=$PODLAB_BUILD/tests/unit/test_podjson out=$BATS_TEST_TMPDIR/specs
-	[ -x "$unit" ] || skip "test_podjson is not built"
-	mkdir "$out"
-	PODJSON_OUT=$out "$unit" --filter 'podjson/examples_write_spec' >/dev/null
-	mkpod downward side:sidecar app:app
-	cp "$out/downward/spec.json" "$out/downward/metadata.json" "$PODRUN_ROOT/pods/downward/"
+	write_examples
+	example_pod downward side:sidecar app:app
 	ctr downward side state=Running restarts=0 started_at=$T1
 	ctr downward app state=Running restarts=0 started_at=$T1
 	run podrun get downward -o json
@@ -314,12 +323,8 @@ setup() {
 }
 
 @test "a pod with the node's namespaces: get -o json/yaml and describe show what an audit looks for, and podrun takes the YAML back" {
-	local unit=$PODLAB_BUILD/tests/unit/test_podjson out=$BATS_TEST_TMPDIR/specs
-	[ -x "$unit" ] || skip "test_podjson is not built"
-	mkdir "$out"
-	PODJSON_OUT=$out "$unit" --filter 'podjson/examples_write_spec' >/dev/null
-	mkpod audit c:app
-	cp "$out/audit/spec.json" "$out/audit/metadata.json" "$PODRUN_ROOT/pods/audit/"
+	write_examples
+	example_pod audit c:app
 	ctr audit c state=Running restarts=0 started_at=$T1
 	run podrun get audit -o json
 	assert_success
@@ -376,12 +381,8 @@ print("same" if j == y else "differ")' "$BATS_TEST_TMPDIR/a.json" "$BATS_TEST_TM
 }
 
 @test "get -o json/yaml: serviceAccountName \"\" beside serviceAccount is the alias, and dnsConfig {} is kept, as the API server stores them" {
-	local unit=$PODLAB_BUILD/tests/unit/test_podjson out=$BATS_TEST_TMPDIR/specs
-	[ -x "$unit" ] || skip "test_podjson is not built"
-	mkdir "$out"
-	PODJSON_OUT=$out "$unit" --filter 'podjson/examples_write_spec' >/dev/null
-	mkpod alias c:app
-	cp "$out/alias/spec.json" "$out/alias/metadata.json" "$PODRUN_ROOT/pods/alias/"
+	write_examples
+	example_pod alias c:app
 	ctr alias c state=Running restarts=0 started_at=$T1
 	run podrun get alias -o json
 	assert_success
