@@ -43,20 +43,8 @@ int res_node(int64_t *memory, int64_t *cpu_milli)
 	if (m && *m) {
 		if (spec_parse_quantity(m, memory) < 0)
 			return fail_msg(EINVAL, "PODRUN_NODE_MEMORY=%s: %s", m, last_error());
-	} else {
-		/* "MemTotal:       24572468 kB" */
-		FILE *f = fopen("/proc/meminfo", "re");
-		if (!f)
-			return fail_errno("fopen(/proc/meminfo)");
-		long long kb = -1;
-		char line[256];
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "MemTotal: %lld kB", &kb) == 1)
-				break;
-		fclose(f);
-		if (kb < 0)
-			return fail_msg(EIO, "/proc/meminfo: no MemTotal");
-		*memory = (int64_t)kb * 1024;
+	} else if (cg_node_memory(memory) < 0) {
+		return -1;
 	}
 	if (c && *c) {
 		if (spec_parse_milli(c, cpu_milli) < 0)

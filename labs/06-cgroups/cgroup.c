@@ -859,6 +859,24 @@ int cg_oom_score_adj(const struct cg_resources *ctrs, size_t n, size_t i, int64_
 	return 0;
 }
 
+int cg_node_memory(int64_t *bytes)
+{
+	/* "MemTotal:       24572468 kB" */
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return fail_errno("fopen(/proc/meminfo)");
+	long long kb = -1;
+	char line[256];
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	if (kb < 0)
+		return fail_msg(EIO, "/proc/meminfo: no MemTotal");
+	*bytes = (int64_t)kb * 1024;
+	return 0;
+}
+
 int cg_set_oom_score_adj(pid_t pid, int want, int *got)
 {
 	/* "self", not getpid(): a caller inside a pid namespace may look at a

@@ -190,6 +190,10 @@ int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resour
 int cg_oom_score_adj(const struct cg_resources *ctrs, size_t n, size_t i, int64_t node_memory,
                      int *adj);
 
+/* The node's memory as kubelet takes it (cadvisor's machine capacity):
+ * MemTotal of /proc/meminfo, in bytes. */
+int cg_node_memory(int64_t *bytes);
+
 /* Write /proc/PID/oom_score_adj (pid 0: the caller's). A value below what
  * the process may lower itself to (its oom_score_adj_min, the last value a
  * privileged writer set) needs CAP_SYS_RESOURCE; without it (EACCES) the

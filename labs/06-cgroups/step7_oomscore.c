@@ -52,22 +52,6 @@ struct container {
 	int want, got; /* oom_score_adj: kubelet's, and what the kernel took */
 };
 
-/* The node's memory, as kubelet reads it (cadvisor: MemTotal). */
-static int64_t node_memory(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	long long kib = 0;
-	if (!f)
-		die_errno("fopen(/proc/meminfo)");
-	char line[256];
-	while (fgets(line, sizeof(line), f) && sscanf(line, "MemTotal: %lld kB", &kib) != 1) {
-	}
-	fclose(f);
-	if (kib <= 0)
-		die("/proc/meminfo: no MemTotal");
-	return kib * 1024;
-}
-
 /* The child: the adjustment first (it is inherited, so a container's first
  * process sets it before anything else runs), then the memory, then "ready"
  * with what it got, and wait to be killed. */
@@ -149,8 +133,8 @@ int main(int argc, char **argv)
 	}
 	struct cg_resources res[2] = {ctrs[0].res, ctrs[1].res};
 	enum cg_qos class;
-	int64_t node = node_memory();
-	if (cg_qos_class(res, 2, &class) < 0)
+	int64_t node;
+	if (cg_node_memory(&node) < 0 || cg_qos_class(res, 2, &class) < 0)
 		die_last();
 	printf("node memory (MemTotal): %lld MiB; the pod is %s\n", (long long)(node / MI),
 	       cg_qos_name(class));

@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -250,6 +251,16 @@ Test(cg_oom_adj, a_sidecar_no_higher_than_the_app_that_requests_least)
 	/* a sidecar that asks more than the apps keeps its own, lower one */
 	r[0].memory_request = 300 * MI;
 	cr_assert_eq(adj_of(r, 4, 0, 1000 * MI), 700);
+}
+
+Test(cg_oom_adj, the_node_memory_is_memtotal)
+{
+	/* sysinfo(2)'s totalram is the same count of pages, asked another way */
+	struct sysinfo si;
+	int64_t bytes = 0;
+	cr_assert_eq(sysinfo(&si), 0);
+	cr_assert_eq(cg_node_memory(&bytes), 0, "%s", last_error());
+	cr_assert_eq(bytes, (int64_t)si.totalram * si.mem_unit);
 }
 
 Test(cg_oom_adj, bad_arguments)
