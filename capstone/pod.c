@@ -1511,11 +1511,6 @@ static int member_image(struct sup *s, struct init_member *m)
 	return -1;
 }
 
-/* The pod's cgroup and pause's in it (pause runs already: placed from
- * here), then each container's, which place_member puts it in. Once: the
- * first container placed makes them, or the pod's first step when it
- * started none. Under the lock pod_create took: the "requests" that
- * res_pod_create records are what the next pod's admission counts. */
 /* ---- eviction: a disk emptyDir over its sizeLimit -------------------------------- */
 
 /* How often kubelet's eviction manager looks: every 10 s, or
@@ -1539,7 +1534,7 @@ static bool sized_on_disk(const struct vol_spec *v)
 
 /* vol_usage in a child: fts changes directory as it walks, and a walk of a
  * big volume must not hold the supervisor past a bound, nor the containers'
- * logs meanwhile. */
+ * logs meanwhile. The child writes the byte count, or why it has none. */
 static int measure_volume(struct sup *s, const char *dir, uint64_t *bytes)
 {
 	int p[2];
@@ -1555,19 +1550,37 @@ static int measure_volume(struct sup *s, const char *dir, uint64_t *bytes)
 		become_helper(&p[1], 1, parent);
 		fault_hold("volume-measuring");
 		uint64_t b = 0;
-		_exit(vol_usage(dir, &b) == 0 && write(p[1], &b, sizeof(b)) == sizeof(b) ? 0 : 1);
+		if (vol_usage(dir, &b) == 0)
+			_exit(write(p[1], &b, sizeof(b)) == sizeof(b) ? 0 : 1);
+		const char *e = last_error();
+		if (write(p[1], e, strlen(e)) < 0) {
+			/* the supervisor reports the exit status alone */
+		}
+		_exit(1);
 	}
 	close(p[1]);
-	int rc = wait_serving_logs(s, p[0], now_ms() + 5000) &&
-	                 read(p[0], bytes, sizeof(*bytes)) == sizeof(*bytes)
-	             ? 0
-	             : fail_msg(ETIMEDOUT, "measuring %s: no answer within 5 s", dir);
+	bool answered = wait_serving_logs(s, p[0], now_ms() + 5000);
+	char got[PATH_MAX];
+	ssize_t n = answered ? read(p[0], got, sizeof(got) - 1) : 0;
 	close(p[0]);
-	if (rc < 0)
+	if (!answered)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
 	}
-	return rc;
+	if (!answered)
+		return fail_msg(ETIMEDOUT, "measuring %s: no answer within 5 s", dir);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && n == sizeof(*bytes)) {
+		memcpy(bytes, got, sizeof(*bytes));
+		return 0;
+	}
+	got[n > 0 ? n : 0] = '\0';
+	if (WIFEXITED(st) && got[0])
+		return fail_msg(EIO, "measuring %s: %s", dir, got);
+	if (WIFSIGNALED(st))
+		return fail_msg(EIO, "measuring %s: the measuring process was killed by SIG%s", dir,
+		                sigabbrev_np(WTERMSIG(st)));
+	return fail_msg(EIO, "measuring %s: the measuring process exited %d", dir, WEXITSTATUS(st));
 }
 
 /* kubelet's eviction manager, for the one signal that is a pod's own: a
@@ -1600,6 +1613,11 @@ static void check_evictions(struct sup *s)
 	}
 }
 
+/* The pod's cgroup and pause's in it (pause runs already: placed from
+ * here), then each container's, which place_member puts it in. Once: the
+ * first container placed makes them, or the pod's first step when it
+ * started none. Under the lock pod_create took: the "requests" that
+ * res_pod_create records are what the next pod's admission counts. */
 static int make_cgroups(struct sup *s)
 {
 	if (s->cg_error[0])

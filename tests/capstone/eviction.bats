@@ -107,3 +107,35 @@ YAML
 	podrun rm -f chatty
 	assert_host_clean
 }
+
+# A measure that fails says why; only one that never answered says it took
+# too long. Here the measuring child, held stopped, is killed: the pod's
+# events (the foreground run prints them) name the signal. Proven: with
+# measure_volume taking every failure for a timeout, the line reads "no
+# answer within 5 s" - and comes at once, not after 5 s.
+@test "a volume measure that fails says why: the measuring process killed is not a timeout" {
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	local f sup child pid
+	f=$(writer measured 1)
+	PODRUN_STOP_AT=volume-measuring "$PODRUN_BIN" run "$f" >"$BATS_TEST_TMPDIR/fg.out" 2>&1 &
+	pid=$!
+	defer "kill $pid 2>/dev/null || true"
+	wait_for test -s "$PODRUN_ROOT/pods/measured/supervisor.pid"
+	sup=$(state measured supervisor.pid)
+	measuring() {
+		child=$(ps -o pid=,stat= --ppid "$sup" | awk '$2 ~ /^T/ {print $1; exit}')
+		[ -n "$child" ]
+	}
+	wait_for measuring
+	kill -KILL "$child"
+	wait_for grep -q "measured: emptyDir scratch: measuring " "$BATS_TEST_TMPDIR/fg.out"
+	grep -q "measuring .*/volumes/scratch: the measuring process was killed by SIGKILL$" \
+		"$BATS_TEST_TMPDIR/fg.out"
+	! grep -q "no answer within" "$BATS_TEST_TMPDIR/fg.out"
+	[ "$(state measured)" = Running ]
+	# the next measure is held too; rm -f takes the stopped child along
+	podrun rm -f measured
+	wait $pid || true
+	assert_host_clean
+}
