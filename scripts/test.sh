@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export PODLAB_SRC="$here" PODLAB_BUILD="${PODLAB_BUILD:-$here/build}"
 
-passed=0 failed=0 bad_suites=()
+passed=0 failed=0 bad_suites=() timings=()
 count_tap() { # reads a TAP stream on stdin, echoes it, adds to the counters
 	local line
 	while IFS= read -r line; do
@@ -22,12 +22,13 @@ count_tap() { # reads a TAP stream on stdin, echoes it, adds to the counters
 	done
 }
 
-suite() { # suite NAME CMD... : run one suite, remember if it failed
-	local name=$1
+suite() { # suite NAME CMD... : run one suite, remember if it failed and how long it took
+	local name=$1 start=$SECONDS
 	shift
 	echo
 	echo "######## $name"
 	if ! "$@"; then bad_suites+=("$name"); fi
+	timings+=("$((SECONDS - start)) $name")
 }
 
 unit() { # [BUILD]
@@ -103,6 +104,12 @@ if [ -x scripts/check-handout.sh ]; then
 	suite "check-handout" scripts/check-handout.sh
 fi
 
+# Where the time went, the longest suites first: `make test` must stay well
+# under 20 minutes on 2 cores.
+echo
+echo "the longest suites (seconds):"
+printf '%s\n' "${timings[@]}" | sort -rn | head -8 | sed 's/^/  /'
+echo "all suites: $SECONDS s"
 echo
 if [ ${#bad_suites[@]} -gt 0 ]; then
 	echo "failing suites: ${bad_suites[*]}"
