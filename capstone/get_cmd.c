@@ -932,9 +932,19 @@ int cmd_describe(int argc, char **argv)
 	if (r < 0)
 		die_last();
 	struct json_object *spec = jget(pod, "spec"), *st = jget(pod, "status");
-	const int w = 18;
+	/* kubectl's tabwriter makes the column as wide as its longest key */
+	const char *class = jstr_or(spec, "priorityClassName", "");
+	const int w = *class ? 22 : 18;
 	field(0, w, "Name", jstr_or(pod, "metadata.name", name));
 	field(0, w, "Namespace", jstr_or(pod, "metadata.namespace", "default"));
+	/* set by the API server's admission: kubectl shows it for every pod */
+	if (jget(spec, "priority")) {
+		snprintf(buf, sizeof(buf), "%" PRId64,
+		         json_object_get_int64(jget(spec, "priority")));
+		field(0, w, "Priority", buf);
+	}
+	if (*class)
+		field(0, w, "Priority Class Name", class);
 	/* kubectl shows it when set; the API server always sets it */
 	if (*jstr_or(spec, "serviceAccountName", ""))
 		field(0, w, "Service Account", jstr_or(spec, "serviceAccountName", ""));

@@ -150,6 +150,7 @@ struct sup {
 	int lock;                /* the state root's, from admission until the cgroups are made */
 	char cg_error[1024];     /* why make_cgroups failed, to fail the pod with */
 	bool adj_floored;        /* the OOMScoreAdjFloored event was written */
+	bool critical_kept;      /* a critical pod over an emptyDir's sizeLimit: said so */
 	uint64_t *oom_seen;      /* OOM kills counted so far, per container */
 	int pending[2][2];       /* before_start -> after_start: the pipes of the member starting */
 	int stop_grace_ms;       /* -1: no stop asked */
@@ -1600,11 +1601,21 @@ static void check_evictions(struct sup *s)
 		}
 		if (used <= v->size_limit)
 			continue;
-		char limit[32];
+		char limit[32], why[sizeof(s->evicted)];
 		podjson_bytes_quantity((int64_t)v->size_limit, limit, sizeof(limit));
-		snprintf(s->evicted, sizeof(s->evicted),
+		snprintf(why, sizeof(why),
 		         "Usage of EmptyDir volume \"%s\" exceeds the limit \"%s\". ", v->name,
 		         limit);
+		/* kubelet's evictPod refuses a critical pod: what the node cannot
+		 * run without is not evicted to save its disk. Said once. */
+		if (spec_critical(s->spec)) {
+			if (!s->critical_kept)
+				event(s, "cannot evict a critical pod (priority %d): %s",
+				      (int)s->spec->priority, why);
+			s->critical_kept = true;
+			continue;
+		}
+		snprintf(s->evicted, sizeof(s->evicted), "%s", why);
 		s->stop_grace_ms = 0;
 		state_put(s->dir, "reason", "Evicted");
 		state_put(s->dir, "message", "%s", s->evicted);
@@ -1661,7 +1672,10 @@ static int place_member(void *arg, pid_t pid)
 		    s->dir, "Warning", "OOMScoreAdjFloored", "pod",
 		    "oom_score_adj %d (%s) of container %s is %d, podrun's own: the kernel "
 		    "lets no lower one be set without CAP_SYS_RESOURCE",
-		    want, cg_qos_name(s->res->qos), s->members[r->i].cfg.name, rm->oom_score_adj);
+		    want,
+		    spec_node_critical(s->spec) ? s->spec->priority_class
+		                                : cg_qos_name(s->res->qos),
+		    s->members[r->i].cfg.name, rm->oom_score_adj);
 	}
 	char d[PATH_MAX];
 	member_dir(s, &s->members[r->i], d, sizeof(d));

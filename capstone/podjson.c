@@ -604,6 +604,10 @@ int podjson_spec(const struct pod_spec *p, struct json_object **out)
 			rc |= push(a, host_alias(&p->host_aliases[i]));
 		rc |= add(o, "hostAliases", a);
 	}
+	/* the Priority admission plugin's: the class's value, 0 without one */
+	if (p->priority_class)
+		rc |= add_str(o, "priorityClassName", p->priority_class);
+	rc |= add_int(o, "priority", p->priority);
 	/* a pointer in the API: given, even as {}, it is kept and printed */
 	if (p->dns_config_set)
 		rc |= add(o, "dnsConfig", dns_config(p));

@@ -326,6 +326,11 @@ int res_ctr_create(const struct res_pod *rp, const struct pod_spec *sp, size_t i
 	for (size_t k = 0; k < sp->n_ctrs; k++)
 		to_cg(&sp->ctrs[k], &all[k]);
 	int rc = cg_oom_score_adj(all, sp->n_ctrs, i, rp->node_memory, &out->oom_score_adj);
+	/* kubelet asks this first: a node-critical pod (a CNI plugin, a log
+	 * agent the node needs) is the OOM killer's last choice whatever its
+	 * class */
+	if (spec_node_critical(sp))
+		out->oom_score_adj = CG_OOM_ADJ_GUARANTEED;
 	struct cg_resources r = all[i];
 	free(all);
 	if (rc < 0 || cg_create(&rp->host, rel, &out->cg) < 0 || set_limits(&out->cg, &r) < 0)

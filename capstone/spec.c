@@ -712,8 +712,6 @@ static const char *const pod_unsupported[] = {
     "tolerations",
     "automountServiceAccountToken",
     "imagePullSecrets",
-    "priority",
-    "priorityClassName",
     "schedulerName",
     "subdomain",
     "readinessGates",
@@ -2685,12 +2683,78 @@ static int cross_check(struct ctx *c, struct pod_spec *pod)
 	return 0;
 }
 
+/* ---- priority ---------------------------------------------------------------- */
+
+/* The PriorityClasses every cluster has (scheduling/v1's
+ * SystemPriorityClasses); others are objects of the API, which podrun has
+ * none of. */
+static const struct {
+	const char *name;
+	int32_t value;
+} builtin_classes[] = {
+    {"system-node-critical", 2000001000},
+    {"system-cluster-critical", 2000000000},
+};
+#define SPEC_CRITICAL_PRIORITY 2000000000 /* scheduling.SystemCriticalPriority */
+
+bool spec_critical(const struct pod_spec *p)
+{
+	return p->priority >= SPEC_CRITICAL_PRIORITY;
+}
+
+bool spec_node_critical(const struct pod_spec *p)
+{
+	return spec_critical(p) && p->priority_class &&
+	       !strcmp(p->priority_class, builtin_classes[0].name);
+}
+
+/* What the Priority admission plugin does before the pod is stored: the
+ * class's value becomes spec.priority (0 with no class: no globalDefault
+ * class exists here), and a priority written in the spec must be that very
+ * number - so a spec read back from a cluster passes, and a pod cannot make
+ * itself critical with a number alone. class_k, prio_v: the nodes of the two
+ * fields, NULL when not written. */
+static int resolve_priority(struct ctx *c, struct pod_spec *pod, const yaml_node_t *class_k,
+                            const yaml_node_t *prio_v, long written)
+{
+	pod->priority = 0;
+	if (pod->priority_class && !*pod->priority_class)
+		pod->priority_class = NULL;
+	if (pod->priority_class) {
+		size_t i = 0;
+		while (i < ARRAY_SIZE(builtin_classes) &&
+		       strcmp(pod->priority_class, builtin_classes[i].name))
+			i++;
+		if (i < ARRAY_SIZE(builtin_classes)) {
+			pod->priority = builtin_classes[i].value;
+		} else {
+			char why[256];
+			snprintf(
+			    why, sizeof(why),
+			    "no PriorityClass with name %s was found (podrun knows the built-in "
+			    "system-node-critical and system-cluster-critical)",
+			    pod->priority_class);
+			pod->priority_class = NULL;
+			if (refused(c, class_k, "spec.priorityClassName", why) < 0)
+				return -1;
+		}
+	}
+	if (prio_v && written != pod->priority)
+		return err_at(c, prio_v,
+		              "spec.priority: the integer value of priority (%ld) must not be "
+		              "provided in pod spec; priority admission controller computed %d "
+		              "from the given PriorityClass name",
+		              written, (int)pod->priority);
+	return 0;
+}
+
 static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 {
 	if (expect(c, n, YAML_MAPPING_NODE, "spec") < 0)
 		return -1;
 	yaml_node_t *inits = NULL, *apps = NULL, *vols = NULL;
-	const yaml_node_t *dns_none = NULL, *dns_config = NULL;
+	const yaml_node_t *dns_none = NULL, *dns_config = NULL, *class_k = NULL, *prio_v = NULL;
+	long prio = 0;
 	bool sa_name = false;
 	for (size_t i = 0; i < map_len(n); i++) {
 		struct field f;
@@ -2726,6 +2790,13 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 			if ((r = get_str(c, f.v, f.path, &pod->hostname)) == 0 && pod->hostname)
 				r = check_label(c, f.v, f.path, pod->hostname);
 			pod->hostname_set = pod->hostname != NULL;
+		} else if (!strcmp(f.key, "priorityClassName")) {
+			class_k = f.k;
+			r = get_str(c, f.v, f.path, &pod->priority_class);
+		} else if (!strcmp(f.key, "priority")) {
+			if (!is_null(f.v) &&
+			    (r = get_int(c, f.v, f.path, INT32_MIN, INT32_MAX, &prio)) == 0)
+				prio_v = f.v;
 		} else if (!strcmp(f.key, "securityContext")) {
 			r = parse_pod_security(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "serviceAccountName") ||
@@ -2785,6 +2856,8 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 	}
 	if (!apps)
 		return err_at(c, n, "spec.containers: required");
+	if (resolve_priority(c, pod, class_k, prio_v, prio) < 0)
+		return -1;
 	/* the API server's: with None the pod's resolv.conf is dnsConfig alone;
 	 * `dnsConfig: null` is a nil pointer there, as if not written */
 	if (dns_none && !pod->dns_config_set)

@@ -222,8 +222,21 @@ struct pod_spec {
 	int64_t *supplemental_groups;
 	size_t n_supplemental_groups;
 	int64_t fs_group; /* -1: none */
-	void *mem;        /* private: every allocation of this pod, for spec_free */
+	/* spec.priorityClassName (NULL: none) and the priority the API server's
+	 * Priority admission gives the pod from it: the value of the class, 0
+	 * without one. podrun knows the built-in classes only. */
+	const char *priority_class;
+	int32_t priority;
+	void *mem; /* private: every allocation of this pod, for spec_free */
 };
+
+/* kubelet's IsCriticalPod: a priority of system-cluster-critical's 2000000000
+ * or more (podrun has no static or mirror pods). The eviction manager never
+ * evicts one. */
+bool spec_critical(const struct pod_spec *p);
+/* IsNodeCriticalPod: critical, and of the class system-node-critical. Its
+ * containers get Guaranteed's oom_score_adj whatever their QoS class. */
+bool spec_node_critical(const struct pod_spec *p);
 
 /* podrun run --allow-unsupported: a field that would bound or protect a
  * container and that podrun cannot honour (probes, resources, seLinuxOptions,

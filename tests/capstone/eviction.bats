@@ -48,6 +48,28 @@ YAML
 	assert_host_clean
 }
 
+# kubelet's eviction manager never evicts a critical pod (priority
+# 2000000000 or more: the built-in system-*-critical classes); it says so
+# and the pod runs on. Proven: with check_evictions not asking
+# spec_critical, the pod is Failed, Evicted.
+@test "a critical pod over its emptyDir's sizeLimit is not evicted: it runs on, and the supervisor says why" {
+	local pid
+	sed 's/^spec:$/spec:\n  priorityClassName: system-cluster-critical/' "$(writer crit 2048)" \
+		>"$BATS_TEST_TMPDIR/crit-class.yaml"
+	"$PODRUN_BIN" run "$BATS_TEST_TMPDIR/crit-class.yaml" >"$BATS_TEST_TMPDIR/fg.out" 2>&1 &
+	pid=$!
+	defer "kill $pid 2>/dev/null || true"
+	wait_for grep -q "crit: cannot evict a critical pod (priority 2000000000): Usage of EmptyDir volume \"scratch\" exceeds the limit \"1Mi\"" \
+		"$BATS_TEST_TMPDIR/fg.out"
+	sleep 1 # five more measures
+	[ "$(state crit)" = Running ]
+	[ ! -e "$PODRUN_ROOT/pods/crit/reason" ]
+	[ "$(grep -c "cannot evict" "$BATS_TEST_TMPDIR/fg.out")" = 1 ]
+	podrun rm -f crit
+	wait $pid || true
+	assert_host_clean
+}
+
 @test "a disk emptyDir under its sizeLimit: the pod runs on" {
 	podrun run -d "$(writer small 256)"
 	wait_for grep -q written "$(data small)/logs/c/0.log"

@@ -333,6 +333,8 @@ setup() {
 	[ "$(j '.spec | [.hostNetwork, .hostPID, .hostIPC]')" = '[true,true,true]' ]
 	[ "$(j .spec.activeDeadlineSeconds)" = 60 ]
 	[ "$(j '.spec | [.serviceAccountName, .serviceAccount]')" = '["foo","foo"]' ]
+	# the Priority admission's: the class's value
+	[ "$(j '.spec | [.priorityClassName, .priority]')" = '["system-node-critical",2000001000]' ]
 	[ "$(j .spec.hostAliases)" = '[{"ip":"10.0.0.1","hostnames":["db.example","db"]}]' ]
 	[ "$(j .spec.dnsConfig)" = \
 		'{"nameservers":["1.1.1.1"],"searches":["x.local"],"options":[{"name":"ndots","value":"2"},{"name":"edns0"}]}' ]
@@ -357,23 +359,26 @@ print("same" if j == y else "differ")' "$BATS_TEST_TMPDIR/a.json" "$BATS_TEST_TM
 	run podrun validate "$BATS_TEST_TMPDIR/audit.yaml"
 	assert_success
 	assert_output --partial 'pod audit: valid'
-	# describe: kubectl's Service Account and Annotations, keys in order,
-	# a value with newlines under its key
+	# describe: kubectl's Priority, Service Account and Annotations, keys in
+	# order, a value with newlines under its key; "Priority Class Name:"
+	# widens kubectl's column to 22
 	run podrun describe audit
 	assert_success
+	assert_line 'Priority:             2000001000'
+	assert_line 'Priority Class Name:  system-node-critical'
 	assert_line --regexp '^Service Account: +foo$'
-	assert_line --regexp '^Labels: +app=audit$'
+	assert_line --regexp '^Labels: {15}app=audit$'
 	assert_line --regexp '^Annotations: +description:$'
-	assert_line --regexp '^ {18}  first line$'
-	assert_line --regexp '^ {18}  second line$'
-	assert_line --regexp '^ {18}example\.com/owner: team-a$'
-	assert_line --regexp '^ {18}note: a=b$'
+	assert_line --regexp '^ {22}  first line$'
+	assert_line --regexp '^ {22}  second line$'
+	assert_line --regexp '^ {22}example\.com/owner: team-a$'
+	assert_line --regexp '^ {22}note: a=b$'
 	# kubectl sorts the keys: the block as a whole, in that order
 	[ "$(sed -n '/^Annotations:/,/^Status:/p' <<<"$output" | sed '$d; s/^Annotations://; s/^ *//' | paste -sd'|')" = \
 		'description:|first line|second line|example.com/owner: team-a|note: a=b' ]
 	# before Status, after Labels, in kubectl's order
-	[ "$(grep -nE '^(Namespace|Service Account|Node|Labels|Annotations|Status):' <<<"$output" | cut -d: -f2 | paste -sd,)" = \
-		'Namespace,Service Account,Node,Labels,Annotations,Status' ]
+	[ "$(grep -nE '^(Namespace|Priority|Priority Class Name|Service Account|Node|Labels|Annotations|Status):' <<<"$output" | cut -d: -f2 | paste -sd,)" = \
+		'Namespace,Priority,Priority Class Name,Service Account,Node,Labels,Annotations,Status' ]
 	# a pod without annotations
 	make_web
 	run podrun describe web
@@ -400,6 +405,10 @@ print("same" if j == y else "differ")' "$BATS_TEST_TMPDIR/a.json" "$BATS_TEST_TM
 	run podrun describe alias
 	assert_success
 	assert_line --regexp '^Service Account: +foo$'
+	# priority 0 without a class, no class line, and kubectl's column of 18
+	assert_line 'Priority:         0'
+	refute_line --partial 'Priority Class Name'
+	[ "$(j '.spec | [has("priorityClassName"), .priority]')" = '[false,0]' ]
 }
 
 @test "the schema check in these tests fails on a field Kubernetes does not know" {

@@ -281,6 +281,39 @@ YAML
 	assert_host_clean
 }
 
+# kubelet asks before the QoS class: is the pod node-critical (priority
+# class system-node-critical)? Then it is the OOM killer's last choice,
+# -997, even when BestEffort; system-cluster-critical alone changes nothing.
+# Proven: with res_ctr_create not asking spec_node_critical, the
+# node-critical pod's containers have 1000.
+@test "oom_score_adj of a node-critical pod is Guaranteed's whatever its class; a cluster-critical one keeps its class's" {
+	local own floor
+	own=$(cat /proc/self/oom_score_adj)
+	if (($((16#$(awk '/^CapEff/ {print $2}' /proc/self/status))) >> 24 & 1)); then
+		floor=-1000
+	else
+		floor=$own
+	fi
+	adj() { cat "/proc/$(state "$1" "containers/$2/pid")/oom_score_adj"; }
+	sed 's/^spec:$/spec:\n  priorityClassName: system-node-critical/' "$(qos_pod node "")" \
+		>"$BATS_TEST_TMPDIR/node-critical.yaml"
+	sed 's/^spec:$/spec:\n  priorityClassName: system-cluster-critical/' "$(qos_pod cluster "")" \
+		>"$BATS_TEST_TMPDIR/cluster-critical.yaml"
+	podrun run -d "$BATS_TEST_TMPDIR/node-critical.yaml"
+	podrun run -d "$BATS_TEST_TMPDIR/cluster-critical.yaml"
+	[ "$(state node qos)" = BestEffort ]
+	[ "$(adj node a)" = $((-997 > floor ? -997 : floor)) ]
+	[ "$(adj node b)" = $((-997 > floor ? -997 : floor)) ]
+	if [ "$floor" != -1000 ]; then
+		grep -q "OOMScoreAdjFloored.*oom_score_adj -997 (system-node-critical) of container a is $floor" \
+			"$PODRUN_ROOT/pods/node/events"
+	fi
+	[ "$(adj cluster a)" = 1000 ]
+	podrun rm -f node
+	podrun rm -f cluster
+	assert_host_clean
+}
+
 @test "OOMKilled: a container past its memory limit ends with reason OOMKilled, exit 137, and is restarted" {
 	f=$(pod_file oom <<'YAML'
 apiVersion: v1

@@ -96,6 +96,9 @@ Test(podjson, pod_defaults)
 	is_str(s, "dnsPolicy", "ClusterFirst");
 	is_str(s, "schedulerName", "default-scheduler");
 	is_bool(s, "enableServiceLinks", true);
+	/* the Priority admission's: no class, no globalDefault class: 0 */
+	is_int(s, "priority", 0);
+	cr_assert_null(at(s, "priorityClassName"));
 	cr_assert(json_object_is_type(at(s, "securityContext"), json_type_object));
 	cr_assert_null(at(s, "initContainers"), "no init containers: no list");
 	cr_assert_null(at(s, "volumes"));
@@ -583,8 +586,8 @@ Test(podjson, write_spec_atomic_private_nofollow)
 }
 
 /* A pod an audit of `get -o yaml` must see through: the node's namespaces,
- * a deadline, a service account, annotations, /etc/hosts and resolv.conf
- * entries. Also written by examples_write_spec, for get.bats. */
+ * a deadline, a service account, its priority, annotations, /etc/hosts and
+ * resolv.conf entries. Also written by examples_write_spec, for get.bats. */
 static const char audit_pod[] = "apiVersion: v1\n"
                                 "kind: Pod\n"
                                 "metadata:\n"
@@ -601,6 +604,7 @@ static const char audit_pod[] = "apiVersion: v1\n"
                                 "  hostIPC: true\n"
                                 "  activeDeadlineSeconds: 60\n"
                                 "  serviceAccountName: foo\n"
+                                "  priorityClassName: system-node-critical\n"
                                 "  hostAliases:\n"
                                 "  - {ip: 10.0.0.1, hostnames: [db.example, db]}\n"
                                 "  dnsConfig:\n"

@@ -298,7 +298,7 @@ Test(parse, unknown_fields_warn_once_each)
 	struct pod_spec *pods;
 	size_t n;
 	const char *text =
-	    POD("  priorityClassName: high\n"
+	    POD("  schedulerName: other\n"
 	        "  containers:\n"
 	        "  - {name: a, image: busybox, command: [x], tty: true, bogus: 1}\n");
 	warnings = 0;
@@ -587,4 +587,52 @@ Test(parse, stop_signal_wants_a_linux_signal_name_and_spec_os)
 	fails_with(POD("  os: {}\n"
 	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
 	           "spec.os.name: Required value");
+}
+
+/* spec.priority is what the Priority admission computes from the class:
+ * the built-in classes' values, 0 without a class; a priority written in
+ * the spec must be that number. Critical: 2000000000 or more; node-critical:
+ * that, and the class system-node-critical. */
+Test(parse, priority_from_the_built_in_classes)
+{
+	static const struct {
+		const char *yaml;
+		int32_t priority;
+		bool critical, node_critical;
+	} ok[] = {
+	    {"", 0, false, false},
+	    {"  priorityClassName: \"\"\n", 0, false, false},
+	    {"  priority: 0\n", 0, false, false},
+	    {"  priorityClassName: system-cluster-critical\n", 2000000000, true, false},
+	    {"  priorityClassName: system-node-critical\n", 2000001000, true, true},
+	    {"  priorityClassName: system-node-critical\n  priority: 2000001000\n", 2000001000,
+	     true, true},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		struct pod_spec *pods;
+		size_t n;
+		char full[1024];
+		snprintf(full, sizeof(full),
+		         POD("%s  containers: [{name: c, image: busybox, command: [a]}]\n"),
+		         ok[i].yaml);
+		cr_assert_eq(parse(full, &pods, &n), 0, "%s: %s", ok[i].yaml, last_error());
+		cr_assert_eq(pods[0].priority, ok[i].priority, "%s", ok[i].yaml);
+		cr_assert_eq(spec_critical(&pods[0]), ok[i].critical, "%s", ok[i].yaml);
+		cr_assert_eq(spec_node_critical(&pods[0]), ok[i].node_critical, "%s", ok[i].yaml);
+		spec_free(pods, n);
+	}
+	fails_with(POD("  priorityClassName: high\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "t.yaml:6:3: spec.priorityClassName: no PriorityClass with name high was found");
+	/* a number alone makes no pod critical */
+	fails_with(POD("  priority: 2000001000\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "t.yaml:6:13: spec.priority: the integer value of priority (2000001000) must "
+	           "not be provided in pod spec; priority admission controller computed 0");
+	fails_with(POD("  priorityClassName: system-cluster-critical\n  priority: 2000001000\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "computed 2000000000 from the given PriorityClass name");
+	fails_with(POD("  priority: 3000000000\n"
+	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
+	           "spec.priority: 3000000000 is out of range");
 }
