@@ -18,7 +18,7 @@ PACKAGES=(
 	libseccomp-dev  # containers get the RuntimeDefault seccomp filter
 	libarchive-dev libjson-c-dev # OCI images: tar layers (libarchive, dlopen'd) and JSON manifests
 	nettle-dev      # OCI images: every blob's sha256 is checked
-	python3-jsonschema # examples/ checked against the Kubernetes v1 Pod schema
+	python3-jsonschema python3-yaml # examples/ checked against the Kubernetes v1 Pod schema (YAML read by PyYAML)
 	jq              # tests read podrun's JSON output field by field
 	clang           # libFuzzer targets for every parser
 	cppcheck        # make lint
