@@ -414,6 +414,110 @@ in_ns_aborts() {
 	grep -q 'connect(198.18.99.2:18571): Connection timed out' "$T/proxy2.out"
 }
 
+# proxy_sockets PID: how many sockets PID holds (a proxy: its listener, and
+# two for each connection it carries).
+proxy_sockets() {
+	find "/proc/$1/fd" -lname 'socket:*' | wc -l
+}
+
+sockets_are() { # PID N
+	[ "$(proxy_sockets "$1")" -eq "$2" ]
+}
+
+# Proven: without an idle timeout (as it was, the option read and ignored),
+# the silent connection was still open after the read's 5 s; with the idle
+# deadline set at the connect and never moved, the busy one was cut off at
+# its 11th line.
+@test "proxy: a connection silent for --idle-timeout is closed, one that keeps exchanging bytes is not" {
+	start_upstream echo 18575
+	bg proxy "$L5/proxy" --listen 127.0.0.1:18574 --upstream 127.0.0.1:18575 --idle-timeout 500
+	PROXY=$BG
+	bg never "$L5/proxy" --listen 127.0.0.1:18580 --upstream 127.0.0.1:18575 --idle-timeout 0
+	wait_for listening 18574
+	wait_for listening 18580
+	# a fifo that no one writes to: reading it with a timeout is a pause
+	# without a fork (a sleep's fork and exec take 100 ms on a busy machine)
+	mkfifo "$T/quiet"
+	# (opened after every bg: their processes must not inherit them)
+	exec 5<>/dev/tcp/127.0.0.1/18574 6<>/dev/tcp/127.0.0.1/18574 \
+		7<>/dev/tcp/127.0.0.1/18580 8<>"$T/quiet"
+	# 5 exchanges a line every 50 ms and more for 1.25 s and more, two idle
+	# timeouts and a half; 6 and 7 say nothing
+	local i line
+	for ((i = 1; i <= 25; i++)); do
+		echo "ping $i" >&5
+		read -r -t 3 line <&5 || true
+		[ "$line" = "ping $i" ] || fail "the active connection, line $i: got '$line'"
+		read -r -t 0.05 -u 8 || true
+	done
+	# 6 was closed: the read ends at EOF (1), not at its timeout (> 128)
+	local status=0
+	read -r -t 5 line <&6 || status=$?
+	[ "$status" -eq 1 ] || fail "the silent connection is still open (read: $status)"
+	# both of its sockets: the proxy keeps its listener and 5's two
+	wait_for sockets_are "$PROXY" 3 || fail "the proxy holds $(proxy_sockets "$PROXY") sockets"
+	echo "still here" >&5
+	read -r -t 3 line <&5
+	assert_equal "$line" "still here"
+	# --idle-timeout 0: no deadline, 7 is as open as ever
+	echo "and here" >&7
+	read -r -t 3 line <&7
+	assert_equal "$line" "and here"
+	exec 5>&- 6>&- 7>&- 8>&-
+}
+
+# early_answer FD PORT: connect FD to the proxy at PORT, in front of an
+# upstream with echod --reject "413 too large"; send more than it reads,
+# take its answer, and send again: those bytes reach an upstream that reset
+# the connection, and the proxy drops them (dst_gone). (Should the proxy
+# have closed already, the second send fails: the check sees it closed.)
+early_answer() {
+	local answer
+	eval "exec $1<>/dev/tcp/127.0.0.1/$2"
+	head -c 200000 /dev/zero >&"$1"
+	read -r -t 5 answer <&"$1" || true
+	[ "$answer" = "413 too large" ] || fail "the answer: '$answer'"
+	head -c 200000 /dev/zero >&"$1" 2>/dev/null || true
+}
+
+# Proven: without an idle timeout (as it was, the option read and ignored),
+# the proxy still held the client's and the upstream's sockets 5 s later.
+@test "proxy: after an upstream answered early and reset, a silent client is closed after --idle-timeout" {
+	start_upstream early 18577 --reject "413 too large"
+	bg proxy "$L5/proxy" --listen 127.0.0.1:18576 --upstream 127.0.0.1:18577 --idle-timeout 500
+	PROXY=$BG
+	wait_for listening 18576
+	early_answer 5 18576
+	wait_for grep -q 'early: rejected after' "$T/early.out"
+	# the client keeps its connection and says nothing more: the proxy
+	# lets go of both sockets, and keeps only its listener
+	wait_for sockets_are "$PROXY" 1 || fail "the proxy holds $(proxy_sockets "$PROXY") sockets"
+	exec 5>&-
+}
+
+# Proven: with every event counted as activity, the drain's too (and as it
+# was), the proxy still held both sockets after the client's 60 writes.
+@test "proxy: after an upstream answered early and reset, what the client still sends does not keep it open" {
+	start_upstream early 18579 --reject "413 too large"
+	bg proxy "$L5/proxy" --listen 127.0.0.1:18578 --upstream 127.0.0.1:18579 --idle-timeout 500
+	PROXY=$BG
+	wait_for listening 18578
+	early_answer 5 18578
+	# the client goes on sending, a little every 50 ms, for 3 s and more
+	# (six idle timeouts); once the proxy closed, its kernel resets the
+	# connection and the client's next write fails
+	local i
+	for ((i = 0; i < 60; i++)); do
+		sockets_are "$PROXY" 1 && break
+		head -c 100 /dev/zero >&5 2>/dev/null || break
+		sleep 0.05
+	done
+	# closed while the client was still sending
+	[ "$i" -lt 60 ] || fail "after $i writes, the proxy holds $(proxy_sockets "$PROXY") sockets"
+	wait_for sockets_are "$PROXY" 1 || fail "the proxy holds $(proxy_sockets "$PROXY") sockets"
+	exec 5>&-
+}
+
 @test "proxy: bad input is one clear error" {
 	run "$L5/proxy" --listen 127.0.0.1:18520
 	assert_failure 2
@@ -424,6 +528,11 @@ in_ns_aborts() {
 	run "$L5/proxy" --listen 127.0.0.1:0x50 --upstream 127.0.0.1:80
 	assert_failure 2
 	assert_output --partial "port must be 1-65535"
+	run "$L5/proxy" --listen 127.0.0.1:18520 --upstream 127.0.0.1:80 --idle-timeout 1h
+	assert_failure 2
+	assert_output --partial "--idle-timeout: '1h' is not a number of milliseconds"
+	run "$L5/proxy" --listen 127.0.0.1:18520 --upstream 127.0.0.1:80 --idle-timeout -1
+	assert_failure 2
 	bg holder "$L5/echod" --listen 127.0.0.1:18521
 	wait_for listening 18521
 	run "$L5/proxy" --listen 127.0.0.1:18521 --upstream 127.0.0.1:80

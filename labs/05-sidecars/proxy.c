@@ -24,9 +24,15 @@
  * would cost the client the kernel's two minutes of SYN retries: each
  * connect gets --connect-timeout, then the next upstream is tried.
  *
+ * A connection may also go quiet for good: a client that connected and
+ * hung, a peer that vanished without a FIN. Nothing in TCP ends it, and it
+ * holds two sockets and 128 KiB of buffers, so a connection that moved no
+ * byte either way for --idle-timeout (Envoy's idle_timeout, an hour) is
+ * closed. Bytes the proxy drops (dst_gone) do not count as moving.
+ *
  * Syscalls: socket, connect (non-blocking: EINPROGRESS, then SO_ERROR),
  * accept4, epoll_create1, epoll_ctl, epoll_wait (its timeout is the next
- * connect deadline), recv, send, shutdown.
+ * connect or idle deadline), recv, send, shutdown.
  */
 #include "common.h"
 #include "netutil.h"
@@ -43,6 +49,8 @@
 /* Envoy's default connect_timeout: long enough for a loaded server's accept
  * queue, short against the kernel's ~2 minutes of SYN retries. */
 #define CONNECT_TIMEOUT_MS 5000
+/* Envoy's default idle_timeout for its TCP proxy. */
+#define IDLE_TIMEOUT_MS (3600 * 1000)
 
 /* One direction of a proxied connection: bytes read from src wait in buf
  * until dst takes them. */
@@ -65,25 +73,35 @@ struct endpoint {
 
 struct conn {
 	struct endpoint client, upstream;
-	int first, tried; /* upstream index we started at, how many we tried */
-	bool connecting;  /* upstream connect() still in progress ... */
-	int64_t deadline; /* ... until then (now_ms()), in the pending list */
-	struct conn *pending_prev, *pending_next;
-	struct half up;   /* client -> upstream */
-	struct half down; /* upstream -> client */
-	bool dead;        /* closed; freed after this batch of events */
+	int first, tried;         /* upstream index we started at, how many we tried */
+	bool connecting;          /* upstream connect() still in progress */
+	struct timers *in;        /* the list of its deadline: connects, idlers, NULL */
+	int64_t deadline;         /* when (now_ms()) the connect or idle time is up */
+	struct conn *prev, *next; /* neighbours in that list */
+	struct half up;           /* client -> upstream */
+	struct half down;         /* upstream -> client */
+	bool dead;                /* closed; freed after this batch of events */
 	struct conn *next_dead;
+};
+
+/* Connections waiting for a deadline of one kind, each ms after it joined
+ * the list at the tail. All are equally long, so the list is also in the
+ * order of the deadlines: the first expires next, epoll_wait sleeps no
+ * longer than until then, and a connection active again moves to the tail
+ * in O(1), where deadlines of different lengths would need a heap. */
+struct timers {
+	struct conn *first, *last;
+	int ms; /* 0: no deadline of this kind */
 };
 
 static struct sockaddr_in upstreams[MAX_UPSTREAMS];
 static int n_upstreams, next_upstream;
 static int ep;
 static bool verbose;
-static int connect_timeout_ms = CONNECT_TIMEOUT_MS;
-/* The connections whose upstream connect() is under way, oldest first. Each
- * gets the same timeout, so this is also the order of their deadlines: the
- * first expires next, and epoll_wait waits no longer than until then. */
-static struct conn *pending_first, *pending_last;
+/* The connections whose upstream connect() is under way, oldest first. */
+static struct timers connects = {.ms = CONNECT_TIMEOUT_MS};
+/* The connected ones, the one idle longest first. */
+static struct timers idlers = {.ms = IDLE_TIMEOUT_MS};
 /* Closed connections wait here until the end of the epoll batch: a later
  * event of the same batch may still point at them. */
 static struct conn *graveyard;
@@ -98,9 +116,11 @@ static void usage(FILE *out)
 	        "  --upstream HOST:PORT    an upstream server; repeat for several (max 16)\n"
 	        "  --connect-timeout MS    try the next upstream when one has not answered\n"
 	        "                          the connect in MS milliseconds (default %d)\n"
+	        "  --idle-timeout MS       close a connection when no byte moved either way\n"
+	        "                          for MS milliseconds (default %d; 0: never)\n"
 	        "  -v, --verbose           print one line per connection\n"
 	        "  -h, --help              show this help\n",
-	        CONNECT_TIMEOUT_MS);
+	        CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS);
 }
 
 /* Move whatever can move now from h->src to h->dst: write what is buffered,
@@ -182,37 +202,42 @@ static uint32_t wants(const struct half *reading, const struct half *writing)
 	return ev;
 }
 
-static void pending_add(struct conn *c)
+static void timer_del(struct conn *c)
 {
-	c->connecting = true;
-	c->deadline = now_ms() + connect_timeout_ms;
-	c->pending_prev = pending_last;
-	c->pending_next = NULL;
-	if (pending_last)
-		pending_last->pending_next = c;
+	struct timers *t = c->in;
+	if (!t)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
 	else
-		pending_first = c;
-	pending_last = c;
+		t->first = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		t->last = c->prev;
+	c->in = NULL;
 }
 
-static void pending_del(struct conn *c)
+/* (Re)start c's deadline of kind t, t->ms from now: to the tail of t. */
+static void timer_set(struct conn *c, struct timers *t)
 {
-	if (!c->connecting)
+	timer_del(c);
+	if (!t->ms)
 		return;
-	c->connecting = false;
-	if (c->pending_prev)
-		c->pending_prev->pending_next = c->pending_next;
+	c->in = t;
+	c->deadline = now_ms() + t->ms;
+	c->prev = t->last;
+	c->next = NULL;
+	if (t->last)
+		t->last->next = c;
 	else
-		pending_first = c->pending_next;
-	if (c->pending_next)
-		c->pending_next->pending_prev = c->pending_prev;
-	else
-		pending_last = c->pending_prev;
+		t->first = c;
+	t->last = c;
 }
 
 static void conn_close(struct conn *c)
 {
-	pending_del(c);
+	timer_del(c);
 	watch(&c->client, 0);
 	watch(&c->upstream, 0);
 	close(c->client.fd);
@@ -241,7 +266,8 @@ static int connect_next(struct conn *c)
 		    errno == EINPROGRESS) {
 			c->upstream = (struct endpoint){.c = c, .fd = fd};
 			c->up.dst = c->down.src = fd;
-			pending_add(c);
+			c->connecting = true;
+			timer_set(c, &connects);
 			watch(&c->upstream, EPOLLOUT);
 			if (verbose)
 				printf("proxy: connecting to %s\n", nu_addr_str(a, where));
@@ -260,7 +286,8 @@ static void connect_failed(struct conn *c, const char *why)
 	char where[NU_ADDRSTRLEN];
 	warn("connect(%s): %s",
 	     nu_addr_str(&upstreams[(c->first + c->tried - 1) % n_upstreams], where), why);
-	pending_del(c);
+	c->connecting = false;
+	timer_del(c);
 	watch(&c->upstream, 0);
 	close(c->upstream.fd);
 	c->upstream.fd = -1;
@@ -275,23 +302,36 @@ static void connect_failed(struct conn *c, const char *why)
  * TCP_USER_TIMEOUT is checked only when a SYN retransmission timer fires
  * (the first after 1 s), and stays set on the connection once it is up,
  * where it would also cut a working one whose peer is slow to acknowledge. */
-static void expire_connects(void)
+static void expire_connects(int64_t now)
 {
 	char why[64];
-	int64_t now = now_ms();
-	while (pending_first && pending_first->deadline <= now) {
-		snprintf(why, sizeof(why), "%s after %d ms", strerror(ETIMEDOUT),
-		         connect_timeout_ms);
-		connect_failed(pending_first, why);
+	while (connects.first && connects.first->deadline <= now) {
+		snprintf(why, sizeof(why), "%s after %d ms", strerror(ETIMEDOUT), connects.ms);
+		connect_failed(connects.first, why);
 	}
 }
 
-/* How long epoll_wait may sleep: until the next connect deadline. */
+/* Close the connections idle for --idle-timeout. Why not SO_KEEPALIVE: it
+ * finds a peer that is gone, not one that is there and silent, and it costs
+ * two hours and more of probes by default. */
+static void expire_idle(int64_t now)
+{
+	while (idlers.first && idlers.first->deadline <= now) {
+		if (verbose)
+			printf("proxy: closing a connection idle for %d ms\n", idlers.ms);
+		conn_close(idlers.first);
+	}
+}
+
+/* How long epoll_wait may sleep: until the nearest deadline of either kind. */
 static int next_timeout(void)
 {
-	if (!pending_first)
+	const struct conn *next = connects.first;
+	if (idlers.first && (!next || idlers.first->deadline < next->deadline))
+		next = idlers.first;
+	if (!next)
 		return -1;
-	int64_t left = pending_first->deadline - now_ms();
+	int64_t left = next->deadline - now_ms();
 	return left < 0 ? 0 : (int)left;
 }
 
@@ -324,7 +364,8 @@ static void on_accept(int lfd)
 	}
 }
 
-static void on_event(struct endpoint *e)
+/* e is ready for what ready says (epoll's events). */
+static void on_event(struct endpoint *e, uint32_t ready)
 {
 	struct conn *c = e->c;
 	if (c->dead)
@@ -337,8 +378,19 @@ static void on_event(struct endpoint *e)
 			connect_failed(c, strerror(err));
 			return;
 		}
-		pending_del(c);
+		c->connecting = false;
 	}
+	/* We wait only for what can make progress, so an event is bytes
+	 * moving (or an EOF): activity, the idle deadline starts over. Not so
+	 * when it only lets us read the client to drop what it sends after the
+	 * upstream went away (dst_gone; EPOLLOUT would be the upstream's answer
+	 * still moving to the client): those bytes reach no one, and a drained
+	 * client is closed --idle-timeout after the last byte forwarded to it,
+	 * as any connection that carries nothing is. Not after a short limit of
+	 * its own (nginx's lingering_time, 30 s): that would reset a slow client
+	 * still writing its whole request before it reads (as many do), its
+	 * answer unread - the reset the drain is there to avoid. */
+	bool draining = e == &c->client && c->up.dst_gone && !(ready & EPOLLOUT);
 	/* Whichever socket woke us, try both directions: cheap, and it keeps
 	 * the state machine in one place. */
 	if (relay(&c->up) < 0) {
@@ -369,6 +421,8 @@ static void on_event(struct endpoint *e)
 		conn_close(c); /* both directions finished */
 		return;
 	}
+	if (!draining)
+		timer_set(c, &idlers);
 	watch(&c->client, wants(&c->up, &c->down));
 	watch(&c->upstream, wants(&c->down, &c->up));
 }
@@ -387,6 +441,7 @@ int main(int argc, char **argv)
 	    {"listen", required_argument, NULL, 'l'},
 	    {"upstream", required_argument, NULL, 'u'},
 	    {"connect-timeout", required_argument, NULL, 't'},
+	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -410,7 +465,14 @@ int main(int argc, char **argv)
 				die_usage("--connect-timeout: '%s' is not a number of milliseconds "
 				          "(1-3600000)",
 				          optarg);
-			connect_timeout_ms = (int)ms;
+			connects.ms = (int)ms;
+			break;
+		case 'i':
+			if (parse_long(optarg, 0, 24 * IDLE_TIMEOUT_MS, &ms) < 0)
+				die_usage("--idle-timeout: '%s' is not a number of milliseconds "
+				          "(0-%d, 0: never)",
+				          optarg, 24 * IDLE_TIMEOUT_MS);
+			idlers.ms = (int)ms;
 			break;
 		case 'v':
 			verbose = true;
@@ -456,9 +518,11 @@ int main(int argc, char **argv)
 			if (!evs[i].data.ptr)
 				on_accept(lfd);
 			else
-				on_event(evs[i].data.ptr);
+				on_event(evs[i].data.ptr, evs[i].events);
 		}
-		expire_connects();
+		int64_t now = now_ms();
+		expire_connects(now);
+		expire_idle(now);
 		while (graveyard) {
 			struct conn *dead = graveyard;
 			graveyard = dead->next_dead;
