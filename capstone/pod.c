@@ -2266,7 +2266,8 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			    access(s->o->images, F_OK) < 0)
 				snprintf(
 				    hint, sizeof(hint),
-				    "the image store %s is gone, podrun image load starts it; ",
+				    "there is no image store %s (PODRUN_IMAGES), podrun image load "
+				    "starts it; ",
 				    s->o->images);
 			else if (!strcmp(m->waiting_reason, "ErrImageNeverPull"))
 				snprintf(hint, sizeof(hint),

@@ -938,7 +938,7 @@ static const struct command commands[] = {
      "  --timeout DURATION  with -d: give up waiting after this long (exit 1)\n"
      "  --wait none   with -d: return once the sandbox is up\n"
      "  --allow-unsupported  run without the fields podrun cannot honour (gRPC\n"
-     "                probes, stopSignal...): each becomes a warning instead of an error\n",
+     "                probes, seLinuxOptions...): each becomes a warning instead of an error\n",
      true},
     {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", "",
      false},

@@ -129,8 +129,10 @@ int probe_spec_check(const struct probe_spec *in, enum probe_kind kind)
 		 * has no TLS client, and a probe it cannot run protects nothing. */
 		if (s.https)
 			return fail_msg(
-			    EINVAL, ".httpGet.scheme: Unsupported value: \"HTTPS\": podrun's "
-			            "probes speak plain HTTP only (supported values: \"HTTP\")");
+			    EINVAL,
+			    ".httpGet.scheme: Unsupported value: \"HTTPS\": podrun has no TLS "
+			    "client, its httpGet speaks plain HTTP only (supported values: "
+			    "\"HTTP\")");
 		/* What goes on the request line must not be able to end it. */
 		if (!printable_no_space(s.path))
 			return fail_msg(

@@ -135,6 +135,10 @@ enum init_phase init_pod_phase(const struct init_pod *p)
 		if (!is_app(m))
 			continue;
 		any_app = true;
+		/* kubelet's getPhase: an app container that never ran (not yet
+		 * created, its image missing) keeps the pod Pending */
+		if (!m->started_once)
+			return INIT_PHASE_PENDING;
 		if (!app_finished(p, m))
 			all_finished = false;
 		else if (m->c.exit_code != 0)

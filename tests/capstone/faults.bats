@@ -349,7 +349,7 @@ YAML
 	# kubelet looks for the image at each start, so one gone since the pod
 	# started is missing, as one never loaded is
 	[ "$rc" = 1 ] || { echo "run -d exited $rc, not 1:"; cat "$out"; false; }
-	grep -q "^podrun: .*container init: ErrImageNeverPull: Container image \"busybox\" is not present with pull policy of Never (the pod goes on: the image store $store is gone, podrun image load starts it; " "$out" ||
+	grep -q "^podrun: .*container init: ErrImageNeverPull: Container image \"busybox\" is not present with pull policy of Never (the pod goes on: there is no image store $store (PODRUN_IMAGES), podrun image load starts it; " "$out" ||
 		{ echo "not the error expected:"; cat "$out"; false; }
 	# The pod waits, as kubelet keeps a pod whose image is missing; with the
 	# store back, the next try starts the containers.

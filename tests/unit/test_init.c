@@ -85,6 +85,7 @@ static void set_state(struct init_member *m, enum ctr_state s, int exit_code)
 {
 	m->c.state = s;
 	m->c.exit_code = exit_code;
+	m->started_once |= s != CTR_WAITING; /* running or ended: it was started */
 }
 
 Test(init_next, skips_completed_inits_and_running_sidecars)
@@ -121,9 +122,13 @@ Test(init_phase, from_member_states)
 	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_PENDING);
 	p.initialized = true;
 	set_state(&m[1], CTR_RUNNING, 0);
+	/* kubelet's getPhase: an app container never started (its image
+	 * missing, not yet created) keeps the pod Pending */
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_PENDING, "m[2] was never started");
+	set_state(&m[2], CTR_RUNNING, 0);
 	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_RUNNING);
 	set_state(&m[1], CTR_TERMINATED, 0);
-	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_RUNNING, "m[2] has not run");
+	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_RUNNING, "m[2] still runs");
 	set_state(&m[2], CTR_TERMINATED, 0);
 	cr_expect_eq(init_pod_phase(&p), INIT_PHASE_SUCCEEDED);
 	set_state(&m[2], CTR_TERMINATED, 2);
