@@ -640,6 +640,23 @@ EOF
 	assert_host_clean
 }
 
+# kubelet's getPhase: a pod whose app container was never started is
+# Pending, whatever else runs (pause here). Proven: with init_pod_phase
+# (lab 04) not asking started_once, the phase is Running, 0/1.
+@test "a pod whose only app container has no image is Pending, not Running" {
+	run podrun run -d "$PODLAB_SRC/tests/capstone/bad/image-not-built.yaml"
+	assert_failure 1
+	defer "podrun rm -f bad"
+	run podrun get bad -o json
+	assert_success
+	jq -e '.status.phase == "Pending"' <<<"$output"
+	jq -e '.status.containerStatuses[0].state.waiting.reason == "ErrImageNeverPull"' <<<"$output"
+	run podrun ps
+	assert_line --regexp '^bad +Pending +0/1 '
+	run podrun get bad
+	assert_line --regexp '^bad +0/1 +ErrImageNeverPull '
+}
+
 @test "a missing image keeps the pod: the container waits, ErrImageNeverPull, and starts once the image is loaded" {
 	[ -f "$PODLAB_BUILD/oci/busybox-latest/index.json" ] || skip "no images (make images)"
 	local f
