@@ -429,9 +429,11 @@ YAML
 	}
 	podrun run -d "$f"
 	reboot
-	# a fresh emptyDir and a fresh overlay: the command runs again
+	# a fresh emptyDir and a fresh overlay: the command runs again (run -d
+	# returns once it runs, maybe before its first line)
 	podrun run -d "$f"
-	[ "$(cat "$hp/runs")" = "$(printf 'ran\nran')" ]
+	ran_twice() { [ "$(cat "$hp/runs")" = "$(printf 'ran\nran')" ]; }
+	wait_for ran_twice
 	reboot
 	run podrun rm reboot # without -f: no pod of that name
 	assert_failure 1
