@@ -141,6 +141,28 @@ tree_sum() {
 	assert_success
 }
 
+# The command is PID 1 of its own PID namespace: the SIGINT a terminal
+# sends it does nothing (no handler), so the step ends it with SIGKILL.
+# Proven: with step3 waiting in waitpid alone, the step returns after the
+# sleep's 30 s, not within the bound here.
+@test "step3_rootfs: a Ctrl-C stops the command, PID 1 of its namespace, and the step removes what it made" {
+	"$L3/step3_rootfs" --state "$T/st" -- /bin/sleep 30 >"$T/out" 2>&1 &
+	local pid=$! rc=0 sleeper
+	in_container() {
+		sleeper=$(pgrep -P "$pid" -x sleep) && [ -n "$sleeper" ]
+	}
+	wait_for in_container
+	# as a terminal does: SIGINT to the whole foreground group
+	kill -INT "$pid" "$sleeper"
+	timeout 10 tail --pid="$pid" -f /dev/null
+	wait "$pid" || rc=$?
+	[ "$rc" = 1 ]
+	grep -q "container exited with status 137" "$T/out"
+	grep -q "interrupted by SIGINT (everything it made was removed first)" "$T/out"
+	[ ! -e "$T/st/upper" ] && [ ! -e "$T/st/merged" ]
+	host_mounts_unchanged
+}
+
 @test "step3_rootfs: /dev, /proc and a read-only /sys are there" {
 	run "$L3/step3_rootfs" --state "$T/st" -- /bin/sh -c 'echo x >/dev/null && head -c 4 /dev/zero | wc -c; ls /dev/pts/ptmx /dev/shm /proc/self/status >/dev/null && echo kernel-fs-ok; touch /sys/x 2>&1; readlink /dev/fd'
 	assert_success

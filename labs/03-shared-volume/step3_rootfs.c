@@ -9,7 +9,8 @@
  *
  * Syscalls: clone(CLONE_NEWPID), unshare(CLONE_NEWNS),
  * mount(MS_PRIVATE|MS_REC), mount("overlay"), mount("proc"/"tmpfs"/"sysfs"),
- * pivot_root(".", "."), umount2(".", MNT_DETACH), execv.
+ * pivot_root(".", "."), umount2(".", MNT_DETACH), execv; pidfd_open,
+ * signalfd, poll and kill(SIGKILL) to stop it on Ctrl-C.
  *
  *   step3_rootfs [--image REF] [--state DIR] [--read-only] [--keep] [-- CMD [ARG...]]
  */
@@ -23,7 +24,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -135,6 +138,28 @@ int main(int argc, char **argv)
 	if (pid == 0)
 		container(image_root, state, ro, cmd);
 
+	/* The command is PID 1 of its PID namespace, and the kernel gives a
+	 * namespace's init no signal it has no handler for: the Ctrl-C that
+	 * reaches it does nothing (`sleep 30` sleeps on). So the step waits for
+	 * the command or for a signal of its own - blocked, so it stays pending
+	 * for interrupt_check - and then ends the command with SIGKILL, the one
+	 * signal PID 1 cannot refuse. */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		die_errno("pidfd_open(%d)", (int)pid);
+	sigset_t stop;
+	interrupt_set(&stop);
+	int sigfd = signalfd(-1, &stop, SFD_CLOEXEC);
+	if (sigfd < 0)
+		die_errno("signalfd");
+	struct pollfd ready[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+	while (poll(ready, 2, -1) < 0)
+		if (errno != EINTR)
+			die_errno("poll");
+	if (!ready[0].revents && kill(pid, SIGKILL) < 0)
+		die_errno("kill(%d, SIGKILL)", (int)pid);
+	close(sigfd);
+	close(pidfd);
 	int status;
 	if (waitpid(pid, &status, 0) < 0)
 		die_errno("waitpid");
