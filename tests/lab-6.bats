@@ -297,6 +297,9 @@ devices_refused() {
 	assert_equal "$(cat "$cpu/burstable/cpu.shares")" 614
 	grep -q "^  $N/burstable  *cpu.shares  *614  (the class: its pods' CPU requests)$" \
 		"$BATS_TEST_TMPDIR/out"
+	# what the step says of them: no quota is "none", not -1
+	grep -q "^  $N/burstable/pod-javaweb  *cpu.shares  *614  quota  *none  memory limit 1536 MiB$" \
+		"$BATS_TEST_TMPDIR/out"
 	release
 	[ ! -e "/proc/$app" ]
 }

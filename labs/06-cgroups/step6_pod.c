@@ -85,9 +85,15 @@ static int set_limits(const struct cg *cg, const struct cg_resources *res)
 		return -1;
 	if (cg_set_memory(cg, res->memory_limit) < 0)
 		return -1;
-	printf("  %-40s cpu.shares %6llu  quota %7lld us  memory limit %lld MiB\n", cg->rel,
-	       (unsigned long long)cpu.shares, (long long)cpu.quota,
-	       (long long)(res->memory_limit / MI));
+	/* no limit is no number: the kernel's "max" (v2), -1 and 2^63 rounded
+	 * down to a page (v1) */
+	char quota[32] = "none", memory[32] = "none";
+	if (cpu.quota >= 0)
+		snprintf(quota, sizeof(quota), "%lld us", (long long)cpu.quota);
+	if (res->memory_limit)
+		snprintf(memory, sizeof(memory), "%lld MiB", (long long)(res->memory_limit / MI));
+	printf("  %-40s cpu.shares %6llu  quota %10s  memory limit %s\n", cg->rel,
+	       (unsigned long long)cpu.shares, quota, memory);
 	return 0;
 }
 
