@@ -217,6 +217,19 @@ YAML
 	assert_host_clean
 }
 
+# The lowest oom_score_adj podrun can give: below its own value the kernel
+# wants CAP_SYS_RESOURCE (capability 24), which some VMs' root lacks.
+oom_floor() {
+	if (($((16#$(awk '/^CapEff/ {print $2}' /proc/self/status))) >> 24 & 1)); then
+		echo -1000
+	else
+		cat /proc/self/oom_score_adj
+	fi
+}
+# what VALUE becomes on this machine; a container's value
+at_least() { echo $(($1 > floor ? $1 : floor)); }
+adj() { cat "/proc/$(state "$1" "containers/$2/pid")/oom_score_adj"; }
+
 # oom_score_adj, as kubelet asks for it (cg_oom_score_adj, lab 06): the
 # node-wide OOM killer takes BestEffort first, then Burstable by how much of
 # the node each container requested, Guaranteed and the pod's infra last.
@@ -225,16 +238,8 @@ YAML
 # says so. Proven: with res_place not writing oom_score_adj, every process
 # has podrun's 0.
 @test "oom_score_adj by QoS class as kubelet gives it: BestEffort 1000, Burstable by its request, a sidecar as its app, Guaranteed -997, pause -998" {
-	local own floor f p
-	own=$(cat /proc/self/oom_score_adj)
-	# CAP_SYS_RESOURCE is capability 24
-	if (($((16#$(awk '/^CapEff/ {print $2}' /proc/self/status))) >> 24 & 1)); then
-		floor=-1000
-	else
-		floor=$own
-	fi
-	adj() { cat "/proc/$(state "$1" "containers/$2/pid")/oom_score_adj"; }
-	at_least() { echo $(($1 > floor ? $1 : floor)); }
+	local floor f p
+	floor=$(oom_floor)
 	export PODRUN_NODE_MEMORY=1000Mi
 	f=$(pod_file burst <<'YAML'
 apiVersion: v1
@@ -287,14 +292,8 @@ YAML
 # Proven: with res_ctr_create not asking spec_node_critical, the
 # node-critical pod's containers have 1000.
 @test "oom_score_adj of a node-critical pod is Guaranteed's whatever its class; a cluster-critical one keeps its class's" {
-	local own floor
-	own=$(cat /proc/self/oom_score_adj)
-	if (($((16#$(awk '/^CapEff/ {print $2}' /proc/self/status))) >> 24 & 1)); then
-		floor=-1000
-	else
-		floor=$own
-	fi
-	adj() { cat "/proc/$(state "$1" "containers/$2/pid")/oom_score_adj"; }
+	local floor
+	floor=$(oom_floor)
 	sed 's/^spec:$/spec:\n  priorityClassName: system-node-critical/' "$(qos_pod node "")" \
 		>"$BATS_TEST_TMPDIR/node-critical.yaml"
 	sed 's/^spec:$/spec:\n  priorityClassName: system-cluster-critical/' "$(qos_pod cluster "")" \
@@ -302,8 +301,8 @@ YAML
 	podrun run -d "$BATS_TEST_TMPDIR/node-critical.yaml"
 	podrun run -d "$BATS_TEST_TMPDIR/cluster-critical.yaml"
 	[ "$(state node qos)" = BestEffort ]
-	[ "$(adj node a)" = $((-997 > floor ? -997 : floor)) ]
-	[ "$(adj node b)" = $((-997 > floor ? -997 : floor)) ]
+	[ "$(adj node a)" = "$(at_least -997)" ]
+	[ "$(adj node b)" = "$(at_least -997)" ]
 	if [ "$floor" != -1000 ]; then
 		grep -q "OOMScoreAdjFloored.*oom_score_adj -997 (system-node-critical) of container a is $floor" \
 			"$PODRUN_ROOT/pods/node/events"
