@@ -53,6 +53,9 @@ show "$podrun" validate "$here/examples/javaweb.yaml"
 say "run -d: sandbox (pause), emptyDir, the init container copies the war and exits 0,"
 say "then tomcat starts; podrun returns once every app container is Running."
 show "$podrun" run -d "$here/examples/javaweb.yaml"
+say "Running is not serving: tomcat's readinessProbe (a TCP connect to 8080, every"
+say "second) makes the pod Ready once httpd listens."
+show "$podrun" wait --for=condition=Ready javaweb-2
 show "$podrun" ps
 say "The namespaces: net, ipc and uts are the pod's (= pause's inode); mnt and pid"
 say "are tomcat's own."

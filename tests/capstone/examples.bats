@@ -19,6 +19,9 @@ setup() {
 	assert_output "pod javaweb-2: Running"
 	[ "$(state javaweb-2 containers/war/reason)" = Completed ]
 	[ "$(state javaweb-2 containers/war/exit_code)" = 0 ]
+	# Running is not yet serving: its readinessProbe says when
+	run podrun wait --for=condition=Ready --timeout 20s javaweb-2
+	assert_success
 	busybox wget -q -O "$BATS_TEST_TMPDIR/simple.war" http://127.0.0.1:8001/simple.war
 	cmp "$BATS_TEST_TMPDIR/simple.war" "$PODLAB_SRC/labs/03-shared-volume/files/simple.war"
 	# the emptyDir is a directory of the pod's, on the host
