@@ -2584,11 +2584,11 @@ static int cross_check(struct ctx *c, struct pod_spec *pod)
 		const struct spec_container *ct = &pod->ctrs[i];
 		char q[64];
 		if (ct->stop_signal && !pod->os_name)
-			return err_at_mark(c, ct->stop_signal_mark,
-			                   "%s.lifecycle.stopSignal: Forbidden: may not be set for "
-			                   "containers with "
-			                   "empty `spec.os.name` (podrun takes linux)",
-			                   ctr_path(pod, i, q, sizeof(q)));
+			return err_at_mark(
+			    c, ct->stop_signal_mark,
+			    "%s.lifecycle.stopSignal: Forbidden: may not be set for "
+			    "containers with empty `spec.os.name` (podrun takes linux)",
+			    ctr_path(pod, i, q, sizeof(q)));
 	}
 	/* The API server's rules for the host's namespaces. */
 	if (pod->host_pid && pod->share_pid)
