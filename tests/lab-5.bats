@@ -518,6 +518,16 @@ early_answer() {
 	exec 5>&-
 }
 
+# Proven: with stdout left block-buffered, the file holds only the
+# listening line while the proxy runs (and loses the rest at SIGTERM).
+@test "proxy -v into a file: each connection's line is there as it happens" {
+	start_upstream verbose-up 18582
+	bg proxy "$L5/proxy" -v --listen 127.0.0.1:18581 --upstream 127.0.0.1:18582
+	wait_for listening 18581
+	echo hi | "$L5/tcpcat" 127.0.0.1:18581 >/dev/null
+	wait_for grep -q "^proxy: connecting to 127.0.0.1:18582" "$T/proxy.out"
+}
+
 @test "proxy: bad input is one clear error" {
 	run "$L5/proxy" --listen 127.0.0.1:18520
 	assert_failure 2

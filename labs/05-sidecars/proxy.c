@@ -503,6 +503,9 @@ int main(int argc, char **argv)
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
 		die_errno("epoll_ctl(listen)");
 	char where[NU_ADDRSTRLEN];
+	/* one line per connection as it happens, into a file or a pipe too */
+	if (verbose)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("proxy: listening on %s, %d upstream(s)\n", nu_addr_str(&addr, where), n_upstreams);
 	fflush(stdout);
 
