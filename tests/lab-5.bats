@@ -480,14 +480,21 @@ early_answer() {
 	head -c 200000 /dev/zero >&"$1" 2>/dev/null || true
 }
 
+# drained PROXY-PORT UPSTREAM-PORT: a proxy with --idle-timeout 500 ($PROXY)
+# before an upstream that answers early and resets; fd 5 is a client that
+# got the answer and sent more, which the proxy now drops.
+drained() {
+	start_upstream early "$2" --reject "413 too large"
+	bg proxy "$L5/proxy" --listen "127.0.0.1:$1" --upstream "127.0.0.1:$2" --idle-timeout 500
+	PROXY=$BG
+	wait_for listening "$1"
+	early_answer 5 "$1"
+}
+
 # Proven: without an idle timeout (as it was, the option read and ignored),
 # the proxy still held the client's and the upstream's sockets 5 s later.
 @test "proxy: after an upstream answered early and reset, a silent client is closed after --idle-timeout" {
-	start_upstream early 18577 --reject "413 too large"
-	bg proxy "$L5/proxy" --listen 127.0.0.1:18576 --upstream 127.0.0.1:18577 --idle-timeout 500
-	PROXY=$BG
-	wait_for listening 18576
-	early_answer 5 18576
+	drained 18576 18577
 	wait_for grep -q 'early: rejected after' "$T/early.out"
 	# the client keeps its connection and says nothing more: the proxy
 	# lets go of both sockets, and keeps only its listener
@@ -498,11 +505,7 @@ early_answer() {
 # Proven: with every event counted as activity, the drain's too (and as it
 # was), the proxy still held both sockets after the client's 60 writes.
 @test "proxy: after an upstream answered early and reset, what the client still sends does not keep it open" {
-	start_upstream early 18579 --reject "413 too large"
-	bg proxy "$L5/proxy" --listen 127.0.0.1:18578 --upstream 127.0.0.1:18579 --idle-timeout 500
-	PROXY=$BG
-	wait_for listening 18578
-	early_answer 5 18578
+	drained 18578 18579
 	# the client goes on sending, a little every 50 ms, for 3 s and more
 	# (six idle timeouts); once the proxy closed, its kernel resets the
 	# connection and the client's next write fails
