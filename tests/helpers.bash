@@ -8,9 +8,15 @@
 #   ns_ino PID TYPE      the inode of /proc/PID/ns/TYPE
 #   mount_snapshot       the host's mount table, for before/after comparisons
 #   wait_for CMD...      retry CMD for up to 5 s (for things that start async)
+#   wait_done FILE CMD...  the same, but no longer once FILE says "exercise not done"
 
-load /usr/lib/bats/bats-support/load.bash
-load /usr/lib/bats/bats-assert/load.bash
+# bats-support and bats-assert, their files sourced one by one: their
+# load.bash runs dirname(1) for each, fifteen processes before every test.
+for _podlab_f in /usr/lib/bats/bats-support/src/{output,error,lang}.bash /usr/lib/bats/bats-assert/src/*.bash; do
+	# shellcheck disable=SC1090
+	source "$_podlab_f"
+done
+unset _podlab_f
 
 export PODLAB_SRC="${PODLAB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 export PODLAB_BUILD="${PODLAB_BUILD:-$PODLAB_SRC/build}"
@@ -69,9 +75,25 @@ wait_tries() { # N CMD...
 	return 1
 }
 
+# wait_done FILE CMD...: wait_for CMD, but stop waiting once FILE (what a
+# program under test said) holds a stub's "exercise not done": on the
+# handout a check then fails at once, not after wait_for's 5 s. Its status
+# is CMD's, asked once more.
+wait_done() {
+	local said=$1
+	shift
+	stub_said_or() { grep -q "exercise not done" "$said" 2>/dev/null || "$@"; }
+	wait_for stub_said_or "$@" || true
+	"$@" || {
+		grep -h "exercise not done" "$said" 2>/dev/null
+		return 1
+	}
+}
+
 # hold OUTFILE PROGRAM ARGS...: start a step program with --hold in the
 # background; it keeps what it made (its pod, its cgroups) until release
-# closes its stdin. Returns once it says "holding the pod".
+# closes its stdin. Returns once it says "holding the pod"; fails, with what
+# it said, once it exits without saying so (a stub that is not done yet).
 hold() {
 	local out=$1
 	shift
@@ -80,7 +102,9 @@ hold() {
 	HELD=$!
 	exec {HOLD_FD}>"$BATS_TEST_TMPDIR/stdin"
 	defer release
-	wait_for grep -q "holding the pod" "$out" || {
+	holding_or_gone() { grep -q "holding the pod" "$out" || ! kill -0 "$HELD"; }
+	wait_for holding_or_gone
+	grep -q "holding the pod" "$out" || {
 		cat "$out"
 		return 1
 	}

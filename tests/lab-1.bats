@@ -273,8 +273,8 @@ check_nscmp() {
 @test "[ns-map-self] step5_userns: uid 0 inside maps to nobody outside; full capabilities inside, none outside" {
 	start_held "$L1/step5_userns" --hold
 	# parent and child each print their line, in either order
-	wait_for grep -q '^holding: inside' "$OUT"
-	wait_for grep -q '^holding: outside' "$OUT"
+	wait_done "$OUT" grep -q '^holding: inside' "$OUT"
+	wait_done "$OUT" grep -q '^holding: outside' "$OUT"
 	inside=$(held_pid inside)
 	outside=$(held_pid outside)
 	[ "$(ns_ino "$inside" user)" != "$(ns_ino $$ user)" ]

@@ -106,7 +106,7 @@ holders() {
 # merge into one pending signal (standard signals do not queue): a handler
 # that waits for one child per signal leaves two zombies.
 reaps_merged_sigchld() {
-	unshare --pid --fork --kill-child "$1" 2>/dev/null 3>&- &
+	unshare --pid --fork --kill-child "$1" 2>"$BATS_TEST_TMPDIR/pause.err" 3>&- &
 	local u=$!
 	defer "kill -KILL $u"
 	local p name=${1##*/}
@@ -121,7 +121,7 @@ reaps_merged_sigchld() {
 	run zombies_under "$p"
 	assert_output 3
 	kill -CONT "$p"
-	wait_for no_children "$p"
+	wait_done "$BATS_TEST_TMPDIR/pause.err" no_children "$p"
 	run zombies_under "$p"
 	assert_output 0
 }
@@ -131,7 +131,7 @@ reaps_merged_sigchld() {
 }
 
 @test "[infra-reap] pause-c reaps without blocking: with a child still running it idles with SIGCHLD unblocked, and SIGTERM ends it" {
-	unshare --pid --fork --kill-child "$L2/pause-c" 2>/dev/null 3>&- &
+	unshare --pid --fork --kill-child "$L2/pause-c" 2>"$BATS_TEST_TMPDIR/pause.err" 3>&- &
 	local u=$! p
 	defer "kill -KILL $u"
 	wait_for pgrep -P "$u" -x pause-c
@@ -140,7 +140,7 @@ reaps_merged_sigchld() {
 	# handler while the other is still running
 	nsenter -t "$p" -p -- sh -c 'sleep 1000 & sleep 0.1 & exit 0'
 	children_are() { [ "$(ps -o pid= --ppid "$p" | wc -l)" = "$1" ]; }
-	wait_for children_are 1
+	wait_done "$BATS_TEST_TMPDIR/pause.err" children_are 1
 	run zombies_under "$p"
 	assert_output 0
 	# A handler that blocks in waitpid(2) never returns: the kernel keeps

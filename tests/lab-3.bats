@@ -92,7 +92,7 @@ tree_sum() {
 	"$L3/step3_rootfs" --state "$T/st" -- /bin/sleep "$tag" >"$T/out" 2>&1 3>&- &
 	local bg=$!
 	defer "kill -9 $bg; wait $bg"
-	wait_for pgrep -f "^/bin/sleep $tag\$" || { cat "$T/out"; false; }
+	wait_done "$T/out" pgrep -f "^/bin/sleep $tag\$" || { cat "$T/out"; false; }
 	c=$(pgrep -f "^/bin/sleep $tag\$")
 	defer "kill -9 $c"
 	# the namespace's whole table, read at its root (-p: /proc there is the

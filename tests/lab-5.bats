@@ -121,10 +121,10 @@ start_ship() { # PORT FILE [ARGS...]
 	start_sink 18503 "$T/first"
 	start_ship 18503 "$T/vol/app.log"
 	write_lines "$T/vol/app.log" 1 1000
-	wait_for has_lines "$T/first" 1000
+	wait_done "$T/ship.out" has_lines "$T/first" 1000
 	# the checkpoint names the file's inode and its acknowledged end
 	ino=$(stat -c %i "$T/vol/app.log") size=$(stat -c %s "$T/vol/app.log")
-	wait_for grep -q "ino=$ino offset=$size\$" "$T/vol/.logship-app.log.ckpt"
+	wait_done "$T/ship.out" grep -q "ino=$ino offset=$size\$" "$T/vol/.logship-app.log.ckpt"
 	run grep -c . "$T/vol/.logship-app.log.ckpt"
 	assert_output 1
 	kill -9 "$SHIP"
@@ -146,7 +146,7 @@ start_ship() { # PORT FILE [ARGS...]
 	start_sink 18505 "$T/got"
 	start_ship 18505 "$T/vol/app.log"
 	for i in $(seq 0 9); do write_lines "$T/vol/app.log" $((i * 100 + 1)) $((i * 100 + 100)); done
-	wait_for has_lines "$T/got" 300
+	wait_done "$T/ship.out" has_lines "$T/got" 300
 	kill -9 "$SHIP"
 	# while the sidecar is down the app writes on and rotates
 	write_lines "$T/vol/app.log" 1001 1200
@@ -168,8 +168,8 @@ start_ship() { # PORT FILE [ARGS...]
 		"$L5/logship" --file "$T/vol/app.log" --to 127.0.0.1:18509
 	# strace killed at teardown would only detach logship: kill it by name too
 	defer "pkill -9 -f '^$L5/logship --file $T/vol/app.log'"
-	wait_for pgrep -P "$BG" -x logship
-	wait_for test -e "$T/vol/.logship-app.log.ckpt"
+	wait_done "$T/strace.out" pgrep -P "$BG" -x logship
+	wait_done "$T/strace.out" test -e "$T/vol/.logship-app.log.ckpt"
 	kill -TERM "$(pgrep -P "$BG" -x logship)" # its handler exits; strace follows
 	wait "$BG" || true
 	run awk -v tmp="$T/vol/.logship-app.log.ckpt.tmp" '
@@ -285,8 +285,9 @@ in_ns_aborts() {
 	wait_for listening 18510
 	head -c 3000000 /dev/urandom >"$T/data"
 	want=$(sha256sum <"$T/data")
+	# pipefail: tcpcat that gives up waiting for the EOF fails the check
 	for i in 1 2 3 4; do
-		got=$("$L5/tcpcat" 127.0.0.1:18510 <"$T/data" | sha256sum)
+		got=$(set -o pipefail && "$L5/tcpcat" 127.0.0.1:18510 <"$T/data" | sha256sum)
 		[ "$got" = "$want" ]
 	done
 	wait_for served up-a 2
@@ -304,7 +305,7 @@ in_ns_aborts() {
 	head -c 200000 /dev/urandom >"$T/data"
 	want=$(sha256sum <"$T/data")
 	for i in 1 2 3 4; do
-		got=$("$L5/tcpcat" 127.0.0.1:18515 <"$T/data" | sha256sum)
+		got=$(set -o pipefail && "$L5/tcpcat" 127.0.0.1:18515 <"$T/data" | sha256sum)
 		[ "$got" = "$want" ]
 	done
 	wait_for served up-b 4

@@ -514,14 +514,7 @@ state_mounts() {
 	assert_output --partial "fault point container-built: SIGKILL"
 	# pause stays until rm; the container's process must go by itself
 	only_pause_left() {
-		local p pause host_uts
-		pause=$(state unplaced pause.pid)
-		host_uts=$(stat -L -c %i /proc/self/ns/uts)
-		for p in /proc/[0-9]*; do
-			[ "${p#/proc/}" != "$pause" ] || continue
-			[ "$(stat -L -c %i "$p/ns/uts" 2>/dev/null)" != "$host_uts" ] || continue
-			[ "$(nsenter -t "${p#/proc/}" -u hostname 2>/dev/null)" != unplaced ] || return 1
-		done
+		[ -z "$(uts_pids unplaced | grep -vx "$(state unplaced pause.pid)")" ]
 	}
 	wait_for only_pause_left
 	[ ! -e "$hp/ran" ]

@@ -54,18 +54,12 @@ spec:
 YAML
 }
 
-# No process of pod NAME is left: pause and the containers share a UTS
-# namespace whose hostname is the pod's name. (Their /proc/PID/root cannot
-# tell: after pivot_root it reads "/".)
+# No process of pod NAME is left (uts_pids).
 assert_no_pod_processes() { # NAME
-	local p host_uts
-	host_uts=$(stat -L -c %i /proc/self/ns/uts)
-	for p in /proc/[0-9]*; do
-		[ "$(stat -L -c %i "$p/ns/uts" 2>/dev/null)" != "$host_uts" ] || continue
-		if [ "$(nsenter -t "${p#/proc/}" -u hostname 2>/dev/null)" = "$1" ]; then
-			echo "a process of pod $1 is left: ${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")"
-			return 1
-		fi
+	local p
+	for p in $(uts_pids "$1"); do
+		echo "a process of pod $1 is left: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+		return 1
 	done
 }
 

@@ -13,6 +13,7 @@
 #   data POD             the pod's data directory (logs/, volumes/, containers/C/fs)
 #   pod_pids POD         every pid the pod's state records (supervisor, pause, containers)
 #   assert_gone PIDS...  none of these processes exists any more
+#   uts_pids NAME        the pids of pod NAME's processes (their UTS namespace's hostname)
 #   wait_retired         wait (10 s at most) until the last pod's bridge retire is done
 #   assert_host_clean    no state dir, mount, veth or bridge of ours is left (after wait_retired)
 
@@ -155,6 +156,21 @@ pod_pids() {
 		[ -f "$f" ] && [ "$(cat "$f")" != 0 ] && cat "$f"
 	done
 	return 0
+}
+
+# A pod's pause and containers share a UTS namespace whose hostname is the
+# pod's name. (Their /proc/PID/root cannot tell: after pivot_root it reads
+# "/".) One find(1) reads every process's namespace link, where a stat(1) a
+# process would take seconds on a machine where a fork costs a millisecond.
+uts_pids() { # NAME
+	local host p ns
+	host=$(readlink /proc/self/ns/uts)
+	find /proc/[0-9]*/ns/uts -maxdepth 0 -printf '%h %l\n' 2>/dev/null |
+		while read -r p ns; do
+			[ "$ns" != "$host" ] || continue
+			p=${p#/proc/} p=${p%/ns}
+			[ "$(nsenter -t "$p" -u hostname 2>/dev/null)" != "$1" ] || echo "$p"
+		done
 }
 
 assert_gone() {
