@@ -24,9 +24,11 @@
 #
 # Only the tagged checks run (bats --filter). The handout's build starts from
 # a copy of the solution's objects, so only the stubbed files recompile, and
-# each variant of step 3 recompiles the one file that changed. Prints one line per fact
-# proved or refuted and "check-handout: N passed, N failed"; exit 1 on any
-# failure. KEEP=1 keeps the work directory; JOBS=N for make -jN (2);
+# each variant of step 3 recompiles the one file that changed. Steps 1 to 4
+# run lab by lab, PROOFS labs side by side (the CPUs plus one), each lab in a
+# copy of the handout of its own. Prints one line per fact proved or refuted
+# and "check-handout: N passed, N failed"; exit 1 on any failure. KEEP=1
+# keeps the work directory; JOBS=N for make -jN (2);
 # HANDOUT_TARGETS="build-lab-1 ..." builds less of the handout than `all`;
 # FRESH=1 builds the handout from scratch, not from the solution's objects;
 # VERBOSE=1 shows how long each run of the checks took; ONLY="ID ..." proves
@@ -223,6 +225,8 @@ fi
 target_of() {
 	if [[ $1 =~ ^tests/lab-([0-9]+)\.bats$ ]]; then
 		echo "build-lab-${BASH_REMATCH[1]}"
+	elif [[ $1 == tests/capstone/* ]]; then
+		echo build-lab-7 # the capstone counts as lab 7 (capstone.mk)
 	else
 		echo all
 	fi
@@ -262,38 +266,6 @@ tagged() {
 	}' "$tap" >>"$work/results"
 }
 
-# run_all WHAT TREE BUILD: build what each bats file checks and run its tagged
-# checks, into $work/results. A file whose build fails is reported once (as
-# WHAT) and its exercises are left out: UNBUILT[file]=1.
-declare -A UNBUILT
-run_all() {
-	local what=$1 tree=$2 b=$3 f t id ids
-	: >"$work/results"
-	UNBUILT=()
-	for f in "${BATS_FILES[@]+"${BATS_FILES[@]}"}"; do
-		# only the exercises being proved (all of them, or ONLY's)
-		ids=()
-		for id in ${FILE_IDS[$f]:-}; do
-			[[ " ${GRADED[*]} " == *" $id "* ]] && ids+=("$id")
-		done
-		[ ${#ids[@]} -gt 0 ] || continue
-		t=$(target_of "$f")
-		if ! build "$tree" "$b" "$t"; then
-			bad "$what: make $t does not build: the checks of $f were not run"
-			UNBUILT[$f]=1
-			continue
-		fi
-		tagged "$tree" "$b" "$f" "${ids[@]}"
-	done
-}
-
-# unbuilt ID: is one of ID's bats files among those that did not build?
-unbuilt() {
-	local cf
-	for cf in ${CHK_FILES[$1]}; do [ -z "${UNBUILT[$cf]:-}" ] || return 0; done
-	return 1
-}
-
 # count STATUS ID: how many of ID's checks ended with STATUS.
 count() { awk -F'\t' -v s="$1" -v id="$2" '$1 == s && $2 == id' "$work/results" | wc -l; }
 # titles STATUS ID: those checks, one a line; under a failed one, the first
@@ -314,9 +286,10 @@ if [ ${#GRADED[@]} -eq 0 ]; then
 	note "no exercise has checks yet: nothing to prove"
 	finish
 fi
-# ---- 1. the handout: every exercise's checks fail ------------------------------
 
-section "1. the handout: every check fails without its exercise"
+# ---- the handout, and the solution's build -------------------------------------
+
+section "the handout"
 if ! HANDOUT_UNTRACKED=1 scripts/handout.sh tree "$H" >/dev/null; then
 	bad "handout.sh tree"
 	finish
@@ -345,38 +318,87 @@ if build "$H" "$HB" -k $HANDOUT_TARGETS; then
 else
 	bad "the handout does not build (make $HANDOUT_TARGETS)"
 fi
-run_all "the handout" "$H" "$HB"
-declare -A H_UNBUILT
-for f in "${!UNBUILT[@]}"; do H_UNBUILT[$f]=1; done
-for id in "${GRADED[@]}"; do
-	unbuilt "$id" && continue
-	what="$(lab_name "${EX_LAB[$id]}") $id"
-	n=${NCHK[$id]} nfail=$(count fail "$id")
-	if [ "$nfail" -eq "$n" ]; then
-		ok "$what: $(plural "$n" check fail) without it"
-	else
-		bad "$what: only $nfail of $n checks fail without it"
-		{ titles ok "$id"; titles skip "$id"; } | indent
-		ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
-	fi
+# The solution is built here, once: the labs proved side by side below run
+# its checks in this one tree, and two makes must not write one object.
+declare -A SOL_UNBUILT # make target -> 1 when the solution does not build it
+for t in $(for f in "${BATS_FILES[@]}"; do target_of "$f"; done | sort -u); do
+	build "$here" "$PODLAB_BUILD" "$t" || {
+		bad "the solution: make $t does not build"
+		SOL_UNBUILT[$t]=1
+	}
 done
+
+# run_all WHAT TREE BUILD: build what each bats file checks and run its tagged
+# checks, into $work/results. A file whose build fails is reported once (as
+# WHAT) and its exercises are left out: UNBUILT[file]=1. The solution is not
+# built again: SOL_UNBUILT says what it lacks.
+declare -A UNBUILT H_UNBUILT
+run_all() {
+	local what=$1 tree=$2 b=$3 f t id ids
+	: >"$work/results"
+	UNBUILT=()
+	for f in "${BATS_FILES[@]+"${BATS_FILES[@]}"}"; do
+		# only the exercises being proved (all of them, or ONLY's)
+		ids=()
+		for id in ${FILE_IDS[$f]:-}; do
+			[[ " ${GRADED[*]} " == *" $id "* ]] && ids+=("$id")
+		done
+		[ ${#ids[@]} -gt 0 ] || continue
+		t=$(target_of "$f")
+		if [ "$tree" = "$here" ]; then
+			[ -z "${SOL_UNBUILT[$t]:-}" ] || UNBUILT[$f]=1
+		elif ! build "$tree" "$b" "$t"; then
+			bad "$what: make $t does not build: the checks of $f were not run"
+			UNBUILT[$f]=1
+		fi
+		[ -z "${UNBUILT[$f]:-}" ] && tagged "$tree" "$b" "$f" "${ids[@]}"
+	done
+}
+
+# unbuilt ID: is one of ID's bats files among those that did not build?
+unbuilt() {
+	local cf
+	for cf in ${CHK_FILES[$1]}; do [ -z "${UNBUILT[$cf]:-}" ] || return 0; done
+	return 1
+}
+
+# ---- 1. the handout: every exercise's checks fail ------------------------------
+
+prove_handout_fails() {
+	run_all "the handout" "$H" "$HB"
+	H_UNBUILT=()
+	for f in "${!UNBUILT[@]}"; do H_UNBUILT[$f]=1; done
+	for id in "${GRADED[@]}"; do
+		unbuilt "$id" && continue
+		what="$(lab_name "${EX_LAB[$id]}") $id"
+		n=${NCHK[$id]} nfail=$(count fail "$id")
+		if [ "$nfail" -eq "$n" ]; then
+			ok "$what: $(plural "$n" check fail) without it"
+		else
+			bad "$what: only $nfail of $n checks fail without it"
+			{ titles ok "$id"; titles skip "$id"; } | indent
+			ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
+		fi
+	done
+}
 
 # ---- 2. the solution: every exercise's checks pass -----------------------------
 
-section "2. the solution: every check passes"
-run_all "the solution" "$here" "$PODLAB_BUILD"
-for id in "${GRADED[@]}"; do
-	unbuilt "$id" && continue
-	what="$(lab_name "${EX_LAB[$id]}") $id"
-	n=${NCHK[$id]} nok=$(count ok "$id")
-	if [ "$nok" -eq "$n" ]; then
-		ok "$what: $(plural "$n" check pass) with the solution"
-	else
-		bad "$what: only $nok of $n checks pass with the solution"
-		{ titles fail "$id"; titles skip "$id"; } | indent
-		ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
-	fi
-done
+prove_solution_passes() {
+	run_all "the solution" "$here" "$PODLAB_BUILD"
+	for id in "${GRADED[@]}"; do
+		unbuilt "$id" && continue
+		what="$(lab_name "${EX_LAB[$id]}") $id"
+		n=${NCHK[$id]} nok=$(count ok "$id")
+		if [ "$nok" -eq "$n" ]; then
+			ok "$what: $(plural "$n" check pass) with the solution"
+		else
+			bad "$what: only $nok of $n checks pass with the solution"
+			{ titles fail "$id"; titles skip "$id"; } | indent
+			ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
+		fi
+	done
+}
 
 # outside_regions FILE: FILE without the inside of its exercise regions.
 outside_regions() {
@@ -421,56 +443,181 @@ mutants() {
 
 # ---- 3. each exercise alone: exactly its checks pass ---------------------------
 
-section "3. each exercise alone (with what it needs): its checks pass, the other exercises' still fail; 4. its mutants fail"
 declare -A FILLED # the files of the handout that hold a solution right now
-for id in "${GRADED[@]}"; do
-	what="$(lab_name "${EX_LAB[$id]}") $id alone"
-	needed=${NEEDED[$id]:-}
-	[ -z "$needed" ] || what+=" (with ${needed// /, })"
-	f=${EX_FILE[$id]} skip=""
-	for cf in ${CHK_FILES[$id]}; do [ -z "${H_UNBUILT[$cf]:-}" ] || skip=$cf; done
-	if [ -n "$skip" ]; then
-		note "$what: not tried (the handout does not build what $skip checks)"
-		continue
-	fi
-	# Fill in the exercise and what it needs, file by file; every other
-	# file that held a solution goes back to its stubs.
-	declare -A keep=()
-	for k in "$id" $needed; do keep[${EX_FILE[$k]}]+=" $k"; done
-	for kf in "${!FILLED[@]}"; do
-		[ -n "${keep[$kf]:-}" ] || scripts/handout.sh stub "$kf" >"$H/$kf"
+prove_each_alone() {
+	for id in "${GRADED[@]}"; do
+		what="$(lab_name "${EX_LAB[$id]}") $id alone"
+		needed=${NEEDED[$id]:-}
+		[ -z "$needed" ] || what+=" (with ${needed// /, })"
+		f=${EX_FILE[$id]} skip=""
+		for cf in ${CHK_FILES[$id]}; do [ -z "${H_UNBUILT[$cf]:-}" ] || skip=$cf; done
+		if [ -n "$skip" ]; then
+			note "$what: not tried (the handout does not build what $skip checks)"
+			continue
+		fi
+		# Fill in the exercise and what it needs, file by file; every other
+		# file that held a solution goes back to its stubs.
+		declare -A keep=()
+		for k in "$id" $needed; do keep[${EX_FILE[$k]}]+=" $k"; done
+		for kf in "${!FILLED[@]}"; do
+			[ -n "${keep[$kf]:-}" ] || scripts/handout.sh stub "$kf" >"$H/$kf"
+		done
+		FILLED=()
+		for kf in "${!keep[@]}"; do
+			# shellcheck disable=SC2086
+			scripts/handout.sh stub "$kf" ${keep[$kf]} >"$H/$kf.new"
+			# unchanged files keep their time: make recompiles only what changed
+			if cmp -s "$H/$kf.new" "$H/$kf"; then rm "$H/$kf.new"; else mv "$H/$kf.new" "$H/$kf"; fi
+			FILLED[$kf]=1
+		done
+		unset keep
+		targets=()
+		for cf in ${CHK_FILES[$id]}; do targets+=("$(target_of "$cf")"); done
+		if ! build "$H" "$HB" "${targets[@]}"; then
+			bad "$what: the handout with only $id filled in does not build"
+			continue
+		fi
+		: >"$work/results"
+		for cf in ${CHK_FILES[$id]}; do
+			# shellcheck disable=SC2086
+			tagged "$H" "$HB" "$cf" ${FILE_IDS[$cf]}
+		done
+		# The others: the checks of exercises neither this one nor one it needs.
+		others=$(awk -F'\t' -v not=" $id $needed " 'index(not, " " $2 " ") == 0' "$work/results" | wc -l)
+		wrong=$({ titles fail "$id"; titles skip "$id"; awk -F'\t' -v not=" $id $needed " 'index(not, " " $2 " ") == 0 && $1 != "fail" {print $1 ": " $3}' "$work/results"; })
+		if [ -z "$wrong" ] && [ "$(count ok "$id")" -eq "${NCHK[$id]}" ]; then
+			ok "$what: its $(plural "${NCHK[$id]}" check pass), the $(plural "$others" other) still $([ "$others" -eq 1 ] && echo fails || echo fail)"
+		else
+			bad "$what: want its checks ok and every other exercise's failing"
+			[ -z "$wrong" ] || indent <<<"$wrong"
+			ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
+		fi
+		[ "${MUTANTS:-1}" = 0 ] || mutants "$id" "$f" "${targets[@]}"
 	done
-	FILLED=()
-	for kf in "${!keep[@]}"; do
-		# shellcheck disable=SC2086
-		scripts/handout.sh stub "$kf" ${keep[$kf]} >"$H/$kf.new"
-		# unchanged files keep their time: make recompiles only what changed
-		if cmp -s "$H/$kf.new" "$H/$kf"; then rm "$H/$kf.new"; else mv "$H/$kf.new" "$H/$kf"; fi
-		FILLED[$kf]=1
+}
+
+# ---- the labs side by side ------------------------------------------------------
+
+# Steps 1 to 4 change nothing but a handout tree and its build, so each lab
+# is proved in a copy of its own, PROOFS labs at a time: most of the time is
+# checks waiting for what a stub never does, which leaves the CPUs idle.
+# Two labs' checks already share a machine without a clash (each lab has its
+# own ports, subnets and link names, and looks only at what it made), but
+# one lab's checks must not run beside themselves: a lab is proved in one
+# copy, its steps in order. Labs that share a bats file are proved as one.
+PROOFS=${PROOFS:-$(($(nproc) + 1))}
+declare -A GROUP # lab -> the lab it is proved with (itself, unless a bats file joins them)
+for id in "${GRADED[@]}"; do GROUP[${EX_LAB[$id]}]=${EX_LAB[$id]}; done
+joined=1
+while [ "$joined" = 1 ]; do
+	joined=0
+	declare -A owner=()
+	for id in "${GRADED[@]}"; do
+		g=${GROUP[${EX_LAB[$id]}]}
+		for cf in ${CHK_FILES[$id]}; do
+			o=${owner[$cf]:-$g}
+			owner[$cf]=$o
+			[ "$o" = "$g" ] && continue
+			for l in "${!GROUP[@]}"; do [ "${GROUP[$l]}" != "$g" ] || GROUP[$l]=$o; done
+			joined=1
+			continue 3
+		done
 	done
-	unset keep
-	targets=()
-	for cf in ${CHK_FILES[$id]}; do targets+=("$(target_of "$cf")"); done
-	if ! build "$H" "$HB" "${targets[@]}"; then
-		bad "$what: the handout with only $id filled in does not build"
-		continue
-	fi
-	: >"$work/results"
-	for cf in ${CHK_FILES[$id]}; do
-		# shellcheck disable=SC2086
-		tagged "$H" "$HB" "$cf" ${FILE_IDS[$cf]}
-	done
-	# The others: the checks of exercises neither this one nor one it needs.
-	others=$(awk -F'\t' -v not=" $id $needed " 'index(not, " " $2 " ") == 0' "$work/results" | wc -l)
-	wrong=$({ titles fail "$id"; titles skip "$id"; awk -F'\t' -v not=" $id $needed " 'index(not, " " $2 " ") == 0 && $1 != "fail" {print $1 ": " $3}' "$work/results"; })
-	if [ -z "$wrong" ] && [ "$(count ok "$id")" -eq "${NCHK[$id]}" ]; then
-		ok "$what: its $(plural "${NCHK[$id]}" check pass), the $(plural "$others" other) still $([ "$others" -eq 1 ] && echo fails || echo fail)"
-	else
-		bad "$what: want its checks ok and every other exercise's failing"
-		[ -z "$wrong" ] || indent <<<"$wrong"
-		ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
-	fi
-	[ "${MUTANTS:-1}" = 0 ] || mutants "$id" "$f" "${targets[@]}"
 done
+unset owner
+
+# prove_group G: steps 1-4 for the labs of group G, in $work/group.G, with
+# its output in $work/group.G/log and "PASSED FAILED" in .../counts.
+prove_group() {
+	local g=$1 id f
+	work=$work/group.$g
+	mkdir -p "$work"
+	exec >"$work/log" 2>&1
+	passed=0 failed=0
+	cp -a "$H" "$work/handout"
+	cp -a "$HB" "$work/build"
+	find "$work/build" -name '*.d' -exec sed -i -e "s|$HB/|$work/build/|g" -e "s|$H/|$work/handout/|g" {} +
+	H=$work/handout HB=$work/build
+	local ids=() files=()
+	for id in "${GRADED[@]}"; do
+		[ "${GROUP[${EX_LAB[$id]}]}" = "$g" ] && ids+=("$id")
+	done
+	for f in "${BATS_FILES[@]}"; do
+		for id in ${FILE_IDS[$f]:-}; do
+			[[ " ${ids[*]} " == *" $id "* ]] && { files+=("$f"); break; }
+		done
+	done
+	GRADED=("${ids[@]}") BATS_FILES=("${files[@]}")
+	prove_handout_fails
+	prove_solution_passes
+	prove_each_alone
+	echo "$passed $failed" >"$work/counts"
+}
+
+# A group's cost, to start the longest first: its checks, run once on the
+# handout, once on the solution, once per exercise alone and once per mutant.
+group_cost() {
+	local g=$1 id cost=0 m
+	for id in "${GRADED[@]}"; do
+		[ "${GROUP[${EX_LAB[$id]}]}" = "$g" ] || continue
+		m=$(find "tests/mutants/$id" -maxdepth 1 -name '*.patch' 2>/dev/null | wc -l)
+		cost=$((cost + NCHK[$id] * (3 + m) + $(wc -w <<<"${CHK_FILES[$id]}") * 10))
+	done
+	echo "$cost"
+}
+group_name() {
+	local l names=()
+	for l in $(printf '%s\n' "${!GROUP[@]}" | sort -n); do
+		[ "${GROUP[$l]}" = "$1" ] && names+=("$(lab_name "$l")")
+	done
+	echo "${names[*]}"
+}
+
+# Stopped (by timeout(1), say), take the groups' checks along: they are
+# not in a process group of their own.
+kill_tree() {
+	local c
+	kill -STOP "$1" 2>/dev/null || return 0
+	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+	kill -TERM "$1" 2>/dev/null
+	kill -CONT "$1" 2>/dev/null
+}
+declare -A RUNNING=() STARTED=() # pid -> group; group -> when it started
+reported=0
+# report_group G: G's lines and counts, once it is done
+report_group() {
+	local g=$1 p=0 f=0
+	printf '\n-- %s (%d s, done at %d s)\n' "$(group_name "$g")" "$((SECONDS - STARTED[$g]))" "$SECONDS"
+	cat "$work/group.$g/log"
+	if read -r p f <"$work/group.$g/counts" 2>/dev/null; then
+		passed=$((passed + p)) failed=$((failed + f)) reported=$((reported + 1))
+	else
+		bad "$(group_name "$g"): its proofs ended before they were done"
+	fi
+}
+trap 'for p in "${!RUNNING[@]}"; do kill_tree "$p"; done; exit 1' TERM INT
+
+section "the proofs, lab by lab, $PROOFS side by side"
+note "1. each check fails on the handout; 2. each check passes with the solution;"
+note "3. with one exercise alone (and what it Needs) its checks pass, the others' still fail;"
+note "4. each of its mutants fails a check. Each lab's lines come once it is done."
+for g in $(for g in $(printf '%s\n' "${GROUP[@]}" | sort -u); do
+	echo "$(group_cost "$g") $g"
+done | sort -rn | cut -d' ' -f2); do
+	while [ ${#RUNNING[@]} -ge "$PROOFS" ]; do
+		wait -n -p done_pid
+		report_group "${RUNNING[$done_pid]}"
+		unset "RUNNING[$done_pid]"
+	done
+	STARTED[$g]=$SECONDS
+	prove_group "$g" 9>&- &
+	RUNNING[$!]=$g
+done
+while [ ${#RUNNING[@]} -gt 0 ]; do
+	wait -n -p done_pid
+	report_group "${RUNNING[$done_pid]}"
+	unset "RUNNING[$done_pid]"
+done
+[ "$reported" -eq ${#STARTED[@]} ] || bad "only $reported of ${#STARTED[@]} groups of labs said how their proofs went"
 
 finish

@@ -97,14 +97,14 @@ EOF
 	"$P/scripts/autograding.sh" >/dev/null
 }
 
-# mutant ID NAME OLD NEW: tests/mutants/ID/NAME.patch, calc.c with OLD (a sed
-# pattern) replaced by NEW
+# mutant ID NAME OLD NEW [FILE]: tests/mutants/ID/NAME.patch, FILE (calc.c)
+# with OLD (a sed pattern) replaced by NEW
 mutant() {
+	local f=${5:-labs/01-demo/calc.c}
 	mkdir -p "$P/tests/mutants/$1"
 	{
 		echo "# $2"
-		diff -U1 --label a/labs/01-demo/calc.c --label b/labs/01-demo/calc.c \
-			"$P/labs/01-demo/calc.c" <(sed "s/$3/$4/" "$P/labs/01-demo/calc.c")
+		diff -U1 --label "a/$f" --label "b/$f" "$P/$f" <(sed "s/$3/$4/" "$P/$f")
 	} >"$P/tests/mutants/$1/$2.patch" || true
 }
 
@@ -231,6 +231,75 @@ check_handout() {
 	assert_line 'check-handout: 15 passed, 0 failed'
 }
 
+@test "check-handout proves two labs side by side, each in a copy of the handout of its own" {
+	make_project
+	# lab 2: neg.c with exercise demo-neg, and one check of each lab that
+	# says in which tree it runs, when it starts and when it ends
+	mkdir -p "$P/labs/02-neg"
+	sed -i 's/^all: build-lab-1$/all: build-lab-1 build-lab-2/' "$P/Makefile"
+	cat >>"$P/Makefile" <<'EOF'
+build-lab-2: $(BUILD)/neg
+$(BUILD)/neg: labs/02-neg/neg.c
+	@mkdir -p $(@D)
+	gcc -std=gnu11 -Wall -Wextra -Werror $< -o $@
+EOF
+	cat >"$P/labs/02-neg/neg.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 0;
+	/* BEGIN EXERCISE: demo-neg: negate a number */
+	/* STUB: return 1; */
+	n = -n;
+	/* END EXERCISE */
+	printf("%d\n", n);
+	return 0;
+}
+EOF
+	printf '# Neg\n\n## Exercises\n- demo-neg\n' >"$P/labs/02-neg/README.md"
+	mutant demo-neg same 'n = -n;' 'n = n;' labs/02-neg/neg.c
+	mutant demo-neg twice 'n = -n;' 'n = -2 * n;' labs/02-neg/neg.c
+	sed 's/^TEST /@test /' >"$P/tests/lab-2.bats" <<'EOF'
+#!/usr/bin/env bats
+# LAB: demo negation
+TEST "[demo-neg] -(2) is -2" {
+	echo "start lab-2 $PODLAB_SRC" >>"$TRACE"
+	sleep 0.5
+	run "$PODLAB_BUILD/neg" 2
+	echo "end lab-2" >>"$TRACE"
+	[ "$output" = -2 ]
+}
+EOF
+	sed 's/^TEST /@test /' >>"$P/tests/lab-1.bats" <<'EOF'
+TEST "[demo-mul] 3 * 3 is 9" {
+	echo "start lab-1 $PODLAB_SRC" >>"$TRACE"
+	sleep 0.5
+	run "$PODLAB_BUILD/calc" mul 3 3
+	echo "end lab-1" >>"$TRACE"
+	[ "$output" = 9 ]
+}
+EOF
+	"$P/scripts/autograding.sh" >/dev/null
+	export TRACE=$BATS_TEST_TMPDIR/trace
+	PROOFS=2 check_handout
+	assert_success
+	assert_output --partial '2 side by side'
+	assert_output --regexp $'\n-- lab-1 \\([0-9]+ s, done at [0-9]+ s\\)\n'
+	assert_output --partial 'lab-2 demo-neg mutant twice (twice): caught by 1 of 1: ok'
+	assert_line 'check-handout: 21 passed, 0 failed'
+	# each lab in a copy of its own: its checks on the handout ran in group.1 or group.2
+	run awk '$1 == "start" {n = split($3, d, "/"); print $2, d[n - 1] "/" d[n]}' "$TRACE"
+	assert_line 'lab-1 group.1/handout'
+	assert_line 'lab-2 group.2/handout'
+	refute_line 'lab-1 group.2/handout'
+	refute_line 'lab-2 group.1/handout'
+	# and at the same time: once, a check of each lab was running
+	run awk '{open[$2] += ($1 == "start") ? 1 : -1} open["lab-1"] > 0 && open["lab-2"] > 0 {both = 1} END {print both + 0}' "$TRACE"
+	assert_output 1
+}
+
 @test "check-handout fails on a check that passes without its exercise" {
 	make_project
 	printf '@test "[demo-add] always true" { true; }\n' >>"$P/tests/lab-1.bats"
@@ -329,7 +398,7 @@ EOF
 	check_handout
 	assert_failure
 	assert_output --partial 'BEGIN EXERCISE inside exercise demo-add'
-	refute_output --partial '== 1. the handout'
+	refute_output --partial '== the handout'
 }
 
 @test "autograding.json: one entry per lab, one point per check, and the committed file is in sync" {
