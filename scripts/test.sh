@@ -1,70 +1,60 @@
 #!/usr/bin/env bash
-# test.sh - everything `make test` runs, in order, with one summary at the end:
-# the lint (format, cppcheck, gcc -fanalyzer), the unit tests, every lab's graded checks, the capstone's integration tests,
-# the fuzzers' regression runs, the unit tests and the capstone's tests again
-# on the sanitizer build (ASan, UBSan, fault points) and, where course mode
-# exists, the proof that the handout's checks fail.
-# It keeps going after a failing suite so one run shows every failure.
+# test.sh - everything `make test` runs, with one summary at the end:
+# the lint (format, cppcheck, gcc -fanalyzer), the unit tests, every lab's
+# graded checks, the capstone's integration tests, the fuzzers' regression
+# runs, the unit tests and the capstone's tests again on the sanitizer build
+# (ASan, UBSan, fault points) and, where course mode exists, the proof that
+# the handout's checks fail.
+#
+# The suites run in two lanes side by side (below: which suite goes where).
+# Most of a suite's time is waiting on the kernel and on the processes it
+# starts, so two lanes take little more than half the time of one. They
+# share nothing: each lane's pods have a bridge, a subnet and host ports of
+# their own (PODLAB_TEST_BRIDGE, PODLAB_TEST_SUBNET, PODLAB_TEST_PORT_BASE),
+# and every lab's checks keep to ports, subnets, link names and cgroups of
+# their own. LANES=1 runs the suites one after the other. Each suite's
+# output is printed whole once it is done. It keeps going after a failing
+# suite so one run shows every failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export PODLAB_SRC="$here" PODLAB_BUILD="${PODLAB_BUILD:-$here/build}"
 
-passed=0 failed=0 bad_suites=() timings=()
-count_tap() { # reads a TAP stream on stdin, echoes it, adds to the counters
-	local line
-	while IFS= read -r line; do
-		printf '%s\n' "$line"
-		case "$line" in
-		"ok "*) passed=$((passed + 1)) ;;
-		"not ok "*) failed=$((failed + 1)) ;;
-		esac
-	done
-}
+out=$(mktemp -d "${TMPDIR:-/tmp}/podlab-test.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+: >"$out/timings" >"$out/failed" >"$out/counts"
 
-suite() { # suite NAME CMD... : run one suite, remember if it failed and how long it took
-	local name=$1 start=$SECONDS
+# suite NAME CMD...: run one suite into a file of its own, then print it whole
+# (one lane's suite never cuts into another's lines) and note its time, its
+# TAP counts and whether it failed.
+suite() {
+	local name=$1 start=$SECONDS log rc=0
 	shift
-	echo
-	echo "######## $name"
-	if ! "$@"; then bad_suites+=("$name"); fi
-	timings+=("$((SECONDS - start)) $name")
+	log=$(mktemp "$out/suite.XXXXXX")
+	"$@" >"$log" 2>&1 || rc=1
+	{
+		flock 8
+		printf '\n######## %s (%d s)\n' "$name" "$((SECONDS - start))"
+		cat "$log"
+		echo "$((SECONDS - start)) $name" >>"$out/timings"
+		[ "$rc" = 0 ] || echo "$name" >>"$out/failed"
+		echo "$(grep -c '^ok [0-9]' "$log") $(grep -c '^not ok [0-9]' "$log")" >>"$out/counts"
+	} 8>"$out/print.lock"
+	rm -f "$log"
 }
 
 unit() { # [BUILD]
-	local t rc=0 out
+	local t rc=0
 	for t in "${1:-$PODLAB_BUILD}"/tests/unit/test_*; do
 		[ -x "$t" ] && [ "${t%.d}" = "$t" ] && [ "${t%.o}" = "$t" ] || continue
-		out=$("$t" --jobs 1 --tap 2>&1) || rc=1
-		count_tap <<<"$out"
+		"$t" --jobs 1 --tap 2>&1 || rc=1
 	done
 	return $rc
 }
 
 bats_file() {
-	local out rc=0
-	out=$(bats --tap "$1" 2>&1) || rc=1
-	count_tap <<<"$out"
-	return $rc
+	bats --tap "$1"
 }
-
-# Static analysis first: it needs no build and says the most per second.
-suite "lint (clang-format, cppcheck, gcc -fanalyzer)" make --no-print-directory lint
-suite "unit tests" unit
-for f in tests/lab-*.bats; do
-	[ -f "$f" ] && suite "$(basename "$f" .bats)" bats_file "$f"
-done
-for f in tests/capstone/*.bats; do
-	[ -f "$f" ] && suite "capstone $(basename "$f" .bats)" bats_file "$f"
-done
-# One check per defence that keeps a pod off the host, one per CVE class.
-for f in tests/security/*.bats; do
-	[ -f "$f" ] && suite "security $(basename "$f" .bats)" bats_file "$f"
-done
-
-# ---- the fuzzers: their corpora, a fixed number of runs from a fixed seed,
-# and every crash found once (mk/fuzz.mk)
-suite "fuzz regressions" make --no-print-directory BUILD="$PODLAB_BUILD" fuzz-regress
 
 # ---- the sanitizer build (mk/san.mk): the unit tests and the capstone's
 # tests again. A sanitizer's report goes to a file, not to stderr: a detached
@@ -91,28 +81,127 @@ with_san() { # LEAKS CMD...: CMD on the sanitizer build; fails on any report
 	done
 	return $rc
 }
-if suite "sanitizer build" make --no-print-directory BUILD="$PODLAB_BUILD" san-build; then
-	suite "unit tests (ASan+UBSan)" with_san 1 unit "$san"
-	for f in tests/capstone/*.bats; do
-		[ -f "$f" ] && suite "capstone $(basename "$f" .bats) (ASan+UBSan)" \
+
+# ---- the lanes. The labs' lane runs every lab's checks and check-handout,
+# which runs those same checks in handout trees: one after the other, in one
+# lane, as lab N's checks must not meet themselves. The pods' lane runs the
+# two suites whose pods publish fixed host ports (examples/ and the bad
+# corpus' YAML), the sanitizer's included. Every other suite is in a queue
+# that both lanes take from once their own work is done, the longest first.
+# Each lane's pods have a bridge, a subnet and host ports of their own.
+: >"$out/queue"
+for f in tests/capstone/kill9.bats tests/capstone/faults.bats tests/capstone/*.bats; do
+	case $f in */examples.bats | */spec.bats) continue ;; esac
+	grep -qxF "capstone $f" "$out/queue" || echo "capstone $f" >>"$out/queue"
+done
+for f in tests/security/*.bats; do echo "security $f" >>"$out/queue"; done
+echo "unit-san" >>"$out/queue"
+for f in tests/capstone/kill9.bats tests/capstone/faults.bats tests/capstone/*.bats; do
+	case $f in */examples.bats | */spec.bats) continue ;; esac
+	grep -qxF "capstone-san $f" "$out/queue" || echo "capstone-san $f" >>"$out/queue"
+done
+
+# pop: the queue's next line, or false when it is empty
+pop() {
+	local line
+	{
+		flock 7
+		line=$(head -n 1 "$out/queue")
+		sed -i 1d "$out/queue"
+	} 7>"$out/queue.lock"
+	[ -n "$line" ] && echo "$line"
+}
+
+# san_ready: wait until the labs' lane has built the sanitizer build; false
+# if it failed (that suite says so)
+san_ready() {
+	while [ ! -e "$out/san.ok" ] && [ ! -e "$out/san.failed" ]; do sleep 1; done
+	[ -e "$out/san.ok" ]
+}
+
+run_item() { # KIND [FILE]
+	case $1 in
+	capstone) suite "capstone $(basename "$2" .bats)" bats_file "$2" ;;
+	security) suite "security $(basename "$2" .bats)" bats_file "$2" ;;
+	unit-san) san_ready && suite "unit tests (ASan+UBSan)" with_san 1 unit "$san" ;;
+	capstone-san)
+		san_ready && suite "capstone $(basename "$2" .bats) (ASan+UBSan)" \
+			with_san 0 bats_file "$2"
+		;;
+	esac
+}
+
+take_from_queue() {
+	local item
+	while item=$(pop); do
+		# shellcheck disable=SC2086
+		run_item $item
+	done
+}
+
+labs_lane() {
+	export PODLAB_TEST_PORT_BASE=18800 # its capstone pods' (check-handout's too)
+	if suite "sanitizer build" make --no-print-directory BUILD="$PODLAB_BUILD" san-build; then
+		touch "$out/san.ok"
+	else
+		touch "$out/san.failed"
+	fi
+	# Static analysis first: it needs no build and says the most per second.
+	suite "lint (clang-format, cppcheck, gcc -fanalyzer)" make --no-print-directory lint
+	suite "unit tests" unit
+	for f in tests/lab-*.bats; do
+		[ -f "$f" ] && suite "$(basename "$f" .bats)" bats_file "$f"
+	done
+	# the fuzzers: their corpora, a fixed number of runs from a fixed seed,
+	# and every crash found once (mk/fuzz.mk)
+	suite "fuzz regressions" make --no-print-directory BUILD="$PODLAB_BUILD" fuzz-regress
+	[ -f tests/course.bats ] && suite "course tooling" bats_file tests/course.bats
+	if [ -x scripts/check-handout.sh ]; then
+		suite "check-handout" scripts/check-handout.sh
+	fi
+	take_from_queue
+}
+
+pods_lane() {
+	export PODLAB_TEST_BRIDGE=podrunt1 PODLAB_TEST_SUBNET=198.18.6.128/25 PODLAB_TEST_PORT_BASE=18600
+	local f
+	for f in tests/capstone/examples.bats tests/capstone/spec.bats; do
+		[ -f "$f" ] && suite "capstone $(basename "$f" .bats)" bats_file "$f"
+	done
+	for f in tests/capstone/examples.bats tests/capstone/spec.bats; do
+		[ -f "$f" ] && san_ready && suite "capstone $(basename "$f" .bats) (ASan+UBSan)" \
 			with_san 0 bats_file "$f"
 	done
-fi
+	take_from_queue
+}
 
-[ -f tests/course.bats ] && suite "course tooling" bats_file tests/course.bats
-if [ -x scripts/check-handout.sh ]; then
-	suite "check-handout" scripts/check-handout.sh
+if [ "${LANES:-2}" = 1 ]; then
+	labs_lane
+	pods_lane
+else
+	# Ctrl-C stops both (one process group); an early exit takes them along.
+	labs_lane &
+	labs=$!
+	pods_lane &
+	pods=$!
+	trap 'kill $labs $pods 2>/dev/null; rm -rf "$out"' EXIT
+	wait $labs
+	wait $pods
 fi
 
 # Where the time went, the longest suites first: `make test` must stay well
 # under 20 minutes on 2 cores.
 echo
 echo "the longest suites (seconds):"
-printf '%s\n' "${timings[@]}" | sort -rn | head -8 | sed 's/^/  /'
+sort -rn "$out/timings" >"$PODLAB_BUILD/test-timings.txt"
+head -8 "$PODLAB_BUILD/test-timings.txt" | sed 's/^/  /'
+echo "  (every suite's: $PODLAB_BUILD/test-timings.txt)"
 echo "all suites: $SECONDS s"
 echo
-if [ ${#bad_suites[@]} -gt 0 ]; then
-	echo "failing suites: ${bad_suites[*]}"
+passed=$(awk '{n += $1} END {print n + 0}' "$out/counts")
+failed=$(awk '{n += $2} END {print n + 0}' "$out/counts")
+if [ -s "$out/failed" ]; then
+	echo "failing suites: $(paste -sd' ' "$out/failed")"
 fi
 echo "tests: $passed passed, $failed failed"
-[ ${#bad_suites[@]} -eq 0 ] && [ "$failed" -eq 0 ]
+[ ! -s "$out/failed" ] && [ "$failed" -eq 0 ]
