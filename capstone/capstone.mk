@@ -44,9 +44,10 @@ BENCHES += bench-podrun
 DEMO_SCRIPT := capstone/demo.sh
 
 .PHONY: build-capstone bench-podrun
-# What the capstone's tests need: podrun, the pause holder, the images.
-build-capstone: $(PODRUN) $(BUILD)/tests/unit/test_spec \
-	$(BUILD)/labs/02-pause/pause images
+# What the capstone's tests need: podrun, the pause holder, the images, and
+# the unit tests they run (probes.bats, get.bats; mk/probe.mk, mk/get.mk).
+build-capstone: $(PODRUN) $(BUILD)/tests/unit/test_spec $(BUILD)/tests/unit/test_probe \
+	$(BUILD)/tests/unit/test_podjson $(BUILD)/labs/02-pause/pause images
 
 # The course tooling counts the capstone as lab 7: make lab-7 grades its
 # exercises (scripts/grade.sh 7: the tagged checks of tests/capstone/).

@@ -38,7 +38,7 @@ suite() {
 		cat "$log"
 		echo "$((SECONDS - start)) $name" >>"$out/timings"
 		[ "$rc" = 0 ] || echo "$name" >>"$out/failed"
-		echo "$(grep -c '^ok [0-9]' "$log") $(grep -c '^not ok [0-9]' "$log")" >>"$out/counts"
+		echo "$(grep -c '^ok ' "$log") $(grep -c '^not ok ' "$log")" >>"$out/counts"
 	} 8>"$out/print.lock"
 	rm -f "$log"
 }
