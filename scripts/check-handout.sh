@@ -362,42 +362,39 @@ unbuilt() {
 	return 1
 }
 
+# expect_all STATUS VERB WHERE: every check of every exercise ended with
+# STATUS (fail or ok): "N checks VERB WHERE", or which did not.
+expect_all() {
+	local want=$1 verb=$2 where=$3 other=fail id what n got
+	[ "$want" = ok ] || other=ok
+	for id in "${GRADED[@]}"; do
+		unbuilt "$id" && continue
+		what="$(lab_name "${EX_LAB[$id]}") $id"
+		n=${NCHK[$id]} got=$(count "$want" "$id")
+		if [ "$got" -eq "$n" ]; then
+			ok "$what: $(plural "$n" check "$verb") $where"
+		else
+			bad "$what: only $got of $n checks $verb $where"
+			{ titles "$other" "$id"; titles skip "$id"; } | indent
+			ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
+		fi
+	done
+}
+
 # ---- 1. the handout: every exercise's checks fail ------------------------------
 
 prove_handout_fails() {
 	run_all "the handout" "$H" "$HB"
 	H_UNBUILT=()
 	for f in "${!UNBUILT[@]}"; do H_UNBUILT[$f]=1; done
-	for id in "${GRADED[@]}"; do
-		unbuilt "$id" && continue
-		what="$(lab_name "${EX_LAB[$id]}") $id"
-		n=${NCHK[$id]} nfail=$(count fail "$id")
-		if [ "$nfail" -eq "$n" ]; then
-			ok "$what: $(plural "$n" check fail) without it"
-		else
-			bad "$what: only $nfail of $n checks fail without it"
-			{ titles ok "$id"; titles skip "$id"; } | indent
-			ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
-		fi
-	done
+	expect_all fail fail "without it"
 }
 
 # ---- 2. the solution: every exercise's checks pass -----------------------------
 
 prove_solution_passes() {
 	run_all "the solution" "$here" "$PODLAB_BUILD"
-	for id in "${GRADED[@]}"; do
-		unbuilt "$id" && continue
-		what="$(lab_name "${EX_LAB[$id]}") $id"
-		n=${NCHK[$id]} nok=$(count ok "$id")
-		if [ "$nok" -eq "$n" ]; then
-			ok "$what: $(plural "$n" check pass) with the solution"
-		else
-			bad "$what: only $nok of $n checks pass with the solution"
-			{ titles fail "$id"; titles skip "$id"; } | indent
-			ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
-		fi
-	done
+	expect_all ok pass "with the solution"
 }
 
 # outside_regions FILE: FILE without the inside of its exercise regions.
