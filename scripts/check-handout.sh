@@ -192,8 +192,10 @@ for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
 done
 # Every exercise keeps at least two wrong solutions that its checks must catch.
 MIN_MUTANTS=2
+declare -A NMUT # ID -> how many mutants it has
 for id in "${EX_IDS[@]+"${EX_IDS[@]}"}"; do
 	n=$(find "tests/mutants/$id" -maxdepth 1 -name '*.patch' 2>/dev/null | wc -l)
+	NMUT[$id]=$n
 	[ "$n" -ge "$MIN_MUTANTS" ] ||
 		bad "$(lab_name "${EX_LAB[$id]}") $id: $n mutants in tests/mutants/$id/ (want at least $MIN_MUTANTS wrong solutions as NAME.patch)"
 done
@@ -299,6 +301,13 @@ if grep -rlE '^[[:space:]]*/\* (BEGIN|END) EXERCISE' "$H/labs" "$H/capstone" 2>/
 else
 	ok "the handout holds no solution region"
 fi
+# point_deps BUILD FROM-BUILD FROM-TREE TREE: BUILD is a copy of FROM-BUILD,
+# the build of FROM-TREE: its dependency files now name BUILD and TREE, so
+# that make in TREE recompiles only what changed there.
+point_deps() {
+	find "$1" -name '*.d' -exec sed -i -e "s|$2/|$1/|g" -e "s|$3/|$4/|g" {} +
+}
+
 # Start from a copy of the solution's objects, their dependency files pointed
 # at the handout: then only what the stubs change (the files with regions, and
 # whatever includes a header with one) recompiles. FRESH=1 builds from scratch.
@@ -308,7 +317,7 @@ if [ "${FRESH:-0}" != 1 ] && [ -d "$PODLAB_BUILD/labs" ]; then
 	for d in labs capstone tests images .deps-ok; do
 		[ -e "$PODLAB_BUILD/$d" ] && cp -a "$PODLAB_BUILD/$d" "$HB/"
 	done
-	find "$HB" -name '*.d' -exec sed -i -e "s|$PODLAB_BUILD/|$HB/|g" -e "s|$here/|$H/|g" {} +
+	point_deps "$HB" "$PODLAB_BUILD" "$here" "$H"
 	how="from the solution's objects"
 fi
 # The whole handout must build, not only what the checks need.
@@ -533,7 +542,7 @@ prove_group() {
 	passed=0 failed=0
 	cp -a "$H" "$work/handout"
 	cp -a "$HB" "$work/build"
-	find "$work/build" -name '*.d' -exec sed -i -e "s|$HB/|$work/build/|g" -e "s|$H/|$work/handout/|g" {} +
+	point_deps "$work/build" "$HB" "$H" "$work/handout"
 	H=$work/handout HB=$work/build
 	local ids=() files=()
 	for id in "${GRADED[@]}"; do
@@ -551,14 +560,14 @@ prove_group() {
 	echo "$passed $failed" >"$work/counts"
 }
 
-# A group's cost, to start the longest first: its checks, run once on the
-# handout, once on the solution, once per exercise alone and once per mutant.
+# A group's cost, to start the longest first: each exercise's checks, run
+# once on the handout, once on the solution, once alone and once per mutant,
+# and ten for each of its bats files (a build and a start of bats).
 group_cost() {
-	local g=$1 id cost=0 m
+	local g=$1 id cost=0
 	for id in "${GRADED[@]}"; do
 		[ "${GROUP[${EX_LAB[$id]}]}" = "$g" ] || continue
-		m=$(find "tests/mutants/$id" -maxdepth 1 -name '*.patch' 2>/dev/null | wc -l)
-		cost=$((cost + NCHK[$id] * (3 + m) + $(wc -w <<<"${CHK_FILES[$id]}") * 10))
+		cost=$((cost + NCHK[$id] * (3 + NMUT[$id]) + $(wc -w <<<"${CHK_FILES[$id]}") * 10))
 	done
 	echo "$cost"
 }
@@ -592,6 +601,13 @@ report_group() {
 		bad "$(group_name "$g"): its proofs ended before they were done"
 	fi
 }
+# reap_group: wait for one group to end, and report it
+reap_group() {
+	local done_pid
+	wait -n -p done_pid
+	report_group "${RUNNING[$done_pid]}"
+	unset "RUNNING[$done_pid]"
+}
 trap 'for p in "${!RUNNING[@]}"; do kill_tree "$p"; done; exit 1' TERM INT
 
 section "the proofs, lab by lab, $PROOFS side by side"
@@ -601,20 +617,12 @@ note "4. each of its mutants fails a check. Each lab's lines come once it is don
 for g in $(for g in $(printf '%s\n' "${GROUP[@]}" | sort -u); do
 	echo "$(group_cost "$g") $g"
 done | sort -rn | cut -d' ' -f2); do
-	while [ ${#RUNNING[@]} -ge "$PROOFS" ]; do
-		wait -n -p done_pid
-		report_group "${RUNNING[$done_pid]}"
-		unset "RUNNING[$done_pid]"
-	done
+	while [ ${#RUNNING[@]} -ge "$PROOFS" ]; do reap_group; done
 	STARTED[$g]=$SECONDS
 	prove_group "$g" 9>&- &
 	RUNNING[$!]=$g
 done
-while [ ${#RUNNING[@]} -gt 0 ]; do
-	wait -n -p done_pid
-	report_group "${RUNNING[$done_pid]}"
-	unset "RUNNING[$done_pid]"
-done
+while [ ${#RUNNING[@]} -gt 0 ]; do reap_group; done
 [ "$reported" -eq ${#STARTED[@]} ] || bad "only $reported of ${#STARTED[@]} groups of labs said how their proofs went"
 
 finish

@@ -6,10 +6,9 @@
 # (ASan, UBSan, fault points) and, where course mode exists, the proof that
 # the handout's checks fail.
 #
-# The suites run in two lanes side by side (below: which suite goes where).
-# Most of a suite's time is waiting on the kernel and on the processes it
-# starts, so two lanes take little more than half the time of one. They
-# share nothing: each lane's pods have a bridge, a subnet and host ports of
+# The suites run in two lanes side by side (below: which suite goes where):
+# one suite at a time left one of two cores mostly idle. The lanes share
+# nothing: each lane's pods have a bridge, a subnet and host ports of
 # their own (PODLAB_TEST_BRIDGE, PODLAB_TEST_SUBNET, PODLAB_TEST_PORT_BASE),
 # and every lab's checks keep to ports, subnets, link names and cgroups of
 # their own. LANES=1 runs the suites one after the other. Each suite's
@@ -86,20 +85,21 @@ with_san() { # LEAKS CMD...: CMD on the sanitizer build; fails on any report
 # which runs those same checks in handout trees: one after the other, in one
 # lane, as lab N's checks must not meet themselves. The pods' lane runs the
 # two suites whose pods publish fixed host ports (examples/ and the bad
-# corpus' YAML), the sanitizer's included. Every other suite is in a queue
-# that both lanes take from once their own work is done, the longest first.
-# Each lane's pods have a bridge, a subnet and host ports of their own.
-: >"$out/queue"
+# corpus' YAML), on both builds. Every other suite is in a queue that both
+# lanes take from once their own work is done; kill9 and faults, the
+# longest, first. Each lane's pods have a bridge, a subnet and host ports of
+# their own.
+fixed_ports=(tests/capstone/examples.bats tests/capstone/spec.bats)
+queued=()
 for f in tests/capstone/kill9.bats tests/capstone/faults.bats tests/capstone/*.bats; do
-	case $f in */examples.bats | */spec.bats) continue ;; esac
-	grep -qxF "capstone $f" "$out/queue" || echo "capstone $f" >>"$out/queue"
+	[[ " ${fixed_ports[*]} ${queued[*]} " == *" $f "* ]] || queued+=("$f")
 done
-for f in tests/security/*.bats; do echo "security $f" >>"$out/queue"; done
-echo "unit-san" >>"$out/queue"
-for f in tests/capstone/kill9.bats tests/capstone/faults.bats tests/capstone/*.bats; do
-	case $f in */examples.bats | */spec.bats) continue ;; esac
-	grep -qxF "capstone-san $f" "$out/queue" || echo "capstone-san $f" >>"$out/queue"
-done
+{
+	printf 'capstone %s\n' "${queued[@]}"
+	printf 'security %s\n' tests/security/*.bats
+	echo unit-san
+	printf 'capstone-san %s\n' "${queued[@]}"
+} >"$out/queue"
 
 # pop: the queue's next line, or false when it is empty
 pop() {
@@ -165,13 +165,8 @@ labs_lane() {
 pods_lane() {
 	export PODLAB_TEST_BRIDGE=podrunt1 PODLAB_TEST_SUBNET=198.18.6.128/25 PODLAB_TEST_PORT_BASE=18600
 	local f
-	for f in tests/capstone/examples.bats tests/capstone/spec.bats; do
-		[ -f "$f" ] && suite "capstone $(basename "$f" .bats)" bats_file "$f"
-	done
-	for f in tests/capstone/examples.bats tests/capstone/spec.bats; do
-		[ -f "$f" ] && san_ready && suite "capstone $(basename "$f" .bats) (ASan+UBSan)" \
-			with_san 0 bats_file "$f"
-	done
+	for f in "${fixed_ports[@]}"; do run_item capstone "$f"; done
+	for f in "${fixed_ports[@]}"; do run_item capstone-san "$f"; done
 	take_from_queue
 }
 
