@@ -160,7 +160,7 @@ start_ship() { # PORT FILE [ARGS...]
 }
 
 @test "[logship-checkpoint] logship replaces its checkpoint atomically and durably: tmp, fsync, rename, fsync(dir)" {
-	# A crash cannot be staged in a check, so watch the syscalls: the order is
+	# A power cut cannot be staged in a check, so watch the syscalls: the order is
 	# the whole point (a rename before the fsync may persist an empty file).
 	command -v strace >/dev/null || skip "strace is not installed"
 	mkdir "$T/vol"
@@ -195,6 +195,28 @@ start_ship() { # PORT FILE [ARGS...]
 	run exactly_once "$T/got" 600
 	assert_success
 	grep -Eq "resending|retrying" "$T/ship.out"
+}
+
+@test "logsink killed between storing a batch and committing it: the batch is rolled back at restart and stored once" {
+	# The crash is staged with strace: the sink's first rename commits at
+	# start-up, its second would commit the first batch; SIGKILL it there.
+	command -v strace >/dev/null || skip "strace is not installed"
+	mkdir "$T/vol"
+	bg strace strace -f -o "$T/trace" -e trace=rename,renameat,renameat2 \
+		-e inject=rename,renameat,renameat2:signal=KILL:when=2 \
+		"$L5/logsink" --listen 127.0.0.1:18550 --out "$T/got"
+	# strace killed at teardown would only detach logsink: kill it by name too
+	defer "pkill -9 -f '^$L5/logsink --listen 127.0.0.1:18550 --out $T/got'"
+	wait_for listening 18550
+	start_ship 18550 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 300
+	wait_for grep -q 'killed by SIGKILL' "$T/trace"
+	has_lines "$T/got" 1 # stored, never acknowledged
+	start_sink 18550 "$T/got"
+	wait_for has_lines "$T/got" 300
+	run exactly_once "$T/got" 300
+	assert_success
+	grep -q "never acknowledged: dropping them" "$T/sink.out"
 }
 
 @test "logship and logsink: bad input is one clear error, no crash" {

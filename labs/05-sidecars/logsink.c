@@ -7,10 +7,15 @@
  * stream (EPOCH, OFFSET, see logship.c), and the sink remembers, per stream,
  * how far it got. A shipper that crashed after our ack but before saving its
  * checkpoint resends lines we have; they are acked again and not stored twice.
- * The positions are kept in OUT.state, so a restarted sink remembers too.
+ *
+ * The positions are kept in OUT.state, with OUT's length when they were
+ * saved: saving OUT.state is the commit. A sink killed after appending a
+ * batch but before saving finds OUT longer than committed when it restarts,
+ * and cuts the tail off; that batch was never acked, so the shipper sends it
+ * again, and it is stored once.
  *
  * Syscalls: socket, bind, listen, accept4, epoll_create1, epoll_ctl,
- * epoll_wait, read, write, fsync, rename.
+ * epoll_wait, read, write, fdatasync, fsync, rename, fstat, ftruncate.
  */
 #include "common.h"
 #include "netutil.h"
@@ -24,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #define BATCH_MAX   (64 * 1024)
 #define HDR_MAX     256
@@ -44,6 +50,7 @@ struct client {
 static struct stream streams[MAX_STREAMS];
 static size_t n_streams;
 static int out_fd = -1;
+static uint64_t out_len; /* OUT's length at the last commit */
 static char state_path[PATH_MAX];
 
 static void usage(FILE *out)
@@ -57,29 +64,28 @@ static void usage(FILE *out)
 	        "  -h, --help           show this help\n");
 }
 
-static void load_state(void)
+static uint64_t out_size(void)
 {
-	FILE *f = fopen(state_path, "re");
-	if (!f) {
-		if (errno != ENOENT)
-			die_errno("fopen(%s)", state_path);
-		return;
-	}
-	struct stream st;
-	while (n_streams < MAX_STREAMS &&
-	       fscanf(f, "%63s %" SCNu64 " %" SCNu64, st.name, &st.epoch, &st.end) == 3)
-		streams[n_streams++] = st;
-	fclose(f);
+	struct stat st;
+	if (fstat(out_fd, &st) < 0)
+		die_errno("fstat(out)");
+	return (uint64_t)st.st_size;
 }
 
-/* Written whole and renamed into place, like logship's checkpoint. */
+/* Written whole and renamed into place, like logship's checkpoint. OUT's
+ * data is made durable first: after a power cut, a state that names bytes
+ * the disk never got would make the sink skip them as repeats. */
 static void save_state(void)
 {
+	if (fdatasync(out_fd) < 0)
+		die_errno("fdatasync(out)");
+	out_len = out_size();
 	char tmp[PATH_MAX + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
 	FILE *f = fopen(tmp, "we");
 	if (!f)
 		die_errno("fopen(%s)", tmp);
+	fprintf(f, "%" PRIu64 "\n", out_len);
 	for (size_t i = 0; i < n_streams; i++)
 		fprintf(f, "%s %" PRIu64 " %" PRIu64 "\n", streams[i].name, streams[i].epoch,
 		        streams[i].end);
@@ -92,6 +98,40 @@ static void save_state(void)
 		die_errno("close(%s)", tmp);
 	if (rename(tmp, state_path) < 0)
 		die_errno("rename(%s, %s)", tmp, state_path);
+}
+
+/* Load the last commit and roll OUT back to it. Without a state file this is
+ * the first start: what OUT holds already is kept, and committed at once, so
+ * that a crash in the very first batch is rolled back too. */
+static void load_state(const char *out)
+{
+	FILE *f = fopen(state_path, "re");
+	if (!f) {
+		if (errno != ENOENT)
+			die_errno("fopen(%s)", state_path);
+		save_state();
+		return;
+	}
+	if (fscanf(f, "%" SCNu64, &out_len) != 1)
+		die("%s: no length of %s on its first line", state_path, out);
+	struct stream st;
+	while (n_streams < MAX_STREAMS &&
+	       fscanf(f, "%63s %" SCNu64 " %" SCNu64, st.name, &st.epoch, &st.end) == 3)
+		streams[n_streams++] = st;
+	fclose(f);
+
+	uint64_t len = out_size();
+	if (len > out_len) {
+		warn("%s: %" PRIu64 " bytes stored after the last commit, never acknowledged: "
+		     "dropping them (the shipper sends them again)",
+		     out, len - out_len);
+		if (ftruncate(out_fd, (off_t)out_len) < 0)
+			die_errno("ftruncate(%s)", out);
+	} else if (len < out_len) {
+		/* Someone cut OUT; what is gone is gone, but do not take it for ours. */
+		warn("%s: shorter than committed (%" PRIu64 " < %" PRIu64 " bytes)", out, len,
+		     out_len);
+	}
 }
 
 static struct stream *find_stream(const char *name)
@@ -221,7 +261,7 @@ int main(int argc, char **argv)
 	if (out_fd < 0)
 		die_errno("open(%s)", out);
 	snprintf(state_path, sizeof(state_path), "%s.state", out);
-	load_state();
+	load_state(out);
 
 	signal(SIGTERM, on_sigterm);
 	int lfd = nu_listen(&addr, SOCK_NONBLOCK);
