@@ -304,10 +304,15 @@ EOF
 	make_project
 	printf '@test "[demo-add] always true" { true; }\n' >>"$P/tests/lab-1.bats"
 	"$P/scripts/autograding.sh" >/dev/null
-	check_handout
+	# steps 2 and 4 left out, as make test leaves step 2: what is proved is step 1
+	SOLUTION=0 MUTANTS=0 check_handout
 	assert_failure
 	assert_output --partial 'lab-1 demo-add: only 1 of 2 checks fail without it: FAIL'
 	assert_output --partial 'ok: [demo-add] always true'
+	assert_output --partial '2. (SOLUTION=0: the caller has run every check on the solution)'
+	refute_output --partial 'with the solution: ok'
+	refute_output --partial 'caught by'
+	assert_output --partial 'lab-1 demo-add alone: its 2 checks pass, the 1 other still fails: ok'
 }
 
 @test "check-handout fails on a check that needs another exercise too" {
@@ -319,7 +324,7 @@ TEST "[demo-mul] 2 * 3 + 1 is 7" {
 }
 EOF
 	"$P/scripts/autograding.sh" >/dev/null
-	check_handout
+	MUTANTS=0 check_handout
 	assert_failure
 	assert_output --partial 'lab-1 demo-mul: 2 checks fail without it: ok'
 	assert_output --partial 'lab-1 demo-mul: 2 checks pass with the solution: ok'
@@ -357,7 +362,7 @@ EOF
 		"$P/labs/01-demo/calc.c"
 	sed -i 's|\t \* Hint: README.md "Adding" \*/|\t * Needs: demo-mul\n\t * Hint: README.md "Adding" */|' "$P/labs/01-demo/calc.c"
 	sed -i 's/- demo-mul/- demo-mul, after demo-sub/' "$P/labs/01-demo/README.md"
-	check_handout
+	MUTANTS=0 check_handout
 	assert_failure
 	assert_output --partial 'labs/01-demo/calc.c:26: demo-mul: Needs names demo-sub, which is no exercise: FAIL'
 	assert_output --partial 'labs/01-demo/calc.c:26: demo-mul: Needs goes round in a cycle: demo-mul -> demo-add -> demo-mul: FAIL'
@@ -372,7 +377,7 @@ EOF
 	sed -i 's|/\* BEGIN EXERCISE: demo-mul: multiply two numbers \*/|/* BEGIN EXERCISE: demo-mul: multiply two numbers\n\t * Needs: demo-add */|' \
 		"$P/labs/01-demo/calc.c"
 	sed -i 's/- demo-add//' "$P/labs/01-demo/README.md"
-	check_handout
+	MUTANTS=0 check_handout
 	assert_output --partial 'demo-mul: the lesson labs/01-demo/README.md does not tell the student to do demo-add first: FAIL'
 }
 
@@ -381,14 +386,14 @@ EOF
 	sed -i 's/\[demo-mul\]/[demo-div]/' "$P/tests/lab-1.bats"
 	sed -i '/demo-add/d' "$P/labs/01-demo/README.md"
 	"$P/scripts/autograding.sh" >/dev/null
-	check_handout
+	MUTANTS=0 check_handout
 	assert_failure
 	assert_output --partial 'tests/lab-1.bats:7: check tagged [demo-div], but no exercise demo-div exists: FAIL'
 	assert_output --partial 'demo-mul (labs/01-demo/calc.c:25): no check is tagged [demo-mul]: FAIL'
 	assert_output --partial 'demo-add (labs/01-demo/calc.c:15): the lesson labs/01-demo/README.md does not present exercise demo-add: FAIL'
 	refute_output --partial 'autograding.json is out of date'
 	printf '@test "again" { false; }\n' >>"$P/tests/lab-1.bats"
-	check_handout
+	MUTANTS=0 check_handout
 	assert_output --partial 'autograding.json is out of date (make autograding): FAIL'
 }
 
