@@ -235,20 +235,20 @@ in_pids_cgroup() { # CGROUP MAX CMD...
 		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@"
 }
 
-# A pids cgroup for this test, removed by teardown: in $cg.
+# A pids cgroup for this test, beneath the one it runs in, removed by
+# teardown: in $cg.
 make_pids_cgroup() {
 	local base
 	if [ -f /sys/fs/cgroup/pids/cgroup.procs ]; then
-		base=/sys/fs/cgroup/pids
-	elif grep -qw pids /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
-		base=/sys/fs/cgroup
+		base=/sys/fs/cgroup/pids$(awk -F: '$2 == "pids" {print $3}' /proc/self/cgroup)
 	else
-		skip "no pids cgroup controller"
+		base=/sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
+		grep -qw pids "$base/cgroup.subtree_control" 2>/dev/null || skip "no pids cgroup controller"
 	fi
-	cg="$base/podlab-kill9-$$"
+	cg="${base%/}/podlab-kill9-$$"
 	mkdir "$cg"
-	# processes left in it go back to the root first, or rmdir fails (EBUSY)
-	defer "while read -r p; do echo \$p > '$base/cgroup.procs'; done < '$cg/cgroup.procs'; rmdir '$cg'"
+	# processes left in it go back where they came from first, or rmdir fails (EBUSY)
+	defer "while read -r p; do echo \$p > '${base%/}/cgroup.procs'; done < '$cg/cgroup.procs'; rmdir '$cg'"
 }
 
 @test "a full pids limit: a clear error, and nothing left behind" {
