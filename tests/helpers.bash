@@ -9,6 +9,7 @@
 #   mount_snapshot       the host's mount table, for before/after comparisons
 #   wait_for CMD...      retry CMD for up to 5 s (for things that start async)
 #   wait_done FILE CMD...  the same, but no longer once FILE says "exercise not done"
+#   python3 ARGS...      Debian's /usr/bin/python3, whatever PATH says
 
 # bats-support and bats-assert, their files sourced one by one: their
 # load.bash runs dirname(1) for each, fifteen processes before every test.
@@ -20,6 +21,12 @@ unset _podlab_f
 
 export PODLAB_SRC="${PODLAB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 export PODLAB_BUILD="${PODLAB_BUILD:-$PODLAB_SRC/build}"
+
+# The interpreter scripts/deps.sh installs python3-jsonschema and
+# python3-yaml for, not the first python3 in PATH: a version manager's shim
+# there (pyenv's) costs a third of a second a start, and its python has
+# packages of its own.
+python3() { /usr/bin/python3 "$@"; }
 
 bin() {
 	local p="$PODLAB_BUILD/labs/$1/$2"
