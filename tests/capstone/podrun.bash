@@ -52,7 +52,7 @@ podrun_setup() {
 	PODRUN_DATA=$PODRUN_ROOT.data
 	# the pods' cgroups under a root of this test's own: podrun/ is shared
 	# with whatever else runs pods on this machine
-	PODRUN_CGROUP=$(basename "$PODRUN_ROOT")
+	PODRUN_CGROUP=${PODRUN_ROOT##*/}
 	export PODRUN_ROOT PODRUN_DATA PODRUN_CGROUP
 	export PODRUN_IMAGES="$PODLAB_IMAGE_STORE"
 	export PODRUN_BRIDGE=$TEST_BRIDGE PODRUN_SUBNET=$TEST_SUBNET
@@ -86,9 +86,14 @@ podrun_remove_all() {
 	# have left it, or a mount it hides (assert_host_clean says so there):
 	# rm -rf cannot remove a mount point. Deepest first, and again for what
 	# an unmount uncovered.
-	local pass m
+	local pass m left
 	for pass in 1 2 3; do
-		for m in $(awk -v r="$1" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		left=()
+		while read -r _ _ _ _ m _; do
+			[[ $m != "$1"* ]] || left+=("$m")
+		done </proc/self/mountinfo
+		[ ${#left[@]} -gt 0 ] || break # almost always: read in bash, no process
+		for m in $(printf '%s\n' "${left[@]}" | sort -r); do
 			umount -l "$m" 2>/dev/null || true
 		done
 	done
