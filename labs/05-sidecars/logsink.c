@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,6 +99,16 @@ static void save_state(void)
 		die_errno("close(%s)", tmp);
 	if (rename(tmp, state_path) < 0)
 		die_errno("rename(%s, %s)", tmp, state_path);
+	/* The rename is the commit, and a change to the directory: until that
+	 * is on disk, a power cut could bring back the old state, and cut off
+	 * a batch already acknowledged. */
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", state_path);
+	_cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		die_errno("open(%s)", dir);
+	if (fsync(dfd) < 0)
+		die_errno("fsync(%s)", dir);
 }
 
 /* Load the last commit and roll OUT back to it. Without a state file this is
@@ -128,7 +139,7 @@ static void load_state(const char *out)
 		if (ftruncate(out_fd, (off_t)out_len) < 0)
 			die_errno("ftruncate(%s)", out);
 	} else if (len < out_len) {
-		/* Someone cut OUT; what is gone is gone, but do not take it for ours. */
+		/* Someone else cut OUT (a reader emptying it): nothing to roll back. */
 		warn("%s: shorter than committed (%" PRIu64 " < %" PRIu64 " bytes)", out, len,
 		     out_len);
 	}
