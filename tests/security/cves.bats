@@ -237,6 +237,14 @@ YAML
 	assert_host_clean
 }
 
+# The host's mounts, but for /tmp and /run/netns: there the checks of the
+# other suites make test runs beside this one mount and unmount all the time.
+# A mount that escaped the container through the swapped symlink would land
+# on the host's own tree, / or beneath it, never in a test's directory.
+host_mounts() {
+	mount_snapshot | awk '$1 != "/tmp" && $1 !~ "^/tmp/" && $1 !~ "^/run/netns(/|$)"'
+}
+
 # CVE-2021-30465: the sidecar swaps /shared/dir between a directory and a
 # symlink to / as fast as it can, while the app, which mounts a second
 # volume at /shared/dir, is restarted over and over (each start mounts it
@@ -246,14 +254,6 @@ YAML
 # Not yet proven by a mutant: with the no-in-root edit (volume.c) it still
 # passes - the container's mount namespace is private, so a mount that
 # lands on the wrong path is still not the host's.
-# The host's mounts, but for /tmp and /run/netns: there the checks of the
-# other suites make test runs beside this one mount and unmount all the time.
-# A mount that escaped the container through the swapped symlink would land
-# on the host's own tree, / or beneath it, never in a test's directory.
-host_mounts() {
-	mount_snapshot | awk '$1 != "/tmp" && $1 !~ "^/tmp/" && $1 !~ "^/run/netns(/|$)"'
-}
-
 @test "CVE-2021-30465: a symlink swapped under a volume mount during restarts never mounts on the host" {
 	local mounts_before root_before
 	mounts_before=$(host_mounts)
