@@ -613,17 +613,12 @@ reap_group() {
 trap 'for p in "${!RUNNING[@]}"; do kill_tree "$p"; done; exit 1' TERM INT
 
 section "the proofs, lab by lab, $PROOFS side by side"
-if [ "${SOLUTION:-1}" = 0 ]; then
-	note "1. each check fails on the handout; 2. (SOLUTION=0: the caller has run every check on the solution);"
-else
-	note "1. each check fails on the handout; 2. each check passes with the solution;"
-fi
+step2="each check passes with the solution" step4="each of its mutants fails a check"
+[ "${SOLUTION:-1}" != 0 ] || step2="(SOLUTION=0: the caller has run every check on the solution)"
+[ "${MUTANTS:-1}" != 0 ] || step4="(MUTANTS=0: no mutant tried)"
+note "1. each check fails on the handout; 2. $step2;"
 note "3. with one exercise alone (and what it Needs) its checks pass, the others' still fail;"
-if [ "${MUTANTS:-1}" = 0 ]; then
-	note "4. (MUTANTS=0: no mutant tried). Each lab's lines come once it is done."
-else
-	note "4. each of its mutants fails a check. Each lab's lines come once it is done."
-fi
+note "4. $step4. Each lab's lines come once it is done."
 for g in $(for g in $(printf '%s\n' "${GROUP[@]}" | sort -u); do
 	echo "$(group_cost "$g") $g"
 done | sort -rn | cut -d' ' -f2); do
