@@ -21,7 +21,7 @@ export PODLAB_SRC="$here" PODLAB_BUILD="${PODLAB_BUILD:-$here/build}"
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/podlab-test.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-for f in timings failed counts; do : >"$out/$f"; done
+for f in timings failed counts digest; do : >"$out/$f"; done
 
 # cpu_ms: the CPU time (user + system, ms) of this shell's children that
 # have ended and been waited for. A lane runs one suite at a time, so the
@@ -56,10 +56,28 @@ suite() {
 		printf '\n######## %s (%d s, CPU %d s)\n' "$name" "$((SECONDS - start))" "$cpu"
 		cat "$log"
 		echo "$((SECONDS - start)) $cpu $name" >>"$out/timings"
-		[ "$rc" = 0 ] || echo "$name" >>"$out/failed"
+		if [ "$rc" != 0 ]; then
+			echo "$name" >>"$out/failed"
+			digest "$name" <"$log" >>"$out/digest"
+		fi
 		echo "$(grep -c '^ok ' "$log") $(grep -c '^not ok ' "$log")" >>"$out/counts"
 	} 8>"$out/print.lock"
 	rm -f "$log"
+}
+
+# digest NAME <LOG: what a failing suite's failures were, for the summary at
+# the very end, where a long run's last lines are all one may get to see:
+# each failed TAP test or check-handout proof with a few lines of what it
+# said, or the log's last lines when it has neither.
+digest() {
+	local log
+	log=$(cat)
+	echo "-- $1:"
+	if grep -qE '^not ok |: FAIL$' <<<"$log"; then
+		grep -E -A 8 '^not ok |: FAIL$' <<<"$log" | head -n 60
+	else
+		tail -n 12 <<<"$log"
+	fi
 }
 
 unit() { # [BUILD]
@@ -218,6 +236,9 @@ echo
 passed=$(awk '{n += $1} END {print n + 0}' "$out/counts")
 failed=$(awk '{n += $2} END {print n + 0}' "$out/counts")
 if [ -s "$out/failed" ]; then
+	echo "what failed (each suite's whole output is above):"
+	sed 's/^/  /' "$out/digest"
+	echo
 	echo "failing suites: $(paste -sd' ' "$out/failed")"
 fi
 echo "tests: $passed passed, $failed failed"
