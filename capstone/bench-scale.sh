@@ -166,12 +166,11 @@ awk '{ if ($6 >= 50e6) bad = bad sprintf(" N=%d: %.1f ms", $1, $6 / 1e6) } END {
 	if (bad == "") print "PASS podrun ps under 50 ms"
 	else print "MISS podrun ps under 50 ms:" bad }' "$w/summary"
 # Two measures of a supervisor's memory: VmRSS counts every page it maps,
-# the shared libraries' too (libc alone is 1.4 MB of it, the same pages in
-# every process on the machine); what it holds alone is what one more pod
-# costs the machine.
+# the pages of the sealed copy of podrun too (the same pages in every
+# supervisor); what it holds alone is what one more pod costs the machine.
 awk '{ if ($7 / $1 > 1024) bad = bad " N=" $1 } END {
 	if (bad == "") print "PASS supervisor VmRSS <= 1024 kB per pod"
-	else print "MISS supervisor VmRSS <= 1024 kB per pod (shared library pages included):" bad }' "$w/summary"
+	else print "MISS supervisor VmRSS <= 1024 kB per pod (the shared copy'"'"'s pages included):" bad }' "$w/summary"
 awk '{ if ($12 / $1 > 1024) bad = bad " N=" $1; s = s sprintf(" N=%d: %d kB", $1, $12 / $1) } END {
 	if (bad == "") print "PASS what a supervisor holds alone <= 1024 kB per pod (RssAnon + its share of the memfd copy of podrun):" s
 	else print "MISS what a supervisor holds alone <= 1024 kB per pod (RssAnon + its share of the memfd copy of podrun):" s }' "$w/summary"
