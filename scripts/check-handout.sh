@@ -31,6 +31,7 @@
 # keeps the work directory; JOBS=N for make -jN (2);
 # HANDOUT_TARGETS="build-lab-1 ..." builds less of the handout than `all`;
 # FRESH=1 builds the handout from scratch, not from the solution's objects;
+# VARIANT_CFLAGS (-O0 -g0) are the CFLAGS of steps 3 and 4's builds;
 # VERBOSE=1 shows how long each run of the checks took; ONLY="ID ..." proves
 # those exercises only: only their checks run in steps 1, 2 and 4 (the handout
 # is still built whole); MUTANTS=0 skips 4; SOLUTION=0 skips 2, for a
@@ -44,6 +45,11 @@ PODLAB_BUILD=$(realpath -m "${PODLAB_BUILD:-$here/build}")
 export PODLAB_BUILD
 unset MAKEFLAGS MFLAGS MAKELEVEL # our makes are our own, not a sub-make of make test
 JOBS=${JOBS:-2}
+# Steps 3 and 4 build a variant of the handout for every exercise and every
+# mutant, each recompiling a file or two; at -O0 that takes a third of the
+# time of -O2 -g. The handout itself is proved to build with the project's
+# own flags (-O2 -Werror) first, and the solution is its own build.
+VARIANT_CFLAGS=${VARIANT_CFLAGS--O0 -g0}
 HANDOUT_TARGETS=${HANDOUT_TARGETS:-all} # what step 1 builds in the handout
 TIMEOUT=${CHECK_TIMEOUT:-600} # seconds for one bats run: a hung stub must not hang make test
 
@@ -429,7 +435,7 @@ mutants() {
 			indent <"$work/patch.log"
 		elif ! diff -q <(outside_regions "$work/pristine") <(outside_regions "$H/$f") >/dev/null; then
 			bad "$what: $p changes $f outside the exercise regions"
-		elif ! build "$H" "$HB" "$@"; then
+		elif ! build "$H" "$HB" ${VARIANT_CFLAGS:+CFLAGS="$VARIANT_CFLAGS"} "$@"; then
 			bad "$what: does not build (a mutant must compile: a wrong solution, not a broken one)"
 		else
 			: >"$work/results"
@@ -481,7 +487,7 @@ prove_each_alone() {
 		unset keep
 		targets=()
 		for cf in ${CHK_FILES[$id]}; do targets+=("$(target_of "$cf")"); done
-		if ! build "$H" "$HB" "${targets[@]}"; then
+		if ! build "$H" "$HB" ${VARIANT_CFLAGS:+CFLAGS="$VARIANT_CFLAGS"} "${targets[@]}"; then
 			bad "$what: the handout with only $id filled in does not build"
 			continue
 		fi
