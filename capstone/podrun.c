@@ -1103,15 +1103,23 @@ static bool is_our_copy(int fd, const struct exe_copy *x)
 	if (seals < 0 || (seals & COPY_SEALS) != COPY_SEALS || fstat(fd, &st) < 0 ||
 	    st.st_size != x->size || x->size <= (off_t)sizeof(x->eh))
 		return false;
-	size_t n = (size_t)x->size, h = sizeof(x->eh);
-	const unsigned char *a = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-	const unsigned char *b = mmap(NULL, n, PROT_READ, MAP_PRIVATE, x->exe, 0);
-	bool same = a != MAP_FAILED && b != MAP_FAILED && !memcmp(a, &x->eh, h) &&
-	            !memcmp(a + h, b + h, n - h);
-	if (a != MAP_FAILED)
-		munmap((void *)a, n);
-	if (b != MAP_FAILED)
-		munmap((void *)b, n);
+	/* Read, not mmap: both files are in memory already, and mapping them
+	 * makes the kernel fault in and map every page of each (1.7 MB), then
+	 * unmap them - five times the cost of copying them out (1.8 against
+	 * 0.35 ms here), at every `run` and `exec` beside a running pod. */
+	const size_t chunk = 64 * 1024, h = sizeof(x->eh);
+	unsigned char *a = malloc(2 * chunk), *b = a ? a + chunk : NULL;
+	bool same = a != NULL;
+	for (off_t off = 0; same && off < x->size; off += (off_t)chunk) {
+		size_t k = (size_t)(x->size - off) < chunk ? (size_t)(x->size - off) : chunk;
+		if (pread(fd, a, k, off) != (ssize_t)k || pread(x->exe, b, k, off) != (ssize_t)k)
+			same = false;
+		else if (off == 0) /* the copy's ELF header is the one x says */
+			same = !memcmp(a, &x->eh, h) && !memcmp(a + h, b + h, k - h);
+		else
+			same = !memcmp(a, b, k);
+	}
+	free(a);
 	return same;
 }
 
