@@ -251,6 +251,8 @@ build() {
 		return 1
 	fi
 }
+# build_variant TARGET...: build in the handout a variant of steps 3 and 4
+build_variant() { build "$H" "$HB" ${VARIANT_CFLAGS:+CFLAGS="$VARIANT_CFLAGS"} "$@"; }
 
 # tagged TREE BUILD FILE IDS...: run FILE's checks tagged with IDS in TREE and
 # append "STATUS<TAB>ID<TAB>TITLE<TAB>TAP-FILE<TAB>LINE" (STATUS ok, fail or
@@ -435,7 +437,7 @@ mutants() {
 			indent <"$work/patch.log"
 		elif ! diff -q <(outside_regions "$work/pristine") <(outside_regions "$H/$f") >/dev/null; then
 			bad "$what: $p changes $f outside the exercise regions"
-		elif ! build "$H" "$HB" ${VARIANT_CFLAGS:+CFLAGS="$VARIANT_CFLAGS"} "$@"; then
+		elif ! build_variant "$@"; then
 			bad "$what: does not build (a mutant must compile: a wrong solution, not a broken one)"
 		else
 			: >"$work/results"
@@ -487,7 +489,7 @@ prove_each_alone() {
 		unset keep
 		targets=()
 		for cf in ${CHK_FILES[$id]}; do targets+=("$(target_of "$cf")"); done
-		if ! build "$H" "$HB" ${VARIANT_CFLAGS:+CFLAGS="$VARIANT_CFLAGS"} "${targets[@]}"; then
+		if ! build_variant "${targets[@]}"; then
 			bad "$what: the handout with only $id filled in does not build"
 			continue
 		fi
