@@ -130,8 +130,18 @@ YAML
 @test "httpGet hooks: GET from the pod's netns with kubelet's headers; any response succeeds, even a 500" {
 	local hp=$BATS_TEST_TMPDIR/hp
 	mkdir -p "$hp"
-	# web answers every request with a 500 and keeps what it was sent;
-	# its startupProbe holds c back until it listens
+	# web answers every request with a 500 and keeps what it was sent. One
+	# nc -ll holds the socket listening throughout and forks a serve.sh per
+	# connection: a loop of nc -l would leave a moment between connections
+	# where nothing listens, and the startupProbe's own connect (which holds
+	# c back until web listens) ends the first nc just as the hook dials
+	cat >"$hp/serve.sh" <<'SH'
+while read -r line; do
+	echo "$line" >>/v/requests
+	[ ${#line} -le 1 ] && break
+done
+printf 'HTTP/1.0 500 Oops\r\n\r\n'
+SH
 	f=$(pod_file hh <<YAML
 apiVersion: v1
 kind: Pod
@@ -143,7 +153,7 @@ spec:
   - name: web
     image: busybox
     restartPolicy: Always
-    command: ["sh", "-c", "while :; do printf 'HTTP/1.0 500 Oops\r\n\r\n' | nc -l -p 8080 >> /v/requests; done"]
+    command: ["nc", "-ll", "-p", "8080", "-e", "sh", "/v/serve.sh"]
     volumeMounts: [{name: v, mountPath: /v}]
     startupProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
   containers:
