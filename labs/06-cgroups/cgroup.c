@@ -433,19 +433,35 @@ static int enable_controllers(const struct cg_host *h, const char *dir)
 	return 0;
 }
 
+/* Undo cg_create in one hierarchy: what it made there is the components of
+ * rel that end at first ... last (offsets into rel), deepest first. */
+static void unmake(const char *base, const char *rel, size_t first, size_t last)
+{
+	char path[PATH_MAX];
+	for (size_t end = last; first && end >= first;) {
+		snprintf(path, sizeof(path), "%s/%.*s", base, (int)end, rel);
+		rmdir(path);
+		const char *slash = memrchr(rel, '/', end);
+		if (!slash)
+			break;
+		end = (size_t)(slash - rel);
+	}
+}
+
 int cg_create(const struct cg_host *h, const char *rel, struct cg *out)
 {
 	if (cg_open(h, rel, out) < 0)
 		return -1;
 	const char *b[CG_NCTRL + 1];
 	size_t nb = bases(h, b);
-	/* What this call made, to undo on failure, in the order made. */
-	char(*made)[PATH_MAX] = calloc((CG_NCTRL + 1) * 16, PATH_MAX);
-	size_t nmade = 0, maxmade = (CG_NCTRL + 1) * 16;
-	if (!made)
-		return fail_errno("calloc");
+	/* What this call made, to undo on failure. A directory it made is empty,
+	 * so in each hierarchy it made every level below the first one it made:
+	 * the offsets in rel where the first and the last made level end (0:
+	 * none) say it all. */
+	size_t first[CG_NCTRL + 1] = {0}, last[CG_NCTRL + 1] = {0};
 	int rc = 0;
-	for (size_t i = 0; i < nb && rc == 0; i++) {
+	size_t i;
+	for (i = 0; i < nb && rc == 0; i++) {
 		bool v2 = !strcmp(b[i], h->unified) && h->layout == CG_V2;
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s", b[i]);
@@ -463,8 +479,9 @@ int cg_create(const struct cg_host *h, const char *rel, struct cg *out)
 			}
 			snprintf(path + len, sizeof(path) - len, "/%.*s", (int)(end - p), p);
 			if (mkdir(path, 0755) == 0) {
-				if (nmade < maxmade)
-					snprintf(made[nmade++], PATH_MAX, "%s", path);
+				last[i] = (size_t)(end - out->rel);
+				if (!first[i])
+					first[i] = last[i];
 			} else if (errno != EEXIST) {
 				rc = fail_errno("mkdir(%s)", path);
 			}
@@ -473,11 +490,10 @@ int cg_create(const struct cg_host *h, const char *rel, struct cg *out)
 	}
 	if (rc < 0) {
 		int err = errno;
-		while (nmade > 0)
-			rmdir(made[--nmade]);
+		while (i-- > 0)
+			unmake(b[i], out->rel, first[i], last[i]);
 		errno = err;
 	}
-	free(made);
 	return rc;
 }
 

@@ -741,6 +741,35 @@ Test(cg_v1, create_in_every_hierarchy_and_v1_files, .fini = scratch_done)
 	cr_assert_eq(kills, 1);
 }
 
+static bool there(const char *rel)
+{
+	char path[512];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return lstat(path, &st) == 0;
+}
+
+/* A failure in the last hierarchy undoes the levels made in every other, and
+ * only those: cpu's podrun was there before, and so was devices'. */
+Test(cg_v1, a_failed_create_removes_what_it_made_and_nothing_else, .fini = scratch_done)
+{
+	struct cg_host h;
+	v1_tree(&h);
+	dir("cpu/podrun");
+	dir("devices/podrun");
+	put("devices/podrun/pod-a", "not a directory");
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "podrun/pod-a/app", &cg), -1);
+	cr_assert_eq(errno, ENOTDIR);
+	cr_assert(strstr(last_error(), "mkdir("), "got: %s", last_error());
+	cr_assert(!there("memory/outer/inner/podrun"));
+	cr_assert(there("memory/outer/inner"));
+	cr_assert(there("cpu/podrun") && !there("cpu/podrun/pod-a"));
+	cr_assert(!there("cpuacct/podrun") && there("cpuacct"));
+	cr_assert(!there("pids/podrun"));
+	cr_assert_str_eq(get("devices/podrun/pod-a"), "not a directory");
+}
+
 /* pause is started before its cgroup exists and placed from outside
  * (capstone/pod.c): its pid, in each hierarchy once; cg_enter writes "0". */
 Test(cg_v1, attach_writes_the_pid_in_every_hierarchy, .fini = scratch_done)
