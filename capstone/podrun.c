@@ -21,6 +21,7 @@
 #include "ns.h"
 #include "pod.h"
 #include "resources.h"
+#include "seccomp_default.h"
 #include "spec.h"
 #include "state.h"
 
@@ -1211,6 +1212,8 @@ int main(int argc, char **argv)
 				res_warm_moves();
 				run_from_sealed_copy(argv);
 			}
+			/* RuntimeDefault as the build made it (seccomp_default.h) */
+			ctr_seccomp_use_presets(seccomp_presets, seccomp_n_presets);
 			return commands[i].fn(argc - 1, argv + 1);
 		}
 	}

@@ -1126,10 +1126,30 @@ static struct {
 	struct ctr_seccomp *sc;
 } last_default;
 
+static struct {
+	const struct ctr_seccomp_preset *table;
+	size_t n;
+} presets;
+
+void ctr_seccomp_use_presets(const struct ctr_seccomp_preset *table, size_t n)
+{
+	presets.table = table;
+	presets.n = n;
+}
+
 static int runtime_default_cached(uint64_t caps, struct ctr_seccomp **out)
 {
 	if (last_default.sc && last_default.caps == caps)
 		return (*out = filter_copy(last_default.sc)) ? 0 : -1;
+	for (size_t i = 0; i < presets.n; i++) {
+		const struct ctr_seccomp_preset *p = &presets.table[i];
+		if (p->caps != caps)
+			continue;
+		/* filter_copy only reads the program: the cast drops no promise */
+		struct ctr_seccomp given = {
+		    .insns = (struct sock_filter *)p->insns, .len = p->len, .flags = p->flags};
+		return (*out = filter_copy(&given)) ? 0 : -1;
+	}
 	if (build_runtime_default(caps, out) < 0)
 		return -1;
 	struct ctr_seccomp *keep = filter_copy(*out);
@@ -1139,6 +1159,14 @@ static int runtime_default_cached(uint64_t caps, struct ctr_seccomp **out)
 		last_default.caps = caps;
 	}
 	return 0;
+}
+
+const struct sock_filter *ctr_seccomp_program(const struct ctr_seccomp *sc, unsigned short *len,
+                                              unsigned *flags)
+{
+	*len = sc->len;
+	*flags = sc->flags;
+	return sc->insns;
 }
 
 int ctr_seccomp_build(enum ctr_seccomp_type type, const char *profile_path, uint64_t caps,

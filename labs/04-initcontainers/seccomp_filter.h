@@ -44,6 +44,7 @@
 #ifndef PODLAB_SECCOMP_FILTER_H
 #define PODLAB_SECCOMP_FILTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum ctr_seccomp_type {
@@ -82,5 +83,32 @@ int ctr_seccomp_load(const struct ctr_seccomp *sc);
 const char *ctr_seccomp_warnings(const struct ctr_seccomp *sc);
 
 void ctr_seccomp_free(struct ctr_seccomp *sc);
+
+/* ---- RuntimeDefault, made ahead ----
+ * libseccomp takes 2 to 4 ms to build RuntimeDefault, and the program
+ * depends on the capabilities alone. A program that carries its own
+ * libseccomp (podrun is linked static) can run this code when it is built
+ * and embed what it made (capstone/seccomp_gen.c). */
+
+struct sock_filter;
+
+/* RuntimeDefault's program for the capabilities caps. */
+struct ctr_seccomp_preset {
+	uint64_t caps;
+	unsigned flags; /* SECCOMP_FILTER_FLAG_* */
+	unsigned short len;
+	const struct sock_filter *insns;
+};
+
+/* From now on ctr_seccomp_build copies RuntimeDefault from the table's
+ * entry for its caps, if there is one, rather than building it. The caller
+ * vouches that each entry is what ctr_seccomp_build made for its caps, with
+ * this very libseccomp; the table must outlive every build. */
+void ctr_seccomp_use_presets(const struct ctr_seccomp_preset *table, size_t n);
+
+/* A built filter's BPF program (never NULL), its number of instructions and
+ * its flags: what a preset holds. */
+const struct sock_filter *ctr_seccomp_program(const struct ctr_seccomp *sc, unsigned short *len,
+                                              unsigned *flags);
 
 #endif

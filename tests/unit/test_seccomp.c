@@ -11,8 +11,10 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/kcmp.h>
 #include <linux/keyctl.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -344,6 +346,28 @@ Test(runtime_default, kept_and_copied_by_capabilities)
 			ctr_seccomp_free(sc); /* the next copy must not need it */
 		}
 	}
+}
+
+/* A program made ahead (ctr_seccomp_use_presets) is copied for its
+ * capabilities and for no others. The preset here is one instruction that
+ * allows everything, which RuntimeDefault never is. */
+Test(runtime_default, a_preset_is_copied_for_its_capabilities_only)
+{
+	static const struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	static const struct ctr_seccomp_preset table[] = {
+	    {.caps = DEFAULT_MASK | BIT(CAP_SYS_BOOT), .len = 1, .insns = allow}};
+	ctr_seccomp_use_presets(table, 1);
+	unsigned short len;
+	unsigned flags;
+	struct ctr_seccomp *sc = runtime_default(DEFAULT_MASK | BIT(CAP_SYS_BOOT));
+	const struct sock_filter *insns = ctr_seccomp_program(sc, &len, &flags);
+	cr_expect(len == 1 && insns[0].k == SECCOMP_RET_ALLOW && insns != allow);
+	ctr_seccomp_free(sc);
+	sc = runtime_default(DEFAULT_MASK);
+	ctr_seccomp_program(sc, &len, &flags);
+	cr_expect_gt(len, 100, "built, not the preset: %u instructions", len);
+	ctr_seccomp_free(sc);
+	ctr_seccomp_use_presets(NULL, 0);
 }
 
 /* The program was compiled once, by ctr_seccomp_build: the container's
