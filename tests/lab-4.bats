@@ -26,7 +26,9 @@ setup() {
 	PODCTL="$L4/podctl"
 	# Every pod run below ends by itself when the feature works; --timeout
 	# (SIGTERM, then an orderly stop) ends it when the feature is broken, so a
-	# broken exercise fails its check instead of hanging the whole lab.
+	# broken exercise fails its check instead of hanging the whole lab. The
+	# pods of host processes (--processes) end in well under a second: they
+	# get 10 s, the pods of containers 20.
 	export PODLAB_BACKOFF_SCALE=0.001
 	D="$BATS_TEST_TMPDIR/pod"
 }
@@ -93,7 +95,7 @@ stop_pod() {
 # ---- the exercises -------------------------------------------------------------------
 
 @test "[init-order] init containers start one at a time, in spec order, before the app" {
-	run "$PODCTL" --timeout 20000 --processes --dir "$D" --policy Never \
+	run "$PODCTL" --timeout 10000 --processes --dir "$D" --policy Never \
 		--init 'i1=sleep 0.1; echo i1 >> $WORK/order' \
 		--init 'i2=echo i2 >> $WORK/order' \
 		--init 'i3=echo i3 >> $WORK/order' \
@@ -108,7 +110,7 @@ stop_pod() {
 }
 
 @test "[init-order] a failing init container blocks the next one and the app" {
-	run "$PODCTL" --timeout 20000 --processes --dir "$D" --policy Always --until i1:3 \
+	run "$PODCTL" --timeout 10000 --processes --dir "$D" --policy Always --until i1:3 \
 		--init 'i1=exit 1' --init 'i2=true' --app "app=touch $BATS_TEST_TMPDIR/app-ran"
 	assert_success
 	assert_line "phase=Pending"
@@ -119,7 +121,7 @@ stop_pod() {
 }
 
 @test "[init-order] a native sidecar is not waited for" {
-	run "$PODCTL" --timeout 20000 --processes --dir "$D" --policy Never --grace 100 \
+	run "$PODCTL" --timeout 10000 --processes --dir "$D" --policy Never --grace 100 \
 		--sidecar 'side=exec sleep 30' --init 'i1=true' --app 'app=true'
 	assert_success
 	assert_line "phase=Succeeded"
