@@ -329,8 +329,11 @@ struct logs_file {
 	struct logs_limits lim;
 	int64_t size; /* of N.log: what rotation compares with the limit */
 	uint64_t lost;
-	struct wstream s[2];
+	struct wstream s[2]; /* last: logs_open zeroes what comes before it */
 };
+_Static_assert(offsetof(struct logs_file, s) + 2 * sizeof(struct wstream) ==
+                   sizeof(struct logs_file),
+               "the line buffers end struct logs_file");
 
 static void log_name(const struct logs_file *f, int rot, char *out, size_t len)
 {
@@ -556,11 +559,17 @@ struct logs_file *logs_open(const char *pod_data_dir, const char *ctr, int run,
 		         ctr ? ctr : "", run);
 		return NULL;
 	}
-	struct logs_file *f = calloc(1, sizeof(*f));
+	/* Zero all but the two line buffers: they are written before they are
+	 * read. calloc would touch all 32 kB of them (it clears a chunk the
+	 * heap reuses), and a quiet container's supervisor would hold them:
+	 * 20 kB more per container, measured. */
+	struct logs_file *f = malloc(sizeof(*f));
 	if (!f) {
 		fail_msg(ENOMEM, "out of memory");
 		return NULL;
 	}
+	memset(f, 0, offsetof(struct logs_file, s));
+	f->s[LOGS_STDOUT].len = f->s[LOGS_STDERR].len = 0;
 	if ((size_t)snprintf(f->logs_dir, sizeof(f->logs_dir), "%s", pod_data_dir) >=
 	    sizeof(f->logs_dir)) {
 		free(f);
