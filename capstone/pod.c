@@ -2096,12 +2096,14 @@ static void pod_teardown(struct sup *s, bool remove_dir)
  *    free top of the heap; malloc_trim(0) also returns the free pages inside
  *    it (madvise(MADV_DONTNEED) on them).
  *  - the kernel never shrinks a stack: a page touched once, by the deepest
- *    call of the start, stays resident. Below the current frame (less a
- *    margin for the loop's own calls) nothing is live in a single-threaded
- *    process whose signals come through a signalfd: MADV_DONTNEED drops
- *    those pages, and a later call that goes deeper gets fresh zero pages.
+ *    call of the start, stays resident. Below this function's frame
+ *    nothing is live in a single-threaded process whose signals come
+ *    through a signalfd, but for the madvise call itself (a page is kept
+ *    for it): MADV_DONTNEED drops those pages, and a later call that goes
+ *    deeper gets fresh zero pages. noinline, or the frame would be the
+ *    loop's, whose locals lie below its frame address too.
  * About a third of the supervisor's anonymous memory (bench.sh: RssAnon). */
-static void trim_once(void)
+__attribute__((noinline)) static void trim_once(void)
 {
 	static bool done;
 	if (done)
@@ -2120,7 +2122,7 @@ static void trim_once(void)
 	fclose(f);
 	long page = sysconf(_SC_PAGESIZE);
 	uintptr_t below =
-	    ((uintptr_t)__builtin_frame_address(0) - 64 * 1024) & ~(uintptr_t)(page - 1);
+	    ((uintptr_t)__builtin_frame_address(0) - 2 * (uintptr_t)page) & ~(uintptr_t)(page - 1);
 	if (lo && below > lo && below < hi && madvise((void *)lo, below - lo, MADV_DONTNEED) < 0)
 		warn_errno("madvise(stack below the supervisor loop, MADV_DONTNEED)");
 }
