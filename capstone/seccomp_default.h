@@ -6,10 +6,11 @@
  * start on a slow machine, in every pod. The program depends on the
  * capabilities alone, and podrun carries its own libseccomp (it is linked
  * static), so the build runs lab 04's code once - seccomp_gen, a build step
- * - and podrun embeds what it made (BUILD/capstone/seccomp_default.c). The
- * supervisor hands the table to lab 04 (ctr_seccomp_use_presets); a
- * container with other capabilities gets its filter built as before. The
- * capstone's unit tests build each entry again and compare (test_spec.c).
+ * - and podrun embeds what it made (BUILD/capstone/seccomp_default.c),
+ * then hands the table to lab 04 (ctr_seccomp_use_presets). A
+ * container with other capabilities gets its filter built as before. A
+ * unit test builds each entry again and compares
+ * (tests/unit/test_seccomp_default.c).
  */
 #ifndef PODLAB_SECCOMP_DEFAULT_H
 #define PODLAB_SECCOMP_DEFAULT_H
