@@ -147,11 +147,12 @@ struct sup {
 	char uid[37];
 	struct res_member *cgroups; /* one per container: its cgroup, its oom_score_adj */
 	struct member_ref *refs;    /* one per container: place_member's arg */
-	int lock;                /* the state root's, from admission until the cgroups are made */
-	char cg_error[1024];     /* why make_cgroups failed, to fail the pod with */
-	bool adj_floored;        /* the OOMScoreAdjFloored event was written */
-	bool critical_kept;      /* a critical pod over an emptyDir's sizeLimit: said so */
-	uint64_t *oom_seen;      /* OOM kills counted so far, per container */
+	int lock;                   /* the state root's: from admission to unlock_root */
+	bool cgroups_early;         /* made as pause is cloned (res_moves_expedited) */
+	char cg_error[1024];        /* why make_cgroups failed, to fail the pod with */
+	bool adj_floored;           /* the OOMScoreAdjFloored event was written */
+	bool critical_kept;         /* a critical pod over an emptyDir's sizeLimit: said so */
+	uint64_t *oom_seen;         /* OOM kills counted so far, per container */
 	int pending[2][2];       /* before_start -> after_start: the pipes of the member starting */
 	int stop_grace_ms;       /* -1: no stop asked */
 	int64_t deadline_at;     /* activeDeadlineSeconds, monotonic ms; 0: none */
@@ -969,13 +970,21 @@ static int pick_host_index(const char *subnet)
 static int pause_handle(struct ev_watch *w, uint32_t events);
 static int write_pod_files(struct sup *s);
 
+static int make_cgroups(struct sup *s, pid_t pause);
+
 /* pause exists: named in the state at once, before its setup and the pod
- * IP's, so that a supervisor killed meanwhile leaves it to rm -f. */
+ * IP's, so that a supervisor killed meanwhile leaves it to rm -f. When the
+ * first move into a cgroup costs no grace period worth hiding, the pod's
+ * cgroups are made now too, while pause builds its root, not after the
+ * first container's root is built. A failure is kept (cg_error): the first
+ * container's placement, or the pod's first step, reports it. */
 static void record_pause(void *arg, pid_t pid)
 {
 	struct sup *s = arg;
 	state_put_pid(s->dir, "pause", pid);
 	fault_point("pause-cloned");
+	if (s->cgroups_early)
+		make_cgroups(s, pid);
 }
 
 static int sandbox_up(struct sup *s)
@@ -983,15 +992,17 @@ static int sandbox_up(struct sup *s)
 	/* From "is the bridge there?" to "our veth is on it": a retire must
 	 * not delete the bridge in between (bridge.h). */
 	_cleanup_close_ int lock = s->icfg.bridge ? bridge_lock() : -1;
+	/* A sandbox made again (pause died) goes into the pod's cgroup at once.
+	 * The first one is placed as the cgroups are made: by record_pause as
+	 * it is cloned, or at the first container's placement (pod_create). */
+	bool again = s->res && s->res->created;
 	s->icfg.on_clone = record_pause;
 	s->icfg.on_clone_arg = s;
 	if ((s->icfg.bridge && lock < 0) || infra_start(&s->icfg, &s->infra) < 0)
 		return -1;
 	closep(&lock);
 	s->infra_up = true; /* and pause.pid recorded: record_pause */
-	/* A sandbox made again (pause died) goes into the pod's cgroup at once;
-	 * the first one before the cgroup exists (pod_create). */
-	if (s->res && s->res->created && res_place_sandbox(s->res, s->infra.pid) < 0)
+	if (again && res_place_sandbox(s->res, s->infra.pid) < 0)
 		return -1;
 	state_put(s->dir, "veth", "%s", s->infra.veth_host);
 	state_put(s->dir, "veth_ifindex", "%u",
@@ -1624,19 +1635,29 @@ static void check_evictions(struct sup *s)
 	}
 }
 
+/* The state root's lock, taken before admission, is let go once what the
+ * next pod's start reads of this one is recorded: its requests (admission:
+ * res_pod_create writes them) and its address (pick_host_index: sandbox_up
+ * writes it). */
+static void unlock_root(struct sup *s)
+{
+	if (s->res->created && s->infra_up)
+		closep(&s->lock);
+}
+
 /* The pod's cgroup and pause's in it (pause runs already: placed from
  * here), then each container's, which place_member puts it in. Once: the
  * first container placed makes them, or the pod's first step when it
- * started none. Under the lock pod_create took: the "requests" that
- * res_pod_create records are what the next pod's admission counts. */
-static int make_cgroups(struct sup *s)
+ * started none - or, on a kernel that expedites grace periods, record_pause
+ * as soon as pause is cloned. Under the lock pod_create took. */
+static int make_cgroups(struct sup *s, pid_t pause)
 {
 	if (s->cg_error[0])
 		return fail_msg(EIO, "%s", s->cg_error);
 	if (s->res->created)
 		return 0;
-	bool ok = res_pod_create(s->res, s->spec, s->dir) == 0 &&
-	          res_place_sandbox(s->res, s->infra.pid) == 0;
+	bool ok =
+	    res_pod_create(s->res, s->spec, s->dir) == 0 && res_place_sandbox(s->res, pause) == 0;
 	for (size_t i = 0; ok && i < s->spec->n_ctrs; i++)
 		ok = res_ctr_create(s->res, s->spec, i, &s->cgroups[i]) == 0;
 	if (!ok) {
@@ -1645,7 +1666,7 @@ static int make_cgroups(struct sup *s)
 		return fail_msg(errno, "%s", s->cg_error);
 	}
 	fault_point("cgroup-created");
-	closep(&s->lock);
+	unlock_root(s);
 	return 0;
 }
 
@@ -1661,7 +1682,7 @@ static int place_member(void *arg, pid_t pid)
 	struct sup *s = r->s;
 	struct res_member *rm = &s->cgroups[r->i];
 	fault_point("container-built");
-	if (make_cgroups(s) < 0)
+	if (make_cgroups(s, s->infra.pid) < 0)
 		return -1;
 	int want = rm->oom_score_adj;
 	if (res_place(rm, pid) < 0)
@@ -1692,7 +1713,6 @@ static int setup_members(struct sup *s)
 	s->mounts = calloc(nm ? nm : 1, sizeof(*s->mounts));
 	if (!s->members || !s->mounts)
 		return fail_msg(ENOMEM, "out of memory");
-	s->cgroups = calloc(sp->n_ctrs, sizeof(*s->cgroups));
 	s->refs = calloc(sp->n_ctrs, sizeof(*s->refs));
 	s->oom_seen = calloc(sp->n_ctrs, sizeof(*s->oom_seen));
 	s->last = calloc(sp->n_ctrs, sizeof(*s->last));
@@ -1946,7 +1966,10 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	if (logs_limits_from_env(&s->log_limits) < 0 || eviction_period(&s->evict_period_ms) < 0 ||
 	    resolve_images(s) < 0)
 		return -1;
-	if (!(s->res = calloc(1, sizeof(*s->res))))
+	/* the containers' cgroups may be made as soon as pause is cloned */
+	s->res = calloc(1, sizeof(*s->res));
+	s->cgroups = calloc(sp->n_ctrs ? sp->n_ctrs : 1, sizeof(*s->cgroups));
+	if (!s->res || !s->cgroups)
 		return fail_msg(ENOMEM, "out of memory");
 	/* Does it fit the node? Asked before anything of the pod exists, under
 	 * the lock (held until make_cgroups): two pods cannot both take what is
@@ -1987,7 +2010,10 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	 * files, the first containers up to their execve. They are done
 	 * meanwhile; then pause and those containers are placed in their
 	 * cgroups from here, as runc places a container's init (make_cgroups,
-	 * place_member). */
+	 * place_member). On a kernel that expedites grace periods there is
+	 * no wait to hide: the cgroups are made while pause builds its root
+	 * (record_pause), beside it on another CPU. */
+	s->cgroups_early = res_moves_expedited();
 	s->icfg = (struct infra_config){
 	    .hostname = sp->hostname,
 	    .share_pid = sp->share_pid || sp->host_pid,
@@ -2002,8 +2028,11 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		s->icfg.subnet = s->o->subnet;
 		s->icfg.host_index = idx;
 	}
+	/* Cgroups that failed as pause was cloned are the cause of whatever
+	 * failed after: pause, placed in its own, may not open /dev/null. */
 	if (sandbox_up(s) < 0)
-		return -1;
+		return s->cg_error[0] ? fail_msg(EIO, "%s", s->cg_error) : -1;
+	unlock_root(s); /* when the cgroups were made as pause was cloned */
 	fault_point("sandbox-created");
 	event(s, "sandbox: pause %d, hostname %s, %s", (int)s->infra.pid, sp->hostname,
 	      s->infra.ip[0] ? s->infra.ip : "lo only");
@@ -2242,7 +2271,8 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			break;
 		/* The first step builds the first containers and makes the
 		 * cgroups as it places them; if it started none, they are made now. */
-		if (init_pod_step(&s->pod, now_ms(), &deadline) < 0 || make_cgroups(s) < 0) {
+		if (init_pod_step(&s->pod, now_ms(), &deadline) < 0 ||
+		    make_cgroups(s, s->infra.pid) < 0) {
 			if (!s->ready)
 				goto failed;
 			rc = 1;

@@ -14,7 +14,8 @@
  *   res_admit         under the state lock, before anything exists
  *   res_pod_create    last, once pause runs (cg_attach places it in
  *                     pod-NAME/POD), the volumes are ready and the first
- *                     containers are built
+ *                     containers are built; as soon as pause is cloned
+ *                     when the kernel expedites grace periods
  *   res_ctr_create    per container, which is then placed in it before its
  *                     execve (ctr_config.place: res_place); podrun exec's
  *                     command joins it (ctr_config.setup_child = res_enter)
@@ -67,20 +68,32 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 /* Moving a process into a cgroup (a write to cgroup.procs: pause's, each
  * container's) takes the kernel's cgroup_threadgroup_rwsem for writing, and
  * the first writer after a quiet moment waits for an RCU grace period
- * (percpu_down_write -> rcu_sync_enter -> synchronize_rcu): 4 to 25 ms here,
- * the longest step of a pod's start (make bench-steps). A writer that comes
- * within a grace period of the last one does not wait. So podrun run and
- * exec, first thing, fork a process that writes "0" into the cgroup podrun
- * runs in - moving itself to where it already is, which moves nothing - and
- * wait out the grace period while podrun executes its sealed copy, parses
- * the spec, writes the pod's state, starts pause, prepares the volumes and
- * builds the first containers up to their execve. That process holds
- * cgroup_mutex while it waits, so no cgroup can be made meanwhile: the pod's
- * are made after all that (pod.c), and pause and the containers are placed
- * in theirs from outside (cg_attach). A failure only
- * means a slower start: it is not reported. Nobody waits for the process:
- * it is a grandchild, reaped by init (or the nearest subreaper). */
+ * (percpu_down_write -> rcu_sync_enter -> synchronize_rcu): 4 to 25 ms on a
+ * kernel with normal grace periods, the longest step of a pod's start (make
+ * bench-steps). A writer that comes within a grace period of the last one
+ * does not wait. So podrun run and exec, first thing, fork a process that
+ * writes "0" into the cgroup podrun runs in - moving itself to where it
+ * already is, which moves nothing - and wait out the grace period while
+ * podrun executes its sealed copy, parses the spec, writes the pod's state,
+ * starts pause, prepares the volumes and builds the first containers up to
+ * their execve. That process holds cgroup_mutex while it waits, so no
+ * cgroup can be made meanwhile: the pod's are made after all that (pod.c),
+ * and pause and the containers are placed in theirs from outside
+ * (cg_attach). A failure only means a slower start: it is not reported.
+ * Nobody waits for the process: it is a grandchild, reaped by init (or the
+ * nearest subreaper). On a kernel that expedites grace periods
+ * (res_moves_expedited) it does nothing. */
 void res_warm_moves(void);
+
+/* Does this kernel expedite its RCU grace periods (/sys/kernel/rcu_expedited
+ * set, rcu_normal not)? Then synchronize_rcu forces one at once, with an IPI
+ * to every CPU, and the first move into a cgroup waits 0.1 to 0.3 ms, not 4
+ * to 25: there is nothing to hide, and pod.c makes the pod's cgroups as soon
+ * as pause exists, while pause builds its root (kubelet's order), instead of
+ * after the first container's root is built. PODRUN_RCU_EXPEDITED=0 or 1
+ * says instead what to take the kernel for: the tests run both orders on
+ * one machine. */
+bool res_moves_expedited(void);
 
 /* A container's place on the node: its cgroup, and the oom_score_adj
  * kubelet gives its processes (cg_oom_score_adj: the QoS class decides who

@@ -581,21 +581,64 @@ YAML
 }
 
 @test "cgroups that cannot be made fail the start with the kernel's word; the container built meanwhile goes too" {
-	# The first container is built before the cgroups exist, and waits to be
-	# placed in them: when they cannot be made (here: podrun's cgroup root
-	# denies every device, so no container's allow-list can be written), it
-	# must go with the rest, and the pod fail with the write that failed.
-	local d hp=$BATS_TEST_TMPDIR/hp
+	# Where grace periods are normal, the first container is built before
+	# the cgroups exist, and waits to be placed in them; where they are
+	# expedited, the cgroups are made as pause is cloned, and pause is in
+	# its own while it builds its root. When they cannot be made (here:
+	# podrun's cgroup root denies every device, so no container's
+	# allow-list can be written), the pod must fail with the write that
+	# failed, in both orders, and what was built go with the rest.
+	local d hp=$BATS_TEST_TMPDIR/hp mode
 	d="/sys/fs/cgroup/devices$(awk -F: '$2 == "devices" {print $3}' /proc/$$/cgroup)/$PODRUN_CGROUP"
 	[ -f "${d%/*}/devices.deny" ] || skip "no v1 devices controller here"
-	mkdir -p "$d" "$hp"
-	defer "rmdir '$d'"
-	echo a >"$d/devices.deny"
+	mkdir -p "$hp"
+	defer "rmdir '$d' 2>/dev/null || true"
 	f=$(marking_pod nodev "$hp" "echo ran > /v/ran")
-	run podrun run "$f"
-	assert_failure 1
-	assert_line --regexp '^podrun: pod nodev: cgroups: write\(.*/pod-nodev/c/devices.allow, "c \*:\* m"\): Operation not permitted$'
-	[ ! -e "$hp/ran" ] # never outside its cgroups
+	for mode in 0 1; do
+		# made again each time: a failed pod's clean-up takes its empty
+		# root along, as it does the roots it made
+		mkdir -p "$d"
+		echo a >"$d/devices.deny"
+		PODRUN_RCU_EXPEDITED=$mode run podrun run "$f"
+		assert_failure 1
+		assert_line --regexp '^podrun: pod nodev: cgroups: write\(.*/pod-nodev/c/devices.allow, "c \*:\* m"\): Operation not permitted$'
+		[ ! -e "$hp/ran" ] # never outside its cgroups
+		assert_host_clean
+	done
+}
+
+@test "expedited grace periods: pause is in its cgroup as it builds its root; normal ones: once the first container is built" {
+	# resources.h, res_moves_expedited: the first move into a cgroup waits
+	# for a grace period. A normal one (4 to 25 ms) is hidden behind the
+	# work that needs no cgroup; an expedited one hides nothing, and the
+	# cgroups are made as soon as pause is cloned. Stopped right after the
+	# sandbox is up, pause is in the pod's POD cgroup in the one order and
+	# still in podrun's own in the other; either way the pod then runs.
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	local mode name sup pause own
+	own=$(cgdir memory $$)
+	stopped() { # NAME
+		sup=$(state "$1" supervisor.pid) && grep -q '^State:.*T' "/proc/$sup/status"
+	}
+	for mode in 1 0; do
+		name=order$mode
+		PODRUN_RCU_EXPEDITED=$mode PODRUN_STOP_AT=sandbox-created \
+			"$PODRUN_BIN" run -d "$(qos_pod "$name" "")" >/dev/null 2>&1 &
+		defer "podrun rm -f $name"
+		wait_long stopped "$name"
+		stopped "$name"
+		pause=$(state "$name" pause.pid)
+		if [ "$mode" = 1 ]; then
+			assert_equal "$(cgdir memory "$pause")" "$own/$PODRUN_CGROUP/besteffort/pod-$name/POD"
+		else
+			assert_equal "$(cgdir memory "$pause")" "$own"
+		fi
+		kill -CONT "$sup"
+		wait_for grep -qx Running "$PODRUN_ROOT/pods/$name/phase"
+		assert_equal "$(cgdir memory "$pause")" "$own/$PODRUN_CGROUP/besteffort/pod-$name/POD"
+		podrun rm -f "$name"
+	done
 	assert_host_clean
 }
 
