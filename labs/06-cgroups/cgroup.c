@@ -41,10 +41,13 @@ const char *cg_layout_name(enum cg_layout layout)
 
 /* One mounted hierarchy: where it is mounted, which part of it (a bind mount
  * or a cgroup namespace shows a subtree: mountinfo's "root" field), and its
- * controllers ("cpu,cpuacct"; "" for cgroup2, whose controllers are files). */
+ * controllers ("cpu,cpuacct"; "" for cgroup2, whose controllers are files).
+ * The paths are copies on the heap, freed by cg_detect: as PATH_MAX arrays,
+ * 32 of them made a 400 kB stack frame, 40 of whose pages every podrun
+ * start faulted in (10 us each on a virtual machine). */
 struct hier {
-	char mnt[PATH_MAX];
-	char root[PATH_MAX];
+	char *mnt;
+	char *root;
 	char ctrls[128];
 	bool v2;
 };
@@ -52,7 +55,7 @@ struct hier {
 /* One line of /proc/self/cgroup: "4:memory:/process_api/abc". */
 struct member {
 	char ctrls[128]; /* "" for the cgroup2 line "0::/..." */
-	char path[PATH_MAX];
+	char *path;
 };
 
 #define MAX_HIER 32
@@ -93,6 +96,7 @@ static int hiers_from_mountinfo(struct hier *hs, size_t *n)
 		return fail_errno("open(/proc/self/mountinfo)");
 	char *line = NULL;
 	size_t cap = 0;
+	int rc = 0;
 	*n = 0;
 	while (getline(&line, &cap, f) > 0 && *n < MAX_HIER) {
 		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
@@ -109,8 +113,6 @@ static int hiers_from_mountinfo(struct hier *hs, size_t *n)
 		struct hier *h = &hs[*n];
 		unescape(root);
 		unescape(mnt);
-		snprintf(h->mnt, sizeof(h->mnt), "%s", mnt);
-		snprintf(h->root, sizeof(h->root), "%s", root);
 		h->v2 = v2;
 		h->ctrls[0] = '\0';
 		if (!v2) {
@@ -128,11 +130,28 @@ static int hiers_from_mountinfo(struct hier *hs, size_t *n)
 			if (!h->ctrls[0])
 				continue; /* name=systemd, or controllers podrun does not use */
 		}
-		(*n)++;
+		h->mnt = strdup(mnt);
+		h->root = strdup(root);
+		(*n)++; /* counted even when a copy failed: cg_detect frees both */
+		if (!h->mnt || !h->root) {
+			rc = fail_msg(ENOMEM, "out of memory");
+			break;
+		}
 	}
 	free(line);
 	fclose(f);
-	return 0;
+	return rc;
+}
+
+/* One more hierarchy, mounted at mnt and showing its whole tree ("/"). */
+static int add_whole(struct hier *hs, size_t *n, const char *mnt, const char *ctrls, bool v2)
+{
+	struct hier *h = &hs[(*n)++]; /* counted at once: cg_detect frees what was copied */
+	h->mnt = strdup(mnt);
+	h->root = strdup("/");
+	snprintf(h->ctrls, sizeof(h->ctrls), "%s", ctrls);
+	h->v2 = v2;
+	return h->mnt && h->root ? 0 : fail_msg(ENOMEM, "out of memory");
 }
 
 /* A scratch tree: ROOT/cgroup.controllers = v2; else ROOT/<controller>/ = v1,
@@ -142,32 +161,21 @@ static int hiers_from_dir(const char *dir, struct hier *hs, size_t *n)
 	char p[PATH_MAX];
 	*n = 0;
 	snprintf(p, sizeof(p), "%s/cgroup.controllers", dir);
-	if (access(p, F_OK) == 0) {
-		snprintf(hs[0].mnt, sizeof(hs[0].mnt), "%s", dir);
-		snprintf(hs[0].root, sizeof(hs[0].root), "/");
-		hs[0].ctrls[0] = '\0';
-		hs[0].v2 = true;
-		*n = 1;
-		return 0;
-	}
+	if (access(p, F_OK) == 0)
+		return add_whole(hs, n, dir, "", true);
 	for (int c = 0; c < CG_NCTRL; c++) {
 		struct stat st;
 		snprintf(p, sizeof(p), "%s/%s", dir, cg_ctrl_names[c]);
 		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		snprintf(hs[*n].mnt, sizeof(hs[*n].mnt), "%s", p);
-		snprintf(hs[*n].root, sizeof(hs[*n].root), "/");
-		snprintf(hs[*n].ctrls, sizeof(hs[*n].ctrls), "%s", cg_ctrl_names[c]);
-		hs[*n].v2 = false;
-		(*n)++;
+		if (add_whole(hs, n, p, cg_ctrl_names[c], false) < 0)
+			return -1;
 	}
 	snprintf(p, sizeof(p), "%s/unified/cgroup.controllers", dir);
 	if (access(p, F_OK) == 0) {
-		snprintf(hs[*n].mnt, sizeof(hs[*n].mnt), "%s/unified", dir);
-		snprintf(hs[*n].root, sizeof(hs[*n].root), "/");
-		hs[*n].ctrls[0] = '\0';
-		hs[*n].v2 = true;
-		(*n)++;
+		snprintf(p, sizeof(p), "%s/unified", dir);
+		if (add_whole(hs, n, p, "", true) < 0)
+			return -1;
 	}
 	if (*n == 0)
 		return fail_msg(ENOENT, "%s: no cgroup.controllers and no controller directory",
@@ -190,8 +198,8 @@ static int parse_members(const char *text, struct member *ms, size_t *n)
 			continue;
 		*c2 = '\0';
 		snprintf(ms[*n].ctrls, sizeof(ms[*n].ctrls), "%s", c1 + 1);
-		snprintf(ms[*n].path, sizeof(ms[*n].path), "%s", c2 + 1);
-		(*n)++;
+		if (!(ms[(*n)++].path = strdup(c2 + 1)))
+			return fail_msg(ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -216,14 +224,13 @@ static int member_dir(const struct hier *h, const struct member *m, char *buf, s
 	return 0;
 }
 
-int cg_detect(struct cg_host *h, const char *root, const char *self)
+/* cg_detect's work. What it found is left in hs and ms, failed or not, for
+ * cg_detect to free. */
+static int detect(struct cg_host *h, const char *root, const char *self, struct hier *hs,
+                  size_t *n_hs, struct member *ms, size_t *n_ms)
 {
-	struct hier hs[MAX_HIER];
-	struct member ms[MAX_HIER];
-	size_t nh = 0, nm = 0;
 	memset(h, 0, sizeof(*h));
-
-	if ((root ? hiers_from_dir(root, hs, &nh) : hiers_from_mountinfo(hs, &nh)) < 0)
+	if ((root ? hiers_from_dir(root, hs, n_hs) : hiers_from_mountinfo(hs, n_hs)) < 0)
 		return -1;
 	char text[8192];
 	if (!self) {
@@ -231,7 +238,9 @@ int cg_detect(struct cg_host *h, const char *root, const char *self)
 			return -1;
 		self = text;
 	}
-	parse_members(self, ms, &nm);
+	if (parse_members(self, ms, n_ms) < 0)
+		return -1;
+	size_t nh = *n_hs, nm = *n_ms;
 
 	bool any_v1 = false;
 	for (size_t i = 0; i < nh; i++) {
@@ -281,6 +290,21 @@ int cg_detect(struct cg_host *h, const char *root, const char *self)
 		}
 	}
 	return 0;
+}
+
+int cg_detect(struct cg_host *h, const char *root, const char *self)
+{
+	struct hier hs[MAX_HIER];
+	struct member ms[MAX_HIER];
+	size_t nh = 0, nm = 0;
+	int rc = detect(h, root, self, hs, &nh, ms, &nm);
+	for (size_t i = 0; i < nh; i++) {
+		free(hs[i].mnt);
+		free(hs[i].root);
+	}
+	for (size_t j = 0; j < nm; j++)
+		free(ms[j].path);
+	return rc;
 }
 
 /* ---- paths ------------------------------------------------------------------------- */
