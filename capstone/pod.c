@@ -1964,7 +1964,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 		return -1;
 	/* A bad bound is refused, not ignored: it says how much disk logs may take. */
 	if (logs_limits_from_env(&s->log_limits) < 0 || eviction_period(&s->evict_period_ms) < 0 ||
-	    resolve_images(s) < 0)
+	    res_moves_expedited(&s->cgroups_early) < 0 || resolve_images(s) < 0)
 		return -1;
 	/* the containers' cgroups may be made as soon as pause is cloned */
 	s->res = calloc(1, sizeof(*s->res));
@@ -1972,7 +1972,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	if (!s->res || !s->cgroups)
 		return fail_msg(ENOMEM, "out of memory");
 	/* Does it fit the node? Asked before anything of the pod exists, under
-	 * the lock (held until make_cgroups): two pods cannot both take what is
+	 * the lock (held until unlock_root): two pods cannot both take what is
 	 * left. */
 	s->lock = pod_lock_root();
 	if (s->lock < 0 || res_admit(sp, s->res) < 0 || claim_dir(s) < 0)
@@ -2012,8 +2012,8 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	 * cgroups from here, as runc places a container's init (make_cgroups,
 	 * place_member). On a kernel that expedites grace periods there is
 	 * no wait to hide: the cgroups are made while pause builds its root
-	 * (record_pause), beside it on another CPU. */
-	s->cgroups_early = res_moves_expedited();
+	 * (record_pause), beside it on another CPU (s->cgroups_early, asked
+	 * above). */
 	s->icfg = (struct infra_config){
 	    .hostname = sp->hostname,
 	    .share_pid = sp->share_pid || sp->host_pid,

@@ -279,27 +279,34 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	return cg_create(&rp->host, leaf, &rp->sandbox);
 }
 
-bool res_moves_expedited(void)
+int res_moves_expedited(bool *expedited)
 {
 	/* synchronize_rcu() is expedited when rcu_expedited is set, unless
 	 * rcu_normal overrides it (kernel/rcu/update.c, rcu_gp_is_expedited and
 	 * rcu_gp_is_normal). A kernel without the files: a normal one. */
 	const char *forced = getenv("PODRUN_RCU_EXPEDITED");
-	if (forced && (!strcmp(forced, "0") || !strcmp(forced, "1")))
-		return forced[0] == '1';
+	if (forced && *forced) {
+		if (strcmp(forced, "0") != 0 && strcmp(forced, "1") != 0)
+			return fail_msg(EINVAL,
+			                "PODRUN_RCU_EXPEDITED=%s: 0 or 1 (the kernel's, unset)",
+			                forced);
+		*expedited = forced[0] == '1';
+		return 0;
+	}
 	char v[16];
 	long on;
-	if (read_file("/sys/kernel/rcu_expedited", v, sizeof(v)) < 0 ||
-	    parse_long(v, 0, INT_MAX, &on) < 0 || on == 0)
-		return false;
-	return read_file("/sys/kernel/rcu_normal", v, sizeof(v)) < 0 ||
-	       parse_long(v, 0, INT_MAX, &on) < 0 || on == 0;
+	*expedited = read_file("/sys/kernel/rcu_expedited", v, sizeof(v)) >= 0 &&
+	             parse_long(v, 0, INT_MAX, &on) == 0 && on != 0 &&
+	             !(read_file("/sys/kernel/rcu_normal", v, sizeof(v)) >= 0 &&
+	               parse_long(v, 0, INT_MAX, &on) == 0 && on != 0);
+	return 0;
 }
 
 void res_warm_moves(void)
 {
-	if (res_moves_expedited())
-		return; /* nothing to wait out: a fork would only cost 1 to 3 ms */
+	bool expedited;
+	if (res_moves_expedited(&expedited) < 0 || expedited)
+		return; /* nothing to wait out (or a bad setting, the pod's to report) */
 	struct cg_host *h = calloc(1, sizeof(*h));
 	if (!h || cg_detect(h, NULL, NULL) < 0) {
 		free(h);

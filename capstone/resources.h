@@ -91,9 +91,9 @@ void res_warm_moves(void);
  * to 25: there is nothing to hide, and pod.c makes the pod's cgroups as soon
  * as pause exists, while pause builds its root (kubelet's order), instead of
  * after the first container's root is built. PODRUN_RCU_EXPEDITED=0 or 1
- * says instead what to take the kernel for: the tests run both orders on
- * one machine. */
-bool res_moves_expedited(void);
+ * says instead what to take the kernel for (the tests run both orders on
+ * one machine); any other value is EINVAL, said so. */
+int res_moves_expedited(bool *expedited);
 
 /* A container's place on the node: its cgroup, and the oom_score_adj
  * kubelet gives its processes (cg_oom_score_adj: the QoS class decides who

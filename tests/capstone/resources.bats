@@ -595,8 +595,8 @@ YAML
 	defer "rmdir '$d' 2>/dev/null || true"
 	f=$(marking_pod nodev "$hp" "echo ran > /v/ran")
 	for mode in 0 1; do
-		# made again each time: a failed pod's clean-up takes its empty
-		# root along, as it does the roots it made
+		# made again each time: the last pod's clean-up removes podrun's
+		# cgroup root once it is empty, whoever made it
 		mkdir -p "$d"
 		echo a >"$d/devices.deny"
 		PODRUN_RCU_EXPEDITED=$mode run podrun run "$f"
@@ -605,6 +605,13 @@ YAML
 		[ ! -e "$hp/ran" ] # never outside its cgroups
 		assert_host_clean
 	done
+}
+
+@test "PODRUN_RCU_EXPEDITED: 0 or 1, or a clear error, and nothing left behind" {
+	PODRUN_RCU_EXPEDITED=yes run podrun run -d "$(qos_pod rcu "")"
+	assert_failure 1
+	assert_output --partial "PODRUN_RCU_EXPEDITED=yes: 0 or 1 (the kernel's, unset)"
+	assert_host_clean
 }
 
 @test "expedited grace periods: pause is in its cgroup as it builds its root; normal ones: once the first container is built" {
