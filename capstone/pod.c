@@ -1932,10 +1932,11 @@ static int write_spec(struct sup *s, const char *text, size_t len)
 /* The first container's RuntimeDefault filter, built now, while the grace
  * period res_warm_moves started passes (2 ms of libseccomp; res_pod_create
  * waits for its end), and the container's start then only copies it
- * (seccomp_filter.c keeps the last one built). For the capabilities the
- * build made a program for (seccomp_default.h) there is nothing to build:
- * this only copies it, a few microseconds. A failure is the start's to
- * report: it builds the filter again. */
+ * (seccomp_filter.c keeps the last one built). Where grace periods are
+ * expedited there is none to pass: it is only built earlier, not twice.
+ * For the capabilities the build made a program for (seccomp_default.h)
+ * there is nothing to build: this only copies it, a few microseconds. A
+ * failure is the start's to report: it builds the filter again. */
 static void warm_seccomp(const struct pod_spec *sp)
 {
 	if (sp->n_ctrs == 0)
