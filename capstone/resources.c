@@ -24,6 +24,10 @@ static const char *root_cgroup(void)
 	return r && *r && !strchr(r, '/') && strcmp(r, ".") && strcmp(r, "..") ? r : "podrun";
 }
 
+/* ROOT/cgroup-root-made: where podrun made its root (note_root_made). */
+#define ROOT_MADE     "cgroup-root-made"
+#define ROOT_MADE_MAX 8192
+
 /* "1.5Gi", "512Mi", "300" as kubectl prints a quantity, for messages. */
 static void fmt_bytes(int64_t b, char *out, size_t len)
 {
@@ -244,6 +248,54 @@ static int set_limits(const struct cg *cg, const struct cg_resources *r)
 	return cg_set_memory(cg, r->memory_limit);
 }
 
+/*
+ * podrun's root cgroup is podrun's to remove only where podrun made it. An
+ * administrator may make it beforehand, to bound every pod together (a
+ * memory or pids limit on the root): the last pod's clean-up must not take
+ * it, and the bound, along. So before a pod's cgroups are made, the root's
+ * directory in each hierarchy that does not have it yet is noted in
+ * ROOT/cgroup-root-made, one path a line, and the clean-up removes only what
+ * is listed there (remove_root). Both run with the state lock held. Noted
+ * before the mkdir: a podrun killed right after it still leaves the note.
+ */
+static bool listed(const char *list, const char *path)
+{
+	size_t n = strlen(path);
+	for (const char *p = list; *p;) {
+		const char *end = strchrnul(p, '\n');
+		if ((size_t)(end - p) == n && !strncmp(p, path, n))
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+static int note_root_made(const struct cg_host *h)
+{
+	char list[ROOT_MADE_MAX], dir[PATH_MAX];
+	struct cg root;
+	if (state_get(state_root(), ROOT_MADE, list, sizeof(list)) < 0 && errno != ENOENT)
+		return -1;
+	if (cg_open(h, root_cgroup(), &root) < 0)
+		return -1;
+	size_t len = strlen(list), was = len;
+	/* every controller's hierarchy (cpu and cpuacct may share one), then
+	 * the unified one */
+	for (int c = 0; c <= CG_NCTRL; c++) {
+		if (c < CG_NCTRL ? cg_path(&root, (enum cg_ctrl)c, dir, sizeof(dir)) < 0
+		                 : !h->unified[0] || snprintf(dir, sizeof(dir), "%s/%s", h->unified,
+		                                              root.rel) >= (int)sizeof(dir))
+			continue;
+		if (listed(list, dir) || access(dir, F_OK) == 0 || errno != ENOENT)
+			continue;
+		int n = snprintf(list + len, sizeof(list) - len, "%s\n", dir);
+		if (n < 0 || (size_t)n >= sizeof(list) - len)
+			return fail_msg(ENAMETOOLONG, "%s/%s: too long", state_root(), ROOT_MADE);
+		len += (size_t)n;
+	}
+	return len == was ? 0 : state_put_bytes(state_root(), ROOT_MADE, list, len);
+}
+
 int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *pod_dir)
 {
 	if (cg_detect(&rp->host, NULL, NULL) < 0)
@@ -262,7 +314,7 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	    state_put(pod_dir, "requests", "%lld %lld", (long long)rp->total.cpu_request,
 	              (long long)rp->total.memory_request) < 0)
 		return -1;
-	if (cg_create(&rp->host, rel, &rp->pod) < 0)
+	if (note_root_made(&rp->host) < 0 || cg_create(&rp->host, rel, &rp->pod) < 0)
 		return -1;
 	rp->created = true;
 	if (set_limits(&rp->pod, &rp->total) < 0 || cg_set_pids(&rp->pod, rp->pids_max) < 0 ||
@@ -402,15 +454,43 @@ bool res_oom_killed(const struct cg *cg, uint64_t *seen)
 	return true;
 }
 
+/* Remove the root's directories that podrun made, once they are empty, and
+ * forget those that are gone. */
+static void remove_root(void)
+{
+	char list[ROOT_MADE_MAX], keep[ROOT_MADE_MAX], path[PATH_MAX];
+	size_t k = 0, was;
+	if (state_get(state_root(), ROOT_MADE, list, sizeof(list)) < 0)
+		return; /* podrun made none: an administrator's root stays */
+	was = strlen(list);
+	for (char *p = list, *end; *p; p = end) {
+		end = strchrnul(p, '\n');
+		if (*end)
+			*end++ = '\0';
+		if (rmdir(p) < 0 && errno != ENOENT)
+			k += (size_t)snprintf(keep + k, sizeof(keep) - k, "%s\n", p);
+	}
+	snprintf(path, sizeof(path), "%s/%s", state_root(), ROOT_MADE);
+	if (k == 0)
+		unlink(path);
+	else if (k < was + 1) /* rewritten only when one went */
+		state_put_bytes(state_root(), ROOT_MADE, keep, k);
+}
+
 /* podrun/<qos> and podrun stay while another pod uses them; the last pod
- * takes them along (rmdir fails on a cgroup that has children). The caller
- * holds the state lock, so no pod is being created beneath them meanwhile. */
+ * takes them along (rmdir fails on a cgroup that has children), podrun
+ * itself where podrun made it. The caller holds the state lock, so no pod
+ * is being created beneath them meanwhile. */
 static void remove_empty_parents(const struct cg_host *h, const char *rel)
 {
 	char up[CG_REL_MAX];
 	snprintf(up, sizeof(up), "%s", rel);
 	for (char *slash; (slash = strrchr(up, '/'));) {
 		*slash = '\0';
+		if (!strchr(up, '/')) {
+			remove_root();
+			return;
+		}
 		struct cg cg;
 		char path[PATH_MAX];
 		if (cg_open(h, up, &cg) < 0)

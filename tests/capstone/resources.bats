@@ -591,20 +591,59 @@ YAML
 	local d hp=$BATS_TEST_TMPDIR/hp mode
 	d="/sys/fs/cgroup/devices$(awk -F: '$2 == "devices" {print $3}' /proc/$$/cgroup)/$PODRUN_CGROUP"
 	[ -f "${d%/*}/devices.deny" ] || skip "no v1 devices controller here"
-	mkdir -p "$hp"
+	mkdir -p "$hp" "$d"
 	defer "rmdir '$d' 2>/dev/null || true"
+	echo a >"$d/devices.deny"
 	f=$(marking_pod nodev "$hp" "echo ran > /v/ran")
 	for mode in 0 1; do
-		# made again each time: the last pod's clean-up removes podrun's
-		# cgroup root once it is empty, whoever made it
-		mkdir -p "$d"
-		echo a >"$d/devices.deny"
+		# made once, for both: the first pod's clean-up keeps a root that
+		# podrun did not make
 		PODRUN_RCU_EXPEDITED=$mode run podrun run "$f"
 		assert_failure 1
 		assert_line --regexp '^podrun: pod nodev: cgroups: write\(.*/pod-nodev/c/devices.allow, "c \*:\* m"\): Operation not permitted$'
 		[ ! -e "$hp/ran" ] # never outside its cgroups
 		assert_host_clean
 	done
+}
+
+@test "a cgroup root made beforehand stays, with its limit, when the last pod goes; one podrun made goes" {
+	# An administrator bounds every pod together on podrun's root; the last
+	# pod's clean-up must not take the root, and the bound, along - neither
+	# from rm -f nor from the clean-up after a supervisor killed with -9.
+	local own mem root made=$PODRUN_ROOT/cgroup-root-made sup
+	own=$(cgdir pids $$) mem=$(cgdir memory $$)
+	root=${own%/}/$PODRUN_CGROUP
+	mkdir "$root"
+	defer "rmdir '$root' 2>/dev/null || true"
+	echo 512 >"$root/pids.max"
+	podrun run -d "$(qos_pod kept "")" >/dev/null
+	defer "podrun rm -f kept"
+	wait_for grep -qx Running "$PODRUN_ROOT/pods/kept/phase"
+	assert_equal "$(cgdir pids "$(state kept pause.pid)")" "$root/besteffort/pod-kept/POD"
+	# noted: where podrun made it (memory...), not here
+	run cat "$made"
+	assert_success
+	refute_line "$root"
+	assert_line "${mem%/}/$PODRUN_CGROUP"
+	podrun rm -f kept
+	[ -d "$root" ]
+	assert_equal "$(cat "$root/pids.max")" 512
+	assert_equal "$(find "$root" -mindepth 1 -type d)" ""
+	[ ! -d "${mem%/}/$PODRUN_CGROUP" ] # made by podrun: gone
+	[ ! -e "$made" ]
+	# the same after kill -9: rm -f cleans up from the state alone
+	podrun run -d "$(qos_pod killed "")" >/dev/null
+	defer "podrun rm -f killed"
+	wait_for grep -qx Running "$PODRUN_ROOT/pods/killed/phase"
+	sup=$(state killed supervisor.pid)
+	kill -9 "$sup"
+	podrun rm -f killed
+	[ -d "$root" ]
+	assert_equal "$(cat "$root/pids.max")" 512
+	assert_equal "$(find "$root" -mindepth 1 -type d)" ""
+	[ ! -e "$made" ]
+	rmdir "$root"
+	assert_host_clean
 }
 
 @test "PODRUN_RCU_EXPEDITED: 0 or 1, or a clear error, and nothing left behind" {
