@@ -1,16 +1,24 @@
 /*
  * container.c - one container in a pod's sandbox (see container.h).
  *
- * The process model (the one runc's nsexec arrived at):
+ * The process model:
  *
- *   caller ──fork──> H ──setns(net, ipc, uts [, pid])──> clone(CLONE_PARENT |
- *                                         CLONE_NEWNS [| CLONE_NEWPID]) ──> C
+ *   caller ──clone(CLONE_NEWNS | CLONE_NEWPID)──> C ──setns(ipc, uts, net)
  *
- *   H, a short-lived helper, joins the sandbox. Joining a pid namespace with
- *   setns() only decides where H's *children* go, so H must create C, and
- *   CLONE_PARENT makes C the caller's child, not H's: the caller can waitpid()
- *   its containers and receives SIGCHLD for them, even though they live in the
- *   pod's namespaces. H sends C's pid up a pipe and exits.
+ *   C joins the sandbox itself: setns() moves the caller into a net, ipc or
+ *   uts namespace at once. Not into a pid namespace - that decides only where
+ *   the caller's *children* go. So when the pod shares its pid namespace,
+ *   the work takes one process more (the way runc's nsexec does it):
+ *
+ *   caller ──fork──> H ──setns(net, ipc, uts, pid)──> clone(CLONE_PARENT |
+ *                                                       CLONE_NEWNS) ──> C
+ *
+ *   H, a short-lived helper, joins the sandbox and creates C; CLONE_PARENT
+ *   makes C the caller's child, not H's: the caller can waitpid() its
+ *   containers and receives SIGCHLD for them, even though they live in the
+ *   pod's namespaces. H sends C's pid up a pipe and exits. H costs a fork and
+ *   a clone of the caller (its page tables, then the pages both write to), so
+ *   only a pod that shares its pid namespace pays for it.
  *
  *   C builds its root (overlay, volumes, /proc /dev /sys, pivot_root), drops
  *   what a container must not have (capabilities, the right to gain
@@ -539,22 +547,37 @@ static int container_main(void *arg)
 	exec_in_container(cfg, a->caps, a->filter, cfg->argv, errfd, a->syncfd);
 }
 
-/* H: joins the sandbox, clones C as the caller's child, reports C's pid. */
-static NORETURN void helper_main(const struct infra *sb, struct child_args *a, int pidfd_w)
+/* C's first steps, or H's: its cgroup (setup_child), then the sandbox. */
+static void join_sandbox(const struct infra *sb, struct child_args *a)
 {
+	/* The caller's end of the socket: C must see EOF when the caller dies. */
 	if (a->callerfd >= 0)
 		close(a->callerfd);
-	/* C inherits what H set up here: its cgroup, before C exists. */
+	/* In H: C inherits the cgroup, and is never outside it. */
 	if (a->cfg->setup_child && a->cfg->setup_child(a->cfg->setup_arg) < 0)
 		child_fail(a->errfd, "setup");
 	/* Lab 02's infra_join: the sandbox's net, ipc and uts, and its pid
-	 * namespace when the pod shares one (for our children only). */
+	 * namespace when the pod shares one (for H's children only). */
 	if (a->cfg->share_pid && (!sb || sb->nsfd[NS_PID] < 0)) {
 		fail_msg(EINVAL, "the pod does not share its pid namespace");
 		child_fail(a->errfd, "sandbox");
 	}
 	if (sb && infra_join(sb) < 0)
 		child_fail(a->errfd, "sandbox");
+}
+
+/* C, cloned by the caller: joins the sandbox, then builds the container. It
+ * runs nothing but podrun's code until then, as H would. */
+static NORETURN void joining_main(const struct infra *sb, struct child_args *a)
+{
+	join_sandbox(sb, a);
+	_exit(container_main(a));
+}
+
+/* H: joins the sandbox, clones C as the caller's child, reports C's pid. */
+static NORETURN void helper_main(const struct infra *sb, struct child_args *a, int pidfd_w)
+{
+	join_sandbox(sb, a);
 	unsigned long flags = CLONE_PARENT | CLONE_NEWNS | (a->cfg->share_pid ? 0 : CLONE_NEWPID);
 	/* The raw clone(2) with no new stack returns twice, as fork(2) does: the
 	 * child goes on with a copy of our stack (glibc's clone() wants a stack of
@@ -647,9 +670,12 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return fail_errno("container %s: pipe2", name);
 	err_r = p[0], err_w = p[1];
-	if (pipe2(p, O_CLOEXEC) < 0)
+	/* A pid namespace to join (the pod's shared one): H must make C. */
+	bool helper = cfg->share_pid || (sandbox && sandbox->nsfd[NS_PID] >= 0);
+	if (helper && pipe2(p, O_CLOEXEC) < 0)
 		return fail_errno("container %s: pipe2", name);
-	pid_r = p[0], pid_w = p[1];
+	if (helper)
+		pid_r = p[0], pid_w = p[1];
 	if (cfg->place && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
 		return fail_errno("container %s: socketpair", name);
 	if (cfg->place)
@@ -662,21 +688,29 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	                          .errfd = err_w,
 	                          .syncfd = sync_c,
 	                          .callerfd = sync};
-	pid_t helper = fork();
-	if (helper < 0)
-		return fail_errno("container %s: fork", name);
-	if (helper == 0)
+	pid_t c = helper ? fork()
+	                 : (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWPID | SIGCHLD, NULL,
+	                                  NULL, NULL, 0UL); /* see helper_main on the raw clone */
+	if (c < 0)
+		return helper ? fail_errno("container %s: fork", name)
+		              : fail_errno("container %s: clone(CLONE_NEWNS|CLONE_NEWPID)", name);
+	if (c == 0 && helper)
 		helper_main(sandbox, &args, pid_w);
+	if (c == 0)
+		joining_main(sandbox, &args);
 
 	/* Only the children may hold the write ends, or EOF would never come. */
 	closep(&err_w);
 	closep(&pid_w);
 	closep(&sync_c);
-	pid_t c = -1;
-	ssize_t got;
-	while ((got = read(pid_r, &c, sizeof(c))) < 0 && errno == EINTR) {
+	ssize_t got = sizeof(c);
+	if (helper) {
+		pid_t h = c;
+		c = -1;
+		while ((got = read(pid_r, &c, sizeof(c))) < 0 && errno == EINTR) {
+		}
+		reap(h);
 	}
-	reap(helper);
 
 	/* "B": C is built and waits to be placed. EOF: C failed, and said why
 	 * on the error pipe. */

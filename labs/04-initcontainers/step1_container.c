@@ -1,13 +1,14 @@
 /*
  * step1_container - what a container is made of.
  *
- * One busybox container in a pod sandbox. ctr_start() forks a helper that
- * joins the sandbox (setns: net, ipc, uts, and pid with --share-pid), which
- * clone()s the container with CLONE_PARENT | CLONE_NEWNS (| CLONE_NEWPID)
- * as OUR child. The container mounts an overlay of its image, /proc, /dev and
- * /sys, pivot_root()s into it, drops capabilities (libcap: bounding,
- * permitted, effective, inheritable, ambient), sets no_new_privs
- * (prctl(PR_SET_NO_NEW_PRIVS)), closes stray fds and execve()s.
+ * One busybox container in a pod sandbox. ctr_start() clone()s the container
+ * with CLONE_NEWNS | CLONE_NEWPID, and it joins the sandbox itself (setns:
+ * net, ipc, uts). With --share-pid a helper joins (pid too) and clone()s the
+ * container with CLONE_PARENT | CLONE_NEWNS as OUR child: setns(CLONE_NEWPID)
+ * moves only the caller's children. The container mounts an overlay of its
+ * image, /proc, /dev and /sys, pivot_root()s into it, drops capabilities
+ * (libcap: bounding, permitted, effective, inheritable, ambient), sets
+ * no_new_privs (prctl(PR_SET_NO_NEW_PRIVS)), closes stray fds and execve()s.
  *
  * The container shows its own root and its processes and then waits on its
  * stdin; meanwhile this program reads the container's /proc/PID/status and
