@@ -105,7 +105,7 @@ analyse() { # START RM
 		if (src == "S" && $0 ~ /clone\(/) pending[pid] = $0
 		if (src == "S" && ($0 ~ /clone\(/ || $0 ~ /clone resumed/) && (c = newpid($0)) != "") {
 			if (pending[pid] ~ /CLONE_NEWNET/) pause = c
-			else if (pending[pid] ~ /CLONE_PARENT/) ctr = c
+			else if (pending[pid] ~ /CLONE_PARENT|CLONE_NEWPID/) ctr = c
 			else child_of_sup[c] = 1
 		}
 		if ($0 ~ /setns\(/ && !(pid in role)) role[pid] = ($0 ~ /CLONE_NEWIPC/) ? "ctrhelper" : "nethelper"
@@ -124,7 +124,7 @@ analyse() { # START RM
 		if (src == "R") {
 			if (s ~ /execve\(/) return "rm: exec podrun, find the pod"
 			if (s ~ /pidfd_send_signal\(/) return "rm: signal the supervisor"
-			if (s ~ /flock\(/) return "rm: lock, clean the state dir (mountinfo, rm -rf)"
+			if (s ~ /flock\(/) return "rm: lock, clean the state dir and the layers (mountinfo, rm -rf)"
 			return ""
 		}
 		if (pid == client["S"] && s ~ /execve\(/) return "podrun: exec, parse the YAML, detach"
@@ -150,11 +150,11 @@ analyse() { # START RM
 			return ""
 		}
 		if (role[pid] == "nethelper" && s ~ /setns\(/) return "pod network: eth0 address, route (child in the netns)"
-		if (role[pid] == "ctrhelper" && s ~ /setns\(/) return "container: fork, setns into the pod, clone"
+		if (role[pid] == "ctrhelper" && s ~ /setns\(/) return "container: clone, setns into the pod"
 		if (pid != sup) return ""
 		if (phase == "teardown" && s ~ /clone\(/) return "bridge: no port left, fork its retire (bridge.c)"
 		if (s ~ /clone\(/ && s ~ /CLONE_NEWNET/) return "sandbox: clone pause (new net, ipc, uts, mnt)"
-		if (s ~ /clone\(/ && (c = newpid(s)) != "") return role[c] == "nethelper" ? "pod network: eth0 address, route (child in the netns)" : "container: fork, setns into the pod, clone"
+		if (s ~ /clone\(/ && (c = newpid(s)) != "") return role[c] == "nethelper" ? "pod network: eth0 address, route (child in the netns)" : "container: clone, setns into the pod"
 		if (s ~ /flock\(/ && phase == "start") return "supervisor: lock, pod directories"
 		if (phase == "start" && s ~ /mkdir\("\/sys\/fs\/cgroup/ && !cgmade++) return "supervisor: pod cgroups (after the first move'"'"'s grace period)"
 		if (s ~ /seccomp\(/) return "supervisor: seccomp filter compiled (libseccomp)"
@@ -163,10 +163,10 @@ analyse() { # START RM
 		if (phase == "teardown") {
 			if (s ~ /pidfd_send_signal\(/ && !stopped) { stopped = 1; return "stop the container (SIGTERM, SIGKILL, reap)" }
 			if (s ~ /rmdir\("\/sys\/fs\/cgroup/) return "lock, remove the pod'"'"'s cgroups"
-			if (s ~ /rmdir\(/ || s ~ /unlinkat\(/) return released ? "volumes: unmount, remove" : "remove the container'"'"'s overlay dirs"
+			if (s ~ /rmdir\(/ || s ~ /unlinkat\(/) return "volumes: unmount, remove"
 			if (s ~ /pidfd_send_signal\(/) return "stop pause (SIGTERM, reap)"
 			if (s ~ /sendto\(/ && !locked) return "veth off the bridge (the kernel destroys it with the netns)"
-			if (s ~ /umount2\(/) { released = 1; return "volumes: unmount, remove" }
+			if (s ~ /umount2\(/) return "volumes: unmount, remove"
 			if (s ~ /flock\(/ && !locked) { locked = 1; return "lock, remove the pod'"'"'s cgroups" }
 			if (s ~ /flock\(/) return "bridge: no port left, fork its retire (bridge.c)"
 			if (s ~ /exit_group\(/) return "supervisor exits"

@@ -275,6 +275,31 @@ YAML
 	assert_host_clean
 }
 
+@test "a pod that ended keeps what its containers wrote outside their volumes until rm takes it, as kubelet keeps a dead container" {
+	f=$(pod_file layer <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: layer}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: c, image: busybox, command: ["sh", "-c", "echo written > /written"]}
+YAML
+	)
+	run podrun run "$f"
+	assert_success
+	assert_line "layer: pod Succeeded"
+	# no mount holds it: the container's mount namespace went with it
+	assert_equal "$(cat "$(data layer)/containers/c/fs/upper/written")" written
+	run grep -c " $(data layer)" /proc/self/mountinfo
+	assert_output 0
+	run podrun rm layer
+	assert_success
+	[ ! -e "$(data layer)" ]
+	assert_host_clean
+}
+
 # Proven: without mkdir_beneath_root (container.c) both containers wait,
 # RunContainerError, and the pod never succeeds.
 @test "a workingDir the image lacks is made, 0755 and root's, as runc makes it - a read-only root too" {
