@@ -353,6 +353,27 @@ int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* EEXIST says a name is there, not that it is a directory. */
+static int is_dir_there(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return fail_errno("stat(%s)", path);
+	if (!S_ISDIR(st.st_mode))
+		return fail_msg(ENOTDIR, "mkdir(%s): exists and is not a directory", path);
+	return 0;
+}
+
+/* mkdir's result rc for path: made, or a directory already there. */
+static int made_or_there(int rc, const char *path)
+{
+	if (rc == 0)
+		return 0;
+	if (errno != EEXIST)
+		return fail_errno("mkdir(%s)", path);
+	return is_dir_there(path);
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
@@ -360,26 +381,26 @@ int mkdir_p(const char *path, mode_t mode)
 		return fail_msg(EINVAL, "mkdir_p: empty path");
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return fail_msg(ENAMETOOLONG, "mkdir_p(%s): path too long", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, mode) < 0) {
-				struct stat st;
-				if (errno != EEXIST)
-					return fail_errno("mkdir(%s)", buf);
-				/* EEXIST says a name is there, not that it is a directory. */
-				if (stat(buf, &st) < 0)
-					return fail_errno("stat(%s)", buf);
-				if (!S_ISDIR(st.st_mode))
-					return fail_msg(ENOTDIR,
-					                "mkdir(%s): exists and is not a directory",
-					                buf);
-			}
-			*p = c;
-			if (c == '\0')
-				break;
-		}
+	size_t len = strlen(buf);
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	/* Deepest first: the directory, or all of it but the last component,
+	 * is there most of the time, and one mkdir says so. Walking down from
+	 * "/" cost two system calls a level, every time. Up while a parent is
+	 * missing, cutting the path at its last '/', then down again. */
+	int rc;
+	while ((rc = mkdir(buf, mode)) < 0 && errno == ENOENT) {
+		char *slash = strrchr(buf, '/');
+		if (!slash || slash == buf)
+			break;
+		*slash = '\0';
+	}
+	if (made_or_there(rc, buf) < 0)
+		return -1;
+	for (size_t at = strlen(buf); at < len; at = strlen(buf)) {
+		buf[at] = '/';
+		if (made_or_there(mkdir(buf, mode), buf) < 0)
+			return -1;
 	}
 	return 0;
 }
