@@ -493,14 +493,19 @@ static void remove_empty_parents(const struct cg_host *h, const char *rel)
 		}
 		struct cg cg;
 		char path[PATH_MAX];
+		bool busy = false;
 		if (cg_open(h, up, &cg) < 0)
 			return;
 		for (int c = 0; c < CG_NCTRL; c++)
-			if (cg_path(&cg, (enum cg_ctrl)c, path, sizeof(path)) == 0)
-				rmdir(path);
+			if (cg_path(&cg, (enum cg_ctrl)c, path, sizeof(path)) == 0 &&
+			    rmdir(path) < 0)
+				busy |= errno == EBUSY || errno == ENOTEMPTY;
 		if (h->unified[0] &&
-		    snprintf(path, sizeof(path), "%s/%s", h->unified, up) < (int)sizeof(path))
-			rmdir(path);
+		    snprintf(path, sizeof(path), "%s/%s", h->unified, up) < (int)sizeof(path) &&
+		    rmdir(path) < 0)
+			busy |= errno == EBUSY || errno == ENOTEMPTY;
+		if (busy)
+			return; /* another pod's: so is every level above it */
 	}
 }
 
