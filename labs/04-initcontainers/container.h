@@ -69,11 +69,12 @@ struct ctr_config {
 	int stdout_fd;
 	int stderr_fd;
 	bool tty; /* ctr_exec only */
-	/* Optional: run in the process that creates the container (and in the
-	 * one ctr_exec forks the command from), still in the host's mount
-	 * namespace, before anything joins the sandbox: for what must hold the
-	 * command from its first instruction, e.g. its cgroup (lab 06). A
-	 * failure stops the start with "setup: ...". */
+	/* Optional: run first thing in C (in H, which clones C, for a pod
+	 * that shares its pid namespace; and in the process ctr_exec forks the
+	 * command from), while its mounts are still the host's and before
+	 * anything joins the sandbox: for what must hold the command from its
+	 * first instruction, e.g. its cgroup (lab 06). A failure stops the
+	 * start with "setup: ...". */
 	int (*setup_child)(void *arg);
 	void *setup_arg;
 	/* Optional, for ctr_start: the other way to the same end. Called in the
