@@ -258,18 +258,6 @@ static int set_limits(const struct cg *cg, const struct cg_resources *r)
  * is listed there (remove_root). Both run with the state lock held. Noted
  * before the mkdir: a podrun killed right after it still leaves the note.
  */
-static bool listed(const char *list, const char *path)
-{
-	size_t n = strlen(path);
-	for (const char *p = list; *p;) {
-		const char *end = strchrnul(p, '\n');
-		if ((size_t)(end - p) == n && !strncmp(p, path, n))
-			return true;
-		p = *end ? end + 1 : end;
-	}
-	return false;
-}
-
 static int note_root_made(const struct cg_host *h)
 {
 	char list[ROOT_MADE_MAX], dir[PATH_MAX];
@@ -286,7 +274,7 @@ static int note_root_made(const struct cg_host *h)
 		                 : !h->unified[0] || snprintf(dir, sizeof(dir), "%s/%s", h->unified,
 		                                              root.rel) >= (int)sizeof(dir))
 			continue;
-		if (listed(list, dir) || access(dir, F_OK) == 0 || errno != ENOENT)
+		if (in_list(list, '\n', dir) || access(dir, F_OK) == 0 || errno != ENOENT)
 			continue;
 		int n = snprintf(list + len, sizeof(list) - len, "%s\n", dir);
 		if (n < 0 || (size_t)n >= sizeof(list) - len)

@@ -60,19 +60,6 @@ struct member {
 
 #define MAX_HIER 32
 
-/* Is name one of the comma-separated words of list? */
-static bool in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; *p;) {
-		const char *end = strchrnul(p, ',');
-		if ((size_t)(end - p) == n && !strncmp(p, name, n))
-			return true;
-		p = *end ? end + 1 : end;
-	}
-	return false;
-}
-
 /* mountinfo escapes blanks and backslashes in paths as \040 and friends. */
 static void unescape(char *s)
 {
@@ -264,7 +251,7 @@ static int detect(struct cg_host *h, const char *root, const char *self, struct 
 		}
 		any_v1 = true;
 		for (int c = 0; c < CG_NCTRL; c++)
-			if (in_list(hs[i].ctrls, cg_ctrl_names[c]) && !h->dir[c][0])
+			if (in_list(hs[i].ctrls, ',', cg_ctrl_names[c]) && !h->dir[c][0])
 				snprintf(h->dir[c], sizeof(h->dir[c]), "%s", dir);
 	}
 	if (!any_v1 && !h->unified[0])
@@ -284,7 +271,7 @@ static int detect(struct cg_host *h, const char *root, const char *self, struct 
 		if (*p == ' ')
 			*p = ',';
 	for (int c = 0; c < CG_NCTRL; c++) {
-		if (c == CG_CPUACCT || c == CG_DEVICES || in_list(list, cg_ctrl_names[c])) {
+		if (c == CG_CPUACCT || c == CG_DEVICES || in_list(list, ',', cg_ctrl_names[c])) {
 			snprintf(h->dir[c], sizeof(h->dir[c]), "%s", h->unified);
 			h->v2[c] = true;
 		}
@@ -437,7 +424,7 @@ static int enable_controllers(const struct cg_host *h, const char *dir)
 	static const enum cg_ctrl used[] = {CG_CPU, CG_MEMORY, CG_PIDS};
 	for (size_t i = 0; i < ARRAY_SIZE(used); i++) {
 		const char *name = cg_ctrl_names[used[i]];
-		if (h->v2[used[i]] && in_list(have, name) && !in_list(on, name)) {
+		if (h->v2[used[i]] && in_list(have, ',', name) && !in_list(on, ',', name)) {
 			size_t len = strlen(want);
 			snprintf(want + len, sizeof(want) - len, "%s+%s", len ? " " : "", name);
 		}

@@ -331,6 +331,18 @@ ssize_t read_file(const char *path, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
+bool in_list(const char *list, char sep, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; *p;) {
+		const char *end = strchrnul(p, sep);
+		if ((size_t)(end - p) == n && !strncmp(p, word, n))
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
 int parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;

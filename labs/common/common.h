@@ -139,6 +139,9 @@ int write_file(const char *path, const char *fmt, ...) PRINTF(2, 3);
 int write_whole(int fd, const void *buf, size_t len, const char *what);
 /* Read up to size-1 bytes, NUL-terminated, trailing newline removed. */
 ssize_t read_file(const char *path, char *buf, size_t size);
+/* Is word one of the items of list, which sep separates ("a,b,c" with ',',
+ * lines with '\n')? */
+bool in_list(const char *list, char sep, const char *word);
 /* Parse a whole decimal string in [min, max]. 0 or -1 (errno EINVAL/ERANGE). */
 int parse_long(const char *s, long min, long max, long *out);
 /* mkdir -p with mode for each created component. */

@@ -104,6 +104,19 @@ Test(parse_long, rejects_leading_space)
 	cr_assert_eq(errno, EINVAL);
 }
 
+/* ---- in_list ----------------------------------------------------------------- */
+
+Test(in_list, whole_items_only)
+{
+	cr_assert(in_list("cpu,cpuacct,memory", ',', "cpuacct"));
+	cr_assert(in_list("cpu,cpuacct,memory", ',', "memory"));
+	cr_assert(!in_list("cpu,cpuacct,memory", ',', "cpuac"), "a prefix is no item");
+	cr_assert(!in_list("cpu,cpuacct", ',', "cpu,cpuacct"), "nor are two");
+	cr_assert(in_list("/a/b\n/a/c\n", '\n', "/a/c"));
+	cr_assert(!in_list("/a/b\n/a/c\n", '\n', "/a"));
+	cr_assert(!in_list("", ',', "cpu"));
+}
+
 /* ---- mkdir_p ---------------------------------------------------------------- */
 
 Test(mkdir_p, creates_every_component, .init = make_dir, .fini = remove_dir)
