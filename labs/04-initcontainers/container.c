@@ -553,7 +553,8 @@ static void join_sandbox(const struct infra *sb, struct child_args *a)
 	/* The caller's end of the socket: C must see EOF when the caller dies. */
 	if (a->callerfd >= 0)
 		close(a->callerfd);
-	/* In H: C inherits the cgroup, and is never outside it. */
+	/* The cgroup before anything else, so that C is never outside it (C
+	 * inherits what H joins). */
 	if (a->cfg->setup_child && a->cfg->setup_child(a->cfg->setup_arg) < 0)
 		child_fail(a->errfd, "setup");
 	/* Lab 02's infra_join: the sandbox's net, ipc and uts, and its pid
