@@ -295,6 +295,11 @@ static const char *phase_name(struct sup *s)
 static void log_close(struct logsrc *l)
 {
 	struct sup *s = l->s;
+	/* Out of the epoll set first: close() alone takes it out only when no
+	 * other fd refers to the pipe, and a child forked meanwhile (a hook, a
+	 * container not yet exec'd) still holds a copy. Its events would then
+	 * keep coming, with l freed. */
+	epoll_ctl(s->log_epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	close(l->fd);
 	logs_close(l->file, l->stream);
 	for (struct logsrc **pp = &s->logs; *pp; pp = &(*pp)->next)
@@ -510,6 +515,9 @@ static int hook_spawn(struct sup *s, struct init_member *m, const struct spec_ho
 	}
 	if (child == 0) {
 		int keep[] = {why[1], h->kind == SPEC_HOOK_HTTP_GET ? s->infra.nsfd[NS_NET] : -1};
+		/* held here, the child still has a copy of every fd of ours: the
+		 * window log_close must allow for (lifecycle.bats) */
+		fault_hold("hook-child");
 		become_helper(keep, ARRAY_SIZE(keep), parent);
 		int rc = 0;
 		if (h->kind == SPEC_HOOK_SLEEP) {

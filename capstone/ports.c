@@ -202,9 +202,14 @@ static void listeners_rest(struct ports *ps, bool rest)
 
 static void conn_close(struct conn *c)
 {
+	/* Out of the epoll set before the close, which alone would not take
+	 * it out while a child forked meanwhile still holds a copy (pod.c,
+	 * log_close). */
 	for (int i = 0; i < 2; i++)
-		if (c->fd[i] >= 0)
-			close(c->fd[i]); /* also removes it from the epoll set */
+		if (c->fd[i] >= 0) {
+			epoll_ctl(c->ps->epfd, EPOLL_CTL_DEL, c->fd[i], NULL);
+			close(c->fd[i]);
+		}
 	c->fd[0] = c->fd[1] = -1;
 	if (c->prev)
 		c->prev->next = c->next;

@@ -306,8 +306,13 @@ static bool compute_ready(const struct probe_set *ps)
 
 static void net_close(struct probe *p)
 {
-	if (p->fd >= 0)
-		close(p->fd); /* also takes it out of the epoll set */
+	/* Out of the epoll set before the close, which alone would not take
+	 * it out while a child forked meanwhile still holds a copy (pod.c,
+	 * log_close). */
+	if (p->fd >= 0) {
+		epoll_ctl(p->ps->o.epfd, EPOLL_CTL_DEL, p->fd, NULL);
+		close(p->fd);
+	}
 	p->fd = -1;
 	free(p->req);
 	p->req = NULL;
@@ -942,6 +947,8 @@ static void run_free(struct probe_set *ps, struct exec_run *r)
 			*pp = r->next;
 			break;
 		}
+	if (r->pidfd >= 0) /* as net_close: a forked child may hold a copy */
+		epoll_ctl(ps->o.epfd, EPOLL_CTL_DEL, r->pidfd, NULL);
 	closep(&r->pidfd);
 	closep(&r->report);
 	free(r);
