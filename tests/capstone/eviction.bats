@@ -115,11 +115,7 @@ YAML
 	)
 	PODRUN_STOP_AT=volume-measuring podrun run -d "$f"
 	sup=$(state chatty supervisor.pid)
-	measuring() {
-		child=$(ps -o pid=,stat= --ppid "$sup" | awk '$2 ~ /^T/ {print $1; exit}')
-		[ -n "$child" ]
-	}
-	wait_for measuring
+	wait_for stopped_child "$sup"
 	defer "kill -CONT $child 2>/dev/null || true"
 	touch "$(data chatty)/volumes/scratch/go"
 	wait_for grep -q LAST-LINE "$(data chatty)/logs/c/0.log"
@@ -145,11 +141,7 @@ YAML
 	defer "kill $pid 2>/dev/null || true"
 	wait_for test -s "$PODRUN_ROOT/pods/measured/supervisor.pid"
 	sup=$(state measured supervisor.pid)
-	measuring() {
-		child=$(ps -o pid=,stat= --ppid "$sup" | awk '$2 ~ /^T/ {print $1; exit}')
-		[ -n "$child" ]
-	}
-	wait_for measuring
+	wait_for stopped_child "$sup"
 	kill -KILL "$child"
 	wait_for grep -q "measured: emptyDir scratch: measuring " "$BATS_TEST_TMPDIR/fg.out"
 	grep -q "measuring .*/volumes/scratch: the measuring process was killed by SIGKILL$" \

@@ -138,11 +138,7 @@ YAML
 	defer "podrun rm -f held"
 	wait_for test -s "$PODRUN_ROOT/pods/held/supervisor.pid"
 	sup=$(state held supervisor.pid)
-	held() {
-		child=$(ps -o pid=,stat= --ppid "$sup" | awk '$2 ~ /^T/ {print $1; exit}')
-		[ -n "$child" ]
-	}
-	wait_for held
+	wait_for stopped_child "$sup"
 	defer "kill -CONT $child 2>/dev/null || true"
 	apid=$(state held containers/a/pid)
 	ended() { ! grep -q '^State:.*[RS]' "/proc/$apid/status" 2>/dev/null; }

@@ -147,6 +147,13 @@ YAML
 	assert_output --partial "$2"
 }
 
+# For wait_for: is a child of process $1 stopped (held by PODRUN_STOP_AT at
+# a fault_hold, capstone/fault.h)? Its pid goes into $child.
+stopped_child() {
+	child=$(ps -o pid=,stat= --ppid "$1" | awk '$2 ~ /^T/ {print $1; exit}')
+	[ -n "$child" ]
+}
+
 state() {
 	cat "$PODRUN_ROOT/pods/$1/${2:-phase}"
 }
