@@ -261,20 +261,16 @@ static int set_limits(const struct cg *cg, const struct cg_resources *r)
 static int note_root_made(const struct cg_host *h)
 {
 	char list[ROOT_MADE_MAX], dir[PATH_MAX];
+	const char *b[CG_NCTRL + 1];
 	struct cg root;
 	if (state_get(state_root(), ROOT_MADE, list, sizeof(list)) < 0 && errno != ENOENT)
 		return -1;
 	if (cg_open(h, root_cgroup(), &root) < 0)
 		return -1;
-	size_t len = strlen(list), was = len;
-	/* every controller's hierarchy (cpu and cpuacct may share one), then
-	 * the unified one */
-	for (int c = 0; c <= CG_NCTRL; c++) {
-		if (c < CG_NCTRL ? cg_path(&root, (enum cg_ctrl)c, dir, sizeof(dir)) < 0
-		                 : !h->unified[0] || snprintf(dir, sizeof(dir), "%s/%s", h->unified,
-		                                              root.rel) >= (int)sizeof(dir))
-			continue;
-		if (in_list(list, '\n', dir) || access(dir, F_OK) == 0 || errno != ENOENT)
+	size_t len = strlen(list), was = len, nb = cg_bases(h, b);
+	for (size_t i = 0; i < nb; i++) {
+		if (snprintf(dir, sizeof(dir), "%s/%s", b[i], root.rel) >= (int)sizeof(dir) ||
+		    in_list(list, '\n', dir) || access(dir, F_OK) == 0 || errno != ENOENT)
 			continue;
 		int n = snprintf(list + len, sizeof(list) - len, "%s\n", dir);
 		if (n < 0 || (size_t)n >= sizeof(list) - len)
@@ -472,6 +468,8 @@ static void remove_root(void)
 static void remove_empty_parents(const struct cg_host *h, const char *rel)
 {
 	char up[CG_REL_MAX];
+	const char *b[CG_NCTRL + 1];
+	size_t nb = cg_bases(h, b);
 	snprintf(up, sizeof(up), "%s", rel);
 	for (char *slash; (slash = strrchr(up, '/'));) {
 		*slash = '\0';
@@ -482,16 +480,13 @@ static void remove_empty_parents(const struct cg_host *h, const char *rel)
 		struct cg cg;
 		char path[PATH_MAX];
 		bool busy = false;
-		if (cg_open(h, up, &cg) < 0)
+		if (cg_open(h, up, &cg) < 0) /* rel came from a state file: checked */
 			return;
-		for (int c = 0; c < CG_NCTRL; c++)
-			if (cg_path(&cg, (enum cg_ctrl)c, path, sizeof(path)) == 0 &&
+		for (size_t i = 0; i < nb; i++)
+			if (snprintf(path, sizeof(path), "%s/%s", b[i], cg.rel) <
+			        (int)sizeof(path) &&
 			    rmdir(path) < 0)
 				busy |= errno == EBUSY || errno == ENOTEMPTY;
-		if (h->unified[0] &&
-		    snprintf(path, sizeof(path), "%s/%s", h->unified, up) < (int)sizeof(path) &&
-		    rmdir(path) < 0)
-			busy |= errno == EBUSY || errno == ENOTEMPTY;
 		if (busy)
 			return; /* another pod's: so is every level above it */
 	}

@@ -351,9 +351,7 @@ static int ctrl_file(const struct cg *cg, enum cg_ctrl c, const char *file, char
 	return 0;
 }
 
-/* The distinct hierarchy directories podrun uses: on v1 one per controller
- * mount (cpu and cpuacct may share one), plus the unified one; on v2 one. */
-static size_t bases(const struct cg_host *h, const char *out[CG_NCTRL + 1])
+size_t cg_bases(const struct cg_host *h, const char *out[CG_NCTRL + 1])
 {
 	size_t n = 0;
 	for (int c = 0; c <= CG_NCTRL; c++) {
@@ -464,7 +462,7 @@ int cg_create(const struct cg_host *h, const char *rel, struct cg *out)
 	if (cg_open(h, rel, out) < 0)
 		return -1;
 	const char *b[CG_NCTRL + 1];
-	size_t nb = bases(h, b);
+	size_t nb = cg_bases(h, b);
 	/* What this call made, to undo on failure. A directory it made is empty,
 	 * so in each hierarchy it made every level below the first one it made:
 	 * the offsets in rel where the first and the last made level end (0:
@@ -511,7 +509,7 @@ int cg_create(const struct cg_host *h, const char *rel, struct cg *out)
 int cg_attach(const struct cg *cg, pid_t pid)
 {
 	const char *b[CG_NCTRL + 1];
-	size_t nb = bases(cg->host, b);
+	size_t nb = cg_bases(cg->host, b);
 	for (size_t i = 0; i < nb; i++) {
 		char path[PATH_MAX + CG_REL_MAX + 32];
 		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", b[i], cg->rel);
@@ -1339,7 +1337,7 @@ static int v2_populated(const char *dir)
 int cg_kill(const struct cg *cg, int timeout_ms)
 {
 	const char *b[CG_NCTRL + 1];
-	size_t nb = bases(cg->host, b);
+	size_t nb = cg_bases(cg->host, b);
 	int64_t deadline = now_ms() + timeout_ms;
 	/* v2 (5.14+): cgroup.kill kills the whole subtree at once, and a
 	 * process that forks meanwhile cannot escape: its child is born
@@ -1435,7 +1433,7 @@ int cg_remove(const struct cg *cg)
 	if (cg_kill(cg, 5000) < 0)
 		return -1;
 	const char *b[CG_NCTRL + 1];
-	size_t nb = bases(cg->host, b);
+	size_t nb = cg_bases(cg->host, b);
 	int rc = 0;
 	for (size_t i = 0; i < nb; i++) {
 		char dir[PATH_MAX + CG_REL_MAX];

@@ -109,6 +109,11 @@ int cg_create(const struct cg_host *h, const char *rel, struct cg *out);
  * ENOTSUP when no hierarchy has c. */
 int cg_path(const struct cg *cg, enum cg_ctrl c, char *buf, size_t len);
 
+/* The distinct hierarchy directories podrun uses, into out: on v1 one per
+ * controller mount (cpu and cpuacct may share one), plus the unified one;
+ * on v2 one. Returns how many. A cgroup rel is "BASE/rel" in each. */
+size_t cg_bases(const struct cg_host *h, const char *out[CG_NCTRL + 1]);
+
 /* Move the calling process into cg in every hierarchy: for the child between
  * fork and execve, so that the command never runs a moment outside its
  * limits. Writes "0" (= the writer) to each cgroup.procs. */
