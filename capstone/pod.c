@@ -2105,15 +2105,14 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 		probe_set_free(s->probes[i]);
 		s->probes[i] = NULL;
 	}
-	/* A pod that stays (it ended, or was stopped) keeps its containers'
-	 * writable layers until it is removed, as kubelet keeps a dead
-	 * container and `docker run` without --rm its layer: what a command
-	 * wrote can still be looked at, and `podrun rm` takes the layers along
-	 * with the pod's data (state_clean). Removed here, they held up the end
-	 * of a foreground `podrun run` by 1.5 to 2 ms after its command ended.
-	 * A restart gets a fresh layer all the same (init.c, start_member). */
-	for (size_t i = 0; remove_dir && s->members && i < s->spec->n_ctrs; i++)
-		ctr_cleanup(&s->members[i].cfg);
+	/* The containers' writable layers stay: a pod that stays (it ended,
+	 * or was stopped) keeps them until it is removed, as kubelet keeps a
+	 * dead container and `docker run` without --rm its layer - what a
+	 * command wrote can still be looked at. They go with the pod's data
+	 * (state_clean, below, or `podrun rm`). Removed here, they held up the
+	 * end of a foreground `podrun run` by 1.5 to 2 ms after its command
+	 * ended. A restart gets a fresh layer all the same (init.c,
+	 * start_member). */
 	sandbox_down(s, false);
 	fault_point("sandbox-removed");
 	while (s->n_vols > 0)
