@@ -3,6 +3,7 @@
 #
 #   bench_init NAME   root check, podrun built, a private state root, data
 #                     root (on a journaled file system: bench_data_root),
+#                     both in a directory of TMPDIR's (/tmp by default),
 #                     cgroup root (benchPID), bridge (podrunbPID) and
 #                     subnet (a free /25 of 198.19.128.0/17, a /bench_prefix
 #                     when set; BENCH_CGROUP, BENCH_BRIDGE, BENCH_SUBNET
@@ -29,7 +30,7 @@ bench_init() {
 	[ "$(id -u)" -eq 0 ] || { echo "$name: needs root (namespaces, mounts, links)" >&2; exit 2; }
 	[ -x "$podrun" ] || { echo "$name: $podrun is not built (make build-capstone)" >&2; exit 2; }
 	[ -d "$build/images/busybox" ] || { echo "$name: no busybox image (make images)" >&2; exit 2; }
-	bench_dir=$(mktemp -d "/tmp/podlab-$name.XXXXXX")
+	bench_dir=$(mktemp -d "${TMPDIR:-/tmp}/podlab-$name.XXXXXX")
 	export PODRUN_ROOT=$bench_dir/root PODRUN_DATA=$bench_dir/data
 	export PODRUN_IMAGES=${PODRUN_IMAGES:-$build/images}
 	# the pods' cgroups under a root of this run's own (podrun/ is shared
