@@ -279,6 +279,20 @@ static int get_bool(struct ctx *c, const yaml_node_t *n, const char *path, bool 
 	return 0;
 }
 
+/* A boolean whose absence means something (the pod's value, a default):
+ * -1 unset, 0 false, 1 true. null is not set either, as the API server
+ * reads it: *out keeps its -1, and never takes a false it was not given. */
+static int get_tristate(struct ctx *c, const yaml_node_t *n, const char *path, int *out)
+{
+	bool b;
+	if (is_null(n))
+		return 0;
+	if (get_bool(c, n, path, &b) < 0)
+		return -1;
+	*out = b;
+	return 0;
+}
+
 /* "spec.containers" + 2 -> "spec.containers[2]" (cut short if it ever gets too long) */
 static void item_path(char out[PATH_LEN], const char *path, size_t i)
 {
@@ -1436,15 +1450,13 @@ static int parse_mounts(struct ctx *c, const yaml_node_t *n, const char *path,
 static int parse_security_common(struct ctx *c, struct field *f, struct spec_security *sec)
 {
 	long v;
-	bool b;
 	if (!strcmp(f->key, "runAsUser") || !strcmp(f->key, "runAsGroup")) {
 		if (get_int(c, f->v, f->path, 0, 2147483647L, &v) < 0)
 			return -1;
 		*(f->key[5] == 'U' ? &sec->run_as_user : &sec->run_as_group) = v;
 	} else if (!strcmp(f->key, "runAsNonRoot")) {
-		if (get_bool(c, f->v, f->path, &b) < 0)
+		if (get_tristate(c, f->v, f->path, &sec->run_as_non_root) < 0)
 			return -1;
-		sec->run_as_non_root = b;
 	} else if (!strcmp(f->key, "seccompProfile")) {
 		if (is_null(f->v))
 			return 1;
@@ -1525,10 +1537,8 @@ static int parse_security(struct ctx *c, const yaml_node_t *n, const char *path,
 			if (get_bool(c, f.v, f.path, &ct->read_only_root) < 0)
 				return -1;
 		} else if (!strcmp(f.key, "allowPrivilegeEscalation")) {
-			bool b;
-			if (get_bool(c, f.v, f.path, &b) < 0)
+			if (get_tristate(c, f.v, f.path, &ct->sec.allow_privilege_escalation) < 0)
 				return -1;
-			ct->sec.allow_privilege_escalation = b;
 		} else if (!strcmp(f.key, "procMount")) {
 			const char *pm = NULL;
 			if (get_str(c, f.v, f.path, &pm) < 0)

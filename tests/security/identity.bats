@@ -175,6 +175,54 @@ YAML
 	assert_output --regexp '^NoNewPrivs:\s+0$'
 }
 
+# A null is not a false: the container's "runAsNonRoot:" leaves the pod's
+# true in force, its "allowPrivilegeEscalation:" leaves no_new_privs on.
+# Proven: with spec.c reading a null into an uninitialised bool (as it did
+# until fuzz_spec found it), UBSan stops podrun at that load on the
+# sanitizer build; on the regular build the result was whatever the stack
+# held (test_spec's security/null_booleans_are_unset catches it there).
+@test "identity: a container's null runAsNonRoot or allowPrivilegeEscalation is unset: the pod's runAsNonRoot holds, no_new_privs stays" {
+	run podrun run -d "$(pod_file nullroot <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nullroot
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: main
+    image: busybox
+    command: $loop
+    securityContext:
+      runAsNonRoot:
+YAML
+)"
+	assert_failure 1
+	assert_output --partial CreateContainerConfigError
+	run podrun rm -f nullroot
+	assert_host_clean
+	run podrun run -d "$(pod_file nullnnp <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nullnnp
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: $loop
+    securityContext:
+      allowPrivilegeEscalation: null
+YAML
+)"
+	assert_success
+	run grep NoNewPrivs "/proc/$(state nullnnp containers/main/pid)/status"
+	assert_output --regexp '^NoNewPrivs:\s+1$'
+}
+
 # Proven: with the check in spec.c skipped (`if (0 && s->allow_privilege_escalation
 # == 0 && ct->privileged)`) validate exits 0.
 @test "identity: allowPrivilegeEscalation: false with privileged: true is a spec error (exit 2)" {

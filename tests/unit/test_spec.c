@@ -636,3 +636,61 @@ Test(parse, priority_from_the_built_in_classes)
 	               "  containers: [{name: c, image: busybox, command: [a]}]\n"),
 	           "spec.priority: 3000000000 is out of range");
 }
+
+/* A securityContext boolean written as null (or left empty) is not set, as
+ * the API server reads it: the pod's value or podrun's default applies. A
+ * null once left whatever the stack held there (found by fuzz_spec): a
+ * container's "runAsNonRoot:" could turn off the pod's runAsNonRoot, and an
+ * "allowPrivilegeEscalation:" lift no_new_privs. */
+Test(security, null_booleans_are_unset)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(POD("  securityContext:\n"
+	                       "    runAsNonRoot: true\n"
+	                       "  containers:\n"
+	                       "  - name: plain\n"
+	                       "    image: busybox\n"
+	                       "    securityContext:\n"
+	                       "      runAsNonRoot:\n"
+	                       "      allowPrivilegeEscalation: null\n"
+	                       "  - name: priv\n"
+	                       "    image: busybox\n"
+	                       "    securityContext:\n"
+	                       "      runAsNonRoot: ~\n"
+	                       "      privileged: true\n"
+	                       "      allowPrivilegeEscalation:\n"
+	                       "  - name: own\n"
+	                       "    image: busybox\n"
+	                       "    securityContext:\n"
+	                       "      runAsNonRoot: false\n"
+	                       "      allowPrivilegeEscalation: true\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	const struct spec_container *c = pods[0].ctrs;
+	/* the pod's runAsNonRoot, unless the container says otherwise */
+	cr_assert_eq(c[0].sec.run_as_non_root, 1);
+	cr_assert_eq(c[1].sec.run_as_non_root, 1);
+	cr_assert_eq(c[2].sec.run_as_non_root, 0);
+	/* escalation as privileged is, unless the container says otherwise */
+	cr_assert_eq(c[0].sec.allow_privilege_escalation, 0);
+	cr_assert_eq(c[1].sec.allow_privilege_escalation, 1);
+	cr_assert_eq(c[2].sec.allow_privilege_escalation, 1);
+	spec_free(pods, n);
+
+	/* with no pod-level value, a null leaves runAsNonRoot unset */
+	cr_assert_eq(parse(POD("  containers:\n"
+	                       "  - name: c\n"
+	                       "    image: busybox\n"
+	                       "    securityContext: {runAsNonRoot: null}\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	cr_assert_eq(pods[0].ctrs[0].sec.run_as_non_root, -1);
+	spec_free(pods, n);
+	fails_with(POD("  containers:\n"
+	               "  - name: c\n"
+	               "    image: busybox\n"
+	               "    securityContext: {runAsNonRoot: yes}\n"),
+	           "t.yaml:9:37: spec.containers[0].securityContext.runAsNonRoot: expected a "
+	           "boolean (true or false), got");
+}
