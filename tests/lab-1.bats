@@ -18,17 +18,26 @@ setup() {
 
 # start_held PROGRAM [ARGS...]: run PROGRAM in the background until it prints
 # its "holding:" line. Sets BG (the program's pid) and OUT (its output file);
-# held_pid WORD reads "holding: WORD pid N" from OUT.
+# held_says WORD waits for "holding: WORD", held_pid WORD reads its pid.
 start_held() {
 	OUT="$BATS_TEST_TMPDIR/held.out"
 	# 3>&-: bats waits for fd 3 to close; a background process must not keep it.
 	"$@" >"$OUT" 2>&1 3>&- &
 	BG=$!
 	defer "kill -9 $BG; wait $BG"
-	if ! wait_for grep -q '^holding: ' "$OUT"; then
+	held_says ""
+}
+
+# held_says WORD: wait for "holding: WORD" in OUT while the program runs.
+# A program that has exited says nothing more (a stub, or a solution that
+# failed): the check fails at once with what it said, not after 5 s.
+held_says() {
+	said_or_gone() { grep -q "^holding: $1" "$OUT" || ! kill -0 "$BG"; }
+	wait_for said_or_gone "$1"
+	grep -q "^holding: $1" "$OUT" || {
 		cat "$OUT"
 		return 1
-	fi
+	}
 }
 
 held_pid() {
@@ -273,8 +282,8 @@ check_nscmp() {
 @test "[ns-map-self] step5_userns: uid 0 inside maps to nobody outside; full capabilities inside, none outside" {
 	start_held "$L1/step5_userns" --hold
 	# parent and child each print their line, in either order
-	wait_done "$OUT" grep -q '^holding: inside' "$OUT"
-	wait_done "$OUT" grep -q '^holding: outside' "$OUT"
+	held_says inside
+	held_says outside
 	inside=$(held_pid inside)
 	outside=$(held_pid outside)
 	[ "$(ns_ino "$inside" user)" != "$(ns_ino $$ user)" ]
