@@ -12,6 +12,25 @@ setup() {
 
 loop='["sh", "-c", "id; while true; do sleep 0.1; done"]'
 
+# sc_pod NAME POD-SC CONTAINER-SC: a pod of one looping busybox container,
+# with these securityContexts (flow maps, {} for none).
+sc_pod() {
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: $2
+  containers:
+  - name: main
+    image: busybox
+    command: $loop
+    securityContext: $3
+YAML
+}
+
 user_pod() {
 	pod_file user <<YAML
 apiVersion: v1
@@ -121,21 +140,7 @@ YAML
 # Proven: with the check in pod.c skipped (`if (0 && sc->sec.run_as_non_root
 # > 0 ...)`) the pod runs as root (exit 0).
 @test "identity: runAsNonRoot without runAsUser on a root image: CreateContainerConfigError, exit 1, host clean" {
-	run podrun run -d "$(pod_file nonroot <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: nonroot
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: busybox
-    command: $loop
-    securityContext:
-      runAsNonRoot: true
-YAML
-)"
+	run podrun run -d "$(sc_pod nonroot '{}' '{runAsNonRoot: true}')"
 	assert_failure 1
 	assert_output --partial CreateContainerConfigError
 	run podrun rm -f nonroot
@@ -175,49 +180,20 @@ YAML
 	assert_output --regexp '^NoNewPrivs:\s+0$'
 }
 
-# A null is not a false: the container's "runAsNonRoot:" leaves the pod's
-# true in force, its "allowPrivilegeEscalation:" leaves no_new_privs on.
+# A null is not a false: the container's "runAsNonRoot: null" leaves the
+# pod's true in force, its "allowPrivilegeEscalation: null" leaves
+# no_new_privs on.
 # Proven: with spec.c reading a null into an uninitialised bool (as it did
 # until fuzz_spec found it), UBSan stops podrun at that load on the
 # sanitizer build; on the regular build the result was whatever the stack
 # held (test_spec's security/null_booleans_are_unset catches it there).
 @test "identity: a container's null runAsNonRoot or allowPrivilegeEscalation is unset: the pod's runAsNonRoot holds, no_new_privs stays" {
-	run podrun run -d "$(pod_file nullroot <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: nullroot
-spec:
-  terminationGracePeriodSeconds: 1
-  securityContext:
-    runAsNonRoot: true
-  containers:
-  - name: main
-    image: busybox
-    command: $loop
-    securityContext:
-      runAsNonRoot:
-YAML
-)"
+	run podrun run -d "$(sc_pod nullroot '{runAsNonRoot: true}' '{runAsNonRoot: null}')"
 	assert_failure 1
 	assert_output --partial CreateContainerConfigError
 	run podrun rm -f nullroot
 	assert_host_clean
-	run podrun run -d "$(pod_file nullnnp <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: nullnnp
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: busybox
-    command: $loop
-    securityContext:
-      allowPrivilegeEscalation: null
-YAML
-)"
+	run podrun run -d "$(sc_pod nullnnp '{}' '{allowPrivilegeEscalation: null}')"
 	assert_success
 	run grep NoNewPrivs "/proc/$(state nullnnp containers/main/pid)/status"
 	assert_output --regexp '^NoNewPrivs:\s+1$'
@@ -227,21 +203,7 @@ YAML
 # == 0 && ct->privileged)`) validate exits 0.
 @test "identity: allowPrivilegeEscalation: false with privileged: true is a spec error (exit 2)" {
 	local f
-	f=$(pod_file contra <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: contra
-spec:
-  containers:
-  - name: main
-    image: busybox
-    command: $loop
-    securityContext:
-      privileged: true
-      allowPrivilegeEscalation: false
-YAML
-)
+	f=$(sc_pod contra '{}' '{privileged: true, allowPrivilegeEscalation: false}')
 	run podrun validate "$f"
 	assert_failure 2
 	assert_output --partial "allowPrivilegeEscalation"
