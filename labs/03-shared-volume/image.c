@@ -483,7 +483,8 @@ static int open_dir_beneath(const struct unpack *u, const char *rel, const char 
 }
 
 /* Make room for a new entry `name` in dirfd: a later tar entry replaces an
- * earlier one of the same name, except a directory stays a directory. */
+ * earlier one of the same name, a directory with all it holds (as docker's
+ * and containerd's appliers do), except a directory stays a directory. */
 static int make_room(const struct unpack *u, int dirfd, const char *name, bool want_dir,
                      const char *entry)
 {
@@ -493,8 +494,9 @@ static int make_room(const struct unpack *u, int dirfd, const char *name, bool w
 	if (S_ISDIR(st.st_mode)) {
 		if (want_dir)
 			return 1; /* exists: keep it */
-		if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
-			return fail_errno("%s: entry '%s' replaces a directory", u->what, entry);
+		if (rm_rf_beneath(dirfd, name) < 0)
+			return fail_msg(errno, "%s: entry '%s' replaces a directory: %s", u->what,
+			                entry, last_error());
 		return 0;
 	}
 	if (unlinkat(dirfd, name, 0) < 0)

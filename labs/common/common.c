@@ -475,6 +475,21 @@ static int rm_rf_at(int dirfd, const char *shown)
 	return rc;
 }
 
+int rm_rf_beneath(int dirfd, const char *name)
+{
+	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return fail_msg(EINVAL, "rm_rf_beneath(%s): not one entry of its directory", name);
+	int fd = open_subdir(dirfd, name);
+	if (fd < 0)
+		return errno == EXDEV ? fail_msg(EBUSY, "rm_rf(%s): is a mount point", name)
+		                      : fail_errno("openat2(%s)", name);
+	if (rm_rf_at(fd, name) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+		return fail_errno("rmdir(%s)", name);
+	return 0;
+}
+
 int is_mount_point(const char *path)
 {
 	struct statx stx;

@@ -149,6 +149,9 @@ int mkdir_p(const char *path, mode_t mode);
 /* rm -rf that never follows a symlink and never crosses into another mount:
  * a mount point, path itself included, fails it with EBUSY. */
 int rm_rf(const char *path);
+/* The same for the directory name in dirfd (one component), reached without
+ * a symlink: what a later tar entry replacing a directory removes. */
+int rm_rf_beneath(int dirfd, const char *name);
 /* Is path (not followed if a symlink) the root of a mount? 1, 0, or -1 +
  * last_error (statx). */
 int is_mount_point(const char *path);

@@ -430,6 +430,46 @@ Test(image, load_unpacks_each_layer_and_stacks_them_top_first)
 	img_image_free(&img);
 }
 
+/* A later entry replaces an earlier one of the same name, a directory with
+ * everything in it, as docker's and containerd's appliers do; a symlink in
+ * it is removed, never followed. Only a directory over a directory merges. */
+Test(image, a_later_entry_replaces_a_directory_and_what_it_holds)
+{
+	static const struct entry layer[] = {{"a", AE_IFDIR, NULL},
+	                                     {"a/in", AE_IFREG, "x"},
+	                                     {"a/sub", AE_IFDIR, NULL},
+	                                     {"a/sub/deep", AE_IFREG, "x"},
+	                                     {"a/out", AE_IFLNK, "/"},
+	                                     {"a", AE_IFREG, "file\n"},
+	                                     {"b", AE_IFDIR, NULL},
+	                                     {"b/x", AE_IFREG, "x"},
+	                                     {"b", AE_IFLNK, "a"},
+	                                     {"c", AE_IFDIR, NULL},
+	                                     {"c/kept", AE_IFREG, "x"},
+	                                     {"c", AE_IFDIR, NULL},
+	                                     {NULL, 0, NULL}};
+	const struct entry *layers[] = {layer};
+	make_layout("replace:1", layers, 1);
+	char **refs;
+	cr_assert_eq(img_load(store, layout, NULL, NULL, &refs), 0, "%s", last_error());
+	img_strv_free(refs);
+	struct img_image img;
+	cr_assert_eq(img_get(store, "replace:1", &img), 0, "%s", last_error());
+	char p[PATH_MAX], buf[16] = "";
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/layers/%s/a", store, img.layers[0] + 7);
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_expect(S_ISREG(st.st_mode));
+	cr_expect_gt(read_file(p, buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, "file");
+	snprintf(p, sizeof(p), "%s/layers/%s/b", store, img.layers[0] + 7);
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_expect(S_ISLNK(st.st_mode));
+	snprintf(p, sizeof(p), "%s/layers/%s/c/kept", store, img.layers[0] + 7);
+	cr_expect_eq(lstat(p, &st), 0);
+	img_image_free(&img);
+}
+
 Test(image, in_use_images_are_not_removed)
 {
 	const struct entry *layers[] = {base};
