@@ -740,6 +740,9 @@ EOF
 	mv "$S" "$S.gone"
 	defer "[ -d '$S.gone' ] && mv '$S.gone' '$S'"
 	wait_for grep -qx ErrImageNeverPull "$PODRUN_ROOT/pods/flaky/containers/app/reason"
+	# its message is written after the reason
+	wait_for grep -q "not present with pull policy of Never" \
+		"$PODRUN_ROOT/pods/flaky/containers/app/message"
 	run podrun get flaky -o json
 	jq -e '.status.containerStatuses[0].state.waiting.message | test("not present with pull policy of Never")' <<<"$output"
 	jq -e '.status.containerStatuses[0].lastState.terminated.exitCode == 3' <<<"$output"

@@ -339,8 +339,10 @@ spec:
 YAML
 	)
 	podrun run -d "$f"
-	# every trap is set: a SIGTERM before it would be lost on PID 1
-	wait_for test "$(wc -l <"$hp/up")" = 3
+	# every trap is set: a SIGTERM before it would be lost on PID 1 (counted
+	# at each try: a container may write its line after run -d returned)
+	all_up() { [ "$(wc -l <"$hp/up")" = 3 ]; }
+	wait_for all_up
 	podrun stop side
 	cat "$hp/log"
 	line() { grep -nx "$1" "$hp/log" | cut -d: -f1; }

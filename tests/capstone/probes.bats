@@ -157,12 +157,14 @@ YAML
 	wait_for grep -qx 1 "$PODRUN_ROOT/pods/ready/containers/web/ready"
 	run podrun ps
 	assert_line --regexp "^ready +Running +1/1 "
-	grep -q "^Ready True" "$PODRUN_ROOT/pods/ready/conditions"
+	# the pod's conditions follow the container's ready at the supervisor's
+	# next turn of its loop, a moment later
+	wait_for grep -q "^Ready True" "$PODRUN_ROOT/pods/ready/conditions"
 	podrun exec ready -- rm /www/index.html
 	wait_for grep -qx 0 "$PODRUN_ROOT/pods/ready/containers/web/ready"
 	run podrun ps
 	assert_line --regexp "^ready +Running +0/1 "
-	grep -q "^Ready False" "$PODRUN_ROOT/pods/ready/conditions"
+	wait_for grep -q "^Ready False" "$PODRUN_ROOT/pods/ready/conditions"
 	# not ready is not dead: no restart
 	[ "$(state ready containers/web/restarts)" = 0 ]
 	podrun rm -f ready

@@ -361,8 +361,9 @@ YAML
 	# PID 1 of its pid namespace ignores a SIGKILL from inside: from the host, then
 	kill -KILL "$(state killed containers/c/pid)"
 	wait_for grep -qx Terminated "$PODRUN_ROOT/pods/killed/containers/c/state"
+	# the reason and the exit code are written after the state, in that order
+	wait_for grep -qx 137 "$PODRUN_ROOT/pods/killed/containers/c/exit_code"
 	[ "$(state killed containers/c/reason)" = Error ]
-	[ "$(state killed containers/c/exit_code)" = 137 ]
 	podrun rm -f killed
 	assert_host_clean
 }
@@ -711,8 +712,10 @@ spec:
 YAML
 	)"
 	second_run() {
+		# (the pid is written after the state: 0 until then)
 		[ "$(wc -l <"$hp/runs")" = 2 ] &&
-			grep -qx Running "$PODRUN_ROOT/pods/shared/containers/c/state"
+			grep -qx Running "$PODRUN_ROOT/pods/shared/containers/c/state" &&
+			! grep -qx 0 "$PODRUN_ROOT/pods/shared/containers/c/pid"
 	}
 	wait_for second_run
 	local pid procs p
