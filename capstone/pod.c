@@ -244,7 +244,6 @@ static void write_member(struct sup *s, struct init_member *m)
 	bool restarting = c->state == CTR_TERMINATED && m->waiting_reason[0];
 	bool terminated = c->state == CTR_TERMINATED && !restarting;
 	const struct ctr *last = terminated ? &s->prev[i] : &s->last[i];
-	state_put(d, "state", "%s", restarting ? "Waiting" : ctr_state_name(c->state));
 	state_put(d, "reason", "%s", terminated ? c->reason : m->waiting_reason);
 	state_put(d, "restarts", "%d", m->restarts);
 	if (c->state == CTR_RUNNING) {
@@ -283,6 +282,9 @@ static void write_member(struct sup *s, struct init_member *m)
 		put_time(d, "last_started_at", last->started_at);
 		put_time(d, "last_finished_at", last->finished_at);
 	}
+	/* The state last: whoever waits for it (podrun's tests, a script) then
+	 * finds the reason, the exit code and the pid of the same transition. */
+	state_put(d, "state", "%s", restarting ? "Waiting" : ctr_state_name(c->state));
 }
 
 static const char *phase_name(struct sup *s)
