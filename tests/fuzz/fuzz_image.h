@@ -21,8 +21,8 @@
 
 #include <dirent.h>
 #include <ftw.h>
-#include <sched.h>
 #include <limits.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -38,9 +38,8 @@ static void fuzz_image_cleanup(void)
 {
 	if (!fuzz_image_base[0])
 		return;
-	rm_rf(fuzz_image_store);
-	umount2(fuzz_image_base, MNT_DETACH);
-	rmdir(fuzz_image_base);
+	umount2(fuzz_image_base, MNT_DETACH); /* fails when no tmpfs was made */
+	rm_rf(fuzz_image_base);
 }
 
 /* The scratch directory, made on the first call and removed at exit: a
