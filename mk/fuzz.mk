@@ -97,9 +97,9 @@ $(FUZZ_IMAGE_SEEDS)/.made: $(FUZZ_SRC)/image_seeds.py
 	@rm -rf $(@D)
 	python3 $< $(@D)
 	@touch $@
-# Made before either fuzzer runs, and made again when the script changes;
-# not linked in.
-$(FUZZ_B)/fuzz_layer $(FUZZ_B)/fuzz_archive: | $(FUZZ_IMAGE_SEEDS)/.made
+# Made before either fuzzer runs, and again when the script changes or the
+# seeds are gone.
+fuzz-run-layer fuzz-run-archive fuzz-regress-layer fuzz-regress-archive: $(FUZZ_IMAGE_SEEDS)/.made
 # A dictionary (tests/fuzz/NAME.dict) where there is one: the words of the
 # format, so mutations reach past "unknown field".
 fuzz_dict = $(if $(wildcard $(FUZZ_SRC)/$(1).dict),-dict=$(FUZZ_SRC)/$(1).dict)
