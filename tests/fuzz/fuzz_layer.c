@@ -6,9 +6,9 @@
  * The input is the layer's bytes, its tar headers' checksums set right
  * (fuzz_image.h). The target writes an OCI layout around it (a config
  * naming it, a manifest, index.json), with the digests it needs, and loads
- * it: a tar that unpacks is loaded, its layer checked
- * (fuzz_image.h) and removed again. A compressed input unpacks too, then
- * fails its diffID, which is the uncompressed tar's digest.
+ * it: a tar that unpacks is loaded, its layer checked (fuzz_image.h) and
+ * removed again. A compressed input unpacks too, then fails its diffID,
+ * which is the uncompressed tar's digest.
  */
 #include "fuzz_image.h"
 
@@ -67,11 +67,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	             "\"digest\":\"%s\",\"size\":%zu}]}",
 	             config, config_len, layer, size);
 	write_blob(layout, json, (size_t)n, manifest);
-	n = snprintf(json, sizeof(json),
-	             "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
-	             "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%d,"
-	             "\"annotations\":{\"io.containerd.image.name\":\"fuzz/layer:1\"}}]}",
-	             manifest, n);
+	size_t manifest_len = (size_t)n;
+	n = snprintf(
+	    json, sizeof(json),
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+	    "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
+	    "\"annotations\":{\"io.containerd.image.name\":\"fuzz/layer:1\"}}]}",
+	    manifest, manifest_len);
 	snprintf(p, sizeof(p), "%s/index.json", layout);
 	fuzz_image_write(p, json, (size_t)n);
 
