@@ -427,10 +427,13 @@ YAML
 		ip link del "$TEST_BRIDGE" 2>/dev/null || true
 		[ -d "$(data reboot)" ] && [ -z "$(pod_cgroups)" ]
 	}
+	# run -d returns once the command runs, maybe before its first line: a
+	# reboot before it would leave nothing to start afresh from
+	ran_once() { [ "$(cat "$hp/runs" 2>/dev/null)" = ran ]; }
 	podrun run -d "$f"
+	wait_for ran_once
 	reboot
-	# a fresh emptyDir and a fresh overlay: the command runs again (run -d
-	# returns once it runs, maybe before its first line)
+	# a fresh emptyDir and a fresh overlay: the command runs again
 	podrun run -d "$f"
 	ran_twice() { [ "$(cat "$hp/runs")" = "$(printf 'ran\nran')" ]; }
 	wait_for ran_twice
