@@ -82,6 +82,7 @@ struct logsrc {
 	int fd;
 	struct logs_file *file; /* shared by the run's two streams */
 	enum logs_stream stream;
+	size_t member; /* whose: an index in sup.members */
 };
 
 /* A lifecycle handler (postStart, preStop) running in a child of the
@@ -350,15 +351,26 @@ static int logs_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
-/* Write out what the pipes hold now, keeping them open. */
-static void logs_pump(struct sup *s)
+/* A container ended: what its pipes still hold goes to its log now, and a
+ * pipe whose every writer is gone is closed, which writes a last line cut
+ * short (P): all of it before its state says Terminated, as containerd's
+ * shim reports an exit once the output is copied. When PID 1 of a pid
+ * namespace exits, the kernel has killed and waited for every other process
+ * in it, so only a process left in a shared pid namespace can still hold a
+ * pipe: the main loop reads that one on. */
+static void logs_finish(struct sup *s, size_t member)
 {
-	for (struct logsrc *l = s->logs; l; l = l->next) {
+	for (struct logsrc *l = s->logs, *next; l; l = next) {
+		next = l->next;
+		if (l->member != member)
+			continue;
 		fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
 		char buf[LOGS_LINE_MAX];
 		ssize_t r;
 		while ((r = read(l->fd, buf, sizeof(buf))) > 0)
 			logs_write(l->file, l->stream, buf, (size_t)r);
+		if (r == 0)
+			log_close(l);
 	}
 }
 
@@ -471,6 +483,7 @@ static void hook_after_start(void *arg, struct init_member *m)
 		l->fd = s->pending[i][0];
 		l->file = file;
 		l->stream = (enum logs_stream)i;
+		l->member = (size_t)(m - s->members);
 		l->next = s->logs;
 		s->logs = l;
 		s->pending[i][0] = -1;
@@ -901,6 +914,7 @@ static void hook_on_change(void *arg, struct init_member *m)
 		event(s, "%s: what its run left could not all be killed: %s", m->cfg.name,
 		      last_error());
 	if (m->c.state == CTR_TERMINATED) {
+		logs_finish(s, i);
 		/* terminationMessagePath: what the container left there (kubelet
 		 * reads at most 4096 bytes), then emptied for its next run */
 		char msg[4097] = "";
@@ -911,7 +925,6 @@ static void hook_on_change(void *arg, struct init_member *m)
 		 * gets the end of its log (kubelet: 80 lines, 2048 bytes at most) */
 		const struct spec_container *sc = &s->spec->ctrs[i];
 		if (!msg[0] && sc->term_fallback && m->c.exit_code != 0) {
-			logs_pump(s); /* what it wrote last may still be in its pipe */
 			struct tail t = {.buf = msg, .cap = 2048};
 			struct logs_read_opts o = {.tail = 80, .limit_bytes = -1};
 			logs_read(s->data, m->cfg.name, &o, tail_emit, &t);
@@ -923,12 +936,14 @@ static void hook_on_change(void *arg, struct init_member *m)
 		s->last[i] = m->c;
 	}
 	write_member(s, m);
-	if (m->c.state == CTR_TERMINATED)
+	if (m->c.state == CTR_TERMINATED) {
+		fault_hold("container-ended"); /* its log is whole, its state says so */
 		event(s, "%s: Terminated (%s, exit code %d)%s", m->cfg.name, m->c.reason,
 		      m->c.exit_code, m->waiting_reason[0] ? ", restart scheduled" : "");
-	else
+	} else {
 		event(s, "%s: %s%s%s", m->cfg.name, ctr_state_name(m->c.state),
 		      m->waiting_reason[0] ? " " : "", m->waiting_reason);
+	}
 }
 
 /* ---- the sandbox ------------------------------------------------------------------ */

@@ -264,6 +264,43 @@ YAML
 	assert_host_clean
 }
 
+@test "a container's last line cut short is in its log before its state says Terminated" {
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	# In the pod's pid namespace, what the command left running keeps its
+	# stdout open until the supervisor kills it, as it records the end: the
+	# pipe's end (which writes the P record) comes after the reap. The
+	# supervisor stops itself once the container's state is written.
+	local f sup
+	f=$(pod_file cut <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: cut}
+spec:
+  restartPolicy: Never
+  shareProcessNamespace: true
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "sleep 3600 & printf 'no newline'"]
+YAML
+	)
+	PODRUN_STOP_AT=container-ended "$PODRUN_BIN" run -d "$f" >/dev/null 2>&1 &
+	defer "kill $!"
+	stopped() {
+		sup=$(cat "$PODRUN_ROOT/pods/cut/supervisor.pid") &&
+			grep -q '^State:.*T' "/proc/$sup/status"
+	}
+	wait_long stopped
+	defer "kill -CONT $sup"
+	[ "$(state cut containers/c/state)" = Terminated ]
+	grep -q "stdout P no newline" "$(data cut)/logs/c/0.log"
+	kill -CONT "$sup"
+	wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/cut/phase"
+	podrun rm cut
+	assert_host_clean
+}
+
 @test "a container that ignores SIGTERM is killed at the grace period; one that handles it exits 0" {
 	f=$(pod_file grace <<'YAML'
 apiVersion: v1
