@@ -57,6 +57,13 @@ YAML
 	sup=$(state peer supervisor.pid)
 	pause=$(state peer pause.pid)
 	[ "$(ns_ino "$sup" net)" = "$(ns_ino $$ net)" ]
+	# run -d returns once httpd runs, maybe before it listens: a connection
+	# relayed before that is refused in the pod and closed, and none is left
+	# to find
+	listening() {
+		nsenter --net="/proc/$pause/ns/net" ss -tlnH "( sport = :8080 )" | grep -q .
+	}
+	wait_for listening
 	# a client that holds its connection open (httpd waits for its request)
 	exec {client}<>"/dev/tcp/127.0.0.1/$PORT"
 	defer "exec $client>&-"
