@@ -351,6 +351,21 @@ static int logs_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
+/* Write what l's pipe holds now to its log, without waiting for more: at
+ * most what a pipe can hold (1 MiB, F_SETPIPE_SZ), so that a writer that
+ * lives on and never stops cannot hold the supervisor. 0 once every writer
+ * is gone (the pipe's end). */
+static ssize_t log_pump(struct logsrc *l)
+{
+	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
+	char buf[LOGS_LINE_MAX];
+	ssize_t r = -1;
+	for (size_t got = 0; got < (1 << 20) && (r = read(l->fd, buf, sizeof(buf))) > 0;
+	     got += (size_t)r)
+		logs_write(l->file, l->stream, buf, (size_t)r);
+	return r;
+}
+
 /* A container ended: what its pipes still hold goes to its log now, and a
  * pipe whose every writer is gone is closed, which writes a last line cut
  * short (P): all of it before its state says Terminated, as containerd's
@@ -362,14 +377,7 @@ static void logs_finish(struct sup *s, size_t member)
 {
 	for (struct logsrc *l = s->logs, *next; l; l = next) {
 		next = l->next;
-		if (l->member != member)
-			continue;
-		fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
-		char buf[LOGS_LINE_MAX];
-		ssize_t r;
-		while ((r = read(l->fd, buf, sizeof(buf))) > 0)
-			logs_write(l->file, l->stream, buf, (size_t)r);
-		if (r == 0)
+		if (l->member == member && log_pump(l) == 0)
 			log_close(l);
 	}
 }
@@ -378,13 +386,8 @@ static void logs_finish(struct sup *s, size_t member)
 static void logs_drain(struct sup *s)
 {
 	while (s->logs) {
-		struct logsrc *l = s->logs;
-		fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
-		char buf[LOGS_LINE_MAX];
-		ssize_t r;
-		while ((r = read(l->fd, buf, sizeof(buf))) > 0)
-			logs_write(l->file, l->stream, buf, (size_t)r);
-		log_close(l);
+		log_pump(s->logs);
+		log_close(s->logs);
 	}
 }
 
