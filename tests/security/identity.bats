@@ -111,19 +111,7 @@ YAML
 }
 
 @test "identity: a root container has empty inheritable and ambient sets (runc CVE-2022-24769), in exec too" {
-	run podrun run -d "$(pod_file root <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: root
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: busybox
-    command: $loop
-YAML
-)"
+	run podrun run -d "$(sc_pod root '{}' '{}')"
 	assert_success
 	local main
 	main=$(state root containers/main/pid)
