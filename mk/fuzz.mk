@@ -28,7 +28,8 @@ FUZZ_RUNS ?= 20000
 # The image loader writes a store for each input (about 1 ms, on a tmpfs):
 # fewer runs keep its regression run as short as a parser's.
 FUZZ_IMAGE_RUNS ?= 5000
-fuzz_runs = $(if $(filter layer archive,$(1)),$(FUZZ_IMAGE_RUNS),$(FUZZ_RUNS))
+FUZZ_IMAGE_TARGETS := layer archive
+fuzz_runs = $(if $(filter $(FUZZ_IMAGE_TARGETS),$(1)),$(FUZZ_IMAGE_RUNS),$(FUZZ_RUNS))
 # Where the image fuzzers make their scratch directory (tests/fuzz/fuzz_image.h):
 # a crash leaves it behind, empty, here rather than in /tmp.
 FUZZ_RUN := TMPDIR=$(FUZZ_B)/tmp
@@ -91,7 +92,7 @@ $(FUZZ_BINS): $(FUZZ_B)/fuzz_%: $(FUZZ_B)/obj/$(FUZZ_SRC)/fuzz_%.o $$(FUZZ_OBJS_
 FUZZ_IMAGE_SEEDS := $(FUZZ_B)/seeds/image
 fuzz_seeds = $(wildcard $(FUZZ_SRC)/corpus/$(1)) \
 	$(if $(filter spec,$(1)),examples tests/capstone/bad) \
-	$(if $(filter layer archive,$(1)),$(FUZZ_IMAGE_SEEDS)/$(1))
+	$(if $(filter $(FUZZ_IMAGE_TARGETS),$(1)),$(FUZZ_IMAGE_SEEDS)/$(1))
 
 $(FUZZ_IMAGE_SEEDS)/.made: $(FUZZ_SRC)/image_seeds.py
 	@rm -rf $(@D)
@@ -99,14 +100,15 @@ $(FUZZ_IMAGE_SEEDS)/.made: $(FUZZ_SRC)/image_seeds.py
 	@touch $@
 # Made before either fuzzer runs, and again when the script changes or the
 # seeds are gone.
-fuzz-run-layer fuzz-run-archive fuzz-regress-layer fuzz-regress-archive: $(FUZZ_IMAGE_SEEDS)/.made
+$(addprefix fuzz-run-,$(FUZZ_IMAGE_TARGETS)) $(addprefix fuzz-regress-,$(FUZZ_IMAGE_TARGETS)): \
+	$(FUZZ_IMAGE_SEEDS)/.made
 # A dictionary (tests/fuzz/NAME.dict) where there is one: the words of the
 # format, so mutations reach past "unknown field".
 fuzz_dict = $(if $(wildcard $(FUZZ_SRC)/$(1).dict),-dict=$(FUZZ_SRC)/$(1).dict)
 # Options for both runs. -max_len: the Pod parser's seeds are whole files.
 fuzz_opts = $(call fuzz_dict,$(1)) -artifact_prefix=$(FUZZ_B)/crashes/$(1)- \
 	$(if $(filter spec scenario,$(1)),-max_len=4096) \
-	$(if $(filter layer archive,$(1)),-max_len=16384) -print_final_stats=0
+	$(if $(filter $(FUZZ_IMAGE_TARGETS),$(1)),-max_len=16384) -print_final_stats=0
 
 .PHONY: fuzz fuzz-build fuzz-regress fuzz-pending
 fuzz-build: $(addprefix $(FUZZ_B)/fuzz_,$(FUZZ_TARGETS))
