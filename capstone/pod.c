@@ -245,8 +245,12 @@ static void write_member(struct sup *s, struct init_member *m)
 	bool restarting = c->state == CTR_TERMINATED && m->waiting_reason[0];
 	bool terminated = c->state == CTR_TERMINATED && !restarting;
 	const struct ctr *last = terminated ? &s->prev[i] : &s->last[i];
+	/* one change of a dozen files: `podrun get`, `ps` and `inspect` read
+	 * all of it or wait for it (state_change_begin, state.h) */
+	state_change_begin(d);
 	state_put(d, "reason", "%s", terminated ? c->reason : m->waiting_reason);
 	state_put(d, "restarts", "%d", m->restarts);
+	fault_hold("status-changing");
 	if (c->state == CTR_RUNNING) {
 		state_put_pid(d, "", c->pid);
 	} else {
@@ -286,6 +290,7 @@ static void write_member(struct sup *s, struct init_member *m)
 	/* The state last: whoever waits for it (podrun's tests, a script) then
 	 * finds the reason, the exit code and the pid of the same transition. */
 	state_put(d, "state", "%s", restarting ? "Waiting" : ctr_state_name(c->state));
+	state_change_end(d);
 }
 
 static const char *phase_name(struct sup *s)

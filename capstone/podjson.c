@@ -809,10 +809,9 @@ static struct json_object *ctr_state(const char *cdir)
 	return s;
 }
 
-static struct json_object *ctr_status(const char *dir, const char *name, bool pod_alive)
+static struct json_object *ctr_status_once(const char *cdir, const char *name, bool pod_alive)
 {
-	char cdir[PATH_MAX + 300], buf[1024], st[32] = "";
-	snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, name);
+	char buf[1024], st[32] = "";
 	get(cdir, "state", st, sizeof(st));
 	bool running = !strcmp(st, "Running");
 	long restarts = 0;
@@ -836,6 +835,21 @@ static struct json_object *ctr_status(const char *dir, const char *name, bool po
 	else
 		rc |= add(o, "lastState", json_object_new_object());
 	return built(o, rc);
+}
+
+/* One change of the supervisor's, whole: read again if it wrote one meanwhile. */
+static struct json_object *ctr_status(const char *dir, const char *name, bool pod_alive,
+                                      bool writer_alive)
+{
+	char cdir[PATH_MAX + 300];
+	snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, name);
+	for (int tries = 0;; tries++) {
+		long seq = state_read_begin(cdir, writer_alive);
+		struct json_object *o = ctr_status_once(cdir, name, pod_alive);
+		if (!o || !state_read_changed(cdir, seq) || tries == STATE_READ_TRIES)
+			return o;
+		json_object_put(o);
+	}
 }
 
 static const char *const condition_types[] = {"PodReadyToStartContainers", "PodScheduled",
@@ -948,6 +962,9 @@ int podjson_pod(const char *dir, struct json_object **out)
 	char buf[1024], phase[32];
 	pod_phase(dir, phase, sizeof(phase));
 	bool alive = strcmp(phase, "Unknown") != 0;
+	/* the writer of its state: the phase of a pod that ended stays, its
+	 * supervisor goes */
+	bool writer = state_live_pid(dir, "supervisor") != 0;
 
 	struct json_object *pod = json_object_new_object();
 	int rc = add_str(pod, "apiVersion", "v1");
@@ -997,7 +1014,8 @@ int podjson_pod(const char *dir, struct json_object **out)
 		char cdir[PATH_MAX + 300], kind[16] = "";
 		snprintf(cdir, sizeof(cdir), "%s/containers/%s", dir, names[i]);
 		get(cdir, "kind", kind, sizeof(kind));
-		rc |= push(strcmp(kind, "app") ? init : apps, ctr_status(dir, names[i], alive));
+		rc |= push(strcmp(kind, "app") ? init : apps,
+		           ctr_status(dir, names[i], alive, writer));
 	}
 	if (json_object_array_length(init))
 		rc |= add(st, "initContainerStatuses", init);

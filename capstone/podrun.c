@@ -401,6 +401,30 @@ static void pod_phase(const char *dir, char *phase, size_t len)
 		snprintf(phase, len, "Unknown");
 }
 
+/* What ps and inspect show of a container, read as one change of its
+ * supervisor's (state_read_begin, state.h). */
+struct ctr_row {
+	char state[32], reason[64], kind[16];
+	long restarts, ready, exit_code;
+	pid_t pid; /* with_pid only: a live one, else 0 */
+};
+
+static void read_ctr_row(const char *cdir, bool writer_alive, bool with_pid, struct ctr_row *r)
+{
+	for (int tries = 0;; tries++) {
+		long seq = state_read_begin(cdir, writer_alive);
+		state_get(cdir, "state", r->state, sizeof(r->state));
+		state_get(cdir, "reason", r->reason, sizeof(r->reason));
+		state_get(cdir, "kind", r->kind, sizeof(r->kind));
+		r->restarts = state_get_long(cdir, "restarts", 0);
+		r->ready = state_get_long(cdir, "ready", 0);
+		r->exit_code = state_get_long(cdir, "exit_code", 0);
+		r->pid = with_pid ? state_live_pid(cdir, "") : 0;
+		if (!state_read_changed(cdir, seq) || tries == STATE_READ_TRIES)
+			return;
+	}
+}
+
 static int cmd_ps(int argc, char **argv)
 {
 	while (next_opt(argc, argv, "") != -1) {
@@ -429,26 +453,24 @@ static int cmd_ps(int argc, char **argv)
 		int ready = 0, total = 0;
 		long restarts = 0;
 		char rows[4096] = "";
+		bool writer = state_live_pid(dir, "supervisor") != 0;
 		for (size_t k = 0; ctrs[k]; k++) {
-			char cdir[PATH_MAX + 300], st[32] = "", reason[64] = "", kind[16] = "";
+			char cdir[PATH_MAX + 300];
+			struct ctr_row r;
 			ctr_dir(dir, ctrs[k], cdir, sizeof(cdir));
-			state_get(cdir, "state", st, sizeof(st));
-			state_get(cdir, "reason", reason, sizeof(reason));
-			state_get(cdir, "kind", kind, sizeof(kind));
-			long r = state_get_long(cdir, "restarts", 0);
-			restarts += r;
-			if (strcmp(kind, "init")) {
+			read_ctr_row(cdir, writer, false, &r);
+			restarts += r.restarts;
+			if (strcmp(r.kind, "init")) {
 				total++;
 				/* READY as kubectl counts it: ready, as the probes say */
-				ready += state_get_long(cdir, "ready", 0) == 1 &&
-				         strcmp(phase, "Unknown");
+				ready += r.ready == 1 && strcmp(phase, "Unknown");
 			}
 			snprintf(rows + strlen(rows), sizeof(rows) - strlen(rows),
-			         "  %-22s %-10s %-6s %-9ld %s\n", ctrs[k], st,
-			         !strcmp(kind, "sidecar") ? "side"
-			         : !strcmp(kind, "init")  ? "init"
-			                                  : "",
-			         r, reason);
+			         "  %-22s %-10s %-6s %-9ld %s\n", ctrs[k], r.state,
+			         !strcmp(r.kind, "sidecar") ? "side"
+			         : !strcmp(r.kind, "init")  ? "init"
+			                                    : "",
+			         r.restarts, r.reason);
 		}
 		free(ctrs);
 		char rd[32];
@@ -726,7 +748,8 @@ static int cmd_inspect(int argc, char **argv)
 	sscanf(req, "%lld %lld", &rcpu, &rmem);
 	printf("qos:         %s (requests: cpu %lldm, memory %lld bytes; cgroup %s)\n", qos, rcpu,
 	       rmem, cg[0] ? cg : "-");
-	printf("supervisor:  %d\n", (int)state_live_pid(dir, "supervisor"));
+	pid_t sup = state_live_pid(dir, "supervisor");
+	printf("supervisor:  %d\n", (int)sup);
 	printf("pause:       %d\n", (int)pause);
 	if (ip[0])
 		printf("ip:          %s (eth0; host side %s on %s)\n", ip, veth, bridge);
@@ -738,16 +761,14 @@ static int cmd_inspect(int argc, char **argv)
 		n++;
 	pid_t pids[n + 1];
 	for (size_t i = 0; i < n; i++) {
-		char cdir[PATH_MAX + 300], st[32] = "", reason[64] = "", kind[16] = "";
+		char cdir[PATH_MAX + 300];
+		struct ctr_row r;
 		ctr_dir(dir, names[i], cdir, sizeof(cdir));
-		state_get(cdir, "state", st, sizeof(st));
-		state_get(cdir, "reason", reason, sizeof(reason));
-		state_get(cdir, "kind", kind, sizeof(kind));
-		pids[i] = state_live_pid(cdir, "");
+		read_ctr_row(cdir, sup != 0, true, &r);
+		pids[i] = r.pid;
 		printf("  %-20s %-6s %-10s pid %-7d restarts %ld  exit %ld  %s\n", names[i],
-		       !strcmp(kind, "sidecar") ? "side" : kind, st, (int)pids[i],
-		       state_get_long(cdir, "restarts", 0), state_get_long(cdir, "exit_code", 0),
-		       reason);
+		       !strcmp(r.kind, "sidecar") ? "side" : r.kind, r.state, (int)r.pid,
+		       r.restarts, r.exit_code, r.reason);
 	}
 	/* The kernel's answer to "which namespaces are shared": equal inodes
 	 * under /proc/PID/ns. A namespace pause did not create is the host's,

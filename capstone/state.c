@@ -314,6 +314,47 @@ long state_get_long(const char *dir, const char *key, long dflt)
 	return v;
 }
 
+/* The writer counts its changes in the file itself: nothing to keep in
+ * memory, and a count that only grows across everything that writes it. */
+static int change_step(const char *dir, bool begin)
+{
+	long seq = state_get_long(dir, "seq", 0);
+	if (seq < 0)
+		seq = 0;
+	/* begin makes it odd, end even, whatever a writer killed between the
+	 * two left behind */
+	seq += (seq % 2 == 0) == begin ? 1 : 2;
+	return state_put(dir, "seq", "%ld", seq);
+}
+
+int state_change_begin(const char *dir)
+{
+	return change_step(dir, true);
+}
+
+int state_change_end(const char *dir)
+{
+	return change_step(dir, false);
+}
+
+long state_read_begin(const char *dir, bool writer_alive)
+{
+	int64_t give_up = now_ms() + STATE_READ_WAIT_MS;
+	long seq;
+	/* A change is a dozen renames on a tmpfs, well under a millisecond:
+	 * a reader that finds one under way naps a millisecond at a time. */
+	while ((seq = state_get_long(dir, "seq", 0)) % 2 && writer_alive && now_ms() < give_up)
+		sleep_ms(1);
+	return seq;
+}
+
+/* An odd seq that did not change is a writer that is dead or stuck past
+ * the wait: reading again would find the same files. */
+bool state_read_changed(const char *dir, long seq)
+{
+	return state_get_long(dir, "seq", 0) != seq;
+}
+
 /* The start time (field 22 of /proc/PID/stat) and the state letter (field
  * 3) of a process, from one read: -1 if there is no such process. */
 static long long proc_stat(pid_t pid, char *state)

@@ -11,6 +11,7 @@
  *       phase  ip  veth  bridge  hostname  created  grace_seconds  container_names
  *       containers/C/                    one per container
  *           state reason pid start restarts exit_code started_at finished_at
+ *           seq                          odd while the status above changes
  *           kind env workdir caps ...    what `podrun exec` needs (see pod.c)
  *   DATA/pods/NAME/                      the pod's data
  *       containers/C/fs/                 its overlay (upper, work, merged)
@@ -79,6 +80,30 @@ long state_get_long(const char *dir, const char *key, long dflt);
  * newlines. state_get_list returns one allocation: free(*items). */
 int state_put_list(const char *dir, const char *key, char *const *items);
 int state_get_list(const char *dir, const char *key, char ***items);
+
+/* Files that change together, read as one: a container's status is a dozen
+ * files, and a reader between two of its writer's renames would see the
+ * new exit code beside the old state. The writer brackets one change with
+ * state_change_begin and state_change_end, which write dir/seq odd, then
+ * even (a sequence lock made of one more file); a reader takes
+ *
+ *     for (int tries = 0;; tries++) {
+ *         long seq = state_read_begin(dir, writer_alive);
+ *         ... read the files ...
+ *         if (!state_read_changed(dir, seq) || tries == STATE_READ_TRIES)
+ *             break;
+ *     }
+ *
+ * state_read_begin waits while a change is being written: up to
+ * STATE_READ_WAIT_MS, and not at all when the writer is dead (an odd seq it
+ * left will stay odd); a change still unfinished then is read as it is. A
+ * reader never hangs on a writer. */
+#define STATE_READ_TRIES   100
+#define STATE_READ_WAIT_MS 2000
+int state_change_begin(const char *dir);
+int state_change_end(const char *dir);
+long state_read_begin(const char *dir, bool writer_alive);
+bool state_read_changed(const char *dir, long seq);
 
 /* The start time of a process (clock ticks since boot), or -1. */
 long long state_proc_start(pid_t pid);

@@ -301,6 +301,53 @@ YAML
 	assert_host_clean
 }
 
+@test "get, ps and inspect wait for a container's status change under way, not for a dead supervisor" {
+	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
+		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
+	# The supervisor stops itself in the middle of each change of the
+	# container's status: the reason and restart count written, the state
+	# and the rest not yet, seq odd (state.h). A reader then would see half
+	# of it; it must wait for the rest.
+	local f sup seq
+	f=$(sleeper torn)
+	PODRUN_STOP_AT=status-changing "$PODRUN_BIN" run -d "$f" >/dev/null 2>&1 &
+	defer "kill $!"
+	mid_change() { # the supervisor stopped in a change after seq $1
+		sup=$(cat "$PODRUN_ROOT/pods/torn/supervisor.pid") &&
+			grep -q '^State:.*T' "/proc/$sup/status" &&
+			seq=$(state torn containers/c/seq) && [ "$seq" -gt "$1" ] && ((seq % 2))
+	}
+	wait_long mid_change 0
+	defer "kill -9 $sup"
+	local out=$BATS_TEST_TMPDIR
+	"$PODRUN_BIN" get torn -o json >"$out/get" 2>&1 &
+	local g=$!
+	"$PODRUN_BIN" ps >"$out/ps" 2>&1 &
+	local p=$!
+	"$PODRUN_BIN" inspect torn >"$out/inspect" 2>&1 &
+	local i=$!
+	# Not a timing assertion: unheld, each reads and prints in milliseconds.
+	sleep 0.3
+	kill -0 "$g" "$p" "$i" || { echo "a reader did not wait: $(cat "$out"/*)"; false; }
+	kill -CONT "$sup"
+	wait "$g" && wait "$p" && wait "$i"
+	[ "$(state torn containers/c/seq)" -gt "$seq" ]
+	jq -e '.status.containerStatuses[0].name == "c"' "$out/get"
+	grep -q '^  c ' "$out/ps"
+	grep -q '^  c ' "$out/inspect"
+	# Killed in its next change, the supervisor leaves seq odd for good:
+	# readers take what is there at once (the wait is 2 s, state.h).
+	wait_long mid_change "$seq"
+	kill -9 "$sup"
+	run timeout 1 "$PODRUN_BIN" get torn -o json
+	assert_success
+	[ "$(jq -r .status.phase <<<"$output")" = Unknown ]
+	run timeout 1 "$PODRUN_BIN" inspect torn
+	assert_success
+	podrun rm -f torn
+	assert_host_clean
+}
+
 @test "a container that ignores SIGTERM is killed at the grace period; one that handles it exits 0" {
 	f=$(pod_file grace <<'YAML'
 apiVersion: v1

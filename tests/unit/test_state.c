@@ -142,3 +142,52 @@ Test(requested, only_pods_with_a_live_supervisor_count, .init = make_dir, .fini 
 	cr_expect_eq(cpu, 0);
 	cr_expect_eq(mem, 0);
 }
+
+/* A change of many files (a container's status) is bracketed by an odd and
+ * an even seq; a reader sees whether one happened while it read. */
+Test(change, begin_makes_seq_odd_end_even_and_readers_see_it, .init = make_dir, .fini = remove_dir)
+{
+	long before = state_read_begin(dir, true); /* no seq yet: 0, nothing under way */
+	cr_expect_eq(before, 0);
+	cr_assert_eq(state_change_begin(dir), 0);
+	cr_expect_eq(state_get_long(dir, "seq", -1), 1);
+	cr_expect(state_read_changed(dir, before));
+	cr_assert_eq(state_change_end(dir), 0);
+	cr_expect_eq(state_get_long(dir, "seq", -1), 2);
+	long seq = state_read_begin(dir, true);
+	cr_expect_eq(seq, 2);
+	cr_expect_not(state_read_changed(dir, seq));
+	/* an end without its begin (a writer restarted) still ends even */
+	cr_assert_eq(state_change_end(dir), 0);
+	cr_expect_eq(state_get_long(dir, "seq", -1), 4);
+}
+
+/* A reader that finds a change under way waits for its end, then reads. */
+Test(change, a_reader_waits_for_a_change_under_way, .init = make_dir, .fini = remove_dir)
+{
+	cr_assert_eq(state_change_begin(dir), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		sleep_ms(100);
+		_exit(state_change_end(dir) == 0 ? 0 : 1);
+	}
+	long seq = state_read_begin(dir, true);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_expect_eq(seq, 2, "read while the change was under way (seq %ld)", seq);
+}
+
+/* A writer killed in the middle of a change leaves seq odd for good: with
+ * the writer dead, the reader takes what is there at once, and does not
+ * count it as changed. */
+Test(change, a_dead_writer_is_not_waited_for, .init = make_dir, .fini = remove_dir)
+{
+	cr_assert_eq(state_change_begin(dir), 0);
+	int64_t t0 = now_ms();
+	long seq = state_read_begin(dir, false);
+	cr_expect_eq(seq, 1);
+	cr_expect_lt(now_ms() - t0, STATE_READ_WAIT_MS / 2);
+	cr_expect_not(state_read_changed(dir, seq));
+}
