@@ -15,6 +15,9 @@
  *     `value: 8080` for an env var is an integer where Kubernetes wants a
  *     string: the style of the scalar (plain or quoted) decides its type.
  *   - `emptyDir:` with nothing after it is null, which Kubernetes reads as {}.
+ *     An optional number or boolean written as null (`runAsUser: null`, `~`,
+ *     nothing after the colon) is unset, as the API server's decoding
+ *     leaves it: the pod's value or the default applies.
  *   - Aliases let a tiny file expand into a huge tree ("billion laughs"):
  *     the walk counts the nodes it visits and gives up past a limit.
  *   - Input is hostile until parsed: nesting deeper than MAX_DEPTH is refused
@@ -1338,6 +1341,8 @@ static int parse_ports(struct ctx *c, const yaml_node_t *n, const char *path,
 					return -1;
 				pt->container_port = (int)v;
 			} else if (!strcmp(f.key, "hostPort")) {
+				if (is_null(f.v))
+					continue;
 				if (get_int(c, f.v, f.path, 0, 65535, &v) < 0)
 					return -1;
 				pt->host_port = (int)v;
@@ -1451,6 +1456,8 @@ static int parse_security_common(struct ctx *c, struct field *f, struct spec_sec
 {
 	long v;
 	if (!strcmp(f->key, "runAsUser") || !strcmp(f->key, "runAsGroup")) {
+		if (is_null(f->v)) /* no value: the pod's, or the image's user */
+			return 1;
 		if (get_int(c, f->v, f->path, 0, 2147483647L, &v) < 0)
 			return -1;
 		*(f->key[5] == 'U' ? &sec->run_as_user : &sec->run_as_group) = v;
@@ -1592,6 +1599,8 @@ static int parse_pod_security(struct ctx *c, const yaml_node_t *n, const char *p
 			if (r < 0)
 				return -1;
 		} else if (!strcmp(f.key, "fsGroup")) {
+			if (is_null(f.v))
+				continue;
 			if (get_int(c, f.v, f.path, 0, 2147483647L, &v) < 0)
 				return -1;
 			pod->fs_group = v;
@@ -1879,6 +1888,8 @@ static int parse_lifecycle(struct ctx *c, const yaml_node_t *n, const char *path
 static int probe_int(struct ctx *c, const struct field *f, int *out)
 {
 	long v;
+	if (is_null(f->v)) /* unset: the default (spec_defaults in probe.c) */
+		return 0;
 	if (get_int(c, f->v, f->path, INT32_MIN, INT32_MAX, &v) < 0)
 		return -1;
 	*out = (int)v;
@@ -2025,7 +2036,8 @@ static int parse_probe(struct ctx *c, const yaml_node_t *n, const char *path,
 			r = probe_int(c, &f, &ps->failure_threshold);
 		} else if (!strcmp(f.key, "terminationGracePeriodSeconds")) {
 			long v;
-			if ((r = get_int(c, f.v, f.path, LONG_MIN, LONG_MAX, &v)) == 0) {
+			if (!is_null(f.v) &&
+			    (r = get_int(c, f.v, f.path, LONG_MIN, LONG_MAX, &v)) == 0) {
 				ps->grace_set = true;
 				ps->grace_s = v;
 			}
@@ -2789,9 +2801,13 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 				           "Never)",
 				           f.path, s);
 		} else if (!strcmp(f.key, "activeDeadlineSeconds")) {
-			r = get_int(c, f.v, f.path, 1, 2147483647L, &pod->active_deadline);
+			r = is_null(f.v)
+			        ? 0
+			        : get_int(c, f.v, f.path, 1, 2147483647L, &pod->active_deadline);
 		} else if (!strcmp(f.key, "terminationGracePeriodSeconds")) {
-			r = get_int(c, f.v, f.path, 0, 24 * 3600, &pod->grace_seconds);
+			r = is_null(f.v)
+			        ? 0
+			        : get_int(c, f.v, f.path, 0, 24 * 3600, &pod->grace_seconds);
 		} else if (!strcmp(f.key, "shareProcessNamespace")) {
 			r = get_bool(c, f.v, f.path, &pod->share_pid);
 		} else if (!strcmp(f.key, "os")) {

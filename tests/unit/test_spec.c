@@ -637,6 +637,51 @@ Test(parse, priority_from_the_built_in_classes)
 	           "spec.priority: 3000000000 is out of range");
 }
 
+/* An optional number written as null is not set either (it was refused as
+ * "expected an integer, got null"): the pod's runAsUser, the pod's grace
+ * period, the probe's default period apply. */
+Test(security, null_numbers_are_unset)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(
+	    parse(POD("  terminationGracePeriodSeconds: null\n"
+	              "  activeDeadlineSeconds: ~\n"
+	              "  securityContext: {runAsUser: 1000, runAsGroup: 1000, fsGroup: null}\n"
+	              "  containers:\n"
+	              "  - name: c\n"
+	              "    image: busybox\n"
+	              "    command: [sleep, '60']\n"
+	              "    ports: [{containerPort: 80, hostPort: null}]\n"
+	              "    securityContext:\n"
+	              "      runAsUser: null\n"
+	              "      runAsGroup:\n"
+	              "    livenessProbe:\n"
+	              "      exec: {command: ['true']}\n"
+	              "      periodSeconds: null\n"
+	              "      terminationGracePeriodSeconds: null\n"),
+	          &pods, &n),
+	    0, "%s", last_error());
+	const struct pod_spec *p = &pods[0];
+	cr_expect_eq(p->grace_seconds, 30);
+	cr_expect_eq(p->active_deadline, 0);
+	cr_expect_eq(p->fs_group, -1);
+	cr_expect_eq(p->ctrs[0].ports[0].host_port, 0);
+	cr_expect_eq(p->ctrs[0].sec.run_as_user, 1000);
+	cr_expect_eq(p->ctrs[0].sec.run_as_group, 1000);
+	const struct probe_spec *live = p->ctrs[0].probes[PROBE_LIVENESS];
+	cr_assert_not_null(live);
+	cr_expect_eq(live->period_s, 0); /* unset: probe.c makes it 10 */
+	cr_expect_not(live->grace_set);
+	spec_free(pods, n);
+	/* a number a field needs stays needed */
+	fails_with(POD("  containers:\n"
+	               "  - name: c\n"
+	               "    image: busybox\n"
+	               "    ports: [{containerPort: null}]\n"),
+	           "spec.containers[0].ports[0].containerPort: expected an integer, got null");
+}
+
 /* A securityContext boolean written as null (or left empty) is not set, as
  * the API server reads it: the pod's value or podrun's default applies. A
  * null once left whatever the stack held there (found by fuzz_spec): a
