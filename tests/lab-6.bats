@@ -197,6 +197,23 @@ cpu_shares() {
 
 # ---- step 4: pids -----------------------------------------------------------------
 
+# `step3_cpu | head -1`: the reader goes away after a line, and a write to
+# a pipe nobody reads raises SIGPIPE, which would kill the step at its next
+# flush, between making the cgroup and removing it (labs/common/interrupt.h).
+# Here the pipe has no reader from the start, so that every write fails.
+@test "step3: a reader that went away (| head -1) does not leave the cgroup behind" {
+	run python3 -c 'import os, signal, sys
+r, w = os.pipe()
+os.close(r)
+os.dup2(w, 1)
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # python ignores it, and execv keeps that
+os.execv(sys.argv[1], sys.argv[1:])' "$L6/step3_cpu" --cgroup "$N" --spin-ms 100
+	[ "$status" = 1 ] || fail "exit status $status, not 1 (141: killed by SIGPIPE): $output"
+	assert_output --partial "interrupted by SIGPIPE (everything it made was removed first)"
+	run cg_dirs
+	assert_output ""
+}
+
 @test "step4: a fork bomb stops at pids.max, and removing the cgroup kills it all" {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step4_pids" --max 8 --cgroup "$N"
 	local dir
