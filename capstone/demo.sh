@@ -63,7 +63,8 @@ show "$podrun" inspect javaweb-2
 
 title "3. The war, through hostPort 8001"
 say "podrun listens on 0.0.0.0:8001 and relays each connection to a socket it made"
-say "inside the pod's network namespace, connected to the pod's 127.0.0.1:8080."
+say "inside the pod's network namespace, connected to the pod's IP, port 8080 (not"
+say "its 127.0.0.1: a server there would take every client for a local one; ports.h)."
 war=$(mktemp /tmp/podrun-demo-war.XXXXXX)
 show busybox wget -q -O "$war" http://127.0.0.1:8001/simple.war
 show sha256sum "$war" "$here/labs/03-shared-volume/files/simple.war"

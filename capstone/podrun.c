@@ -962,7 +962,7 @@ static const struct command commands[] = {
      "  --allow-unsupported  run without the fields podrun cannot honour (gRPC\n"
      "                probes, seLinuxOptions...): each becomes a warning instead of an error\n",
      true},
-    {"ps", cmd_ps, "", "List pods and their containers: phase, state, restarts, age, IP.", "",
+    {"ps", cmd_ps, "", "List pods (phase, ready, restarts, QoS, age, IP) and their containers.", "",
      false},
     {"get", cmd_get, "[POD] [-o wide|json|yaml]",
      "List pods as kubectl get pods does, or print a pod as a v1 Pod (JSON, YAML).", "", false},
@@ -1018,6 +1018,8 @@ static void usage(FILE *f)
 	        "  PODRUN_NODE_MEMORY, PODRUN_NODE_CPUS  the node admission counts on\n"
 	        "                 (default: MemTotal, the online CPUs)\n"
 	        "  PODRUN_CGROUP  podrun's cgroup, beneath the caller's (default podrun)\n"
+	        "  PODRUN_RCU_EXPEDITED  0 or 1: take the kernel's RCU grace periods for\n"
+	        "                 expedited or not (default: as the kernel says)\n"
 	        "  PODRUN_IMAGES  image store (default $PODRUN_DATA/images; podrun image load)\n"
 	        "  PODRUN_BRIDGE  host bridge for pod IPs (default " POD_DEFAULT_BRIDGE
 	        "; none: no pod IP)\n"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tour.sh - a guided tour of lab 01: runs each step program and says what to
-# look for in its output. `make demo` runs it; by hand:
+# look for in its output (`make demo` tours podrun instead). Run it as root:
 #     PODLAB_BUILD=build bash labs/01-namespaces/tour.sh
 set -euo pipefail
 
@@ -24,7 +24,7 @@ for p in step1_uts step2_pid step3_net step4_setns step5_userns nscmp; do
 	[ -x "$B/$p" ] || { echo "tour: $B/$p is missing: run 'make' first" >&2; exit 1; }
 done
 if [ "$(id -u)" -ne 0 ]; then
-	echo "tour: the namespace labs need root (run: sudo make demo)" >&2
+	echo "tour: the namespace labs need root (run it as root)" >&2
 	exit 1
 fi
 
