@@ -743,12 +743,11 @@ static int add_time_file(struct json_object *o, const char *jkey, const char *di
 
 /* The phase a person should see, as `podrun ps` shows it: the recorded one,
  * unless the pod's supervisor is gone while the pod has not ended. */
-static void pod_phase(const char *dir, char *phase, size_t len)
+static void pod_phase(const char *dir, bool sup_alive, char *phase, size_t len)
 {
 	if (!get(dir, "phase", phase, len))
 		snprintf(phase, len, "Pending");
-	if (strcmp(phase, "Succeeded") && strcmp(phase, "Failed") &&
-	    !state_live_pid(dir, "supervisor"))
+	if (strcmp(phase, "Succeeded") && strcmp(phase, "Failed") && !sup_alive)
 		snprintf(phase, len, "Unknown");
 }
 
@@ -960,11 +959,11 @@ int podjson_pod(const char *dir, struct json_object **out)
 		return fail_msg(err, "%s: reading its container list: %s", dir, why);
 	}
 	char buf[1024], phase[32];
-	pod_phase(dir, phase, sizeof(phase));
-	bool alive = strcmp(phase, "Unknown") != 0;
 	/* the writer of its state: the phase of a pod that ended stays, its
 	 * supervisor goes */
 	bool writer = state_live_pid(dir, "supervisor") != 0;
+	pod_phase(dir, writer, phase, sizeof(phase));
+	bool alive = strcmp(phase, "Unknown") != 0;
 
 	struct json_object *pod = json_object_new_object();
 	int rc = add_str(pod, "apiVersion", "v1");

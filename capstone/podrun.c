@@ -392,12 +392,12 @@ static void age(const char *created, char *out, size_t len)
 		snprintf(out, len, "%ldh", s / 3600);
 }
 
-/* The phase a person should see: the recorded one, unless its supervisor is gone. */
-static void pod_phase(const char *dir, char *phase, size_t len)
+/* The phase a person should see: the recorded one, unless its supervisor
+ * (state_live_pid, which the caller asked) is gone. */
+static void pod_phase(const char *dir, bool sup_alive, char *phase, size_t len)
 {
 	state_get(dir, "phase", phase, len);
-	if (strcmp(phase, "Succeeded") && strcmp(phase, "Failed") &&
-	    !state_live_pid(dir, "supervisor"))
+	if (strcmp(phase, "Succeeded") && strcmp(phase, "Failed") && !sup_alive)
 		snprintf(phase, len, "Unknown");
 }
 
@@ -441,7 +441,8 @@ static int cmd_ps(int argc, char **argv)
 		char dir[PATH_MAX], phase[32], created[64], ip[32] = "", a[32];
 		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0)
 			continue; /* not a name podrun would have made */
-		pod_phase(dir, phase, sizeof(phase));
+		bool writer = state_live_pid(dir, "supervisor") != 0;
+		pod_phase(dir, writer, phase, sizeof(phase));
 		state_get(dir, "created", created, sizeof(created));
 		state_get(dir, "ip", ip, sizeof(ip));
 		age(created, a, sizeof(a));
@@ -453,7 +454,6 @@ static int cmd_ps(int argc, char **argv)
 		int ready = 0, total = 0;
 		long restarts = 0;
 		char rows[4096] = "";
-		bool writer = state_live_pid(dir, "supervisor") != 0;
 		for (size_t k = 0; ctrs[k]; k++) {
 			char cdir[PATH_MAX + 300];
 			struct ctr_row r;
@@ -642,10 +642,11 @@ static int cmd_stop(int argc, char **argv)
 	_cleanup_close_ int lock = pod_lock_root();
 	if (lock < 0)
 		die_last();
-	if (!state_live_pid(dir, "supervisor"))
+	bool alive = state_live_pid(dir, "supervisor") != 0;
+	if (!alive)
 		state_clean(dir, false);
 	char phase[32];
-	pod_phase(dir, phase, sizeof(phase));
+	pod_phase(dir, alive, phase, sizeof(phase));
 	printf("pod %s: stopped (%s)\n", argv[optind], phase);
 	return 0;
 }
@@ -731,7 +732,8 @@ static int cmd_inspect(int argc, char **argv)
 	cli_pod_dir(name, dir, sizeof(dir), true);
 	char **names = cli_pod_containers(dir);
 	char phase[32], ip[32] = "", veth[32] = "", bridge[32] = "", host[80] = "";
-	pod_phase(dir, phase, sizeof(phase));
+	pid_t sup = state_live_pid(dir, "supervisor");
+	pod_phase(dir, sup != 0, phase, sizeof(phase));
 	state_get(dir, "ip", ip, sizeof(ip));
 	state_get(dir, "veth", veth, sizeof(veth));
 	state_get(dir, "bridge", bridge, sizeof(bridge));
@@ -748,7 +750,6 @@ static int cmd_inspect(int argc, char **argv)
 	sscanf(req, "%lld %lld", &rcpu, &rmem);
 	printf("qos:         %s (requests: cpu %lldm, memory %lld bytes; cgroup %s)\n", qos, rcpu,
 	       rmem, cg[0] ? cg : "-");
-	pid_t sup = state_live_pid(dir, "supervisor");
 	printf("supervisor:  %d\n", (int)sup);
 	printf("pause:       %d\n", (int)pause);
 	if (ip[0])
