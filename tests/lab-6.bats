@@ -195,8 +195,6 @@ cpu_shares() {
 	release
 }
 
-# ---- step 4: pids -----------------------------------------------------------------
-
 # `step3_cpu | head -1`: the reader goes away after a line, and a write to
 # a pipe nobody reads raises SIGPIPE, which would kill the step at its next
 # flush, between making the cgroup and removing it (labs/common/interrupt.h).
@@ -213,6 +211,8 @@ os.execv(sys.argv[1], sys.argv[1:])' "$L6/step3_cpu" --cgroup "$N" --spin-ms 100
 	run cg_dirs
 	assert_output ""
 }
+
+# ---- step 4: pids -----------------------------------------------------------------
 
 @test "step4: a fork bomb stops at pids.max, and removing the cgroup kills it all" {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step4_pids" --max 8 --cgroup "$N"

@@ -62,11 +62,7 @@ start_stopped() { # NAME POINT
 	out="$BATS_TEST_TMPDIR/$1.out"
 	PODRUN_STOP_AT=$2 "$PODRUN_BIN" run -d "$(pod_with_everything "$1" true)" >"$out" 2>&1 &
 	pid=$!
-	stopped() {
-		sup=$(cat "$PODRUN_ROOT/pods/$1/supervisor.pid") &&
-			grep -q '^State:.*T' "/proc/$sup/status"
-	}
-	wait_long stopped "$1" || { echo "podrun never stopped at $2:"; cat "$out"; false; }
+	wait_long sup_stopped "$1" || { echo "podrun never stopped at $2:"; cat "$out"; false; }
 	defer "kill -CONT $sup"
 }
 
@@ -250,8 +246,7 @@ YAML
 	pause=$(state first pause.pid)
 	defer "kill -CONT $sup"
 	kill -9 "$pause"
-	stopped() { grep -q '^State:.*T' "/proc/$sup/status"; }
-	wait_for stopped
+	wait_for sup_stopped first
 	[ "$(state first ip)" = "$ip" ]
 	podrun run -d "$(sleeper second)"
 	other=$(state second ip)
@@ -287,11 +282,7 @@ YAML
 	)
 	PODRUN_STOP_AT=container-ended "$PODRUN_BIN" run -d "$f" >/dev/null 2>&1 &
 	defer "kill $!"
-	stopped() {
-		sup=$(cat "$PODRUN_ROOT/pods/cut/supervisor.pid") &&
-			grep -q '^State:.*T' "/proc/$sup/status"
-	}
-	wait_long stopped
+	wait_long sup_stopped cut
 	defer "kill -CONT $sup"
 	[ "$(state cut containers/c/state)" = Terminated ]
 	grep -q "stdout P no newline" "$(data cut)/logs/c/0.log"
@@ -313,8 +304,7 @@ YAML
 	PODRUN_STOP_AT=status-changing "$PODRUN_BIN" run -d "$f" >/dev/null 2>&1 &
 	defer "kill $!"
 	mid_change() { # the supervisor stopped in a change after seq $1
-		sup=$(cat "$PODRUN_ROOT/pods/torn/supervisor.pid") &&
-			grep -q '^State:.*T' "/proc/$sup/status" &&
+		sup_stopped torn &&
 			seq=$(state torn containers/c/seq) && [ "$seq" -gt "$1" ] && ((seq % 2))
 	}
 	wait_long mid_change 0

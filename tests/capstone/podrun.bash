@@ -12,6 +12,7 @@
 #   state POD [KEY]      cat a pod's state file (KEY relative to its dir)
 #   data POD             the pod's data directory (logs/, volumes/, containers/C/fs)
 #   pod_pids POD         every pid the pod's state records (supervisor, pause, containers)
+#   sup_stopped POD      is the pod's supervisor stopped (PODRUN_STOP_AT)? sets $sup
 #   assert_gone PIDS...  none of these processes exists any more
 #   uts_pids NAME        the pids of pod NAME's processes (their UTS namespace's hostname)
 #   wait_retired         wait (10 s at most) until the last pod's bridge retire is done
@@ -152,6 +153,13 @@ YAML
 stopped_child() {
 	child=$(ps -o pid=,stat= --ppid "$1" | awk '$2 ~ /^T/ {print $1; exit}')
 	[ -n "$child" ]
+}
+
+# For wait_for: is pod $1's supervisor stopped (held by PODRUN_STOP_AT)?
+# Its pid goes into $sup.
+sup_stopped() { # POD
+	sup=$(cat "$PODRUN_ROOT/pods/$1/supervisor.pid") &&
+		grep -q '^State:.*T' "/proc/$sup/status"
 }
 
 state() {

@@ -665,16 +665,13 @@ YAML
 		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
 	local mode name sup pause own
 	own=$(cgdir memory $$)
-	stopped() { # NAME
-		sup=$(state "$1" supervisor.pid) && grep -q '^State:.*T' "/proc/$sup/status"
-	}
 	for mode in 1 0; do
 		name=order$mode
 		PODRUN_RCU_EXPEDITED=$mode PODRUN_STOP_AT=sandbox-created \
 			"$PODRUN_BIN" run -d "$(qos_pod "$name" "")" >/dev/null 2>&1 &
 		defer "podrun rm -f $name"
-		wait_long stopped "$name"
-		stopped "$name"
+		wait_long sup_stopped "$name"
+		sup_stopped "$name"
 		pause=$(state "$name" pause.pid)
 		if [ "$mode" = 1 ]; then
 			assert_equal "$(cgdir memory "$pause")" "$own/$PODRUN_CGROUP/besteffort/pod-$name/POD"
