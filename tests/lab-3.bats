@@ -135,6 +135,10 @@ tree_sum() {
 	run "$L3/step3_rootfs" --state "$T/st" -- /bin/true
 	assert_failure
 	assert_output --partial "state dir $T/st: its upper was mounted volatile"
+	# and says nothing ran, not that a container exited and wrote the
+	# kept run's files
+	assert_output --partial "the container's setup failed (status 1): no command ran"
+	refute_output --partial "its writes in"
 	host_mounts_unchanged
 	# a state dir of its own mounts again
 	run "$L3/step3_rootfs" --state "$T/st2" -- /bin/true

@@ -20,6 +20,7 @@
 #include "interrupt.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -45,8 +46,10 @@ static void usage(FILE *out)
 	    "CMD defaults to: /bin/sh -c 'echo hello > /hello.txt; ls /'\n");
 }
 
-/* The container: its own mount namespace, the root filesystem, then CMD. */
-static NORETURN void container(const char *image_root, const char *state, bool ro, char **cmd)
+/* The container: its own mount namespace, the root filesystem, then CMD.
+ * One byte on `built` says the setup is done and CMD comes next. */
+static NORETURN void container(const char *image_root, const char *state, bool ro, char **cmd,
+                               int built)
 {
 	struct rootfs rfs;
 	if (unshare(CLONE_NEWNS) < 0)
@@ -80,6 +83,8 @@ static NORETURN void container(const char *image_root, const char *state, bool r
 		die_last();
 	fflush(stdout);
 	interrupt_restore();
+	if (write(built, "", 1) != 1)
+		die_errno("write(setup-done pipe)");
 	execv(cmd[0], cmd);
 	die_errno("execv(%s)", cmd[0]);
 }
@@ -131,12 +136,16 @@ int main(int argc, char **argv)
 	 * clone(2) with CLONE_NEWPID and no stack of its own. unshare(CLONE_NEWPID)
 	 * would send every later child of ours there too, and once its PID 1
 	 * exits that namespace takes no new process. */
+	int built[2];
+	if (pipe2(built, O_CLOEXEC) < 0)
+		die_errno("pipe2");
 	fflush(stdout);
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid < 0)
 		die_errno("clone(CLONE_NEWPID)");
 	if (pid == 0)
-		container(image_root, state, ro, cmd);
+		container(image_root, state, ro, cmd, built[1]);
+	close(built[1]);
 
 	/* The command is PID 1 of its PID namespace, and the kernel gives a
 	 * namespace's init no signal it has no handler for: the Ctrl-C that
@@ -163,19 +172,29 @@ int main(int argc, char **argv)
 	int status;
 	if (waitpid(pid, &status, 0) < 0)
 		die_errno("waitpid");
-	/* The container's mount namespace died with it: merged/ is an empty
-	 * directory again on the host, and upper/ holds what it wrote. */
-	printf("container exited with status %d; its writes in %s/upper:\n",
-	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), state);
-	char upper[PATH_MAX + 8];
-	snprintf(upper, sizeof(upper), "%s/upper", state);
-	DIR *d = opendir(upper);
-	if (!d)
-		die_errno("opendir(%s)", upper);
-	for (struct dirent *e; (e = readdir(d));)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			printf("  %s\n", e->d_name);
-	closedir(d);
+	/* The child is gone, so this read does not block: the byte, or EOF when
+	 * its setup failed (it said why on stderr) and no command ran. */
+	char b;
+	bool ran = read(built[0], &b, 1) == 1;
+	close(built[0]);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (!ran) {
+		printf("the container's setup failed (status %d): no command ran\n", code);
+	} else {
+		/* The container's mount namespace died with it: merged/ is an
+		 * empty directory again on the host, and upper/ holds what it
+		 * wrote. */
+		printf("container exited with status %d; its writes in %s/upper:\n", code, state);
+		char upper[PATH_MAX + 8];
+		snprintf(upper, sizeof(upper), "%s/upper", state);
+		DIR *d = opendir(upper);
+		if (!d)
+			die_errno("opendir(%s)", upper);
+		for (struct dirent *e; (e = readdir(d));)
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				printf("  %s\n", e->d_name);
+		closedir(d);
+	}
 	fflush(stdout);
 
 	if (!keep) {
