@@ -50,6 +50,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -140,6 +141,7 @@ struct sup {
 	struct logs_limits log_limits;  /* rotation: PODRUN_LOG_MAX_SIZE, _FILES */
 	struct res_pod *res;            /* the pod's cgroups (lab 06) */
 	struct volume pod_files[3];     /* /etc/hosts, /etc/hostname, /etc/resolv.conf */
+	struct volume shm;              /* the sandbox's /dev/shm: shm_up */
 	struct probe_set **probes;      /* per container (probe.h) */
 	struct probe_exec_target *ptgt; /* what an exec probe runs in */
 	struct member_kill *kills;      /* per container: a probe's kill, a stop's preStop */
@@ -1020,6 +1022,46 @@ static void record_pause(void *arg, pid_t pid)
 		make_cgroups(s, pid);
 }
 
+/* The sandbox's /dev/shm. A pod shares one IPC namespace, so its containers
+ * share System V shared memory and POSIX message queues (each container's
+ * /dev/mqueue is that namespace's). POSIX shared memory (shm_open) is files
+ * in /dev/shm, a plain tmpfs, shared only where the runtime binds one tmpfs
+ * into every container: containerd and CRI-O make one for the sandbox
+ * (64 MiB) and do that. It goes with the sandbox, as the IPC namespace's
+ * objects do. A container that mounts a volume of its own at /dev/shm (an
+ * emptyDir of medium Memory, for more room) gets that instead; hostIPC gets
+ * the node's /dev/shm, as with containerd. */
+static int shm_up(struct sup *s)
+{
+	struct volume *v = &s->shm;
+	*v = (struct volume){.name = "dev-shm", .kind = VOL_EMPTYDIR, .is_dir = true};
+	if (s->spec->host_ipc) {
+		snprintf(v->host_path, sizeof(v->host_path), "/dev/shm");
+		return 0;
+	}
+	pathf(v->host_path, sizeof(v->host_path), "%s/shm", s->data);
+	if (mkdir(v->host_path, 0700) < 0 && errno != EEXIST)
+		return fail_errno("mkdir(%s)", v->host_path);
+	if (mount("shm", v->host_path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	          "mode=1777,size=65536k") < 0)
+		return fail_errno("mount(tmpfs on %s, mode=1777,size=65536k)", v->host_path);
+	v->tmpfs = true;
+	return 0;
+}
+
+static void shm_down(struct sup *s)
+{
+	struct volume *v = &s->shm;
+	if (!v->tmpfs)
+		return;
+	/* MNT_DETACH: a process of the pod may still hold a file of it open. */
+	if (umount2(v->host_path, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
+		warn_errno("umount2(%s)", v->host_path);
+	else if (rmdir(v->host_path) < 0)
+		warn_errno("rmdir(%s)", v->host_path);
+	v->tmpfs = false;
+}
+
 static int sandbox_up(struct sup *s)
 {
 	/* From "is the bridge there?" to "our veth is on it": a retire must
@@ -1036,6 +1078,8 @@ static int sandbox_up(struct sup *s)
 	closep(&lock);
 	s->infra_up = true; /* and pause.pid recorded: record_pause */
 	if (again && res_place_sandbox(s->res, s->infra.pid) < 0)
+		return -1;
+	if (shm_up(s) < 0)
 		return -1;
 	state_put(s->dir, "veth", "%s", s->infra.veth_host);
 	state_put(s->dir, "veth_ifindex", "%u",
@@ -1074,6 +1118,7 @@ static void sandbox_down(struct sup *s, bool keep_ip)
 	/* infra_stop closes the pidfd, which also takes it out of the epoll set. */
 	infra_stop(&s->infra, 1000);
 	s->infra_up = false;
+	shm_down(s);
 	state_put(s->dir, "pause.pid", "0");
 	state_put(s->dir, "veth", "%s", "");
 	state_put(s->dir, "veth_ifindex", "0");
@@ -1741,7 +1786,7 @@ static int setup_members(struct sup *s)
 	const struct pod_spec *sp = s->spec;
 	size_t nm = 0;
 	for (size_t i = 0; i < sp->n_ctrs; i++)
-		nm += sp->ctrs[i].n_mounts + ARRAY_SIZE(pod_files);
+		nm += sp->ctrs[i].n_mounts + ARRAY_SIZE(pod_files) + 1;
 	s->members = calloc(sp->n_ctrs, sizeof(*s->members));
 	s->mounts = calloc(nm ? nm : 1, sizeof(*s->mounts));
 	if (!s->members || !s->mounts)
@@ -1845,12 +1890,21 @@ static int setup_members(struct sup *s)
 		};
 		if (apply_image(s, m) < 0)
 			return -1;
+		/* The sandbox's /dev/shm first: a volume of the container's own
+		 * at /dev/shm, or within it, then goes on top. */
+		bool own_shm = false;
+		for (size_t j = 0; j < sc->n_mounts; j++)
+			own_shm = own_shm || !strcmp(sc->mounts[j].mount_path, "/dev/shm");
+		if (!own_shm) {
+			*mt++ = (struct ctr_mount){.volume = &s->shm, .mount_path = "/dev/shm"};
+			m->cfg.n_mounts++;
+		}
 		for (size_t k = 0; k < sc->n_mounts; k++, mt++)
 			*mt = (struct ctr_mount){.volume = &s->vols[sc->mounts[k].volume],
 			                         .mount_path = sc->mounts[k].mount_path,
 			                         .sub_path = sc->mounts[k].sub_path,
 			                         .readonly = sc->mounts[k].read_only};
-		m->cfg.n_mounts = sc->n_mounts;
+		m->cfg.n_mounts += sc->n_mounts;
 		/* The files kubelet manages in every container - unless the pod
 		 * mounts something of its own there. */
 		for (size_t k = 0; k < ARRAY_SIZE(pod_files); k++) {

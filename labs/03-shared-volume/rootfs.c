@@ -315,7 +315,7 @@ static int make_at(int dir_fd, const char *dev, const char *name, bool dir, mode
 	return fd;
 }
 
-static int mount_dev(int root_fd, const char *root)
+static int mount_dev(int root_fd, const char *root, bool own_shm)
 {
 	char dev[PATH_MAX + 8], shown[PATH_MAX + 64];
 	snprintf(dev, sizeof(dev), "%s/dev", root);
@@ -356,8 +356,9 @@ static int mount_dev(int root_fd, const char *root)
 
 	snprintf(shown, sizeof(shown), "%s/shm", dev);
 	_cleanup_close_ int shm = make_at(d, dev, "shm", true, 01777);
-	if (shm < 0 || mount_on_fd("shm", shm, shown, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	                           "mode=1777,size=65536k") < 0)
+	if (shm < 0 ||
+	    (own_shm && mount_on_fd("shm", shm, shown, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	                            "mode=1777,size=65536k") < 0))
 		return -1;
 
 	/* POSIX message queues of the pod's IPC namespace (mq_open). The kernel
@@ -445,7 +446,7 @@ static int harden(int root_fd, const char *root, const char *top, const char *co
 	return 0;
 }
 
-int rootfs_mount_kernel_fs(const char *root)
+int rootfs_mount_kernel_fs(const char *root, bool own_shm)
 {
 	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
@@ -463,7 +464,7 @@ int rootfs_mount_kernel_fs(const char *root)
 	           ARRAY_SIZE(proc_masked)) < 0)
 		return -1;
 
-	if (mount_dev(root_fd, root) < 0)
+	if (mount_dev(root_fd, root, own_shm) < 0)
 		return -1;
 
 	/* A new sysfs shows the network devices of the mounter's network

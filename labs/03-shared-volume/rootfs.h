@@ -5,8 +5,8 @@
  *
  * All of it runs inside the container's own, new mount namespace, in this
  * order:
- *   rootfs_make_private -> rootfs_mount_overlay -> (volumes: vol_mount)
- *   -> rootfs_mount_kernel_fs -> rootfs_pivot -> rootfs_finish
+ *   rootfs_make_private -> rootfs_mount_overlay -> rootfs_mount_kernel_fs
+ *   -> (volumes: vol_mount) -> rootfs_pivot -> rootfs_finish
  * and rootfs_cleanup runs on the host once that namespace is gone.
  */
 #ifndef PODLAB_ROOTFS_H
@@ -46,8 +46,9 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 
 /* Mount /proc, a minimal /dev (a nodev tmpfs; null zero full random urandom
  * tty bound from the host; /dev/pts, /dev/shm, /dev/mqueue, the std* links)
- * and /sys read-only under root. */
-int rootfs_mount_kernel_fs(const char *root);
+ * and /sys read-only under root. Without own_shm /dev/shm is left an empty
+ * directory, for a volume to be mounted on: the pod's shared one. */
+int rootfs_mount_kernel_fs(const char *root, bool own_shm);
 
 /* pivot_root into root and detach the old root, the way crun does it:
  * chdir(root); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/"). */

@@ -50,7 +50,8 @@ static NORETURN void container(const char *image_root, const char *state, struct
 	struct rootfs rfs;
 	if (unshare(CLONE_NEWNS) < 0)
 		die_errno("unshare(CLONE_NEWNS)");
-	if (rootfs_make_private() < 0 || rootfs_mount_overlay(image_root, state, &rfs) < 0)
+	if (rootfs_make_private() < 0 || rootfs_mount_overlay(image_root, state, &rfs) < 0 ||
+	    rootfs_mount_kernel_fs(rfs.merged, true) < 0)
 		die_last();
 	int root_fd = open(rfs.merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
@@ -58,7 +59,7 @@ static NORETURN void container(const char *image_root, const char *state, struct
 	if (vol_mount(vol, root_fd, mount_path, NULL, false) < 0)
 		die_last();
 	close(root_fd);
-	if (rootfs_mount_kernel_fs(rfs.merged) < 0 || rootfs_pivot(rfs.merged) < 0)
+	if (rootfs_pivot(rfs.merged) < 0)
 		die_last();
 	interrupt_restore();
 	execl("/bin/sh", "sh", "-c", script, (char *)NULL);

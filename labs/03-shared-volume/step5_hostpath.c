@@ -49,7 +49,8 @@ static NORETURN void container(const char *image_root, const char *state, struct
 	struct rootfs rfs;
 	if (unshare(CLONE_NEWNS) < 0)
 		die_errno("unshare(CLONE_NEWNS)");
-	if (rootfs_make_private() < 0 || rootfs_mount_overlay(image_root, state, &rfs) < 0)
+	if (rootfs_make_private() < 0 || rootfs_mount_overlay(image_root, state, &rfs) < 0 ||
+	    rootfs_mount_kernel_fs(rfs.merged, true) < 0)
 		die_last();
 	int root_fd = open(rfs.merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
@@ -59,7 +60,7 @@ static NORETURN void container(const char *image_root, const char *state, struct
 		die_last();
 	step_done();
 	close(root_fd);
-	if (rootfs_mount_kernel_fs(rfs.merged) < 0 || rootfs_pivot(rfs.merged) < 0)
+	if (rootfs_pivot(rfs.merged) < 0)
 		die_last();
 
 	/* The write is refused by the mount, not by permissions: we are root. */

@@ -19,11 +19,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fts.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 /* ---- hostPath types ---------------------------------------------------------- */
 
@@ -364,6 +366,27 @@ static int open_source(const struct volume *v, const char *sub)
 	return fd;
 }
 
+/* Does path, resolved beneath root_fd as the container would, lead into a
+ * procfs? Asked of the deepest part of it that exists, since the rest would
+ * be created there. The answer is the file system the path ends on, not its
+ * spelling: an image's /data may be a symlink to /proc/sys. */
+static bool inside_proc(int root_fd, const char *path)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", path);
+	for (;;) {
+		_cleanup_close_ int fd = vol_open_beneath(root_fd, p, false, false);
+		if (fd >= 0) {
+			struct statfs sfs;
+			return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+		}
+		char *slash = strrchr(p, '/');
+		if (errno != ENOENT || !slash || slash == p)
+			return false;
+		*slash = '\0';
+	}
+}
+
 int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const char *sub_path,
               bool readonly)
 {
@@ -371,6 +394,12 @@ int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const
 		return fail_msg(EINVAL, "volume %s: empty mountPath", v->name);
 	if (sub_path && !*sub_path)
 		sub_path = NULL;
+	/* A mount in /proc could cover what is read-only or masked there, or
+	 * stand where the runtime writes a process's settings; runc refuses it
+	 * too (its checkProcMount, CVE-2019-16884 and CVE-2025-52881). */
+	if (inside_proc(root_fd, mount_path))
+		return fail_msg(EPERM, "volume %s: mountPath %s is inside /proc: refused", v->name,
+		                mount_path);
 
 	_cleanup_close_ int src = open_source(v, sub_path);
 	if (src < 0)

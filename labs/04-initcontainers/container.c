@@ -502,12 +502,21 @@ static int container_main(void *arg)
 	if (setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd) < 0)
 		child_fail(errfd, "stdio");
 	/* Order matters: private first, or our mounts would propagate to the host;
-	 * volumes before /proc and /dev, so no volume can be mounted over them;
+	 * /proc, /dev and /sys before the volumes, so that a volume the pod mounts
+	 * at /dev/shm, say, is what the container sees, not hidden beneath the
+	 * container's own /dev (vol_mount refuses a mountPath in /proc);
 	 * everything mounted before pivot_root, while the host paths are visible. */
 	if (rootfs_make_private() < 0)
 		child_fail(errfd, "rootfs");
 	if (rootfs_mount_overlay(a->image_path, cfg->state_dir, &rf) < 0)
 		child_fail(errfd, "rootfs");
+	/* A mount at /dev/shm (the pod's, or a volume) stands in for the
+	 * container's own. */
+	bool own_shm = true;
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		own_shm = own_shm && strcmp(cfg->mounts[i].mount_path, "/dev/shm");
+	if (rootfs_mount_kernel_fs(rf.merged, own_shm) < 0)
+		child_fail(errfd, "kernel filesystems");
 	int root_fd = open(rf.merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0) {
 		fail_errno("open(%s)", rf.merged);
@@ -521,10 +530,8 @@ static int container_main(void *arg)
 			child_fail(errfd, what);
 		}
 	}
-	if (rootfs_mount_kernel_fs(rf.merged) < 0)
-		child_fail(errfd, "kernel filesystems");
 	/* The termination message file lives in /dev by default, which is a
-	 * tmpfs of the container's made just now: bound after it, not before. */
+	 * tmpfs of the container's: bound after it, not before. */
 	if (cfg->termination_log) {
 		struct volume log = {.name = "termination-log", .kind = VOL_HOSTPATH};
 		snprintf(log.host_path, sizeof(log.host_path), "%s", cfg->termination_log);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # hostNetwork, hostPID, hostIPC: a pod that asks for the host's namespaces
 # gets them (Kubernetes' semantics), seen from /proc/PID/ns: no veth, no pod
-# IP, no relay with hostNetwork; the node's processes with hostPID.
+# IP, no relay with hostNetwork; the node's processes with hostPID; the
+# node's /dev/shm with hostIPC.
 
 load ../helpers
 load podrun
@@ -35,6 +36,14 @@ YAML
 	[ "$(ns_ino "$pid" pid)" != "$(ns_ino $$ pid)" ]
 	[ -z "$(state hn ip)" ] && [ -z "$(state hn veth)" ]
 	wait_for grep -q " $(hostname)$" "$(data hn)/logs/c/0.log"
+	# and with the host's ipc, the host's POSIX shared memory (containerd's
+	# choice): its /dev/shm, not the pod's own
+	local seg=/dev/shm/podlab-test-$$
+	echo host >"$seg"
+	run podrun exec hn -- cat "$seg"
+	rm -f "$seg"
+	assert_output host
+	[ ! -e "$(data hn)/shm" ]
 	podrun rm -f hn
 	assert_host_clean
 }

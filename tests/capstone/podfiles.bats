@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # What kubelet writes for a pod and binds into its containers: /etc/hosts (the
 # pod's IP and name, hostAliases), /etc/resolv.conf (dnsPolicy, dnsConfig),
-# and the termination message (terminationMessagePath and its policy).
+# and the termination message (terminationMessagePath and its policy); and
+# what the runtime binds into each: the sandbox's /dev/shm.
 
 load ../helpers
 load podrun
@@ -103,5 +104,105 @@ YAML
 	assert_failure 2
 	assert_output --partial 'Unsupported value: "Sometimes"'
 	podrun rm -f term
+	assert_host_clean
+}
+
+# POSIX shared memory is files in /dev/shm: the pod's containers share it
+# only because one tmpfs, the sandbox's, is bound into each (containerd's
+# and CRI-O's 64 MiB). Before, each container had a /dev/shm of its own.
+@test "the containers of a pod share one /dev/shm, the sandbox's: a new sandbox brings an empty one" {
+	f=$(pod_file shm <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: shm}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: a, image: busybox, command: ["sleep", "3600"]}
+  - {name: b, image: busybox, command: ["sleep", "3600"]}
+YAML
+	)
+	podrun run -d "$f"
+	podrun exec -c a shm -- sh -c 'echo from-a >/dev/shm/segment'
+	run podrun exec -c b shm -- cat /dev/shm/segment
+	assert_output from-a
+	# one mount there, not the pod's over a container's own
+	run podrun exec -c b shm -- grep " /dev/shm " /proc/self/mountinfo
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp " /dev/shm rw,nosuid,nodev,noexec,.* - tmpfs shm rw,size=65536k"
+	# the IPC namespace's objects go with the sandbox: so does this
+	local pause1 b1
+	pause1=$(state shm pause.pid)
+	b1=$(state shm containers/b/pid)
+	kill -9 "$pause1"
+	new_sandbox() {
+		local p
+		p=$(state shm pause.pid)
+		[ "$p" != 0 ] && [ "$p" != "$pause1" ] && kill -0 "$p" &&
+			[ "$(state shm containers/b/state)" = Running ] &&
+			[ "$(state shm containers/b/pid)" != "$b1" ]
+	}
+	wait_for new_sandbox
+	run podrun exec -c b shm -- ls -A /dev/shm
+	assert_success
+	assert_output ""
+	grep -q " $(data shm)/shm " /proc/self/mountinfo
+	podrun rm -f shm
+	assert_host_clean
+}
+
+# The usual way to give a program more shared memory than 64 MiB: an
+# emptyDir of medium Memory at /dev/shm. Before, the container's own /dev,
+# mounted after the volumes, hid it.
+@test "a volume mounted at /dev/shm is the container's /dev/shm, and a mountPath in /proc is refused" {
+	f=$(pod_file bigshm <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: bigshm}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes:
+  - {name: dshm, emptyDir: {medium: Memory, sizeLimit: 256Mi}}
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    volumeMounts:
+    - {name: dshm, mountPath: /dev/shm}
+YAML
+	)
+	podrun run -d "$f"
+	run podrun exec bigshm -- grep " /dev/shm " /proc/self/mountinfo
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp " - tmpfs tmpfs rw,.*size=262144k"
+	podrun exec bigshm -- sh -c 'echo x >/dev/shm/f'
+	[ -f "$(data bigshm)/volumes/dshm/f" ]
+	podrun rm -f bigshm
+	assert_host_clean
+
+	# runc refuses a mount in /proc too: it could cover what is read-only
+	# or masked there. The container cannot be created, and says why.
+	f=$(pod_file inproc <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: inproc}
+spec:
+  restartPolicy: Never
+  volumes:
+  - {name: v, emptyDir: {}}
+  containers:
+  - name: c
+    image: busybox
+    command: ["true"]
+    volumeMounts:
+    - {name: v, mountPath: /proc/sys}
+YAML
+	)
+	run podrun run -d "$f"
+	assert_failure 1
+	assert_output --partial "inproc.yaml:9:5: pod inproc: container c: RunContainerError"
+	assert_output --partial "mountPath /proc/sys is inside /proc: refused"
+	[ "$(state inproc containers/c/state)" = Waiting ]
+	podrun rm -f inproc
 	assert_host_clean
 }

@@ -577,6 +577,32 @@ Test(mounting, subpath_with_dotdot_or_absolute_is_einval)
 	cr_assert_eq(errno, EINVAL);
 }
 
+/* However it is spelled: a symlink of the image into /proc, a path there
+ * that would have to be created. */
+Test(mounting, a_mount_path_inside_proc_is_refused)
+{
+	struct volume v = emptydir("data");
+	cr_assert_eq(mkdir(at("root/proc"), 0555), 0);
+	cr_assert_eq(mount("proc", at("root/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	             0, "mount(proc): %s", strerror(errno));
+	cr_assert_eq(symlink("/proc/sys", at("root/data")), 0);
+	const char *const paths[] = {"/proc", "/proc/sys", "/proc/sys/new/dir", "/data/kernel",
+	                             "/data"};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		errno = 0;
+		cr_assert_eq(vol_mount(&v, root_fd, paths[i], NULL, false), -1, "%s", paths[i]);
+		cr_assert_eq(errno, EPERM, "%s: %s", paths[i], strerror(errno));
+		cr_assert_not_null(strstr(last_error(), "is inside /proc: refused"), "%s",
+		                   last_error());
+	}
+	/* nothing was mounted on the proc, or made in it */
+	struct stat st;
+	cr_assert_eq(stat(at("root/proc/sys/kernel/ostype"), &st), 0);
+	cr_assert_eq(access(at("root/proc/sys/new"), F_OK), -1);
+	/* beside it, a path is fine */
+	cr_assert_eq(vol_mount(&v, root_fd, "/procfs/sys", NULL, false), 0, "%s", last_error());
+}
+
 Test(mounting, directory_volume_onto_a_file_is_refused)
 {
 	struct volume v = emptydir("data");
