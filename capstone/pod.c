@@ -119,7 +119,8 @@ struct sup {
 	char dir[PATH_MAX];  /* STATE/pods/NAME */
 	char data[PATH_MAX]; /* DATA/pods/NAME: overlays, emptyDirs, logs */
 	int epfd, sigfd;
-	int log_epfd; /* the log pipes' own epoll set, itself watched in epfd (logs_w) */
+	int stop_epfd; /* the log pipes and the signals, for a stop: stop_serve */
+	int log_epfd;  /* the log pipes' own epoll set, itself watched in epfd (logs_w) */
 	struct ev_watch sig_w, pause_w, logs_w;
 	struct infra_config icfg;
 	struct infra infra;
@@ -1139,6 +1140,8 @@ static int pause_handle(struct ev_watch *w, uint32_t events)
 	             "Pod sandbox changed, it will be killed and re-created.");
 	status_set(&s->status, STATUS_READY_TO_START, false, NULL);
 	init_pod_stop(&s->pod);
+	if (s->stop_grace_ms >= 0)
+		return 0; /* stopped meanwhile: no new sandbox, the pod ends */
 	sandbox_down(s, true);
 	fault_point("sandbox-down");
 	if (sandbox_up(s) < 0)
@@ -1177,12 +1180,32 @@ static int sig_handle(struct ev_watch *w, uint32_t events)
 			continue;
 		}
 		/* `podrun stop -t` and `rm -f` send SIGTERM with sigqueue(3), the
-		 * grace period riding along as the signal's value. */
-		s->stop_grace_ms = si.ssi_code == SI_QUEUE && si.ssi_int >= 0
-		                       ? si.ssi_int
-		                       : (int)(s->spec->grace_seconds * 1000);
+		 * grace period riding along as the signal's value. A second stop
+		 * may shorten the grace period, never lengthen it, as a second
+		 * delete does in Kubernetes; during a stop it cuts the wait. */
+		int grace = si.ssi_code == SI_QUEUE && si.ssi_int >= 0
+		                ? si.ssi_int
+		                : (int)(s->spec->grace_seconds * 1000);
+		if (s->stop_grace_ms < 0 || grace < s->stop_grace_ms)
+			s->stop_grace_ms = grace;
+		init_pod_hasten(&s->pod, s->stop_grace_ms);
 	}
 	return 0;
+}
+
+/* What a stop keeps doing while it waits for the containers (init_pod_stop's
+ * stop_fd, an epoll set of the two): reading their log pipes, and the
+ * supervisor's signals - a `podrun rm -f` during a graceful stop, or during
+ * the stop of a sandbox change, must not wait out that grace period. */
+static void stop_serve(void *arg)
+{
+	struct sup *s = arg;
+	struct epoll_event evs[2];
+	int n = epoll_wait(s->stop_epfd, evs, 2, 0);
+	for (int i = 0; i < n; i++) {
+		struct ev_watch *w = evs[i].data.ptr;
+		w->handle(w, evs[i].events);
+	}
 }
 
 /* ---- start and stop ------------------------------------------------------------------- */
@@ -1938,8 +1961,8 @@ static int setup_members(struct sup *s)
 	    .pre_stop = hook_pre_stop,
 	    .pre_stop_end = hook_pre_stop_end,
 	    .min_grace_ms = POD_MIN_GRACE_MS,
-	    .stop_fd = s->log_epfd,
-	    .on_stop_fd = logs_serve,
+	    .stop_fd = s->stop_epfd,
+	    .on_stop_fd = stop_serve,
 	    .started = hook_started,
 	};
 	return 0;
@@ -2279,6 +2302,8 @@ static void sup_free(struct sup *s)
 		close(s->epfd);
 	if (s->log_epfd >= 0)
 		close(s->log_epfd);
+	if (s->stop_epfd >= 0)
+		close(s->stop_epfd);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	free(s);
@@ -2304,7 +2329,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	s->spec = spec;
 	s->o = o;
 	s->stop_grace_ms = -1;
-	s->sigfd = s->log_epfd = -1;
+	s->sigfd = s->log_epfd = s->stop_epfd = -1;
 	s->lock = -1;
 	for (int i = 0; i < 2; i++)
 		s->pending[i][0] = s->pending[i][1] = -1;
@@ -2321,14 +2346,17 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	sigprocmask(SIG_BLOCK, &set, &old);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->log_epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->stop_epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	s->sig_w.handle = sig_handle;
 	s->logs_w.handle = logs_handle;
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->sig_w};
 	struct epoll_event le = {.events = EPOLLIN, .data.ptr = &s->logs_w};
-	if (s->epfd < 0 || s->log_epfd < 0 || s->sigfd < 0 ||
+	if (s->epfd < 0 || s->log_epfd < 0 || s->stop_epfd < 0 || s->sigfd < 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &e) < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->log_epfd, &le) < 0) {
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->log_epfd, &le) < 0 ||
+	    epoll_ctl(s->stop_epfd, EPOLL_CTL_ADD, s->sigfd, &e) < 0 ||
+	    epoll_ctl(s->stop_epfd, EPOLL_CTL_ADD, s->log_epfd, &le) < 0) {
 		fail_errno("epoll/signalfd");
 		goto failed;
 	}

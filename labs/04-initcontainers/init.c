@@ -408,9 +408,9 @@ static void end_hook(struct init_pod *p, struct init_member *m, struct leaving *
  * over); its SIGKILL when the grace period is over, or min_grace_ms after
  * its SIGTERM if that is later. One pass; returns the next time a pass has
  * something to do (-1: only an exit or a hook's end can move things). */
-static int64_t stop_pass(struct init_pod *p, struct leaving *l, int64_t deadline, int *rc)
+static int64_t stop_pass(struct init_pod *p, struct leaving *l, int *rc)
 {
-	int64_t now = now_ms(), wake = -1;
+	int64_t now = now_ms(), wake = -1, deadline = p->stop_deadline_ms;
 	for (size_t i = 0; i < p->n_members; i++) {
 		struct init_member *m = &p->members[i];
 		if (l[i].hook >= 0 && now >= deadline)
@@ -425,6 +425,8 @@ static int64_t stop_pass(struct init_pod *p, struct leaving *l, int64_t deadline
 				*rc = -1;
 			l[i].termed = true;
 		}
+		if (p->hastened && l[i].kill_at > deadline)
+			l[i].kill_at = deadline;
 		if (l[i].termed && !l[i].killed && now >= l[i].kill_at) {
 			sys_pidfd_send_signal(m->c.pidfd, SIGKILL, 0);
 			l[i].killed = true;
@@ -441,18 +443,19 @@ int init_pod_stop(struct init_pod *p)
 	p->stopping = true;
 	/* One grace period for the whole pod, sidecars included, as kubelet
 	 * bounds it: what the app containers used, the sidecars do not get. */
-	int64_t deadline = now_ms() + (p->grace_ms > 0 ? p->grace_ms : 0);
+	p->stop_deadline_ms = now_ms() + (p->grace_ms > 0 ? p->grace_ms : 0);
+	p->hastened = false;
 	size_t n = p->n_members;
 	struct leaving l[n ? n : 1];
 	for (size_t i = 0; i < n; i++) {
 		struct init_member *m = &p->members[i];
 		l[i] = (struct leaving){.hook = -1};
 		if (m->c.state == CTR_RUNNING && p->pre_stop && p->pre_stop_end)
-			l[i].hook = p->pre_stop(p->arg, m, deadline);
+			l[i].hook = p->pre_stop(p->arg, m, p->stop_deadline_ms);
 	}
 	int rc = 0;
 	for (;;) {
-		int64_t wake = stop_pass(p, l, deadline, &rc);
+		int64_t wake = stop_pass(p, l, &rc);
 		/* what to wait for: exits (a pidfd becomes readable when its
 		 * process exits), hooks' ends, and the caller's fd */
 		struct pollfd pfd[2 * n + 1];
@@ -501,6 +504,15 @@ int init_pod_stop(struct init_pod *p)
 		}
 	}
 	return rc;
+}
+
+void init_pod_hasten(struct init_pod *p, int grace_ms)
+{
+	int64_t deadline = now_ms() + (grace_ms > 0 ? grace_ms : 0);
+	if (p->stopping && deadline < p->stop_deadline_ms) {
+		p->stop_deadline_ms = deadline;
+		p->hastened = true;
+	}
 }
 
 void init_pod_reset(struct init_pod *p)

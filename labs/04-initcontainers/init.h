@@ -101,6 +101,8 @@ struct init_pod {
 	/* kept by the module */
 	enum init_phase phase;
 	bool stopping;
+	int64_t stop_deadline_ms; /* the stop's, monotonic; init_pod_hasten lowers it */
+	bool hastened;
 	bool initialized; /* every init container done once: app containers may run */
 	bool init_failed; /* an init container failed under restartPolicy: Never */
 };
@@ -138,6 +140,12 @@ int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus);
  * grace period is over (at least min_grace_ms after its SIGTERM). Returns
  * when every member and every hook has ended, each member reaped. */
 int init_pod_stop(struct init_pod *p);
+
+/* A second stop, with a shorter grace period, while init_pod_stop waits (from
+ * on_stop_fd): its deadline becomes now + grace_ms when that is sooner, and
+ * no SIGKILL waits past it, min_grace_ms or not - kubelet's answer to a
+ * delete with --grace-period=0 during a graceful one. */
+void init_pod_hasten(struct init_pod *p, int grace_ms);
 
 /* The first signal of a kill, kubelet's way for a stop and a probe's kill
  * alike: m's stop_signal (else SIGTERM), and *kill_at gets when its SIGKILL

@@ -490,3 +490,47 @@ usr2" ]
 	podrun rm -f sig
 	assert_host_clean
 }
+
+# A second stop may shorten the grace period, as a second delete does: the
+# supervisor reads its signals while it waits for the containers, not only
+# between waits. Proven: with the log pipes alone as a stop's stop_fd, each
+# rm -f waits out its POD_STOP_SLACK_MS, then kills the supervisor ("has not
+# ended ... killing it").
+@test "rm -f during a graceful stop, or during a sandbox change's, cuts the grace period short" {
+	f=$(pod_file slow <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: slow}
+spec:
+  terminationGracePeriodSeconds: 60
+  containers:
+  - {name: c, image: busybox, command: ["sleep", "3600"]}
+YAML
+	)
+	# sleep, PID 1 of its pid namespace, ignores SIGTERM: only the grace
+	# period's SIGKILL ends it
+	podrun run -d "$f"
+	local sup
+	sup=$(state slow supervisor.pid)
+	podrun stop slow 3>&- &
+	local stopper=$!
+	stopping() { grep -q Killing "$PODRUN_ROOT/pods/slow/events"; }
+	wait_for stopping
+	run timeout 8 "$PODRUN_BIN" rm -f slow
+	assert_success
+	refute_output --partial "killing it"
+	wait "$stopper"
+	assert_gone "$sup"
+	assert_host_clean
+
+	podrun run -d "$f"
+	sup=$(state slow supervisor.pid)
+	kill -9 "$(state slow pause.pid)"
+	changed() { grep -q SandboxChanged "$PODRUN_ROOT/pods/slow/events"; }
+	wait_for changed
+	run timeout 8 "$PODRUN_BIN" rm -f slow
+	assert_success
+	refute_output --partial "killing it"
+	assert_gone "$sup"
+	assert_host_clean
+}

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -173,6 +174,9 @@ static int fake_start(void *arg, struct init_member *m)
 		return fail_errno("fork");
 	}
 	if (pid == 0) {
+		/* A test that fails before its stop must not leave a member that
+		 * ignores SIGTERM running, holding the runner's stdout. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (code == -3) {
 			/* on SIGTERM, write more than a pipe holds on its way out */
 			int sig;
@@ -621,6 +625,44 @@ Test(init_pod, a_stop_keeps_serving_stop_fd_so_a_member_writing_on_its_way_out_e
 	cr_expect_eq(flood_read, (size_t)FLOOD_BYTES);
 	close(flood_pipe[0]);
 	close(flood_pipe[1]);
+}
+
+/* A second stop arrives on stop_fd (podrun: its signals) while the first
+ * waits out an hour's grace period for a member that ignores SIGTERM. */
+static int second_stop[2] = {-1, -1};
+static void hasten_on_second_stop(void *arg)
+{
+	struct init_pod *p = arg;
+	char c;
+	if (read(second_stop[0], &c, 1) == 1)
+		init_pod_hasten(p, 0);
+}
+
+Test(init_pod, a_second_stop_with_grace_0_kills_at_once_min_grace_or_not, .timeout = 10)
+{
+	cr_assert_eq(pipe2(second_stop, O_CLOEXEC | O_NONBLOCK), 0);
+	cr_assert_eq(write(second_stop[1], "x", 1), 1);
+	layout((bool[]){false}, (bool[]){false}, 1);
+	script[0][0] = -2; /* ignores SIGTERM */
+	struct init_pod p = fake_pod(1, INIT_RESTART_ALWAYS);
+	p.grace_ms = 3600 * 1000;
+	p.min_grace_ms = 2000;
+	p.arg = &p;
+	p.stop_fd = second_stop[0];
+	p.on_stop_fd = hasten_on_second_stop;
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	int64_t t0 = now_ms();
+	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
+	cr_expect(now_ms() - t0 < 1000, "the stop took %lld ms", (long long)(now_ms() - t0));
+	cr_expect_str_eq(fm[0].c.reason, "SIGKILL");
+	/* outside a stop, a hasten changes nothing */
+	init_pod_reset(&p);
+	int64_t before = p.stop_deadline_ms;
+	init_pod_hasten(&p, 0);
+	cr_expect_eq(p.stop_deadline_ms, before);
+	close(second_stop[0]);
+	close(second_stop[1]);
 }
 
 Test(init_pod, reset_runs_init_again_and_keeps_counts)
