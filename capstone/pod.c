@@ -337,19 +337,24 @@ static int log_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
+/* Handle what is ready in the epoll set epfd, without waiting. */
+static void serve_ready(int epfd)
+{
+	struct epoll_event evs[32];
+	int n = epoll_wait(epfd, evs, 32, 0);
+	for (int i = 0; i < n; i++) {
+		struct ev_watch *w = evs[i].data.ptr;
+		w->handle(w, evs[i].events);
+	}
+}
+
 /* Read every log pipe that has something, without waiting: in the main
  * loop (logs_w), and whenever the supervisor waits for something else - a
  * hook, the containers of a stop. A container writes to a pipe of 64 KiB:
  * unread, its next write blocks, whatever it was doing. */
 static void logs_serve(void *arg)
 {
-	struct sup *s = arg;
-	struct epoll_event evs[32];
-	int n = epoll_wait(s->log_epfd, evs, 32, 0);
-	for (int i = 0; i < n; i++) {
-		struct ev_watch *w = evs[i].data.ptr;
-		w->handle(w, evs[i].events);
-	}
+	serve_ready(((struct sup *)arg)->log_epfd);
 }
 
 static int logs_handle(struct ev_watch *w, uint32_t events)
@@ -1199,13 +1204,7 @@ static int sig_handle(struct ev_watch *w, uint32_t events)
  * the stop of a sandbox change, must not wait out that grace period. */
 static void stop_serve(void *arg)
 {
-	struct sup *s = arg;
-	struct epoll_event evs[2];
-	int n = epoll_wait(s->stop_epfd, evs, 2, 0);
-	for (int i = 0; i < n; i++) {
-		struct ev_watch *w = evs[i].data.ptr;
-		w->handle(w, evs[i].events);
-	}
+	serve_ready(((struct sup *)arg)->stop_epfd);
 }
 
 /* ---- start and stop ------------------------------------------------------------------- */

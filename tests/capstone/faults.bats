@@ -189,14 +189,7 @@ YAML
 	app1=$(state phoenix containers/app/pid)
 	net1=$(ns_ino "$pause1" net)
 	kill -9 "$pause1"
-	new_sandbox() {
-		local p
-		p=$(state phoenix pause.pid)
-		[ "$p" != 0 ] && [ "$p" != "$pause1" ] && kill -0 "$p" &&
-			[ "$(state phoenix containers/app/state)" = Running ] &&
-			[ "$(state phoenix containers/app/pid)" != "$app1" ]
-	}
-	wait_for new_sandbox
+	wait_for new_sandbox phoenix "$pause1" app "$app1"
 	local pause2 app2
 	pause2=$(state phoenix pause.pid)
 	app2=$(state phoenix containers/app/pid)

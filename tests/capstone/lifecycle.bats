@@ -509,28 +509,25 @@ YAML
 	)
 	# sleep, PID 1 of its pid namespace, ignores SIGTERM: only the grace
 	# period's SIGKILL ends it
+	local sup stopper
+	# rm -f once the stop is under way (an event), and what it must not do
+	rm_meanwhile() { # EVENT-REASON
+		wait_for grep -q "$1" "$PODRUN_ROOT/pods/slow/events"
+		run timeout 8 "$PODRUN_BIN" rm -f slow
+		assert_success
+		refute_output --partial "killing it"
+		assert_gone "$sup"
+		assert_host_clean
+	}
 	podrun run -d "$f"
-	local sup
 	sup=$(state slow supervisor.pid)
 	podrun stop slow 3>&- &
-	local stopper=$!
-	stopping() { grep -q Killing "$PODRUN_ROOT/pods/slow/events"; }
-	wait_for stopping
-	run timeout 8 "$PODRUN_BIN" rm -f slow
-	assert_success
-	refute_output --partial "killing it"
+	stopper=$!
+	rm_meanwhile Killing
 	wait "$stopper"
-	assert_gone "$sup"
-	assert_host_clean
 
 	podrun run -d "$f"
 	sup=$(state slow supervisor.pid)
 	kill -9 "$(state slow pause.pid)"
-	changed() { grep -q SandboxChanged "$PODRUN_ROOT/pods/slow/events"; }
-	wait_for changed
-	run timeout 8 "$PODRUN_BIN" rm -f slow
-	assert_success
-	refute_output --partial "killing it"
-	assert_gone "$sup"
-	assert_host_clean
+	rm_meanwhile SandboxChanged
 }

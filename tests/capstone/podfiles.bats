@@ -135,14 +135,7 @@ YAML
 	pause1=$(state shm pause.pid)
 	b1=$(state shm containers/b/pid)
 	kill -9 "$pause1"
-	new_sandbox() {
-		local p
-		p=$(state shm pause.pid)
-		[ "$p" != 0 ] && [ "$p" != "$pause1" ] && kill -0 "$p" &&
-			[ "$(state shm containers/b/state)" = Running ] &&
-			[ "$(state shm containers/b/pid)" != "$b1" ]
-	}
-	wait_for new_sandbox
+	wait_for new_sandbox shm "$pause1" b "$b1"
 	run podrun exec -c b shm -- ls -A /dev/shm
 	assert_success
 	assert_output ""

@@ -166,6 +166,16 @@ state() {
 	cat "$PODRUN_ROOT/pods/$1/${2:-phase}"
 }
 
+# For wait_for, after pod $1's pause (pid $2) was killed: does a new pause
+# hold its sandbox, and does container $3 run in it again (a pid not $4)?
+new_sandbox() { # POD OLD_PAUSE CONTAINER OLD_PID
+	local p
+	p=$(state "$1" pause.pid)
+	[ "$p" != 0 ] && [ "$p" != "$2" ] && kill -0 "$p" &&
+		[ "$(state "$1" "containers/$3/state")" = Running ] &&
+		[ "$(state "$1" "containers/$3/pid")" != "$4" ]
+}
+
 data() {
 	echo "$PODRUN_DATA/pods/$1"
 }

@@ -5,6 +5,7 @@
 #   CVE-2024-21626 a working directory through a leaked fd (exec.bats)
 #   CVE-2021-30465 a symlink swapped in while a volume is mounted beneath it
 #   CVE-2017-1002101 / CVE-2021-25741  a subPath that is a symlink out of the volume
+#   CVE-2019-16884 / CVE-2025-52881  a mount that a symlink leads into /proc
 
 load ../helpers
 load ../capstone/podrun
@@ -234,6 +235,47 @@ YAML
 		assert_output --partial "subPath escape"
 	fi
 	run podrun rm -f subpath
+	assert_host_clean
+}
+
+# CVE-2019-16884 and CVE-2025-52881 (runc): a mount placed in /proc through
+# a path the container controls, to cover a file the runtime reads or
+# writes there, or what it made read-only or masked. runc answers by
+# refusing any mount whose resolved destination is in /proc; podrun does
+# the same (vol_mount). Here an init container plants a symlink to
+# /proc/sys/kernel in a volume, and the app mounts a second volume through
+# it: the app is never created, and the kernel's knobs stay read-only.
+@test "CVE-2019-16884 / CVE-2025-52881: a volume mounted through a symlink into /proc is refused" {
+	run podrun run -d "$(pod_file inproc <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: inproc
+spec:
+  restartPolicy: Never
+  initContainers:
+  - name: plant
+    image: busybox
+    command: ["ln", "-s", "/proc/sys/kernel", "/vol/knobs"]
+    volumeMounts:
+    - {name: vol, mountPath: /vol}
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "echo '|/tmp/x' > /vol/knobs/core_pattern && echo WROTE"]
+    volumeMounts:
+    - {name: vol, mountPath: /vol}
+    - {name: cover, mountPath: /vol/knobs}
+  volumes:
+  - {name: vol, emptyDir: {}}
+  - {name: cover, emptyDir: {}}
+YAML
+)"
+	assert_failure 1
+	assert_output --partial "mountPath /vol/knobs is inside /proc: refused"
+	[ "$(state inproc containers/app/state)" = Waiting ]
+	[ "$(state inproc containers/app/restarts)" = 0 ]
+	run podrun rm -f inproc
 	assert_host_clean
 }
 
