@@ -119,9 +119,10 @@ struct sup {
 	char dir[PATH_MAX];  /* STATE/pods/NAME */
 	char data[PATH_MAX]; /* DATA/pods/NAME: overlays, emptyDirs, logs */
 	int epfd, sigfd;
-	int stop_epfd; /* the log pipes and the signals, for a stop: stop_serve */
+	int stopsig;   /* SIGTERM and SIGINT alone, another signalfd */
+	int stop_epfd; /* the log pipes and stopsig: stop_serve */
 	int log_epfd;  /* the log pipes' own epoll set, itself watched in epfd (logs_w) */
-	struct ev_watch sig_w, pause_w, logs_w;
+	struct ev_watch sig_w, stopsig_w, pause_w, logs_w;
 	struct infra_config icfg;
 	struct infra infra;
 	bool infra_up;
@@ -362,6 +363,42 @@ static int logs_handle(struct ev_watch *w, uint32_t events)
 	(void)events;
 	logs_serve((char *)w - offsetof(struct sup, logs_w));
 	return 0;
+}
+
+/* `podrun stop -t` and `rm -f` send SIGTERM with sigqueue(3), the grace
+ * period riding along as the signal's value. A second stop may shorten the
+ * grace period, never lengthen it, as a second delete does in Kubernetes;
+ * during a stop it cuts the wait. */
+static void stop_asked(struct sup *s, const struct signalfd_siginfo *si)
+{
+	int grace = si->ssi_code == SI_QUEUE && si->ssi_int >= 0
+	                ? si->ssi_int
+	                : (int)(s->spec->grace_seconds * 1000);
+	if (s->stop_grace_ms < 0 || grace < s->stop_grace_ms)
+		s->stop_grace_ms = grace;
+	init_pod_hasten(&s->pod, s->stop_grace_ms);
+}
+
+/* The stop requests alone, while the supervisor waits for something of its
+ * own (stop_serve): SIGCHLD stays pending for the main loop, whose reap()
+ * may not run in the middle of a container's start. */
+static int stopsig_handle(struct ev_watch *w, uint32_t events)
+{
+	struct sup *s = (struct sup *)((char *)w - offsetof(struct sup, stopsig_w));
+	struct signalfd_siginfo si;
+	(void)events;
+	while (read(s->stopsig, &si, sizeof(si)) == sizeof(si))
+		stop_asked(s, &si);
+	return 0;
+}
+
+/* What the supervisor keeps doing while it waits for something of its own -
+ * a stop's containers (init_pod_stop's stop_fd), a postStart hook: reading
+ * the log pipes, and the stop requests. A `podrun rm -f` during a graceful
+ * stop, a sandbox change's stop or a postStart must not wait that out. */
+static void stop_serve(void *arg)
+{
+	serve_ready(((struct sup *)arg)->stop_epfd);
 }
 
 /* Write what l's pipe holds now to its log, without waiting for more: at
@@ -624,20 +661,21 @@ static int hook_finish(struct hook_run *r, bool late)
 /* Wait until fd is readable (a pidfd: its process ended) or deadline_ms
  * (monotonic) passes, reading the log pipes meanwhile: a container must not
  * block on a full stdout while the supervisor waits for something of its
- * own. false: the deadline passed first. */
-static bool wait_serving_logs(struct sup *s, int fd, int64_t deadline_ms)
+ * own. A stop asked meanwhile is recorded; with until_stop it ends the wait.
+ * false: the deadline passed, or the stop came, first. */
+static bool wait_serving_logs(struct sup *s, int fd, int64_t deadline_ms, bool until_stop)
 {
-	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->log_epfd, .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->stop_epfd, .events = POLLIN}};
 	for (;;) {
 		int64_t left = deadline_ms - now_ms();
-		if (left <= 0)
+		if (left <= 0 || (until_stop && s->stop_grace_ms >= 0))
 			return false;
 		if (poll(p, 2, (int)left) <= 0)
 			continue;
 		if (p[0].revents)
 			return true;
 		if (p[1].revents & POLLIN)
-			logs_serve(s);
+			stop_serve(s);
 	}
 }
 
@@ -650,7 +688,7 @@ static int run_hook(struct sup *s, struct init_member *m, const struct spec_hook
 	struct hook_run r;
 	if (hook_spawn(s, m, h, deadline_ms, &r) < 0)
 		return -1;
-	return hook_finish(&r, r.pid && !wait_serving_logs(s, r.pidfd, deadline_ms));
+	return hook_finish(&r, r.pid && !wait_serving_logs(s, r.pidfd, deadline_ms, true));
 }
 
 /* A native sidecar has started when its startupProbe passed (at once without
@@ -909,8 +947,10 @@ static void hook_on_change(void *arg, struct init_member *m)
 		int64_t bound = s->spec->grace_seconds * 1000 > POD_MIN_GRACE_MS
 		                    ? s->spec->grace_seconds * 1000
 		                    : POD_MIN_GRACE_MS;
+		/* A stop asked meanwhile cuts the hook, as kubelet cancels the
+		 * sync it runs in: the stop, not the hook, ends the container. */
 		if (sc->post_start.kind != SPEC_HOOK_NONE &&
-		    run_hook(s, m, &sc->post_start, now_ms() + bound) < 0) {
+		    run_hook(s, m, &sc->post_start, now_ms() + bound) < 0 && s->stop_grace_ms < 0) {
 			status_event(s->dir, "Warning", "FailedPostStartHook", object,
 			             "PostStartHook failed: %s", last_error());
 			sys_pidfd_send_signal(m->c.pidfd, SIGKILL, 0);
@@ -1180,31 +1220,12 @@ static int sig_handle(struct ev_watch *w, uint32_t events)
 	struct signalfd_siginfo si;
 	(void)events;
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD) {
+		if (si.ssi_signo == SIGCHLD)
 			reap(s);
-			continue;
-		}
-		/* `podrun stop -t` and `rm -f` send SIGTERM with sigqueue(3), the
-		 * grace period riding along as the signal's value. A second stop
-		 * may shorten the grace period, never lengthen it, as a second
-		 * delete does in Kubernetes; during a stop it cuts the wait. */
-		int grace = si.ssi_code == SI_QUEUE && si.ssi_int >= 0
-		                ? si.ssi_int
-		                : (int)(s->spec->grace_seconds * 1000);
-		if (s->stop_grace_ms < 0 || grace < s->stop_grace_ms)
-			s->stop_grace_ms = grace;
-		init_pod_hasten(&s->pod, s->stop_grace_ms);
+		else
+			stop_asked(s, &si);
 	}
 	return 0;
-}
-
-/* What a stop keeps doing while it waits for the containers (init_pod_stop's
- * stop_fd, an epoll set of the two): reading their log pipes, and the
- * supervisor's signals - a `podrun rm -f` during a graceful stop, or during
- * the stop of a sandbox change, must not wait out that grace period. */
-static void stop_serve(void *arg)
-{
-	serve_ready(((struct sup *)arg)->stop_epfd);
 }
 
 /* ---- start and stop ------------------------------------------------------------------- */
@@ -1671,7 +1692,7 @@ static int measure_volume(struct sup *s, const char *dir, uint64_t *bytes)
 		_exit(1);
 	}
 	close(p[1]);
-	bool answered = wait_serving_logs(s, p[0], now_ms() + 5000);
+	bool answered = wait_serving_logs(s, p[0], now_ms() + 5000, false);
 	char got[PATH_MAX];
 	ssize_t n = answered ? read(p[0], got, sizeof(got) - 1) : 0;
 	close(p[0]);
@@ -2303,6 +2324,8 @@ static void sup_free(struct sup *s)
 		close(s->log_epfd);
 	if (s->stop_epfd >= 0)
 		close(s->stop_epfd);
+	if (s->stopsig >= 0)
+		close(s->stopsig);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	free(s);
@@ -2328,7 +2351,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	s->spec = spec;
 	s->o = o;
 	s->stop_grace_ms = -1;
-	s->sigfd = s->log_epfd = s->stop_epfd = -1;
+	s->sigfd = s->stopsig = s->log_epfd = s->stop_epfd = -1;
 	s->lock = -1;
 	for (int i = 0; i < 2; i++)
 		s->pending[i][0] = s->pending[i][1] = -1;
@@ -2347,14 +2370,18 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	s->log_epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->stop_epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	sigdelset(&set, SIGCHLD);
+	s->stopsig = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	s->sig_w.handle = sig_handle;
+	s->stopsig_w.handle = stopsig_handle;
 	s->logs_w.handle = logs_handle;
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->sig_w};
+	struct epoll_event se = {.events = EPOLLIN, .data.ptr = &s->stopsig_w};
 	struct epoll_event le = {.events = EPOLLIN, .data.ptr = &s->logs_w};
-	if (s->epfd < 0 || s->log_epfd < 0 || s->stop_epfd < 0 || s->sigfd < 0 ||
+	if (s->epfd < 0 || s->log_epfd < 0 || s->stop_epfd < 0 || s->sigfd < 0 || s->stopsig < 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &e) < 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->log_epfd, &le) < 0 ||
-	    epoll_ctl(s->stop_epfd, EPOLL_CTL_ADD, s->sigfd, &e) < 0 ||
+	    epoll_ctl(s->stop_epfd, EPOLL_CTL_ADD, s->stopsig, &se) < 0 ||
 	    epoll_ctl(s->stop_epfd, EPOLL_CTL_ADD, s->log_epfd, &le) < 0) {
 		fail_errno("epoll/signalfd");
 		goto failed;
@@ -2409,7 +2436,9 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 				         spec->name);
 			break;
 		}
-		if (all_apps_running(s)) {
+		/* not when a stop came during a postStart: how the pod ended is
+		 * what the parent hears */
+		if (all_apps_running(s) && s->stop_grace_ms < 0) {
 			notify(s, "Running\n");
 			trim_once();
 		}

@@ -496,7 +496,7 @@ usr2" ]
 # between waits. Proven: with the log pipes alone as a stop's stop_fd, each
 # rm -f waits out its POD_STOP_SLACK_MS, then kills the supervisor ("has not
 # ended ... killing it").
-@test "rm -f during a graceful stop, or during a sandbox change's, cuts the grace period short" {
+@test "rm -f during a graceful stop, a sandbox change's stop or a postStart hook cuts the grace period short" {
 	f=$(pod_file slow <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -530,4 +530,32 @@ YAML
 	sup=$(state slow supervisor.pid)
 	kill -9 "$(state slow pause.pid)"
 	rm_meanwhile SandboxChanged
+
+	# a postStart holds the supervisor for up to the grace period: the
+	# stop cuts the hook (no FailedPostStartHook), and run -d hears that
+	# the pod ended, not that it runs
+	f=$(pod_file hooked <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: slow}
+spec:
+  terminationGracePeriodSeconds: 60
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    lifecycle: {postStart: {exec: {command: ["sleep", "3601"]}}}
+YAML
+	)
+	"$PODRUN_BIN" run -d "$f" >"$BATS_TEST_TMPDIR/run.out" 2>&1 3>&- &
+	local runner=$!
+	wait_for test -s "$PODRUN_ROOT/pods/slow/supervisor.pid"
+	sup=$(state slow supervisor.pid)
+	wait_for pgrep -xf "sleep 3601"
+	rm_meanwhile Started
+	wait "$runner" || true
+	run cat "$BATS_TEST_TMPDIR/run.out"
+	refute_output --partial Running
+	assert_output --partial "pod slow: Failed"
+	! pgrep -xf "sleep 3601"
 }
