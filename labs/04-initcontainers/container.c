@@ -499,6 +499,10 @@ static int container_main(void *arg)
 		fail_errno("setsid");
 		child_fail(errfd, "session");
 	}
+	/* The umask is inherited too: the operator's 077 would make the
+	 * directories made here (mount points, workingDir) and every file the
+	 * command creates private to its owner. runc sets 022, whoever ran it. */
+	umask(022);
 	if (setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd) < 0)
 		child_fail(errfd, "stdio");
 	/* Order matters: private first, or our mounts would propagate to the host;
@@ -978,6 +982,7 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 			fail_errno("prctl(PR_SET_DUMPABLE, 0)");
 			child_fail(p[1], "dumpable");
 		}
+		umask(022); /* as for the container's own command */
 		if (cfg->setup_child && cfg->setup_child(cfg->setup_arg) < 0)
 			child_fail(p[1], "setup");
 		pid_t y = enter_container(fds);

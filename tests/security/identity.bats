@@ -199,3 +199,32 @@ YAML
 	assert_failure 2
 	[ ! -e "$PODRUN_ROOT/pods/contra" ]
 }
+
+# runc's umask, 022, not the operator's: with 077 the workingDir the runtime
+# makes and every file the command creates would be its owner's alone, and
+# a container running as another user could not read them.
+@test "identity: a container and its exec get umask 022 whatever podrun's is; a workingDir made for it is 0755" {
+	f=$(pod_file mask <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: mask}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    workingDir: /srv/made/here
+    command: ["sh", "-c", "umask; touch f; stat -c %a /srv/made/here f; sleep 3600"]
+YAML
+	)
+	(umask 077 && podrun run -d "$f")
+	wait_for grep -q " 644$" "$(data mask)/logs/main/0.log"
+	run podrun logs mask
+	assert_output "0022
+755
+644"
+	run podrun exec mask -- sh -c 'umask'
+	assert_output 0022
+	podrun rm -f mask
+	assert_host_clean
+}
