@@ -492,24 +492,31 @@ usr2" ]
 }
 
 # A second stop may shorten the grace period, as a second delete does: the
-# supervisor reads its signals while it waits for the containers, not only
-# between waits. Proven: with the log pipes alone as a stop's stop_fd, each
-# rm -f waits out its POD_STOP_SLACK_MS, then kills the supervisor ("has not
-# ended ... killing it").
+# supervisor reads the stop requests while it waits for something of its
+# own - a stop's containers, a postStart hook - not only between waits.
+# Proven: with the log pipes alone as a stop's stop_fd, the first two rm -f
+# wait out POD_STOP_SLACK_MS, then kill the supervisor ("has not ended ...
+# killing it"); with the log pipes alone in wait_serving_logs, the third.
 @test "rm -f during a graceful stop, a sandbox change's stop or a postStart hook cuts the grace period short" {
-	f=$(pod_file slow <<'YAML'
+	# sleep, PID 1 of its pid namespace, ignores SIGTERM: only the grace
+	# period's SIGKILL ends it
+	slow_pod() { # [POSTSTART-COMMAND]
+		local hook=
+		[ -z "${1:-}" ] || hook="    lifecycle: {postStart: {exec: {command: $1}}}"
+		pod_file slow <<YAML
 apiVersion: v1
 kind: Pod
 metadata: {name: slow}
 spec:
   terminationGracePeriodSeconds: 60
   containers:
-  - {name: c, image: busybox, command: ["sleep", "3600"]}
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+$hook
 YAML
-	)
-	# sleep, PID 1 of its pid namespace, ignores SIGTERM: only the grace
-	# period's SIGKILL ends it
-	local sup stopper
+	}
+	local f sup stopper runner
 	# rm -f once the stop is under way (an event), and what it must not do
 	rm_meanwhile() { # EVENT-REASON
 		wait_for grep -q "$1" "$PODRUN_ROOT/pods/slow/events"
@@ -519,6 +526,7 @@ YAML
 		assert_gone "$sup"
 		assert_host_clean
 	}
+	f=$(slow_pod)
 	podrun run -d "$f"
 	sup=$(state slow supervisor.pid)
 	podrun stop slow 3>&- &
@@ -531,24 +539,11 @@ YAML
 	kill -9 "$(state slow pause.pid)"
 	rm_meanwhile SandboxChanged
 
-	# a postStart holds the supervisor for up to the grace period: the
-	# stop cuts the hook (no FailedPostStartHook), and run -d hears that
-	# the pod ended, not that it runs
-	f=$(pod_file hooked <<'YAML'
-apiVersion: v1
-kind: Pod
-metadata: {name: slow}
-spec:
-  terminationGracePeriodSeconds: 60
-  containers:
-  - name: c
-    image: busybox
-    command: ["sleep", "3600"]
-    lifecycle: {postStart: {exec: {command: ["sleep", "3601"]}}}
-YAML
-	)
+	# a postStart holds the supervisor for up to the grace period: the stop
+	# cuts the hook, and run -d hears that the pod ended, not that it runs
+	f=$(slow_pod '["sleep", "3601"]')
 	"$PODRUN_BIN" run -d "$f" >"$BATS_TEST_TMPDIR/run.out" 2>&1 3>&- &
-	local runner=$!
+	runner=$!
 	wait_for test -s "$PODRUN_ROOT/pods/slow/supervisor.pid"
 	sup=$(state slow supervisor.pid)
 	wait_for pgrep -xf "sleep 3601"
