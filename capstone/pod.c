@@ -1824,6 +1824,16 @@ static int place_member(void *arg, pid_t pid)
 	return state_put(d, "oom_score_adj", "%d", rm->oom_score_adj);
 }
 
+/* The v1 controllers of the cgroups podrun makes for a container (lab 06):
+ * those hierarchies, and v2's, are mounted in it (ctr_config). */
+static const char *const *own_cgroups(void)
+{
+	static const char *names[CG_NCTRL + 1];
+	for (int c = 0; c < CG_NCTRL; c++)
+		names[c] = cg_ctrl_names[c];
+	return names;
+}
+
 static int setup_members(struct sup *s)
 {
 	const struct pod_spec *sp = s->spec;
@@ -1930,6 +1940,7 @@ static int setup_members(struct sup *s)
 		    .place_arg = &s->refs[i],
 		    .termination_log = termlog,
 		    .termination_path = sc->term_path ? sc->term_path : "/dev/termination-log",
+		    .mount_cgroups = own_cgroups(),
 		};
 		if (apply_image(s, m) < 0)
 			return -1;

@@ -43,6 +43,7 @@
 #include <grp.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -401,13 +402,84 @@ static int wait_to_be_placed(int fd)
 	return 0;
 }
 
+/* ctr_config.mount_cgroups, in the container's root, once it is in its
+ * cgroups. The namespace first: what is mounted in it has the container's
+ * cgroups as its root, so it shows neither the pod's nor a neighbour's.
+ * Each hierarchy /proc/self/cgroup names is mounted where the node has it:
+ * cgroup v1's under a tmpfs, one directory each ("cpu,cpuacct", with a link
+ * per controller; a named one, "name=systemd", as "systemd"), v2's at
+ * "unified" beside them, or at /sys/fs/cgroup itself when it is alone -
+ * of v1's, only those ctrls names. */
+static bool listed(const char *const *names, const char *ctrls)
+{
+	for (; *names; names++) {
+		size_t n = strlen(*names);
+		for (const char *c = ctrls; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+			if (!strncmp(c, *names, n) && (c[n] == ',' || c[n] == '\0'))
+				return true;
+	}
+	return false;
+}
+
+static int mount_own_cgroups(const char *const *ctrls, bool writable)
+{
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return fail_errno("unshare(CLONE_NEWCGROUP)");
+	char text[4096], *save = NULL;
+	if (read_file("/proc/self/cgroup", text, sizeof(text)) < 0)
+		return -1;
+	const unsigned long flags = (writable ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	const char *top = "/sys/fs/cgroup";
+	if (!strncmp(text, "0::", 3) && !strchr(text, '\n'))
+		return mount("cgroup2", top, "cgroup2", flags, NULL) < 0
+		           ? fail_errno("mount(cgroup2 on %s)", top)
+		           : 0;
+	if (mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=16k") < 0)
+		return fail_errno("mount(tmpfs on %s)", top);
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		/* ID:CONTROLLERS:PATH, PATH "/" in the new namespace */
+		char *ctrl = strchr(l, ':'), *end = ctrl ? strchr(ctrl + 1, ':') : NULL;
+		if (!end)
+			return fail_msg(EINVAL, "/proc/self/cgroup: \"%s\" is no cgroup", l);
+		*end = '\0';
+		ctrl++;
+		bool v2 = !*ctrl, named = !strncmp(ctrl, "name=", 5);
+		if (!v2 && !listed(ctrls, ctrl))
+			continue;
+		char dir[256], opts[256];
+		snprintf(dir, sizeof(dir), "%s/%s", top, v2 ? "unified" : named ? ctrl + 5 : ctrl);
+		snprintf(opts, sizeof(opts), "%s%s", named ? "none," : "", ctrl);
+		if (mkdir(dir, 0555) < 0)
+			return fail_errno("mkdir(%s)", dir);
+		if (mount("cgroup", dir, v2 ? "cgroup2" : "cgroup", flags, v2 ? NULL : opts) < 0)
+			return fail_errno("mount(cgroup on %s, %s)", dir, v2 ? "cgroup2" : opts);
+		/* "cpu" -> "cpu,cpuacct", as the node links them */
+		for (char *c = v2 || named || !strchr(ctrl, ',') ? NULL : ctrl; c;) {
+			char *comma = strchr(c, ',');
+			if (comma)
+				*comma = '\0';
+			char link[300];
+			snprintf(link, sizeof(link), "%s/%s", top, c);
+			if (symlink(strrchr(dir, '/') + 1, link) < 0)
+				return fail_errno("symlink(%s)", link);
+			c = comma ? comma + 1 : NULL;
+		}
+	}
+	/* the tmpfs itself: nothing more is made in it */
+	if (mount(NULL, top, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	          NULL) < 0)
+		return fail_errno("mount(%s, MS_REMOUNT|MS_RDONLY)", top);
+	return 0;
+}
+
 /* The last steps, common to a container's PID 1 and to ctr_exec: resolve the
- * command, wait to be placed (syncfd >= 0: ctr_config.place), drop
- * capabilities, no_new_privs, close stray fds, execve. Called in the
- * container's root and namespaces. Never returns. */
+ * command, wait to be placed (syncfd >= 0: ctr_config.place), mount its
+ * cgroups (pid1 only: ctr_exec joins them), drop capabilities, no_new_privs,
+ * close stray fds, execve. Called in the container's root and namespaces.
+ * Never returns. */
 static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t caps,
                                        const struct ctr_seccomp *filter, char *const argv[],
-                                       int errfd, int syncfd)
+                                       int errfd, int syncfd, bool pid1)
 {
 	const char *path_env;
 	char **envp = build_env(cfg->env, &path_env);
@@ -433,6 +505,9 @@ static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t ca
 	 * itself above all, must not run before it. */
 	if (syncfd >= 0 && wait_to_be_placed(syncfd) < 0)
 		child_fail(errfd, "place");
+	if (pid1 && cfg->mount_cgroups &&
+	    mount_own_cgroups(cfg->mount_cgroups, cfg->privileged) < 0)
+		child_fail(errfd, "cgroups");
 
 	/* no_new_privs: execve can never add a privilege again (setuid bits and
 	 * file capabilities are ignored). allowPrivilegeEscalation: true, or a
@@ -555,7 +630,7 @@ static int container_main(void *arg)
 	 * lead out through a magic link in /proc: resolve beneath "/" anyway. */
 	if (chdir_beneath_root(wd) < 0)
 		child_fail(errfd, "workingDir");
-	exec_in_container(cfg, a->caps, a->filter, cfg->argv, errfd, a->syncfd);
+	exec_in_container(cfg, a->caps, a->filter, cfg->argv, errfd, a->syncfd, true);
 }
 
 /* C's first steps, or H's: its cgroup (setup_child), then the sandbox. */
@@ -959,8 +1034,10 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 	/* Everything but the user namespace (we never made one); mnt comes last in
 	 * the loop below because joining it moves our root and cwd into the container. */
 	int fds[NS_COUNT];
-	unsigned want =
-	    NS_BIT(NS_IPC) | NS_BIT(NS_UTS) | NS_BIT(NS_NET) | NS_BIT(NS_PID) | NS_BIT(NS_MNT);
+	/* its cgroup namespace too, after setup_child put us in its cgroups:
+	 * with mount_cgroups the container has one of its own */
+	unsigned want = NS_BIT(NS_IPC) | NS_BIT(NS_UTS) | NS_BIT(NS_NET) | NS_BIT(NS_PID) |
+	                NS_BIT(NS_MNT) | NS_BIT(NS_CGROUP);
 	if (ns_open(c->pid, want, fds) < 0)
 		goto fail;
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -1002,7 +1079,7 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 			    cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
 			if (chdir_beneath_root(wd) < 0)
 				child_fail(p[1], "workingDir");
-			exec_in_container(cfg, caps, filter, argv, p[1], -1);
+			exec_in_container(cfg, caps, filter, argv, p[1], -1, false);
 		}
 		close(p[1]);
 		/* x keeps no end of the command's stdio: EOF must come when the

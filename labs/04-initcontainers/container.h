@@ -87,6 +87,17 @@ struct ctr_config {
 	 * kills C and stops the start with "place: ...". */
 	int (*place)(void *arg, pid_t pid);
 	void *place_arg;
+	/* The container's own cgroups at /sys/fs/cgroup, read-only (but for a
+	 * privileged container), in a cgroup namespace of its own, as runc and
+	 * containerd mount them: what sizes itself from its memory limit or CPU
+	 * quota (a JVM, Go's automaxprocs) finds its own there, not the node's.
+	 * Mounted once the container is in its cgroups (after place); ctr_exec
+	 * joins that namespace. NULL: /sys/fs/cgroup stays empty. Else the
+	 * cgroup v1 controllers in whose hierarchies the container has a cgroup
+	 * of its own (NULL-terminated); the v2 hierarchy is mounted whenever
+	 * there is one. A hierarchy not named is left out: the container is at
+	 * the caller's cgroup there, and would see every cgroup beside it. */
+	const char *const *mount_cgroups;
 	/* Optional: a host file bound at termination_path in the container
 	 * (Kubernetes' terminationMessagePath, /dev/termination-log): what the
 	 * command writes there is read back when it ends. */

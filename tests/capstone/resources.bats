@@ -66,8 +66,11 @@ YAML
 
 @test "a container is in its cgroups from its first instruction: the command reads its own" {
 	# podrun builds a container before its cgroups exist, and writes it into
-	# them before its execve (container.h: place): what the command sees at
-	# once must already be its own cgroup, in every hierarchy.
+	# them before its execve (container.h: place); then the container gets a
+	# cgroup namespace of its own and its cgroups at /sys/fs/cgroup, as runc
+	# mounts them. What the command reads at once must be its own cgroup:
+	# its limit, and no process but itself. (/proc/self/cgroup says "/".)
+	look='["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ps=; while read -r p; do ps=$ps,$p; done </sys/fs/cgroup/pids/cgroup.procs; echo procs:$ps; grep -c . /proc/self/cgroup; grep -vc :/\\$ /proc/self/cgroup; true"]'
 	pod_file first <<YAML >/dev/null
 apiVersion: v1
 kind: Pod
@@ -77,24 +80,32 @@ spec:
   initContainers:
   - name: i
     image: busybox
-    command: ["cat", "/proc/self/cgroup"]
+    command: $look
+    resources: {limits: {memory: 48Mi}}
   containers:
   - name: a
     image: busybox
-    command: ["cat", "/proc/self/cgroup"]
+    command: $look
+    resources: {limits: {memory: 64Mi}}
   - name: b
     image: busybox
-    command: ["cat", "/proc/self/cgroup"]
+    command: $look
+    resources: {limits: {memory: 80Mi}}
 YAML
 	run podrun run "$BATS_TEST_TMPDIR/first.yaml"
 	assert_success
-	local c ctr
-	for ctr in i a b; do
-		run podrun logs first -c "$ctr"
+	local ctr mib
+	for ctr in i:48 a:64 b:80; do
+		mib=${ctr#*:}
+		run podrun logs first -c "${ctr%:*}"
 		assert_success
-		for c in memory pids cpu devices; do
-			assert_line --regexp "^[0-9]+:([a-z_]+,)*$c(,[a-z_]+)*:(/.*)?/$PODRUN_CGROUP/besteffort/pod-first/$ctr\$"
-		done
+		# the limit; itself alone (pid 1 of its pid namespace: the shell's
+		# builtins read the list); then how many hierarchies, none of them
+		# off the namespace's root
+		[ "${lines[0]}" = $((mib * 1024 * 1024)) ]
+		[ "${lines[1]}" = procs:,1 ]
+		[ "${lines[2]}" -gt 0 ] && [ "${lines[3]}" = 0 ]
+		[ "${#lines[@]}" = 4 ]
 	done
 	podrun rm -f first
 	assert_host_clean
@@ -428,7 +439,9 @@ YAML
 
 # Proven: without setup_child in pod.c's hook_spawn and the probe's target
 # (res_enter), the hook and the probe run in the supervisor's cgroups: they
-# open /lc, and their memory and devices lines are not the container's.
+# open /lc, and their memory and devices lines are not the container's. In
+# the container's cgroup namespace every line ends at its root, ":/"; a
+# process of another cgroup, or of the node's namespace, shows a path.
 @test "exec hooks and exec probes run in the container's cgroups, as podrun exec does: its limits and device allow-list hold them" {
 	[ -c /dev/loop-control ] || skip "no /dev/loop-control"
 	local hp=$BATS_TEST_TMPDIR/hp
@@ -458,7 +471,8 @@ YAML
 	podrun run -d "$f"
 	wait_for test -s "$hp/probe-cg"
 	wait_for test -s "$hp/main-cg"
-	grep -q "pod-inside/c" "$hp/main-cg"
+	grep -q "pod-inside/c" "/proc/$(state inside containers/c/pid)/cgroup"
+	[ "$(grep -c ':/$' "$hp/main-cg")" = 3 ]
 	for who in hook probe; do
 		diff "$hp/main-cg" "$hp/$who-cg"
 		grep -q "Operation not permitted" "$hp/$who-err"
@@ -784,4 +798,58 @@ YAML
 	f=$(qos_pod milli "requests: {cpu: 0.5, memory: 1e6}")
 	run podrun validate -v "$f"
 	assert_success
+}
+
+# runc and containerd mount a container's own cgroups at /sys/fs/cgroup: a
+# JVM or Go's automaxprocs sizes its heap or its threads from the limits it
+# finds there. Without them it sizes itself from the node: a 64 Mi tomcat
+# would take a heap of a quarter of the node's memory and be OOMKilled.
+@test "a container sees its own cgroups at /sys/fs/cgroup, read-only: its limits, nothing of the node's or a neighbour's" {
+	f=$(pod_file seen <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: seen}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {limits: {memory: 64Mi, cpu: 500m}}
+  - name: d
+    image: busybox
+    command: ["sleep", "3600"]
+YAML
+	)
+	podrun run -d "$f"
+	local v1=/sys/fs/cgroup/memory/memory.limit_in_bytes v2=/sys/fs/cgroup/memory.max
+	if [ -f "$v1" ]; then
+		run podrun exec -c c seen -- cat "$v1" /sys/fs/cgroup/cpu/cpu.cfs_quota_us
+		assert_output "67108864
+50000"
+		# the hierarchies of its own cgroups only (podrun makes none in
+		# name=systemd, freezer...: there it would see the node's tree)
+		run podrun exec -c c seen -- ls /sys/fs/cgroup
+		refute_line systemd
+		refute_line freezer
+		assert_line memory
+	else
+		run podrun exec -c c seen -- cat "$v2" /sys/fs/cgroup/cpu.max
+		assert_output "67108864
+50000 100000"
+	fi
+	# its cgroup is the root of what it sees: no cgroup below or beside it
+	run podrun exec -c c seen -- find /sys/fs/cgroup/ -mindepth 2 -type d
+	assert_success
+	assert_output ""
+	run podrun exec -c c seen -- sh -c 'mkdir /sys/fs/cgroup/memory/x || mkdir /sys/fs/cgroup/x'
+	assert_failure
+	assert_output --partial "Read-only file system"
+	# the neighbour without limits sees its own: no limit
+	if [ -f "$v1" ]; then
+		run podrun exec -c d seen -- cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us
+		assert_output -- -1
+	fi
+	podrun rm -f seen
+	assert_host_clean
 }
