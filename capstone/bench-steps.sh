@@ -143,6 +143,7 @@ analyse() { # START RM
 			if (s ~ /mount\("sysfs"/) return "container: /sys"
 			if (s ~ /pivot_root\(/) return "container: pivot_root"
 			if (s ~ /umount2\(/) return "container: workdir, env, PATH, signals, bounding set"
+			if (s ~ /mount\("tmpfs", "\/sys\/fs\/cgroup"/ || s ~ /mount\("cgroup2", "\/sys\/fs\/cgroup"/) return "container: its cgroups at /sys/fs/cgroup (cgroupns, mounts)"
 			if (s ~ /setgroups\(/) return "container: user, capset, no_new_privs"
 			if (s ~ /seccomp\(SECCOMP_SET_MODE_FILTER/) return "container: seccomp filter load"
 			if (s ~ /execve\(/) return "container: execve"
