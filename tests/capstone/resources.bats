@@ -69,8 +69,9 @@ YAML
 	# them before its execve (container.h: place); then the container gets a
 	# cgroup namespace of its own and its cgroups at /sys/fs/cgroup, as runc
 	# mounts them. What the command reads at once must be its own cgroup:
-	# its limit, and no process but itself. (/proc/self/cgroup says "/".)
-	look='["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ps=; while read -r p; do ps=$ps,$p; done </sys/fs/cgroup/pids/cgroup.procs; echo procs:$ps; grep -c . /proc/self/cgroup; grep -vc :/\\$ /proc/self/cgroup; true"]'
+	# its limit, and no process but itself (v1's files, or v2's on a node of
+	# cgroup v2 alone). /proc/self/cgroup says "/".
+	look='["sh", "-c", "cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes 2>/dev/null || cat memory.max; f=pids/cgroup.procs; [ -f $f ] || f=cgroup.procs; ps=; while read -r p; do ps=$ps,$p; done <$f; echo procs:$ps; grep -c . /proc/self/cgroup; grep -vc :/\\$ /proc/self/cgroup; true"]'
 	pod_file first <<YAML >/dev/null
 apiVersion: v1
 kind: Pod
