@@ -1824,14 +1824,14 @@ static int place_member(void *arg, pid_t pid)
 	return state_put(d, "oom_score_adj", "%d", rm->oom_score_adj);
 }
 
-/* The v1 controllers of the cgroups podrun makes for a container (lab 06):
- * those hierarchies, and v2's, are mounted in it (ctr_config). */
-static const char *const *own_cgroups(void)
+/* Does the container mount a volume of its own at path? Then what podrun
+ * would bind there for every container (/dev/shm, /etc/hosts...) is left out. */
+static bool mounts_at(const struct spec_container *sc, const char *path)
 {
-	static const char *names[CG_NCTRL + 1];
-	for (int c = 0; c < CG_NCTRL; c++)
-		names[c] = cg_ctrl_names[c];
-	return names;
+	for (size_t j = 0; j < sc->n_mounts; j++)
+		if (!strcmp(sc->mounts[j].mount_path, path))
+			return true;
+	return false;
 }
 
 static int setup_members(struct sup *s)
@@ -1940,16 +1940,14 @@ static int setup_members(struct sup *s)
 		    .place_arg = &s->refs[i],
 		    .termination_log = termlog,
 		    .termination_path = sc->term_path ? sc->term_path : "/dev/termination-log",
-		    .mount_cgroups = own_cgroups(),
+		    /* the hierarchies of the cgroups podrun makes it (lab 06) */
+		    .mount_cgroups = cg_ctrl_names,
 		};
 		if (apply_image(s, m) < 0)
 			return -1;
 		/* The sandbox's /dev/shm first: a volume of the container's own
 		 * at /dev/shm, or within it, then goes on top. */
-		bool own_shm = false;
-		for (size_t j = 0; j < sc->n_mounts; j++)
-			own_shm = own_shm || !strcmp(sc->mounts[j].mount_path, "/dev/shm");
-		if (!own_shm) {
+		if (!mounts_at(sc, "/dev/shm")) {
 			*mt++ = (struct ctr_mount){.volume = &s->shm, .mount_path = "/dev/shm"};
 			m->cfg.n_mounts++;
 		}
@@ -1962,10 +1960,7 @@ static int setup_members(struct sup *s)
 		/* The files kubelet manages in every container - unless the pod
 		 * mounts something of its own there. */
 		for (size_t k = 0; k < ARRAY_SIZE(pod_files); k++) {
-			bool own = false;
-			for (size_t j = 0; j < sc->n_mounts; j++)
-				own = own || !strcmp(sc->mounts[j].mount_path, pod_files[k].path);
-			if (own)
+			if (mounts_at(sc, pod_files[k].path))
 				continue;
 			*mt++ = (struct ctr_mount){.volume = &s->pod_files[k],
 			                           .mount_path = pod_files[k].path};

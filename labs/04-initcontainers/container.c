@@ -410,14 +410,12 @@ static int wait_to_be_placed(int fd)
  * per controller; a named one, "name=systemd", as "systemd"), v2's at
  * "unified" beside them, or at /sys/fs/cgroup itself when it is alone -
  * of v1's, only those ctrls names. */
+/* Does the hierarchy of CTRLS ("cpu,cpuacct") hold one of names? */
 static bool listed(const char *const *names, const char *ctrls)
 {
-	for (; *names; names++) {
-		size_t n = strlen(*names);
-		for (const char *c = ctrls; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
-			if (!strncmp(c, *names, n) && (c[n] == ',' || c[n] == '\0'))
-				return true;
-	}
+	for (; *names; names++)
+		if (in_list(ctrls, ',', *names))
+			return true;
 	return false;
 }
 
@@ -454,15 +452,14 @@ static int mount_own_cgroups(const char *const *ctrls, bool writable)
 		if (mount("cgroup", dir, v2 ? "cgroup2" : "cgroup", flags, v2 ? NULL : opts) < 0)
 			return fail_errno("mount(cgroup on %s, %s)", dir, v2 ? "cgroup2" : opts);
 		/* "cpu" -> "cpu,cpuacct", as the node links them */
-		for (char *c = v2 || named || !strchr(ctrl, ',') ? NULL : ctrl; c;) {
-			char *comma = strchr(c, ',');
-			if (comma)
-				*comma = '\0';
+		char *each = NULL;
+		for (char *c = v2 || named || !strchr(ctrl, ',') ? NULL
+		                                                 : strtok_r(ctrl, ",", &each);
+		     c; c = strtok_r(NULL, ",", &each)) {
 			char link[300];
 			snprintf(link, sizeof(link), "%s/%s", top, c);
 			if (symlink(strrchr(dir, '/') + 1, link) < 0)
 				return fail_errno("symlink(%s)", link);
-			c = comma ? comma + 1 : NULL;
 		}
 	}
 	/* the tmpfs itself: nothing more is made in it */

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-const char *const cg_ctrl_names[CG_NCTRL] = {
+const char *const cg_ctrl_names[CG_NCTRL + 1] = {
     [CG_MEMORY] = "memory", [CG_CPU] = "cpu",         [CG_CPUACCT] = "cpuacct",
     [CG_PIDS] = "pids",     [CG_DEVICES] = "devices",
 };

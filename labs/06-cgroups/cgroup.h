@@ -52,7 +52,7 @@ enum cg_layout {
  * has, and devices is a BPF program, not a controller. */
 enum cg_ctrl { CG_MEMORY, CG_CPU, CG_CPUACCT, CG_PIDS, CG_DEVICES, CG_NCTRL };
 
-extern const char *const cg_ctrl_names[CG_NCTRL]; /* "memory", "cpu", ... */
+extern const char *const cg_ctrl_names[CG_NCTRL + 1]; /* "memory", "cpu", ..., NULL */
 
 struct cg_host {
 	enum cg_layout layout;
