@@ -364,14 +364,12 @@ reaps_merged_sigchld() {
 	refute_output --partial "198.18.2.57/28"
 }
 
-@test "a pod network that fails midway leaves no holder and no link" {
+@test "a pod network refused at its bridge leaves no holder" {
 	# a link by that name that podlab did not make: infra_start must refuse it
-	# after the holder has started, and undo everything
+	# after the holder has started, and stop the holder
 	local dum=lab2d$$
 	ip link add "$dum" type veth peer name "${dum}p"
 	defer "ip link del $dum"
-	local before after v
-	before=$(host_veths)
 	# step3 runs under a PID 1 of its own, which looks for a pause left
 	# behind once step3 is done: other runs' pods are not in that pid
 	# namespace, and from out here would look the same.
@@ -379,20 +377,38 @@ reaps_merged_sigchld() {
 		--subnet 198.18.2.64/28 --port 18213; st=\$?; ! pgrep -a -x pause || exit 99; exit \$st"
 	assert_failure 1
 	assert_output --partial "$dum exists and podlab did not create it"
+}
+
+# The bridge and the veth exist before eth0 gets its address, which a child
+# of infra_start's gives it from inside the pod's netns: strace fails that
+# setns(2), the start's first, and the start must undo all it made.
+@test "a pod network that fails after its veth leaves no holder, bridge, veth or address" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local br=lab2f$$ before after v
+	defer "ip link del $br 2>/dev/null || true"
+	before=$(host_veths)
+	run unshare --pid --fork --mount-proc sh -c "strace -f -qq -o /dev/null -e trace=setns \
+		-e inject=setns:error=EPERM:when=1 '$L2/step3_podip' --bridge '$br' \
+		--subnet 198.18.2.64/28 --port 18213; st=\$?; ! pgrep -a -x pause || exit 99; exit \$st"
+	assert_failure 1
+	assert_output --partial "setns(the pod's network namespace): Operation not permitted"
+	link_gone "$br" || fail "the bridge $br was left behind"
 	# other labs' pods may come and go meanwhile. A veth of step3's is named
 	# after its holder's pid in step3's pid namespace (vethPID, vethPID_N):
 	# a small one, as a new namespace counts from 1, where the host hands
 	# out pids below 300 (RESERVED_PIDS) only before its first wrap, at boot.
+	# It goes with the pod's netns, a moment after the start let go of it.
 	after=$(host_veths)
 	for v in $(comm -13 <(echo "$before") <(echo "$after")); do
 		local p=${v#veth}
-		[ "${p%_*}" -ge 300 ] || {
+		[ "${p%_*}" -ge 300 ] && continue
+		wait_for link_gone "$v" || {
 			defer "ip link del $v"
 			fail "$v, step3's, was left behind"
 		}
 	done
-	run ip -o addr show dev "$dum"
-	refute_output --partial "198.18.2.65"
+	run ip -o addr show
+	refute_output --partial "198.18.2.65/28"
 }
 
 # A start that died while it made its bridge leaves at worst a bridge under
@@ -423,10 +439,18 @@ reaps_merged_sigchld() {
 	link_gone "$BR" || fail "$BR is still there"
 }
 
-@test "bad subnets and ports are usage errors (exit 2) naming the value" {
+@test "bad subnets, indexes, hostnames and ports are usage errors (exit 2) naming the value" {
 	run "$L2/step3_podip" --subnet 10.0.0.0/8
 	assert_failure 2
 	assert_output --partial "'10.0.0.0/8'"
+	run "$L2/step3_podip" --subnet 198.18.2.240/28 --index 20
+	assert_failure 2
+	assert_output --partial "host index 20 is outside 198.18.2.240/28"
+	local long
+	long=$(printf 'h%.0s' {1..65})
+	run "$L2/step1_holder" --hostname "$long"
+	assert_failure 2
+	assert_output --partial "'$long' is longer than 64 bytes"
 	run "$L2/step2_localhost" --port 0
 	assert_failure 2
 	assert_output --partial "'0'"

@@ -32,6 +32,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
 
 /* lab.mk compiles the path of the pause built beside podlab into infra.o. */
 #ifndef PODLAB_PAUSE_PATH
@@ -130,8 +132,12 @@ static int private_root(int exe)
 	    (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
 	if (mnt < 0)
 		return fail_errno("fsmount(tmpfs)");
+	/* Execute-only: pause runs as INFRA_PAUSE_UID, which cannot read it, and
+	 * the kernel makes a process whose program its user cannot read
+	 * non-dumpable at execve (would_dump). So no process of that uid, in
+	 * any container, may ptrace pause or read its memory. */
 	_cleanup_close_ int out =
-	    openat(mnt, "pause", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0555);
+	    openat(mnt, "pause", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0111);
 	if (out < 0)
 		return fail_errno("create(pause in its root)");
 	for (off_t off = 0; off < st.st_size;) {
@@ -162,8 +168,12 @@ static int private_root(int exe)
 }
 
 /* pause needs no privilege to wait for signals and reap children: none in
- * any set, the bounding set emptied (execve can grant nothing back, even to
- * root), and no_new_privs. */
+ * any set, the bounding set emptied (execve can grant nothing back), and
+ * no_new_privs. Nor root's uid: in a pod that shares its pid namespace every
+ * container sees pause, and the kernel lets a process ptrace another of its
+ * own uid whose capabilities are a subset of its own. A root container
+ * without CAP_SYS_PTRACE could then attach to a root pause that has none,
+ * and run what its own seccomp filter refuses inside pause. */
 static int drop_everything(void)
 {
 	/* the running kernel's count, not the headers' CAP_LAST_CAP: a newer
@@ -171,6 +181,14 @@ static int drop_everything(void)
 	for (int v = 0, bits = cap_max_bits(); v < bits; v++)
 		if (cap_drop_bound(v) < 0 && errno != EINVAL)
 			return fail_errno("prctl(PR_CAPBSET_DROP, %d)", v);
+	/* the group list first: setgroups needs CAP_SETGID, which setresuid
+	 * away from root takes along with every other capability */
+	if (setgroups(0, NULL) < 0)
+		return fail_errno("setgroups(0)");
+	if (setresgid(INFRA_PAUSE_UID, INFRA_PAUSE_UID, INFRA_PAUSE_UID) < 0)
+		return fail_errno("setresgid(%d)", INFRA_PAUSE_UID);
+	if (setresuid(INFRA_PAUSE_UID, INFRA_PAUSE_UID, INFRA_PAUSE_UID) < 0)
+		return fail_errno("setresuid(%d)", INFRA_PAUSE_UID);
 	cap_t none = cap_init();
 	if (!none)
 		return fail_errno("cap_init");
@@ -302,9 +320,9 @@ static bool pidfd_exited(int pidfd, int timeout_ms);
 /* EOF on the report pipe means execve(2) succeeded - or that the child died
  * without a word (SIGKILL), or that the program it ran exited at once (say
  * PODLAB_PAUSE naming a symlink "true" to a static busybox). Then its
- * /proc/PID/ns links are gone (ENOENT): the holder is exiting. Give it a
- * moment to finish (its pidfd becomes readable), and look at why without
- * reaping it (infra_stop does that): a better message than
+ * /proc/PID/ns links are gone (ENOENT), or its pidfd is readable by the end
+ * of the start: the holder is exiting. Give it a moment to finish, and look
+ * at why without reaping it (infra_stop does that): a better message than
  * "open(/proc/PID/ns/uts): ENOENT". A holder that is not exiting keeps the
  * message of the failed open. */
 static int holder_died(pid_t pid, int pidfd, const char *pause)
@@ -496,8 +514,9 @@ static int make_bridge(const char *name, bool *created)
 				return -1;
 			continue;
 		}
-		/* Renamed while still down: the kernel renames no link that
-		 * is up (EBUSY). */
+		/* Renamed while still down: kernels before 6.2 rename no
+		 * link that is up (EBUSY), and a bridge that is down carries
+		 * nothing while it has its temporary name. */
 		if (nl_link_set_alias(tmp, INFRA_BRIDGE_ALIAS) == 0 &&
 		    nl_link_rename(tmp, name) == 0) {
 			*created = true;
@@ -550,7 +569,7 @@ static int setup_pod_ip(const struct infra_config *cfg, struct infra *in, bool *
 	return 0;
 }
 
-static int check_config(const struct infra_config *cfg)
+int infra_check_config(const struct infra_config *cfg)
 {
 	if (!cfg || !cfg->hostname || !*cfg->hostname)
 		return fail_msg(EINVAL, "the pod needs a hostname");
@@ -576,7 +595,7 @@ static int check_config(const struct infra_config *cfg)
 int infra_start(const struct infra_config *cfg, struct infra *out)
 {
 	infra_reset(out);
-	if (check_config(cfg) < 0)
+	if (infra_check_config(cfg) < 0)
 		return -1;
 
 	struct holder_args args = {.hostname = cfg->hostname,
@@ -644,6 +663,13 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	/* hostNetwork: the pod is the host on the network; no veth, no pod IP */
 	if (cfg->bridge && !(host & NS_BIT(NS_NET)) && setup_pod_ip(cfg, out, &bridge_created) < 0)
 		goto fail;
+	/* Our fds hold the namespaces open, so everything above works for a
+	 * holder that has exited since: a start that saw it gone makes no pod.
+	 * One that goes later is infra_alive's to see. */
+	if (pidfd_exited(pidfd, 0)) {
+		holder_died(pid, pidfd, args.pause);
+		goto fail;
+	}
 	return 0;
 
 fail:

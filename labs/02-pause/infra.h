@@ -57,6 +57,10 @@ struct infra {
 	int prefix;               /* its prefix length */
 };
 
+/* The uid and gid pause runs as: nobody's, as in Kubernetes' pause image
+ * (USER 65535:65535). */
+#define INFRA_PAUSE_UID 65535
+
 /* The pause binary to run: $PODLAB_PAUSE, else the one built beside podlab. */
 const char *infra_pause_path(void);
 
@@ -77,6 +81,11 @@ const char *infra_pause_path(void);
  * first rename wins, the others join that bridge.
  * Link with $(INFRA_OBJS) (lab.mk): infra.o, nl.o, ns.o, common.o. */
 int infra_start(const struct infra_config *cfg, struct infra *out);
+
+/* What infra_start checks before it starts anything: the hostname, and with
+ * a bridge its name, the subnet and the host index in it. EINVAL with the
+ * reason; a program can refuse its arguments with it (exit 2). */
+int infra_check_config(const struct infra_config *cfg);
 
 /* Join the sandbox's namespaces from the calling process (setns). With a
  * shared pid namespace, only children created afterwards enter it. */

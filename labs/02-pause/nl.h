@@ -22,7 +22,7 @@ int nl_veth_add(const char *host, const char *peer, int netns_fd);
 /* ip link set NAME alias ALIAS (read back from /sys/class/net/NAME/ifalias) */
 int nl_link_set_alias(const char *name, const char *alias);
 /* ip link set NAME name NEWNAME (EEXIST when NEWNAME is taken; EBUSY when
- * NAME is up: the kernel renames only links that are down) */
+ * NAME is up on a kernel before 6.2, which renamed only links that were down) */
 int nl_link_rename(const char *name, const char *newname);
 /* The index of link NAME in our namespace, asked with RTM_GETLINK (ENODEV
  * when there is none) */

@@ -41,6 +41,15 @@ static void stop_pod(struct infra *pod)
 	errno = err;
 }
 
+/* EOF on infra_start's report pipe means pause was executed, not that it
+ * stays: a "pause" that exits at once may outlive the start by a moment. */
+static void die_gone(struct infra *pod)
+{
+	pid_t pid = pod->pid;
+	stop_pod(pod);
+	die("the holder %s (pid %d) has exited: the pod is gone", infra_pause_path(), (int)pid);
+}
+
 int main(int argc, char **argv)
 {
 	struct infra_config cfg = {.hostname = "lab2-pod"};
@@ -74,6 +83,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+	if (infra_check_config(&cfg) < 0)
+		die_usage("%s", last_error());
 
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	struct infra pod;
@@ -85,8 +96,16 @@ int main(int argc, char **argv)
 	printf("\n%-6s %-12s %-12s %s\n", "ns", "host", "holder", "");
 	for (int t = 0; t < NS_COUNT; t++) {
 		ino_t host, holder;
-		if (ns_inode(0, t, &host) < 0 || ns_inode(pod.pid, t, &holder) < 0)
-			continue; /* a namespace type this kernel does not have */
+		if (ns_inode(0, t, &host) < 0 || ns_inode(pod.pid, t, &holder) < 0) {
+			if (!ns_supported(t))
+				continue; /* a namespace type this kernel does not have */
+			/* An exiting holder has no /proc/PID/ns links left
+			 * (ENOENT), a moment before its pidfd says it is gone. */
+			if (errno == ENOENT)
+				die_gone(&pod);
+			stop_pod(&pod);
+			die_last();
+		}
 		const char *own = t == NS_MNT ? "<- pause's own" : "<- the pod's own";
 		printf("%-6s %-12lu %-12lu %s\n", ns_table[t].name, (unsigned long)host,
 		       (unsigned long)holder, host == holder ? "" : own);
@@ -113,12 +132,19 @@ int main(int argc, char **argv)
 		stop_pod(&pod);
 		die("could not read the pod's hostname");
 	}
+	if (!infra_alive(&pod))
+		die_gone(&pod);
 	printf("holder pid %d (look: ls -l /proc/%d/ns; nsenter -t %d -u hostname)\n", (int)pod.pid,
 	       (int)pod.pid, (int)pod.pid);
 	fflush(stdout);
 
-	if (hold)
+	if (hold) {
 		hold_until_eof();
+		/* killed meanwhile (the lesson does it), or a "pause" that
+		 * outlived the start by a moment: either way, nothing held */
+		if (!infra_alive(&pod))
+			printf("the holder (pid %d) had exited: the pod was gone\n", (int)pod.pid);
+	}
 
 	step("stopping the holder");
 	if (infra_stop(&pod, 1000) < 0)

@@ -198,6 +198,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+	if (infra_check_config(&cfg) < 0)
+		die_usage("%s", last_error());
 
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	struct infra pod;

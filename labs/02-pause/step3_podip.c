@@ -163,9 +163,7 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	struct in_addr net;
-	int prefix;
-	if (infra_parse_subnet(cfg.subnet, &net, &prefix) < 0)
+	if (infra_check_config(&cfg) < 0)
 		die_usage("%s", last_error());
 
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
@@ -206,6 +204,10 @@ int main(int argc, char **argv)
 	}
 	if (b > 0)
 		waitpid(b, NULL, 0);
+	else if (rc == 0) {
+		warn_errno("fork (container B)");
+		rc = 1;
+	}
 
 	/* The host, in its own netns, reaches the pod through the bridge. */
 	if (rc == 0) {
@@ -222,7 +224,9 @@ int main(int argc, char **argv)
 			step_done();
 			printf("host: got: %s", buf);
 		} else {
-			printf("failed: %s\n", strerror(errno));
+			printf("failed: %s\n", n == 0
+			                           ? "the pod closed the connection without a word"
+			                           : strerror(errno));
 			rc = 1;
 		}
 		if (s >= 0)

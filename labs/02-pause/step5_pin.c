@@ -166,8 +166,14 @@ int main(int argc, char **argv)
 	/* Unpinning is the namespace's end: no process is in it, so the kernel
 	 * destroys it, and the mark with it. */
 	step("unpinning");
-	if (umount2(file, MNT_DETACH) < 0)
+	if (umount2(file, MNT_DETACH) < 0) {
+		/* unpinned by hand meanwhile (umount during --hold)? the file
+		 * is still ours to remove */
+		int err = errno;
+		unlink(file);
+		errno = err;
 		die_errno("umount2(%s)", file);
+	}
 	if (unlink(file) < 0)
 		die_errno("unlink(%s)", file);
 	step_done();

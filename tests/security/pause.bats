@@ -2,7 +2,8 @@
 # pause in a shared pid namespace: a container with SYS_PTRACE sees it as
 # PID 1 and can reach /proc/1/root. Pause lives in a read-only root of its
 # own holding only its binary, with no capabilities and no_new_privs, so
-# that /proc/1/root leads nowhere on the host.
+# that /proc/1/root leads nowhere on the host. It runs as uid 65535 and is
+# not dumpable, so a container without SYS_PTRACE cannot trace it at all.
 
 load ../helpers
 load ../capstone/podrun
@@ -26,6 +27,15 @@ spec:
     securityContext:
       capabilities:
         add: [SYS_PTRACE]
+  - name: plain
+    image: busybox
+    command: ["sleep", "3600"]
+  - name: nobody
+    image: busybox
+    command: ["sleep", "3600"]
+    securityContext:
+      runAsUser: 65535
+      runAsGroup: 65535
 YAML
 )"
 	assert_success
@@ -69,4 +79,31 @@ YAML
 	assert_line --regexp '^CapInh:\s+0+$'
 	assert_line --regexp '^CapAmb:\s+0+$'
 	assert_line --regexp '^NoNewPrivs:\s+1$'
+}
+
+# Two things keep pause out of reach, each proven by leaving it out of
+# infra.c: without the setresgid/setresuid of drop_everything the Uid line
+# fails (pause would be root with no capabilities, which a root container's
+# default ones include: the kernel's ptrace check would let it attach); with
+# pause's file 0555 instead of execute-only, pause is dumpable, and the
+# container of its own uid reads its environ (and could attach to it).
+@test "pause: uid 65535 and not dumpable: a container without SYS_PTRACE, root or 65535, cannot trace it" {
+	local pause
+	pause=$(state shared pause.pid)
+	run grep -E '^(Uid|Gid|Groups):' "/proc/$pause/status"
+	assert_line --regexp '^Uid:\s+65535\s+65535\s+65535\s+65535$'
+	assert_line --regexp '^Gid:\s+65535\s+65535\s+65535\s+65535$'
+	assert_line --regexp '^Groups:\s*$'
+	# environ asks the kernel's ptrace check (PTRACE_MODE_READ), as an attach does
+	local c
+	for c in plain nobody; do
+		run podrun exec -c "$c" shared -- cat /proc/1/environ
+		assert_failure
+		assert_output --partial "Permission denied"
+		run podrun exec -c "$c" shared -- ls /proc/1/root
+		assert_failure
+	done
+	# the container that was granted SYS_PTRACE still may, as in Kubernetes
+	run podrun exec -c main shared -- cat /proc/1/environ
+	assert_success
 }

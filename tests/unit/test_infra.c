@@ -106,10 +106,15 @@ Test(infra, holder_that_exits_at_once_leaves_nothing)
 	int rc = infra_start(&cfg, &in);
 	unlink(path);
 	rmdir(dir);
-	if (rc < 0)
+	if (rc < 0) {
 		cr_assert(strstr(last_error(), "exited at once with status 0"), "%s", last_error());
-	else
+	} else {
+		/* It outlived the start by a moment; infra_alive must see it go. */
+		struct pollfd pfd = {.fd = in.pidfd, .events = POLLIN};
+		cr_assert_eq(poll(&pfd, 1, 5000), 1, "the holder did not exit");
+		cr_assert_not(infra_alive(&in));
 		cr_assert_eq(infra_stop(&in, 1000), 0, "%s", last_error());
+	}
 	no_child_left();
 }
 
