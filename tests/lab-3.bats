@@ -221,10 +221,21 @@ tree_sum() {
 }
 
 @test "step4_emptydir --memory: a tmpfs emptyDir that never shows on the host" {
+	# Not even while the pod runs: the step's unmounts would hide from a
+	# look afterwards a tmpfs mounted in the host's namespace. findmnt
+	# --poll reports every mount and unmount in ours as it happens.
+	findmnt --poll --raw -n -o ACTION,TARGET >"$T/events" 2>&1 &
+	local poll=$!
+	defer "kill $poll 2>/dev/null || true"
+	# listening once it holds the mount table open
+	wait_for bash -c "ls -l /proc/$poll/fd 2>/dev/null | grep -q mountinfo"
 	run "$L3/step4_emptydir" --pod-dir "$T/pod" --memory
 	assert_success
 	assert_line --partial "(tmpfs)"
 	assert_line "reader sees: hello from the writer"
+	kill "$poll"
+	run grep -F "$T/" "$T/events"
+	assert_failure
 	host_mounts_unchanged
 	[ -z "$(ls -A "$T/pod")" ]
 }
@@ -291,6 +302,7 @@ tree_sum() {
 	done <<-EOF
 		""                file   ok
 		""                sock   ok
+		""                new/e  ok
 		Directory         dir    ok
 		Directory         file   is_a_regular_file
 		Directory         none   does_not_exist
@@ -313,6 +325,8 @@ tree_sum() {
 	EOF
 	# what the *OrCreate types made, with Kubernetes' modes
 	[ "$(stat -c %a "$d/new/d")" = 755 ]
+	# "" too: the runtime makes a missing path a directory
+	[ "$(stat -c '%a %F' "$d/new/e")" = "755 directory" ]
 	[ "$(stat -c '%a %F' "$d/newf")" = "644 regular empty file" ]
 	# FileOrCreate does not create the parent directory
 	run "$L3/step5_hostpath" --check-only --type FileOrCreate --path "$d/nodir/f"
@@ -365,9 +379,9 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
-@test "[vol-safe-mount] unit test resolve/magic_links_are_refused: /proc/self/root beneath the root is ELOOP" {
-	# RESOLVE_IN_ROOT alone follows a magic link out of the root; no step
-	# program plants one, the unit test does
+@test "[vol-safe-mount] unit test resolve/magic_links_are_refused: /proc/self/root beneath the root is refused" {
+	# a magic link leads out of any root; no step program plants one, the
+	# unit test does
 	run "$PODLAB_BUILD/tests/unit/test_volume" --jobs 1 --filter 'resolve/magic_links_are_refused'
 	assert_success
 	assert_output --partial 'Tested: 1 | Passing: 1'

@@ -107,8 +107,11 @@ static mode_t hp_wanted(enum vol_hostpath_type t)
 }
 
 /* Kubernetes' semantics (pkg/volume/hostpath): the *OrCreate types create
- * what is missing, every other type only checks. stat follows symlinks, as
- * kubelet's does: the node's administrator owns the host path. */
+ * what is missing, every other type only checks. kubelet checks nothing for
+ * "", and hands the runtime a path that may not exist: containerd and CRI-O
+ * then create it as a directory (MkdirAll, 0755), and so do we. stat
+ * follows symlinks, as kubelet's does: the node's administrator owns the
+ * host path. */
 static int hostpath_check(const struct vol_spec *spec, struct stat *st)
 {
 	const char *p = spec->path, *tname = vol_hostpath_type_name(spec->type);
@@ -118,6 +121,7 @@ static int hostpath_check(const struct vol_spec *spec, struct stat *st)
 		return fail_errno("hostPath %s: stat", p);
 
 	switch (spec->type) {
+	case VOL_HP_ANY:
 	case VOL_HP_DIRECTORY_OR_CREATE:
 		/* MkdirAll: the parents too. */
 		if (mkdir_p(p, 0755) < 0) {
@@ -144,9 +148,6 @@ static int hostpath_check(const struct vol_spec *spec, struct stat *st)
 		close(fd);
 		break;
 	}
-	case VOL_HP_ANY:
-		/* "" checks nothing, but a bind mount needs something to bind. */
-		return fail_msg(ENOENT, "hostPath %s: does not exist", p);
 	default:
 		return fail_msg(ENOENT, "hostPath %s: type %s: does not exist", p, tname);
 	}
@@ -248,7 +249,9 @@ static int open_beneath(int root_fd, const char *path, bool mkdirs, bool want_di
 	 * return exercise_todo(3, "vol-safe-mount"); */
 
 	/* No magic links: /proc/self/root or /proc/PID/fd/N inside the root would
-	 * jump anywhere, and RESOLVE_IN_ROOT does not stop them by itself. */
+	 * jump anywhere. A scoped lookup (RESOLVE_IN_ROOT, RESOLVE_BENEATH)
+	 * refuses them today (EXDEV), but openat2(2) keeps the right to change
+	 * that: RESOLVE_NO_MAGICLINKS (ELOOP) says so for good. */
 	struct open_how how = {
 	    .flags = O_PATH | O_CLOEXEC,
 	    .resolve = resolve | RESOLVE_NO_MAGICLINKS,
@@ -418,6 +421,15 @@ int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const
 	}
 	if (fstat(dst, &dst_st) < 0)
 		return fail_errno("mountPath %s: fstat", mount_path);
+	/* inside_proc looked at a path, which a container writing a shared
+	 * volume can change before this open (a directory swapped for a
+	 * symlink into /proc/sys): what counts is the file dst is. */
+	struct statfs dst_fs;
+	if (fstatfs(dst, &dst_fs) < 0)
+		return fail_errno("volume %s: fstatfs(mountPath %s)", v->name, mount_path);
+	if (dst_fs.f_type == PROC_SUPER_MAGIC)
+		return fail_msg(EPERM, "volume %s: mountPath %s is inside /proc: refused", v->name,
+		                mount_path);
 	if (S_ISDIR(sst.st_mode) != S_ISDIR(dst_st.st_mode))
 		return fail_msg(S_ISDIR(sst.st_mode) ? ENOTDIR : EISDIR,
 		                "volume %s: mountPath %s is %s, the volume is %s", v->name,
