@@ -129,6 +129,15 @@ stop_pod() {
 	[ "$(field side restarts)" = 0 ]
 }
 
+# A sidecar that stopped is not done: kubelet starts it again before the next
+# init container. podctl's sidecars never exit during init; the unit test
+# stops one.
+@test "[init-order] unit tests init_next/*: a sidecar that stopped running blocks the next init container again" {
+	run "$PODLAB_BUILD/tests/unit/test_init" --jobs 1 --filter 'init_next/*'
+	assert_success
+	assert_output --partial 'Tested: 1 | Passing: 1'
+}
+
 @test "[init-backoff] backoff doubles from 10 s and is capped at 300 s" {
 	PODLAB_BACKOFF_SCALE= run "$PODCTL" --backoff-table 8
 	assert_success

@@ -228,8 +228,9 @@ static int drop_privileges(const struct ctr_config *cfg, uint64_t caps, bool nnp
 
 /* chdir(wd) beneath the current root: RESOLVE_IN_ROOT makes "/", ".." and
  * absolute symlinks stop at the root, RESOLVE_NO_MAGICLINKS refuses
- * /proc/self/fd/N and /proc/1/root, which lead out of it whatever the root
- * (runc CVE-2024-21626: a working directory through a leaked fd). */
+ * /proc/self/fd/N and /proc/1/root, which lead out of any root (runc
+ * CVE-2024-21626: a working directory through a leaked fd). RESOLVE_IN_ROOT
+ * refuses them too today, but openat2(2) does not promise it. */
 static int chdir_beneath_root(const char *wd)
 {
 	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -402,14 +403,6 @@ static int wait_to_be_placed(int fd)
 	return 0;
 }
 
-/* ctr_config.mount_cgroups, in the container's root, once it is in its
- * cgroups. The namespace first: what is mounted in it has the container's
- * cgroups as its root, so it shows neither the pod's nor a neighbour's.
- * Each hierarchy /proc/self/cgroup names is mounted where the node has it:
- * cgroup v1's under a tmpfs, one directory each ("cpu,cpuacct", with a link
- * per controller; a named one, "name=systemd", as "systemd"), v2's at
- * "unified" beside them, or at /sys/fs/cgroup itself when it is alone -
- * of v1's, only those ctrls names. */
 /* Does the hierarchy of CTRLS ("cpu,cpuacct") hold one of names? */
 static bool listed(const char *const *names, const char *ctrls)
 {
@@ -419,6 +412,53 @@ static bool listed(const char *const *names, const char *ctrls)
 	return false;
 }
 
+/* A new mount of fstype, its options ("cpu,cpuacct", "none,name=systemd")
+ * given one by one to fsconfig(2), attached with move_mount(2) on the
+ * directory fd dst. No path is resolved: a symlink planted in a volume the
+ * pod mounts at /sys/fs cannot send it elsewhere. The mount's root, or -1. */
+static int mount_fs_on(int dst, const char *fstype, const char *opts, unsigned attrs)
+{
+	_cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail_errno("fsopen(%s)", fstype);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", fstype, 0) < 0)
+		return fail_errno("fsconfig(%s, source)", fstype);
+	char buf[256], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", opts ? opts : "");
+	for (char *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		if (eq)
+			*eq = '\0';
+		if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o,
+		             eq ? eq + 1 : NULL, 0) < 0)
+			return fail_errno("fsconfig(%s, %s)", fstype, o);
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return fail_errno("fsconfig(%s, FSCONFIG_CMD_CREATE)", fstype);
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+	if (mnt < 0)
+		return fail_errno("fsmount(%s)", fstype);
+	if (move_mount(mnt, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int err = errno;
+		close(mnt);
+		errno = err;
+		return fail_errno("move_mount(%s)", fstype);
+	}
+	return mnt;
+}
+
+/* ctr_config.mount_cgroups, in the container's root, once it is in its
+ * cgroups. The namespace first: what is mounted in it has the container's
+ * cgroups as its root, so it shows neither the pod's nor a neighbour's.
+ * Each hierarchy /proc/self/cgroup names is mounted where the node has it:
+ * cgroup v1's under a tmpfs, one directory each ("cpu,cpuacct", with a link
+ * per controller; a named one, "name=systemd", as "systemd"), v2's at
+ * "unified" beside them, or at /sys/fs/cgroup itself when it is alone -
+ * of v1's, only those ctrls names.
+ *
+ * We are root with every capability, past pivot_root, and a volume may sit
+ * at /sys or /sys/fs: /sys/fs/cgroup is opened beneath the root with no
+ * symlink followed, and everything after is done through fds. */
 static int mount_own_cgroups(const char *const *ctrls, bool writable)
 {
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -426,14 +466,25 @@ static int mount_own_cgroups(const char *const *ctrls, bool writable)
 	char text[4096], *save = NULL;
 	if (read_file("/proc/self/cgroup", text, sizeof(text)) < 0)
 		return -1;
-	const unsigned long flags = (writable ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	const char *top = "/sys/fs/cgroup";
-	if (!strncmp(text, "0::", 3) && !strchr(text, '\n'))
-		return mount("cgroup2", top, "cgroup2", flags, NULL) < 0
-		           ? fail_errno("mount(cgroup2 on %s)", top)
-		           : 0;
-	if (mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=16k") < 0)
-		return fail_errno("mount(tmpfs on %s)", top);
+	const unsigned attrs = (writable ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID |
+	                       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return fail_errno("open(/)");
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
+	_cleanup_close_ int top = sys_openat2(root, "sys/fs/cgroup", &how, sizeof(how));
+	if (top < 0)
+		return fail_errno("openat2(/sys/fs/cgroup, RESOLVE_NO_SYMLINKS)");
+	if (!strncmp(text, "0::", 3) && !strchr(text, '\n')) {
+		_cleanup_close_ int v2 = mount_fs_on(top, "cgroup2", NULL, attrs);
+		return v2 < 0 ? -1 : 0;
+	}
+	_cleanup_close_ int tmp =
+	    mount_fs_on(top, "tmpfs", "mode=755,size=16k",
+	                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (tmp < 0)
+		return -1;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		/* ID:CONTROLLERS:PATH, PATH "/" in the new namespace */
 		char *ctrl = strchr(l, ':'), *end = ctrl ? strchr(ctrl + 1, ':') : NULL;
@@ -444,28 +495,31 @@ static int mount_own_cgroups(const char *const *ctrls, bool writable)
 		bool v2 = !*ctrl, named = !strncmp(ctrl, "name=", 5);
 		if (!v2 && !listed(ctrls, ctrl))
 			continue;
-		char dir[256], opts[256];
-		snprintf(dir, sizeof(dir), "%s/%s", top, v2 ? "unified" : named ? ctrl + 5 : ctrl);
+		char name[128], opts[256];
+		snprintf(name, sizeof(name), "%s", v2 ? "unified" : named ? ctrl + 5 : ctrl);
 		snprintf(opts, sizeof(opts), "%s%s", named ? "none," : "", ctrl);
-		if (mkdir(dir, 0555) < 0)
-			return fail_errno("mkdir(%s)", dir);
-		if (mount("cgroup", dir, v2 ? "cgroup2" : "cgroup", flags, v2 ? NULL : opts) < 0)
-			return fail_errno("mount(cgroup on %s, %s)", dir, v2 ? "cgroup2" : opts);
+		if (mkdirat(tmp, name, 0555) < 0)
+			return fail_errno("mkdir(/sys/fs/cgroup/%s)", name);
+		_cleanup_close_ int dir =
+		    openat(tmp, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dir < 0)
+			return fail_errno("open(/sys/fs/cgroup/%s)", name);
+		_cleanup_close_ int mnt =
+		    mount_fs_on(dir, v2 ? "cgroup2" : "cgroup", v2 ? NULL : opts, attrs);
+		if (mnt < 0)
+			return -1;
 		/* "cpu" -> "cpu,cpuacct", as the node links them */
 		char *each = NULL;
 		for (char *c = v2 || named || !strchr(ctrl, ',') ? NULL
 		                                                 : strtok_r(ctrl, ",", &each);
-		     c; c = strtok_r(NULL, ",", &each)) {
-			char link[300];
-			snprintf(link, sizeof(link), "%s/%s", top, c);
-			if (symlink(strrchr(dir, '/') + 1, link) < 0)
-				return fail_errno("symlink(%s)", link);
-		}
+		     c; c = strtok_r(NULL, ",", &each))
+			if (symlinkat(name, tmp, c) < 0)
+				return fail_errno("symlink(/sys/fs/cgroup/%s)", c);
 	}
 	/* the tmpfs itself: nothing more is made in it */
-	if (mount(NULL, top, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	          NULL) < 0)
-		return fail_errno("mount(%s, MS_REMOUNT|MS_RDONLY)", top);
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(tmp, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return fail_errno("mount_setattr(/sys/fs/cgroup, MOUNT_ATTR_RDONLY)");
 	return 0;
 }
 
@@ -577,6 +631,14 @@ static int container_main(void *arg)
 	umask(022);
 	if (setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd) < 0)
 		child_fail(errfd, "stdio");
+	/* Nothing of the caller's from here on but stdio and the two pipes to
+	 * it. Until execve this is root, resolving paths in the container's
+	 * root, and the caller's fds (a log directory, the state root) would be
+	 * ways out of it for a symlink planted in a volume: /proc/self/fd/N/..
+	 * leads to the host, close-on-exec or not (runc CVE-2024-21626). */
+	int keep[] = {errfd, a->syncfd};
+	if (close_fds_except(keep, 2) < 0)
+		child_fail(errfd, "fds");
 	/* Order matters: private first, or our mounts would propagate to the host;
 	 * /proc, /dev and /sys before the volumes, so that a volume the pod mounts
 	 * at /dev/shm, say, is what the container sees, not hidden beneath the

@@ -2,7 +2,8 @@
 # Known container-runtime escapes, replayed against podrun:
 #   CVE-2019-5736  a container overwrites the runtime's binary through /proc/PID/exe
 #   CVE-2016-9962  a process entering the container is ptrace-able before execve
-#   CVE-2024-21626 a working directory through a leaked fd (exec.bats)
+#   CVE-2024-21626 a working directory through a leaked fd (exec.bats); the
+#                  runtime's own mounts through a symlink and a leaked fd
 #   CVE-2021-30465 a symlink swapped in while a volume is mounted beneath it
 #   CVE-2017-1002101 / CVE-2021-25741  a subPath that is a symlink out of the volume
 #   CVE-2019-16884 / CVE-2025-52881  a mount that a symlink leads into /proc
@@ -376,4 +377,45 @@ YAML
 	assert_success
 	assert_line --regexp '^PPid:\s+0$'
 	assert_line /bin/busybox
+}
+
+# CVE-2024-21626's shape, against the runtime's own work: before its execve a
+# container's first process is root with every capability, past pivot_root,
+# and mounts the container's cgroups at /sys/fs/cgroup. A pod may mount a
+# volume at /sys/fs, where an init container left a symlink "cgroup"; through
+# an fd of the supervisor's still open there, /proc/self/fd/N/.. is the
+# host. podrun opens /sys/fs/cgroup with no symlink followed and mounts
+# through fds (container.c, mount_own_cgroups), and the process holds no fd
+# of the supervisor's by then (test_container.c checks that part).
+# Proven: with /sys/fs/cgroup opened through symlinks (RESOLVE_IN_ROOT alone)
+# the app ran, its cgroups mounted at /run/memory and the like.
+@test "CVE-2024-21626: a symlink planted at /sys/fs/cgroup does not lead the container's cgroup mounts elsewhere" {
+	run podrun run -d "$(pod_file cgsym <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: cgsym
+spec:
+  restartPolicy: Never
+  initContainers:
+  - name: plant
+    image: busybox
+    command: ["ln", "-s", "/run", "/vol/cgroup"]
+    volumeMounts:
+    - {name: sysfs, mountPath: /vol}
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "grep ' /run/' /proc/self/mountinfo; echo RAN"]
+    volumeMounts:
+    - {name: sysfs, mountPath: /sys/fs}
+  volumes:
+  - {name: sysfs, emptyDir: {}}
+YAML
+)"
+	assert_failure 1
+	refute_output --partial RAN
+	assert_output --partial "openat2(/sys/fs/cgroup, RESOLVE_NO_SYMLINKS): Too many levels of symbolic links"
+	run podrun rm -f cgsym
+	assert_host_clean
 }

@@ -1,13 +1,19 @@
 /*
  * test_container.c - the parts of a container that need no kernel: the
  * capability arithmetic, exit reasons, and the errors ctr_start reports
- * before anything is created.
+ * before anything is created; and, with the busybox image, what a container
+ * holds of its caller while it is built.
  */
 #include "container.h"
 
 #include "common.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
@@ -119,4 +125,66 @@ Test(ctr_stop, safe_on_a_container_that_never_ran)
 	struct ctr c = {.state = CTR_WAITING, .pidfd = -1};
 	cr_expect_eq(ctr_stop(&c, 10), 0);
 	cr_expect_eq(ctr_wait(&c), 0);
+}
+
+/* The fds C holds while it waits to be placed, seen from the caller. */
+struct held {
+	int n;
+	char what[8][PATH_MAX];
+};
+
+static int look_at_fds(void *arg, pid_t pid)
+{
+	struct held *h = arg;
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d, "opendir(%s): %s", dir, strerror(errno));
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char link[PATH_MAX], target[PATH_MAX] = "";
+		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		if (h->n < 8)
+			snprintf(h->what[h->n], PATH_MAX, "%s -> %.*s", e->d_name,
+			         (int)(len > 0 ? len : 0), target);
+		h->n++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Until execve, C is root in the container's root, resolving paths there: a
+ * caller's fd it still held, close-on-exec or not, would be a way out
+ * through /proc/self/fd/N (runc CVE-2024-21626). It keeps stdio and its two
+ * pipes to the caller, nothing else. */
+Test(ctr_start, the_container_holds_none_of_its_callers_fds)
+{
+	char dir[] = "/tmp/podlab-test-ctrfds.XXXXXX", state[PATH_MAX];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state", dir);
+	int stray = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(stray, 3);
+	char *argv[] = {"true", NULL};
+	struct held h = {0};
+	struct ctr_config cfg = {.name = "fds",
+	                         .image = "busybox",
+	                         .state_dir = state,
+	                         .argv = argv,
+	                         .stdin_fd = -1,
+	                         .stdout_fd = -1,
+	                         .stderr_fd = -1,
+	                         .place = look_at_fds,
+	                         .place_arg = &h};
+	struct ctr c;
+	cr_assert_eq(ctr_start(NULL, &cfg, &c), 0, "%s", last_error());
+	ctr_wait(&c);
+	cr_expect_eq(c.exit_code, 0);
+	ctr_cleanup(&cfg);
+	rmdir(dir);
+	close(stray);
+	for (int i = 0; i < h.n && i < 8; i++)
+		cr_log_info("%s", h.what[i]);
+	cr_assert_eq(h.n, 5, "C holds %d fds, not stdio and its two pipes (see the log)", h.n);
 }
