@@ -1134,6 +1134,11 @@ int ctr_exec(const struct ctr *c, const struct ctr_config *cfg, char *const argv
 			}
 			if (exec_stdio(master, in, out, err) < 0)
 				child_fail(p[1], "stdio");
+			/* in the container now, still root: nothing of the
+			 * supervisor's from here on (container_main's step 1') */
+			int keep[] = {p[1]};
+			if (close_fds_except(keep, 1) < 0)
+				child_fail(p[1], "fds");
 			const char *wd =
 			    cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
 			if (chdir_beneath_root(wd) < 0)
