@@ -103,6 +103,51 @@ start_ship() { # PORT FILE [ARGS...]
 	assert_success
 }
 
+@test "logship: two rotations inside its quiet window lose no file (app.log -> .1 -> .2)" {
+	mkdir "$T/vol"
+	start_sink 18522 "$T/got"
+	start_ship 18522 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 100
+	wait_for has_lines "$T/got" 100
+	mv "$T/vol/app.log" "$T/vol/app.log.1"
+	write_lines "$T/vol/app.log" 101 200
+	sleep 0.3 # logship sees the new file, and waits 2 s for the old one to be quiet ...
+	# ... while the next rotation renames that new file away before a line of it is read
+	mv "$T/vol/app.log.1" "$T/vol/app.log.2"
+	mv "$T/vol/app.log" "$T/vol/app.log.1"
+	write_lines "$T/vol/app.log" 201 300
+	wait_tries 200 has_lines "$T/got" 300 # two quiet windows, 2 s each
+	sleep 0.2
+	run exactly_once "$T/got" 300
+	assert_success
+}
+
+@test "logship: a line longer than a batch (64 KiB) arrives as one line, also while it is still being written" {
+	mkdir "$T/vol"
+	start_sink 18523 "$T/got"
+	start_ship 18523 "$T/vol/app.log"
+	write_lines "$T/vol/app.log" 1 10
+	# 100000 bytes in two writes: the first 70000 have no newline yet
+	head -c 70000 /dev/zero | tr '\0' A >>"$T/vol/app.log"
+	sleep 0.3
+	{ head -c 30000 /dev/zero | tr '\0' A; echo; } >>"$T/vol/app.log"
+	write_lines "$T/vol/app.log" 11 20
+	wait_for has_lines "$T/got" 21
+	sleep 0.2
+	run lines "$T/got"
+	assert_output 21
+	[ "$(sed -n 11p "$T/got")" = "$(head -c 100000 /dev/zero | tr '\0' A)" ]
+	grep -v '^A' "$T/got" >"$T/short"
+	run exactly_once "$T/short" 20
+	assert_success
+	# past 1 MiB (logsink's largest frame) a line is split, and logship says so
+	{ head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' B; echo; } >>"$T/vol/app.log"
+	wait_for has_lines "$T/got" 23
+	grep -q "a line longer than 1048576 bytes" "$T/ship.out"
+	[ "$(grep -c '^B' "$T/got")" = 2 ]
+	[ "$(grep '^B' "$T/got" | tr -d '\n' | wc -c)" = $((1024 * 1024 + 10)) ]
+}
+
 @test "logship starts over after the file is truncated in place (copytruncate)" {
 	mkdir "$T/vol"
 	start_sink 18502 "$T/got"
@@ -161,10 +206,11 @@ start_ship() { # PORT FILE [ARGS...]
 
 @test "[logship-checkpoint] logship replaces its checkpoint atomically and durably: tmp, fsync, rename, fsync(dir)" {
 	# A power cut cannot be staged in a check, so watch the syscalls: the order is
-	# the whole point (a rename before the fsync may persist an empty file).
+	# the whole point (a rename before the fsync may persist an empty file, and
+	# the rename is durable only once the directory that holds it is fsynced).
 	command -v strace >/dev/null || skip "strace is not installed"
 	mkdir "$T/vol"
-	bg strace strace -f -o "$T/trace" -e trace=openat,fsync,rename,renameat,renameat2 \
+	bg strace strace -f -o "$T/trace" -e trace=openat,close,fsync,rename,renameat,renameat2 \
 		"$L5/logship" --file "$T/vol/app.log" --to 127.0.0.1:18509
 	# strace killed at teardown would only detach logship: kill it by name too
 	defer "pkill -9 -f '^$L5/logship --file $T/vol/app.log'"
@@ -172,12 +218,17 @@ start_ship() { # PORT FILE [ARGS...]
 	wait_done "$T/strace.out" test -e "$T/vol/.logship-app.log.ckpt"
 	kill -TERM "$(pgrep -P "$BG" -x logship)" # its handler exits; strace follows
 	wait "$BG" || true
-	run awk -v tmp="$T/vol/.logship-app.log.ckpt.tmp" '
+	# the fsync after the rename must be of the checkpoint's directory: of
+	# the fd an open of "$T/vol" returned, and not closed since
+	run awk -v tmp="$T/vol/.logship-app.log.ckpt.tmp" -v dir="$T/vol" '
+		function ret() { match($0, /= [0-9]+$/); return substr($0, RSTART + 2) }
+		index($0, "openat(") && index($0, "\"" dir "\"") && /O_DIRECTORY/ { dfd = ret(); next }
+		dfd != "" && index($0, "close(" dfd ")") { dfd = "" }
 		index($0, "openat(") && index($0, "\"" tmp "\"") && /O_CREAT/ && /O_CLOEXEC/ {
-			match($0, /= [0-9]+$/); fd = substr($0, RSTART + 2); state = 1; next }
+			fd = ret(); state = 1; next }
 		state == 1 && index($0, "fsync(" fd ")") && / = 0$/ { state = 2; next }
 		state == 2 && /rename/ && index($0, tmp) && / = 0$/ { state = 3; next }
-		state == 3 && /fsync\([0-9]+\) += 0$/ { state = 4 }
+		state == 3 && dfd != "" && index($0, "fsync(" dfd ")") && / = 0$/ { state = 4 }
 		END { print "state=" state }' "$T/trace"
 	assert_output "state=4"
 }

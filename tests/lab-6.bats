@@ -238,8 +238,12 @@ os.execv(sys.argv[1], sys.argv[1:])' "$L6/step3_cpu" --cgroup "$N" --spin-ms 100
 
 # ---- step 5: devices --------------------------------------------------------------
 
-# devices_refused DIR: in cgroup DIR, mknod of 10:237 works, opening it is
-# refused, /dev/null opens; the host opens the same node.
+# devices_refused DIR: in cgroup DIR, mknod of any node works (the default's
+# "c *:* m" and "b *:* m"), but mknod is all those rules give: opening 10:237
+# for reading, writing or both is refused. A rule is its type, major and minor
+# together: c 1:11 (/dev/kmsg) shares its major with the allowed 1:3, b 1:3 its
+# numbers, and both are refused; /dev/null, /dev/zero and /dev/ptmx open. The
+# host opens the same 10:237 node.
 devices_refused() {
 	local node=$BATS_TEST_TMPDIR/lc
 	run in_cgroup "$1" "mknod $node c 10 237 && echo made"
@@ -249,14 +253,32 @@ devices_refused() {
 	assert_output --partial "Operation not permitted"
 	run in_cgroup "$1" "exec 3<$node && echo opened"
 	assert_failure
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$1" "exec 3>$node && echo opened"
+	assert_failure
+	assert_output --partial "Operation not permitted"
 	run in_cgroup "$1" "exec 3<>/dev/null && exec 4</dev/zero && exec 5<>/dev/ptmx && echo opened"
 	assert_output opened
-	run in_cgroup "$1" "mknod $node-b b 7 0 && echo made"
-	assert_output made
+	# same major as /dev/null, another minor: the host's node and one made inside
+	run in_cgroup "$1" "exec 3</dev/kmsg && echo opened"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$1" "mknod $node-k c 1 11 && echo made && exec 3<>$node-k && echo opened"
+	assert_failure
+	assert_line made
+	assert_output --partial "Operation not permitted"
+	# the numbers of /dev/null, but a block device: refused before any driver is asked
+	run in_cgroup "$1" "mknod $node-b b 1 3 && echo made && exec 3<$node-b && echo opened"
+	assert_failure
+	assert_line made
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$1" "exec 3<>$node-b && echo opened"
+	assert_failure
+	assert_output --partial "Operation not permitted"
 	# the host is not in the cgroup: the same node opens
 	run bash -c "exec 3<>$node && echo opened"
 	assert_output opened
-	rm -f "$node" "$node-b"
+	rm -f "$node" "$node-k" "$node-b"
 }
 
 @test "step5 v1: devices.list is the default set; mknod works, open of 10:237 is refused" {
@@ -273,7 +295,7 @@ devices_refused() {
 	release
 }
 
-@test "[cg-devrule] step5 bpf: the BPF program refuses open of 10:237, allows mknod and the default devices" {
+@test "[cg-devrule] step5 bpf: the BPF program refuses 10:237, c 1:11 and b 1:3, allows mknod and the default devices" {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode bpf --cgroup "$N"
 	local dir
 	dir=$(value "$BATS_TEST_TMPDIR/out" "unified cgroup")

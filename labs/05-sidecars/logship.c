@@ -17,11 +17,13 @@
  *     logship -> collector   "L STREAM EPOCH OFFSET LEN\n" then LEN bytes of whole lines
  *     collector -> logship   "A EPOCH END\n"                   (END = OFFSET + LEN)
  *
- * EPOCH counts the files (and truncations) this stream has read; OFFSET is
- * where the lines start in that file. The pair names every line uniquely, so
- * the collector can drop a batch it already stored when logship resends it
- * after a crash. logship saves its checkpoint only after the ack: a crash
- * before the save resends (the collector drops the repeat), never loses.
+ * LEN is at most 64 KiB, or up to 1 MiB for one long line, which goes whole
+ * (FRAME_MAX below). EPOCH counts the files (and truncations) this stream
+ * has read; OFFSET is where the lines start in that file. The pair names
+ * every line uniquely, so the collector can drop a batch it already stored
+ * when logship resends it after a crash. logship saves its checkpoint only
+ * after the ack: a crash before the save resends (the collector drops the
+ * repeat), never loses.
  */
 #include "common.h"
 #include "netutil.h"
@@ -40,7 +42,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+/* A batch is whole lines, up to BATCH_MAX. A longer line is read on, up to
+ * FRAME_MAX, and goes out whole in one frame of its own: the collector stores
+ * a frame as it comes and ends it with a newline, so a line sent in pieces
+ * would arrive as several lines, and pieces of two streams could interleave
+ * in its file. Only a line longer than FRAME_MAX is split (logsink takes
+ * frames up to FRAME_MAX; kubelet's CRI logs split at 16 KiB). */
 #define BATCH_MAX (64 * 1024)
+#define FRAME_MAX (1024 * 1024)
 /* The longest stream name: logsink reads it into 64 bytes ("%63s"), and a
  * longer one would be a header it refuses, resent forever. */
 #define STREAM_MAX 63
@@ -49,6 +58,12 @@
  * renamed file. So the old file is read until it has been quiet this long
  * since the new one appeared (Fluent Bit's Rotate_Wait plays the same part). */
 #define ROTATE_QUIET_MS 2000
+/* A second rotation inside that window renames the file that replaced ours
+ * away too (app.log -> app.log.1 -> app.log.2) before we read a line of it.
+ * So each new file is opened as soon as the name is seen to lead to it, and
+ * waits, open, for its turn: an fd follows its file through any rename, and
+ * even an unlink (rotate 1). Up to this many may wait. */
+#define PENDING_MAX 8
 
 /* What the collector has acknowledged: lines of the file with inode ino, up
  * to offset, in epoch epoch. */
@@ -71,7 +86,13 @@ struct shipper {
 	struct ckpt ck;
 	int64_t rotated_ms;    /* the path names a new file: when fd last grew; 0: not rotated */
 	uint64_t rotated_size; /* fd's size then */
-	char buf[BATCH_MAX];
+	/* The files that had the name after fd's, oldest first, open; and the
+	 * last one there was no room for (warned about once). */
+	int pending[PENDING_MAX];
+	uint64_t pending_ino[PENDING_MAX];
+	size_t npending;
+	uint64_t skipped_ino;
+	char buf[FRAME_MAX];
 };
 
 static void usage(FILE *out)
@@ -233,18 +254,37 @@ static void ship_batch(struct shipper *s, const char *data, size_t len)
 static void ship_available(struct shipper *s, bool final)
 {
 	for (;;) {
-		ssize_t n = pread(s->fd, s->buf, sizeof(s->buf), (off_t)s->ck.offset);
-		if (n < 0)
-			die_errno("pread(%s)", s->path);
-		if (n == 0)
+		/* BATCH_MAX at a time; a chunk without a newline is the start of
+		 * a long line: read on, to its end, in one buffer. */
+		size_t got = 0, want = BATCH_MAX, len;
+		for (;;) {
+			ssize_t n =
+			    pread(s->fd, s->buf + got, want - got, (off_t)(s->ck.offset + got));
+			if (n < 0)
+				die_errno("pread(%s)", s->path);
+			char *nl = memrchr(s->buf + got, '\n', (size_t)n);
+			got += (size_t)n;
+			if (nl) {
+				len = (size_t)(nl - s->buf) + 1;
+				break;
+			}
+			if (got < want) {
+				/* the end of the file, mid-line: the app is still
+				 * writing it, unless the file is done */
+				len = final ? got : 0;
+				break;
+			}
+			if (want == FRAME_MAX) {
+				len = got;
+				warn("%s: a line longer than %d bytes at offset %" PRIu64
+				     ": it arrives as several lines",
+				     s->path, FRAME_MAX, s->ck.offset);
+				break;
+			}
+			want = FRAME_MAX;
+		}
+		if (len == 0)
 			return;
-		size_t len = (size_t)n;
-		char *nl = memrchr(s->buf, '\n', len);
-		if (nl)
-			len = (size_t)(nl - s->buf) + 1;
-		else if (!final && len < sizeof(s->buf))
-			return; /* half a line: the app is still writing it */
-		/* (a line longer than the buffer goes out in pieces) */
 		ship_batch(s, s->buf, len);
 	}
 }
@@ -287,6 +327,60 @@ static uint64_t path_ino(const struct shipper *s)
 	return (uint64_t)st.st_ino;
 }
 
+static bool is_pending(const struct shipper *s, uint64_t ino)
+{
+	for (size_t i = 0; i < s->npending; i++)
+		if (s->pending_ino[i] == ino)
+			return true;
+	return false;
+}
+
+/* The path leads to inode now (0: to nothing). If that is a file we have not
+ * seen, open it at once, while the name still leads to it, and queue it. */
+static void note_new_file(struct shipper *s, uint64_t now)
+{
+	if (now == 0 || now == s->ck.ino || is_pending(s, now))
+		return;
+	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		die_errno("open(%s)", s->path);
+	}
+	/* The name may have moved on since the stat: the file opened is the
+	 * one that counts. */
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s)", s->path);
+	uint64_t ino = (uint64_t)st.st_ino;
+	if (ino == s->ck.ino || is_pending(s, ino)) {
+		close(fd);
+		return;
+	}
+	if (s->npending == PENDING_MAX) {
+		if (ino != s->skipped_ino)
+			warn("%s: rotated %d times while the file of inode %" PRIu64
+			     " was still being read: skipping the file of inode %" PRIu64
+			     "; its lines are lost",
+			     s->path, PENDING_MAX + 1, s->ck.ino, ino);
+		s->skipped_ino = ino;
+		close(fd);
+		return;
+	}
+	s->pending[s->npending] = fd;
+	s->pending_ino[s->npending++] = ino;
+}
+
+/* The oldest waiting file, out of the queue. */
+static int next_pending(struct shipper *s)
+{
+	int fd = s->pending[0];
+	s->npending--;
+	memmove(s->pending, s->pending + 1, s->npending * sizeof(s->pending[0]));
+	memmove(s->pending_ino, s->pending_ino + 1, s->npending * sizeof(s->pending_ino[0]));
+	return fd;
+}
+
 /* One pass over the file's state; every inotify event only wakes us up for
  * this, so a lost or merged event (IN_Q_OVERFLOW) cannot lose a line. */
 static void catch_up(struct shipper *s)
@@ -312,8 +406,9 @@ static void catch_up(struct shipper *s)
 			save_or_die(s);
 		}
 		uint64_t now = path_ino(s);
+		note_new_file(s, now);
 		ship_available(s, false);
-		if (now == s->ck.ino || now == 0) {
+		if (now == s->ck.ino || s->npending == 0) {
 			/* Not rotated; or renamed away and no new file yet: keep
 			 * the old one open. */
 			s->rotated_ms = 0;
@@ -329,16 +424,10 @@ static void catch_up(struct shipper *s)
 		if (now_ms() - s->rotated_ms < ROTATE_QUIET_MS)
 			return;
 		/* ... then to its very end, a last line without its newline too,
-		 * and switch. */
+		 * and switch to the file that came next, wherever it is now. */
 		ship_available(s, true);
 		s->rotated_ms = 0;
-		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				return;
-			die_errno("open(%s)", s->path);
-		}
-		switch_to(s, fd);
+		switch_to(s, next_pending(s));
 	}
 }
 

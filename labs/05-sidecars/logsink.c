@@ -32,7 +32,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+/* A client's buffer holds a header and a batch of BATCH_MAX; it grows for a
+ * longer frame, up to FRAME_MAX: logship sends a line that long whole, in
+ * one frame (logship.c). */
 #define BATCH_MAX   (64 * 1024)
+#define FRAME_MAX   (1024 * 1024)
 #define HDR_MAX     256
 #define MAX_STREAMS 64
 
@@ -44,8 +48,8 @@ struct stream {
 
 struct client {
 	int fd;
-	size_t len;
-	char buf[HDR_MAX + BATCH_MAX];
+	size_t len, cap;
+	char *buf;
 };
 
 static struct stream streams[MAX_STREAMS];
@@ -204,12 +208,19 @@ static int process(struct client *c)
 		*nl = '\0';
 		if (sscanf(c->buf, "L %63s %" SCNu64 " %" SCNu64 " %zu", name, &epoch, &off,
 		           &len) != 4 ||
-		    len == 0 || len > BATCH_MAX) {
+		    len == 0 || len > FRAME_MAX) {
 			return fail_msg(EPROTO, "bad header '%.60s'", c->buf);
 		}
 		size_t hl = (size_t)(nl - c->buf) + 1;
 		if (c->len < hl + len) {
 			*nl = '\n'; /* not all here yet: parse it again next time */
+			if (hl + len > c->cap) {
+				char *buf = realloc(c->buf, hl + len);
+				if (!buf)
+					return fail_errno("realloc(%zu)", hl + len);
+				c->buf = buf;
+				c->cap = hl + len;
+			}
 			return 0;
 		}
 		if (store_batch(c, name, epoch, off, c->buf + hl, len) < 0)
@@ -223,6 +234,7 @@ static void drop(int ep, struct client *c)
 {
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	free(c->buf);
 	free(c);
 }
 
@@ -313,13 +325,17 @@ int main(int argc, char **argv)
 				cl = calloc(1, sizeof(*cl));
 				if (!cl)
 					die_errno("calloc");
+				cl->cap = HDR_MAX + BATCH_MAX;
+				cl->buf = malloc(cl->cap);
+				if (!cl->buf)
+					die_errno("malloc");
 				cl->fd = fd;
 				struct epoll_event cev = {.events = EPOLLIN, .data.ptr = cl};
 				if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev) < 0)
 					die_errno("epoll_ctl(client)");
 				continue;
 			}
-			ssize_t r = read(cl->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len);
+			ssize_t r = read(cl->fd, cl->buf + cl->len, cl->cap - cl->len);
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (r <= 0) {

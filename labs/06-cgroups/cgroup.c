@@ -584,8 +584,11 @@ int cg_set_memory(const struct cg *cg, int64_t bytes)
 	if (v2) {
 		if (write_ctrl(cg, CG_MEMORY, "memory.max", v) < 0)
 			return -1;
+		/* No swap with or without a memory limit: kubelet's NoSwap writes
+		 * 0 for every container. (v1 below cannot say that: memsw bounds
+		 * memory + swap, so without a limit it bounds nothing.) */
 		if (ctrl_has(cg, CG_MEMORY, "memory.swap.max") &&
-		    write_ctrl(cg, CG_MEMORY, "memory.swap.max", bytes > 0 ? "0" : "max") < 0)
+		    write_ctrl(cg, CG_MEMORY, "memory.swap.max", "0") < 0)
 			return -1;
 		if (ctrl_has(cg, CG_MEMORY, "memory.oom.group") &&
 		    write_ctrl(cg, CG_MEMORY, "memory.oom.group", "1") < 0)
@@ -692,6 +695,22 @@ int cg_cpu_config(int64_t request_milli, int64_t limit_milli, struct cg_cpu *out
 	/* END EXERCISE */
 }
 
+int cg_res_cpu_config(const struct cg_resources *r, struct cg_cpu *out)
+{
+	if (cg_cpu_config(r->cpu_request, r->cpu_limit, out) < 0)
+		return -1;
+	if (r->cpu_request || !r->cpu_request_set)
+		return 0;
+	/* cg_cpu_config reads a request of 0 as none, and gives the limit's
+	 * shares; a 0 that was asked for gets the shares of no request. */
+	struct cg_cpu none;
+	if (cg_cpu_config(0, 0, &none) < 0)
+		return -1;
+	out->shares = none.shares;
+	out->weight = none.weight;
+	return 0;
+}
+
 int cg_set_cpu(const struct cg *cg, const struct cg_cpu *cpu)
 {
 	char v[64];
@@ -742,16 +761,18 @@ const char *cg_qos_dir(enum cg_qos qos)
 }
 
 /* A container's values after the API server's defaulting: a request not
- * set is its limit. Negative values and requests above limits are invalid. */
+ * set is its limit; one set to 0 stays 0. Negative values and requests above
+ * limits are invalid. */
 static int effective(const struct cg_resources *c, size_t i, struct cg_resources *e)
 {
 	*e = *c;
 	if (c->cpu_request < 0 || c->cpu_limit < 0 || c->memory_request < 0 || c->memory_limit < 0)
 		return fail_msg(EINVAL, "container %zu: negative request or limit", i);
-	if (!e->cpu_request)
+	if (!e->cpu_request && !e->cpu_request_set)
 		e->cpu_request = e->cpu_limit;
-	if (!e->memory_request)
+	if (!e->memory_request && !e->memory_request_set)
 		e->memory_request = e->memory_limit;
+	e->cpu_request_set = e->memory_request_set = true;
 	if (e->cpu_limit && e->cpu_request > e->cpu_limit)
 		return fail_msg(EINVAL, "container %zu: CPU request %lldm exceeds its limit %lldm",
 		                i, (long long)e->cpu_request, (long long)e->cpu_limit);
@@ -835,6 +856,9 @@ int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resour
 	pod->memory_request = sum.memory_request;
 	pod->cpu_limit = cpu_limited ? sum.cpu_limit : 0;
 	pod->memory_limit = mem_limited ? sum.memory_limit : 0;
+	/* A sum of 0 beside a limit is every container asking for 0, not a
+	 * request to default: kubelet gives that pod the minimum shares. */
+	pod->cpu_request_set = pod->memory_request_set = true;
 	return 0;
 }
 

@@ -132,9 +132,12 @@ int cg_clone_fd(const struct cg *cg);
 
 /* ---- a pod's resources and its QoS class ------------------------------------ */
 
-/* One container's requests and limits: milliCPU and bytes, 0 = not set (a
- * quantity of 0 counts as not set in Kubernetes too). A request not set
- * defaults to the limit.
+/* One container's requests and limits: milliCPU and bytes, 0 = not set. A
+ * request not set defaults to the limit, as the API server's SetDefaults_Pod
+ * does - but only when the key is absent: requests.cpu: "0" beside a limit
+ * stays 0 (2 shares; and the container is not Guaranteed, ComputePodQOS
+ * counts no zero request). So a request given as 0 says so in *_set; a
+ * nonzero request is set whatever *_set says (a limit of 0 is no limit).
  *
  * init: an init container. sidecar: a native sidecar, an init container
  * with restartPolicy: Always (init may be set too or not). A regular init
@@ -146,6 +149,7 @@ int cg_clone_fd(const struct cg *cg);
 struct cg_resources {
 	int64_t cpu_request, cpu_limit;
 	int64_t memory_request, memory_limit;
+	bool cpu_request_set, memory_request_set;
 	bool init;
 	bool sidecar;
 };
@@ -170,7 +174,8 @@ const char *cg_qos_dir(enum cg_qos qos);
  * of that sum and the largest such need, for requests and for limits alike.
  * A limit counts only when every container declares one (else 0: the pod is
  * not limited in that resource). BestEffort gets 0 everywhere, which
- * cg_cpu_config turns into the minimum shares. */
+ * cg_cpu_config turns into the minimum shares. The pod's requests are
+ * sums, never defaulted again: pod->*_request_set are true. */
 int cg_pod_resources(const struct cg_resources *ctrs, size_t n, struct cg_resources *pod);
 
 /* ---- the OOM killer's choice ------------------------------------------------------- */
@@ -210,9 +215,9 @@ int cg_set_oom_score_adj(pid_t pid, int want, int *got);
 
 /* memory.max (v2) or memory.limit_in_bytes (v1); bytes <= 0: no limit. Swap
  * is limited to nothing, as kubelet does without swap support: memory.swap.max
- * 0 (v2), memory.memsw.limit_in_bytes = the limit (v1, where the kernel has
- * swap accounting). On v2 memory.oom.group is set: an OOM kill kills the
- * whole container, not one of its processes (kubelet since 1.28). */
+ * 0 (v2, with a memory limit or without), memory.memsw.limit_in_bytes = the
+ * limit (v1, where the kernel has swap accounting; -1 without a limit). On v2 memory.oom.group is
+ * set: an OOM kill kills the whole container, not one of its processes (kubelet since 1.28). */
 int cg_set_memory(const struct cg *cg, int64_t bytes);
 
 /* What a CPU request and limit become in the kernel. */
@@ -233,6 +238,11 @@ struct cg_cpu {
  * / 1000 in [2, 262144]; quota = limit * period / 1000, at least 1000 us, -1
  * without a limit; weight = cg_cpu_weight(shares). Negative: EINVAL. */
 int cg_cpu_config(int64_t request_milli, int64_t limit_milli, struct cg_cpu *out);
+
+/* cg_cpu_config of r's request and limit, where a request set to 0 stays 0
+ * (the minimum shares, kubelet's MilliCPUToShares(0)) instead of being
+ * taken for one not set. For a container, and for cg_pod_resources' sums. */
+int cg_res_cpu_config(const struct cg_resources *r, struct cg_cpu *out);
 
 /* cgroup v2's cpu.weight for v1 cpu.shares, as the OCI runtimes convert
  * them since 2025 (runc 1.3.2 through opencontainers/cgroups, crun 1.23):

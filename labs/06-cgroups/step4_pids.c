@@ -151,8 +151,12 @@ int main(int argc, char **argv)
 	printf("bomb %d %s\n", (int)pid, lab6_status(status, how, sizeof(how)));
 	/* the orphans of the bomb, killed with it, are ours to reap */
 	int reaped = 0;
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		reaped++;
+	for (;;) {
+		if (waitpid(-1, NULL, 0) > 0)
+			reaped++;
+		else if (errno != EINTR) /* an interrupted wait reaped nobody */
+			break;
+	}
 	if (errno != ECHILD)
 		die_errno("waitpid(-1)");
 	printf("reaped %d more processes of the bomb\n", reaped);

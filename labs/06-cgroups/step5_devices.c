@@ -158,10 +158,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (hold)
 		hold_until_eof();
-	lab6_remove(&cg);
+	/* The node and its directory first: they need no cgroup, and a
+	 * removal of the cgroup that dies would leave them behind. */
 	unlink(node);
-	if (rmdir(tmpl) < 0)
-		die_errno("rmdir(%s)", tmpl);
+	if (rmdir(tmpl) < 0) {
+		fail_errno("rmdir(%s)", tmpl);
+		fail_and_remove(&cg, tmpl);
+	}
+	lab6_remove(&cg);
 	char how[64];
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		die("the probe %s", lab6_status(st, how, sizeof(how)));

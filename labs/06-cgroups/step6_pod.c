@@ -81,7 +81,7 @@ static int sleeper(void *arg)
 static int set_limits(const struct cg *cg, const struct cg_resources *res)
 {
 	struct cg_cpu cpu;
-	if (cg_cpu_config(res->cpu_request, res->cpu_limit, &cpu) < 0 || cg_set_cpu(cg, &cpu) < 0)
+	if (cg_res_cpu_config(res, &cpu) < 0 || cg_set_cpu(cg, &cpu) < 0)
 		return -1;
 	if (cg_set_memory(cg, res->memory_limit) < 0)
 		return -1;

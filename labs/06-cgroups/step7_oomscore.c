@@ -77,14 +77,13 @@ static void contain(struct container *c, int64_t use, int ready)
 		pause();
 }
 
-static long read_proc_long(pid_t pid, const char *file)
+static int read_proc_long(pid_t pid, const char *file, long *v)
 {
 	char path[64], buf[32];
-	long v;
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	if (read_file(path, buf, sizeof(buf)) < 0 || parse_long(buf, -2000, 2000, &v) < 0)
-		die("%s: %s", path, last_error());
-	return v;
+	if (read_file(path, buf, sizeof(buf)) < 0 || parse_long(buf, -2000, 2000, v) < 0)
+		return fail_msg(errno, "%s: %s", path, last_error());
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -179,21 +178,34 @@ int main(int argc, char **argv)
 		ready++;
 	}
 	long score[2] = {0, 0};
-	for (size_t i = 0; ready == 2 && i < 2; i++) {
-		score[i] = read_proc_long(ctrs[i].pid, "oom_score");
+	bool shown = ready == 2;
+	for (size_t i = 0; shown && i < 2; i++) {
+		long adj;
+		if (read_proc_long(ctrs[i].pid, "oom_score", &score[i]) < 0 ||
+		    read_proc_long(ctrs[i].pid, "oom_score_adj", &adj) < 0) {
+			/* not die(): the two containers are still there to kill */
+			warn("%s", last_error());
+			shown = false;
+			break;
+		}
 		printf("=> %s, pid %d, uses %lld MiB: oom_score_adj %ld", ctrs[i].name,
-		       (int)ctrs[i].pid, (long long)(use / MI),
-		       read_proc_long(ctrs[i].pid, "oom_score_adj"));
+		       (int)ctrs[i].pid, (long long)(use / MI), adj);
 		if (ctrs[i].got != ctrs[i].want)
 			printf(" (not %d: no CAP_SYS_RESOURCE, so no lower than this step's own)",
 			       ctrs[i].want);
 		printf(", oom_score %ld\n", score[i]);
 	}
-	if (ready == 2) {
-		/* of equals, the kernel keeps the first it finds */
-		size_t k = score[1] > score[0];
+	if (shown) {
+		/* Of equals, the kernel takes the last it scans: oom_evaluate_task
+		 * passes over a task only when it scores less than the one chosen
+		 * so far, and for_each_process walks from the oldest process to
+		 * the newest - LogController, forked second. oom_score is rounded,
+		 * though: the kernel compares pages, where a tie here may not be one. */
+		size_t k = score[1] >= score[0];
+		const char *tie =
+		    ", a tie: of equals the kernel takes the last it scans, the newest";
 		printf("the OOM killer would take %s first (oom_score %ld%s)\n", ctrs[k].name,
-		       score[k], score[0] == score[1] ? ", a tie: the first it finds" : "");
+		       score[k], score[0] == score[1] ? tie : "");
 	}
 	for (size_t i = 0; i < 2; i++)
 		if (ctrs[i].pid > 0) {
@@ -201,5 +213,5 @@ int main(int argc, char **argv)
 			lab6_wait(ctrs[i].pid);
 		}
 	interrupt_check();
-	return ready == 2 ? 0 : 1;
+	return shown ? 0 : 1;
 }

@@ -177,6 +177,43 @@ Test(cg_qos, the_class_cgroups_cpu_as_kubelets_qos_manager)
 	cr_assert_eq(cg_qos_cpu(CG_BURSTABLE, -1, &c), -1);
 }
 
+Test(cg_qos, a_request_of_0_is_a_request_not_a_default)
+{
+	/* requests.cpu: "0", limits.cpu: "1": SetDefaults_Pod copies a limit
+	 * only into an absent request, and ComputePodQOS counts no zero
+	 * request, so the pod is Burstable, and its container gets
+	 * MilliCPUToShares(0), 2 shares, with the limit's quota. */
+	struct cg_resources r[] = {{.cpu_request = 0,
+	                            .cpu_request_set = true,
+	                            .cpu_limit = 1000,
+	                            .memory_request = MI,
+	                            .memory_limit = MI}};
+	cr_assert_eq(qos_of(r, 1), CG_BURSTABLE);
+	struct cg_cpu c;
+	cr_assert_eq(cg_res_cpu_config(&r[0], &c), 0, "%s", last_error());
+	cr_assert_eq(c.shares, CG_MIN_SHARES);
+	cr_assert_eq(c.weight, 1);
+	cr_assert_eq(c.quota, 100000);
+	struct cg_resources pod;
+	cr_assert_eq(cg_pod_resources(r, 1, &pod), 0, "%s", last_error());
+	cr_assert_eq(pod.cpu_request, 0);
+	cr_assert_eq(pod.cpu_limit, 1000);
+	cr_assert_eq(cg_res_cpu_config(&pod, &c), 0, "%s", last_error());
+	cr_assert_eq(c.shares, CG_MIN_SHARES);
+	/* the same for memory: Burstable, and the oom_score_adj of no request */
+	struct cg_resources m[] = {
+	    {.cpu_limit = 1000, .memory_request_set = true, .memory_limit = MI}};
+	cr_assert_eq(qos_of(m, 1), CG_BURSTABLE);
+	int adj;
+	cr_assert_eq(cg_oom_score_adj(m, 1, 0, 1024 * MI, &adj), 0, "%s", last_error());
+	cr_assert_eq(adj, 999);
+	/* not set: the request is the limit, and the pod Guaranteed */
+	r[0].cpu_request_set = false;
+	cr_assert_eq(qos_of(r, 1), CG_GUARANTEED);
+	cr_assert_eq(cg_res_cpu_config(&r[0], &c), 0, "%s", last_error());
+	cr_assert_eq(c.shares, 1024);
+}
+
 Test(cg_qos, request_above_limit_is_invalid)
 {
 	struct cg_resources r[] = {{0}, {.cpu_request = 600, .cpu_limit = 500}};
@@ -576,6 +613,8 @@ Test(cg_v2, no_limit_is_max, .fini = scratch_done)
 	v2_files("a");
 	cr_assert_eq(cg_set_memory(&cg, 0), 0, "%s", last_error());
 	cr_assert_str_eq(get("a/memory.max"), "max");
+	/* but no swap all the same: kubelet's NoSwap is 0 for every container */
+	cr_assert_str_eq(get("a/memory.swap.max"), "0");
 	struct cg_cpu cpu = cpu_of(100, 0);
 	cr_assert_eq(cg_set_cpu(&cg, &cpu), 0);
 	cr_assert_str_eq(get("a/cpu.max"), "max 100000");
