@@ -379,9 +379,10 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
-@test "[vol-safe-mount] unit test resolve/magic_links_are_refused: /proc/self/root beneath the root is refused" {
-	# a magic link leads out of any root; no step program plants one, the
-	# unit test does
+@test "[vol-safe-mount] unit test resolve/magic_links_are_refused: /proc/self/root beneath the root is ELOOP" {
+	# a magic link leads out of any root. RESOLVE_IN_ROOT refuses it too
+	# today (EXDEV), but only RESOLVE_NO_MAGICLINKS promises it (ELOOP). No
+	# step program plants one; the unit test does
 	run "$PODLAB_BUILD/tests/unit/test_volume" --jobs 1 --filter 'resolve/magic_links_are_refused'
 	assert_success
 	assert_output --partial 'Tested: 1 | Passing: 1'

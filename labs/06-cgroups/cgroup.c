@@ -703,7 +703,7 @@ int cg_res_cpu_config(const struct cg_resources *r, struct cg_cpu *out)
 		return 0;
 	/* cg_cpu_config reads a request of 0 as none, and gives the limit's
 	 * shares; a 0 that was asked for gets the shares of no request. */
-	struct cg_cpu none;
+	struct cg_cpu none = {0};
 	if (cg_cpu_config(0, 0, &none) < 0)
 		return -1;
 	out->shares = none.shares;
