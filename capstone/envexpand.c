@@ -282,24 +282,33 @@ static size_t count(char *const *v)
 	return n;
 }
 
+/* The container's own variables, "NAME=value" (kubelet's tmpEnv): each
+ * entry in order, a value expanded against the entries before it. */
+static int container_vars(const struct env_ctx *ctx, const struct spec_container *sc,
+                          struct strv *vars)
+{
+	for (size_t i = 0; i < sc->n_envs; i++) {
+		const struct spec_env *e = &sc->envs[i];
+		char *v = e->kind == SPEC_ENV_VALUE ? env_expand(e->value, env_lookup_strv, vars->v)
+		          : e->kind == SPEC_ENV_FIELD ? env_field_value(ctx, e)
+		                                      : env_resource_value(ctx, sc, e);
+		if (!v)
+			return -1;
+		int r = strv_set(vars, e->name, v);
+		free(v);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int env_build(const struct env_ctx *ctx, const struct spec_container *sc, char *const *image_env,
               char *const *image_argv, char ***env_out, char ***argv_out)
 {
 	struct strv vars = {0}, env = {0}, argv = {0};
 	*env_out = *argv_out = NULL;
-	/* vars: kubelet's tmpEnv, the container's variables so far */
-	for (size_t i = 0; i < sc->n_envs; i++) {
-		const struct spec_env *e = &sc->envs[i];
-		char *v = e->kind == SPEC_ENV_VALUE ? env_expand(e->value, env_lookup_strv, vars.v)
-		          : e->kind == SPEC_ENV_FIELD ? env_field_value(ctx, e)
-		                                      : env_resource_value(ctx, sc, e);
-		if (!v)
-			goto fail;
-		int r = strv_set(&vars, e->name, v);
-		free(v);
-		if (r < 0)
-			goto fail;
-	}
+	if (container_vars(ctx, sc, &vars) < 0)
+		goto fail;
 	for (size_t i = 0; image_env && image_env[i]; i++)
 		if (strv_push(&env, strdup(image_env[i])) < 0)
 			goto oom;
@@ -345,4 +354,50 @@ fail:
 	env_strv_free(env.v);
 	env_strv_free(argv.v);
 	return -1;
+}
+
+/* ---- subPathExpr ------------------------------------------------------------------ */
+
+struct sub_lookup {
+	char **vars;
+	bool missing;
+	char first[128]; /* the first variable without a value */
+};
+
+/* kubelet's mapping for subPathExpr: a variable not defined, or empty, reads
+ * as "" and is remembered, to fail the expansion. */
+static const char *sub_lookup(void *arg, const char *name, size_t len)
+{
+	struct sub_lookup *l = arg;
+	const char *v = env_lookup_strv(l->vars, name, len);
+	if ((!v || !*v) && !l->missing) {
+		l->missing = true;
+		snprintf(l->first, sizeof(l->first), "%.*s", (int)len, name);
+	}
+	return v ? v : "";
+}
+
+char *env_sub_path(const struct env_ctx *ctx, const struct spec_container *sc, const char *expr)
+{
+	struct strv vars = {0};
+	if (container_vars(ctx, sc, &vars) < 0) {
+		env_strv_free(vars.v);
+		return NULL;
+	}
+	struct sub_lookup l = {.vars = vars.v};
+	char *sub = env_expand(expr, sub_lookup, &l);
+	env_strv_free(vars.v);
+	if (!sub)
+		return NULL;
+	/* The expansion can make what the API server refused as written: the
+	 * path must stay beneath the volume. */
+	if (l.missing)
+		fail_msg(EINVAL, "subPathExpr %s: missing value for %s", expr, l.first);
+	else if (!spec_local_path(sub))
+		fail_msg(EINVAL, "subPathExpr %s: \"%s\" must be a relative path without '..'",
+		         expr, sub);
+	else
+		return sub;
+	free(sub);
+	return NULL;
 }

@@ -74,6 +74,14 @@ char *env_resource_value(const struct env_ctx *ctx, const struct spec_container 
 int env_build(const struct env_ctx *ctx, const struct spec_container *sc, char *const *image_env,
               char *const *image_argv, char ***env, char ***argv);
 
+/* A volumeMount's subPathExpr as kubelet expands it (kubecontainer's
+ * ExpandContainerVolumeMounts): $(VAR) from the container's own variables,
+ * as env_build makes them (never the image's Env); "$$" is one "$". A
+ * variable not defined or empty is an error ("missing value for VAR"), and
+ * so is a result that is absolute or has a ".." element. A new string
+ * (free), or NULL with last_error(). */
+char *env_sub_path(const struct env_ctx *ctx, const struct spec_container *sc, const char *expr);
+
 /* Free what env_build made (NULL is fine). */
 void env_strv_free(char **v);
 

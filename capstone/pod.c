@@ -136,6 +136,8 @@ struct sup {
 	struct env_ctx ectx; /* what env_build needs, kept for an image found late */
 	char node[HOST_NAME_MAX + 1], host_ip[INET_ADDRSTRLEN];
 	struct ctr_mount *mounts;
+	char **sub_paths; /* the subPathExprs, expanded (setup_members) */
+	size_t n_sub_paths;
 	struct init_pod pod;
 	bool started;
 	struct ports *ports;
@@ -1842,7 +1844,8 @@ static int setup_members(struct sup *s)
 		nm += sp->ctrs[i].n_mounts + ARRAY_SIZE(pod_files) + 1;
 	s->members = calloc(sp->n_ctrs, sizeof(*s->members));
 	s->mounts = calloc(nm ? nm : 1, sizeof(*s->mounts));
-	if (!s->members || !s->mounts)
+	s->sub_paths = calloc(nm ? nm : 1, sizeof(*s->sub_paths));
+	if (!s->members || !s->mounts || !s->sub_paths)
 		return fail_msg(ENOMEM, "out of memory");
 	s->refs = calloc(sp->n_ctrs, sizeof(*s->refs));
 	s->oom_seen = calloc(sp->n_ctrs, sizeof(*s->oom_seen));
@@ -1951,11 +1954,30 @@ static int setup_members(struct sup *s)
 			*mt++ = (struct ctr_mount){.volume = &s->shm, .mount_path = "/dev/shm"};
 			m->cfg.n_mounts++;
 		}
-		for (size_t k = 0; k < sc->n_mounts; k++, mt++)
-			*mt = (struct ctr_mount){.volume = &s->vols[sc->mounts[k].volume],
-			                         .mount_path = sc->mounts[k].mount_path,
-			                         .sub_path = sc->mounts[k].sub_path,
-			                         .readonly = sc->mounts[k].read_only};
+		for (size_t k = 0; k < sc->n_mounts; k++, mt++) {
+			const struct spec_mount *sm = &sc->mounts[k];
+			const char *sub = sm->sub_path;
+			/* a subPathExpr is a subPath once the container's env is known */
+			if (sm->sub_path_expr) {
+				sub = s->sub_paths[s->n_sub_paths] =
+				    env_sub_path(&s->ectx, sc, sm->sub_path_expr);
+				if (!sub) {
+					char why[1024];
+					int err = errno;
+					snprintf(why, sizeof(why), "%s", last_error());
+					return fail_msg(err,
+					                "%s:%d:%d: container %s: "
+					                "CreateContainerConfigError: %s",
+					                sp->file, sm->mark.line, sm->mark.col,
+					                sc->name, why);
+				}
+				s->n_sub_paths++;
+			}
+			*mt = (struct ctr_mount){.volume = &s->vols[sm->volume],
+			                         .mount_path = sm->mount_path,
+			                         .sub_path = sub,
+			                         .readonly = sm->read_only};
+		}
 		m->cfg.n_mounts += sc->n_mounts;
 		/* The files kubelet manages in every container - unless the pod
 		 * mounts something of its own there. */
@@ -2314,6 +2336,9 @@ static void sup_free(struct sup *s)
 	}
 	free(s->members);
 	free(s->mounts);
+	for (size_t i = 0; i < s->n_sub_paths; i++)
+		free(s->sub_paths[i]);
+	free(s->sub_paths);
 	free(s->res);
 	free(s->cgroups);
 	free(s->refs);

@@ -450,6 +450,8 @@ static struct json_object *container(const struct spec_container *c, bool host_n
 				rc |= add_bool(mo, "readOnly", true);
 			if (m->sub_path)
 				rc |= add_str(mo, "subPath", m->sub_path);
+			if (m->sub_path_expr)
+				rc |= add_str(mo, "subPathExpr", m->sub_path_expr);
 			rc |= push(mounts, mo);
 		}
 		rc |= add(o, "volumeMounts", mounts);
@@ -640,12 +642,18 @@ int podjson_metadata(const struct pod_spec *p, struct json_object **out)
 	return 0;
 }
 
-/* dir/key, atomically, as one line of JSON. */
+/* dir/key, atomically, as one line of JSON. No larger than read_json
+ * takes: the state tmpfs is every pod's, and what one pod's spec makes
+ * podrun write there must not fill it for the others. */
 static int write_json(const char *dir, const char *key, struct json_object *o)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s && len + 1 > PODJSON_MAX_BYTES)
+		return fail_msg(EFBIG,
+		                "%s/%s: %zu bytes of JSON, more than podrun keeps (%d, 4 MiB)", dir,
+		                key, len + 1, PODJSON_MAX_BYTES);
 	char *line = s ? malloc(len + 1) : NULL;
 	if (!line)
 		return fail_msg(ENOMEM, "%s/%s: out of memory", dir, key);
@@ -739,16 +747,6 @@ static int add_time_file(struct json_object *o, const char *jkey, const char *di
 {
 	char t[64];
 	return get_time(dir, key, t, sizeof(t)) ? add_str(o, jkey, t) : 0;
-}
-
-/* The phase a person should see, as `podrun ps` shows it: the recorded one,
- * unless the pod's supervisor is gone while the pod has not ended. */
-static void pod_phase(const char *dir, bool sup_alive, char *phase, size_t len)
-{
-	if (!get(dir, "phase", phase, len))
-		snprintf(phase, len, "Pending");
-	if (strcmp(phase, "Succeeded") && strcmp(phase, "Failed") && !sup_alive)
-		snprintf(phase, len, "Unknown");
 }
 
 /* {terminated: {...}} from the files named prefix+exit_code, prefix+signal... */
@@ -962,7 +960,7 @@ int podjson_pod(const char *dir, struct json_object **out)
 	/* the writer of its state: the phase of a pod that ended stays, its
 	 * supervisor goes */
 	bool writer = state_live_pid(dir, "supervisor") != 0;
-	pod_phase(dir, writer, phase, sizeof(phase));
+	state_pod_phase(dir, writer, phase, sizeof(phase));
 	bool alive = strcmp(phase, "Unknown") != 0;
 
 	struct json_object *pod = json_object_new_object();

@@ -165,11 +165,14 @@ static void print_pod(const struct pod_spec *p)
 			spec_env_describe(&c->envs[k], d, sizeof(d));
 			printf("    env %s\n", d);
 		}
-		for (size_t k = 0; k < c->n_mounts; k++)
-			printf("    mount %s at %s%s%s%s\n", c->mounts[k].name,
-			       c->mounts[k].mount_path, c->mounts[k].sub_path ? " subPath " : "",
-			       c->mounts[k].sub_path ? c->mounts[k].sub_path : "",
-			       c->mounts[k].read_only ? " (read-only)" : "");
+		for (size_t k = 0; k < c->n_mounts; k++) {
+			const struct spec_mount *m = &c->mounts[k];
+			printf("    mount %s at %s%s%s%s%s%s\n", m->name, m->mount_path,
+			       m->sub_path ? " subPath " : "", m->sub_path ? m->sub_path : "",
+			       m->sub_path_expr ? " subPathExpr " : "",
+			       m->sub_path_expr ? m->sub_path_expr : "",
+			       m->read_only ? " (read-only)" : "");
+		}
 		for (size_t k = 0; k < c->n_ports; k++) {
 			if (c->ports[k].host_port)
 				printf("    port %d, published on %s:%d\n",
@@ -392,15 +395,6 @@ static void age(const char *created, char *out, size_t len)
 		snprintf(out, len, "%ldh", s / 3600);
 }
 
-/* The phase a person should see: the recorded one, unless its supervisor
- * (state_live_pid, which the caller asked) is gone. */
-static void pod_phase(const char *dir, bool sup_alive, char *phase, size_t len)
-{
-	state_get(dir, "phase", phase, len);
-	if (strcmp(phase, "Succeeded") && strcmp(phase, "Failed") && !sup_alive)
-		snprintf(phase, len, "Unknown");
-}
-
 /* What ps and inspect show of a container, read as one change of its
  * supervisor's (state_read_begin, state.h). */
 struct ctr_row {
@@ -442,7 +436,7 @@ static int cmd_ps(int argc, char **argv)
 		if (state_pod_dir(names[i], dir, sizeof(dir)) < 0)
 			continue; /* not a name podrun would have made */
 		bool writer = state_live_pid(dir, "supervisor") != 0;
-		pod_phase(dir, writer, phase, sizeof(phase));
+		state_pod_phase(dir, writer, phase, sizeof(phase));
 		state_get(dir, "created", created, sizeof(created));
 		state_get(dir, "ip", ip, sizeof(ip));
 		age(created, a, sizeof(a));
@@ -646,7 +640,7 @@ static int cmd_stop(int argc, char **argv)
 	if (!alive)
 		state_clean(dir, false);
 	char phase[32];
-	pod_phase(dir, alive, phase, sizeof(phase));
+	state_pod_phase(dir, alive, phase, sizeof(phase));
 	printf("pod %s: stopped (%s)\n", argv[optind], phase);
 	return 0;
 }
@@ -733,7 +727,7 @@ static int cmd_inspect(int argc, char **argv)
 	char **names = cli_pod_containers(dir);
 	char phase[32], ip[32] = "", veth[32] = "", bridge[32] = "", host[80] = "";
 	pid_t sup = state_live_pid(dir, "supervisor");
-	pod_phase(dir, sup != 0, phase, sizeof(phase));
+	state_pod_phase(dir, sup != 0, phase, sizeof(phase));
 	state_get(dir, "ip", ip, sizeof(ip));
 	state_get(dir, "veth", veth, sizeof(veth));
 	state_get(dir, "bridge", bridge, sizeof(bridge));
@@ -948,6 +942,73 @@ static int cmd_top(int argc, char **argv)
 	free(hosts);
 	state_free_list(pods, n);
 	return 0;
+}
+
+/* ---- what pods wrote, on the operator's terminal ------------------------------------------ */
+
+/* describe and get print what a pod's author and its containers wrote:
+ * annotations, a termination message, events. A terminal obeys the control
+ * sequences in it (ESC [ ... rewrites the screen, OSC sets the title or the
+ * clipboard): kubectl's CVE-2021-25743. So their stdout goes through this
+ * filter, which writes each control character but newline and tab - C0,
+ * DEL, and C1 (U+0080-U+009F, which some terminals take as ESC [ and the
+ * like) - as \u00XX, JSON's own escape: -o json still reads back as the
+ * same strings (json-c leaves C1 and DEL raw), and -o yaml has none left
+ * (libyaml escapes them all). */
+static int write_all(const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(STDOUT_FILENO, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static ssize_t escape_write(void *cookie, const char *buf, size_t n)
+{
+	bool *lead = cookie; /* a 0xC2 held back: the next byte may make it a C1 */
+	char out[4096];
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+		if (o + 16 > sizeof(out)) {
+			if (write_all(out, o) < 0)
+				return -1;
+			o = 0;
+		}
+		bool c1 = *lead && ch >= 0x80 && ch <= 0x9f;
+		if (*lead && !c1)
+			out[o++] = (char)0xc2;
+		*lead = !c1 && ch == 0xc2;
+		if (c1 || (ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\u%04x", ch);
+		else if (!*lead)
+			out[o++] = (char)ch;
+	}
+	return write_all(out, o) < 0 ? -1 : (ssize_t)n;
+}
+
+static int escape_close(void *cookie)
+{
+	bool *lead = cookie;
+	return *lead ? write_all("\xc2", 1) : 0;
+}
+
+static void escape_stdout(void)
+{
+	static bool lead;
+	FILE *f = fopencookie(
+	    &lead, "w", (cookie_io_functions_t){.write = escape_write, .close = escape_close});
+	if (!f)
+		die_errno("fopencookie");
+	setvbuf(f, NULL, _IOLBF, 0); /* in step with what goes to stderr */
+	fflush(stdout);
+	stdout = f;
 }
 
 /* ---- main --------------------------------------------------------------------------------------
@@ -1244,7 +1305,14 @@ int main(int argc, char **argv)
 			}
 			/* RuntimeDefault as the build made it (seccomp_default.h) */
 			ctr_seccomp_use_presets(seccomp_presets, seccomp_n_presets);
-			return commands[i].fn(argc - 1, argv + 1);
+			bool escape = current->fn == cmd_describe || current->fn == cmd_get;
+			if (escape)
+				escape_stdout();
+			int rc = commands[i].fn(argc - 1, argv + 1);
+			/* the filter may hold a byte back (escape_close) */
+			if (escape && fclose(stdout) != 0)
+				die_errno("writing to stdout");
+			return rc;
 		}
 	}
 	die_usage("unknown command '%s'", argv[1]);

@@ -166,6 +166,10 @@ static void to_cg(const struct spec_container *sc, struct cg_resources *r)
 	    .cpu_limit = sc->res.cpu_limit,
 	    .memory_request = sc->res.memory_request,
 	    .memory_limit = sc->res.memory_limit,
+	    /* spec.c defaulted the requests as the API server does: a 0 now
+	     * is a request of 0 (asked for, or no request and no limit). */
+	    .cpu_request_set = true,
+	    .memory_request_set = true,
 	    .init = sc->is_init,
 	    /* A native sidecar runs beside the app containers and beside the
 	     * init containers declared after it: cg_pod_resources adds it up
@@ -243,7 +247,7 @@ int res_admit(const struct pod_spec *sp, struct res_pod *rp)
 static int set_limits(const struct cg *cg, const struct cg_resources *r)
 {
 	struct cg_cpu cpu;
-	if (cg_cpu_config(r->cpu_request, r->cpu_limit, &cpu) < 0 || cg_set_cpu(cg, &cpu) < 0)
+	if (cg_res_cpu_config(r, &cpu) < 0 || cg_set_cpu(cg, &cpu) < 0)
 		return -1;
 	return cg_set_memory(cg, r->memory_limit);
 }

@@ -19,7 +19,8 @@
  *     nothing after the colon) is unset, as the API server's decoding
  *     leaves it: the pod's value or the default applies.
  *   - Aliases let a tiny file expand into a huge tree ("billion laughs"):
- *     the walk counts the nodes it visits and gives up past a limit.
+ *     the walk counts the nodes it visits and gives up past a limit, and a
+ *     first pass over the events bounds the bytes they expand to.
  *   - Input is hostile until parsed: nesting deeper than MAX_DEPTH is refused
  *     while the events arrive (libyaml's own cost grows with the depth), and
  *     duplicate keys are found with a hash table, not by comparing each key
@@ -416,14 +417,6 @@ static size_t seq_len(const yaml_node_t *n)
 /* A field podrun knows Kubernetes has but does not implement is a warning;
  * anything else is a field nobody knows (a typo?), also a warning, as
  * `kubectl apply --validate=warn` does. */
-static void ignored(struct ctx *c, const struct field *f, const char *const *known)
-{
-	if (known && matches(f->key, known))
-		warn_at(c, f->k, "%s: not supported, ignored", f->path);
-	else
-		warn_at(c, f->k, "%s: unknown field, ignored", f->path);
-}
-
 static bool allow_unsupported;
 
 void spec_allow_unsupported(bool allow)
@@ -451,6 +444,21 @@ static int refused(struct ctx *c, const yaml_node_t *k, const char *path, const 
 static int unknown_refused(struct ctx *c, const struct field *f)
 {
 	return refused(c, f->k, f->path, "unknown field");
+}
+
+/* A field podrun does not act on. One of Kubernetes' (in known: a node's
+ * scheduling hints, service accounts...) is warned about and ignored. One
+ * nobody knows is a typo, and may be of something that protects: a
+ * misspelt securityContext or resources drops all it holds, a hostIp its
+ * address. Refused, as kubectl's strict field validation refuses it (its
+ * default since Kubernetes 1.27). Returns -1 when refused. */
+static int ignored(struct ctx *c, const struct field *f, const char *const *known)
+{
+	if (known && matches(f->key, known)) {
+		warn_at(c, f->k, "%s: not supported, ignored", f->path);
+		return 0;
+	}
+	return unknown_refused(c, f);
 }
 
 /* ---- quantities and durations ------------------------------------------------ */
@@ -846,7 +854,8 @@ static int parse_field_ref(struct ctx *c, const yaml_node_t *n, const char *path
 				return -1;
 			fp_node = f.v;
 		} else {
-			ignored(c, &f, NULL);
+			if (ignored(c, &f, NULL) < 0)
+				return -1;
 		}
 	}
 	if (!fp || !*fp)
@@ -991,7 +1000,8 @@ static int parse_resource_ref(struct ctx *c, const yaml_node_t *n, const char *p
 				return -1;
 			div_node = f.v;
 		} else {
-			ignored(c, &f, NULL);
+			if (ignored(c, &f, NULL) < 0)
+				return -1;
 		}
 	}
 	if (!res || !*res)
@@ -1072,7 +1082,8 @@ static int parse_object_ref(struct ctx *c, const yaml_node_t *n, const char *pat
 			if (get_bool(c, f.v, f.path, &optional) < 0)
 				return -1;
 		} else {
-			ignored(c, &f, NULL);
+			if (ignored(c, &f, NULL) < 0)
+				return -1;
 		}
 	}
 	if (!name || !spec_dns1123_subdomain(name))
@@ -1136,7 +1147,8 @@ static int parse_value_from(struct ctx *c, const yaml_node_t *n, const char *pat
 			snprintf(what, sizeof(what), "%s \"%s\"",
 			         f.key[0] == 'c' ? "ConfigMap" : "Secret", name);
 		} else {
-			ignored(c, &f, NULL);
+			if (ignored(c, &f, NULL) < 0)
+				return -1;
 		}
 	}
 	if (sources == 0)
@@ -1199,7 +1211,8 @@ static int parse_env(struct ctx *c, const yaml_node_t *n, const char *path,
 				from = f.v;
 				snprintf(from_path, sizeof(from_path), "%s", f.path);
 			} else {
-				ignored(c, &f, NULL);
+				if (ignored(c, &f, NULL) < 0)
+					return -1;
 			}
 		}
 		if (!name)
@@ -1274,7 +1287,8 @@ static int parse_env_from(struct ctx *c, const yaml_node_t *n, const char *path)
 				if (get_str(c, f.v, f.path, &prefix) < 0)
 					return -1;
 			} else {
-				ignored(c, &f, NULL);
+				if (ignored(c, &f, NULL) < 0)
+					return -1;
 			}
 		}
 		if (sources == 0)
@@ -1374,7 +1388,8 @@ static int parse_ports(struct ctx *c, const yaml_node_t *n, const char *path,
 					    "characters, lowercase letters, digits and '-')",
 					    f.path, pt->name);
 			} else {
-				ignored(c, &f, NULL);
+				if (ignored(c, &f, NULL) < 0)
+					return -1;
 			}
 		}
 		if (!pt->container_port)
@@ -1391,6 +1406,22 @@ static bool has_dotdot(const char *path)
 	return false;
 }
 
+bool spec_local_path(const char *path)
+{
+	return path[0] != '/' && !has_dotdot(path);
+}
+
+/* subPath and subPathExpr: a path beneath the volume, as the API server's
+ * validateLocalDescendingPath wants it. */
+static int check_sub_path(struct ctx *c, const struct field *f, const char *sub)
+{
+	if (sub[0] == '/')
+		return err_at(c, f->v, "%s: \"%s\" must be a relative path", f->path, sub);
+	if (has_dotdot(sub))
+		return err_at(c, f->v, "%s: \"%s\" must not contain '..'", f->path, sub);
+	return 0;
+}
+
 static int parse_mounts(struct ctx *c, const yaml_node_t *n, const char *path,
                         struct spec_container *ct)
 {
@@ -1401,8 +1432,6 @@ static int parse_mounts(struct ctx *c, const yaml_node_t *n, const char *path,
 	ct->n_mounts = seq_len(n);
 	if (!(ct->mounts = alloc(c, (ct->n_mounts + 1) * sizeof(*ct->mounts))))
 		return -1;
-	static const char *const known[] = {"mountPropagation", "subPathExpr", "recursiveReadOnly",
-	                                    NULL};
 	for (size_t i = 0; i < ct->n_mounts; i++) {
 		char p[PATH_LEN];
 		item_path(p, path, i);
@@ -1413,6 +1442,7 @@ static int parse_mounts(struct ctx *c, const yaml_node_t *n, const char *path,
 			return -1;
 		struct spec_mount *m = &ct->mounts[i];
 		m->mark = mark_of(item);
+		const yaml_node_t *expr_node = NULL;
 		for (size_t j = 0; j < map_len(item); j++) {
 			struct field f;
 			if (field_at(c, item, j, p, &f) < 0)
@@ -1427,25 +1457,39 @@ static int parse_mounts(struct ctx *c, const yaml_node_t *n, const char *path,
 					return err_at(c, f.v, "%s: \"%s\" must be an absolute path",
 					              f.path, m->mount_path);
 			} else if (!strcmp(f.key, "subPath")) {
-				if (get_str(c, f.v, f.path, &m->sub_path) < 0)
+				if (get_str(c, f.v, f.path, &m->sub_path) < 0 ||
+				    (m->sub_path && check_sub_path(c, &f, m->sub_path) < 0))
 					return -1;
-				if (m->sub_path && m->sub_path[0] == '/')
-					return err_at(c, f.v, "%s: \"%s\" must be a relative path",
-					              f.path, m->sub_path);
-				if (m->sub_path && has_dotdot(m->sub_path))
-					return err_at(c, f.v, "%s: \"%s\" must not contain '..'",
-					              f.path, m->sub_path);
+			} else if (!strcmp(f.key, "subPathExpr")) {
+				if (get_str(c, f.v, f.path, &m->sub_path_expr) < 0 ||
+				    (m->sub_path_expr &&
+				     check_sub_path(c, &f, m->sub_path_expr) < 0))
+					return -1;
+				if (m->sub_path_expr && !*m->sub_path_expr)
+					m->sub_path_expr = NULL; /* "": not set */
+				expr_node = f.v;
 			} else if (!strcmp(f.key, "readOnly")) {
 				if (get_bool(c, f.v, f.path, &m->read_only) < 0)
 					return -1;
-			} else {
-				ignored(c, &f, known);
+			} else if (!strcmp(f.key, "mountPropagation") ||
+			           !strcmp(f.key, "recursiveReadOnly")) {
+				if (ignored(c, &f, (const char *const[]){f.key, NULL}) < 0)
+					return -1;
+			} else if (unknown_refused(c, &f) < 0) {
+				/* a typo (readonly) would leave the volume writable */
+				return -1;
 			}
 		}
 		if (!m->name)
 			return err_at(c, item, "%s.name: required", p);
 		if (!m->mount_path)
 			return err_at(c, item, "%s.mountPath: required", p);
+		if (m->sub_path_expr && m->sub_path && *m->sub_path)
+			return err_at(
+			    c, expr_node,
+			    "%s.subPathExpr: Invalid value: \"%s\": subPathExpr and subPath "
+			    "are mutually exclusive",
+			    p, m->sub_path_expr);
 	}
 	return 0;
 }
@@ -1631,7 +1675,8 @@ static int parse_pod_security(struct ctx *c, const yaml_node_t *n, const char *p
 		} else if (!strcmp(f.key, "fsGroupChangePolicy") ||
 		           !strcmp(f.key, "supplementalGroupsPolicy") ||
 		           !strcmp(f.key, "seLinuxChangePolicy")) {
-			ignored(c, &f, (const char *const[]){f.key, NULL});
+			if (ignored(c, &f, (const char *const[]){f.key, NULL}) < 0)
+				return -1;
 		} else if (unknown_refused(c, &f) < 0) {
 			return -1;
 		}
@@ -1683,9 +1728,10 @@ static int merge_security(struct ctx *c, struct pod_spec *pod)
 }
 
 /* requests/limits: {cpu, memory}. Anything else there (ephemeral-storage,
- * hugepages, devices) would be a bound podrun does not enforce: refused. */
+ * hugepages, devices) would be a bound podrun does not enforce: refused.
+ * given (NULL: not asked): which of the two keys are there, 0 or not. */
 static int parse_resource_list(struct ctx *c, const yaml_node_t *n, const char *path, int64_t *cpu,
-                               int64_t *memory)
+                               int64_t *memory, bool given[2])
 {
 	if (is_null(n))
 		return 0;
@@ -1711,6 +1757,8 @@ static int parse_resource_list(struct ctx *c, const yaml_node_t *n, const char *
 		    f.key[0] == 'c' ? spec_parse_milli(q, cpu) : spec_parse_quantity(q, memory);
 		if (rc < 0)
 			return err_at(c, f.v, "%s: %s", f.path, last_error());
+		if (given)
+			given[f.key[0] == 'c' ? 0 : 1] = true;
 	}
 	return 0;
 }
@@ -1723,6 +1771,7 @@ static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path
 	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
 		return -1;
 	const yaml_node_t *req = NULL;
+	bool given[2] = {false, false}; /* requests.cpu, requests.memory */
 	for (size_t i = 0; i < map_len(n); i++) {
 		struct field f;
 		int r = 0;
@@ -1730,11 +1779,11 @@ static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path
 			return -1;
 		if (!strcmp(f.key, "requests")) {
 			r = parse_resource_list(c, f.v, f.path, &res->cpu_request,
-			                        &res->memory_request);
+			                        &res->memory_request, given);
 			req = f.v;
 		} else if (!strcmp(f.key, "limits")) {
-			r = parse_resource_list(c, f.v, f.path, &res->cpu_limit,
-			                        &res->memory_limit);
+			r = parse_resource_list(c, f.v, f.path, &res->cpu_limit, &res->memory_limit,
+			                        NULL);
 		} else if (!strcmp(f.key, "claims")) {
 			r = refused(c, f.k, f.path, "resource claims are not supported");
 		} else {
@@ -1743,10 +1792,11 @@ static int parse_resources(struct ctx *c, const yaml_node_t *n, const char *path
 		if (r < 0)
 			return -1;
 	}
-	/* The API server's defaulting and validation. */
-	if (!res->cpu_request)
+	/* The API server's defaulting and validation. SetDefaults_Pod copies a
+	 * limit only into a request that is absent: requests.cpu: "0" stays 0. */
+	if (!given[0])
 		res->cpu_request = res->cpu_limit;
-	if (!res->memory_request)
+	if (!given[1])
 		res->memory_request = res->memory_limit;
 	if (res->cpu_limit && res->cpu_request > res->cpu_limit)
 		return err_at(c, req, "%s.requests.cpu: must be less than or equal to cpu limit",
@@ -1788,7 +1838,8 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
 					if (get_str_list(c, g.v, g.path, &h->command) < 0)
 						return -1;
 				} else {
-					ignored(c, &g, NULL);
+					if (ignored(c, &g, NULL) < 0)
+						return -1;
 				}
 			}
 			if (!h->command || !h->command[0])
@@ -1806,7 +1857,8 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
 					    0)
 						return -1;
 				} else {
-					ignored(c, &g, NULL);
+					if (ignored(c, &g, NULL) < 0)
+						return -1;
 				}
 			}
 			h->kind = SPEC_HOOK_SLEEP;
@@ -1828,7 +1880,8 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
 			            "run time): use exec or httpGet") < 0)
 				return -1;
 		} else {
-			ignored(c, &f, NULL);
+			if (ignored(c, &f, NULL) < 0)
+				return -1;
 		}
 	}
 	return 0;
@@ -1876,7 +1929,7 @@ static int parse_lifecycle(struct ctx *c, const yaml_node_t *n, const char *path
 		else if (!strcmp(f.key, "stopSignal"))
 			r = parse_stop_signal(c, f.v, f.path, ct);
 		else
-			ignored(c, &f, NULL);
+			r = ignored(c, &f, NULL);
 		if (r < 0)
 			return -1;
 	}
@@ -1975,7 +2028,8 @@ static int parse_probe_handler(struct ctx *c, const struct field *f,
 						if (get_str(c, hf.v, hf.path, &h[k].value) < 0)
 							return -1;
 					} else {
-						ignored(c, &hf, NULL);
+						if (ignored(c, &hf, NULL) < 0)
+							return -1;
 					}
 				}
 				if (!h[k].name)
@@ -2087,7 +2141,8 @@ static int parse_host_aliases(struct ctx *c, const yaml_node_t *n, const char *p
 				if (get_str_list(c, f.v, f.path, &names) < 0)
 					return -1;
 			} else {
-				ignored(c, &f, NULL);
+				if (ignored(c, &f, NULL) < 0)
+					return -1;
 			}
 		}
 		struct in_addr a;
@@ -2107,6 +2162,74 @@ static int parse_host_aliases(struct ctx *c, const yaml_node_t *n, const char *p
 	}
 	pod->n_host_aliases = k;
 	return 0;
+}
+
+/* s for a one-line message: control characters as Go's %q writes them
+ * (\n, \t, \x1b), cut short to fit len. */
+static const char *quoted(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+	for (; *s && o + 5 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '\n' || ch == '\t')
+			o += (size_t)snprintf(buf + o, len - o, "\\%c", ch == '\n' ? 'n' : 't');
+		else if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* dnsConfig.searches as the API server validates them: each a DNS-1123
+ * subdomain (a trailing dot is fine), at most 32, 2048 characters with the
+ * spaces between them (libc's limits). Each is written into the pod's
+ * resolv.conf: a newline there would add a line of the author's own. */
+static int check_searches(struct ctx *c, const yaml_node_t *n, const char *path, char **searches)
+{
+	size_t i, chars = 0;
+	for (i = 0; searches && searches[i]; i++) {
+		const char *s = searches[i];
+		size_t len = strlen(s), trimmed = len && s[len - 1] == '.' ? len - 1 : len;
+		char name[254], q[256];
+		bool ok = trimmed < sizeof(name);
+		if (ok) {
+			memcpy(name, s, trimmed);
+			name[trimmed] = '\0';
+			ok = spec_dns1123_subdomain(name);
+		}
+		if (!ok)
+			return err_at(
+			    c, yaml_document_get_node(c->doc, n->data.sequence.items.start[i]),
+			    "%s[%zu]: Invalid value: \"%s\": " DNS1123_SUBDOMAIN_MSG, path, i,
+			    quoted(s, q, sizeof(q)));
+		chars += len + (i > 0);
+	}
+	if (i > 32)
+		return err_at(c, n, "%s: must not have more than 32 search paths (it has %zu)",
+		              path, i);
+	if (chars > 2048)
+		return err_at(
+		    c, n,
+		    "%s: must not have more than 2048 characters (including spaces) in the "
+		    "search list",
+		    path);
+	return 0;
+}
+
+/* A dnsConfig option's name or value: written into resolv.conf's options
+ * line, one option after another, so whitespace would start another option
+ * (or, a newline, another line). */
+static int check_option(struct ctx *c, const struct field *f, const char *s)
+{
+	char q[256];
+	if (!s || !s[strcspn(s, " \t\n\r\v\f")])
+		return 0;
+	return err_at(c, f->v,
+	              "%s: Invalid value: \"%s\": must not contain whitespace (it goes into the "
+	              "pod's resolv.conf)",
+	              f->path, quoted(s, q, sizeof(q)));
 }
 
 /* spec.dnsConfig: nameservers, searches, options [{name, value}] */
@@ -2137,7 +2260,8 @@ static int parse_dns_config(struct ctx *c, const yaml_node_t *n, const char *pat
 					    f.path, j, ns);
 			}
 		} else if (!strcmp(f.key, "searches")) {
-			if (get_str_list(c, f.v, f.path, &pod->dns_searches) < 0)
+			if (get_str_list(c, f.v, f.path, &pod->dns_searches) < 0 ||
+			    check_searches(c, f.v, f.path, pod->dns_searches) < 0)
 				return -1;
 		} else if (!strcmp(f.key, "options")) {
 			if (is_null(f.v))
@@ -2161,13 +2285,16 @@ static int parse_dns_config(struct ctx *c, const yaml_node_t *n, const char *pat
 					if (field_at(c, item, q, p, &g) < 0)
 						return -1;
 					if (!strcmp(g.key, "name")) {
-						if (get_str_req(c, g.v, g.path, &name) < 0)
+						if (get_str_req(c, g.v, g.path, &name) < 0 ||
+						    check_option(c, &g, name) < 0)
 							return -1;
 					} else if (!strcmp(g.key, "value")) {
-						if (get_str(c, g.v, g.path, &value) < 0)
+						if (get_str(c, g.v, g.path, &value) < 0 ||
+						    check_option(c, &g, value) < 0)
 							return -1;
 					} else {
-						ignored(c, &g, NULL);
+						if (ignored(c, &g, NULL) < 0)
+							return -1;
 					}
 				}
 				if (!name)
@@ -2181,7 +2308,8 @@ static int parse_dns_config(struct ctx *c, const yaml_node_t *n, const char *pat
 				pod->dns_options[j] = o;
 			}
 		} else {
-			ignored(c, &f, NULL);
+			if (ignored(c, &f, NULL) < 0)
+				return -1;
 		}
 	}
 	return 0;
@@ -2302,7 +2430,7 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 		} else if (matches(f.key, container_refused)) {
 			r = refused(c, f.k, f.path, "not supported yet");
 		} else {
-			ignored(c, &f, container_unsupported);
+			r = ignored(c, &f, container_unsupported);
 		}
 		if (r < 0)
 			return -1;
@@ -2417,8 +2545,8 @@ static int parse_volume(struct ctx *c, const yaml_node_t *n, const char *path,
 						return err_at(c, g.v, "%s: %s", g.path,
 						              last_error());
 					v->size_limit = (uint64_t)q;
-				} else {
-					ignored(c, &g, NULL);
+				} else if (unknown_refused(c, &g) < 0) {
+					return -1; /* a misspelled sizeLimit: no limit */
 				}
 			}
 		} else if (!strcmp(f.key, "hostPath")) {
@@ -2444,8 +2572,8 @@ static int parse_volume(struct ctx *c, const yaml_node_t *n, const char *path,
 					if (s && vol_hostpath_type_parse(s, &v->type) < 0)
 						return err_at(c, g.v, "%s: %s", g.path,
 						              last_error());
-				} else {
-					ignored(c, &g, NULL);
+				} else if (unknown_refused(c, &g) < 0) {
+					return -1; /* a misspelled type: the file unchecked */
 				}
 			}
 			if (!v->path)
@@ -2455,7 +2583,8 @@ static int parse_volume(struct ctx *c, const yaml_node_t *n, const char *path,
 			    c, f.k, "%s: %s volumes are not supported (emptyDir and hostPath are)",
 			    f.path, f.key);
 		} else {
-			ignored(c, &f, NULL);
+			if (ignored(c, &f, NULL) < 0)
+				return -1;
 		}
 	}
 	if (!v->name)
@@ -2531,7 +2660,8 @@ static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct pod_spec *
 			else
 				pod->annotations = kv;
 		} else {
-			ignored(c, &f, known);
+			if (ignored(c, &f, known) < 0)
+				return -1;
 		}
 	}
 	if (!pod->name)
@@ -2578,7 +2708,8 @@ static int parse_os(struct ctx *c, const yaml_node_t *n, const char *path, struc
 		if (field_at(c, n, i, path, &f) < 0)
 			return -1;
 		if (strcmp(f.key, "name")) {
-			ignored(c, &f, NULL);
+			if (ignored(c, &f, NULL) < 0)
+				return -1;
 			continue;
 		}
 		name = f.v;
@@ -2875,7 +3006,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 		} else if (matches(f.key, pod_refused)) {
 			r = refused(c, f.k, f.path, "not supported yet");
 		} else {
-			ignored(c, &f, pod_unsupported);
+			r = ignored(c, &f, pod_unsupported);
 		}
 		if (r < 0)
 			return -1;
@@ -2958,7 +3089,8 @@ static int parse_pod(struct ctx *c, const yaml_node_t *root, struct pod_spec *po
 		} else if (!strcmp(f.key, "spec")) {
 			spec = f.v;
 		} else {
-			ignored(c, &f, known);
+			if (ignored(c, &f, known) < 0)
+				return -1;
 		}
 	}
 	/* The order Kubernetes checks them in: what it is, then its name, then the rest. */
@@ -3072,37 +3204,147 @@ static int syntax_error(struct ctx *c, yaml_parser_t *parser)
 	return fail_msg(EINVAL, "%s:%d:%d: invalid YAML: %s", c->file, m.line, m.col, problem);
 }
 
-/* A first pass over the events, before any document is loaded: refuse a
- * nesting deeper than MAX_DEPTH at the node that crosses it. Syntax errors
- * are left to the load, which reports them with more care. */
-static int check_depth(struct ctx *c)
+/* What an anchor's value adds up to (check_events): the bytes of its
+ * strings, those its own aliases stand for included. */
+struct anchor {
+	char *name;
+	size_t bytes; /* ANCHOR_OPEN while its value is still being read */
+};
+#define ANCHOR_OPEN SIZE_MAX
+
+struct anchors {
+	struct anchor *slot; /* open addressing, at most half full */
+	size_t cap, n;
+};
+
+/* name's slot, or the empty slot where it would go */
+static struct anchor *anchor_slot(const struct anchors *t, const char *name)
+{
+	size_t h = hash_str(name) & (t->cap - 1);
+	while (t->slot[h].name && strcmp(t->slot[h].name, name))
+		h = (h + 1) & (t->cap - 1);
+	return &t->slot[h];
+}
+
+static const struct anchor *anchor_get(const struct anchors *t, const char *name)
+{
+	const struct anchor *a = t->cap ? anchor_slot(t, name) : NULL;
+	return a && a->name ? a : NULL;
+}
+
+/* The anchor called name (added if new), its size set; NULL: out of memory. */
+static struct anchor *anchor_set(struct anchors *t, const char *name, size_t bytes)
+{
+	if (2 * (t->n + 1) > t->cap) {
+		struct anchors g = {.cap = t->cap ? 2 * t->cap : 64, .n = t->n};
+		if (!(g.slot = calloc(g.cap, sizeof(*g.slot))))
+			return NULL;
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slot[i].name)
+				*anchor_slot(&g, t->slot[i].name) = t->slot[i];
+		free(t->slot);
+		*t = g;
+	}
+	struct anchor *a = anchor_slot(t, name);
+	if (!a->name) {
+		if (!(a->name = strdup(name)))
+			return NULL;
+		t->n++;
+	}
+	a->bytes = bytes;
+	return a;
+}
+
+static void anchors_free(struct anchors *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slot[i].name);
+	free(t->slot);
+}
+
+/* A first pass over the events, before any document is loaded, for what the
+ * loaded tree no longer shows. Each is refused at the event that crosses it:
+ *   - a nesting deeper than MAX_DEPTH (libyaml's own cost grows with it);
+ *   - strings that add up to more than SPEC_MAX_EXPANDED_BYTES once aliases
+ *     are expanded: the walk copies a string at each alias of it, and the
+ *     loaded tree has lost the alias's own line and column;
+ *   - an alias inside the value of its own anchor, which would never end
+ *     (Kubernetes' YAML reader refuses it too);
+ *   - a NUL in a string: a raw one is refused as binary data, but "\0" in a
+ *     double-quoted string makes one too, and C would cut the value there
+ *     ("/tmp\0/x" read as "/tmp").
+ * Syntax errors are left to the load, which reports them with more care. */
+static int check_events(struct ctx *c)
 {
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
 		return fail_msg(ENOMEM, "%s: yaml_parser_initialize: out of memory", c->file);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)c->text, c->len);
+	struct anchors anchors = {0};
+	/* per open collection: its anchor, and the bytes counted before it */
+	struct {
+		const char *anchor;
+		size_t from;
+	} open[MAX_DEPTH + 1];
+	size_t bytes = 0; /* of every string so far in the file, aliases expanded */
 	int depth = 0, rc = 0;
 	for (;;) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&parser, &ev))
 			break;
 		yaml_event_type_t t = ev.type;
+		struct spec_mark m = {(int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1};
 		if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
+			const char *anchor = (const char *)(t == YAML_MAPPING_START_EVENT
+			                                        ? ev.data.mapping_start.anchor
+			                                        : ev.data.sequence_start.anchor);
 			if (++depth > MAX_DEPTH) {
-				rc = fail_msg(
-				    EINVAL,
-				    "%s:%d:%d: nested more than %d levels deep (a Pod needs "
-				    "about 10)",
-				    c->file, (int)ev.start_mark.line + 1,
-				    (int)ev.start_mark.column + 1, MAX_DEPTH);
+				rc = err_at_mark(
+				    c, m, "nested more than %d levels deep (a Pod needs about 10)",
+				    MAX_DEPTH);
+			} else {
+				struct anchor *a =
+				    anchor ? anchor_set(&anchors, anchor, ANCHOR_OPEN) : NULL;
+				if (anchor && !a)
+					rc = fail_msg(ENOMEM, "%s: out of memory", c->file);
+				open[depth].anchor = a ? a->name : NULL;
+				open[depth].from = bytes;
 			}
 		} else if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
+			if (depth > 0 && open[depth].anchor &&
+			    !anchor_set(&anchors, open[depth].anchor, bytes - open[depth].from))
+				rc = fail_msg(ENOMEM, "%s: out of memory", c->file);
 			depth--;
+		} else if (t == YAML_SCALAR_EVENT) {
+			size_t len = ev.data.scalar.length;
+			const char *anchor = (const char *)ev.data.scalar.anchor;
+			bytes += len;
+			if (memchr(ev.data.scalar.value, '\0', len))
+				rc = err_at_mark(
+				    c, m,
+				    "a NUL character (\\0) in a string: refused, it would "
+				    "cut the string short");
+			else if (anchor && !anchor_set(&anchors, anchor, len))
+				rc = fail_msg(ENOMEM, "%s: out of memory", c->file);
+		} else if (t == YAML_ALIAS_EVENT) {
+			/* an alias to no anchor is the load's to report */
+			const char *name = (const char *)ev.data.alias.anchor;
+			const struct anchor *a = anchor_get(&anchors, name);
+			if (a && a->bytes == ANCHOR_OPEN)
+				rc = err_at_mark(
+				    c, m, "alias *%s: inside the value of its own anchor", name);
+			else if (a && (bytes += a->bytes) > SPEC_MAX_EXPANDED_BYTES)
+				rc = err_at_mark(
+				    c, m,
+				    "alias *%s: with its aliases expanded, the file's strings "
+				    "are more than %d bytes (3 MiB)",
+				    name, SPEC_MAX_EXPANDED_BYTES);
 		}
 		yaml_event_delete(&ev);
 		if (rc < 0 || t == YAML_STREAM_END_EVENT)
 			break;
 	}
+	anchors_free(&anchors);
 	yaml_parser_delete(&parser);
 	return rc;
 }
@@ -3137,7 +3379,7 @@ int spec_parse_buffer(const char *name, const char *text, size_t len, spec_warn_
 		                m.line, m.col);
 	}
 
-	if (check_depth(&c) < 0)
+	if (check_events(&c) < 0)
 		return -1;
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))

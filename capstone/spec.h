@@ -28,6 +28,12 @@
  * server's limit on a request body is of the same order: ~3 MiB). */
 #define SPEC_MAX_BYTES (1024 * 1024)
 
+/* The most a file's strings (keys and values) may add up to once its
+ * aliases are expanded: the API server's 3 MiB request limit. Without
+ * aliases a file stays under SPEC_MAX_BYTES; with them 1 MiB could name
+ * the same 500 KB string a thousand times, and every copy would be made. */
+#define SPEC_MAX_EXPANDED_BYTES (3 * 1024 * 1024)
+
 /* Where a node starts in the file, 1-based, as editors count. */
 struct spec_mark {
 	int line, col;
@@ -45,6 +51,9 @@ struct spec_mount {
 	const char *name;       /* a volume of the pod */
 	const char *mount_path; /* absolute */
 	const char *sub_path;   /* NULL, or relative without ".." */
+	/* subPathExpr: NULL, or relative without ".." as written; its $(VAR)s are
+	 * expanded when the container starts (env_sub_path, envexpand.h) */
+	const char *sub_path_expr;
 	bool read_only;
 	size_t volume; /* index into pod_spec.volumes */
 	struct spec_mark mark;
@@ -59,8 +68,9 @@ struct spec_security {
 	const char *seccomp_profile; /* Localhost: relative to $PODRUN_DATA/seccomp */
 };
 
-/* resources: milliCPU and bytes, 0 = not set. A request not set defaults to
- * its limit, as the API server does. */
+/* resources: milliCPU and bytes, 0 = not set. A request not given defaults
+ * to its limit, as the API server does; one given as 0 stays 0 (so after
+ * parsing, a request of 0 is 0, never "the limit"). */
 struct spec_resources {
 	int64_t cpu_request, cpu_limit;
 	int64_t memory_request, memory_limit;
@@ -283,6 +293,10 @@ int spec_parse_duration(const char *s, int64_t *ns);
  * ends) and subdomain (metadata.name: <= 253, labels joined by '.'). */
 bool spec_dns1123_label(const char *s);
 bool spec_dns1123_subdomain(const char *s);
+
+/* A path that stays beneath where it starts: relative, without a ".."
+ * element (a subPath, a subPathExpr and what it expands to). */
+bool spec_local_path(const char *path);
 
 /* What an env entry is, for `podrun validate -v`: "NAME=value",
  * "NAME from fieldRef metadata.labels['app']", "NAME from resourceFieldRef

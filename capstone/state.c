@@ -304,6 +304,14 @@ int state_get(const char *dir, const char *key, char *buf, size_t len)
 	return 0;
 }
 
+void state_pod_phase(const char *dir, bool sup_alive, char *phase, size_t len)
+{
+	if (state_get(dir, "phase", phase, len) < 0 || !phase[0])
+		snprintf(phase, len, "Pending");
+	if (strcmp(phase, "Succeeded") && strcmp(phase, "Failed") && !sup_alive)
+		snprintf(phase, len, "Unknown");
+}
+
 long state_get_long(const char *dir, const char *key, long dflt)
 {
 	char buf[64];

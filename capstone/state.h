@@ -112,6 +112,11 @@ int state_put_pid(const char *dir, const char *key, pid_t pid);
 /* The recorded pid if that very process still runs, else 0. */
 pid_t state_live_pid(const char *dir, const char *key);
 
+/* The pod phase a person should see: the recorded one ("Pending" before the
+ * first is written), or "Unknown" when the pod has not ended and its
+ * supervisor (state_live_pid, which the caller asked) is gone. */
+void state_pod_phase(const char *dir, bool sup_alive, char *phase, size_t len);
+
 /* Names of the pods under the root, sorted; free with state_free_list. */
 int state_list(char ***names, size_t *n);
 void state_free_list(char **names, size_t n);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # A container's environment as Kubernetes builds it, seen from inside the
-# container: valueFrom resolved when it starts, $(VAR) expanded.
+# container: valueFrom resolved when it starts, $(VAR) expanded - in env,
+# command and args, and in a volumeMount's subPathExpr.
 
 load ../helpers
 load podrun
@@ -59,5 +60,57 @@ YAML
 	run podrun exec envx -- sh -c 'echo "$WHERE"'
 	assert_output "$(state envx ip)"
 	podrun rm -f envx
+	assert_host_clean
+}
+
+# subPathExpr was warned about and ignored: the container got the whole
+# volume, another pod's directory with it. It is kubelet's now: $(VAR) from
+# the container's env (the downward API's pod name here), then a subPath
+# beneath the volume. Proven: with the expansion skipped (pod.c,
+# setup_members: `if (0 && sm->sub_path_expr)`) the first pod lists
+# "other" and reads its secret.
+@test "env: subPathExpr expands the container's \$(POD_NAME); '..' or an absolute result fails the start (exit 1)" {
+	local host=$BATS_TEST_TMPDIR/host
+	mkdir -p "$host/subexpr" "$host/other"
+	echo secret >"$host/other/secret"
+	sub_pod() { # VALUE-OF-DIR SUBPATHEXPR
+		pod_file subexpr <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: subexpr}
+spec:
+  restartPolicy: Never
+  volumes: [{name: v, hostPath: {path: $host}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "echo mine >/v/own; ls /v; cat /v/secret 2>/dev/null; true"]
+    env:
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: DIR, value: "$1"}
+    volumeMounts: [{name: v, mountPath: /v, subPathExpr: "$2"}]
+YAML
+	}
+	run podrun run "$(sub_pod x '$(POD_NAME)')"
+	assert_success
+	run podrun logs subexpr
+	assert_output --partial own
+	refute_output --partial other
+	refute_output --partial secret
+	[ "$(cat "$host/subexpr/own")" = mine ]
+	podrun rm -f subexpr
+	# each DIR, and the subPathExpr it goes into
+	local dir_expr
+	for dir_expr in '..|x/$(DIR)' '/tmp|$(DIR)' 'host/../..|x/$(DIR)'; do
+		f=$(sub_pod "${dir_expr%%|*}" "${dir_expr#*|}")
+		run podrun run -d "$f"
+		assert_failure 1
+		assert_output --regexp "^podrun: $f:14:20: container c: CreateContainerConfigError: subPathExpr .*: \".*\" must be a relative path without '\.\.'$"
+		[ ! -e "$PODRUN_ROOT/pods/subexpr" ]
+		assert_host_clean
+	done
+	run podrun run -d "$(sub_pod x '$(NOPE)')"
+	assert_failure 1
+	assert_output --partial "CreateContainerConfigError: subPathExpr \$(NOPE): missing value for NOPE"
 	assert_host_clean
 }

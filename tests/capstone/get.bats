@@ -611,6 +611,34 @@ status_of() {
 	assert_line --regexp '^Events: +<none>$'
 }
 
+# Proven: with escape_stdout() (podrun.c) not called, describe prints the
+# ESC, BEL, CR and the C1 CSI raw, and the first check fails.
+@test "describe and get escape the control characters a pod wrote; -o json keeps the same strings" {
+	make_web
+	local d=$PODRUN_ROOT/pods/web
+	# an annotation that turns a terminal red and clears it (C1 CSI), a
+	# termination message that sets its title and rings its bell, an event
+	printf '{"name": "web", "annotations": {"note": "a\\u001b[31mred\\u0007 \\u009b2J\\tb"}}\n' \
+		>"$d/metadata.json"
+	ctr web init state=Terminated reason=Error exit_code=1 finished_at=$T0 \
+		"message=$(printf 'bye\033]0;pwned\007\r')"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$T2" Warning Failed pod "$(printf 'x\033[2Jy')" >>"$d/events"
+	run podrun describe web
+	assert_success
+	if LC_ALL=C grep -qaP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' <<<"$output"; then
+		echo "a raw control character in: $output" | cat -v
+		return 1
+	fi
+	assert_line --regexp '^Annotations: +note: a\\u001b\[31mred\\u0007 \\u009b2J	b$'
+	assert_line --regexp '^      Message: +bye\\u001b\]0;pwned\\u0007\\u000d$'
+	assert_line --regexp '^  Warning +Failed +[0-9a-z]+ +podrun +x\\u001b\[2Jy$'
+	run podrun get web -o json
+	assert_success
+	[ "$(jq -r .metadata.annotations.note <<<"$output")" = "$(printf 'a\033[31mred\007 \302\2332J\tb')" ]
+	[ "$(jq -r '.status.initContainerStatuses[0].state.terminated.message' <<<"$output")" = \
+		"$(printf 'bye\033]0;pwned\007\r')" ]
+}
+
 @test "wait --for=condition=Ready: at once when met, at the change, or 1 after the timeout" {
 	make_web
 	run podrun wait --for=condition=Ready web

@@ -161,7 +161,7 @@ YAML
 	assert_host_clean
 }
 
-@test "informational fields are warned about by path, with file:line:col; bounding ones are refused" {
+@test "informational fields are warned about by path, with file:line:col; bounding and unknown ones are refused" {
 	f=$(pod_file warn <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -180,17 +180,23 @@ spec:
     colour: blue
 YAML
 	)
-	# A probe that is not run would look safe and not be:
-	# exit 2 at the first one, with its position.
+	# A probe that is not run would look safe and not be, and a field nobody
+	# knows may be a misspelt protection: exit 2 at the first one, with its
+	# position. (A container's fields are read before its probes.)
 	run podrun validate "$f"
 	assert_failure 2
 	assert_line "podrun: warning: $f:6:3: spec.nodeSelector: not supported, ignored"
+	assert_line "podrun: $f:15:5: spec.containers[0].colour: unknown field (podrun run --allow-unsupported runs the pod without it)"
+	sed -i '/colour/d' "$f"
+	run podrun validate "$f"
+	assert_failure 2
 	assert_line "podrun: $f:12:7: spec.containers[0].livenessProbe.grpc: not supported yet (podrun run --allow-unsupported runs the pod without it)"
+	echo "    colour: blue" >>"$f"
 	run podrun validate --allow-unsupported "$f"
 	assert_success
 	assert_line "podrun: warning: $f:6:3: spec.nodeSelector: not supported, ignored"
 	assert_line "podrun: warning: $f:12:7: spec.containers[0].livenessProbe.grpc: not supported yet; ignored (--allow-unsupported)"
-	assert_line "podrun: warning: $f:15:5: spec.containers[0].colour: unknown field, ignored"
+	assert_line "podrun: warning: $f:15:5: spec.containers[0].colour: unknown field; ignored (--allow-unsupported)"
 	assert_line "$f: pod warn: valid (0 init containers, 1 containers, 0 volumes)"
 }
 

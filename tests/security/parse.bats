@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # The Pod YAML parser against hostile input: quantities are parsed in
 # bounded steps (no signal, whatever the digits), duplicate keys are found
-# in one pass with both lines named, nesting and annotations are bounded.
+# in one pass with both lines named, nesting, annotations and what aliases
+# expand to are bounded, a NUL never cuts a string short, and dnsConfig
+# writes no line of its own into resolv.conf.
 # Fields that bound or protect a pod and that podrun cannot honour fail
 # closed: an error naming the line, unless --allow-unsupported.
 
@@ -121,4 +123,68 @@ many_keys() { # NAME [DUPLICATE-OF-INDEX]
 	sed -i '/big3:/d' "$f"
 	run podrun validate "$f"
 	assert_success
+}
+
+# One 500 KB value, named by 1000 aliases in a file under 1 MiB. Walked, each
+# alias was a copy: validate took 1 GB, the supervisor 1.5 GB, and spec.json
+# filled the state tmpfs every pod shares; 60,000 aliases ran out of memory.
+# Proven: with the byte bound off (spec.c, check_events: `else if (0 && a &&
+# (bytes += ...`) validate exits 0 ("valid") after a second, at 1 GB.
+@test "aliases: their strings are bounded in bytes, at the alias that crosses 3 MiB (exit 2)" {
+	local f=$BATS_TEST_TMPDIR/bomb.yaml
+	{
+		printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: bomb}\nspec:\n  containers:\n'
+		printf '  - name: main\n    image: busybox\n    command: ["true"]\n'
+		printf '    env: [&e {name: E, value: "%s"}' "$(head -c 500000 /dev/zero | tr '\0' v)"
+		printf '%.0s, *e' {1..1000}
+		printf ']\n'
+	} >"$f"
+	run podrun validate "$f"
+	assert_failure 2
+	# the 6th alias, at column 500,056: the anchor's 500,010 bytes seven
+	# times and the pod's own 83 are more than 3 MiB
+	assert_output "podrun: $f:9:500056: alias *e: with its aliases expanded, the file's strings are more than 3145728 bytes (3 MiB)"
+	# an alias inside its own anchor never ends
+	printf 'apiVersion: v1\nkind: Pod\nmetadata: &m {name: loop, labels: *m}\n' >"$f"
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output "podrun: $f:3:35: alias *m: inside the value of its own anchor"
+}
+
+# "\0" in a double-quoted string is a NUL byte, and C's strings end there:
+# the hostPath "/tmp\0/x" mounted /tmp, where a raw NUL is refused as binary.
+# Proven: with the check off (spec.c, check_events: `if (0 && memchr(...`)
+# validate exits 0 and -v says "hostPath /tmp".
+@test "a NUL from an escape in a double-quoted string is refused at its line (exit 2)" {
+	local f=$BATS_TEST_TMPDIR/nul.yaml
+	printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: nul}' 'spec:' \
+		'  containers: [{name: main, image: busybox, volumeMounts: [{name: v, mountPath: /v}]}]' \
+		'  volumes: [{name: v, hostPath: {path: "/tmp\0/x"}}]' >"$f"
+	run podrun validate -v "$f"
+	assert_failure 2
+	assert_output "podrun: $f:6:40: a NUL character (\\0) in a string: refused, it would cut the string short"
+	sed -i 's|\\0|\\x00|' "$f"
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output --partial "$f:6:40: a NUL character"
+}
+
+# dnsConfig.searches and options[].value are written into the pod's
+# resolv.conf; a newline in one added a nameserver line of the author's.
+# Proven: with check_searches and check_option (spec.c) returning 0 at
+# once, each validates (exit 0).
+@test "dnsConfig: a search that is no DNS name, or whitespace in an option, is refused (exit 2)" {
+	local f=$BATS_TEST_TMPDIR/dns.yaml line
+	for line in 'searches: ["svc.example\nnameserver 203.0.113.66"]' \
+		'options: [{name: ndots, value: "1\nnameserver 203.0.113.66"}]' \
+		'options: [{name: "ndots:1 debug"}]'; do
+		printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: dns}\nspec:\n  dnsConfig:\n    %s\n  containers: [{name: main, image: busybox}]\n' \
+			"$line" >"$f"
+		run podrun validate "$f"
+		assert_failure 2
+		assert_output --regexp "^podrun: $f:6:[0-9]+: spec\.dnsConfig\.(searches\[0\]|options\[0\]\.(value|name)): Invalid value: \"[^\"]*\": "
+		# one line: the newline is shown as \n
+		[ "${#lines[@]}" -eq 1 ]
+	done
+	assert_output --partial "must not contain whitespace"
 }

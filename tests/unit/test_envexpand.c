@@ -306,3 +306,47 @@ Test(resource, divisors_round_up)
 	}
 	spec_free(p, n);
 }
+
+/* ---- subPathExpr ---------------------------------------------------------------------- */
+
+static void sub_path_fails(const struct env_ctx *ctx, const struct spec_container *c,
+                           const char *expr, const char *want)
+{
+	char *got = env_sub_path(ctx, c, expr);
+	cr_assert_null(got, "%s: got \"%s\", want an error", expr, got);
+	cr_assert(strstr(last_error(), want), "%s: got '%s', want '%s'", expr, last_error(), want);
+}
+
+/* kubelet's ExpandContainerVolumeMounts: the container's variables (a
+ * fieldRef's value among them), "$$" one "$"; a variable without a value is
+ * an error, not "$(VAR)" as in env and args; what it expands to stays
+ * beneath the volume. */
+Test(sub_path, expands_from_the_container_env)
+{
+	size_t n;
+	struct pod_spec *p =
+	    parse("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+	          "  containers:\n"
+	          "  - name: a\n"
+	          "    image: busybox\n"
+	          "    env:\n"
+	          "    - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}\n"
+	          "    - {name: DIR, value: \"logs/$(POD)\"}\n"
+	          "    - {name: EMPTY, value: \"\"}\n"
+	          "    - {name: UP, value: \"..\"}\n"
+	          "    - {name: ROOT, value: /etc}\n",
+	          &n);
+	struct env_ctx ctx = ctx_for(p);
+	const struct spec_container *a = &p->ctrs[0];
+	char *sub = env_sub_path(&ctx, a, "$(DIR)/$$(POD)/$(POD)");
+	cr_assert_str_eq(sub, "logs/web/$(POD)/web");
+	free(sub);
+	sub_path_fails(&ctx, a, "x/$(NOPE)", "subPathExpr x/$(NOPE): missing value for NOPE");
+	sub_path_fails(&ctx, a, "$(EMPTY)x", "missing value for EMPTY");
+	/* the image's Env is not the container's: PATH is not defined here */
+	sub_path_fails(&ctx, a, "$(PATH)", "missing value for PATH");
+	sub_path_fails(&ctx, a, "$(UP)", "\"..\" must be a relative path without '..'");
+	sub_path_fails(&ctx, a, "a/$(UP)/$(UP)/b", "\"a/../../b\" must be a relative path");
+	sub_path_fails(&ctx, a, "$(ROOT)", "\"/etc\" must be a relative path");
+	spec_free(p, n);
+}

@@ -585,6 +585,45 @@ Test(podjson, write_spec_atomic_private_nofollow)
 	rmdir(dir);
 }
 
+Test(podjson, sub_path_expr_as_written)
+{
+	struct json_object *s =
+	    spec_of(POD("  containers:\n  - name: c\n    image: busybox\n"
+	                "    volumeMounts: [{name: v, mountPath: /v, subPathExpr: $(POD)}]\n"
+	                "  volumes: [{name: v, emptyDir: {}}]\n"));
+	is_str(s, "containers.0.volumeMounts.0.subPathExpr", "$(POD)");
+	cr_assert_null(at(s, "containers.0.volumeMounts.0.subPath"));
+}
+
+/* The state tmpfs is every pod's: spec.json is no larger than podjson_pod
+ * reads. 3 MB of "\x01" (what aliases may expand to) is 18 MB of JSON,
+ * each byte written \u0001, which filled the tmpfs for the other pods. */
+Test(podjson, write_spec_is_bounded)
+{
+	size_t chars = 250000, len = 0;
+	char *text = malloc(4 * chars + 4096);
+	cr_assert_not_null(text);
+	len += (size_t)sprintf(text, POD("  containers:\n  - name: c\n    image: busybox\n"
+	                                 "    env: [&e {name: E, value: \""));
+	for (size_t i = 0; i < chars; i++, len += 4)
+		memcpy(text + len, "\\x01", 4);
+	len += (size_t)sprintf(text + len, "\"}");
+	for (int i = 0; i < 11; i++)
+		len += (size_t)sprintf(text + len, ", *e");
+	len += (size_t)sprintf(text + len, "]\n");
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, len, NULL, NULL, &pods, &n_pods), 0, "%s",
+	             last_error());
+	free(text);
+	char dir[] = "/tmp/podjson-test.XXXXXX", path[256];
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(podjson_write_spec(&pods[0], dir), -1);
+	cr_assert_eq(errno, EFBIG);
+	cr_assert(strstr(last_error(), "spec.json: 18000"), "%s", last_error());
+	snprintf(path, sizeof(path), "%s/spec.json", dir);
+	cr_assert_eq(access(path, F_OK), -1, "spec.json was written");
+	cr_assert_eq(rmdir(dir), 0, "something was left in %s", dir);
+}
+
 /* A pod an audit of `get -o yaml` must see through: the node's namespaces,
  * a deadline, a service account, its priority, annotations, /etc/hosts and
  * resolv.conf entries. Also written by examples_write_spec, for get.bats. */

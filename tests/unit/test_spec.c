@@ -259,8 +259,11 @@ Test(parse, syntax_and_tabs)
 
 Test(parse, alias_bomb_is_cut_short)
 {
-	/* every level doubles the tree; walked naively it would never end */
-	char text[4096] = "a0: &a0 [x, x]\n";
+	/* every level doubles the tree; walked naively it would never end. Of
+	 * empty strings it is no bytes (aliases_are_bounded_in_bytes): the walk
+	 * stops at the node count. */
+	spec_allow_unsupported(true); /* the anchors sit in unknown fields */
+	char text[4096] = "a0: &a0 [\"\", \"\"]\n";
 	for (int i = 1; i < 40; i++)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 		         "a%d: &a%d [*a%d, *a%d]\n", i, i, i - 1, i - 1);
@@ -293,19 +296,35 @@ static void count_warning(void *arg, const char *msg)
 	warnings++;
 }
 
-Test(parse, unknown_fields_warn_once_each)
+/* Kubernetes' fields podrun does not act on are warned about, once each; a
+ * field nobody knows is refused, as kubectl's strict validation does, and
+ * only warned about with --allow-unsupported. */
+Test(parse, unknown_fields_are_refused_known_ones_warned_about)
 {
 	struct pod_spec *pods;
 	size_t n;
-	const char *text =
-	    POD("  schedulerName: other\n"
-	        "  containers:\n"
-	        "  - {name: a, image: busybox, command: [x], tty: true, bogus: 1}\n");
+	const char *known = POD("  schedulerName: other\n"
+	                        "  containers:\n"
+	                        "  - {name: a, image: busybox, command: [x], tty: true}\n");
 	warnings = 0;
 	cr_assert_eq(
-	    spec_parse_buffer("t.yaml", text, strlen(text), count_warning, NULL, &pods, &n), 0);
-	cr_assert_eq(warnings, 3);
+	    spec_parse_buffer("t.yaml", known, strlen(known), count_warning, NULL, &pods, &n), 0);
+	cr_assert_eq(warnings, 2);
 	spec_free(pods, n);
+	const char *typo = POD("  containers:\n"
+	                       "  - name: a\n"
+	                       "    image: busybox\n"
+	                       "    securityContex: {runAsNonRoot: true}\n");
+	cr_assert_eq(spec_parse_buffer("t.yaml", typo, strlen(typo), NULL, NULL, &pods, &n), -1);
+	cr_assert(strstr(last_error(), ":9:5: spec.containers[0].securityContex: unknown field"),
+	          "%s", last_error());
+	spec_allow_unsupported(true);
+	warnings = 0;
+	cr_assert_eq(
+	    spec_parse_buffer("t.yaml", typo, strlen(typo), count_warning, NULL, &pods, &n), 0);
+	cr_assert_eq(warnings, 1);
+	spec_free(pods, n);
+	spec_allow_unsupported(false);
 }
 
 Test(quantity, extreme_fractions_neither_crash_nor_lose_the_value)
@@ -738,4 +757,188 @@ Test(security, null_booleans_are_unset)
 	               "    securityContext: {runAsNonRoot: yes}\n"),
 	           "t.yaml:9:37: spec.containers[0].securityContext.runAsNonRoot: expected a "
 	           "boolean (true or false), got");
+}
+
+/* A pod whose one container has env ENV and volumeMounts MOUNTS, with the
+ * volumes VOLUMES (each a flow list's items). */
+#define MOUNT_POD(env, mounts, volumes)                                                            \
+	POD("  containers:\n"                                                                      \
+	    "  - name: c\n"                                                                        \
+	    "    image: busybox\n"                                                                 \
+	    "    env: [" env "]\n"                                                                 \
+	    "    volumeMounts: [" mounts "]\n"                                                     \
+	    "  volumes: [" volumes "]\n")
+
+/* The tree's node count bounded the walk, not what it copied: a 100 KB
+ * value named 40 times made 4 MB of copies (a thousand, 1 GB). The strings
+ * are bounded once aliases are expanded, at the alias that crosses 3 MiB:
+ * the anchor's 102,410 bytes after 74 of the pod's own, the 30th alias. */
+Test(parse, aliases_are_bounded_in_bytes)
+{
+	size_t big = 100 * 1024, len = 0;
+	char *text = malloc(big + 4096);
+	cr_assert_not_null(text);
+	len += (size_t)sprintf(text, POD("  containers:\n"
+	                                 "  - name: c\n"
+	                                 "    image: busybox\n"
+	                                 "    command: [x]\n"
+	                                 "    env:\n"
+	                                 "    - &e {name: E, value: \""));
+	memset(text + len, 'v', big);
+	len += big;
+	len += (size_t)sprintf(text + len, "\"}\n");
+	for (int i = 0; i < 29; i++)
+		len += (size_t)sprintf(text + len, "    - *e\n");
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, len, NULL, NULL, &pods, &n), 0, "%s",
+	             last_error());
+	cr_assert_eq(pods[0].ctrs[0].n_envs, 30);
+	spec_free(pods, n);
+	for (int i = 0; i < 11; i++)
+		len += (size_t)sprintf(text + len, "    - *e\n");
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, len, NULL, NULL, &pods, &n), -1);
+	cr_assert(strstr(last_error(), "t.yaml:41:7: alias *e: with its aliases expanded, the "
+	                               "file's strings are more than 3145728 bytes"),
+	          "%s", last_error());
+	free(text);
+	/* a value that holds an alias of itself would never end */
+	fails_with(POD("  containers: &c [{name: c, image: busybox, command: *c}]\n"),
+	           "t.yaml:6:54: alias *c: inside the value of its own anchor");
+}
+
+/* "\0" in a double-quoted string is a NUL, where C's strings end: the
+ * hostPath "/tmp\0/x" was read as /tmp. */
+Test(parse, a_nul_from_an_escape_is_refused)
+{
+	fails_with(
+	    MOUNT_POD("", "{name: v, mountPath: /v}", "{name: v, hostPath: {path: \"/tmp\\0/x\"}}"),
+	    "t.yaml:11:40: a NUL character (\\0) in a string: refused");
+	fails_with(POD("  containers: [{name: c, image: busybox, \"command\\0x\": [a]}]\n"),
+	           "t.yaml:6:42: a NUL character");
+	/* other escapes are fine */
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(MOUNT_POD("{name: A, value: \"\\t\\x01\\u00e9\"}", "", ""), &pods, &n),
+	             0, "%s", last_error());
+	cr_assert_str_eq(pods[0].ctrs[0].envs[0].value, "\t\x01\xc3\xa9");
+	spec_free(pods, n);
+}
+
+static int unknown_warnings;
+static void count_unknown(void *arg, const char *msg)
+{
+	(void)arg;
+	if (strstr(msg, "unknown field; ignored (--allow-unsupported)"))
+		unknown_warnings++;
+}
+
+/* A typo in a volumeMount or a volume source drops what bounds the
+ * container: readonly for readOnly left the volume writable. */
+Test(parse, unknown_fields_in_mounts_and_volume_sources_are_refused)
+{
+	fails_with(
+	    MOUNT_POD("", "{name: v, mountPath: /v, readonly: true}", "{name: v, emptyDir: {}}"),
+	    "t.yaml:10:45: spec.containers[0].volumeMounts[0].readonly: unknown field "
+	    "(podrun run --allow-unsupported runs the pod without it)");
+	fails_with(MOUNT_POD("", "", "{name: v, emptyDir: {sizelimit: 1Mi}}"),
+	           "t.yaml:11:34: spec.volumes[0].emptyDir.sizelimit: unknown field");
+	fails_with(MOUNT_POD("", "", "{name: v, hostPath: {path: /tmp, tpye: File}}"),
+	           "t.yaml:11:46: spec.volumes[0].hostPath.tpye: unknown field");
+	/* --allow-unsupported: warnings, and what podrun knows is kept */
+	const char *text = MOUNT_POD("", "{name: v, mountPath: /v, readonly: true}",
+	                             "{name: v, hostPath: {path: /tmp, tpye: File}}");
+	struct pod_spec *pods;
+	size_t n;
+	spec_allow_unsupported(true);
+	unknown_warnings = 0;
+	int rc = spec_parse_buffer("t.yaml", text, strlen(text), count_unknown, NULL, &pods, &n);
+	spec_allow_unsupported(false);
+	cr_assert_eq(rc, 0, "%s", last_error());
+	cr_assert_eq(unknown_warnings, 2);
+	cr_assert_not(pods[0].ctrs[0].mounts[0].read_only);
+	spec_free(pods, n);
+}
+
+Test(parse, sub_path_expr)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(MOUNT_POD("", "{name: v, mountPath: /v, subPathExpr: \"x/$(POD)\"}",
+	                             "{name: v, emptyDir: {}}"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	cr_assert_str_eq(pods[0].ctrs[0].mounts[0].sub_path_expr, "x/$(POD)");
+	cr_assert_null(pods[0].ctrs[0].mounts[0].sub_path);
+	spec_free(pods, n);
+	/* as the API server validates it: beneath the volume as written, and
+	 * never beside a subPath */
+	fails_with(MOUNT_POD("", "{name: v, mountPath: /v, subPathExpr: /$(POD)}",
+	                     "{name: v, emptyDir: {}}"),
+	           "t.yaml:10:58: spec.containers[0].volumeMounts[0].subPathExpr: \"/$(POD)\" must "
+	           "be a relative path");
+	fails_with(MOUNT_POD("", "{name: v, mountPath: /v, subPathExpr: a/../../$(POD)}",
+	                     "{name: v, emptyDir: {}}"),
+	           "subPathExpr: \"a/../../$(POD)\" must not contain '..'");
+	fails_with(MOUNT_POD("", "{name: v, mountPath: /v, subPathExpr: $(POD), subPath: x}",
+	                     "{name: v, emptyDir: {}}"),
+	           "t.yaml:10:58: spec.containers[0].volumeMounts[0].subPathExpr: Invalid value: "
+	           "\"$(POD)\": subPathExpr and subPath are mutually exclusive");
+	cr_assert(spec_local_path("a/b..c/..d"));
+	cr_assert_not(spec_local_path("a/.."));
+	cr_assert_not(spec_local_path("/a"));
+}
+
+/* searches and options become lines of the pod's resolv.conf: a newline
+ * in one wrote a nameserver of the author's choosing. */
+Test(parse, dns_config_searches_and_options)
+{
+#define DNS_POD(config)                                                                            \
+	POD("  dnsConfig: " config "\n  containers: [{name: c, image: busybox, command: [a]}]\n")
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(DNS_POD("{searches: [svc.example., a-b.c], options: [{name: ndots, "
+	                           "value: \"2\"}, {name: rotate}]}"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	cr_assert_str_eq(pods[0].dns_searches[0], "svc.example.");
+	cr_assert_str_eq(pods[0].dns_options[0], "ndots:2");
+	cr_assert_str_eq(pods[0].dns_options[1], "rotate");
+	spec_free(pods, n);
+	fails_with(
+	    DNS_POD("{searches: [a.example, \"b.example\\nnameserver 6.6.6.6\"]}"),
+	    "t.yaml:6:37: spec.dnsConfig.searches[1]: Invalid value: \"b.example\\nnameserver "
+	    "6.6.6.6\": a lowercase RFC 1123 subdomain");
+	fails_with(DNS_POD("{searches: [Upper.example]}"), "spec.dnsConfig.searches[0]: Invalid");
+	fails_with(
+	    DNS_POD("{searches: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, "
+	            "u, v, w, x, y, z, aa, ab, ac, ad, ae, af, ag]}"),
+	    "spec.dnsConfig.searches: must not have more than 32 search paths (it has 33)");
+	fails_with(DNS_POD("{options: [{name: ndots, value: \"1\\nnameserver 6.6.6.6\"}]}"),
+	           "t.yaml:6:46: spec.dnsConfig.options[0].value: Invalid value: \"1\\nnameserver "
+	           "6.6.6.6\": must not contain whitespace");
+	fails_with(DNS_POD("{options: [{name: \"ndots rotate\"}]}"),
+	           "spec.dnsConfig.options[0].name: Invalid value: \"ndots rotate\"");
+#undef DNS_POD
+}
+
+Test(parse, dns_config_search_list_is_at_most_2048_characters)
+{
+	/* 16 names of 127 characters and their 15 spaces: 2047; one more byte is too many */
+	char config[4096] = "{searches: [";
+	for (int i = 0; i < 16; i++)
+		snprintf(config + strlen(config), sizeof(config) - strlen(config), "%s%.63s.%.63s",
+		         i ? ", " : "",
+		         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		         "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	char text[8192];
+	snprintf(text, sizeof(text),
+	         POD("  dnsConfig: %s]}\n  containers: [{name: c, image: b}]\n"), config);
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(text, &pods, &n), 0, "%s", last_error());
+	spec_free(pods, n);
+	snprintf(text, sizeof(text),
+	         POD("  dnsConfig: %s, x]}\n  containers: [{name: c, image: b}]\n"), config);
+	fails_with(text, "must not have more than 2048 characters (including spaces)");
 }
