@@ -414,9 +414,6 @@ static size_t seq_len(const yaml_node_t *n)
 	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 }
 
-/* A field podrun knows Kubernetes has but does not implement is a warning;
- * anything else is a field nobody knows (a typo?), also a warning, as
- * `kubectl apply --validate=warn` does. */
 static bool allow_unsupported;
 
 void spec_allow_unsupported(bool allow)
@@ -3247,12 +3244,17 @@ static struct anchor *anchor_set(struct anchors *t, const char *name, size_t byt
 	}
 	struct anchor *a = anchor_slot(t, name);
 	if (!a->name) {
-		if (!(a->name = strdup(name)))
+		char *copy = strdup(name);
+		if (!copy)
 			return NULL;
+		/* a slot of the table, which calloc grows: anchors_free frees it */
+		ANALYZER_REALLOC_LEAK_FP_BEGIN
+		a->name = copy;
 		t->n++;
 	}
 	a->bytes = bytes;
 	return a;
+	ANALYZER_REALLOC_LEAK_FP_END
 }
 
 static void anchors_free(struct anchors *t)

@@ -140,6 +140,10 @@ static int private_root(int exe)
 	    openat(mnt, "pause", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0111);
 	if (out < 0)
 		return fail_errno("create(pause in its root)");
+	/* the caller's umask must not take the execute bits away (077 would
+	 * leave root's alone, and pause runs as another uid) */
+	if (fchmod(out, 0111) < 0)
+		return fail_errno("fchmod(pause in its root, 0111)");
 	for (off_t off = 0; off < st.st_size;) {
 		ssize_t n = sendfile(out, exe, &off, (size_t)(st.st_size - off));
 		if (n <= 0)

@@ -32,10 +32,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-/* A client's buffer holds a header and a batch of BATCH_MAX; it grows for a
- * longer frame, up to FRAME_MAX: logship sends a line that long whole, in
- * one frame (logship.c). */
-#define BATCH_MAX   (64 * 1024)
+/* A client's buffer holds a header and a frame: a batch of whole lines, or
+ * one line of up to FRAME_MAX, which logship sends whole (logship.c). It is
+ * allocated whole: malloc maps a buffer this big, and the kernel gives it
+ * pages only where a frame that long was written, so a client of short
+ * lines holds what a 64 KiB batch needs. */
 #define FRAME_MAX   (1024 * 1024)
 #define HDR_MAX     256
 #define MAX_STREAMS 64
@@ -48,8 +49,8 @@ struct stream {
 
 struct client {
 	int fd;
-	size_t len, cap;
-	char *buf;
+	size_t len;
+	char *buf; /* HDR_MAX + FRAME_MAX */
 };
 
 static struct stream streams[MAX_STREAMS];
@@ -214,13 +215,6 @@ static int process(struct client *c)
 		size_t hl = (size_t)(nl - c->buf) + 1;
 		if (c->len < hl + len) {
 			*nl = '\n'; /* not all here yet: parse it again next time */
-			if (hl + len > c->cap) {
-				char *buf = realloc(c->buf, hl + len);
-				if (!buf)
-					return fail_errno("realloc(%zu)", hl + len);
-				c->buf = buf;
-				c->cap = hl + len;
-			}
 			return 0;
 		}
 		if (store_batch(c, name, epoch, off, c->buf + hl, len) < 0)
@@ -325,8 +319,7 @@ int main(int argc, char **argv)
 				cl = calloc(1, sizeof(*cl));
 				if (!cl)
 					die_errno("calloc");
-				cl->cap = HDR_MAX + BATCH_MAX;
-				cl->buf = malloc(cl->cap);
+				cl->buf = malloc(HDR_MAX + FRAME_MAX);
 				if (!cl->buf)
 					die_errno("malloc");
 				cl->fd = fd;
@@ -335,7 +328,7 @@ int main(int argc, char **argv)
 					die_errno("epoll_ctl(client)");
 				continue;
 			}
-			ssize_t r = read(cl->fd, cl->buf + cl->len, cl->cap - cl->len);
+			ssize_t r = read(cl->fd, cl->buf + cl->len, HDR_MAX + FRAME_MAX - cl->len);
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (r <= 0) {
