@@ -1357,7 +1357,8 @@ static void dns_config(const struct pod_spec *sp, char *resolv, size_t len)
 {
 	if (!sp->dns_none && !sp->dns_nameservers && !sp->dns_searches && !sp->dns_options)
 		return;
-	char ns[1024] = "", search[1024] = "", opts[1024] = "";
+	/* search: the API server's 2048 characters of the pod's, and the node's */
+	char ns[1024] = "", search[2048 + 1024] = "", opts[1024] = "";
 	if (!sp->dns_none) {
 		for (char *save = NULL, *l = strtok_r(resolv, "\n", &save); l;
 		     l = strtok_r(NULL, "\n", &save)) {
@@ -1414,9 +1415,9 @@ static int write_pod_files(struct sup *s)
 	/* dnsPolicy ClusterFirst with no cluster DNS falls back to the node's
 	 * resolv.conf, as kubelet does ("Default"); a stub resolver on the node's
 	 * loopback is useless in the pod's netns, so systemd's real file first. */
-	char resolv[4096] = "";
-	if (read_file("/run/systemd/resolve/resolv.conf", resolv, sizeof(resolv) - 1) < 0 &&
-	    read_file("/etc/resolv.conf", resolv, sizeof(resolv) - 1) < 0)
+	char resolv[8192] = "";
+	if (read_file("/run/systemd/resolve/resolv.conf", resolv, 4096) < 0 &&
+	    read_file("/etc/resolv.conf", resolv, 4096) < 0)
 		resolv[0] = '\0';
 	if (resolv[0])
 		strcat(resolv, "\n"); /* read_file took the last newline away */

@@ -48,6 +48,37 @@ options ndots:2"
 	assert_host_clean
 }
 
+# The API server takes up to 32 searches of 2048 characters in all: each
+# reaches resolv.conf (a buffer of 1024 once cut the list short).
+@test "resolv.conf holds the whole of a long search list" {
+	local searches="" want="search" i d
+	for ((i = 1; i <= 32; i++)); do
+		d=$(printf 'domain%02d-%s.example' "$i" "$(printf 'x%.0s' {1..40})")
+		searches+="${searches:+, }$d"
+		want+=" $d"
+	done
+	f=$(pod_file longsearch <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: longsearch}
+spec:
+  terminationGracePeriodSeconds: 1
+  dnsPolicy: None
+  dnsConfig:
+    nameservers: ["198.18.99.53"]
+    searches: [$searches]
+  containers:
+  - {name: c, image: busybox, command: ["sleep", "3600"]}
+YAML
+	)
+	[ "${#want}" -gt 1800 ]
+	podrun run -d "$f"
+	run podrun exec longsearch -- cat /etc/resolv.conf
+	assert_line "$want"
+	podrun rm -f longsearch
+	assert_host_clean
+}
+
 @test "dnsPolicy None without nameservers is refused as the API server refuses it" {
 	none() { # DNSCONFIG-LINE
 		pod_file none <<YAML
