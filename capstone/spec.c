@@ -1669,8 +1669,25 @@ static int parse_pod_security(struct ctx *c, const yaml_node_t *n, const char *p
 		} else if (!strcmp(f.key, "sysctls")) {
 			if (!is_null(f.v) && refused(c, f.k, f.path, "not supported") < 0)
 				return -1;
+		} else if (!strcmp(f.key, "supplementalGroupsPolicy")) {
+			/* podrun never adds the groups the image's /etc/group lists
+			 * the user in: Strict is what it does; Merge, the default,
+			 * it does not, which leaves fewer groups, never more */
+			const char *pol = NULL;
+			if (get_str(c, f.v, f.path, &pol) < 0)
+				return -1;
+			if (pol && strcmp(pol, "Strict") && strcmp(pol, "Merge"))
+				return err_at(c, f.v,
+				              "%s: Unsupported value: \"%s\": supported values: "
+				              "\"Merge\", \"Strict\"",
+				              f.path, pol);
+			if (pol && !strcmp(pol, "Merge"))
+				warn_at(
+				    c, f.k,
+				    "%s: Merge: the image's groups are not added (podrun runs as "
+				    "Strict)",
+				    f.path);
 		} else if (!strcmp(f.key, "fsGroupChangePolicy") ||
-		           !strcmp(f.key, "supplementalGroupsPolicy") ||
 		           !strcmp(f.key, "seLinuxChangePolicy")) {
 			if (ignored(c, &f, (const char *const[]){f.key, NULL}) < 0)
 				return -1;

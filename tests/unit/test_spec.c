@@ -942,3 +942,29 @@ Test(parse, dns_config_search_list_is_at_most_2048_characters)
 	         POD("  dnsConfig: %s, x]}\n  containers: [{name: c, image: b}]\n"), config);
 	fails_with(text, "must not have more than 2048 characters (including spaces)");
 }
+
+/* podrun adds no group of the image's /etc/group: Strict is honoured, Merge
+ * (which would add them) said, anything else refused as the API server does. */
+Test(parse, supplemental_groups_policy)
+{
+	struct pod_spec *pods;
+	size_t n;
+	const char *strict = POD("  securityContext: {supplementalGroupsPolicy: Strict}\n"
+	                         "  containers: [{name: a, image: busybox, command: [x]}]\n");
+	warnings = 0;
+	cr_assert_eq(
+	    spec_parse_buffer("t.yaml", strict, strlen(strict), count_warning, NULL, &pods, &n), 0,
+	    "%s", last_error());
+	cr_assert_eq(warnings, 0);
+	spec_free(pods, n);
+	const char *merge = POD("  securityContext: {supplementalGroupsPolicy: Merge}\n"
+	                        "  containers: [{name: a, image: busybox, command: [x]}]\n");
+	cr_assert_eq(
+	    spec_parse_buffer("t.yaml", merge, strlen(merge), count_warning, NULL, &pods, &n), 0);
+	cr_assert_eq(warnings, 1);
+	spec_free(pods, n);
+	const char *bad = POD("  securityContext: {supplementalGroupsPolicy: Loose}\n"
+	                      "  containers: [{name: a, image: busybox, command: [x]}]\n");
+	cr_assert_eq(spec_parse_buffer("t.yaml", bad, strlen(bad), NULL, NULL, &pods, &n), -1);
+	cr_assert(strstr(last_error(), "Unsupported value: \"Loose\""), "%s", last_error());
+}
