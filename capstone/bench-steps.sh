@@ -36,7 +36,7 @@ pod_yaml steps '["sleep", "3600"]' '    volumeMounts: [{name: scratch, mountPath
 pod_yaml neighbour '["sleep", "3600"]' >"$bench_dir/neighbour.yaml"
 
 SYSCALLS=execve,clone,clone3,mount,fsmount,move_mount,open_tree,pivot_root,umount2,sendto,rename
-SYSCALLS+=,capset,setgroups,seccomp,wait4,pidfd_send_signal,exit_group,setns,unlinkat,rmdir,flock
+SYSCALLS+=,capset,setgroups,seccomp,wait4,pidfd_send_signal,exit_group,setns,unlinkat,rmdir,flock,unshare
 # mkdir: for the pod's first cgroup, made once the grace period of the first
 # move into a cgroup has passed, which the process podrun run forks first
 # thing waits for (res_warm_moves, capstone/resources.h). (Tracing the write
@@ -131,7 +131,7 @@ analyse() { # START RM
 		if (pid == pause) {
 			if (s ~ /sendto\(/) return "sandbox: pause sets its hostname, lo up"
 			if (s ~ /mount\(NULL, "\/"/) return "sandbox: pause builds its own root (tmpfs, pivot_root)"
-			if (s ~ /capset\(/) return "sandbox: pause drops capabilities, execs"
+			if (s ~ /setgroups\(/) return "sandbox: pause drops capabilities and root, execs"
 			if (s ~ /execve\(/) return "sandbox: exec pause, open its namespaces"
 			return ""
 		}
@@ -143,7 +143,7 @@ analyse() { # START RM
 			if (s ~ /mount\("sysfs"/) return "container: /sys"
 			if (s ~ /pivot_root\(/) return "container: pivot_root"
 			if (s ~ /umount2\(/) return "container: workdir, env, PATH, signals, bounding set"
-			if (s ~ /mount\("tmpfs", "\/sys\/fs\/cgroup"/ || s ~ /mount\("cgroup2", "\/sys\/fs\/cgroup"/) return "container: its cgroups at /sys/fs/cgroup (cgroupns, mounts)"
+			if (s ~ /unshare\(CLONE_NEWCGROUP/) return "container: its cgroups at /sys/fs/cgroup (cgroupns, mounts)"
 			if (s ~ /setgroups\(/) return "container: user, capset, no_new_privs"
 			if (s ~ /seccomp\(SECCOMP_SET_MODE_FILTER/) return "container: seccomp filter load"
 			if (s ~ /execve\(/) return "container: execve"
