@@ -345,10 +345,13 @@ spec:
     command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
   - name: polite
     image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; touch /trapped; while true; do sleep 0.1; done"]
 YAML
 	)
 	podrun run -d "$f"
+	# Running is the execve; a SIGTERM before the shell's trap would meet PID
+	# 1 with no handler, which the kernel does not deliver
+	wait_for podrun exec -c polite grace -- test -e /trapped
 	run podrun stop grace
 	assert_success
 	# kubelet's words: an Error, the SIGKILL in its exit code (128 + 9)
