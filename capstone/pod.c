@@ -1384,34 +1384,53 @@ static void dns_config(const struct pod_spec *sp, char *resolv, size_t len)
 		snprintf(resolv + strlen(resolv), len - strlen(resolv), "\n");
 }
 
+/* The node's file at path, whole, onto out; false when it cannot be read. */
+static bool copy_node_file(const char *path, FILE *out)
+{
+	FILE *in = fopen(path, "re");
+	if (!in)
+		return false;
+	char buf[4096];
+	for (size_t n; (n = fread(buf, 1, sizeof(buf), in)) > 0;)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	return true;
+}
+
 static int write_pod_files(struct sup *s)
 {
 	const struct pod_spec *sp = s->spec;
-	char text[4096], line[256];
-	/* kubelet's managed hosts file: the pod's name resolves to its IP */
+	char line[256];
+	/* kubelet's managed hosts file: the pod's name resolves to its IP. A
+	 * stream, not a fixed buffer: the node's file and the pod's hostAliases
+	 * have no size the API server bounds, and a cut would go unnoticed. */
+	_cleanup_free_ char *text = NULL;
+	size_t text_len = 0;
+	FILE *hosts = open_memstream(&text, &text_len);
+	if (!hosts)
+		return fail_errno("open_memstream(hosts)");
 	char node[HOST_NAME_MAX + 1] = "localhost";
 	gethostname(node, sizeof(node));
 	const char *hostname = sp->host_network ? node : sp->hostname;
-	snprintf(text, sizeof(text),
-	         "# Kubernetes-managed hosts file (written by podrun).\n"
-	         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-	         "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\n"
-	         "fe00::2\tip6-allrouters\n%s\t%s\n",
-	         s->infra.ip[0] ? s->infra.ip : "127.0.1.1", hostname);
 	/* hostNetwork: the node's own hosts file, copied (kubelet copies it too:
 	 * a bind of the node's file would let the container write it) */
-	if (sp->host_network && read_file("/etc/hosts", text, sizeof(text) - 1) >= 0)
-		strcat(text, "\n");
+	if (!sp->host_network || !copy_node_file("/etc/hosts", hosts))
+		fprintf(hosts,
+		        "# Kubernetes-managed hosts file (written by podrun).\n"
+		        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+		        "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\n"
+		        "fe00::2\tip6-allrouters\n%s\t%s\n",
+		        s->infra.ip[0] ? s->infra.ip : "127.0.1.1", hostname);
 	if (sp->n_host_aliases)
-		snprintf(text + strlen(text), sizeof(text) - strlen(text),
-		         "\n# Entries added by HostAliases.\n");
+		fprintf(hosts, "\n# Entries added by HostAliases.\n");
 	for (size_t a = 0; a < sp->n_host_aliases; a++) {
-		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s",
-		         sp->host_aliases[a].ip);
+		fprintf(hosts, "%s", sp->host_aliases[a].ip);
 		for (char **h = sp->host_aliases[a].hostnames; h && *h; h++)
-			snprintf(text + strlen(text), sizeof(text) - strlen(text), "\t%s", *h);
-		snprintf(text + strlen(text), sizeof(text) - strlen(text), "\n");
+			fprintf(hosts, "\t%s", *h);
+		fprintf(hosts, "\n");
 	}
+	if (fclose(hosts) != 0)
+		return fail_errno("the pod's hosts file");
 	/* dnsPolicy ClusterFirst with no cluster DNS falls back to the node's
 	 * resolv.conf, as kubelet does ("Default"); a stub resolver on the node's
 	 * loopback is useless in the pod's netns, so systemd's real file first. */

@@ -48,6 +48,33 @@ options ndots:2"
 	assert_host_clean
 }
 
+# The API server bounds no hostAliases list: all of it reaches /etc/hosts (a
+# buffer of 4 KiB once cut it short, without a word).
+@test "/etc/hosts holds every entry of a long hostAliases list" {
+	local aliases="" i
+	for ((i = 1; i <= 200; i++)); do
+		aliases+="  - {ip: \"198.18.98.$((i % 250 + 1))\", hostnames: [alias-number-$i.example]}"$'\n'
+	done
+	f=$(pod_file manyhosts <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: manyhosts}
+spec:
+  terminationGracePeriodSeconds: 1
+  hostAliases:
+$aliases  containers:
+  - {name: c, image: busybox, command: ["sleep", "3600"]}
+YAML
+	)
+	podrun run -d "$f"
+	run podrun exec manyhosts -- cat /etc/hosts
+	assert_line "198.18.98.2	alias-number-1.example"
+	assert_line "198.18.98.201	alias-number-200.example"
+	[ "${#output}" -gt 4096 ]
+	podrun rm -f manyhosts
+	assert_host_clean
+}
+
 # The API server takes up to 32 searches of 2048 characters in all: each
 # reaches resolv.conf (a buffer of 1024 once cut the list short).
 @test "resolv.conf holds the whole of a long search list" {

@@ -968,3 +968,32 @@ Test(parse, supplemental_groups_policy)
 	cr_assert_eq(spec_parse_buffer("t.yaml", bad, strlen(bad), NULL, NULL, &pods, &n), -1);
 	cr_assert(strstr(last_error(), "Unsupported value: \"Loose\""), "%s", last_error());
 }
+
+/* libyaml's loader costs the square of the anchors: more than a Pod needs
+ * are refused by the first pass, at the one too many, before the load. */
+Test(parse, too_many_anchors)
+{
+	size_t cap = 64 * 1024, len = 0;
+	char *text = malloc(cap);
+	cr_assert_not_null(text);
+	len += (size_t)snprintf(text, cap, "%s",
+	                        POD("  containers:\n  - name: a\n    image: busybox\n"
+	                            "    command: [x]\n    env:\n"));
+	for (int i = 0; i < 1001; i++)
+		len += (size_t)snprintf(text + len, cap - len, "    - {name: V%d, value: &a%d x}\n",
+		                        i, i);
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, len, NULL, NULL, &pods, &n), -1);
+	cr_assert(strstr(last_error(), "t.yaml:1011:") &&
+	              strstr(last_error(), "more than 1000 anchors"),
+	          "%s", last_error());
+	/* 1000 are fine */
+	char *last = strstr(text, "    - {name: V1000,");
+	cr_assert_not_null(last);
+	*last = '\0';
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, strlen(text), NULL, NULL, &pods, &n), 0,
+	             "%s", last_error());
+	spec_free(pods, n);
+	free(text);
+}
