@@ -1471,11 +1471,9 @@ static int parse_mounts(struct ctx *c, const yaml_node_t *n, const char *path,
 			} else if (!strcmp(f.key, "readOnly")) {
 				if (get_bool(c, f.v, f.path, &m->read_only) < 0)
 					return -1;
-			} else if (!strcmp(f.key, "mountPropagation") ||
-			           !strcmp(f.key, "recursiveReadOnly")) {
-				if (ignored(c, &f, (const char *const[]){f.key, NULL}) < 0)
-					return -1;
-			} else if (unknown_refused(c, &f) < 0) {
+			} else if (ignored(c, &f,
+			                   (const char *const[]){"mountPropagation",
+			                                         "recursiveReadOnly", NULL}) < 0) {
 				/* a typo (readonly) would leave the volume writable */
 				return -1;
 			}
@@ -1690,11 +1688,9 @@ static int parse_pod_security(struct ctx *c, const yaml_node_t *n, const char *p
 				    "%s: Merge: the image's groups are not added (podrun runs as "
 				    "Strict)",
 				    f.path);
-		} else if (!strcmp(f.key, "fsGroupChangePolicy") ||
-		           !strcmp(f.key, "seLinuxChangePolicy")) {
-			if (ignored(c, &f, (const char *const[]){f.key, NULL}) < 0)
-				return -1;
-		} else if (unknown_refused(c, &f) < 0) {
+		} else if (ignored(c, &f,
+		                   (const char *const[]){"fsGroupChangePolicy",
+		                                         "seLinuxChangePolicy", NULL}) < 0) {
 			return -1;
 		}
 	}
