@@ -76,8 +76,16 @@ static int umount_under(const char *top)
 	return n;
 }
 
+/* A child of a test's that renames in its tree: stopped before the tree is
+ * removed, even when the test failed before it could stop it. */
+static pid_t swapper = -1;
+
 static void teardown(void)
 {
+	if (swapper > 0) {
+		kill(swapper, SIGKILL);
+		waitpid(swapper, NULL, 0);
+	}
 	if (root_fd >= 0)
 		close(root_fd);
 	/* Back to the host's root (root may leave a chroot through an fd). */
@@ -625,7 +633,7 @@ Test(mounting, a_mount_path_swapped_into_proc_meanwhile_is_never_mounted_on)
 	char d[PATH_MAX], l[PATH_MAX];
 	snprintf(d, sizeof(d), "%s", at("root/shared/d"));
 	snprintf(l, sizeof(l), "%s", at("root/shared/l"));
-	pid_t swapper = fork();
+	swapper = fork();
 	cr_assert_geq(swapper, 0);
 	if (swapper == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -653,6 +661,7 @@ Test(mounting, a_mount_path_swapped_into_proc_meanwhile_is_never_mounted_on)
 	}
 	kill(swapper, SIGKILL);
 	waitpid(swapper, NULL, 0);
+	swapper = -1;
 	/* both sides of the race were run into... */
 	cr_assert_gt(mounted, 0);
 	cr_assert_gt(refused, 0);
