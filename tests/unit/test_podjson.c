@@ -31,6 +31,10 @@ static struct json_object *spec_of(const char *text)
 	return spec;
 }
 
+/* A test's scratch directory (mkdtemp fills the X's), removed by cleanup
+ * even when the test failed halfway. */
+static char scratch[] = "/tmp/podjson-test.XXXXXX";
+
 static void cleanup(void)
 {
 	json_object_put(spec);
@@ -38,6 +42,8 @@ static void cleanup(void)
 	if (pods)
 		spec_free(pods, n_pods);
 	pods = NULL;
+	if (!strstr(scratch, "XXXXXX"))
+		rm_rf(scratch);
 }
 
 TestSuite(podjson, .fini = cleanup);
@@ -551,8 +557,8 @@ Test(podjson, times_as_metav1)
 Test(podjson, write_spec_atomic_private_nofollow)
 {
 	spec_of(POD("  containers:\n  - {name: c, image: busybox:1.36, command: [sh]}\n"));
-	char dir[] = "/tmp/podjson-test.XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
+	const char *dir = mkdtemp(scratch);
+	cr_assert_not_null(dir);
 	cr_assert_eq(podjson_write_spec(&pods[0], dir), 0, "%s", last_error());
 	char path[256];
 	snprintf(path, sizeof(path), "%s/spec.json", dir);
@@ -614,8 +620,9 @@ Test(podjson, write_spec_is_bounded)
 	cr_assert_eq(spec_parse_buffer("t.yaml", text, len, NULL, NULL, &pods, &n_pods), 0, "%s",
 	             last_error());
 	free(text);
-	char dir[] = "/tmp/podjson-test.XXXXXX", path[256];
-	cr_assert_not_null(mkdtemp(dir));
+	char path[256];
+	const char *dir = mkdtemp(scratch);
+	cr_assert_not_null(dir);
 	cr_assert_eq(podjson_write_spec(&pods[0], dir), -1);
 	cr_assert_eq(errno, EFBIG);
 	cr_assert(strstr(last_error(), "spec.json: 18000"), "%s", last_error());
