@@ -955,20 +955,6 @@ static int cmd_top(int argc, char **argv)
  * like) - as \u00XX, JSON's own escape: -o json still reads back as the
  * same strings (json-c leaves C1 and DEL raw), and -o yaml has none left
  * (libyaml escapes them all). */
-static int write_all(const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static ssize_t escape_write(void *cookie, const char *buf, size_t n)
 {
 	bool *lead = cookie; /* a 0xC2 held back: the next byte may make it a C1 */
@@ -977,7 +963,7 @@ static ssize_t escape_write(void *cookie, const char *buf, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)buf[i];
 		if (o + 16 > sizeof(out)) {
-			if (write_all(out, o) < 0)
+			if (write_whole(STDOUT_FILENO, out, o, "stdout") < 0)
 				return -1;
 			o = 0;
 		}
@@ -990,13 +976,13 @@ static ssize_t escape_write(void *cookie, const char *buf, size_t n)
 		else if (!*lead)
 			out[o++] = (char)ch;
 	}
-	return write_all(out, o) < 0 ? -1 : (ssize_t)n;
+	return write_whole(STDOUT_FILENO, out, o, "stdout") < 0 ? -1 : (ssize_t)n;
 }
 
 static int escape_close(void *cookie)
 {
 	bool *lead = cookie;
-	return *lead ? write_all("\xc2", 1) : 0;
+	return *lead ? write_whole(STDOUT_FILENO, "\xc2", 1, "stdout") : 0;
 }
 
 static void escape_stdout(void)

@@ -226,19 +226,26 @@ static int drop_privileges(const struct ctr_config *cfg, uint64_t caps, bool nnp
 	/* END EXERCISE */
 }
 
-/* chdir(wd) beneath the current root: RESOLVE_IN_ROOT makes "/", ".." and
- * absolute symlinks stop at the root, RESOLVE_NO_MAGICLINKS refuses
+/* The directory path beneath the current root, as an O_PATH fd (-1 and
+ * errno): RESOLVE_IN_ROOT makes "/", ".." and absolute symlinks stop at the
+ * root; resolve adds what else the caller refuses. */
+static int open_dir_beneath_root(const char *path, unsigned long long resolve)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | resolve};
+	return sys_openat2(root, path, &how, sizeof(how));
+}
+
+/* chdir(wd) beneath the current root: RESOLVE_NO_MAGICLINKS refuses
  * /proc/self/fd/N and /proc/1/root, which lead out of any root (runc
  * CVE-2024-21626: a working directory through a leaked fd). RESOLVE_IN_ROOT
  * refuses them too today, but openat2(2) does not promise it. */
 static int chdir_beneath_root(const char *wd)
 {
-	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return fail_errno("open(/)");
-	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	_cleanup_close_ int fd = sys_openat2(root, wd, &how, sizeof(how));
+	_cleanup_close_ int fd = open_dir_beneath_root(wd, RESOLVE_NO_MAGICLINKS);
 	if (fd < 0 || fchdir(fd) < 0)
 		return fail_errno("chdir(%s)", wd);
 	return 0;
@@ -468,12 +475,7 @@ static int mount_own_cgroups(const char *const *ctrls, bool writable)
 		return -1;
 	const unsigned attrs = (writable ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID |
 	                       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return fail_errno("open(/)");
-	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
-	_cleanup_close_ int top = sys_openat2(root, "sys/fs/cgroup", &how, sizeof(how));
+	_cleanup_close_ int top = open_dir_beneath_root("sys/fs/cgroup", RESOLVE_NO_SYMLINKS);
 	if (top < 0)
 		return fail_errno("openat2(/sys/fs/cgroup, RESOLVE_NO_SYMLINKS)");
 	if (!strncmp(text, "0::", 3) && !strchr(text, '\n')) {
