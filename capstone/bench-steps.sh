@@ -142,11 +142,11 @@ analyse() { # START RM
 			if (s ~ /mode=755,size=65536k/) return "container: /dev (tmpfs, device binds, devpts, mqueue)"
 			if (s ~ /mount\("sysfs"/) return "container: /sys"
 			if (s ~ /pivot_root\(/) return "container: pivot_root"
-			if (s ~ /umount2\(/) return "container: workdir, env, PATH, signals, bounding set"
+			if (s ~ /umount2\(/) return "container: workdir, env, signals, bounding set"
 			if (s ~ /unshare\(CLONE_NEWCGROUP/) return "container: its cgroups at /sys/fs/cgroup (cgroupns, mounts)"
 			if (s ~ /setgroups\(/) return "container: user, capset, no_new_privs"
 			if (s ~ /seccomp\(SECCOMP_SET_MODE_FILTER/) return "container: seccomp filter load"
-			if (s ~ /execve\(/) return "container: execve"
+			if (s ~ /execve\(/) return "container: execve, the command looked for in PATH"
 			if (s ~ /execve resumed/) return "supervisor: state files"
 			return ""
 		}

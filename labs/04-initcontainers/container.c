@@ -312,30 +312,49 @@ static NORETURN void child_fail(int errfd, const char *what)
 
 /* ---- building the process ------------------------------------------------------ */
 
-/* Find argv0 the way execvp does, but in the container's PATH and root, and
- * before we lose the right to look: "not found" becomes an error the caller
- * sees, not exit status 127. */
-static int resolve_cmd(const char *argv0, const char *path_env, char *out, size_t len)
+/* execvpe, but in the container's PATH (not the caller's) and with the
+ * error kept: "not found" becomes an error the caller sees, not exit status
+ * 127. Returns only on failure.
+ *
+ * It looks last, with execve itself and the command's own credentials, not
+ * with stat() while we are still root with every capability: that would
+ * answer questions the container may not ask. In a hostPID pod a command
+ * "/proc/1/root/etc/x" would tell whether the host has /etc/x (stat found
+ * it, the later execve was refused); now both kinds fail alike, EACCES. */
+static void exec_cmd(char *const argv[], const char *path_env, char *const envp[])
 {
-	struct stat st;
-	if (!*argv0)
-		return fail_msg(EINVAL, "empty command");
-	if (strchr(argv0, '/')) {
-		if (stat(argv0, &st) < 0)
-			return fail_errno("stat(%s)", argv0);
-		snprintf(out, len, "%s", argv0);
-		return 0;
+	if (!*argv[0]) {
+		fail_msg(EINVAL, "empty command");
+		return;
 	}
-	char dirs[4096];
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		fail_errno("execve(%s)", argv[0]);
+		return;
+	}
+	char dirs[4096], cmd[PATH_MAX], denied[PATH_MAX] = "";
 	snprintf(dirs, sizeof(dirs), "%s", path_env);
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		if (snprintf(out, len, "%s/%s", d, argv0) >= (int)len)
+		if (snprintf(cmd, sizeof(cmd), "%s/%s", d, argv[0]) >= (int)sizeof(cmd))
 			continue;
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-			return 0;
+		execve(cmd, argv, envp);
+		/* as execvp: a directory or file we may not run does not end the
+		 * search, but is what we report if nothing else is found */
+		if (errno == EACCES) {
+			if (!*denied)
+				snprintf(denied, sizeof(denied), "%s", cmd);
+		} else if (errno != ENOENT && errno != ENOTDIR) {
+			fail_errno("execve(%s)", cmd);
+			return;
+		}
 	}
-	return fail_msg(ENOENT, "not found in PATH");
+	if (*denied) {
+		errno = EACCES;
+		fail_errno("execve(%s)", denied);
+	} else {
+		fail_msg(ENOENT, "not found in PATH");
+	}
 }
 
 /* The environment: the spec's, then PATH and HOSTNAME unless it set them. */
@@ -525,11 +544,11 @@ static int mount_own_cgroups(const char *const *ctrls, bool writable)
 	return 0;
 }
 
-/* The last steps, common to a container's PID 1 and to ctr_exec: resolve the
- * command, wait to be placed (syncfd >= 0: ctr_config.place), mount its
- * cgroups (pid1 only: ctr_exec joins them), drop capabilities, no_new_privs,
- * close stray fds, execve. Called in the container's root and namespaces.
- * Never returns. */
+/* The last steps, common to a container's PID 1 and to ctr_exec: wait to be
+ * placed (syncfd >= 0: ctr_config.place), mount its cgroups (pid1 only:
+ * ctr_exec joins them), drop capabilities, no_new_privs, close stray fds,
+ * then look for the command and execve it. Called in the container's root
+ * and namespaces. Never returns. */
 static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t caps,
                                        const struct ctr_seccomp *filter, char *const argv[],
                                        int errfd, int syncfd, bool pid1)
@@ -539,11 +558,6 @@ static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t ca
 	if (!envp) {
 		fail_errno("malloc");
 		child_fail(errfd, "env");
-	}
-	char cmd[PATH_MAX], what[PATH_MAX + 8];
-	if (resolve_cmd(argv[0], path_env, cmd, sizeof(cmd)) < 0) {
-		snprintf(what, sizeof(what), "exec %s", argv[0]);
-		child_fail(errfd, what);
 	}
 
 	/* Signals: the caller may block some (init_pod_run does) or ignore some,
@@ -589,9 +603,10 @@ static NORETURN void exec_in_container(const struct ctr_config *cfg, uint64_t ca
 	/* a supervisor's fd left open would reach the command: no exec then */
 	if (close_fds_from(4) < 0)
 		child_fail(errfd, "fds");
-	execve(cmd, argv, envp);
-	fail_errno("execve(%s)", cmd);
-	child_fail(errfd, "exec");
+	exec_cmd(argv, path_env, envp);
+	char what[PATH_MAX + 8];
+	snprintf(what, sizeof(what), "exec %s", argv[0]);
+	child_fail(errfd, what);
 }
 
 struct child_args {

@@ -79,7 +79,7 @@ struct ctr_config {
 	void *setup_arg;
 	/* Optional, for ctr_start: the other way to the same end. Called in the
 	 * caller with C's pid once C is built (its root, volumes, working
-	 * directory and command found: steps 0 to 12 of the README's table) and
+	 * directory and environment: steps 0 to 11 of the README's table) and
 	 * before it drops its privileges and execs, for what the caller puts C
 	 * into from outside, as runc's parent writes its init into its cgroups.
 	 * What C built meanwhile needed none of it, so the caller may make it

@@ -90,18 +90,16 @@ swap_to() { # TARGET: the container makes /var a symlink to TARGET
 	done
 }
 
-# Before its execve the exec'd process is root in the container, finding its
-# command: an fd of the caller's still open then would let the command's
-# path, or a symlink the container planted on it, look at the host through
-# /proc/self/fd/N (does this host file exist?). It closes them first.
-# Proven: without that close_fds_except in ctr_exec, the host file is found
-# (stat succeeds, and execve fails after the late close).
+# The exec'd process looks for its command last, after every fd but stdio
+# and its error pipe is closed: an fd of the caller's still open then would
+# let the command's path, or a symlink the container planted on it, look at
+# the host through /proc/self/fd/N (does this host file exist?).
 @test "exec: the command is looked for with no fd of the caller's open: /proc/self/fd/N finds nothing of the host" {
 	run podrun run -d "$(wd_pod plainwd /)"
 	assert_success
 	run podrun exec plainwd -- "/proc/self/fd/9/$MARK" 9<"$HOSTDIR"
 	assert_failure
-	assert_output --partial "stat(/proc/self/fd/9/$MARK): No such file or directory"
+	assert_output --partial "execve(/proc/self/fd/9/$MARK): No such file or directory"
 }
 
 # Proven: same edit (plain chdir): with fd 9 open on the host directory the

@@ -127,6 +127,38 @@ YAML
 
 # Proven: with the check in pod.c skipped (`if (0 && sc->sec.run_as_non_root
 # > 0 ...)`) the pod runs as root (exit 0).
+# A container's command is looked for with its own credentials, not as the
+# root with every capability that sets the container up: in a hostPID pod a
+# command under /proc/PID/root of a host process would otherwise tell
+# whether the host has a file (found by a look as root, then refused by
+# execve) or not (not found). PID: this test's own shell, root on the host.
+# Proven: with the look done first thing in exec_in_container, as root
+# (stat, then execve after the drop), the host's file gives "Permission
+# denied" and the missing one "No such file or directory".
+@test "identity: the command is looked for as the container's user: a hostPID pod cannot tell which host files exist" {
+	local secret u f
+	secret=$(mktemp /tmp/podlab-secret.XXXXXX)
+	defer "rm -f '$secret'"
+	for u in 1000 0; do
+		for f in "$secret" "$secret-missing"; do
+			pod_file peek <<YAML >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: peek}
+spec:
+  hostPID: true
+  securityContext: {runAsUser: $u}
+  containers:
+  - {name: main, image: busybox, command: ["/proc/$$/root$f"]}
+YAML
+			run podrun run -d "$BATS_TEST_TMPDIR/peek.yaml"
+			assert_failure 1
+			assert_output --partial "execve(/proc/$$/root$f): Permission denied"
+			podrun rm -f peek
+		done
+	done
+}
+
 @test "identity: runAsNonRoot without runAsUser on a root image: CreateContainerConfigError, exit 1, host clean" {
 	run podrun run -d "$(sc_pod nonroot '{}' '{runAsNonRoot: true}')"
 	assert_failure 1
