@@ -270,6 +270,24 @@ start_ship() { # PORT FILE [ARGS...]
 	grep -q "never acknowledged: dropping them" "$T/sink.out"
 }
 
+# Proven: with the short write taken for a failed one (as it was), the sink
+# died with "write(out): No such file or directory", a stale errno.
+@test "logsink: a write cut short is one error that says why, and the restarted sink stores the batch once" {
+	mkdir "$T/vol"
+	write_lines "$T/vol/app.log" 1 300
+	# RLIMIT_FSIZE: the write that crosses it is short, the next one fails
+	# with EFBIG (and SIGXFSZ, ignored here, as a disk that is full sends none)
+	bg sink bash -c 'trap "" XFSZ; exec prlimit --fsize=1000 "$0" --listen 127.0.0.1:18584 --out "$1"' \
+		"$L5/logsink" "$T/got"
+	wait_for listening 18584
+	start_ship 18584 "$T/vol/app.log"
+	wait_for grep -q "write($T/got): File too large" "$T/sink.out"
+	start_sink 18584 "$T/got"
+	wait_for has_lines "$T/got" 300
+	run exactly_once "$T/got" 300
+	assert_success
+}
+
 @test "logship and logsink: bad input is one clear error, no crash" {
 	run "$L5/logship" --file /tmp/x.log --to nowhere:1
 	assert_failure 2
@@ -605,7 +623,31 @@ drained() {
 	wait_for grep -q "^proxy: connecting to 127.0.0.1:18582" "$T/proxy.out"
 }
 
-@test "proxy: bad input is one clear error" {
+# Proven: with tcpcat's send blocking (as it was), tcpcat waited in send for
+# the server to read, and the server in its send for tcpcat to read, until
+# the timeout killed them.
+@test "tcpcat reads while it sends: a server that sends 128 MiB before it reads does not deadlock it" {
+	# more both ways than every socket buffer on the way holds (tcp_rmem's
+	# largest, 32 MiB here, and tcp_wmem's, 4 MiB, at each end)
+	bg talker /usr/bin/python3 -c '
+import socket, sys
+l = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+c, _ = l.accept()
+for _ in range(128):
+    c.sendall(b"x" * (1 << 20))
+n = 0
+while b := c.recv(1 << 16):
+    n += len(b)
+c.sendall(b"\ngot %d\n" % n)
+' 18583
+	wait_for listening 18583
+	run bash -c "set -o pipefail; head -c 128M /dev/zero |
+		timeout 20 '$L5/tcpcat' --timeout 3000 127.0.0.1:18583 | tail -n 1 | cut -c 1-40"
+	assert_success
+	assert_output "got $((128 << 20))"
+}
+
+@test "proxy and echod: bad input is one clear error" {
 	run "$L5/proxy" --listen 127.0.0.1:18520
 	assert_failure 2
 	assert_output --partial "--upstream"
@@ -620,6 +662,15 @@ drained() {
 	assert_output --partial "--idle-timeout: '1h' is not a number of milliseconds"
 	run "$L5/proxy" --listen 127.0.0.1:18520 --upstream 127.0.0.1:80 --idle-timeout -1
 	assert_failure 2
+	# echod's reply to --wc is "NAME BYTES": a name of 64 bytes fits, one of
+	# 65 is refused (it ran, and sent the bytes past its buffer's end)
+	bg named "$L5/echod" --listen 127.0.0.1:18585 --wc --name "$(printf 'n%.0s' {1..64})"
+	wait_for listening 18585
+	run "$L5/tcpcat" 127.0.0.1:18585 <<<"four"
+	assert_output "$(printf 'n%.0s' {1..64}) 5"
+	run timeout 5 "$L5/echod" --listen 127.0.0.1:18586 --wc --name "$(printf 'n%.0s' {1..65})"
+	assert_failure 2
+	assert_output --partial "--name: longer than 64 bytes"
 	bg holder "$L5/echod" --listen 127.0.0.1:18521
 	wait_for listening 18521
 	run "$L5/proxy" --listen 127.0.0.1:18521 --upstream 127.0.0.1:80
@@ -685,6 +736,15 @@ status_of() { # URL
 	echo "requests=0 errors=0 queue_depth=0" >"$T/www/metrics" # nothing served yet
 	run status_of "$url"
 	assert_output 200
+	# no requests and errors all the same: still no ratio (0/0 is NaN, and
+	# NaN > 0.1 is false, so only errors make a missing guard show)
+	echo "requests=0 errors=2 queue_depth=0" >"$T/www/metrics"
+	run curl -s "$url"
+	assert_output ok
+	# a number the app does not report sets no limit off
+	echo "requests=100 errors=1" >"$T/www/metrics"
+	run curl -s "$url"
+	assert_output ok
 	echo "requests=100 errors=11 queue_depth=50" >"$T/www/metrics"
 	run curl -s "$url"
 	assert_output "error ratio 0.110 > 0.100"

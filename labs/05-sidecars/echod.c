@@ -25,6 +25,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* Room for the reply to --wc, "NAME BYTES\n": a name of this length, a
+ * space, 20 digits and the newline. */
+#define NAME_MAX_LEN 64
+#define WC_LINE_MAX  (NAME_MAX_LEN + 23)
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -32,7 +37,8 @@ static void usage(FILE *out)
 	        "Echo what each client sends (or count it), one log line per connection.\n"
 	        "\n"
 	        "  --listen HOST:PORT   address to listen on\n"
-	        "  --name NAME          name printed in the log lines (default: echod)\n"
+	        "  --name NAME          name printed in the log lines, at most 64 bytes\n"
+	        "                       (default: echod)\n"
 	        "  --wc                 read to EOF, then reply \"NAME BYTES\" instead of echoing\n"
 	        "  --reject REPLY       read once, answer REPLY, close with the rest unread\n"
 	        "  -h, --help           show this help\n");
@@ -74,7 +80,7 @@ static void serve(int fd, const char *name, bool wc)
 			die_last();
 	}
 	if (wc) {
-		char line[128];
+		char line[WC_LINE_MAX];
 		int len =
 		    snprintf(line, sizeof(line), "%s %llu\n", name, (unsigned long long)total);
 		if (nu_send_all(fd, line, (size_t)len) < 0)
@@ -114,6 +120,8 @@ int main(int argc, char **argv)
 			listen_at = optarg;
 			break;
 		case 'n':
+			if (strlen(optarg) > NAME_MAX_LEN)
+				die_usage("--name: longer than %d bytes", NAME_MAX_LEN);
 			name = optarg;
 			break;
 		case 'w':

@@ -137,6 +137,10 @@ int http_get(const struct sockaddr_in *addr, const char *path, int timeout_ms, c
 		return -1;
 	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path,
 	                 nu_addr_str(addr, where));
+	/* snprintf returns the length it needed: sent as is, a cut request
+	 * would carry the bytes past req's end. */
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return fail_msg(ENAMETOOLONG, "GET %.40s...: path too long", path);
 	if (nu_send_all(fd, req, (size_t)n) < 0)
 		return -1;
 

@@ -56,6 +56,7 @@ struct client {
 static struct stream streams[MAX_STREAMS];
 static size_t n_streams;
 static int out_fd = -1;
+static const char *out_path;
 static uint64_t out_len; /* OUT's length at the last commit */
 static char state_path[PATH_MAX];
 
@@ -180,10 +181,12 @@ static int store_batch(struct client *c, const char *name, uint64_t epoch, uint6
 		     off - st->end);
 
 	if (skip < len) {
-		if (write(out_fd, data + skip, len - skip) != (ssize_t)(len - skip))
-			die_errno("write(out)");
-		if (data[len - 1] != '\n' && write(out_fd, "\n", 1) != 1)
-			die_errno("write(out)");
+		/* A write to a file may be short (a full disk, RLIMIT_FSIZE): the
+		 * next one says why. Dying here leaves a tail past the commit,
+		 * which the next start cuts off. */
+		if (write_whole(out_fd, data + skip, len - skip, out_path) < 0 ||
+		    (data[len - 1] != '\n' && write_whole(out_fd, "\n", 1, out_path) < 0))
+			die_last();
 		st->epoch = epoch;
 		st->end = off + len;
 		save_state();
@@ -274,6 +277,7 @@ int main(int argc, char **argv)
 		die_usage("%s", last_error());
 
 	/* O_APPEND: every write lands at the end, even with a reader truncating. */
+	out_path = out;
 	out_fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (out_fd < 0)
 		die_errno("open(%s)", out);

@@ -54,11 +54,19 @@ int main(int argc, char **argv)
 	if (s < 0)
 		die_last();
 
-	char buf[64 * 1024];
+	/* What was read from stdin and not yet sent: stdin is read again only
+	 * once it is all out. The sends never block: a blocking send to a server
+	 * that echoes would wait, without a deadline, for the server to read,
+	 * while the server waits in its own send for us to read its echo - a
+	 * deadlock as soon as the data is more than the socket buffers on the
+	 * way hold. */
+	char in[64 * 1024], buf[64 * 1024];
+	size_t off = 0, len = 0;
 	bool in_open = true;
 	for (;;) {
-		struct pollfd p[2] = {{.fd = s, .events = POLLIN},
-		                      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
+		struct pollfd p[2] = {
+		    {.fd = s, .events = POLLIN | (off < len ? POLLOUT : 0)},
+		    {.fd = in_open && off == len ? STDIN_FILENO : -1, .events = POLLIN}};
 		int r = poll(p, 2, (int)timeout);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -67,7 +75,7 @@ int main(int argc, char **argv)
 		if (r == 0)
 			die("timed out: nothing moved for %ld ms", timeout);
 		if (p[1].revents) {
-			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+			ssize_t n = read(STDIN_FILENO, in, sizeof(in));
 			if (n < 0)
 				die_errno("read(stdin)");
 			if (n == 0) {
@@ -76,26 +84,33 @@ int main(int argc, char **argv)
 				if (shutdown(s, SHUT_WR) < 0 && errno != ENOTCONN)
 					die_errno("shutdown(SHUT_WR)");
 				in_open = false;
-			} else if (nu_send_all(s, buf, (size_t)n) < 0) {
+			}
+			off = 0;
+			len = n > 0 ? (size_t)n : 0;
+		}
+		if (off < len) {
+			ssize_t n = send(s, in + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n >= 0) {
+				off += (size_t)n;
+			} else if (errno != EAGAIN && errno != EINTR) {
 				/* The server stopped reading; its answer may still be
 				 * waiting for us, so stop sending, keep reading. */
+				off = len = 0;
 				in_open = false;
 			}
 		}
-		if (p[0].revents) {
-			ssize_t n = recv(s, buf, sizeof(buf), 0);
+		if (p[0].revents & ~POLLOUT) {
+			ssize_t n = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
 			if (n < 0 && errno == ECONNRESET)
 				die("connection reset by the server");
 			if (n < 0)
 				die_errno("recv");
 			if (n == 0)
 				return 0; /* the server is done too */
-			for (ssize_t off = 0; off < n;) {
-				ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)(n - off));
-				if (w < 0)
-					die_errno("write(stdout)");
-				off += w;
-			}
+			if (write_whole(STDOUT_FILENO, buf, (size_t)n, "stdout") < 0)
+				die_last();
 		}
 	}
 }

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -216,6 +217,21 @@ Test(http, get_rejects_a_short_body)
 	    fake_server("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", &pid);
 	char body[64];
 	cr_assert_eq(http_get(&a, "/metrics", 1000, body, sizeof(body)), -1);
+	waitpid(pid, NULL, 0);
+}
+
+Test(http, get_refuses_a_path_longer_than_its_request_buffer)
+{
+	pid_t pid;
+	struct sockaddr_in a = fake_server("HTTP/1.0 200 OK\r\n\r\nok", &pid);
+	char path[600], body[64];
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	errno = 0;
+	cr_assert_eq(http_get(&a, path, 1000, body, sizeof(body)), -1);
+	cr_assert_eq(errno, ENAMETOOLONG);
+	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
 
