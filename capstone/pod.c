@@ -71,6 +71,8 @@ struct ctr_image {
 	char *workdir; /* NULL: "/" */
 	uid_t uid;
 	gid_t gid;
+	gid_t *groups; /* the supplementary groups (container_groups) */
+	size_t n_groups;
 	int stop_signal; /* the image's StopSignal; 0: none (SIGTERM) */
 };
 
@@ -1311,11 +1313,17 @@ static int write_exec_config(const char *d, const struct pod_spec *sp,
 	else if (img_signal_name(ci->stop_signal ? ci->stop_signal : SIGTERM, stop, sizeof(stop)) <
 	         0)
 		stop[0] = '\0'; /* 32 or 33: no name to report */
-	char groups[64 * 12] = "";
-	for (size_t i = 0; i < sc->n_groups; i++)
-		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%lld",
-		         i ? " " : "", (long long)sc->groups[i]);
-	if (state_put(d, "kind", "%s", kind_name(sc)) < 0 ||
+	/* every group, however many, as a list (state_get_list reads it
+	 * whole): state_put would cut a line, and a gid cut short is another
+	 * group */
+	char *groups = malloc(ci->n_groups * 11 + 1), *p = groups;
+	if (!groups)
+		return fail_msg(ENOMEM, "out of memory");
+	for (size_t i = 0; i < ci->n_groups; i++)
+		p += sprintf(p, "%u", (unsigned)ci->groups[i]) + 1;
+	int rc = state_put_bytes(d, "groups", groups, (size_t)(p - groups));
+	free(groups);
+	if (rc < 0 || state_put(d, "kind", "%s", kind_name(sc)) < 0 ||
 	    state_put(d, "image", "%s", sc->image) < 0 ||
 	    state_put(d, "image_id", "%s", ci->image_id) < 0 ||
 	    state_put(d, "stop_signal", "%s", stop) < 0 ||
@@ -1328,7 +1336,6 @@ static int write_exec_config(const char *d, const struct pod_spec *sp,
 	    state_put(d, "share_pid", "%d", sp->share_pid) < 0 ||
 	    state_put(d, "uid", "%u", (unsigned)ci->uid) < 0 ||
 	    state_put(d, "gid", "%u", (unsigned)ci->gid) < 0 ||
-	    state_put(d, "groups", "%s", groups) < 0 ||
 	    state_put(d, "no_new_privs", "%d", !sc->sec.allow_privilege_escalation) < 0 ||
 	    state_put(d, "seccomp", "%s", ctr_seccomp_type_name(sc->sec.seccomp)) < 0 ||
 	    state_put(d, "seccomp_profile", "%s",
@@ -1493,7 +1500,61 @@ static void ctr_image_free(struct ctr_image *ci)
 	img_strv_free(ci->argv);
 	img_strv_free(ci->env);
 	free(ci->workdir);
+	free(ci->groups);
 	*ci = (struct ctr_image){0};
+}
+
+/* The container's supplementary groups, as containerd gives them: its
+ * primary gid first (a process that changes its gid keeps that group);
+ * under supplementalGroupsPolicy Merge, Kubernetes' default, the groups the
+ * image's /etc/group lists its user in; then the pod's supplementalGroups
+ * and fsGroup. Strict leaves the image's out: an image cannot grant its
+ * user a group the pod did not ask for. Each gid once. */
+static int container_groups(const struct pod_spec *sp, const struct spec_container *sc,
+                            const struct img_image *img, struct ctr_image *ci)
+{
+	gid_t *mine = NULL;
+	size_t n_mine = 0;
+	if (!sp->groups_strict) {
+		/* the user containerd looks up: runAsUser, else the image's
+		 * User without its group, else root */
+		char user[256] = "0";
+		const char *u = img->config.user;
+		if (sc->sec.run_as_user >= 0)
+			snprintf(user, sizeof(user), "%lld", (long long)sc->sec.run_as_user);
+		else if (u && *u && *u != ':')
+			snprintf(user, sizeof(user), "%.*s", (int)strcspn(u, ":"), u);
+		if (img_user_groups(ci->lower, user, &mine, &n_mine) < 0)
+			return -1;
+	}
+	size_t want = 1 + n_mine + sc->n_groups, n = 0;
+	if (want > NGROUPS_MAX) {
+		free(mine);
+		return fail_msg(E2BIG,
+		                "%zu supplementary groups (the image's /etc/group gives %zu): "
+		                "more than the kernel's NGROUPS_MAX (%d)",
+		                want, n_mine, NGROUPS_MAX);
+	}
+	gid_t *g = malloc(want * sizeof(*g));
+	if (!g) {
+		free(mine);
+		return fail_msg(ENOMEM, "out of memory");
+	}
+	g[n++] = ci->gid;
+	for (size_t i = 0; i < n_mine; i++)
+		if (mine[i] != ci->gid)
+			g[n++] = mine[i];
+	free(mine);
+	for (size_t i = 0; i < sc->n_groups; i++) {
+		size_t k = 0;
+		while (k < n && g[k] != (gid_t)sc->groups[i])
+			k++;
+		if (k == n)
+			g[n++] = (gid_t)sc->groups[i];
+	}
+	ci->groups = g;
+	ci->n_groups = n;
+	return 0;
 }
 
 /* One container's image, found in the store and applied to it, into *out
@@ -1552,6 +1613,12 @@ static int resolve_image(const char *store, const struct pod_spec *sp,
 	}
 	if (sc->sec.run_as_group >= 0)
 		ci->gid = (gid_t)sc->sec.run_as_group;
+	if (container_groups(sp, sc, &img, ci) < 0) {
+		int err = errno;
+		snprintf(why, sizeof(why), "%s", last_error());
+		fail_msg(err, "image %s: %s", img.ref, why);
+		goto out;
+	}
 	ci->stop_signal = img.config.stop_signo;
 	rc = 0;
 	*out = c;
@@ -1623,6 +1690,8 @@ static int apply_image(struct sup *s, struct init_member *m)
 		m->cfg.working_dir = ci->workdir;
 		m->cfg.uid = ci->uid;
 		m->cfg.gid = ci->gid;
+		m->cfg.groups = ci->groups;
+		m->cfg.n_groups = ci->n_groups;
 		/* the container's lifecycle.stopSignal over the image's */
 		m->stop_signal = sc->stop_signo ? sc->stop_signo : ci->stop_signal;
 	}
@@ -1643,6 +1712,8 @@ static void forget_image(struct sup *s, struct init_member *m)
 	/* and what the container's config borrowed of it */
 	m->cfg.rootfs_lower = m->cfg.working_dir = NULL;
 	m->cfg.argv = m->cfg.env = NULL;
+	m->cfg.groups = NULL;
+	m->cfg.n_groups = 0;
 }
 
 static int member_image(struct sup *s, struct init_member *m)
@@ -1929,17 +2000,12 @@ static int setup_members(struct sup *s)
 			free(profile);
 			return -1;
 		}
-		gid_t *gids = calloc(sc->n_groups + 1, sizeof(*gids));
 		char *state_dir = strdup(fs);
-		if (!gids || !state_dir) {
-			free(gids);
-			free(state_dir);
+		if (!state_dir) {
 			free(termlog);
 			free(profile);
 			return fail_msg(ENOMEM, "out of memory");
 		}
-		for (size_t k = 0; k < sc->n_groups; k++)
-			gids[k] = (gid_t)sc->groups[k];
 		m->cfg = (struct ctr_config){
 		    .name = sc->name,
 		    .image = sc->image,
@@ -1951,8 +2017,7 @@ static int setup_members(struct sup *s)
 		    .cap_drop = sc->cap_drop,
 		    .privileged = sc->privileged,
 		    .readonly_root = sc->read_only_root,
-		    .groups = gids,
-		    .n_groups = sc->n_groups,
+		    /* .groups: the image's /etc/group may add some, apply_image */
 		    .allow_privilege_escalation = sc->sec.allow_privilege_escalation > 0,
 		    .seccomp = (enum ctr_seccomp_type)sc->sec.seccomp,
 		    .seccomp_profile = profile,
@@ -2350,7 +2415,6 @@ static void sup_free(struct sup *s)
 	free(s->imgs);
 	for (size_t i = 0; s->members && i < s->spec->n_ctrs; i++) {
 		free((char *)s->members[i].cfg.state_dir);
-		free((gid_t *)s->members[i].cfg.groups);
 		free((char *)s->members[i].cfg.seccomp_profile);
 		free((char *)s->members[i].cfg.termination_log);
 	}

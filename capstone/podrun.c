@@ -534,18 +534,26 @@ static int cmd_exec(int argc, char **argv)
 		die("pod %s: container %s is not running", name, ct);
 
 	/* What the container was started with, as the supervisor recorded it. */
-	char **env = NULL, **cap_add = NULL, **cap_drop = NULL, wd[PATH_MAX] = "", buf[1024];
+	char **env = NULL, **cap_add = NULL, **cap_drop = NULL, wd[PATH_MAX] = "";
 	if (state_get_list(cdir, "env", &env) < 0 ||
 	    state_get_list(cdir, "cap_add", &cap_add) < 0 ||
 	    state_get_list(cdir, "cap_drop", &cap_drop) < 0)
 		die("pod %s: container %s: %s", name, ct, last_error());
 	state_get(cdir, "workdir", wd, sizeof(wd));
-	gid_t groups[64];
+	/* every group the container has, not some: a group missing here is
+	 * one the exec'd process lacks */
+	char **gids = NULL;
+	if (state_get_list(cdir, "groups", &gids) < 0)
+		die("pod %s: container %s: %s", name, ct, last_error());
 	size_t n_groups = 0;
-	state_get(cdir, "groups", buf, sizeof(buf));
-	for (char *save = NULL, *g = strtok_r(buf, " ", &save); g && n_groups < ARRAY_SIZE(groups);
-	     g = strtok_r(NULL, " ", &save))
-		groups[n_groups++] = (gid_t)strtoul(g, NULL, 10);
+	while (gids[n_groups])
+		n_groups++;
+	gid_t *groups = calloc(n_groups + 1, sizeof(*groups));
+	if (!groups)
+		die("out of memory");
+	for (size_t i = 0; i < n_groups; i++)
+		groups[i] = (gid_t)strtoul(gids[i], NULL, 10);
+	free(gids);
 	long uid = state_get_long(cdir, "uid", -1), gid = state_get_long(cdir, "gid", -1);
 	/* the container's seccomp filter, RuntimeDefault unless it said otherwise */
 	char sc_type[32] = "", sc_file[PATH_MAX] = "", sc_path[2 * PATH_MAX];
@@ -604,6 +612,7 @@ static int cmd_exec(int argc, char **argv)
 	if (rc < 0)
 		die("pod %s: %s", name, last_error());
 	free(host);
+	free(groups);
 	free(env);
 	free(cap_add);
 	free(cap_drop);

@@ -1671,9 +1671,7 @@ static int parse_pod_security(struct ctx *c, const yaml_node_t *n, const char *p
 			if (!is_null(f.v) && refused(c, f.k, f.path, "not supported") < 0)
 				return -1;
 		} else if (!strcmp(f.key, "supplementalGroupsPolicy")) {
-			/* podrun never adds the groups the image's /etc/group lists
-			 * the user in: Strict is what it does; Merge, the default,
-			 * it does not, which leaves fewer groups, never more */
+			/* null or absent is Merge, as kubelet passes it to the runtime */
 			const char *pol = NULL;
 			if (get_str(c, f.v, f.path, &pol) < 0)
 				return -1;
@@ -1682,12 +1680,7 @@ static int parse_pod_security(struct ctx *c, const yaml_node_t *n, const char *p
 				              "%s: Unsupported value: \"%s\": supported values: "
 				              "\"Merge\", \"Strict\"",
 				              f.path, pol);
-			if (pol && !strcmp(pol, "Merge"))
-				warn_at(
-				    c, f.k,
-				    "%s: Merge: the image's groups are not added (podrun runs as "
-				    "Strict)",
-				    f.path);
+			pod->groups_strict = pol && !strcmp(pol, "Strict");
 		} else if (ignored(c, &f,
 		                   (const char *const[]){"fsGroupChangePolicy",
 		                                         "seLinuxChangePolicy", NULL}) < 0) {

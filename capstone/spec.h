@@ -232,6 +232,11 @@ struct pod_spec {
 	int64_t *supplemental_groups;
 	size_t n_supplemental_groups;
 	int64_t fs_group; /* -1: none */
+	/* supplementalGroupsPolicy: Strict - a container's groups are its
+	 * primary gid, supplementalGroups and fsGroup alone; false: Merge,
+	 * Kubernetes' default, which adds those the image's /etc/group lists
+	 * the container's user in (img_user_groups) */
+	bool groups_strict;
 	/* spec.priorityClassName (NULL: none) and the priority the API server's
 	 * Priority admission gives the pod from it: the value of the class, 0
 	 * without one. podrun knows the built-in classes only. */

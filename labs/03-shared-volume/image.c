@@ -2253,9 +2253,10 @@ static size_t split_fields(const char *line, size_t len, const char **f, size_t 
 
 /* Find the line of a passwd file (name:x:UID:GID:...; gid_out set) or a
  * group file (name:x:GID:members; gid_out NULL) whose name is name, or -
- * name NULL - whose id is id. 0 found, 1 not. */
+ * name NULL - whose id is id. 0 found (*line_out, unless NULL, is where its
+ * line starts), 1 not. */
 static int account_find(const char *text, const char *name, uint32_t id, uint32_t *id_out,
-                        uint32_t *gid_out)
+                        uint32_t *gid_out, const char **line_out)
 {
 	for (const char *line = text; line && *line;) {
 		const char *end = strchr(line, '\n');
@@ -2269,6 +2270,8 @@ static int account_find(const char *text, const char *name, uint32_t id, uint32_
 			*id_out = v;
 			if (gid_out)
 				*gid_out = g;
+			if (line_out)
+				*line_out = line;
 			return 0;
 		}
 		line = end ? end + 1 : NULL;
@@ -2310,8 +2313,8 @@ int img_resolve_user(const char *lowerdir, const char *user, bool want_uid, bool
 			rc = -1;
 		} else if (need_passwd) {
 			uint32_t pu, pg;
-			if (account_find(passwd ? passwd : "", u_num ? NULL : uname, u, &pu, &pg) ==
-			    0) {
+			if (account_find(passwd ? passwd : "", u_num ? NULL : uname, u, &pu, &pg,
+			                 NULL) == 0) {
 				u = pu;
 				if (!grp)
 					g = pg;
@@ -2323,7 +2326,7 @@ int img_resolve_user(const char *lowerdir, const char *user, bool want_uid, bool
 			}
 		}
 		if (rc == 0 && need_group &&
-		    account_find(group ? group : "", gname, 0, &g, NULL) != 0)
+		    account_find(group ? group : "", gname, 0, &g, NULL, NULL) != 0)
 			rc = fail_msg(ENOENT,
 			              "image user \"%s\": no group %s in the image's /etc/group",
 			              user, gname);
@@ -2335,4 +2338,134 @@ int img_resolve_user(const char *lowerdir, const char *user, bool want_uid, bool
 	*uid = (uid_t)u;
 	*gid = (gid_t)g;
 	return 0;
+}
+
+/* Does the member list of a group line (from members to end) name the
+ * user? Items are split at ','; at ':' too, so that the members of a line
+ * with a field too many are still seen (and the line refused, not passed
+ * over). */
+static bool group_lists(const char *members, const char *end, const char *name, size_t len)
+{
+	const char *item = members;
+	for (const char *p = members;; p++) {
+		if (p == end || *p == ',' || *p == ':') {
+			if ((size_t)(p - item) == len && !memcmp(item, name, len))
+				return true;
+			if (p == end)
+				return false;
+			item = p + 1;
+		}
+	}
+}
+
+static int cmp_gid(const void *a, const void *b)
+{
+	gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The groups of the group file text that list the user name (len bytes)
+ * as a member, as containerd's WithAdditionalGIDs picks them. */
+static int groups_listing(const char *text, const char *name, size_t len, gid_t **out, size_t *n)
+{
+	gid_t *v = NULL;
+	size_t cap = 0, k = 0;
+	unsigned lineno = 0;
+	int shown = len > 64 ? 64 : (int)len; /* of a name the image chose */
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t ll = end ? (size_t)(end - line) : strlen(line);
+		lineno++;
+		const char *f[5];
+		size_t fl[5], nf = split_fields(line, ll, f, fl, 5);
+		/* Blank lines and comments, as glibc's files backend skips them;
+		 * a line of three fields or fewer has no members to list. */
+		if (ll == 0 || line[0] == '#' || nf < 4 ||
+		    !group_lists(f[3], line + ll, name, len)) {
+			line = end ? end + 1 : NULL;
+			continue;
+		}
+		/* containerd would read a bad GID as 0 (Go's Atoi, its error
+		 * dropped), the root group: refused instead. */
+		uint32_t gid;
+		if (nf != 4 || !parse_id(f[2], fl[2], &gid)) {
+			free(v);
+			return fail_msg(EINVAL,
+			                "/etc/group in the image, line %u: lists %.*s but is not "
+			                "name:password:GID:members",
+			                lineno, shown, name);
+		}
+		/* a group named as the user is its own (often its primary): not
+		 * a supplementary one, containerd leaves it out */
+		if (!(fl[0] == len && !memcmp(f[0], name, len))) {
+			if (k == NGROUPS_MAX) {
+				free(v);
+				return fail_msg(
+				    E2BIG,
+				    "/etc/group in the image lists %.*s in more than %d "
+				    "groups (the kernel's NGROUPS_MAX)",
+				    shown, name, NGROUPS_MAX);
+			}
+			if (k == cap) {
+				cap = cap ? 2 * cap : 16;
+				gid_t *nv = realloc(v, cap * sizeof(*v));
+				if (!nv) {
+					free(v);
+					return fail_msg(ENOMEM, "out of memory");
+				}
+				v = nv;
+			}
+			v[k++] = (gid_t)gid;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	/* The kernel keeps a process's groups sorted (groups_sort), so the
+	 * order says nothing; a group listed twice grants nothing more. */
+	if (k)
+		qsort(v, k, sizeof(*v), cmp_gid);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (u == 0 || v[u - 1] != v[i])
+			v[u++] = v[i];
+	*out = v;
+	*n = u;
+	return 0;
+}
+
+int img_user_groups(const char *lowerdir, const char *user, gid_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!user || !*user)
+		return 0;
+	_cleanup_close_ int root = open_image_root(lowerdir);
+	if (root < 0)
+		return -1;
+	char *passwd = NULL, *group = NULL;
+	const char *name = user;
+	size_t len = strlen(user);
+	uint32_t uid;
+	int rc = 0;
+	/* A uid is known by the name of its line in the image's /etc/passwd:
+	 * a uid without one (or an image without the file) has no groups. */
+	if (parse_id(user, len, &uid)) {
+		const char *line;
+		uint32_t pu, pg;
+		if (read_account_file(root, "etc/passwd", &passwd) < 0)
+			return -1;
+		if (!passwd || account_find(passwd, NULL, uid, &pu, &pg, &line) != 0)
+			goto out;
+		name = line;
+		len = strcspn(line, ":");
+	}
+	if (len == 0)
+		goto out;
+	if (read_account_file(root, "etc/group", &group) < 0)
+		rc = -1;
+	else if (group)
+		rc = groups_listing(group, name, len, out, n);
+out:
+	free(passwd);
+	free(group);
+	return rc;
 }

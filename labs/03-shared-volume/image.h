@@ -156,6 +156,22 @@ int img_signal_name(int sig, char *buf, size_t len);
 int img_resolve_user(const char *lowerdir, const char *user, bool want_uid, bool want_gid,
                      uid_t *uid, gid_t *gid);
 
+/* The supplementary groups the image gives its user, as containerd adds
+ * them (WithAdditionalGIDs) under a pod's supplementalGroupsPolicy Merge,
+ * Kubernetes' default. user is the user part of the container's user (a
+ * uid in decimal, or a name): a uid stands for the name of its first line
+ * in the image's /etc/passwd - none there, or no such file, and it has no
+ * groups. The groups are those of the image's /etc/group whose member list
+ * (the fourth field, comma-separated) holds that name, except one named as
+ * the user itself. *out is malloc'd, sorted, each gid once (NULL when *n is
+ * 0); no /etc/group, no groups. The files are read as img_resolve_user
+ * reads them (RESOLVE_IN_ROOT beneath the image's layers). Blank and '#'
+ * lines are skipped, as are lines that do not list the user; one that lists
+ * it but is not name:password:GID:members is EINVAL (containerd would give
+ * its bad GID as 0, the root group); more than NGROUPS_MAX groups is E2BIG;
+ * a file over 4 MiB EFBIG. Each message names the image's file. */
+int img_user_groups(const char *lowerdir, const char *user, gid_t **out, size_t *n);
+
 /* The overlayfs form of one layer entry name (the last component of its
  * path): ".wh..wh..opq" makes its directory opaque (IMG_WH_OPAQUE), ".wh.NAME"
  * hides NAME of the lower layers (IMG_WH_FILE, *hidden = "NAME"), any other

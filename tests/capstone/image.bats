@@ -513,14 +513,14 @@ EOF
 	run podrun run "$f"
 	assert_success
 	run podrun logs -c named users
-	assert_output "uid=1234(app) gid=3456(staff)"
+	assert_output "uid=1234(app) gid=3456(staff) groups=3456(staff)"
 	# a uid alone takes its primary group from the image's /etc/passwd
 	run podrun logs -c numeric users
-	assert_output "uid=1234(app) gid=2345"
+	assert_output "uid=1234(app) gid=2345 groups=2345,3456(staff)"
 	run podrun logs -c pod-wins users
-	assert_output "uid=1234(app) gid=77"
+	assert_output "uid=1234(app) gid=77 groups=77,3456(staff)"
 	run podrun logs -c busybox users
-	assert_output "uid=0(root) gid=0(root)"
+	assert_output "uid=0(root) gid=0(root) groups=0(root)"
 	# what `podrun exec` will use, kept as state
 	[ "$(state users containers/named/uid)" = 1234 ]
 	[ "$(state users containers/named/gid)" = 3456 ]

@@ -235,6 +235,33 @@ YAML
 	assert_line "podrun: warning: $f:17:7: spec.containers[0].livenessProbe.failureTreshold: unknown field; ignored (--allow-unsupported)"
 }
 
+# Proven: with the Merge warning of spec.c back (podrun before it honoured
+# Merge) the first validate prints it.
+@test "supplementalGroupsPolicy: Merge and Strict are honoured without a word; another value is refused at its position" {
+	local pol f
+	for pol in Merge Strict null; do
+		f=$(pod_file policy <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: policy}
+spec:
+  securityContext:
+    supplementalGroupsPolicy: $pol
+  containers:
+  - {name: c, image: busybox, command: ["true"]}
+YAML
+		)
+		run podrun validate "$f"
+		assert_success
+		refute_output --partial warning
+		assert_output "$f: pod policy: valid (0 init containers, 1 containers, 0 volumes)"
+	done
+	sed -i 's/supplementalGroupsPolicy: null/supplementalGroupsPolicy: Loose/' "$f"
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output "podrun: $f:6:31: spec.securityContext.supplementalGroupsPolicy: Unsupported value: \"Loose\": supported values: \"Merge\", \"Strict\""
+}
+
 @test "an init container that runs to completion takes no probe and no lifecycle hook; a native sidecar takes both" {
 	local f field
 	for field in 'readinessProbe: {exec: {command: ["true"]}}' 'lifecycle: {preStop: {exec: {command: ["true"]}}}'; do

@@ -80,6 +80,33 @@ YAML
 	assert_line --regexp '^Gid:\s+3000\s+3000\s+3000\s+3000$'
 }
 
+# 64 supplementalGroups (the most the spec takes), fsGroup and the primary
+# group: 66. Proven: with podrun exec reading the container's groups into 64
+# slots, as it once did, exec has 64.
+@test "identity: exec gets every one of the container's groups, more than 64 too" {
+	local g
+	g=$(seq -s, 5001 5064)
+	pod_file many <<YAML >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: many}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [$g]}
+  containers:
+  - {name: main, image: busybox, command: $loop}
+YAML
+	run podrun run -d "$BATS_TEST_TMPDIR/many.yaml"
+	assert_success
+	local main want
+	main=$(state many containers/main/pid)
+	want=$(awk '/^Groups:/ {$1 = ""; print}' "/proc/$main/status")
+	[ "$(wc -w <<<"$want")" -eq 66 ]
+	run podrun exec many -- sh -c 'awk "/^Groups:/ {\$1 = \"\"; print}" /proc/self/status'
+	assert_success
+	assert_output "$want"
+}
+
 # Proven: with the fsGroup block of pod.c skipped (`if (0 && sp->fs_group >= 0 ...)`)
 # the emptyDir is group 0 without setgid, and the write as uid 1000 fails.
 @test "identity: fsGroup makes the emptyDir the pod's group, setgid; files made in it are the group's" {
@@ -90,6 +117,112 @@ YAML
 	run podrun exec user -- sh -c 'touch /data/f && stat -c %g /data/f'
 	assert_success
 	assert_output 2000
+}
+
+# groups_image TAG GROUP-FILE: the image groups:TAG in a store of the test's
+# own (PODRUN_IMAGES: never the build's, which other tests use): busybox,
+# then a layer whose /etc/passwd names uid 1000 "app" and whose /etc/group
+# (a symlink that climbs out of the image: it means the image's file) is
+# the text given.
+groups_image() {
+	local l=$BATS_TEST_TMPDIR/layer-$1
+	[ -d "$PODLAB_BUILD/images/busybox/latest/rootfs" ] || skip "no images (make images)"
+	mkdir -p "$l/etc"
+	printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n' >"$l/etc/passwd"
+	printf '%b' "$2" >"$l/etc/group.img"
+	ln -s ../../../../../../etc/group.img "$l/etc/group"
+	export PODRUN_IMAGES=$BATS_TEST_TMPDIR/store
+	"$PODLAB_SRC/labs/03-shared-volume/mkoci.sh" --entrypoint null --cmd null \
+		"$BATS_TEST_TMPDIR/$1.oci" "groups:$1" "$PODLAB_BUILD/images/busybox/latest/rootfs" "$l"
+	podrun image load "$BATS_TEST_TMPDIR/$1.oci" >/dev/null
+}
+
+# app (uid 1000) is in extra (50000) and in a group named app (1500: its own
+# by name, which containerd leaves out); root in wheel (10).
+GROUPS_OK='root:x:0:\nwheel:x:10:root\napp:x:1500:app\nextra:x:50000:bob,app\nother:x:60000:bob\n'
+
+# groups_pod NAME POLICY TAG: uid 1000 (app) and uid 0 of groups:TAG, with
+# supplementalGroups [4000] and this supplementalGroupsPolicy ('' none).
+groups_pod() {
+	pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    runAsUser: 1000
+    supplementalGroups: [4000]
+    ${2:+supplementalGroupsPolicy: $2}
+  containers:
+  - name: app
+    image: groups:$3
+    command: $loop
+  - name: root
+    image: groups:$3
+    command: $loop
+    securityContext: {runAsUser: 0}
+YAML
+}
+
+# Proven: with pod.c's container_groups asking for the image's groups
+# under Strict as well (`if (1 || !sp->groups_strict)`) the Strict pod has
+# 50000 and 10; with them never asked for (`if (0 && ...)`) the default one
+# lacks them; with write_exec_config recording the pod's groups alone, as
+# it did, exec's id says groups=4000.
+@test "identity: Merge, the default, adds the groups the image's /etc/group lists the user in, in exec too; Strict does not" {
+	groups_image ok "$GROUPS_OK"
+	local pol want_app want_root
+	for pol in '' Merge Strict; do
+		if [ "$pol" = Strict ]; then
+			want_app='uid=1000(app) gid=1000 groups=1000,4000'
+			want_root='uid=0(root) gid=0(root) groups=0(root),4000'
+		else
+			want_app='uid=1000(app) gid=1000 groups=1000,4000,50000(extra)'
+			want_root='uid=0(root) gid=0(root) groups=0(root),10(wheel),4000'
+		fi
+		run podrun run -d "$(groups_pod merge "$pol" ok)"
+		assert_success
+		wait_for grep -q uid= "$(data merge)/logs/app/0.log"
+		wait_for grep -q uid= "$(data merge)/logs/root/0.log"
+		run podrun logs -c app merge
+		assert_output "$want_app"
+		run podrun logs -c root merge
+		assert_output "$want_root"
+		run podrun exec -c app merge -- id
+		assert_output "$want_app"
+		run podrun exec -c root merge -- id
+		assert_output "$want_root"
+		# the kernel's view of the container's PID 1
+		run grep '^Groups:' "/proc/$(state merge containers/app/pid)/status"
+		if [ "$pol" = Strict ]; then
+			assert_output --regexp '^Groups:\s+1000 4000\s*$'
+		else
+			assert_output --regexp '^Groups:\s+1000 4000 50000\s*$'
+		fi
+		podrun rm -f merge
+	done
+	assert_host_clean
+}
+
+# Proven: with groups_listing (image.c) skipping a bad line that lists the
+# user, as it skips the others, the pod runs (exit 0) without group 7.
+@test "identity: a bad /etc/group line that lists the user fails the run (exit 1) naming the image and the file; Strict does not read it" {
+	groups_image bad 'root:x:0:\nextra:x:50000:app\nseven:x:7x:app\n'
+	local f
+	f=$(groups_pod bad '' bad)
+	run podrun run -d "$f"
+	assert_failure 1
+	assert_output --partial "bad.yaml:11:5: container app: image docker.io/library/groups:bad: /etc/group in the image, line 3: lists app but is not name:password:GID:members"
+	run podrun rm -f bad
+	assert_host_clean
+	run podrun run -d "$(groups_pod bad Strict bad)"
+	assert_success
+	wait_for grep -q uid= "$(data bad)/logs/app/0.log"
+	run podrun logs -c app bad
+	assert_output 'uid=1000(app) gid=1000 groups=1000,4000'
+	podrun rm -f bad
+	assert_host_clean
 }
 
 # Proven: with inheritable and ambient sets filled (container.c, set_caps:

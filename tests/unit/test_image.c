@@ -547,3 +547,206 @@ Test(image, hostile_entries_leave_nothing_in_the_store)
 		cr_expect(store_is_empty(), "case %zu left something", i);
 	}
 }
+
+/* ---- the image's groups for its user (supplementalGroupsPolicy Merge) ------ */
+
+/* FILE (relative, "etc/group") beneath dir/NAME, its directories made. */
+static void put_in(const char *name, const char *file, const char *text)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s/%s", dir, name, file);
+	char *slash = strrchr(p, '/');
+	*slash = '\0';
+	cr_assert_eq(mkdir_p(p, 0755), 0, "%s", last_error());
+	*slash = '/';
+	write_text(p, text);
+}
+
+static const char passwd_text[] = "root:x:0:0:root:/root:/bin/sh\n"
+                                  "alice:x:1000:1000::/home/alice:/bin/sh\n"
+                                  "bob:x:1001:1001::/home/bob:/bin/sh\n";
+
+/* img_user_groups on dir/NAME for user: its groups, as "10 44 50". */
+static int groups_of(const char *name, const char *user, char *out, size_t len)
+{
+	char root[PATH_MAX];
+	snprintf(root, sizeof(root), "%s/%s", dir, name);
+	gid_t *g = (gid_t *)1;
+	size_t n = 99;
+	out[0] = '\0';
+	int rc = img_user_groups(root, user, &g, &n);
+	if (rc < 0) {
+		cr_assert_null(g);
+		cr_assert_eq(n, 0);
+		return rc;
+	}
+	cr_assert((n == 0) == (g == NULL), "n %zu with %p", n, (void *)g);
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%u", i ? " " : "",
+		         (unsigned)g[i]);
+	free(g);
+	return rc;
+}
+
+/* Proven: with the member list matched by prefix (group_lists comparing
+ * len bytes without the length check) "alicex" gives alice group 77 too;
+ * with the name rule dropped, group "alice" (2000) is in the list. */
+Test(image, user_groups_are_those_listing_the_user_but_its_own)
+{
+	put_in("img", "etc/passwd", passwd_text);
+	put_in("img", "etc/group",
+	       "root:x:0:root\n"
+	       "wheel:x:10:root,alice\n"
+	       "staff:x:50:bob,alice\n"
+	       "audio:x:29:bob\n"
+	       "alice:x:2000:alice\n" /* named as the user: containerd skips it */
+	       "video:x:44:alice\n"
+	       "near:x:77:alicex,xalice,Alice, alice\n"
+	       "again:x:50:alice\n" /* 50 twice: once */
+	       "empty:x:88:\n");
+	char got[256];
+	/* a uid is named by its /etc/passwd line */
+	cr_assert_eq(groups_of("img", "1000", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "10 44 50");
+	/* a name is taken as it is */
+	cr_assert_eq(groups_of("img", "alice", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "10 44 50");
+	/* root's own group "root" lists root: skipped as well */
+	cr_assert_eq(groups_of("img", "0", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "10");
+	cr_assert_eq(groups_of("img", "bob", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "29 50");
+}
+
+/* Proven: with img_user_groups taking a uid without a passwd line as its
+ * decimal name ("4242"), the group listing "4242" is added. */
+Test(image, user_groups_none_without_a_passwd_line_or_the_files)
+{
+	put_in("img", "etc/passwd", passwd_text);
+	put_in("img", "etc/group", "wheel:x:10:alice,4242\n");
+	char got[256];
+	cr_assert_eq(groups_of("img", "4242", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "");
+	/* a name with no passwd line is still a name (containerd does not look) */
+	cr_assert_eq(groups_of("img", "alice", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "10");
+	/* no /etc/passwd: a uid has no name; no /etc/group: no groups */
+	put_in("nopasswd", "etc/group", "wheel:x:10:alice,root\n");
+	cr_assert_eq(groups_of("nopasswd", "1000", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "");
+	put_in("nogroup", "etc/passwd", passwd_text);
+	cr_assert_eq(groups_of("nogroup", "1000", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "");
+}
+
+/* Proven: with the '#' test dropped from groups_listing the commented
+ * lines add 66 and 67; with the nf != 4 check dropped the line of five
+ * fields is taken (gid 5), not refused; with parse_id's result ignored the
+ * bad GID lines are not refused. */
+Test(image, user_groups_skip_comments_and_refuse_a_bad_line_that_lists_the_user)
+{
+	put_in("img", "etc/passwd", passwd_text);
+	put_in("img", "etc/group",
+	       "# wheel:x:66:alice\n"
+	       "#old:x:67:alice\n"
+	       "\n"
+	       "short:x:3\n"
+	       "noise:x:abc:bob\n" /* bad, but alice's groups do not hang on it */
+	       "staff:x:50:alice\n");
+	char got[256];
+	cr_assert_eq(groups_of("img", "alice", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "50");
+	static const char *const bad[] = {"staff:x:50:alice\nbroken:x:abc:alice\n",
+	                                  "staff:x:50:alice\nbroken:x::alice\n",
+	                                  "staff:x:50:alice\nbroken:x:4294967295:alice\n",
+	                                  "staff:x:50:alice\nextra:x:5:bob:alice\n"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		put_in("img", "etc/group", bad[i]);
+		errno = 0;
+		cr_assert_eq(groups_of("img", "1000", got, sizeof(got)), -1, "%s", bad[i]);
+		cr_assert_eq(errno, EINVAL);
+		cr_assert(strstr(last_error(),
+		                 "/etc/group in the image, line 2: lists alice but is "
+		                 "not name:password:GID:members"),
+		          "%s", last_error());
+	}
+	/* not a regular file, or too large: refused, naming the file */
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/img/etc/group", dir);
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(mkdir(p, 0755), 0);
+	cr_assert_eq(groups_of("img", "1000", got, sizeof(got)), -1);
+	cr_assert(strstr(last_error(), "/etc/group in the image is not a regular file"), "%s",
+	          last_error());
+	cr_assert_eq(rmdir(p), 0);
+	put_in("img", "etc/group", "staff:x:50:alice\n");
+	cr_assert_eq(truncate(p, (4 << 20) + 1), 0);
+	cr_assert_eq(groups_of("img", "1000", got, sizeof(got)), -1);
+	cr_assert_eq(errno, EFBIG);
+	cr_assert(strstr(last_error(), "/etc/group in the image: larger than"), "%s", last_error());
+}
+
+/* Proven: with the NGROUPS_MAX check dropped from groups_listing the
+ * 65537 groups come back. */
+Test(image, user_groups_more_than_ngroups_max_are_refused)
+{
+	put_in("img", "etc/passwd", passwd_text);
+	size_t cap = 70000 * 24, len = 0;
+	char *text = malloc(cap);
+	cr_assert_not_null(text);
+	for (unsigned i = 1; i <= NGROUPS_MAX + 1; i++)
+		len += (size_t)snprintf(text + len, cap - len, "g%u:x:%u:alice\n", i, i);
+	put_in("img", "etc/group", text);
+	char got[16];
+	cr_assert_eq(groups_of("img", "1000", got, sizeof(got)), -1);
+	cr_assert_eq(errno, E2BIG);
+	cr_assert(strstr(last_error(), "lists alice in more than 65536 groups"), "%s",
+	          last_error());
+	/* exactly NGROUPS_MAX is what the kernel takes */
+	text[len - strlen("g65537:x:65537:alice\n")] = '\0';
+	put_in("img", "etc/group", text);
+	free(text);
+	char root[PATH_MAX];
+	snprintf(root, sizeof(root), "%s/img", dir);
+	gid_t *g;
+	size_t n;
+	cr_assert_eq(img_user_groups(root, "alice", &g, &n), 0, "%s", last_error());
+	cr_assert_eq(n, NGROUPS_MAX);
+	cr_assert_eq(g[0], 1);
+	cr_assert_eq(g[n - 1], NGROUPS_MAX);
+	free(g);
+}
+
+/* The files are the image's, whatever their symlinks say: a relative one
+ * that climbs out of the layer and an absolute one both stay beneath it
+ * (RESOLVE_IN_ROOT). On a stack of two layers the upper one's file wins.
+ * Proven: with RESOLVE_IN_ROOT dropped from read_account_file the group
+ * file next to the layer gives alice 666, and the absolute passwd link
+ * leads to the host's (missing) /etc/passwd.real: uid 1000 has no groups. */
+Test(image, user_groups_read_beneath_the_image_root)
+{
+	/* what a naive resolution would reach: dir/group.host, next to img/ */
+	put_in(".", "group.host", "host:x:666:alice\n");
+	put_in("img", "group.host", "inside:x:10:alice\n");
+	put_in("img", "etc/passwd.real", passwd_text);
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/img/etc/group", dir);
+	cr_assert_eq(symlink("../../group.host", p), 0);
+	snprintf(p, sizeof(p), "%s/img/etc/passwd", dir);
+	cr_assert_eq(symlink("/etc/passwd.real", p), 0);
+	char got[256];
+	cr_assert_eq(groups_of("img", "alice", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "10");
+	cr_assert_eq(groups_of("img", "1000", got, sizeof(got)), 0, "%s", last_error());
+	cr_assert_str_eq(got, "10");
+	/* two layers, mounted as a detached overlay: the upper's /etc/group */
+	put_in("upper", "etc/group", "upper:x:20:alice\n");
+	char stack[2 * PATH_MAX + 2];
+	snprintf(stack, sizeof(stack), "%s/upper:%s/img", dir, dir);
+	gid_t *g;
+	size_t n;
+	cr_assert_eq(img_user_groups(stack, "1000", &g, &n), 0, "%s", last_error());
+	cr_assert_eq(n, 1);
+	cr_assert_eq(g[0], 20);
+	free(g);
+}
