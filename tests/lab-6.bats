@@ -3,7 +3,8 @@
 #
 # Every check looks at the kernel: /proc/PID/cgroup, the limit files, the
 # OOM and throttling counters, pids.current, and opens of device nodes made
-# with mknod from a shell the check itself puts into the cgroup. Programs
+# with mknod from a shell the check itself puts into the cgroup (and the
+# unit tests of cg_oom_kills, for the layout this host does not have). Programs
 # run with --hold keep their cgroups until their stdin closes. Each check
 # names its cgroups lab6t<pid>-<n>; teardown kills what is left in them,
 # removes them, and fails the check if anything was left.
@@ -120,6 +121,15 @@ in_cgroup() {
 	release
 }
 
+# The checks above read the kernel's count on this host's layout only (v1's
+# memory.oom_control here, memory.events on a v2 runner): the unit tests give
+# cg_oom_kills the other file too, on a scratch tree.
+@test "[cg-oom] unit tests cg_oom/*: oom_kill of memory.events (v2) and of memory.oom_control (v1)" {
+	run "$PODLAB_BUILD/tests/unit/test_cgroup" --jobs 1 --filter 'cg_oom/*'
+	assert_success
+	assert_output --partial 'Tested: 2 | Passing: 2'
+}
+
 @test "step2: the limit is in the kernel's file, in bytes" {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step2_memory" --memory 48M --alloc 1M --cgroup "$N"
 	local f
@@ -193,6 +203,27 @@ cpu_shares() {
 	fi
 	assert_equal "$(cpu_quota "$dir")" 200000
 	release
+}
+
+# A limit of 0 is no limit: no quota at all, not the 1 ms minimum (which would
+# hold an unlimited container to 1% of a CPU). Nothing requested and nothing
+# limited is the minimum of 2 shares (the kernel would raise a 0 to 2 in v1's
+# cpu.shares itself, so the step's own line says what the module computed).
+@test "[cg-cpu] step3: no limit is no quota, not the minimum one; no request and no limit is 2 shares" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step3_cpu" --cpu-request 250 --cpu-limit 0 --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "cpu cgroup")
+	if [ -f "$dir/cpu.max" ]; then
+		assert_equal "$(cpu_quota "$dir")" max
+		assert_equal "$(cpu_shares "$dir")" 35
+	else
+		assert_equal "$(cpu_quota "$dir")" -1
+		assert_equal "$(cpu_shares "$dir")" 256
+	fi
+	release
+	run "$L6/step3_cpu" --cpu-limit 0 --spin-ms 1 --cgroup "$N"
+	assert_success
+	assert_line "request 0m, limit 0m -> shares 2 (v2 weight 1), quota -1 us per 100000 us"
 }
 
 # `step3_cpu | head -1`: the reader goes away after a line, and a write to
@@ -301,6 +332,29 @@ devices_refused() {
 	dir=$(value "$BATS_TEST_TMPDIR/out" "unified cgroup")
 	[ -d "$dir" ]
 	devices_refused "$dir"
+	release
+}
+
+# A rule that allows some accesses, not all: "c 10:237 rm" lets an open for
+# reading through (it asks for r alone), but not one for reading and writing
+# (it asks for r and w at once, and w is not allowed) nor for writing. A rule
+# that matches when any bit asked for is allowed, or only when the bits are
+# exactly the rule's, gets one of them wrong: the default set cannot tell,
+# its rules allow m alone or all of rwm.
+@test "[cg-devrule] step5 bpf --allow 'c 10:237 rm': an open for reading is allowed, one that also writes is not" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode bpf --allow 'c 10:237 rm' --cgroup "$N"
+	local dir node=$BATS_TEST_TMPDIR/lc
+	dir=$(value "$BATS_TEST_TMPDIR/out" "unified cgroup")
+	[ -d "$dir" ]
+	run in_cgroup "$dir" "mknod $node c 10 237 && echo made && exec 3<$node && echo opened"
+	assert_output "$(printf 'made\nopened')"
+	run in_cgroup "$dir" "exec 3<>$node && echo opened"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$dir" "exec 3>$node && echo opened"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	rm -f "$node"
 	release
 }
 
@@ -461,6 +515,9 @@ devices_refused() {
 	run "$L6/step5_devices" --mode v3
 	assert_failure 2
 	assert_output --partial "'v3'"
+	run "$L6/step5_devices" --allow 'c 10:237 rx'
+	assert_failure 2
+	assert_output --partial "'c 10:237 rx'"
 	run "$L6/step6_pod" --remove ../escape
 	assert_failure 2
 	assert_output --partial "'..'"

@@ -573,32 +573,45 @@ static bool ctrl_has(const struct cg *cg, enum cg_ctrl c, const char *file)
 	return ctrl_file(cg, c, file, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
 }
 
-int cg_set_memory(const struct cg *cg, int64_t bytes)
+/* "67108864", or no limit: "max" (v2), "-1" (v1). */
+static void memory_value(const struct cg *cg, int64_t bytes, char *v, size_t len)
+{
+	if (bytes > 0)
+		snprintf(v, len, "%lld", (long long)bytes);
+	else
+		snprintf(v, len, "%s", cg->host->v2[CG_MEMORY] ? "max" : "-1");
+}
+
+int cg_set_pod_memory(const struct cg *cg, int64_t bytes)
 {
 	char v[32];
-	bool v2 = cg->host->v2[CG_MEMORY];
-	if (bytes > 0)
-		snprintf(v, sizeof(v), "%lld", (long long)bytes);
-	else
-		snprintf(v, sizeof(v), "%s", v2 ? "max" : "-1");
-	if (v2) {
-		if (write_ctrl(cg, CG_MEMORY, "memory.max", v) < 0)
-			return -1;
+	memory_value(cg, bytes, v, sizeof(v));
+	return write_ctrl(cg, CG_MEMORY,
+	                  cg->host->v2[CG_MEMORY] ? "memory.max" : "memory.limit_in_bytes", v);
+}
+
+int cg_set_memory(const struct cg *cg, int64_t bytes)
+{
+	/* v1: memory first, then memory+swap, which may never be below it (a
+	 * fresh cgroup has both unlimited, so this order always works there). */
+	if (cg_set_pod_memory(cg, bytes) < 0)
+		return -1;
+	if (cg->host->v2[CG_MEMORY]) {
 		/* No swap with or without a memory limit: kubelet's NoSwap writes
 		 * 0 for every container. (v1 below cannot say that: memsw bounds
 		 * memory + swap, so without a limit it bounds nothing.) */
 		if (ctrl_has(cg, CG_MEMORY, "memory.swap.max") &&
 		    write_ctrl(cg, CG_MEMORY, "memory.swap.max", "0") < 0)
 			return -1;
+		/* The container's own cgroup, so that the kill stops at the
+		 * container (cg_set_pod_memory says why not the pod's). */
 		if (ctrl_has(cg, CG_MEMORY, "memory.oom.group") &&
 		    write_ctrl(cg, CG_MEMORY, "memory.oom.group", "1") < 0)
 			return -1;
 		return 0;
 	}
-	/* v1: memory first, then memory+swap, which may never be below it (a
-	 * fresh cgroup has both unlimited, so this order always works there). */
-	if (write_ctrl(cg, CG_MEMORY, "memory.limit_in_bytes", v) < 0)
-		return -1;
+	char v[32];
+	memory_value(cg, bytes, v, sizeof(v));
 	if (ctrl_has(cg, CG_MEMORY, "memory.memsw.limit_in_bytes") &&
 	    write_ctrl(cg, CG_MEMORY, "memory.memsw.limit_in_bytes", v) < 0)
 		return -1;

@@ -19,7 +19,7 @@
  *   cg_create(&host, "podrun/burstable/pod-web", &pod);         once pause runs
  *   cg_create(&host, "podrun/burstable/pod-web/POD", &sb); cg_attach(&sb, pause);
  *   cg_cpu_config(res.cpu_request, res.cpu_limit, &cpu);
- *   cg_set_cpu(&pod, &cpu); cg_set_memory(&pod, res.memory_limit);
+ *   cg_set_cpu(&pod, &cpu); cg_set_pod_memory(&pod, res.memory_limit);
  *   cg_qos_cpu(qos, class_requests, &cpu); cg_set_cpu(&class, &cpu);
  *                           podrun/burstable itself, as pods come and go
  *   cg_create(&host, "podrun/burstable/pod-web/app", &app);     per container
@@ -213,12 +213,23 @@ int cg_set_oom_score_adj(pid_t pid, int want, int *got);
 
 /* ---- limits ------------------------------------------------------------------------ */
 
-/* memory.max (v2) or memory.limit_in_bytes (v1); bytes <= 0: no limit. Swap
- * is limited to nothing, as kubelet does without swap support: memory.swap.max
- * 0 (v2, with a memory limit or without), memory.memsw.limit_in_bytes = the
- * limit (v1, where the kernel has swap accounting; -1 without a limit). On v2 memory.oom.group is
- * set: an OOM kill kills the whole container, not one of its processes (kubelet since 1.28). */
+/* A container's memory: memory.max (v2) or memory.limit_in_bytes (v1); bytes
+ * <= 0: no limit. Swap is limited to nothing, as kubelet does without swap
+ * support: memory.swap.max 0 (v2, with a memory limit or without),
+ * memory.memsw.limit_in_bytes = the limit (v1, where the kernel has swap
+ * accounting; -1 without a limit). On v2 memory.oom.group is set: an OOM
+ * kill kills the whole container, not one of its processes (kubelet since
+ * 1.28). For the pod's own cgroup: cg_set_pod_memory. */
 int cg_set_memory(const struct cg *cg, int64_t bytes);
+
+/* The pod cgroup's memory limit, as kubelet's pod container manager sets it:
+ * memory.max or memory.limit_in_bytes alone (bytes <= 0: no limit). Not
+ * memory.oom.group: the OOM killer kills the highest cgroup that has it
+ * between its victim and the cgroup that ran out (the root when the node
+ * did), so set on the pod it would kill every container of the pod, pause
+ * included, for one container's excess. The swap settings are the
+ * containers'. */
+int cg_set_pod_memory(const struct cg *cg, int64_t bytes);
 
 /* What a CPU request and limit become in the kernel. */
 struct cg_cpu {

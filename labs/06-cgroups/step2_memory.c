@@ -125,7 +125,10 @@ int main(int argc, char **argv)
 	uint64_t kills = 0;
 	int rc = cg_oom_kills(&cg, &kills);
 	if (rc == 0) {
-		/* kubelet's rule: killed by SIGKILL, and the cgroup counted an OOM kill */
+		/* podrun's rule: killed by SIGKILL, and the cgroup counted an OOM
+		 * kill. containerd's is the count alone, whatever the exit status:
+		 * a worker killed, and a main process that then exited 1, is
+		 * OOMKilled there and Error here. */
 		const char *reason = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && kills > 0
 		                         ? "OOMKilled"
 		                     : WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "Completed"

@@ -8,8 +8,8 @@
  * inside the cgroup - and only there. The kernel counts the refusals in
  * pids.events ("max N").
  *
- * Here every process of the bomb forks until fork fails, a bounded number
- * of times, then waits; the step reports what the cgroup holds, and
+ * Here every process of the bomb forks until fork fails, or until it has
+ * no forks left (BOMB_FORKS), then waits; the step reports what the cgroup holds, and
  * removing the cgroup kills them all.
  *
  * The step is a child subreaper (prctl(2)): the bomb's orphans become its
@@ -35,18 +35,22 @@ static void usage(FILE *out)
 	             "  --help           show this help\n");
 }
 
-/* Each process of the bomb tries this many forks at most: even with no
- * limit at all the bomb stays finite. */
-#define BOMB_TRIES 64
+/* How many forks the first process of the bomb may try. Each child goes on
+ * with what its parent had left, so the bomb is 2^BOMB_FORKS processes at
+ * most: finite even without pids.max, and more than the largest --max, so
+ * it always meets the limit. (A child that started over with a full count
+ * would make the bomb endless but for pids.max.) */
+#define BOMB_FORKS 11
+#define MAX_LIMIT  1024 /* --max */
+_Static_assert((1 << BOMB_FORKS) > MAX_LIMIT, "a bomb that cannot fill the largest --max");
 
 static int report_fd = -1;
 
 static int bomb(void *arg)
 {
 	(void)arg;
-	for (int i = 0; i < BOMB_TRIES; i++) {
-		pid_t p = fork();
-		if (p < 0) {
+	for (int left = BOMB_FORKS; left > 0; left--) {
+		if (fork() < 0) {
 			/* EAGAIN: the cgroup is full. Tell the step once per
 			 * process, then stay, holding a pid. */
 			char e = (char)errno;
@@ -54,8 +58,7 @@ static int bomb(void *arg)
 				_exit(1);
 			break;
 		}
-		if (p == 0)
-			i = -1; /* the child is a bomb too */
+		/* parent and child alike: one fork less left */
 	}
 	for (;;)
 		pause();
@@ -80,7 +83,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			max = lab6_number("--max", optarg, 1, 1024);
+			max = lab6_number("--max", optarg, 1, MAX_LIMIT);
 			break;
 		case 'c':
 			rel = optarg;

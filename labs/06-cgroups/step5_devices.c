@@ -28,14 +28,17 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: step5_devices [OPTION]...\n"
-	             "Open and mknod devices in a cgroup with the container default allow-list.\n\n"
-	             "  --mode MODE      v1 (devices.allow), bpf (a BPF program on cgroup2) or\n"
-	             "                   auto (v1 where the devices controller is, default)\n"
-	             "  --privileged     allow every device (a *:* rwm)\n"
-	             "  --cgroup PATH    the cgroup, below this process's own (default lab6-PID)\n"
-	             "  --hold           keep the cgroup until stdin reaches EOF or Ctrl-C\n"
-	             "  --help           show this help\n");
+	fprintf(out,
+	        "Usage: step5_devices [OPTION]...\n"
+	        "Open and mknod devices in a cgroup with the container default allow-list.\n\n"
+	        "  --mode MODE      v1 (devices.allow), bpf (a BPF program on cgroup2) or\n"
+	        "                   auto (v1 where the devices controller is, default)\n"
+	        "  --privileged     allow every device (a *:* rwm)\n"
+	        "  --allow RULE     allow one more, in devices.allow's words: \"c 10:237 rm\"\n"
+	        "                   (repeatable)\n"
+	        "  --cgroup PATH    the cgroup, below this process's own (default lab6-PID)\n"
+	        "  --hold           keep the cgroup until stdin reaches EOF or Ctrl-C\n"
+	        "  --help           show this help\n");
 }
 
 static char node[PATH_MAX];
@@ -62,6 +65,33 @@ static int probe(void *arg)
 	return 0;
 }
 
+#define MAX_EXTRA 8
+
+/* A major or minor number of a rule: "*" is any (-1). */
+static int64_t rule_number(const char *rule, const char *s)
+{
+	long v;
+	if (!strcmp(s, "*"))
+		return -1;
+	if (parse_long(s, 0, INT32_MAX, &v) < 0)
+		die_usage("option '--allow': '%s': '%s' is no device number", rule, s);
+	return v;
+}
+
+/* "c 10:237 rm", "b *:* m": a rule as devices.allow takes it. */
+static struct cg_dev_rule parse_rule(const char *s)
+{
+	char type, maj[16], min[16], acc[8];
+	int used = 0;
+	if (sscanf(s, "%c %15[0-9*]:%15[0-9*] %7[rwm]%n", &type, maj, min, acc, &used) != 4 ||
+	    s[used] || (type != 'a' && type != 'b' && type != 'c'))
+		die_usage("option '--allow': '%s' is not a rule like \"c 10:237 rm\"", s);
+	struct cg_dev_rule r = {type, rule_number(s, maj), rule_number(s, min), 0};
+	for (const char *a = acc; *a; a++)
+		r.access |= *a == 'r' ? CG_DEV_READ : *a == 'w' ? CG_DEV_WRITE : CG_DEV_MKNOD;
+	return r;
+}
+
 /* Die with last_error(), after removing the cgroup and the directory the
  * probe makes its node in. */
 static NORETURN void fail_and_remove(const struct cg *cg, const char *tmpdir)
@@ -80,10 +110,16 @@ int main(int argc, char **argv)
 	const char *mode = "auto", *rel = NULL;
 	char relbuf[64];
 	bool hold = false, privileged = false;
+	size_t n_extra = 0;
+	struct cg_dev_rule extra[MAX_EXTRA];
 	static const struct option opts[] = {
-	    {"mode", required_argument, NULL, 'm'},   {"privileged", no_argument, NULL, 'p'},
-	    {"cgroup", required_argument, NULL, 'c'}, {"hold", no_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},         {0},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"privileged", no_argument, NULL, 'p'},
+	    {"allow", required_argument, NULL, 'a'},
+	    {"cgroup", required_argument, NULL, 'c'},
+	    {"hold", no_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 	opterr = 0;
@@ -94,6 +130,11 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			privileged = true;
+			break;
+		case 'a':
+			if (n_extra == MAX_EXTRA)
+				die_usage("option '--allow': at most %d rules", MAX_EXTRA);
+			extra[n_extra++] = parse_rule(optarg);
 			break;
 		case 'c':
 			rel = optarg;
@@ -124,6 +165,16 @@ int main(int argc, char **argv)
 	if (!bpf && (!host.dir[CG_DEVICES][0] || host.v2[CG_DEVICES]))
 		die("--mode v1: this host has no v1 devices controller");
 
+	/* the extra rules after the default ones, as a runtime appends a pod's
+	 * devices to its defaults */
+	struct cg_dev_rule rules[32];
+	size_t n = privileged ? 1 : cg_n_default_devices;
+	if (n + n_extra > ARRAY_SIZE(rules))
+		die("%zu device rules: room for %zu", n + n_extra, ARRAY_SIZE(rules));
+	memcpy(rules, privileged ? cg_all_devices : cg_default_devices, n * sizeof(rules[0]));
+	memcpy(rules + n, extra, n_extra * sizeof(extra[0]));
+	n += n_extra;
+
 	char tmpl[] = "/tmp/lab6-dev.XXXXXX";
 	if (!mkdtemp(tmpl))
 		die_errno("mkdtemp(%s)", tmpl);
@@ -131,10 +182,9 @@ int main(int argc, char **argv)
 
 	interrupt_defer();
 	struct cg cg;
-	const struct cg_dev_rule *rules = privileged ? cg_all_devices : cg_default_devices;
-	size_t n = privileged ? 1 : cg_n_default_devices;
-	step("creating cgroup %s with the %s allow-list (%s)", rel,
-	     privileged ? "privileged" : "default", bpf ? "BPF program" : "v1 devices.allow");
+	step("creating cgroup %s with the %s allow-list%s (%s)", rel,
+	     privileged ? "privileged" : "default", n_extra ? " and --allow's" : "",
+	     bpf ? "BPF program" : "v1 devices.allow");
 	if (cg_create(&host, rel, &cg) < 0) {
 		rmdir(tmpl);
 		die_last();

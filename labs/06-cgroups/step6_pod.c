@@ -77,13 +77,15 @@ static int sleeper(void *arg)
 	return 0;
 }
 
-/* Set what res says on cg: memory limit, and CPU shares and quota. */
-static int set_limits(const struct cg *cg, const struct cg_resources *res)
+/* Set what res says on cg: memory limit, and CPU shares and quota. A pod's
+ * cgroup gets its memory limit alone: memory.oom.group there would make one
+ * container's OOM kill the whole pod. */
+static int set_limits(const struct cg *cg, const struct cg_resources *res, bool pod)
 {
 	struct cg_cpu cpu;
 	if (cg_res_cpu_config(res, &cpu) < 0 || cg_set_cpu(cg, &cpu) < 0)
 		return -1;
-	if (cg_set_memory(cg, res->memory_limit) < 0)
+	if ((pod ? cg_set_pod_memory : cg_set_memory)(cg, res->memory_limit) < 0)
 		return -1;
 	/* no limit is no number: the kernel's "max" (v2), -1 and 2^63 rounded
 	 * down to a page (v1) */
@@ -311,12 +313,13 @@ int main(int argc, char **argv)
 		fail_and_remove(&m);
 	if (qos != CG_GUARANTEED && set_class(&m, qos, pod_res.cpu_request) < 0)
 		fail_and_remove(&m);
-	if (set_limits(&m.pod, &pod_res) < 0)
+	if (set_limits(&m.pod, &pod_res, true) < 0)
 		fail_and_remove(&m);
 	for (size_t i = 0; i < n; i++) {
 		char crel[CG_REL_MAX + 8];
 		snprintf(crel, sizeof(crel), "%s/%s", rel, ctrs[i].name);
-		if (cg_create(&host, crel, &ctr[i]) < 0 || set_limits(&ctr[i], &res[i]) < 0 ||
+		if (cg_create(&host, crel, &ctr[i]) < 0 ||
+		    set_limits(&ctr[i], &res[i], false) < 0 ||
 		    cg_set_devices(&ctr[i], cg_default_devices, cg_n_default_devices) < 0)
 			fail_and_remove(&m);
 	}
