@@ -243,13 +243,16 @@ int res_admit(const struct pod_spec *sp, struct res_pod *rp)
 	return 0;
 }
 
-/* Limits of one cgroup: memory, CPU. */
-static int set_limits(const struct cg *cg, const struct cg_resources *r)
+/* Limits of one cgroup: memory, CPU. The pod's memory is its limit alone
+ * (cg_set_pod_memory: memory.oom.group on the pod would let one container's
+ * OOM kill the whole pod); a container's also bounds swap and, on v2, makes
+ * an OOM kill take the whole container. */
+static int set_limits(const struct cg *cg, const struct cg_resources *r, bool pod)
 {
 	struct cg_cpu cpu;
 	if (cg_res_cpu_config(r, &cpu) < 0 || cg_set_cpu(cg, &cpu) < 0)
 		return -1;
-	return cg_set_memory(cg, r->memory_limit);
+	return pod ? cg_set_pod_memory(cg, r->memory_limit) : cg_set_memory(cg, r->memory_limit);
 }
 
 /*
@@ -305,7 +308,7 @@ int res_pod_create(struct res_pod *rp, const struct pod_spec *sp, const char *po
 	if (note_root_made(&rp->host) < 0 || cg_create(&rp->host, rel, &rp->pod) < 0)
 		return -1;
 	rp->created = true;
-	if (set_limits(&rp->pod, &rp->total) < 0 || cg_set_pids(&rp->pod, rp->pids_max) < 0 ||
+	if (set_limits(&rp->pod, &rp->total, true) < 0 || cg_set_pids(&rp->pod, rp->pids_max) < 0 ||
 	    set_class_cpu(&rp->host, rel, rp->total.cpu_request) < 0)
 		return -1;
 	/* pause counts against the pod, as the sandbox does under kubelet. A
@@ -399,7 +402,8 @@ int res_ctr_create(const struct res_pod *rp, const struct pod_spec *sp, size_t i
 		out->oom_score_adj = CG_OOM_ADJ_GUARANTEED;
 	struct cg_resources r = all[i];
 	free(all);
-	if (rc < 0 || cg_create(&rp->host, rel, &out->cg) < 0 || set_limits(&out->cg, &r) < 0)
+	if (rc < 0 || cg_create(&rp->host, rel, &out->cg) < 0 ||
+	    set_limits(&out->cg, &r, false) < 0)
 		return -1;
 	/* The second wall behind nodev (lab 03): a device node the container
 	 * makes cannot be opened unless the allow-list names it. */
