@@ -20,7 +20,7 @@ setup() {
 # its "holding:" line. Sets BG (the program's pid) and OUT (its output file);
 # held_says WORD waits for "holding: WORD", held_pid WORD reads its pid.
 start_held() {
-	OUT="$BATS_TEST_TMPDIR/held.out"
+	OUT=$(mktemp -p "$BATS_TEST_TMPDIR" held.XXXXXX) # one per program held
 	# 3>&-: bats waits for fd 3 to close; a background process must not keep it.
 	"$@" >"$OUT" 2>&1 3>&- &
 	BG=$!
@@ -279,7 +279,7 @@ check_nscmp() {
 	refute_line --regexp 'different$'
 }
 
-@test "[ns-map-self] step5_userns: uid 0 inside maps to nobody outside; full capabilities inside, none outside" {
+@test "[ns-map-self] step5_userns: uid and gid 0 inside map to our own outside (nobody's, or --as's); full capabilities inside, none outside" {
 	start_held "$L1/step5_userns" --hold
 	# parent and child each print their line, in either order
 	held_says inside
@@ -303,6 +303,15 @@ check_nscmp() {
 	full=$(printf '%016x' $(((1 << ($(cat /proc/sys/kernel/cap_last_cap) + 1)) - 1)))
 	grep -q "^CapEff:[[:space:]]*$full$" "/proc/$inside/status"
 	grep -q "^CapEff:[[:space:]]*0000000000000000$" "/proc/$outside/status"
+	# Nobody's uid and gid are both 65534: a uid and a gid that differ show a
+	# map of 65534 written as such, or of the uid written to gid_map.
+	start_held "$L1/step5_userns" --hold --as 4242:4343
+	held_says inside
+	inside=$(held_pid inside)
+	run cat "/proc/$inside/uid_map"
+	assert_output --regexp '^ +0 +4242 +1$'
+	run cat "/proc/$inside/gid_map"
+	assert_output --regexp '^ +0 +4343 +1$'
 }
 
 # Only EPERM is the kernel's refusal the lesson shows. strace makes the

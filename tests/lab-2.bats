@@ -312,6 +312,43 @@ reaps_merged_sigchld() {
 	release
 }
 
+# "holding the pod" is when a check looks: container B must be in the pod by
+# then. strace slows down every setns(2), B's joins too, by far more than
+# step2 takes to print: a step2 that said it before B had joined shows B
+# still in the host's namespaces here.
+@test "[infra-join] step2 --hold holds the pod once both containers are in it, however slow their joins" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	hold "$BATS_TEST_TMPDIR/out" strace -f -qq -o /dev/null -e trace=setns \
+		-e inject=setns:delay_enter=100000 "$L2/step2_localhost" --port 18204
+	local h a b
+	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
+	a=$(field "$BATS_TEST_TMPDIR/out" "container A pid")
+	b=$(field "$BATS_TEST_TMPDIR/out" "container B pid")
+	for t in net ipc uts; do
+		[ "$(ns_ino "$a" $t)" = "$(ns_ino "$h" $t)" ]
+		[ "$(ns_ino "$b" $t)" = "$(ns_ino "$h" $t)" ]
+	done
+	grep -q "got: hello from container A (pid $a)" "$BATS_TEST_TMPDIR/out"
+	release
+}
+
+# A child that has been reaped is gone, and its pid may be another
+# process's a moment later: signalling it then hits a stranger. strace logs
+# step2's kill(2)s and wait4(2)s; the first execve is step2's own.
+@test "step2 signals no container it has already reaped" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local log="$BATS_TEST_TMPDIR/strace"
+	run strace -f -qq -o "$log" -e trace=execve,kill,wait4 "$L2/step2_localhost" --port 18205
+	grep -q kill "$log" # it ended its containers (or, on the handout, container A)
+	run awk '
+		!main && /execve\(/ { main = $1 }
+		$1 != main { next }
+		/wait4/ && $(NF - 1) == "=" && $NF > 0 { reaped[$NF] = 1 }
+		match($0, /kill\([0-9]+/) && (substr($0, RSTART + 5, RLENGTH - 5) in reaped) { print }
+	' "$log"
+	assert_output ""
+}
+
 @test "step3: the pod IP is on eth0 in the holder's netns, the host end on the bridge" {
 	defer "ip link del $BR"
 	hold "$BATS_TEST_TMPDIR/out" "$L2/step3_podip" --bridge $BR --subnet 198.18.2.16/28 --index 7 --port 18210

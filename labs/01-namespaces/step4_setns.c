@@ -3,7 +3,8 @@
  * nsenter in miniature, and how `kubectl exec` gets into a container.
  *
  * Concept: a namespace lives as long as something refers to it: a process in
- * it, a bind mount of its /proc/PID/ns file, or an open fd of that file.
+ * it, a bind mount of its /proc/PID/ns file, an open fd of that file (or, for
+ * a network namespace, of a socket made in it).
  * setns(2) takes such an fd and moves the caller into that namespace, with
  * one exception: pid moves only the caller's future children (a process never
  * changes its own PID). So when pid is joined we fork, and the child runs the

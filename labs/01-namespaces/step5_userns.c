@@ -14,9 +14,10 @@
  * namespace (namespaces created from inside it). The host's hostname still
  * belongs to the host's user namespace, so sethostname(2) is refused.
  *
- * Run as root, the program first drops to uid/gid 65534 (nobody), so what it
- * shows is what any unprivileged user gets. It forks: the parent stays
- * outside as nobody, the child creates the user namespace.
+ * Run as root, the program first drops to uid/gid 65534 (nobody), or to the
+ * ids --as names, so what it shows is what any unprivileged user gets. It
+ * forks: the parent stays outside, unprivileged, the child creates the user
+ * namespace.
  *
  * Syscalls: setgroups(2), setgid(2), setuid(2), prctl(PR_SET_DUMPABLE),
  * unshare(CLONE_NEWUSER), writes to /proc/self/{uid_map,setgroups,gid_map},
@@ -38,11 +39,14 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: step5_userns [--hold]\n"
+	fprintf(out, "usage: step5_userns [--hold] [--as UID:GID]\n"
 	             "As an unprivileged user, create a user namespace, map uid 0 inside to our\n"
 	             "uid outside, and compare the capabilities inside and outside.\n"
 	             "  --hold     keep both processes alive until killed and print their pids:\n"
 	             "             cat /proc/PID/uid_map; grep Cap /proc/PID/status\n"
+	             "  --as UID:GID\n"
+	             "             run as root, drop to these ids, not nobody's (65534:65534):\n"
+	             "             a uid and a gid that differ show which map holds which\n"
 	             "  --help     show this help\n");
 }
 
@@ -62,16 +66,16 @@ static void show(const char *where)
 	cap_free(caps);
 }
 
-static void drop_to_nobody(void)
+static void drop_root(uid_t uid, gid_t gid)
 {
-	step("dropping root: setgroups(0), setgid(%d), setuid(%d)", NOBODY, NOBODY);
+	step("dropping root: setgroups(0), setgid(%d), setuid(%d)", (int)gid, (int)uid);
 	/* Groups and gid first: after setuid we no longer may change them. */
 	if (setgroups(0, NULL) < 0)
 		die_errno("setgroups(0)");
-	if (setgid(NOBODY) < 0)
-		die_errno("setgid(%d)", NOBODY);
-	if (setuid(NOBODY) < 0)
-		die_errno("setuid(%d)", NOBODY);
+	if (setgid(gid) < 0)
+		die_errno("setgid(%d)", (int)gid);
+	if (setuid(uid) < 0)
+		die_errno("setuid(%d)", (int)uid);
 	/* Changing uid set our dumpable flag to fs.suid_dumpable: unless that is
 	 * 1, we are "non-dumpable", which makes our /proc/self files root's,
 	 * uid_map included: we could not write it. */
@@ -146,23 +150,45 @@ static int child(bool hold)
 	return 0;
 }
 
+/* "UID:GID", neither of them root's */
+static void parse_ids(const char *s, uid_t *uid, gid_t *gid)
+{
+	char buf[64];
+	long u, g;
+	const char *colon = strchr(s, ':');
+	if (!colon || snprintf(buf, sizeof(buf), "%.*s", (int)(colon - s), s) >= (int)sizeof(buf) ||
+	    parse_long(buf, 1, INT32_MAX, &u) < 0 || parse_long(colon + 1, 1, INT32_MAX, &g) < 0)
+		die_usage("--as wants UID:GID, two ids other than 0, not '%s'", s);
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+}
+
 int main(int argc, char **argv)
 {
-	bool hold = false;
+	bool hold = false, as = false;
+	uid_t uid = NOBODY;
+	gid_t gid = NOBODY;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--hold")) {
 			hold = true;
+		} else if (!strcmp(argv[i], "--as")) {
+			if (++i == argc)
+				die_usage("--as wants UID:GID");
+			parse_ids(argv[i], &uid, &gid);
+			as = true;
 		} else {
 			die_usage("unknown argument '%s'", argv[i]);
 		}
 	}
+	if (as && geteuid() != 0)
+		die_usage("--as needs root: it names the ids root drops to");
 
 	show("at start:");
 	if (geteuid() == 0)
-		drop_to_nobody();
+		drop_root(uid, gid);
 	show("outside, unprivileged:");
 
 	/* Said before the fork: after it, this line could land in the middle

@@ -262,8 +262,8 @@ int nl_link_set_alias(const char *name, const char *alias)
 int nl_link_rename(const char *name, const char *newname)
 {
 	/* With the link named by its index, IFLA_IFNAME is the new name
-	 * (do_setlink: dev_change_name). The kernel refuses to rename a link
-	 * that is up (EBUSY), and a name that is taken (EEXIST). */
+	 * (do_setlink: dev_change_name). The kernel refuses a name that is
+	 * taken (EEXIST) and, before Linux 6.2, a link that is up (EBUSY). */
 	char what[64];
 	snprintf(what, sizeof(what), "RTM_NEWLINK(%s name %s)", name, newname);
 	return link_set_str(name, IFLA_IFNAME, newname, what);

@@ -100,8 +100,10 @@ NORETURN static void container_a(const struct infra *pod, int port, int ready)
 	}
 }
 
-/* Container B: connect to localhost:PORT and read A's greeting. */
-NORETURN static void container_b(const struct infra *pod, int port, bool hold)
+/* Container B: connect to localhost:PORT and read A's greeting. It says
+ * "done" on the done pipe once it has shown all it shows, before it waits in
+ * the pod (--hold) or exits: only then is the pod worth holding and looking at. */
+NORETURN static void container_b(const struct infra *pod, int port, bool hold, int done)
 {
 	if (infra_join(pod) < 0)
 		die_last();
@@ -137,24 +139,33 @@ NORETURN static void container_b(const struct infra *pod, int port, bool hold)
 		if (waitpid(child, NULL, 0) < 0)
 			die_errno("waitpid(B's child)");
 	}
+	if (write(done, "x", 1) != 1)
+		die_errno("write(done pipe)");
+	close(done);
 	if (hold)
 		for (;;)
 			pause(); /* stay in the pod until the parent ends us */
 	exit(0);
 }
 
-/* Once the pod runs, a failure must not leave it behind: end the containers
- * started so far (a pid <= 0 is one not started, or already reaped), stop the
- * holder, then die. errno is kept for the die_errno() that follows. */
-static void stop_pod(struct infra *pod, pid_t a, pid_t b)
+/* End the containers still running. A pid <= 0 is one not started, or
+ * already reaped: its number may be another process's by now. */
+static void end_containers(pid_t a, pid_t b)
 {
-	int err = errno;
 	pid_t ctr[] = {a, b};
 	for (size_t i = 0; i < ARRAY_SIZE(ctr); i++)
 		if (ctr[i] > 0) {
 			kill(ctr[i], SIGKILL);
 			waitpid(ctr[i], NULL, 0);
 		}
+}
+
+/* Once the pod runs, a failure must not leave it behind: end the containers,
+ * stop the holder, then die. errno is kept for the die_errno() that follows. */
+static void stop_pod(struct infra *pod, pid_t a, pid_t b)
+{
+	int err = errno;
+	end_containers(a, b);
 	infra_stop(pod, 1000);
 	errno = err;
 }
@@ -231,28 +242,42 @@ int main(int argc, char **argv)
 	}
 	close(ready[0]);
 
+	int done[2];
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		stop_pod(&pod, a, -1);
+		die_errno("pipe2");
+	}
 	pid_t b = fork();
 	if (b < 0) {
 		stop_pod(&pod, a, -1);
 		die_errno("fork");
 	}
-	if (b == 0)
-		container_b(&pod, (int)port, hold);
-
-	int st, rc = 0;
-	if (!hold) {
+	if (b == 0) {
+		close(done[0]);
+		container_b(&pod, (int)port, hold, done[1]);
+	}
+	close(done[1]);
+	/* Held, B stays in the pod: wait for its "done", not its exit. EOF
+	 * instead is a B that failed and exited. b_live is B while it runs. */
+	int rc = read(done[0], &x, 1) == 1 ? 0 : 1;
+	close(done[0]);
+	pid_t b_live = b;
+	if (!hold || rc) {
+		int st;
 		if (waitpid(b, &st, 0) < 0) {
 			stop_pod(&pod, a, b);
 			die_errno("waitpid(B)");
 		}
-		rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+		b_live = -1;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = 1;
 	}
 
 	/* The same connection from the host's network namespace: its
 	 * 127.0.0.1 is another loopback device, and nobody listens there. */
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		stop_pod(&pod, a, hold ? b : -1); /* B is reaped already unless held */
+		stop_pod(&pod, a, b_live);
 		die_errno("socket");
 	}
 	struct sockaddr_in sa = localhost((int)port);
@@ -272,10 +297,7 @@ int main(int argc, char **argv)
 		hold_until_eof();
 
 	step("stopping the pod");
-	kill(a, SIGKILL);
-	kill(b, SIGKILL);
-	waitpid(a, NULL, 0);
-	waitpid(b, NULL, 0);
+	end_containers(a, b_live);
 	if (infra_stop(&pod, 1000) < 0)
 		die_last();
 	step_done();

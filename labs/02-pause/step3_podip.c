@@ -202,9 +202,11 @@ int main(int argc, char **argv)
 		show_eth0("container B");
 		exit(0);
 	}
-	if (b > 0)
-		waitpid(b, NULL, 0);
-	else if (rc == 0) {
+	int st;
+	if (b > 0 && (waitpid(b, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
+		printf("container B (pid %d) failed\n", (int)b);
+		rc = 1;
+	} else if (b < 0 && rc == 0) {
 		warn_errno("fork (container B)");
 		rc = 1;
 	}

@@ -210,11 +210,14 @@ int main(int argc, char **argv)
 	printf("\n");
 	fflush(stdout); /* or the pod process would print this line again */
 	make_orphans(pod_ns, own_ns);
-	/* Wait (at most 3 s) until none of them is still running. */
+	/* Wait (at most 3 s) until none of them is still running, and with a
+	 * reaper until it has reaped them: an orphan that has just exited is a
+	 * zombie until PID 1 gets the CPU to wait for it, and the count printed
+	 * is the one a look from outside finds afterwards. */
 	int alive, zombies;
 	for (int i = 0; i < 300; i++) {
 		count_children(holder, &alive, &zombies);
-		if (!alive)
+		if (!alive && (!zombies || !reap))
 			break;
 		sleep_ms(10);
 	}
