@@ -8,15 +8,20 @@
  *              it was created in, for life), connect(2) -> EINPROGRESS, then
  *              EPOLLOUT and SO_ERROR say how it went. Connected = success.
  *   httpGet    the same connect, then "GET path HTTP/1.1" with Host and the
- *              headers, then only the status line is read (bounded): 200-399
- *              is success, as kubelet's DoHTTPProbe (a redirect kubelet does
- *              not follow is a Warning, which counts as success).
+ *              headers, then the response's head, to its blank line, as Go's
+ *              client reads it (bounded, 1xx skipped); the body is not read.
+ *              200-399 is success, as kubelet's DoHTTPProbe; a redirect to
+ *              the same host is followed, on a new connection, as kubelet's
+ *              redirect checker does (one elsewhere is its Warning, which
+ *              counts as success).
  *   exec       a forked child (C1) runs the command through ctr_exec, which
  *              blocks; the supervisor watches C1's pidfd. C1 enforces
- *              timeoutSeconds itself so that it can kill everything the
- *              command left (it is a child subreaper: what ctr_exec forked is
- *              reparented to it when its parent dies); the supervisor's
- *              SIGKILL to C1 PROBE_EXEC_BACKSTOP_MS later is the backstop.
+ *              timeoutSeconds itself so that it can kill what the command
+ *              left (it is a child subreaper: what ctr_exec forked is
+ *              reparented to it when its parent dies; what the command forked
+ *              in the container dies with the command's process group); the
+ *              supervisor's SIGKILL to C1 PROBE_EXEC_BACKSTOP_MS later is the
+ *              backstop.
  *
  * Deadlines need no timer: probe_set_next() is folded into the caller's
  * epoll_wait timeout and probe_set_tick() expires what is late.
@@ -253,9 +258,23 @@ struct probe {
 	bool connected;
 	char *req;
 	size_t req_len, req_off;
-	char resp[32];
-	size_t resp_len;
-	char target[64]; /* "10.0.0.5:8080", for messages */
+	char target[64]; /* "10.0.0.5:8080": where it connects, for messages */
+	int port;
+	/* the head of the response being read (httpGet) */
+	char line[2048];   /* the line being read: its first bytes when longer */
+	size_t line_len;   /* its length so far, which may pass sizeof(line) - 1 */
+	size_t head_len;   /* bytes of this response's head so far */
+	int code;          /* its status code once its status line was read, else 0 */
+	int n1xx;          /* informational responses skipped on this connection */
+	char *location;    /* its first Location header (malloc), NULL: none */
+	bool location_cut; /* longer than line: not followed */
+	/* Where the redirects followed so far led this check (malloc; NULL: the
+	 * spec's path, target as the URL's host, no Referer). */
+	char *url_path;  /* path and query */
+	char *authority; /* the URL's host[:port], what Host says */
+	char *referer;   /* the URL that redirected here */
+	bool keep_host;  /* the spec's Host header applies (a relative Location keeps it) */
+	int redirects;
 	struct exec_run *exec;
 };
 
@@ -274,7 +293,7 @@ struct probe_set {
 	struct in_addr pod_addr;
 	char pod_ip[INET_ADDRSTRLEN];
 	bool active;       /* a run of the container is being probed */
-	bool held;         /* a kill was asked for: nothing until the next run */
+	bool held;         /* a kill was asked for: startup and liveness wait for the next run */
 	bool started;      /* the startup probe passed (or there is none) */
 	bool readiness_ok; /* the readiness probe's state */
 	bool ready;
@@ -290,8 +309,9 @@ static void deliver(struct probe_set *ps, const struct probe_verdict *v)
 static bool kind_active(const struct probe_set *ps, enum probe_kind k)
 {
 	/* worker.doProbe: startup runs until the container has started, the
-	 * others only after. */
-	return ps->active && !ps->held && ps->p[k].on &&
+	 * others only after; a worker on hold (held) is the one that asked for
+	 * the kill - readiness goes on while the container is being stopped. */
+	return ps->active && ps->p[k].on && (!ps->held || k == PROBE_READINESS) &&
 	       (k == PROBE_STARTUP ? !ps->started : ps->started);
 }
 
@@ -316,8 +336,24 @@ static void net_close(struct probe *p)
 	p->fd = -1;
 	free(p->req);
 	p->req = NULL;
-	p->req_len = p->req_off = p->resp_len = 0;
+	p->req_len = p->req_off = 0;
+	p->line_len = p->head_len = 0;
+	p->code = p->n1xx = 0;
+	free(p->location);
+	p->location = NULL;
+	p->location_cut = false;
 	p->connected = false;
+}
+
+/* The check is over: forget where its redirects led. */
+static void net_forget(struct probe *p)
+{
+	free(p->url_path);
+	free(p->authority);
+	free(p->referer);
+	p->url_path = p->authority = p->referer = NULL;
+	p->redirects = 0;
+	p->keep_host = true;
 }
 
 /* The check stops mattering; C1 sees its report pipe's reader go (POLLERR),
@@ -335,6 +371,7 @@ static void exec_abandon(struct probe *p)
 static void cancel(struct probe *p)
 {
 	net_close(p);
+	net_forget(p);
 	exec_abandon(p);
 	p->running = false;
 }
@@ -427,12 +464,15 @@ int probe_set_result(struct probe_set *ps, enum probe_kind k, int64_t now, enum 
 		break;
 	}
 	if (kill) {
-		/* The container will be killed: stop probing it until the next run
-		 * (kubelet's onHold), so nothing runs in a container being stopped. */
+		/* The container will be killed: no more startup or liveness checks
+		 * until the next run (kubelet's onHold), nor a second kill. kubelet
+		 * holds only the worker that failed: its readiness worker goes on,
+		 * and may take the ready of a container being stopped (a preStop
+		 * and a grace period may take long). */
 		ps->held = true;
 		p->run = 0;
-		for (int j = 0; j < PROBE_KINDS; j++)
-			cancel(&ps->p[j]);
+		cancel(&ps->p[PROBE_STARTUP]);
+		cancel(&ps->p[PROBE_LIVENESS]);
 		v->kill = true;
 		snprintf(v->reason, sizeof(v->reason), "%s probe failed: %s", name, output);
 		snprintf(v->message, sizeof(v->message), "Container %s failed %s probe",
@@ -457,10 +497,18 @@ static const char *target_host(const struct probe *p, char *buf, size_t len)
 	return buf;
 }
 
+/* The path and query of the request: the spec's, or where a redirect led. */
+static const char *req_path(const struct probe *p)
+{
+	return p->url_path ? p->url_path : p->s.path;
+}
+
 /* The URL as Go's client prints it in its errors: Get "http://h:p/path". */
 static void url_of(const struct probe *p, char *out, size_t len)
 {
-	snprintf(out, len, "http://%s%s%s", p->target, p->s.path[0] == '/' ? "" : "/", p->s.path);
+	const char *path = req_path(p);
+	snprintf(out, len, "http://%s%s%s", p->authority ? p->authority : p->target,
+	         path[0] == '/' ? "" : "/", path);
 }
 
 /* Go's error texts are lower case: "connection refused", not "Connection refused". */
@@ -475,6 +523,7 @@ static void net_finish(struct probe *p, enum probe_outcome o, const char *msg)
 {
 	enum probe_kind k = p->kind;
 	net_close(p);
+	net_forget(p);
 	probe_set_result(p->ps, k, now_ms(), o, msg, NULL);
 }
 
@@ -507,7 +556,8 @@ static bool has_header(const struct probe_spec *s, const char *name, const char 
 /* kubelet's newProbeRequest: the headers given, User-Agent kube-probe and
  * "Accept: any" unless given (an empty Accept removes it), Host from a "Host"
  * header or the URL, and Connection: close (the probe transport keeps no
- * connection alive). */
+ * connection alive). After a redirect, Go's client adds a Referer, and keeps
+ * the Host given only when the Location was relative (no scheme). */
 static int build_request(struct probe *p)
 {
 	const struct probe_spec *s = &p->s;
@@ -516,10 +566,13 @@ static int build_request(struct probe *p)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return fail_errno("open_memstream");
-	const char *host = p->target, *accept = "*/*";
-	has_header(s, "Host", &host);
-	fprintf(f, "GET %s%s HTTP/1.1\r\nHost: %s\r\n", s->path[0] == '/' ? "" : "/", s->path,
-	        host);
+	const char *host = NULL, *accept = "*/*", *path = req_path(p);
+	/* req.Host = headers.Get("Host"): an empty one leaves the URL's */
+	if (!p->keep_host || !has_header(s, "Host", &host) || !*host)
+		host = p->authority ? p->authority : p->target;
+	fprintf(f, "GET %s%s HTTP/1.1\r\nHost: %s\r\n", path[0] == '/' ? "" : "/", path, host);
+	if (p->referer && !has_header(s, "Referer", NULL))
+		fprintf(f, "Referer: %s\r\n", p->referer);
 	if (!has_header(s, "User-Agent", NULL))
 		fprintf(f, "User-Agent: %s\r\n",
 		        p->ps->hook ? PROBE_HOOK_USER_AGENT : PROBE_USER_AGENT);
@@ -544,46 +597,349 @@ static int build_request(struct probe *p)
 	return 0;
 }
 
-/* Decide on the status line; returns false while more bytes are needed. */
-static bool http_status(struct probe *p, bool eof)
+/* What kubelet's Go client allows: a response head of 10 MiB (http.Transport's
+ * MaxResponseHeaderBytes), 5 informational (1xx) responses before the real
+ * one (max1xxResponses); and what its redirect checker does: follow a
+ * redirect to the same host, until the 10th. */
+#define HTTP_HEAD_MAX      (10 << 20)
+#define HTTP_1XX_MAX       5
+#define HTTP_REDIRECTS_MAX 10
+
+static int net_connect(struct probe *p);
+
+/* The check is decided: 1, what the head's readers return then. */
+static int http_finish(struct probe *p, enum probe_outcome o, const char *msg)
+{
+	net_finish(p, o, msg);
+	return 1;
+}
+
+/* The check failed: `Get "URL": why`, as Go's client words its errors. */
+static int http_fail(struct probe *p, const char *why)
 {
 	char url[512], msg[PROBE_MSG_MAX];
 	url_of(p, url, sizeof(url));
-	const char *r = p->resp;
-	size_t n = p->resp_len;
-	if (!eof && n < 13 && !memchr(r, '\n', n))
-		return false;
-	if (n == 0) {
-		snprintf(msg, sizeof(msg), "Get \"%s\": EOF", url);
-		net_finish(p, PROBE_FAILURE, msg);
-		return true;
+	snprintf(msg, sizeof(msg), "Get \"%s\": %s", url, why);
+	return http_finish(p, PROBE_FAILURE, msg);
+}
+
+/* A copy of s fit for a message: at most 40 bytes, unprintables as '?'. */
+static void printable(const char *s, char *out, size_t len)
+{
+	snprintf(out, len < 41 ? len : 41, "%s", s);
+	for (char *c = out; *c; c++)
+		if (!isprint((unsigned char)*c))
+			*c = '?';
+}
+
+/* The path of full (length n) with its dot segments resolved, as Go's
+ * resolvePath (RFC 3986 5.2.4): "/a/b/../c/." is "/a/c/". malloc'd, NULL when
+ * out of memory. */
+static char *dot_segments(const char *full, size_t n)
+{
+	char *out = malloc(n + 3);
+	if (!out || n == 0) {
+		if (out)
+			out[0] = '\0';
+		return out;
 	}
-	/* "HTTP/1.x NNN[ reason]\r\n": nothing else is read. */
-	bool ok = n >= 12 && !memcmp(r, "HTTP/1.", 7) && isdigit((unsigned char)r[7]) &&
-	          r[8] == ' ' && isdigit((unsigned char)r[9]) && isdigit((unsigned char)r[10]) &&
-	          isdigit((unsigned char)r[11]) && (n == 12 || strchr(" \r\n", r[12]));
-	if (!ok) {
-		char line[sizeof(p->resp) + 1];
-		size_t l = strcspn(r, "\r\n");
-		snprintf(line, sizeof(line), "%.*s", (int)(l < n ? l : n), r);
-		for (char *c = line; *c; c++)
-			if (!isprint((unsigned char)*c))
-				*c = '?';
-		snprintf(msg, sizeof(msg), "Get \"%s\": malformed HTTP response \"%s\"", url, line);
-		net_finish(p, PROBE_FAILURE, msg);
-		return true;
+	size_t o = 0;
+	out[o++] = '/';
+	bool first = true, dots = false;
+	for (const char *seg = full, *end = full + n;;) {
+		const char *slash = memchr(seg, '/', (size_t)(end - seg));
+		size_t len = (size_t)((slash ? slash : end) - seg);
+		dots = (len == 1 && seg[0] == '.') || (len == 2 && !memcmp(seg, "..", 2));
+		if (len == 2 && dots) {
+			/* back to the last '/' but the leading one */
+			size_t cut = 0;
+			for (size_t i = 1; i < o; i++)
+				if (out[i] == '/')
+					cut = i;
+			o = cut ? cut : 1;
+			first = !cut;
+		} else if (dots) {
+			first = false;
+		} else {
+			if (!first)
+				out[o++] = '/';
+			memcpy(out + o, seg, len);
+			o += len;
+			first = false;
+		}
+		if (!slash)
+			break;
+		seg = slash + 1;
 	}
-	int code = (r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0');
-	/* DoHTTPProbe: 200-399 succeed (a 3xx kubelet does not follow is a
-	 * Warning, which counts as success); anything else fails. A hook
-	 * succeeds on any response: runHTTPHandler checks only for an error. */
-	if (p->ps->hook || (code >= 200 && code < 400)) {
+	if (dots)
+		out[o++] = '/';
+	out[o] = '\0';
+	if (o > 1 && out[1] == '/')
+		memmove(out, out + 1, o);
+	return out;
+}
+
+/* The path and query that a reference (ref, len bytes, no fragment) leads
+ * to from base, this request's path and query, as Go's URL.ResolveReference:
+ * the reference's own path when it is absolute or came with a host (host),
+ * else the reference merged with base's directory, dot segments resolved;
+ * none keeps base's path, and base's query unless the reference gives one.
+ * malloc'd, NULL when out of memory. */
+static char *resolve_ref(const char *base, const char *ref, size_t len, bool host)
+{
+	const char *end = ref + len, *q = memchr(ref, '?', len);
+	size_t rl = (size_t)((q ? q : end) - ref), bl = strcspn(base, "?");
+	const char *slash = memrchr(base, '/', bl);
+	size_t dir = slash ? (size_t)(slash - base) + 1 : 0; /* "/a/" of "/a/b" */
+	const char *query = q ? q : !host && !rl ? base + bl : "";
+	int ql = (int)(q ? end - q : (ptrdiff_t)strlen(query));
+	char *full = NULL, *path = NULL;
+	if (host || (rl && ref[0] == '/'))
+		full = strndup(ref, rl);
+	else if (asprintf(&full, "%s%.*s%.*s", base[0] == '/' ? "" : "/", (int)(rl ? dir : bl),
+	                  base, (int)rl, ref) < 0)
+		full = NULL;
+	char *dots = full ? dot_segments(full, strlen(full)) : NULL;
+	if (dots && asprintf(&path, "%s%.*s", dots, ql, query) < 0)
+		path = NULL;
+	free(full);
+	free(dots);
+	/* what the request line cannot carry as it is, Go sends escaped: a
+	 * space, a byte past ASCII ("%20", "%C3") */
+	size_t odd = 0;
+	for (const char *c = path; c && *c; c++)
+		odd += *c == ' ' || (unsigned char)*c >= 0x80;
+	char *esc = odd ? malloc(strlen(path) + 2 * odd + 1) : NULL;
+	if (odd) {
+		for (size_t i = 0, o = 0; esc; i++) {
+			unsigned char c = (unsigned char)path[i];
+			if (c == ' ' || c >= 0x80)
+				o += (size_t)sprintf(esc + o, "%%%02X", c);
+			else if (!(esc[o++] = (char)c))
+				break;
+		}
+		free(path);
+		path = esc;
+	}
+	return path;
+}
+
+/* A 3xx with a Location, as kubelet's client takes it: the Location read as
+ * a reference from this request's URL (Go's URL.ResolveReference, the
+ * fragment dropped); one on another host is not followed (kubelet's
+ * Warning: a success), nor one podrun cannot follow (https: no TLS client);
+ * the 10th is a failure; else the same request goes there, on a new
+ * connection, within the same timeout. 1: done (or a new connection made),
+ * -1: fatal (pod_socket). */
+static int http_redirect(struct probe *p)
+{
+	char ip[INET_ADDRSTRLEN], why[PROBE_MSG_MAX], shown[48];
+	const char *loc = p->location, *end = loc + strcspn(loc, "#");
+	/* Go's URL parser refuses control characters ("\r" would end the
+	 * request line early) */
+	for (const char *c = loc; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			printable(loc, shown, sizeof(shown));
+			snprintf(why, sizeof(why),
+			         "failed to parse Location header \"%s\": net/url: invalid control "
+			         "character in URL",
+			         shown);
+			return http_fail(p, why);
+		}
+	/* a scheme: a letter, then letters, digits, "+-.", then ':' */
+	size_t sl =
+	    strspn(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	bool scheme = isalpha((unsigned char)loc[0]) && loc + sl < end && loc[sl] == ':';
+	if (scheme && (sl != 4 || strncasecmp(loc, "http", 4)))
+		return http_finish(p, PROBE_SUCCESS, "");
+	const char *ref = scheme ? loc + 5 : loc;
+	const char *host = target_host(p, ip, sizeof(ip));
+	char *authority = NULL;
+	int port = p->port;
+	if (end - ref >= 2 && ref[0] == '/' && ref[1] == '/') {
+		/* //[user@]host[:port]: Go compares the host name alone */
+		const char *a = ref + 2, *hp = a;
+		size_t al = strcspn(a, "/?");
+		if (a + al > end)
+			al = (size_t)(end - a);
+		for (size_t i = 0; i < al; i++)
+			if (a[i] == '@')
+				hp = a + i + 1;
+		size_t hl = (size_t)(a + al - hp);
+		const char *colon = hl && hp[0] != '[' ? memrchr(hp, ':', hl) : NULL;
+		size_t name = colon ? (size_t)(colon - hp) : hl;
+		if (name != strlen(host) || strncmp(hp, host, name))
+			return http_finish(p, PROBE_SUCCESS, "");
+		port = 80;
+		if (colon && colon + 1 < hp + hl) {
+			size_t dl = (size_t)(hp + hl - colon - 1);
+			long v =
+			    strspn(colon + 1, "0123456789") >= dl && dl <= 5 ? atol(colon + 1) : 0;
+			if (v < 1 || v > 65535) {
+				printable(loc, shown, sizeof(shown));
+				snprintf(why, sizeof(why),
+				         "failed to parse Location header \"%s\": invalid port",
+				         shown);
+				return http_fail(p, why);
+			}
+			port = (int)v;
+		}
+		if (!(authority = strndup(hp, hl)))
+			return http_finish(p, PROBE_ERROR, "out of memory");
+		ref = a + al;
+	}
+	if (scheme && !authority) /* "http:/x": a URL of no host, not this one */
+		return http_finish(p, PROBE_SUCCESS, "");
+	if (p->redirects + 1 >= HTTP_REDIRECTS_MAX) {
+		/* Go names the Location, as it was given, in this one */
+		snprintf(why, sizeof(why), "Get \"%.400s\": stopped after %d redirects", loc,
+		         HTTP_REDIRECTS_MAX);
+		free(authority);
+		return http_finish(p, PROBE_FAILURE, why);
+	}
+	char *path = resolve_ref(req_path(p), ref, (size_t)(end - ref), authority != NULL);
+	char *url = NULL;
+	/* this URL, whole, is the next request's Referer */
+	const char *cur = req_path(p);
+	if (asprintf(&url, "http://%s%s%s", p->authority ? p->authority : p->target,
+	             cur[0] == '/' ? "" : "/", cur) < 0)
+		url = NULL;
+	if (!path || !url) {
+		free(url);
+		free(path);
+		free(authority);
+		return http_finish(p, PROBE_ERROR, "out of memory");
+	}
+	net_close(p);
+	free(p->url_path);
+	p->url_path = path;
+	if (authority) {
+		free(p->authority);
+		p->authority = authority;
+	}
+	free(p->referer);
+	p->referer = url;
+	p->port = port;
+	p->keep_host = !scheme;
+	p->redirects++;
+	return net_connect(p) < 0 ? -1 : 1;
+}
+
+/* The head ended (its blank line). 0: read on (a 1xx was skipped), 1: done. */
+static int http_head_end(struct probe *p)
+{
+	char msg[PROBE_MSG_MAX];
+	int code = p->code;
+	if (code >= 100 && code < 200 && code != 101) {
+		if (++p->n1xx > HTTP_1XX_MAX)
+			return http_fail(p, "net/http: too many 1xx informational responses");
+		p->code = 0;
+		p->head_len = 0;
+		free(p->location);
+		p->location = NULL;
+		p->location_cut = false;
+		return 0;
+	}
+	/* A hook succeeds on any response: runHTTPHandler checks only for an error. */
+	if (p->ps->hook)
+		return http_finish(p, PROBE_SUCCESS, "");
+	bool redirect = code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+	if (redirect && p->location && *p->location && !p->location_cut)
+		return http_redirect(p);
+	/* DoHTTPProbe: 200-399 succeed (a 3xx not followed is a Warning, which
+	 * counts as success); anything else fails. */
+	if (code >= 200 && code < 400) {
 		net_finish(p, PROBE_SUCCESS, "");
 	} else {
 		snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", code);
 		net_finish(p, PROBE_FAILURE, msg);
 	}
-	return true;
+	return 1;
+}
+
+/* A whole line of the head is in p->line. 0: read on, 1: done, -1: fatal. */
+static int http_line(struct probe *p)
+{
+	char why[PROBE_MSG_MAX], shown[48];
+	bool cut = p->line_len > sizeof(p->line) - 1;
+	size_t n = cut ? sizeof(p->line) - 1 : p->line_len;
+	p->line[n] = '\0';
+	if (n && p->line[n - 1] == '\r')
+		p->line[--n] = '\0';
+	p->line_len = 0;
+	const char *r = p->line;
+	if (!p->code) {
+		/* "HTTP/1.x NNN[ reason]" */
+		bool ok = n >= 12 && !memcmp(r, "HTTP/1.", 7) && isdigit((unsigned char)r[7]) &&
+		          r[8] == ' ' && isdigit((unsigned char)r[9]) &&
+		          isdigit((unsigned char)r[10]) && isdigit((unsigned char)r[11]) &&
+		          (n == 12 || r[12] == ' ');
+		if (!ok) {
+			printable(r, shown, sizeof(shown));
+			snprintf(why, sizeof(why), "malformed HTTP response \"%s\"", shown);
+			return http_fail(p, why);
+		}
+		p->code = (r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0');
+		return 0;
+	}
+	if (n == 0 && !cut)
+		return http_head_end(p);
+	/* Go's reader refuses a header line without a colon (a folded line,
+	 * which starts with a blank, continues the last one) */
+	if (!strchr(r, ':') && r[0] != ' ' && r[0] != '\t') {
+		printable(r, shown, sizeof(shown));
+		snprintf(why, sizeof(why),
+		         "net/http: HTTP/1.x transport connection broken: malformed MIME header "
+		         "line: %s",
+		         shown);
+		return http_fail(p, why);
+	}
+	/* the first Location, as Header.Get takes it */
+	if (!p->location && !p->location_cut && !strncasecmp(r, "Location:", 9)) {
+		const char *v = r + 9 + strspn(r + 9, " \t");
+		size_t vl = strlen(v);
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+		p->location = strndup(v, vl); /* out of memory: not followed */
+		p->location_cut = cut;
+	}
+	return 0;
+}
+
+/* Bytes of the response, up to the end of its head: kept line by line (a
+ * line's first bytes), counted against HTTP_HEAD_MAX. 0: read on, 1: done,
+ * -1: fatal. */
+static int http_read(struct probe *p, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (++p->head_len > HTTP_HEAD_MAX) {
+			char why[128];
+			snprintf(why, sizeof(why),
+			         "net/http: server response headers exceeded %d bytes; aborted",
+			         HTTP_HEAD_MAX);
+			return http_fail(p, why);
+		}
+		if (buf[i] == '\n') {
+			int r = http_line(p);
+			if (r)
+				return r;
+			continue;
+		}
+		if (p->line_len < sizeof(p->line) - 1)
+			p->line[p->line_len] = buf[i];
+		p->line_len++;
+	}
+	return 0;
+}
+
+/* The server closed before the head ended: Go's "EOF" when it sent nothing,
+ * else "unexpected EOF" (a last line without its newline is still read). */
+static void http_eof(struct probe *p)
+{
+	bool got = p->head_len || p->n1xx;
+	if (!p->code && p->line_len && http_line(p))
+		return; /* a malformed status line */
+	http_fail(p, got ? "unexpected EOF" : "EOF");
 }
 
 static void net_interest(struct probe *p, uint32_t ev)
@@ -625,17 +981,19 @@ static int net_handle(struct ev_watch *w, uint32_t events)
 		return 0;
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		ssize_t n =
-		    recv(p->fd, p->resp + p->resp_len, sizeof(p->resp) - 1 - p->resp_len, 0);
+		char buf[4096];
+		ssize_t n = recv(p->fd, buf, sizeof(buf), 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (n < 0) {
 			net_failed(p, "read", errno);
 			return 0;
 		}
-		p->resp_len += (size_t)n;
-		p->resp[p->resp_len] = '\0';
-		http_status(p, n == 0 || p->resp_len == sizeof(p->resp) - 1);
+		if (n == 0) {
+			http_eof(p);
+			return 0;
+		}
+		return http_read(p, buf, (size_t)n) < 0 ? -1 : 0;
 	}
 	return 0;
 }
@@ -662,14 +1020,16 @@ static int pod_socket(struct probe_set *ps)
 	return fd;
 }
 
-static int net_start(struct probe *p)
+/* Connect to the host at p->port, from the pod's netns, and send the request
+ * (httpGet): the check's start, or a redirect's. -1: fatal (pod_socket). */
+static int net_connect(struct probe *p)
 {
 	struct probe_set *ps = p->ps;
 	char ip[INET_ADDRSTRLEN], msg[PROBE_MSG_MAX];
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->s.port)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
 	const char *host = target_host(p, ip, sizeof(ip));
 	inet_pton(AF_INET, host, &a.sin_addr);
-	snprintf(p->target, sizeof(p->target), "%s:%d", host, p->s.port);
+	snprintf(p->target, sizeof(p->target), "%s:%d", host, p->port);
 	if (p->s.handler == PROBE_HTTP_GET && build_request(p) < 0) {
 		net_finish(p, PROBE_ERROR, last_error());
 		return 0;
@@ -701,6 +1061,13 @@ static int net_start(struct probe *p)
 		net_finish(p, PROBE_ERROR, msg);
 	}
 	return 0;
+}
+
+static int net_start(struct probe *p)
+{
+	net_forget(p);
+	p->port = p->s.port;
+	return net_connect(p);
 }
 
 /* One check to the end, with the machinery above and an epoll set of its
@@ -758,11 +1125,26 @@ int probe_exec_ctr(void *arg, char *const argv[], int out_fd)
 	return ctr_exec(t->c, &cfg, argv);
 }
 
-/* SIGKILL every child of ours and reap it, until none is left. As a child
- * subreaper we inherit what a dying child leaves (ctr_exec's helper, then the
- * command it waited for), so this loop also catches what appears while it
- * runs. Children are listed from /proc/self/task/TID/children, or, on a
- * kernel without CONFIG_PROC_CHILDREN, by the ppid in /proc/PID/stat. */
+/* A child of ours and its process group. The command ctr_exec ran leads a
+ * session and a group of its own (setsid), and it is in the container's pid
+ * namespace: what it forked there ("sh -c 'curl ...; ...'" forks curl) goes
+ * to the container's init when the command dies, never to us - a subreaper
+ * adopts only orphans of its own pid namespace - so killing the command
+ * alone left its children running in the container, one more at each
+ * timeout. They are in its group unless they moved out (setsid, setpgid). A
+ * child that leads no group: ESRCH, nothing else is hit. */
+static void kill_child(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+/* SIGKILL every child of ours (with its group) and reap it, until none is
+ * left. As a child subreaper we inherit what a dying child leaves
+ * (ctr_exec's helper, then the command it waited for), so this loop also
+ * catches what appears while it runs. Children are listed from
+ * /proc/self/task/TID/children, or, on a kernel without CONFIG_PROC_CHILDREN,
+ * by the ppid in /proc/PID/stat. */
 static void kill_children(void)
 {
 	pid_t self = getpid();
@@ -781,7 +1163,7 @@ static void kill_children(void)
 				if (end == s)
 					break;
 				if (pid > 0)
-					kill((pid_t)pid, SIGKILL);
+					kill_child((pid_t)pid);
 			}
 		} else {
 			DIR *d = opendir("/proc");
@@ -796,7 +1178,7 @@ static void kill_children(void)
 				char *rp = strrchr(buf, ')');
 				long ppid = 0;
 				if (rp && sscanf(rp + 1, " %*c %ld", &ppid) == 1 && ppid == self)
-					kill((pid_t)atol(de->d_name), SIGKILL);
+					kill_child((pid_t)atol(de->d_name));
 			}
 			if (d)
 				closedir(d);
@@ -926,8 +1308,8 @@ static NORETURN void exec_child(struct probe_set *ps, struct probe *p, int repor
 		rep = (struct exec_report){.how = EXEC_EXITED, .code = 128 + si.si_status};
 	}
 	/* The command in the container ran in a session of its own; its parent
-	 * (ctr_exec's helper) is gone now, so it is our child: kill it too, and
-	 * whatever else reached us. */
+	 * (ctr_exec's helper) is gone now, so it is our child: kill it and its
+	 * group too (kill_child), and whatever else reached us. */
 	kill_children();
 	if (cancelled)
 		_exit(0);
@@ -1125,8 +1507,8 @@ int probe_set_tick(struct probe_set *ps, int64_t now)
 		return 0;
 	for (int k = 0; k < PROBE_KINDS; k++) {
 		struct probe *p = &ps->p[k];
-		if (!ps->active || ps->held)
-			break; /* a verdict of this tick asked for a kill */
+		if (!ps->active)
+			break; /* a verdict of this tick stopped the set */
 		if (p->running) {
 			if (now >= p->deadline_ms)
 				time_out(p, now);

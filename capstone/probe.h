@@ -11,8 +11,9 @@
  *   - A result counts only in a run of equal results: failureThreshold
  *     failures in a row (successThreshold successes) change the state.
  *     Startup or liveness failing failureThreshold times: the container is
- *     killed and restarted by the pod's restartPolicy; the probe is then on
- *     hold until the next run. Readiness flips `ready`: not ready at first
+ *     killed and restarted by the pod's restartPolicy; startup and liveness
+ *     are then on hold until the next run (readiness goes on while the
+ *     container is being stopped). Readiness flips `ready`: not ready at first
  *     when there is a readiness probe, ready at once when there is none (and
  *     never ready before the startup probe succeeded).
  *   - A check that could not even be run (the prober's own error: no fd
@@ -218,8 +219,9 @@ const struct probe_spec *probe_set_spec(const struct probe_set *ps, enum probe_k
  * runHTTPHandler: the request a probe sends, with User-Agent
  * PROBE_HOOK_USER_AGENT, dialled from the pod's network namespace to host
  * (NULL or "": pod_ip). Unlike a probe, any HTTP response succeeds - kubelet
- * does not look at a hook's status code; a failed dial, write or read, or
- * what is not an HTTP response, fails. Blocks until then or deadline_ms
+ * does not look at a hook's status code - a 3xx too, not followed (kubelet's
+ * hook client would follow it, to any host); a failed dial, write or read,
+ * or what is not an HTTP response, fails. Blocks until then or deadline_ms
  * (monotonic; kubelet's hook client has no timeout of its own). 0 on
  * success; -1 with last_error() saying why, in Go's words ("Get
  * \"http://10.0.0.5:8080/\": dial tcp 10.0.0.5:8080: connect: connection

@@ -55,6 +55,38 @@ YAML
 	assert_host_clean
 }
 
+# Proven: with kill_children (probe.c) killing the timed-out command alone, not
+# its process group, the sleep its shell forked in the container lives on,
+# reparented to the container's init: one more at each timeout.
+@test "an exec probe that times out takes along what its command started in the container" {
+	f=$(pod_file hang <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: hang}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    # one check, which times out: the shell forks sleep and waits for it
+    livenessProbe: {exec: {command: ["sh", "-c", "sleep 7301; true"]}, timeoutSeconds: 1, periodSeconds: 3600}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -q 'Liveness probe failed: command "sh -c sleep 7301; true" timed out' \
+		"$PODRUN_ROOT/pods/hang/events"
+	# killed: at most a zombie ("[sleep]") stays, sleep 3600 reaps nothing
+	no_sleep_left() {
+		local out
+		out=$(podrun exec hang -- ps -o stat,args) || return 1
+		! grep -q 'sleep 7301' <<<"$out"
+	}
+	wait_for no_sleep_left
+	podrun rm -f hang
+	assert_host_clean
+}
+
 # Proven: without m->unhealthy set in probe_verdict (pod.c) the OnFailure
 # pod ends Succeeded after the first kill; without its pre_stop call, no
 # preStop file is written.
@@ -168,6 +200,34 @@ YAML
 	# not ready is not dead: no restart
 	[ "$(state ready containers/web/restarts)" = 0 ]
 	podrun rm -f ready
+	assert_host_clean
+}
+
+# Proven: with every 3xx taken for a success, as probe.c took it, the
+# container was ready at once, though where busybox's httpd sends /app (its
+# /app/) answered 404.
+@test "readiness: an httpGet probe follows a redirect to the same host, as kubelet's client does" {
+	f=$(pod_file redir <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: redir}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    # /app is a directory: httpd redirects /app to /app/, which has no index yet
+    command: ["sh", "-c", "mkdir -p /www/app; exec httpd -f -p 8080 -h /www"]
+    readinessProbe: {httpGet: {path: /app, port: 8080}, periodSeconds: 1, failureThreshold: 1}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -q "Readiness probe failed: HTTP probe failed with statuscode: 404" \
+		"$PODRUN_ROOT/pods/redir/events"
+	[ "$(state redir containers/web/ready)" = 0 ]
+	podrun exec redir -- sh -c 'echo ok > /www/app/index.html'
+	wait_for grep -qx 1 "$PODRUN_ROOT/pods/redir/containers/web/ready"
+	podrun rm -f redir
 	assert_host_clean
 }
 

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -199,6 +200,31 @@ Test(probe_state, liveness_kills_after_n_failures_in_a_row)
 	int before = r.starts[PROBE_LIVENESS];
 	probe_set_tick(ps, t + 100000);
 	cr_expect_eq(r.starts[PROBE_LIVENESS], before);
+	probe_set_free(ps);
+}
+
+/* kubelet holds the worker that asked for the kill, not the others: while a
+ * container killed for its liveness is being stopped (its preStop, its
+ * grace period), its readiness probe still runs, and may take its ready. */
+Test(probe_state, a_liveness_kill_holds_liveness_not_readiness)
+{
+	struct rec r = {0};
+	struct probe_spec lv = exec_spec(), rd = exec_spec();
+	lv.period_s = rd.period_s = 1;
+	lv.failure_threshold = rd.failure_threshold = 1;
+	struct probe_set *ps = fake_set(&r, NULL, &lv, &rd);
+	probe_set_reset(ps, 0);
+	probe_set_tick(ps, 0);
+	cr_expect(result(ps, PROBE_READINESS, 10, true).ready);
+	cr_expect(result(ps, PROBE_LIVENESS, 20, false).kill);
+	/* the readiness check under way goes on, and so do the next ones */
+	probe_set_tick(ps, 1000);
+	cr_expect_eq(r.starts[PROBE_LIVENESS], 1, "liveness ran again before the next run");
+	cr_assert_eq(r.starts[PROBE_READINESS], 2, "readiness stopped with the liveness kill");
+	struct probe_verdict v = result(ps, PROBE_READINESS, 1010, false);
+	cr_expect(v.ready_changed && !v.ready);
+	cr_expect_not(probe_set_ready(ps));
+	cr_expect_not(v.kill, "readiness never kills");
 	probe_set_free(ps);
 }
 
@@ -442,7 +468,26 @@ static struct probe_verdict *loop_until_result(struct loop *l, int max_ms)
 
 /* ---- httpGet and tcpSocket against servers in their own netns ---------------------- */
 
-enum srv_mode { SRV_LISTEN, SRV_SILENT, SRV_REPLY };
+enum srv_mode { SRV_LISTEN, SRV_SILENT, SRV_REPLY, SRV_STALL, SRV_ROUTES };
+
+/* SRV_ROUTES: the reply to "GET path " (the first whose path matches), 404
+ * for any other; the server listens on port + 1 too. Set before
+ * server_start. */
+struct route {
+	const char *path, *reply;
+};
+static const struct route *srv_routes;
+
+static const char *route_reply(const char *req)
+{
+	for (const struct route *r = srv_routes; r && r->path; r++) {
+		char line[512];
+		snprintf(line, sizeof(line), "GET %s ", r->path);
+		if (!strncmp(req, line, strlen(line)))
+			return r->reply;
+	}
+	return "HTTP/1.1 404 Not Found\r\n\r\n";
+}
 
 struct server {
 	pid_t pid;
@@ -464,6 +509,14 @@ static void server_start(struct server *s, int port, enum srv_mode mode, const c
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(CLONE_NEWNET) < 0 || ns_lo_up() < 0)
 			_exit(1);
+		/* SRV_ROUTES: a second listener, on port + 1, in a child */
+		pid_t second = mode == SRV_ROUTES ? fork() : 1;
+		if (second < 0)
+			_exit(1);
+		if (second == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			port++;
+		}
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in a = {.sin_family = AF_INET,
 		                        .sin_port = htons((uint16_t)port),
@@ -494,8 +547,13 @@ static void server_start(struct server *s, int port, enum srv_mode mode, const c
 				if (strstr(buf, "\r\n\r\n"))
 					break;
 			}
-			if (write(s->req[1], buf, len) < 0 || write(c, reply, strlen(reply)) < 0) {
+			const char *r = mode == SRV_ROUTES ? route_reply(buf) : reply;
+			if (write(s->req[1], buf, len) < 0 || write(c, r, strlen(r)) < 0) {
 				/* the test sees what it sees */
+			}
+			if (mode == SRV_STALL) {
+				pause(); /* what was sent, and then nothing */
+				continue;
 			}
 			close(c);
 		}
@@ -503,12 +561,37 @@ static void server_start(struct server *s, int port, enum srv_mode mode, const c
 	close(ready[1]);
 	close(s->req[1]);
 	char x;
-	cr_assert_eq(read(ready[0], &x, 1), 1, "the server did not start");
+	for (int i = 0; i < (mode == SRV_ROUTES ? 2 : 1); i++)
+		cr_assert_eq(read(ready[0], &x, 1), 1, "the server did not start");
 	close(ready[0]);
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)s->pid);
 	s->netns = open(path, O_RDONLY | O_CLOEXEC);
 	cr_assert_geq(s->netns, 0);
+}
+
+/* What the server received, until it holds `until` (or a hang guard of 3 s
+ * without a byte). */
+static void read_requests(struct server *s, char *buf, size_t size, const char *until)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	struct pollfd p = {.fd = s->req[0], .events = POLLIN};
+	while (len < size - 1 && !strstr(buf, until) && poll(&p, 1, 3000) > 0) {
+		ssize_t n = read(s->req[0], buf + len, size - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+}
+
+/* The request that starts at from (NULL: none), to its blank line. */
+static void one_request(const char *from, char *out, size_t len)
+{
+	const char *end = from ? strstr(from, "\r\n\r\n") : NULL;
+	snprintf(out, len, "%.*s", from ? (int)(end ? end - from + 4 : (long)strlen(from)) : 0,
+	         from ? from : "");
 }
 
 static void server_stop(struct server *s)
@@ -584,11 +667,12 @@ Test(probe_http, status_200_succeeds_and_sends_host_and_headers)
 	server_stop(&s);
 }
 
+/* a 3xx kubelet does not follow (no Location here) is its Warning: a success */
 Test(probe_http, status_302_succeeds)
 {
 	struct server s;
 	struct loop l;
-	server_start(&s, 18081, SRV_REPLY, "HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n");
+	server_start(&s, 18081, SRV_REPLY, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
 	loop_init(&l);
 	struct probe_verdict *v = http_once(&l, &s, 18081);
 	cr_assert_not_null(v);
@@ -609,6 +693,147 @@ Test(probe_http, status_500_fails)
 	cr_expect(v->kill);
 	cr_expect_str_eq(v->reason,
 	                 "Liveness probe failed: HTTP probe failed with statuscode: 500");
+	probe_set_free(l.ps);
+	server_stop(&s);
+}
+
+/* kubelet's Go client waits for the whole head, not its first line: a server
+ * that sends its status line and nothing more times out. */
+Test(probe_http, a_status_line_without_the_rest_of_the_head_times_out)
+{
+	struct server s;
+	struct loop l;
+	server_start(&s, 18093, SRV_STALL, "HTTP/1.1 200 OK\r\n");
+	loop_init(&l);
+	struct probe_verdict *v = http_once(&l, &s, 18093);
+	cr_assert_not_null(v);
+	cr_expect_eq(v->outcome, PROBE_FAILURE, "%s", v->event);
+	cr_expect(strstr(v->reason, "Client.Timeout exceeded while awaiting headers"), "%s",
+	          v->reason);
+	probe_set_free(l.ps);
+	server_stop(&s);
+}
+
+Test(probe_http, informational_responses_are_skipped)
+{
+	struct server s;
+	struct loop l;
+	server_start(&s, 18094, SRV_REPLY,
+	             "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+	             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	loop_init(&l);
+	struct probe_verdict *v = http_once(&l, &s, 18094);
+	cr_assert_not_null(v);
+	cr_expect_eq(v->outcome, PROBE_SUCCESS, "%s", v->event);
+	probe_set_free(l.ps);
+	server_stop(&s);
+}
+
+/* kubelet follows a redirect to the same host (any port), with the same
+ * headers; the Host header given stays for a relative Location. */
+Test(probe_http, a_redirect_to_the_same_host_is_followed)
+{
+	static const struct route routes[] = {
+	    {"/healthz", "HTTP/1.1 301 Moved Permanently\r\nLocation: /healthz/\r\n\r\n"},
+	    {"/healthz/",
+	     "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:18096/deep?x=1\r\n\r\n"},
+	    {"/deep?x=1", "HTTP/1.1 503 Service Unavailable\r\n\r\n"},
+	    {NULL, NULL}};
+	struct server s;
+	struct loop l;
+	srv_routes = routes;
+	server_start(&s, 18095, SRV_ROUTES, NULL);
+	loop_init(&l);
+	struct probe_verdict *v = http_once(&l, &s, 18095);
+	cr_assert_not_null(v);
+	cr_expect_eq(v->outcome, PROBE_FAILURE, "%s", v->event);
+	cr_expect_str_eq(v->reason,
+	                 "Liveness probe failed: HTTP probe failed with statuscode: 503");
+	char req[8192];
+	read_requests(&s, req, sizeof(req), "GET /deep");
+	char second[1024], third[1024];
+	one_request(strstr(req, "GET /healthz/ HTTP/1.1\r\n"), second, sizeof(second));
+	one_request(strstr(req, "GET /deep?x=1 HTTP/1.1\r\n"), third, sizeof(third));
+	cr_assert(second[0] && third[0], "%s", req);
+	/* relative: the Host given; absolute: the Location's */
+	cr_expect(strstr(second, "\r\nHost: app.local\r\n"), "%s", second);
+	cr_expect(strstr(third, "\r\nHost: 127.0.0.1:18096\r\n"), "%s", third);
+	cr_expect(strstr(third, "\r\nX-Probe: yes\r\n"), "%s", third);
+	cr_expect(strstr(third, "\r\nReferer: http://127.0.0.1:18095/healthz/\r\n"), "%s", third);
+	probe_set_free(l.ps);
+	server_stop(&s);
+}
+
+/* A Location is a reference from the request's URL, as Go's
+ * URL.ResolveReference reads one: dot segments, a query alone, a
+ * network-path reference ("//host:port/..."). */
+Test(probe_http, a_relative_location_resolves_as_gos_client_resolves_it)
+{
+	static const struct route routes[] = {
+	    {"/a/b/c", "HTTP/1.1 302 Found\r\nLocation: ../d?q=1#frag\r\n\r\n"},
+	    {"/a/d?q=1", "HTTP/1.1 303 See Other\r\nLocation: ?r=2\r\n\r\n"},
+	    {"/a/d?r=2", "HTTP/1.1 308 Permanent Redirect\r\nLocation: e/./f/..\r\n\r\n"},
+	    {"/a/e/", "HTTP/1.1 307 Temporary Redirect\r\nLocation: //127.0.0.1:18099\r\n\r\n"},
+	    {"/", "HTTP/1.1 204 No Content\r\n\r\n"},
+	    {NULL, NULL}};
+	struct server s;
+	struct loop l;
+	srv_routes = routes;
+	server_start(&s, 18098, SRV_ROUTES, NULL);
+	loop_init(&l);
+	struct probe_spec lv = http_spec(18098);
+	lv.path = "/a/b/c";
+	net_set(&l, &s, &lv);
+	struct probe_verdict *v = loop_until_result(&l, 3000);
+	cr_assert_not_null(v);
+	cr_expect_eq(v->outcome, PROBE_SUCCESS, "%s", v->event);
+	char req[8192];
+	read_requests(&s, req, sizeof(req), "GET / ");
+	cr_expect(strstr(req, "GET /a/d?q=1 HTTP/1.1\r\n"), "%s", req);
+	cr_expect(strstr(req, "GET /a/d?r=2 HTTP/1.1\r\n"), "%s", req);
+	cr_expect(strstr(req, "GET /a/e/ HTTP/1.1\r\n"), "%s", req);
+	/* no scheme: the Host given stays */
+	char last[1024];
+	one_request(strstr(req, "GET / HTTP/1.1\r\n"), last, sizeof(last));
+	cr_expect(strstr(last, "\r\nHost: app.local\r\n"), "%s", last);
+	probe_set_free(l.ps);
+	server_stop(&s);
+}
+
+/* A redirect elsewhere is kubelet's Warning, a success; one that never ends
+ * is a failure after 10. */
+Test(probe_http, a_redirect_elsewhere_succeeds_and_a_loop_fails)
+{
+	static const struct route routes[] = {
+	    {"/healthz", "HTTP/1.1 302 Found\r\nLocation: http://10.9.9.9/healthz\r\n\r\n"},
+	    {"/loop", "HTTP/1.1 307 Temporary Redirect\r\nLocation: loop\r\n\r\n"},
+	    {"/ctl", "HTTP/1.1 302 Found\r\nLocation: /a\rX-Evil: 1\r\n\r\n"},
+	    {NULL, NULL}};
+	struct server s;
+	struct loop l;
+	srv_routes = routes;
+	server_start(&s, 18097, SRV_ROUTES, NULL);
+	loop_init(&l);
+	struct probe_verdict *v = http_once(&l, &s, 18097);
+	cr_assert_not_null(v);
+	cr_expect_eq(v->outcome, PROBE_SUCCESS, "%s", v->event);
+	probe_set_free(l.ps);
+	struct probe_spec lv = http_spec(18097);
+	lv.path = "/loop";
+	loop_init(&l);
+	net_set(&l, &s, &lv);
+	v = loop_until_result(&l, 3000);
+	cr_assert_not_null(v);
+	cr_expect_str_eq(v->reason,
+	                 "Liveness probe failed: Get \"loop\": stopped after 10 redirects");
+	probe_set_free(l.ps);
+	/* a CR in a Location would end the next request's line early: refused */
+	lv.path = "/ctl";
+	loop_init(&l);
+	net_set(&l, &s, &lv);
+	v = loop_until_result(&l, 3000);
+	cr_assert_not_null(v);
+	cr_expect(strstr(v->reason, "invalid control character in URL"), "%s", v->reason);
 	probe_set_free(l.ps);
 	server_stop(&s);
 }
