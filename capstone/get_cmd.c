@@ -15,6 +15,7 @@
 #include "spec.h"
 #include "state.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -768,6 +769,50 @@ static void resource_value(struct json_object *pod, struct json_object *ctr,
 		snprintf(out, len, "%" PRId64, v);
 }
 
+/* A probe as kubectl describe shows it (DescribeProbe): the handler, then
+ * "delay=0s timeout=1s period=10s #success=1 #failure=3". An exec command is
+ * Go's %v of a []string, "[sh -c cat /tmp/ok]"; a port, its number or name. */
+static void describe_probe(struct json_object *spec, const char *key, const char *title, int width)
+{
+	struct json_object *p = jget(spec, key), *h;
+	if (!p)
+		return;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	if (!f)
+		return;
+	if ((h = jget(p, "exec"))) {
+		fputs("exec [", f);
+		for (size_t i = 0; i < jlen(h, "command"); i++)
+			fprintf(f, "%s%s", i ? " " : "",
+			        json_object_get_string(jidx(h, "command", i)));
+		fputs("]", f);
+	} else if ((h = jget(p, "httpGet"))) {
+		/* Go's url.URL{Scheme, Host: JoinHostPort(host, port), Path} */
+		const char *scheme = jstr_or(h, "scheme", "HTTP"), *path = jstr_or(h, "path", "");
+		fputs("http-get ", f);
+		for (const char *c = scheme; *c; c++)
+			fputc(tolower((unsigned char)*c), f);
+		fprintf(f, "://%s:%s%s%s", jstr_or(h, "host", ""),
+		        json_object_get_string(jget(h, "port")), *path && *path != '/' ? "/" : "",
+		        path);
+	} else if ((h = jget(p, "tcpSocket"))) {
+		fprintf(f, "tcp-socket %s:%s", jstr_or(h, "host", ""),
+		        json_object_get_string(jget(h, "port")));
+	} else {
+		fputs("unknown", f);
+	}
+	fprintf(f, " delay=%llds timeout=%llds period=%llds #success=%lld #failure=%lld",
+	        (long long)jint(p, "initialDelaySeconds", 0),
+	        (long long)jint(p, "timeoutSeconds", 1), (long long)jint(p, "periodSeconds", 10),
+	        (long long)jint(p, "successThreshold", 1),
+	        (long long)jint(p, "failureThreshold", 3));
+	if (fclose(f) == 0)
+		field(4, width, title, line);
+	free(line);
+}
+
 static void describe_container(struct json_object *pod, struct json_object *spec,
                                struct json_object *status)
 {
@@ -809,6 +854,9 @@ static void describe_container(struct json_object *pod, struct json_object *spec
 	field(4, w, "Restart Count", buf);
 	describe_resources(spec, "resources.limits", "Limits");
 	describe_resources(spec, "resources.requests", "Requests");
+	describe_probe(spec, "livenessProbe", "Liveness", w);
+	describe_probe(spec, "readinessProbe", "Readiness", w);
+	describe_probe(spec, "startupProbe", "Startup", w);
 	size_t ne = jlen(spec, "env");
 	if (!ne)
 		field(4, w, "Environment", "<none>");

@@ -97,7 +97,8 @@ struct hook_run {
 };
 
 /* A container on its way out, killed by the supervisor for a failed
- * liveness or startup probe as kubelet's killContainer does it: its preStop
+ * liveness or startup probe or postStart (kill_member), as kubelet's
+ * killContainer does it: its preStop
  * (hook), then SIGTERM, then SIGKILL once the grace period is over and at
  * least POD_MIN_GRACE_MS after the SIGTERM. */
 struct member_kill {
@@ -150,7 +151,7 @@ struct sup {
 	struct volume shm;              /* the sandbox's /dev/shm: shm_up */
 	struct probe_set **probes;      /* per container (probe.h) */
 	struct probe_exec_target *ptgt; /* what an exec probe runs in */
-	struct member_kill *kills;      /* per container: a probe's kill, a stop's preStop */
+	struct member_kill *kills;      /* per container: kill_member's kill, a stop's preStop */
 	struct status_pod status;       /* conditions (status.h) */
 	struct ctr *last, *prev;        /* per container: its last two terminations */
 	char uid[37];
@@ -705,7 +706,7 @@ static bool hook_started(void *arg, const struct init_member *m)
 }
 
 /* A container's preStop, started when a stop begins (init_pod_stop, for
- * every container at once) or a probe kills it. kubelet runs none with a
+ * every container at once) or kill_member kills it (a probe, a postStart). kubelet runs none with a
  * grace period of 0: there is no time to run it in. The hook's pidfd, or -1
  * when none runs. */
 static int pre_stop(struct sup *s, struct init_member *m, int64_t grace_ms, int64_t deadline_ms)
@@ -713,7 +714,7 @@ static int pre_stop(struct sup *s, struct init_member *m, int64_t grace_ms, int6
 	struct member_kill *k = &s->kills[m - s->members];
 	const struct spec_container *sc = &s->spec->ctrs[m - s->members];
 	if (k->hook.pid)
-		return k->hook.pidfd; /* a probe's kill runs it already */
+		return k->hook.pidfd; /* kill_member's kill runs it already */
 	if (grace_ms <= 0 || sc->pre_stop.kind == SPEC_HOOK_NONE)
 		return -1;
 	if (hook_spawn(s, m, &sc->pre_stop, deadline_ms, &k->hook) < 0) {
@@ -735,7 +736,7 @@ static int hook_pre_stop(void *arg, struct init_member *m, int64_t deadline_ms)
 {
 	struct sup *s = arg;
 	struct member_kill *k = &s->kills[m - s->members];
-	/* the stop waits for a probe's kill's hook now, not the main loop */
+	/* the stop waits for kill_member's hook now, not the main loop */
 	if (k->hook.pid)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, k->hook.pidfd, NULL);
 	k->deadline = k->kill_at = 0;
@@ -748,7 +749,7 @@ static void hook_pre_stop_end(void *arg, struct init_member *m, int fd, bool lat
 	pre_stop_end(arg, m, late);
 }
 
-/* A probe's kill, once its preStop has ended (or none ran): the stop signal,
+/* kill_member's kill, once its preStop has ended (or none ran): the stop signal,
  * and the SIGKILL set for the end of the grace period, as a stop sets it
  * (init_member_term). */
 static void kill_term(struct member_kill *k)
@@ -771,7 +772,7 @@ static int kill_hook_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
-/* What is due in the probes' kills: a hook cut at its deadline, a SIGKILL.
+/* What is due in kill_member's kills: a hook cut at its deadline, a SIGKILL.
  * Returns the next time something will be due, or -1. */
 static int64_t kills_tick(struct sup *s)
 {
@@ -794,6 +795,28 @@ static int64_t kills_tick(struct sup *s)
 			next = due;
 	}
 	return next;
+}
+
+/* kubelet's killContainer of one container while the pod runs (a failed
+ * liveness or startup probe, a failed postStart): as a stop kills it, its
+ * preStop first, then SIGTERM, SIGKILL once grace_ms is over - the hook
+ * watched in the pod's epoll set, the rest by kills_tick: the supervisor
+ * goes on meanwhile. Its exit then goes through the init module (restart by
+ * policy, with backoff) like any other. */
+static void kill_member(struct sup *s, size_t i, int64_t grace_ms)
+{
+	struct init_member *m = &s->members[i];
+	struct member_kill *k = &s->kills[i];
+	if (k->deadline)
+		return; /* under way */
+	k->grace_ms = grace_ms;
+	k->deadline = now_ms() + (k->grace_ms > 0 ? k->grace_ms : 0);
+	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &k->w};
+	if (pre_stop(s, m, k->grace_ms, k->deadline) < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, k->hook.pidfd, &e) < 0) {
+		pre_stop_end(s, m, true); /* nothing to wait for, or no way to */
+		kill_term(k);
+	}
 }
 
 /* A probe's verdict: Unhealthy events, the ready bit, and kubelet's kill of a
@@ -827,21 +850,7 @@ static void probe_verdict(void *arg, struct probe_set *ps, const struct probe_ve
 		event(s, "%s: Killing: %s%s", m->cfg.name, v->message,
 		      restart ? ", will be restarted" : "");
 		m->unhealthy = true;
-		/* and kills it as it stops one: its preStop first, then SIGTERM,
-		 * SIGKILL once the grace period is over - the hook watched in the
-		 * pod's epoll set, the rest by kills_tick: the supervisor goes on
-		 * meanwhile */
-		struct member_kill *k = &s->kills[i];
-		if (k->deadline)
-			return; /* under way */
-		k->grace_ms = v->grace_s >= 0 ? v->grace_s * 1000 : s->pod.grace_ms;
-		k->deadline = now_ms() + (k->grace_ms > 0 ? k->grace_ms : 0);
-		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &k->w};
-		if (pre_stop(s, m, k->grace_ms, k->deadline) < 0 ||
-		    epoll_ctl(s->epfd, EPOLL_CTL_ADD, k->hook.pidfd, &e) < 0) {
-			pre_stop_end(s, m, true); /* nothing to wait for, or no way to */
-			kill_term(k);
-		}
+		kill_member(s, i, v->grace_s >= 0 ? v->grace_s * 1000 : s->pod.grace_ms);
 	}
 }
 
@@ -924,8 +933,8 @@ static void hook_on_change(void *arg, struct init_member *m)
 		else
 			probe_set_stop(s->probes[i]);
 	}
-	/* A probe's kill is over with the run it was for: no SIGKILL for the
-	 * next one. Its preStop may outlive the container (in a pod's shared pid
+	/* kill_member's kill is over with the run it was for: no SIGKILL for
+	 * the next one. Its preStop may outlive the container (in a pod's shared pid
 	 * namespace, nothing kills it): kills_tick still cuts it at its deadline,
 	 * and a new run cuts it at once. A stop's own hooks are the stop's. */
 	struct member_kill *k = &s->kills[i];
@@ -944,9 +953,11 @@ static void hook_on_change(void *arg, struct init_member *m)
 		status_event(s->dir, "Normal", "Started", object, "Started container %s",
 		             m->cfg.name);
 		/* postStart: kubelet runs it right after the start, and a failure
-		 * kills the container (restarted by policy). It holds the supervisor
-		 * for at most the grace period, and at least kubelet's shortest one
-		 * (2 s): a pod with terminationGracePeriodSeconds: 0 has hooks too. */
+		 * kills the container (restarted by policy) as any kill of
+		 * kubelet's does: preStop, SIGTERM, SIGKILL after the pod's grace
+		 * period. It holds the supervisor for at most the grace period,
+		 * and at least kubelet's shortest one (2 s): a pod with
+		 * terminationGracePeriodSeconds: 0 has hooks too. */
 		const struct spec_container *sc = &s->spec->ctrs[i];
 		int64_t bound = s->spec->grace_seconds * 1000 > POD_MIN_GRACE_MS
 		                    ? s->spec->grace_seconds * 1000
@@ -957,7 +968,8 @@ static void hook_on_change(void *arg, struct init_member *m)
 		    run_hook(s, m, &sc->post_start, now_ms() + bound) < 0 && s->stop_grace_ms < 0) {
 			status_event(s->dir, "Warning", "FailedPostStartHook", object,
 			             "PostStartHook failed: %s", last_error());
-			sys_pidfd_send_signal(m->c.pidfd, SIGKILL, 0);
+			status_event(s->dir, "Normal", "Killing", object, "FailedPostStartHook");
+			kill_member(s, i, s->pod.grace_ms);
 		}
 	} else if (!strcmp(m->waiting_reason, "ErrImageNeverPull")) {
 		status_event(s->dir, "Warning", "ErrImageNeverPull", object, "%s", m->message);
@@ -2328,7 +2340,7 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 		init_pod_stop(&s->pod);
 		fault_point("containers-stopped");
 	}
-	/* a probe's kill's preStop whose container ended before the stop */
+	/* kill_member's preStop whose container ended before the stop */
 	for (size_t i = 0; s->kills && i < s->spec->n_ctrs; i++)
 		if (s->kills[i].hook.pid)
 			pre_stop_end(s, &s->members[i], true);
@@ -2581,7 +2593,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			deadline = s->deadline_at;
 		if (s->evict_at && (deadline < 0 || s->evict_at < deadline))
 			deadline = s->evict_at;
-		/* probes' kills: a preStop cut, a SIGKILL, when due */
+		/* kill_member's kills: a preStop cut, a SIGKILL, when due */
 		int64_t kill_due = kills_tick(s);
 		if (kill_due >= 0 && (deadline < 0 || kill_due < deadline))
 			deadline = kill_due;
@@ -2602,9 +2614,13 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			rc = 1;
 			break;
 		}
+		/* a periodSeconds of years is a deadline past what an int of ms
+		 * holds: wake at INT_MAX ms and look again */
 		int timeout = -1;
-		if (deadline >= 0)
-			timeout = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+			timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+		}
 		struct epoll_event evs[32];
 		int n = epoll_wait(s->epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -2696,13 +2712,13 @@ int pod_stop(const char *pod_dir, int grace_ms)
 	 * preStop hook's time is in it), and the POD_MIN_GRACE_MS a container
 	 * may still get after it when there is one, is hung: SIGKILL it, and
 	 * the caller cleans up from the state, as after a kill -9. */
-	int grace =
-	    grace_ms >= 0 ? grace_ms : (int)state_get_long(pod_dir, "grace_seconds", 30) * 1000;
-	int slack = POD_STOP_SLACK_MS + (grace > 0 ? POD_MIN_GRACE_MS : 0);
+	int64_t grace =
+	    grace_ms >= 0 ? grace_ms : (int64_t)state_get_long(pod_dir, "grace_seconds", 30) * 1000;
+	int64_t slack = POD_STOP_SLACK_MS + (grace > 0 ? POD_MIN_GRACE_MS : 0);
 	int64_t deadline = now_ms() + grace + slack;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	for (int left; (left = (int)(deadline - now_ms())) > 0;) {
-		int r = poll(&p, 1, left);
+	for (int64_t left; (left = deadline - now_ms()) > 0;) {
+		int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)
@@ -2711,7 +2727,7 @@ int pod_stop(const char *pod_dir, int grace_ms)
 	fprintf(stderr,
 	        "podrun: the supervisor of %s (%d) has not ended %d ms after the grace "
 	        "period: killing it\n",
-	        pod_dir, (int)pid, slack);
+	        pod_dir, (int)pid, (int)slack);
 	sys_pidfd_send_signal(fd, SIGKILL, 0);
 	poll(&p, 1, 2000);
 	return 0;

@@ -105,7 +105,7 @@ assert_goal() { # TEXT
 	command -v strace >/dev/null || skip "strace is not installed (scripts/deps.sh)"
 	STEPS_RUNS=1 bench bench-steps.sh
 	assert_success
-	assert_line --regexp '^\| container: execve +\| +[0-9]+\.[0-9]+ \|'
+	assert_line --regexp '^\| container: execve, the command looked for in PATH +\| +[0-9]+\.[0-9]+ \|'
 	assert_line --regexp '^\| stop pause \(SIGTERM, reap\) +\| +[0-9]+\.[0-9]+ \|'
 	[ "$(grep -cE '^\| total, not traced \(median of as many runs\) +\| +[0-9]+\.[0-9]+ \|' <<<"$output")" = 2 ]
 	assert_bench_clean

@@ -136,6 +136,12 @@ make_web() {
 		   "volumeMounts": [{"name": "data", "mountPath": "/data", "readOnly": true}],
 		   "resources": {"limits": {"cpu": "500m", "memory": "64Mi"},
 		                 "requests": {"cpu": "250m", "memory": "32Mi"}},
+		   "livenessProbe": {"exec": {"command": ["cat", "/tmp/ok"]}, "initialDelaySeconds": 3,
+		     "timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3},
+		   "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"},
+		     "timeoutSeconds": 2, "periodSeconds": 5, "successThreshold": 1, "failureThreshold": 3},
+		   "startupProbe": {"tcpSocket": {"port": 8080}, "timeoutSeconds": 1, "periodSeconds": 10,
+		     "successThreshold": 1, "failureThreshold": 30},
 		   "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
 		   "imagePullPolicy": "IfNotPresent"}],
 		 "volumes": [{"name": "data", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
@@ -587,6 +593,10 @@ status_of() {
 	assert_line --regexp '^      cpu: +500m$'
 	assert_line '    Requests:'
 	assert_line --regexp '^      memory: +32Mi$'
+	# kubectl's DescribeProbe
+	assert_line --regexp '^    Liveness: +exec \[cat /tmp/ok\] delay=3s timeout=1s period=10s #success=1 #failure=3$'
+	assert_line --regexp '^    Readiness: +http-get http://:8080/healthz delay=0s timeout=2s period=5s #success=1 #failure=3$'
+	assert_line --regexp '^    Startup: +tcp-socket :8080 delay=0s timeout=1s period=10s #success=1 #failure=30$'
 	assert_line '    Environment:'
 	assert_line '      MODE:  prod'
 	assert_line '      /data from data (ro)'

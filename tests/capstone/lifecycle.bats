@@ -104,6 +104,40 @@ YAML
 	assert_host_clean
 }
 
+# kubelet kills a container whose postStart failed with killContainer: its
+# preStop, then SIGTERM, SIGKILL only after the grace period.
+# Proven: with pod.c's SIGKILL at once, as it was, in place of kill_member,
+# the log holds "started" alone.
+@test "a failing postStart kills as kubelet's killContainer does: preStop, then SIGTERM" {
+	local hp=$BATS_TEST_TMPDIR/hp
+	mkdir -p "$hp"
+	f=$(pod_file psk <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: psk}
+spec:
+  terminationGracePeriodSeconds: 5
+  restartPolicy: Never
+  volumes: [{name: v, hostPath: {path: $hp}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "trap 'echo TERM >> /v/log; exit 0' TERM; echo started >> /v/log; while :; do sleep 0.1; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    lifecycle:
+      postStart: {exec: {command: ["sh", "-c", "until grep -q started /v/log; do sleep 0.05; done; false"]}}
+      preStop: {exec: {command: ["sh", "-c", "echo prestop >> /v/log"]}}
+YAML
+	)
+	run podrun run -d "$f"
+	wait_for grep -q FailedPostStartHook "$PODRUN_ROOT/pods/psk/events"
+	wait_for grep -q TERM "$hp/log"
+	[ "$(cat "$hp/log")" = "$(printf 'started\nprestop\nTERM')" ]
+	grep -q "Killing.*FailedPostStartHook" "$PODRUN_ROOT/pods/psk/events"
+	podrun rm -f psk
+	assert_host_clean
+}
+
 # A child the supervisor forks holds a copy of every fd it has until it
 # closes them: here a postStart hook's child, held there by
 # PODRUN_STOP_AT=hook-child (capstone/fault.h, the sanitizer build). A log
