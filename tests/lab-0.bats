@@ -47,10 +47,11 @@ strands() {
 	strands best-fit
 }
 
-@test "[cosched-best-fit] best fit packs: the small container takes the tight node, the big one still fits" {
+@test "[cosched-best-fit] best fit packs: the small container takes the tight node, the big one still fits, the huge one fits nowhere" {
 	# first fit puts small on big, and then large fits nowhere; best fit puts
 	# small where it leaves least over (tight, not its twin, not wee, which is
-	# too small however tight) and keeps big for large
+	# too small however tight) and keeps big for large; huge fits no node, and
+	# best fit must say so as first fit does (ENOSPC), not fail the run
 	cat >"$BATS_TEST_TMPDIR/pack.txt" <<'EOF2'
 node big   2Gi
 node tight 1Gi
@@ -59,15 +60,21 @@ node twin  1Gi
 container small 1Gi at=0
 container large 2Gi at=1
 container last  1Gi at=2
+container huge  4Gi at=3
 EOF2
-	run "$COSCHED" --format tsv -s first-fit,best-fit "$BATS_TEST_TMPDIR/pack.txt"
+	run "$COSCHED" --format tsv -s first-fit "$BATS_TEST_TMPDIR/pack.txt"
 	assert_success
 	[ "$(node first-fit small)" = big ]
 	[ "$(node first-fit large)" = - ]
+	# best fit alone: first fit's failure would leave errno at ENOSPC for it
+	run "$COSCHED" --format tsv -s best-fit "$BATS_TEST_TMPDIR/pack.txt"
+	assert_success
 	[ "$(node best-fit small)" = tight ] # 0 left; twin ties and comes later
 	[ "$(node best-fit large)" = big ]
 	[ "$(node best-fit last)" = twin ]
-	[ "$(col best-fit 3)" = 3 ]
+	[ "$(node best-fit huge)" = - ]
+	[ "$(col best-fit 3)" = 3 ] # placed
+	[ "$(col best-fit 4)" = 1 ] # failed: huge
 }
 
 @test "[cosched-pod-fit] pod-atomic places App and LogController together on Node_B" {
@@ -145,6 +152,29 @@ EOF2
 	[ "$(col hoarding 12)" = 9 ] # detected when the cycle closes, not before
 	[ "$(awk -F'\t' '$1 == "event" && /DEADLOCK/' <<<"$output" | wc -l)" = 1 ]
 	awk -F'\t' '$1 == "event" && $3 == 9 && /DEADLOCK/ && /big holds 2Gi on n/ && /late holds 1Gi on n/' <<<"$output" | grep -q .
+}
+
+@test "[cosched-deadlock] a deadlock is reported once, though a later group waits behind it" {
+	# t=0..2 a, b and c each hoard on n; d takes 1Gi at t=3; t=4 a2 waits and
+	# t=5 b2 waits back: a and b deadlock. e takes the last 512Mi at t=6, so
+	# at t=7 c2 waits too, behind a and b: their cycle was reported at t=5,
+	# and is not reported again.
+	cat >"$BATS_TEST_TMPDIR/once.txt" <<'EOF2'
+node n 4Gi
+container a1 1Gi   group=a at=0
+container b1 1Gi   group=b at=1
+container c1 512Mi group=c at=2
+container d  1Gi           at=3
+container a2 2Gi   group=a at=4
+container b2 2Gi   group=b at=5
+container e  512Mi         at=6
+container c2 512Mi group=c at=7
+EOF2
+	run "$COSCHED" --format tsv -s hoarding "$BATS_TEST_TMPDIR/once.txt"
+	assert_success
+	[ "$(col hoarding 12)" = 5 ]
+	[ "$(awk -F'\t' '$1 == "event" && /DEADLOCK/' <<<"$output" | wc -l)" = 1 ]
+	awk -F'\t' '$1 == "event" && $3 == 7 && /c2 .* WAITS/' <<<"$output" | grep -q .
 }
 
 @test "[cosched-pod-fit] the Pod places both groups of the deadlock scenario" {

@@ -124,9 +124,14 @@ static inline int cosched_free(const struct cosched_state *st, int node)
 	return st->cap[node] - st->used[node] - st->held[node];
 }
 
+/*
+ * The text sizes fit the longest message with every name at its 31
+ * characters and every size at its widest: an event about 210 bytes (a
+ * deadlock of two groups), a why about 110, a two-group cycle about 170.
+ */
 struct cosched_event {
 	int tick;
-	char text[160];
+	char text[256];
 };
 
 struct cosched_options {
@@ -138,7 +143,7 @@ struct cosched_result {
 	enum cosched_strategy strategy;
 	int node_of[COSCHED_MAX_CONTAINERS];   /* -1: not placed */
 	int placed_at[COSCHED_MAX_CONTAINERS]; /* tick it started running */
-	char why[COSCHED_MAX_CONTAINERS][96];  /* why an unplaced container failed */
+	char why[COSCHED_MAX_CONTAINERS][160]; /* why an unplaced container failed */
 
 	int placed, failed;           /* containers */
 	int groups_ok, groups_failed; /* groups: every member placed, on one node */
@@ -147,7 +152,7 @@ struct cosched_result {
 	long stranded;                /* MiB running for groups that never completed */
 	int conflicts, retries;       /* optimistic: commits refused, decisions redone */
 	int deadlock_tick;            /* hoarding: first tick with a cycle, or -1 */
-	char deadlock[160];           /* the cycle, in words */
+	char deadlock[200];           /* the cycle, in words */
 
 	struct cosched_event events[COSCHED_MAX_EVENTS];
 	int nevents;

@@ -182,7 +182,7 @@ static void detect_deadlock(struct hoarding *h, int t)
 		int len = find_cycle(h, x, path, 0, on_path, done);
 		if (!len)
 			continue;
-		char text[160] = "";
+		char text[sizeof(h->r->deadlock)] = "";
 		size_t used = 0;
 		char a[32];
 		for (int i = 0; i < len && used < sizeof(text); i++) {

@@ -73,18 +73,25 @@ static bool word_is(const struct word *w, const char *s)
 	return w->len == strlen(s) && !memcmp(w->s, s, w->len);
 }
 
+/* The first byte of s[0..len) a name may not hold, or len when there is none. */
+static size_t name_bad_at(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len &&
+	       (isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-' || s[i] == '.'))
+		i++;
+	return i;
+}
+
 static int parse_name(const struct parser *p, const struct word *w, const char *what, char *out,
                       size_t size)
 {
 	if (w->len >= size)
 		return perr(p, w->s, "%s name is longer than %zu characters", what, size - 1);
-	for (size_t i = 0; i < w->len; i++) {
-		char c = w->s[i];
-		if (!isalnum((unsigned char)c) && c != '_' && c != '-' && c != '.')
-			return perr(p, w->s + i,
-			            "'%c' in %s name: use letters, digits, '_', '-' and '.'", c,
-			            what);
-	}
+	size_t i = name_bad_at(w->s, w->len);
+	if (i < w->len)
+		return perr(p, w->s + i, "'%c' in %s name: use letters, digits, '_', '-' and '.'",
+		            w->s[i], what);
 	memcpy(out, w->s, w->len);
 	out[w->len] = '\0';
 	return 0;
@@ -254,6 +261,12 @@ static int decl_container(struct cosched_scenario *s, const struct parser *p, st
 			            (int)klen, w[i].s);
 		}
 	}
+	/* Without at= the next container comes one tick later: it must still be a
+	 * tick the format takes, or --dump would write one it refuses. */
+	if (!have_at && c->at > COSCHED_MAX_TICK)
+		return perr(p, w[1].s,
+		            "'%s' would arrive at tick %d, past tick %d: give it at=", c->name,
+		            c->at, COSCHED_MAX_TICK);
 	*next_at = c->at + 1;
 
 	int g = have_group ? find_group(s, group) : -1;
@@ -409,15 +422,18 @@ void cosched_scenario_random(uint64_t seed, struct cosched_scenario *s)
 
 const char *cosched_fmt_mib(char *buf, size_t size, int mib)
 {
-	/* Gi when it reads exactly with at most two decimals (1.25Gi), else Mi. */
-	if (mib >= 1024 && (mib * 100) % 1024 == 0) {
-		int hundredths = mib * 100 / 1024;
+	/* Gi when it reads exactly with at most two decimals (1.25Gi), else Mi.
+	 * In long long: a group's sum reaches 64 x 1024Gi, and x 100 that is
+	 * past INT_MAX. */
+	long long centi = (long long)mib * 100;
+	if (mib >= 1024 && centi % 1024 == 0) {
+		long long hundredths = centi / 1024;
 		if (hundredths % 100 == 0)
-			snprintf(buf, size, "%dGi", hundredths / 100);
+			snprintf(buf, size, "%lldGi", hundredths / 100);
 		else if (hundredths % 10 == 0)
-			snprintf(buf, size, "%d.%dGi", hundredths / 100, hundredths % 100 / 10);
+			snprintf(buf, size, "%lld.%lldGi", hundredths / 100, hundredths % 100 / 10);
 		else
-			snprintf(buf, size, "%d.%02dGi", hundredths / 100, hundredths % 100);
+			snprintf(buf, size, "%lld.%02lldGi", hundredths / 100, hundredths % 100);
 	} else {
 		snprintf(buf, size, "%dMi", mib);
 	}
@@ -427,7 +443,11 @@ const char *cosched_fmt_mib(char *buf, size_t size, int mib)
 void cosched_scenario_write(FILE *f, const struct cosched_scenario *s)
 {
 	char b[32];
-	fprintf(f, "scenario %s\n", s->name);
+	/* A file without a 'scenario' line is named by its path ("my dir/x.txt"),
+	 * which is no name the parser takes: leave it out, and the replayed file
+	 * is named by its own path. */
+	if (name_bad_at(s->name, strlen(s->name)) == strlen(s->name))
+		fprintf(f, "scenario %s\n", s->name);
 	for (int i = 0; i < s->nnodes; i++)
 		fprintf(f, "node %s %s\n", s->nodes[i].name,
 		        cosched_fmt_mib(b, sizeof(b), s->nodes[i].mib));

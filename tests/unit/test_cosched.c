@@ -200,6 +200,27 @@ Test(parse, dump_round_trips)
 	}
 }
 
+Test(parse, dump_of_any_file_replays)
+{
+	/* Without a 'scenario' line the name is the path, which need not be a
+	 * name the parser takes back: --dump must still print a file that replays. */
+	static struct cosched_scenario again;
+	static char buf[1024];
+	cr_assert_eq(cosched_scenario_parse("my dir/x.txt", "node A 1Gi\ncontainer x 512Mi\n", &s),
+	             0);
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	cosched_scenario_write(f, &s);
+	fclose(f);
+	cr_assert_eq(cosched_scenario_parse("again.txt", buf, &again), 0, "%s\n%s", last_error(),
+	             buf);
+	cr_assert_eq(again.ncontainers, 1);
+
+	/* An arrival one past the previous is still an arrival the format takes. */
+	parse_err("node A 1Gi\ncontainer x 1Gi at=100000\ncontainer y 1Gi\n",
+	          "t.txt:3:11: ", "past tick 100000");
+	parse_ok("node A 1Gi\ncontainer x 1Gi at=100000\ncontainer y 1Gi at=3\n");
+}
+
 Test(parse, fmt_mib)
 {
 	char b[32];
@@ -208,6 +229,9 @@ Test(parse, fmt_mib)
 	cr_assert_str_eq(cosched_fmt_mib(b, sizeof(b), 2048), "2Gi");
 	cr_assert_str_eq(cosched_fmt_mib(b, sizeof(b), 512), "512Mi");
 	cr_assert_str_eq(cosched_fmt_mib(b, sizeof(b), 1000), "1000Mi");
+	/* A group's sum can reach 64 containers of 1024Gi: x100 is past INT_MAX. */
+	cr_assert_str_eq(cosched_fmt_mib(b, sizeof(b), 21 * COSCHED_MAX_MIB), "21504Gi");
+	cr_assert_str_eq(cosched_fmt_mib(b, sizeof(b), 64 * COSCHED_MAX_MIB), "65536Gi");
 }
 
 Test(random, same_seed_same_scenario)
@@ -343,6 +367,45 @@ Test(strategy, pod_never_splits_a_group)
 	cr_assert_eq(r.stranded, 0);
 }
 
+Test(strategy, longest_names_are_not_cut)
+{
+	/* Names may have 31 characters: every message must still end as written. */
+	static const char na[] = "node_A_is_thirty_one_characters",
+	                  nb[] = "node_B_is_thirty_one_characters",
+	                  ga[] = "group_a_is_thirty_one_character",
+	                  gb[] = "group_b_is_thirty_one_character";
+	static char text[1024];
+	snprintf(text, sizeof(text),
+	         "node %s 1.25Gi\nnode %s 2Gi\n"
+	         "container app_is_thirty_one_characters_ 1Gi group=%s at=0\n"
+	         "container log_is_thirty_one_characters_ 512Mi group=%s at=1\n",
+	         na, nb, ga, ga);
+	parse_ok(text);
+	run(COSCHED_FIRST_FIT);
+	const char *why = r.why[idx("log_is_thirty_one_characters_")];
+	cr_assert(strstr(why, "needs 512Mi"), "cut: %s", why);
+	cr_assert(strstr(r.events[1].text, "256Mi free"), "cut: %s", r.events[1].text);
+
+	snprintf(text, sizeof(text),
+	         "node %s 3Gi\n"
+	         "container e_is_thirty_one_characters_long 1Gi group=%s at=0\n"
+	         "container f_is_thirty_one_characters_long 1Gi group=%s at=1\n"
+	         "container t_is_thirty_one_characters_long 1Gi group=%s at=2\n"
+	         "container c_is_thirty_one_characters_long 1Gi group=%s at=3\n"
+	         "container l_is_thirty_one_characters_long 1Gi group=%s at=4\n",
+	         nb, ga, gb, ga, gb, ga);
+	parse_ok(text);
+	run(COSCHED_HOARDING);
+	cr_assert_eq(r.deadlock_tick, 4);
+	char cycle[256];
+	snprintf(cycle, sizeof(cycle), "%s holds 2Gi on %s, %s holds 1Gi on %s", ga, nb, gb, nb);
+	cr_assert_str_eq(r.deadlock, cycle);
+	const char *ev = r.events[r.nevents - 1].text;
+	cr_assert(strstr(ev, "DEADLOCK") && strstr(ev, cycle), "cut: %s", ev);
+	why = r.why[idx("l_is_thirty_one_characters_long")];
+	cr_assert(strstr(why, "and waits"), "cut: %s", why);
+}
+
 static const char contended[] = "node n1 2Gi\nnode n2 2Gi\nnode n3 2Gi\n"
                                 "container a 1Gi group=A at=0\ncontainer a2 512Mi group=A at=0\n"
                                 "container b 1Gi group=B at=0\ncontainer b2 512Mi group=B at=0\n"
@@ -409,13 +472,15 @@ Test(pod_fit, whole_group_or_nothing)
 
 Test(pod_fit, first_node_that_fits)
 {
+	/* 1.5Gi: a is too small; b is the first that fits, c the tightest fit,
+	 * d the roomiest. Only first fit answers b, then c once b is full. */
 	struct cosched_state st;
-	parse_ok("node a 1Gi\nnode b 2Gi\nnode c 2Gi\ncontainer x 512Mi group=g\n"
-	         "container y 1Gi group=g\n");
+	parse_ok("node a 1Gi\nnode b 3Gi\nnode c 2Gi\nnode d 4Gi\n"
+	         "container x 512Mi group=g\ncontainer y 1Gi group=g\n");
 	cosched_state_init(&s, &st);
-	cr_assert_eq(cosched_pod_fit(&s, &st, 0), 1);
-	st.used[1] = 1024;
-	cr_assert_eq(cosched_pod_fit(&s, &st, 0), 2);
+	cr_assert_eq(cosched_pod_fit(&s, &st, 0), 1, "b: the first node with 1.5Gi free");
+	st.used[1] = 2048;
+	cr_assert_eq(cosched_pod_fit(&s, &st, 0), 2, "c: b has 1Gi free now");
 }
 
 Test(strategy, unknown_strategy_is_an_error)
