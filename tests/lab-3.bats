@@ -379,6 +379,19 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
+# A file is bound onto a file: the missing mountPath of a subPath that names
+# a file (or of a File hostPath: the capstone's /etc/hosts and
+# /dev/termination-log) must become an empty file, not a directory.
+@test "[vol-safe-mount] step6_escape --safe: a subPath naming a file gets an empty file made to be mounted on" {
+	run "$L3/step6_escape" --safe --scratch "$T/s" --sub-path data/hello
+	assert_success
+	assert_line "   mounted on the node at /pod/root/mnt"
+	# the mount point, left behind in the root: a file, empty (not the volume's)
+	[ -f "$T/s/pod/root/mnt" ] && [ ! -s "$T/s/pod/root/mnt" ]
+	[ "$(cat "$T/s/pod/volumes/shared/data/hello")" = "hello from the volume" ]
+	host_mounts_unchanged
+}
+
 @test "[vol-safe-mount] unit test resolve/magic_links_are_refused: /proc/self/root beneath the root is ELOOP" {
 	# a magic link leads out of any root. RESOLVE_IN_ROOT refuses it too
 	# today (EXDEV), but only RESOLVE_NO_MAGICLINKS promises it (ELOOP). No

@@ -45,7 +45,10 @@ int img_archive_open(void);
 	X(archive_read_next_header)                                                                \
 	X(archive_read_open)                                                                       \
 	X(archive_read_open_filename)                                                              \
-	X(archive_read_support_filter_all)                                                         \
+	X(archive_read_support_filter_bzip2)                                                       \
+	X(archive_read_support_filter_gzip)                                                        \
+	X(archive_read_support_filter_xz)                                                          \
+	X(archive_read_support_filter_zstd)                                                        \
 	X(archive_read_support_format_raw)                                                         \
 	X(archive_read_support_format_tar)                                                         \
 	X(archive_set_error)
@@ -55,31 +58,34 @@ ARCHIVE_DL_FUNCS(ARCHIVE_DL_DECLARE)
 #undef ARCHIVE_DL_DECLARE
 
 #ifndef ARCHIVE_DL_REAL_NAMES
-#define archive_entry_atime             img_dl_archive_entry_atime
-#define archive_entry_filetype          img_dl_archive_entry_filetype
-#define archive_entry_gid               img_dl_archive_entry_gid
-#define archive_entry_hardlink          img_dl_archive_entry_hardlink
-#define archive_entry_mtime             img_dl_archive_entry_mtime
-#define archive_entry_pathname          img_dl_archive_entry_pathname
-#define archive_entry_perm              img_dl_archive_entry_perm
-#define archive_entry_size              img_dl_archive_entry_size
-#define archive_entry_size_is_set       img_dl_archive_entry_size_is_set
-#define archive_entry_symlink           img_dl_archive_entry_symlink
-#define archive_entry_uid               img_dl_archive_entry_uid
-#define archive_entry_xattr_next        img_dl_archive_entry_xattr_next
-#define archive_entry_xattr_reset       img_dl_archive_entry_xattr_reset
-#define archive_error_string            img_dl_archive_error_string
-#define archive_read_data               img_dl_archive_read_data
-#define archive_read_data_block         img_dl_archive_read_data_block
-#define archive_read_free               img_dl_archive_read_free
-#define archive_read_new                img_dl_archive_read_new
-#define archive_read_next_header        img_dl_archive_read_next_header
-#define archive_read_open               img_dl_archive_read_open
-#define archive_read_open_filename      img_dl_archive_read_open_filename
-#define archive_read_support_filter_all img_dl_archive_read_support_filter_all
-#define archive_read_support_format_raw img_dl_archive_read_support_format_raw
-#define archive_read_support_format_tar img_dl_archive_read_support_format_tar
-#define archive_set_error               img_dl_archive_set_error
+#define archive_entry_atime               img_dl_archive_entry_atime
+#define archive_entry_filetype            img_dl_archive_entry_filetype
+#define archive_entry_gid                 img_dl_archive_entry_gid
+#define archive_entry_hardlink            img_dl_archive_entry_hardlink
+#define archive_entry_mtime               img_dl_archive_entry_mtime
+#define archive_entry_pathname            img_dl_archive_entry_pathname
+#define archive_entry_perm                img_dl_archive_entry_perm
+#define archive_entry_size                img_dl_archive_entry_size
+#define archive_entry_size_is_set         img_dl_archive_entry_size_is_set
+#define archive_entry_symlink             img_dl_archive_entry_symlink
+#define archive_entry_uid                 img_dl_archive_entry_uid
+#define archive_entry_xattr_next          img_dl_archive_entry_xattr_next
+#define archive_entry_xattr_reset         img_dl_archive_entry_xattr_reset
+#define archive_error_string              img_dl_archive_error_string
+#define archive_read_data                 img_dl_archive_read_data
+#define archive_read_data_block           img_dl_archive_read_data_block
+#define archive_read_free                 img_dl_archive_read_free
+#define archive_read_new                  img_dl_archive_read_new
+#define archive_read_next_header          img_dl_archive_read_next_header
+#define archive_read_open                 img_dl_archive_read_open
+#define archive_read_open_filename        img_dl_archive_read_open_filename
+#define archive_read_support_filter_bzip2 img_dl_archive_read_support_filter_bzip2
+#define archive_read_support_filter_gzip  img_dl_archive_read_support_filter_gzip
+#define archive_read_support_filter_xz    img_dl_archive_read_support_filter_xz
+#define archive_read_support_filter_zstd  img_dl_archive_read_support_filter_zstd
+#define archive_read_support_format_raw   img_dl_archive_read_support_format_raw
+#define archive_read_support_format_tar   img_dl_archive_read_support_format_tar
+#define archive_set_error                 img_dl_archive_set_error
 #endif
 
 #endif

@@ -4,8 +4,9 @@
  * Syscalls: openat2(2) (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, RESOLVE_IN_ROOT),
  * mkdirat(2), mknodat(2), symlinkat(2), linkat(2), fsetxattr(2),
  * fchownat(2), renameat(2), flock(2).
- * Libraries: libarchive (tar, gzip, zstd; opened when first needed, see
- * archive_dl.h), json-c, nettle (sha256).
+ * Libraries: libarchive (tar; gzip and zstd, bzip2 and xz too for a whole
+ * archive; opened when first needed, see archive_dl.h), json-c, nettle
+ * (sha256).
  *
  * The one rule of unpacking hostile input: every file is created by a *at()
  * call on the fd of its parent directory, and that fd was opened one
@@ -534,6 +535,36 @@ static int set_meta(const struct unpack *u, int dirfd, const char *name, int fd,
 	return 0;
 }
 
+/* Open the directory name of dirfd, never through a symlink. */
+static int open_subdir_beneath(const struct unpack *u, int dirfd, const char *name,
+                               const char *entry)
+{
+	struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+	int fd = sys_openat2(dirfd, name, &how, sizeof(how));
+	return fd >= 0 ? fd : fail_errno("%s: entry '%s': openat2(%s)", u->what, entry, name);
+}
+
+static int set_meta_dir(const struct unpack *u, int dirfd, const char *name,
+                        struct archive_entry *e, const char *entry)
+{
+	_cleanup_close_ int fd = open_subdir_beneath(u, dirfd, name, entry);
+	return fd < 0 ? -1 : set_meta(u, dirfd, name, fd, e, entry);
+}
+
+/* This layer's directory name stands alone: what the layers below have in
+ * a directory of that path is hidden (a whiteout of the name in the same
+ * layer deleted it). */
+static int make_opaque(const struct unpack *u, int dirfd, const char *name, const char *entry)
+{
+	_cleanup_close_ int fd = open_subdir_beneath(u, dirfd, name, entry);
+	if (fd < 0)
+		return -1;
+	if (img_whiteout_apply(fd, IMG_WH_OPAQUE, NULL) < 0)
+		return fail_msg(errno, "%s: entry '%s': %s", u->what, entry, last_error());
+	return 0;
+}
+
 static int unpack_file(struct unpack *u, struct archive *a, int dirfd, const char *name,
                        struct archive_entry *e, const char *entry)
 {
@@ -612,10 +643,12 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 				return -1;
 			struct stat st;
 			/* A name this layer itself has wins over its whiteout (image-spec:
-			 * a whiteout applies only to the layers below). */
+			 * a whiteout applies only to the layers below). A file hides the
+			 * lower one by itself; a directory would merge with the lower one
+			 * the whiteout deletes, unless it is opaque. */
 			if (kind == IMG_WH_FILE &&
 			    fstatat(dfd, hidden, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				return 0;
+				return S_ISDIR(st.st_mode) ? make_opaque(u, dfd, hidden, shown) : 0;
 			if (img_whiteout_apply(dfd, kind, hidden) < 0)
 				return fail_msg(errno, "%s: entry '%s': %s", u->what, shown,
 				                last_error());
@@ -655,17 +688,20 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 
 	switch (type) {
 	case AE_IFDIR: {
+		/* A 0:0 device here is this layer's own whiteout of the name (no
+		 * device of the tar is made): the layer deletes the lower directory
+		 * and makes a new one, which must not merge with it. */
+		struct stat st;
+		bool deleted = u->layer && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		               S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
 		int r = make_room(u, dfd, name, true, shown);
 		if (r < 0)
 			return -1;
 		if (r == 0 && mkdirat(dfd, name, 0700) < 0)
 			return fail_errno("%s: entry '%s': mkdirat", u->what, raw);
-		struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-		                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
-		_cleanup_close_ int fd = sys_openat2(dfd, name, &how, sizeof(how));
-		if (fd < 0)
-			return fail_errno("%s: entry '%s': openat2", u->what, raw);
-		return set_meta(u, dfd, name, fd, e, shown);
+		if (set_meta_dir(u, dfd, name, e, shown) < 0)
+			return -1;
+		return deleted ? make_opaque(u, dfd, name, shown) : 0;
 	}
 	case AE_IFREG:
 		if (make_room(u, dfd, name, false, shown) < 0)
@@ -784,6 +820,23 @@ static la_ssize_t diff_stream_read(struct archive *a, void *arg, const void **ou
 	return n;
 }
 
+/* The compressions a reader decodes: gzip and zstd for a layer (what the
+ * OCI media types name, and all containerd's applier takes), bzip2 and xz
+ * too for a whole archive (what docker load takes). Never
+ * archive_read_support_filter_all: it adds lrzip, grzip, lzop and more,
+ * some of which libarchive decodes by running the program of that name
+ * from PATH - a blob of an image, hostile input, would pick a program for
+ * the loader, root, to run on it. */
+static void support_filters(struct archive *a, bool whole_archive)
+{
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	if (whole_archive) {
+		archive_read_support_filter_bzip2(a);
+		archive_read_support_filter_xz(a);
+	}
+}
+
 /* Unpack the blob open at fd beneath dirfd. blob_digest (may be "") and
  * diff_id are what the blob and its uncompressed tar must hash to. */
 static int unpack_layer(int fd, const char *blob_digest, uint64_t blob_size, const char *diff_id,
@@ -807,7 +860,7 @@ static int unpack_layer(int fd, const char *blob_digest, uint64_t blob_size, con
 	d->raw = raw;
 	d->max = lim->max_layer_bytes;
 
-	archive_read_support_filter_all(raw);
+	support_filters(raw, false);
 	archive_read_support_format_raw(raw);
 	struct archive_entry *e;
 	if (archive_read_open(raw, h, NULL, hashed_fd_read, NULL) != ARCHIVE_OK ||
@@ -1662,7 +1715,7 @@ static int unpack_archive(const char *path, int dirfd, const struct img_limits *
 	struct archive *a = archive_read_new();
 	if (!a)
 		return fail_errno("archive_read_new");
-	archive_read_support_filter_all(a);
+	support_filters(a, true);
 	archive_read_support_format_tar(a);
 	int rc = -1;
 	if (archive_read_open_filename(a, path, 64 << 10) != ARCHIVE_OK) {

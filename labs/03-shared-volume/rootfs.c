@@ -2,7 +2,7 @@
  * rootfs.c - a container's root filesystem (see rootfs.h).
  *
  * Syscalls: mount(2) (MS_PRIVATE|MS_REC, overlay, MS_BIND, proc, tmpfs,
- * devpts, sysfs, MS_REMOUNT), openat2(2), mkdirat(2), symlinkat(2),
+ * devpts, sysfs), openat2(2), mkdirat(2), symlinkat(2),
  * open_tree(2), mount_setattr(2), move_mount(2), pivot_root(2), umount2(2).
  *
  * Everything here runs in the container's own mount namespace, after
@@ -186,15 +186,20 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 		return mount_lower_stack(lower, out);
 	if (!state_dir) {
 		/* No state: the image itself, bound onto itself so that it is a mount
-		 * point (pivot_root needs one), then made read-only. A remount changes
-		 * only the flags of the bind, never of the filesystem underneath. */
+		 * point (pivot_root needs one), then made read-only and nodev - the
+		 * bind's flags, never the filesystem's underneath. mount_setattr, not
+		 * MS_REMOUNT|MS_BIND: a remount sets exactly the flags it is given,
+		 * and an image on a nosuid or noexec mount would lose those; and it
+		 * changes the top mount only, where the bind took the mounts beneath
+		 * the image along (MS_REC). */
 		if (snprintf(out->merged, sizeof(out->merged), "%s", lower) >=
 		    (int)sizeof(out->merged))
 			return fail_msg(ENAMETOOLONG, "image rootfs %s: path too long", lower);
 		if (mount(lower, lower, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return fail_errno("mount(%s, MS_BIND)", lower);
-		if (mount(NULL, lower, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
-			return fail_errno("mount(%s, MS_REMOUNT|MS_BIND|MS_RDONLY|MS_NODEV)",
+		struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV};
+		if (mount_setattr(AT_FDCWD, lower, AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+			return fail_errno("mount_setattr(%s, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NODEV)",
 			                  lower);
 		return 0;
 	}

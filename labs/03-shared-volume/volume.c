@@ -106,6 +106,18 @@ static mode_t hp_wanted(enum vol_hostpath_type t)
 	return 0;
 }
 
+/* Is a file of mode m what type t demands? If not, the message says what
+ * it is, and ends with when. */
+static int hostpath_kind_ok(const char *p, enum vol_hostpath_type t, mode_t m, const char *when)
+{
+	mode_t want = hp_wanted(t);
+	if (!want || (m & S_IFMT) == want)
+		return 0;
+	int err = want == S_IFDIR ? ENOTDIR : (S_ISDIR(m) ? EISDIR : EINVAL);
+	return fail_msg(err, "hostPath %s: type %s: is %s%s", p, vol_hostpath_type_name(t),
+	                file_kind(m), when);
+}
+
 /* Kubernetes' semantics (pkg/volume/hostpath): the *OrCreate types create
  * what is missing, every other type only checks. kubelet checks nothing for
  * "", and hands the runtime a path that may not exist: containerd and CRI-O
@@ -154,14 +166,8 @@ static int hostpath_check(const struct vol_spec *spec, struct stat *st)
 	if (stat(p, st) < 0)
 		return fail_errno("hostPath %s: stat", p);
 
-check:;
-	mode_t want = hp_wanted(spec->type);
-	if (want && (st->st_mode & S_IFMT) != want) {
-		int err = want == S_IFDIR ? ENOTDIR : (S_ISDIR(st->st_mode) ? EISDIR : EINVAL);
-		return fail_msg(err, "hostPath %s: type %s: is %s", p, tname,
-		                file_kind(st->st_mode));
-	}
-	return 0;
+check:
+	return hostpath_kind_ok(p, spec->type, st->st_mode, "");
 }
 
 static int name_ok(const char *name)
@@ -195,6 +201,7 @@ int vol_prepare(const struct vol_spec *spec, const char *pod_dir, struct volume 
 		out->is_dir = S_ISDIR(st.st_mode);
 		out->devices =
 		    spec->type == VOL_HP_CHAR_DEVICE || spec->type == VOL_HP_BLOCK_DEVICE;
+		out->type = spec->type;
 		return 0;
 	}
 
@@ -215,8 +222,10 @@ int vol_prepare(const struct vol_spec *spec, const char *pod_dir, struct volume 
 
 	if (spec->memory) {
 		/* medium: Memory is a tmpfs; sizeLimit becomes its size, so the kernel
-		 * answers ENOSPC at the limit (kubelet evicts the pod instead). On disk
-		 * a sizeLimit is not enforced: that needs filesystem quotas. */
+		 * answers ENOSPC at the limit, as kubelet sizes it since Kubernetes
+		 * 1.22. Its pages are charged to the memory cgroup of whoever writes
+		 * them. On disk a sizeLimit is not enforced: that needs filesystem
+		 * quotas (vol_usage measures it instead). */
 		char opts[64] = "mode=0777";
 		if (spec->size_limit)
 			snprintf(opts, sizeof(opts), "mode=0777,size=%llu",
@@ -354,6 +363,19 @@ static int open_source(const struct volume *v, const char *sub)
 	int vol_fd = open(v->host_path, flags);
 	if (vol_fd < 0)
 		return fail_errno("volume %s: open(%s)", v->name, v->host_path);
+	/* vol_prepare checked a path, maybe long ago (a restarted container);
+	 * what counts is the file mounted now, subPath or not. Above all for a
+	 * device type, whose mount keeps device access: a directory swapped in
+	 * there would let the container open any node it makes with mknod. */
+	struct stat st;
+	if (v->kind == VOL_HOSTPATH && v->type != VOL_HP_ANY &&
+	    (fstat(vol_fd, &st) < 0
+	         ? fail_errno("volume %s: fstat", v->name)
+	         : hostpath_kind_ok(v->host_path, v->type, st.st_mode,
+	                            " now, not what was checked: refused")) < 0) {
+		closep(&vol_fd);
+		return -1;
+	}
 	if (!sub)
 		return vol_fd;
 	int fd = open_beneath(vol_fd, sub, true, true, RESOLVE_BENEATH);

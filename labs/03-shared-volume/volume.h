@@ -5,8 +5,8 @@
  * The mount is the dangerous part: the destination lies inside a root the
  * container controls, so it is resolved beneath that root without following
  * any symlink out of it (openat2 RESOLVE_IN_ROOT) and the mount is made on
- * the resulting fd (/proc/self/fd/N), never on a path string that could be
- * swapped between check and use (runc CVE-2021-30465, kubelet
+ * the resulting fd (open_tree, move_mount), never on a path string that could
+ * be swapped between check and use (runc CVE-2021-30465, kubelet
  * CVE-2017-1002101, CVE-2021-25741).
  */
 #ifndef PODLAB_VOLUME_H
@@ -51,6 +51,10 @@ struct volume {
 	 * keeps device access. Every other one is mounted nodev, so a device node
 	 * a container makes with mknod in it cannot be opened. */
 	bool devices;
+	/* A hostPath's type, checked again at vol_mount on the file that is
+	 * mounted: the path may have changed since vol_prepare (VOL_HP_ANY:
+	 * no check, as for a volume made by hand). */
+	enum vol_hostpath_type type;
 };
 
 /* "DirectoryOrCreate" -> VOL_HP_DIRECTORY_OR_CREATE; EINVAL + message otherwise. */
@@ -70,7 +74,8 @@ int vol_open_beneath(int root_fd, const char *path, bool mkdirs, bool want_dir);
 
 /* Bind v (or its sub_path, resolved beneath v with RESOLVE_BENEATH: a subPath
  * leading out of the volume fails with EXDEV) onto mount_path resolved beneath
- * root_fd, read-only in the kernel when readonly. The mount goes fd to fd
+ * root_fd, read-only in the kernel when readonly. A hostPath that is no longer
+ * of its type is refused (ENOTDIR, EISDIR or EINVAL). The mount goes fd to fd
  * (open_tree, mount_setattr, move_mount). root_fd must have been opened in
  * the mount namespace the mount is for (after the unshare): an fd keeps
  * pointing into the namespace it was opened in, and move_mount refuses

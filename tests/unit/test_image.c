@@ -289,19 +289,19 @@ static void write_text(const char *path, const char *s)
 	fclose(f);
 }
 
+static void layout_of_blobs(const char *ref, const char *const *blobs, size_t n);
+
 /* An OCI layout at `layout` naming ref, with one uncompressed tar layer per
  * NULL-terminated list of entries in layers[]. */
 static void make_layout(const char *ref, const struct entry *const *layers, size_t n)
 {
-	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s/blobs/sha256", layout);
-	cr_assert_eq(mkdir_p(p, 0755), 0);
-	snprintf(p, sizeof(p), "%s/oci-layout", layout);
-	write_text(p, "{\"imageLayoutVersion\":\"1.0.0\"}");
-	char diffs[4096] = "", descs[4096] = "";
+	char tars[8][PATH_MAX];
+	const char *blobs[8];
+	cr_assert_leq(n, 8);
 	for (size_t l = 0; l < n; l++) {
-		char tar[PATH_MAX];
-		snprintf(tar, sizeof(tar), "%s/layer.tar", dir);
+		char *tar = tars[l];
+		snprintf(tar, PATH_MAX, "%s/layer%zu.tar", dir, l);
+		blobs[l] = tar;
 		struct archive *a = archive_write_new();
 		archive_write_set_format_pax_restricted(a);
 		cr_assert_eq(archive_write_open_filename(a, tar), ARCHIVE_OK);
@@ -324,9 +324,24 @@ static void make_layout(const char *ref, const struct entry *const *layers, size
 			archive_entry_free(ae);
 		}
 		archive_write_free(a);
+	}
+	layout_of_blobs(ref, blobs, n);
+}
+
+/* The same around files given as they are: each the blob of one layer
+ * (moved into the layout), its diffID its own digest. */
+static void layout_of_blobs(const char *ref, const char *const *blobs, size_t n)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/blobs/sha256", layout);
+	cr_assert_eq(mkdir_p(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/oci-layout", layout);
+	write_text(p, "{\"imageLayoutVersion\":\"1.0.0\"}");
+	char diffs[4096] = "", descs[4096] = "";
+	for (size_t l = 0; l < n; l++) {
 		char d[IMG_DIGEST_MAX];
 		long size;
-		to_blob(tar, d, &size);
+		to_blob(blobs[l], d, &size);
 		snprintf(diffs + strlen(diffs), sizeof(diffs) - strlen(diffs), "%s\"%s\"",
 		         l ? "," : "", d);
 		snprintf(descs + strlen(descs), sizeof(descs) - strlen(descs),
@@ -520,6 +535,53 @@ Test(image, rm_asks_which_images_pods_use_under_the_lock_pods_hold)
 	cr_expect_str_empty(last_error());
 }
 
+/* image-spec: a whiteout applies only to the layers below; what its own
+ * layer has of that name stays. A directory deleted and made again in one
+ * layer (".wh.d" and "d/", in either order) must then hide what the layers
+ * below had in d: opaque, in overlayfs' terms. A file needs nothing: it
+ * hides the lower one by itself. */
+static bool opaque(const char *layer_hex, const char *rel)
+{
+	char p[PATH_MAX], v[4] = "";
+	snprintf(p, sizeof(p), "%s/layers/%s/%s", store, layer_hex, rel);
+	return getxattr(p, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+}
+
+Test(image, a_directory_deleted_and_made_again_in_one_layer_is_opaque)
+{
+	static const struct entry lower[] = {
+	    {"d", AE_IFDIR, NULL},          {"d/old", AE_IFREG, "deleted\n"},
+	    {"e", AE_IFDIR, NULL},          {"e/old", AE_IFREG, "deleted\n"},
+	    {"f", AE_IFREG, "old\n"},       {"k", AE_IFDIR, NULL},
+	    {"k/kept", AE_IFREG, "kept\n"}, {NULL, 0, NULL}};
+	static const struct entry upper[] = {
+	    {".wh.d", AE_IFREG, ""}, /* whiteout first */
+	    {"d", AE_IFDIR, NULL},        {"d/new", AE_IFREG, "new\n"},
+	    {"e", AE_IFDIR, NULL}, /* whiteout after */
+	    {"e/new", AE_IFREG, "new\n"}, {".wh.e", AE_IFREG, ""},
+	    {"f", AE_IFREG, "new\n"},     {".wh.f", AE_IFREG, ""},
+	    {"k", AE_IFDIR, NULL}, /* no whiteout: merged */
+	    {"k/new", AE_IFREG, "new\n"}, {NULL, 0, NULL}};
+	const struct entry *layers[] = {lower, upper};
+	make_layout("again:1", layers, 2);
+	char **refs;
+	cr_assert_eq(img_load(store, layout, NULL, NULL, &refs), 0, "%s", last_error());
+	img_strv_free(refs);
+	struct img_image img;
+	cr_assert_eq(img_get(store, "again:1", &img), 0, "%s", last_error());
+	const char *top = img.layers[1] + 7;
+	cr_expect(opaque(top, "d"), "d: whiteout, then the directory");
+	cr_expect(opaque(top, "e"), "e: the directory, then its whiteout");
+	cr_expect(!opaque(top, "k"), "k was never deleted");
+	char p[PATH_MAX], buf[16] = "";
+	snprintf(p, sizeof(p), "%s/layers/%s/d/new", store, top);
+	cr_expect_gt(read_file(p, buf, sizeof(buf)), 0, "%s", p);
+	snprintf(p, sizeof(p), "%s/layers/%s/f", store, top);
+	cr_expect_gt(read_file(p, buf, sizeof(buf)), 0, "%s", p);
+	cr_expect_str_eq(buf, "new");
+	img_image_free(&img);
+}
+
 Test(image, hostile_entries_leave_nothing_in_the_store)
 {
 	static const struct entry slip[] = {
@@ -546,6 +608,46 @@ Test(image, hostile_entries_leave_nothing_in_the_store)
 		                   last_error());
 		cr_expect(store_is_empty(), "case %zu left something", i);
 	}
+}
+
+/* A blob in lrzip's format (its magic, "LRZI"): libarchive decodes lrzip,
+ * grzip and some others only by running the program of that name, found
+ * in PATH. An image is hostile input, and the loader runs as root: it
+ * decodes what the OCI media types and docker load name, in its own
+ * process, and never runs a program an image picks. */
+Test(image, no_blob_picks_a_program_to_run)
+{
+	char bin[128], lrzip[160], ran[160], path[8192];
+	snprintf(bin, sizeof(bin), "%s/bin", dir);
+	snprintf(lrzip, sizeof(lrzip), "%s/lrzip", bin);
+	snprintf(ran, sizeof(ran), "%s/ran", dir);
+	cr_assert_eq(mkdir(bin, 0755), 0);
+	char script[PATH_MAX + 64];
+	snprintf(script, sizeof(script), "#!/bin/sh\ntouch %s\nexec cat\n", ran);
+	write_text(lrzip, script);
+	cr_assert_eq(chmod(lrzip, 0755), 0);
+	snprintf(path, sizeof(path), "%s:%s", bin, getenv("PATH") ? getenv("PATH") : "/usr/bin");
+	cr_assert_eq(setenv("PATH", path, 1), 0);
+
+	static const char lrz[] = "LRZI\x00\x06 not really lrzip, and no tar either";
+	char blob[PATH_MAX];
+	snprintf(blob, sizeof(blob), "%s/layer.lrz", dir);
+	FILE *f = fopen(blob, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(lrz, 1, sizeof(lrz), f), sizeof(lrz));
+	fclose(f);
+	char archive[PATH_MAX];
+	snprintf(archive, sizeof(archive), "%s/image.tar.lrz", dir);
+	cr_assert_eq(link(blob, archive), 0);
+	const char *blobs[] = {blob};
+	layout_of_blobs("lrz:1", blobs, 1);
+
+	char **refs;
+	cr_expect_eq(img_load(store, layout, NULL, NULL, &refs), -1, "a layer of no tar loaded");
+	cr_expect_eq(access(ran, F_OK), -1, "a layer had %s run", lrzip);
+	cr_expect_eq(img_load(store, archive, "lrz:1", NULL, &refs), -1, "no tar loaded");
+	cr_expect_eq(access(ran, F_OK), -1, "an archive had %s run", lrzip);
+	cr_expect(store_is_empty());
 }
 
 /* ---- the image's groups for its user (supplementalGroupsPolicy Merge) ------ */

@@ -86,6 +86,7 @@ Test(image, podrun_images_is_the_default)
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 
 /* Runs fn in a child that has its own private mount namespace; its exit
@@ -139,6 +140,39 @@ Test(image, readonly_image_as_root)
 		cr_assert_eq(mkdir(p, 0755), 0);
 	}
 	cr_assert_eq(in_child(readonly_image_root), 0);
+}
+
+/* No state dir, and the images on a nosuid, noexec mount (a /tmp or a
+ * home mounted so) with a mount of their own beneath the image: the bind
+ * that becomes the root keeps the flags it inherits, and all of it is
+ * read-only, the mount beneath too. */
+static int readonly_image_keeps_its_flags(void)
+{
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+		return 1;
+	char sub[PATH_MAX + 8];
+	snprintf(lower, sizeof(lower), "%s/image", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", lower);
+	if (mkdir(lower, 0755) < 0 || mkdir(sub, 0755) < 0 ||
+	    mount("tmpfs", sub, "tmpfs", 0, "mode=0755") < 0)
+		return 2;
+	struct rootfs r;
+	if (rootfs_mount_overlay(lower, NULL, &r) < 0)
+		return 3;
+	struct statvfs sv;
+	const unsigned long want = ST_RDONLY | ST_NODEV | ST_NOSUID | ST_NOEXEC;
+	if (statvfs(lower, &sv) < 0 || (sv.f_flag & want) != want)
+		return 4; /* a flag of the image's mount was lost */
+	strcat(sub, "/x");
+	if (open(sub, O_CREAT | O_WRONLY | O_CLOEXEC, 0644) >= 0 || errno != EROFS)
+		return 5; /* the mount beneath the image stayed writable */
+	return 0;
+}
+
+Test(image, readonly_image_keeps_its_flags_all_the_way_down)
+{
+	int rc = in_child(readonly_image_keeps_its_flags);
+	cr_assert_eq(rc, 0, "failed at step %d", rc);
 }
 
 static int overlay_and_cleanup(void)

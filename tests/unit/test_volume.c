@@ -699,6 +699,47 @@ Test(mounting, file_hostpath_gets_a_file_mount_point)
 	cr_assert_eq(st.st_size, 12);
 }
 
+/* The node's path is checked at vol_prepare, mounted at vol_mount: for a
+ * container that restarts, hours apart. A CharDevice hostPath is the one
+ * mount left without nodev; swapped for a directory meanwhile (by whoever
+ * can write its parent: another pod's hostPath), it would give the
+ * container a directory where any node it makes with mknod opens. What
+ * is mounted is what must be of the type. */
+Test(mounting, a_hostpath_changed_since_its_check_is_refused)
+{
+	cr_assert_eq(mknod(at("chr"), S_IFCHR | 0600, makedev(1, 3)), 0);
+	struct volume v;
+	cr_assert_eq(prep(VOL_HP_CHAR_DEVICE, at("chr"), &v), 0, "%s", last_error());
+	cr_assert(v.devices);
+	cr_assert_eq(unlink(at("chr")), 0);
+	cr_assert_eq(mkdir(at("chr"), 0755), 0);
+	errno = 0;
+	cr_assert_eq(vol_mount(&v, root_fd, "/dev-dir", NULL, false), -1, "mounted a directory");
+	cr_assert_eq(errno, EISDIR, "%s", strerror(errno));
+	cr_assert_not_null(strstr(last_error(), "type CharDevice: is a directory"), "%s",
+	                   last_error());
+	/* nor with a subPath, which needs a directory */
+	cr_assert_eq(vol_mount(&v, root_fd, "/dev-dir", "sub", false), -1, "mounted a subPath");
+	cr_assert_eq(errno, EISDIR, "%s", strerror(errno));
+	/* nothing was made in the root, or in the directory */
+	cr_assert_eq(access(at("root/dev-dir"), F_OK), -1);
+	cr_assert_eq(access(at("chr/sub"), F_OK), -1);
+
+	/* the other way round: a Directory that became a file */
+	cr_assert_eq(prep(VOL_HP_DIRECTORY, at("d"), &v), -1);
+	cr_assert_eq(mkdir(at("d"), 0755), 0);
+	cr_assert_eq(prep(VOL_HP_DIRECTORY, at("d"), &v), 0, "%s", last_error());
+	cr_assert_eq(rmdir(at("d")), 0);
+	int fd = open(at("d"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(vol_mount(&v, root_fd, "/d", NULL, false), -1, "mounted a file");
+	cr_assert_eq(errno, ENOTDIR, "%s", strerror(errno));
+	/* a hostPath of type "" checks nothing, then or now */
+	cr_assert_eq(prep(VOL_HP_ANY, at("d"), &v), 0, "%s", last_error());
+	cr_assert_eq(vol_mount(&v, root_fd, "/d", NULL, false), 0, "%s", last_error());
+}
+
 /* Out of fds, every step that fails says so: an error path that sets no
  * message of its own would let an older one (a missing resolv.conf, say)
  * stand in for it. Each limit lets the mount get one fd further. */
