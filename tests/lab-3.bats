@@ -401,6 +401,14 @@ tree_sum() {
 	assert_output --partial 'Tested: 1 | Passing: 1'
 }
 
+@test "[vol-safe-mount] unit tests mounting/*_whatever_the_umask: what is made gets its mode whatever the umask (a subPath the volume's)" {
+	# kubelet makes a missing subPath with its volume's mode (0777 for an
+	# emptyDir): a container of another user than root writes there
+	run "$PODLAB_BUILD/tests/unit/test_volume" --jobs 1 --filter 'mounting/*_whatever_the_umask'
+	assert_success
+	assert_output --partial 'Tested: 2 | Passing: 2'
+}
+
 @test "make images: busybox, simple:v2 and tomcat:7.0 with links inside the rootfs" {
 	local img="$PODLAB_BUILD/images"
 	# every applet link points into the image, never at a host path

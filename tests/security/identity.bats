@@ -107,6 +107,32 @@ YAML
 	assert_output "$want"
 }
 
+# kubelet makes a missing subPath with its volume's mode: an emptyDir's 0777.
+# Proven: with open_beneath's mkdirat mode 0755 and no fchmod, as it was,
+# the touch is refused.
+@test "identity: a non-root container writes in a subPath of an emptyDir it made" {
+	pod_file sub <<YAML >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: sub}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 1000}
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "touch /data/f && ls -ldn /data"]
+    volumeMounts: [{name: v, mountPath: /data, subPath: x/y}]
+  volumes: [{name: v, emptyDir: {}}]
+YAML
+	run podrun run "$BATS_TEST_TMPDIR/sub.yaml"
+	assert_success
+	run podrun logs sub
+	assert_output --regexp '^drwxrwxrwx +[0-9]+ 0 +0 '
+	podrun rm sub
+	assert_host_clean
+}
+
 # Proven: with the fsGroup block of pod.c skipped (`if (0 && sp->fs_group >= 0 ...)`)
 # the emptyDir is group 0 without setgid, and the write as uid 1000 fails.
 @test "identity: fsGroup makes the emptyDir the pod's group, setgid; files made in it are the group's" {

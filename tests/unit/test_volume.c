@@ -580,6 +580,40 @@ Test(mounting, subpath_inside_the_volume_is_created_and_mounted)
 	cr_assert_eq(access(at("volumes/data/war/v2/inside"), F_OK), 0);
 }
 
+/* kubelet makes what a subPath lacks with its volume's mode (an emptyDir's
+ * 0777), whatever the umask: a container of another user than root writes
+ * there as it writes to the volume. A mount point the image lacks is 0755. */
+Test(mounting, subpath_dirs_made_take_the_volume_mode_whatever_the_umask)
+{
+	struct volume v = emptydir("data");
+	mode_t old = umask(077);
+	int rc = vol_mount(&v, root_fd, "/app", "war/v2", false);
+	umask(old);
+	cr_assert_eq(rc, 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(stat(at("volumes/data/war"), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0777, "war: %04o", st.st_mode & 07777);
+	cr_assert_eq(stat(at("volumes/data/war/v2"), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0777, "war/v2: %04o", st.st_mode & 07777);
+	cr_assert_eq(stat(at("root/app"), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0777, "the mounted subPath: %04o", st.st_mode & 07777);
+}
+
+Test(mounting, a_missing_mount_point_is_made_0755_whatever_the_umask)
+{
+	struct volume v = emptydir("data");
+	mode_t old = umask(077);
+	int rc = vol_mount(&v, root_fd, "/srv/app", NULL, false);
+	umask(old);
+	cr_assert_eq(rc, 0, "%s", last_error());
+	struct stat st;
+	cr_assert_eq(umount2(at("root/srv/app"), MNT_DETACH), 0);
+	cr_assert_eq(stat(at("root/srv"), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0755, "srv: %04o", st.st_mode & 07777);
+	cr_assert_eq(stat(at("root/srv/app"), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0755, "srv/app: %04o", st.st_mode & 07777);
+}
+
 Test(mounting, subpath_with_dotdot_or_absolute_is_einval)
 {
 	struct volume v = emptydir("data");
