@@ -129,10 +129,11 @@ stop_pod() {
 	[ "$(field side restarts)" = 0 ]
 }
 
-# A sidecar that stopped is not done: kubelet starts it again before the next
-# init container. podctl's sidecars never exit during init; the unit test
-# stops one.
-@test "[init-order] unit tests init_next/*: a sidecar that stopped running blocks the next init container again" {
+# kubelet decides by the last init container started: a sidecar that stopped
+# before the one after it started is restarted first; once the order has
+# passed it, one that stops is restarted beside the others and holds nothing
+# back. podctl's sidecars never exit during init; the unit test stops one.
+@test "[init-order] unit tests init_next/*: a stopped sidecar holds back the init container after it, not one already started" {
 	run "$PODLAB_BUILD/tests/unit/test_init" --jobs 1 --filter 'init_next/*'
 	assert_success
 	assert_output --partial 'Tested: 1 | Passing: 1'

@@ -138,13 +138,16 @@ int ctr_caps_mask(const struct ctr_config *cfg, uint64_t *mask)
 		return -1;
 	if (cfg->privileged) {
 		m = all;
-	} else if (has_all(cfg->cap_add)) {
-		/* add: [ALL] means everything, minus what drop names */
-		m = all;
-		apply_names(cfg->cap_drop, false, &m);
 	} else {
+		/* containerd's and CRI-O's order: add's ALL, then drop's ALL, then
+		 * each name added, then each name dropped. So add: [ALL] with drop:
+		 * [X] is everything but X, drop: [ALL] with add: [X] exactly X - and
+		 * add: [ALL] with drop: [ALL] nothing at all: a policy that appends
+		 * drop: [ALL] to every container wins over an add: [ALL]. */
+		if (has_all(cfg->cap_add))
+			m = all;
 		if (has_all(cfg->cap_drop))
-			m = 0; /* drop: [ALL] then add: [X] keeps exactly X */
+			m = 0;
 		apply_names(cfg->cap_add, true, &m);
 		apply_names(cfg->cap_drop, false, &m);
 	}
@@ -628,13 +631,7 @@ static int container_main(void *arg)
 	struct rootfs rf;
 	char what[128];
 
-	/* Not dumpable until execve (which resets it): a process of another
-	 * container in a shared pid namespace, root too, could otherwise ptrace
-	 * us while we still hold the host's fds and paths (runc CVE-2016-9962). */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-		fail_errno("prctl(PR_SET_DUMPABLE, 0)");
-		child_fail(errfd, "dumpable");
-	}
+	/* Not dumpable: join_sandbox saw to it, in C or in H before the clone. */
 	/* A session of its own: a Ctrl-C on the supervisor's terminal goes to the
 	 * terminal's foreground process group, and must not reach the container
 	 * behind the supervisor's back. The supervisor stops it, in order. */
@@ -712,6 +709,16 @@ static int container_main(void *arg)
 /* C's first steps, or H's: its cgroup (setup_child), then the sandbox. */
 static void join_sandbox(const struct infra *sb, struct child_args *a)
 {
+	/* Not dumpable until execve (which resets it): a process of another
+	 * container in a shared pid namespace, root too, could otherwise ptrace
+	 * us while we still hold the host's fds and paths (runc CVE-2016-9962).
+	 * First thing, before any clone, as runc's nsexec does: H's C inherits
+	 * it, and is never dumpable from its first instruction in the pod's pid
+	 * namespace, where the pod's other containers can see it. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		fail_errno("prctl(PR_SET_DUMPABLE, 0)");
+		child_fail(a->errfd, "dumpable");
+	}
 	/* The caller's end of the socket: C must see EOF when the caller dies. */
 	if (a->callerfd >= 0)
 		close(a->callerfd);

@@ -111,8 +111,9 @@ extern const char *const ctr_default_caps[];
 /* The capabilities the container keeps, as a bit mask (bit n = capability n):
  * privileged: all; else the default set plus cap_add minus cap_drop, where
  * "ALL" in cap_add means every capability and "ALL" in cap_drop means start
- * from none. "All" is all that the caller holds itself. An unknown name fails
- * with EINVAL and a message naming it. */
+ * from none - in that order, as containerd does it, so both together leave
+ * only the names added. "All" is all that the caller holds itself. An unknown
+ * name fails with EINVAL and a message naming it. */
 int ctr_caps_mask(const struct ctr_config *cfg, uint64_t *mask);
 
 enum ctr_state { CTR_WAITING, CTR_RUNNING, CTR_TERMINATED };

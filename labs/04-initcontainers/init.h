@@ -92,7 +92,8 @@ struct init_pod {
 	int (*start)(void *arg, struct init_member *m);
 	/* Has a running native sidecar started? NULL: running is started. podrun
 	 * answers with the sidecar's startupProbe: until it passes, the init
-	 * containers after it and the app containers wait (KEP-753). */
+	 * container just after it (or, after the last one, the app containers)
+	 * does not start (KEP-753); a restart later on holds nothing back. */
 	bool (*started)(void *arg, const struct init_member *m);
 	/* A container that cannot be started: false (the step programs) makes
 	 * init_pod_step fail with its error; true (podrun) keeps the pod and
@@ -116,8 +117,10 @@ int64_t init_backoff_ms(int n);
 
 /* The ordering rule (exercise init-order): the index of the init container
  * that comes next - the first one, in spec order, that has not completed
- * (a regular init container) or is not running (a native sidecar) - or the
- * index of the first app container when every init container is done. */
+ * (a regular init container) or is not running (a native sidecar, unless an
+ * init container after it has been started: kubelet decides by the last one
+ * started, and restarts a sidecar the order passed beside the others) - or
+ * the index of the first app container when every init container is done. */
 int init_next_init(const struct init_pod *p, size_t *next);
 
 /* The pod's phase from its members' states (Pending, Running, Succeeded, Failed). */

@@ -17,6 +17,8 @@
 #include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define DEFAULT_MASK UINT64_C(0xa80425fb) /* what Docker's containers show as CapEff */
@@ -62,6 +64,17 @@ Test(ctr_caps, all)
 	cr_assert_eq(ctr_caps_mask(&cfg, &m), 0);
 	cr_expect(m & BIT(CAP_CHOWN), "privileged keeps everything");
 	cr_expect(m & BIT(CAP_SYS_ADMIN));
+	/* containerd and CRI-O apply add's ALL first, then drop's ALL: both
+	 * together leave nothing but the names added (a policy that appends
+	 * drop: [ALL] to every container must win over an add: [ALL]) */
+	cfg = (struct ctr_config){.cap_add = all, .cap_drop = all};
+	cr_assert_eq(ctr_caps_mask(&cfg, &m), 0);
+	cr_expect_eq(m, 0, "add ALL + drop ALL: mask %llx", (unsigned long long)m);
+	const char *all_and_chown[] = {"ALL", "CHOWN", NULL};
+	cfg = (struct ctr_config){.cap_add = all_and_chown, .cap_drop = all};
+	cr_assert_eq(ctr_caps_mask(&cfg, &m), 0);
+	cr_expect_eq(m, BIT(CAP_CHOWN), "add [ALL, CHOWN] + drop ALL: mask %llx",
+	             (unsigned long long)m);
 }
 
 Test(ctr_caps, unknown_name_is_an_error)
@@ -125,6 +138,55 @@ Test(ctr_stop, safe_on_a_container_that_never_ran)
 	struct ctr c = {.state = CTR_WAITING, .pidfd = -1};
 	cr_expect_eq(ctr_stop(&c, 10), 0);
 	cr_expect_eq(ctr_wait(&c), 0);
+}
+
+/* setup_child: what PR_GET_DUMPABLE says where it runs (C, or H before it
+ * clones C), in memory shared with the test. */
+static int *dumpable_seen;
+static int note_dumpable(void *arg)
+{
+	(void)arg;
+	*dumpable_seen = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	return 0;
+}
+
+/* runc's nsexec makes itself non-dumpable before it clones anything (runc
+ * CVE-2016-9962): C must never be dumpable in the pod's pid namespace,
+ * where the other containers' processes see it, while it holds the
+ * caller's fds. setup_child runs at C's (or H's) first steps. */
+Test(ctr_start, not_dumpable_from_the_first_step_in_c_and_in_h)
+{
+	dumpable_seen =
+	    mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(dumpable_seen, MAP_FAILED);
+	cr_assert_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1, "the test itself is dumpable");
+	char dir[] = "/tmp/podlab-test-dumpable.XXXXXX", state[PATH_MAX];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state", dir);
+	char *argv[] = {"true", NULL};
+	struct ctr_config cfg = {.name = "dumpable",
+	                         .image = "busybox",
+	                         .state_dir = state,
+	                         .argv = argv,
+	                         .stdin_fd = -1,
+	                         .stdout_fd = -1,
+	                         .stderr_fd = -1,
+	                         .setup_child = note_dumpable};
+	/* C, cloned by the caller */
+	*dumpable_seen = -1;
+	struct ctr c;
+	cr_assert_eq(ctr_start(NULL, &cfg, &c), 0, "%s", last_error());
+	ctr_wait(&c);
+	ctr_cleanup(&cfg);
+	rmdir(dir);
+	cr_expect_eq(*dumpable_seen, 0, "C was dumpable at its first step");
+	/* H, which clones C in a pod that shares its pid namespace (here
+	 * without a sandbox: H fails right after setup_child) */
+	*dumpable_seen = -1;
+	cfg.share_pid = true;
+	cr_expect_eq(ctr_start(NULL, &cfg, &c), -1);
+	cr_expect_eq(*dumpable_seen, 0, "H was dumpable before it cloned C");
+	munmap(dumpable_seen, sizeof(int));
 }
 
 /* The fds C holds while it waits to be placed, seen from the caller. */

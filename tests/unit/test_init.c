@@ -105,15 +105,27 @@ Test(init_next, skips_completed_inits_and_running_sidecars)
 	set_state(&m[1], CTR_RUNNING, 0);
 	init_next_init(&p, &next);
 	cr_expect_eq(next, 2, "a running sidecar does not block");
+	/* kubelet looks at the last init container started: a sidecar that
+	 * stopped before the one after it started is restarted first */
+	set_state(&m[1], CTR_TERMINATED, 1);
+	init_next_init(&p, &next);
+	cr_expect_eq(next, 1, "a sidecar that stopped before the next one started comes first");
+	set_state(&m[1], CTR_RUNNING, 0);
 	set_state(&m[2], CTR_TERMINATED, 1);
 	init_next_init(&p, &next);
 	cr_expect_eq(next, 2, "a failed init container blocks until it succeeds");
 	m[2].completed = true;
 	init_next_init(&p, &next);
 	cr_expect_eq(next, 3, "all done: the first app container");
+	/* ... but once the order passed it, a sidecar that stops is restarted
+	 * beside the others, and holds nothing back */
 	set_state(&m[1], CTR_TERMINATED, 0);
 	init_next_init(&p, &next);
-	cr_expect_eq(next, 1, "a sidecar that stopped running blocks again");
+	cr_expect_eq(next, 3, "a sidecar the order passed does not block again");
+	m[2].completed = false;
+	set_state(&m[2], CTR_RUNNING, 0);
+	init_next_init(&p, &next);
+	cr_expect_eq(next, 2, "nor does it while the init container after it runs");
 }
 
 Test(init_phase, from_member_states)
@@ -148,7 +160,8 @@ Test(init_phase, from_member_states)
 
 /* Each fake member is a child process: it exits with script[i][attempt], or
  * with -1 it runs until signalled (ignoring SIGTERM when -2; when -3, it
- * writes FLOOD_BYTES into flood_pipe on SIGTERM and exits 0). */
+ * writes FLOOD_BYTES into flood_pipe on SIGTERM and exits 0; when -4, it
+ * exits 0 on SIGTERM: an init container that completes when told). */
 #define MAXM        6
 #define FLOOD_BYTES (256 * 1024)
 static int script[MAXM][8];
@@ -184,6 +197,11 @@ static int fake_start(void *arg, struct init_member *m)
 			static char flood[FLOOD_BYTES];
 			memset(flood, 'x', sizeof(flood));
 			_exit(write_whole(flood_pipe[1], flood, sizeof(flood), "flood") < 0);
+		}
+		if (code == -4) {
+			int sig;
+			sigwait(&term, &sig);
+			_exit(0);
 		}
 		if (code == -2)
 			signal(SIGTERM, SIG_IGN);
@@ -439,6 +457,78 @@ Test(init_pod, sidecar_is_not_waited_for_and_stops_last)
 	cr_expect_str_eq(fm[0].c.reason, "SIGTERM");
 }
 
+/* kubelet (computeInitContainerActions) decides the next init container by
+ * the last one started; a sidecar before it that stops is restarted beside
+ * the others with its backoff, and holds back neither them nor the apps. */
+Test(init_pod, a_sidecar_that_stops_after_the_order_passed_it_holds_nothing_back)
+{
+	/* a: sidecar, b: init (exits 0), c: app */
+	layout((bool[]){true, true, false}, (bool[]){true, false, false}, 3);
+	script[0][0] = script[0][1] = script[2][0] = -1;
+	struct init_pod p = fake_pod(3, INIT_RESTART_ALWAYS);
+	setenv("PODLAB_BACKOFF_SCALE", "1", 1);
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_assert_eq(fm[0].c.state, CTR_RUNNING);
+	cr_assert_eq(fm[1].c.state, CTR_RUNNING, "b starts while a runs");
+	/* a crashes while b runs, deep in a crash loop: its restart waits 40 s */
+	fm[0].crash_loop = 3;
+	kill(fm[0].c.pid, SIGKILL);
+	int st;
+	cr_assert_eq(waitpid(fm[0].c.pid, &st, 0), fm[0].c.pid);
+	cr_assert_eq(init_pod_reaped(&p, fm[0].c.pid, st), 1);
+	cr_expect_str_eq(fm[0].waiting_reason, "CrashLoopBackOff");
+	cr_assert_eq(waitpid(fm[1].c.pid, &st, 0), fm[1].c.pid);
+	cr_assert_eq(init_pod_reaped(&p, fm[1].c.pid, st), 1);
+	cr_assert(fm[1].completed);
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_expect(p.initialized, "the last init container completed");
+	cr_expect_eq(fm[2].c.state, CTR_RUNNING, "the app does not wait for a's restart");
+	cr_expect_eq(fm[0].c.state, CTR_TERMINATED, "a waits out its backoff");
+	cr_expect_eq(deadline, fm[0].not_before_ms, "and the step says when it is due");
+	cr_assert_eq(init_pod_step(&p, fm[0].not_before_ms, &deadline), 0);
+	cr_expect_eq(fm[0].c.state, CTR_RUNNING, "restarted once due, beside the app");
+	cr_expect_eq(fm[0].restarts, 1);
+	init_pod_stop(&p);
+}
+
+/* started hook: a sidecar's startupProbe passes on its first run only */
+static bool first_run_started(void *arg, const struct init_member *m)
+{
+	(void)arg;
+	return m->restarts == 0;
+}
+
+Test(init_pod, only_the_sidecar_just_before_holds_the_next_one_back_until_started)
+{
+	/* a: sidecar, b: init (runs until stopped, then exits 0), c: app */
+	layout((bool[]){true, true, false}, (bool[]){true, false, false}, 3);
+	script[0][0] = script[0][1] = script[2][0] = -1;
+	script[1][0] = -4;
+	struct init_pod p = fake_pod(3, INIT_RESTART_ALWAYS);
+	p.started = first_run_started;
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_assert_eq(fm[1].c.state, CTR_RUNNING, "a started: b starts");
+	/* a crashes while b runs and is restarted at once; its startupProbe
+	 * has not passed on this run */
+	kill(fm[0].c.pid, SIGKILL);
+	int st;
+	cr_assert_eq(waitpid(fm[0].c.pid, &st, 0), fm[0].c.pid);
+	cr_assert_eq(init_pod_reaped(&p, fm[0].c.pid, st), 1);
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_assert_eq(fm[0].c.state, CTR_RUNNING);
+	cr_assert_eq(fm[0].restarts, 1);
+	kill(fm[1].c.pid, SIGTERM); /* b completes */
+	cr_assert_eq(waitpid(fm[1].c.pid, &st, 0), fm[1].c.pid);
+	cr_assert_eq(init_pod_reaped(&p, fm[1].c.pid, st), 1);
+	cr_assert(fm[1].completed);
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_expect_eq(fm[2].c.state, CTR_RUNNING,
+	             "the app follows b, not the startup of a sidecar the order passed");
+	init_pod_stop(&p);
+}
+
 Test(init_pod, stop_ends_apps_then_sidecars_in_reverse_and_kills_at_the_deadline)
 {
 	/* a, b: sidecars; c: app; all end on SIGTERM */
@@ -466,6 +556,44 @@ Test(init_pod, stop_ends_apps_then_sidecars_in_reverse_and_kills_at_the_deadline
 	cr_expect_str_eq(fm[1].c.reason, "SIGKILL");
 	cr_expect_eq(fm[1].c.exit_code, 137);
 	cr_expect_str_eq(fm[0].c.reason, "SIGTERM");
+}
+
+/* on_change during a stop: when the sidecar a ends, note whether b, a
+ * regular init container that ignores SIGTERM, still runs, and hasten the
+ * stop so that b's SIGKILL comes at once */
+static struct init_pod *hasten_pod;
+static bool b_ran_on;
+static void end_stop_when_a_ends(void *arg, struct init_member *m)
+{
+	log_change(arg, m);
+	if (m == &fm[0] && m->c.state == CTR_TERMINATED && hasten_pod && hasten_pod->stopping) {
+		b_ran_on = fm[1].c.state == CTR_RUNNING;
+		init_pod_hasten(hasten_pod, 0);
+	}
+}
+
+/* kubelet's termination order (newTerminationOrdering): a sidecar waits for
+ * the app containers and the sidecars after it, not for a regular init
+ * container a stop catches running. Were it to wait, this stop would wait
+ * out the hour's grace period b takes and the test would time out. */
+Test(init_pod, a_stop_does_not_make_a_sidecar_wait_for_an_init_container, .timeout = 10)
+{
+	/* a: sidecar, b: init that ignores SIGTERM, c: app, never started */
+	layout((bool[]){true, true, false}, (bool[]){true, false, false}, 3);
+	script[0][0] = -1, script[1][0] = -2;
+	struct init_pod p = fake_pod(3, INIT_RESTART_ALWAYS);
+	p.grace_ms = 3600 * 1000;
+	p.on_change = end_stop_when_a_ends;
+	hasten_pod = &p;
+	b_ran_on = false;
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_assert_eq(fm[1].c.state, CTR_RUNNING);
+	cr_assert_eq(init_pod_stop(&p), 0, "%s", last_error());
+	hasten_pod = NULL;
+	cr_expect(b_ran_on, "a ended only once b had: %s", order);
+	cr_expect_str_eq(fm[0].c.reason, "SIGTERM");
+	cr_expect_str_eq(fm[1].c.reason, "SIGKILL");
 }
 
 /* pre_stop for the fake members: each hook is a child that sleeps

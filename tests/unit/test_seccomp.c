@@ -480,6 +480,27 @@ Test(runtime_default, another_abi_is_killed)
 	          res.status, res.msg);
 	ctr_seccomp_free(sc);
 }
+
+/* The x32 ABI comes in through the native entry, with the same audit
+ * architecture as x86_64 and bit 30 set in the syscall number: a filter
+ * that checked the architecture alone would match none of its rules for the
+ * x86_64 numbers against it - no deny rule of a Localhost profile either.
+ * The filter kills it, as it kills int 0x80, whether or not this kernel was
+ * built with x32 (the filter runs before the kernel's own check). */
+static void body_x32(void)
+{
+	long ret = syscall(0x40000000L | SYS_getpid);
+	FAIL("x32 getpid returned %ld (errno %d) instead of killing us", ret, errno);
+}
+
+Test(runtime_default, the_x32_abi_is_killed)
+{
+	struct ctr_seccomp *sc = runtime_default(DEFAULT_MASK);
+	struct result res = run_filtered(sc, NNP_THEN_LOAD, body_x32);
+	cr_expect(WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGSYS, "status %#x: %s",
+	          res.status, res.msg);
+	ctr_seccomp_free(sc);
+}
 #endif
 
 /* ---- loading: the no_new_privs rule --------------------------------------------- */
