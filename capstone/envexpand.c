@@ -134,6 +134,10 @@ const char *env_lookup_strv(void *arg, const char *name, size_t len)
 {
 	char *const *v = arg;
 	const char *found = NULL;
+	/* No variable's name holds a '=' (the API server refuses one): "$(K=V)"
+	 * names none, where a prefix match would read K's value "V=w" as w. */
+	if (memchr(name, '=', len))
+		return NULL;
 	for (size_t i = 0; v && v[i]; i++)
 		if (!strncmp(v[i], name, len) && v[i][len] == '=')
 			found = v[i] + len + 1;

@@ -13,7 +13,11 @@
  *     line and say what is really wrong.
  *   - `port: 8080` is an integer but `port: "8080"` is a string, and
  *     `value: 8080` for an env var is an integer where Kubernetes wants a
- *     string: the style of the scalar (plain or quoted) decides its type.
+ *     string: the style of the scalar (plain or quoted) decides its type -
+ *     YAML 1.1's types, which Kubernetes' reader (go-yaml v2) has: `no`, `on`,
+ *     `y` are booleans, `0755` is octal (scalar_type). Tags and merge keys
+ *     (`!!binary`, `<<: *x`), which it acts on and libyaml's tree hides, are
+ *     refused rather than misread.
  *   - `emptyDir:` with nothing after it is null, which Kubernetes reads as {}.
  *     An optional number or boolean written as null (`runAsUser: null`, `~`,
  *     nothing after the colon) is unset, as the API server's decoding
@@ -65,6 +69,10 @@ struct ctx {
 	void *warn_arg;
 	struct blk **mem; /* the current pod's allocations */
 	long visits;
+	long grace_seconds; /* the pod's, once its spec's fields are read */
+	/* the first securityContext.windowsOptions of the pod, {0, 0}: none */
+	struct spec_mark windows_options;
+	char windows_path[PATH_LEN];
 };
 
 static void *alloc(struct ctx *c, size_t size)
@@ -142,6 +150,24 @@ PRINTF(3, 4) static void warn_at(struct ctx *c, const yaml_node_t *n, const char
 		c->warn(c->warn_arg, line);
 }
 
+/* s for a one-line message: control characters as Go's %q writes them
+ * (\n, \t, \x1b), cut short to fit len. */
+static const char *quoted(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+	for (; *s && o + 5 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '\n' || ch == '\t')
+			o += (size_t)snprintf(buf + o, len - o, "\\%c", ch == '\n' ? 'n' : 't');
+		else if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 /* ---- nodes and scalar types ----------------------------------------------- */
 
 static yaml_node_t *node(struct ctx *c, int id)
@@ -168,13 +194,106 @@ static bool matches(const char *s, const char *const *words)
 	return false;
 }
 
-/* The type YAML 1.2's core schema (what Kubernetes' YAML reader follows for
- * these cases) gives a plain scalar; quoted and block scalars are strings. */
+/* The next character of a plain scalar's number, an '_' skipped: go-yaml v2
+ * drops every '_' before it tries a scalar as a number ("1_000" is 1000). */
+static char num_at(const char **p)
+{
+	while (**p == '_')
+		(*p)++;
+	return **p;
+}
+
+/* Whether a plain scalar is an integer as go-yaml v2 resolves one - Go's
+ * strconv.ParseInt(s, 0, 64) on it, '_' dropped: a sign, then 0x/0X hex,
+ * 0o/0O octal, 0b/0B binary, a leading 0 octal ("0755" is 493), else decimal.
+ * v2 takes one past int64 too (uint64, then big.Int): *big says so, and *v is
+ * then meaningless. */
+static bool yaml_int(const char *s, int64_t *v, bool *big)
+{
+	const char *p = s;
+	char ch = num_at(&p);
+	bool neg = ch == '-';
+	if (ch == '-' || ch == '+') {
+		p++;
+		ch = num_at(&p);
+	}
+	if (ch < '0' || ch > '9')
+		return false;
+	unsigned base = 10;
+	bool need = false; /* a prefix wants a digit after it */
+	if (ch == '0') {
+		p++;
+		ch = (char)(num_at(&p) | 0x20);
+		base = ch == 'x' ? 16 : ch == 'b' ? 2 : 8;
+		if (ch == 'x' || ch == 'o' || ch == 'b') {
+			p++;
+			need = true;
+		}
+	}
+	unsigned __int128 mag = 0;
+	*big = false;
+	for (;; p++) {
+		ch = num_at(&p);
+		unsigned d = ch >= '0' && ch <= '9'   ? (unsigned)(ch - '0')
+		             : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+		             : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10)
+		                                      : 99;
+		if (ch == '\0' || d >= base)
+			break;
+		need = false;
+		if (!*big && (mag = mag * base + d) > (unsigned __int128)INT64_MAX + neg)
+			*big = true;
+	}
+	if (ch != '\0' || need)
+		return false;
+	*v = neg ? (int64_t)(0 - (uint64_t)mag) : (int64_t)mag;
+	return true;
+}
+
+/* go-yaml v2's float forms: its yamlStyleFloat, '_' dropped -
+ * [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? - and Go's ParseFloat
+ * for one that starts with '.' (".5"). Not "0x1p3", "inf" or "1e": strings. */
+static bool yaml_float(const char *s)
+{
+	const char *p = s;
+	size_t n = 0, frac = 0;
+	if (num_at(&p) == '-' || *p == '+')
+		p++;
+	for (; num_at(&p) >= '0' && *p <= '9'; p++)
+		n++;
+	if (num_at(&p) == '.')
+		for (p++; num_at(&p) >= '0' && *p <= '9'; p++)
+			frac++;
+	else if (n == 0)
+		return false;
+	if (n == 0 && frac == 0)
+		return false;
+	if (num_at(&p) == 'e' || *p == 'E') {
+		p++;
+		if (num_at(&p) == '-' || *p == '+')
+			p++;
+		if (num_at(&p) < '0' || *p > '9')
+			return false;
+		while (num_at(&p) >= '0' && *p <= '9')
+			p++;
+	}
+	return num_at(&p) == '\0';
+}
+
+/* The type a plain scalar has in Kubernetes: kubectl and the API server read
+ * YAML with sigs.k8s.io/yaml, which is go-yaml v2 - YAML 1.1's types, not
+ * YAML 1.2's: yes/no/on/off/y/n are booleans (`value: yes` is refused for a
+ * string, `hostNetwork: on` is true), "0755" is octal, "1_000" a number,
+ * ".5" a float. Quoted and block scalars are strings. */
 static enum stype scalar_type(const yaml_node_t *n)
 {
 	static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-	static const char *const bools[] = {"true",  "True",  "TRUE", "false",
-	                                    "False", "FALSE", NULL};
+	static const char *const bools[] = {
+	    "y", "Y",  "yes", "Yes", "YES",   "true",  "True",  "TRUE", "on",  "On",  "ON", "n",
+	    "N", "no", "No",  "NO",  "false", "False", "FALSE", "off",  "Off", "OFF", NULL};
+	static const char *const floats[] = {".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",
+	                                     ".INF",  "+.inf", "+.Inf", "+.INF", "-.inf",
+	                                     "-.Inf", "-.INF", NULL};
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return ST_STR;
 	const char *s = sval(n);
@@ -182,22 +301,17 @@ static enum stype scalar_type(const yaml_node_t *n)
 		return ST_NULL;
 	if (matches(s, bools))
 		return ST_BOOL;
-	const char *p = s + (*s == '-' || *s == '+');
-	if (*p >= '0' && *p <= '9') {
-		size_t digits = strspn(p, "0123456789");
-		if (p[digits] == '\0')
-			return ST_INT;
-		if (!strncmp(p, "0x", 2) && p[2] &&
-		    p[2 + strspn(p + 2, "0123456789abcdefABCDEF")] == 0)
-			return ST_INT;
-		char *end;
-		strtod(s, &end);
-		if (*end == '\0')
-			return ST_FLOAT;
-	}
-	if (!strcmp(p, ".inf") || !strcmp(p, ".Inf") || !strcmp(s, ".nan"))
+	if (matches(s, floats))
 		return ST_FLOAT;
-	return ST_STR;
+	/* v2 tries a number only when the first character is a digit, a sign
+	 * or a '.' ("_1" is a string) */
+	if (!(*s >= '0' && *s <= '9') && *s != '-' && *s != '+' && *s != '.')
+		return ST_STR;
+	int64_t v;
+	bool big;
+	if (*s != '.' && yaml_int(s, &v, &big))
+		return ST_INT;
+	return yaml_float(s) ? ST_FLOAT : ST_STR;
 }
 
 static const char *type_name(const yaml_node_t *n)
@@ -248,6 +362,19 @@ static int get_str(struct ctx *c, const yaml_node_t *n, const char *path, const 
 	return *out ? 0 : -1;
 }
 
+/* A string the API server defaults when it is empty (restartPolicy, protocol,
+ * imagePullPolicy...): omitempty, so "" decodes as the zero value that
+ * defaulting fills in - as good as absent. *out is left alone, as for null. */
+static int get_str_opt(struct ctx *c, const yaml_node_t *n, const char *path, const char **out)
+{
+	const char *s = NULL;
+	if (get_str(c, n, path, &s) < 0)
+		return -1;
+	if (s && *s)
+		*out = s;
+	return 0;
+}
+
 /* A required, non-empty string. */
 static int get_str_req(struct ctx *c, const yaml_node_t *n, const char *path, const char **out)
 {
@@ -259,30 +386,56 @@ static int get_str_req(struct ctx *c, const yaml_node_t *n, const char *path, co
 	return 0;
 }
 
+/* An integer field. As Kubernetes reads it: go-yaml v2's integer ("0755" is
+ * octal, "0x1F" hex, "1_000" a thousand), or a float that is a whole number
+ * ("8080.0", "1e3"): kubectl sends it to the API server in JSON as 8080,
+ * which fits an int32 field. */
 static int get_int(struct ctx *c, const yaml_node_t *n, const char *path, long min, long max,
                    long *out)
 {
-	if (n->type != YAML_SCALAR_NODE || scalar_type(n) != ST_INT)
+	enum stype t = n->type == YAML_SCALAR_NODE ? scalar_type(n) : ST_STR;
+	if (t != ST_INT && t != ST_FLOAT)
 		return err_at(c, n, "%s: expected an integer, got %s", path, type_name(n));
-	char *end;
-	errno = 0;
-	/* base 10, or 16 for 0x: a leading 0 is not octal in YAML 1.2 */
 	const char *num = sval(n);
-	long v = strtol(num, &end, strncmp(num + (*num == '-' || *num == '+'), "0x", 2) ? 10 : 16);
-	if (errno || *end || v < min || v > max)
-		return err_at(c, n, "%s: %s is out of range (%ld-%ld)", path, sval(n), min, max);
+	int64_t v = 0;
+	bool big = false;
+	if (t == ST_INT) {
+		yaml_int(num, &v, &big);
+		const char *d = num + strspn(num, "+-_");
+		if (d[0] == '0' && d[strspn(d, "0_")] >= '1' && d[strspn(d, "0_")] <= '7')
+			warn_at(c, n, "%s: %s is octal in YAML 1.1, as Kubernetes reads it: %lld",
+			        path, num, (long long)v);
+	} else {
+		/* strtod wants the number without its '_' */
+		char buf[128];
+		size_t k = 0;
+		for (const char *p = num; *p && k + 1 < sizeof(buf); p++)
+			if (*p != '_')
+				buf[k++] = *p;
+		buf[k] = '\0';
+		double d = strtod(buf, NULL);
+		big = k + 1 >= sizeof(buf) || d <= -9e18 || d >= 9e18; /* .inf too */
+		if (d != d || (!big && d != (double)(int64_t)d))       /* .nan, 1.5 */
+			return err_at(c, n, "%s: expected an integer, got %s", path, num);
+		v = big ? 0 : (int64_t)d;
+	}
+	if (big || v < min || v > max)
+		return err_at(c, n, "%s: %s is out of range (%ld-%ld)", path, num, min, max);
 	*out = v;
 	return 0;
 }
 
+/* YAML 1.1's booleans, as go-yaml v2 reads them */
 static int get_bool(struct ctx *c, const yaml_node_t *n, const char *path, bool *out)
 {
+	static const char *const yes[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+	                                  "True", "TRUE", "on",  "On",  "ON",  NULL};
 	if (is_null(n))
 		return 0;
 	if (n->type != YAML_SCALAR_NODE || scalar_type(n) != ST_BOOL)
 		return err_at(c, n, "%s: expected a boolean (true or false), got %s", path,
 		              type_name(n));
-	*out = (sval(n)[0] | 0x20) == 't';
+	*out = matches(sval(n), yes);
 	return 0;
 }
 
@@ -298,6 +451,31 @@ static int get_tristate(struct ctx *c, const yaml_node_t *n, const char *path, i
 		return -1;
 	*out = b;
 	return 0;
+}
+
+/* A quantity's text, copied. Written as a YAML number, kubectl sends it to
+ * the API server as a JSON number, go-yaml v2's value: "0x10" is 16 there,
+ * "0755" 493, "1_000" 1000 - the quantity parser sees those, in decimal. */
+static const char *quantity_text(struct ctx *c, const yaml_node_t *n)
+{
+	enum stype t = scalar_type(n);
+	const char *s = sval(n);
+	int64_t v;
+	bool big;
+	char buf[24];
+	if (t == ST_INT && yaml_int(s, &v, &big) && !big) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)v);
+		return dup_str(c, buf);
+	}
+	/* a copy: the divisor outlives the document */
+	char *d = dup_str(c, s);
+	size_t k = 0;
+	for (const char *p = s; d && *p; p++)
+		if (*p != '_' || (t != ST_INT && t != ST_FLOAT))
+			d[k++] = *p;
+	if (d)
+		d[k] = '\0';
+	return d;
 }
 
 /* "spec.containers" + 2 -> "spec.containers[2]" (cut short if it ever gets too long) */
@@ -397,6 +575,13 @@ static int field_at(struct ctx *c, const yaml_node_t *map, size_t i, const char 
 	if (f->k->type != YAML_SCALAR_NODE)
 		return err_at(c, f->k, "%s: a key must be a string, got %s", path, type_name(f->k));
 	f->key = sval(f->k);
+	/* go-yaml v2 merges `<<: *anchor` into the mapping; podrun does not, and
+	 * ignoring it (--allow-unsupported) would drop every field it brings */
+	if (!strcmp(f->key, "<<") && f->k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		return err_at(c, f->k,
+		              "%s%s<<: YAML merge key: podrun does not merge mappings (Kubernetes' "
+		              "YAML reader does); write the fields out",
+		              path, *path ? "." : "");
 	if (snprintf(f->path, sizeof(f->path), "%s%s%s", path, *path ? "." : "", f->key) >=
 	    (int)sizeof(f->path))
 		f->path[sizeof(f->path) - 1] = '\0';
@@ -684,17 +869,22 @@ bool spec_dns1123_label(const char *s)
 	return true;
 }
 
+/* apimachinery's IsDNS1123Subdomain: at most 253 characters, labels of
+ * [a-z0-9-] joined by '.', each starting and ending with a letter or digit.
+ * Unlike a lone DNS-1123 label, a label here has no 63-character bound: its
+ * regex has none, so a pod may be named with 100 letters and no dot. */
 bool spec_dns1123_subdomain(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 253)
 		return false;
-	char label[254];
-	memcpy(label, s, n + 1);
-	for (char *save = NULL, *l = strtok_r(label, ".", &save); l; l = strtok_r(NULL, ".", &save))
-		if (!spec_dns1123_label(l))
+	for (size_t i = 0; i < n; i++) {
+		bool first = i == 0 || s[i - 1] == '.', last = i + 1 == n || s[i + 1] == '.';
+		if (s[i] == '.' ? first || last
+		                : !alnum_lower(s[i]) && (s[i] != '-' || first || last))
 			return false;
-	return s[0] != '.' && s[n - 1] != '.' && !strstr(s, "..");
+	}
+	return true;
 }
 
 static int check_label(struct ctx *c, const yaml_node_t *n, const char *path, const char *s)
@@ -996,7 +1186,7 @@ static int parse_resource_ref(struct ctx *c, const yaml_node_t *n, const char *p
 			if (f.v->type != YAML_SCALAR_NODE || scalar_type(f.v) == ST_BOOL)
 				return err_at(c, f.v, "%s: expected a quantity, got %s", f.path,
 				              type_name(f.v));
-			if (!(e->divisor = dup_str(c, sval(f.v))))
+			if (!(e->divisor = quantity_text(c, f.v)))
 				return -1;
 			div_node = f.v;
 		} else {
@@ -1170,6 +1360,23 @@ static int parse_value_from(struct ctx *c, const yaml_node_t *n, const char *pat
 	return keep;
 }
 
+/* An env entry's name, and envFrom's prefix: apimachinery's
+ * IsRelaxedEnvVarName (Kubernetes 1.32 on): printable ASCII but '='. A
+ * control character (a newline, an escape) or a byte past ASCII is refused,
+ * as '=' is: "NAME=value" would not say which name it sets. */
+static int check_env_name(struct ctx *c, const yaml_node_t *n, const char *path, const char *name)
+{
+	char q[256];
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e || *p == '=')
+			return err_at(
+			    c, n,
+			    "%s: Invalid value: \"%s\": a valid environment variable name "
+			    "must consist only of printable ASCII characters other than '='",
+			    path, quoted(name, q, sizeof(q)));
+	return 0;
+}
+
 static int parse_env(struct ctx *c, const yaml_node_t *n, const char *path,
                      struct spec_container *ct)
 {
@@ -1200,10 +1407,9 @@ static int parse_env(struct ctx *c, const yaml_node_t *n, const char *path,
 			if (field_at(c, item, j, p, &f) < 0)
 				return -1;
 			if (!strcmp(f.key, "name")) {
-				if (get_str_req(c, f.v, f.path, &name) < 0)
+				if (get_str_req(c, f.v, f.path, &name) < 0 ||
+				    check_env_name(c, f.v, f.path, name) < 0)
 					return -1;
-				if (strchr(name, '='))
-					return err_at(c, f.v, "%s: must not contain '='", f.path);
 			} else if (!strcmp(f.key, "value")) {
 				if (get_str(c, f.v, f.path, &value) < 0)
 					return -1;
@@ -1284,7 +1490,9 @@ static int parse_env_from(struct ctx *c, const yaml_node_t *n, const char *path)
 				}
 			} else if (!strcmp(f.key, "prefix")) {
 				const char *prefix = NULL;
-				if (get_str(c, f.v, f.path, &prefix) < 0)
+				if (get_str(c, f.v, f.path, &prefix) < 0 ||
+				    (prefix && *prefix &&
+				     check_env_name(c, f.v, f.path, prefix) < 0))
 					return -1;
 			} else {
 				if (ignored(c, &f, NULL) < 0)
@@ -1322,6 +1530,25 @@ void spec_env_describe(const struct spec_env *e, char *buf, size_t len)
 			         e->container && e->divisor ? ", " : "",
 			         e->divisor ? "divisor " : "", e->divisor ? e->divisor : "");
 	}
+}
+
+/* apimachinery's IsValidPortName (an IANA_SVC_NAME), its first complaint:
+ * at most 15 characters of [a-z0-9-], at least one letter, no "--", no '-'
+ * at either end. NULL when the name is fine. */
+static const char *port_name_error(const char *name)
+{
+	size_t n = strlen(name);
+	if (n > 15)
+		return "must be no more than 15 characters";
+	if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+		return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)";
+	if (strcspn(name, "abcdefghijklmnopqrstuvwxyz") == n)
+		return "must contain at least one letter (a-z)";
+	if (strstr(name, "--"))
+		return "must not contain consecutive hyphens";
+	if (name[0] == '-' || name[n - 1] == '-')
+		return "must not begin or end with a hyphen";
+	return NULL;
 }
 
 static int parse_ports(struct ctx *c, const yaml_node_t *n, const char *path,
@@ -1362,14 +1589,14 @@ static int parse_ports(struct ctx *c, const yaml_node_t *n, const char *path,
 				pt->host_port = (int)v;
 			} else if (!strcmp(f.key, "hostIP")) {
 				struct in_addr a;
-				if (get_str(c, f.v, f.path, &pt->host_ip) < 0)
+				if (get_str_opt(c, f.v, f.path, &pt->host_ip) < 0)
 					return -1;
 				if (inet_pton(AF_INET, pt->host_ip, &a) != 1)
 					return err_at(c, f.v, "%s: \"%s\" is not an IPv4 address",
 					              f.path, pt->host_ip);
 			} else if (!strcmp(f.key, "protocol")) {
 				const char *proto = NULL;
-				if (get_str(c, f.v, f.path, &proto) < 0)
+				if (get_str_opt(c, f.v, f.path, &proto) < 0)
 					return -1;
 				if (proto && strcmp(proto, "TCP"))
 					return err_at(
@@ -1378,15 +1605,21 @@ static int parse_ports(struct ctx *c, const yaml_node_t *n, const char *path,
 					    "only)",
 					    f.path, proto);
 			} else if (!strcmp(f.key, "name")) {
+				const char *why;
 				if (get_str(c, f.v, f.path, &pt->name) < 0)
 					return -1;
-				if (pt->name &&
-				    (strlen(pt->name) > 15 || !spec_dns1123_label(pt->name)))
-					return err_at(
-					    c, f.v,
-					    "%s: \"%s\" is not a valid port name (at most 15 "
-					    "characters, lowercase letters, digits and '-')",
-					    f.path, pt->name);
+				if (pt->name && !*pt->name)
+					pt->name = NULL; /* "": unnamed */
+				if (pt->name && (why = port_name_error(pt->name)))
+					return err_at(c, f.v, "%s: Invalid value: \"%s\": %s",
+					              f.path, pt->name, why);
+				/* a probe's or a hook's port names one: unique in the
+				 * container (validateContainerPorts) */
+				for (size_t k = 0; pt->name && k < i; k++)
+					if (ct->ports[k].name &&
+					    !strcmp(ct->ports[k].name, pt->name))
+						return err_at(c, f.v, "%s: Duplicate value: \"%s\"",
+						              f.path, pt->name);
 			} else {
 				if (ignored(c, &f, NULL) < 0)
 					return -1;
@@ -1557,7 +1790,15 @@ static int parse_security_common(struct ctx *c, struct field *f, struct spec_sec
 	} else if (!strcmp(f->key, "seLinuxOptions") || !strcmp(f->key, "appArmorProfile")) {
 		return refused(c, f->k, f->path, "not supported") < 0 ? -1 : 1;
 	} else if (!strcmp(f->key, "windowsOptions")) {
+		if (is_null(f->v))
+			return 1;
 		warn_at(c, f->k, "%s: Windows only, ignored", f->path);
+		/* validateLinux refuses it once spec.os.name says linux: the
+		 * first is remembered, to say so when the pod is read */
+		if (!c->windows_options.line) {
+			c->windows_options = mark_of(f->k);
+			snprintf(c->windows_path, sizeof(c->windows_path), "%s", f->path);
+		}
 	} else {
 		return 0;
 	}
@@ -1758,7 +1999,8 @@ static int parse_resource_list(struct ctx *c, const yaml_node_t *n, const char *
 		    scalar_type(f.v) == ST_BOOL)
 			return err_at(c, f.v, "%s: expected a quantity, got %s", f.path,
 			              type_name(f.v));
-		q = sval(f.v);
+		if (!(q = quantity_text(c, f.v)))
+			return -1;
 		int rc =
 		    f.key[0] == 'c' ? spec_parse_milli(q, cpu) : spec_parse_quantity(q, memory);
 		if (rc < 0)
@@ -1827,6 +2069,7 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
 	if (expect(c, n, YAML_MAPPING_NODE, path) < 0)
 		return -1;
 	h->mark = mark_of(n);
+	bool handler = false; /* tcpSocket is one, refused or ignored */
 	for (size_t i = 0; i < map_len(n); i++) {
 		struct field f;
 		if (field_at(c, n, i, path, &f) < 0)
@@ -1862,6 +2105,15 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
 					if (get_int(c, g.v, g.path, 0, 2147483647L, &h->seconds) <
 					    0)
 						return -1;
+					/* validateSleepAction: the hook ends within the
+					 * pod's grace period */
+					if (h->seconds > c->grace_seconds)
+						return err_at(
+						    c, g.v,
+						    "%s: Invalid value: %ld: must be non-negative "
+						    "and "
+						    "less than terminationGracePeriodSeconds (%ld)",
+						    f.path, h->seconds, c->grace_seconds);
 				} else {
 					if (ignored(c, &g, NULL) < 0)
 						return -1;
@@ -1881,6 +2133,7 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
 			h->http = ps;
 			h->kind = SPEC_HOOK_HTTP_GET;
 		} else if (!strcmp(f.key, "tcpSocket")) {
+			handler = true;
 			if (refused(c, f.k, f.path,
 			            "not run by kubelet (kept for compatibility, the hook fails at "
 			            "run time): use exec or httpGet") < 0)
@@ -1890,6 +2143,9 @@ static int parse_hook(struct ctx *c, const yaml_node_t *n, const char *path,
 				return -1;
 		}
 	}
+	/* validateHandler: `postStart: {}` is a hook that does nothing */
+	if (h->kind == SPEC_HOOK_NONE && !handler)
+		return err_at(c, n, "%s: Required value: must specify a handler type", path);
 	return 0;
 }
 
@@ -1959,7 +2215,8 @@ static int probe_int(struct ctx *c, const struct field *f, int *out)
 static int probe_port(struct ctx *c, const struct field *f, const struct spec_container *ct,
                       struct probe_spec *ps)
 {
-	if (f->v->type == YAML_SCALAR_NODE && scalar_type(f->v) == ST_INT) {
+	if (f->v->type == YAML_SCALAR_NODE &&
+	    (scalar_type(f->v) == ST_INT || scalar_type(f->v) == ST_FLOAT)) {
 		long v;
 		if (get_int(c, f->v, f->path, 0, 65535, &v) < 0)
 			return -1;
@@ -1996,7 +2253,7 @@ static int parse_probe_handler(struct ctx *c, const struct field *f,
 			r = get_str(c, g.v, g.path, &ps->path);
 		} else if (ps->handler == PROBE_HTTP_GET && !strcmp(g.key, "scheme")) {
 			const char *scheme = NULL;
-			if ((r = get_str(c, g.v, g.path, &scheme)) == 0 && scheme) {
+			if ((r = get_str_opt(c, g.v, g.path, &scheme)) == 0 && scheme) {
 				if (!strcmp(scheme, "HTTPS"))
 					ps->https = true;
 				else if (strcmp(scheme, "HTTP"))
@@ -2170,24 +2427,6 @@ static int parse_host_aliases(struct ctx *c, const yaml_node_t *n, const char *p
 	return 0;
 }
 
-/* s for a one-line message: control characters as Go's %q writes them
- * (\n, \t, \x1b), cut short to fit len. */
-static const char *quoted(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-	for (; *s && o + 5 < len; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '\n' || ch == '\t')
-			o += (size_t)snprintf(buf + o, len - o, "\\%c", ch == '\n' ? 'n' : 't');
-		else if (ch < 0x20 || ch == 0x7f)
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* dnsConfig.searches as the API server validates them: each a DNS-1123
  * subdomain (a trailing dot is fine), at most 32, 2048 characters with the
  * spaces between them (libc's limits). Each is written into the pod's
@@ -2253,6 +2492,13 @@ static int parse_dns_config(struct ctx *c, const yaml_node_t *n, const char *pat
 		if (!strcmp(f.key, "nameservers")) {
 			if (get_str_list(c, f.v, f.path, &pod->dns_nameservers) < 0)
 				return -1;
+			/* MaxDNSNameservers: libc's resolver reads 3 (MAXNS) */
+			if (pod->dns_nameservers[0] && pod->dns_nameservers[1] &&
+			    pod->dns_nameservers[2] && pod->dns_nameservers[3])
+				return err_at(c, f.v,
+				              "%s: Invalid value: must not have more than 3 "
+				              "nameservers",
+				              f.path);
 			for (size_t j = 0; pod->dns_nameservers && pod->dns_nameservers[j]; j++) {
 				struct in_addr a;
 				struct in6_addr a6;
@@ -2347,7 +2593,14 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 			if ((r = get_str_req(c, f.v, f.path, &ct->name)) == 0)
 				r = check_label(c, f.v, f.path, ct->name);
 		} else if (!strcmp(f.key, "image")) {
-			r = get_str_req(c, f.v, f.path, &ct->image);
+			/* validateContainerOnlyForPod: the image reference as is */
+			if ((r = get_str_req(c, f.v, f.path, &ct->image)) == 0 &&
+			    (isspace((unsigned char)ct->image[0]) ||
+			     isspace((unsigned char)ct->image[strlen(ct->image) - 1])))
+				r = err_at(c, f.v,
+				           "%s: Invalid value: \"%s\": must not have leading or "
+				           "trailing whitespace",
+				           f.path, ct->image);
 		} else if (!strcmp(f.key, "command")) {
 			r = get_str_list(c, f.v, f.path, &command);
 		} else if (!strcmp(f.key, "args")) {
@@ -2357,7 +2610,7 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 		} else if (!strcmp(f.key, "envFrom")) {
 			r = parse_env_from(c, f.v, f.path);
 		} else if (!strcmp(f.key, "workingDir")) {
-			if ((r = get_str(c, f.v, f.path, &ct->working_dir)) == 0 &&
+			if ((r = get_str_opt(c, f.v, f.path, &ct->working_dir)) == 0 &&
 			    ct->working_dir && ct->working_dir[0] != '/')
 				r = err_at(c, f.v, "%s: \"%s\" must be an absolute path", f.path,
 				           ct->working_dir);
@@ -2371,7 +2624,7 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 			ct->sec_mark = mark_of(f.k);
 		} else if (!strcmp(f.key, "imagePullPolicy")) {
 			const char *policy = NULL;
-			if ((r = get_str(c, f.v, f.path, &policy)) < 0 || !policy)
+			if ((r = get_str_opt(c, f.v, f.path, &policy)) < 0 || !policy)
 				;
 			else if (!strcmp(policy, "Always"))
 				r = err_at(
@@ -2409,14 +2662,14 @@ static int parse_container(struct ctx *c, const yaml_node_t *n, const char *path
 			lifecycle = f; /* after ports: an httpGet may name one */
 			have_lifecycle = true;
 		} else if (!strcmp(f.key, "terminationMessagePath")) {
-			if ((r = get_str(c, f.v, f.path, &ct->term_path)) == 0 && ct->term_path &&
-			    ct->term_path[0] != '/')
+			if ((r = get_str_opt(c, f.v, f.path, &ct->term_path)) == 0 &&
+			    ct->term_path && ct->term_path[0] != '/')
 				r = err_at(c, f.v,
 				           "%s: Invalid value: \"%s\": must be an absolute path",
 				           f.path, ct->term_path);
 		} else if (!strcmp(f.key, "terminationMessagePolicy")) {
 			const char *pol = NULL;
-			if ((r = get_str(c, f.v, f.path, &pol)) == 0 && pol) {
+			if ((r = get_str_opt(c, f.v, f.path, &pol)) == 0 && pol) {
 				if (!strcmp(pol, "FallbackToLogsOnError"))
 					ct->term_fallback = true;
 				else if (strcmp(pol, "File"))
@@ -2547,7 +2800,10 @@ static int parse_volume(struct ctx *c, const yaml_node_t *n, const char *path,
 						return err_at(c, g.v,
 						              "%s: expected a quantity, got %s",
 						              g.path, type_name(g.v));
-					if (spec_parse_quantity(sval(g.v), &q) < 0)
+					const char *qt = quantity_text(c, g.v);
+					if (!qt)
+						return -1;
+					if (spec_parse_quantity(qt, &q) < 0)
 						return err_at(c, g.v, "%s: %s", g.path,
 						              last_error());
 					v->size_limit = (uint64_t)q;
@@ -2571,6 +2827,12 @@ static int parse_volume(struct ctx *c, const yaml_node_t *n, const char *path,
 					if (v->path[0] != '/')
 						return err_at(c, g.v,
 						              "%s: \"%s\" must be an absolute path",
+						              g.path, v->path);
+					/* validatePathNoBacksteps */
+					if (has_dotdot(v->path))
+						return err_at(c, g.v,
+						              "%s: Invalid value: \"%s\": must not "
+						              "contain '..'",
 						              g.path, v->path);
 				} else if (!strcmp(g.key, "type")) {
 					if (get_str(c, g.v, g.path, &s) < 0)
@@ -2604,6 +2866,43 @@ static int parse_volume(struct ctx *c, const yaml_node_t *n, const char *path,
 
 /* ---- the document ------------------------------------------------------------- */
 
+/* A label's or an annotation's key and a label's value, as the API server's
+ * ValidateLabels and ValidateAnnotations check them: a key is a qualified
+ * name ("[prefix/]name"; an annotation's is checked in lower case), a label's
+ * value empty or at most 63 characters of [A-Za-z0-9-_.] with a letter or
+ * digit at both ends. Kept as "key=value", a key must not hold a '='. */
+static int check_meta_key(struct ctx *c, const struct field *g, const char *path, bool labels,
+                          const char *val)
+{
+	char *key = dup_str(c, g->key);
+	if (!key)
+		return -1;
+	for (char *p = key; !labels && *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	const char *why = qualified_name_error(key);
+	if (why)
+		return err_at(c, g->k, "%s: Invalid value: \"%s\": %s", path, g->key, why);
+	const char *v = labels ? val : "";
+	size_t n = strlen(v);
+	bool ok = n == 0 || (qname_char(v[0], false) && qname_char(v[n - 1], false));
+	for (size_t i = 0; ok && i < n; i++)
+		ok = qname_char(v[i], true);
+	if (n > 63)
+		return err_at(c, g->v,
+		              "%s: Invalid value: \"%s\": must be no more than 63 characters", path,
+		              v);
+	if (!ok)
+		return err_at(c, g->v,
+		              "%s: Invalid value: \"%s\": a valid label must be an empty string or "
+		              "consist of alphanumeric characters, '-', '_' or '.', and must start "
+		              "and end with an alphanumeric character (e.g. 'MyValue',  or "
+		              "'my_value',  or '12345', regex used for validation is "
+		              "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+		              path, v);
+	return 0;
+}
+
 static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 {
 	static const char *const known[] = {"generateName",
@@ -2632,8 +2931,15 @@ static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct pod_spec *
 				    "ending with a letter or digit, at most 253)",
 				    f.path, pod->name);
 		} else if (!strcmp(f.key, "namespace")) {
-			if (get_str(c, f.v, f.path, &pod->namespace_) < 0)
+			const char *ns = NULL;
+			if (get_str(c, f.v, f.path, &ns) < 0)
 				return -1;
+			/* ValidateNamespaceName: a DNS-1123 label. "" is not set: kubectl
+			 * puts its context's namespace there, here "default". */
+			if (ns && *ns && check_label(c, f.v, f.path, ns) < 0)
+				return -1;
+			if (ns && *ns)
+				pod->namespace_ = ns;
 		} else if (!strcmp(f.key, "labels") || !strcmp(f.key, "annotations")) {
 			bool labels = f.key[0] == 'l';
 			if (is_null(f.v))
@@ -2648,7 +2954,8 @@ static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct pod_spec *
 				struct field g;
 				const char *val = "";
 				if (field_at(c, f.v, j, f.path, &g) < 0 ||
-				    get_str(c, g.v, g.path, &val) < 0)
+				    get_str(c, g.v, g.path, &val) < 0 ||
+				    check_meta_key(c, &g, f.path, labels, val) < 0)
 					return -1;
 				size_t len = strlen(g.key) + strlen(val) + 2;
 				if (!labels && (total += len - 2) > MAX_ANNOTATIONS_BYTES)
@@ -2915,6 +3222,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 	const yaml_node_t *dns_none = NULL, *dns_config = NULL, *class_k = NULL, *prio_v = NULL;
 	long prio = 0;
 	bool sa_name = false;
+	const yaml_node_t *sa_node = NULL;
 	for (size_t i = 0; i < map_len(n); i++) {
 		struct field f;
 		int r = 0;
@@ -2931,7 +3239,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 				vols = f.v;
 		} else if (!strcmp(f.key, "restartPolicy")) {
 			const char *s = NULL;
-			if ((r = get_str(c, f.v, f.path, &s)) == 0 && s &&
+			if ((r = get_str_opt(c, f.v, f.path, &s)) == 0 && s &&
 			    init_restart_parse(s, &pod->restart_policy) < 0)
 				r = err_at(c, f.v,
 				           "%s: \"%s\" is not a restart policy (Always, OnFailure, "
@@ -2950,7 +3258,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 		} else if (!strcmp(f.key, "os")) {
 			r = parse_os(c, f.v, f.path, pod);
 		} else if (!strcmp(f.key, "hostname")) {
-			if ((r = get_str(c, f.v, f.path, &pod->hostname)) == 0 && pod->hostname)
+			if ((r = get_str_opt(c, f.v, f.path, &pod->hostname)) == 0 && pod->hostname)
 				r = check_label(c, f.v, f.path, pod->hostname);
 			pod->hostname_set = pod->hostname != NULL;
 		} else if (!strcmp(f.key, "priorityClassName")) {
@@ -2970,8 +3278,10 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 			 * order, and a non-empty serviceAccountName wins. */
 			const char *sa = NULL;
 			if ((r = get_str(c, f.v, f.path, &sa)) == 0 && sa && *sa &&
-			    (f.key[14] == 'N' || !sa_name))
+			    (f.key[14] == 'N' || !sa_name)) {
 				pod->service_account = sa;
+				sa_node = f.v;
+			}
 			if (f.key[14] == 'N' && sa && *sa)
 				sa_name = true;
 			warn_at(c, f.k, "%s: no token is mounted (podrun has no API server)",
@@ -2982,7 +3292,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 			const char *pol = NULL;
 			static const char *const policies[] = {
 			    "ClusterFirst", "ClusterFirstWithHostNet", "Default", "None", NULL};
-			if ((r = get_str(c, f.v, f.path, &pol)) == 0 && pol) {
+			if ((r = get_str_opt(c, f.v, f.path, &pol)) == 0 && pol) {
 				if (!matches(pol, policies))
 					r = err_at(
 					    c, f.v,
@@ -3021,13 +3331,19 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 		return err_at(c, n, "spec.containers: required");
 	if (resolve_priority(c, pod, class_k, prio_v, prio) < 0)
 		return -1;
+	/* ValidateServiceAccountName, on the one the v1 conversion kept */
+	if (sa_node && !spec_dns1123_subdomain(pod->service_account))
+		return err_at(
+		    c, sa_node,
+		    "spec.serviceAccountName: Invalid value: \"%s\": " DNS1123_SUBDOMAIN_MSG,
+		    pod->service_account);
 	/* the API server's: with None the pod's resolv.conf is dnsConfig alone;
 	 * `dnsConfig: null` is a nil pointer there, as if not written */
 	if (dns_none && !pod->dns_config_set)
 		return err_at(c, dns_none,
 		              "spec.dnsConfig: Required value: must provide `dnsConfig` when "
 		              "`dnsPolicy` is None");
-	if (dns_none && !pod->dns_nameservers)
+	if (dns_none && (!pod->dns_nameservers || !pod->dns_nameservers[0])) /* [] too */
 		return err_at(c, dns_config,
 		              "spec.dnsConfig.nameservers: Required value: must provide at least "
 		              "one DNS nameserver when `dnsPolicy` is None");
@@ -3050,6 +3366,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 				return -1;
 		}
 	}
+	c->grace_seconds = pod->grace_seconds; /* a sleep hook is bounded by it */
 	if (inits &&
 	    parse_containers(c, inits, "spec.initContainers", true, pod->ctrs, &pod->n_ctrs) < 0)
 		return -1;
@@ -3058,6 +3375,10 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct pod_spec *pod)
 		return -1;
 	if (merge_security(c, pod) < 0)
 		return -1;
+	if (c->windows_options.line && pod->os_name && !strcmp(pod->os_name, "linux"))
+		return err_at_mark(c, c->windows_options,
+		                   "%s: Forbidden: windows options cannot be set for a linux pod",
+		                   c->windows_path);
 	return cross_check(c, pod);
 }
 
@@ -3273,6 +3594,24 @@ static void anchors_free(struct anchors *t)
 	free(t->slot);
 }
 
+/* An explicit tag: go-yaml v2 acts on it where the loaded tree cannot tell
+ * it from none - "!!binary aGk=" is "hi" on a cluster, "!!str 80" a string,
+ * "!!int \"80\"" a number - so it is refused, not misread. The one that
+ * changes nothing is let through: the node's own kind's tag on a collection
+ * or a quoted string (same: whether that is the case). */
+static int tag_refused(struct ctx *c, struct spec_mark m, const char *tag, const char *own,
+                       bool same)
+{
+	static const char yaml_org[] = "tag:yaml.org,2002:"; /* "!!" */
+	if (!tag || (same && !strcmp(tag, own)))
+		return 0;
+	bool short_form = !strncmp(tag, yaml_org, sizeof(yaml_org) - 1);
+	return err_at_mark(c, m,
+	                   "YAML tag %s%s: podrun does not resolve tags (Kubernetes' YAML reader "
+	                   "would); write the value without it, quoted for a string",
+	                   short_form ? "!!" : "", tag + (short_form ? sizeof(yaml_org) - 1 : 0));
+}
+
 /* A first pass over the events, before any document is loaded, for what the
  * loaded tree no longer shows. Each is refused at the event that crosses it:
  *   - a nesting deeper than MAX_DEPTH (libyaml's own cost grows with it);
@@ -3310,7 +3649,14 @@ static int check_events(struct ctx *c)
 			const char *anchor = (const char *)(t == YAML_MAPPING_START_EVENT
 			                                        ? ev.data.mapping_start.anchor
 			                                        : ev.data.sequence_start.anchor);
-			if (++depth > MAX_DEPTH) {
+			const char *tag = (const char *)(t == YAML_MAPPING_START_EVENT
+			                                     ? ev.data.mapping_start.tag
+			                                     : ev.data.sequence_start.tag);
+			if (tag_refused(c, m, tag,
+			                t == YAML_MAPPING_START_EVENT ? YAML_MAP_TAG : YAML_SEQ_TAG,
+			                true) < 0) {
+				rc = -1;
+			} else if (++depth > MAX_DEPTH) {
 				rc = err_at_mark(
 				    c, m, "nested more than %d levels deep (a Pod needs about 10)",
 				    MAX_DEPTH);
@@ -3336,6 +3682,9 @@ static int check_events(struct ctx *c)
 				    c, m,
 				    "a NUL character (\\0) in a string: refused, it would "
 				    "cut the string short");
+			else if (tag_refused(c, m, (const char *)ev.data.scalar.tag, YAML_STR_TAG,
+			                     ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE) < 0)
+				rc = -1;
 			else if (anchor && !anchor_set(&anchors, anchor, len))
 				rc = fail_msg(ENOMEM, "%s: out of memory", c->file);
 		} else if (t == YAML_ALIAS_EVENT) {
@@ -3426,6 +3775,7 @@ int spec_parse_buffer(const char *name, const char *text, size_t len, spec_warn_
 		c.doc = &doc;
 		c.mem = (struct blk **)&pods[n].mem;
 		c.visits = 0;
+		c.windows_options = (struct spec_mark){0, 0};
 		n++;
 		int r = parse_pod(&c, root, &pods[n - 1]);
 		yaml_document_delete(&doc);

@@ -295,7 +295,8 @@ int spec_find_tab_indent(const char *text, size_t len, int last_line, struct spe
 int spec_parse_duration(const char *s, int64_t *ns);
 
 /* DNS-1123 label (container, volume names: <= 63, [a-z0-9-], alnum at both
- * ends) and subdomain (metadata.name: <= 253, labels joined by '.'). */
+ * ends) and subdomain (metadata.name: <= 253, such labels joined by '.', but
+ * with no bound on each label's length, as apimachinery's regex has none). */
 bool spec_dns1123_label(const char *s);
 bool spec_dns1123_subdomain(const char *s);
 

@@ -193,7 +193,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: slow}
 spec:
-  terminationGracePeriodSeconds: 1
+  terminationGracePeriodSeconds: 3600
   containers:
   - name: c
     image: busybox
@@ -203,8 +203,9 @@ spec:
 YAML
 	)
 	podrun run -d "$f"
-	# a bound, not a timing: without the grace period this would hang for an hour
-	run timeout 60 "$PODRUN_BIN" stop slow
+	# a bound, not a timing: without the grace period (1 s, the stop's -t) this
+	# would hang for an hour
+	run timeout 60 "$PODRUN_BIN" stop -t 1s slow
 	assert_success
 	podrun rm -f slow
 	assert_host_clean
@@ -403,7 +404,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: late}
 spec:
-  terminationGracePeriodSeconds: 1
+  terminationGracePeriodSeconds: 3600
   volumes: [{name: v, hostPath: {path: $hp}}]
   containers:
   - name: c
@@ -416,7 +417,7 @@ YAML
 	)
 	podrun run -d "$f"
 	wait_for grep -q up "$hp/log"
-	podrun stop late
+	podrun stop -t 1s late
 	[ "$(cat "$hp/log")" = "up
 term
 still" ]

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *const vars[] = {"A=x", "EMPTY=", "B=$(A)", "P(Q=odd", "A=last", NULL};
+static char *const vars[] = {"A=x", "EMPTY=", "B=$(A)", "P(Q=odd", "A=last", "K=V=w", NULL};
 
 static void expands(const char *in, const char *want)
 {
@@ -38,6 +38,10 @@ Test(expand, undefined_stays_as_written)
 	expands("$(NOPE)", "$(NOPE)");
 	expands("a $(NOPE) b", "a $(NOPE) b");
 	expands("$()", "$()");
+	/* no name holds a '=': K's value "V=w" is not a variable "K=V" of value w */
+	expands("$(K)", "V=w");
+	expands("$(K=V)", "$(K=V)");
+	expands("$(A=)", "$(A=)");
 }
 
 Test(expand, escapes)

@@ -236,10 +236,10 @@ Test(parse, types_are_checked)
 	    "t.yaml:6:80: spec.containers[0].ports[0].containerPort: expected an integer, got "
 	    "a string");
 	fails_with(POD("  containers: [{name: a, image: busybox, command: [x],"
-	               " env: [{name: N, value: 1.5}]}]\n"),
+	               " env: [{name: V, value: 1.5}]}]\n"),
 	           "spec.containers[0].env[0].value: expected a string, got a number (quote it: "
 	           "\"1.5\")");
-	fails_with(POD("  shareProcessNamespace: yes\n  containers: []\n"),
+	fails_with(POD("  shareProcessNamespace: maybe\n  containers: []\n"),
 	           "t.yaml:6:26: spec.shareProcessNamespace: expected a boolean");
 	fails_with(POD("  containers: [{name: a, image: [busybox], command: [x]}]\n"),
 	           "spec.containers[0].image: expected a string, got a list");
@@ -444,7 +444,7 @@ Test(parse, env_value_from)
 	              "    image: busybox\n"
 	              "    env:\n"
 	              "    - {name: A, value: x}\n"
-	              "    - {name: N, valueFrom: {fieldRef: {fieldPath: "
+	              "    - {name: L, valueFrom: {fieldRef: {fieldPath: "
 	              "\"metadata.labels['app']\"}}}\n"
 	              "    - {name: O, valueFrom: {secretKeyRef: {name: s, key: k, optional: "
 	              "true}}}\n"
@@ -475,7 +475,7 @@ Test(parse, env_value_from)
 	spec_env_describe(&a->envs[2], d, sizeof(d));
 	cr_assert_str_eq(d, "M from resourceFieldRef limits.memory (container b, divisor 1Mi)");
 	spec_env_describe(&a->envs[1], d, sizeof(d));
-	cr_assert_str_eq(d, "N from fieldRef metadata.labels['app']");
+	cr_assert_str_eq(d, "L from fieldRef metadata.labels['app']");
 	spec_free(pods, n);
 }
 
@@ -754,7 +754,7 @@ Test(security, null_booleans_are_unset)
 	fails_with(POD("  containers:\n"
 	               "  - name: c\n"
 	               "    image: busybox\n"
-	               "    securityContext: {runAsNonRoot: yes}\n"),
+	               "    securityContext: {runAsNonRoot: \"yes\"}\n"),
 	           "t.yaml:9:37: spec.containers[0].securityContext.runAsNonRoot: expected a "
 	           "boolean (true or false), got");
 }
@@ -911,8 +911,8 @@ Test(parse, dns_config_searches_and_options)
 	    "6.6.6.6\": a lowercase RFC 1123 subdomain");
 	fails_with(DNS_POD("{searches: [Upper.example]}"), "spec.dnsConfig.searches[0]: Invalid");
 	fails_with(
-	    DNS_POD("{searches: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, "
-	            "u, v, w, x, y, z, aa, ab, ac, ad, ae, af, ag]}"),
+	    DNS_POD("{searches: [a, b, c, d, e, f, g, h, i, j, k, l, m, nn, o, p, q, r, s, t, "
+	            "u, v, w, x, yy, z, aa, ab, ac, ad, ae, af, ag]}"),
 	    "spec.dnsConfig.searches: must not have more than 32 search paths (it has 33)");
 	fails_with(DNS_POD("{options: [{name: ndots, value: \"1\\nnameserver 6.6.6.6\"}]}"),
 	           "t.yaml:6:46: spec.dnsConfig.options[0].value: Invalid value: \"1\\nnameserver "
@@ -1013,4 +1013,400 @@ Test(parse, too_many_anchors)
 	             "%s", last_error());
 	spec_free(pods, n);
 	free(text);
+}
+
+/* kubectl and the API server read YAML with sigs.k8s.io/yaml, go-yaml v2:
+ * YAML 1.1's booleans, not YAML 1.2's. `hostIPC: yes` is true there, and
+ * `value: no` a boolean where a string is wanted - refused, the Norway
+ * problem. podrun read both as strings: it refused the first and ran the
+ * second with "no". */
+Test(yaml11, booleans_are_yaml_1_1s)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(POD("  shareProcessNamespace: yes\n"
+	                       "  hostIPC: Off\n"
+	                       "  containers:\n"
+	                       "  - name: a\n"
+	                       "    image: busybox\n"
+	                       "    securityContext: {privileged: on, readOnlyRootFilesystem: Y}\n"
+	                       "    env: [{name: A, value: \"no\"}]\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	cr_assert(pods[0].share_pid);
+	cr_assert_not(pods[0].host_ipc);
+	cr_assert(pods[0].ctrs[0].privileged);
+	cr_assert(pods[0].ctrs[0].read_only_root);
+	cr_assert_str_eq(pods[0].ctrs[0].env[0], "A=no");
+	spec_free(pods, n);
+	fails_with(POD("  containers: [{name: a, image: busybox, env: [{name: A, value: no}]}]\n"),
+	           "t.yaml:6:65: spec.containers[0].env[0].value: expected a string, got a "
+	           "boolean (quote it: \"no\")");
+	fails_with(POD("  containers: [{name: a, image: busybox, env: [{name: N, value: x}]}]\n"),
+	           "spec.containers[0].env[0].name: expected a string, got a boolean");
+	fails_with(POD("  containers: [{name: a, image: busybox, args: [-c, on]}]\n"),
+	           "spec.containers[0].args[1]: expected a string, got a boolean");
+}
+
+static char last_warning[512];
+static void keep_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	snprintf(last_warning, sizeof(last_warning), "%s", msg);
+}
+
+/* go-yaml v2's numbers: a leading 0 is octal (runAsUser: 0100 is uid 64 on a
+ * cluster, where podrun ran uid 100), 0o/0b/0x and '_' are numbers too, and a
+ * whole float is an integer once kubectl has sent it as JSON. */
+Test(yaml11, numbers_are_yaml_1_1s)
+{
+	const char *text = POD("  terminationGracePeriodSeconds: 1_0\n"
+	                       "  containers:\n"
+	                       "  - name: a\n"
+	                       "    image: busybox\n"
+	                       "    securityContext: {runAsUser: 0100, runAsGroup: 0o17}\n"
+	                       "    ports:\n"
+	                       "    - {containerPort: 0x1F90, hostPort: 0b1010}\n"
+	                       "    - {containerPort: 8081.0}\n"
+	                       "    - {containerPort: 1e3}\n"
+	                       "    - {containerPort: 08}\n"
+	                       "    resources: {limits: {cpu: 0x10, memory: 1_000}}\n");
+	struct pod_spec *pods;
+	size_t n;
+	last_warning[0] = '\0';
+	cr_assert_eq(spec_parse_buffer("t.yaml", text, strlen(text), keep_warning, NULL, &pods, &n),
+	             0, "%s", last_error());
+	const struct spec_container *a = &pods[0].ctrs[0];
+	cr_assert_eq(pods[0].grace_seconds, 10);
+	cr_assert_eq(a->sec.run_as_user, 64);
+	cr_assert_eq(a->sec.run_as_group, 15);
+	cr_assert_eq(a->ports[0].container_port, 8080);
+	cr_assert_eq(a->ports[0].host_port, 10);
+	cr_assert_eq(a->ports[1].container_port, 8081);
+	cr_assert_eq(a->ports[2].container_port, 1000);
+	cr_assert_eq(a->ports[3].container_port, 8); /* not octal: a float, 8.0 */
+	cr_assert_eq(a->res.cpu_limit, 16000);
+	cr_assert_eq(a->res.memory_limit, 1000);
+	cr_assert(strstr(last_warning, "t.yaml:10:34: spec.containers[0].securityContext.runAsUser:"
+	                               " 0100 is octal"),
+	          "%s", last_warning);
+	spec_free(pods, n);
+	fails_with(
+	    POD("  containers: [{name: a, image: busybox, ports: [{containerPort: 80.5}]}]\n"),
+	    "spec.containers[0].ports[0].containerPort: expected an integer, got 80.5");
+	fails_with(
+	    POD("  containers: [{name: a, image: busybox, ports: [{containerPort: .inf}]}]\n"),
+	    "spec.containers[0].ports[0].containerPort: .inf is out of range");
+	static const char *const numbers[] = {"0o17", "1_000", ".5", "0B1", "+0x10", "1e3"};
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		char pod[256];
+		snprintf(
+		    pod, sizeof(pod),
+		    POD("  containers: [{name: a, image: busybox, env: [{name: A, value: %s}]}]\n"),
+		    numbers[i]);
+		fails_with(pod, "spec.containers[0].env[0].value: expected a string, got a");
+	}
+	/* strings to go-yaml v2, whatever strtod makes of them */
+	static const char *const strings[] = {"0x1p3", "1e", "0x", "_1", "+", "infinity", "1.2.3"};
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		char pod[256], want[64];
+		snprintf(
+		    pod, sizeof(pod),
+		    POD("  containers: [{name: a, image: busybox, env: [{name: A, value: %s}]}]\n"),
+		    strings[i]);
+		cr_assert_eq(parse(pod, &pods, &n), 0, "%s: %s", strings[i], last_error());
+		snprintf(want, sizeof(want), "A=%s", strings[i]);
+		cr_assert_str_eq(pods[0].ctrs[0].env[0], want);
+		spec_free(pods, n);
+	}
+}
+
+/* IsDNS1123Subdomain's regex bounds the whole name (253), not each label:
+ * a pod may be named with 100 letters and no dot, as on a cluster. */
+Test(names, a_subdomain_label_may_pass_63)
+{
+	char name[300];
+	memset(name, 'a', 100);
+	name[100] = '\0';
+	cr_assert(spec_dns1123_subdomain(name));
+	memset(name, 'a', 253);
+	name[253] = '\0';
+	cr_assert(spec_dns1123_subdomain(name));
+	name[253] = 'a';
+	name[254] = '\0';
+	cr_assert_not(spec_dns1123_subdomain(name));
+	cr_assert(spec_dns1123_subdomain("a-b.c-1.x"));
+	cr_assert_not(spec_dns1123_subdomain("a-.b"));
+	cr_assert_not(spec_dns1123_subdomain("a.-b"));
+	cr_assert_not(spec_dns1123_subdomain("a."));
+	cr_assert_not(spec_dns1123_subdomain("A.b"));
+	memset(name, 'a', 100);
+	name[100] = '\0';
+	char text[512];
+	snprintf(text, sizeof(text),
+	         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\nspec:\n"
+	         "  containers: [{name: c, image: busybox, command: [a]}]\n",
+	         name);
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(text, &pods, &n), 0, "%s", last_error());
+	cr_assert_eq(strlen(pods[0].hostname), 63); /* kubelet's cut */
+	spec_free(pods, n);
+}
+
+#define META_POD(meta)                                                                             \
+	"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n" meta                                   \
+	"spec:\n  containers: [{name: c, image: busybox}]\n"
+
+/* ValidateObjectMeta: label keys and annotation keys are qualified names, a
+ * label's value at most 63 of [A-Za-z0-9-_.] and alphanumeric at both ends,
+ * the namespace a DNS-1123 label. podrun took any of them: "a=b" as a label
+ * key even came back from its "key=value" list as the key "a". */
+Test(metadata, labels_annotations_and_namespace_are_validated)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(
+	    parse(META_POD("  namespace: \"\"\n"
+	                   "  labels: {app: web, example.com/Tier: Front_1.x, empty: \"\", "
+	                   "nul: ~}\n"
+	                   "  annotations: {Example.COM/Note: \"any thing: at all\"}\n"),
+	          &pods, &n),
+	    0, "%s", last_error());
+	cr_assert_str_eq(pods[0].namespace_, "default");
+	cr_assert_str_eq(pods[0].labels[1], "example.com/Tier=Front_1.x");
+	spec_free(pods, n);
+	fails_with(META_POD("  labels: {\"a=b\": c}\n"),
+	           "t.yaml:5:12: metadata.labels: Invalid value: \"a=b\": name part must consist");
+	fails_with(META_POD("  labels:\n    app: hello world\n"),
+	           "t.yaml:6:10: metadata.labels: Invalid value: \"hello world\": a valid label "
+	           "must be an empty string");
+	fails_with(META_POD("  labels: {app: -web}\n"), "Invalid value: \"-web\": a valid label");
+	fails_with(META_POD("  labels: {app: "
+	                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n"),
+	           "must be no more than 63 characters");
+	fails_with(META_POD("  labels: {Example.com/x: z}\n"),
+	           "metadata.labels: Invalid value: \"Example.com/x\": prefix part a lowercase RFC "
+	           "1123 subdomain");
+	fails_with(META_POD("  annotations: {a/b/c: x}\n"),
+	           "metadata.annotations: Invalid value: \"a/b/c\": a qualified name");
+	fails_with(META_POD("  annotations: {\"not ok\": x}\n"),
+	           "metadata.annotations: Invalid value: \"not ok\": name part");
+	fails_with(META_POD("  namespace: Team_A\n"),
+	           "t.yaml:5:14: metadata.namespace: \"Team_A\" is not a valid name (DNS-1123 "
+	           "label");
+}
+
+/* validateContainerPorts: a port's name is an IANA_SVC_NAME (a letter at
+ * least, no "--"), unique in its container - a probe names the port by it. */
+Test(parse, port_names_are_iana_service_names_unique_in_a_container)
+{
+#define PORTS_POD(ports) POD("  containers: [{name: a, image: busybox, ports: [" ports "]}]\n")
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(
+	    parse(POD("  containers:\n"
+	              "  - {name: a, image: b, ports: [{containerPort: 1, name: web-1}, "
+	              "{containerPort: 2, name: \"\"}]}\n"
+	              "  - {name: b, image: b, ports: [{containerPort: 3, name: web-1}]}\n"),
+	          &pods, &n),
+	    0, "%s", last_error());
+	cr_assert_str_eq(pods[0].ctrs[0].ports[0].name, "web-1");
+	cr_assert_null(pods[0].ctrs[0].ports[1].name);
+	spec_free(pods, n);
+	fails_with(PORTS_POD("{containerPort: 80, name: \"8080\"}"),
+	           "spec.containers[0].ports[0].name: Invalid value: \"8080\": must contain at "
+	           "least one letter (a-z)");
+	fails_with(PORTS_POD("{containerPort: 80, name: a--b}"),
+	           "Invalid value: \"a--b\": must not contain consecutive hyphens");
+	fails_with(PORTS_POD("{containerPort: 80, name: abcdefghijklmnop}"),
+	           "must be no more than 15 characters");
+	fails_with(PORTS_POD("{containerPort: 80, name: web}, {containerPort: 81, name: web}"),
+	           "t.yaml:6:108: spec.containers[0].ports[1].name: Duplicate value: \"web\"");
+#undef PORTS_POD
+}
+
+/* IsRelaxedEnvVarName (Kubernetes 1.32 on): any printable ASCII but '=' */
+Test(parse, env_names_are_printable_ascii_but_equals)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(POD("  containers: [{name: a, image: b, env: [{name: \"1 a.b-c:d\", "
+	                       "value: x}]}]\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	cr_assert_str_eq(pods[0].ctrs[0].env[0], "1 a.b-c:d=x");
+	spec_free(pods, n);
+	fails_with(POD("  containers: [{name: a, image: b, env: [{name: \"A\\tB\", value: x}]}]\n"),
+	           "spec.containers[0].env[0].name: Invalid value: \"A\\tB\": a valid environment "
+	           "variable name must consist only of printable ASCII characters other than '='");
+	fails_with(
+	    POD("  containers: [{name: a, image: b, env: [{name: \"\xc3\xa9t\xc3\xa9\"}]}]\n"),
+	    "a valid environment variable name");
+	fails_with(POD("  containers: [{name: a, image: b, env: [{name: \"A=B\"}]}]\n"),
+	           "a valid environment variable name");
+	fails_with(POD("  containers: [{name: a, image: b, envFrom: [{prefix: \"P\\n\", "
+	               "configMapRef: {name: c, optional: true}}]}]\n"),
+	           "spec.containers[0].envFrom[0].prefix: Invalid value: \"P\\n\"");
+}
+
+/* What else the API server checks that podrun let through. */
+Test(parse, more_api_server_rules)
+{
+	/* validateContainerOnlyForPod */
+	fails_with(POD("  containers: [{name: a, image: \"busybox \"}]\n"),
+	           "t.yaml:6:33: spec.containers[0].image: Invalid value: \"busybox \": must not "
+	           "have leading or trailing whitespace");
+	/* validateSleepAction: within the grace period, the pod's, wherever it is
+	 * written */
+	fails_with(POD("  containers: [{name: a, image: b, lifecycle: {preStop: {sleep: {seconds: "
+	               "31}}}}]\n"),
+	           "spec.containers[0].lifecycle.preStop.sleep: Invalid value: 31: must be "
+	           "non-negative and less than terminationGracePeriodSeconds (30)");
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(parse(POD("  containers: [{name: a, image: b, lifecycle: {postStart: {sleep: "
+	                       "{seconds: 60}}}}]\n  terminationGracePeriodSeconds: 60\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	cr_assert_eq(pods[0].ctrs[0].post_start.seconds, 60);
+	spec_free(pods, n);
+	/* MaxDNSNameservers, and None wants one at least: [] is none */
+	fails_with(POD("  dnsConfig: {nameservers: [1.1.1.1, 1.0.0.1, 8.8.8.8, 8.8.4.4]}\n"
+	               "  containers: [{name: a, image: b}]\n"),
+	           "t.yaml:6:28: spec.dnsConfig.nameservers: Invalid value: must not have more "
+	           "than 3 nameservers");
+	fails_with(POD("  dnsPolicy: None\n  dnsConfig: {nameservers: []}\n"
+	               "  containers: [{name: a, image: b}]\n"),
+	           "spec.dnsConfig.nameservers: Required value: must provide at least one DNS "
+	           "nameserver when `dnsPolicy` is None");
+	/* ValidateServiceAccountName, the deprecated field's too */
+	fails_with(POD("  serviceAccountName: Robot_1\n  containers: [{name: a, image: b}]\n"),
+	           "t.yaml:6:23: spec.serviceAccountName: Invalid value: \"Robot_1\": a lowercase "
+	           "RFC 1123 subdomain");
+	fails_with(POD("  serviceAccount: Robot_1\n  containers: [{name: a, image: b}]\n"),
+	           "spec.serviceAccountName: Invalid value: \"Robot_1\"");
+	/* validatePathNoBacksteps */
+	fails_with(
+	    POD("  volumes: [{name: v, hostPath: {path: /srv/../etc}}]\n"
+	        "  containers: [{name: a, image: b}]\n"),
+	    "t.yaml:6:40: spec.volumes[0].hostPath.path: Invalid value: \"/srv/../etc\": must "
+	    "not contain '..'");
+	cr_assert_eq(parse(POD("  volumes: [{name: v, hostPath: {path: /srv/..x/y..}}]\n"
+	                       "  containers: [{name: a, image: b}]\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	spec_free(pods, n);
+	/* validateLinux */
+	fails_with(
+	    POD("  os: {name: linux}\n"
+	        "  containers: [{name: a, image: b, securityContext: {windowsOptions: {}}}]\n"),
+	    "t.yaml:7:54: spec.containers[0].securityContext.windowsOptions: Forbidden: "
+	    "windows options cannot be set for a linux pod");
+	cr_assert_eq(parse(POD("  containers: [{name: a, image: b, securityContext: "
+	                       "{windowsOptions: {}}}]\n"),
+	                   &pods, &n),
+	             0, "%s", last_error());
+	spec_free(pods, n);
+}
+
+/* go-yaml v2 acts on explicit tags ("!!binary aGk=" is "hi" on a cluster,
+ * "!!str 80" the string "80"); the loaded tree cannot tell "!!str 80" from
+ * 80. A tag is refused at its position, but for the no-op: a collection's
+ * own, a quoted string's !!str. podrun ran "!!binary aGk=" as "aGk=". */
+Test(yaml11, explicit_tags_are_refused_not_misread)
+{
+	fails_with(
+	    POD("  containers: [{name: a, image: b, env: [{name: A, value: !!binary aGk=}]}]\n"),
+	    "t.yaml:6:59: YAML tag !!binary: podrun does not resolve tags");
+	fails_with(
+	    POD("  containers: [{name: a, image: b, ports: [{containerPort: !!int \"80\"}]}]\n"),
+	    "YAML tag !!int:");
+	fails_with(POD("  containers: [{name: a, image: b, env: [{name: A, value: !!str 80}]}]\n"),
+	           "YAML tag !!str:");
+	fails_with(POD("  containers: !custom [{name: a, image: b}]\n"), "YAML tag !custom:");
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(
+	    parse(POD("  containers: !!seq [!!map {name: a, image: !!str \"b\"}]\n"), &pods, &n), 0,
+	    "%s", last_error());
+	spec_free(pods, n);
+}
+
+/* validateHandler: a hook must say what it runs; `postStart: {}` was taken
+ * as no hook at all. null is no hook, as the API server's nil pointer. */
+Test(parse, a_hook_without_a_handler_is_refused)
+{
+	fails_with(POD("  containers: [{name: a, image: b, lifecycle: {postStart: {}}}]\n"),
+	           "t.yaml:6:59: spec.containers[0].lifecycle.postStart: Required value: must "
+	           "specify a handler type");
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(
+	    parse(POD("  containers: [{name: a, image: b, lifecycle: {postStart: null}}]\n"), &pods,
+	          &n),
+	    0, "%s", last_error());
+	cr_assert_eq(pods[0].ctrs[0].post_start.kind, SPEC_HOOK_NONE);
+	spec_free(pods, n);
+}
+
+/* go-yaml v2 merges `<<: *anchor`; podrun does not, and with
+ * --allow-unsupported it ignored the key with all it brought (a
+ * securityContext's runAsNonRoot...). Refused either way; a quoted "<<" is an
+ * ordinary key. */
+Test(yaml11, merge_keys_are_refused_even_when_unsupported_is_allowed)
+{
+	const char *text = POD("  containers:\n"
+	                       "  - name: a\n"
+	                       "    image: b\n"
+	                       "    securityContext: &sc {runAsNonRoot: true}\n"
+	                       "  - name: c\n"
+	                       "    image: b\n"
+	                       "    securityContext:\n"
+	                       "      <<: *sc\n"
+	                       "      privileged: false\n");
+	fails_with(text, "t.yaml:13:7: spec.containers[1].securityContext.<<: YAML merge key");
+	spec_allow_unsupported(true);
+	fails_with(text, "YAML merge key: podrun does not merge mappings");
+	spec_allow_unsupported(false);
+	fails_with(POD("  containers: [{name: a, image: b, \"<<\": x}]\n"),
+	           "spec.containers[0].<<: unknown field");
+}
+
+/* A string the API server defaults, written "": omitempty decodes it as the
+ * zero value, which defaulting fills in (restartPolicy Always, protocol TCP,
+ * the pod's name as hostname...). podrun refused each as an invalid value. */
+Test(parse, an_empty_string_is_an_unset_field_the_api_server_defaults)
+{
+	struct pod_spec *pods;
+	size_t n;
+	cr_assert_eq(
+	    parse(POD("  restartPolicy: \"\"\n"
+	              "  dnsPolicy: \"\"\n"
+	              "  hostname: \"\"\n"
+	              "  containers:\n"
+	              "  - name: a\n"
+	              "    image: b\n"
+	              "    imagePullPolicy: \"\"\n"
+	              "    workingDir: \"\"\n"
+	              "    terminationMessagePath: \"\"\n"
+	              "    terminationMessagePolicy: \"\"\n"
+	              "    ports: [{containerPort: 80, protocol: \"\", hostIP: \"\"}]\n"
+	              "    readinessProbe: {httpGet: {port: 80, scheme: \"\", path: \"\"}}\n"),
+	          &pods, &n),
+	    0, "%s", last_error());
+	const struct pod_spec *p = &pods[0];
+	cr_assert_eq(p->restart_policy, INIT_RESTART_ALWAYS);
+	cr_assert_null(p->dns_policy);
+	cr_assert_str_eq(p->hostname, "p");
+	cr_assert_not(p->hostname_set);
+	cr_assert_null(p->ctrs[0].pull_policy);
+	cr_assert_null(p->ctrs[0].working_dir);
+	cr_assert_null(p->ctrs[0].term_path);
+	cr_assert_str_eq(p->ctrs[0].ports[0].host_ip, "0.0.0.0");
+	spec_free(pods, n);
+	/* a pointer field's "" is a value: the init container's restartPolicy */
+	fails_with(POD("  initContainers: [{name: i, image: b, restartPolicy: \"\"}]\n"
+	               "  containers: [{name: a, image: b}]\n"),
+	           "spec.initContainers[0].restartPolicy: \"\" is not supported");
 }
