@@ -82,8 +82,7 @@ static void spec_defaults(struct probe_spec *s)
 		s->path = "/";
 }
 
-/* IANA_SVC_NAME, as validation.IsValidPortName words it. */
-static const char *port_name_error(const char *n)
+const char *probe_port_name_error(const char *n)
 {
 	size_t len = strlen(n);
 	if (len > 15)
@@ -92,10 +91,10 @@ static const char *port_name_error(const char *n)
 		return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)";
 	if (strcspn(n, "abcdefghijklmnopqrstuvwxyz") == len)
 		return "must contain at least one letter (a-z)";
-	if (n[0] == '-' || n[len - 1] == '-')
-		return "must not begin or end with a hyphen";
 	if (strstr(n, "--"))
 		return "must not contain consecutive hyphens";
+	if (n[0] == '-' || n[len - 1] == '-')
+		return "must not begin or end with a hyphen";
 	return NULL;
 }
 
@@ -168,9 +167,9 @@ int probe_spec_check(const struct probe_spec *in, enum probe_kind kind)
 		}
 		/* fall through */
 	case PROBE_TCP_SOCKET:
-		if (s.port_name && port_name_error(s.port_name))
+		if (s.port_name && probe_port_name_error(s.port_name))
 			return fail_msg(EINVAL, ".%s.port: Invalid value: \"%s\": %s", h,
-			                s.port_name, port_name_error(s.port_name));
+			                s.port_name, probe_port_name_error(s.port_name));
 		if (s.port_name && s.port == 0)
 			return fail_msg(EINVAL,
 			                ".%s.port: Invalid value: \"%s\": port %s not found", h,

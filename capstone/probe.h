@@ -79,6 +79,12 @@ struct probe_spec {
 	int64_t grace_s;
 };
 
+/* apimachinery's IsValidPortName (an IANA_SVC_NAME), its first complaint in
+ * its order: at most 15 characters of [a-z0-9-], at least one letter, no
+ * "--", no '-' at either end. NULL when the name is fine. A probe's named
+ * port and a container port's name (spec.c) are both such names. */
+const char *probe_port_name_error(const char *name);
+
 /* Kubernetes' names, for messages: "Startup", "Liveness", "Readiness". */
 const char *probe_kind_name(enum probe_kind k);
 

@@ -1532,25 +1532,6 @@ void spec_env_describe(const struct spec_env *e, char *buf, size_t len)
 	}
 }
 
-/* apimachinery's IsValidPortName (an IANA_SVC_NAME), its first complaint:
- * at most 15 characters of [a-z0-9-], at least one letter, no "--", no '-'
- * at either end. NULL when the name is fine. */
-static const char *port_name_error(const char *name)
-{
-	size_t n = strlen(name);
-	if (n > 15)
-		return "must be no more than 15 characters";
-	if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
-		return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)";
-	if (strcspn(name, "abcdefghijklmnopqrstuvwxyz") == n)
-		return "must contain at least one letter (a-z)";
-	if (strstr(name, "--"))
-		return "must not contain consecutive hyphens";
-	if (name[0] == '-' || name[n - 1] == '-')
-		return "must not begin or end with a hyphen";
-	return NULL;
-}
-
 static int parse_ports(struct ctx *c, const yaml_node_t *n, const char *path,
                        struct spec_container *ct)
 {
@@ -1610,7 +1591,7 @@ static int parse_ports(struct ctx *c, const yaml_node_t *n, const char *path,
 					return -1;
 				if (pt->name && !*pt->name)
 					pt->name = NULL; /* "": unnamed */
-				if (pt->name && (why = port_name_error(pt->name)))
+				if (pt->name && (why = probe_port_name_error(pt->name)))
 					return err_at(c, f.v, "%s: Invalid value: \"%s\": %s",
 					              f.path, pt->name, why);
 				/* a probe's or a hook's port names one: unique in the

@@ -383,16 +383,19 @@ static int open_source(const struct volume *v, const char *sub)
 	int vol_fd = open(v->host_path, flags);
 	if (vol_fd < 0)
 		return fail_errno("volume %s: open(%s)", v->name, v->host_path);
+	struct stat st;
+	if (fstat(vol_fd, &st) < 0) {
+		fail_errno("volume %s: fstat", v->name);
+		closep(&vol_fd);
+		return -1;
+	}
 	/* vol_prepare checked a path, maybe long ago (a restarted container);
 	 * what counts is the file mounted now, subPath or not. Above all for a
 	 * device type, whose mount keeps device access: a directory swapped in
 	 * there would let the container open any node it makes with mknod. */
-	struct stat st;
 	if (v->kind == VOL_HOSTPATH && v->type != VOL_HP_ANY &&
-	    (fstat(vol_fd, &st) < 0
-	         ? fail_errno("volume %s: fstat", v->name)
-	         : hostpath_kind_ok(v->host_path, v->type, st.st_mode,
-	                            " now, not what was checked: refused")) < 0) {
+	    hostpath_kind_ok(v->host_path, v->type, st.st_mode,
+	                     " now, not what was checked: refused") < 0) {
 		closep(&vol_fd);
 		return -1;
 	}
@@ -400,11 +403,6 @@ static int open_source(const struct volume *v, const char *sub)
 		return vol_fd;
 	/* what the subPath lacks gets the volume's own mode, as kubelet makes
 	 * it (GetMode of the volume, then SafeMakeDir) */
-	if (fstat(vol_fd, &st) < 0) {
-		fail_errno("volume %s: fstat", v->name);
-		closep(&vol_fd);
-		return -1;
-	}
 	int fd = open_beneath(vol_fd, sub, true, true, st.st_mode & 07777, RESOLVE_BENEATH);
 	closep(&vol_fd); /* keeps open_beneath's errno */
 	if (fd < 0 && errno == EXDEV)
