@@ -247,6 +247,10 @@ YAML
 	local pid=$!
 	defer "kill $pid"
 	wait_for grep -qx Running "$PODRUN_ROOT/pods/fg/containers/main/state"
+	# Running is the execve; the trap is set before "started": a SIGTERM
+	# before it would be lost (PID 1 of a pid namespace has no default
+	# action for it), and the container killed at the grace period's end
+	wait_for grep -q started "$(data fg)/logs/main/0.log"
 	local pids
 	pids=$(pod_pids fg)
 	kill -INT $pid
