@@ -567,6 +567,23 @@ static int write_ctrl(const struct cg *cg, enum cg_ctrl c, const char *file, con
 	return 0;
 }
 
+/* write_ctrl, unless the file holds the value already. A write of a CFS
+ * period or quota (cpu.cfs_period_us, cpu.cfs_quota_us, cpu.max) makes the
+ * kernel walk every task group of the machine to check the hierarchy's
+ * bandwidth (tg_set_cfs_bandwidth), no limit included: with 100 pods
+ * running, a third of a millisecond of each start. A new cgroup has the
+ * default period and no quota, which is what most pods ask for. */
+static int write_ctrl_changed(const struct cg *cg, enum cg_ctrl c, const char *file,
+                              const char *value)
+{
+	char path[PATH_MAX + 64], now[64];
+	if (ctrl_file(cg, c, file, path, sizeof(path)) < 0)
+		return -1;
+	if (read_file(path, now, sizeof(now)) >= 0 && !strcmp(now, value))
+		return 0;
+	return write_ctrl(cg, c, file, value);
+}
+
 static bool ctrl_has(const struct cg *cg, enum cg_ctrl c, const char *file)
 {
 	char path[PATH_MAX + 64];
@@ -736,17 +753,17 @@ int cg_set_cpu(const struct cg *cg, const struct cg_cpu *cpu)
 			         (unsigned long long)cpu->period);
 		else
 			snprintf(v, sizeof(v), "max %llu", (unsigned long long)cpu->period);
-		return write_ctrl(cg, CG_CPU, "cpu.max", v);
+		return write_ctrl_changed(cg, CG_CPU, "cpu.max", v);
 	}
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)cpu->shares);
 	if (write_ctrl(cg, CG_CPU, "cpu.shares", v) < 0)
 		return -1;
 	/* the period first: the kernel checks the quota against it */
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)cpu->period);
-	if (write_ctrl(cg, CG_CPU, "cpu.cfs_period_us", v) < 0)
+	if (write_ctrl_changed(cg, CG_CPU, "cpu.cfs_period_us", v) < 0)
 		return -1;
 	snprintf(v, sizeof(v), "%lld", (long long)(cpu->quota > 0 ? cpu->quota : -1));
-	return write_ctrl(cg, CG_CPU, "cpu.cfs_quota_us", v);
+	return write_ctrl_changed(cg, CG_CPU, "cpu.cfs_quota_us", v);
 }
 
 int cg_set_pids(const struct cg *cg, int64_t max)

@@ -12,6 +12,7 @@
 #include "common.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
@@ -803,6 +804,50 @@ Test(cg_v1, create_in_every_hierarchy_and_v1_files, .fini = scratch_done)
 	uint64_t kills = 0;
 	cr_assert_eq(cg_oom_kills(&cg, &kills), 0, "%s", last_error());
 	cr_assert_eq(kills, 1);
+}
+
+/* A write of a CFS period or quota makes the kernel walk every task group
+ * of the machine: the value a cgroup has already is not written again. The
+ * files' times tell what was written. */
+static time_t written(const char *rel)
+{
+	char path[512];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	cr_assert_eq(stat(path, &st), 0, "stat(%s)", path);
+	return st.st_mtime;
+}
+
+static void unwritten(const char *rel, const char *content)
+{
+	char path[512];
+	put(rel, content);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	struct timespec long_ago[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
+	cr_assert_eq(utimensat(AT_FDCWD, path, long_ago, 0), 0);
+}
+
+Test(cg_v1, a_cfs_value_the_cgroup_has_is_not_written_again, .fini = scratch_done)
+{
+	struct cg_host h;
+	v1_tree(&h);
+	struct cg cg;
+	cr_assert_eq(cg_create(&h, "podrun/pod-a/app", &cg), 0, "%s", last_error());
+	put("cpu/podrun/pod-a/app/cpu.shares", "");
+	unwritten("cpu/podrun/pod-a/app/cpu.cfs_period_us", "100000");
+	unwritten("cpu/podrun/pod-a/app/cpu.cfs_quota_us", "-1");
+	struct cg_cpu cpu = cpu_of(250, 0);
+	cr_assert_eq(cg_set_cpu(&cg, &cpu), 0, "%s", last_error());
+	cr_assert_str_eq(get("cpu/podrun/pod-a/app/cpu.shares"), "256");
+	cr_assert_eq(written("cpu/podrun/pod-a/app/cpu.cfs_period_us"), 1000);
+	cr_assert_eq(written("cpu/podrun/pod-a/app/cpu.cfs_quota_us"), 1000);
+	put("cpu/podrun/pod-a/app/cpu.shares", "");
+	unwritten("cpu/podrun/pod-a/app/cpu.cfs_quota_us", "");
+	cpu = cpu_of(250, 500);
+	cr_assert_eq(cg_set_cpu(&cg, &cpu), 0, "%s", last_error());
+	cr_assert_str_eq(get("cpu/podrun/pod-a/app/cpu.cfs_quota_us"), "50000");
+	cr_assert_neq(written("cpu/podrun/pod-a/app/cpu.cfs_quota_us"), 1000);
+	cr_assert_eq(written("cpu/podrun/pod-a/app/cpu.cfs_period_us"), 1000);
 }
 
 static bool there(const char *rel)
