@@ -39,7 +39,7 @@ PODRUN := $(CAP_B)/podrun
 #
 # And the supervisor's code and read-only data are placed together
 # (supervisor.ld, made by `make supervisor-layout`): the kernel maps up to
-# 64 kB around each page a process faults in, so a supervisor whose 600
+# 64 kB around each page a process faults in, so a supervisor whose 640
 # functions lay all over the copy mapped nearly all of it. The link map
 # (podrun.map) is what that script reads to name the sections.
 SUPERVISOR_LD := $(SRC)/$(CAP)/supervisor.ld

@@ -7,7 +7,7 @@
 # in memory. On a fault in a file's mapping the kernel maps the pages around
 # it too, up to 64 kB (fault-around), so each 64 kB of podrun where the
 # supervisor touches one function counts whole in its VmRSS. glibc's
-# functions alone are spread over 850 kB; the supervisor's 600 functions
+# functions alone are spread over 850 kB; the supervisor's 640 functions
 # touched nearly every 64 kB of the copy. Placed together they fill six.
 #
 # How: a uprobe on every function of the podrun just built (tracefs), armed
@@ -17,8 +17,8 @@
 # of both kinds, limits and a container that crashes and restarts. Every
 # function a supervisor entered is placed, in the order first entered, then:
 #   - what uprobes cannot probe: the kernel refuses (ENOTSUPP) a probe on
-#     an AVX instruction, the first of several of glibc's AVX2 string
-#     functions (they are all placed);
+#     some AVX instructions, the first of several of glibc's AVX2 string
+#     functions (all are placed, but variants this CPU cannot run);
 #   - the functions on the stack when the supervisor is forked
 #     (FORK_CHAIN): the supervisor returns into them without entering them.
 # Read-only data: the same objects' .rodata, and the objects read for their
@@ -43,28 +43,37 @@ FORK_CHAIN="_Fork __libc_fork run_detached"
 DATA_ONLY="libc.a:C-ctype.o libc.a:varshift.o seccomp_default.o"
 
 [ -r "$map" ] || { echo "supervisor-layout: no link map $map (make build-capstone)" >&2; exit 2; }
+# The map must be this podrun's (a SAN=1 link writes none): main where nm says.
+[ "$(awk '$2 == "main" && $1 ~ /^0x/ {print $1}' "$map" | sed 's/^0x0*//')" = \
+	"$(nm "$podrun" | awk '$3 == "main" {print $1}' | sed 's/^0*//')" ] ||
+	{ echo "supervisor-layout: $map is not the map of $podrun (make build-capstone)" >&2; exit 2; }
 bench_init supervisor-layout
 
 tracefs=/sys/kernel/tracing
 group=podrunlayout$$
 inst=$tracefs/instances/$group
+# Turning a uprobe off waits for RCU grace periods, tens of milliseconds
+# here: two minutes for all of them, one with rcu_expedited set meanwhile
+# (the rest is tasks-trace RCU, which nothing expedites). The machine's
+# value is read once, before any change, and is what every path restores.
+rcu=/sys/kernel/rcu_expedited
+rcu_was=$(cat "$rcu" 2>/dev/null) || rcu_was=
+rcu_restore() { if [ -n "$rcu_was" ]; then echo "$rcu_was" >"$rcu" 2>/dev/null || true; fi; }
+events_off() {
+	[ -d "$inst/events/$group" ] || return 0
+	if [ -n "$rcu_was" ]; then echo 1 >"$rcu" 2>/dev/null || true; fi
+	echo 0 >"$inst/events/$group/enable" 2>/dev/null || true
+	rcu_restore
+}
 # Cleanup hooks run in order: the events off, our probes gone, then tracefs
 # unmounted if we mounted it.
 unprobe() {
 	events_off
-	[ -d "$inst" ] && rmdir "$inst"
-	[ -s "$bench_dir/probes" ] && sed 's/^p:\([^ ]*\) .*/-:\1/' "$bench_dir/probes" | write_lines
-	return 0
-}
-# Turning a uprobe off waits for RCU grace periods, tens of milliseconds
-# here: two minutes for all of them, one with rcu_expedited set meanwhile
-# (the rest is tasks-trace RCU, which nothing expedites).
-events_off() {
-	local rcu=/sys/kernel/rcu_expedited was
-	[ -d "$inst" ] || return 0
-	was=$(cat "$rcu" 2>/dev/null) && echo 1 >"$rcu"
-	echo 0 >"$inst/events/$group/enable" 2>/dev/null
-	[ -n "$was" ] && echo "$was" >"$rcu"
+	rcu_restore
+	if [ -d "$inst" ]; then rmdir "$inst" || true; fi
+	if [ -s "$bench_dir/probes" ]; then
+		sed 's/^p:\([^ ]*\) .*/-:\1/' "$bench_dir/probes" | write_lines
+	fi
 	return 0
 }
 # uprobe_events takes one definition a write(2): a line that a long write
@@ -144,7 +153,10 @@ awk -v group="$group" -v copy="$copy" '
 	}' "$bench_dir/segs" "$bench_dir/funcs" >"$bench_dir/probes"
 write_lines <"$bench_dir/probes"
 mkdir "$inst"
+# Room for the whole run, and no event overwritten if it overflows: the
+# first ones are the start's (checked below).
 echo 16384 >"$inst/buffer_size_kb"
+echo 0 >"$inst/options/overwrite"
 : >"$bench_dir/unprobed"
 for e in "$inst/events/$group"/f*/enable; do
 	echo 1 >"$e" 2>/dev/null || basename "$(dirname "$e")" | cut -c2- >>"$bench_dir/unprobed"
@@ -160,6 +172,8 @@ done
 sleep 5 # probes, the crash's restart, the log lines
 for pod in two busy; do "$podrun" rm -f "$pod" >/dev/null; done
 events_off
+lost=$(cat "$inst"/per_cpu/cpu*/stats | awk '/^(overrun|dropped events):/ {n += $NF} END {print n + 0}')
+[ "$lost" = 0 ] || { echo "supervisor-layout: $lost trace events lost (buffer_size_kb)" >&2; exit 1; }
 
 # The functions the supervisors entered, in the order first entered.
 awk -v pids=" ${sups[*]} " '
@@ -170,14 +184,25 @@ awk -v pids=" ${sups[*]} " '
 			if ($i ~ /^f[0-9a-f]+:$/) { a = substr($i, 2, length($i) - 2); if (!seen[a]++) print a }
 	}' "$inst/trace" >"$bench_dir/entered"
 [ -s "$bench_dir/entered" ] || { echo "supervisor-layout: no supervisor function was traced" >&2; exit 1; }
-cat "$bench_dir/unprobed" >>"$bench_dir/entered"
+traced=$(wc -l <"$bench_dir/entered")
+# The refused probes but the variants this CPU cannot run (glibc picks a
+# string function's variant by the CPU's features: *_rtm needs rtm, evex
+# and avx512 variants avx512vl).
+flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+nm "$podrun" >"$bench_dir/names"
+while read -r a; do
+	name=$(awk -v a="$a" '$1 == a && !n++ {print $3}' "$bench_dir/names")
+	case $name in *_rtm*) [[ $flags == *" rtm "* ]] || continue ;; esac
+	case $name in *evex* | *avx512*) [[ $flags == *" avx512vl "* ]] || continue ;; esac
+	echo "$a"
+done <"$bench_dir/unprobed" >>"$bench_dir/entered"
 for f in $FORK_CHAIN; do
-	nm "$podrun" | awk -v f="$f" '$3 == f && !n++ {print $1}'
+	awk -v f="$f" '$3 == f && !n++ {print $1}' "$bench_dir/names"
 done >>"$bench_dir/entered"
 
 # Each address to the input section that holds it, as the link map says
 # (a section's name may stand alone on its line, its address on the next).
-awk -v data_only="$DATA_ONLY" -v date="$(date -u +%F)" -v n="$(wc -l <"$bench_dir/entered")" '
+awk -v data_only="$DATA_ONLY" -v date="$(date -u +%F)" -v n="$traced" '
 	function hex(s, i, v, c) {
 		v = 0; s = tolower(s); sub(/^0x/, "", s)
 		for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)); v = v * 16 + c - 1 }
@@ -201,8 +226,9 @@ awk -v data_only="$DATA_ONLY" -v date="$(date -u +%F)" -v n="$(wc -l <"$bench_di
 	/^ +0x[0-9a-f]+ +0x[0-9a-f]+ / && sec != "" { add(hex($1), $3, hex($2)); sec = ""; next }
 	END {
 		printf "/* supervisor.ld - made by `make supervisor-layout` (capstone/supervisor-layout.sh)\n"
-		printf " * on %s from the %d functions two pods%s supervisors entered; run\n", date, n, "\047"
-		printf " * it again, do not edit. capstone.mk links podrun with it. */\n"
+		printf " * on %s from the %d functions two pods%s supervisors entered, and\n", date, n, "\047"
+		printf " * what uprobes do not see; run it again, do not edit. capstone.mk links\n"
+		printf " * podrun with it. */\n"
 		printf "SECTIONS {\n  .text.supervisor : {\n"
 		for (w = 1; w <= nwant; w++) {
 			for (k = 0; k < ns; k++)

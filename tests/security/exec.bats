@@ -70,7 +70,10 @@ swap_to() { # TARGET: the container makes /var a symlink to TARGET
 	local ctl
 	ctl="$(data swap)/volumes/ctl"
 	rm -f "$ctl/done"
-	echo "$1" >"$ctl/next"
+	# renamed into place whole: the container polls for next, and could
+	# read it between its creation and the write, an empty target
+	echo "$1" >"$ctl/next.new"
+	mv "$ctl/next.new" "$ctl/next"
 	wait_for test -s "$ctl/done"
 	grep -q -- "-> $1" "$ctl/done"
 }
