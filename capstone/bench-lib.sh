@@ -16,6 +16,8 @@
 #   floor_ns          one run of the floor: unshare --pid --net --mount --uts --ipc --fork true
 #   pod_yaml NAME CMD [MORE]   a one-container busybox pod on stdout; MORE:
 #                     more lines (the container's, indented 4, then the spec's)
+#   bench_oci_bundle RT DIR   an OCI bundle of busybox for crun or runc
+#   bench_oci_run RT DIR      one timed run of it, in ns
 #   bench_rss_kib PID its VmRSS; bench_pss_kib PID its Pss
 #   bench_own_kib PID what it alone holds: RssAnon + its share of the sealed memfd copy
 #   ratio A B         A / B with two decimals
@@ -191,6 +193,38 @@ spec:
     command: $2
 ${3:-}
 YAML
+}
+
+# An OCI bundle for RUNTIME (crun, runc) in DIR, on the busybox image's
+# rootfs: the runtime's own default spec (pid, network, ipc, uts, mount;
+# /proc, /dev, /sys, masked paths), only the command (true), the tty and the
+# root changed. Fails when the runtime or jq is missing.
+bench_oci_bundle() { # RUNTIME DIR
+	command -v "$1" >/dev/null && command -v jq >/dev/null || return 1
+	mkdir -p "$2"
+	(cd "$2" && "$1" spec >/dev/null 2>&1 || true)
+	[ -f "$2/config.json" ] || return 1
+	jq --arg r "$build/images/busybox/latest/rootfs" '.process.args = ["true"] |
+		.process.terminal = false | .root = {path: $r, readonly: true} |
+		.linux.namespaces = [{type: "pid"}, {type: "network"}, {type: "ipc"}, {type: "uts"}, {type: "mount"}]' \
+		"$2/config.json" >"$2/config.new" && mv "$2/config.new" "$2/config.json"
+}
+# One run of RUNTIME on the bundle in DIR, its ns on stdout (DIR/err: what
+# it said), timed inside a private mount namespace so that the namespace
+# and its cgroup2 mount are not counted: this host's hybrid cgroup layout
+# stops crun's cgroup managers, so crun runs with --cgroup-manager=disabled
+# and makes no cgroup (runc has no such switch).
+bench_oci_run() { # RUNTIME DIR
+	local opts=""
+	[ "$1" = crun ] && opts=--cgroup-manager=disabled
+	unshare --mount --propagation private bash -c '
+		umount -l /sys/fs/cgroup 2>/dev/null || true
+		mount -t cgroup2 none /sys/fs/cgroup || exit 1
+		sleep '"${BENCH_SETTLE:-0.1}"'
+		t0=$(date +%s%N)
+		'"$1"' '"$opts"' run --bundle "$1" "podlab-bench-$$" </dev/null >/dev/null 2>"$1/err" || exit 1
+		t1=$(date +%s%N)
+		echo $((t1 - t0))' - "$2"
 }
 
 bench_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }

@@ -28,6 +28,12 @@
 # the ratio of two single starts goes from 0.7 to 3 between runs with
 # nothing changed; it is printed too ("N/1").
 #
+# A start beside N pods costs the kernel more than beside none, whoever
+# starts it: with crun installed (and jq), `crun run` of the same busybox
+# (bench-podrun's bundle: no cgroup, no pod network) is timed 5 times
+# before the first pod and beside each N pods, and the ratio printed
+# ("crun N/0") - the node's share of the starts' growth, for comparison.
+#
 # It prints the starts' medians tenth by tenth too; SCALE_KEEP=DIR keeps
 # every pod's start, CPU and rm -f time (DIR/pods-N.csv). Ratios are to the
 # floor, `unshare --pid --net --mount --uts --ipc --fork true`, measured in
@@ -69,6 +75,23 @@ by_tenth() {
 # the CPU time a process has run for, in ns (schedstat's first field)
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 
+# crun, as a witness of what the kernel makes of N pods (above)
+crun_ns() { # the median of 5 runs
+	local i t r=()
+	for i in 1 2 3 4 5; do
+		t=$(bench_oci_run crun "$w/crun") || return 1
+		r+=("$t")
+	done
+	printf '%s\n' "${r[@]}" | median
+}
+crun0=
+if bench_oci_bundle crun "$w/crun" && crun0=$(crun_ns); then
+	:
+else
+	crun0=
+	echo "bench-scale: no crun witness (crun or jq not installed, or its run failed)"
+fi
+
 echo "bench-scale: N = $sizes (one busybox container per pod, pod network)"
 printf '%5s %9s %9s %7s %7s %9s %7s %9s %9s %9s %9s %9s %9s %7s %9s %7s\n' \
 	N floor start1 startN "N/1" "last/1st" "CPU" "ps" "ps/pod" "RSS/pod" "Pss/pod" "own/pod" "rm mean" "last/1st" "rm last" "x floor"
@@ -98,6 +121,8 @@ for n in $sizes; do
 		pst+=($((b - a)))
 	done
 	ps_ns=$(printf '%s\n' "${pst[@]}" | median)
+	crun_r=-
+	if [ -n "$crun0" ]; then crun_r=$(ratio "$(crun_ns)" "$crun0"); fi
 	rss=0 pss=0 own=0
 	for d in "$PODRUN_ROOT"/pods/*; do
 		p=$(cat "$d/supervisor.pid")
@@ -140,7 +165,7 @@ for n in $sizes; do
 		"$(ms "$s1")" "$(ms "$sn")" "$(ratio "$sn" "$s1")" "$sr" "$cr" "$(ms "$ps_ns")" \
 		"$(awk -v a="$ps_ns" -v n="$n" 'BEGIN {printf "%.3f", a / n / 1e6}')" \
 		$((rss / n)) $((pss / n)) $((own / n)) "$(ms "$rmean")" "$rr" "$(ms "$rl")" "$(ratio "$rl" "$f")"
-	echo "$n $f $(tenth 1 <"$w/start.kept") $(tenth 0 <"$w/start.kept") $sr $ps_ns $rss $pss $rmean $rr $rl $own $cr $rmax" >>"$w/summary"
+	echo "$n $f $(tenth 1 <"$w/start.kept") $(tenth 0 <"$w/start.kept") $sr $ps_ns $rss $pss $rmean $rr $rl $own $cr $rmax $crun_r" >>"$w/summary"
 done
 echo
 echo "starts in tenths, one after the other: the median of each tenth, ms"
@@ -155,6 +180,11 @@ echo "last/1st 10%: the median of the last 10% of starts (or rm -f) over the fir
 echo "3 each; flat = 1.00), without the first start and the last rm -f, which create and delete"
 echo "the bridge (\"rm last\", and its ratio to the floor); CPU: the same for the supervisor's own"
 echo "CPU time until Running."
+if [ -n "$crun0" ]; then
+	echo
+	echo "crun run of one container beside N pods over beside none (the kernel's growth, not podrun's):"
+	awk '{printf "  N=%d: %s, where podrun\047s starts went %s (last/1st 10%%)\n", $1, $15, $5}' "$w/summary"
+fi
 awk '{ if ($5 > 1.2) bad = bad " N=" $1 } END {
 	if (bad == "") print "PASS the Nth start within 1.2x the first (last 10% over first 10%)"
 	else print "MISS the Nth start within 1.2x the first (last 10% over first 10%):" bad }' "$w/summary"

@@ -63,43 +63,18 @@ sed 's/name: bench/name: neighbour/' "$w/two.yaml" >"$w/neighbour.yaml"
 
 # ---- the peers that are here -------------------------------------------------
 peers=() skipped=()
-rootfs=$build/images/busybox/latest/rootfs
-make_bundle() { # RUNTIME DIR
-	mkdir -p "$2"
-	(cd "$2" && "$1" spec >/dev/null 2>&1 || true)
-	[ -f "$2/config.json" ] || return 1
-	# The runtime's own default spec (pid, network, ipc, uts, mount; /proc,
-	# /dev, /sys, masked paths): only the command, the tty and the root change.
-	jq --arg r "$rootfs" '.process.args = ["true"] | .process.terminal = false |
-		.root = {path: $r, readonly: true} |
-		.linux.namespaces = [{type: "pid"}, {type: "network"}, {type: "ipc"}, {type: "uts"}, {type: "mount"}]' \
-		"$2/config.json" >"$2/config.new" && mv "$2/config.new" "$2/config.json"
-}
 for rt in crun runc; do
 	if ! command -v "$rt" >/dev/null; then
 		skipped+=("$rt (not installed)")
 	elif ! command -v jq >/dev/null; then
 		skipped+=("$rt (jq is not installed)")
-	elif ! make_bundle "$rt" "$w/$rt"; then
+	elif ! bench_oci_bundle "$rt" "$w/$rt"; then
 		skipped+=("$rt ($rt spec failed)")
 	else
 		peers+=("$rt")
 	fi
 done
-# One run of a runtime, timed inside a private mount namespace, so that the
-# namespace and the cgroup2 mount are not counted.
-oci_run() { # RUNTIME
-	local opts=""
-	[ "$1" = crun ] && opts=--cgroup-manager=disabled
-	unshare --mount --propagation private bash -c '
-		umount -l /sys/fs/cgroup 2>/dev/null || true
-		mount -t cgroup2 none /sys/fs/cgroup || exit 1
-		sleep '"${BENCH_SETTLE:-0.1}"'
-		t0=$(date +%s%N)
-		'"$1"' '"$opts"' run --bundle "$1" "podlab-bench-$$" </dev/null >/dev/null 2>"$1/err" || exit 1
-		t1=$(date +%s%N)
-		echo $((t1 - t0))' - "$w/$1"
-}
+oci_run() { bench_oci_run "$1" "$w/$1"; }
 for rt in "${peers[@]}"; do
 	if ! oci_run "$rt" >/dev/null; then
 		skipped+=("$rt (a run failed: $(head -c 200 "$w/$rt/err" | tr '\n' ' '))")
@@ -109,6 +84,7 @@ done
 
 # podman, with a store of its own under $w (vfs: no mounts to leave behind).
 pm=()
+rootfs=$build/images/busybox/latest/rootfs
 if ! command -v podman >/dev/null; then
 	skipped+=("podman kube play (not installed)")
 else
