@@ -16,6 +16,7 @@
 #   floor_ns          one run of the floor: unshare --pid --net --mount --uts --ipc --fork true
 #   pod_yaml NAME CMD [MORE]   a one-container busybox pod on stdout; MORE:
 #                     more lines (the container's, indented 4, then the spec's)
+#   two_pod_yaml NAME the two-container pod of bench-podrun's start row
 #   bench_oci_bundle RT DIR   an OCI bundle of busybox for crun or runc
 #   bench_oci_run RT DIR      one timed run of it, in ns
 #   bench_rss_kib PID its VmRSS; bench_pss_kib PID its Pss
@@ -225,6 +226,21 @@ bench_oci_run() { # RUNTIME DIR
 		'"$1"' '"$opts"' run --bundle "$1" "podlab-bench-$$" </dev/null >/dev/null 2>"$1/err" || exit 1
 		t1=$(date +%s%N)
 		echo $((t1 - t0))' - "$2"
+}
+
+# The pod of `make bench`'s "start" row: two busybox containers that sleep.
+two_pod_yaml() { # NAME
+	cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: one, image: busybox, command: ["sleep", "3600"]}
+  - {name: two, image: busybox, command: ["sleep", "3600"]}
+YAML
 }
 
 bench_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }

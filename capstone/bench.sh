@@ -48,18 +48,8 @@ bench_init bench-podrun
 w=$bench_dir
 
 pod_yaml oneshot '["true"]' >"$w/oneshot.yaml"
-cat >"$w/two.yaml" <<'YAML'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: bench
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-  - {name: one, image: busybox, command: ["sleep", "3600"]}
-  - {name: two, image: busybox, command: ["sleep", "3600"]}
-YAML
-sed 's/name: bench/name: neighbour/' "$w/two.yaml" >"$w/neighbour.yaml"
+two_pod_yaml bench >"$w/two.yaml"
+two_pod_yaml neighbour >"$w/neighbour.yaml"
 
 # ---- the peers that are here -------------------------------------------------
 peers=() skipped=()

@@ -90,17 +90,7 @@ if [ ! -e "$tracefs/uprobe_events" ]; then
 fi
 
 pod_yaml neighbour '["sleep", "3600"]' >"$bench_dir/neighbour.yaml"
-cat >"$bench_dir/two.yaml" <<'YAML'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: two
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-  - {name: one, image: busybox, command: ["sleep", "3600"]}
-  - {name: two, image: busybox, command: ["sleep", "3600"]}
-YAML
+two_pod_yaml two >"$bench_dir/two.yaml"
 cat >"$bench_dir/busy.yaml" <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -138,19 +128,13 @@ copy=/proc/$(cat "$PODRUN_ROOT/pods/neighbour/supervisor.pid")/exe
 readelf -lW "$podrun" | awk '$1 == "LOAD" && / R?E / {print $2, $3, $5}' >"$bench_dir/segs"
 nm -S --defined-only "$podrun" | awk 'NF == 4 && $3 ~ /^[tTwW]$/ && $2 !~ /^0+$/ {print $1}' |
 	sort -u >"$bench_dir/funcs"
-awk -v group="$group" -v copy="$copy" '
-	function hex(s, i, n, c) {
-		n = 0; s = tolower(s); sub(/^0x/, "", s)
-		for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)); n = n * 16 + c - 1 }
-		return n
-	}
-	NR == FNR { off[NR] = hex($1); va[NR] = hex($2); sz[NR] = hex($3); nseg = NR; next }
-	{
-		a = hex($1)
-		for (i = 1; i <= nseg; i++)
-			if (a >= va[i] && a < va[i] + sz[i])
-				printf "p:%s/f%s %s:0x%x\n", group, $1, copy, a - va[i] + off[i]
-	}' "$bench_dir/segs" "$bench_dir/funcs" >"$bench_dir/probes"
+while read -r off va size; do
+	while read -r f; do
+		if ((0x$f >= va && 0x$f < va + size)); then
+			printf 'p:%s/f%s %s:0x%x\n' "$group" "$f" "$copy" $((0x$f - va + off))
+		fi
+	done <"$bench_dir/funcs"
+done <"$bench_dir/segs" >"$bench_dir/probes"
 write_lines <"$bench_dir/probes"
 mkdir "$inst"
 # Room for the whole run, and no event overwritten if it overflows: the
