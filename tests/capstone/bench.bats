@@ -134,6 +134,35 @@ assert_goal() { # TEXT
 	assert_bench_clean
 }
 
+# make supervisor-layout as a maintainer runs it, into a file of the test's:
+# the layout names the supervisor's loop, and the function it returns into
+# from the fork without entering it; its data goes after .rodata (before,
+# it would land in the code segment); and nothing of the trace is left: no
+# uprobe, no tracing instance, rcu_expedited as it was.
+@test "make supervisor-layout: the supervisor's functions placed, and no probe left" {
+	[ -r "$PODLAB_BUILD/capstone/podrun.map" ] || skip "podrun was linked without its map (SAN=1)"
+	local tracefs=/sys/kernel/tracing rcu
+	if [ ! -e "$tracefs/uprobe_events" ]; then
+		mount -t tracefs nodev "$tracefs" || skip "no tracefs"
+		defer "umount $tracefs"
+	fi
+	rcu=$(cat /sys/kernel/rcu_expedited)
+	run bash "$PODLAB_SRC/capstone/supervisor-layout.sh" "$BATS_TEST_TMPDIR/layout.ld"
+	printf '%s\n' "$output"
+	assert_success
+	local ld=$BATS_TEST_TMPDIR/layout.ld
+	grep -qxF '    */pod.o(.text.pod_supervise)' "$ld"
+	grep -qxF '    */podrun.o(.text.run_detached)' "$ld"
+	grep -qxF '} INSERT BEFORE .text;' "$ld"
+	grep -qxF '} INSERT AFTER .rodata;' "$ld"
+	run grep -c podrunlayout "$tracefs/uprobe_events"
+	assert_output 0
+	run compgen -G "$tracefs/instances/podrunlayout*"
+	assert_failure
+	[ "$(cat /sys/kernel/rcu_expedited)" = "$rcu" ]
+	assert_bench_clean
+}
+
 teardown_file() {
 	ip link del "$TEST_BRIDGE" 2>/dev/null || true
 }
