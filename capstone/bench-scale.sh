@@ -32,7 +32,8 @@
 # starts it: with crun installed (and jq), `crun run` of the same busybox
 # (bench-podrun's bundle: no cgroup, no pod network) is timed 5 times
 # before the first pod and beside each N pods, and the ratio printed
-# ("crun N/0") - the node's share of the starts' growth, for comparison.
+# beside podrun's: what the node makes any container start pay for the
+# pods around it, whoever starts it.
 #
 # It prints the starts' medians tenth by tenth too; SCALE_KEEP=DIR keeps
 # every pod's start, CPU and rm -f time (DIR/pods-N.csv). Ratios are to the
@@ -122,7 +123,7 @@ for n in $sizes; do
 	done
 	ps_ns=$(printf '%s\n' "${pst[@]}" | median)
 	crun_r=-
-	if [ -n "$crun0" ]; then crun_r=$(ratio "$(crun_ns)" "$crun0"); fi
+	if [ -n "$crun0" ] && c=$(crun_ns); then crun_r=$(ratio "$c" "$crun0"); fi
 	rss=0 pss=0 own=0
 	for d in "$PODRUN_ROOT"/pods/*; do
 		p=$(cat "$d/supervisor.pid")
@@ -182,7 +183,7 @@ echo "the bridge (\"rm last\", and its ratio to the floor); CPU: the same for th
 echo "CPU time until Running."
 if [ -n "$crun0" ]; then
 	echo
-	echo "crun run of one container beside N pods over beside none (the kernel's growth, not podrun's):"
+	echo "crun run of one container beside N pods over beside none (what the node makes any start pay):"
 	awk '{printf "  N=%d: %s, where podrun\047s starts went %s (last/1st 10%%)\n", $1, $15, $5}' "$w/summary"
 fi
 awk '{ if ($5 > 1.2) bad = bad " N=" $1 } END {
