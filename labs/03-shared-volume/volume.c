@@ -393,7 +393,7 @@ static int open_source(const struct volume *v, const char *sub)
 	 * what counts is the file mounted now, subPath or not. Above all for a
 	 * device type, whose mount keeps device access: a directory swapped in
 	 * there would let the container open any node it makes with mknod. */
-	if (v->kind == VOL_HOSTPATH && v->type != VOL_HP_ANY &&
+	if (v->kind == VOL_HOSTPATH &&
 	    hostpath_kind_ok(v->host_path, v->type, st.st_mode,
 	                     " now, not what was checked: refused") < 0) {
 		closep(&vol_fd);

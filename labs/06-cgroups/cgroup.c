@@ -548,11 +548,8 @@ int cg_clone_fd(const struct cg *cg)
  * names its own syscall: open(2) fails for a file the cgroup does not have,
  * write(2) for a value the kernel refuses - and then the value is what to
  * read: write(.../devices.allow, "c *:* m"): Operation not permitted. */
-static int write_ctrl(const struct cg *cg, enum cg_ctrl c, const char *file, const char *value)
+static int write_value(const char *path, const char *value)
 {
-	char path[PATH_MAX + 64];
-	if (ctrl_file(cg, c, file, path, sizeof(path)) < 0)
-		return -1;
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno("open(%s)", path);
@@ -565,6 +562,14 @@ static int write_ctrl(const struct cg *cg, enum cg_ctrl c, const char *file, con
 		return fail_msg(EIO, "write(%s, \"%s\"): %zd of %zu bytes written", path, value, n,
 		                len);
 	return 0;
+}
+
+static int write_ctrl(const struct cg *cg, enum cg_ctrl c, const char *file, const char *value)
+{
+	char path[PATH_MAX + 64];
+	if (ctrl_file(cg, c, file, path, sizeof(path)) < 0)
+		return -1;
+	return write_value(path, value);
 }
 
 /* write_ctrl, unless the file holds the value already. A write of a CFS
@@ -581,7 +586,7 @@ static int write_ctrl_changed(const struct cg *cg, enum cg_ctrl c, const char *f
 		return -1;
 	if (read_file(path, now, sizeof(now)) >= 0 && !strcmp(now, value))
 		return 0;
-	return write_ctrl(cg, c, file, value);
+	return write_value(path, value);
 }
 
 static bool ctrl_has(const struct cg *cg, enum cg_ctrl c, const char *file)
