@@ -1092,15 +1092,25 @@ static void record_pause(void *arg, pid_t pid)
  * (64 MiB) and do that. It goes with the sandbox, as the IPC namespace's
  * objects do. A container that mounts a volume of its own at /dev/shm (an
  * emptyDir of medium Memory, for more room) gets that instead; hostIPC gets
- * the node's /dev/shm, as with containerd. */
+ * the node's /dev/shm, as with containerd.
+ *
+ * The tmpfs is in no mount table but the containers': a mount in the host's
+ * table would be copied into every container's new mount namespace on the
+ * node, every other pod's included, and walked again as each one detaches
+ * its old root. A kernel that cannot clone a detached mount into another
+ * namespace gets it mounted in the pod's directory instead. */
 static int shm_up(struct sup *s)
 {
 	struct volume *v = &s->shm;
-	*v = (struct volume){.name = "dev-shm", .kind = VOL_EMPTYDIR, .is_dir = true};
+	*v = (struct volume){.name = "shm", .kind = VOL_EMPTYDIR, .is_dir = true, .mnt_fd = -1};
 	if (s->spec->host_ipc) {
 		snprintf(v->host_path, sizeof(v->host_path), "/dev/shm");
 		return 0;
 	}
+	if (vol_tmpfs_detached("shm", "1777", "64m", v) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
 	pathf(v->host_path, sizeof(v->host_path), "%s/shm", s->data);
 	if (mkdir(v->host_path, 0700) < 0 && errno != EEXIST)
 		return fail_errno("mkdir(%s)", v->host_path);
@@ -1114,6 +1124,10 @@ static int shm_up(struct sup *s)
 static void shm_down(struct sup *s)
 {
 	struct volume *v = &s->shm;
+	if (v->detached) {
+		vol_teardown(v);
+		return;
+	}
 	if (!v->tmpfs)
 		return;
 	/* MNT_DETACH: a process of the pod may still hold a file of it open. */

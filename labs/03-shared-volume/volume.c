@@ -4,7 +4,7 @@
  *
  * Syscalls: openat2(2) (RESOLVE_IN_ROOT, RESOLVE_BENEATH), mkdirat(2),
  * open_tree(2) (OPEN_TREE_CLONE), mount_setattr(2), move_mount(2), mount(2)
- * (tmpfs), umount2(2).
+ * (tmpfs), fsopen(2)/fsconfig(2)/fsmount(2) (a detached tmpfs), umount2(2).
  *
  * The rule behind vol_mount: a path inside a directory that a container can
  * write is never handed to the kernel as a string to be resolved later. It
@@ -380,7 +380,7 @@ static int open_source(const struct volume *v, const char *sub)
 	int flags = O_PATH | O_CLOEXEC | (sub ? O_DIRECTORY : 0);
 	if (sub && subpath_ok(sub) < 0)
 		return -1;
-	int vol_fd = open(v->host_path, flags);
+	int vol_fd = v->detached ? openat(v->mnt_fd, ".", flags) : open(v->host_path, flags);
 	if (vol_fd < 0)
 		return fail_errno("volume %s: open(%s)", v->name, v->host_path);
 	struct stat st;
@@ -549,8 +549,42 @@ int vol_usage(const char *dir, uint64_t *bytes)
 	return rc;
 }
 
+int vol_tmpfs_detached(const char *name, const char *mode, const char *size, struct volume *out)
+{
+	*out = (struct volume){.kind = VOL_EMPTYDIR, .is_dir = true, .mnt_fd = -1};
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	snprintf(out->host_path, sizeof(out->host_path), "detached tmpfs %s", name);
+	_cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail_errno("fsopen(tmpfs)");
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", name, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return fail_errno("fsconfig(tmpfs %s, mode=%s,size=%s)", name, mode, size);
+	_cleanup_close_ int mnt =
+	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return fail_errno("fsmount(tmpfs %s)", name);
+	/* What vol_mount does with it, tried once here: a kernel that refuses
+	 * says so now, not at a container's start. */
+	_cleanup_close_ int copy =
+	    open_tree(mnt, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (copy < 0)
+		return fail_errno("open_tree(%s, OPEN_TREE_CLONE)", out->host_path);
+	out->mnt_fd = mnt;
+	mnt = -1;
+	out->detached = true;
+	return 0;
+}
+
 int vol_teardown(struct volume *v)
 {
+	if (v->detached) {
+		closep(&v->mnt_fd);
+		v->detached = false;
+		return 0;
+	}
 	if (v->kind != VOL_EMPTYDIR || !v->host_path[0])
 		return 0;
 	if (v->tmpfs) {

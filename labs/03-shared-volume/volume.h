@@ -55,6 +55,10 @@ struct volume {
 	 * mounted: the path may have changed since vol_prepare (VOL_HP_ANY:
 	 * no check, as for a volume made by hand). */
 	enum vol_hostpath_type type;
+	/* A tmpfs in no mount table (vol_tmpfs_detached): the volume is the
+	 * mount mnt_fd holds, and host_path only names it in messages. */
+	bool detached;
+	int mnt_fd;
 };
 
 /* "DirectoryOrCreate" -> VOL_HP_DIRECTORY_OR_CREATE; EINVAL + message otherwise. */
@@ -83,7 +87,19 @@ int vol_open_beneath(int root_fd, const char *path, bool mkdirs, bool want_dir);
 int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const char *sub_path,
               bool readonly);
 
-/* Unmount a tmpfs emptyDir and delete an emptyDir's directory; leave hostPath alone. */
+/* A tmpfs that is in no mount table, the host's included: fsopen and fsmount
+ * make it, nothing attaches it, out->mnt_fd (O_CLOEXEC) holds it, and
+ * vol_mount clones it into each container that names it, nosuid, nodev and
+ * noexec. The kernel frees it when that fd and the last container's mount of
+ * it are gone, so nothing can be left on the host, even when its holder is
+ * killed. name is also the mount's source, what mountinfo shows. size as
+ * tmpfs takes it ("64m"). EINVAL: this kernel clones only a mount of the
+ * caller's own mount namespace, and a detached mount is in one of its own
+ * (older kernels: the volume must then be mounted on the host). */
+int vol_tmpfs_detached(const char *name, const char *mode, const char *size, struct volume *out);
+
+/* Close a detached tmpfs's fd; unmount a tmpfs emptyDir and delete an
+ * emptyDir's directory; leave hostPath alone. */
 int vol_teardown(struct volume *v);
 
 /* What the files under dir take on its disk, in bytes, as `du -sx` counts

@@ -649,9 +649,21 @@ static int container_main(void *arg)
 	 * it. Until execve this is root, resolving paths in the container's
 	 * root, and the caller's fds (a log directory, the state root) would be
 	 * ways out of it for a symlink planted in a volume: /proc/self/fd/N/..
-	 * leads to the host, close-on-exec or not (runc CVE-2024-21626). */
-	int keep[] = {errfd, a->syncfd};
-	if (close_fds_except(keep, 2) < 0)
+	 * leads to the host, close-on-exec or not (runc CVE-2024-21626). A
+	 * detached volume (vol_tmpfs_detached) is an fd too, and is kept: it
+	 * leads nowhere but into its own tmpfs. */
+	_cleanup_free_ int *keep = malloc((2 + cfg->n_mounts) * sizeof(*keep));
+	if (!keep) {
+		fail_errno("malloc");
+		child_fail(errfd, "fds");
+	}
+	size_t n_keep = 0;
+	keep[n_keep++] = errfd;
+	keep[n_keep++] = a->syncfd;
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (cfg->mounts[i].volume->detached)
+			keep[n_keep++] = cfg->mounts[i].volume->mnt_fd;
+	if (close_fds_except(keep, n_keep) < 0)
 		child_fail(errfd, "fds");
 	/* Order matters: private first, or our mounts would propagate to the host;
 	 * /proc, /dev and /sys before the volumes, so that a volume the pod mounts

@@ -168,6 +168,7 @@ YAML
 # POSIX shared memory is files in /dev/shm: the pod's containers share it
 # only because one tmpfs, the sandbox's, is bound into each (containerd's
 # and CRI-O's 64 MiB). Before, each container had a /dev/shm of its own.
+# The tmpfs is in the containers' mount tables only, not the host's.
 @test "the containers of a pod share one /dev/shm, the sandbox's: a new sandbox brings an empty one" {
 	f=$(pod_file shm <<'YAML'
 apiVersion: v1
@@ -188,6 +189,10 @@ YAML
 	run podrun exec -c b shm -- grep " /dev/shm " /proc/self/mountinfo
 	assert_equal "${#lines[@]}" 1
 	assert_output --regexp " /dev/shm rw,nosuid,nodev,noexec,.* - tmpfs shm rw,size=65536k"
+	# and in no mount table of the host's: the pod's directory has no shm
+	# mount, and the host has no tmpfs of that size and source
+	run grep -E " - tmpfs shm rw,size=65536k|$(data shm)" /proc/self/mountinfo
+	assert_failure
 	# the IPC namespace's objects go with the sandbox: so does this
 	local pause1 b1
 	pause1=$(state shm pause.pid)
@@ -197,7 +202,8 @@ YAML
 	run podrun exec -c b shm -- ls -A /dev/shm
 	assert_success
 	assert_output ""
-	grep -q " $(data shm)/shm " /proc/self/mountinfo
+	run grep -E " - tmpfs shm rw,size=65536k|$(data shm)" /proc/self/mountinfo
+	assert_failure
 	podrun rm -f shm
 	assert_host_clean
 }

@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -436,6 +437,71 @@ Test(prepare, memory_emptydir_is_a_sized_tmpfs)
 	close(fd);
 	cr_assert_eq(vol_teardown(&v), 0, "%s", last_error());
 	cr_assert_eq(access(at("volumes"), F_OK), -1);
+}
+
+/* Lines of /proc/self/mountinfo that end in what ("- tmpfs SOURCE ..."). */
+static int mounts_of(const char *what)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -1;
+	char line[4096];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* In a child, as a container's start does: a mount namespace of its own,
+ * and the detached tmpfs mounted in it twice (the sandbox's /dev/shm, in
+ * two containers). 0, or the step that failed. */
+static int mount_twice_in_a_new_namespace(struct volume *v)
+{
+	int r;
+	if (unshare(CLONE_NEWNS) < 0 || (r = open("/root", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 1;
+	if (vol_mount(v, r, "/a", NULL, false) < 0 || vol_mount(v, r, "/b", NULL, false) < 0) {
+		fprintf(stderr, "vol_mount: %s\n", last_error());
+		return 2;
+	}
+	if (mounts_of(" - tmpfs podlab-shm ") != 2)
+		return 3;
+	int fd = open("/root/a/segment", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "x", 1) != 1 || close(fd) < 0)
+		return 4;
+	/* the holder's fd goes: the tmpfs stays as long as a mount of it */
+	if (vol_teardown(v) < 0 || v->detached || v->mnt_fd != -1)
+		return 5;
+	struct stat st;
+	struct statvfs sv;
+	if (stat("/root/b/segment", &st) < 0 || st.st_size != 1)
+		return 6;
+	if (stat("/root/b", &st) < 0 || (st.st_mode & 07777) != 01777)
+		return 7;
+	if (statvfs("/root/b", &sv) < 0 ||
+	    (sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC)) != (ST_NOSUID | ST_NODEV | ST_NOEXEC))
+		return 8;
+	return 0;
+}
+
+Test(prepare, a_detached_tmpfs_is_in_no_mount_table_but_those_it_is_mounted_in)
+{
+	struct volume v;
+	cr_assert_eq(vol_tmpfs_detached("podlab-shm", "1777", "1m", &v), 0, "%s", last_error());
+	cr_assert(v.detached);
+	cr_assert_eq(mounts_of(" - tmpfs podlab-shm "), 0);
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0)
+		_exit(mount_twice_in_a_new_namespace(&v));
+	int status;
+	cr_assert_eq(waitpid(c, &status, 0), c);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "step %d failed",
+	          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	cr_assert_eq(mounts_of(" - tmpfs podlab-shm "), 0);
+	cr_assert_eq(vol_teardown(&v), 0, "%s", last_error());
+	cr_assert_eq(v.mnt_fd, -1);
 }
 
 /* ---- vol_mount ------------------------------------------------------------------ */
