@@ -169,7 +169,7 @@ YAML
 # only because one tmpfs, the sandbox's, is bound into each (containerd's
 # and CRI-O's 64 MiB). Before, each container had a /dev/shm of its own.
 # The tmpfs is in the containers' mount tables only, not the host's.
-@test "the containers of a pod share one /dev/shm, the sandbox's: a new sandbox brings an empty one" {
+@test "the containers of a pod share one /dev/shm, the sandbox's: a restart keeps it, a new sandbox brings an empty one" {
 	f=$(pod_file shm <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -193,8 +193,15 @@ YAML
 	# mount, and the host has no tmpfs of that size and source
 	run grep -E " - tmpfs shm rw,size=65536k|$(data shm)" /proc/self/mountinfo
 	assert_failure
-	# the IPC namespace's objects go with the sandbox: so does this
+	# a container's restart is not a new sandbox: the b that comes back
+	# mounts the same tmpfs, a's segment in it
 	local pause1 b1
+	b1=$(state shm containers/b/pid)
+	kill -9 "$b1"
+	wait_for restarted shm b "$b1"
+	run podrun exec -c b shm -- cat /dev/shm/segment
+	assert_output from-a
+	# the IPC namespace's objects go with the sandbox: so does this
 	pause1=$(state shm pause.pid)
 	b1=$(state shm containers/b/pid)
 	kill -9 "$pause1"

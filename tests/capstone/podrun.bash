@@ -176,6 +176,11 @@ new_sandbox() { # POD OLD_PAUSE CONTAINER OLD_PID
 		[ "$(state "$1" "containers/$3/pid")" != "$4" ]
 }
 
+restarted() { # POD CONTAINER OLD_PID: Running again, in a new process
+	[ "$(state "$1" "containers/$2/state")" = Running ] &&
+		[ "$(state "$1" "containers/$2/pid")" != "$3" ]
+}
+
 data() {
 	echo "$PODRUN_DATA/pods/$1"
 }
