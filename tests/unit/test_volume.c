@@ -439,7 +439,7 @@ Test(prepare, memory_emptydir_is_a_sized_tmpfs)
 	cr_assert_eq(access(at("volumes"), F_OK), -1);
 }
 
-/* Lines of /proc/self/mountinfo that end in what ("- tmpfs SOURCE ..."). */
+/* Lines of /proc/self/mountinfo that hold what (" - tmpfs SOURCE "). */
 static int mounts_of(const char *what)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
