@@ -85,10 +85,7 @@ crun_ns() { # the median of 5 runs
 	done
 	printf '%s\n' "${r[@]}" | median
 }
-crun0=
-if bench_oci_bundle crun "$w/crun" && crun0=$(crun_ns); then
-	:
-else
+if ! bench_oci_bundle crun "$w/crun" || ! crun0=$(crun_ns); then
 	crun0=
 	echo "bench-scale: no crun witness (crun or jq not installed, or its run failed)"
 fi

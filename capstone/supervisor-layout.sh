@@ -43,9 +43,11 @@ FORK_CHAIN="_Fork __libc_fork run_detached"
 DATA_ONLY="libc.a:C-ctype.o libc.a:varshift.o seccomp_default.o"
 
 [ -r "$map" ] || { echo "supervisor-layout: no link map $map (make build-capstone)" >&2; exit 2; }
+# podrun's symbols, one a line: address, size (where it has one), type, name.
+syms=$(nm -S --defined-only "$podrun")
 # The map must be this podrun's (a SAN=1 link writes none): main where nm says.
 [ "$(awk '$2 == "main" && $1 ~ /^0x/ {print $1}' "$map" | sed 's/^0x0*//')" = \
-	"$(nm "$podrun" | awk '$3 == "main" {print $1}' | sed 's/^0*//')" ] ||
+	"$(awk '$NF == "main" {print $1}' <<<"$syms" | sed 's/^0*//')" ] ||
 	{ echo "supervisor-layout: $map is not the map of $podrun (make build-capstone)" >&2; exit 2; }
 bench_init supervisor-layout
 
@@ -69,7 +71,6 @@ events_off() {
 # unmounted if we mounted it.
 unprobe() {
 	events_off
-	rcu_restore
 	if [ -d "$inst" ]; then rmdir "$inst" || true; fi
 	if [ -s "$bench_dir/probes" ]; then
 		sed 's/^p:\([^ ]*\) .*/-:\1/' "$bench_dir/probes" | write_lines
@@ -126,8 +127,8 @@ copy=/proc/$(cat "$PODRUN_ROOT/pods/neighbour/supervisor.pid")/exe
 # uprobe offsets are file offsets: a function's address less its loadable
 # segment's address, plus the segment's file offset.
 readelf -lW "$podrun" | awk '$1 == "LOAD" && / R?E / {print $2, $3, $5}' >"$bench_dir/segs"
-nm -S --defined-only "$podrun" | awk 'NF == 4 && $3 ~ /^[tTwW]$/ && $2 !~ /^0+$/ {print $1}' |
-	sort -u >"$bench_dir/funcs"
+printf '%s\n' "$syms" >"$bench_dir/names"
+awk 'NF == 4 && $3 ~ /^[tTwW]$/ && $2 !~ /^0+$/ {print $1}' "$bench_dir/names" | sort -u >"$bench_dir/funcs"
 while read -r off va size; do
 	while read -r f; do
 		if ((0x$f >= va && 0x$f < va + size)); then
@@ -173,15 +174,14 @@ traced=$(wc -l <"$bench_dir/entered")
 # string function's variant by the CPU's features: *_rtm needs rtm, evex
 # and avx512 variants avx512vl).
 flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
-nm "$podrun" >"$bench_dir/names"
 while read -r a; do
-	name=$(awk -v a="$a" '$1 == a && !n++ {print $3}' "$bench_dir/names")
+	name=$(awk -v a="$a" '$1 == a && !n++ {print $NF}' "$bench_dir/names")
 	case $name in *_rtm*) [[ $flags == *" rtm "* ]] || continue ;; esac
 	case $name in *evex* | *avx512*) [[ $flags == *" avx512vl "* ]] || continue ;; esac
 	echo "$a"
 done <"$bench_dir/unprobed" >>"$bench_dir/entered"
 for f in $FORK_CHAIN; do
-	awk -v f="$f" '$3 == f && !n++ {print $1}' "$bench_dir/names"
+	awk -v f="$f" '$NF == f && !n++ {print $1}' "$bench_dir/names"
 done >>"$bench_dir/entered"
 
 # Each address to the input section that holds it, as the link map says
