@@ -4,7 +4,7 @@
 # all, with ns and common).
 CAP := capstone
 CAP_B := $(BUILD)/$(CAP)
-CAP_OBJS := $(addprefix $(CAP_B)/,spec.o state.o cli.o ports.o pod.o logs.o logs_cmd.o resources.o status.o \
+CAP_OBJS := $(addprefix $(CAP_B)/,spec.o state.o ipam.o cli.o ports.o pod.o logs.o logs_cmd.o resources.o status.o \
 	podjson.o get_cmd.o envexpand.o probe.o bridge.o seccomp_default.o) \
 	$(CGROUP_OBJ)
 PODRUN := $(CAP_B)/podrun

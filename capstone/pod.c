@@ -28,6 +28,7 @@
 #include "fault.h"
 #include "image.h"
 #include "init.h"
+#include "ipam.h"
 #include "logs.h"
 #include "podjson.h"
 #include "ports.h"
@@ -129,6 +130,7 @@ struct sup {
 	struct infra_config icfg;
 	struct infra infra;
 	bool infra_up;
+	char ip[INET_ADDRSTRLEN]; /* the pod's address (ipam.h), "" without one */
 	struct volume *vols;
 	size_t n_vols; /* prepared so far */
 	struct init_member *members;
@@ -1020,50 +1022,6 @@ static void hook_on_change(void *arg, struct init_member *m)
 
 /* ---- the sandbox ------------------------------------------------------------------ */
 
-static int cmp_int(const void *a, const void *b)
-{
-	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
-}
-
-/* The lowest host index no other pod under this root uses. The caller holds
- * the root's lock, so two pods starting at once cannot pick the same one.
- * Each pod's address is read once, and the indices sorted: asking every pod
- * again for each candidate made the 100th pod's start read 5000 files. */
-static int pick_host_index(const char *subnet)
-{
-	struct in_addr net;
-	int prefix;
-	if (infra_parse_subnet(subnet, &net, &prefix) < 0)
-		return -1;
-	char **names;
-	size_t n;
-	if (state_list(&names, &n) < 0)
-		return -1;
-	int *used = calloc(n + 1, sizeof(*used)), n_used = 0;
-	if (!used) {
-		state_free_list(names, n);
-		return fail_msg(ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		char dir[PATH_MAX], ip[INET_ADDRSTRLEN];
-		struct in_addr a;
-		if (state_pod_dir(names[i], dir, sizeof(dir)) == 0 &&
-		    state_get(dir, "ip", ip, sizeof(ip)) == 0 && inet_pton(AF_INET, ip, &a) == 1)
-			used[n_used++] = (int)(ntohl(a.s_addr) - ntohl(net.s_addr));
-	}
-	state_free_list(names, n);
-	qsort(used, (size_t)n_used, sizeof(*used), cmp_int);
-	int hosts = prefix >= 31 ? 0 : (1 << (32 - prefix)) - 2;
-	int pick = 2; /* .1 is the bridge's */
-	for (int i = 0; i < n_used && used[i] <= pick; i++)
-		if (used[i] == pick)
-			pick++;
-	free(used);
-	if (pick > hosts)
-		return fail_msg(ENOSPC, "no free address in %s", subnet);
-	return pick;
-}
-
 static int pause_handle(struct ev_watch *w, uint32_t events);
 static int write_pod_files(struct sup *s);
 
@@ -1161,7 +1119,6 @@ static int sandbox_up(struct sup *s)
 	state_put(s->dir, "veth_ifindex", "%u",
 	          s->infra.veth_host[0] ? if_nametoindex(s->infra.veth_host) : 0);
 	state_put(s->dir, "bridge", "%s", s->infra.bridge);
-	state_put(s->dir, "ip", "%s", s->infra.ip);
 	/* hostIP: the node's address the pod reaches it by, the bridge's */
 	struct in_addr net;
 	int prefix;
@@ -1184,10 +1141,9 @@ static int sandbox_up(struct sup *s)
 	return ports_set_netns(s->ports, s->infra.nsfd[NS_NET], s->infra.ip);
 }
 
-/* keep_ip: the sandbox is made again at once, with the same address. Its
- * "ip" stays recorded meanwhile: a pod starting now picks its address from
- * what the others record (pick_host_index), and must not be given ours. */
-static void sandbox_down(struct sup *s, bool keep_ip)
+/* The pod's address is not the sandbox's: a sandbox made again (pause
+ * died) has the same, and it stays taken meanwhile (release_ip). */
+static void sandbox_down(struct sup *s)
 {
 	if (!s->infra_up)
 		return;
@@ -1198,8 +1154,20 @@ static void sandbox_down(struct sup *s, bool keep_ip)
 	state_put(s->dir, "pause.pid", "0");
 	state_put(s->dir, "veth", "%s", "");
 	state_put(s->dir, "veth_ifindex", "0");
-	if (!keep_ip)
-		state_put(s->dir, "ip", "%s", "");
+}
+
+/* Given back before the state stops saying it: until then no other pod's
+ * start takes the address's file over (ipam.h). Not under the root's lock:
+ * nobody else removes a file that names this pod while its state agrees.
+ * A failure costs nothing for good: the file is a leftover once the state
+ * says "", and the next search takes it over. */
+static void release_ip(struct sup *s)
+{
+	if (!s->ip[0])
+		return;
+	(void)ipam_release(s->ip, s->spec->name);
+	s->ip[0] = '\0';
+	state_put(s->dir, "ip", "%s", "");
 }
 
 /* Pause died: the namespaces it held are going or gone. Kubelet's answer is
@@ -1217,7 +1185,7 @@ static int pause_handle(struct ev_watch *w, uint32_t events)
 	init_pod_stop(&s->pod);
 	if (s->stop_grace_ms >= 0)
 		return 0; /* stopped meanwhile: no new sandbox, the pod ends */
-	sandbox_down(s, true);
+	sandbox_down(s);
 	fault_point("sandbox-down");
 	if (sandbox_up(s) < 0)
 		return -1;
@@ -1877,8 +1845,8 @@ static void check_evictions(struct sup *s)
 
 /* The state root's lock, taken before admission, is let go once what the
  * next pod's start reads of this one is recorded: its requests (admission:
- * res_pod_create writes them) and its address (pick_host_index: sandbox_up
- * writes it). */
+ * res_pod_create writes them) and its address (ipam.h: the file of the
+ * address pod_create took is the pod's while "ip" says so). */
 static void unlock_root(struct sup *s)
 {
 	if (s->res->created && s->infra_up)
@@ -2291,13 +2259,17 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	               (sp->host_ipc ? NS_BIT(NS_IPC) : 0) | (sp->host_pid ? NS_BIT(NS_PID) : 0)};
 	/* hostNetwork: no veth, no pod IP, the host's network as it is */
 	if (s->o->bridge && !sp->host_network) {
-		int idx = pick_host_index(s->o->subnet);
+		int idx = ipam_reserve(s->o->subnet, sp->name, s->ip);
 		if (idx < 0)
 			return -1;
 		s->icfg.bridge = s->o->bridge;
 		s->icfg.subnet = s->o->subnet;
 		s->icfg.host_index = idx;
 	}
+	/* Recorded under the lock: the record is what makes the address's
+	 * file ours, not a leftover for the next pod's start to take. */
+	if (state_put(s->dir, "ip", "%s", s->ip) < 0)
+		return -1;
 	/* Cgroups that failed as pause was cloned are the cause of whatever
 	 * failed after: pause, placed in its own, may not open /dev/null. */
 	if (sandbox_up(s) < 0)
@@ -2374,7 +2346,8 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 	 * end of a foreground `podrun run` by 1.5 to 2 ms after its command
 	 * ended. A restart gets a fresh layer all the same (init.c,
 	 * start_member). */
-	sandbox_down(s, false);
+	sandbox_down(s);
+	release_ip(s);
 	fault_point("sandbox-removed");
 	while (s->n_vols > 0)
 		vol_teardown(&s->vols[--s->n_vols]);

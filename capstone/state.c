@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "infra.h"
+#include "ipam.h"
 #include "resources.h"
 #include "spec.h"
 
@@ -115,8 +116,9 @@ static int pods_path(char *out, size_t len)
 	return 0;
 }
 
-/* 1 when dir holds nothing but . and .., 0 when it holds more, -1 */
-static int dir_empty(const char *dir)
+/* 1 when dir holds no pod's directory, 0 when it holds one, -1. A name
+ * that starts with a dot is no pod's: ipam.h's addresses are there. */
+static int no_pod_left(const char *dir)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -124,19 +126,21 @@ static int dir_empty(const char *dir)
 	struct dirent *e;
 	int empty = 1;
 	while (empty && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+		if (e->d_name[0] != '.')
 			empty = 0;
 	closedir(d);
 	return empty;
 }
 
 /* The last pod's directory is gone: so goes the tmpfs (state_make_pod_dir
- * mounts a new one for the next pod). MNT_DETACH: a `podrun ps` reading the
- * directory this moment keeps its view of an empty one. */
+ * mounts a new one for the next pod), and the addresses' files on it -
+ * with no pod left, any still there was a leftover. MNT_DETACH: a `podrun
+ * ps` reading the directory this moment keeps its view of an empty one. */
 static void release_pods(void)
 {
 	char pods[PATH_MAX];
-	if (pods_path(pods, sizeof(pods)) < 0 || is_mount_point(pods) != 1 || dir_empty(pods) != 1)
+	if (pods_path(pods, sizeof(pods)) < 0 || is_mount_point(pods) != 1 ||
+	    no_pod_left(pods) != 1)
 		return;
 	if (umount2(pods, MNT_DETACH) < 0)
 		warn_errno("umount2(%s)", pods);
@@ -164,9 +168,17 @@ int state_make_pod_dir(const char *dir)
 	 * each with a tmpfs of its own - would be hidden from their supervisors
 	 * by a mount on top of them: the new pod goes beside them until they
 	 * are gone. */
-	int empty = mounted ? 0 : dir_empty(pods);
+	int empty = mounted ? 0 : no_pod_left(pods);
 	if (empty < 0)
 		return -1;
+	/* what the tmpfs would hide: the addresses of pods that are gone, and
+	 * the list a start killed halfway began (ipam.c) */
+	for (int i = 0; empty && i < 2; i++) {
+		char ips[PATH_MAX + 16];
+		snprintf(ips, sizeof(ips), "%s/%s%s", pods, IPAM_DIR, i ? ".new" : "");
+		if (rm_rf(ips) < 0)
+			return -1;
+	}
 	char opts[64];
 	snprintf(opts, sizeof(opts), "mode=0700,size=%lld", (long long)size);
 	if (empty &&
@@ -539,6 +551,14 @@ int state_clean(const char *pod_dir, bool remove_dir)
 		infra_remove_veth_index((int)veth_index);
 	else if (state_get(pod_dir, "veth", buf, sizeof(buf)) == 0 && buf[0])
 		infra_remove_veth(buf);
+	/* Its address, given back before its state stops saying it (ipam.h).
+	 * One that stays is a leftover, which the next pod's start takes over. */
+	const char *name = strrchr(pod_dir, '/');
+	name = name ? name + 1 : pod_dir;
+	char ip[INET_ADDRSTRLEN + 2];
+	if (state_get(pod_dir, "ip", ip, sizeof(ip)) == 0 && ipam_release(ip, name) == 0 && ip[0] &&
+	    !remove_dir)
+		state_put(pod_dir, "ip", "%s", "");
 	/* Its cgroups: whatever of the pod still runs in them dies first. One
 	 * that cannot be removed is reported, and the state that names it is
 	 * kept for the next podrun rm, never forgotten. */
@@ -553,8 +573,7 @@ int state_clean(const char *pod_dir, bool remove_dir)
 	}
 	/* The pod's data: its overlays and emptyDirs are mount points. */
 	char data[PATH_MAX];
-	const char *name = strrchr(pod_dir, '/');
-	if (state_data_dir(name ? name + 1 : pod_dir, data, sizeof(data)) < 0)
+	if (state_data_dir(name, data, sizeof(data)) < 0)
 		return -1;
 	unmount_under(data, true);
 	/* Nothing is mounted on the pod's state directory, unless the pod is an

@@ -99,6 +99,53 @@ YAML
 	assert_host_clean
 }
 
+@test "pod IPs: one file each names its pod; stop and rm -f give it back; the next pod gets the next one" {
+	local a b c d
+	podrun run -d "$(sleeper ipa)"
+	podrun run -d "$(sleeper ipb)"
+	a=$(state ipa ip) b=$(state ipb ip)
+	[ "$(cat "$PODRUN_ROOT/pods/.ips/$a")" = ipa ]
+	[ "$(cat "$PODRUN_ROOT/pods/.ips/$b")" = ipb ]
+	# a stopped pod's state stays, its address does not
+	podrun stop ipa
+	[ -z "$(state ipa ip)" ] && [ ! -e "$PODRUN_ROOT/pods/.ips/$a" ]
+	# round the subnet, as CNI's host-local: not a's address again at once
+	podrun run -d "$(sleeper ipc)"
+	c=$(state ipc ip)
+	[ "${c##*.}" = $((${b##*.} + 1)) ] || { echo "a $a, b $b, then c $c"; false; }
+	# a supervisor killed: rm -f gives its pod's address back
+	kill -9 "$(state ipb supervisor.pid)"
+	podrun rm -f ipb
+	[ ! -e "$PODRUN_ROOT/pods/.ips/$b" ]
+	# a leftover (its pod gone, as after a crash mid-start) is taken over
+	# when the search comes round to it
+	echo gone >"$PODRUN_ROOT/pods/.ips/$a"
+	printf '%6d\n' $((${a##*.} - 1)) >"$PODRUN_ROOT"/pods/.ips/last-*
+	podrun run -d "$(sleeper ipd)"
+	d=$(state ipd ip)
+	[ "$d" = "$a" ] && [ "$(cat "$PODRUN_ROOT/pods/.ips/$a")" = ipd ]
+	# a start that fails after its address was taken (its volume, after
+	# the sandbox) gives it back: two pods run, two files
+	run podrun run -d "$(pod_file ipe <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: ipe}
+spec:
+  containers: [{name: c, image: busybox, command: ["true"]}]
+  volumes: [{name: v, hostPath: {path: $BATS_TEST_TMPDIR/nosuch, type: Directory}}]
+YAML
+	)"
+	assert_failure
+	assert_output --partial "nosuch"
+	[ "$(grep -lx ipe "$PODRUN_ROOT"/pods/.ips/* | wc -l)" = 0 ]
+	[ "$(ls "$PODRUN_ROOT/pods/.ips" | grep -vc '^last-')" = 2 ]
+	podrun rm -f ipe
+	podrun rm -f ipa
+	podrun rm -f ipc
+	podrun rm -f ipd
+	assert_host_clean
+}
+
 @test "exec: the container's namespaces, env and hostname; its exit code comes back" {
 	podrun run -d "$(sleeper ex)"
 	run podrun exec ex -- sh -c 'echo "$WHO on $(hostname)"'

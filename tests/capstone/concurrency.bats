@@ -56,8 +56,11 @@ all_at_once() { # DIR N CMD... ({} in CMD becomes the index)
 		grep -qx "pod many-$i: Running" "$dir/$i.out"
 		kill -0 "$(state "many-$i" supervisor.pid)"
 	done
-	# 20 different addresses, 20 veths on the bridge
+	# 20 different addresses, each one's file naming its pod, 20 veths on the bridge
 	[ "$(cat "$PODRUN_ROOT"/pods/many-*/ip | sort -u | wc -l)" = 20 ]
+	for ((i = 0; i < 20; i++)); do
+		[ "$(cat "$PODRUN_ROOT/pods/.ips/$(state "many-$i" ip)")" = "many-$i" ]
+	done
 	[ "$(ip -o link show master "$TEST_BRIDGE" | wc -l)" = 20 ]
 	all_at_once "$dir/rm" 20 "$PODRUN_BIN" rm -f "many-{}"
 	for ((i = 0; i < 20; i++)); do

@@ -228,7 +228,7 @@ YAML
 @test "while pause is made again, its pod keeps its IP: a pod starting meanwhile gets another" {
 	# PODRUN_STOP_AT=sandbox-down stops the supervisor between the old
 	# sandbox's removal and the new one's start; the pod's address must
-	# stay taken (pick_host_index reads every pod's ip).
+	# stay taken (its file, ROOT/pods/.ips/ADDRESS, still names the pod).
 	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
 		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
 	local ip sup pause other
