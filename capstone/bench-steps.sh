@@ -35,7 +35,7 @@ pod_yaml steps '["sleep", "3600"]' '    volumeMounts: [{name: scratch, mountPath
   - {name: scratch, emptyDir: {}}' >"$bench_dir/steps.yaml"
 pod_yaml neighbour '["sleep", "3600"]' >"$bench_dir/neighbour.yaml"
 
-SYSCALLS=execve,clone,clone3,mount,fsmount,move_mount,open_tree,pivot_root,umount2,sendto,rename
+SYSCALLS=execve,clone,clone3,mount,fsopen,fsmount,move_mount,open_tree,pivot_root,umount2,sendto,rename
 SYSCALLS+=,capset,setgroups,seccomp,wait4,pidfd_send_signal,exit_group,setns,unlinkat,rmdir,flock,unshare
 # mkdir: for the pod's first cgroup, made once the grace period of the first
 # move into a cgroup has passed, which the process podrun run forks first
@@ -157,7 +157,9 @@ analyse() { # START RM
 		if (s ~ /clone\(/ && s ~ /CLONE_NEWNET/) return "sandbox: clone pause (new net, ipc, uts, mnt)"
 		if (s ~ /clone\(/ && (c = newpid(s)) != "") return role[c] == "nethelper" ? "pod network: eth0 address, route (child in the netns)" : "container: clone, setns into the pod"
 		if (s ~ /flock\(/ && phase == "start") return "supervisor: lock, pod directories"
-		if (phase == "start" && s ~ /mount\("shm"/) return "sandbox: its /dev/shm (a tmpfs)"
+		# a detached tmpfs (lab 03, vol_tmpfs_detached), or on an older
+		# kernel the host mount it falls back to
+		if (phase == "start" && (s ~ /fsopen\("tmpfs"/ || s ~ /mount\("shm"/)) return "sandbox: its /dev/shm (a tmpfs)"
 		if (phase == "start" && s ~ /mkdir\("\/sys\/fs\/cgroup/ && !cgmade++) return "supervisor: pod cgroups (after the first move'"'"'s grace period)"
 		if (s ~ /seccomp\(/) return "supervisor: seccomp filter compiled (libseccomp)"
 		if (s ~ /rename\(/) return "supervisor: state files"
