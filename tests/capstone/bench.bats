@@ -114,6 +114,10 @@ assert_goal() { # TEXT
 	STEPS_RUNS=1 bench bench-steps.sh
 	assert_success
 	assert_line --regexp '^\| container: execve, the command looked for in PATH +\| +[0-9]+\.[0-9]+ \|'
+	# every step's marker still found: a step whose syscall changed (the
+	# sandbox's /dev/shm, mount(2) then fsopen(2)) lost its row, its time
+	# going to the step before
+	assert_line --regexp '^\| sandbox: its /dev/shm \(a tmpfs\) +\| +[0-9]+\.[0-9]+ \| +[0-9.]+% \| +[0-9]+\.[0-9]+ \|'
 	assert_line --regexp '^\| stop pause \(SIGTERM, reap\) +\| +[0-9]+\.[0-9]+ \|'
 	[ "$(grep -cE '^\| total, not traced \(median of as many runs\) +\| +[0-9]+\.[0-9]+ \|' <<<"$output")" = 2 ]
 	assert_bench_clean
