@@ -32,10 +32,13 @@ static void ips_path(char *out, size_t len, const char *name)
 	         name ? name : "");
 }
 
+/* call's errno, with the path it failed on */
 static int fail_at(const char *call, const char *name)
 {
+	int e = errno;
 	char path[PATH_MAX];
 	ips_path(path, sizeof(path), name);
+	errno = e;
 	return fail_errno("%s(%s)", call, path);
 }
 

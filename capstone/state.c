@@ -132,18 +132,34 @@ static int no_pod_left(const char *dir)
 	return empty;
 }
 
+/* With no pod left, the addresses' files (ipam.h) go: any still there
+ * was a leftover. And the list a start killed halfway began (ipam.c). */
+static int forget_ips(const char *pods)
+{
+	for (int i = 0; i < 2; i++) {
+		char ips[PATH_MAX + 16];
+		snprintf(ips, sizeof(ips), "%s/%s%s", pods, IPAM_DIR, i ? ".new" : "");
+		if (rm_rf(ips) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The last pod's directory is gone: so goes the tmpfs (state_make_pod_dir
- * mounts a new one for the next pod), and the addresses' files on it -
- * with no pod left, any still there was a leftover. MNT_DETACH: a `podrun
- * ps` reading the directory this moment keeps its view of an empty one. */
+ * mounts a new one for the next pod), and the addresses' files with it.
+ * MNT_DETACH: a `podrun ps` reading the directory this moment keeps its
+ * view of an empty one. Where ROOT/pods is no mount (pods of an earlier
+ * podrun have a tmpfs each), the files are removed from the disk. */
 static void release_pods(void)
 {
 	char pods[PATH_MAX];
-	if (pods_path(pods, sizeof(pods)) < 0 || is_mount_point(pods) != 1 ||
-	    no_pod_left(pods) != 1)
+	if (pods_path(pods, sizeof(pods)) < 0 || no_pod_left(pods) != 1)
 		return;
-	if (umount2(pods, MNT_DETACH) < 0)
+	int mounted = is_mount_point(pods);
+	if (mounted == 1 && umount2(pods, MNT_DETACH) < 0)
 		warn_errno("umount2(%s)", pods);
+	else if (mounted == 0 && forget_ips(pods) < 0)
+		warn("%s", last_error());
 }
 
 int state_make_pod_dir(const char *dir)
@@ -171,14 +187,9 @@ int state_make_pod_dir(const char *dir)
 	int empty = mounted ? 0 : no_pod_left(pods);
 	if (empty < 0)
 		return -1;
-	/* what the tmpfs would hide: the addresses of pods that are gone, and
-	 * the list a start killed halfway began (ipam.c) */
-	for (int i = 0; empty && i < 2; i++) {
-		char ips[PATH_MAX + 16];
-		snprintf(ips, sizeof(ips), "%s/%s%s", pods, IPAM_DIR, i ? ".new" : "");
-		if (rm_rf(ips) < 0)
-			return -1;
-	}
+	/* nothing under the tmpfs: what it would hide would stay for good */
+	if (empty && forget_ips(pods) < 0)
+		return -1;
 	char opts[64];
 	snprintf(opts, sizeof(opts), "mode=0700,size=%lld", (long long)size);
 	if (empty &&
