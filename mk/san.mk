@@ -18,7 +18,10 @@ san-build: $(DEPS_STAMP) images
 		CFLAGS="-O1 -g -DPODLAB_FAULTS" san-targets
 
 # What the sanitizer build holds (made by the make above, inside $(SAN_B)).
-san-targets: $(UNIT_TESTS) $(PODRUN) $(L2_HOLDERS)
+# $$(UNIT_TESTS): read when the rule is run, not here - the mk files after
+# this one (state.mk, status.mk) add their unit tests to it later.
+.SECONDEXPANSION:
+san-targets: $$(UNIT_TESTS) $(PODRUN) $(L2_HOLDERS)
 
 define PODLAB_HELP_SAN
 make san-build     podrun and the unit tests with ASan, UBSan and fault points, in build/san
