@@ -201,6 +201,12 @@ static bool start_error(const char *reason)
 	       !strcmp(reason, "CreateContainerConfigError");
 }
 
+/* A run that ended because it could not start (init.c, ctr_start_failed). */
+static bool start_failed(const struct init_member *m)
+{
+	return m->c.state == CTR_TERMINATED && !strcmp(m->c.reason, "StartError");
+}
+
 static const char *ctr_state_name(enum ctr_state s)
 {
 	return s == CTR_RUNNING ? "Running" : s == CTR_TERMINATED ? "Terminated" : "Waiting";
@@ -976,7 +982,7 @@ static void hook_on_change(void *arg, struct init_member *m)
 	} else if (!strcmp(m->waiting_reason, "ErrImageNeverPull")) {
 		status_event(s->dir, "Warning", "ErrImageNeverPull", object, "%s", m->message);
 		status_event(s->dir, "Warning", "Failed", object, "Error: ErrImageNeverPull");
-	} else if (start_error(m->waiting_reason)) {
+	} else if (start_error(m->waiting_reason) || start_failed(m)) {
 		status_event(s->dir, "Warning", "Failed", object, "Error: %s", m->message);
 	} else if (!strcmp(m->waiting_reason, "CrashLoopBackOff")) {
 		status_event(s->dir, "Warning", "BackOff", object,
@@ -992,8 +998,10 @@ static void hook_on_change(void *arg, struct init_member *m)
 		/* terminationMessagePath: what the container left there (kubelet
 		 * reads at most 4096 bytes), then emptied for its next run */
 		char msg[4097] = "";
-		if (m->cfg.termination_log &&
-		    read_file(m->cfg.termination_log, msg, sizeof(msg)) > 0)
+		if (start_failed(m)) /* containerd's message: the start's error */
+			snprintf(msg, sizeof(msg), "%s", m->message);
+		else if (m->cfg.termination_log &&
+		         read_file(m->cfg.termination_log, msg, sizeof(msg)) > 0)
 			put_file(m->cfg.termination_log, "");
 		/* FallbackToLogsOnError: a failed container that left no message
 		 * gets the end of its log (kubelet: 80 lines, 2048 bytes at most) */
@@ -1274,6 +1282,18 @@ static const struct init_member *stuck(const struct sup *s)
 		if (!strcmp(m->waiting_reason, "CrashLoopBackOff") ||
 		    !strcmp(m->waiting_reason, "ErrImageNeverPull") ||
 		    start_error(m->waiting_reason))
+			return m;
+	}
+	return NULL;
+}
+
+/* A container whose start failed, and that is not to be tried again
+ * (restartPolicy Never): what failed the pod. */
+static const struct init_member *not_started(const struct sup *s)
+{
+	for (size_t i = 0; i < s->pod.n_members; i++) {
+		const struct init_member *m = &s->members[i];
+		if (start_failed(m) && !m->waiting_reason[0])
 			return m;
 	}
 	return NULL;
@@ -2543,11 +2563,22 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		state_put(s->dir, "phase", "%s", phase_name(s));
 		update_conditions(s);
 		if (s->pod.phase == INIT_PHASE_SUCCEEDED || s->pod.phase == INIT_PHASE_FAILED) {
-			notify(s, "%s\n", phase_name(s));
 			rc = s->pod.phase == INIT_PHASE_FAILED;
-			if (rc)
-				fail_msg(EIO, "pod %s: Failed (podrun describe %s)", spec->name,
-				         spec->name);
+			const struct init_member *m = rc ? not_started(s) : NULL;
+			if (m) { /* run -d says why too, not only "Failed" */
+				const struct spec_container *sc = &spec->ctrs[m - s->members];
+				fail_msg(EIO,
+				         "%s:%d:%d: pod %s: container %s: StartError: %s (the pod "
+				         "Failed: podrun describe %s)",
+				         spec->file, sc->mark.line, sc->mark.col, spec->name,
+				         m->cfg.name, m->message, spec->name);
+				notify(s, "error: %s\n", last_error());
+			} else {
+				notify(s, "%s\n", phase_name(s));
+				if (rc)
+					fail_msg(EIO, "pod %s: Failed (podrun describe %s)",
+					         spec->name, spec->name);
+			}
 			break;
 		}
 		/* not when a stop came during a postStart: how the pod ended is

@@ -954,6 +954,14 @@ void ctr_terminated(struct ctr *c, int wstatus)
 	}
 }
 
+void ctr_start_failed(struct ctr *c)
+{
+	*c = (struct ctr){.state = CTR_TERMINATED, .pid = -1, .pidfd = -1};
+	c->finished_at = wall_ms();
+	c->exit_code = 128;
+	snprintf(c->reason, sizeof(c->reason), "StartError");
+}
+
 int ctr_wait(struct ctr *c)
 {
 	if (c->state != CTR_RUNNING)

@@ -140,6 +140,11 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 /* Record the end of the container from a wait status (the caller reaped it). */
 void ctr_terminated(struct ctr *c, int wstatus);
 
+/* Record a start that failed (ctr_start returned -1) as containerd records
+ * it: the container ended without running - exit code 128, reason
+ * "StartError", a finish time and no start time. */
+void ctr_start_failed(struct ctr *c);
+
 /* Block until the container exits and record it. */
 int ctr_wait(struct ctr *c);
 

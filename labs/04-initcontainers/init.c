@@ -186,6 +186,47 @@ static void schedule_retry(struct init_member *m, int64_t now, const char *reaso
 	set_reason(m, delay ? reason : "");
 }
 
+static void schedule_restart(struct init_member *m, int64_t now)
+{
+	/* kubelet forgets a crash loop once the container ran for twice the
+	 * longest delay, 10 minutes (60 first delays): it starts over.
+	 * started_at is 0 when a test seam did not record it, or the start
+	 * failed. */
+	int64_t forget = 60 * init_backoff_ms(1);
+	if (forget >= 0 && m->c.started_at > 0 && m->c.finished_at - m->c.started_at >= forget)
+		m->crash_loop = 0;
+	schedule_retry(m, now, "CrashLoopBackOff");
+}
+
+/* m's run has ended, reaped or failed to start (m->c says how): what the
+ * pod's restartPolicy makes of it. */
+static void member_ended(struct init_pod *p, struct init_member *m)
+{
+	bool restart = false;
+	if (p->stopping) {
+		/* stopped on purpose: nothing restarts */
+	} else if (is_regular_init(m)) {
+		if (m->c.exit_code == 0)
+			m->completed = true;
+		else if (p->policy == INIT_RESTART_NEVER)
+			p->init_failed = true; /* the pod fails, no app container starts */
+		else
+			restart = true;
+	} else {
+		restart = m->sidecar || !app_finished(p, m);
+	}
+	if (restart)
+		schedule_restart(m, now_ms());
+	/* A failed start waits with kubelet's reason for it, its retry at once
+	 * too: whoever watches sees why (CrashLoopBackOff comes with the
+	 * backoff's delays in kubelet; the reason here stays the cause). */
+	if (restart && !strcmp(m->c.reason, "StartError"))
+		set_reason(m, "RunContainerError");
+	if (!p->stopping)
+		p->phase = init_pod_phase(p);
+	changed(p, m);
+}
+
 static int start_member(struct init_pod *p, struct init_member *m)
 {
 	if (m->started_once) {
@@ -223,14 +264,15 @@ static int start_member(struct init_pod *p, struct init_member *m)
 		return -1;
 	}
 	if (rc < 0) {
-		/* kubelet keeps the pod and retries the container with the same
-		 * backoff; the reason says why it waits, the message what failed. */
+		/* Created, then its start failed (a missing command...): containerd
+		 * records a run that ended, exit code 128, and kubelet's restart
+		 * policy takes it as any other end (kubernetes#14491). Under Never
+		 * the pod fails; otherwise it is a restart like any other, with
+		 * the backoff. The message says what failed. */
 		snprintf(m->message, sizeof(m->message), "%s", last_error());
-		schedule_retry(m, now_ms(), "RunContainerError");
-		set_reason(m, "RunContainerError");
-		if (m->started_once)
-			m->restarts--; /* a start that never ran is no restart */
-		changed(p, m);
+		ctr_start_failed(&m->c);
+		m->started_once = true;
+		member_ended(p, m);
 		return 0;
 	}
 	m->message[0] = '\0';
@@ -301,7 +343,10 @@ int init_pod_step(struct init_pod *p, int64_t now, int64_t *deadline_ms)
 		if (start_member(p, m) < 0)
 			return -1;
 		/* A sidecar is now running, so the loop moves on to the next one;
-		 * a regular init container is running, so the loop stops there. */
+		 * a regular init container is running, so the loop stops there -
+		 * and one whose start failed under Never failed the pod. */
+		if (p->init_failed)
+			break;
 	}
 
 	/* What runs beside the order: once the pod is initialized, every member
@@ -319,7 +364,8 @@ int init_pod_step(struct init_pod *p, int64_t now, int64_t *deadline_ms)
 		}
 		if (start_member(p, m) < 0)
 			return -1;
-		if (m->c.state != CTR_RUNNING) /* it could not start: its retry */
+		/* it could not start: its retry, if the policy wants one */
+		if (m->c.state != CTR_RUNNING && wants_start(p, m))
 			note_deadline(deadline_ms, m->not_before_ms);
 	}
 	if (!p->initialized) {
@@ -332,17 +378,6 @@ int init_pod_step(struct init_pod *p, int64_t now, int64_t *deadline_ms)
 	return 0;
 }
 
-static void schedule_restart(struct init_member *m, int64_t now)
-{
-	/* kubelet forgets a crash loop once the container ran for twice the
-	 * longest delay, 10 minutes (60 first delays): it starts over.
-	 * started_at is 0 when a test seam did not record it. */
-	int64_t forget = 60 * init_backoff_ms(1);
-	if (forget >= 0 && m->c.started_at > 0 && m->c.finished_at - m->c.started_at >= forget)
-		m->crash_loop = 0;
-	schedule_retry(m, now, "CrashLoopBackOff");
-}
-
 int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus)
 {
 	struct init_member *m = NULL;
@@ -353,25 +388,7 @@ int init_pod_reaped(struct init_pod *p, pid_t pid, int wstatus)
 	if (!m)
 		return 0;
 	ctr_terminated(&m->c, wstatus);
-	bool ok = m->c.exit_code == 0;
-	int64_t now = now_ms();
-
-	if (p->stopping) {
-		/* stopped on purpose: nothing restarts */
-	} else if (is_regular_init(m)) {
-		if (ok)
-			m->completed = true;
-		else if (p->policy == INIT_RESTART_NEVER)
-			p->init_failed =
-			    true; /* Kubernetes: the pod fails, no app container starts */
-		else
-			schedule_restart(m, now);
-	} else if (m->sidecar || !app_finished(p, m)) {
-		schedule_restart(m, now);
-	}
-	if (!p->stopping)
-		p->phase = init_pod_phase(p);
-	changed(p, m);
+	member_ended(p, m);
 	return 1;
 }
 

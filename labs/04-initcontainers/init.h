@@ -96,8 +96,10 @@ struct init_pod {
 	 * does not start (KEP-753); a restart later on holds nothing back. */
 	bool (*started)(void *arg, const struct init_member *m);
 	/* A container that cannot be started: false (the step programs) makes
-	 * init_pod_step fail with its error; true (podrun) keeps the pod and
-	 * retries it with the backoff, as kubelet does. */
+	 * init_pod_step fail with its error; true (podrun): its run ended, as
+	 * containerd records it (ctr_start_failed: exit code 128, StartError,
+	 * the error in m->message), and the restart policy decides, as
+	 * kubelet's does - a restart with the backoff, or under Never the end. */
 	bool retry_failed_starts;
 	/* kept by the module */
 	enum init_phase phase;
@@ -129,7 +131,8 @@ enum init_phase init_pod_phase(const struct init_pod *p);
 /* Start whatever is due now; *deadline_ms gets the next time something will
  * be due (monotonic ms), or -1. Updates p->phase. A container that cannot be
  * started gets reason RunContainerError: -1, or with retry_failed_starts it
- * waits (m->message says why) and is retried with the backoff. */
+ * has ended (StartError) and is restarted by policy, waiting meanwhile with
+ * reason RunContainerError (m->message says why). */
 int init_pod_step(struct init_pod *p, int64_t now_ms, int64_t *deadline_ms);
 
 /* Tell the pod a child was reaped. Returns 1 if it was one of its

@@ -288,6 +288,56 @@ YAML
 	assert_host_clean
 }
 
+# containerd records a start that failed as the container's end: exit code
+# 128, reason StartError, the error as its message; kubelet's restart policy
+# then decides, as for any other end (kubernetes#14491). Proven: with the
+# start's failure kept Waiting and retried (podrun before this), the pod
+# under Never stays Pending and its command is tried again and again.
+@test "a container that cannot start ends (StartError, exit code 128): Never fails the pod, Always restarts it" {
+	never=$(pod_file nocmd <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: nocmd}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: busybox
+    command: ["/no/such/command"]
+YAML
+	)
+	run podrun run -d "$never"
+	assert_failure 1
+	assert_output --partial "nocmd.yaml:7:5: pod nocmd: container c: StartError: "
+	assert_output --partial "execve(/no/such/command): No such file or directory (the pod Failed: podrun describe nocmd)"
+	[ "$(state nocmd)" = Failed ]
+	run podrun get nocmd -o json
+	assert_success
+	[ "$(jq -r '.status.phase' <<<"$output")" = Failed ]
+	[ "$(jq -c '.status.containerStatuses[0] | [.restartCount, .state.terminated.exitCode, .state.terminated.reason, .state.terminated.startedAt]' <<<"$output")" = '[0,128,"StartError",null]' ]
+	jq -e '.status.containerStatuses[0].state.terminated.message | contains("/no/such/command")' <<<"$output"
+	run podrun describe nocmd
+	assert_output --regexp "Warning +Failed .*Error: container c: exec /no/such/command"
+	podrun rm nocmd
+	assert_host_clean
+
+	# Always: a restart like any other, counted, with the backoff; the pod
+	# is Running as a crash-looping one is, the failed run its lastState
+	sed 's/restartPolicy: Never/restartPolicy: Always/' "$never" >"$BATS_TEST_TMPDIR/always.yaml"
+	run podrun run -d "$BATS_TEST_TMPDIR/always.yaml"
+	assert_failure 1
+	assert_output --partial "container c: RunContainerError: "
+	assert_output --partial "(the pod goes on: "
+	restarts() { [ "$(state nocmd containers/c/restarts)" -ge 2 ]; }
+	wait_for restarts
+	[ "$(state nocmd)" = Running ]
+	run podrun get nocmd -o json
+	[ "$(jq -r '.status.containerStatuses[0].state.waiting.reason' <<<"$output")" = RunContainerError ]
+	[ "$(jq -c '.status.containerStatuses[0].lastState.terminated | [.exitCode, .reason]' <<<"$output")" = '[128,"StartError"]' ]
+	podrun rm -f nocmd
+	assert_host_clean
+}
+
 @test "run in the foreground: SIGINT (Ctrl-C) stops the pod gracefully" {
 	f=$(sleeper fg)
 	"$PODRUN_BIN" run "$f" >"$BATS_TEST_TMPDIR/fg.out" 2>&1 &
@@ -353,8 +403,8 @@ YAML
 	assert_host_clean
 }
 
-# Proven: without mkdir_beneath_root (container.c) both containers wait,
-# RunContainerError, and the pod never succeeds.
+# Proven: without mkdir_beneath_root (container.c) neither container can
+# start (StartError), and the pod fails.
 @test "a workingDir the image lacks is made, 0755 and root's, as runc makes it - a read-only root too" {
 	f=$(pod_file wd <<'YAML'
 apiVersion: v1

@@ -245,7 +245,8 @@ YAML
 	assert_host_clean
 
 	# runc refuses a mount in /proc too: it could cover what is read-only
-	# or masked there. The container cannot be created, and says why.
+	# or masked there. The container cannot start, and says why; under
+	# Never that ends it (StartError) and fails the pod.
 	f=$(pod_file inproc <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -264,9 +265,11 @@ YAML
 	)
 	run podrun run -d "$f"
 	assert_failure 1
-	assert_output --partial "inproc.yaml:9:5: pod inproc: container c: RunContainerError"
+	assert_output --partial "inproc.yaml:9:5: pod inproc: container c: StartError"
 	assert_output --partial "mountPath /proc/sys is inside /proc: refused"
-	[ "$(state inproc containers/c/state)" = Waiting ]
+	[ "$(state inproc containers/c/state)" = Terminated ]
+	[ "$(state inproc containers/c/exit_code)" = 128 ]
+	[ "$(state inproc)" = Failed ]
 	podrun rm -f inproc
 	assert_host_clean
 }

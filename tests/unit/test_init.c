@@ -420,10 +420,23 @@ static int start_fails_twice(void *arg, struct init_member *m)
 	return fake_start(arg, m);
 }
 
-Test(init_pod, a_failed_start_is_retried_at_once_then_after_10s_and_step_says_when)
+/* containerd records a failed start as a run that ended: exit code 128,
+ * reason StartError, the error as its message; kubelet's restart policy
+ * then decides (kubernetes#14491). */
+static void expect_start_error(const struct init_member *m)
+{
+	cr_expect_eq(m->c.state, CTR_TERMINATED, "a failed start is a run that ended");
+	cr_expect_eq(m->c.exit_code, 128);
+	cr_expect_str_eq(m->c.reason, "StartError");
+	cr_expect_eq(m->c.started_at, 0, "it never started");
+	cr_expect(m->c.finished_at > 0, "it ended");
+	cr_expect(strstr(m->message, "executable file not found"), "message: %s", m->message);
+}
+
+Test(init_pod, a_failed_start_is_a_restart_at_once_then_after_10s_and_step_says_when)
 {
 	layout((bool[]){false}, (bool[]){false}, 1);
-	script[0][0] = -1;
+	script[0][2] = -1; /* the third start runs */
 	struct init_pod p = fake_pod(1, INIT_RESTART_ALWAYS);
 	setenv("PODLAB_BACKOFF_SCALE", "1", 1);
 	p.start = start_fails_twice;
@@ -431,16 +444,74 @@ Test(init_pod, a_failed_start_is_retried_at_once_then_after_10s_and_step_says_wh
 	tries = 0;
 	int64_t deadline;
 	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
-	cr_expect_eq(fm[0].c.state, CTR_WAITING);
+	expect_start_error(&fm[0]);
 	cr_expect_str_eq(fm[0].waiting_reason, "RunContainerError");
+	cr_expect_eq(p.phase, INIT_PHASE_RUNNING, "kubelet: restarting under Always is Running");
 	/* the caller must come back: at once for the first retry */
 	cr_expect(deadline >= 0 && deadline <= now_ms(), "due now, not %lld", (long long)deadline);
 	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_expect_eq(fm[0].restarts, 1, "the retry of a failed start is a restart");
 	int64_t wait = deadline - now_ms();
 	cr_expect(wait > 9000 && wait <= 10000, "then in 10 s, not %lld ms", (long long)wait);
 	cr_assert_eq(init_pod_step(&p, deadline, &deadline), 0);
 	cr_expect_eq(fm[0].c.state, CTR_RUNNING);
+	cr_expect_eq(fm[0].restarts, 2);
+	cr_expect_str_eq(fm[0].waiting_reason, "");
 	init_pod_stop(&p);
+}
+
+static int start_never_works(void *arg, struct init_member *m)
+{
+	(void)arg;
+	(void)m;
+	tries++;
+	return fail_msg(ENOENT, "exec: \"nope\": executable file not found in $PATH");
+}
+
+Test(init_pod, a_failed_start_under_never_ends_the_container_and_fails_the_pod)
+{
+	layout((bool[]){false}, (bool[]){false}, 1);
+	struct init_pod p = fake_pod(1, INIT_RESTART_NEVER);
+	p.start = start_never_works;
+	p.retry_failed_starts = true;
+	tries = 0;
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0, "the pod goes on to its end");
+	expect_start_error(&fm[0]);
+	cr_expect_str_eq(fm[0].waiting_reason, "", "no restart to wait for");
+	cr_expect_eq(p.phase, INIT_PHASE_FAILED);
+	cr_expect_eq(deadline, -1, "nothing is due");
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_expect_eq(tries, 1, "never tried again");
+	cr_expect_eq(fm[0].restarts, 0);
+
+	/* OnFailure: exit code 128 is a failure, restarted */
+	layout((bool[]){false}, (bool[]){false}, 1);
+	p = fake_pod(1, INIT_RESTART_ON_FAILURE);
+	p.start = start_never_works;
+	p.retry_failed_starts = true;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	cr_expect_str_eq(fm[0].waiting_reason, "RunContainerError");
+	cr_expect_eq(p.phase, INIT_PHASE_RUNNING);
+}
+
+/* The timeout: a step that tried it again and again would never return. */
+Test(init_pod, an_init_container_that_cannot_start_fails_a_never_pod_and_no_app_runs, .timeout = 10)
+{
+	layout((bool[]){true, false}, (bool[]){false, false}, 2);
+	script[1][0] = -1;
+	struct init_pod p = fake_pod(2, INIT_RESTART_NEVER);
+	p.start = start_never_works;
+	p.retry_failed_starts = true;
+	tries = 0;
+	int64_t deadline;
+	cr_assert_eq(init_pod_step(&p, now_ms(), &deadline), 0);
+	expect_start_error(&fm[0]);
+	cr_expect(p.init_failed);
+	cr_expect_eq(p.phase, INIT_PHASE_FAILED);
+	cr_expect_eq(tries, 1, "started once, not again in the same step");
+	cr_expect_not(fm[1].started_once, "the app never starts");
+	cr_expect_eq(deadline, -1);
 }
 
 Test(init_pod, sidecar_is_not_waited_for_and_stops_last)
