@@ -216,30 +216,17 @@ struct holder_args {
 	int errfd;
 };
 
-/* fd itself, or a close-on-exec copy of it above 2. A caller started with
- * 0, 1 or 2 closed hands those numbers out first, to our report pipe or to
- * /dev/null: the dup2s onto 0-2 would then close the pipe (a failed exec
- * reported to /dev/null: a start that "succeeds" with no holder), or leave
- * dup2(fd, fd), a no-op, close-on-exec (pause without that fd). */
-static int above_stdio(int fd)
-{
-	if (fd > 2)
-		return fd;
-	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (moved < 0)
-		return fail_errno("fcntl(%d, F_DUPFD_CLOEXEC, 3)", fd);
-	close(fd);
-	return moved;
-}
-
 /* Runs in the new namespaces, as the holder-to-be. */
 static int holder_main(void *arg)
 {
 	struct holder_args *a = arg;
-	int errfd = above_stdio(a->errfd);
-	if (errfd < 0)
+	/* Our report pipe and /dev/null above 2 (fd_above_stdio): on 0-2, the
+	 * dup2s onto 0-2 below would close the pipe (a failed exec reported to
+	 * /dev/null: a start that "succeeds" with no holder), or be
+	 * dup2(fd, fd), a no-op that leaves it close-on-exec (pause without
+	 * that fd). */
+	if (fd_above_stdio(&a->errfd) < 0)
 		child_fail(a->errfd);
-	a->errfd = errfd;
 	/* Its own session, first thing: a Ctrl-C typed at the caller's terminal
 	 * goes to the caller's process group, and the caller, not the terminal,
 	 * decides when the pod's holder stops. The caller cloned us with every
@@ -271,7 +258,7 @@ static int holder_main(void *arg)
 		fail_errno("open(/dev/null)");
 		child_fail(a->errfd);
 	}
-	if ((null = above_stdio(null)) < 0)
+	if (fd_above_stdio(&null) < 0)
 		child_fail(a->errfd);
 	/* Nor anything of the host's filesystem: not its working directory (a
 	 * holder sitting in a container's rootfs would keep that mount busy for

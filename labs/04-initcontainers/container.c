@@ -643,6 +643,11 @@ static int container_main(void *arg)
 	 * directories made here (mount points, workingDir) and every file the
 	 * command creates private to its owner. runc sets 022, whoever ran it. */
 	umask(022);
+	/* A caller with 0-2 closed gave our pipes those numbers: stdio would
+	 * take their place, and a failed exec would be reported to the log as
+	 * a run that exited 127. */
+	if (fd_above_stdio(&errfd) < 0 || fd_above_stdio(&a->syncfd) < 0)
+		child_fail(errfd, "fds");
 	if (setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd) < 0)
 		child_fail(errfd, "stdio");
 	/* Nothing of the caller's from here on but stdio and the two pipes to

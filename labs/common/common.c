@@ -266,6 +266,18 @@ int close_fds_except(const int *keep, size_t n)
 	}
 }
 
+int fd_above_stdio(int *fd)
+{
+	if (*fd < 0 || *fd > 2)
+		return 0;
+	int moved = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (moved < 0)
+		return fail_errno("fcntl(%d, F_DUPFD_CLOEXEC, 3)", *fd);
+	close(*fd);
+	*fd = moved;
+	return 0;
+}
+
 /* ---- files -------------------------------------------------------------------- */
 
 int write_whole(int fd, const void *buf, size_t len, const char *what)

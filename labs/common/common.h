@@ -113,6 +113,12 @@ int exercise_todo(int lab, const char *id);
 int close_fds_from(int lowfd);
 /* Close every fd from 3 up but the n in keep (an entry of -1 keeps nothing). */
 int close_fds_except(const int *keep, size_t n);
+/* A caller started with 0, 1 or 2 closed hands those numbers out first, to
+ * the pipes a child reports on among others: the child's dup2s onto 0-2
+ * would then close them. Moves *fd, when it is 0-2, to a close-on-exec copy
+ * above 2 and closes the old number; on failure (-1) *fd is left as it was,
+ * to report on. */
+int fd_above_stdio(int *fd);
 static inline void closep(int *fd)
 {
 	if (*fd >= 0) {

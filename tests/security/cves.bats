@@ -245,7 +245,8 @@ YAML
 # refusing any mount whose resolved destination is in /proc; podrun does
 # the same (vol_mount). Here an init container plants a symlink to
 # /proc/sys/kernel in a volume, and the app mounts a second volume through
-# it: the app is never created, and the kernel's knobs stay read-only.
+# it: the app never starts (StartError, and under Never the pod fails), and
+# the kernel's knobs stay read-only.
 @test "CVE-2019-16884 / CVE-2025-52881: a volume mounted through a symlink into /proc is refused" {
 	run podrun run -d "$(pod_file inproc <<'YAML'
 apiVersion: v1
@@ -274,8 +275,10 @@ YAML
 )"
 	assert_failure 1
 	assert_output --partial "mountPath /vol/knobs is inside /proc: refused"
-	[ "$(state inproc containers/app/state)" = Waiting ]
+	[ "$(state inproc containers/app/state)" = Terminated ]
+	[ "$(state inproc containers/app/reason)" = StartError ]
 	[ "$(state inproc containers/app/restarts)" = 0 ]
+	[ "$(state inproc)" = Failed ]
 	run podrun rm -f inproc
 	assert_host_clean
 }

@@ -250,3 +250,50 @@ Test(ctr_start, the_container_holds_none_of_its_callers_fds)
 		cr_log_info("%s", h.what[i]);
 	cr_assert_eq(h.n, 5, "C holds %d fds, not stdio and its two pipes (see the log)", h.n);
 }
+
+/* A caller started with its stdio closed: the error pipe gets fds 0-2 in C,
+ * where the command's stdio must go. Proven: without fd_above_stdio in
+ * container_main the start "succeeds" and the exec's error lands in the
+ * command's stdout pipe. */
+Test(ctr_start, a_caller_with_stdio_closed_still_hears_why_the_start_failed)
+{
+	char dir[] = "/tmp/podlab-test-ctrstdio.XXXXXX", state[PATH_MAX];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state", dir);
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC | O_NONBLOCK), 0);
+	int saved[3];
+	for (int fd = 0; fd < 3; fd++) {
+		saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		cr_assert_geq(saved[fd], 3);
+		close(fd);
+	}
+	char *argv[] = {"/no/such/command", NULL};
+	struct ctr_config cfg = {.name = "stdio",
+	                         .image = "busybox",
+	                         .state_dir = state,
+	                         .argv = argv,
+	                         .stdin_fd = -1,
+	                         .stdout_fd = out[1],
+	                         .stderr_fd = out[1]};
+	struct ctr c;
+	int rc = ctr_start(NULL, &cfg, &c);
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "%s", last_error());
+	if (rc == 0)
+		ctr_wait(&c);
+	for (int fd = 0; fd < 3; fd++) {
+		dup2(saved[fd], fd);
+		close(saved[fd]);
+	}
+	close(out[1]);
+	char got[256] = "";
+	ssize_t n = read(out[0], got, sizeof(got) - 1);
+	close(out[0]);
+	ctr_cleanup(&cfg);
+	rmdir(dir);
+	cr_assert_eq(rc, -1, "the start succeeded (%zd bytes on stdout: %.*s)", n,
+	             (int)(n > 0 ? n : 0), got);
+	cr_expect(strstr(msg, "execve(/no/such/command)"), "message: %s", msg);
+	cr_expect_leq(n, 0, "nothing on the command's stdout: %.*s", (int)(n > 0 ? n : 0), got);
+}
