@@ -1281,22 +1281,17 @@ static const struct init_member *stuck(const struct sup *s)
 		const struct init_member *m = &s->members[i];
 		if (!strcmp(m->waiting_reason, "CrashLoopBackOff") ||
 		    !strcmp(m->waiting_reason, "ErrImageNeverPull") ||
-		    start_error(m->waiting_reason))
+		    start_error(m->waiting_reason) || (start_failed(m) && !m->waiting_reason[0]))
 			return m;
 	}
 	return NULL;
 }
 
-/* A container whose start failed, and that is not to be tried again
- * (restartPolicy Never): what failed the pod. */
-static const struct init_member *not_started(const struct sup *s)
+/* Why it is stuck: what it waits with, or how it ended (StartError, under
+ * Never: it will not run at all). */
+static const char *stuck_reason(const struct init_member *m)
 {
-	for (size_t i = 0; i < s->pod.n_members; i++) {
-		const struct init_member *m = &s->members[i];
-		if (start_failed(m) && !m->waiting_reason[0])
-			return m;
-	}
-	return NULL;
+	return m->waiting_reason[0] ? m->waiting_reason : m->c.reason;
 }
 
 static bool all_apps_running(const struct sup *s)
@@ -2564,7 +2559,8 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		update_conditions(s);
 		if (s->pod.phase == INIT_PHASE_SUCCEEDED || s->pod.phase == INIT_PHASE_FAILED) {
 			rc = s->pod.phase == INIT_PHASE_FAILED;
-			const struct init_member *m = rc ? not_started(s) : NULL;
+			/* under Never, only a start that failed is stuck */
+			const struct init_member *m = rc ? stuck(s) : NULL;
 			if (m) { /* run -d says why too, not only "Failed" */
 				const struct spec_container *sc = &spec->ctrs[m - s->members];
 				fail_msg(EIO,
@@ -2605,7 +2601,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			       "error: %s:%d:%d: pod %s: container %s: %s%s%s (the pod goes on: "
 			       "%spodrun logs, podrun describe, podrun rm -f)\n",
 			       spec->file, sc->mark.line, sc->mark.col, spec->name, m->cfg.name,
-			       m->waiting_reason, m->message[0] ? ": " : "", m->message, hint);
+			       stuck_reason(m), m->message[0] ? ": " : "", m->message, hint);
 		}
 		if (s->deadline_at && (deadline < 0 || s->deadline_at < deadline))
 			deadline = s->deadline_at;

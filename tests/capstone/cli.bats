@@ -321,6 +321,30 @@ YAML
 	podrun rm nocmd
 	assert_host_clean
 
+	# beside a container that runs, the pod is Running: run -d does not
+	# wait for the one that never will (timeout: a run -d that waits on;
+	# before stuck() knew a StartError under Never, it did)
+	f=$(pod_file half <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: half}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: up, image: busybox, command: ["sleep", "3600"]}
+  - {name: c, image: busybox, command: ["/no/such/command"]}
+YAML
+	)
+	run timeout 30 "$PODRUN_BIN" run -d "$f"
+	assert_failure 1
+	assert_output --partial "half.yaml:9:5: pod half: container c: StartError: "
+	assert_output --partial "(the pod goes on: "
+	[ "$(state half)" = Running ]
+	[ "$(state half containers/up/state)" = Running ]
+	podrun rm -f half
+	assert_host_clean
+
 	# Always: a restart like any other, counted, with the backoff; the pod
 	# is Running as a crash-looping one is, the failed run its lastState
 	sed 's/restartPolicy: Never/restartPolicy: Always/' "$never" >"$BATS_TEST_TMPDIR/always.yaml"
