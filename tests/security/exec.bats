@@ -173,6 +173,9 @@ YAML
 	[ "$sid" = "$pid" ]
 	# the controlling tty is pts 0 of the container's devpts (major 136, minor 0)
 	[ "$tty" = $((136 << 8)) ]
+	# as runc makes it: group tty (5), which alone may write to it (0620)
+	run script -qec "$PODRUN_BIN exec -t term -- stat -c '%g %a' /dev/pts/0" /dev/null
+	[ "$(echo "$output" | tr -d '\r')" = "5 620" ]
 }
 
 # Proven: with cmd_exec (podrun.c) passing stdin without -i
