@@ -25,10 +25,13 @@ int img_archive_open(void);
 /* What image.c calls: */
 #define ARCHIVE_DL_FUNCS(X)                                                                        \
 	X(archive_entry_atime)                                                                     \
+	X(archive_entry_atime_is_set)                                                              \
+	X(archive_entry_atime_nsec)                                                                \
 	X(archive_entry_filetype)                                                                  \
 	X(archive_entry_gid)                                                                       \
 	X(archive_entry_hardlink)                                                                  \
 	X(archive_entry_mtime)                                                                     \
+	X(archive_entry_mtime_nsec)                                                                \
 	X(archive_entry_pathname)                                                                  \
 	X(archive_entry_perm)                                                                      \
 	X(archive_entry_size)                                                                      \
@@ -59,10 +62,13 @@ ARCHIVE_DL_FUNCS(ARCHIVE_DL_DECLARE)
 
 #ifndef ARCHIVE_DL_REAL_NAMES
 #define archive_entry_atime               img_dl_archive_entry_atime
+#define archive_entry_atime_is_set        img_dl_archive_entry_atime_is_set
+#define archive_entry_atime_nsec          img_dl_archive_entry_atime_nsec
 #define archive_entry_filetype            img_dl_archive_entry_filetype
 #define archive_entry_gid                 img_dl_archive_entry_gid
 #define archive_entry_hardlink            img_dl_archive_entry_hardlink
 #define archive_entry_mtime               img_dl_archive_entry_mtime
+#define archive_entry_mtime_nsec          img_dl_archive_entry_mtime_nsec
 #define archive_entry_pathname            img_dl_archive_entry_pathname
 #define archive_entry_perm                img_dl_archive_entry_perm
 #define archive_entry_size                img_dl_archive_entry_size

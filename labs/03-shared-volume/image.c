@@ -535,6 +535,24 @@ static int set_meta(const struct unpack *u, int dirfd, const char *name, int fd,
 	return 0;
 }
 
+/* The entry's times, to the nanosecond (a pax header's fraction), on fd or,
+ * for a symlink (fd -1), on name itself. Its atime is never older than its
+ * mtime, as containerd's applier sets it: a ustar header has no atime, and
+ * 0 would make every file look read in 1970. */
+static int set_times(const struct unpack *u, int dirfd, const char *name, int fd,
+                     struct archive_entry *e, const char *entry)
+{
+	struct timespec ts[2] = {{archive_entry_atime(e), archive_entry_atime_nsec(e)},
+	                         {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+	if (!archive_entry_atime_is_set(e) || ts[0].tv_sec < ts[1].tv_sec ||
+	    (ts[0].tv_sec == ts[1].tv_sec && ts[0].tv_nsec < ts[1].tv_nsec))
+		ts[0] = ts[1];
+	if (fd >= 0 ? futimens(fd, ts) < 0 : utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return fail_errno("%s: entry '%s': %s", u->what, entry,
+		                  fd >= 0 ? "futimens" : "utimensat");
+	return 0;
+}
+
 /* Open the directory name of dirfd, never through a symlink. */
 static int open_subdir_beneath(const struct unpack *u, int dirfd, const char *name,
                                const char *entry)
@@ -591,9 +609,7 @@ static int unpack_file(struct unpack *u, struct archive *a, int dirfd, const cha
 		return fail_errno("%s: entry '%s': ftruncate", u->what, entry);
 	if (set_meta(u, dirfd, name, fd, e, entry) < 0)
 		return -1;
-	struct timespec ts[2] = {{archive_entry_atime(e), 0}, {archive_entry_mtime(e), 0}};
-	futimens(fd, ts);
-	return 0;
+	return set_times(u, dirfd, name, fd, e, entry);
 }
 
 static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entry *e)
@@ -720,9 +736,7 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 			return fail_errno("%s: entry '%s': symlinkat", u->what, raw);
 		if (set_meta(u, dfd, name, -1, e, shown) < 0)
 			return -1;
-		struct timespec ts[2] = {{archive_entry_atime(e), 0}, {archive_entry_mtime(e), 0}};
-		utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW);
-		return 0;
+		return set_times(u, dfd, name, -1, e, shown);
 	}
 	case AE_IFIFO:
 		if (!u->layer)

@@ -354,11 +354,17 @@ static int mount_dev(int root_fd, const char *root, bool own_shm)
 	/* A devpts of its own (newinstance): the container's ptys are not the
 	 * host's, and /dev/ptmx must point into it. Its ptys belong to group 5,
 	 * tty in the images' /etc/group, as runc makes them: mode 0620 lets
-	 * that group write to them (wall, write), no one else. */
+	 * that group write to them (wall, write), no one else. In a user
+	 * namespace that does not map gid 5 the kernel refuses gid=5 (EINVAL):
+	 * then the ptys get the opener's group, as runc's rootless ones do. */
 	snprintf(shown, sizeof(shown), "%s/pts", dev);
 	_cleanup_close_ int pts = make_at(d, dev, "pts", true, 0755);
-	if (pts < 0 || mount_on_fd("devpts", pts, shown, "devpts", MS_NOSUID | MS_NOEXEC,
-	                           "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+	if (pts < 0)
+		return -1;
+	if (mount_on_fd("devpts", pts, shown, "devpts", MS_NOSUID | MS_NOEXEC,
+	                "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0 &&
+	    (errno != EINVAL || mount_on_fd("devpts", pts, shown, "devpts", MS_NOSUID | MS_NOEXEC,
+	                                    "newinstance,ptmxmode=0666,mode=0620") < 0))
 		return -1;
 
 	snprintf(shown, sizeof(shown), "%s/shm", dev);

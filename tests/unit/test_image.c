@@ -8,6 +8,7 @@
 #include "image.h"
 
 #include "common.h"
+#include "deny_syscall.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
@@ -608,6 +610,99 @@ Test(image, hostile_entries_leave_nothing_in_the_store)
 		                   last_error());
 		cr_expect(store_is_empty(), "case %zu left something", i);
 	}
+}
+
+/* One layer of timed entries (pax: times to the nanosecond), loaded as ref
+ * into the store; the layer's directory goes into layer_dir. at_sec < 0:
+ * no atime in the header. */
+struct timed {
+	const char *name;
+	int type;
+	time_t at_sec;
+	long at_nsec;
+	time_t mt_sec;
+	long mt_nsec;
+};
+
+static void load_timed(const char *ref, const struct timed *t, size_t n, char *layer_dir,
+                       size_t len)
+{
+	char tar[PATH_MAX];
+	snprintf(tar, sizeof(tar), "%s/timed.tar", dir);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax(a);
+	cr_assert_eq(archive_write_open_filename(a, tar), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *ae = archive_entry_new();
+		archive_entry_set_pathname(ae, t[i].name);
+		archive_entry_set_filetype(ae, (unsigned)t[i].type);
+		archive_entry_set_perm(ae, 0644);
+		if (t[i].type == AE_IFLNK)
+			archive_entry_set_symlink(ae, "target");
+		else
+			archive_entry_set_size(ae, 1);
+		if (t[i].at_sec >= 0)
+			archive_entry_set_atime(ae, t[i].at_sec, t[i].at_nsec);
+		archive_entry_set_mtime(ae, t[i].mt_sec, t[i].mt_nsec);
+		cr_assert_eq(archive_write_header(a, ae), ARCHIVE_OK);
+		if (t[i].type == AE_IFREG)
+			archive_write_data(a, "x", 1);
+		archive_entry_free(ae);
+	}
+	archive_write_free(a);
+	const char *blobs[] = {tar};
+	layout_of_blobs(ref, blobs, 1);
+	char **refs;
+	cr_assert_eq(img_load(store, layout, NULL, NULL, &refs), 0, "%s", last_error());
+	img_strv_free(refs);
+	struct img_image img;
+	cr_assert_eq(img_get(store, ref, &img), 0, "%s", last_error());
+	snprintf(layer_dir, len, "%s/layers/%s", store, img.layers[0] + 7);
+	img_image_free(&img);
+}
+
+/* containerd's applier: an entry's times to the nanosecond, and an atime
+ * never older than the mtime - a ustar header has none, and 0 would date
+ * every file's last read to 1970. Symlinks' own times too. */
+Test(image, entry_times_are_kept_to_the_nanosecond_and_atime_is_never_older)
+{
+	static const struct timed t[] = {
+	    {"no-atime", AE_IFREG, -1, 0, 1234567890, 123456789},
+	    {"older-atime", AE_IFREG, 1000, 0, 1234567890, 500000000},
+	    {"newer-atime", AE_IFREG, 1300000000, 7, 1234567890, 0},
+	    {"link", AE_IFLNK, -1, 0, 1111111111, 250000000},
+	};
+	char layer[PATH_MAX], p[PATH_MAX + 32];
+	load_timed("timed:1", t, ARRAY_SIZE(t), layer, sizeof(layer));
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/%s", layer, t[i].name);
+		cr_assert_eq(lstat(p, &st), 0, "%s: %s", p, strerror(errno));
+		cr_expect(st.st_mtim.tv_sec == t[i].mt_sec && st.st_mtim.tv_nsec == t[i].mt_nsec,
+		          "%s: mtime %lld.%09ld", t[i].name, (long long)st.st_mtim.tv_sec,
+		          st.st_mtim.tv_nsec);
+		bool newer = t[i].at_sec > t[i].mt_sec;
+		time_t at = newer ? t[i].at_sec : t[i].mt_sec;
+		long atn = newer ? t[i].at_nsec : t[i].mt_nsec;
+		cr_expect(st.st_atim.tv_sec == at && st.st_atim.tv_nsec == atn,
+		          "%s: atime %lld.%09ld", t[i].name, (long long)st.st_atim.tv_sec,
+		          st.st_atim.tv_nsec);
+	}
+}
+
+/* A time that cannot be set fails the load, as containerd's applier fails,
+ * and leaves nothing in the store. */
+Test(image, a_time_that_cannot_be_set_fails_the_load)
+{
+	static const struct entry one[] = {{"f", AE_IFREG, "x"}, {0}};
+	const struct entry *layers[] = {one};
+	make_layout("untimed:1", layers, 1);
+	cr_assert_eq(deny_syscall(SYS_utimensat, EPERM), 0, "%s", strerror(errno));
+	char **refs;
+	cr_expect_eq(img_load(store, layout, NULL, NULL, &refs), -1, "loaded");
+	cr_expect(strstr(last_error(), "entry 'f': futimens: Operation not permitted"), "%s",
+	          last_error());
+	cr_expect(store_is_empty(), "the store keeps something");
 }
 
 /* A blob in lrzip's format (its magic, "LRZI"): libarchive decodes lrzip,
