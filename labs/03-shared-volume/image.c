@@ -386,12 +386,21 @@ int img_whiteout_apply(int dirfd, enum img_wh kind, const char *hidden)
 
 /* ---- unpacking beneath a root ---------------------------------------------------------- */
 
+struct dir_times {
+	char *path; /* beneath the root, "" for the root */
+	struct timespec ts[2];
+};
+
 struct unpack {
 	int root;         /* the directory every entry goes beneath */
 	bool layer;       /* a layer: owners, modes and whiteouts are honoured */
 	const char *what; /* "layer sha256:..." or the archive's path, for messages */
 	uint64_t entries, max_entries;
 	uint64_t file_bytes, max_bytes; /* file bytes written, and the bound */
+	/* each directory entry's times, set once every entry is in: an entry
+	 * made in a directory changes its mtime */
+	struct dir_times *dirs;
+	size_t n_dirs;
 };
 
 /* "./a//b/./c" -> "a/b/c"; "" for the root itself. Absolute paths and ".."
@@ -539,17 +548,41 @@ static int set_meta(const struct unpack *u, int dirfd, const char *name, int fd,
  * for a symlink (fd -1), on name itself. Its atime is never older than its
  * mtime, as containerd's applier sets it: a ustar header has no atime, and
  * 0 would make every file look read in 1970. */
-static int set_times(const struct unpack *u, int dirfd, const char *name, int fd,
-                     struct archive_entry *e, const char *entry)
+static void entry_times(struct archive_entry *e, struct timespec ts[2])
 {
-	struct timespec ts[2] = {{archive_entry_atime(e), archive_entry_atime_nsec(e)},
-	                         {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+	ts[0] = (struct timespec){archive_entry_atime(e), archive_entry_atime_nsec(e)};
+	ts[1] = (struct timespec){archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
 	if (!archive_entry_atime_is_set(e) || ts[0].tv_sec < ts[1].tv_sec ||
 	    (ts[0].tv_sec == ts[1].tv_sec && ts[0].tv_nsec < ts[1].tv_nsec))
 		ts[0] = ts[1];
+}
+
+static int set_times(const struct unpack *u, int dirfd, const char *name, int fd,
+                     struct archive_entry *e, const char *entry)
+{
+	struct timespec ts[2];
+	entry_times(e, ts);
 	if (fd >= 0 ? futimens(fd, ts) < 0 : utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
 		return fail_errno("%s: entry '%s': %s", u->what, entry,
 		                  fd >= 0 ? "futimens" : "utimensat");
+	return 0;
+}
+
+/* A directory's times, for set_dir_times once every entry is in. */
+static int note_dir_times(struct unpack *u, const char *parent, const char *name,
+                          struct archive_entry *e)
+{
+	if (!(u->n_dirs & (u->n_dirs + 1))) { /* 0, 1, 3, 7...: full, double it */
+		struct dir_times *more = realloc(u->dirs, (2 * u->n_dirs + 1) * sizeof(*more));
+		if (!more)
+			return fail_errno("%s: realloc", u->what);
+		u->dirs = more;
+	}
+	struct dir_times *d = &u->dirs[u->n_dirs];
+	if (asprintf(&d->path, "%s%s%s", parent, *parent ? "/" : "", name) < 0)
+		return fail_errno("%s: asprintf", u->what);
+	entry_times(e, d->ts);
+	u->n_dirs++;
 	return 0;
 }
 
@@ -645,7 +678,9 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 		if (type != AE_IFDIR)
 			return fail_msg(EINVAL, "%s: entry '%s': the root is not a directory",
 			                u->what, raw);
-		return set_meta(u, u->root, "", u->root, e, shown);
+		if (set_meta(u, u->root, "", u->root, e, shown) < 0)
+			return -1;
+		return note_dir_times(u, "", "", e);
 	}
 
 	if (u->layer) {
@@ -715,7 +750,8 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 			return -1;
 		if (r == 0 && mkdirat(dfd, name, 0700) < 0)
 			return fail_errno("%s: entry '%s': mkdirat", u->what, raw);
-		if (set_meta_dir(u, dfd, name, e, shown) < 0)
+		if (set_meta_dir(u, dfd, name, e, shown) < 0 ||
+		    note_dir_times(u, parent, name, e) < 0)
 			return -1;
 		return deleted ? make_opaque(u, dfd, name, shown) : 0;
 	}
@@ -759,18 +795,42 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 	}
 }
 
+/* The directories' times, as containerd's applier sets them: after the
+ * last entry. One that a later entry removed or replaced is skipped. */
+static int set_dir_times(const struct unpack *u)
+{
+	for (size_t i = 0; i < u->n_dirs; i++) {
+		const struct dir_times *d = &u->dirs[i];
+		_cleanup_close_ int fd = open_dir_beneath(u, d->path, d->path, false);
+		if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == EPERM))
+			continue; /* removed, or made a file or a symlink (EPERM, above) */
+		if (fd < 0)
+			return -1;
+		if (futimens(fd, d->ts) < 0)
+			return fail_errno("%s: entry '%s': futimens", u->what, d->path);
+	}
+	return 0;
+}
+
 /* Read every entry of a and unpack it beneath u->root. */
 static int unpack_all(struct unpack *u, struct archive *a)
 {
 	struct archive_entry *e;
-	int r;
+	int r, rc = 0;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
-		if (unpack_entry(u, a, e) < 0)
-			return -1;
-	if (r != ARCHIVE_EOF)
-		return fail_msg(EIO, "%s: %s", u->what,
-		                archive_error_string(a) ? archive_error_string(a) : "unreadable");
-	return 0;
+		if ((rc = unpack_entry(u, a, e)) < 0)
+			break;
+	if (rc == 0 && r != ARCHIVE_EOF)
+		rc = fail_msg(EIO, "%s: %s", u->what,
+		              archive_error_string(a) ? archive_error_string(a) : "unreadable");
+	if (rc == 0)
+		rc = set_dir_times(u);
+	for (size_t i = 0; i < u->n_dirs; i++)
+		free(u->dirs[i].path);
+	free(u->dirs);
+	u->dirs = NULL;
+	u->n_dirs = 0;
+	return rc;
 }
 
 /* ---- reading a blob while hashing it --------------------------------------------------
