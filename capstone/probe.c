@@ -267,6 +267,14 @@ struct probe {
 	int n1xx;          /* informational responses skipped on this connection */
 	char *location;    /* its first Location header (malloc), NULL: none */
 	bool location_cut; /* longer than line: not followed */
+	bool http10;       /* an HTTP/1.0 response: Transfer-Encoding means nothing */
+	int64_t clen;      /* its Content-Length, -1: none */
+	bool chunked;      /* Transfer-Encoding: chunked */
+	/* its body, read as kubelet reads it (http_body) */
+	bool in_body;
+	int64_t body_left; /* of a Content-Length, or of a chunk; -1: until the server closes */
+	size_t body_got;   /* bytes of the body so far, up to HTTP_BODY_MAX */
+	int chunk_state;   /* where a chunked body is: enum chunk_state */
 	/* Where the redirects followed so far led this check (malloc; NULL: the
 	 * spec's path, target as the URL's host, no Referer). */
 	char *url_path;  /* path and query */
@@ -603,6 +611,12 @@ static int build_request(struct probe *p)
 #define HTTP_HEAD_MAX      (10 << 20)
 #define HTTP_1XX_MAX       5
 #define HTTP_REDIRECTS_MAX 10
+/* DoHTTPProbe reads the body, at most 10 KiB of it (maxRespBodyLength),
+ * before it looks at the status: a body that ends early or never comes is
+ * an error, whose result kubelet throws away, whatever the status said. */
+#define HTTP_BODY_MAX (10 << 10)
+
+enum chunk_state { CHUNK_SIZE, CHUNK_EXT, CHUNK_DATA, CHUNK_DATA_END, CHUNK_TRAILER, CHUNK_LINE };
 
 static int net_connect(struct probe *p);
 
@@ -824,10 +838,96 @@ static int http_redirect(struct probe *p)
 	return net_connect(p) < 0 ? -1 : 1;
 }
 
+/* The response was read, as far as kubelet reads it: DoHTTPProbe's verdict.
+ * 200-399 succeed (a 3xx not followed is a Warning, which counts as
+ * success); anything else fails. */
+static int http_verdict(struct probe *p)
+{
+	char msg[PROBE_MSG_MAX];
+	if (p->code >= 200 && p->code < 400)
+		return http_finish(p, PROBE_SUCCESS, "");
+	snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", p->code);
+	return http_finish(p, PROBE_FAILURE, msg);
+}
+
+/* The body could not be read: an error, not a failure. Go's words, which
+ * kubelet reports bare (no "Get URL"). */
+static int http_body_error(struct probe *p, const char *why)
+{
+	return http_finish(p, PROBE_ERROR, why);
+}
+
+/* Bytes of the body: counted up to HTTP_BODY_MAX, a chunked one decoded as
+ * Go's chunkedReader does. 0: read on, 1: done. */
+static int http_body(struct probe *p, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		char c = buf[i];
+		if (!p->chunked || p->chunk_state == CHUNK_DATA) {
+			size_t take = n - i;
+			if (p->body_left >= 0 && (int64_t)take > p->body_left)
+				take = (size_t)p->body_left;
+			if (take > HTTP_BODY_MAX - p->body_got)
+				take = HTTP_BODY_MAX - p->body_got;
+			p->body_got += take;
+			i += take;
+			if (p->body_got >= HTTP_BODY_MAX)
+				return http_verdict(p); /* ReadAtMost stops there: no error */
+			if (p->body_left >= 0 && (p->body_left -= (int64_t)take) == 0) {
+				if (!p->chunked)
+					return http_verdict(p);
+				p->chunk_state = CHUNK_DATA_END;
+			}
+			continue;
+		}
+		i++;
+		switch (p->chunk_state) {
+		case CHUNK_SIZE:
+			if (isxdigit((unsigned char)c)) {
+				int d = isdigit((unsigned char)c) ? c - '0' : (c | 0x20) - 'a' + 10;
+				if (p->body_left >= (INT64_MAX >> 4))
+					return http_body_error(p, "http chunk length too large");
+				p->body_left = (p->body_left < 0 ? 0 : p->body_left << 4) + d;
+			} else if (c == ';' || c == ' ' || c == '\t') {
+				p->chunk_state = CHUNK_EXT;
+			} else if (c == '\n' && p->body_left >= 0) {
+				p->chunk_state = p->body_left ? CHUNK_DATA : CHUNK_TRAILER;
+			} else if (c != '\r' || p->body_left < 0) {
+				return http_body_error(p, "invalid byte in chunk length");
+			}
+			break;
+		case CHUNK_EXT: /* after the size: an extension, ignored */
+			if (c == '\n' && p->body_left < 0)
+				return http_body_error(p, "invalid byte in chunk length");
+			if (c == '\n')
+				p->chunk_state = p->body_left ? CHUNK_DATA : CHUNK_TRAILER;
+			break;
+		case CHUNK_DATA_END: /* the CRLF after a chunk's data */
+			if (c == '\n') {
+				p->chunk_state = CHUNK_SIZE;
+				p->body_left = -1;
+			} else if (c != '\r') {
+				return http_body_error(p, "malformed chunked encoding");
+			}
+			break;
+		case CHUNK_TRAILER: /* at the start of a trailer line: empty ends it */
+			if (c == '\n')
+				return http_verdict(p);
+			if (c != '\r')
+				p->chunk_state = CHUNK_LINE;
+			break;
+		case CHUNK_LINE:
+			if (c == '\n')
+				p->chunk_state = CHUNK_TRAILER;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* The head ended (its blank line). 0: read on (a 1xx was skipped), 1: done. */
 static int http_head_end(struct probe *p)
 {
-	char msg[PROBE_MSG_MAX];
 	int code = p->code;
 	if (code >= 100 && code < 200 && code != 101) {
 		if (++p->n1xx > HTTP_1XX_MAX)
@@ -837,6 +937,8 @@ static int http_head_end(struct probe *p)
 		free(p->location);
 		p->location = NULL;
 		p->location_cut = false;
+		p->http10 = p->chunked = false;
+		p->clen = -1;
 		return 0;
 	}
 	/* A hook succeeds on any response: runHTTPHandler checks only for an error. */
@@ -845,15 +947,14 @@ static int http_head_end(struct probe *p)
 	bool redirect = code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
 	if (redirect && p->location && *p->location && !p->location_cut)
 		return http_redirect(p);
-	/* DoHTTPProbe: 200-399 succeed (a 3xx not followed is a Warning, which
-	 * counts as success); anything else fails. */
-	if (code >= 200 && code < 400) {
-		net_finish(p, PROBE_SUCCESS, "");
-	} else {
-		snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", code);
-		net_finish(p, PROBE_FAILURE, msg);
-	}
-	return 1;
+	/* The body, as Go frames it: none after a 204 or a 304; chunked; a
+	 * Content-Length; else until the server closes (we asked it to). */
+	if (code == 204 || code == 304 || (!p->chunked && p->clen == 0))
+		return http_verdict(p);
+	p->in_body = true;
+	p->body_left = p->chunked ? -1 : p->clen;
+	p->chunk_state = CHUNK_SIZE;
+	return 0;
 }
 
 /* A whole line of the head is in p->line. 0: read on, 1: done, -1: fatal. */
@@ -879,6 +980,7 @@ static int http_line(struct probe *p)
 			return http_fail(p, why);
 		}
 		p->code = (r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0');
+		p->http10 = r[7] == '0';
 		return 0;
 	}
 	if (n == 0 && !cut)
@@ -892,6 +994,36 @@ static int http_line(struct probe *p)
 		         "line: %s",
 		         shown);
 		return http_fail(p, why);
+	}
+	/* how the body is framed (transfer.go): Transfer-Encoding chunked, the
+	 * only one Go knows, over any Content-Length; HTTP/1.0 has neither */
+	if (!strncasecmp(r, "Transfer-Encoding:", 18) && !p->http10) {
+		const char *v = r + 18 + strspn(r + 18, " \t");
+		size_t vl = strcspn(v, " \t");
+		if (vl != 7 || strncasecmp(v, "chunked", 7)) {
+			printable(v, shown, sizeof(shown));
+			snprintf(why, sizeof(why), "unsupported transfer encoding: \"%s\"", shown);
+			return http_fail(p, why);
+		}
+		p->chunked = true;
+	}
+	if (!strncasecmp(r, "Content-Length:", 15)) {
+		const char *v = r + 15 + strspn(r + 15, " \t");
+		char *end;
+		errno = 0;
+		long long cl = isdigit((unsigned char)*v) ? strtoll(v, &end, 10) : -1;
+		if (cl >= 0 && !errno)
+			end += strspn(end, " \t");
+		if (cl < 0 || errno || *end || (p->clen >= 0 && p->clen != cl)) {
+			printable(v, shown, sizeof(shown));
+			snprintf(
+			    why, sizeof(why),
+			    "net/http: HTTP/1.x transport connection broken: bad Content-Length "
+			    "\"%s\"",
+			    shown);
+			return http_fail(p, why);
+		}
+		p->clen = cl;
 	}
 	/* the first Location, as Header.Get takes it */
 	if (!p->location && !p->location_cut && !strncasecmp(r, "Location:", 9)) {
@@ -911,6 +1043,8 @@ static int http_line(struct probe *p)
 static int http_read(struct probe *p, const char *buf, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (p->in_body)
+			return http_body(p, buf + i, n - i);
 		if (++p->head_len > HTTP_HEAD_MAX) {
 			char why[128];
 			snprintf(why, sizeof(why),
@@ -935,6 +1069,13 @@ static int http_read(struct probe *p, const char *buf, size_t n)
  * else "unexpected EOF" (a last line without its newline is still read). */
 static void http_eof(struct probe *p)
 {
+	if (p->in_body) { /* the end of a body read until the close, or too soon */
+		if (!p->chunked && p->body_left < 0)
+			http_verdict(p);
+		else
+			http_body_error(p, "unexpected EOF");
+		return;
+	}
 	bool got = p->head_len || p->n1xx;
 	if (!p->code && p->line_len && http_line(p))
 		return; /* a malformed status line */
@@ -1045,6 +1186,9 @@ static int net_connect(struct probe *p)
 	}
 	p->fd = fd;
 	p->connected = false;
+	p->http10 = p->chunked = p->in_body = false;
+	p->clen = -1;
+	p->body_got = 0;
 	p->w.handle = net_handle;
 	/* The socket is the pod's: the pod IP is a local address to it and
 	 * 127.0.0.1 is the pod's loopback, so no route from the host is needed. */
@@ -1485,6 +1629,15 @@ static void time_out(struct probe *p, int64_t now)
 		char cmd[512];
 		exec_cmdline(p, cmd, sizeof(cmd));
 		snprintf(msg, sizeof(msg), "command \"%s\" timed out", cmd);
+	} else if (p->s.handler == PROBE_HTTP_GET && p->fd >= 0 && p->in_body) {
+		/* a body that never ends: an error, thrown away */
+		cancel(p);
+		probe_set_result(
+		    ps, p->kind, now, PROBE_ERROR,
+		    "context deadline exceeded (Client.Timeout or context cancellation "
+		    "while reading body)",
+		    NULL);
+		return;
 	} else if (p->s.handler == PROBE_HTTP_GET && p->fd >= 0) {
 		url_of(p, url, sizeof(url));
 		snprintf(msg, sizeof(msg),

@@ -697,6 +697,67 @@ Test(probe_http, status_500_fails)
 	server_stop(&s);
 }
 
+/* DoHTTPProbe reads the body before it looks at the status, at most 10 KiB
+ * of it, framed as Go frames it. Each server here keeps the connection open
+ * (SRV_STALL) unless it says otherwise: a body must end by its framing, not
+ * by the close. A body that cannot be read is an error, thrown away; Go's
+ * words. The 10 KiB body is there to be cut: the server never ends it. */
+Test(probe_http, the_body_is_read_as_kubelet_reads_it_and_a_broken_one_is_an_error)
+{
+	static char big[16 << 10];
+	int n = snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\n\r\n");
+	memset(big + n, 'x', (10 << 10) + 1);
+	static const char deadline[] = "Liveness probe errored: context deadline exceeded "
+	                               "(Client.Timeout or context cancellation while reading "
+	                               "body)";
+	const struct {
+		enum srv_mode mode;
+		const char *reply;
+		enum probe_outcome outcome;
+		const char *event; /* "" after a success */
+	} cases[] = {
+	    {SRV_STALL, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", PROBE_SUCCESS, ""},
+	    {SRV_STALL,
+	     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\n\r\n"
+	     "5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Trailer: y\r\n\r\n",
+	     PROBE_SUCCESS, ""},
+	    {SRV_STALL, "HTTP/1.1 204 No Content\r\n\r\n", PROBE_SUCCESS, ""},
+	    {SRV_REPLY, "HTTP/1.1 200 OK\r\n\r\nuntil the close", PROBE_SUCCESS, ""},
+	    {SRV_STALL, big, PROBE_SUCCESS, ""},
+	    {SRV_STALL, "HTTP/1.0 500 Oops\r\nContent-Length: 2\r\n\r\nno", PROBE_FAILURE,
+	     "Liveness probe failed: HTTP probe failed with statuscode: 500"},
+	    {SRV_REPLY, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", PROBE_ERROR,
+	     "Liveness probe errored: unexpected EOF"},
+	    {SRV_STALL, "HTTP/1.1 500 Oops\r\nContent-Length: 100\r\n\r\nshort", PROBE_ERROR,
+	     deadline},
+	    {SRV_STALL, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+	     PROBE_ERROR, deadline},
+	    {SRV_STALL, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", PROBE_ERROR,
+	     "Liveness probe errored: invalid byte in chunk length"},
+	    {SRV_STALL, "HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello", PROBE_FAILURE,
+	     "bad Content-Length \"5x\""},
+	    {SRV_STALL, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", PROBE_FAILURE,
+	     "unsupported transfer encoding: \"gzip\""},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct server s;
+		struct loop l;
+		server_start(&s, 18100, cases[i].mode, cases[i].reply);
+		loop_init(&l);
+		struct probe_verdict *v = http_once(&l, &s, 18100);
+		cr_assert_not_null(v, "case %zu: no verdict", i);
+		cr_expect_eq(v->outcome, cases[i].outcome, "case %zu: %d, %s", i, v->outcome,
+		             v->event);
+		if (cases[i].event[0])
+			cr_expect(strstr(v->event, cases[i].event), "case %zu: %s", i, v->event);
+		else
+			cr_expect_str_empty(v->event, "case %zu", i);
+		probe_set_free(l.ps);
+		server_stop(&s);
+		close(l.epfd);
+	}
+}
+
 /* kubelet's Go client waits for the whole head, not its first line: a server
  * that sends its status line and nothing more times out. */
 Test(probe_http, a_status_line_without_the_rest_of_the_head_times_out)
