@@ -544,10 +544,9 @@ static int set_meta(const struct unpack *u, int dirfd, const char *name, int fd,
 	return 0;
 }
 
-/* The entry's times, to the nanosecond (a pax header's fraction), on fd or,
- * for a symlink (fd -1), on name itself. Its atime is never older than its
- * mtime, as containerd's applier sets it: a ustar header has no atime, and
- * 0 would make every file look read in 1970. */
+/* The entry's times, to the nanosecond (a pax header's fraction). Its atime
+ * is never older than its mtime, as containerd's applier sets it: a ustar
+ * header has no atime, and 0 would make every file look read in 1970. */
 static void entry_times(struct archive_entry *e, struct timespec ts[2])
 {
 	ts[0] = (struct timespec){archive_entry_atime(e), archive_entry_atime_nsec(e)};
@@ -557,6 +556,7 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
 		ts[0] = ts[1];
 }
 
+/* ... on fd, or for a symlink (fd -1) on name itself. */
 static int set_times(const struct unpack *u, int dirfd, const char *name, int fd,
                      struct archive_entry *e, const char *entry)
 {
