@@ -201,12 +201,6 @@ static bool start_error(const char *reason)
 	       !strcmp(reason, "CreateContainerConfigError");
 }
 
-/* A run that ended because it could not start (init.c, ctr_start_failed). */
-static bool start_failed(const struct init_member *m)
-{
-	return m->c.state == CTR_TERMINATED && !strcmp(m->c.reason, "StartError");
-}
-
 static const char *ctr_state_name(enum ctr_state s)
 {
 	return s == CTR_RUNNING ? "Running" : s == CTR_TERMINATED ? "Terminated" : "Waiting";
@@ -982,7 +976,7 @@ static void hook_on_change(void *arg, struct init_member *m)
 	} else if (!strcmp(m->waiting_reason, "ErrImageNeverPull")) {
 		status_event(s->dir, "Warning", "ErrImageNeverPull", object, "%s", m->message);
 		status_event(s->dir, "Warning", "Failed", object, "Error: ErrImageNeverPull");
-	} else if (start_error(m->waiting_reason) || start_failed(m)) {
+	} else if (start_error(m->waiting_reason) || ctr_never_ran(&m->c)) {
 		status_event(s->dir, "Warning", "Failed", object, "Error: %s", m->message);
 	} else if (!strcmp(m->waiting_reason, "CrashLoopBackOff")) {
 		status_event(s->dir, "Warning", "BackOff", object,
@@ -998,7 +992,7 @@ static void hook_on_change(void *arg, struct init_member *m)
 		/* terminationMessagePath: what the container left there (kubelet
 		 * reads at most 4096 bytes), then emptied for its next run */
 		char msg[4097] = "";
-		if (start_failed(m)) /* containerd's message: the start's error */
+		if (ctr_never_ran(&m->c)) /* containerd's message: the start's error */
 			snprintf(msg, sizeof(msg), "%s", m->message);
 		else if (m->cfg.termination_log &&
 		         read_file(m->cfg.termination_log, msg, sizeof(msg)) > 0)
@@ -1281,7 +1275,8 @@ static const struct init_member *stuck(const struct sup *s)
 		const struct init_member *m = &s->members[i];
 		if (!strcmp(m->waiting_reason, "CrashLoopBackOff") ||
 		    !strcmp(m->waiting_reason, "ErrImageNeverPull") ||
-		    start_error(m->waiting_reason) || (start_failed(m) && !m->waiting_reason[0]))
+		    start_error(m->waiting_reason) ||
+		    (ctr_never_ran(&m->c) && !m->waiting_reason[0]))
 			return m;
 	}
 	return NULL;
@@ -2559,15 +2554,16 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		update_conditions(s);
 		if (s->pod.phase == INIT_PHASE_SUCCEEDED || s->pod.phase == INIT_PHASE_FAILED) {
 			rc = s->pod.phase == INIT_PHASE_FAILED;
-			/* under Never, only a start that failed is stuck */
+			/* under Never, a start that failed is stuck, or a native
+			 * sidecar (restarted whatever the policy) */
 			const struct init_member *m = rc ? stuck(s) : NULL;
 			if (m) { /* run -d says why too, not only "Failed" */
 				const struct spec_container *sc = &spec->ctrs[m - s->members];
 				fail_msg(EIO,
-				         "%s:%d:%d: pod %s: container %s: StartError: %s (the pod "
-				         "Failed: podrun describe %s)",
+				         "%s:%d:%d: pod %s: container %s: %s: %s (the pod Failed: "
+				         "podrun describe %s)",
 				         spec->file, sc->mark.line, sc->mark.col, spec->name,
-				         m->cfg.name, m->message, spec->name);
+				         m->cfg.name, stuck_reason(m), m->message, spec->name);
 				notify(s, "error: %s\n", last_error());
 			} else {
 				notify(s, "%s\n", phase_name(s));

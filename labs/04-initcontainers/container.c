@@ -967,6 +967,11 @@ void ctr_start_failed(struct ctr *c)
 	snprintf(c->reason, sizeof(c->reason), "StartError");
 }
 
+bool ctr_never_ran(const struct ctr *c)
+{
+	return c->state == CTR_TERMINATED && !strcmp(c->reason, "StartError");
+}
+
 int ctr_wait(struct ctr *c)
 {
 	if (c->state != CTR_RUNNING)

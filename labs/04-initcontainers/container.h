@@ -145,6 +145,9 @@ void ctr_terminated(struct ctr *c, int wstatus);
  * "StartError", a finish time and no start time. */
 void ctr_start_failed(struct ctr *c);
 
+/* Did c's run end so (ctr_start_failed)? */
+bool ctr_never_ran(const struct ctr *c);
+
 /* Block until the container exits and record it. */
 int ctr_wait(struct ctr *c);
 

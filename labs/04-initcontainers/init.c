@@ -220,7 +220,7 @@ static void member_ended(struct init_pod *p, struct init_member *m)
 	/* A failed start waits with kubelet's reason for it, its retry at once
 	 * too: whoever watches sees why (CrashLoopBackOff comes with the
 	 * backoff's delays in kubelet; the reason here stays the cause). */
-	if (restart && !strcmp(m->c.reason, "StartError"))
+	if (restart && ctr_never_ran(&m->c))
 		set_reason(m, "RunContainerError");
 	if (!p->stopping)
 		p->phase = init_pod_phase(p);
