@@ -366,6 +366,28 @@ reaps_merged_sigchld() {
 	release || true # its containers need infra_join: graded below, not here
 }
 
+@test "step3: the pod network is IPv4 only: no IPv6 link-local address on eth0, its host end or the bridge; lo keeps ::1" {
+	defer "ip link del $BR"
+	hold "$BATS_TEST_TMPDIR/out" "$L2/step3_podip" --bridge $BR --subnet 198.18.2.96/28 --index 2 --port 18215
+	local h
+	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
+	defer "ip link del veth$h"
+	# Each link-local address would send duplicate address detection and
+	# MLD reports, which the bridge floods to every pod (infra.c).
+	run nsenter -t "$h" -n ip -o -6 addr show dev eth0
+	assert_success
+	assert_output ""
+	run ip -o -6 addr show dev "veth$h"
+	assert_success
+	assert_output ""
+	run ip -o -6 addr show dev $BR
+	assert_success
+	assert_output ""
+	run nsenter -t "$h" -n ip -o -6 addr show dev lo
+	assert_output --partial "inet6 ::1/128"
+	release || true
+}
+
 @test "[infra-join] step3: both containers see the same eth0; the host reaches the pod IP" {
 	defer "ip link del $BR"
 	hold "$BATS_TEST_TMPDIR/out" "$L2/step3_podip" --bridge $BR --subnet 198.18.2.32/28 --index 8 --port 18211

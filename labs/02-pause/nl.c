@@ -279,6 +279,14 @@ int nl_link_up(const char *name)
 	return nl_link_change(name, IFF_UP, -1);
 }
 
+int nl_link_addrgenmode_none(const char *name)
+{
+	int idx = nl_index(name);
+	if (idx < 0)
+		return -1;
+	return nl_link_addrgenmode_none_at(-1, name, idx);
+}
+
 int nl_link_set_master(const char *name, const char *master)
 {
 	int mi = nl_index(master);
@@ -397,6 +405,30 @@ int nl_link_up_at(int sock, const char *name, int index)
 	char what[64];
 	snprintf(what, sizeof(what), "RTM_NEWLINK(%s up)", name);
 	return nl_talk_on(sock, &m, what);
+}
+
+int nl_link_addrgenmode_none_at(int sock, const char *name, int index)
+{
+	/* Per family settings of a link travel in IFLA_AF_SPEC, one nest per
+	 * family (AF_INET6 here, whose attributes are IFLA_INET6_*). The kernel
+	 * makes a link-local address when the link comes up, and does not take
+	 * it back when the mode changes later: hence while the link is down. */
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
+	struct nl_msg m;
+	nl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	struct rtattr *spec = nl_nest_begin(&m, IFLA_AF_SPEC);
+	struct rtattr *inet6 = nl_nest_begin(&m, AF_INET6);
+	__u8 mode = IN6_ADDR_GEN_MODE_NONE;
+	nl_attr(&m, IFLA_INET6_ADDR_GEN_MODE, &mode, sizeof(mode));
+	nl_nest_end(&m, inet6);
+	nl_nest_end(&m, spec);
+	char what[64];
+	snprintf(what, sizeof(what), "RTM_NEWLINK(%s addrgenmode none)", name);
+	int r = nl_talk_on(sock, &m, what);
+	/* no IPv6 in this kernel (ipv6.disable=1): no address to keep away */
+	if (r < 0 && errno == EAFNOSUPPORT)
+		return 0;
+	return r;
 }
 
 int nl_addr_add_at(int sock, const char *name, int index, struct in_addr addr, int prefix)

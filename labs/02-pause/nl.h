@@ -29,6 +29,11 @@ int nl_link_rename(const char *name, const char *newname);
 int nl_link_index(const char *name);
 /* ip link set NAME up */
 int nl_link_up(const char *name);
+/* ip link set NAME addrgenmode none: no IPv6 link-local address (and so no
+ * duplicate address detection, router solicitation or MLD report) when the
+ * link comes up. Set it while the link is down. Success, doing nothing, on a
+ * kernel without IPv6. */
+int nl_link_addrgenmode_none(const char *name);
 /* ip link set NAME master MASTER */
 int nl_link_set_master(const char *name, const char *master);
 /* ip link set NAME nomaster */
@@ -52,8 +57,10 @@ int nl_route_add_default(struct in_addr gw);
 int nl_open_in(int netns_fd, int home_fd);
 /* On such a socket: the index of link NAME in its namespace (RTM_GETLINK) */
 int nl_link_index_at(int sock, const char *name);
-/* ip link set up, ip addr add, ip route add default; name is for messages */
+/* ip link set up, addrgenmode none, ip addr add, ip route add default;
+ * name is for messages */
 int nl_link_up_at(int sock, const char *name, int index);
+int nl_link_addrgenmode_none_at(int sock, const char *name, int index);
 int nl_addr_add_at(int sock, const char *name, int index, struct in_addr addr, int prefix);
 int nl_route_add_default_at(int sock, struct in_addr gw);
 
