@@ -163,7 +163,7 @@ static bool condition_true(struct json_object *st, const char *type)
 	return false;
 }
 
-static void pod_row(struct json_object *pod, struct pod_row *r)
+static void containers_row(struct json_object *pod, struct pod_row *r)
 {
 	struct json_object *spec = jget(pod, "spec"), *st = jget(pod, "status");
 	*r = (struct pod_row){0};
@@ -251,6 +251,20 @@ static void pod_row(struct json_object *pod, struct pod_row *r)
 		         condition_true(st, "Ready") ? "Running" : "NotReady");
 }
 
+static bool phase_final(struct json_object *pod)
+{
+	const char *phase = jstr_or(pod, "status.phase", "");
+	return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+}
+
+static void pod_row(struct json_object *pod, struct pod_row *r)
+{
+	containers_row(pod, r);
+	/* a pod being deleted (podrun stop) until its phase is final */
+	if (jget(pod, "metadata.deletionTimestamp") && !phase_final(pod))
+		snprintf(r->status, sizeof(r->status), "Terminating");
+}
+
 /* apimachinery's duration.HumanDuration: "45s", "3m20s", "5h10m", "2d3h". */
 static void human_duration(int64_t s, char *out, size_t len)
 {
@@ -291,6 +305,15 @@ static void since(int64_t t, char *out, size_t len)
 		snprintf(out, len, "<unknown>");
 	else
 		human_duration((int64_t)time(NULL) - t, out, len);
+}
+
+/* and translateTimestampUntil */
+static void until(int64_t t, char *out, size_t len)
+{
+	if (!t)
+		snprintf(out, len, "<unknown>");
+	else
+		human_duration(t - (int64_t)time(NULL), out, len);
 }
 
 /* ---- the table ------------------------------------------------------------------------ */
@@ -982,7 +1005,8 @@ int cmd_describe(int argc, char **argv)
 	struct json_object *spec = jget(pod, "spec"), *st = jget(pod, "status");
 	/* kubectl's tabwriter makes the column as wide as its longest key */
 	const char *class = jstr_or(spec, "priorityClassName", "");
-	const int w = *class ? 22 : 18;
+	bool terminating = jget(pod, "metadata.deletionTimestamp") && !phase_final(pod);
+	const int w = terminating ? 27 : *class ? 22 : 18;
 	field(0, w, "Name", jstr_or(pod, "metadata.name", name));
 	field(0, w, "Namespace", jstr_or(pod, "metadata.namespace", "default"));
 	/* set by the API server's admission: kubectl shows it for every pod */
@@ -1003,7 +1027,17 @@ int cmd_describe(int argc, char **argv)
 	field(0, w, "Start Time", t);
 	describe_map("Labels", jget(pod, "metadata.labels"), false, w);
 	describe_map("Annotations", jget(pod, "metadata.annotations"), true, w);
-	field(0, w, "Status", jstr_or(st, "phase", "Unknown"));
+	if (terminating) {
+		char left[32];
+		until(jtime(pod, "metadata.deletionTimestamp"), left, sizeof(left));
+		snprintf(buf, sizeof(buf), "Terminating (lasts %s)", left);
+		field(0, w, "Status", buf);
+		snprintf(buf, sizeof(buf), "%" PRId64 "s",
+		         jint(pod, "metadata.deletionGracePeriodSeconds", 0));
+		field(0, w, "Termination Grace Period", buf);
+	} else {
+		field(0, w, "Status", jstr_or(st, "phase", "Unknown"));
+	}
 	field(0, w, "IP", jstr_or(st, "podIP", ""));
 	if (!jlen(st, "podIPs"))
 		field(0, w, "IPs", "<none>");

@@ -56,6 +56,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -124,9 +125,14 @@ struct sup {
 	char data[PATH_MAX]; /* DATA/pods/NAME: overlays, emptyDirs, logs */
 	int epfd, sigfd;
 	int stopsig;   /* SIGTERM and SIGINT alone, another signalfd */
-	int stop_epfd; /* the log pipes and stopsig: stop_serve */
+	int stop_epfd; /* the log pipes and stopsig (in a stop, the probes): stop_serve */
 	int log_epfd;  /* the log pipes' own epoll set, itself watched in epfd (logs_w) */
-	struct ev_watch sig_w, stopsig_w, pause_w, logs_w;
+	/* The probes' sockets and exec children, in an epoll set of their own
+	 * (-1: no probes), watched in epfd (probes_w); during a stop in
+	 * stop_epfd too, with probe_timer, when a readiness check is due. */
+	int probe_epfd, probe_timer;
+	bool stop_probing; /* a stop serves the readiness probes (stop_probes_begin) */
+	struct ev_watch sig_w, stopsig_w, pause_w, logs_w, probes_w, probe_timer_w;
 	struct infra_config icfg;
 	struct infra infra;
 	bool infra_up;
@@ -289,7 +295,8 @@ static void write_member(struct sup *s, struct init_member *m)
 	/* ready and started as the probes say (without probes: running) */
 	struct probe_set *ps = s->probes ? s->probes[i] : NULL;
 	bool running = c->state == CTR_RUNNING;
-	state_put(d, "ready", "%d", running && !s->pod.stopping && (!ps || probe_set_ready(ps)));
+	/* during a stop too, as kubelet's: the readiness probes go on */
+	state_put(d, "ready", "%d", running && (!ps || probe_set_ready(ps)));
 	state_put(d, "started", "%d", running && (!ps || probe_set_started(ps)));
 	if (last->state == CTR_TERMINATED) {
 		state_put(d, "last_exit_code", "%d", last->exit_code);
@@ -381,8 +388,17 @@ static void stop_asked(struct sup *s, const struct signalfd_siginfo *si)
 	int grace = si->ssi_code == SI_QUEUE && si->ssi_int >= 0
 	                ? si->ssi_int
 	                : (int)(s->spec->grace_seconds * 1000);
-	if (s->stop_grace_ms < 0 || grace < s->stop_grace_ms)
+	if (s->stop_grace_ms < 0 || grace < s->stop_grace_ms) {
 		s->stop_grace_ms = grace;
+		/* The API server's graceful delete: metadata.deletionTimestamp is
+		 * when the grace period ends, deletionGracePeriodSeconds the
+		 * period; a shorter second delete moves both. kubectl then shows
+		 * the pod Terminating. */
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		put_time(s->dir, "deletion_at", (int64_t)now.tv_sec * 1000 + grace);
+		state_put(s->dir, "deletion_grace", "%d", (grace + 999) / 1000);
+	}
 	init_pod_hasten(&s->pod, s->stop_grace_ms);
 }
 
@@ -399,13 +415,19 @@ static int stopsig_handle(struct ev_watch *w, uint32_t events)
 	return 0;
 }
 
+static void stop_probes_tick(struct sup *s);
+
 /* What the supervisor keeps doing while it waits for something of its own -
  * a stop's containers (init_pod_stop's stop_fd), a postStart hook: reading
- * the log pipes, and the stop requests. A `podrun rm -f` during a graceful
+ * the log pipes, and the stop requests; in a pod's stop, the readiness
+ * probes too (stop_probes_begin). A `podrun rm -f` during a graceful
  * stop, a sandbox change's stop or a postStart must not wait that out. */
 static void stop_serve(void *arg)
 {
-	serve_ready(((struct sup *)arg)->stop_epfd);
+	struct sup *s = arg;
+	serve_ready(s->stop_epfd);
+	if (s->stop_probing)
+		stop_probes_tick(s);
 }
 
 /* Write what l's pipe holds now to its log, without waiting for more: at
@@ -821,6 +843,8 @@ static void kill_member(struct sup *s, size_t i, int64_t grace_ms)
 	}
 }
 
+static void update_conditions(struct sup *s);
+
 /* A probe's verdict: Unhealthy events, the ready bit, and kubelet's kill of a
  * container whose liveness or startup probe failed - by SIGTERM, SIGKILL after
  * the grace period; its exit then goes through the init module (restart by
@@ -841,8 +865,11 @@ static void probe_verdict(void *arg, struct probe_set *ps, const struct probe_ve
 		status_event(s->dir, "Warning", "Unhealthy", object, "%s", v->event);
 		event(s, "%s: Unhealthy: %s", m->cfg.name, v->event);
 	}
-	if (v->ready_changed || v->started_changed)
+	if (v->ready_changed || v->started_changed) {
 		write_member(s, m);
+		if (s->pod.stopping) /* the main loop's update is not running */
+			update_conditions(s);
+	}
 	if (v->kill && m->c.state == CTR_RUNNING) {
 		/* kubelet restarts it unless the policy is Never, whatever its exit
 		 * code, and says so */
@@ -854,6 +881,13 @@ static void probe_verdict(void *arg, struct probe_set *ps, const struct probe_ve
 		m->unhealthy = true;
 		kill_member(s, i, v->grace_s >= 0 ? v->grace_s * 1000 : s->pod.grace_ms);
 	}
+}
+
+static int probes_handle(struct ev_watch *w, uint32_t events)
+{
+	(void)events;
+	serve_ready(((struct sup *)((char *)w - offsetof(struct sup, probes_w)))->probe_epfd);
+	return 0;
 }
 
 static int setup_probes(struct sup *s)
@@ -868,10 +902,18 @@ static int setup_probes(struct sup *s)
 		if (!sc->probes[PROBE_STARTUP] && !sc->probes[PROBE_LIVENESS] &&
 		    !sc->probes[PROBE_READINESS])
 			continue;
+		if (s->probe_epfd < 0) {
+			s->probe_epfd = epoll_create1(EPOLL_CLOEXEC);
+			s->probes_w.handle = probes_handle;
+			struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->probes_w};
+			if (s->probe_epfd < 0 ||
+			    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->probe_epfd, &e) < 0)
+				return fail_errno("epoll (the probes' set)");
+		}
 		s->ptgt[i] = (struct probe_exec_target){&s->members[i].c, &s->members[i].cfg,
 		                                        res_enter, &s->cgroups[i]};
 		struct probe_opts o = {.name = sc->name,
-		                       .epfd = s->epfd,
+		                       .epfd = s->probe_epfd,
 		                       .netns_fd = s->infra.nsfd[NS_NET],
 		                       .pod_ip = s->infra.ip,
 		                       .run_arg = &s->ptgt[i],
@@ -882,6 +924,84 @@ static int setup_probes(struct sup *s)
 			return -1;
 	}
 	return 0;
+}
+
+/* ---- probes during a stop ---------------------------------------------------------- */
+
+static int probe_timer_handle(struct ev_watch *w, uint32_t events)
+{
+	struct sup *s = (struct sup *)((char *)w - offsetof(struct sup, probe_timer_w));
+	uint64_t expirations;
+	(void)events;
+	/* read to rearm it; stop_serve ticks the probes after every wake */
+	ssize_t r = read(s->probe_timer, &expirations, sizeof(expirations));
+	(void)r;
+	return 0;
+}
+
+static void stop_probes_end(struct sup *s)
+{
+	if (!s->stop_probing)
+		return;
+	s->stop_probing = false;
+	epoll_ctl(s->stop_epfd, EPOLL_CTL_DEL, s->probe_epfd, NULL);
+	epoll_ctl(s->stop_epfd, EPOLL_CTL_DEL, s->probe_timer, NULL);
+	timerfd_settime(s->probe_timer, 0, &(struct itimerspec){0}, NULL);
+}
+
+/* Start the checks that are due, time out the late ones, and set the timer
+ * for the next (stop_serve, after whatever woke the stop). */
+static void stop_probes_tick(struct sup *s)
+{
+	int64_t next = -1;
+	for (size_t i = 0; i < s->pod.n_members; i++) {
+		if (!s->probes[i])
+			continue;
+		if (probe_set_tick(s->probes[i], now_ms()) < 0) {
+			/* stranded in the pod's netns, maybe: no more checks */
+			event(s, "probes: %s", last_error());
+			stop_probes_end(s);
+			return;
+		}
+		int64_t t = probe_set_next(s->probes[i]);
+		if (t >= 0 && (next < 0 || t < next))
+			next = t;
+	}
+	/* now_ms() is CLOCK_MONOTONIC's; a time already past fires at once,
+	 * and 0 (none due) disarms */
+	struct itimerspec at = {.it_value = {.tv_sec = next > 0 ? next / 1000 : 0,
+	                                     .tv_nsec = next > 0 ? next % 1000 * 1000000 : 0}};
+	timerfd_settime(s->probe_timer, TFD_TIMER_ABSTIME, &at, NULL);
+}
+
+/* A stop, as kubelet's since Kubernetes 1.25 (kubernetes#110191): startup
+ * and liveness probes end, readiness probes go on until each container
+ * exits, and the pod stays Ready as long as they pass - a Service keeps
+ * sending it traffic while it drains. init_pod_stop waits on stop_epfd:
+ * for the stop the probes' set joins it, with a timer for the next check. */
+static void stop_probes_begin(struct sup *s)
+{
+	if (s->probe_epfd < 0)
+		return;
+	for (size_t i = 0; i < s->pod.n_members; i++)
+		if (s->probes[i] && probe_set_terminating(s->probes[i], now_ms()))
+			write_member(s, &s->members[i]);
+	update_conditions(s);
+	if (s->probe_timer < 0) {
+		s->probe_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		s->probe_timer_w.handle = probe_timer_handle;
+	}
+	struct epoll_event p = {.events = EPOLLIN, .data.ptr = &s->probes_w};
+	struct epoll_event t = {.events = EPOLLIN, .data.ptr = &s->probe_timer_w};
+	if (s->probe_timer < 0 || epoll_ctl(s->stop_epfd, EPOLL_CTL_ADD, s->probe_epfd, &p) < 0 ||
+	    epoll_ctl(s->stop_epfd, EPOLL_CTL_ADD, s->probe_timer, &t) < 0) {
+		/* the ready bits stay as the last checks left them */
+		event(s, "probes: no readiness checks during the stop: %s", strerror(errno));
+		epoll_ctl(s->stop_epfd, EPOLL_CTL_DEL, s->probe_epfd, NULL);
+		return;
+	}
+	s->stop_probing = true;
+	stop_probes_tick(s);
 }
 
 /* The last cap bytes of what logs_read emits. */
@@ -1020,6 +1140,8 @@ static void hook_on_change(void *arg, struct init_member *m)
 		event(s, "%s: %s%s%s", m->cfg.name, ctr_state_name(m->c.state),
 		      m->waiting_reason[0] ? " " : "", m->waiting_reason);
 	}
+	if (s->pod.stopping) /* the main loop's update is not running */
+		update_conditions(s);
 }
 
 /* ---- the sandbox ------------------------------------------------------------------ */
@@ -1249,20 +1371,26 @@ static void notify(struct sup *s, const char *fmt, ...)
 
 /* The pod's conditions from its members, kubelet's rules: an app container
  * or native sidecar is ready when it runs and its readinessProbe (if any)
- * passed. */
+ * passed - during a stop too. A pod that ended is not ready, and says why
+ * (kubelet's PodCompleted, PodFailed). */
 static void update_conditions(struct sup *s)
 {
-	bool ready = !s->pod.stopping;
+	bool ready = true;
 	for (size_t i = 0; i < s->pod.n_members; i++) {
 		const struct init_member *m = &s->members[i];
 		struct probe_set *ps = s->probes ? s->probes[i] : NULL;
 		if (!m->is_init || m->sidecar)
 			ready = ready && m->c.state == CTR_RUNNING && (!ps || probe_set_ready(ps));
 	}
+	const char *why = "ContainersNotReady";
+	if (s->pod.phase == INIT_PHASE_SUCCEEDED || s->pod.phase == INIT_PHASE_FAILED) {
+		ready = false;
+		why = s->pod.phase == INIT_PHASE_SUCCEEDED ? "PodCompleted" : "PodFailed";
+	}
 	bool changed = status_set(&s->status, STATUS_INITIALIZED, s->pod.initialized,
 	                          "ContainersNotInitialized");
-	changed |= status_set(&s->status, STATUS_CONTAINERS_READY, ready, "ContainersNotReady");
-	changed |= status_set(&s->status, STATUS_READY, ready, "ContainersNotReady");
+	changed |= status_set(&s->status, STATUS_CONTAINERS_READY, ready, why);
+	changed |= status_set(&s->status, STATUS_READY, ready, why);
 	if (changed)
 		status_write(&s->status, s->dir);
 }
@@ -2333,7 +2461,9 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 			if (s->members[i].c.state == CTR_RUNNING)
 				status_event(s->dir, "Normal", "Killing", "pod",
 				             "Stopping container %s", s->members[i].cfg.name);
+		stop_probes_begin(s);
 		init_pod_stop(&s->pod);
+		stop_probes_end(s);
 		fault_point("containers-stopped");
 	}
 	/* kill_member's preStop whose container ended before the stop */
@@ -2448,6 +2578,10 @@ static void sup_free(struct sup *s)
 		close(s->log_epfd);
 	if (s->stop_epfd >= 0)
 		close(s->stop_epfd);
+	if (s->probe_epfd >= 0)
+		close(s->probe_epfd);
+	if (s->probe_timer >= 0)
+		close(s->probe_timer);
 	if (s->stopsig >= 0)
 		close(s->stopsig);
 	if (s->sigfd >= 0)
@@ -2475,7 +2609,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 	s->spec = spec;
 	s->o = o;
 	s->stop_grace_ms = -1;
-	s->sigfd = s->stopsig = s->log_epfd = s->stop_epfd = -1;
+	s->sigfd = s->stopsig = s->log_epfd = s->stop_epfd = s->probe_epfd = s->probe_timer = -1;
 	s->lock = -1;
 	for (int i = 0; i < 2; i++)
 		s->pending[i][0] = s->pending[i][1] = -1;
@@ -2673,6 +2807,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			     s->members[i].c.exit_code == 0;
 		s->pod.phase = ok ? INIT_PHASE_SUCCEEDED : INIT_PHASE_FAILED;
 	}
+	update_conditions(s); /* not ready: PodCompleted, PodFailed */
 	state_put(s->dir, "phase", "%s", phase_name(s));
 	event(s, "pod %s", phase_name(s));
 	/* A parent still waiting hears how it ended: stopped before it ran, or failed. */

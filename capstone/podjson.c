@@ -980,6 +980,13 @@ int podjson_pod(const char *dir, struct json_object **out)
 	if (get(dir, "uid", buf, sizeof(buf)))
 		rc |= add_str(meta, "uid", buf);
 	rc |= add_time_file(meta, "creationTimestamp", dir, "created");
+	/* a stop asked for: a graceful delete's end, and its grace period */
+	long grace;
+	if (get_time(dir, "deletion_at", buf, sizeof(buf)) &&
+	    get_num(dir, "deletion_grace", &grace)) {
+		rc |= add_str(meta, "deletionTimestamp", buf);
+		rc |= add_int(meta, "deletionGracePeriodSeconds", grace);
+	}
 	rc |= add(pod, "metadata", meta);
 
 	struct json_object *spec = read_json(dir, "spec.json");

@@ -1704,6 +1704,28 @@ void probe_set_reset(struct probe_set *ps, int64_t started_ms)
 	}
 }
 
+bool probe_set_terminating(struct probe_set *ps, int64_t now)
+{
+	if (!ps || !ps->active)
+		return false;
+	/* held, as for a kill: startup and liveness are out of kind_active,
+	 * readiness stays in */
+	ps->held = true;
+	cancel(&ps->p[PROBE_STARTUP]);
+	cancel(&ps->p[PROBE_LIVENESS]);
+	bool changed = !ps->started;
+	if (!ps->started) {
+		ps->started = true;
+		struct probe *r = &ps->p[PROBE_READINESS];
+		if (r->on && r->next_ms < now)
+			r->next_ms = now;
+	}
+	bool ready = compute_ready(ps);
+	changed |= ready != ps->ready;
+	ps->ready = ready;
+	return changed;
+}
+
 void probe_set_stop(struct probe_set *ps)
 {
 	if (!ps)

@@ -194,6 +194,14 @@ void probe_set_reset(struct probe_set *ps, int64_t started_ms);
  * nothing due until the next probe_set_reset. */
 void probe_set_stop(struct probe_set *ps);
 
+/* The pod is being stopped (deleted, to Kubernetes), as kubelet's
+ * StopLivenessAndStartup: startup and liveness checks end for good, the
+ * readiness checks go on until the container exits. With its startup check
+ * gone, a container not started yet counts as started (kubelet finds no
+ * startup worker and says started), and so may become ready. true when its
+ * started or ready bit changed. */
+bool probe_set_terminating(struct probe_set *ps, int64_t now);
+
 /* When something is due (a check to start, a check's deadline), monotonic
  * ms, or -1 when nothing is. */
 int64_t probe_set_next(const struct probe_set *ps);

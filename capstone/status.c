@@ -27,12 +27,18 @@ static const char *const cond_names[STATUS_NCOND] = {
 
 bool status_set(struct status_pod *st, enum status_cond c, bool status, const char *reason)
 {
-	if (st->cond[c].known && st->cond[c].status == status)
-		return false;
+	const char *why = status ? NULL : reason;
+	if (st->cond[c].known && st->cond[c].status == status) {
+		const char *was = st->cond[c].reason;
+		if (!why == !was && (!why || !strcmp(why, was)))
+			return false;
+		st->cond[c].reason = why;
+		return true;
+	}
 	st->cond[c].known = true;
 	st->cond[c].status = status;
 	st->cond[c].since_ns = state_now_realtime_ns();
-	st->cond[c].reason = status ? NULL : reason;
+	st->cond[c].reason = why;
 	return true;
 }
 

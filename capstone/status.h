@@ -32,7 +32,10 @@ struct status_pod {
 	} cond[STATUS_NCOND];
 };
 
-/* Set a condition; true when it changed (its transition time is now). */
+/* Set a condition; true when it changed: its status (its transition time is
+ * now), or only the reason a False one gives (the time stays, as kubelet
+ * keeps lastTransitionTime while the status is the same). reason: a string
+ * that lives as long as st (a literal). */
 bool status_set(struct status_pod *st, enum status_cond c, bool status, const char *reason);
 
 /* Write the conditions file of pod_dir. */

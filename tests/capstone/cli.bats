@@ -316,6 +316,8 @@ YAML
 	[ "$(jq -r '.status.phase' <<<"$output")" = Failed ]
 	[ "$(jq -c '.status.containerStatuses[0] | [.restartCount, .state.terminated.exitCode, .state.terminated.reason, .state.terminated.startedAt]' <<<"$output")" = '[0,128,"StartError",null]' ]
 	jq -e '.status.containerStatuses[0].state.terminated.message | contains("/no/such/command")' <<<"$output"
+	# a pod that ended is not ready, and kubelet says why
+	[ "$(jq -c '[.status.conditions[] | select(.type == "Ready" or .type == "ContainersReady") | [.status, .reason]]' <<<"$output")" = '[["False","PodFailed"],["False","PodFailed"]]' ]
 	run podrun describe nocmd
 	assert_output --regexp "Warning +Failed .*Error: container c: exec /no/such/command"
 	podrun rm nocmd

@@ -203,6 +203,66 @@ YAML
 	assert_host_clean
 }
 
+# A stop is a graceful delete: kubelet (since Kubernetes 1.25) keeps the
+# readiness probes until each container exits, and stops liveness and
+# startup. Before, podrun served no probe during a stop: the ready bits froze
+# as the stop found them, and nothing said the pod was Terminating.
+@test "during a stop the readiness probe goes on and liveness is off; the pod is Terminating, then not Ready (PodCompleted)" {
+	f=$(pod_file drain <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: drain}
+spec:
+  terminationGracePeriodSeconds: 9
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "trap 'touch /v/draining; sleep 3; exit 0' TERM; while :; do sleep 0.1; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+  - name: side
+    image: busybox
+    command: ["sh", "-c", "trap 'sleep 3; exit 0' TERM; while :; do sleep 0.1; done"]
+    volumeMounts: [{name: v, mountPath: /v}]
+    readinessProbe: {exec: {command: ["test", "!", "-e", "/v/draining"]}, periodSeconds: 1, failureThreshold: 1}
+    livenessProbe: {exec: {command: ["test", "!", "-e", "/v/draining"]}, periodSeconds: 1, failureThreshold: 1}
+  volumes:
+  - {name: v, emptyDir: {}}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -qx 1 "$PODRUN_ROOT/pods/drain/containers/side/ready"
+	podrun stop drain &
+	local stopper=$!
+	wait_for grep -qx Running "$PODRUN_ROOT/pods/drain/containers/side/state"
+	wait_for test -s "$PODRUN_ROOT/pods/drain/deletion_at"
+	run podrun get drain -o json
+	assert_success
+	[ "$(jq -r .metadata.deletionGracePeriodSeconds <<<"$output")" = 9 ]
+	local left=$(($(date -d "$(jq -r .metadata.deletionTimestamp <<<"$output")" +%s) - $(date +%s)))
+	((left >= 7 && left <= 9)) || fail "deletionTimestamp is ${left}s away, not the grace period's 9"
+	run podrun describe drain
+	assert_line --regexp "^Status: +Terminating \(lasts [0-9]+s\)$"
+	assert_line --regexp "^Termination Grace Period: +9s$"
+	# the app drains: side's readiness probe fails while it still runs
+	wait_for grep -qx 0 "$PODRUN_ROOT/pods/drain/containers/side/ready"
+	[ "$(state drain containers/side/state)" = Running ]
+	wait_for grep -q "^Ready False .* ContainersNotReady" "$PODRUN_ROOT/pods/drain/conditions"
+	run podrun get drain
+	assert_line --regexp "^drain +[01]/2 +Terminating "
+	wait "$stopper"
+	# liveness was off: side was not killed for it, and ended on its own
+	[ "$(state drain containers/side/exit_code)" = 0 ]
+	run podrun describe drain
+	refute_output --partial "Liveness probe failed"
+	assert_output --partial "Readiness probe failed"
+	[ "$(state drain phase)" = Succeeded ]
+	grep -q "^Ready False .* PodCompleted" "$PODRUN_ROOT/pods/drain/conditions"
+	run podrun get drain
+	assert_line --regexp "^drain +0/2 +Completed "
+	podrun rm -f drain
+	assert_host_clean
+}
+
 # Proven: with every 3xx taken for a success, as probe.c took it, the
 # container was ready at once, though where busybox's httpd sends /app (its
 # /app/) answered 404.

@@ -228,6 +228,38 @@ Test(probe_state, a_liveness_kill_holds_liveness_not_readiness)
 	probe_set_free(ps);
 }
 
+/* kubelet's StopLivenessAndStartup, when the pod is being deleted */
+Test(probe_state, terminating_ends_startup_and_liveness_and_keeps_readiness)
+{
+	struct rec r = {0};
+	struct probe_spec st = exec_spec(), lv = exec_spec(), rd = exec_spec();
+	st.period_s = lv.period_s = rd.period_s = 1;
+	lv.failure_threshold = rd.failure_threshold = 1;
+	struct probe_set *ps = fake_set(&r, &st, &lv, &rd);
+	probe_set_reset(ps, 0);
+	probe_set_tick(ps, 0);
+	cr_assert_eq(r.starts[PROBE_STARTUP], 1);
+	/* the startup check under way is cancelled, and its worker gone the
+	 * container counts as started: readiness may run, liveness may not */
+	cr_expect(probe_set_terminating(ps, 500), "started changed: the caller must hear it");
+	cr_expect_not(probe_set_running(ps, PROBE_STARTUP));
+	cr_expect(probe_set_started(ps));
+	cr_expect_not(probe_set_ready(ps), "ready before the readiness probe passed");
+	cr_assert_eq(probe_set_tick(ps, 500), 0);
+	cr_expect_eq(r.starts[PROBE_LIVENESS], 0, "liveness ran during a stop");
+	cr_assert_eq(r.starts[PROBE_READINESS], 1, "readiness did not run during a stop");
+	struct probe_verdict v = result(ps, PROBE_READINESS, 510, true);
+	cr_expect(v.ready_changed && v.ready);
+	probe_set_tick(ps, 1500);
+	cr_expect_eq(r.starts[PROBE_STARTUP], 1);
+	cr_expect_eq(r.starts[PROBE_LIVENESS], 0);
+	v = result(ps, PROBE_READINESS, 1510, false);
+	cr_expect(v.ready_changed && !v.ready);
+	cr_expect_not(v.kill);
+	cr_expect_not(probe_set_terminating(ps, 1600), "a second call changed something");
+	probe_set_free(ps);
+}
+
 Test(probe_state, readiness_flips_with_thresholds)
 {
 	struct rec r = {0};

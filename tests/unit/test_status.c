@@ -1,6 +1,7 @@
 /*
  * test_status.c - unit tests of capstone/status.c: the pod's events file
- * stays bounded, and keeps whole lines, the newest ones.
+ * stays bounded, and keeps whole lines, the newest ones; a condition's
+ * reason changes without its transition time.
  */
 #include "common.h"
 #include "status.h"
@@ -56,4 +57,21 @@ Test(events, a_failing_probe_for_a_day_does_not_fill_the_state, .init = make_dir
 	cr_expect_not_null(strstr(last, "(8639)\n"), "last: %s", last);
 	snprintf(path, sizeof(path), "%s/events.tmp", dir);
 	cr_expect_neq(access(path, F_OK), 0, "the temporary file stays");
+}
+
+/* kubelet keeps a condition's lastTransitionTime while its status stays,
+ * and shows the reason of now: Ready False for ContainersNotReady, then for
+ * PodCompleted once the pod ended. */
+Test(conditions, a_new_reason_for_the_same_status_keeps_its_time)
+{
+	struct status_pod st = {0};
+	cr_expect(status_set(&st, STATUS_READY, false, "ContainersNotReady"));
+	int64_t since = st.cond[STATUS_READY].since_ns;
+	cr_expect_not(status_set(&st, STATUS_READY, false, "ContainersNotReady"));
+	cr_expect(status_set(&st, STATUS_READY, false, "PodCompleted"), "a new reason is a change");
+	cr_expect_str_eq(st.cond[STATUS_READY].reason, "PodCompleted");
+	cr_expect_eq(st.cond[STATUS_READY].since_ns, since, "the transition time moved");
+	cr_expect(status_set(&st, STATUS_READY, true, "ignored"));
+	cr_expect_null(st.cond[STATUS_READY].reason, "a True condition gives no reason");
+	cr_expect_not(status_set(&st, STATUS_READY, true, "another"));
 }
