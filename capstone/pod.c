@@ -862,8 +862,9 @@ static void probe_verdict(void *arg, struct probe_set *ps, const struct probe_ve
 	snprintf(object, sizeof(object), "spec.%s{%s}",
 	         m->is_init ? "initContainers" : "containers", m->cfg.name);
 	if (v->event[0]) {
-		status_event(s->dir, "Warning", "Unhealthy", object, "%s", v->event);
-		event(s, "%s: Unhealthy: %s", m->cfg.name, v->event);
+		const char *reason = v->warning ? "ProbeWarning" : "Unhealthy";
+		status_event(s->dir, "Warning", reason, object, "%s", v->event);
+		event(s, "%s: %s: %s", m->cfg.name, reason, v->event);
 	}
 	if (v->ready_changed || v->started_changed) {
 		write_member(s, m);

@@ -9,11 +9,12 @@
  *              EPOLLOUT and SO_ERROR say how it went. Connected = success.
  *   httpGet    the same connect, then "GET path HTTP/1.1" with Host and the
  *              headers, then the response's head, to its blank line, as Go's
- *              client reads it (bounded, 1xx skipped); the body is not read.
- *              200-399 is success, as kubelet's DoHTTPProbe; a redirect to
- *              the same host is followed, on a new connection, as kubelet's
- *              redirect checker does (one elsewhere is its Warning, which
- *              counts as success).
+ *              client reads it (bounded, 1xx skipped), then its body (at
+ *              most 10 KiB). 200-399 is success, as kubelet's DoHTTPProbe;
+ *              a redirect to the same host is followed, on a new
+ *              connection, as kubelet's redirect checker does; a 3xx that
+ *              stands (one elsewhere) is a success with kubelet's Warning,
+ *              the body in it.
  *   exec       a forked child (C1) runs the command through ctr_exec, which
  *              blocks; the supervisor watches C1's pidfd. C1 enforces
  *              timeoutSeconds itself so that it can kill what the command
@@ -274,6 +275,7 @@ struct probe {
 	bool in_body;
 	int64_t body_left; /* of a Content-Length, or of a chunk; -1: until the server closes */
 	size_t body_got;   /* bytes of the body so far, up to HTTP_BODY_MAX */
+	char *body;        /* a 3xx's body, kept for its Warning (malloc), else NULL */
 	int chunk_state;   /* where a chunked body is: enum chunk_state */
 	/* Where the redirects followed so far led this check (malloc; NULL: the
 	 * spec's path, target as the URL's host, no Referer). */
@@ -349,6 +351,8 @@ static void net_close(struct probe *p)
 	free(p->location);
 	p->location = NULL;
 	p->location_cut = false;
+	free(p->body);
+	p->body = NULL;
 	p->connected = false;
 }
 
@@ -434,13 +438,18 @@ int probe_set_result(struct probe_set *ps, enum probe_kind k, int64_t now, enum 
 	const char *name = kind_names[k];
 	if (!output)
 		output = "";
+	if (o == PROBE_WARNING) {
+		/* prober.probe: the event, then a success like any other */
+		snprintf(v->event, sizeof(v->event), "%s probe warning: %s", name, output);
+		v->warning = true;
+	}
 	if (o == PROBE_ERROR) {
 		/* "Prober error, throw away the result." */
 		snprintf(v->event, sizeof(v->event), "%s probe errored: %s", name, output);
 		deliver(ps, v);
 		return 0;
 	}
-	int r = o == PROBE_SUCCESS;
+	int r = o == PROBE_SUCCESS || o == PROBE_WARNING;
 	if (o == PROBE_FAILURE)
 		snprintf(v->event, sizeof(v->event), "%s probe failed: %s", name, output);
 	/* Below its threshold a result changes nothing. */
@@ -739,11 +748,12 @@ static char *resolve_ref(const char *base, const char *ref, size_t len, bool hos
 
 /* A 3xx with a Location, as kubelet's client takes it: the Location read as
  * a reference from this request's URL (Go's URL.ResolveReference, the
- * fragment dropped); one on another host is not followed (kubelet's
- * Warning: a success), nor one podrun cannot follow (https: no TLS client);
- * the 10th is a failure; else the same request goes there, on a new
- * connection, within the same timeout. 1: done (or a new connection made),
- * -1: fatal (pod_socket). */
+ * fragment dropped); one on another host is not followed, nor one podrun
+ * cannot follow (https: no TLS client); the 10th is a failure; else the
+ * same request goes there, on a new connection, within the same timeout.
+ * 1: done (or a new connection made), 0: not followed - this response
+ * stands, and its body is read for kubelet's Warning - -1: fatal
+ * (pod_socket). */
 static int http_redirect(struct probe *p)
 {
 	char ip[INET_ADDRSTRLEN], why[PROBE_MSG_MAX], shown[48];
@@ -764,7 +774,7 @@ static int http_redirect(struct probe *p)
 	    strspn(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
 	bool scheme = isalpha((unsigned char)loc[0]) && loc + sl < end && loc[sl] == ':';
 	if (scheme && (sl != 4 || strncasecmp(loc, "http", 4)))
-		return http_finish(p, PROBE_SUCCESS, "");
+		return 0;
 	const char *ref = scheme ? loc + 5 : loc;
 	const char *host = target_host(p, ip, sizeof(ip));
 	char *authority = NULL;
@@ -782,7 +792,7 @@ static int http_redirect(struct probe *p)
 		const char *colon = hl && hp[0] != '[' ? memrchr(hp, ':', hl) : NULL;
 		size_t name = colon ? (size_t)(colon - hp) : hl;
 		if (name != strlen(host) || strncmp(hp, host, name))
-			return http_finish(p, PROBE_SUCCESS, "");
+			return 0;
 		port = 80;
 		if (colon && colon + 1 < hp + hl) {
 			size_t dl = (size_t)(hp + hl - colon - 1);
@@ -802,7 +812,7 @@ static int http_redirect(struct probe *p)
 		ref = a + al;
 	}
 	if (scheme && !authority) /* "http:/x": a URL of no host, not this one */
-		return http_finish(p, PROBE_SUCCESS, "");
+		return 0;
 	if (p->redirects + 1 >= HTTP_REDIRECTS_MAX) {
 		/* Go names the Location, as it was given, in this one */
 		snprintf(why, sizeof(why), "Get \"%.400s\": stopped after %d redirects", loc,
@@ -839,11 +849,16 @@ static int http_redirect(struct probe *p)
 }
 
 /* The response was read, as far as kubelet reads it: DoHTTPProbe's verdict.
- * 200-399 succeed (a 3xx not followed is a Warning, which counts as
- * success); anything else fails. */
+ * 200-399 succeed, a 3xx (one not followed) with a Warning that carries its
+ * body; anything else fails. */
 static int http_verdict(struct probe *p)
 {
 	char msg[PROBE_MSG_MAX];
+	if (p->code >= 300 && p->code < 400) {
+		snprintf(msg, sizeof(msg), "Probe terminated redirects, Response body: %.*s",
+		         (int)p->body_got, p->body ? p->body : "");
+		return http_finish(p, PROBE_WARNING, msg);
+	}
 	if (p->code >= 200 && p->code < 400)
 		return http_finish(p, PROBE_SUCCESS, "");
 	snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", p->code);
@@ -869,6 +884,8 @@ static int http_body(struct probe *p, const char *buf, size_t n)
 				take = (size_t)p->body_left;
 			if (take > HTTP_BODY_MAX - p->body_got)
 				take = HTTP_BODY_MAX - p->body_got;
+			if (p->body)
+				memcpy(p->body + p->body_got, buf + i, take);
 			p->body_got += take;
 			i += take;
 			if (p->body_got >= HTTP_BODY_MAX)
@@ -945,8 +962,14 @@ static int http_head_end(struct probe *p)
 	if (p->ps->hook)
 		return http_finish(p, PROBE_SUCCESS, "");
 	bool redirect = code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
-	if (redirect && p->location && *p->location && !p->location_cut)
-		return http_redirect(p);
+	if (redirect && p->location && *p->location && !p->location_cut) {
+		int r = http_redirect(p);
+		if (r)
+			return r;
+	}
+	/* a 3xx that stands: its body goes into kubelet's Warning */
+	if (code >= 300 && code < 400 && !(p->body = malloc(HTTP_BODY_MAX)))
+		return http_finish(p, PROBE_ERROR, "out of memory");
 	/* The body, as Go frames it: none after a 204 or a 304; chunked; a
 	 * Content-Length; else until the server closes (we asked it to). */
 	if (code == 204 || code == 304 || (!p->chunked && p->clen == 0))

@@ -103,6 +103,7 @@ enum probe_outcome {
 	PROBE_SUCCESS,
 	PROBE_FAILURE, /* counts towards failureThreshold */
 	PROBE_ERROR,   /* the prober's own error: an event, not counted */
+	PROBE_WARNING, /* a success with an event: an httpGet's 3xx not followed */
 };
 
 #define PROBE_MSG_MAX 1024
@@ -113,8 +114,11 @@ struct probe_verdict {
 	enum probe_outcome outcome;
 	/* The Warning event kubelet records for a failed or errored check
 	 * (reason "Unhealthy"): "Liveness probe failed: HTTP probe failed with
-	 * statuscode: 500". "" after a success. */
+	 * statuscode: 500"; with warning, for a success that warns (reason
+	 * "ProbeWarning"): "Readiness probe warning: Probe terminated
+	 * redirects, Response body: ...". "" after a plain success. */
 	char event[PROBE_MSG_MAX];
+	bool warning;
 	bool started_changed; /* the startup probe just succeeded */
 	bool ready_changed;
 	bool ready; /* the container's ready state after this result */

@@ -291,6 +291,43 @@ YAML
 	assert_host_clean
 }
 
+# kubelet's client does not follow a redirect to another host: the 3xx
+# stands, a success with a Warning event that carries its body. podrun took
+# it for a success without a word.
+@test "readiness: a redirect elsewhere is a success with kubelet's ProbeWarning event, its body in it" {
+	f=$(pod_file moved <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: moved}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command:
+    - sh
+    - -c
+    - |
+      mkdir -p /www/cgi-bin
+      cat > /www/cgi-bin/moved <<'EOF'
+      #!/bin/sh
+      printf 'HTTP/1.1 302 Found\r\nLocation: http://elsewhere.invalid/\r\nContent-Length: 14\r\n\r\nmoved, not me.'
+      EOF
+      chmod +x /www/cgi-bin/moved
+      exec httpd -f -p 8080 -h /www
+    readinessProbe: {httpGet: {path: /cgi-bin/moved, port: 8080}, periodSeconds: 1}
+YAML
+	)
+	podrun run -d "$f"
+	wait_for grep -q "ProbeWarning.*Readiness probe warning: Probe terminated redirects, Response body: moved, not me\.$" \
+		"$PODRUN_ROOT/pods/moved/events"
+	wait_for grep -qx 1 "$PODRUN_ROOT/pods/moved/containers/web/ready"
+	run podrun describe moved
+	assert_line --regexp "^  Warning +ProbeWarning +.* +Readiness probe warning: Probe terminated redirects, Response body: moved, not me\.$"
+	podrun rm -f moved
+	assert_host_clean
+}
+
 @test "startup: a startup probe holds liveness back until it passes" {
 	f=$(pod_file slow <<'YAML'
 apiVersion: v1

@@ -260,6 +260,26 @@ Test(probe_state, terminating_ends_startup_and_liveness_and_keeps_readiness)
 	probe_set_free(ps);
 }
 
+/* prober.probe: a Warning (an httpGet's 3xx) is a success, and an event */
+Test(probe_state, a_warning_is_a_success_with_an_event)
+{
+	struct rec r = {0};
+	struct probe_spec lv = exec_spec(), rd = exec_spec();
+	lv.failure_threshold = rd.failure_threshold = 1;
+	struct probe_set *ps = fake_set(&r, NULL, &lv, &rd);
+	probe_set_reset(ps, 0);
+	probe_set_tick(ps, 0);
+	struct probe_verdict v;
+	cr_expect_eq(probe_set_result(ps, PROBE_LIVENESS, 10, PROBE_WARNING, "moved", &v), 1);
+	cr_expect_not(v.kill, "a warning killed");
+	cr_expect(v.warning);
+	cr_expect_str_eq(v.event, "Liveness probe warning: moved");
+	cr_expect_eq(probe_set_result(ps, PROBE_READINESS, 10, PROBE_WARNING, "moved", &v), 1);
+	cr_expect(v.ready_changed && v.ready, "a warning did not make it ready");
+	cr_expect_str_eq(v.event, "Readiness probe warning: moved");
+	probe_set_free(ps);
+}
+
 Test(probe_state, readiness_flips_with_thresholds)
 {
 	struct rec r = {0};
@@ -699,16 +719,24 @@ Test(probe_http, status_200_succeeds_and_sends_host_and_headers)
 	server_stop(&s);
 }
 
-/* a 3xx kubelet does not follow (no Location here) is its Warning: a success */
-Test(probe_http, status_302_succeeds)
+/* A 3xx kubelet does not follow (no Location here) is its Warning, a
+ * success: kubelet's ProbeWarning event carries the body (chunked here,
+ * decoded). */
+Test(probe_http, status_302_succeeds_with_a_warning_that_carries_the_body)
 {
 	struct server s;
 	struct loop l;
-	server_start(&s, 18081, SRV_REPLY, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+	server_start(&s, 18081, SRV_REPLY,
+	             "HTTP/1.1 302 Found\r\nTransfer-Encoding: chunked\r\n\r\n"
+	             "4\r\ngone\r\n6\r\n away!\r\n0\r\n\r\n");
 	loop_init(&l);
 	struct probe_verdict *v = http_once(&l, &s, 18081);
 	cr_assert_not_null(v);
-	cr_expect_eq(v->outcome, PROBE_SUCCESS, "%s", v->event);
+	cr_expect_eq(v->outcome, PROBE_WARNING, "%s", v->event);
+	cr_expect(v->warning);
+	cr_expect_str_eq(v->event,
+	                 "Liveness probe warning: Probe terminated redirects, Response body: "
+	                 "gone away!");
 	cr_expect_not(v->kill);
 	probe_set_free(l.ps);
 	server_stop(&s);
@@ -898,7 +926,8 @@ Test(probe_http, a_relative_location_resolves_as_gos_client_resolves_it)
 Test(probe_http, a_redirect_elsewhere_succeeds_and_a_loop_fails)
 {
 	static const struct route routes[] = {
-	    {"/healthz", "HTTP/1.1 302 Found\r\nLocation: http://10.9.9.9/healthz\r\n\r\n"},
+	    {"/healthz", "HTTP/1.1 302 Found\r\nLocation: http://10.9.9.9/healthz\r\n"
+	                 "Content-Length: 9\r\n\r\nelsewhere"},
 	    {"/loop", "HTTP/1.1 307 Temporary Redirect\r\nLocation: loop\r\n\r\n"},
 	    {"/ctl", "HTTP/1.1 302 Found\r\nLocation: /a\rX-Evil: 1\r\n\r\n"},
 	    {NULL, NULL}};
@@ -909,7 +938,9 @@ Test(probe_http, a_redirect_elsewhere_succeeds_and_a_loop_fails)
 	loop_init(&l);
 	struct probe_verdict *v = http_once(&l, &s, 18097);
 	cr_assert_not_null(v);
-	cr_expect_eq(v->outcome, PROBE_SUCCESS, "%s", v->event);
+	cr_expect_eq(v->outcome, PROBE_WARNING, "%s", v->event);
+	cr_expect_str_eq(v->event, "Liveness probe warning: Probe terminated redirects, "
+	                           "Response body: elsewhere");
 	probe_set_free(l.ps);
 	struct probe_spec lv = http_spec(18097);
 	lv.path = "/loop";
