@@ -2462,7 +2462,10 @@ static void pod_teardown(struct sup *s, bool remove_dir)
 			if (s->members[i].c.state == CTR_RUNNING)
 				status_event(s->dir, "Normal", "Killing", "pod",
 				             "Stopping container %s", s->members[i].cfg.name);
-		stop_probes_begin(s);
+		/* with no grace period (rm -f) every container is killed at once:
+		 * no check could change a thing */
+		if (s->pod.grace_ms > 0)
+			stop_probes_begin(s);
 		init_pod_stop(&s->pod);
 		stop_probes_end(s);
 		fault_point("containers-stopped");
