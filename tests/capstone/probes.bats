@@ -237,18 +237,28 @@ YAML
 	run podrun get drain -o json
 	assert_success
 	[ "$(jq -r .metadata.deletionGracePeriodSeconds <<<"$output")" = 9 ]
-	local left=$(($(date -d "$(jq -r .metadata.deletionTimestamp <<<"$output")" +%s) - $(date +%s)))
+	local first=$(date -d "$(jq -r .metadata.deletionTimestamp <<<"$output")" +%s)
+	local left=$((first - $(date +%s)))
 	((left >= 4 && left <= 9)) || fail "deletionTimestamp is ${left}s away, not the grace period's 9"
+	# a second delete with a shorter grace period moves both (7 s: still
+	# longer than the containers take to drain)
+	podrun stop -t 7s drain &
+	local second=$!
+	wait_for grep -qx 7 "$PODRUN_ROOT/pods/drain/deletion_grace"
+	run podrun get drain -o json
+	[ "$(jq -r .metadata.deletionGracePeriodSeconds <<<"$output")" = 7 ]
+	(($(date -d "$(jq -r .metadata.deletionTimestamp <<<"$output")" +%s) < first)) ||
+		fail "the shorter stop did not move deletionTimestamp sooner"
 	run podrun describe drain
 	assert_line --regexp "^Status: +Terminating \(lasts [0-9]+s\)$"
-	assert_line --regexp "^Termination Grace Period: +9s$"
+	assert_line --regexp "^Termination Grace Period: +7s$"
 	# the app drains: side's readiness probe fails while it still runs
 	wait_for grep -qx 0 "$PODRUN_ROOT/pods/drain/containers/side/ready"
 	[ "$(state drain containers/side/state)" = Running ]
 	wait_for grep -q "^Ready False .* ContainersNotReady" "$PODRUN_ROOT/pods/drain/conditions"
 	run podrun get drain
 	assert_line --regexp "^drain +[01]/2 +Terminating "
-	wait "$stopper"
+	wait "$stopper" "$second"
 	# liveness was off: side was not killed for it, and ended on its own
 	[ "$(state drain containers/side/exit_code)" = 0 ]
 	run podrun describe drain
