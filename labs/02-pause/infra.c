@@ -538,8 +538,9 @@ static int make_bridge(const char *name, bool *created)
  * none). Each such address costs duplicate address detection and MLD
  * reports, multicast that the bridge floods to every pod's eth0: beside 100
  * pods, about 4 ms of kernel work for every pod started, and growing with
- * the pods. Docker's IPv4-only networks do the same. lo keeps ::1, so the
- * pod's containers still talk over [::1]. */
+ * the pods. Docker leaves a container's interface on an IPv4-only network
+ * without IPv6 too. lo keeps ::1, so the pod's containers still talk over
+ * [::1]. */
 static int setup_pod_ip(const struct infra_config *cfg, struct infra *in, bool *created)
 {
 	struct in_addr net, gw, pod;
