@@ -313,13 +313,21 @@ int state_get(const char *dir, const char *key, char *buf, size_t len)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno("open(%s)", path);
-	ssize_t n = 0, r;
-	while ((size_t)n + 1 < len && (r = read(fd, buf + n, len - 1 - (size_t)n)) != 0) {
+	/* A state file is whole (state_put_bytes renames it into place), and
+	 * a regular file's read returns less than asked only at its end: no
+	 * second read just to hear that (admission reads one file of every
+	 * pod on the node, `podrun ps` a dozen). */
+	size_t n = 0;
+	while (n + 1 < len) {
+		size_t want = len - 1 - n;
+		ssize_t r = read(fd, buf + n, want);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return fail_errno("read(%s)", path);
-		n += r;
+		n += (size_t)r;
+		if ((size_t)r < want)
+			break;
 	}
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
