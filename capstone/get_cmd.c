@@ -251,17 +251,18 @@ static void containers_row(struct json_object *pod, struct pod_row *r)
 		         condition_true(st, "Ready") ? "Running" : "NotReady");
 }
 
-static bool phase_final(struct json_object *pod)
+/* Being deleted (podrun stop), its phase not final yet: kubectl's Terminating. */
+static bool terminating(struct json_object *pod)
 {
 	const char *phase = jstr_or(pod, "status.phase", "");
-	return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+	return jget(pod, "metadata.deletionTimestamp") && strcmp(phase, "Succeeded") &&
+	       strcmp(phase, "Failed");
 }
 
 static void pod_row(struct json_object *pod, struct pod_row *r)
 {
 	containers_row(pod, r);
-	/* a pod being deleted (podrun stop) until its phase is final */
-	if (jget(pod, "metadata.deletionTimestamp") && !phase_final(pod))
+	if (terminating(pod))
 		snprintf(r->status, sizeof(r->status), "Terminating");
 }
 
@@ -1005,8 +1006,8 @@ int cmd_describe(int argc, char **argv)
 	struct json_object *spec = jget(pod, "spec"), *st = jget(pod, "status");
 	/* kubectl's tabwriter makes the column as wide as its longest key */
 	const char *class = jstr_or(spec, "priorityClassName", "");
-	bool terminating = jget(pod, "metadata.deletionTimestamp") && !phase_final(pod);
-	const int w = terminating ? 27 : *class ? 22 : 18;
+	bool deleting = terminating(pod);
+	const int w = deleting ? 27 : *class ? 22 : 18;
 	field(0, w, "Name", jstr_or(pod, "metadata.name", name));
 	field(0, w, "Namespace", jstr_or(pod, "metadata.namespace", "default"));
 	/* set by the API server's admission: kubectl shows it for every pod */
@@ -1027,7 +1028,7 @@ int cmd_describe(int argc, char **argv)
 	field(0, w, "Start Time", t);
 	describe_map("Labels", jget(pod, "metadata.labels"), false, w);
 	describe_map("Annotations", jget(pod, "metadata.annotations"), true, w);
-	if (terminating) {
+	if (deleting) {
 		char left[32];
 		until(jtime(pod, "metadata.deletionTimestamp"), left, sizeof(left));
 		snprintf(buf, sizeof(buf), "Terminating (lasts %s)", left);

@@ -394,9 +394,7 @@ static void stop_asked(struct sup *s, const struct signalfd_siginfo *si)
 		 * when the grace period ends, deletionGracePeriodSeconds the
 		 * period; a shorter second delete moves both. kubectl then shows
 		 * the pod Terminating. */
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		put_time(s->dir, "deletion_at", (int64_t)now.tv_sec * 1000 + grace);
+		put_time(s->dir, "deletion_at", state_now_realtime_ns() / 1000000 + grace);
 		state_put(s->dir, "deletion_grace", "%d", (grace + 999) / 1000);
 	}
 	init_pod_hasten(&s->pod, s->stop_grace_ms);
@@ -950,23 +948,33 @@ static void stop_probes_end(struct sup *s)
 	timerfd_settime(s->probe_timer, 0, &(struct itimerspec){0}, NULL);
 }
 
-/* Start the checks that are due, time out the late ones, and set the timer
- * for the next (stop_serve, after whatever woke the stop). */
+/* Every container's probes: start the checks that are due, time out the
+ * late ones; *deadline (-1: none) becomes the next one's time when that is
+ * sooner. -1 when the supervisor cannot go on (probe_set_tick). */
+static int probes_tick(struct sup *s, int64_t *deadline)
+{
+	for (size_t i = 0; s->probes && i < s->pod.n_members; i++) {
+		if (!s->probes[i])
+			continue;
+		if (probe_set_tick(s->probes[i], now_ms()) < 0)
+			return -1;
+		int64_t next = probe_set_next(s->probes[i]);
+		if (next >= 0 && (*deadline < 0 || next < *deadline))
+			*deadline = next;
+	}
+	return 0;
+}
+
+/* probes_tick in a stop, then the timer set for the next check (stop_serve,
+ * after whatever woke the stop). */
 static void stop_probes_tick(struct sup *s)
 {
 	int64_t next = -1;
-	for (size_t i = 0; i < s->pod.n_members; i++) {
-		if (!s->probes[i])
-			continue;
-		if (probe_set_tick(s->probes[i], now_ms()) < 0) {
-			/* stranded in the pod's netns, maybe: no more checks */
-			event(s, "probes: %s", last_error());
-			stop_probes_end(s);
-			return;
-		}
-		int64_t t = probe_set_next(s->probes[i]);
-		if (t >= 0 && (next < 0 || t < next))
-			next = t;
+	if (probes_tick(s, &next) < 0) {
+		/* stranded in the pod's netns, maybe: no more checks */
+		event(s, "probes: %s", last_error());
+		stop_probes_end(s);
+		return;
 	}
 	/* now_ms() is CLOCK_MONOTONIC's; a time already past fires at once,
 	 * and 0 (none due) disarms */
@@ -2745,20 +2753,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		int64_t kill_due = kills_tick(s);
 		if (kill_due >= 0 && (deadline < 0 || kill_due < deadline))
 			deadline = kill_due;
-		/* probes: start what is due, time out what is late */
-		bool probe_fatal = false;
-		for (size_t i = 0; s->probes && i < spec->n_ctrs && !probe_fatal; i++) {
-			if (!s->probes[i])
-				continue;
-			if (probe_set_tick(s->probes[i], now_ms()) < 0) {
-				probe_fatal = true;
-				break;
-			}
-			int64_t next = probe_set_next(s->probes[i]);
-			if (next >= 0 && (deadline < 0 || next < deadline))
-				deadline = next;
-		}
-		if (probe_fatal) {
+		if (probes_tick(s, &deadline) < 0) {
 			rc = 1;
 			break;
 		}
