@@ -248,14 +248,14 @@ Test(probe_state, terminating_ends_startup_and_liveness_and_keeps_readiness)
 	cr_assert_eq(probe_set_tick(ps, 500), 0);
 	cr_expect_eq(r.starts[PROBE_LIVENESS], 0, "liveness ran during a stop");
 	cr_assert_eq(r.starts[PROBE_READINESS], 1, "readiness did not run during a stop");
-	struct probe_verdict v = result(ps, PROBE_READINESS, 510, true);
-	cr_expect(v.ready_changed && v.ready);
+	struct probe_verdict up = result(ps, PROBE_READINESS, 510, true);
+	cr_expect(up.ready_changed && up.ready);
 	probe_set_tick(ps, 1500);
 	cr_expect_eq(r.starts[PROBE_STARTUP], 1);
 	cr_expect_eq(r.starts[PROBE_LIVENESS], 0);
-	v = result(ps, PROBE_READINESS, 1510, false);
-	cr_expect(v.ready_changed && !v.ready);
-	cr_expect_not(v.kill);
+	struct probe_verdict down = result(ps, PROBE_READINESS, 1510, false);
+	cr_expect(down.ready_changed && !down.ready);
+	cr_expect_not(down.kill);
 	cr_expect_not(probe_set_terminating(ps, 1600), "a second call changed something");
 	probe_set_free(ps);
 }
