@@ -219,14 +219,20 @@ int res_admit(const struct pod_spec *sp, struct res_pod *rp)
 		return -1;
 
 	/* The scheduler's fit, on the one node there is: what the pod requests
-	 * against what the node has minus what the running pods requested. */
-	int64_t mem, cpu, used_mem, used_cpu;
-	if (res_node(&mem, &cpu) < 0 || res_requested(&used_mem, &used_cpu) < 0)
+	 * against what the node has minus what the running pods requested. As
+	 * in NodeResourcesFit, a resource the pod does not request is not
+	 * checked, and a pod that requests nothing fits any node, however full:
+	 * its start reads none of the other pods' requests. */
+	int64_t mem, cpu, used_mem = 0, used_cpu = 0;
+	if (res_node(&mem, &cpu) < 0)
 		return -1;
 	rp->node_memory = mem;
-	if (rp->total.memory_request > mem - used_mem) {
+	const int64_t want_mem = rp->total.memory_request, want_cpu = rp->total.cpu_request;
+	if ((want_mem > 0 || want_cpu > 0) && res_requested(&used_mem, &used_cpu) < 0)
+		return -1;
+	if (want_mem > 0 && want_mem > mem - used_mem) {
 		char want[32], have[32], used[32];
-		fmt_bytes(rp->total.memory_request, want, sizeof(want));
+		fmt_bytes(want_mem, want, sizeof(want));
 		fmt_bytes(mem, have, sizeof(have));
 		fmt_bytes(used_mem, used, sizeof(used));
 		return fail_msg(ENOSPC,
@@ -234,12 +240,11 @@ int res_admit(const struct pod_spec *sp, struct res_pod *rp)
 		                "(PODRUN_NODE_MEMORY), %s of it requested by running pods",
 		                sp->name, want, have, used);
 	}
-	if (rp->total.cpu_request > cpu - used_cpu)
+	if (want_cpu > 0 && want_cpu > cpu - used_cpu)
 		return fail_msg(ENOSPC,
 		                "pod %s: Insufficient cpu: it requests %lldm, the node has %lldm "
 		                "(PODRUN_NODE_CPUS), %lldm of it requested by running pods",
-		                sp->name, (long long)rp->total.cpu_request, (long long)cpu,
-		                (long long)used_cpu);
+		                sp->name, (long long)want_cpu, (long long)cpu, (long long)used_cpu);
 	return 0;
 }
 

@@ -380,7 +380,7 @@ YAML
 	assert_host_clean
 }
 
-@test "the study note's Node_A: App (1Gi) and LogController (512Mi) do not fit 1.25Gi, fit 2Gi, the second copy does not" {
+@test "the study note's Node_A: App (1Gi) and LogController (512Mi) do not fit 1.25Gi, fit 2Gi, the second copy does not; what a pod does not request is not checked" {
 	PODRUN_NODE_MEMORY=1.25Gi run podrun run -d "$PODLAB_SRC/examples/cosched.yaml"
 	assert_failure 1
 	assert_output --partial "pod cosched: Insufficient memory: it requests 1.50Gi, the node has 1.25Gi"
@@ -390,6 +390,31 @@ YAML
 	PODRUN_NODE_MEMORY=2Gi run podrun run -d "$BATS_TEST_TMPDIR/c2.yaml"
 	assert_failure 1
 	assert_output --partial "1.50Gi of it requested by running pods"
+	# NodeResourcesFit checks only what a pod requests: with the node's
+	# memory now under what cosched requested, a pod that asks for CPU alone
+	# fits, and so does one that asks for nothing; one that asks for memory not
+	asking_pod() { # NAME REQUESTS
+		pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {requests: $2}
+YAML
+	}
+	PODRUN_NODE_MEMORY=1Gi podrun run -d "$(asking_pod cpu-only '{cpu: 100m}')"
+	PODRUN_NODE_MEMORY=1Gi podrun run -d "$(asking_pod nothing '{}')"
+	[ "$(state nothing qos)" = BestEffort ]
+	PODRUN_NODE_MEMORY=1Gi run podrun run -d "$(asking_pod memory '{memory: 1Mi}')"
+	assert_failure 1
+	assert_output --partial "pod memory: Insufficient memory: it requests 1Mi, the node has 1Gi"
+	podrun rm -f cpu-only
+	podrun rm -f nothing
 	# the first one's log shows the two containers cooperating
 	wait_for sh -c "'$PODRUN_BIN' logs -c logcontroller cosched | grep -q UTC"
 	podrun rm -f cosched
