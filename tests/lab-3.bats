@@ -372,6 +372,18 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
+@test "[vol-safe-mount] step6_escape --safe: a mountPath that resolves to the root itself is refused" {
+	# escape -> / makes /data/escape the container's root: a mount there
+	# would cover the whole image with the volume
+	run "$L3/step6_escape" --safe --scratch "$T/s" --sub-path data --mount-path /data/escape
+	assert_failure 1
+	assert_line --partial "mountPath /data/escape is the container's root"
+	assert_line "   mounted on the node at /pod/root/data"
+	refute_line "   mounted on the node at /pod/root"
+	refute_line --partial "ESCAPE"
+	host_mounts_unchanged
+}
+
 @test "[vol-safe-mount] step6_escape --safe: a subPath inside the volume is mounted" {
 	run "$L3/step6_escape" --safe --scratch "$T/s" --sub-path data
 	assert_success

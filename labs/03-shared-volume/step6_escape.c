@@ -34,8 +34,10 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -68,28 +70,37 @@ static void put_file(const char *path, const char *text)
  * paths from the real root: strip the scratch prefix.) */
 static void show_mounts(int mountinfo_fd, const char *scratch)
 {
-	char buf[65536];
-	ssize_t n = pread(mountinfo_fd, buf, sizeof(buf) - 1, 0);
-	if (n < 0)
-		die_errno("read(/proc/self/mountinfo)");
-	buf[n] = '\0';
+	/* A read of mountinfo returns about a page of it, whole lines only:
+	 * read on to its end, or a node with many mounts hides the last ones. */
+	FILE *f = fdopen(mountinfo_fd, "r");
+	if (!f)
+		die_errno("fdopen(/proc/self/mountinfo)");
 	size_t len = strlen(scratch);
-	char *save = NULL;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
 		char mnt[PATH_MAX];
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 &&
 		    !strncmp(mnt, scratch, len) && mnt[len] == '/')
 			printf("   mounted on the node at %s\n", mnt + len);
 	}
+	if (ferror(f))
+		die_errno("read(/proc/self/mountinfo)");
+	free(line);
+	fclose(f);
 }
 
-/* The two ways out: the node's files shown inside the container root, or a
- * node directory covered by a mount. */
+/* The two ways out: the node's files shown inside the container root (the
+ * path resolved as the container will resolve it, its root /pod/root), or
+ * a node directory covered by a mount. */
 static void probe(const char *mount_path)
 {
 	char inside[PATH_MAX];
-	snprintf(inside, sizeof(inside), "/pod/root%s/etc/shadow", mount_path);
-	if (access(inside, F_OK) == 0)
+	snprintf(inside, sizeof(inside), "%s/etc/shadow", mount_path);
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+	_cleanup_close_ int root = open("/pod/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = root < 0 ? -1 : sys_openat2(root, inside, &how, sizeof(how));
+	if (fd >= 0)
 		printf("   ESCAPE: the container reads the node's secret at %s\n", inside);
 	if (access("/etc/shadow", F_OK) < 0)
 		printf("   ESCAPE: the node's /etc is mounted over (its shadow is gone)\n");

@@ -437,6 +437,19 @@ static bool inside_proc(int root_fd, const char *path)
 	}
 }
 
+/* Is fd the container's root itself: the same directory on the same mount?
+ * 1, 0, or -1 (statx). */
+static int is_root(int root_fd, int fd)
+{
+	struct statx r, f;
+	const unsigned mask = STATX_INO | STATX_MNT_ID;
+	if (statx(root_fd, "", AT_EMPTY_PATH, mask, &r) < 0 ||
+	    statx(fd, "", AT_EMPTY_PATH, mask, &f) < 0)
+		return fail_errno("statx");
+	return r.stx_mnt_id == f.stx_mnt_id && r.stx_ino == f.stx_ino &&
+	       r.stx_dev_major == f.stx_dev_major && r.stx_dev_minor == f.stx_dev_minor;
+}
+
 int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const char *sub_path,
               bool readonly)
 {
@@ -477,6 +490,19 @@ int vol_mount(const struct volume *v, int root_fd, const char *mount_path, const
 	if (dst_fs.f_type == PROC_SUPER_MAGIC)
 		return fail_msg(EPERM, "volume %s: mountPath %s is inside /proc: refused", v->name,
 		                mount_path);
+	/* RESOLVE_IN_ROOT takes a symlink to / (or a ".." at the top) to the
+	 * root, not out of it; but a mount on the root's own directory would
+	 * cover the whole image, and pivot_root would enter the volume: a
+	 * container that writes a shared volume could plant x -> / and hand
+	 * its neighbour a root, and a /bin/sh, of its own. */
+	int r = is_root(root_fd, dst);
+	if (r < 0)
+		return -1;
+	if (r)
+		return fail_msg(EPERM,
+		                "volume %s: mountPath %s is the container's root (a symlink to / "
+		                "or '..'): refused",
+		                v->name, mount_path);
 	if (S_ISDIR(sst.st_mode) != S_ISDIR(dst_st.st_mode))
 		return fail_msg(S_ISDIR(sst.st_mode) ? ENOTDIR : EISDIR,
 		                "volume %s: mountPath %s is %s, the volume is %s", v->name,

@@ -283,6 +283,46 @@ YAML
 	assert_host_clean
 }
 
+# The same planted symlink as CVE-2017-1002101's, used for a mountPath: in
+# the container, /vol/x -> / is the container's own root, and RESOLVE_IN_ROOT
+# rightly stays there. But a mount on the root's own directory covers the
+# whole image: the app would run the init container's files as its / and its
+# /bin/sh. vol_mount refuses it; the app never starts.
+@test "a volume mounted through a planted symlink to / onto the container's root is refused" {
+	run podrun run -d "$(pod_file onroot <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: onroot
+spec:
+  restartPolicy: Never
+  initContainers:
+  - name: plant
+    image: busybox
+    command: ["sh", "-c", "ln -s / /vol/x && mkdir /vol/payload && echo owned > /vol/payload/owned"]
+    volumeMounts:
+    - {name: vol, mountPath: /vol}
+  containers:
+  - name: app
+    image: busybox
+    command: ["ls", "/"]
+    volumeMounts:
+    - {name: vol, mountPath: /vol}
+    - {name: vol, mountPath: /vol/x, subPath: payload}
+  volumes:
+  - {name: vol, emptyDir: {}}
+YAML
+)"
+	assert_failure 1
+	assert_output --partial "mountPath /vol/x is the container's root (a symlink to / or '..'): refused"
+	[ "$(state onroot containers/app/reason)" = StartError ]
+	[ "$(state onroot)" = Failed ]
+	run podrun logs onroot
+	refute_output --partial owned
+	run podrun rm -f onroot
+	assert_host_clean
+}
+
 # The host's mounts, but for /tmp and /run/netns: there the checks of the
 # other suites make test runs beside this one mount and unmount all the time.
 # A mount that escaped the container through the swapped symlink would land
