@@ -512,6 +512,11 @@ devices_refused() {
 	assert_output --partial "'lots'"
 	run "$L6/step3_cpu" --cpu-limit -5
 	assert_failure 2
+	# the API server refuses a request above the limit: shares of 500m with
+	# the quota of 200m
+	run "$L6/step3_cpu" --cpu-request 500 --cpu-limit 200 --spin-ms 1
+	assert_failure 2
+	assert_output --partial "request must be less than or equal to limit"
 	run "$L6/step5_devices" --mode v3
 	assert_failure 2
 	assert_output --partial "'v3'"

@@ -700,6 +700,14 @@ int cg_cpu_config(int64_t request_milli, int64_t limit_milli, struct cg_cpu *out
 	if (request_milli > 1000000000 || limit_milli > 1000000000)
 		return fail_msg(ERANGE, "CPU request or limit too large (%lld, %lld milliCPU)",
 		                (long long)request_milli, (long long)limit_milli);
+	/* The API server refuses such a spec; taken as it is, the request's
+	 * shares would promise the container more than its quota lets it run. */
+	if (limit_milli > 0 && request_milli > limit_milli)
+		return fail_msg(
+		    EINVAL,
+		    "CPU request %lldm, limit %lldm: request must be less than or equal "
+		    "to limit",
+		    (long long)request_milli, (long long)limit_milli);
 	/* BEGIN EXERCISE: cg-cpu (easy, 20 min): milliCPU to shares, weight and quota, as kubelet
 	 * Hint: README.md "CPU: shares, weight, quota"; man 7 cgroups; sched-bwc.rst */
 	/* STUB: (void)out; return exercise_todo(6, "cg-cpu"); */

@@ -247,7 +247,8 @@ struct cg_cpu {
 /* kubelet's conversion. request_milli and limit_milli are milliCPU, 0 when
  * not set; a request not set defaults to the limit. shares = request * 1024
  * / 1000 in [2, 262144]; quota = limit * period / 1000, at least 1000 us, -1
- * without a limit; weight = cg_cpu_weight(shares). Negative: EINVAL. */
+ * without a limit; weight = cg_cpu_weight(shares). Negative, or a request
+ * above a limit: EINVAL. */
 int cg_cpu_config(int64_t request_milli, int64_t limit_milli, struct cg_cpu *out);
 
 /* cg_cpu_config of r's request and limit, where a request set to 0 stays 0

@@ -24,7 +24,8 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "Usage: step3_cpu [OPTION]...\n"
 	        "Run a process that spins in a cgroup with a CPU request and limit.\n\n"
-	        "  --cpu-request MILLI  the request in milliCPU (default: the limit)\n"
+	        "  --cpu-request MILLI  the request in milliCPU, at most the limit (default: the\n"
+	        "                       limit)\n"
 	        "  --cpu-limit MILLI    the limit in milliCPU (default 200; 0: none)\n"
 	        "  --spin-ms MS         how long to let it spin (default 500)\n"
 	        "  --cgroup PATH        the cgroup, below this process's own (default lab6-PID)\n"
@@ -100,8 +101,13 @@ int main(int argc, char **argv)
 	}
 
 	struct cg_cpu cpu;
-	if (cg_cpu_config(request, limit, &cpu) < 0)
+	if (cg_cpu_config(request, limit, &cpu) < 0) {
+		/* EINVAL is what the options asked for (a request above the
+		 * limit); anything else is the module's to answer for. */
+		if (errno == EINVAL)
+			die_usage("%s", last_error());
 		die_last();
+	}
 	printf("request %lldm, limit %lldm -> shares %llu (v2 weight %llu), quota %lld us per %llu "
 	       "us\n",
 	       (long long)request, (long long)limit, (unsigned long long)cpu.shares,

@@ -105,6 +105,22 @@ Test(cg_cpu, negative_and_huge_are_refused)
 	cr_assert_eq(errno, ERANGE);
 }
 
+/* The API server refuses a request above its limit: 500m of shares with a
+ * quota of 200m would promise what the quota never lets it run. A request
+ * equal to the limit, or any request without a limit, is fine. */
+Test(cg_cpu, a_request_above_the_limit_is_refused)
+{
+	struct cg_cpu c;
+	errno = 0;
+	cr_assert_eq(cg_cpu_config(500, 200, &c), -1, "500m request, 200m limit accepted");
+	cr_assert_eq(errno, EINVAL);
+	cr_assert(strstr(last_error(), "request must be less than or equal to limit"), "got: %s",
+	          last_error());
+	cr_assert_eq(cg_cpu_config(201, 200, &c), -1);
+	cr_assert_eq(cpu_of(200, 200).quota, 20000);
+	cr_assert_eq(cpu_of(500, 0).shares, 512);
+}
+
 /* ---- QoS and the pod's values ---------------------------------------------------------- */
 
 #define MI (1LL << 20)
