@@ -506,6 +506,23 @@ devices_refused() {
 	fi
 }
 
+# A step removes the one cgroup it made: a --cgroup "a/b" would leave "a"
+# behind in every hierarchy, so a name with '/' is refused like one that
+# could climb out ("../x"), before anything is made.
+@test "steps 2 to 5: --cgroup is one name: '../x' and 'NAME/b' are usage errors, and nothing is made" {
+	local s
+	for s in "step2_memory --alloc 1M" "step3_cpu --spin-ms 1" step4_pids step5_devices; do
+		run $L6/$s --cgroup ../x
+		assert_failure 2
+		assert_output --partial "'..'"
+		run $L6/$s --cgroup "$N/b"
+		assert_failure 2
+		assert_output --partial "'$N/b' is not one name"
+		run cg_dirs
+		assert_output ""
+	done
+}
+
 @test "usage errors exit 2 and name the value" {
 	run "$L6/step2_memory" --memory lots
 	assert_failure 2

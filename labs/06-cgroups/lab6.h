@@ -47,6 +47,23 @@ static inline int64_t lab6_number(const char *opt, const char *s, long min, long
 	return v;
 }
 
+/* --cgroup NAME of steps 2 to 5, checked before anything exists: a bad one
+ * is the caller's mistake (exit 2), not a failure halfway. One name only: a
+ * step removes its own cgroup and nothing above it, so the "a" of "a/b"
+ * would stay behind in every hierarchy. */
+static inline void lab6_check_name(const char *rel)
+{
+	/* cg_open only keeps the host; the name alone is checked here */
+	static const struct cg_host no_host;
+	struct cg cg;
+	if (cg_open(&no_host, rel, &cg) < 0)
+		die_usage("option '--cgroup': %s", last_error());
+	if (strchr(rel, '/'))
+		die_usage("option '--cgroup': '%s' is not one name: the step removes the cgroup it "
+		          "made, and a parent made for it would stay behind",
+		          rel);
+}
+
 static inline void lab6_detect(struct cg_host *h)
 {
 	if (cg_detect(h, NULL, NULL) < 0)

@@ -24,7 +24,8 @@ static void usage(FILE *out)
 	             "Run a process that allocates memory in a cgroup with a memory limit.\n\n"
 	             "  --memory BYTES   the limit (default 64M; K, M, G suffixes)\n"
 	             "  --alloc BYTES    how much the process touches (default 256M)\n"
-	             "  --cgroup PATH    the cgroup, below this process's own (default lab6-PID)\n"
+	             "  --cgroup NAME    the cgroup, one name below this process's own\n"
+	             "                   (default lab6-PID)\n"
 	             "  --hold           after the process ended, keep the cgroup until stdin\n"
 	             "                   reaches EOF or Ctrl-C\n"
 	             "  --help           show this help\n");
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
 		snprintf(relbuf, sizeof(relbuf), "lab6-%d", (int)getpid());
 		rel = relbuf;
 	}
+	lab6_check_name(rel);
 
 	struct cg_host host;
 	lab6_detect(&host);

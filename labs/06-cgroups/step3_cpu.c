@@ -28,7 +28,8 @@ static void usage(FILE *out)
 	        "                       limit)\n"
 	        "  --cpu-limit MILLI    the limit in milliCPU (default 200; 0: none)\n"
 	        "  --spin-ms MS         how long to let it spin (default 500)\n"
-	        "  --cgroup PATH        the cgroup, below this process's own (default lab6-PID)\n"
+	        "  --cgroup NAME        the cgroup, one name below this process's own\n"
+	        "                       (default lab6-PID)\n"
 	        "  --hold               let it spin until stdin reaches EOF or Ctrl-C\n"
 	        "  --help               show this help\n");
 }
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
 		snprintf(relbuf, sizeof(relbuf), "lab6-%d", (int)getpid());
 		rel = relbuf;
 	}
+	lab6_check_name(rel);
 
 	struct cg_cpu cpu;
 	if (cg_cpu_config(request, limit, &cpu) < 0) {

@@ -30,7 +30,8 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: step4_pids [OPTION]...\n"
 	             "Run a fork bomb in a cgroup with pids.max.\n\n"
 	             "  --max N          pids.max (default 16)\n"
-	             "  --cgroup PATH    the cgroup, below this process's own (default lab6-PID)\n"
+	             "  --cgroup NAME    the cgroup, one name below this process's own\n"
+	             "                   (default lab6-PID)\n"
 	             "  --hold           keep the bomb until stdin reaches EOF or Ctrl-C\n"
 	             "  --help           show this help\n");
 }
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
 		snprintf(relbuf, sizeof(relbuf), "lab6-%d", (int)getpid());
 		rel = relbuf;
 	}
+	lab6_check_name(rel);
 
 	/* Before the cgroup exists: a failure here has nothing to remove. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)

@@ -36,7 +36,8 @@ static void usage(FILE *out)
 	        "  --privileged     allow every device (a *:* rwm)\n"
 	        "  --allow RULE     allow one more, in devices.allow's words: \"c 10:237 rm\"\n"
 	        "                   (repeatable)\n"
-	        "  --cgroup PATH    the cgroup, below this process's own (default lab6-PID)\n"
+	        "  --cgroup NAME    the cgroup, one name below this process's own\n"
+	        "                   (default lab6-PID)\n"
 	        "  --hold           keep the cgroup until stdin reaches EOF or Ctrl-C\n"
 	        "  --help           show this help\n");
 }
@@ -157,6 +158,7 @@ int main(int argc, char **argv)
 		snprintf(relbuf, sizeof(relbuf), "lab6-%d", (int)getpid());
 		rel = relbuf;
 	}
+	lab6_check_name(rel);
 
 	struct cg_host host;
 	lab6_detect(&host);
