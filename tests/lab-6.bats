@@ -506,6 +506,29 @@ devices_refused() {
 	fi
 }
 
+# A --cgroup that exists is another's: made by hand, a pod's, a step's still
+# running. Steps 2 to 5 kill what is in their cgroup and remove it at the end,
+# so one that exists in any hierarchy (here the pids one alone) is refused, and
+# what runs in it runs on.
+@test "steps 2 to 5 refuse a --cgroup that exists in any hierarchy, and leave it and its process alone" {
+	local victim sleeper s
+	victim=$("$L6/step1_hierarchy" | awk '$1 == "pids" {print $3}')/$N
+	mkdir "$victim"
+	sleep 300 3>&- &
+	sleeper=$!
+	defer "kill -KILL $sleeper; wait $sleeper; rmdir $victim"
+	echo "$sleeper" >"$victim/cgroup.procs"
+	for s in "step2_memory --alloc 1M" "step3_cpu --spin-ms 1" step4_pids step5_devices; do
+		run $L6/$s --cgroup "$N"
+		assert_failure 2
+		assert_output --partial "cgroup $N exists already"
+		kill -0 "$sleeper" || fail "$s killed the process in $victim"
+		assert_equal "$(cat "$victim/cgroup.procs")" "$sleeper"
+		run cg_dirs
+		assert_output "$victim"
+	done
+}
+
 # A step removes the one cgroup it made: a --cgroup "a/b" would leave "a"
 # behind in every hierarchy, so a name with '/' is refused like one that
 # could climb out ("../x"), before anything is made.

@@ -70,6 +70,41 @@ static inline void lab6_detect(struct cg_host *h)
 		die_last();
 }
 
+/* The directories of rel, one per hierarchy (cpu and cpuacct may share one:
+ * then it comes twice), into dirs; how many. */
+static inline size_t lab6_dirs_of(const struct cg_host *h, const char *rel, char dirs[][PATH_MAX])
+{
+	size_t n = 0;
+	for (int c = 0; c <= CG_NCTRL; c++) {
+		const char *base = c < CG_NCTRL ? h->dir[c] : h->unified;
+		if (base[0] && snprintf(dirs[n], PATH_MAX, "%s/%s", base, rel) < PATH_MAX)
+			n++;
+	}
+	return n;
+}
+
+/* Whether rel is a cgroup in any hierarchy. */
+static inline bool lab6_exists_anywhere(const struct cg_host *h, const char *rel)
+{
+	char dirs[CG_NCTRL + 1][PATH_MAX];
+	size_t n = lab6_dirs_of(h, rel, dirs);
+	for (size_t i = 0; i < n; i++)
+		if (access(dirs[i], F_OK) == 0)
+			return true;
+	return false;
+}
+
+/* Steps 2 to 5 kill what is in their cgroup and remove it at the end:
+ * one that exists already, in any hierarchy, is another's (a pod's, a
+ * service's, a step's still running), and would go with its processes. */
+static inline void lab6_refuse_existing(const struct cg_host *h, const char *rel)
+{
+	if (lab6_exists_anywhere(h, rel))
+		die_usage("option '--cgroup': cgroup %s exists already: the step would kill what "
+		          "runs in it and remove it at the end",
+		          rel);
+}
+
 /* Fork a child that enters cg (before anything else: it must never run a
  * moment outside it) and then runs fn, whose return value is its exit
  * status. Returns once the child is in the cgroup, so that whoever looks at

@@ -103,6 +103,7 @@ int main(int argc, char **argv)
 
 	struct cg_host host;
 	lab6_detect(&host);
+	lab6_refuse_existing(&host, rel);
 	interrupt_defer();
 	struct cg cg;
 	step("creating cgroup %s", rel);

@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 		die_errno("pipe2");
 	struct cg_host host;
 	lab6_detect(&host);
+	lab6_refuse_existing(&host, rel);
 	interrupt_defer();
 	struct cg cg;
 	char dir[PATH_MAX];

@@ -162,6 +162,7 @@ int main(int argc, char **argv)
 
 	struct cg_host host;
 	lab6_detect(&host);
+	lab6_refuse_existing(&host, rel);
 	bool bpf = !strcmp(mode, "bpf") ||
 	           (!strcmp(mode, "auto") && (!host.dir[CG_DEVICES][0] || host.v2[CG_DEVICES]));
 	if (!bpf && (!host.dir[CG_DEVICES][0] || host.v2[CG_DEVICES]))

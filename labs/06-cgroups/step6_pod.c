@@ -108,37 +108,13 @@ struct made {
 	size_t n_parents;
 };
 
-/* The directories of rel, one per hierarchy (cpu and cpuacct may share one:
- * then it comes twice), into dirs; how many. */
-static size_t dirs_of(const struct cg_host *h, const char *rel, char dirs[][PATH_MAX])
-{
-	size_t n = 0;
-	for (int c = 0; c <= CG_NCTRL; c++) {
-		const char *base = c < CG_NCTRL ? h->dir[c] : h->unified;
-		if (base[0] && snprintf(dirs[n], PATH_MAX, "%s/%s", base, rel) < PATH_MAX)
-			n++;
-	}
-	return n;
-}
-
-/* Whether rel is a cgroup in any hierarchy. */
-static bool exists_anywhere(const struct cg_host *h, const char *rel)
-{
-	char dirs[CG_NCTRL + 1][PATH_MAX];
-	size_t n = dirs_of(h, rel, dirs);
-	for (size_t i = 0; i < n; i++)
-		if (access(dirs[i], F_OK) == 0)
-			return true;
-	return false;
-}
-
 /* rmdir rel in every hierarchy, unless something else came to live in it
  * meanwhile (another pod, a process): then rmdir fails with EBUSY and it
  * stays, as it must. */
 static int rmdir_if_unused(const struct cg_host *h, const char *rel)
 {
 	char dirs[CG_NCTRL + 1][PATH_MAX];
-	size_t n = dirs_of(h, rel, dirs);
+	size_t n = lab6_dirs_of(h, rel, dirs);
 	for (size_t i = 0; i < n; i++)
 		if (rmdir(dirs[i]) < 0 && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
 			return fail_errno("rmdir(%s)", dirs[i]);
@@ -292,14 +268,14 @@ int main(int argc, char **argv)
 		die_usage("option '--name': %s", last_error());
 	/* A pod cgroup already there is another run's (or a live pod's, under
 	 * --root podrun): this run would remove it at the end. */
-	if (exists_anywhere(&host, rel))
+	if (lab6_exists_anywhere(&host, rel))
 		die("cgroup %s exists already: another pod's (remove a killed run's tree with "
 		    "--remove %s)",
 		    rel, root_name);
 	for (char *slash = strrchr(rel, '/'); slash;
 	     slash = memrchr(rel, '/', (size_t)(slash - rel))) {
 		*slash = '\0';
-		bool there = exists_anywhere(&host, rel);
+		bool there = lab6_exists_anywhere(&host, rel);
 		*slash = '/';
 		if (there)
 			break; /* and so are the ones above it */
