@@ -326,6 +326,58 @@ devices_refused() {
 	release
 }
 
+# reads_kmsg_only DIR: in cgroup DIR, with the default set and "a 1:11 r":
+# /dev/kmsg (c 1:11) opens for reading, not for writing nor for both; a
+# b 1:11 node is not refused for reading by the cgroup (its driver, if any,
+# answers) but is for writing; 10:237, another device, stays refused.
+reads_kmsg_only() {
+	local node=$BATS_TEST_TMPDIR/lc
+	run in_cgroup "$1" "exec 3</dev/kmsg && echo opened"
+	assert_output opened
+	run in_cgroup "$1" "exec 3>/dev/kmsg && echo opened"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$1" "exec 3<>/dev/kmsg && echo opened"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$1" "mknod $node c 10 237 && echo made && exec 3<$node && echo opened"
+	assert_failure
+	assert_line made
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$1" "mknod $node-b b 1 11 && echo made && exec 3>$node-b && echo opened"
+	assert_failure
+	assert_line made
+	assert_output --partial "Operation not permitted"
+	run in_cgroup "$1" "exec 3<$node-b && echo opened"
+	refute_output --partial "Operation not permitted"
+	rm -f "$node" "$node-b"
+}
+
+# v1 reads any devices.allow line that starts with "a" as "a *:* rwm", numbers
+# and access whatever they are: the rule is written as its 'c' and 'b' rules,
+# and allows what the BPF program allows for it.
+@test "step5 v1 --allow 'a 1:11 r': c 1:11 and b 1:11 for reading, not every device" {
+	[ -d /sys/fs/cgroup/devices ] || skip "no v1 devices controller on this host"
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode v1 --allow 'a 1:11 r' --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "devices cgroup")
+	run cat "$dir/devices.list"
+	refute_line 'a *:* rwm'
+	assert_line 'c 1:11 r'
+	assert_line 'b 1:11 r'
+	reads_kmsg_only "$dir"
+	release
+}
+
+@test "step5 bpf --allow 'a 1:11 r': the program allows what v1 allows for it" {
+	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode bpf --allow 'a 1:11 r' --cgroup "$N"
+	local dir
+	dir=$(value "$BATS_TEST_TMPDIR/out" "unified cgroup")
+	[ -d "$dir" ]
+	reads_kmsg_only "$dir"
+	release
+}
+
 @test "[cg-devrule] step5 bpf: the BPF program refuses 10:237, c 1:11 and b 1:3, allows mknod and the default devices" {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode bpf --cgroup "$N"
 	local dir

@@ -1073,10 +1073,25 @@ int cg_set_devices(const struct cg *cg, const struct cg_dev_rule *rules, size_t 
 	if (write_ctrl(cg, CG_DEVICES, "devices.deny", "a") < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		char text[64];
-		dev_rule_text(&rules[i], text, sizeof(text));
-		if (write_ctrl(cg, CG_DEVICES, "devices.allow", text) < 0)
-			return -1;
+		const struct cg_dev_rule *r = &rules[i];
+		/* The kernel reads any devices.allow line that starts with "a"
+		 * as "a *:* rwm", whatever numbers and access follow: "a 1:11 r"
+		 * would allow every device. Such a rule is the 'c' and the 'b'
+		 * rule it stands for, as the BPF program reads it; only "a *:*
+		 * rwm" itself is written as "a". */
+		bool all =
+		    r->type == 'a' && r->major < 0 && r->minor < 0 && r->access == CG_DEV_RWM;
+		char types[3] = {r->type, '\0', '\0'};
+		if (r->type == 'a' && !all)
+			memcpy(types, "cb", 3);
+		for (const char *t = types; *t; t++) {
+			struct cg_dev_rule one = *r;
+			char text[64];
+			one.type = *t;
+			dev_rule_text(&one, text, sizeof(text));
+			if (write_ctrl(cg, CG_DEVICES, "devices.allow", text) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
