@@ -76,6 +76,21 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
+/* The controllers of list ("rw,cpuset,cpu,cpuacct": mountinfo's super
+ * options, or a scratch tree's directory name) that the module uses, into
+ * out ("cpu,cpuacct"); whether there is any. */
+static bool used_ctrls(const char *list, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int c = 0; c < CG_NCTRL; c++) {
+		if (!in_list(list, ',', cg_ctrl_names[c]))
+			continue;
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%s", used ? "," : "", cg_ctrl_names[c]);
+	}
+	return out[0] != '\0';
+}
+
 static int hiers_from_mountinfo(struct hier *hs, size_t *n)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -102,21 +117,9 @@ static int hiers_from_mountinfo(struct hier *hs, size_t *n)
 		unescape(mnt);
 		h->v2 = v2;
 		h->ctrls[0] = '\0';
-		if (!v2) {
-			/* super options: "rw,cpu,cpuacct"; keep the controller names */
-			for (char *save = NULL, *tok = strtok_r(super, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				for (int c = 0; c < CG_NCTRL; c++) {
-					if (strcmp(tok, cg_ctrl_names[c]) != 0)
-						continue;
-					size_t len = strlen(h->ctrls);
-					snprintf(h->ctrls + len, sizeof(h->ctrls) - len, "%s%s",
-					         len ? "," : "", tok);
-				}
-			}
-			if (!h->ctrls[0])
-				continue; /* name=systemd, or controllers podrun does not use */
-		}
+		/* name=systemd, or controllers podrun does not use: skipped */
+		if (!v2 && !used_ctrls(super, h->ctrls, sizeof(h->ctrls)))
+			continue;
 		h->mnt = strdup(mnt);
 		h->root = strdup(root);
 		(*n)++; /* counted even when a copy failed: cg_detect frees both */
@@ -133,6 +136,8 @@ static int hiers_from_mountinfo(struct hier *hs, size_t *n)
 /* One more hierarchy, mounted at mnt and showing its whole tree ("/"). */
 static int add_whole(struct hier *hs, size_t *n, const char *mnt, const char *ctrls, bool v2)
 {
+	if (*n == MAX_HIER)
+		return fail_msg(E2BIG, "more than %d cgroup hierarchies", MAX_HIER);
 	struct hier *h = &hs[(*n)++]; /* counted at once: cg_detect frees what was copied */
 	h->mnt = strdup(mnt);
 	h->root = strdup("/");
@@ -141,7 +146,8 @@ static int add_whole(struct hier *hs, size_t *n, const char *mnt, const char *ct
 	return h->mnt && h->root ? 0 : fail_msg(ENOMEM, "out of memory");
 }
 
-/* A scratch tree: ROOT/cgroup.controllers = v2; else ROOT/<controller>/ = v1,
+/* A scratch tree: ROOT/cgroup.controllers = v2; else each directory named
+ * for its controllers (ROOT/memory/, ROOT/cpu,cpuacct/) = a v1 hierarchy,
  * and ROOT/unified/cgroup.controllers = hybrid. */
 static int hiers_from_dir(const char *dir, struct hier *hs, size_t *n)
 {
@@ -150,14 +156,27 @@ static int hiers_from_dir(const char *dir, struct hier *hs, size_t *n)
 	snprintf(p, sizeof(p), "%s/cgroup.controllers", dir);
 	if (access(p, F_OK) == 0)
 		return add_whole(hs, n, dir, "", true);
-	for (int c = 0; c < CG_NCTRL; c++) {
+	/* As in /sys/fs/cgroup, the symlinks beside a group (cpu ->
+	 * cpu,cpuacct) are the group's hierarchy again, not one of their own:
+	 * only directories count. In name order, so that a tree is read the
+	 * same way every time. */
+	struct dirent **names;
+	int k = scandir(dir, &names, NULL, alphasort);
+	if (k < 0)
+		return fail_errno("scandir(%s)", dir);
+	int rc = 0;
+	for (int i = 0; i < k; i++) {
 		struct stat st;
-		snprintf(p, sizeof(p), "%s/%s", dir, cg_ctrl_names[c]);
-		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		if (add_whole(hs, n, p, cg_ctrl_names[c], false) < 0)
-			return -1;
+		char ctrls[128];
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]->d_name);
+		if (rc == 0 && used_ctrls(names[i]->d_name, ctrls, sizeof(ctrls)) &&
+		    lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = add_whole(hs, n, p, ctrls, false);
+		free(names[i]);
 	}
+	free(names);
+	if (rc < 0)
+		return -1;
 	snprintf(p, sizeof(p), "%s/unified/cgroup.controllers", dir);
 	if (access(p, F_OK) == 0) {
 		snprintf(p, sizeof(p), "%s/unified", dir);
@@ -211,6 +230,19 @@ static int member_dir(const struct hier *h, const struct member *m, char *buf, s
 	return 0;
 }
 
+/* Whether the v1 hierarchy with the controllers used (used_ctrls') is the
+ * one /proc/self/cgroup lists as ctrls. The kernel binds a controller to one
+ * hierarchy at most, so a controller in both says it; the lists whole need
+ * not be equal: a line names every controller of its hierarchy, those the
+ * module does not use too ("cpuset,cpu,cpuacct"). */
+static bool shares_ctrl(const char *used, const char *ctrls)
+{
+	for (int c = 0; c < CG_NCTRL; c++)
+		if (in_list(used, ',', cg_ctrl_names[c]) && in_list(ctrls, ',', cg_ctrl_names[c]))
+			return true;
+	return false;
+}
+
 /* cg_detect's work. What it found is left in hs and ms, failed or not, for
  * cg_detect to free. */
 static int detect(struct cg_host *h, const char *root, const char *self, struct hier *hs,
@@ -235,8 +267,7 @@ static int detect(struct cg_host *h, const char *root, const char *self, struct 
 		for (size_t j = 0; j < nm && !m; j++) {
 			if (hs[i].v2 && !ms[j].ctrls[0])
 				m = &ms[j];
-			/* a v1 hierarchy is named by its controllers in both files */
-			if (!hs[i].v2 && ms[j].ctrls[0] && !strcmp(hs[i].ctrls, ms[j].ctrls))
+			if (!hs[i].v2 && ms[j].ctrls[0] && shares_ctrl(hs[i].ctrls, ms[j].ctrls))
 				m = &ms[j];
 		}
 		if (!m)

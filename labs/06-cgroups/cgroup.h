@@ -73,9 +73,12 @@ struct cg_host {
  *
  * root NULL: the cgroup mounts of /proc/self/mountinfo. root a directory:
  * a scratch tree standing in for /sys/fs/cgroup (unit tests): it is v2 when
- * it has a cgroup.controllers file; otherwise each subdirectory named like a
- * controller is that controller's v1 hierarchy, and a subdirectory
- * "unified" with a cgroup.controllers file makes it hybrid.
+ * it has a cgroup.controllers file; otherwise each subdirectory named for
+ * its controllers, as mounted ("memory", "cpu,cpuacct"; a symlink is not
+ * one), is a v1 hierarchy, and a subdirectory "unified" with a
+ * cgroup.controllers file makes it hybrid. A v1 hierarchy is the line of
+ * self that shares a controller with it: a line lists every controller of
+ * its hierarchy, those the module does not use too ("cpuset,cpu,cpuacct").
  *
  * self NULL: /proc/self/cgroup. Otherwise text in that format (a copy saved
  * earlier, e.g. by the podrun that made a tree, so that a later process in

@@ -790,6 +790,67 @@ Test(cg_v1, hybrid_with_a_unified_dir, .fini = scratch_done)
 	cr_assert_str_eq(h.dir[CG_PIDS], "");
 }
 
+/* Controllers mounted together, as /sys/fs/cgroup shows them: a directory
+ * named for the group ("cpu,cpuacct"), where the hierarchy is mounted, and a
+ * symlink per controller to it. /proc/self/cgroup names the hierarchy by
+ * every controller in it, those the module does not use (cpuset) too. */
+static void co_mounted_tree(struct cg_host *h, const char *group, const char *self)
+{
+	scratch();
+	dir("memory");
+	dir("pids");
+	dir("devices");
+	dir(group);
+	char link[512];
+	snprintf(link, sizeof(link), "%s/cpu", root);
+	cr_assert_eq(symlink(group, link), 0);
+	snprintf(link, sizeof(link), "%s/cpuacct", root);
+	cr_assert_eq(symlink(group, link), 0);
+	cr_assert_eq(cg_detect(h, root, self), 0, "%s", last_error());
+}
+
+/* cpu is there, in the group's one directory, and limits go to it */
+static void cpu_in_group(const struct cg_host *h, const char *group)
+{
+	char want[256], rel[256];
+	snprintf(want, sizeof(want), "%s/%s", root, group);
+	cr_assert_str_eq(h->dir[CG_CPU], want);
+	cr_assert_str_eq(h->dir[CG_CPUACCT], want);
+	snprintf(want, sizeof(want), "%s/pids", root);
+	cr_assert_str_eq(h->dir[CG_PIDS], want);
+	const char *b[CG_NCTRL + 1];
+	cr_assert_eq(cg_bases(h, b), 4); /* memory, the group, pids, devices */
+	struct cg cg;
+	cr_assert_eq(cg_create(h, "pod", &cg), 0, "%s", last_error());
+	snprintf(rel, sizeof(rel), "%s/pod/cpu.shares", group);
+	put(rel, "");
+	snprintf(rel, sizeof(rel), "%s/pod/cpu.cfs_period_us", group);
+	put(rel, "");
+	snprintf(rel, sizeof(rel), "%s/pod/cpu.cfs_quota_us", group);
+	put(rel, "");
+	struct cg_cpu cpu = cpu_of(250, 500);
+	cr_assert_eq(cg_set_cpu(&cg, &cpu), 0, "%s", last_error());
+	snprintf(rel, sizeof(rel), "%s/pod/cpu.shares", group);
+	cr_assert_str_eq(get(rel), "256");
+}
+
+Test(cg_v1, co_mounted_cpu_and_cpuacct, .fini = scratch_done)
+{
+	struct cg_host h;
+	co_mounted_tree(&h, "cpu,cpuacct",
+	                "5:devices:/\n4:memory:/\n3:pids:/\n2:cpu,cpuacct:/\n0::/\n");
+	cr_assert_eq(h.layout, CG_V1);
+	cpu_in_group(&h, "cpu,cpuacct");
+}
+
+Test(cg_v1, co_mounted_with_a_controller_the_module_does_not_use, .fini = scratch_done)
+{
+	struct cg_host h;
+	co_mounted_tree(&h, "cpuset,cpu,cpuacct",
+	                "5:devices:/\n4:memory:/\n3:pids:/\n2:cpuset,cpu,cpuacct:/\n0::/\n");
+	cpu_in_group(&h, "cpuset,cpu,cpuacct");
+}
+
 Test(cg_v1, create_in_every_hierarchy_and_v1_files, .fini = scratch_done)
 {
 	struct cg_host h;
