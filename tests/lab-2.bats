@@ -251,6 +251,41 @@ reaps_merged_sigchld() {
 	assert_failure
 }
 
+# A Ctrl-C while a step sets up interrupts it, --hold or not: the step
+# removes what it made and exits 1 (README "The step programs"). It must not
+# be taken for the Ctrl-C that ends a hold, which has not begun yet. strace
+# slows every clone(2) down, infra_start's and the fork after it, so that
+# the signal comes after the step has blocked it ("=> starting") and well
+# before the hold.
+@test "a Ctrl-C before --hold holds interrupts the step: the pod is removed, exit 1" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local out=$BATS_TEST_TMPDIR/out s p h st=0 in
+	mkfifo "$BATS_TEST_TMPDIR/stdin"
+	strace -f -qq -o /dev/null -e trace=clone -e inject=clone:delay_exit=500000 \
+		"$L2/step1_holder" --hold <"$BATS_TEST_TMPDIR/stdin" >"$out" 2>&1 3>&- &
+	s=$!
+	defer "kill -KILL $s"
+	exec {in}>"$BATS_TEST_TMPDIR/stdin" # open: only a signal could end a hold
+	wait_for grep -q "=> starting" "$out"
+	p=$(pgrep -P "$s" -x step1_holder)
+	kill -INT "$p"
+	# stdin stays open until the step is past the hold: at EOF ppoll would
+	# return before it unblocked the signal, and leave it pending
+	wait_for grep -q "stopping the holder" "$out" || true
+	exec {in}>&- # (a step that missed the signal would hold until EOF)
+	wait "$s" || st=$?
+	h=$(field "$out" "holder pid")
+	run cat "$out"
+	assert_equal "$st" 1
+	assert_output --partial "interrupted by SIGINT"
+	refute_output --partial "holding the pod"
+	[ -n "$h" ] || fail "no holder was started"
+	if kill -0 "$h" 2>/dev/null; then
+		kill -KILL "$h"
+		fail "the holder $h was left behind"
+	fi
+}
+
 @test "a holder that cannot start fails with one clear line and leaves nothing" {
 	PODLAB_PAUSE=/nonexistent/pause run "$L2/step1_holder"
 	assert_failure 1

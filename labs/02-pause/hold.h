@@ -23,19 +23,31 @@ static void hold_wake(int sig)
 /* Returns when stdin is at EOF, or on SIGINT/SIGTERM/SIGHUP: while the pod is
  * held, Ctrl-C is the normal way to end it, not an interruption. The step
  * keeps these signals blocked (interrupt_defer); ppoll unblocks them only
- * while it waits, so one that arrives is taken here and nowhere else. */
+ * while it waits, so one that arrives is taken here and nowhere else.
+ *
+ * One that came before, while the step was still setting up, is pending
+ * already: it interrupted the step, and was not meant to end a hold that
+ * had not begun. ppoll would unblock it and hold_wake take it at once, and
+ * interrupt_check would then find nothing: the step would exit 0 as if held.
+ * So then there is no hold, and the signal stays pending for
+ * interrupt_check to report, once the step has cleaned up. */
 static inline void hold_until_eof(void)
 {
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	sigset_t pending;
+	if (sigpending(&pending) == 0)
+		for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+			if (sigismember(&pending, sigs[i]) == 1)
+				return;
+
 	struct sigaction sa = {.sa_handler = hold_wake};
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigset_t during;
 	sigprocmask(SIG_SETMASK, NULL, &during);
-	sigdelset(&during, SIGINT);
-	sigdelset(&during, SIGTERM);
-	sigdelset(&during, SIGHUP);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigdelset(&during, sigs[i]);
+	}
 
 	printf("holding the pod: Ctrl-D or Ctrl-C ends it\n");
 	fflush(stdout);
@@ -47,9 +59,8 @@ static inline void hold_until_eof(void)
 		if (read(STDIN_FILENO, buf, sizeof(buf)) <= 0)
 			break;
 	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], SIG_DFL);
 }
 
 #endif
