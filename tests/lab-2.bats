@@ -553,6 +553,18 @@ reaps_merged_sigchld() {
 	assert_output --partial "'0'"
 }
 
+# The kernel refuses these link names (dev_valid_name): a step must refuse
+# them as it reads its arguments, not start a pod and fail at the bridge.
+@test "bridge names the kernel refuses are usage errors (exit 2), before anything starts" {
+	local name
+	for name in "lab2 b" "lab2:b" . .. / $'lab2\tb' $'lab2\xa0b'; do
+		run "$L2/step3_podip" --bridge "$name" --subnet 198.18.2.112/28 --port 18216
+		assert_equal "$name: $status" "$name: 2"
+		assert_output --partial "bad bridge name '$name'"
+		refute_output --partial "starting the pod"
+	done
+}
+
 # ---- pinned namespaces ------------------------------------------------------------
 
 @test "step5: a pinned netns survives its processes and is joined through the file" {

@@ -572,6 +572,22 @@ static int setup_pod_ip(const struct infra_config *cfg, struct infra *in, bool *
 	return 0;
 }
 
+/* The kernel's rule for a link name (dev_valid_name): 1 to IF_NAMESIZE - 1
+ * bytes, not "." or ".." (in /sys/class/net they are the directory and its
+ * parent), no '/', no ':' (ifconfig's aliases, eth0:1) and no white space, as the
+ * kernel's isspace() has it: byte 0xa0 too. Checked before anything starts:
+ * the kernel would refuse the name only at the rename of the bridge, with
+ * EINVAL and about its temporary name, after the holder had started. */
+static bool link_name_valid(const char *name)
+{
+	if (!*name || strlen(name) >= IF_NAMESIZE || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const char *c = name; *c; c++)
+		if (strchr("/: \t\n\v\f\r\xa0", *c))
+			return false;
+	return true;
+}
+
 int infra_check_config(const struct infra_config *cfg)
 {
 	if (!cfg || !cfg->hostname || !*cfg->hostname)
@@ -580,8 +596,10 @@ int infra_check_config(const struct infra_config *cfg)
 		return fail_msg(EINVAL, "hostname '%s' is longer than 64 bytes", cfg->hostname);
 	if (!cfg->bridge)
 		return 0;
-	if (!*cfg->bridge || strlen(cfg->bridge) >= IF_NAMESIZE || strchr(cfg->bridge, '/'))
-		return fail_msg(EINVAL, "bad bridge name '%s' (1 to %d characters, no '/')",
+	if (!link_name_valid(cfg->bridge))
+		return fail_msg(EINVAL,
+		                "bad bridge name '%s' (1 to %d bytes, not '.' or '..', no '/', ':' "
+		                "or white space)",
 		                cfg->bridge, IF_NAMESIZE - 1);
 	struct in_addr net;
 	int prefix;

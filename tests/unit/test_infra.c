@@ -162,6 +162,36 @@ Test(infra, bad_network_config_fails_before_starting)
 	no_child_left();
 }
 
+/* The names the kernel refuses (dev_valid_name), refused before a holder
+ * starts: the kernel would say EINVAL only at the bridge's rename. */
+Test(infra, bridge_names_the_kernel_refuses_are_refused_up_front)
+{
+	static const char *const bad[] = {"",
+	                                  "a b",
+	                                  "x:y",
+	                                  ".",
+	                                  "..",
+	                                  "/",
+	                                  "a/b",
+	                                  "a\tb",
+	                                  "a\xa0"
+	                                  "b",
+	                                  "sixteen-bytes-xx"};
+	static const char *const good[] = {"lab2ut0", "fifteen-bytes-x", "a.b", "...", ".x",
+	                                   "x_-y"};
+	struct infra_config cfg = {.hostname = "t", .subnet = "198.18.2.0/24", .host_index = 2};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cfg.bridge = bad[i];
+		cr_assert_eq(infra_check_config(&cfg), -1, "'%s' was accepted", bad[i]);
+		cr_assert_eq(errno, EINVAL);
+		cr_assert(strstr(last_error(), "bad bridge name"), "%s", last_error());
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		cfg.bridge = good[i];
+		cr_assert_eq(infra_check_config(&cfg), 0, "'%s': %s", good[i], last_error());
+	}
+}
+
 Test(infra, start_stop_twice)
 {
 	struct infra in;
