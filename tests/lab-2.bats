@@ -565,6 +565,19 @@ reaps_merged_sigchld() {
 	done
 }
 
+# A /15 has room for 131070 pods: --index is the subnet's to bound. The pod
+# runs in a network namespace of its own (and a sysfs that shows it), where
+# a /15 on its bridge is in nobody's way.
+@test "step3 --index goes as far as the subnet: 65535 in a /15, and 131071 is outside it" {
+	run unshare --net --mount sh -c "mount -t sysfs sysfs /sys &&
+		'$L2/step3_podip' --bridge $BR --subnet 198.18.0.0/15 --index 65535 --port 18217"
+	# what runs in the pod afterwards needs infra_join: graded elsewhere
+	assert_output --regexp "done \(holder [0-9]+, 198\.18\.255\.255/15, host end veth"
+	run "$L2/step3_podip" --subnet 198.18.0.0/15 --index 131071
+	assert_failure 2
+	assert_output --partial "host index 131071 is outside 198.18.0.0/15 (2 to 131070"
+}
+
 # ---- pinned namespaces ------------------------------------------------------------
 
 @test "step5: a pinned netns survives its processes and is joined through the file" {

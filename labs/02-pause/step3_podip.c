@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -143,7 +144,9 @@ int main(int argc, char **argv)
 			cfg.subnet = optarg;
 			break;
 		case 'i':
-			if (parse_long(optarg, 2, 65534, &index) < 0)
+			/* how far up it may go is the subnet's to say:
+			 * infra_check_config, below */
+			if (parse_long(optarg, 2, INT_MAX, &index) < 0)
 				die_usage("bad index '%s' (2 or more)", optarg);
 			cfg.host_index = (int)index;
 			break;

@@ -192,6 +192,19 @@ Test(infra, bridge_names_the_kernel_refuses_are_refused_up_front)
 	}
 }
 
+/* A /15 has room for 131070 pods: the index may go that far, and no further. */
+Test(infra, host_index_goes_as_far_as_the_subnet)
+{
+	struct infra_config cfg = {.hostname = "t", .bridge = "lab2ut0", .subnet = "198.18.0.0/15"};
+	cfg.host_index = 65535;
+	cr_assert_eq(infra_check_config(&cfg), 0, "%s", last_error());
+	cfg.host_index = 131070;
+	cr_assert_eq(infra_check_config(&cfg), 0, "%s", last_error());
+	cfg.host_index = 131071;
+	cr_assert_eq(infra_check_config(&cfg), -1);
+	cr_assert(strstr(last_error(), "2 to 131070"), "%s", last_error());
+}
+
 Test(infra, start_stop_twice)
 {
 	struct infra in;
