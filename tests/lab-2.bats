@@ -195,6 +195,38 @@ reaps_merged_sigchld() {
 	grep -q "was killed by SIGKILL" "$BATS_TEST_TMPDIR/out"
 }
 
+# holder_killed_during_hold ARGS...: step4 ARGS --hold, whose holder is
+# killed while it holds. The pod is gone: step4 says so and exits 1, with
+# nothing left in the pod's pid namespace (no fork into it, which fails
+# with ENOMEM once its PID 1 is dead).
+holder_killed_during_hold() {
+	hold "$BATS_TEST_TMPDIR/out" "$L2/step4_pidns" "$@"
+	local h ino st=0
+	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
+	ino=$(ns_ino "$h" pid)
+	kill -KILL "$h"
+	# dead (a zombie: step4 reaps it) before the hold ends; SIGKILL takes
+	# a moment, and a step that looked before would still find it alive
+	wait_for state_is "$h" Z
+	release || st=$?
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_equal "$st" 1
+	assert_output --partial "the holder (pid $h) has exited: the pod is gone"
+	refute_output --regexp "(^|[[:space:]])failed"
+	refute_output --partial "Cannot allocate memory"
+	[ ! -e "/proc/$h" ] || fail "the holder $h was not reaped"
+	run bash -c "stat -L -c %i /proc/[0-9]*/ns/pid 2>/dev/null | grep -cx $ino"
+	assert_output 0
+}
+
+@test "step4 --hold whose holder is killed meanwhile says the pod is gone, exits 1 and leaves nothing" {
+	holder_killed_during_hold
+}
+
+@test "step4 --no-reap --hold whose holder is killed meanwhile says the pod is gone, exits 1 and leaves nothing" {
+	holder_killed_during_hold --no-reap
+}
+
 @test "killing the holder of a shared pid namespace kills every process in the pod" {
 	hold "$BATS_TEST_TMPDIR/out" "$L2/step1_holder" --pid
 	local h member n

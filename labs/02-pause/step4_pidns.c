@@ -67,6 +67,16 @@ static void stop_holder(void)
 	errno = err;
 }
 
+/* Is the holder still running? A lazy one that has exited is looked at, not
+ * reaped (WNOWAIT): stop_holder does that. */
+static bool holder_alive(void)
+{
+	if (lazy < 0)
+		return infra_alive(&pod);
+	siginfo_t si = {0};
+	return waitid(P_PID, (id_t)lazy, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0;
+}
+
 /* State of a process as the host sees it: 'R', 'S', 'Z'... or 0 when gone. */
 static char proc_state(pid_t pid)
 {
@@ -221,11 +231,19 @@ int main(int argc, char **argv)
 			break;
 		sleep_ms(10);
 	}
-	printf("zombies under the holder: %d (still running: %d)\n", zombies, alive);
+	step_done_with("zombies under the holder: %d, still running: %d", zombies, alive);
 	printf("holder pid %d\n", (int)holder);
 	fflush(stdout);
-	if (hold)
+	if (hold) {
 		hold_until_eof();
+		/* Killed meanwhile (from another terminal, say): the pod is over,
+		 * and its pid namespace, whose PID 1 is gone, takes no new
+		 * process (fork fails with ENOMEM). */
+		if (!holder_alive()) {
+			stop_holder();
+			die("the holder (pid %d) has exited: the pod is gone", (int)holder);
+		}
+	}
 
 	/* One more pod process, then kill PID 1: the kernel kills the rest. */
 	pid_t member = fork_in_pod(pod_ns, own_ns);
