@@ -101,6 +101,37 @@ holders() {
 	wait "$pid"
 }
 
+# pod_pause_not_dumpable PAUSE: the holder of a pod, PAUSE run as uid 65535,
+# is not dumpable even where fs.suid_dumpable is 1: no process of that uid,
+# in any container, may ptrace it. Its execute-only copy is not enough: at
+# execve the kernel sets such a process to fs.suid_dumpable. The sysctl is
+# the host's: it is 1 only while the pod starts (dumpability is settled at
+# execve), and back to what it was right after, failure or not. What shows
+# it: the files under /proc/PID of a process that is not dumpable are root's.
+pod_pause_not_dumpable() {
+	local old h st=0
+	old=$(sysctl -n fs.suid_dumpable)
+	defer "sysctl -qw fs.suid_dumpable=$old"
+	sysctl -qw fs.suid_dumpable=1
+	PODLAB_PAUSE=$1 hold "$BATS_TEST_TMPDIR/out" "$L2/step1_holder" || st=$?
+	sysctl -qw fs.suid_dumpable="$old"
+	[ "$st" = 0 ]
+	h=$(field "$BATS_TEST_TMPDIR/out" "holder pid")
+	assert_equal "uid $(awk '/^Uid:/ {print $2}' "/proc/$h/status")" "uid 65535"
+	assert_equal "owner of /proc/$h/status: $(stat -c %u "/proc/$h/status")" \
+		"owner of /proc/$h/status: 0"
+	release
+}
+
+@test "a pod's pause is not dumpable, even with fs.suid_dumpable=1" {
+	pod_pause_not_dumpable "$L2/pause"
+}
+
+@test "a pod's pause-asm (x86-64) is not dumpable, even with fs.suid_dumpable=1" {
+	[ -x "$L2/pause-asm" ] || skip "no assembly pause on $(uname -m)"
+	pod_pause_not_dumpable "$L2/pause-asm"
+}
+
 # reaps_merged_sigchld HOLDER: HOLDER as PID 1 of a new pid namespace is
 # handed three orphans that exit while it is stopped. Their three SIGCHLDs
 # merge into one pending signal (standard signals do not queue): a handler

@@ -132,10 +132,12 @@ static int private_root(int exe)
 	    (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
 	if (mnt < 0)
 		return fail_errno("fsmount(tmpfs)");
-	/* Execute-only: pause runs as INFRA_PAUSE_UID, which cannot read it, and
-	 * the kernel makes a process whose program its user cannot read
-	 * non-dumpable at execve (would_dump). So no process of that uid, in
-	 * any container, may ptrace pause or read its memory. */
+	/* Execute-only: pause runs as INFRA_PAUSE_UID, which cannot read it.
+	 * At execve the kernel sets a process whose program its user cannot
+	 * read to fs.suid_dumpable (would_dump): non-dumpable with the default
+	 * 0, but dumpable with 1. So pause also makes itself non-dumpable
+	 * (pause.c): no process of that uid, in any container, may ptrace it
+	 * or read its memory. */
 	_cleanup_close_ int out =
 	    openat(mnt, "pause", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0111);
 	if (out < 0)

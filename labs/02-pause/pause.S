@@ -21,6 +21,7 @@
 #define SYS_pause 34
 #define SYS_getpid 39
 #define SYS_wait4 61
+#define SYS_prctl 157
 #define SYS_exit_group 231
 
 #define SIGINT 2
@@ -30,6 +31,7 @@
 #define SA_RESTORER 0x04000000
 #define SA_RESTART 0x10000000
 #define WNOHANG 1
+#define PR_SET_DUMPABLE 4
 
 	.section .rodata
 version:
@@ -55,6 +57,15 @@ sa_chld:
 	.text
 	.globl _start
 _start:
+	/* prctl(PR_SET_DUMPABLE, 0): not dumpable, whatever fs.suid_dumpable
+	 * says (pause.c's main says why); exit 1 when it fails */
+	movl $SYS_prctl, %eax
+	movl $PR_SET_DUMPABLE, %edi
+	xorl %esi, %esi
+	syscall
+	testq %rax, %rax
+	jnz fail
+
 	/* pause -v: argc > 1 and argv[1] is exactly "-v" */
 	cmpq $1, (%rsp)
 	jle 1f
