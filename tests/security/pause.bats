@@ -84,9 +84,11 @@ YAML
 # Two things keep pause out of reach, each proven by leaving it out of
 # infra.c: without the setresgid/setresuid of drop_everything the Uid line
 # fails (pause would be root with no capabilities, which a root container's
-# default ones include: the kernel's ptrace check would let it attach); with
-# pause's file 0555 instead of execute-only, pause is dumpable, and the
-# container of its own uid reads its environ (and could attach to it).
+# default ones include: the kernel's ptrace check would let it attach); and
+# pause must not be dumpable, or the container of its own uid reads its
+# environ (and could attach to it). Its execute-only copy makes it so when
+# fs.suid_dumpable is 0, its own prctl(PR_SET_DUMPABLE, 0) whatever the
+# sysctl says (lab 02's checks set it to 1).
 @test "pause: uid 65535 and not dumpable: a container without SYS_PTRACE, root or 65535, cannot trace it" {
 	local pause
 	pause=$(state shared pause.pid)
