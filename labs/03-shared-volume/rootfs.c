@@ -14,6 +14,7 @@
 
 #include "common.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -320,14 +321,84 @@ static int make_at(int dir_fd, const char *dev, const char *name, bool dir, mode
 	return fd;
 }
 
-static int mount_dev(int root_fd, const char *root, bool own_shm)
+/*
+ * A privileged container gets every device of the host, as containerd gives
+ * it one (WithHostDevices): each character and block node under the host's
+ * /dev made again in the container's, with the host's mode and owner. Its
+ * device cgroup allows them all, and its /dev is not nodev. The container's
+ * own pts, shm and mqueue stay its own, a name that exists already (the
+ * nodes bound above) is kept, and the walk stops three directories down
+ * (/dev/cpu/0/cpuid is the deepest the kernel makes).
+ */
+static const char *const host_dev_skip[] = {"pts", "shm", "mqueue", "fd", "console"};
+
+static int copy_host_devices(int host, int dir, const char *shown, int depth);
+
+static int copy_host_subdir(int host, int dir, const char *shown, const char *name, int depth)
+{
+	char deeper[PATH_MAX];
+	snprintf(deeper, sizeof(deeper), "%s/%s", shown, name);
+	if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+		return fail_errno("mkdir(%s)", deeper);
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	_cleanup_close_ int hsub = openat(host, name, flags);
+	_cleanup_close_ int sub = hsub < 0 ? -1 : openat(dir, name, flags);
+	if (sub < 0)
+		return fail_errno("open(%s)", deeper);
+	return copy_host_devices(hsub, sub, deeper, depth + 1);
+}
+
+static int copy_host_node(int dir, const char *shown, const char *name, const struct stat *st)
+{
+	if (mknodat(dir, name, st->st_mode, st->st_rdev) < 0)
+		return errno == EEXIST ? 0 : fail_errno("mknod(%s/%s)", shown, name);
+	/* mknod's mode went through the umask: the host's, exactly */
+	if (fchownat(dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fchmodat(dir, name, st->st_mode & 07777, 0) < 0)
+		return fail_errno("chown/chmod(%s/%s)", shown, name);
+	return 0;
+}
+
+static int copy_host_devices(int host, int dir, const char *shown, int depth)
+{
+	int fd = fcntl(host, F_DUPFD_CLOEXEC, 0); /* closedir closes it */
+	DIR *dp = fd < 0 ? NULL : fdopendir(fd);
+	if (!dp) {
+		fail_errno("opendir(the host's /dev, for %s)", shown);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (errno = 0, e = readdir(dp))) {
+		const char *name = e->d_name;
+		struct stat st;
+		bool skip = name[0] == '.'; /* . .. and udev's own */
+		for (size_t i = 0; depth == 0 && i < ARRAY_SIZE(host_dev_skip); i++)
+			skip = skip || !strcmp(name, host_dev_skip[i]);
+		if (skip || fstatat(host, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* a node the host removed meanwhile */
+		if (S_ISDIR(st.st_mode) && depth < 2)
+			rc = copy_host_subdir(host, dir, shown, name, depth);
+		else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+			rc = copy_host_node(dir, shown, name, &st);
+	}
+	if (rc == 0 && errno)
+		rc = fail_errno("readdir(the host's /dev, for %s)", shown);
+	closedir(dp);
+	return rc;
+}
+
+static int mount_dev(int root_fd, const char *root, bool own_shm, bool privileged)
 {
 	char dev[PATH_MAX + 8], shown[PATH_MAX + 64];
 	snprintf(dev, sizeof(dev), "%s/dev", root);
 	{
 		_cleanup_close_ int under = open_top_dir(root_fd, root, "dev");
 		if (under < 0 ||
-		    mount_on_fd("tmpfs", under, dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
+		    mount_on_fd("tmpfs", under, dev, "tmpfs",
+		                MS_NOSUID | MS_STRICTATIME | (privileged ? 0 : MS_NODEV),
 		                "mode=755,size=65536k") < 0)
 			return -1;
 	}
@@ -393,7 +464,12 @@ static int mount_dev(int root_fd, const char *root, bool own_shm)
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i][0], d, links[i][1]) < 0)
 			return fail_errno("symlink(%s, %s/%s)", links[i][0], dev, links[i][1]);
-	return 0;
+	if (!privileged)
+		return 0;
+	_cleanup_close_ int host = open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (host < 0)
+		return fail_errno("open(/dev)");
+	return copy_host_devices(host, d, dev, 0);
 }
 
 /* What a container must not reach through /proc and /sys, even as root: the
@@ -459,7 +535,7 @@ static int harden(int root_fd, const char *root, const char *top, const char *co
 	return 0;
 }
 
-int rootfs_mount_kernel_fs(const char *root, bool own_shm)
+int rootfs_mount_kernel_fs(const char *root, bool own_shm, bool privileged)
 {
 	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
@@ -473,11 +549,14 @@ int rootfs_mount_kernel_fs(const char *root, bool own_shm)
 	snprintf(shown, sizeof(shown), "%s/proc", root);
 	if (mount_on_fd("proc", proc_fd, shown, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return -1;
-	if (harden(root_fd, root, "proc", proc_readonly, ARRAY_SIZE(proc_readonly), proc_masked,
-	           ARRAY_SIZE(proc_masked)) < 0)
+	/* A privileged container is the node's administrator: as containerd
+	 * makes it, nothing of /proc is masked or read-only, and /sys is
+	 * writable (an init container's `sysctl -w vm.max_map_count=...`). */
+	if (!privileged && harden(root_fd, root, "proc", proc_readonly, ARRAY_SIZE(proc_readonly),
+	                          proc_masked, ARRAY_SIZE(proc_masked)) < 0)
 		return -1;
 
-	if (mount_dev(root_fd, root, own_shm) < 0)
+	if (mount_dev(root_fd, root, own_shm, privileged) < 0)
 		return -1;
 
 	/* A new sysfs shows the network devices of the mounter's network
@@ -490,9 +569,11 @@ int rootfs_mount_kernel_fs(const char *root, bool own_shm)
 	if (sys_fd < 0)
 		return -1;
 	snprintf(shown, sizeof(shown), "%s/sys", root);
-	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	const unsigned long ro = (privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	if (mount_on_fd("sysfs", sys_fd, shown, "sysfs", ro, NULL) == 0)
-		return harden(root_fd, root, "sys", NULL, 0, sys_masked, ARRAY_SIZE(sys_masked));
+		return privileged ? 0
+		                  : harden(root_fd, root, "sys", NULL, 0, sys_masked,
+		                           ARRAY_SIZE(sys_masked));
 	if (errno != EPERM)
 		return -1;
 	/* A detached copy of the host's /sys and all its submounts, made
@@ -503,11 +584,14 @@ int rootfs_mount_kernel_fs(const char *root, bool own_shm)
 	if (tree < 0)
 		return fail_errno("open_tree(/sys, OPEN_TREE_CLONE)");
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+	if (!privileged &&
+	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return fail_errno("mount_setattr(/sys, MOUNT_ATTR_RDONLY)");
 	if (move_mount(tree, "", sys_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return fail_errno("move_mount(/sys onto %s)", shown);
-	return harden(root_fd, root, "sys", NULL, 0, sys_masked, ARRAY_SIZE(sys_masked));
+	return privileged
+	           ? 0
+	           : harden(root_fd, root, "sys", NULL, 0, sys_masked, ARRAY_SIZE(sys_masked));
 }
 
 /* ---- the pivot ----------------------------------------------------------------- */

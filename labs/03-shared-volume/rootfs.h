@@ -47,8 +47,11 @@ int rootfs_mount_overlay(const char *lower, const char *state_dir, struct rootfs
 /* Mount /proc, a minimal /dev (a nodev tmpfs; null zero full random urandom
  * tty bound from the host; /dev/pts, /dev/shm, /dev/mqueue, the std* links)
  * and /sys read-only under root. Without own_shm /dev/shm is left an empty
- * directory, for a volume to be mounted on: the pod's shared one. */
-int rootfs_mount_kernel_fs(const char *root, bool own_shm);
+ * directory, for a volume to be mounted on: the pod's shared one. A
+ * privileged container's are containerd's: /proc with nothing masked or
+ * read-only, /sys writable, and every device node of the host in a /dev
+ * that is not nodev. */
+int rootfs_mount_kernel_fs(const char *root, bool own_shm, bool privileged);
 
 /* pivot_root into root and detach the old root, the way crun does it:
  * chdir(root); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/"). */

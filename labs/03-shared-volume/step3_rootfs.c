@@ -65,7 +65,7 @@ static NORETURN void container(const char *image_root, const char *state, bool r
 	step_done_with("lower=%s upper=%s", image_root, rfs.upper);
 
 	step("mounting /proc, /dev, /sys");
-	if (rootfs_mount_kernel_fs(rfs.merged, true) < 0)
+	if (rootfs_mount_kernel_fs(rfs.merged, true, false) < 0)
 		die_last();
 	step_done();
 

@@ -50,7 +50,7 @@ static NORETURN void container(const char *image_root, const char *state, struct
 	if (unshare(CLONE_NEWNS) < 0)
 		die_errno("unshare(CLONE_NEWNS)");
 	if (rootfs_make_private() < 0 || rootfs_mount_overlay(image_root, state, &rfs) < 0 ||
-	    rootfs_mount_kernel_fs(rfs.merged, true) < 0)
+	    rootfs_mount_kernel_fs(rfs.merged, true, false) < 0)
 		die_last();
 	int root_fd = open(rfs.merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)

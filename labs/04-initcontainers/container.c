@@ -684,7 +684,7 @@ static int container_main(void *arg)
 	bool own_shm = true;
 	for (size_t i = 0; i < cfg->n_mounts; i++)
 		own_shm = own_shm && strcmp(cfg->mounts[i].mount_path, "/dev/shm");
-	if (rootfs_mount_kernel_fs(rf.merged, own_shm) < 0)
+	if (rootfs_mount_kernel_fs(rf.merged, own_shm, cfg->privileged) < 0)
 		child_fail(errfd, "kernel filesystems");
 	int root_fd = open(rf.merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0) {

@@ -391,6 +391,65 @@ YAML
 	[ ! -e "$PODRUN_ROOT/pods/contra" ]
 }
 
+# The Elasticsearch pattern: a privileged init container sets a sysctl.
+# containerd gives a privileged container /proc with nothing masked or
+# read-only, a writable /sys and every device of the host; the app beside it
+# keeps all of that hardened. (The sysctl is of the pod's network namespace:
+# the host's own stays as it was.) Proven: with rootfs_mount_kernel_fs given
+# false for privileged (container.c), the init container's sysctl fails with
+# "Read-only file system" and the pod fails.
+@test "identity: privileged: true gets a writable /proc/sys and /sys, nothing masked, the host's devices; the app beside it does not" {
+	local host_start
+	host_start=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+	run podrun run "$(pod_file priv <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: priv
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: sysctl
+    image: busybox
+    securityContext: {privileged: true}
+    command:
+    - sh
+    - -c
+    - |
+      sysctl -w net.ipv4.ip_unprivileged_port_start=80
+      awk '$5 == "/sys" {print "sys", $6}' /proc/self/mountinfo
+      [ -c /dev/net/tun ] && echo "tun $(stat -c %t:%T /dev/net/tun)"
+      grep -q "Timer List" /proc/timer_list && echo "timer_list shown"
+  containers:
+  - name: app
+    image: busybox
+    command:
+    - sh
+    - -c
+    - |
+      sysctl -w net.ipv4.ip_unprivileged_port_start=90 || echo "sysctl refused"
+      awk '$5 == "/sys" {print "sys", $6}' /proc/self/mountinfo
+      [ -e /dev/net/tun ] || echo "no tun"
+      grep -q "Timer List" /proc/timer_list || echo "timer_list masked"
+YAML
+)"
+	assert_success
+	run podrun logs priv -c sysctl
+	assert_line "net.ipv4.ip_unprivileged_port_start = 80"
+	assert_line --regexp '^sys rw,'
+	assert_line "tun a:c8"
+	assert_line "timer_list shown"
+	run podrun logs priv -c app
+	assert_line "sysctl refused"
+	assert_line --regexp '^sys ro,'
+	assert_line "no tun"
+	assert_line "timer_list masked"
+	[ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" = "$host_start" ]
+	podrun rm -f priv
+	assert_host_clean
+}
+
 # runc's umask, 022, not the operator's: with 077 the workingDir the runtime
 # makes and every file the command creates would be its owner's alone, and
 # a container running as another user could not read them.

@@ -115,7 +115,7 @@ static int readonly_image_root(void)
 	struct rootfs r;
 	if (rootfs_mount_overlay(lower, NULL, &r) < 0 || strcmp(r.merged, lower) || r.upper[0])
 		return 1;
-	if (rootfs_mount_kernel_fs(r.merged, true) < 0 || rootfs_pivot(r.merged) < 0)
+	if (rootfs_mount_kernel_fs(r.merged, true, false) < 0 || rootfs_pivot(r.merged) < 0)
 		return 2;
 	if (open("/new", O_CREAT | O_WRONLY | O_CLOEXEC, 0644) >= 0 || errno != EROFS)
 		return 3;
