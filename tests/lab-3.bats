@@ -249,6 +249,25 @@ tree_sum() {
 	[ -z "$(ls -A "$T/pod")" ]
 }
 
+# Proven: with mkdtemp before the first call that needs privilege (the
+# namespace), each step left its /tmp/podlab-stepN.* behind.
+@test "steps 1-4 without privileges: exit 1 naming the call refused, no scratch directory left" {
+	local s
+	# made by the user below, whom nothing else here runs as
+	ours_left() { find /tmp -maxdepth 1 -name 'podlab-step[1-4].*' -user 65534; }
+	defer "ours_left | xargs -r rm -rf"
+	for s in step1_bind step2_propagation step3_rootfs step4_emptydir; do
+		# an ordinary user; CAP_DAC_READ_SEARCH alone lets it reach the
+		# build and its images wherever they are (a home of mode 700)
+		run setpriv --reuid=65534 --regid=65534 --clear-groups \
+			--inh-caps=+dac_read_search --ambient-caps=+dac_read_search "$L3/$s"
+		assert_failure 1
+		assert_output --partial "Operation not permitted"
+		run ours_left
+		assert_output ""
+	done
+}
+
 # Proven: with die_last() again where die_removing() is (step5_hostpath.c),
 # the scratch directory stays in /tmp.
 @test "step5_hostpath --type File on its scratch directory: refused with the reason, and the directory removed" {

@@ -72,6 +72,21 @@ int main(int argc, char **argv)
 	}
 
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
+
+	/* The namespace first: without the privilege for it (not root) the step
+	 * stops here, before it has made a directory it would leave behind. */
+	step("unshare(CLONE_NEWNS): a copy of the host's mount table");
+	if (unshare(CLONE_NEWNS) < 0)
+		die_errno("unshare(CLONE_NEWNS)");
+	step_done();
+
+	/* The copy's mounts are still peers of the host's when / is shared (it is,
+	 * under systemd): a bind made now would show up on the host too. */
+	step("making every mount private (mount --make-rprivate /)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die_errno("mount(/, MS_REC|MS_PRIVATE)");
+	step_done();
+
 	char tmp[] = "/tmp/podlab-step1.XXXXXX";
 	bool own_dir = !dir;
 	if (own_dir && !(dir = mkdtemp(tmp)))
@@ -86,18 +101,6 @@ int main(int argc, char **argv)
 	if (fd < 0 || write(fd, "hello\n", 6) != 6)
 		die_errno("write(%s)", file);
 	close(fd);
-
-	step("unshare(CLONE_NEWNS): a copy of the host's mount table");
-	if (unshare(CLONE_NEWNS) < 0)
-		die_errno("unshare(CLONE_NEWNS)");
-	step_done();
-
-	/* The copy's mounts are still peers of the host's when / is shared (it is,
-	 * under systemd): a bind made now would show up on the host too. */
-	step("making every mount private (mount --make-rprivate /)");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		die_errno("mount(/, MS_REC|MS_PRIVATE)");
-	step_done();
 
 	step("bind-mounting %s onto %s", src, dst);
 	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)

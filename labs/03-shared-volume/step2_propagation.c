@@ -107,18 +107,21 @@ int main(int argc, char **argv)
 		}
 	}
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
-	char tmp[] = "/tmp/podlab-step2.XXXXXX";
-	bool own = !dir;
-	if (own && !(dir = mkdtemp(tmp)))
-		die_errno("mkdtemp(%s)", tmp);
-	snprintf(base, sizeof(base), "%s", dir);
 
+	/* The namespace first: without the privilege for it (not root) the step
+	 * stops here, before it has made a directory it would leave behind. */
 	step("namespace A: unshare(CLONE_NEWNS), everything private");
 	if (unshare(CLONE_NEWNS) < 0)
 		die_errno("unshare(CLONE_NEWNS)");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die_errno("mount(/, MS_REC|MS_PRIVATE)");
 	step_done();
+
+	char tmp[] = "/tmp/podlab-step2.XXXXXX";
+	bool own = !dir;
+	if (own && !(dir = mkdtemp(tmp)))
+		die_errno("mkdtemp(%s)", tmp);
+	snprintf(base, sizeof(base), "%s", dir);
 
 	/* Propagation is a property of a mount, not of a directory: each of the
 	 * three is bound onto itself to become a mount of its own. */

@@ -129,7 +129,8 @@ int main(int argc, char **argv)
 		die_last();
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	char tmp[] = "/tmp/podlab-step3.XXXXXX";
-	if (!state && !(state = mkdtemp(tmp)))
+	bool own = !state;
+	if (own && !(state = mkdtemp(tmp)))
 		die_errno("mkdtemp(%s)", tmp);
 
 	/* fork() into a new PID namespace, so the child's /proc shows it as PID 1:
@@ -141,8 +142,16 @@ int main(int argc, char **argv)
 		die_errno("pipe2");
 	fflush(stdout);
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid < 0)
+	if (pid < 0) {
+		/* Without the privilege for a namespace (not root) the step stops
+		 * here. The container that needs the state directory never started,
+		 * so the directory this step made goes first. */
+		int err = errno;
+		if (own)
+			rmdir(state);
+		errno = err;
 		die_errno("clone(CLONE_NEWPID)");
+	}
 	if (pid == 0)
 		container(image_root, state, ro, cmd, built[1]);
 	close(built[1]);

@@ -146,18 +146,21 @@ int main(int argc, char **argv)
 	if (rootfs_image_path(NULL, "busybox", image_root, sizeof(image_root)) < 0)
 		die_last();
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
+
+	/* The node's side of the pod lives in a mount namespace of its own too,
+	 * so that the tmpfs of a medium: Memory emptyDir never appears on the host.
+	 * Made first: without the privilege for it (not root) the step stops
+	 * here, before it has made a pod directory it would leave behind. */
+	if (unshare(CLONE_NEWNS) < 0)
+		die_errno("unshare(CLONE_NEWNS)");
+	if (rootfs_make_private() < 0)
+		die_last();
+
 	char tmp[] = "/tmp/podlab-step4.XXXXXX";
 	bool own = !pod_dir;
 	if (own && !(pod_dir = mkdtemp(tmp)))
 		die_errno("mkdtemp(%s)", tmp);
 	if (mkdir_p(pod_dir, 0700) < 0)
-		die_last();
-
-	/* The node's side of the pod lives in a mount namespace of its own too,
-	 * so that the tmpfs of a medium: Memory emptyDir never appears on the host. */
-	if (unshare(CLONE_NEWNS) < 0)
-		die_errno("unshare(CLONE_NEWNS)");
-	if (rootfs_make_private() < 0)
 		die_last();
 
 	struct vol_spec spec = {.name = "shared", .kind = VOL_EMPTYDIR, .memory = memory};
