@@ -57,6 +57,22 @@ tree_sum() {
 	host_mounts_unchanged
 }
 
+# Proven: with --dir compared to mountinfo as given, each of these printed
+# "here no" although the bind was there.
+@test "step1_bind: the bind is found in mountinfo however --dir is spelled (a trailing /, relative, a space)" {
+	run "$L3/step1_bind" --dir "$T/d/"
+	assert_success
+	assert_line --partial "dst: here yes, on the host no"
+	run bash -c 'cd "$1" && "$2" --dir rel' - "$T" "$L3/step1_bind"
+	assert_success
+	assert_line "mounted at rel/dst: here yes, on the host no"
+	# mountinfo writes the space as \040
+	run "$L3/step1_bind" --dir "$T/a b"
+	assert_success
+	assert_line "mounted at $T/a b/dst: here yes, on the host no"
+	host_mounts_unchanged
+}
+
 @test "step2_propagation: shared crosses both ways, slave one way, private none" {
 	run "$L3/step2_propagation" --dir "$T"
 	assert_success
