@@ -544,3 +544,27 @@ t.addfile(i, io.BytesIO(b"x")); t.close()' "$T/evil.tar"
 	[ "$(ls -d /tmp/podlab-step7.* 2>/dev/null || true)" = "$before" ]
 	host_mounts_unchanged
 }
+
+# Proven: without interrupt_defer (step7_image.c) the SIGINT killed the step
+# at once, and its store and state stayed in /tmp.
+@test "step7_image: a Ctrl-C stops the command, and the step removes its store and state" {
+	local before pid rc=0
+	step7_dirs() { ls -d /tmp/podlab-step7* 2>/dev/null || true; }
+	before=$(step7_dirs)
+	defer 'comm -13 <(echo "$before") <(step7_dirs) | xargs -r rm -rf'
+	# A job started with & ignores SIGINT, and so would the command: a
+	# terminal's foreground job does not.
+	env --default-signal=INT setsid "$L3/step7_image" "$PODLAB_BUILD/oci/busybox" \
+		-- /bin/sleep 30 >"$T/out" 2>&1 &
+	pid=$!
+	defer "kill -KILL -- -$pid"
+	wait_for pgrep -s "$pid" -x sleep
+	# as a terminal does: SIGINT to the whole foreground group
+	kill -INT -- "-$pid"
+	timeout 10 tail --pid="$pid" -f /dev/null
+	wait "$pid" || rc=$?
+	[ "$rc" = 1 ]
+	grep -q "interrupted by SIGINT" "$T/out"
+	[ "$(step7_dirs)" = "$before" ]
+	host_mounts_unchanged
+}

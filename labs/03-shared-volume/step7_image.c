@@ -20,6 +20,7 @@
 #include "rootfs.h"
 
 #include "common.h"
+#include "interrupt.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -104,6 +105,7 @@ static void remove_tmp(void)
 		rm_rf(tmp_store);
 	if (made_state)
 		rm_rf(tmp_state);
+	made_store = made_state = false;
 }
 
 int main(int argc, char **argv)
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
 	static char *default_cmd[] = {"/bin/ls", "/", NULL};
 	char **cmd = optind < argc ? argv + optind : default_cmd;
 
+	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 	maker = getpid();
 	atexit(remove_tmp);
 	if (!store && !(made_store = (store = mkdtemp(tmp_store)) != NULL))
@@ -174,6 +177,8 @@ int main(int argc, char **argv)
 	if (img_lowerdir(store, ref, lower, sizeof(lower)) < 0)
 		die_last();
 
+	/* A Ctrl-C during the load: no command to start (remove_tmp runs at exit). */
+	interrupt_check();
 	fflush(stdout); /* or the child's copy of the buffer prints it twice */
 	pid_t pid = fork();
 	if (pid < 0)
@@ -213,6 +218,7 @@ int main(int argc, char **argv)
 			die_errno("chroot(%s)", merged);
 		if (chdir("/") < 0)
 			die_errno("chdir(/)");
+		interrupt_restore();
 		execv(cmd[0], cmd);
 		die_errno("execv(%s)", cmd[0]);
 	}
@@ -221,5 +227,7 @@ int main(int argc, char **argv)
 		die_errno("waitpid");
 	img_image_free(&img);
 	img_strv_free(refs);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1; /* remove_tmp follows */
+	remove_tmp();
+	interrupt_check();
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
