@@ -351,6 +351,26 @@ assert_privs() {
 	nothing_left
 }
 
+# Proven: without end_the_rest (container.c) the first run's sleep 4242 was
+# still there after the restart, on the root the restart had deleted.
+@test "--share-pid: what a container left running ends with it, before its restart" {
+	start_pod --share-pid --policy Always --app 'app=sleep 4242 & exec sleep 30'
+	local old
+	wait_for pgrep -fx 'sleep 4242'
+	old=$(pgrep -fx 'sleep 4242')
+	kill -KILL "$APP"
+	# the restarted run's own sleep 4242 is there: the first run's is not
+	others() { pgrep -fx 'sleep 4242' | grep -vx "$old"; }
+	wait_for others
+	run pgrep -fx 'sleep 4242'
+	assert_output "$(others)"
+	[ "$(grep -c '^event app running' "$OUT")" = 2 ]
+	stop_pod
+	run pgrep -fx 'sleep 4242'
+	assert_failure
+	nothing_left
+}
+
 # ---- ctr-exec-pid: where an exec'd command lands ------------------------------------
 
 # step1_container runs `sh -c 'echo ... as pid $$, in $(readlink

@@ -22,18 +22,22 @@
  *
  *   C builds its root (overlay, volumes, /proc /dev /sys, pivot_root), drops
  *   what a container must not have (capabilities, the right to gain
- *   privileges, inherited fds) and execs. With a place hook, C says "built"
- *   over a socket before it drops anything, and waits for the caller's word
- *   to go on: the caller places it meanwhile. Until the execve succeeds, every
- *   failure is written to an O_CLOEXEC "error pipe": the caller's read()
- *   returns 0 (EOF) exactly when the execve closed it, and a message otherwise.
+ *   privileges, inherited fds) and execs. With a place hook, or in a pod
+ *   that shares its pid namespace, C says "built" over a socket before it
+ *   drops anything, and waits for the caller's word to go on: the caller
+ *   places it, or holds its mount namespace (ctr_terminated), meanwhile.
+ *   Until the execve succeeds, every failure is written to an O_CLOEXEC
+ *   "error pipe": the caller's read() returns 0 (EOF) exactly when the
+ *   execve closed it, and a message otherwise.
  */
 #include "container.h"
 
 #include "common.h"
 #include "rootfs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
@@ -618,7 +622,7 @@ struct child_args {
 	uint64_t caps;
 	const struct ctr_seccomp *filter;
 	int errfd;
-	int syncfd;   /* C's end of the socket to the caller; -1 without cfg->place */
+	int syncfd;   /* C's end of the socket to the caller; -1 without place or share_pid */
 	int callerfd; /* the caller's end: H closes it, or C would never see EOF */
 };
 
@@ -803,6 +807,17 @@ static void reap(pid_t pid)
 	}
 }
 
+/* C's mount namespace, held open (an fd above 2: see struct ctr). */
+static int hold_mnt_ns(pid_t c, int *fd)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return fail_errno("open(%s)", path);
+	return fd_above_stdio(fd);
+}
+
 /* Give up on C, which is not to run: kill it, reap it, remove what it made.
  * By pid, safely: c is our child and not reaped, so the pid cannot have been
  * reused. errno is kept, for the caller's message. */
@@ -863,9 +878,12 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 		return fail_errno("container %s: pipe2", name);
 	if (helper)
 		pid_r = p[0], pid_w = p[1];
-	if (cfg->place && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+	/* C waits on it once built: to be placed, and in a pod that shares its
+	 * pid namespace to have its mount namespace held (below). */
+	bool wait_built = cfg->place || cfg->share_pid;
+	if (wait_built && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
 		return fail_errno("container %s: socketpair", name);
-	if (cfg->place)
+	if (wait_built)
 		sync = p[0], sync_c = p[1];
 
 	struct child_args args = {.cfg = cfg,
@@ -905,9 +923,20 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	ssize_t n = 0;
 	while (got == sizeof(c) && sync >= 0 && (n = read(sync, &built, 1)) < 0 && errno == EINTR) {
 	}
+	/* Its mount namespace now, while C has run nothing of the image: once
+	 * the command runs it may be gone at any moment, and with it C's link
+	 * to the namespace, but not what it left running (ctr_terminated). */
+	_cleanup_close_ int mnt_ns = -1;
+	if (n == 1 && cfg->share_pid && hold_mnt_ns(c, &mnt_ns) < 0) {
+		char why[ERRMSG_MAX];
+		snprintf(why, sizeof(why), "%s", last_error());
+		abandon(c, cfg);
+		return fail_msg(EIO, "container %s: %s", name, why);
+	}
 	int placed = 0;
 	if (n == 1) {
-		placed = cfg->place(cfg->place_arg, c);
+		if (cfg->place)
+			placed = cfg->place(cfg->place_arg, c);
 		if (placed == 0 && write(sync, "G", 1) != 1)
 			placed = fail_errno("write(\"go\" to C)");
 	}
@@ -933,15 +962,86 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 		abandon(c, cfg);
 		return fail_errno("container %s: pidfd_open(%d)", name, (int)c);
 	}
+	out->mnt_ns = mnt_ns > 2 ? mnt_ns : 0;
+	mnt_ns = -1;
 	out->state = CTR_RUNNING;
 	out->started_at = wall_ms();
 	return 0;
+}
+
+/* ---- the end of a container in the pod's pid namespace ------------------------ */
+
+/*
+ * A container with a pid namespace of its own ends whole: when its PID 1
+ * exits, the kernel kills every other process of the namespace. In a pod
+ * that shares its pid namespace PID 1 is pause, and what the command left
+ * running (`sleep 9 &`) would outlive it, reparented to pause, on the
+ * container's old root - whose upper directory a restart's ctr_cleanup then
+ * deletes under it. containerd's shim kills those when the container's init
+ * exits; it finds them in the container's cgroup. This lab has no cgroups
+ * (lab 06), but the kernel marks them as well: every process of a container
+ * is in the container's mount namespace (C made it, what C starts inherits
+ * it, ctr_exec joins it), and no other process is, as neither entering nor
+ * leaving one is allowed without CAP_SYS_ADMIN. So the container's
+ * processes are those whose /proc/PID/ns/mnt is C's. ctr_start holds the
+ * namespace open: once C is gone, so is its link to it, and a namespace
+ * nobody holds is freed and its inode number given to the next one made -
+ * to someone else's processes.
+ */
+
+/* SIGKILL every process in the mount namespace ns; how many there were. */
+static int kill_pass(const struct stat *ns)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int found = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		long pid;
+		if (parse_long(e->d_name, 1, INT_MAX, &pid) < 0)
+			continue;
+		/* The pidfd first, then the look: should the pid be reused in
+		 * between, the look sees the newcomer, but the SIGKILL goes to
+		 * the process the pidfd names, which is gone then. */
+		int pidfd = sys_pidfd_open((pid_t)pid, 0);
+		if (pidfd < 0)
+			continue;
+		char link[64];
+		struct stat st;
+		snprintf(link, sizeof(link), "/proc/%ld/ns/mnt", pid);
+		if (stat(link, &st) == 0 && st.st_dev == ns->st_dev && st.st_ino == ns->st_ino) {
+			sys_pidfd_send_signal(pidfd, SIGKILL, 0);
+			found++;
+		}
+		close(pidfd);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Pass after pass (a process may fork meanwhile), until one finds nobody
+ * left in the namespace - an exited process is in none - or a second has
+ * passed (one stuck in the kernel dies when it comes back). Then the
+ * namespace is let go, and with it the container's overlay. */
+static void end_the_rest(struct ctr *c)
+{
+	if (c->mnt_ns <= 2)
+		return;
+	struct stat ns;
+	if (fstat(c->mnt_ns, &ns) == 0) {
+		int64_t give_up = now_ms() + 1000;
+		while (kill_pass(&ns) > 0 && now_ms() < give_up)
+			sleep_ms(1);
+	}
+	close(c->mnt_ns);
+	c->mnt_ns = 0;
 }
 
 void ctr_terminated(struct ctr *c, int wstatus)
 {
 	if (c->state == CTR_RUNNING)
 		closep(&c->pidfd);
+	end_the_rest(c);
 	c->state = CTR_TERMINATED;
 	c->finished_at = wall_ms();
 	if (WIFSIGNALED(wstatus)) {

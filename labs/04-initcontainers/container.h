@@ -127,6 +127,11 @@ struct ctr {
 	int exit_code;   /* exit status, or 128 + signal */
 	int signal;      /* the signal that ended it, or 0 */
 	char reason[32]; /* "Completed", "Error", "OOMKilled", or the signal, e.g. "SIGKILL" */
+	/* In a pod that shares its pid namespace: the container's mount
+	 * namespace, held open from its start, for ctr_terminated to end what
+	 * the container leaves running there. An fd above 2; 0, as in a struct
+	 * that ctr_start did not fill: none. */
+	int mnt_ns;
 };
 
 /* Start the container in the sandbox (placed by cfg->place before its
@@ -137,7 +142,11 @@ struct ctr {
  * the caller: reap it with waitpid() and tell ctr_terminated(). */
 int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct ctr *out);
 
-/* Record the end of the container from a wait status (the caller reaped it). */
+/* Record the end of the container from a wait status (the caller reaped it).
+ * In a pod that shares its pid namespace, the processes the container's
+ * process left running there are killed first, as containerd's shim kills
+ * them: a container's end is the end of all of it, as it is when its pid
+ * namespace is its own. */
 void ctr_terminated(struct ctr *c, int wstatus);
 
 /* Record a start that failed (ctr_start returned -1) as containerd records
