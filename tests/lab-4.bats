@@ -416,6 +416,16 @@ exec_line() { # [--share-pid]: the exec's line; $ctr_pidns: the container's pid 
 	assert_line --regexp '^   pid .* \(the pod.s\)$'
 }
 
+# Proven: with one slot for each, the last --cap-add and --cap-drop alone
+# counted: NET_ADMIN and NET_RAW were not changed.
+@test "step1_container: every --cap-add and --cap-drop counts" {
+	run "$L4/step1_container" --cap-add NET_ADMIN --cap-add SYS_TIME \
+		--cap-drop NET_RAW --cap-drop MKNOD
+	assert_success
+	# the default a80425fb, NET_ADMIN (12) and SYS_TIME (25) in, NET_RAW (13) and MKNOD (27) out
+	assert_line --regexp '^   container +00000000a20415fb '
+}
+
 @test "step2_order: the app reads init-1 init-2 init-3 from the emptyDir" {
 	run "$L4/step2_order"
 	assert_success

@@ -36,8 +36,8 @@ static void usage(void)
 	       "Run one busybox container in a pod sandbox and look at it from both sides.\n"
 	       "  --share-pid      the pod shares one pid namespace (pause is its PID 1)\n"
 	       "  --image IMAGE    the image (default busybox)\n"
-	       "  --cap-add CAP    add a capability (e.g. NET_ADMIN)\n"
-	       "  --cap-drop CAP   drop one (e.g. NET_RAW, or ALL)\n"
+	       "  --cap-add CAP    add a capability (e.g. NET_ADMIN; repeatable)\n"
+	       "  --cap-drop CAP   drop one (e.g. NET_RAW, or ALL; repeatable)\n"
 	       "  -h, --help       this help\n",
 	       program_invocation_short_name);
 }
@@ -82,7 +82,10 @@ int main(int argc, char **argv)
 	};
 	bool share_pid = false;
 	const char *image = "busybox";
-	const char *add[2] = {NULL}, *drop[2] = {NULL};
+	/* Every --cap-add and --cap-drop counts, as every name in
+	 * securityContext's lists does: NULL-terminated, for ctr_caps_mask. */
+	const char *add[16] = {NULL}, *drop[16] = {NULL};
+	size_t n_add = 0, n_drop = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -93,10 +96,14 @@ int main(int argc, char **argv)
 			image = optarg;
 			break;
 		case 'a':
-			add[0] = optarg;
+			if (n_add == ARRAY_SIZE(add) - 1)
+				die_usage("too many --cap-add");
+			add[n_add++] = optarg;
 			break;
 		case 'd':
-			drop[0] = optarg;
+			if (n_drop == ARRAY_SIZE(drop) - 1)
+				die_usage("too many --cap-drop");
+			drop[n_drop++] = optarg;
 			break;
 		case 'h':
 			usage();
