@@ -401,6 +401,17 @@ exec_line() { # [--share-pid]: the exec's line; $ctr_pidns: the container's pid 
 	[ -n "$pid" ] && [ "$pid" -lt 300 ] || { echo "$exec_out"; false; }
 }
 
+# Proven: with atoi, --until a:x stopped the pod at once and exited 0.
+@test "podctl --until NAME:N wants a number of restarts: a usage error otherwise" {
+	local bad
+	for bad in a:x a: a:-1 :3 a; do
+		run "$PODCTL" --processes --dir "$D" --until "$bad" --app 'a=sleep 5'
+		assert_failure 2
+		assert_output --partial "--until: expected 'running' or NAME:N, got '$bad'"
+	done
+	[ ! -e "$D" ]
+}
+
 # ---- the step programs -----------------------------------------------------------------
 
 @test "step1_container: own mnt and pid namespaces, the pod's net; exec joins it" {

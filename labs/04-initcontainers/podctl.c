@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,7 @@ struct opts {
 	bool allow_escalation;
 	int grace_ms;
 	const char *until;
+	long until_restarts; /* N of --until NAME:N */
 	long timeout_ms;
 	const char *dir;
 };
@@ -123,7 +125,7 @@ static bool until_reached(void)
 		const char *name = members[i].cfg.name;
 		if (strlen(name) == (size_t)(colon - o.until) &&
 		    !strncmp(name, o.until, strlen(name)))
-			return members[i].restarts >= atoi(colon + 1);
+			return members[i].restarts >= o.until_restarts;
 	}
 	return false;
 }
@@ -272,12 +274,16 @@ int main(int argc, char **argv)
 				die_usage("--grace: expected milliseconds, got '%s'", optarg);
 			o.grace_ms = (int)v;
 			break;
-		case OPT_UNTIL:
-			if (strcmp(optarg, "running") && !strchr(optarg, ':'))
+		case OPT_UNTIL: {
+			const char *colon = strrchr(optarg, ':');
+			if (strcmp(optarg, "running") &&
+			    (!colon || colon == optarg ||
+			     parse_long(colon + 1, 0, INT_MAX, &o.until_restarts) < 0))
 				die_usage("--until: expected 'running' or NAME:N, got '%s'",
 				          optarg);
 			o.until = optarg;
 			break;
+		}
 		case OPT_TIMEOUT:
 			if (parse_long(optarg, 1, 3600000, &o.timeout_ms) < 0)
 				die_usage("--timeout: expected milliseconds, got '%s'", optarg);
