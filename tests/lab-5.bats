@@ -847,6 +847,27 @@ no_lab5_links() {
 	run exactly_once "$T/collected" 120
 	assert_success
 	no_lab5_links
+	# Proven: a second run on the same --out said "collected 120, missing 0"
+	# and exited 0, though the sink had acknowledged its lines as repeats.
+	run "$L5/step1_logging" --lines 120 --out "$T/collected"
+	assert_failure 2
+	assert_output --partial "--out $T/collected: a collector's file (or its .state) is there already"
+	run exactly_once "$T/collected" 120
+	assert_success
+}
+
+@test "step1_logging --out refuses a file there already, or its .state alone, before it makes anything" {
+	require_root
+	echo "line 1" >"$T/old"
+	: >"$T/state-only.state"
+	run "$L5/step1_logging" --out "$T/old" --dir "$T/run"
+	assert_failure 2
+	assert_output --partial "would take this run's lines for repeats"
+	[ "$(cat "$T/old")" = "line 1" ]
+	run "$L5/step1_logging" --out "$T/state-only" --dir "$T/run"
+	assert_failure 2
+	[ ! -e "$T/run" ] && [ ! -e "$T/state-only" ]
+	no_lab5_links
 }
 
 @test "step2_proxy: the app's connections to localhost reach both backends in another pod" {

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define COLLECTOR SK_HOST_IP ":18510"
 
@@ -31,7 +32,7 @@ static void usage(FILE *out)
 	        "An app and a logging sidecar in one pod; every line reaches the collector once.\n"
 	        "\n"
 	        "  --lines N     lines the app writes (default 200)\n"
-	        "  --out FILE    the collector's file (default: in the run's directory)\n"
+	        "  --out FILE    a new file for the collector (default: in the run's directory)\n"
 	        "  --dir DIR     the run's state directory (created; default: a new temp dir)\n"
 	        "  -h, --help    show this help\n");
 }
@@ -111,6 +112,19 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+	/* The collector keeps each stream's position in OUT.state: a last run's
+	 * would have it acknowledge this run's lines as repeats and store none,
+	 * and the count at the end would be that run's. Every run starts with a
+	 * collector of its own; a file named here is not the step's to delete. */
+	if (out) {
+		char state[PATH_MAX + 8];
+		struct stat st;
+		snprintf(state, sizeof(state), "%s.state", out);
+		if (lstat(out, &st) == 0 || lstat(state, &st) == 0)
+			die_usage("--out %s: a collector's file (or its .state) is there already, "
+			          "and would take this run's lines for repeats: name a new one",
+			          out);
+	}
 
 	sk_begin(dir);
 	static struct sk_pod pod;
