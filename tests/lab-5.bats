@@ -888,6 +888,32 @@ no_lab5_links() {
 	no_lab5_links
 }
 
+# Proven: with step4_cost reading each measurement's result in one blocking
+# read, the SIGINT waited, pending, until the whole benchmark was over.
+@test "step4_cost: a Ctrl-C ends a long measurement within seconds, exit 1, nothing left behind" {
+	require_root
+	local pid rc=0
+	# A job started with & ignores SIGINT; a terminal's foreground job does not.
+	TMPDIR=$T env --default-signal=INT setsid "$L5/step4_cost" --round-trips 10000000 \
+		--runs 1 >"$T/out" 2>&1 3>&- &
+	pid=$!
+	defer "kill -KILL -- -$pid"
+	# measuring: its server and its client are there beside it
+	measuring() { [ "$(pgrep -s "$pid" -x step4_cost | wc -l)" -ge 3 ]; }
+	wait_for measuring
+	# as a terminal does: SIGINT to the whole foreground group
+	kill -INT -- "-$pid"
+	timeout 5 tail --pid="$pid" -f /dev/null
+	wait "$pid" || rc=$?
+	[ "$rc" = 1 ]
+	grep -q "interrupted by SIGINT" "$T/out"
+	run pgrep -s "$pid"
+	assert_failure
+	run find "$T" -maxdepth 1 -name 'podlab-lab5.*'
+	assert_output ""
+	no_lab5_links
+}
+
 # Proven: with accept4's EMFILE fatal (as it was), the adapter dies with
 # "accept4: Too many open files" at the first connection.
 @test "adapter: out of fds it waits and serves again, instead of dying" {

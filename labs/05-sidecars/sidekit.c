@@ -158,12 +158,21 @@ const char *sk_sibling(const char *name)
 	return path;
 }
 
-void sk_check_interrupt(void)
+int sk_interrupted(void)
 {
 	sigset_t pending;
-	if (sigpending(&pending) == 0 &&
-	    (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM)))
-		die("interrupted: stopping the pods");
+	if (sigpending(&pending) < 0)
+		return 0;
+	if (sigismember(&pending, SIGINT) == 1)
+		return SIGINT;
+	return sigismember(&pending, SIGTERM) == 1 ? SIGTERM : 0;
+}
+
+void sk_check_interrupt(void)
+{
+	int sig = sk_interrupted();
+	if (sig)
+		die("interrupted by SIG%s: stopping the pods", sigabbrev_np(sig));
 }
 
 void sk_wait(struct ctr *c, const char *name, int timeout_ms)

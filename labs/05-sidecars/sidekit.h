@@ -65,6 +65,10 @@ void sk_wait_port(const char *addr, int timeout_ms);
  * die (the teardown runs from atexit). */
 void sk_check_interrupt(void);
 
+/* The signal sk_check_interrupt would die of (SIGINT, SIGTERM), or 0: for
+ * a step that has processes of its own to end first. */
+int sk_interrupted(void);
+
 /* Wait for container c to exit, as ctr_wait() does, but give up (die) on
  * SIGINT/SIGTERM or after timeout_ms: a step must never hang on an app
  * whose sidecar is broken. */

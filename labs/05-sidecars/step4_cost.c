@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,6 +164,24 @@ static struct result measure(const struct sk_pod *cli, const struct sk_pod *srv,
 		_exit(0);
 	}
 	close(res[1]);
+	/* A measurement can take minutes (--round-trips), and a Ctrl-C stays
+	 * pending, blocked, in this process and in both of ours: wait for the
+	 * result in slices and look. The pods' teardown knows nothing of these
+	 * two processes, so they are ended here, before the step dies of it. */
+	struct pollfd result = {.fd = res[0], .events = POLLIN};
+	int polled;
+	while ((polled = poll(&result, 1, 50)) <= 0) {
+		int err = errno;
+		if ((polled < 0 && err != EINTR) || sk_interrupted()) {
+			kill(cl, SIGKILL);
+			kill(server, SIGKILL);
+			waitpid(cl, NULL, 0);
+			waitpid(server, NULL, 0);
+			sk_check_interrupt();
+			errno = err;
+			die_errno("poll(result pipe)");
+		}
+	}
 	struct result r;
 	ssize_t got = read(res[0], &r, sizeof(r));
 	close(res[0]);
@@ -234,6 +253,7 @@ int main(int argc, char **argv)
 	struct result lo = {0}, veth = {0};
 	step("measuring %ld round trips and %ld MiB, %ld times each", round_trips, megabytes, runs);
 	for (long i = 0; i < runs; i++) {
+		sk_check_interrupt();
 		keep_best(&lo, measure(&a, &a, "127.0.0.1:18540"));
 		keep_best(&veth, measure(&a, &b, over_veth));
 	}
