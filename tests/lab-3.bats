@@ -558,7 +558,11 @@ t.addfile(i, io.BytesIO(b"x")); t.close()' "$T/evil.tar"
 		-- /bin/sleep 30 >"$T/out" 2>&1 &
 	pid=$!
 	defer "kill -KILL -- -$pid"
-	wait_for pgrep -s "$pid" -x sleep
+	# the image is unpacked first: on a loaded machine, seconds
+	wait_long pgrep -s "$pid" -x sleep || {
+		cat "$T/out"
+		false
+	}
 	# as a terminal does: SIGINT to the whole foreground group
 	kill -INT -- "-$pid"
 	timeout 10 tail --pid="$pid" -f /dev/null
