@@ -1015,18 +1015,21 @@ int logs_read(const char *pod_data_dir, const char *ctr, const struct logs_read_
 	if (!valid_ctr(ctr))
 		return fail_msg(EINVAL, "logs: \"%s\" is not a container name", ctr ? ctr : "");
 	int latest = logs_latest_run(pod_data_dir, ctr);
-	if (latest < 0 && errno != ENOENT)
-		return -1;
-	int run = o->previous ? latest - 1 : latest;
-	if (run < 0) {
-		if (o->previous)
-			return fail_msg(ENOENT, "previous terminated container \"%s\" not found",
-			                ctr);
-		return 0; /* never started: nothing logged yet */
-	}
+	if (latest < 0)
+		return errno == ENOENT ? 0 : -1; /* ENOENT: nothing logged yet */
+	return logs_read_run(pod_data_dir, ctr, latest, o, emit, emit_arg);
+}
+
+int logs_read_run(const char *pod_data_dir, const char *ctr, int run,
+                  const struct logs_read_opts *o, logs_emit_fn emit, void *emit_arg)
+{
+	if (!valid_ctr(ctr) || run < 0)
+		return fail_msg(EINVAL,
+		                "logs: container \"%s\", run %d: not a container name or run",
+		                ctr ? ctr : "", run);
 	int dirfd = open_ctr_dir(pod_data_dir, ctr, false);
 	if (dirfd < 0)
-		return -1;
+		return errno == ENOENT ? 0 : -1; /* a run that never started logs nothing */
 	struct reader rd = {.o = o, .emit = emit, .arg = emit_arg, .ringing = o->tail >= 0};
 	struct rfile cur = {.fd = -1}, old = {.fd = -1};
 	cur.buf = malloc(READ_BUF);
@@ -1044,10 +1047,6 @@ int logs_read(const char *pod_data_dir, const char *ctr, const struct logs_read_
 	int rots[LOGS_MAX_FILES_LIMIT];
 	ino_t inos[LOGS_MAX_FILES_LIMIT];
 	size_t n = list_rotated(dirfd, run, rots, inos, ARRAY_SIZE(rots));
-	if (o->previous && !have_cur && n == 0) {
-		rc = fail_msg(ENOENT, "previous terminated container \"%s\" not found", ctr);
-		goto out;
-	}
 	for (size_t i = n; i-- > 0 && !rd.stop;) {
 		if (have_cur && inos[i] == cur.ino)
 			continue;

@@ -121,7 +121,6 @@ void logs_format_time_nano(int64_t ns, char *out, size_t len);
 typedef int (*logs_emit_fn)(void *arg, const char *buf, size_t len);
 
 struct logs_read_opts {
-	bool previous;       /* the run before the latest one (N-1), as kubectl logs -p */
 	bool follow;         /* then wait for more until the run ends */
 	bool timestamps;     /* each line starts with its timestamp and a space */
 	long tail;           /* only the last `tail` lines (across rotated files); < 0: all */
@@ -137,15 +136,21 @@ struct logs_read_opts {
 /* The latest run of ctr that has a log file, or -1 with ENOENT. */
 int logs_latest_run(const char *pod_data_dir, const char *ctr);
 
-/* Write the log of ctr's latest run (previous: the run before) to emit, as
- * `kubectl logs` prints it: the contents of the records, a line's "P"
- * records joined with the "F" record that ends it (per stream), each line
- * placed where it ends. Tail and since pick lines as kubelet does: the last
- * `tail` lines, then of those the ones since since_ns; a line's time is the
- * time of its first record. A container with no log yet prints nothing (0);
- * previous with no earlier run: -1, ENOENT, "previous terminated container
- * "C" not found". -1 too when emit fails. */
+/* Write the log of ctr's latest run to emit, as `kubectl logs` prints it:
+ * the contents of the records, a line's "P" records joined with the "F"
+ * record that ends it (per stream), each line placed where it ends. Tail and
+ * since pick lines as kubelet does: the last `tail` lines, then of those the
+ * ones since since_ns; a line's time is the time of its first record. A
+ * container with no log yet prints nothing (0). -1 when emit fails. */
 int logs_read(const char *pod_data_dir, const char *ctr, const struct logs_read_opts *o,
               logs_emit_fn emit, void *emit_arg);
+
+/* The same for run `run` of ctr. Which run kubectl means (-p: lastState's,
+ * else the current one's...) only the container's status can say: the
+ * caller picks it (logs_cmd.c), as kubelet picks a container ID from the
+ * status before it opens a log. A run without a log file (one that never
+ * started) prints nothing (0). */
+int logs_read_run(const char *pod_data_dir, const char *ctr, int run,
+                  const struct logs_read_opts *o, logs_emit_fn emit, void *emit_arg);
 
 #endif

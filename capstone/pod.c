@@ -118,6 +118,12 @@ struct member_kill {
  * it a preStop took. */
 #define POD_MIN_GRACE_MS 2000
 
+/* A run of a container that ended: what its lastState reports. */
+struct ended {
+	struct ctr c;
+	int run; /* its number, m->restarts then: its log is logs/C/RUN.log */
+};
+
 struct sup {
 	const struct pod_spec *spec;
 	const struct pod_opts *o;
@@ -161,7 +167,7 @@ struct sup {
 	struct probe_exec_target *ptgt; /* what an exec probe runs in */
 	struct member_kill *kills;      /* per container: kill_member's kill, a stop's preStop */
 	struct status_pod status;       /* conditions (status.h) */
-	struct ctr *last, *prev;        /* per container: its last two terminations */
+	struct ended *last, *prev;      /* per container: its last two terminations */
 	char uid[37];
 	struct res_member *cgroups; /* one per container: its cgroup, its oom_score_adj */
 	struct member_ref *refs;    /* one per container: place_member's arg */
@@ -261,7 +267,7 @@ static void write_member(struct sup *s, struct init_member *m)
 	 * final termination is Terminated, with the run before it as lastState. */
 	bool restarting = c->state == CTR_TERMINATED && m->waiting_reason[0];
 	bool terminated = c->state == CTR_TERMINATED && !restarting;
-	const struct ctr *last = terminated ? &s->prev[i] : &s->last[i];
+	const struct ended *last = terminated ? &s->prev[i] : &s->last[i];
 	/* one change of a dozen files: `podrun get`, `ps` and `inspect` read
 	 * all of it or wait for it (state_change_begin, state.h) */
 	state_change_begin(d);
@@ -298,12 +304,15 @@ static void write_member(struct sup *s, struct init_member *m)
 	/* during a stop too, as kubelet's: the readiness probes go on */
 	state_put(d, "ready", "%d", running && (!ps || probe_set_ready(ps)));
 	state_put(d, "started", "%d", running && (!ps || probe_set_started(ps)));
-	if (last->state == CTR_TERMINATED) {
-		state_put(d, "last_exit_code", "%d", last->exit_code);
-		state_put(d, "last_signal", "%d", last->signal);
-		state_put(d, "last_reason", "%s", last->reason);
-		put_time(d, "last_started_at", last->started_at);
-		put_time(d, "last_finished_at", last->finished_at);
+	if (last->c.state == CTR_TERMINATED) {
+		state_put(d, "last_exit_code", "%d", last->c.exit_code);
+		state_put(d, "last_signal", "%d", last->c.signal);
+		state_put(d, "last_reason", "%s", last->c.reason);
+		put_time(d, "last_started_at", last->c.started_at);
+		put_time(d, "last_finished_at", last->c.finished_at);
+		/* the run lastState is: what `podrun logs -p` reads, as kubelet
+		 * serves --previous from lastState.terminated's container */
+		state_put(d, "last_run", "%d", last->run);
 	}
 	/* The state last: whoever waits for it (podrun's tests, a script) then
 	 * finds the reason, the exit code and the pid of the same transition. */
@@ -1138,7 +1147,7 @@ static void hook_on_change(void *arg, struct init_member *m)
 		member_dir(s, m, d, sizeof(d));
 		state_put(d, "termination_message", "%s", msg);
 		s->prev[i] = s->last[i];
-		s->last[i] = m->c;
+		s->last[i] = (struct ended){.c = m->c, .run = m->restarts};
 	}
 	write_member(s, m);
 	if (m->c.state == CTR_TERMINATED) {

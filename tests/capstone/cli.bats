@@ -288,6 +288,40 @@ YAML
 	assert_host_clean
 }
 
+# kubelet serves `logs --previous` from lastState.terminated, whatever run
+# that is (validateContainerLogStatus, kubelet_pods.go). Proven: podrun
+# before this read the run before the latest log file, so in a
+# CrashLoopBackOff (lastState: the run that just ended) -p printed run-1.
+@test "logs -p in CrashLoopBackOff: the run lastState reports, not the one before" {
+	# kubelet's backoff (not the tests' fast one): the first crash restarts
+	# at once, the second waits 10 s, in CrashLoopBackOff
+	export PODLAB_BACKOFF_SCALE=1
+	f=$(pod_file loop <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: loop}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: d, emptyDir: {}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "n=$(($(cat /d/n 2>/dev/null || echo 0) + 1)); echo $n >/d/n; echo run-$n; exit 1"]
+    volumeMounts: [{name: d, mountPath: /d}]
+YAML
+	)
+	podrun run -d "$f" || true
+	wait_for grep -qx CrashLoopBackOff "$PODRUN_ROOT/pods/loop/containers/c/reason"
+	[ "$(state loop containers/c/restarts)" = 1 ]
+	run podrun logs -p loop
+	assert_success
+	assert_output run-2
+	run podrun logs loop
+	assert_success
+	assert_output run-2
+	podrun rm -f loop
+}
+
 # containerd records a start that failed as the container's end: exit code
 # 128, reason StartError, the error as its message; kubelet's restart policy
 # then decides, as for any other end (kubernetes#14491). Proven: with the

@@ -21,6 +21,9 @@ setup() {
 	defer "rm -rf '$PODRUN_ROOT' '$PODRUN_DATA'"
 	# web: an init container, the app container main, a sidecar that never ran
 	make_pod web init:init main:app side:sidecar
+	status web init Terminated Completed 0
+	status web main Running '' 1 0
+	status web side Waiting PodInitializing 0
 	put web init/0.log <<-'EOF'
 		2026-11-27T22:00:00.000000000Z stdout F init done
 	EOF
@@ -59,6 +62,21 @@ make_pod() {
 	done
 }
 
+# status POD C STATE REASON RESTARTS [LAST_RUN] - a container's status as the
+# supervisor writes it: the current run is RESTARTS, lastState run LAST_RUN
+status() {
+	local d="$PODRUN_ROOT/pods/$1/containers/$2"
+	echo "$3" >"$d/state"
+	echo "$4" >"$d/reason"
+	echo "$5" >"$d/restarts"
+	if [ "$3" = Waiting ]; then : >"$d/started_at"; else echo 2026-11-27T22:00:00Z >"$d/started_at"; fi
+	rm -f "$d/last_exit_code" "$d/last_run"
+	if [ -n "${6:-}" ]; then
+		echo 1 >"$d/last_exit_code"
+		echo "$6" >"$d/last_run"
+	fi
+}
+
 # put POD C/FILE <<EOF - a log file
 put() {
 	local f="$PODRUN_DATA/pods/$1/logs/$2"
@@ -91,16 +109,42 @@ ALL_OF_RUN_1='line 1\nline 2 (err)\nline 3\nline 4\nline 5\nno newline at the en
 	expect 'init done\n' --container=init web
 	# options after the pod, as kubectl takes them
 	expect 'init done\n' web -c init
-	# a container that has not run yet: nothing, and no error
-	expect '' -c side web
 }
 
-@test "logs -p: the run before the latest one" {
+# kubelet's validateContainerLogStatus (kubelet_pods.go) picks the container
+# whose log it serves from the status, never by counting files. Proven:
+# podrun before this read "the latest run, -p the one before", so during a
+# CrashLoopBackOff -p printed the run before lastState's, and a container
+# waiting to start printed nothing with exit 0.
+@test "logs -p: lastState's run; logs: the current one, else why there is none" {
 	expect 'first run\ncrashed\n' -p web
 	expect 'first run\ncrashed\n' --previous web
 	run logs -p -c init web
 	assert_failure 1
 	assert_output 'podrun: previous terminated container "init" in pod "web" not found'
+	# a container that waits to start has no log: kubelet says why
+	run logs -c side web
+	assert_failure 1
+	assert_output 'podrun: container "side" in pod "web" is waiting to start: PodInitializing'
+	run logs -p -c side web
+	assert_failure 1
+	assert_output 'podrun: previous terminated container "side" in pod "web" not found'
+	# CrashLoopBackOff after run 1: lastState is run 1, and both show it
+	status web main Waiting CrashLoopBackOff 1 1
+	expect "$ALL_OF_RUN_1" -p web
+	expect "$ALL_OF_RUN_1" web
+	# run 2 waits for its image (never started): lastState is still run 1
+	status web main Waiting ErrImageNeverPull 1 1
+	expect "$ALL_OF_RUN_1" web
+	# terminated for good: its own run; lastState's with -p
+	status web main Terminated Error 1 0
+	expect "$ALL_OF_RUN_1" web
+	expect 'first run\ncrashed\n' -p web
+	# a run that never started (StartError, no startedAt): lastState's
+	status web main Terminated StartError 2 1
+	: >"$PODRUN_ROOT/pods/web/containers/main/started_at"
+	expect "$ALL_OF_RUN_1" web
+	expect "$ALL_OF_RUN_1" -p web
 }
 
 @test "logs --timestamps: each line's time, as kubectl prints it" {
@@ -122,6 +166,7 @@ ALL_OF_RUN_1='line 1\nline 2 (err)\nline 3\nline 4\nline 5\nno newline at the en
 
 @test "logs --since DURATION: lines newer than now - DURATION" {
 	make_pod fresh main:app
+	status fresh main Running '' 0
 	local old new
 	old=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%S.000000000Z)
 	new=$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%S.000000000Z)
@@ -143,6 +188,7 @@ ALL_OF_RUN_1='line 1\nline 2 (err)\nline 3\nline 4\nline 5\nno newline at the en
 }
 
 @test "logs --all-containers: each container in spec order, init containers first" {
+	status web side Running '' 0
 	expect "init done\\n$ALL_OF_RUN_1" --all-containers web
 	run logs --all-containers -p web
 	assert_failure 1
@@ -151,6 +197,8 @@ ALL_OF_RUN_1='line 1\nline 2 (err)\nline 3\nline 4\nline 5\nno newline at the en
 	assert_line 'crashed'
 	# following them all (one process each): every container's lines, whole
 	make_pod two a:app b:app
+	status two a Running '' 0
+	status two b Running '' 0
 	put two a/0.log <<-'EOF'
 		2026-11-27T22:00:00.000000000Z stdout F a 1
 		2026-11-27T22:00:01.000000000Z stdout F a 2

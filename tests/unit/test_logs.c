@@ -560,22 +560,32 @@ Test(logs, since_keeps_newer_lines)
 	cr_assert_str_eq(read_log("main", o), "ten\nten and a bit\n");
 }
 
-Test(logs, previous_is_the_run_before)
+Test(logs, a_run_is_read_by_its_number)
 {
-	struct logs_read_opts o = ALL;
-	o.previous = true;
 	put("main/0.log", T0 "Z stdout F first run\n");
-	struct sink s = {0};
-	/* one run only: no previous */
-	cr_assert_eq(logs_read(pod, "main", &o, to_sink, &s), -1);
-	cr_assert_null(s.p, "printed something");
-	cr_assert_eq(errno, ENOENT);
-	cr_assert(strstr(last_error(), "previous terminated container \"main\" not found"));
 	put("main/1.log", T0 "Z stdout F second run\n");
-	cr_assert_str_eq(read_log("main", o), "first run\n");
-	cr_assert_str_eq(read_log("main", ALL), "second run\n");
-	/* a container that has not run: nothing, and no error */
+	put("main/2.log.1", T0 "Z stdout F third run, rotated\n");
+	struct sink s = {0};
+	cr_assert_eq(logs_read_run(pod, "main", 0, &ALL, to_sink, &s), 0);
+	cr_assert_str_eq(s.p, "first run\n");
+	free(s.p);
+	s = (struct sink){0};
+	cr_assert_eq(logs_read_run(pod, "main", 2, &ALL, to_sink, &s), 0);
+	cr_assert_str_eq(s.p, "third run, rotated\n");
+	free(s.p);
+	/* the latest: the highest number there is */
+	cr_assert_str_eq(read_log("main", ALL), "third run, rotated\n");
+	/* a run with no file (it never started) and a container that has not
+	 * run: nothing, and no error; which run to read is the caller's
+	 * choice (logs_cmd.c, from the container's status) */
+	s = (struct sink){0};
+	cr_assert_eq(logs_read_run(pod, "main", 7, &ALL, to_sink, &s), 0);
+	cr_assert_null(s.p, "printed something");
+	cr_assert_eq(logs_read_run(pod, "sidecar", 0, &ALL, to_sink, &s), 0);
+	cr_assert_null(s.p, "printed something");
 	cr_assert_str_eq(read_log("sidecar", ALL), "");
+	cr_assert_eq(logs_read_run(pod, "main", -1, &ALL, to_sink, &s), -1);
+	cr_assert_eq(errno, EINVAL);
 }
 
 Test(logs, timestamps_prefix_each_line)
