@@ -121,7 +121,8 @@ struct member_kill {
 /* A run of a container that ended: what its lastState reports. */
 struct ended {
 	struct ctr c;
-	int run; /* its number, m->restarts then: its log is logs/C/RUN.log */
+	int run;       /* its number, m->restarts then: its log is logs/C/RUN.log */
+	char *message; /* its terminated.message (NULL: none) */
 };
 
 struct sup {
@@ -308,6 +309,8 @@ static void write_member(struct sup *s, struct init_member *m)
 		state_put(d, "last_exit_code", "%d", last->c.exit_code);
 		state_put(d, "last_signal", "%d", last->c.signal);
 		state_put(d, "last_reason", "%s", last->c.reason);
+		/* kubelet keeps the message with the rest of the run */
+		state_put(d, "last_message", "%s", last->message ? last->message : "");
 		put_time(d, "last_started_at", last->c.started_at);
 		put_time(d, "last_finished_at", last->c.finished_at);
 		/* the run lastState is: what `podrun logs -p` reads, as kubelet
@@ -1051,6 +1054,23 @@ static int tail_emit(void *arg, const char *b, size_t n)
  * started lives on in its cgroup - counted against its limits, holding the
  * run's log pipes open - beside its next run. runc kills them when such a
  * container goes; so does hook_on_change, once it has ended. */
+/* Container i's run has ended: it becomes its last termination, the one
+ * before that its previous. A message that cannot be copied is lost, not
+ * the run. */
+static void keep_ended(struct sup *s, size_t i, const struct init_member *m, const char *msg)
+{
+	char *copy = msg[0] ? strdup(msg) : NULL;
+	free(s->prev[i].message);
+	s->prev[i] = s->last[i];
+	s->last[i].c = m->c;
+	s->last[i].run = m->restarts;
+	/* gcc 12's analyzer loses the pointer stored in a slot of the calloc'd
+	 * s->last and calls it a leak: the next keep_ended or sup_free frees it */
+	ANALYZER_REALLOC_LEAK_FP_BEGIN
+	s->last[i].message = copy;
+}
+ANALYZER_REALLOC_LEAK_FP_END
+
 static void hook_on_change(void *arg, struct init_member *m)
 {
 	struct sup *s = arg;
@@ -1146,8 +1166,7 @@ static void hook_on_change(void *arg, struct init_member *m)
 		char d[PATH_MAX];
 		member_dir(s, m, d, sizeof(d));
 		state_put(d, "termination_message", "%s", msg);
-		s->prev[i] = s->last[i];
-		s->last[i] = (struct ended){.c = m->c, .run = m->restarts};
+		keep_ended(s, i, m, msg);
 	}
 	write_member(s, m);
 	if (m->c.state == CTR_TERMINATED) {
@@ -2587,6 +2606,10 @@ static void sup_free(struct sup *s)
 	free(s->cgroups);
 	free(s->refs);
 	free(s->oom_seen);
+	for (size_t i = 0; s->last && s->prev && i < s->spec->n_ctrs; i++) {
+		free(s->last[i].message);
+		free(s->prev[i].message);
+	}
 	free(s->last);
 	free(s->prev);
 	free(s->probes);

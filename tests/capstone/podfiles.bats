@@ -165,6 +165,40 @@ YAML
 	assert_host_clean
 }
 
+# kubelet's lastState is the whole terminated state of the run before,
+# message included (convertContainerStatus, kubelet_pods.go). Proven:
+# podrun before this wrote every last_* file but last_message, so the
+# lastState had no message and describe's Last State no Message line.
+@test "lastState.terminated keeps the run's termination message" {
+	f=$(pod_file again <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: again}
+spec:
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: d, emptyDir: {}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "[ -e /d/f ] && { echo fine >/dev/termination-log; exit 0; }; touch /d/f; echo boom >/dev/termination-log; exit 1"]
+    volumeMounts: [{name: d, mountPath: /d}]
+YAML
+	)
+	podrun run -d "$f" || true
+	wait_for grep -qx Succeeded "$PODRUN_ROOT/pods/again/phase"
+	run podrun get again -o json
+	assert_success
+	[ "$(jq -r '.status.containerStatuses[0].state.terminated.message' <<<"$output")" = fine ]
+	[ "$(jq -r '.status.containerStatuses[0].lastState.terminated.message' <<<"$output")" = boom ]
+	run podrun describe again
+	assert_success
+	assert_output --regexp 'Last State: +Terminated
+ +Reason: +Error
+ +Message: +boom'
+	podrun rm again
+}
+
 # POSIX shared memory is files in /dev/shm: the pod's containers share it
 # only because one tmpfs, the sandbox's, is bound into each (containerd's
 # and CRI-O's 64 MiB). Before, each container had a /dev/shm of its own.
