@@ -302,8 +302,12 @@ static void write_member(struct sup *s, struct init_member *m)
 	/* ready and started as the probes say (without probes: running) */
 	struct probe_set *ps = s->probes ? s->probes[i] : NULL;
 	bool running = c->state == CTR_RUNNING;
-	/* during a stop too, as kubelet's: the readiness probes go on */
-	state_put(d, "ready", "%d", running && (!ps || probe_set_ready(ps)));
+	/* during a stop too, as kubelet's: the readiness probes go on. An init
+	 * container (not a sidecar) that completed is ready, as kubelet's
+	 * prober manager sets it (UpdatePodStatus); the pod's conditions and
+	 * READY count the app containers and sidecars alone. */
+	bool completed = terminated && m->is_init && !m->sidecar && c->exit_code == 0;
+	state_put(d, "ready", "%d", (running && (!ps || probe_set_ready(ps))) || completed);
 	state_put(d, "started", "%d", running && (!ps || probe_set_started(ps)));
 	if (last->c.state == CTR_TERMINATED) {
 		state_put(d, "last_exit_code", "%d", last->c.exit_code);

@@ -730,7 +730,13 @@ status_of() {
 	[ "$(j .metadata.uid)" = "$(cat "$PODRUN_ROOT/pods/real/uid")" ]
 	[ "$(j .status.phase)" = Running ]
 	[ "$(j .status.initContainerStatuses[0].state.terminated.reason)" = Completed ]
+	# a completed init container is ready (kubelet's prober manager,
+	# UpdatePodStatus), not started; podrun before this said ready: false
+	[ "$(j .status.initContainerStatuses[0].ready)" = true ]
+	[ "$(j .status.initContainerStatuses[0].started)" = false ]
 	[ "$(j .status.containerStatuses[0].ready)" = true ]
+	[ "$(j '.status.conditions[] | select(.type == "Initialized") | .status')" = True ]
+	[ "$(j '.status.conditions[] | select(.type == "Ready") | .status')" = True ]
 	[ "$(j .status.containerStatuses[0].state.running.startedAt)" != null ]
 	# the effective stop signal: neither the container nor busybox names one
 	[ "$(j .status.containerStatuses[0].stopSignal)" = SIGTERM ]
@@ -746,6 +752,8 @@ status_of() {
 	run podrun describe real
 	assert_success
 	assert_line --regexp '^  Normal +Started +[0-9a-z]+ +podrun +.*app'
+	# Init Containers: init's Ready, then Containers: app's
+	[ "$(printf '%s\n' "$output" | grep -E '^    Ready: ' | tr -s ' ')" = "$(printf ' Ready: True\n Ready: True')" ]
 	podrun stop -t 5s real >/dev/null
 	run podrun wait "--for=jsonpath={.status.phase}=Succeeded" --timeout 10s real
 	assert_success
