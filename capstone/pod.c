@@ -1319,6 +1319,10 @@ static void sandbox_down(struct sup *s)
 	state_put(s->dir, "pause.pid", "0");
 	state_put(s->dir, "veth", "%s", "");
 	state_put(s->dir, "veth_ifindex", "0");
+	/* kubelet reports PodReadyToStartContainers False once the sandbox is
+	 * gone (KEP-3085): at the pod's end too, not only when pause died */
+	if (status_set(&s->status, STATUS_READY_TO_START, false, NULL))
+		status_write(&s->status, s->dir);
 }
 
 /* Given back before the state stops saying it: until then no other pod's

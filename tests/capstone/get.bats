@@ -757,6 +757,11 @@ status_of() {
 	podrun stop -t 5s real >/dev/null
 	run podrun wait "--for=jsonpath={.status.phase}=Succeeded" --timeout 10s real
 	assert_success
+	# the sandbox is gone: PodReadyToStartContainers False, as kubelet
+	# reports it (KEP-3085); podrun before this left it True
+	run podrun get real -o json
+	assert_success
+	[ "$(jq -r '.status.conditions[] | select(.type == "PodReadyToStartContainers") | .status' <<<"$output")" = False ]
 	podrun rm real >/dev/null
 	run podrun wait --for=delete --timeout 0 real
 	assert_success
