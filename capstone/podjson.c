@@ -753,14 +753,15 @@ static int add_time_file(struct json_object *o, const char *jkey, const char *di
 static struct json_object *terminated(const char *cdir, const char *prefix, bool with_id)
 {
 	char k[64], buf[4096];
-	long code = 0, sig = 0;
+	long code = 0;
 	struct json_object *t = json_object_new_object();
 	snprintf(k, sizeof(k), "%sexit_code", prefix);
 	get_num(cdir, k, &code);
 	int rc = add_int(t, "exitCode", code);
-	snprintf(k, sizeof(k), "%ssignal", prefix);
-	if (get_num(cdir, k, &sig) && sig > 0)
-		rc |= add_int(t, "signal", sig);
+	/* No "signal": kubelet's convertContainerStatus (kubelet_pods.go) never
+	 * sets it - a container killed by a signal says so in its exit code
+	 * (128 + N) and its reason - so neither does podrun, though the
+	 * supervisor records it (containers/C/signal). */
 	snprintf(k, sizeof(k), "%sreason", prefix);
 	if (get(cdir, k, buf, sizeof(buf)))
 		rc |= add_str(t, "reason", buf);
