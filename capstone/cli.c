@@ -7,6 +7,7 @@
 #include "state.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,16 +28,55 @@ char **cli_pod_containers(const char *dir)
 	return names;
 }
 
+static bool kind_is(const char *dir, const char *ctr, const char *want)
+{
+	char d[PATH_MAX + 300], kind[16];
+	snprintf(d, sizeof(d), "%s/containers/%s", dir, ctr);
+	return state_get(d, "kind", kind, sizeof(kind)) >= 0 && !strcmp(kind, want);
+}
+
+/* kubectl's AllContainerNames: the app containers, then the init
+ * containers (native sidecars too) marked so. */
+static void all_names(const char *dir, char **names, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int init = 0; init < 2; init++)
+		for (size_t i = 0; names[i]; i++)
+			if (kind_is(dir, names[i], "app") == !init)
+				snprintf(out + strlen(out), len - strlen(out), "%s%s%s",
+				         out[0] ? ", " : "", names[i], init ? " (init)" : "");
+}
+
 const char *cli_pick_container(const char *pod, const char *dir, char **names, const char *name)
 {
-	for (size_t i = 0; names[i]; i++) {
-		char d[PATH_MAX + 300], kind[16];
-		snprintf(d, sizeof(d), "%s/containers/%s", dir, names[i]);
-		if (name ? !strcmp(names[i], name)
-		         : state_get(d, "kind", kind, sizeof(kind)) >= 0 && !strcmp(kind, "app"))
+	/* No name: the one the pod's kubectl.kubernetes.io/default-container
+	 * annotation names (any of its containers, an init container too), as
+	 * kubectl's FindOrDefaultContainerByName picks it; else the first app
+	 * container. */
+	char dflt[256] = "";
+	if (!name && state_get(dir, "default_container", dflt, sizeof(dflt)) == 0 && dflt[0])
+		name = dflt;
+	for (size_t i = 0; names[i]; i++)
+		if (name ? !strcmp(names[i], name) : kind_is(dir, names[i], "app"))
 			return names[i];
+	char all[512];
+	if (name == dflt) {
+		/* an annotation that names no container: kubectl falls back to
+		 * the first, and says so when there was a choice */
+		size_t n = 0, first = SIZE_MAX;
+		for (size_t i = 0; names[i]; i++, n++)
+			if (first == SIZE_MAX && kind_is(dir, names[i], "app"))
+				first = i;
+		if (first != SIZE_MAX) {
+			all_names(dir, names, all, sizeof(all));
+			if (n > 1)
+				fprintf(stderr, "Defaulted container \"%s\" out of: %s\n",
+				        names[first], all);
+			return names[first];
+		}
+		name = NULL;
 	}
-	char all[512] = "";
+	all[0] = '\0';
 	for (size_t i = 0; names[i]; i++)
 		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? ", " : "",
 		         names[i]);

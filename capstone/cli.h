@@ -17,8 +17,9 @@ void cli_pod_dir(const char *name, char *dir, size_t len, bool must_exist);
 /* The pod's containers, in spec order (init containers first); free(). */
 char **cli_pod_containers(const char *dir);
 
-/* The container called name, or (name NULL) the first app container, as
- * kubectl picks; exit 2 when there is none. */
+/* The container called name, or (name NULL) the one the pod's
+ * kubectl.kubernetes.io/default-container annotation names, else the first
+ * app container, as kubectl picks; exit 2 when there is none. */
 const char *cli_pick_container(const char *pod, const char *dir, char **names, const char *name);
 
 #endif

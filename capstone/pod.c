@@ -2135,6 +2135,14 @@ static int setup_members(struct sup *s)
 	free(names);
 	if (rc < 0)
 		return -1;
+	/* The container kubectl logs and exec pick when none is named (cli.c);
+	 * written only when the pod has the annotation, a file less to write
+	 * at every start otherwise. */
+	static const char dflt[] = "kubectl.kubernetes.io/default-container=";
+	for (char **a = sp->annotations; *a; a++)
+		if (!strncmp(*a, dflt, sizeof(dflt) - 1) &&
+		    state_put(s->dir, "default_container", "%s", *a + sizeof(dflt) - 1) < 0)
+			return -1;
 	/* What valueFrom fieldRef/resourceFieldRef and $(VAR) need: the pod's
 	 * IP is known now, the sandbox is up. */
 	int64_t node_mem = 0, node_cpu = 0;

@@ -322,6 +322,52 @@ YAML
 	podrun rm -f loop
 }
 
+# kubectl logs and exec, without -c, take the container the pod's
+# kubectl.kubernetes.io/default-container annotation names, else the first
+# (FindOrDefaultContainerByName, kubectl's podcmd). Proven: podrun before
+# this took the first app container whatever the annotation said.
+@test "logs and exec without -c: the kubectl.kubernetes.io/default-container annotation's container" {
+	two() { # NAME DEFAULT
+		pod_file "$1" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+  annotations: {kubectl.kubernetes.io/default-container: $2}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: first
+    image: busybox
+    env: [{name: WHO, value: first}]
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo I am first; while true; do sleep 0.1; done"]
+  - name: second
+    image: busybox
+    env: [{name: WHO, value: second}]
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo I am second; while true; do sleep 0.1; done"]
+YAML
+	}
+	podrun run -d "$(two dflt second)"
+	wait_for grep -q 'I am second' "$(data dflt)/logs/second/0.log"
+	run podrun logs dflt
+	assert_success
+	assert_output 'I am second'
+	run podrun exec dflt -- sh -c 'echo $WHO'
+	assert_success
+	assert_output second
+	# -c still wins
+	run podrun exec -c first dflt -- sh -c 'echo $WHO'
+	assert_output first
+	# a name that is no container of the pod: the first, with kubectl's words
+	podrun run -d "$(two nosuch third)"
+	wait_for grep -q 'I am first' "$(data nosuch)/logs/first/0.log"
+	[ "$(podrun logs nosuch 2>/dev/null)" = 'I am first' ]
+	[ "$(podrun logs nosuch 2>&1 >/dev/null)" = 'Defaulted container "first" out of: first, second' ]
+	[ "$(podrun exec nosuch -- sh -c 'echo $WHO' 2>/dev/null)" = first ]
+	podrun rm -f dflt
+	podrun rm -f nosuch
+}
+
 # containerd records a start that failed as the container's end: exit code
 # 128, reason StartError, the error as its message; kubelet's restart policy
 # then decides, as for any other end (kubernetes#14491). Proven: with the
