@@ -2978,6 +2978,15 @@ static int parse_containers(struct ctx *c, const yaml_node_t *n, const char *pat
 	return 0;
 }
 
+/* Two hostIPs, each checked to be an IPv4 address when parsed: the same
+ * address however written. */
+static bool same_ip(const char *a, const char *b)
+{
+	struct in_addr x, y;
+	return inet_pton(AF_INET, a, &x) == 1 && inet_pton(AF_INET, b, &y) == 1 &&
+	       x.s_addr == y.s_addr;
+}
+
 static const char *ctr_path(const struct pod_spec *pod, size_t i, char *buf, size_t len)
 {
 	if (i < pod->n_init)
@@ -3111,13 +3120,19 @@ static int cross_check(struct ctx *c, struct pod_spec *pod)
 				    e->container);
 			e->ctr = (size_t)(t - pod->ctrs);
 		}
+		/* The API server's AccumulateUniqueHostPorts keys a hostPort on
+		 * protocol/hostIP/hostPort (TCP alone here): the same port on two
+		 * addresses of the node is two ports, each bound on its own
+		 * (ports.c). An address and 0.0.0.0 overlap, which the API server
+		 * lets through: the node refuses the second bind at the start. */
 		for (size_t k = 0; k < ct->n_ports; k++) {
 			struct spec_port *pt = &ct->ports[k];
 			if (!pt->host_port)
 				continue;
 			for (size_t j = 0; j <= i; j++)
 				for (size_t l = 0; l < (j == i ? k : pod->ctrs[j].n_ports); l++)
-					if (pod->ctrs[j].ports[l].host_port == pt->host_port)
+					if (pod->ctrs[j].ports[l].host_port == pt->host_port &&
+					    same_ip(pod->ctrs[j].ports[l].host_ip, pt->host_ip))
 						return fail_msg(
 						    EINVAL,
 						    "%s:%d:%d: %s.ports[%zu].hostPort: %d is "

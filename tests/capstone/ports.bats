@@ -198,3 +198,45 @@ PY
 	wait_long test -s "$dir/count"
 	[ "$(cat "$dir/count")" = "$sent" ] || fail "the server got $(cat "$dir/count") bytes of $sent"
 }
+
+# The API server keys a hostPort on protocol/hostIP/hostPort
+# (AccumulateUniqueHostPorts): one port on two addresses of the node is two
+# ports, and each reaches its own containerPort. Proven: podrun before this
+# compared the port alone and refused the pod ("18080 is already published").
+@test "one hostPort on two hostIPs: both published, each to its own containerPort" {
+	local port=$((TEST_PORT_BASE + 61))
+	f=$(pod_file twoips <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: twoips}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command:
+    - sh
+    - -c
+    - |
+      mkdir -p /a /b && echo one >/a/who && echo two >/b/who
+      httpd -p 8080 -h /a && exec httpd -f -p 8081 -h /b
+    ports:
+    - {containerPort: 8080, hostPort: $port, hostIP: 127.0.0.1}
+    - {containerPort: 8081, hostPort: $port, hostIP: 127.0.0.2}
+YAML
+	)
+	run podrun validate "$f"
+	assert_success
+	run podrun run -d "$f"
+	assert_success
+	wait_for timeout 5 busybox wget -q -O "$BATS_TEST_TMPDIR/one" "http://127.0.0.1:$port/who"
+	wait_for timeout 5 busybox wget -q -O "$BATS_TEST_TMPDIR/two" "http://127.0.0.2:$port/who"
+	[ "$(cat "$BATS_TEST_TMPDIR/one")" = one ]
+	[ "$(cat "$BATS_TEST_TMPDIR/two")" = two ]
+	podrun rm -f twoips
+	# the same address twice is still one port published twice
+	sed -i 's/hostIP: 127.0.0.2/hostIP: 127.0.0.1/' "$f"
+	run podrun validate "$f"
+	assert_failure 2
+	assert_output --partial "spec.containers[0].ports[1].hostPort: $port is already published by spec.containers[0].ports[0]"
+}
