@@ -1890,7 +1890,10 @@ static int parse_pod_security(struct ctx *c, const yaml_node_t *n, const char *p
 			}
 			pod->n_supplemental_groups = k;
 		} else if (!strcmp(f.key, "sysctls")) {
-			if (!is_null(f.v) && refused(c, f.k, f.path, "not supported") < 0)
+			/* an empty list asks for nothing: kubelet sets no sysctl */
+			bool none =
+			    is_null(f.v) || (f.v->type == YAML_SEQUENCE_NODE && seq_len(f.v) == 0);
+			if (!none && refused(c, f.k, f.path, "not supported") < 0)
 				return -1;
 		} else if (!strcmp(f.key, "supplementalGroupsPolicy")) {
 			/* null or absent is Merge, as kubelet passes it to the runtime */

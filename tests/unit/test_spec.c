@@ -986,6 +986,27 @@ Test(parse, supplemental_groups_policy)
 	cr_assert(strstr(last_error(), "Unsupported value: \"strict\""), "%s", last_error());
 }
 
+/* sysctls: [] asks for nothing, and kubelet sets nothing for it: taken
+ * without a word. A sysctl named stays refused (podrun sets none). Proven:
+ * podrun before this refused the empty list as "not supported". */
+Test(parse, empty_sysctls_are_nothing_asked)
+{
+	struct pod_spec *pods;
+	size_t n;
+	const char *empty = POD("  securityContext: {sysctls: []}\n"
+	                        "  containers: [{name: a, image: busybox, command: [x]}]\n");
+	warnings = 0;
+	cr_assert_eq(
+	    spec_parse_buffer("t.yaml", empty, strlen(empty), count_warning, NULL, &pods, &n), 0,
+	    "%s", last_error());
+	cr_assert_eq(warnings, 0);
+	spec_free(pods, n);
+	fails_with(
+	    POD("  securityContext:\n    sysctls: [{name: net.core.somaxconn, value: \"1024\"}]\n"
+	        "  containers: [{name: a, image: busybox, command: [x]}]\n"),
+	    "t.yaml:7:5: spec.securityContext.sysctls: not supported");
+}
+
 /* libyaml's loader costs the square of the anchors: more than a Pod needs
  * are refused by the first pass, at the one too many, before the load. */
 Test(parse, too_many_anchors)
