@@ -903,17 +903,17 @@ static int check_label(struct ctx *c, const yaml_node_t *n, const char *path, co
 /* What bounds or protects a container, or changes what runs in it: refused. */
 static const char *const container_refused[] = {
     "volumeDevices",
-    "resizePolicy",
     "restartPolicyRules",
     NULL,
 };
 
-/* Informational for podrun: warned about, then ignored. */
+/* Informational for podrun: warned about, then ignored. resizePolicy says
+ * whether an in-place resize restarts the container, and podrun resizes
+ * nothing in place; the API server writes it into every container with
+ * resources (InPlacePodVerticalScaling), so a pod from `kubectl get -o
+ * yaml` carries it. */
 static const char *const container_unsupported[] = {
-    "stdin",
-    "stdinOnce",
-    "tty",
-    NULL,
+    "stdin", "stdinOnce", "tty", "resizePolicy", NULL,
 };
 
 static const char *const pod_refused[] = {

@@ -303,13 +303,16 @@ Test(parse, unknown_fields_are_refused_known_ones_warned_about)
 {
 	struct pod_spec *pods;
 	size_t n;
-	const char *known = POD("  schedulerName: other\n"
-	                        "  containers:\n"
-	                        "  - {name: a, image: busybox, command: [x], tty: true}\n");
+	const char *known =
+	    POD("  schedulerName: other\n"
+	        "  containers:\n"
+	        "  - {name: a, image: busybox, command: [x], tty: true,\n"
+	        "     resizePolicy: [{resourceName: cpu, restartPolicy: NotRequired}]}\n");
 	warnings = 0;
 	cr_assert_eq(
-	    spec_parse_buffer("t.yaml", known, strlen(known), count_warning, NULL, &pods, &n), 0);
-	cr_assert_eq(warnings, 2);
+	    spec_parse_buffer("t.yaml", known, strlen(known), count_warning, NULL, &pods, &n), 0,
+	    "%s", last_error());
+	cr_assert_eq(warnings, 3);
 	spec_free(pods, n);
 	const char *typo = POD("  containers:\n"
 	                       "  - name: a\n"
