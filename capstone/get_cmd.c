@@ -928,21 +928,45 @@ static struct json_object *status_of(struct json_object *st, const char *list, c
 	return NULL;
 }
 
-static void describe_events(const char *dir)
+/*
+ * One event as kubectl describe shows it. The API server's event correlator
+ * (client-go's EventCorrelator) makes one event of the same type, reason,
+ * object and message recorded again: its count goes up and its
+ * lastTimestamp moves, and describe shows "10s (x40 over 50s)". podrun's
+ * events file keeps every record, one line each, and describe folds them
+ * the same way.
+ */
+struct event {
+	int64_t first, last;
+	long count;
+	size_t order; /* the first record's line: ties keep the file's order */
+	char *type, *reason, *object, *message;
+};
+
+static void event_free(struct event *e)
 {
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/events", dir);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (f)
-		fd = -1; /* the FILE owns it */
-	struct table t = {.ncols = 5};
-	/* indented by two, as kubectl's table under its title */
-	const char *head[COLS] = {"  Type", "Reason", "Age", "From", "Message"};
-	const char *rule[COLS] = {"  ----", "------", "----", "----", "-------"};
-	table_row(&t, head);
-	table_row(&t, rule);
+	free(e->type);
+	free(e->reason);
+	free(e->object);
+	free(e->message);
+}
+
+static int event_cmp(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+	if (x->last != y->last)
+		return x->last < y->last ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The events of the file f, folded; NULL with *n == 0 when there are none
+ * (or no memory for them: describe then shows none rather than fail). */
+static struct event *read_events(FILE *f, size_t *n)
+{
+	struct event *ev = NULL;
+	size_t cap = 0, lines = 0;
 	char line[2048];
+	*n = 0;
 	while (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		/* TIME \t TYPE \t REASON \t OBJECT \t MESSAGE; MESSAGE may hold tabs */
@@ -955,14 +979,78 @@ static void describe_events(const char *dir)
 		int64_t when;
 		if (nf < 5 || podjson_time(fields[0], NULL, 0, &when) < 0)
 			continue;
-		char age[32], type[64];
-		since(when, age, sizeof(age));
-		snprintf(type, sizeof(type), "  %s", fields[1]);
-		const char *row[COLS] = {type, fields[2], age, "podrun", fields[4]};
-		table_row(&t, row);
+		lines++;
+		struct event *e = NULL;
+		for (size_t i = 0; i < *n && !e; i++)
+			if (!strcmp(ev[i].type, fields[1]) && !strcmp(ev[i].reason, fields[2]) &&
+			    !strcmp(ev[i].object, fields[3]) && !strcmp(ev[i].message, fields[4]))
+				e = &ev[i];
+		if (e) {
+			e->count++;
+			e->last = when;
+			continue;
+		}
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			struct event *bigger = realloc(ev, ncap * sizeof(*ev));
+			if (!bigger)
+				break;
+			ev = bigger;
+			cap = ncap;
+		}
+		e = &ev[*n];
+		*e = (struct event){.first = when,
+		                    .last = when,
+		                    .count = 1,
+		                    .order = lines,
+		                    .type = strdup(fields[1]),
+		                    .reason = strdup(fields[2]),
+		                    .object = strdup(fields[3]),
+		                    .message = strdup(fields[4])};
+		if (!e->type || !e->reason || !e->object || !e->message) {
+			event_free(e);
+			break;
+		}
+		(*n)++;
 	}
+	if (*n)
+		qsort(ev, *n, sizeof(*ev), event_cmp);
+	return ev;
+}
+
+static void describe_events(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/events", dir);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (f)
+		fd = -1; /* the FILE owns it */
+	size_t n;
+	struct event *ev = read_events(f, &n);
 	if (f)
 		fclose(f);
+	struct table t = {.ncols = 5};
+	/* indented by two, as kubectl's table under its title */
+	const char *head[COLS] = {"  Type", "Reason", "Age", "From", "Message"};
+	const char *rule[COLS] = {"  ----", "------", "----", "----", "-------"};
+	table_row(&t, head);
+	table_row(&t, rule);
+	for (size_t i = 0; i < n; i++) {
+		char age[96], last[32], first[32], type[64];
+		since(ev[i].first, first, sizeof(first));
+		if (ev[i].count > 1) {
+			since(ev[i].last, last, sizeof(last));
+			snprintf(age, sizeof(age), "%s (x%ld over %s)", last, ev[i].count, first);
+		} else {
+			snprintf(age, sizeof(age), "%s", first);
+		}
+		snprintf(type, sizeof(type), "  %s", ev[i].type);
+		const char *row[COLS] = {type, ev[i].reason, age, "podrun", ev[i].message};
+		table_row(&t, row);
+		event_free(&ev[i]);
+	}
+	free(ev);
 	if (t.n > 2) {
 		printf("Events:\n");
 		table_print(&t);

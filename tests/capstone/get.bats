@@ -625,6 +625,29 @@ status_of() {
 	assert_line --regexp '^Events: +<none>$'
 }
 
+# Proven: with each line of the events file printed as it is (get_cmd.c,
+# describe_events before read_events), the Unhealthy lines come three times.
+@test "describe folds an event recorded again into one line, as the API server's correlator: (x3 over AGE), ordered by the last time" {
+	make_web
+	local d=$PODRUN_ROOT/pods/web
+	printf '%s\t%s\t%s\t%s\t%s\n' \
+		"$T0" Normal Scheduled pod "Successfully assigned default/web to node1" \
+		"$T0" Warning Unhealthy 'spec.containers{app}' "Readiness probe failed: boom" \
+		"$T1" Warning Unhealthy 'spec.containers{app}' "Readiness probe failed: boom" \
+		"$T1" Normal Killing 'spec.containers{app}' "Stopping container app" \
+		"$T2" Warning Unhealthy 'spec.containers{app}' "Readiness probe failed: boom" \
+		"$T2" Warning Unhealthy 'spec.containers{log}' "Readiness probe failed: boom" \
+		>"$d/events"
+	run podrun describe web
+	assert_success
+	local events
+	events=$(sed -n '/^Events:/,$p' <<<"$output")
+	[ "$(grep -c Unhealthy <<<"$events")" = 2 ] # app's three, log's one
+	assert_line --regexp '^  Warning +Unhealthy +[0-9a-z]+ \(x3 over [0-9a-z]+\) +podrun +Readiness probe failed: boom$'
+	# in the order of their last record: Scheduled, Killing, app's, log's
+	[ "$(awk 'NR > 3 {print $2}' <<<"$events" | paste -sd' ')" = "Scheduled Killing Unhealthy Unhealthy" ]
+}
+
 # Proven: with escape_stdout() (podrun.c) not called, describe prints the
 # ESC, BEL, CR and the C1 CSI raw, and the first check fails.
 @test "describe and get escape the control characters a pod wrote; -o json keeps the same strings" {
