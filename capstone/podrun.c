@@ -627,10 +627,16 @@ static int cmd_stop(int argc, char **argv)
 	int grace = -1, c;
 	while ((c = next_opt(argc, argv, "t:")) != -1) {
 		if (c == 't') {
+			/* a bare number is seconds, as docker stop -t and kubectl
+			 * delete --grace-period take it */
 			int64_t ns;
-			if (spec_parse_duration(optarg, &ns) < 0 || ns < 0 ||
-			    ns / 1000000 > INT32_MAX)
-				die_usage("stop: -t %s: a duration like 5s or 300ms", optarg);
+			long secs;
+			if (parse_long(optarg, 0, INT32_MAX / 1000, &secs) == 0)
+				ns = (int64_t)secs * 1000000000;
+			else if (spec_parse_duration(optarg, &ns) < 0 || ns < 0 ||
+			         ns / 1000000 > INT32_MAX)
+				die_usage("stop: -t %s: seconds, or a duration like 5s or 300ms",
+				          optarg);
 			grace = (int)(ns / 1000000);
 		}
 	}
@@ -1039,7 +1045,7 @@ static const struct command commands[] = {
     {"stop", cmd_stop, "[-t DURATION] POD",
      "Stop a pod: SIGTERM to every container, SIGKILL after the grace period.",
      "  -t, --time DURATION  grace period instead of terminationGracePeriodSeconds (5s, "
-     "300ms)\n",
+     "300ms; a bare number is seconds)\n",
      false},
     {"rm", cmd_rm, "[-f] POD",
      "Remove a stopped pod's state; also cleans up after a supervisor that died.",

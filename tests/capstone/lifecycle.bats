@@ -203,9 +203,10 @@ spec:
 YAML
 	)
 	podrun run -d "$f"
-	# a bound, not a timing: without the grace period (1 s, the stop's -t) this
-	# would hang for an hour
-	run timeout 60 "$PODRUN_BIN" stop -t 1s slow
+	# a bound, not a timing: without the grace period (1 s, the stop's -t, a
+	# bare number of seconds as docker stop -t takes it) this would hang for
+	# an hour
+	run timeout 60 "$PODRUN_BIN" stop -t 1 slow
 	assert_success
 	podrun rm -f slow
 	assert_host_clean
