@@ -3461,6 +3461,77 @@ static int parse_pod(struct ctx *c, const yaml_node_t *root, struct pod_spec *po
 	return 0;
 }
 
+/* `kubectl get pods -o yaml` writes a v1 List, and `kubectl apply` takes its
+ * items as so many Pods: podrun does too. 1 and the items when root is a
+ * List; 0 when it is not (a Pod, or what parse_pod will say is not one);
+ * -1 for a List it cannot read. The List's own metadata is the list's, not
+ * a pod's: skipped. */
+static int list_items(struct ctx *c, yaml_node_t *root, yaml_node_item_t **items, size_t *n)
+{
+	*items = NULL;
+	*n = 0;
+	if (root->type != YAML_MAPPING_NODE)
+		return 0;
+	bool list = false;
+	for (size_t i = 0; i < map_len(root); i++) {
+		yaml_node_pair_t *pr = root->data.mapping.pairs.start + i;
+		const yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+		if (k && v && k->type == YAML_SCALAR_NODE && v->type == YAML_SCALAR_NODE &&
+		    !strcmp(sval(k), "kind"))
+			list = !strcmp(sval(v), "List");
+	}
+	if (!list)
+		return 0;
+	const yaml_node_t *api = NULL, *seq = NULL;
+	for (size_t i = 0; i < map_len(root); i++) {
+		struct field f;
+		if (field_at(c, root, i, "", &f) < 0)
+			return -1;
+		if (!strcmp(f.key, "apiVersion"))
+			api = f.v;
+		else if (!strcmp(f.key, "items"))
+			seq = f.v;
+		else if (strcmp(f.key, "kind") && strcmp(f.key, "metadata") &&
+		         unknown_refused(c, &f) < 0)
+			return -1;
+	}
+	if (!api || api->type != YAML_SCALAR_NODE || strcmp(sval(api), "v1"))
+		return err_at(c, api ? api : root, "apiVersion: a List is \"v1\"");
+	if (!seq || is_null(seq))
+		return 1; /* an empty list: no Pod in it */
+	if (expect(c, seq, YAML_SEQUENCE_NODE, "items") < 0)
+		return -1;
+	*items = seq->data.sequence.items.start;
+	*n = seq_len(seq);
+	return 1;
+}
+
+/* One more Pod of the file, from root: parsed into pods[*n], and refused
+ * when an earlier one has its name. */
+static int add_pod(struct ctx *c, const yaml_node_t *root, struct pod_spec **pods, size_t *n)
+{
+	struct pod_spec *grown = realloc(*pods, (*n + 1) * sizeof(**pods));
+	if (!grown)
+		return fail_msg(ENOMEM, "%s: out of memory", c->file);
+	*pods = grown;
+	struct pod_spec *pod = &grown[*n];
+	memset(pod, 0, sizeof(*pod));
+	c->mem = (struct blk **)&pod->mem;
+	c->visits = 0;
+	c->windows_options = (struct spec_mark){0, 0};
+	(*n)++;
+	if (parse_pod(c, root, pod) < 0)
+		return -1;
+	for (size_t i = 0; i + 1 < *n; i++)
+		if (!strcmp(grown[i].name, pod->name))
+			return fail_msg(EINVAL,
+			                "%s:%d:%d: metadata.name: pod \"%s\" is defined twice "
+			                "(first at line %d)",
+			                c->file, pod->mark.line, pod->mark.col, pod->name,
+			                grown[i].mark.line);
+	return 0;
+}
+
 /* ---- syntax errors --------------------------------------------------------- */
 
 static void offset_to_mark(const char *text, size_t len, size_t off, struct spec_mark *m)
@@ -3763,32 +3834,20 @@ int spec_parse_buffer(const char *name, const char *text, size_t len, spec_warn_
 			yaml_document_delete(&doc);
 			continue; /* an empty document between two "---" */
 		}
-		struct pod_spec *grown = realloc(pods, (n + 1) * sizeof(*pods));
-		if (!grown) {
-			yaml_document_delete(&doc);
-			fail_msg(ENOMEM, "%s: out of memory", name);
-			goto out;
-		}
-		pods = grown;
-		memset(&pods[n], 0, sizeof(pods[n]));
 		c.doc = &doc;
-		c.mem = (struct blk **)&pods[n].mem;
 		c.visits = 0;
-		c.windows_options = (struct spec_mark){0, 0};
-		n++;
-		int r = parse_pod(&c, root, &pods[n - 1]);
+		yaml_node_item_t *items;
+		size_t n_items;
+		int list = list_items(&c, root, &items, &n_items);
+		int r = list < 0 ? -1 : 0;
+		for (size_t k = 0; r == 0 && k < (list ? n_items : 1); k++) {
+			yaml_node_t *pod = list ? node(&c, items[k]) : root;
+			r = pod ? add_pod(&c, pod, &pods, &n)
+			        : err_at(&c, root, "items: too many nodes");
+		}
 		yaml_document_delete(&doc);
 		if (r < 0)
 			goto out;
-		for (size_t i = 0; i + 1 < n; i++)
-			if (!strcmp(pods[i].name, pods[n - 1].name)) {
-				fail_msg(EINVAL,
-				         "%s:%d:%d: metadata.name: pod \"%s\" is defined twice "
-				         "(first at line %d)",
-				         name, pods[n - 1].mark.line, pods[n - 1].mark.col,
-				         pods[n - 1].name, pods[i].mark.line);
-				goto out;
-			}
 	}
 	if (n == 0) {
 		fail_msg(EINVAL, "%s:1:1: no Pod in this file (it is empty)", name);

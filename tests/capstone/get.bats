@@ -438,10 +438,13 @@ print("same" if j == y else "differ")' "$BATS_TEST_TMPDIR/web.json" "$BATS_TEST_
 	grep -qx 'kind: Pod' "$BATS_TEST_TMPDIR/web.yaml"
 	grep -q 'flag: "true"' "$BATS_TEST_TMPDIR/web.yaml"
 	grep -q 'zip: "0123"' "$BATS_TEST_TMPDIR/web.yaml"
-	# a List too
-	run podrun get -o yaml
+	# a List too, and podrun takes its items back as Pods, as kubectl apply
+	# does (a List was "items: unknown field")
+	podrun get -o yaml >"$BATS_TEST_TMPDIR/all.yaml"
+	grep -qx 'kind: List' "$BATS_TEST_TMPDIR/all.yaml"
+	run podrun validate "$BATS_TEST_TMPDIR/all.yaml"
 	assert_success
-	assert_line 'kind: List'
+	assert_output --partial "pod web: valid"
 }
 
 # status POD: the STATUS column of `podrun get POD`

@@ -992,6 +992,38 @@ Test(parse, supplemental_groups_policy)
 /* sysctls: [] asks for nothing, and kubelet sets nothing for it: taken
  * without a word. A sysctl named stays refused (podrun sets none). Proven:
  * podrun before this refused the empty list as "not supported". */
+/* kubectl get pods -o yaml writes a v1 List; its items are Pods, as
+ * kubectl apply takes them. */
+Test(parse, a_list_is_its_items)
+{
+	struct pod_spec *pods;
+	size_t n;
+	const char *list = "apiVersion: v1\n"
+	                   "items:\n"
+	                   "- {apiVersion: v1, kind: Pod, metadata: {name: a},\n"
+	                   "   spec: {containers: [{name: c, image: busybox, command: [x]}]}}\n"
+	                   "- {apiVersion: v1, kind: Pod, metadata: {name: b},\n"
+	                   "   spec: {containers: [{name: c, image: busybox, command: [x]}]}}\n"
+	                   "kind: List\n"
+	                   "metadata: {resourceVersion: \"\"}\n";
+	cr_assert_eq(parse(list, &pods, &n), 0, "%s", last_error());
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(pods[0].name, "a");
+	cr_expect_str_eq(pods[1].name, "b");
+	spec_free(pods, n);
+	fails_with("apiVersion: v1\nkind: List\nitems: []\nextra: 1\n",
+	           "t.yaml:4:1: extra: unknown field");
+	fails_with("apiVersion: v2\nkind: List\nitems: []\n",
+	           "t.yaml:1:13: apiVersion: a List is \"v1\"");
+	fails_with("apiVersion: v1\nkind: List\nitems: {a: 1}\n", "items: expected a list");
+	fails_with("apiVersion: v1\nkind: List\nitems:\n"
+	           "- {apiVersion: v1, kind: Pod, metadata: {name: a},\n"
+	           "   spec: {containers: [{name: c, image: busybox, command: [x]}]}}\n"
+	           "- {apiVersion: v1, kind: Pod, metadata: {name: a},\n"
+	           "   spec: {containers: [{name: c, image: busybox, command: [x]}]}}\n",
+	           "pod \"a\" is defined twice");
+}
+
 Test(parse, empty_sysctls_are_nothing_asked)
 {
 	struct pod_spec *pods;
