@@ -552,9 +552,11 @@ t.addfile(i, io.BytesIO(b"x")); t.close()' "$T/evil.tar"
 	step7_dirs() { ls -d /tmp/podlab-step7* 2>/dev/null || true; }
 	before=$(step7_dirs)
 	defer 'comm -13 <(echo "$before") <(step7_dirs) | xargs -r rm -rf'
+	# an image of its own: BUILD/oci/busybox is make lab-3's, not make test's
+	"$PODLAB_SRC/labs/03-shared-volume/mkoci.sh" "$T/oci" busybox:1 "$IMAGE"
 	# A job started with & ignores SIGINT, and so would the command: a
 	# terminal's foreground job does not.
-	env --default-signal=INT setsid "$L3/step7_image" "$PODLAB_BUILD/oci/busybox" \
+	env --default-signal=INT setsid "$L3/step7_image" "$T/oci" \
 		-- /bin/sleep 30 >"$T/out" 2>&1 &
 	pid=$!
 	defer "kill -KILL -- -$pid"
