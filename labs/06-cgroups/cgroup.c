@@ -465,8 +465,9 @@ static int enable_controllers(const struct cg_host *h, const char *dir)
 			return fail_msg(
 			    EBUSY,
 			    "write(%s, \"%s\"): cgroup %s has processes of its own, and v2 "
-			    "hands controllers only to the children of a cgroup without "
-			    "(run the caller in a cgroup of its own)",
+			    "hands controllers only to the children of a cgroup without: "
+			    "a pure cgroup v2 host is not supported yet (lab 06's README, "
+			    "\"v2's two rules\")",
 			    path, want, dir);
 		return -1;
 	}

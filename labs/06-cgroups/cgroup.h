@@ -104,8 +104,9 @@ int cg_open(const struct cg_host *h, const char *rel, struct cg *out);
  * (and in the unified one). On v2 each level's parent gets the controllers
  * in cgroup.subtree_control (+cpu +memory +pids), as it must before its
  * children can use them; that fails with EBUSY when the parent still holds
- * processes (the "no internal processes" rule): run the caller in a cgroup
- * of its own. On failure what this call made is removed again. */
+ * processes (the "no internal processes" rule), as the caller's own cgroup
+ * does: pure v2 is not supported yet (README, "v2's two rules"). On failure
+ * what this call made is removed again. */
 int cg_create(const struct cg_host *h, const char *rel, struct cg *out);
 
 /* The directory of cg in the hierarchy of controller c, into buf; -1 with
