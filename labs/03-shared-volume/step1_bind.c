@@ -34,23 +34,6 @@ static void usage(FILE *out)
 	    "CMD runs inside the namespace after the bind, e.g. to read /proc/self/mountinfo.\n");
 }
 
-/* mountinfo writes a space, tab, newline or backslash of a path as \ooo
- * (octal), so that its fields stay split by spaces: undo that, in place. */
-static void unescape_octal(char *s)
-{
-	char *out = s;
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*out++ = *s++;
-		}
-	}
-	*out = '\0';
-}
-
 /* Is path listed as a mount point in this mountinfo file? (field 5) The
  * kernel lists the canonical path - no "//", "./" or trailing "/", no
  * symlink, never relative - so path is made canonical too. */
@@ -67,7 +50,7 @@ static bool mounted_at(const char *mountinfo, const char *path)
 	while (!found && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
 			continue;
-		unescape_octal(mnt);
+		mountinfo_unescape(mnt);
 		found = !strcmp(mnt, want);
 	}
 	fclose(f);

@@ -60,22 +60,6 @@ struct member {
 
 #define MAX_HIER 32
 
-/* mountinfo escapes blanks and backslashes in paths as \040 and friends. */
-static void unescape(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
-
 /* The controllers of list ("rw,cpuset,cpu,cpuacct": mountinfo's super
  * options, or a scratch tree's directory name) that the module uses, into
  * out ("cpu,cpuacct"); whether there is any. */
@@ -113,8 +97,8 @@ static int hiers_from_mountinfo(struct hier *hs, size_t *n)
 		if (!v2 && strcmp(fstype, "cgroup") != 0)
 			continue;
 		struct hier *h = &hs[*n];
-		unescape(root);
-		unescape(mnt);
+		mountinfo_unescape(root);
+		mountinfo_unescape(mnt);
 		h->v2 = v2;
 		h->ctrls[0] = '\0';
 		/* name=systemd, or controllers podrun does not use: skipped */

@@ -148,6 +148,10 @@ ssize_t read_file(const char *path, char *buf, size_t size);
 /* Is word one of the items of list, which sep separates ("a,b,c" with ',',
  * lines with '\n')? */
 bool in_list(const char *list, char sep, const char *word);
+/* Undo, in place, the \ooo (octal) escapes /proc/self/mountinfo writes for
+ * a space, tab, newline or backslash in a path, so that its fields stay
+ * split by spaces. */
+void mountinfo_unescape(char *s);
 /* Parse a whole decimal string in [min, max]. 0 or -1 (errno EINVAL/ERANGE). */
 int parse_long(const char *s, long min, long max, long *out);
 /* mkdir -p with mode for each created component. */
