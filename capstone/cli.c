@@ -7,7 +7,6 @@
 #include "state.h"
 
 #include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +46,15 @@ static void all_names(const char *dir, char **names, char *out, size_t len)
 				         out[0] ? ", " : "", names[i], init ? " (init)" : "");
 }
 
+/* The first app container of names, or NULL. */
+static const char *first_app(const char *dir, char **names)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (kind_is(dir, names[i], "app"))
+			return names[i];
+	return NULL;
+}
+
 const char *cli_pick_container(const char *pod, const char *dir, char **names, const char *name)
 {
 	/* No name: the one the pod's kubectl.kubernetes.io/default-container
@@ -56,24 +64,20 @@ const char *cli_pick_container(const char *pod, const char *dir, char **names, c
 	char dflt[256] = "";
 	if (!name && state_get(dir, "default_container", dflt, sizeof(dflt)) == 0 && dflt[0])
 		name = dflt;
-	for (size_t i = 0; names[i]; i++)
-		if (name ? !strcmp(names[i], name) : kind_is(dir, names[i], "app"))
+	for (size_t i = 0; name && names[i]; i++)
+		if (!strcmp(names[i], name))
 			return names[i];
 	char all[512];
-	if (name == dflt) {
+	if (!name || name == dflt) {
+		const char *first = first_app(dir, names);
 		/* an annotation that names no container: kubectl falls back to
 		 * the first, and says so when there was a choice */
-		size_t n = 0, first = SIZE_MAX;
-		for (size_t i = 0; names[i]; i++, n++)
-			if (first == SIZE_MAX && kind_is(dir, names[i], "app"))
-				first = i;
-		if (first != SIZE_MAX) {
+		if (first && name == dflt && names[1]) {
 			all_names(dir, names, all, sizeof(all));
-			if (n > 1)
-				fprintf(stderr, "Defaulted container \"%s\" out of: %s\n",
-				        names[first], all);
-			return names[first];
+			fprintf(stderr, "Defaulted container \"%s\" out of: %s\n", first, all);
 		}
+		if (first)
+			return first;
 		name = NULL;
 	}
 	all[0] = '\0';
