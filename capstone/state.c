@@ -533,6 +533,8 @@ static void unmount_under(const char *dir, bool self)
 			char mp[PATH_MAX];
 			if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
 				continue;
+			/* A space in PODRUN_ROOT is "\040" there. */
+			mountinfo_unescape(mp);
 			if (strncmp(mp, dir, dlen) || (mp[dlen] != '/' && (mp[dlen] || !self)))
 				continue;
 			if (strlen(mp) > strlen(best))

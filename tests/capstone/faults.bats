@@ -571,6 +571,22 @@ state_mounts() {
 	assert_host_clean
 }
 
+@test "rm finds an earlier podrun's pod tmpfs under a root whose path has a space" {
+	# mountinfo writes that space as \040: read as it stands, the mount
+	# point is not under the root, stays mounted, and rm cannot remove the
+	# pod's directory (EBUSY).
+	export PODRUN_ROOT="$PODRUN_ROOT/a root" PODRUN_DATA="$PODRUN_DATA/a root"
+	mkdir -p "$PODRUN_ROOT/pods/old"
+	mount -t tmpfs -o mode=0700 podrun-state "$PODRUN_ROOT/pods/old"
+	defer "umount -l '$PODRUN_ROOT/pods/old' 2>/dev/null || true"
+	echo Running >"$PODRUN_ROOT/pods/old/phase"
+	run podrun rm -f old
+	assert_success
+	[ ! -e "$PODRUN_ROOT/pods/old" ]
+	run grep -F 'a\040root' /proc/self/mountinfo
+	assert_failure
+}
+
 @test "kill -9 of the supervisor while its first container waits to be placed: the command never runs" {
 	# "container-built": the container's root is built, and its execve waits
 	# for the supervisor's word, after the supervisor put it in its cgroups.
