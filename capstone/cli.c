@@ -12,11 +12,41 @@
 
 void cli_pod_dir(const char *name, char *dir, size_t len, bool must_exist)
 {
+	/* what cli_pod_name left a type on: deploy/web, svc/web */
+	if (strchr(name, '/'))
+		die_usage("%s: podrun runs pods only: name one as NAME or pod/NAME", name);
 	int r = state_pod_arg(name, must_exist, dir, len);
 	if (r == -2)
 		die_usage("%s", last_error());
 	if (r < 0)
 		die_last();
+}
+
+/* kubectl's names of the pod resource: plural, singular, short. */
+static const char *const pod_words[] = {"pods", "pod", "po"};
+
+static bool is_pod_word(const char *s, size_t len)
+{
+	for (size_t i = 0; i < sizeof(pod_words) / sizeof(pod_words[0]); i++)
+		if (strlen(pod_words[i]) == len && !strncmp(s, pod_words[i], len))
+			return true;
+	return false;
+}
+
+const char *cli_pod_name(const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	return slash && is_pod_word(arg, (size_t)(slash - arg)) ? slash + 1 : arg;
+}
+
+int cli_pod_operands(int argc, char **argv, int first, bool list_all)
+{
+	if (first < argc && is_pod_word(argv[first], strlen(argv[first])) &&
+	    (first < argc - 1 || list_all))
+		first++;
+	for (int i = first; i < argc; i++)
+		argv[i] = (char *)cli_pod_name(argv[i]);
+	return first;
 }
 
 char **cli_pod_containers(const char *dir)

@@ -14,6 +14,15 @@
  * such pod, with must_exist). */
 void cli_pod_dir(const char *name, char *dir, size_t len, bool must_exist);
 
+/* kubectl's ways of naming a pod, taken too: the resource before the names
+ * ("get pods", "describe pod web") and TYPE/NAME ("pod/web"). Steps over the
+ * resource word at argv[first] and strips "pod/", "pods/" or "po/" from the
+ * names in argv[first..argc); returns the index of the first name. A word
+ * alone is a pod's name, unless the command lists every pod when it names
+ * none (list_all: get, top), as `kubectl get pods` does. */
+int cli_pod_operands(int argc, char **argv, int first, bool list_all);
+const char *cli_pod_name(const char *arg);
+
 /* The pod's containers, in spec order (init containers first); free(). */
 char **cli_pod_containers(const char *dir);
 

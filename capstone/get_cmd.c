@@ -525,6 +525,7 @@ int cmd_get(int argc, char **argv)
 	}
 	if (*output && strcmp(output, "wide") && strcmp(output, "json") && strcmp(output, "yaml"))
 		die_usage("get: -o %s: not an output format (wide, json, yaml)", output);
+	optind = cli_pod_operands(argc, argv, optind, true);
 	if (optind < argc - 1)
 		die_usage("get: expected at most one pod");
 	bool one = optind == argc - 1;
@@ -1080,6 +1081,7 @@ int cmd_describe(int argc, char **argv)
 		}
 		die_bad_option(c, argv);
 	}
+	optind = cli_pod_operands(argc, argv, optind, false);
 	if (optind != argc - 1)
 		die_usage("describe: expected one pod");
 	const char *name = argv[optind];
@@ -1304,6 +1306,7 @@ int cmd_wait(int argc, char **argv)
 	}
 	if (!have_for)
 		die_usage("wait: --for is required (condition=Ready, delete, jsonpath=...)");
+	optind = cli_pod_operands(argc, argv, optind, false);
 	if (optind != argc - 1)
 		die_usage("wait: expected one pod");
 	const char *name = argv[optind];

@@ -210,6 +210,7 @@ int cmd_logs(int argc, char **argv)
 			die_bad_option(c, argv);
 		}
 	}
+	optind = cli_pod_operands(argc, argv, optind, false);
 	if (optind != argc - 1)
 		die_usage("logs: expected one pod");
 	if (all && cname)

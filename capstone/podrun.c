@@ -519,7 +519,7 @@ static int cmd_exec(int argc, char **argv)
 	}
 	if (optind >= argc)
 		die_usage("exec: expected a pod and a command");
-	const char *name = argv[optind++];
+	const char *name = cli_pod_name(argv[optind++]);
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
 	if (optind >= argc)
@@ -640,6 +640,7 @@ static int cmd_stop(int argc, char **argv)
 			grace = (int)(ns / 1000000);
 		}
 	}
+	optind = cli_pod_operands(argc, argv, optind, false);
 	if (optind != argc - 1)
 		die_usage("stop: expected one pod");
 	char dir[PATH_MAX];
@@ -666,6 +667,7 @@ static int cmd_rm(int argc, char **argv)
 	int c;
 	while ((c = next_opt(argc, argv, "f")) != -1)
 		force = c == 'f' ? true : force;
+	optind = cli_pod_operands(argc, argv, optind, false);
 	if (optind != argc - 1)
 		die_usage("rm: expected one pod");
 	const char *name = argv[optind];
@@ -734,6 +736,7 @@ static int cmd_inspect(int argc, char **argv)
 {
 	while (next_opt(argc, argv, "") != -1) {
 	}
+	optind = cli_pod_operands(argc, argv, optind, false);
 	if (optind != argc - 1)
 		die_usage("inspect: expected one pod");
 	const char *name = argv[optind];
@@ -877,6 +880,7 @@ static int cmd_top(int argc, char **argv)
 {
 	while (next_opt(argc, argv, "") != -1) {
 	}
+	optind = cli_pod_operands(argc, argv, optind, true);
 	if (optind < argc - 1)
 		die_usage("top: expected at most one pod");
 	char **pods;
@@ -1071,6 +1075,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %-36s %s\n", commands[i].name, commands[i].args,
 		        commands[i].summary);
 	fprintf(f,
+	        "\nA POD may be written as kubectl writes it too: pod/NAME, or after the word\n"
+	        "pod or pods (podrun get pods, podrun describe pod NAME).\n"
 	        "\nEnvironment:\n"
 	        "  PODRUN_ROOT    state directory (default " STATE_DEFAULT_ROOT ")\n"
 	        "  PODRUN_DATA    overlays, emptyDirs, logs (default " STATE_DEFAULT_DATA ")\n"

@@ -484,6 +484,41 @@ YAML
 	assert_host_clean
 }
 
+@test "a pod named as kubectl names it: get pods, pod/NAME, describe pod NAME; another kind is a usage error" {
+	podrun run -d "$(sleeper kube-a)"
+	podrun run -d "$(sleeper kube-b)"
+	run podrun get pods
+	assert_success
+	assert_line --regexp '^kube-a +1/1 +Running '
+	assert_line --regexp '^kube-b +1/1 +Running '
+	run podrun get pod/kube-b
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 1 --regexp '^kube-b +1/1 +Running '
+	run podrun get po kube-a -o json
+	assert_success
+	assert_output --partial '"name": "kube-a"'
+	run podrun describe pod kube-a
+	assert_success
+	assert_line --regexp '^Name: +kube-a$'
+	run podrun exec pods/kube-a -- sh -c 'echo $WHO'
+	assert_output "the main container"
+	run podrun logs pod/kube-a
+	assert_output "started"
+	# a word alone names a pod where the command needs one
+	run podrun describe pod
+	assert_failure 1
+	assert_output --partial 'pods "pod" not found'
+	run podrun get deployment/kube-a
+	assert_failure 2
+	assert_output --partial "deployment/kube-a: podrun runs pods only"
+	run podrun rm -f pod/kube-a
+	assert_success
+	run podrun rm -f pods kube-b
+	assert_success
+	assert_host_clean
+}
+
 @test "a pod that ended keeps what its containers wrote outside their volumes until rm takes it, as kubelet keeps a dead container" {
 	f=$(pod_file layer <<'YAML'
 apiVersion: v1
