@@ -34,10 +34,13 @@
 # VARIANT_CFLAGS (-O0 -g0) are the CFLAGS of steps 3 and 4's builds;
 # VERBOSE=1 shows how long each run of the checks took; ONLY="ID ..." proves
 # those exercises only: only their checks run in steps 1, 2 and 4 (the handout
-# is still built whole); MUTANTS=0 skips 4; SOLUTION=0 skips 2, for a
+# is still built whole); MUTANTS=N tries the first N mutants of each
+# exercise only (make test: 1), MUTANTS=0 skips 4; SOLUTION=0 skips 2, for a
 # caller that has just run every check on the solution's build itself (make
 # test does, in its lab and capstone suites).
 set -uo pipefail
+[[ -z ${MUTANTS:-} || $MUTANTS =~ ^[0-9]+$ ]] ||
+	{ echo "check-handout: MUTANTS=$MUTANTS: a number of mutants per exercise (0: none)" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 2
@@ -264,8 +267,9 @@ tagged() {
 	local re t0=$SECONDS tap
 	runs=$((runs + 1)) tap=$work/tap.$runs
 	re=$(printf '%s|' "$@")
+	re="^\[(${re%|})\]"
 	(cd "$tree" && PODLAB_SRC=$tree PODLAB_BUILD=$b timeout -k 10 "$TIMEOUT" \
-		bats --tap --filter "^\[(${re%|})\]" "$tree/$f") >"$tap" 2>&1 9>&-
+		bats --tap --filter "${TAGGED_RE:-$re}" "$tree/$f") </dev/null >"$tap" 2>&1 9>&-
 	cp "$tap" "$work/tap"
 	[ -z "${VERBOSE:-}" ] || echo "      ($f in ${tree#"$work"/}: $((SECONDS - t0)) s)"
 	awk -v tap="$tap" '
@@ -276,6 +280,13 @@ tagged() {
 		id = t; sub(/^\[/, "", id); sub(/\].*/, "", id)
 		printf "%s\t%s\t%s\t%s\t%d\n", st, id, t, tap, NR
 	}' "$tap" >>"$work/results"
+}
+
+# titles_of FILE ID: the titles of FILE's checks tagged [ID], in its order,
+# each as a --filter that matches it alone.
+titles_of() {
+	sed -nE 's/^[[:space:]]*@test[[:space:]]+"(\['"$2"'\][^"]*)".*/\1/p' "$1" |
+		sed -e 's/[][\.*^$?+(){}|/]/\\&/g' -e 's/^/^/' -e 's/$/$/'
 }
 
 # count STATUS ID: how many of ID's checks ended with STATUS.
@@ -423,11 +434,15 @@ outside_regions() {
 
 # mutants ID FILE TARGET...: H/FILE holds ID's solution alone. Apply each of
 # ID's mutants to it in turn; at least one of ID's checks must fail on each.
+# The checks run one at a time, and the first that fails is enough: the
+# others would only say the mutant is caught again.
 mutants() {
-	local id=$1 f=$2 p name why n nfail
+	local id=$1 f=$2 p name why re caught tried=0
 	shift 2
 	for p in tests/mutants/"$id"/*.patch; do
 		[ -f "$p" ] || continue
+		[ -z "${MUTANTS:-}" ] || [ "$tried" -lt "$MUTANTS" ] || break
+		tried=$((tried + 1))
 		name=$(basename "$p" .patch)
 		why=$(sed -n '1s/^# *//p' "$p")
 		what="$(lab_name "${EX_LAB[$id]}") $id mutant $name ($why)"
@@ -441,15 +456,20 @@ mutants() {
 			bad "$what: does not build (a mutant must compile: a wrong solution, not a broken one)"
 		else
 			: >"$work/results"
+			caught=""
 			for cf in ${CHK_FILES[$id]}; do
-				tagged "$H" "$HB" "$cf" "$id"
+				while IFS= read -r re; do
+					TAGGED_RE=$re tagged "$H" "$HB" "$cf" "$id"
+					caught=$(awk -F'\t' -v id="$id" '$1 == "fail" && $2 == id {print $3; exit}' "$work/results")
+					[ -z "$caught" ] || break 2
+				done < <(titles_of "$cf" "$id")
 			done
-			n=${NCHK[$id]} nfail=$(count fail "$id")
-			if [ "$nfail" -gt 0 ]; then
-				ok "$what: caught by $nfail of $n"
+			if [ -n "$caught" ]; then
+				ok "$what: caught by \"$caught\""
 			else
 				bad "$what: every check of $id passes with it"
 				titles skip "$id" | indent
+				ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
 			fi
 		fi
 		cp -p "$work/pristine" "$H/$f"
@@ -508,7 +528,7 @@ prove_each_alone() {
 			[ -z "$wrong" ] || indent <<<"$wrong"
 			ran "$id" || echo "some checks did not run: $(tail -n 5 "$work/tap")" | indent
 		fi
-		[ "${MUTANTS:-1}" = 0 ] || mutants "$id" "$f" "${targets[@]}"
+		[ "${MUTANTS:-}" = 0 ] || mutants "$id" "$f" "${targets[@]}"
 	done
 }
 
@@ -623,7 +643,12 @@ trap 'for p in "${!RUNNING[@]}"; do kill_tree "$p"; done; exit 1' TERM INT
 section "the proofs, lab by lab, $PROOFS side by side"
 step2="each check passes with the solution" step4="each of its mutants fails a check"
 [ "${SOLUTION:-1}" != 0 ] || step2="(SOLUTION=0: the caller has run every check on the solution)"
-[ "${MUTANTS:-1}" != 0 ] || step4="(MUTANTS=0: no mutant tried)"
+if [ "${MUTANTS:-}" = 0 ]; then
+	step4="(MUTANTS=0: no mutant tried)"
+elif [ -n "${MUTANTS:-}" ]; then
+	step4="its first $MUTANTS mutants each fail a check (MUTANTS=$MUTANTS)"
+	[ "$MUTANTS" != 1 ] || step4="its first mutant fails a check (MUTANTS=1)"
+fi
 note "1. each check fails on the handout; 2. $step2;"
 note "3. with one exercise alone (and what it Needs) its checks pass, the others' still fail;"
 note "4. $step4. Each lab's lines come once it is done."

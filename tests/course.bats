@@ -227,7 +227,7 @@ check_handout() {
 	assert_output --partial 'lab-1 demo-mul: 1 check passes with the solution: ok'
 	assert_output --partial 'lab-1 demo-add alone: its 1 check passes, the 1 other still fails: ok'
 	assert_output --partial 'labs/02-empty: no exercises yet'
-	assert_output --partial 'lab-1 demo-mul mutant doubles (doubles): caught by 1 of 1: ok'
+	assert_output --partial 'lab-1 demo-mul mutant doubles (doubles): caught by "[demo-mul] 2 * 3 is 6": ok'
 	assert_line 'check-handout: 15 passed, 0 failed'
 }
 
@@ -287,7 +287,7 @@ EOF
 	assert_success
 	assert_output --partial '2 side by side'
 	assert_output --regexp $'\n-- lab-1 \\([0-9]+ s, done at [0-9]+ s\\)\n'
-	assert_output --partial 'lab-2 demo-neg mutant twice (twice): caught by 1 of 1: ok'
+	assert_output --partial 'lab-2 demo-neg mutant twice (twice): caught by "[demo-neg] -(2) is -2": ok'
 	assert_line 'check-handout: 21 passed, 0 failed'
 	# each lab in a copy of its own: its checks on the handout ran in group.1 or group.2
 	run awk '$1 == "start" {n = split($3, d, "/"); print $2, d[n - 1] "/" d[n]}' "$TRACE"
@@ -313,6 +313,26 @@ EOF
 	refute_output --partial 'with the solution: ok'
 	refute_output --partial 'caught by'
 	assert_output --partial 'lab-1 demo-add alone: its 2 checks pass, the 1 other still fails: ok'
+}
+
+@test "check-handout fails on a mutant that every check lets through" {
+	make_project
+	# b * a for a * b: a wrong solution no check of demo-mul can tell apart
+	mutant demo-mul commutes '\*r = a \* b;' '*r = b * a;'
+	SOLUTION=0 check_handout
+	assert_failure
+	assert_output --partial 'lab-1 demo-mul mutant commutes (commutes): every check of demo-mul passes with it: FAIL'
+	assert_output --partial 'lab-1 demo-mul mutant doubles (doubles): caught by "[demo-mul] 2 * 3 is 6": ok'
+	# MUTANTS=1 (make test's): the first of each exercise's mutants only
+	MUTANTS=1 SOLUTION=0 check_handout
+	assert_success
+	assert_output --partial '4. its first mutant fails a check (MUTANTS=1).'
+	assert_output --partial 'lab-1 demo-mul mutant adds (adds): caught by'
+	refute_output --partial 'mutant commutes'
+	refute_output --partial 'mutant doubles'
+	MUTANTS=yes check_handout
+	assert_failure 2
+	assert_output 'check-handout: MUTANTS=yes: a number of mutants per exercise (0: none)'
 }
 
 @test "check-handout fails on a check that needs another exercise too" {
