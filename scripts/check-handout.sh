@@ -285,7 +285,8 @@ tagged() {
 # titles_of FILE ID: the titles of FILE's checks tagged [ID], in its order,
 # each as a --filter that matches it alone.
 titles_of() {
-	sed -nE 's/^[[:space:]]*@test[[:space:]]+"(\['"$2"'\][^"]*)".*/\1/p' "$1" |
+	sed -nE -e 's/^[[:space:]]*@test[[:space:]]+"(\['"$2"'\][^"]*)".*/\1/p' \
+		-e "s/^[[:space:]]*@test[[:space:]]+'(\\[$2\\][^']*)'.*/\\1/p" "$1" |
 		sed -e 's/[][\.*^$?+(){}|/]/\\&/g' -e 's/^/^/' -e 's/$/$/'
 }
 
