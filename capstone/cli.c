@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "common.h"
+#include "spec.h"
 #include "state.h"
 
 #include <limits.h>
@@ -12,9 +13,13 @@
 
 void cli_pod_dir(const char *name, char *dir, size_t len, bool must_exist)
 {
-	/* what cli_pod_name left a type on: deploy/web, svc/web */
-	if (strchr(name, '/'))
-		die_usage("%s: podrun runs pods only: name one as NAME or pod/NAME", name);
+	/* a kind cli_pod_name did not take off: deployment/web, svc/web */
+	const char *slash = strchr(name, '/');
+	if (slash && *name >= 'a' && *name <= 'z' &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz.") == (size_t)(slash - name) &&
+	    spec_dns1123_subdomain(slash + 1))
+		die_usage("invalid pod name \"%s\": podrun runs pods only (NAME, or pod/NAME)",
+		          name);
 	int r = state_pod_arg(name, must_exist, dir, len);
 	if (r == -2)
 		die_usage("%s", last_error());

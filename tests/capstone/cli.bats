@@ -511,7 +511,13 @@ YAML
 	assert_output --partial 'pods "pod" not found'
 	run podrun get deployment/kube-a
 	assert_failure 2
-	assert_output --partial "deployment/kube-a: podrun runs pods only"
+	assert_output --partial 'invalid pod name "deployment/kube-a": podrun runs pods only'
+	run podrun get ../kube-a
+	assert_failure 2
+	assert_output --partial 'invalid pod name "../kube-a" (a DNS-1123 subdomain'
+	run podrun get pod/../kube-a
+	assert_failure 2
+	assert_output --partial 'invalid pod name "../kube-a" (a DNS-1123 subdomain'
 	run podrun rm -f pod/kube-a
 	assert_success
 	run podrun rm -f pods kube-b
