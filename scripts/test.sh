@@ -7,7 +7,8 @@
 # course mode exists, the proof that the handout's checks fail.
 #
 # The suites run in two lanes side by side (below: which suite goes where):
-# one suite at a time left one of two cores mostly idle. The lanes share
+# one suite at a time left one of two cores mostly idle; a third lane runs
+# the suites that mostly wait. The lanes share
 # nothing: each lane's pods have a bridge, a subnet and host ports of
 # their own (PODLAB_TEST_BRIDGE, PODLAB_TEST_SUBNET, PODLAB_TEST_PORT_BASE),
 # and every lab's checks keep to ports, subnets, link names and cgroups of
@@ -136,14 +137,17 @@ fixed_ports=(tests/capstone/examples.bats tests/capstone/spec.bats)
 # (a start, a stop, a read of the state): on a 2-core machine each rerun
 # costs the whole run what it costs on the plain build, and more.
 san_skip=" bench spec examples image deadline env eviction hostns podfiles ports schema "
+# The waits' lane: bench.bats (tracing and timing pods: mostly sleeps) and
+# the sanitizer's unit tests (their timers), which leave a core three parts
+# idle in four; beside the two lanes they fill what those leave.
+wait_suites=(tests/capstone/bench.bats)
 queued=()
 for f in tests/capstone/kill9.bats tests/capstone/faults.bats tests/capstone/*.bats; do
-	[[ " ${fixed_ports[*]} ${queued[*]} " == *" $f "* ]] || queued+=("$f")
+	[[ " ${fixed_ports[*]} ${wait_suites[*]} ${queued[*]} " == *" $f "* ]] || queued+=("$f")
 done
 {
 	printf 'capstone %s\n' "${queued[@]}"
 	printf 'security %s\n' tests/security/*.bats
-	echo unit-san
 	for f in "${queued[@]}"; do
 		[[ $san_skip == *" $(basename "$f" .bats) "* ]] || echo "capstone-san $f"
 	done
@@ -225,18 +229,29 @@ pods_lane() {
 	take_from_queue
 }
 
+waits_lane() {
+	export PODLAB_TEST_BRIDGE=podrunt2 PODLAB_TEST_SUBNET=198.18.4.128/25 PODLAB_TEST_PORT_BASE=18900
+	local f
+	for f in "${wait_suites[@]}"; do run_item capstone "$f"; done
+	run_item unit-san
+}
+
 if [ "${LANES:-2}" = 1 ]; then
 	labs_lane
 	pods_lane
+	waits_lane
 else
-	# Ctrl-C stops both (one process group); an early exit takes them along.
+	# Ctrl-C stops them all (one process group); an early exit takes them along.
 	labs_lane &
 	labs=$!
 	pods_lane &
 	pods=$!
-	trap 'kill $labs $pods 2>/dev/null; rm -rf "$out"' EXIT
+	waits_lane &
+	waits=$!
+	trap 'kill $labs $pods $waits 2>/dev/null; rm -rf "$out"' EXIT
 	wait $labs
 	wait $pods
+	wait $waits
 fi
 
 # Where the time went, the longest suites first: `make test` must stay well
