@@ -124,9 +124,9 @@ with_san() { # LEAKS CMD...: CMD on the sanitizer build; fails on any report
 # which runs those same checks in handout trees: one after the other, in one
 # lane, as lab N's checks must not meet themselves. The pods' lane runs the
 # two suites whose pods publish fixed host ports (examples/ and the bad
-# corpus' YAML), on both builds. Every other suite is in a queue that both
-# lanes take from once their own work is done; kill9 and faults, the
-# longest, first. Each lane's pods have a bridge, a subnet and host ports of
+# corpus' YAML; the sanitizer build skips them). Every other suite is in a
+# queue that both lanes take from once their own work is done; kill9 and
+# faults, the longest, first. Each lane's pods have a bridge, a subnet and host ports of
 # their own.
 fixed_ports=(tests/capstone/examples.bats tests/capstone/spec.bats)
 # The capstone suites the sanitizer build does not run again. bench.bats
