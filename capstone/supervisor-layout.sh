@@ -129,10 +129,10 @@ copy=/proc/$(cat "$PODRUN_ROOT/pods/neighbour/supervisor.pid")/exe
 readelf -lW "$podrun" | awk '$1 == "LOAD" && / R?E / {print $2, $3, $5}' >"$bench_dir/segs"
 printf '%s\n' "$syms" >"$bench_dir/names"
 # A function whose first instruction is EVEX-encoded (AVX-512: first byte
-# 0x62) is not probed: uprobes take such a probe, but the instruction they
-# step in its place computes wrong (on a CPU with AVX-512, glibc's
-# __strchrnul_evex, probed, broke podrun's printf). Such functions go with
-# the refused ones below.
+# 0x62) is not probed: uprobes take such a probe, and the function then
+# goes wrong where the probe hits (kernel 6.18 on a CPU with AVX-512:
+# glibc's __strchrnul_evex, probed, broke podrun's printf). Such functions
+# go with the refused ones below.
 objdump -d "$podrun" | awk '/^[0-9a-f]+ <.*>:$/ {
 	a = $1; getline; split($0, f, "\t"); if (f[2] ~ /^62 /) print a }' | sort -u >"$bench_dir/evex"
 awk 'NF == 4 && $3 ~ /^[tTwW]$/ && $2 !~ /^0+$/ {print $1}' "$bench_dir/names" | sort -u |
