@@ -212,8 +212,8 @@ labs_lane() {
 		# SOLUTION=0: its step 2, every check on the solution's build, is
 		# what this run's lab and capstone suites do. MUTANTS=1: the first
 		# mutant of each exercise; all of them (make check-handout) would add
-		# half again to the whole run's CPU time, on a 2-core machine
-		# where make test must stay well under 20 minutes.
+		# a fifth to the whole run's CPU time, on a 2-core machine where
+		# make test must stay well under 20 minutes.
 		suite "check-handout" env SOLUTION=0 MUTANTS=1 scripts/check-handout.sh
 	fi
 	take_from_queue
