@@ -32,7 +32,7 @@ static const char *const pod_words[] = {"pods", "pod", "po"};
 
 static bool is_pod_word(const char *s, size_t len)
 {
-	for (size_t i = 0; i < sizeof(pod_words) / sizeof(pod_words[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(pod_words); i++)
 		if (strlen(pod_words[i]) == len && !strncmp(s, pod_words[i], len))
 			return true;
 	return false;

@@ -137,6 +137,7 @@ fixed_ports=(tests/capstone/examples.bats tests/capstone/spec.bats)
 # (a start, a stop, a read of the state): on a 2-core machine each rerun
 # costs the whole run what it costs on the plain build, and more.
 san_skip=" bench spec examples image deadline env eviction hostns podfiles ports schema "
+san_reruns() { [[ $san_skip != *" $(basename "$1" .bats) "* ]]; } # FILE
 # The waits' lane: bench.bats (tracing and timing pods: mostly sleeps) and
 # the sanitizer's unit tests (their timers), which leave a core three parts
 # idle in four; beside the two lanes they fill what those leave.
@@ -149,7 +150,7 @@ done
 	printf 'capstone %s\n' "${queued[@]}"
 	printf 'security %s\n' tests/security/*.bats
 	for f in "${queued[@]}"; do
-		[[ $san_skip == *" $(basename "$f" .bats) "* ]] || echo "capstone-san $f"
+		san_reruns "$f" && echo "capstone-san $f"
 	done
 } >"$out/queue"
 
@@ -224,7 +225,7 @@ pods_lane() {
 	local f
 	for f in "${fixed_ports[@]}"; do run_item capstone "$f"; done
 	for f in "${fixed_ports[@]}"; do
-		[[ $san_skip == *" $(basename "$f" .bats) "* ]] || run_item capstone-san "$f"
+		san_reruns "$f" && run_item capstone-san "$f"
 	done
 	take_from_queue
 }
