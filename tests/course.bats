@@ -374,6 +374,34 @@ EOF
 	grep -qF '| `demo-mul` | 01 | labs/01-demo/calc.c | moderate |  | `demo-add` |' "$BATS_TEST_TMPDIR/h/EXERCISES.md"
 }
 
+@test "check-handout: a check that tests only what its exercise Needs is caught by the others' run, which OTHERS=0 leaves out" {
+	make_project
+	sed -i 's|/\* BEGIN EXERCISE: demo-mul: multiply two numbers \*/|/* BEGIN EXERCISE: demo-mul: multiply two numbers\n\t * Needs: demo-add */|' \
+		"$P/labs/01-demo/calc.c"
+	# tagged demo-mul, but it calls add alone: it passes with demo-mul
+	# alone (demo-add filled in with it) and with demo-add alone too
+	sed 's/^TEST /@test /' >>"$P/tests/lab-1.bats" <<'EOF'
+TEST "[demo-mul] 4 + 1 is 5" {
+	run "$PODLAB_BUILD/calc" add 4 1
+	[ "$output" = 5 ]
+}
+EOF
+	sed -i 's/- demo-mul/- demo-mul (do demo-add first)/' "$P/labs/01-demo/README.md"
+	"$P/scripts/autograding.sh" >/dev/null
+	MUTANTS=0 check_handout
+	assert_failure
+	assert_output --partial 'lab-1 demo-mul alone (with demo-add): its 2 checks pass, the 0 others still fail: ok'
+	assert_output --partial "lab-1 demo-add alone: want its checks ok and every other exercise's failing: FAIL"
+	assert_output --partial 'ok: [demo-mul] 4 + 1 is 5'
+	MUTANTS=0 OTHERS=0 check_handout
+	assert_success
+	assert_output --partial "3. with one exercise alone (and what it Needs) its checks pass (OTHERS=0: the others' are not run);"
+	assert_output --partial "lab-1 demo-add alone: its 1 check passes (OTHERS=0: the others' not run): ok"
+	OTHERS=no check_handout
+	assert_failure 2
+	assert_output 'check-handout: OTHERS=no: 1 (the others'"'"' checks must still fail in step 3) or 0 (not run)'
+}
+
 @test "check-handout refuses a Needs that names no exercise, goes round in a cycle, or that the lesson does not mention" {
 	make_project
 	sed -i 's|/\* BEGIN EXERCISE: demo-mul: multiply two numbers \*/|/* BEGIN EXERCISE: demo-mul: multiply two numbers\n\t * Needs: demo-add, demo-sub */|' \
