@@ -1063,12 +1063,16 @@ static void describe_events(const char *dir)
 
 static void describe_usage(FILE *f)
 {
-	fprintf(f, "Usage: podrun describe POD\n"
+	fprintf(f, "Usage: podrun describe [POD...]\n"
 	           "Show a pod as kubectl describe pod does: its containers' states, conditions,\n"
-	           "volumes and events.\n"
+	           "volumes and events. Several pods, or every pod (no POD, or the word pods\n"
+	           "alone: podrun describe pods), one after the other without their events,\n"
+	           "as kubectl describe pods shows them.\n"
 	           "\nOptions:\n"
 	           "  -h, --help    this help\n");
 }
+
+static void describe_pod(const char *name, struct json_object *pod, bool events);
 
 int cmd_describe(int argc, char **argv)
 {
@@ -1081,18 +1085,55 @@ int cmd_describe(int argc, char **argv)
 		}
 		die_bad_option(c, argv);
 	}
-	optind = cli_pod_operands(argc, argv, optind, false);
-	if (optind != argc - 1)
-		die_usage("describe: expected one pod");
-	const char *name = argv[optind];
+	optind = cli_pod_operands(argc, argv, optind, true);
+	bool every = optind == argc;
+	char **names = argv + optind;
+	size_t n = (size_t)(argc - optind);
+	/* a name podrun would not make is a usage error, before any output */
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		cli_pod_dir(names[i], dir, sizeof(dir), false);
+	}
+	if (every && (state_check_roots(false) < 0 || state_list(&names, &n) < 0))
+		die_last();
+	/* kubectl leaves the events out when it describes more than one */
+	bool events = n == 1;
+	int rc = 0, shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		if (every && (!spec_dns1123_subdomain(names[i]) ||
+		              state_pod_dir(names[i], dir, sizeof(dir)) < 0))
+			continue; /* not a name podrun would have made */
+		struct json_object *pod;
+		int r = load_pod(names[i], &pod);
+		if (r <= 0 && every)
+			continue; /* removed meanwhile, or not yet readable */
+		if (r <= 0) {
+			/* kubectl goes on with the others, and fails at the end */
+			if (r == 0)
+				warn("pods \"%s\" not found (under %s)", names[i], state_root());
+			else
+				warn("%s", last_error());
+			rc = 1;
+			continue;
+		}
+		if (shown++)
+			printf("\n\n");
+		describe_pod(names[i], pod, events);
+		json_object_put(pod);
+	}
+	if (every)
+		state_free_list(names, n);
+	if (every && !shown)
+		fprintf(stderr, "No resources found in default namespace.\n");
+	return fflush(stdout) == 0 ? rc : 1;
+}
+
+/* One pod, as kubectl's PodDescriber writes it. */
+static void describe_pod(const char *name, struct json_object *pod, bool events)
+{
 	char dir[PATH_MAX], buf[512], t[64];
 	cli_pod_dir(name, dir, sizeof(dir), false);
-	struct json_object *pod;
-	int r = load_pod(name, &pod);
-	if (r == 0)
-		die_not_found(name);
-	if (r < 0)
-		die_last();
 	struct json_object *spec = jget(pod, "spec"), *st = jget(pod, "status");
 	/* kubectl's tabwriter makes the column as wide as its longest key */
 	const char *class = jstr_or(spec, "priorityClassName", "");
@@ -1185,9 +1226,8 @@ int cmd_describe(int argc, char **argv)
 	field(0, 29, "QoS Class", jstr_or(st, "qosClass", "<none>"));
 	field(0, 29, "Node-Selectors", "<none>");
 	field(0, 29, "Tolerations", "<none>");
-	describe_events(dir);
-	json_object_put(pod);
-	return fflush(stdout) == 0 ? 0 : 1;
+	if (events)
+		describe_events(dir);
 }
 
 /* ---- wait

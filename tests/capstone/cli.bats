@@ -484,7 +484,7 @@ YAML
 	assert_host_clean
 }
 
-@test "a pod named as kubectl names it: get pods, pod/NAME, describe pod NAME; another kind is a usage error" {
+@test "a pod named as kubectl names it: get pods, pod/NAME, describe pod NAME, describe pods; another kind is a usage error" {
 	podrun run -d "$(sleeper kube-a)"
 	podrun run -d "$(sleeper kube-b)"
 	run podrun get pods
@@ -506,9 +506,14 @@ YAML
 	run podrun logs pod/kube-a
 	assert_output "started"
 	# a word alone names a pod where the command needs one
-	run podrun describe pod
+	run podrun logs pod
 	assert_failure 1
-	assert_output --partial 'pods "pod" not found'
+	assert_output --partial 'no pod named pod'
+	# and is every pod where the command takes a list: kubectl describe pods
+	run podrun describe pod
+	assert_success
+	assert_line --regexp '^Name: +kube-a$'
+	assert_line --regexp '^Name: +kube-b$'
 	run podrun get deployment/kube-a
 	assert_failure 2
 	assert_output --partial 'invalid pod name "deployment/kube-a": podrun runs pods only'

@@ -516,6 +516,39 @@ status_of() {
 	assert_output --partial 'No resources found'
 }
 
+@test "describe of several pods, or of every pod (podrun describe, describe pods): one after the other without their events, as kubectl describe pods" {
+	run podrun describe
+	assert_success
+	assert_output 'No resources found in default namespace.'
+	make_web
+	mkpod db app:app
+	for args in "" "pods" "po"; do
+		run podrun describe $args
+		assert_success
+		# in the order of the names, two empty lines between, no events
+		assert_equal "$(grep -c '^Name:' <<<"$output")" 2
+		assert_line --index 0 --regexp '^Name: +db$'
+		refute_line --partial 'Events:'
+		grep -qzP '\n\n\nName: +web\n' <<<"$output"
+	done
+	# one pod in the list: its events, as for one named
+	rm -r "$PODRUN_ROOT/pods/db"
+	run podrun describe pods
+	assert_line 'Events:'
+	# named ones in their order; one that is not there is said, the others
+	# are described, and the exit status is 1
+	mkpod db app:app
+	run podrun describe web nope pod/db
+	assert_failure 1
+	assert_line 'podrun: pods "nope" not found (under '"$PODRUN_ROOT"')'
+	refute_line --partial 'Events:'
+	assert_equal "$(grep -E '^Name:' <<<"$output" | tr -s ' ')" "$(printf 'Name: web\nName: db')"
+	# a name podrun would not make is a usage error, before anything is shown
+	run podrun describe web ../db
+	assert_failure 2
+	refute_line --partial 'Name:'
+}
+
 @test "get and describe of a pod whose state cannot be read: the reason, not NotFound" {
 	mkpod broken app:app
 	rm "$PODRUN_ROOT/pods/broken/container_names"
