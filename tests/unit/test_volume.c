@@ -740,8 +740,13 @@ Test(mounting, a_mount_path_swapped_into_proc_meanwhile_is_never_mounted_on)
 		for (;;) /* EBUSY while the directory is a mount point */
 			renameat2(AT_FDCWD, d, AT_FDCWD, l, RENAME_EXCHANGE);
 	}
+	/* 2000 tries at least, and on until both sides of the race were run
+	 * into: a swapper the scheduler leaves out for a while (a busy machine,
+	 * the sanitizer build) holds one name still, and every try meanwhile
+	 * sees the same side. */
 	int mounted = 0, refused = 0;
-	for (int i = 0; i < 2000; i++) {
+	int64_t give_up = now_ms() + 10000;
+	for (int i = 0; i < 2000 || ((!mounted || !refused) && now_ms() < give_up); i++) {
 		if (vol_mount(&v, root_fd, "/shared/d", NULL, false) < 0) {
 			cr_assert_eq(errno, EPERM, "%s", last_error());
 			refused++;
