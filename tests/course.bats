@@ -345,18 +345,20 @@ EOF
 	assert_output --partial 'fail: [demo-mul] 2 * 3 + 1 is 7'
 }
 
-@test "check-handout: an exercise that Needs another is proved with it filled in; the others must still fail" {
-	make_project
+# mul_needs_add TITLE OP A B WANT: demo-mul's marker Needs demo-add (and
+# its lesson says so), and a check "[demo-mul] TITLE" that calc OP A B is WANT
+mul_needs_add() {
 	sed -i 's|/\* BEGIN EXERCISE: demo-mul: multiply two numbers \*/|/* BEGIN EXERCISE: demo-mul: multiply two numbers\n\t * Needs: demo-add */|' \
 		"$P/labs/01-demo/calc.c"
-	sed 's/^TEST /@test /' >>"$P/tests/lab-1.bats" <<'EOF'
-TEST "[demo-mul] 2 * 3 + 1 is 7" {
-	run "$PODLAB_BUILD/calc" muladd 2 3
-	[ "$output" = 7 ]
-}
-EOF
+	printf '@test "[demo-mul] %s" {\n\trun "$PODLAB_BUILD/calc" %s %s %s\n\t[ "$output" = %s ]\n}\n' \
+		"$1" "$2" "$3" "$4" "$5" >>"$P/tests/lab-1.bats"
 	sed -i 's/- demo-mul/- demo-mul (do demo-add first)/' "$P/labs/01-demo/README.md"
 	"$P/scripts/autograding.sh" >/dev/null
+}
+
+@test "check-handout: an exercise that Needs another is proved with it filled in; the others must still fail" {
+	make_project
+	mul_needs_add "2 * 3 + 1 is 7" muladd 2 3 7
 	run "$P/scripts/handout.sh" list
 	assert_line --regexp $'^demo-mul\t1\tlabs/01-demo/calc.c\t.*\tdemo-add$'
 	# (MUTANTS=1, make test's: the first of each exercise's mutants only)
@@ -376,18 +378,9 @@ EOF
 
 @test "check-handout: a check that tests only what its exercise Needs is caught by the others' run, which OTHERS=0 leaves out" {
 	make_project
-	sed -i 's|/\* BEGIN EXERCISE: demo-mul: multiply two numbers \*/|/* BEGIN EXERCISE: demo-mul: multiply two numbers\n\t * Needs: demo-add */|' \
-		"$P/labs/01-demo/calc.c"
 	# tagged demo-mul, but it calls add alone: it passes with demo-mul
 	# alone (demo-add filled in with it) and with demo-add alone too
-	sed 's/^TEST /@test /' >>"$P/tests/lab-1.bats" <<'EOF'
-TEST "[demo-mul] 4 + 1 is 5" {
-	run "$PODLAB_BUILD/calc" add 4 1
-	[ "$output" = 5 ]
-}
-EOF
-	sed -i 's/- demo-mul/- demo-mul (do demo-add first)/' "$P/labs/01-demo/README.md"
-	"$P/scripts/autograding.sh" >/dev/null
+	mul_needs_add "4 + 1 is 5" add 4 1 5
 	MUTANTS=0 check_handout
 	assert_failure
 	assert_output --partial 'lab-1 demo-mul alone (with demo-add): its 2 checks pass, the 0 others still fail: ok'
