@@ -622,6 +622,47 @@ static int cmd_exec(int argc, char **argv)
 
 /* ---- stop, rm ------------------------------------------------------------------------------- */
 
+/* Each pod in turn, as kubectl delete and docker rm take several: one that
+ * fails is said and the others go on; 1 if any failed. Every name is checked
+ * first: one that podrun would not make is a usage error before any pod is
+ * touched. */
+static int each_pod(int n, char **names, int (*one)(const char *name, void *arg), void *arg)
+{
+	for (int i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		cli_pod_dir(names[i], dir, sizeof(dir), false);
+	}
+	int rc = 0;
+	for (int i = 0; i < n; i++)
+		if (one(names[i], arg) < 0) {
+			warn("%s", last_error());
+			rc = 1;
+		}
+	return rc;
+}
+
+static int stop_one(const char *name, void *arg)
+{
+	char dir[PATH_MAX];
+	cli_pod_dir(name, dir, sizeof(dir), false);
+	if (access(dir, F_OK) < 0)
+		return fail_msg(ENOENT, "no pod named %s (under %s)", name, state_root());
+	if (pod_stop(dir, *(int *)arg) < 0)
+		return -1;
+	/* A supervisor that was killed left its processes: end them now, under
+	 * the lock, so that a `run` of the same pod is not cleaned up midway. */
+	_cleanup_close_ int lock = pod_lock_root();
+	if (lock < 0)
+		return -1;
+	bool alive = state_live_pid(dir, "supervisor") != 0;
+	if (!alive)
+		state_clean(dir, false);
+	char phase[32];
+	state_pod_phase(dir, alive, phase, sizeof(phase));
+	printf("pod %s: stopped (%s)\n", name, phase);
+	return 0;
+}
+
 static int cmd_stop(int argc, char **argv)
 {
 	int grace = -1, c;
@@ -641,23 +682,62 @@ static int cmd_stop(int argc, char **argv)
 		}
 	}
 	optind = cli_pod_operands(argc, argv, optind, false);
-	if (optind != argc - 1)
-		die_usage("stop: expected one pod");
+	if (optind == argc)
+		die_usage("stop: expected a pod");
+	return each_pod(argc - optind, argv + optind, stop_one, &grace);
+}
+
+static int rm_one(const char *name, void *arg)
+{
+	bool force = *(bool *)arg;
 	char dir[PATH_MAX];
-	cli_pod_dir(argv[optind], dir, sizeof(dir), true);
-	if (pod_stop(dir, grace) < 0)
-		die_last();
-	/* A supervisor that was killed left its processes: end them now, under
-	 * the lock, so that a `run` of the same pod is not cleaned up midway. */
+	cli_pod_dir(name, dir, sizeof(dir), false);
+	if (access(dir, F_OK) < 0) {
+		if (!force)
+			return fail_msg(ENOENT, "no pod named %s (under %s)", name, state_root());
+		/* rm -f of nothing is fine, as with rm(1). But a reboot empties the
+		 * state's tmpfs, not the pod's data on disk: what is left of it goes. */
+		char data[PATH_MAX];
+		if (state_data_dir(name, data, sizeof(data)) < 0)
+			return -1;
+		if (access(data, F_OK) < 0)
+			return 0;
+		_cleanup_close_ int lock = pod_lock_root();
+		if (lock < 0)
+			return -1;
+		if (access(dir, F_OK) == 0)
+			return fail_msg(EBUSY, "pod %s was started while it was being removed",
+			                name);
+		if (state_clean(dir, true) < 0)
+			return -1;
+		printf("pod %s: removed (its data, from before its state was lost)\n", name);
+		return 0;
+	}
+	char phase[32] = "";
+	state_get(dir, "phase", phase, sizeof(phase));
+	bool ended = !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+	if (state_live_pid(dir, "supervisor")) {
+		/* an ended pod's supervisor is only tearing down: wait for it */
+		if (!force && !ended)
+			return fail_msg(EBUSY, "pod %s is running: stop it first, or rm -f", name);
+		/* Not under the lock: the supervisor takes it to release the bridge. */
+		if (pod_stop(dir, 0) < 0)
+			return -1;
+	}
 	_cleanup_close_ int lock = pod_lock_root();
 	if (lock < 0)
-		die_last();
-	bool alive = state_live_pid(dir, "supervisor") != 0;
-	if (!alive)
-		state_clean(dir, false);
-	char phase[32];
-	state_pod_phase(dir, alive, phase, sizeof(phase));
-	printf("pod %s: stopped (%s)\n", argv[optind], phase);
+		return -1;
+	if (state_live_pid(dir, "supervisor"))
+		return fail_msg(EBUSY, "pod %s was started again while it was being removed", name);
+	char bridge[IF_NAMESIZE + 1] = "";
+	state_get(dir, "bridge", bridge, sizeof(bridge));
+	if (state_clean(dir, true) < 0)
+		return -1;
+	closep(&lock);
+	/* A supervisor that ended retired the bridge; one that was killed
+	 * left its veth, which state_clean just deleted. */
+	bridge_retire(bridge);
+	printf("pod %s: removed\n", name);
 	return 0;
 }
 
@@ -668,57 +748,9 @@ static int cmd_rm(int argc, char **argv)
 	while ((c = next_opt(argc, argv, "f")) != -1)
 		force = c == 'f' ? true : force;
 	optind = cli_pod_operands(argc, argv, optind, false);
-	if (optind != argc - 1)
-		die_usage("rm: expected one pod");
-	const char *name = argv[optind];
-	char dir[PATH_MAX];
-	cli_pod_dir(name, dir, sizeof(dir), false);
-	if (access(dir, F_OK) < 0) {
-		if (!force)
-			die("no pod named %s (under %s)", name, state_root());
-		/* rm -f of nothing is fine, as with rm(1). But a reboot empties the
-		 * state's tmpfs, not the pod's data on disk: what is left of it goes. */
-		char data[PATH_MAX];
-		if (state_data_dir(name, data, sizeof(data)) < 0)
-			die_last();
-		if (access(data, F_OK) < 0)
-			return 0;
-		_cleanup_close_ int lock = pod_lock_root();
-		if (lock < 0)
-			die_last();
-		if (access(dir, F_OK) == 0)
-			die("pod %s was started while it was being removed", name);
-		if (state_clean(dir, true) < 0)
-			die_last();
-		printf("pod %s: removed (its data, from before its state was lost)\n", name);
-		return 0;
-	}
-	char phase[32] = "";
-	state_get(dir, "phase", phase, sizeof(phase));
-	bool ended = !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
-	if (state_live_pid(dir, "supervisor")) {
-		/* an ended pod's supervisor is only tearing down: wait for it */
-		if (!force && !ended)
-			die("pod %s is running: stop it first, or rm -f", name);
-		/* Not under the lock: the supervisor takes it to release the bridge. */
-		if (pod_stop(dir, 0) < 0)
-			die_last();
-	}
-	_cleanup_close_ int lock = pod_lock_root();
-	if (lock < 0)
-		die_last();
-	if (state_live_pid(dir, "supervisor"))
-		die("pod %s was started again while it was being removed", name);
-	char bridge[IF_NAMESIZE + 1] = "";
-	state_get(dir, "bridge", bridge, sizeof(bridge));
-	if (state_clean(dir, true) < 0)
-		die_last();
-	closep(&lock);
-	/* A supervisor that ended retired the bridge; one that was killed
-	 * left its veth, which state_clean just deleted. */
-	bridge_retire(bridge);
-	printf("pod %s: removed\n", name);
-	return 0;
+	if (optind == argc)
+		die_usage("rm: expected a pod");
+	return each_pod(argc - optind, argv + optind, rm_one, &force);
 }
 
 static void print_trimmed(char *line)
@@ -1046,13 +1078,13 @@ static const struct command commands[] = {
      "  -i, --stdin   pass our stdin to CMD (else CMD reads /dev/null)\n"
      "  -t, --tty     give CMD a terminal of the container's own\n",
      true},
-    {"stop", cmd_stop, "[-t DURATION] POD",
-     "Stop a pod: SIGTERM to every container, SIGKILL after the grace period.",
+    {"stop", cmd_stop, "[-t DURATION] POD...",
+     "Stop pods: SIGTERM to every container, SIGKILL after the grace period.",
      "  -t, --time DURATION  grace period instead of terminationGracePeriodSeconds (5s, "
      "300ms; a bare number is seconds)\n",
      false},
-    {"rm", cmd_rm, "[-f] POD",
-     "Remove a stopped pod's state; also cleans up after a supervisor that died.",
+    {"rm", cmd_rm, "[-f] POD...",
+     "Remove stopped pods' state; also cleans up after a supervisor that died.",
      "  -f, --force   stop the pod first, with no grace period\n", false},
     {"top", cmd_top, "[POD]",
      "CPU (over half a second) and memory working set per container, from its cgroup.", "", false},

@@ -484,6 +484,32 @@ YAML
 	assert_host_clean
 }
 
+@test "stop and rm take several pods, as kubectl delete and docker rm do: one that fails is said, the others go on, exit 1" {
+	podrun run -d "$(sleeper many-a)"
+	podrun run -d "$(sleeper many-b)"
+	# a bad name among them: a usage error before any pod is touched
+	run podrun rm -f many-a ../many-b
+	assert_failure 2
+	[ "$(state many-a)" = Running ]
+	run podrun rm many-a many-b
+	assert_failure 1
+	assert_line --partial 'pod many-a is running: stop it first, or rm -f'
+	assert_line --partial 'pod many-b is running: stop it first, or rm -f'
+	run podrun stop -t 0 many-a nope pod/many-b
+	assert_failure 1
+	assert_line --partial 'no pod named nope'
+	assert_line --regexp '^pod many-a: stopped '
+	assert_line --regexp '^pod many-b: stopped '
+	[ "$(state many-b containers/main/state)" = Terminated ]
+	run podrun rm many-a many-b
+	assert_success
+	assert_line 'pod many-a: removed'
+	assert_line 'pod many-b: removed'
+	run podrun rm
+	assert_failure 2
+	assert_host_clean
+}
+
 @test "a pod named as kubectl names it: get pods, pod/NAME, describe pod NAME, describe pods; another kind is a usage error" {
 	podrun run -d "$(sleeper kube-a)"
 	podrun run -d "$(sleeper kube-b)"
