@@ -498,11 +498,12 @@ static int print_json(struct json_object *o)
 
 static void get_usage(FILE *f)
 {
-	fprintf(f, "Usage: podrun get [POD] [-o wide|json|yaml]\n"
-	           "List pods as kubectl get pods does, or print a pod as a v1 Pod object.\n"
+	fprintf(f, "Usage: podrun get [POD...] [-o wide|json|yaml]\n"
+	           "List pods as kubectl get pods does (every pod, or those named), or print a\n"
+	           "pod as a v1 Pod object.\n"
 	           "\nOptions:\n"
-	           "  -o, --output FORMAT  wide (adds IP and NODE), json or yaml: the v1 Pod, or\n"
-	           "                       a v1 List of every pod when no POD is named\n"
+	           "  -o, --output FORMAT  wide (adds IP and NODE), json or yaml: the v1 Pod of\n"
+	           "                       one POD, else a v1 List of the pods\n"
 	           "  -h, --help           this help\n");
 }
 
@@ -526,20 +527,24 @@ int cmd_get(int argc, char **argv)
 	if (*output && strcmp(output, "wide") && strcmp(output, "json") && strcmp(output, "yaml"))
 		die_usage("get: -o %s: not an output format (wide, json, yaml)", output);
 	optind = cli_pod_operands(argc, argv, optind, true);
-	if (optind < argc - 1)
-		die_usage("get: expected at most one pod");
-	bool one = optind == argc - 1;
+	/* named pods (kubectl get pods a b), or every pod */
+	bool named = optind < argc, one = optind == argc - 1;
 	char **names;
 	size_t n;
-	if (one) {
-		char dir[PATH_MAX];
-		cli_pod_dir(argv[optind], dir, sizeof(dir), false);
-		if (!(names = calloc(1, sizeof(*names))) || !(names[0] = strdup(argv[optind])))
+	if (named) {
+		n = (size_t)(argc - optind);
+		if (!(names = calloc(n, sizeof(*names))))
 			die("out of memory");
-		n = 1;
+		for (size_t i = 0; i < n; i++) {
+			char dir[PATH_MAX];
+			cli_pod_dir(argv[optind + (int)i], dir, sizeof(dir), false);
+			if (!(names[i] = strdup(argv[optind + (int)i])))
+				die("out of memory");
+		}
 	} else if (state_check_roots(false) < 0 || state_list(&names, &n) < 0) {
 		die_last();
 	}
+	int rc = 0;
 	bool wide = !strcmp(output, "wide");
 	bool table = !*output || wide;
 	struct table t = {.ncols = wide ? 9 : 5};
@@ -563,21 +568,31 @@ int cmd_get(int argc, char **argv)
 			die_not_found(names[i]);
 		if (r < 0 && one)
 			die_last();
-		/* in a list, a pod that cannot be read (being created: no
-		 * container list yet) is a row of Unknown, as in `podrun ps` */
+		if (r <= 0 && named) {
+			/* kubectl shows the others, and fails at the end */
+			if (r == 0)
+				warn("pods \"%s\" not found (under %s)", names[i], state_root());
+			else
+				warn("%s", last_error());
+			rc = 1;
+			continue;
+		}
+		/* in the list of every pod, one that cannot be read (being
+		 * created: no container list yet) is a row of Unknown, as in
+		 * `podrun ps` */
 		if (table)
 			add_pod_row(&t, names[i], pod, wide);
 		else if (pod && json_object_array_add(items, pod) == 0)
 			pod = NULL;
 		json_object_put(pod);
 	}
-	int rc = 0;
 	if (table) {
-		if (t.n > 1)
+		if (t.n > 1) {
 			table_print(&t);
-		else {
+		} else {
 			free(t.cells);
-			fprintf(stderr, "No resources found in default namespace.\n");
+			if (!named)
+				fprintf(stderr, "No resources found in default namespace.\n");
 		}
 	} else {
 		struct json_object *out;
@@ -597,7 +612,8 @@ int cmd_get(int argc, char **argv)
 			    json_object_object_add(out, "metadata", meta))
 				die("out of memory");
 		}
-		rc = (!strcmp(output, "json") ? print_json(out) : print_yaml(out)) ? 1 : 0;
+		if (!strcmp(output, "json") ? print_json(out) : print_yaml(out))
+			rc = 1;
 		json_object_put(out);
 	}
 	json_object_put(items);

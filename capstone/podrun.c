@@ -1063,7 +1063,7 @@ static const struct command commands[] = {
      true},
     {"ps", cmd_ps, "", "List pods (phase, ready, restarts, QoS, age, IP) and their containers.", "",
      false},
-    {"get", cmd_get, "[POD] [-o wide|json|yaml]",
+    {"get", cmd_get, "[POD...] [-o wide|json|yaml]",
      "List pods as kubectl get pods does, or print a pod as a v1 Pod (JSON, YAML).", "", false},
     {"describe", cmd_describe, "[POD...]",
      "Show pods as kubectl describe does: containers, conditions, events.", "", false},

@@ -516,6 +516,26 @@ status_of() {
 	assert_output --partial 'No resources found'
 }
 
+@test "get of several pods: their rows in the order named, -o json a List of them; one that is not there is said, exit 1" {
+	make_web
+	mkpod db app:app
+	run podrun get db web
+	assert_success
+	assert_line --index 1 --regexp '^db +'
+	assert_line --index 2 --regexp '^web +2/2 +Running '
+	run podrun get pods web nope db
+	assert_failure 1
+	assert_line 'podrun: pods "nope" not found (under '"$PODRUN_ROOT"')'
+	assert_line --regexp '^web +2/2 +Running '
+	assert_line --regexp '^db +'
+	run podrun get web db -o json
+	assert_success
+	[ "$(jq -c '[.kind, [.items[].metadata.name]]' <<<"$output")" = '["List",["web","db"]]' ]
+	# one named is the Pod itself, as before
+	run podrun get db -o json
+	[ "$(jq -r .kind <<<"$output")" = Pod ]
+}
+
 @test "describe of several pods, or of every pod (podrun describe, describe pods): one after the other without their events, as kubectl describe pods" {
 	run podrun describe
 	assert_success
