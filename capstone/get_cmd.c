@@ -132,6 +132,18 @@ NORETURN static void die_not_found(const char *name)
 	die("pods \"%s\" not found (under %s)", name, state_root());
 }
 
+/* One of several pods named that load_pod could not give (r: 0 not there,
+ * -1 unreadable): said, and kubectl goes on with the others and fails at the
+ * end. Returns the exit status: 1. */
+static int not_loaded(const char *name, int r)
+{
+	if (r == 0)
+		warn("pods \"%s\" not found (under %s)", name, state_root());
+	else
+		warn("%s", last_error());
+	return 1;
+}
+
 /* ---- kubectl's STATUS, READY and RESTARTS ------------------------------------------
  * A port of printPod (kubectl's pkg/printers/internalversion/printers.go),
  * reading the same fields of the same object. */
@@ -569,12 +581,7 @@ int cmd_get(int argc, char **argv)
 		if (r < 0 && one)
 			die_last();
 		if (r <= 0 && named) {
-			/* kubectl shows the others, and fails at the end */
-			if (r == 0)
-				warn("pods \"%s\" not found (under %s)", names[i], state_root());
-			else
-				warn("%s", last_error());
-			rc = 1;
+			rc = not_loaded(names[i], r);
 			continue;
 		}
 		/* in the list of every pod, one that cannot be read (being
@@ -1125,12 +1132,7 @@ int cmd_describe(int argc, char **argv)
 		if (r <= 0 && every)
 			continue; /* removed meanwhile, or not yet readable */
 		if (r <= 0) {
-			/* kubectl goes on with the others, and fails at the end */
-			if (r == 0)
-				warn("pods \"%s\" not found (under %s)", names[i], state_root());
-			else
-				warn("%s", last_error());
-			rc = 1;
+			rc = not_loaded(names[i], r);
 			continue;
 		}
 		if (shown++)
