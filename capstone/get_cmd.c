@@ -1253,8 +1253,9 @@ static void describe_pod(const char *name, struct json_object *pod, bool events)
 
 static void wait_usage(FILE *f)
 {
-	fprintf(f, "Usage: podrun wait --for=CONDITION [--timeout DURATION] POD\n"
-	           "Wait until the pod meets a condition, as kubectl wait does.\n"
+	fprintf(f, "Usage: podrun wait --for=CONDITION [--timeout DURATION] POD...\n"
+	           "Wait until each pod meets a condition, as kubectl wait does: one after the\n"
+	           "other, all within the timeout.\n"
 	           "\nOptions:\n"
 	           "  --for=condition=TYPE[=VALUE]  a status condition (Ready, Initialized,\n"
 	           "                 ContainersReady...) has status VALUE (default true)\n"
@@ -1334,6 +1335,34 @@ static void parse_for(const char *arg, struct wait_for *w)
 	}
 }
 
+/* Wait for one pod until deadline (looked at once if it has passed): 0 when
+ * it meets the condition, 1 (said) when it is not there or the deadline came
+ * first. */
+static int wait_one(const struct wait_for *w, const char *name, int64_t deadline)
+{
+	char dir[PATH_MAX];
+	cli_pod_dir(name, dir, sizeof(dir), false);
+	for (;;) {
+		int r = wait_check(w, name, dir);
+		if (r < 0)
+			return not_loaded(name, 0);
+		if (r > 0) {
+			printf("pod/%s %s\n", name,
+			       w->kind == WAIT_DELETE ? "deleted" : "condition met");
+			return 0;
+		}
+		int64_t left = deadline - now_ns();
+		if (left <= 0)
+			break;
+		/* State files change a few times a second at most: 50 ms is prompt
+		 * enough and costs nothing. */
+		sleep_ms(left < 50000000 ? (long)(left / 1000000) + 1 : 50);
+	}
+	fprintf(stderr, "%s: timed out waiting for the condition on pods/%s\n",
+	        program_invocation_short_name, name);
+	return 1;
+}
+
 int cmd_wait(int argc, char **argv)
 {
 	enum { OPT_FOR = 256, OPT_TIMEOUT };
@@ -1365,29 +1394,17 @@ int cmd_wait(int argc, char **argv)
 	if (!have_for)
 		die_usage("wait: --for is required (condition=Ready, delete, jsonpath=...)");
 	optind = cli_pod_operands(argc, argv, optind, false);
-	if (optind != argc - 1)
-		die_usage("wait: expected one pod");
-	const char *name = argv[optind];
-	char dir[PATH_MAX];
-	cli_pod_dir(name, dir, sizeof(dir), false);
-	int64_t deadline = now_ns() + timeout;
-	for (;;) {
-		int r = wait_check(&w, name, dir);
-		if (r < 0)
-			die_not_found(name);
-		if (r > 0) {
-			printf("pod/%s %s\n", name,
-			       w.kind == WAIT_DELETE ? "deleted" : "condition met");
-			return 0;
-		}
-		int64_t left = deadline - now_ns();
-		if (left <= 0)
-			break;
-		/* State files change a few times a second at most: 50 ms is prompt
-		 * enough and costs nothing. */
-		sleep_ms(left < 50000000 ? (long)(left / 1000000) + 1 : 50);
+	if (optind == argc)
+		die_usage("wait: expected a pod");
+	for (int i = optind; i < argc; i++) {
+		char dir[PATH_MAX];
+		cli_pod_dir(argv[i], dir, sizeof(dir), false); /* a bad name: before any wait */
 	}
-	fprintf(stderr, "%s: timed out waiting for the condition on pods/%s\n",
-	        program_invocation_short_name, name);
-	return 1;
+	/* kubectl waits for each pod in turn, all within one timeout (its
+	 * context's), and fails if one did not meet the condition */
+	int64_t deadline = now_ns() + timeout;
+	int rc = 0;
+	for (int i = optind; i < argc; i++)
+		rc |= wait_one(&w, argv[i], deadline);
+	return rc;
 }

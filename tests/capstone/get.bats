@@ -778,6 +778,36 @@ status_of() {
 	assert_success
 }
 
+@test "wait for several pods, as kubectl wait: each in turn, all within one timeout; one that is not there or times out fails the wait, the others are still said" {
+	make_web
+	mkpod db app:app
+	all_true db
+	run podrun wait --for=condition=Ready web pod/db
+	assert_success
+	assert_output $'pod/web condition met\npod/db condition met'
+	# web turns ready 1 s in, db never: the timeout of 2 s is the wait's,
+	# not each pod's - db gets what web left of it
+	sed -i 's/^Ready True/Ready False/' "$PODRUN_ROOT/pods/web/conditions" \
+		"$PODRUN_ROOT/pods/db/conditions"
+	(sleep 1 && all_true web) &
+	local t0=$(date +%s%N)
+	run podrun wait --for=condition=Ready --timeout 2s web db
+	assert_failure 1
+	assert_line 'pod/web condition met'
+	assert_line --partial 'timed out waiting for the condition on pods/db'
+	local took=$(($(date +%s%N) - t0))
+	[ "$took" -ge 2000000000 ] && [ "$took" -lt 2900000000 ]
+	all_true db
+	sed -i 's/^Ready True/Ready False/' "$PODRUN_ROOT/pods/web/conditions"
+	run podrun wait --for=condition=Ready --timeout 0 web nope db
+	assert_failure 1
+	assert_line --partial 'timed out waiting for the condition on pods/web'
+	assert_line --partial 'pods "nope" not found'
+	assert_line 'pod/db condition met'
+	run podrun wait --for=condition=Ready web ../db
+	assert_failure 2
+}
+
 @test "a real pod: get -o json validates, wait for Ready, describe shows its events" {
 	podrun_setup
 	local f
