@@ -27,6 +27,14 @@ void cli_pod_dir(const char *name, char *dir, size_t len, bool must_exist)
 		die_last();
 }
 
+void cli_check_pod_names(int n, char *const *names)
+{
+	for (int i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		cli_pod_dir(names[i], dir, sizeof(dir), false);
+	}
+}
+
 /* kubectl's names of the pod resource: plural, singular, short. */
 static const char *const pod_words[] = {"pods", "pod", "po"};
 

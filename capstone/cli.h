@@ -14,12 +14,16 @@
  * such pod, with must_exist). */
 void cli_pod_dir(const char *name, char *dir, size_t len, bool must_exist);
 
+/* Several pods named on the command line: one that is no pod name is a
+ * usage error (exit 2) before any pod is touched. */
+void cli_check_pod_names(int n, char *const *names);
+
 /* kubectl's ways of naming a pod, taken too: the resource before the names
  * ("get pods", "describe pod web") and TYPE/NAME ("pod/web"). Steps over the
  * resource word at argv[first] and strips "pod/", "pods/" or "po/" from the
  * names in argv[first..argc); returns the index of the first name. A word
  * alone is a pod's name, unless the command lists every pod when it names
- * none (list_all: get, top), as `kubectl get pods` does. */
+ * none (list_all: get, describe, top), as `kubectl get pods` does. */
 int cli_pod_operands(int argc, char **argv, int first, bool list_all);
 const char *cli_pod_name(const char *arg);
 

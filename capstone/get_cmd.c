@@ -132,6 +132,14 @@ NORETURN static void die_not_found(const char *name)
 	die("pods \"%s\" not found (under %s)", name, state_root());
 }
 
+/* Is a directory found under the state root a name podrun would have made?
+ * (In a list of every pod, anything else is skipped.) */
+static bool podrun_made(const char *name)
+{
+	char dir[PATH_MAX];
+	return spec_dns1123_subdomain(name) && state_pod_dir(name, dir, sizeof(dir)) == 0;
+}
+
 /* One of several pods named that load_pod could not give (r: 0 not there,
  * -1 unreadable): said, and kubectl goes on with the others and fails at the
  * end. Returns the exit status: 1. */
@@ -544,15 +552,13 @@ int cmd_get(int argc, char **argv)
 	char **names;
 	size_t n;
 	if (named) {
+		cli_check_pod_names(argc - optind, argv + optind);
 		n = (size_t)(argc - optind);
 		if (!(names = calloc(n, sizeof(*names))))
 			die("out of memory");
-		for (size_t i = 0; i < n; i++) {
-			char dir[PATH_MAX];
-			cli_pod_dir(argv[optind + (int)i], dir, sizeof(dir), false);
+		for (size_t i = 0; i < n; i++)
 			if (!(names[i] = strdup(argv[optind + (int)i])))
 				die("out of memory");
-		}
 	} else if (state_check_roots(false) < 0 || state_list(&names, &n) < 0) {
 		die_last();
 	}
@@ -570,10 +576,8 @@ int cmd_get(int argc, char **argv)
 		table_row(&t, head);
 	}
 	for (size_t i = 0; i < n; i++) {
-		char dir[PATH_MAX];
-		if (!spec_dns1123_subdomain(names[i]) ||
-		    state_pod_dir(names[i], dir, sizeof(dir)) < 0)
-			continue; /* not a name podrun would have made */
+		if (!podrun_made(names[i]))
+			continue;
 		struct json_object *pod;
 		int r = load_pod(names[i], &pod);
 		if (r == 0 && one)
@@ -1112,21 +1116,15 @@ int cmd_describe(int argc, char **argv)
 	bool every = optind == argc;
 	char **names = argv + optind;
 	size_t n = (size_t)(argc - optind);
-	/* a name podrun would not make is a usage error, before any output */
-	for (size_t i = 0; i < n; i++) {
-		char dir[PATH_MAX];
-		cli_pod_dir(names[i], dir, sizeof(dir), false);
-	}
+	cli_check_pod_names(argc - optind, names);
 	if (every && (state_check_roots(false) < 0 || state_list(&names, &n) < 0))
 		die_last();
 	/* kubectl leaves the events out when it describes more than one */
 	bool events = n == 1;
 	int rc = 0, shown = 0;
 	for (size_t i = 0; i < n; i++) {
-		char dir[PATH_MAX];
-		if (every && (!spec_dns1123_subdomain(names[i]) ||
-		              state_pod_dir(names[i], dir, sizeof(dir)) < 0))
-			continue; /* not a name podrun would have made */
+		if (every && !podrun_made(names[i]))
+			continue;
 		struct json_object *pod;
 		int r = load_pod(names[i], &pod);
 		if (r <= 0 && every)
@@ -1396,10 +1394,7 @@ int cmd_wait(int argc, char **argv)
 	optind = cli_pod_operands(argc, argv, optind, false);
 	if (optind == argc)
 		die_usage("wait: expected a pod");
-	for (int i = optind; i < argc; i++) {
-		char dir[PATH_MAX];
-		cli_pod_dir(argv[i], dir, sizeof(dir), false); /* a bad name: before any wait */
-	}
+	cli_check_pod_names(argc - optind, argv + optind);
 	/* kubectl waits for each pod in turn, all within one timeout (its
 	 * context's), and fails if one did not meet the condition */
 	int64_t deadline = now_ns() + timeout;

@@ -624,14 +624,10 @@ static int cmd_exec(int argc, char **argv)
 
 /* Each pod in turn, as kubectl delete and docker rm take several: one that
  * fails is said and the others go on; 1 if any failed. Every name is checked
- * first: one that podrun would not make is a usage error before any pod is
- * touched. */
+ * first (cli_check_pod_names). */
 static int each_pod(int n, char **names, int (*one)(const char *name, void *arg), void *arg)
 {
-	for (int i = 0; i < n; i++) {
-		char dir[PATH_MAX];
-		cli_pod_dir(names[i], dir, sizeof(dir), false);
-	}
+	cli_check_pod_names(n, names);
 	int rc = 0;
 	for (int i = 0; i < n; i++)
 		if (one(names[i], arg) < 0) {
@@ -644,9 +640,8 @@ static int each_pod(int n, char **names, int (*one)(const char *name, void *arg)
 static int stop_one(const char *name, void *arg)
 {
 	char dir[PATH_MAX];
-	cli_pod_dir(name, dir, sizeof(dir), false);
-	if (access(dir, F_OK) < 0)
-		return fail_msg(ENOENT, "no pod named %s (under %s)", name, state_root());
+	if (state_pod_arg(name, true, dir, sizeof(dir)) < 0)
+		return -1;
 	if (pod_stop(dir, *(int *)arg) < 0)
 		return -1;
 	/* A supervisor that was killed left its processes: end them now, under
