@@ -169,6 +169,8 @@ struct sup {
 	struct member_kill *kills;      /* per container: kill_member's kill, a stop's preStop */
 	struct status_pod status;       /* conditions (status.h) */
 	struct ended *last, *prev;      /* per container: its last two terminations */
+	struct state_memo *memos;       /* per container: its status files (write_member) */
+	struct state_memo memo;         /* the pod's files it rewrites: phase, deletion_at */
 	char uid[37];
 	struct res_member *cgroups; /* one per container: its cgroup, its oom_score_adj */
 	struct member_ref *refs;    /* one per container: place_member's arg */
@@ -231,12 +233,12 @@ static int put_file(const char *path, const char *text)
 	return write_whole(fd, text, n, path);
 }
 
-static void put_time(const char *dir, const char *key, int64_t ms)
+static void put_time(struct state_memo *f, const char *dir, const char *key, int64_t ms)
 {
 	char t[64] = "";
 	if (ms > 0)
 		state_time_rfc3339(ms * 1000000, t, sizeof(t));
-	state_put(dir, key, "%s", t);
+	state_put_memo(f, dir, key, "%s", t);
 }
 
 static void event(struct sup *s, const char *fmt, ...) PRINTF(2, 3);
@@ -269,36 +271,39 @@ static void write_member(struct sup *s, struct init_member *m)
 	bool restarting = c->state == CTR_TERMINATED && m->waiting_reason[0];
 	bool terminated = c->state == CTR_TERMINATED && !restarting;
 	const struct ended *last = terminated ? &s->prev[i] : &s->last[i];
+	struct state_memo *f = &s->memos[i]; /* a file whose value stays is not rewritten */
 	/* one change of a dozen files: `podrun get`, `ps` and `inspect` read
 	 * all of it or wait for it (state_change_begin, state.h) */
 	state_change_begin(d);
-	state_put(d, "reason", "%s", terminated ? c->reason : m->waiting_reason);
-	state_put(d, "restarts", "%d", m->restarts);
+	state_put_memo(f, d, "reason", "%s", terminated ? c->reason : m->waiting_reason);
+	state_put_memo(f, d, "restarts", "%d", m->restarts);
 	fault_hold("status-changing");
 	if (c->state == CTR_RUNNING) {
-		state_put_pid(d, "", c->pid);
+		/* as state_put_pid("") writes them, which state_live_pid reads */
+		state_put_memo(f, d, "pid", "%d", (int)c->pid);
+		state_put_memo(f, d, "start", "%lld", state_proc_start(c->pid));
 	} else {
-		state_put(d, "pid", "0");
+		state_put_memo(f, d, "pid", "0");
 	}
-	state_put(d, "exit_code", "%d", terminated ? c->exit_code : 0);
-	state_put(d, "signal", "%d", terminated ? c->signal : 0);
+	state_put_memo(f, d, "exit_code", "%d", terminated ? c->exit_code : 0);
+	state_put_memo(f, d, "signal", "%d", terminated ? c->signal : 0);
 	if (restarting && !strcmp(m->waiting_reason, "CrashLoopBackOff"))
-		state_put(d, "message",
-		          "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
-		          (long long)((m->not_before_ms - now_ms() + 999) / 1000), m->cfg.name,
-		          s->spec->name, s->spec->namespace_, s->uid);
+		state_put_memo(f, d, "message",
+		               "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
+		               (long long)((m->not_before_ms - now_ms() + 999) / 1000), m->cfg.name,
+		               s->spec->name, s->spec->namespace_, s->uid);
 	else if (restarting) /* its restart failed: why (RunContainerError...) */
-		state_put(d, "message", "%s", m->message);
+		state_put_memo(f, d, "message", "%s", m->message);
 	else if (terminated) {
 		/* kubelet's terminated.message: what it wrote to terminationMessagePath */
 		char msg[4097] = "";
 		state_get(d, "termination_message", msg, sizeof(msg));
-		state_put(d, "message", "%s", msg);
+		state_put_memo(f, d, "message", "%s", msg);
 	} else {
-		state_put(d, "message", "%s", c->state == CTR_WAITING ? m->message : "");
+		state_put_memo(f, d, "message", "%s", c->state == CTR_WAITING ? m->message : "");
 	}
-	put_time(d, "started_at", c->state == CTR_WAITING || restarting ? 0 : c->started_at);
-	put_time(d, "finished_at", terminated ? c->finished_at : 0);
+	put_time(f, d, "started_at", c->state == CTR_WAITING || restarting ? 0 : c->started_at);
+	put_time(f, d, "finished_at", terminated ? c->finished_at : 0);
 	/* ready and started as the probes say (without probes: running) */
 	struct probe_set *ps = s->probes ? s->probes[i] : NULL;
 	bool running = c->state == CTR_RUNNING;
@@ -307,23 +312,23 @@ static void write_member(struct sup *s, struct init_member *m)
 	 * prober manager sets it (UpdatePodStatus); the pod's conditions and
 	 * READY count the app containers and sidecars alone. */
 	bool completed = terminated && m->is_init && !m->sidecar && c->exit_code == 0;
-	state_put(d, "ready", "%d", (running && (!ps || probe_set_ready(ps))) || completed);
-	state_put(d, "started", "%d", running && (!ps || probe_set_started(ps)));
+	state_put_memo(f, d, "ready", "%d", (running && (!ps || probe_set_ready(ps))) || completed);
+	state_put_memo(f, d, "started", "%d", running && (!ps || probe_set_started(ps)));
 	if (last->c.state == CTR_TERMINATED) {
-		state_put(d, "last_exit_code", "%d", last->c.exit_code);
-		state_put(d, "last_signal", "%d", last->c.signal);
-		state_put(d, "last_reason", "%s", last->c.reason);
+		state_put_memo(f, d, "last_exit_code", "%d", last->c.exit_code);
+		state_put_memo(f, d, "last_signal", "%d", last->c.signal);
+		state_put_memo(f, d, "last_reason", "%s", last->c.reason);
 		/* kubelet keeps the message with the rest of the run */
-		state_put(d, "last_message", "%s", last->message ? last->message : "");
-		put_time(d, "last_started_at", last->c.started_at);
-		put_time(d, "last_finished_at", last->c.finished_at);
+		state_put_memo(f, d, "last_message", "%s", last->message ? last->message : "");
+		put_time(f, d, "last_started_at", last->c.started_at);
+		put_time(f, d, "last_finished_at", last->c.finished_at);
 		/* the run lastState is: what `podrun logs -p` reads, as kubelet
 		 * serves --previous from lastState.terminated's container */
-		state_put(d, "last_run", "%d", last->run);
+		state_put_memo(f, d, "last_run", "%d", last->run);
 	}
 	/* The state last: whoever waits for it (podrun's tests, a script) then
 	 * finds the reason, the exit code and the pid of the same transition. */
-	state_put(d, "state", "%s", restarting ? "Waiting" : ctr_state_name(c->state));
+	state_put_memo(f, d, "state", "%s", restarting ? "Waiting" : ctr_state_name(c->state));
 	state_change_end(d);
 }
 
@@ -410,7 +415,8 @@ static void stop_asked(struct sup *s, const struct signalfd_siginfo *si)
 		 * when the grace period ends, deletionGracePeriodSeconds the
 		 * period; a shorter second delete moves both. kubectl then shows
 		 * the pod Terminating. */
-		put_time(s->dir, "deletion_at", state_now_realtime_ns() / 1000000 + grace);
+		put_time(&s->memo, s->dir, "deletion_at",
+		         state_now_realtime_ns() / 1000000 + grace);
 		state_put(s->dir, "deletion_grace", "%d", (grace + 999) / 1000);
 	}
 	init_pod_hasten(&s->pod, s->stop_grace_ms);
@@ -2119,8 +2125,10 @@ static int setup_members(struct sup *s)
 	s->oom_seen = calloc(sp->n_ctrs, sizeof(*s->oom_seen));
 	s->last = calloc(sp->n_ctrs, sizeof(*s->last));
 	s->prev = calloc(sp->n_ctrs, sizeof(*s->prev));
+	s->memos = calloc(sp->n_ctrs, sizeof(*s->memos));
 	s->kills = calloc(sp->n_ctrs, sizeof(*s->kills));
-	if (!s->cgroups || !s->refs || !s->oom_seen || !s->last || !s->prev || !s->kills)
+	if (!s->cgroups || !s->refs || !s->oom_seen || !s->last || !s->prev || !s->memos ||
+	    !s->kills)
 		return fail_msg(ENOMEM, "out of memory");
 	for (size_t i = 0; i < sp->n_ctrs; i++)
 		s->kills[i] = (struct member_kill){
@@ -2418,7 +2426,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	    state_put(s->dir, "name", "%s", sp->name) < 0 ||
 	    state_put(s->dir, "created", "%s", tbuf) < 0 ||
 	    state_put(s->dir, "hostname", "%s", sp->hostname) < 0 ||
-	    state_put(s->dir, "phase", "Pending") < 0 ||
+	    state_put_memo(&s->memo, s->dir, "phase", "Pending") < 0 ||
 	    state_put(s->dir, "grace_seconds", "%ld", sp->grace_seconds) < 0 ||
 	    status_uuid(s->uid) < 0 || state_put(s->dir, "uid", "%s", s->uid) < 0 ||
 	    state_put(s->dir, "start_time", "%s", tbuf) < 0)
@@ -2628,6 +2636,10 @@ static void sup_free(struct sup *s)
 	}
 	free(s->last);
 	free(s->prev);
+	for (size_t i = 0; s->memos && i < s->spec->n_ctrs; i++)
+		state_memo_free(&s->memos[i]);
+	free(s->memos);
+	state_memo_free(&s->memo);
 	free(s->probes);
 	free(s->ptgt);
 	free(s->kills);
@@ -2744,7 +2756,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 			rc = 1;
 			break;
 		}
-		state_put(s->dir, "phase", "%s", phase_name(s));
+		state_put_memo(&s->memo, s->dir, "phase", "%s", phase_name(s));
 		update_conditions(s);
 		if (s->pod.phase == INIT_PHASE_SUCCEEDED || s->pod.phase == INIT_PHASE_FAILED) {
 			rc = s->pod.phase == INIT_PHASE_FAILED;
@@ -2855,7 +2867,7 @@ int pod_supervise(const struct pod_spec *spec, const char *text, size_t len,
 		s->pod.phase = ok ? INIT_PHASE_SUCCEEDED : INIT_PHASE_FAILED;
 	}
 	update_conditions(s); /* not ready: PodCompleted, PodFailed */
-	state_put(s->dir, "phase", "%s", phase_name(s));
+	state_put_memo(&s->memo, s->dir, "phase", "%s", phase_name(s));
 	event(s, "pod %s", phase_name(s));
 	/* A parent still waiting hears how it ended: stopped before it ran, or failed. */
 	if (rc) {

@@ -233,19 +233,71 @@ int state_put_bytes(const char *dir, const char *key, const void *buf, size_t le
 	return 0;
 }
 
+/* A state value: formatted, cut to what val holds, ended by a newline. */
+static int format_value(char val[static 4096], const char *key, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(val, 4096 - 1, fmt, ap);
+	if (n < 0)
+		return fail_msg(EINVAL, "state %s: bad value", key);
+	if (n > 4096 - 2)
+		n = 4096 - 2;
+	val[n++] = '\n';
+	val[n] = '\0';
+	return n;
+}
+
 int state_put(const char *dir, const char *key, const char *fmt, ...)
 {
 	char val[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(val, sizeof(val) - 1, fmt, ap);
+	int n = format_value(val, key, fmt, ap);
+	va_end(ap);
+	return n < 0 ? -1 : state_put_bytes(dir, key, val, (size_t)n);
+}
+
+int state_put_memo(struct state_memo *memo, const char *dir, const char *key, const char *fmt, ...)
+{
+	char val[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = format_value(val, key, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return fail_msg(EINVAL, "state %s: bad value", key);
-	if ((size_t)n > sizeof(val) - 2)
-		n = (int)sizeof(val) - 2;
-	val[n++] = '\n';
-	return state_put_bytes(dir, key, val, (size_t)n);
+		return -1;
+	struct state_memo_entry *e = memo->e;
+	while (e < memo->e + memo->n && strcmp(e->key, key))
+		e++;
+	if (e < memo->e + memo->n && e->val && !strcmp(e->val, val))
+		return 0;
+	if (e == memo->e + memo->n) {
+		char *k = strdup(key);
+		struct state_memo_entry *grown =
+		    k ? realloc(memo->e, (memo->n + 1) * sizeof(*memo->e)) : NULL;
+		if (!grown) {
+			free(k);
+			return fail_msg(ENOMEM, "state %s: out of memory", key);
+		}
+		memo->e = grown;
+		e = &memo->e[memo->n++];
+		*e = (struct state_memo_entry){.key = k};
+	}
+	free(e->val);
+	e->val = NULL;
+	if (state_put_bytes(dir, key, val, (size_t)n) < 0)
+		return -1;
+	e->val = strdup(val); /* none: written again the next time */
+	return 0;
+}
+
+void state_memo_free(struct state_memo *memo)
+{
+	for (size_t i = 0; i < memo->n; i++) {
+		free(memo->e[i].key);
+		free(memo->e[i].val);
+	}
+	free(memo->e);
+	*memo = (struct state_memo){0};
 }
 
 int state_put_list(const char *dir, const char *key, char *const *items)

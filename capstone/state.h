@@ -73,6 +73,23 @@ int state_pod_arg(const char *name, bool must_exist, char *dir, size_t len);
 int state_put_bytes(const char *dir, const char *key, const void *buf, size_t len);
 int state_put(const char *dir, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A file rewritten at every change of what it is part of (a container's
+ * status: a dozen files, most of which a change leaves as they were) is
+ * written only when its value changed: each write is four syscalls (open,
+ * write, close, rename), a tenth of a millisecond for a whole change.
+ * state_put_memo writes dir/key as state_put does, unless memo holds what
+ * it last wrote there and that is the value again. Only for a key nothing
+ * else writes: the memo is the writer's memory of the file, not the file.
+ * A write that failed is forgotten, and tried again the next time. */
+struct state_memo {
+	size_t n;
+	struct state_memo_entry {
+		char *key, *val;
+	} * e;
+};
+int state_put_memo(struct state_memo *memo, const char *dir, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void state_memo_free(struct state_memo *memo);
 /* Read dir/key without its newline; -1 (ENOENT) when missing. */
 int state_get(const char *dir, const char *key, char *buf, size_t len);
 long state_get_long(const char *dir, const char *key, long dflt);

@@ -191,3 +191,55 @@ Test(change, a_dead_writer_is_not_waited_for, .init = make_dir, .fini = remove_d
 	cr_expect_lt(now_ms() - t0, STATE_READ_WAIT_MS / 2);
 	cr_expect_not(state_read_changed(dir, seq));
 }
+
+/* The inode of dir/key: each write is a new file renamed over the old. */
+static ino_t inode_of(const char *key)
+{
+	char path[128];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	cr_assert_eq(stat(path, &st), 0, "stat(%s): %s", path, strerror(errno));
+	return st.st_ino;
+}
+
+/* A memo writes a key again only when its value changed, and each key on
+ * its own: what a container's status change leaves as it was stays the
+ * file it was (a reader holding it open reads no new one). */
+Test(memo, a_value_written_again_is_not_rewritten, .init = make_dir, .fini = remove_dir)
+{
+	struct state_memo memo = {0};
+	char buf[64];
+	cr_assert_eq(state_put_memo(&memo, dir, "state", "%s", "Waiting"), 0);
+	cr_assert_eq(state_put_memo(&memo, dir, "restarts", "%d", 0), 0);
+	ino_t state = inode_of("state"), restarts = inode_of("restarts");
+	cr_assert_eq(state_put_memo(&memo, dir, "state", "%s", "Waiting"), 0);
+	cr_expect_eq(inode_of("state"), state, "the same value was written again");
+	cr_assert_eq(state_put_memo(&memo, dir, "state", "%s", "Running"), 0);
+	cr_expect_neq(inode_of("state"), state, "a new value was not written");
+	cr_assert_eq(state_get(dir, "state", buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, "Running");
+	cr_assert_eq(state_put_memo(&memo, dir, "restarts", "%d", 0), 0);
+	cr_expect_eq(inode_of("restarts"), restarts, "another key's write rewrote this one");
+	/* back to a value it held before: a change all the same */
+	cr_assert_eq(state_put_memo(&memo, dir, "state", "%s", "Waiting"), 0);
+	cr_assert_eq(state_get(dir, "state", buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, "Waiting");
+	state_memo_free(&memo);
+	cr_expect_eq(memo.n, 0);
+}
+
+/* A write that failed is not remembered as written: the same value is
+ * written the next time, when the directory is there again. */
+Test(memo, a_failed_write_is_tried_again, .init = make_dir, .fini = remove_dir)
+{
+	struct state_memo memo = {0};
+	char buf[64];
+	cr_assert_eq(state_put_memo(&memo, dir, "phase", "%s", "Pending"), 0);
+	rm_rf(dir);
+	cr_expect_lt(state_put_memo(&memo, dir, "phase", "%s", "Running"), 0);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	cr_assert_eq(state_put_memo(&memo, dir, "phase", "%s", "Running"), 0);
+	cr_assert_eq(state_get(dir, "phase", buf, sizeof(buf)), 0, "not written again");
+	cr_expect_str_eq(buf, "Running");
+	state_memo_free(&memo);
+}
