@@ -265,22 +265,18 @@ int state_put_memo(struct state_memo *memo, const char *dir, const char *key, co
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	struct state_memo_entry *e = memo->e;
-	while (e < memo->e + memo->n && strcmp(e->key, key))
-		e++;
-	if (e < memo->e + memo->n && e->val && !strcmp(e->val, val))
+	struct state_memo_entry *e = memo->head;
+	while (e && strcmp(e->key, key))
+		e = e->next;
+	if (e && e->val && !strcmp(e->val, val))
 		return 0;
-	if (e == memo->e + memo->n) {
-		char *k = strdup(key);
-		struct state_memo_entry *grown =
-		    k ? realloc(memo->e, (memo->n + 1) * sizeof(*memo->e)) : NULL;
-		if (!grown) {
-			free(k);
+	if (!e) {
+		e = calloc(1, sizeof(*e) + strlen(key) + 1);
+		if (!e)
 			return fail_msg(ENOMEM, "state %s: out of memory", key);
-		}
-		memo->e = grown;
-		e = &memo->e[memo->n++];
-		*e = (struct state_memo_entry){.key = k};
+		strcpy(e->key, key);
+		e->next = memo->head;
+		memo->head = e;
 	}
 	free(e->val);
 	e->val = NULL;
@@ -292,12 +288,12 @@ int state_put_memo(struct state_memo *memo, const char *dir, const char *key, co
 
 void state_memo_free(struct state_memo *memo)
 {
-	for (size_t i = 0; i < memo->n; i++) {
-		free(memo->e[i].key);
-		free(memo->e[i].val);
+	while (memo->head) {
+		struct state_memo_entry *e = memo->head;
+		memo->head = e->next;
+		free(e->val);
+		free(e);
 	}
-	free(memo->e);
-	*memo = (struct state_memo){0};
 }
 
 int state_put_list(const char *dir, const char *key, char *const *items)

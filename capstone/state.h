@@ -82,10 +82,11 @@ int state_put(const char *dir, const char *key, const char *fmt, ...)
  * else writes: the memo is the writer's memory of the file, not the file.
  * A write that failed is forgotten, and tried again the next time. */
 struct state_memo {
-	size_t n;
 	struct state_memo_entry {
-		char *key, *val;
-	} * e;
+		struct state_memo_entry *next;
+		char *val; /* what was written, newline included; NULL: unknown */
+		char key[];
+	} * head;
 };
 int state_put_memo(struct state_memo *memo, const char *dir, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
