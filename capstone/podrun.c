@@ -1065,11 +1065,13 @@ static const struct command commands[] = {
     {"wait", cmd_wait, "--for=COND [--timeout DUR] POD...",
      "Wait until pods' condition holds (condition=Ready, delete, jsonpath=...).", "", false},
     {"logs", cmd_logs, "[-f] [-p] [-c C] [OPTIONS] POD",
-     "Print a container's log (default: the first app container); --help for all options.", "",
-     false},
+     "Print a container's log (default: the annotated default container, else the first "
+     "app container); --help for all options.",
+     "", false},
     {"exec", cmd_exec, "[-c CONTAINER] [-i] [-t] POD -- CMD [ARG...]",
      "Run CMD inside a running container (its namespaces, capabilities and user).",
-     "  -c, --container NAME  the container (default: the first app container)\n"
+     "  -c, --container NAME  the container (default: the default-container annotation's,\n"
+     "                        else the first app container)\n"
      "  -i, --stdin   pass our stdin to CMD (else CMD reads /dev/null)\n"
      "  -t, --tty     give CMD a terminal of the container's own\n",
      true},

@@ -331,8 +331,10 @@ assert_privs() {
 	nothing_left
 }
 
+# --raw after the container it applies to: podctl reads every option first
+# (a --raw read as the container came would run it with sh -c: exit 127).
 @test "a missing command is reported by the failing step, not as exit 127" {
-	run "$PODCTL" --timeout 20000 --dir "$D" --raw --app 'web=sh-nope now'
+	run "$PODCTL" --timeout 20000 --dir "$D" --app 'web=sh-nope now' --raw
 	assert_failure 1
 	assert_output --partial "container web: exec sh-nope: not found in PATH"
 	refute_output --partial "event web running"

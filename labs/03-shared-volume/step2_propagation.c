@@ -106,6 +106,8 @@ int main(int argc, char **argv)
 			die_bad_option(c, argv);
 		}
 	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
 	interrupt_defer(); /* Ctrl-C from here on: finish, clean up, then report it */
 
 	/* The namespace first: without the privilege for it (not root) the step

@@ -9,7 +9,7 @@
  *
  * Syscalls: clone(CLONE_NEWPID), unshare(CLONE_NEWNS),
  * mount(MS_PRIVATE|MS_REC), mount("overlay"), mount("proc"/"tmpfs"/"sysfs"),
- * pivot_root(".", "."), umount2(".", MNT_DETACH), execv; pidfd_open,
+ * pivot_root(".", "."), umount2(".", MNT_DETACH), execvp; pidfd_open,
  * signalfd, poll and kill(SIGKILL) to stop it on Ctrl-C.
  *
  *   step3_rootfs [--image REF] [--state DIR] [--read-only] [--keep] [-- CMD [ARG...]]
@@ -43,7 +43,8 @@ static void usage(FILE *out)
 	    "  --read-only    remount the root read-only after the pivot\n"
 	    "  --keep         leave the state directory (to look at upper/ afterwards)\n"
 	    "  --help         show this help\n"
-	    "CMD defaults to: /bin/sh -c 'echo hello > /hello.txt; ls /'\n");
+	    "CMD (looked up in PATH, in the image) defaults to:\n"
+	    "  /bin/sh -c 'echo hello > /hello.txt; ls /'\n");
 }
 
 /* The container: its own mount namespace, the root filesystem, then CMD.
@@ -85,8 +86,8 @@ static NORETURN void container(const char *image_root, const char *state, bool r
 	interrupt_restore();
 	if (write(built, "", 1) != 1)
 		die_errno("write(setup-done pipe)");
-	execv(cmd[0], cmd);
-	die_errno("execv(%s)", cmd[0]);
+	execvp(cmd[0], cmd);
+	die_errno("execvp(%s)", cmd[0]);
 }
 
 int main(int argc, char **argv)

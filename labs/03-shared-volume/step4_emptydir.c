@@ -9,7 +9,7 @@
  * and each container's upper directory, also when a container failed to start.
  *
  * Syscalls: unshare(CLONE_NEWNS), mount("overlay"), openat2(RESOLVE_IN_ROOT),
- * open_tree(OPEN_TREE_CLONE), move_mount(2), pivot_root(2), execv, mount("tmpfs")
+ * open_tree(OPEN_TREE_CLONE), move_mount(2), pivot_root(2), execl(3), mount("tmpfs")
  * for --memory.
  *
  *   step4_emptydir [--pod-dir DIR] [--memory] [--reader-mount-path PATH] [--keep]

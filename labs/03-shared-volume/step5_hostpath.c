@@ -40,7 +40,8 @@ static void usage(FILE *out)
 	    "  --rw            mount it read-write instead\n"
 	    "  --check-only    only check (and create, for *OrCreate) the path; no container\n"
 	    "  --help          show this help\n"
-	    "CMD runs in the container after the write attempt.\n");
+	    "CMD (looked up in PATH, in the image) runs in the container after the write\n"
+	    "attempt.\n");
 }
 
 static NORETURN void container(const char *image_root, const char *state, struct volume *vol,
@@ -77,8 +78,8 @@ static NORETURN void container(const char *image_root, const char *state, struct
 	if (!cmd[0])
 		exit(0);
 	interrupt_restore();
-	execv(cmd[0], cmd);
-	die_errno("execv(%s)", cmd[0]);
+	execvp(cmd[0], cmd);
+	die_errno("execvp(%s)", cmd[0]);
 }
 
 /* A check that failed after the scratch directory was made: remove it,

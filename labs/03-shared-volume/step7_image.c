@@ -12,7 +12,7 @@
  * Syscalls: openat2(2) (unpacking beneath the layer directory), mknodat(2)
  * (whiteouts), fsetxattr(2) (opaque), unshare(CLONE_NEWNS),
  * mount(MS_PRIVATE|MS_REC), mount("overlay", "lowerdir=A:B:C,upperdir=,workdir="),
- * chroot(2), execv(2).
+ * chroot(2), execvp(3).
  *
  *   step7_image [--store DIR] [--state DIR] [--tag REF] PATH [REF] [-- CMD [ARG...]]
  */
@@ -49,7 +49,8 @@ static void usage(FILE *out)
 	    "  --state DIR   put upper/, work/, merged/ in DIR (default: a new /tmp directory)\n"
 	    "  --tag REF     name the image REF when the archive names none\n"
 	    "  --help        show this help\n"
-	    "REF defaults to the first image PATH holds.\n");
+	    "REF defaults to the first image PATH holds; CMD is looked up in PATH, in the "
+	    "image.\n");
 }
 
 /* Print what one layer directory deletes from the layers below it: 0:0
@@ -219,8 +220,8 @@ int main(int argc, char **argv)
 		if (chdir("/") < 0)
 			die_errno("chdir(/)");
 		interrupt_restore();
-		execv(cmd[0], cmd);
-		die_errno("execv(%s)", cmd[0]);
+		execvp(cmd[0], cmd);
+		die_errno("execvp(%s)", cmd[0]);
 	}
 	int status;
 	if (waitpid(pid, &status, 0) < 0)

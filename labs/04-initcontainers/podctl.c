@@ -72,6 +72,7 @@ struct opts {
 
 static struct opts o = {.policy = INIT_RESTART_ALWAYS, .grace_ms = 1000};
 static struct init_member members[KIT_MAX_CONTAINERS];
+static char *commands[KIT_MAX_CONTAINERS]; /* each member's COMMAND */
 static size_t n_members;
 static char work_env[PATH_MAX + 16];
 static char *env[] = {work_env, NULL};
@@ -176,16 +177,19 @@ static void add_member(char *spec, bool is_init, bool sidecar)
 	m->is_init = is_init;
 	m->sidecar = sidecar;
 	m->cfg.name = spec;
-	char *cmd = eq + 1;
-	if (o.raw) {
-		m->cfg.argv = split_words(cmd);
-	} else {
-		char **argv = calloc(4, sizeof(*argv));
-		if (!argv)
-			die("out of memory");
-		argv[0] = "sh", argv[1] = "-c", argv[2] = cmd;
-		m->cfg.argv = argv;
-	}
+	commands[n_members - 1] = eq + 1;
+}
+
+/* A member's argv, once every option is known: --raw may come anywhere. */
+static char **command_argv(char *cmd)
+{
+	if (o.raw)
+		return split_words(cmd);
+	char **argv = calloc(4, sizeof(*argv));
+	if (!argv)
+		die("out of memory");
+	argv[0] = "sh", argv[1] = "-c", argv[2] = cmd;
+	return argv;
 }
 
 int main(int argc, char **argv)
@@ -230,7 +234,8 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	/* Members are added as they come, so --raw and --image must come first. */
+	/* Members are added as they come; their commands (--raw) and image are
+	 * applied once every option is read. */
 	int c;
 	long v;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -331,6 +336,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n_members; i++) {
 		struct init_member *m = &members[i];
 		const char *name = m->cfg.name;
+		m->cfg.argv = command_argv(commands[i]);
 		char *const *cargv = m->cfg.argv;
 		kit_container(&k, &m->cfg, name, o.image, cargv, "/work");
 		if (o.processes)

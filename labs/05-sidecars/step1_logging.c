@@ -5,9 +5,9 @@
  * shares with the logship container. logship follows the file (inotify),
  * survives the app rotating it, and forwards every line to logsink, the
  * collector, which runs outside the pod on the host, reached from the pod at
- * the bridge's address 198.18.5.1. Halfway, this program kills the sidecar
- * with SIGKILL and starts it again: its checkpoint in the volume makes it
- * carry on where the collector's last ack left it.
+ * the bridge's address 198.18.5.1. A quarter of the way, this program kills
+ * the sidecar with SIGKILL and starts it again: its checkpoint in the volume
+ * makes it carry on where the collector's last ack left it.
  *
  * At the end every line must be in the collector's file exactly once.
  *
