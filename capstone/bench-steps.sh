@@ -108,6 +108,8 @@ analyse() { # START RM
 			else if (pending[pid] ~ /CLONE_PARENT|CLONE_NEWPID/) ctr = c
 			else child_of_sup[c] = 1
 		}
+		# the first setns of a process: a container's joins the pod's ipc first;
+		# a netns alone is the supervisor, opening its netlink socket in the pod
 		if ($0 ~ /setns\(/ && !(pid in role)) role[pid] = ($0 ~ /CLONE_NEWIPC/) ? "ctrhelper" : "nethelper"
 		if (src == "S" && pid == client["S"] && $0 ~ /exit_group\(/) start_end = $3
 		if (src == "R" && pid == client["R"] && $0 ~ /execve\(/) rm_begin = $3
@@ -150,12 +152,12 @@ analyse() { # START RM
 			if (s ~ /execve resumed/) return "supervisor: state files"
 			return ""
 		}
-		if (role[pid] == "nethelper" && s ~ /setns\(/) return "pod network: eth0 address, route (child in the netns)"
+		if (role[pid] == "nethelper" && s ~ /setns\(/) return "pod network: eth0 address, route (a socket in the netns)"
 		if (role[pid] == "ctrhelper" && s ~ /setns\(/) return "container: clone, setns into the pod"
 		if (pid != sup) return ""
 		if (phase == "teardown" && s ~ /clone\(/) return "bridge: no port left, fork its retire (bridge.c)"
 		if (s ~ /clone\(/ && s ~ /CLONE_NEWNET/) return "sandbox: clone pause (new net, ipc, uts, mnt)"
-		if (s ~ /clone\(/ && (c = newpid(s)) != "") return role[c] == "nethelper" ? "pod network: eth0 address, route (child in the netns)" : "container: clone, setns into the pod"
+		if (s ~ /clone\(/ && (c = newpid(s)) != "") return role[c] == "nethelper" ? "pod network: eth0 address, route (a socket in the netns)" : "container: clone, setns into the pod"
 		if (s ~ /flock\(/ && phase == "start") return "supervisor: lock, pod directories"
 		# a detached tmpfs (lab 03, vol_tmpfs_detached), or on an older
 		# kernel the host mount it falls back to

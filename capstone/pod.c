@@ -451,9 +451,9 @@ static void stop_serve(void *arg)
 }
 
 /* Write what l's pipe holds now to its log, without waiting for more: at
- * most what a pipe can hold (1 MiB, F_SETPIPE_SZ), so that a writer that
- * lives on and never stops cannot hold the supervisor. 0 once every writer
- * is gone (the pipe's end). */
+ * most what a pipe can hold (64 KiB), so that a writer that lives on and
+ * never stops cannot hold the supervisor. 0 once every writer is gone (the
+ * pipe's end). */
 static ssize_t log_pump(struct logsrc *l)
 {
 	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);

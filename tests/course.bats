@@ -195,7 +195,9 @@ check_handout() {
 	assert_success
 	assert_output --partial '(2 exercises stubbed in 1 files)'
 	H=$BATS_TEST_TMPDIR/h
-	[ -f "$H/tests/lab-1.bats" ] && [ -f "$H/labs/01-demo/README.md" ] && [ -x "$H/scripts/grade.sh" ]
+	[ -f "$H/tests/lab-1.bats" ]
+	[ -f "$H/labs/01-demo/README.md" ]
+	[ -x "$H/scripts/grade.sh" ]
 	[ -f "$H/.github/classroom/autograding.json" ]
 	for f in scripts/handout.sh scripts/check-handout.sh scripts/autograding.sh docs/course.md mk/course.mk; do
 		[ ! -e "$H/$f" ] || fail "the handout holds $f"
@@ -569,7 +571,7 @@ fake_leftovers() {
 	assert_line "removed  bridge $TOKEN (no ports left)"
 	run ip link show "$TOKEN"
 	assert_failure
-	! mountpoint -q "$FAKE/mnt"
+	refute mountpoint -q "$FAKE/mnt"
 	[ ! -e "$FAKE" ]
 	run env CLEAN_MATCH="$other" CLEAN_FORCE=1 "$PODLAB_SRC/scripts/clean-host.sh"
 	assert_line "left     bridge $other: still has ports: $dummy"

@@ -179,7 +179,8 @@ tree_sum() {
 	[ "$rc" = 1 ]
 	grep -q "container exited with status 137" "$T/out"
 	grep -q "interrupted by SIGINT (everything it made was removed first)" "$T/out"
-	[ ! -e "$T/st/upper" ] && [ ! -e "$T/st/merged" ]
+	[ ! -e "$T/st/upper" ]
+	[ ! -e "$T/st/merged" ]
 	host_mounts_unchanged
 }
 
@@ -191,7 +192,9 @@ tree_sum() {
 	assert_line --partial "Read-only file system"
 	assert_line "/proc/self/fd"
 	# without --keep the state dir's upper, work and merged are gone
-	[ ! -e "$T/st/upper" ] && [ ! -e "$T/st/work" ] && [ ! -e "$T/st/merged" ]
+	[ ! -e "$T/st/upper" ]
+	[ ! -e "$T/st/work" ]
+	[ ! -e "$T/st/merged" ]
 	host_mounts_unchanged
 }
 
@@ -233,7 +236,8 @@ tree_sum() {
 	assert_line "reader sees: hello from the writer"
 	host_mounts_unchanged
 	# the emptyDir and both containers' upper dirs are gone with the pod
-	[ -d "$T/pod" ] && [ -z "$(ls -A "$T/pod")" ]
+	[ -d "$T/pod" ]
+	[ -z "$(ls -A "$T/pod")" ]
 }
 
 @test "step4_emptydir --memory: a tmpfs emptyDir that never shows on the host" {
@@ -434,7 +438,8 @@ tree_sum() {
 	assert_success
 	assert_line "   mounted on the node at /pod/root/mnt"
 	# the mount point, left behind in the root: a file, empty (not the volume's)
-	[ -f "$T/s/pod/root/mnt" ] && [ ! -s "$T/s/pod/root/mnt" ]
+	[ -f "$T/s/pod/root/mnt" ]
+	[ ! -s "$T/s/pod/root/mnt" ]
 	[ "$(cat "$T/s/pod/volumes/shared/data/hello")" = "hello from the volume" ]
 	host_mounts_unchanged
 }
@@ -538,7 +543,8 @@ t.addfile(i, io.BytesIO(b"x")); t.close()' "$T/evil.tar"
 	run "$L3/step7_image" --store "$T/store" "$T/evil"
 	assert_failure 1
 	assert_output --partial "'..' leaves the layer"
-	[ ! -e "$T/escaped" ] && [ ! -e "$T/store/escaped" ]
+	[ ! -e "$T/escaped" ]
+	[ ! -e "$T/store/escaped" ]
 	[ -z "$(find "$T/store/layers" "$T/store/tmp" -mindepth 1)" ]
 	# the state directory it made for the overlay went with it, failure or not
 	[ "$(ls -d /tmp/podlab-step7.* 2>/dev/null || true)" = "$before" ]

@@ -170,8 +170,10 @@ stop_pod() {
 		--app 'run1=cat /work/order'
 	assert_success
 	assert_line "phase=Succeeded"
-	[ "$(field init1 exit)" = 0 ] && [ "$(field init1 reason)" = Completed ]
-	[ "$(field init2 exit)" = 0 ] && [ "$(field run1 exit)" = 0 ]
+	[ "$(field init1 exit)" = 0 ]
+	[ "$(field init1 reason)" = Completed ]
+	[ "$(field init2 exit)" = 0 ]
+	[ "$(field run1 exit)" = 0 ]
 	[ "$(line_no '^init1$')" -lt "$(line_no '^init2$')" ]
 	[ "$(line_no 'event init1 terminated')" -lt "$(line_no 'event init2 running')" ]
 	nothing_left
@@ -182,8 +184,10 @@ stop_pod() {
 		--init 'init1=true' --init 'init2=true' --app 'run1=exec sleep 30'
 	assert_success
 	assert_line "phase=Running"
-	[ "$(field init1 reason)" = Completed ] && [ "$(field init2 reason)" = Completed ]
-	[ "$(field run1 starts)" = 1 ] && [ "$(field run1 restarts)" = 0 ]
+	[ "$(field init1 reason)" = Completed ]
+	[ "$(field init2 reason)" = Completed ]
+	[ "$(field run1 starts)" = 1 ]
+	[ "$(field run1 restarts)" = 0 ]
 	[ "$(line_no 'event init2 terminated')" -lt "$(line_no 'event run1 running')" ]
 	nothing_left
 }
@@ -205,7 +209,8 @@ stop_pod() {
 		--init 'init1=true' --init 'init2=exit 1' --app 'run1=true'
 	assert_success
 	assert_line "phase=Failed"
-	[ "$(field init2 exit)" = 1 ] && [ "$(field init2 reason)" = Error ]
+	[ "$(field init2 exit)" = 1 ]
+	[ "$(field init2 reason)" = Error ]
 	[ "$(field init2 restarts)" = 0 ]
 	[ "$(field run1 starts)" = 0 ]
 	nothing_left
@@ -347,9 +352,9 @@ assert_privs() {
 	kill -0 "$APP"
 	SIDE=$(sed -n 's/^event side running pid=//p' "$OUT")
 	stop_pod
-	! kill -0 "$APP" 2>/dev/null
-	! kill -0 "$SIDE" 2>/dev/null
-	! kill -0 "$SB" 2>/dev/null
+	refute kill -0 "$APP" 2>/dev/null
+	refute kill -0 "$SIDE" 2>/dev/null
+	refute kill -0 "$SB" 2>/dev/null
 	nothing_left
 }
 

@@ -870,7 +870,8 @@ no_lab5_links() {
 	[ "$(cat "$T/old")" = "line 1" ]
 	run "$L5/step1_logging" --out "$T/state-only" --dir "$T/run"
 	assert_failure 2
-	[ ! -e "$T/run" ] && [ ! -e "$T/state-only" ]
+	[ ! -e "$T/run" ]
+	[ ! -e "$T/state-only" ]
 	no_lab5_links
 }
 

@@ -108,7 +108,8 @@ YAML
 	[ "$(cat "$PODRUN_ROOT/pods/.ips/$b")" = ipb ]
 	# a stopped pod's state stays, its address does not
 	podrun stop ipa
-	[ -z "$(state ipa ip)" ] && [ ! -e "$PODRUN_ROOT/pods/.ips/$a" ]
+	[ -z "$(state ipa ip)" ]
+	[ ! -e "$PODRUN_ROOT/pods/.ips/$a" ]
 	# round the subnet, as CNI's host-local: not a's address again at once
 	podrun run -d "$(sleeper ipc)"
 	c=$(state ipc ip)
@@ -123,7 +124,8 @@ YAML
 	printf '%6d\n' $((${a##*.} - 1)) >"$PODRUN_ROOT"/pods/.ips/last-*
 	podrun run -d "$(sleeper ipd)"
 	d=$(state ipd ip)
-	[ "$d" = "$a" ] && [ "$(cat "$PODRUN_ROOT/pods/.ips/$a")" = ipd ]
+	[ "$d" = "$a" ]
+	[ "$(cat "$PODRUN_ROOT/pods/.ips/$a")" = ipd ]
 	# a start that fails after its address was taken (its volume, after
 	# the sandbox) gives it back: two pods run, two files
 	run podrun run -d "$(pod_file ipe <<YAML

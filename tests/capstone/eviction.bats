@@ -146,7 +146,7 @@ YAML
 	wait_for grep -q "measured: emptyDir scratch: measuring " "$BATS_TEST_TMPDIR/fg.out"
 	grep -q "measuring .*/volumes/scratch: the measuring process was killed by SIGKILL$" \
 		"$BATS_TEST_TMPDIR/fg.out"
-	! grep -q "no answer within" "$BATS_TEST_TMPDIR/fg.out"
+	refute grep -q "no answer within" "$BATS_TEST_TMPDIR/fg.out"
 	[ "$(state measured)" = Running ]
 	# the next measure is held too; rm -f takes the stopped child along
 	podrun rm -f measured

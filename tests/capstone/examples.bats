@@ -104,7 +104,7 @@ setup() {
 	# stopped after the app, gracefully (its trap exits 0)
 	[ "$(state native-sidecar containers/heartbeat/reason)" = Completed ]
 	[ "$(state native-sidecar containers/app/reason)" = Completed ]
-	! [[ "$(state native-sidecar containers/heartbeat/finished_at)" < \
+	[[ ! "$(state native-sidecar containers/heartbeat/finished_at)" < \
 		"$(state native-sidecar containers/app/finished_at)" ]]
 	podrun rm native-sidecar
 	assert_host_clean

@@ -147,7 +147,7 @@ YAML
 	podrun run -d "$f"
 	local veth sup
 	veth=$(state vname veth)
-	[ -n "$veth" ] || skip "no pod network here"
+	[ -n "$veth" ] # the tests' pods are on the pod network
 	[ "$(state vname veth_ifindex)" = "$(cat /sys/class/net/$veth/ifindex)" ]
 	sup=$(state vname supervisor.pid)
 	kill -9 "$sup"
@@ -246,7 +246,8 @@ YAML
 	[ -n "$other" ] && [ "$other" != "$ip" ] || { echo "second got $other, first has $ip"; false; }
 	kill -CONT "$sup"
 	wait_for grep -qx Running "$PODRUN_ROOT/pods/first/containers/c/state"
-	[ "$(state first pause.pid)" != "$pause" ] && [ "$(state first ip)" = "$ip" ]
+	[ "$(state first pause.pid)" != "$pause" ]
+	[ "$(state first ip)" = "$ip" ]
 	podrun rm -f first
 	podrun rm -f second
 	assert_host_clean

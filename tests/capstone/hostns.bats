@@ -34,7 +34,8 @@ YAML
 	done
 	# its own pid and mount namespaces still
 	[ "$(ns_ino "$pid" pid)" != "$(ns_ino $$ pid)" ]
-	[ -z "$(state hn ip)" ] && [ -z "$(state hn veth)" ]
+	[ -z "$(state hn ip)" ]
+	[ -z "$(state hn veth)" ]
 	wait_for grep -q " $(hostname)$" "$(data hn)/logs/c/0.log"
 	# and with the host's ipc, the host's POSIX shared memory (containerd's
 	# choice): its /dev/shm, not the pod's own

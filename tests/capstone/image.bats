@@ -13,7 +13,6 @@ load podrun
 
 setup() {
 	podrun_setup --no-images
-	"$PODRUN_BIN" image --help >/dev/null 2>&1 || skip "podrun has no image command"
 	T=$BATS_TEST_TMPDIR
 	# A store of the test's own: $PODRUN_DATA/images, the default when
 	# PODRUN_IMAGES is unset (never the build's store, which pods use).

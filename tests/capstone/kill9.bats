@@ -194,7 +194,8 @@ run_limited() { # WHAT NAME FILE CMD...
 		[ "$r" = started ] && starts=$((starts + 1))
 	done
 	# the limit was hit at least once, and the pod ran once there was room
-	[ "$failures" -ge 2 ] && [ "$starts" -ge 1 ]
+	[ "$failures" -ge 2 ]
+	[ "$starts" -ge 1 ]
 }
 
 @test "PODRUN_STATE_SIZE: a size or a clear error, and nothing left behind" {
@@ -219,7 +220,8 @@ run_limited() { # WHAT NAME FILE CMD...
 		[ "$r" = failed ] && failures=$((failures + 1))
 		[ "$r" = started ] && starts=$((starts + 1))
 	done
-	[ "$failures" -ge 1 ] && [ "$starts" -ge 1 ]
+	[ "$failures" -ge 1 ]
+	[ "$starts" -ge 1 ]
 }
 
 # In a pids cgroup of its own (cgroup v1 or v2, wherever the pids controller
@@ -263,7 +265,8 @@ make_pids_cgroup() {
 		[ "$r" = failed ] && failures=$((failures + 1))
 		[ "$r" = started ] && starts=$((starts + 1))
 	done
-	[ "$failures" -ge 1 ] && [ "$starts" -ge 1 ]
+	[ "$failures" -ge 1 ]
+	[ "$starts" -ge 1 ]
 }
 
 @test "pids.max 2: run -d says that its second fork failed" {

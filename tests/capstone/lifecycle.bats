@@ -260,10 +260,10 @@ YAML
 	ip=$(podrun get hh -o json | jq -r .status.podIP)
 	grep -q "Host: $ip:8080" "$hp/requests"
 	[ "$(cat "$PODRUN_ROOT/pods/hh/containers/c/restarts")" = 0 ]
-	! grep -q FailedPostStartHook "$PODRUN_ROOT/pods/hh/events"
+	refute grep -q FailedPostStartHook "$PODRUN_ROOT/pods/hh/events"
 	podrun stop hh
 	grep -q "GET /prestop HTTP/1.1" "$hp/requests"
-	! grep -q FailedPreStopHook "$PODRUN_ROOT/pods/hh/events"
+	refute grep -q FailedPreStopHook "$PODRUN_ROOT/pods/hh/events"
 	podrun rm -f hh
 	assert_host_clean
 }

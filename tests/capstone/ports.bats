@@ -78,7 +78,9 @@ YAML
 		false
 	}
 	# and none in the host's
-	! ss -tnpH state established "( dport = :8080 )" | grep -q "pid=$sup,"
+	if ss -tnpH state established "( dport = :8080 )" | grep -q "pid=$sup,"; then
+		fail "the supervisor has a socket of its own in the host's netns"
+	fi
 	# done, the supervisor is home: its next sockets (and the veth it
 	# deletes at the end) are the host's
 	[ "$(ns_ino "$sup" net)" = "$(ns_ino $$ net)" ]

@@ -357,7 +357,7 @@ YAML
 	wait_for grep -qx 1 "$PODRUN_ROOT/pods/slow/containers/c/started"
 	# liveness would have killed it at its first failure had it run before
 	[ "$(state slow containers/c/restarts)" = 0 ]
-	! grep -q "Liveness probe failed" "$PODRUN_ROOT/pods/slow/events"
+	refute grep -q "Liveness probe failed" "$PODRUN_ROOT/pods/slow/events"
 	podrun rm -f slow
 	assert_host_clean
 }

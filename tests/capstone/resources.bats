@@ -105,7 +105,8 @@ YAML
 		# off the namespace's root
 		[ "${lines[0]}" = $((mib * 1024 * 1024)) ]
 		[ "${lines[1]}" = procs:,1 ]
-		[ "${lines[2]}" -gt 0 ] && [ "${lines[3]}" = 0 ]
+		[ "${lines[2]}" -gt 0 ]
+		[ "${lines[3]}" = 0 ]
 		[ "${#lines[@]}" = 4 ]
 	done
 	podrun rm -f first
@@ -290,7 +291,8 @@ YAML
 	assert_output 800
 	[ "$(cat "/proc/$(state burst pause.pid)/oom_score_adj")" = "$(at_least -998)" ]
 	podrun run -d "$(qos_pod be "")"
-	[ "$(adj be a)" = 1000 ] && [ "$(adj be b)" = 1000 ]
+	[ "$(adj be a)" = 1000 ]
+	[ "$(adj be b)" = 1000 ]
 	podrun run -d "$(qos_pod gu "limits: {memory: 16Mi, cpu: 100m}")"
 	[ "$(adj gu a)" = "$(at_least -997)" ]
 	if [ "$floor" != -1000 ]; then
@@ -531,7 +533,8 @@ YAML
 	spin=$(awk '$2 == "spin" {sub("m", "", $3); print $3}' <<<"$output")
 	idle=$(awk '$2 == "idle" {sub("m", "", $3); print $3}' <<<"$output")
 	# bounds, not timing: the quota lets it have at most 200m; a spinner gets some
-	[ "$spin" -gt 20 ] && [ "$spin" -le 260 ]
+	[ "$spin" -gt 20 ]
+	[ "$spin" -le 260 ]
 	[ "$idle" -le 20 ]
 	assert_line --regexp "^spin +idle +[0-9]+m +[0-9]+Mi$"
 	# from another cgroup (another session's scope, say): the pod's cgroups

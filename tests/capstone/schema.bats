@@ -40,7 +40,8 @@ setup() {
 
 @test "every example is a valid Kubernetes v1 Pod, every document of it" {
 	local files=("$PODLAB_SRC"/examples/*.yaml)
-	[ "${#files[@]}" -gt 0 ] && [ -f "${files[0]}" ]
+	[ "${#files[@]}" -gt 0 ]
+	[ -f "${files[0]}" ]
 	run validate "${files[@]}"
 	assert_success
 	# every file produced at least one checked document
