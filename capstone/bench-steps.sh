@@ -108,8 +108,8 @@ analyse() { # START RM
 			else if (pending[pid] ~ /CLONE_PARENT|CLONE_NEWPID/) ctr = c
 			else child_of_sup[c] = 1
 		}
-		# the first setns of a process: a container's joins the pod's ipc first;
-		# a netns alone is the supervisor, opening its netlink socket in the pod
+		# the first setns of a process: a container joins the pod ipc namespace
+		# first; a netns alone is the supervisor, opening its netlink socket there
 		if ($0 ~ /setns\(/ && !(pid in role)) role[pid] = ($0 ~ /CLONE_NEWIPC/) ? "ctrhelper" : "nethelper"
 		if (src == "S" && pid == client["S"] && $0 ~ /exit_group\(/) start_end = $3
 		if (src == "R" && pid == client["R"] && $0 ~ /execve\(/) rm_begin = $3

@@ -27,7 +27,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: podrun logs [-f] [-p] [--timestamps] [--tail N] [--since DURATION]\n"
 	        "                   [--limit-bytes N] [--all-containers | -c CONTAINER] POD\n"
-	        "Print a container's log (default: the default-container annotation's, else the\n"
+	        "Print a container's log (default: the annotated default container, else the\n"
 	        "first app container).\n"
 	        "\nOptions:\n"
 	        "  -f, --follow           keep printing until the container's run ends\n"

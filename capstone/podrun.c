@@ -1070,7 +1070,7 @@ static const struct command commands[] = {
      "", false},
     {"exec", cmd_exec, "[-c CONTAINER] [-i] [-t] POD -- CMD [ARG...]",
      "Run CMD inside a running container (its namespaces, capabilities and user).",
-     "  -c, --container NAME  the container (default: the default-container annotation's,\n"
+     "  -c, --container NAME  the container (default: the annotated default container,\n"
      "                        else the first app container)\n"
      "  -i, --stdin   pass our stdin to CMD (else CMD reads /dev/null)\n"
      "  -t, --tty     give CMD a terminal of the container's own\n",

@@ -233,14 +233,16 @@ int state_put_bytes(const char *dir, const char *key, const void *buf, size_t le
 	return 0;
 }
 
+#define VALUE_MAX 4096 /* a formatted value, its newline and NUL included */
+
 /* A state value: formatted, cut to what val holds, ended by a newline. */
-static int format_value(char val[static 4096], const char *key, const char *fmt, va_list ap)
+static int format_value(char val[static VALUE_MAX], const char *key, const char *fmt, va_list ap)
 {
-	int n = vsnprintf(val, 4096 - 1, fmt, ap);
+	int n = vsnprintf(val, VALUE_MAX - 1, fmt, ap);
 	if (n < 0)
 		return fail_msg(EINVAL, "state %s: bad value", key);
-	if (n > 4096 - 2)
-		n = 4096 - 2;
+	if (n > VALUE_MAX - 2)
+		n = VALUE_MAX - 2;
 	val[n++] = '\n';
 	val[n] = '\0';
 	return n;
@@ -248,7 +250,7 @@ static int format_value(char val[static 4096], const char *key, const char *fmt,
 
 int state_put(const char *dir, const char *key, const char *fmt, ...)
 {
-	char val[4096];
+	char val[VALUE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = format_value(val, key, fmt, ap);
@@ -258,7 +260,7 @@ int state_put(const char *dir, const char *key, const char *fmt, ...)
 
 int state_put_memo(struct state_memo *memo, const char *dir, const char *key, const char *fmt, ...)
 {
-	char val[4096];
+	char val[VALUE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = format_value(val, key, fmt, ap);

@@ -76,7 +76,7 @@ int state_put(const char *dir, const char *key, const char *fmt, ...)
 /* A file rewritten at every change of what it is part of (a container's
  * status: a dozen files, most of which a change leaves as they were) is
  * written only when its value changed: each write is four syscalls (open,
- * write, close, rename), a tenth of a millisecond for a whole change.
+ * write, close, rename), tens of microseconds.
  * state_put_memo writes dir/key as state_put does, unless memo holds what
  * it last wrote there and that is the value again. Only for a key nothing
  * else writes: the memo is the writer's memory of the file, not the file.
