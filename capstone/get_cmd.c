@@ -132,12 +132,13 @@ NORETURN static void die_not_found(const char *name)
 	die("pods \"%s\" not found (under %s)", name, state_root());
 }
 
-/* Is a directory found under the state root a name podrun would have made?
- * (In a list of every pod, anything else is skipped.) */
+/* Is a directory found under the state root a name podrun would have made
+ * (state_pod_dir takes DNS-1123 subdomains only)? In a list of every pod,
+ * anything else is skipped; pods named were checked (cli_check_pod_names). */
 static bool podrun_made(const char *name)
 {
 	char dir[PATH_MAX];
-	return spec_dns1123_subdomain(name) && state_pod_dir(name, dir, sizeof(dir)) == 0;
+	return state_pod_dir(name, dir, sizeof(dir)) == 0;
 }
 
 /* One of several pods named that load_pod could not give (r: 0 not there,
@@ -576,7 +577,7 @@ int cmd_get(int argc, char **argv)
 		table_row(&t, head);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!podrun_made(names[i]))
+		if (!named && !podrun_made(names[i]))
 			continue;
 		struct json_object *pod;
 		int r = load_pod(names[i], &pod);
