@@ -44,9 +44,9 @@ SYSCALLS+=,capset,setgroups,seccomp,wait4,pidfd_send_signal,exit_group,setns,unl
 SYSCALLS+=,mkdir
 # A step runs from its marker to the next, whatever process makes it: that
 # needs the steps one after the other. On a kernel that expedites its grace
-# periods podrun makes the cgroups beside pause's own setup instead (the
-# same resources.h, res_moves_expedited), and their time would land in
-# pause's rows. The bench asks for the order of a kernel with normal grace
+# periods podrun makes the cgroups beside the first container's build
+# instead (the same resources.h, res_moves_expedited), and their time would
+# land in the container's rows. The bench asks for the order of a kernel with normal grace
 # periods, traced and untraced alike, and says so.
 export PODRUN_RCU_EXPEDITED=0
 trace() { # OUT CMD...

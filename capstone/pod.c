@@ -175,7 +175,7 @@ struct sup {
 	struct res_member *cgroups; /* one per container: its cgroup, its oom_score_adj */
 	struct member_ref *refs;    /* one per container: place_member's arg */
 	int lock;                   /* the state root's: from admission to unlock_root */
-	bool cgroups_early;         /* made as pause is cloned (res_moves_expedited) */
+	bool cgroups_early;         /* made while a container builds (res_moves_expedited) */
 	char cg_error[1024];        /* why make_cgroups failed, to fail the pod with */
 	bool adj_floored;           /* the OOMScoreAdjFloored event was written */
 	bool critical_kept;         /* a critical pod over an emptyDir's sizeLimit: said so */
@@ -1196,21 +1196,13 @@ static void hook_on_change(void *arg, struct init_member *m)
 static int pause_handle(struct ev_watch *w, uint32_t events);
 static int write_pod_files(struct sup *s);
 
-static int make_cgroups(struct sup *s, pid_t pause);
-
 /* pause exists: named in the state at once, before its setup and the pod
- * IP's, so that a supervisor killed meanwhile leaves it to rm -f. When the
- * first move into a cgroup costs no grace period worth hiding, the pod's
- * cgroups are made now too, while pause builds its root, not after the
- * first container's root is built. A failure is kept (cg_error): the first
- * container's placement, or the pod's first step, reports it. */
+ * IP's, so that a supervisor killed meanwhile leaves it to rm -f. */
 static void record_pause(void *arg, pid_t pid)
 {
 	struct sup *s = arg;
 	state_put_pid(s->dir, "pause", pid);
 	fault_point("pause-cloned");
-	if (s->cgroups_early)
-		make_cgroups(s, pid);
 }
 
 /* The sandbox's /dev/shm. A pod shares one IPC namespace, so its containers
@@ -1273,8 +1265,8 @@ static int sandbox_up(struct sup *s)
 	 * not delete the bridge in between (bridge.h). */
 	_cleanup_close_ int lock = s->icfg.bridge ? bridge_lock() : -1;
 	/* A sandbox made again (pause died) goes into the pod's cgroup at once.
-	 * The first one is placed as the cgroups are made: by record_pause as
-	 * it is cloned, or at the first container's placement (pod_create). */
+	 * The first one is placed as the cgroups are made, with the first
+	 * container (make_cgroups). */
 	bool again = s->res && s->res->created;
 	s->icfg.on_clone = record_pause;
 	s->icfg.on_clone_arg = s;
@@ -2045,8 +2037,9 @@ static void unlock_root(struct sup *s)
 /* The pod's cgroup and pause's in it (pause runs already: placed from
  * here), then each container's, which place_member puts it in. Once: the
  * first container placed makes them, or the pod's first step when it
- * started none - or, on a kernel that expedites grace periods, record_pause
- * as soon as pause is cloned. Under the lock pod_create took. */
+ * started none - or, on a kernel that expedites grace periods, the first
+ * container as soon as it is cloned (member_building). Under the lock
+ * pod_create took. */
 static int make_cgroups(struct sup *s, pid_t pause)
 {
 	if (s->cg_error[0])
@@ -2065,6 +2058,18 @@ static int make_cgroups(struct sup *s, pid_t pause)
 	fault_point("cgroup-created");
 	unlock_root(s);
 	return 0;
+}
+
+/* ctr_config.building: the container is cloned and builds its root. Where
+ * the first move into a cgroup waits for nothing worth hiding (an expedited
+ * grace period, resources.h), the pod's cgroups are made now, on this CPU
+ * while the container builds on the other, not once it is built. A failure
+ * is kept (cg_error) for place_member to report. */
+static void member_building(void *arg)
+{
+	const struct member_ref *r = arg;
+	if (r->s->cgroups_early)
+		make_cgroups(r->s, r->s->infra.pid);
 }
 
 /* ctr_config.place: the container is built, its execve waits for this.
@@ -2219,6 +2224,7 @@ static int setup_members(struct sup *s)
 		    .stderr_fd = -1,
 		    .place = place_member,
 		    .place_arg = &s->refs[i],
+		    .building = member_building,
 		    .termination_log = termlog,
 		    .termination_path = sc->term_path ? sc->term_path : "/dev/termination-log",
 		    /* the hierarchies of the cgroups podrun makes it (lab 06) */
@@ -2403,7 +2409,7 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	if (logs_limits_from_env(&s->log_limits) < 0 || eviction_period(&s->evict_period_ms) < 0 ||
 	    res_moves_expedited(&s->cgroups_early) < 0 || resolve_images(s) < 0)
 		return -1;
-	/* the containers' cgroups may be made as soon as pause is cloned */
+	/* the containers' cgroups may be made as soon as the first is cloned */
 	s->res = calloc(1, sizeof(*s->res));
 	s->cgroups = calloc(sp->n_ctrs ? sp->n_ctrs : 1, sizeof(*s->cgroups));
 	if (!s->res || !s->cgroups)
@@ -2448,9 +2454,9 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	 * meanwhile; then pause and those containers are placed in their
 	 * cgroups from here, as runc places a container's init (make_cgroups,
 	 * place_member). On a kernel that expedites grace periods there is
-	 * no wait to hide: the cgroups are made while pause builds its root
-	 * (record_pause), beside it on another CPU (s->cgroups_early, asked
-	 * above). */
+	 * no wait to hide: the cgroups are made while the first container
+	 * builds its root (member_building), beside it on another CPU
+	 * (s->cgroups_early, asked above). */
 	s->icfg = (struct infra_config){
 	    .hostname = sp->hostname,
 	    .share_pid = sp->share_pid || sp->host_pid,
@@ -2469,11 +2475,8 @@ static int pod_create(struct sup *s, const char *text, size_t len)
 	 * file ours, not a leftover for the next pod's start to take. */
 	if (state_put(s->dir, "ip", "%s", s->ip) < 0)
 		return -1;
-	/* Cgroups that failed as pause was cloned are the cause of whatever
-	 * failed after: pause, placed in its own, may not open /dev/null. */
 	if (sandbox_up(s) < 0)
-		return s->cg_error[0] ? fail_msg(EIO, "%s", s->cg_error) : -1;
-	unlock_root(s); /* when the cgroups were made as pause was cloned */
+		return -1;
 	fault_point("sandbox-created");
 	event(s, "sandbox: pause %d, hostname %s, %s", (int)s->infra.pid, sp->hostname,
 	      s->infra.ip[0] ? s->infra.ip : "lo only");

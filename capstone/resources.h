@@ -14,8 +14,9 @@
  *   res_admit         under the state lock, before anything exists
  *   res_pod_create    last, once pause runs (cg_attach places it in
  *                     pod-NAME/POD), the volumes are ready and the first
- *                     containers are built; as soon as pause is cloned
- *                     when the kernel expedites grace periods
+ *                     containers are built; as soon as the first
+ *                     container is cloned, while it builds, when the
+ *                     kernel expedites grace periods
  *   res_ctr_create    per container, which is then placed in it before its
  *                     execve (ctr_config.place: res_place); podrun exec's
  *                     command joins it (ctr_config.setup_child = res_enter)
@@ -89,8 +90,8 @@ void res_warm_moves(void);
  * set, rcu_normal not)? Then synchronize_rcu forces one at once, with an IPI
  * to every CPU, and the first move into a cgroup waits 0.1 to 0.3 ms, not 4
  * to 25: there is nothing to hide, and pod.c makes the pod's cgroups as soon
- * as pause exists, while pause builds its root (kubelet's order), instead of
- * after the first container's root is built. PODRUN_RCU_EXPEDITED=0 or 1
+ * as the first container is cloned, on one CPU while it builds its root on
+ * the other, instead of after it is built. PODRUN_RCU_EXPEDITED=0 or 1
  * says instead what to take the kernel for (the tests run both orders on
  * one machine); any other value is EINVAL, said so. */
 int res_moves_expedited(bool *expedited);

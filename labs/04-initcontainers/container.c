@@ -908,6 +908,8 @@ int ctr_start(const struct infra *sandbox, const struct ctr_config *cfg, struct 
 	closep(&err_w);
 	closep(&pid_w);
 	closep(&sync_c);
+	if (cfg->place && cfg->building)
+		cfg->building(cfg->place_arg);
 	ssize_t got = sizeof(c);
 	if (helper) {
 		pid_t h = c;

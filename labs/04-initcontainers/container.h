@@ -83,10 +83,16 @@ struct ctr_config {
 	 * before it drops its privileges and execs, for what the caller puts C
 	 * into from outside, as runc's parent writes its init into its cgroups.
 	 * What C built meanwhile needed none of it, so the caller may make it
-	 * while C builds (podrun's first containers: their cgroups). A failure
+	 * while C builds (building, below). A failure
 	 * kills C and stops the start with "place: ...". */
 	int (*place)(void *arg, pid_t pid);
 	void *place_arg;
+	/* Optional, with place: called in the caller with place_arg as soon as
+	 * C is cloned (or H forked), while C builds: for what place needs and
+	 * C's build does not, made on the caller's CPU beside C's (podrun: the
+	 * pod's cgroups, when the first move into one waits for nothing worth
+	 * hiding). It cannot stop the start: a failure is place's to report. */
+	void (*building)(void *arg);
 	/* The container's own cgroups at /sys/fs/cgroup, read-only (but for a
 	 * privileged container), in a cgroup namespace of its own, as runc and
 	 * containerd mount them: what sizes itself from its memory limit or CPU

@@ -627,8 +627,8 @@ YAML
 @test "cgroups that cannot be made fail the start with the kernel's word; the container built meanwhile goes too" {
 	# Where grace periods are normal, the first container is built before
 	# the cgroups exist, and waits to be placed in them; where they are
-	# expedited, the cgroups are made as pause is cloned, and pause is in
-	# its own while it builds its root. When they cannot be made (here:
+	# expedited, the cgroups are made as the first container is cloned,
+	# while it builds its root. When they cannot be made (here:
 	# podrun's cgroup root denies every device, so no container's
 	# allow-list can be written), the pod must fail with the write that
 	# failed, in both orders, and what was built go with the rest.
@@ -697,32 +697,37 @@ YAML
 	assert_host_clean
 }
 
-@test "expedited grace periods: pause is in its cgroup as it builds its root; normal ones: once the first container is built" {
+@test "expedited grace periods: the pod's cgroups are made while the first container builds; normal ones: once it is built" {
 	# resources.h, res_moves_expedited: the first move into a cgroup waits
 	# for a grace period. A normal one (4 to 25 ms) is hidden behind the
-	# work that needs no cgroup; an expedited one hides nothing, and the
-	# cgroups are made as soon as pause is cloned. Stopped right after the
-	# sandbox is up, pause is in the pod's POD cgroup in the one order and
-	# still in podrun's own in the other; either way the pod then runs.
+	# work that needs no cgroup, the first container's build included; an
+	# expedited one hides nothing, and the cgroups are made as soon as the
+	# first container is cloned, beside its build, not beside pause's (the
+	# supervisor has the pod network and the state files to do then).
+	# Where podrun is stopped, pause is in the pod's POD cgroup or still in
+	# podrun's own; either way the pod then runs.
 	grep -q PODRUN_STOP_AT "$PODRUN_BIN" ||
 		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
-	local mode name sup pause own
+	local mode point where name sup pause own n=0
 	own=$(cgdir memory $$)
-	for mode in 1 0; do
-		name=order$mode
-		PODRUN_RCU_EXPEDITED=$mode PODRUN_STOP_AT=sandbox-created \
+	go_on() { # NAME: SIGCONT the supervisor wherever it stops (once a container), until Running
+		if sup_stopped "$1"; then kill -CONT "$sup"; fi
+		grep -qx Running "$PODRUN_ROOT/pods/$1/phase"
+	}
+	for mode_point_where in 1:sandbox-created:own 1:container-built:pod 0:container-built:own; do
+		IFS=: read -r mode point where <<<"$mode_point_where"
+		n=$((n + 1)) name=order$n
+		PODRUN_RCU_EXPEDITED=$mode PODRUN_STOP_AT=$point \
 			"$PODRUN_BIN" run -d "$(qos_pod "$name" "")" >/dev/null 2>&1 &
 		defer "podrun rm -f $name"
 		wait_long sup_stopped "$name"
-		sup_stopped "$name"
 		pause=$(state "$name" pause.pid)
-		if [ "$mode" = 1 ]; then
+		if [ "$where" = pod ]; then
 			assert_equal "$(cgdir memory "$pause")" "$own/$PODRUN_CGROUP/besteffort/pod-$name/POD"
 		else
 			assert_equal "$(cgdir memory "$pause")" "$own"
 		fi
-		kill -CONT "$sup"
-		wait_for grep -qx Running "$PODRUN_ROOT/pods/$name/phase"
+		wait_for go_on "$name"
 		assert_equal "$(cgdir memory "$pause")" "$own/$PODRUN_CGROUP/besteffort/pod-$name/POD"
 		podrun rm -f "$name"
 	done

@@ -251,6 +251,55 @@ Test(ctr_start, the_container_holds_none_of_its_callers_fds)
 	cr_assert_eq(h.n, 5, "C holds %d fds, not stdio and its two pipes (see the log)", h.n);
 }
 
+/* building runs in the caller once C is cloned, with place's argument, and
+ * before place: the work it starts there is ready by the time C is built. */
+struct order {
+	int seq, building, place;
+};
+
+static void note_building(void *arg)
+{
+	struct order *o = arg;
+	o->building = ++o->seq;
+}
+
+static int note_place(void *arg, pid_t pid)
+{
+	struct order *o = arg;
+	cr_expect_gt(pid, 0);
+	o->place = ++o->seq;
+	return 0;
+}
+
+Test(ctr_start, building_runs_once_before_place)
+{
+	char dir[] = "/tmp/podlab-test-ctrbuilding.XXXXXX", state[PATH_MAX];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state", dir);
+	char *argv[] = {"true", NULL};
+	struct order o = {0};
+	struct ctr_config cfg = {.name = "building",
+	                         .image = "busybox",
+	                         .state_dir = state,
+	                         .argv = argv,
+	                         .stdin_fd = -1,
+	                         .stdout_fd = -1,
+	                         .stderr_fd = -1,
+	                         .place = note_place,
+	                         .place_arg = &o,
+	                         .building = note_building};
+	struct ctr c;
+	cr_assert_eq(ctr_start(NULL, &cfg, &c), 0, "%s", last_error());
+	ctr_wait(&c);
+	cr_expect_eq(c.exit_code, 0);
+	ctr_cleanup(&cfg);
+	rmdir(dir);
+	cr_expect_eq(o.seq, 2, "building and place were called %d times in all, not once each",
+	             o.seq);
+	cr_expect_eq(o.building, 1, "building was not called first");
+	cr_expect_eq(o.place, 2, "place was not called after building");
+}
+
 /* A caller started with its stdio closed: the error pipe gets fds 0-2 in C,
  * where the command's stdio must go. Proven: without fd_above_stdio in
  * container_main the start "succeeds" and the exec's error lands in the
