@@ -217,34 +217,37 @@ static int look_at_fds(void *arg, pid_t pid)
 	return 0;
 }
 
-/* Until execve, C is root in the container's root, resolving paths there: a
- * caller's fd it still held, close-on-exec or not, would be a way out
- * through /proc/self/fd/N (runc CVE-2024-21626). It keeps stdio and its two
- * pipes to the caller, nothing else. */
-Test(ctr_start, the_container_holds_none_of_its_callers_fds)
+/* Run `true` in a busybox container, with the hooks of cfg (place,
+ * building), from a state directory of its own, to its end. */
+static void run_true(const char *name, struct ctr_config cfg)
 {
-	char dir[] = "/tmp/podlab-test-ctrfds.XXXXXX", state[PATH_MAX];
+	char dir[] = "/tmp/podlab-test-ctr.XXXXXX", state[PATH_MAX];
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(state, sizeof(state), "%s/state", dir);
-	int stray = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(stray, 3);
 	char *argv[] = {"true", NULL};
-	struct held h = {0};
-	struct ctr_config cfg = {.name = "fds",
-	                         .image = "busybox",
-	                         .state_dir = state,
-	                         .argv = argv,
-	                         .stdin_fd = -1,
-	                         .stdout_fd = -1,
-	                         .stderr_fd = -1,
-	                         .place = look_at_fds,
-	                         .place_arg = &h};
+	cfg.name = name;
+	cfg.image = "busybox";
+	cfg.state_dir = state;
+	cfg.argv = argv;
+	cfg.stdin_fd = cfg.stdout_fd = cfg.stderr_fd = -1;
 	struct ctr c;
 	cr_assert_eq(ctr_start(NULL, &cfg, &c), 0, "%s", last_error());
 	ctr_wait(&c);
 	cr_expect_eq(c.exit_code, 0);
 	ctr_cleanup(&cfg);
 	rmdir(dir);
+}
+
+/* Until execve, C is root in the container's root, resolving paths there: a
+ * caller's fd it still held, close-on-exec or not, would be a way out
+ * through /proc/self/fd/N (runc CVE-2024-21626). It keeps stdio and its two
+ * pipes to the caller, nothing else. */
+Test(ctr_start, the_container_holds_none_of_its_callers_fds)
+{
+	int stray = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(stray, 3);
+	struct held h = {0};
+	run_true("fds", (struct ctr_config){.place = look_at_fds, .place_arg = &h});
 	close(stray);
 	for (int i = 0; i < h.n && i < 8; i++)
 		cr_log_info("%s", h.what[i]);
@@ -273,27 +276,9 @@ static int note_place(void *arg, pid_t pid)
 
 Test(ctr_start, building_runs_once_before_place)
 {
-	char dir[] = "/tmp/podlab-test-ctrbuilding.XXXXXX", state[PATH_MAX];
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(state, sizeof(state), "%s/state", dir);
-	char *argv[] = {"true", NULL};
 	struct order o = {0};
-	struct ctr_config cfg = {.name = "building",
-	                         .image = "busybox",
-	                         .state_dir = state,
-	                         .argv = argv,
-	                         .stdin_fd = -1,
-	                         .stdout_fd = -1,
-	                         .stderr_fd = -1,
-	                         .place = note_place,
-	                         .place_arg = &o,
-	                         .building = note_building};
-	struct ctr c;
-	cr_assert_eq(ctr_start(NULL, &cfg, &c), 0, "%s", last_error());
-	ctr_wait(&c);
-	cr_expect_eq(c.exit_code, 0);
-	ctr_cleanup(&cfg);
-	rmdir(dir);
+	run_true("building", (struct ctr_config){
+	                         .place = note_place, .place_arg = &o, .building = note_building});
 	cr_expect_eq(o.seq, 2, "building and place were called %d times in all, not once each",
 	             o.seq);
 	cr_expect_eq(o.building, 1, "building was not called first");
