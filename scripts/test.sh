@@ -8,8 +8,7 @@
 #
 # The suites run in two lanes side by side (below: which suite goes where):
 # one suite at a time left one of two cores mostly idle; a third lane runs
-# the suites that mostly wait, then what is left in the queue beside the two
-# others. The lanes share
+# the suites that mostly wait. The lanes share
 # nothing: each lane's pods have a bridge, a subnet and host ports of
 # their own (PODLAB_TEST_BRIDGE, PODLAB_TEST_SUBNET, PODLAB_TEST_PORT_BASE),
 # and every lab's checks keep to ports, subnets, link names and cgroups of
@@ -126,7 +125,7 @@ with_san() { # LEAKS CMD...: CMD on the sanitizer build; fails on any report
 # lane, as lab N's checks must not meet themselves. The pods' lane runs the
 # two suites whose pods publish fixed host ports (examples/ and the bad
 # corpus' YAML; the sanitizer build skips them). Every other suite is in a
-# queue that every lane takes from once its own work is done; kill9 and
+# queue that both lanes take from once their own work is done; kill9 and
 # faults, the longest, first. Each lane's pods have a bridge, a subnet and host ports of
 # their own.
 fixed_ports=(tests/capstone/examples.bats tests/capstone/spec.bats)
@@ -141,9 +140,7 @@ san_skip=" bench spec examples image deadline env eviction hostns podfiles ports
 san_reruns() { [[ $san_skip != *" $(basename "$1" .bats) "* ]]; } # FILE
 # The waits' lane: bench.bats (tracing and timing pods: mostly sleeps) and
 # the sanitizer's unit tests (their timers), which leave a core three parts
-# idle in four; beside the two lanes they fill what those leave. Then it
-# takes from the queue too: most of what is left there are pods that wait
-# (probes, grace periods), a third suite at once keeps both cores busy.
+# idle in four; beside the two lanes they fill what those leave.
 wait_suites=(tests/capstone/bench.bats)
 queued=()
 for f in tests/capstone/kill9.bats tests/capstone/faults.bats tests/capstone/*.bats; do
@@ -241,7 +238,6 @@ waits_lane() {
 	local f
 	for f in "${wait_suites[@]}"; do run_item capstone "$f"; done
 	run_item unit-san
-	take_from_queue
 }
 
 if [ "${LANES:-2}" = 1 ]; then
