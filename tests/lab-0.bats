@@ -221,7 +221,7 @@ EOF2
 	[ "$output" = "$first" ]
 }
 
-@test "--sweep is reproducible and prints every strategy's success rate" {
+@test "--sweep is reproducible, and hoarding's line counts idle memory" {
 	run "$COSCHED" --sweep 50 --seed 3 --format tsv -s first-fit,hoarding,optimistic
 	assert_success
 	first=$output
@@ -233,7 +233,7 @@ EOF2
 	[ "$(cut -f7 <<<"$line")" -gt 0 ] # hoarding always costs idle memory
 }
 
-@test "[cosched-pod-fit] over 300 random clusters the Pod places more whole groups than greedy" {
+@test "[cosched-pod-fit] over 300 random clusters the Pod places more whole groups than first fit" {
 	run "$COSCHED" --sweep 300 --format tsv -s first-fit,pod
 	assert_success
 	ff=$(awk -F'\t' '$1 == "sweep" && $2 == "first-fit" { print $5 }' <<<"$output")

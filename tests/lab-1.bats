@@ -163,7 +163,7 @@ unused_pid() {
 	assert_line "mnt:[$(ns_ino "$HOLDER" mnt)]"
 }
 
-@test "[ns-join] step4_setns joins ipc, cgroup and time; time applies at once, without a fork" {
+@test "[ns-join] step4_setns joins ipc, cgroup and time: the command reads the holder's shifted boot clock" {
 	# the holder's clocks say it booted 1000000 s earlier than the host did
 	start_holder --ipc --cgroup --time --boottime 1000000 --fork
 	run "$L1/step4_setns" "$HOLDER" ipc,cgroup,time -- sh -c 'readlink /proc/self/ns/ipc /proc/self/ns/cgroup /proc/self/ns/time; cut -d. -f1 /proc/uptime'

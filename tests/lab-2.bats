@@ -536,9 +536,10 @@ holder_killed_during_hold() {
 	assert_output --partial "$dum exists and podlab did not create it"
 }
 
-# The bridge and the veth exist before eth0 gets its address, which a child
-# of infra_start's gives it from inside the pod's netns: strace fails that
-# setns(2), the start's first, and the start must undo all it made.
+# The bridge and the veth exist before eth0 gets its address, which
+# infra_start gives it over a netlink socket made in the pod's netns
+# (nl_open_in): strace fails that setns(2), the start's first, and the start
+# must undo all it made.
 @test "a pod network that fails after its veth leaves no holder, bridge, veth or address" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	local br=lab2f$$ before after v

@@ -456,6 +456,14 @@ exec_line() { # [--share-pid]: the exec's line; $ctr_pidns: the container's pid 
 	assert_success
 	assert_line --partial "flaky: attempt 3 succeeds"
 	assert_line --partial "<- restart 2,"
+	# the first failure is restarted at once; the second waits out a backoff
+	# (CrashLoopBackOff), and its restart comes no sooner
+	assert_line --regexp '^ +[0-9]+ ms  flaky  exit 1 \(Error\)$'
+	local wait after
+	wait=$(sed -n 's/.*-> CrashLoopBackOff: next start in \([0-9]*\) ms$/\1/p' <<<"$output")
+	after=$(sed -n 's/.*<- restart 2, \([0-9]*\) ms after the failure$/\1/p' <<<"$output")
+	[ "$wait" -gt 0 ]
+	[ "$after" -ge "$wait" ]
 	assert_line "=> pod phase: Succeeded; flaky restarted 2 times; app ran"
 	run "$L4/step3_failure" --never
 	assert_failure 1

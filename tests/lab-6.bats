@@ -78,7 +78,7 @@ in_cgroup() {
 		[ "$layout" = v2 ]
 	fi
 	local c dir want
-	for c in memory pids devices; do
+	for c in memory cpu cpuacct pids devices; do
 		dir=$(awk -v c="$c" '$1 == c {print $3}' <<<"$output")
 		if [ "$layout" = v2 ]; then
 			want=$(sed -n 's/^0:://p' /proc/$$/cgroup)
@@ -410,7 +410,7 @@ reads_kmsg_only() {
 	release
 }
 
-@test "[cg-devrule] step5 bpf --privileged: the program allows every device" {
+@test "[cg-devrule] step5 bpf --privileged: the program allows a device the default refuses (10:237)" {
 	hold "$BATS_TEST_TMPDIR/out" "$L6/step5_devices" --mode bpf --privileged --cgroup "$N"
 	local dir node=$BATS_TEST_TMPDIR/lc
 	dir=$(value "$BATS_TEST_TMPDIR/out" "unified cgroup")

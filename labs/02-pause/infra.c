@@ -141,7 +141,7 @@ static int private_root(int exe)
 	_cleanup_close_ int out =
 	    openat(mnt, "pause", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0111);
 	if (out < 0)
-		return fail_errno("create(pause in its root)");
+		return fail_errno("openat(pause in its root, O_CREAT|O_EXCL)");
 	/* the caller's umask must not take the execute bits away (077 would
 	 * leave root's alone, and pause runs as another uid) */
 	if (fchmod(out, 0111) < 0)
@@ -153,7 +153,7 @@ static int private_root(int exe)
 	}
 	closep(&out); /* a file open for writing keeps the mount from going read-only */
 	/* BEGIN EXERCISE: infra-private-root (moderate, 30 min): read-only root, host's detached
-	 * Hint: README.md "The infra container"; man 2 mount_setattr, move_mount, pivot_root */
+	 * Hint: README.md "The module: infra.h", "Exercises"; man 2 mount_setattr, move_mount */
 	/* STUB: (void)exercise_todo(2, "infra-private-root");
 	 * return fchdir(mnt) < 0 || chroot(".") < 0 ? -1 : 0; */
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -658,8 +658,15 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
+		/* name all that was asked: one namespace this kernel lacks (or
+		 * CLONE_PIDFD, before 5.2) fails the whole clone with EINVAL */
+		char what[64] = "mnt";
+		for (int t = 0; t < NS_COUNT; t++)
+			if (set & NS_BIT(t))
+				snprintf(what + strlen(what), sizeof(what) - strlen(what), ",%s",
+				         ns_table[t].name);
 		errno = err;
-		return fail_errno("clone(%s)", cfg->share_pid ? "net,ipc,uts,pid" : "net,ipc,uts");
+		return fail_errno("clone(new %s, CLONE_PIDFD)", what);
 	}
 	if (cfg->on_clone)
 		cfg->on_clone(cfg->on_clone_arg, pid);

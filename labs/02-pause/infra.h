@@ -57,8 +57,8 @@ struct infra {
 	int prefix;               /* its prefix length */
 };
 
-/* The uid and gid pause runs as: nobody's, as in Kubernetes' pause image
- * (USER 65535:65535). */
+/* The uid and gid pause runs as: 65535, as in Kubernetes' pause image
+ * (USER 65535:65535); not nobody's, 65534 (lab 01). */
 #define INFRA_PAUSE_UID 65535
 
 /* The pause binary to run: $PODLAB_PAUSE, else the one built beside podlab. */

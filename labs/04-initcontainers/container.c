@@ -254,7 +254,7 @@ static int chdir_beneath_root(const char *wd)
 {
 	_cleanup_close_ int fd = open_dir_beneath_root(wd, RESOLVE_NO_MAGICLINKS);
 	if (fd < 0 || fchdir(fd) < 0)
-		return fail_errno("chdir(%s)", wd);
+		return fail_errno("openat2+fchdir(%s)", wd);
 	return 0;
 }
 
@@ -286,7 +286,7 @@ static int mkdir_beneath_root(const char *wd)
 			    sys_openat2(root, *path ? path : "/", &how, sizeof(how));
 			*slash = '/';
 			if (dir < 0 || (mkdirat(dir, name, 0755) < 0 && errno != EEXIST))
-				rc = fail_errno("mkdir(%s)", path);
+				rc = fail_errno("openat2+mkdirat(%s)", path);
 		}
 		path[i] = end;
 		if (rc < 0)
