@@ -710,7 +710,7 @@ YAML
 		skip "podrun built without -DPODLAB_FAULTS (make san-build has them)"
 	local mode point where name sup pause own n=0
 	own=$(cgdir memory $$)
-	go_on() { # NAME: SIGCONT the supervisor wherever it stops (once a container), until Running
+	go_on() { # NAME: SIGCONT the supervisor each time it stops (once per container), until Running
 		if sup_stopped "$1"; then kill -CONT "$sup"; fi
 		grep -qx Running "$PODRUN_ROOT/pods/$1/phase"
 	}
