@@ -70,6 +70,15 @@ int ns_parse(const char *list, unsigned *set)
 	return 0;
 }
 
+void ns_names(unsigned set, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int t = 0; t < NS_COUNT; t++)
+		if (set & NS_BIT(t))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+			         ns_table[t].name);
+}
+
 int ns_clone_flags(unsigned set)
 {
 	int flags = 0;

@@ -33,6 +33,9 @@ extern const struct ns_info ns_table[NS_COUNT];
  * EINVAL and last_error() "unknown namespace 'foo' (known: user, mnt, ...)"; so does an
  * empty list or an empty name in it ("net,,uts"). */
 int ns_parse(const char *list, unsigned *set);
+/* The other way: a set -> "uts,ipc,net", in the table's order ("" for none),
+ * cut short to fit len. */
+void ns_names(unsigned set, char *buf, size_t len);
 /* The CLONE_NEW* flags of a set, for clone(2)/unshare(2). */
 int ns_clone_flags(unsigned set);
 /* The type named name, or -1. */

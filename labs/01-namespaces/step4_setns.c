@@ -39,15 +39,6 @@ static void usage(FILE *out)
 	             "  --help     show this help\n");
 }
 
-static void names(unsigned set, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (int t = 0; t < NS_COUNT; t++)
-		if (set & NS_BIT(t))
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
-			         ns_table[t].name);
-}
-
 /* Was "all" among the names? ns_parse gives the same set for "all" as for
  * a list of every type, which is taken as given. */
 static bool names_all(const char *list)
@@ -93,7 +84,7 @@ int main(int argc, char **argv)
 	if (names_all(argv[2]) && ns_differing((pid_t)pid, 0, &set) < 0)
 		die_last();
 	char joined[128];
-	names(set, joined, sizeof(joined));
+	ns_names(set, joined, sizeof(joined));
 	if (!set)
 		printf("   %ld shares every namespace with us: nothing to join\n", pid);
 

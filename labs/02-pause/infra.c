@@ -660,11 +660,8 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 		close(p[0]);
 		/* name all that was asked: one namespace this kernel lacks (or
 		 * CLONE_PIDFD, before 5.2) fails the whole clone with EINVAL */
-		char what[64] = "mnt";
-		for (int t = 0; t < NS_COUNT; t++)
-			if (set & NS_BIT(t))
-				snprintf(what + strlen(what), sizeof(what) - strlen(what), ",%s",
-				         ns_table[t].name);
+		char what[64];
+		ns_names(set | NS_BIT(NS_MNT), what, sizeof(what));
 		errno = err;
 		return fail_errno("clone(new %s, CLONE_PIDFD)", what);
 	}

@@ -34,6 +34,22 @@ Test(ns_parse, single_and_lists)
 	cr_assert_eq(set, NS_BIT(NS_PID));
 }
 
+Test(ns_names, the_table_order_and_back_through_ns_parse)
+{
+	char buf[128];
+	ns_names(0, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "");
+	ns_names(NS_BIT(NS_NET) | NS_BIT(NS_MNT) | NS_BIT(NS_UTS), buf, sizeof(buf));
+	cr_expect_str_eq(buf, "mnt,uts,net");
+	ns_names(NS_ALL, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "user,mnt,uts,ipc,pid,net,cgroup,time");
+	unsigned set = 0;
+	cr_assert_eq(ns_parse(buf, &set), 0);
+	cr_expect_eq(set, NS_ALL);
+	ns_names(NS_ALL, buf, 9);
+	cr_expect_str_eq(buf, "user,mnt", "cut short to fit, NUL-terminated");
+}
+
 Test(ns_parse, all)
 {
 	unsigned set = 0;
