@@ -120,14 +120,18 @@ with_san() { # LEAKS CMD...: CMD on the sanitizer build; fails on any report
 	return $rc
 }
 
-# ---- the lanes. The labs' lane runs every lab's checks and check-handout,
-# which runs those same checks in handout trees: one after the other, in one
-# lane, as lab N's checks must not meet themselves. The pods' lane runs the
-# two suites whose pods publish fixed host ports (examples/ and the bad
-# corpus' YAML; the sanitizer build skips them). Every other suite is in a
-# queue that both lanes take from once their own work is done; kill9 and
-# faults, the longest, first. Each lane's pods have a bridge, a subnet and host ports of
-# their own.
+# ---- the lanes. The labs' lane builds the sanitizer build, then runs
+# check-handout, which runs every lab's checks in handout trees, then those
+# checks themselves: one after the other, in one lane, as lab N's checks must
+# not meet themselves. The pods' lane runs the two suites whose pods publish
+# fixed host ports (examples/ and the bad corpus' YAML; the sanitizer build
+# skips them). Every other suite is in a queue that both lanes take from once
+# their own work is done: first the ones that run no pod (lint, the fuzzers,
+# course tooling, the unit tests), which the pods' lane takes while the labs'
+# lane is still in its own, then kill9 and faults, the longest of the rest.
+# With lint and the rest in the labs' lane, that lane was the run's longest
+# by minutes while the other was done. Each lane's pods have a bridge, a
+# subnet and host ports of their own.
 fixed_ports=(tests/capstone/examples.bats tests/capstone/spec.bats)
 # The capstone suites the sanitizer build does not run again. bench.bats
 # tests the benchmarks' scripts, on the build they measure only. spec,
@@ -147,6 +151,8 @@ for f in tests/capstone/kill9.bats tests/capstone/faults.bats tests/capstone/*.b
 	[[ " ${fixed_ports[*]} ${wait_suites[*]} ${queued[*]} " == *" $f "* ]] || queued+=("$f")
 done
 {
+	# the suites that run no pod; lint, the longest (three minutes), first
+	printf '%s\n' lint fuzz course unit
 	printf 'capstone %s\n' "${queued[@]}"
 	printf 'security %s\n' tests/security/*.bats
 	for f in "${queued[@]}"; do
@@ -174,6 +180,13 @@ san_ready() {
 
 run_item() { # KIND [FILE]
 	case $1 in
+	# Static analysis needs no build and says the most per second.
+	lint) suite "lint (clang-format, cppcheck, gcc -fanalyzer)" make --no-print-directory lint ;;
+	# the fuzzers: their corpora, a fixed number of runs from a fixed seed,
+	# and every crash found once (mk/fuzz.mk)
+	fuzz) suite "fuzz regressions" make --no-print-directory BUILD="$PODLAB_BUILD" fuzz-regress ;;
+	course) [ -f tests/course.bats ] && suite "course tooling" bats_file tests/course.bats ;;
+	unit) suite "unit tests" unit ;;
 	capstone) suite "capstone $(basename "$2" .bats)" bats_file "$2" ;;
 	security) suite "security $(basename "$2" .bats)" bats_file "$2" ;;
 	unit-san) san_ready && suite "unit tests (ASan+UBSan)" with_san 1 unit "$san" ;;
@@ -199,16 +212,6 @@ labs_lane() {
 	else
 		touch "$out/san.failed"
 	fi
-	# Static analysis first: it needs no build and says the most per second.
-	suite "lint (clang-format, cppcheck, gcc -fanalyzer)" make --no-print-directory lint
-	suite "unit tests" unit
-	for f in tests/lab-*.bats; do
-		[ -f "$f" ] && suite "$(basename "$f" .bats)" bats_file "$f"
-	done
-	# the fuzzers: their corpora, a fixed number of runs from a fixed seed,
-	# and every crash found once (mk/fuzz.mk)
-	suite "fuzz regressions" make --no-print-directory BUILD="$PODLAB_BUILD" fuzz-regress
-	[ -f tests/course.bats ] && suite "course tooling" bats_file tests/course.bats
 	if [ -x scripts/check-handout.sh ]; then
 		# SOLUTION=0: its step 2, every check on the solution's build, is
 		# what this run's lab and capstone suites do. MUTANTS=1: the first
@@ -220,6 +223,9 @@ labs_lane() {
 		# what that proves alone: docs/course.md).
 		suite "check-handout" env SOLUTION=0 MUTANTS=1 OTHERS=0 scripts/check-handout.sh
 	fi
+	for f in tests/lab-*.bats; do
+		[ -f "$f" ] && suite "$(basename "$f" .bats)" bats_file "$f"
+	done
 	take_from_queue
 }
 
