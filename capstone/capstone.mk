@@ -49,9 +49,11 @@ PODRUN_LAYOUT = -Wl,-T,$(SUPERVISOR_LD) -Wl,-Map,$@.map
 $(CAP_B)/podrun.o $(CAP_B)/image_cmd.o $(CAP_OBJS) $(IMAGE_OBJ) $(CONTAINER_OBJS): \
 	CFLAGS += -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
 endif
+# --build-id=sha1: a hash of the linked file, which tells a running pod's
+# copy of podrun from another build's (is_our_copy in podrun.c).
 $(PODRUN): $(CAP_B)/podrun.o $(CAP_B)/image_cmd.o $(CAP_OBJS) $(IMAGE_OBJ) $(CONTAINER_OBJS) \
 	$(SUPERVISOR_LD)
-	$(CC) $(LDFLAGS) $(PODRUN_LDFLAGS) $(PODRUN_LAYOUT) $(filter %.o,$^) -o $@ $(YAML_LIBS) \
+	$(CC) $(LDFLAGS) $(PODRUN_LDFLAGS) $(PODRUN_LAYOUT) -Wl,--build-id=sha1 $(filter %.o,$^) -o $@ $(YAML_LIBS) \
 		$(IMAGE_LIBS) $(CAP_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS) 2>$@.ld || { cat $@.ld >&2; rm -f $@.ld; exit 1; }
 	@grep -v -e "in function .img_archive_open" -e "Using 'dlopen' in statically linked" \
 		$@.ld >&2; rm -f $@.ld

@@ -157,11 +157,12 @@ print(hex(fcntl.fcntl(os.open(sys.argv[1], os.O_RDONLY), fcntl.F_GET_SEALS) & 0x
 }
 
 # One copy for every pod (borrow_sealed_copy in podrun.c): a start runs
-# from the copy a running pod's supervisor runs from, when it is byte for
-# byte the copy it would make, and makes its own otherwise - here a podrun
-# with one byte of its text changed, as an upgrade since the first pod
-# would be. Proven: with a borrowed copy taken unchecked, the changed podrun
-# runs the first pod's code and its supervisor shares the first's copy.
+# from the copy a running pod's supervisor runs from, when it is the copy it
+# would make (the same ELF header and build ID, a hash of the linked file),
+# and makes its own otherwise - here a podrun with one byte of its text
+# changed and so its build ID, as an upgrade since the first pod would be.
+# Proven: with a borrowed copy taken unchecked, the changed podrun runs the
+# first pod's code and its supervisor shares the first's copy.
 @test "CVE-2019-5736: pods share one sealed copy of podrun; another build of podrun makes its own" {
 	local p f sup_a sup_b sup_c other=$BATS_TEST_TMPDIR/podrun-other
 	for p in a b c; do
@@ -181,12 +182,18 @@ YAML
 	sup_a=$(state copy-a supervisor.pid)
 	sup_b=$(state copy-b supervisor.pid)
 	[ "$(stat -L -c %d:%i "/proc/$sup_a/exe")" = "$(stat -L -c %d:%i "/proc/$sup_b/exe")" ]
-	# the usage text, within the loaded part of the file: another build
-	python3 - "$PODRUN_BIN" "$other" <<'PY'
+	# the usage text, within the loaded part of the file, and the build ID
+	# the linker would have given it: another build
+	local id
+	id=$(readelf -n "$PODRUN_BIN" | sed -n 's/^ *Build ID: //p')
+	[ -n "$id" ]
+	python3 - "$PODRUN_BIN" "$other" "$id" <<'PY'
 import sys
 b = bytearray(open(sys.argv[1], "rb").read())
 i = b.index(b"expected a command")
 b[i] = ord("E")
+i = b.index(bytes.fromhex(sys.argv[3]))
+b[i] ^= 0xff
 open(sys.argv[2], "wb").write(b)
 PY
 	chmod +x "$other"
