@@ -142,10 +142,10 @@ fixed_ports=(tests/capstone/examples.bats tests/capstone/spec.bats)
 # costs the whole run what it costs on the plain build, and more.
 san_skip=" bench spec examples image deadline env eviction hostns podfiles ports schema "
 san_reruns() { [[ $san_skip != *" $(basename "$1" .bats) "* ]]; } # FILE
-# The waits' lane: the suites that spend most of their time waiting, on a
-# core three parts idle in four or more: bench.bats (tracing and timing
-# pods: mostly sleeps), faults, lifecycle and probes (a pod stopped at a
-# point, grace periods, probe periods) and the sanitizer's unit tests (their
+# The waits' lane: the suites that spend most of their time waiting, a
+# core idle half their time or more: bench.bats (tracing and timing pods:
+# mostly sleeps), faults, lifecycle and probes (a pod stopped at a point,
+# grace periods, probe periods) and the sanitizer's unit tests (their
 # timers). Beside the two lanes they fill what those leave; a suite that
 # keeps a core busy would only slow the lanes down (measured: 18.9 min where
 # 17.7 with the waits' lane taking from the queue).
