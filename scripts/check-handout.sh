@@ -35,7 +35,7 @@
 # VERBOSE=1 shows how long each run of the checks took; ONLY="ID ..." proves
 # those exercises only: only their checks run in steps 1, 2 and 4 (the handout
 # is still built whole); MUTANTS=N tries the first N mutants of each
-# exercise only (make test: 1), MUTANTS=0 skips 4; SOLUTION=0 skips 2, for a
+# exercise only, MUTANTS=0 skips 4 (make test); SOLUTION=0 skips 2, for a
 # caller that has just run every check on the solution's build itself (make
 # test does, in its lab and capstone suites); OTHERS=0 runs only the
 # exercise's own checks in step 3, not the others' (make test: see

@@ -363,7 +363,7 @@ mul_needs_add() {
 	mul_needs_add "2 * 3 + 1 is 7" muladd 2 3 7
 	run "$P/scripts/handout.sh" list
 	assert_line --regexp $'^demo-mul\t1\tlabs/01-demo/calc.c\t.*\tdemo-add$'
-	# (MUTANTS=1, make test's: the first of each exercise's mutants only)
+	# (MUTANTS=1: the first of each exercise's mutants only)
 	MUTANTS=1 check_handout
 	assert_success
 	assert_output --partial 'lab-1 demo-mul alone (with demo-add): its 2 checks pass, the 0 others still fail: ok'
