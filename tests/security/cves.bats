@@ -158,7 +158,7 @@ print(hex(fcntl.fcntl(os.open(sys.argv[1], os.O_RDONLY), fcntl.F_GET_SEALS) & 0x
 
 # One copy for every pod (borrow_sealed_copy in podrun.c): a start runs
 # from the copy a running pod's supervisor runs from, when it is the copy it
-# would make (the same ELF header and build ID, a hash of the linked file),
+# would make (the same size and build ID, a hash of the linked file),
 # and makes its own otherwise - here a podrun with one byte of its text
 # changed and so its build ID, as an upgrade since the first pod would be.
 # Proven: with a borrowed copy taken unchecked, the changed podrun runs the
