@@ -1196,8 +1196,9 @@ static void hook_on_change(void *arg, struct init_member *m)
 static int pause_handle(struct ev_watch *w, uint32_t events);
 static int write_pod_files(struct sup *s);
 
-/* pause exists: named in the state at once, before its setup and the pod
- * IP's, so that a supervisor killed meanwhile leaves it to rm -f. */
+/* pause runs: named in the state at once, before the pod IP's setup, so
+ * that a supervisor killed meanwhile leaves it to rm -f (killed before, while
+ * pause set itself up, it took pause along: lab 02, die_with_caller). */
 static void record_pause(void *arg, pid_t pid)
 {
 	struct sup *s = arg;

@@ -15,7 +15,8 @@
 # copy's inode), and two pods run and removed: the bench's pod of two
 # `sleep` containers, and one with an init container, an emptyDir, probes
 # of both kinds, limits and a container that crashes and restarts. Every
-# function a supervisor entered is placed, in the order first entered, then:
+# function a supervisor entered (or its pause before its exec, which runs in
+# the supervisor's memory) is placed, in the order first entered, then:
 #   - what uprobes cannot probe: the kernel refuses (ENOTSUPP) a probe on
 #     some AVX instructions, the first of several of glibc's AVX2 string
 #     functions (all are placed, but variants this CPU cannot run);
@@ -158,10 +159,13 @@ echo "supervisor-layout: $(wc -l <"$bench_dir/probes") functions probed," \
 	"$(wc -l <"$bench_dir/unprobed") refused by uprobes, $(wc -l <"$bench_dir/evex") left (EVEX)"
 cat "$bench_dir/evex" >>"$bench_dir/unprobed"
 
+# Each supervisor, and its pod's pause: until its exec the holder runs in
+# the supervisor's memory (lab 02, clone_holder), and the pages of podrun it
+# runs are mapped there.
 sups=()
 for pod in two busy; do
 	"$podrun" run -d "$bench_dir/$pod.yaml" >/dev/null
-	sups+=("$(cat "$PODRUN_ROOT/pods/$pod/supervisor.pid")")
+	sups+=("$(cat "$PODRUN_ROOT/pods/$pod/supervisor.pid")" "$(cat "$PODRUN_ROOT/pods/$pod/pause.pid")")
 done
 sleep 5 # probes, the crash's restart, the log lines
 for pod in two busy; do "$podrun" rm -f "$pod" >/dev/null; done

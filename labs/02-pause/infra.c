@@ -2,7 +2,8 @@
  * infra.c - the pod sandbox: start, join, watch and stop the pause holder
  * (see infra.h), and give the pod its one IP over a veth pair.
  *
- * Syscalls: clone(2) with CLONE_NEW{NET,IPC,UTS,NS,PID} and CLONE_PIDFD,
+ * Syscalls: clone(2) with CLONE_NEW{NET,IPC,UTS,NS,PID}, CLONE_PIDFD and
+ * CLONE_VM | CLONE_VFORK, pidfd_open(2), prctl(2) PR_SET_PDEATHSIG,
  * sethostname(2), fsopen(2)/fsmount(2)/move_mount(2)/pivot_root(2) for
  * pause's own root, capset(2) through libcap, execve(2), setns(2),
  * pidfd_send_signal(2), poll(2) on a pidfd, waitpid(2); rtnetlink through nl.h
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <linux/mount.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -34,6 +36,9 @@
 #include <sys/wait.h>
 #include <grp.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 /* lab.mk compiles the path of the pause built beside podlab into infra.o. */
 #ifndef PODLAB_PAUSE_PATH
@@ -64,14 +69,21 @@ struct child_report {
 	char msg[512];
 };
 
-NORETURN static void child_fail(int fd)
+/* Returns the holder's exit status, for holder_main to return: the wrapper
+ * of clone(2) ends the child with it. Not _exit(), nor any function that does
+ * not return: the holder runs on a stack of its own in its caller's memory
+ * (clone_holder), where a sanitizer's _exit() would look for leaks in the
+ * caller's heap and its hook for a function that does not return would warn
+ * of a stack it did not make - into a log it cannot open from pause's root,
+ * which kills the holder. */
+static int child_fail(int fd)
 {
 	struct child_report r = {.err = errno};
 	snprintf(r.msg, sizeof(r.msg), "%s", last_error());
 	if (write(fd, &r, sizeof(r)) < 0) {
 		/* the parent sees EOF and a dead child: still a failure */
 	}
-	_exit(127);
+	return 127;
 }
 
 /* Read the child's report. 0: nothing was sent (exec succeeded, or the child
@@ -180,7 +192,7 @@ static int private_root(int exe)
  * own uid whose capabilities are a subset of its own. A root container
  * without CAP_SYS_PTRACE could then attach to a root pause that has none,
  * and run what its own seccomp filter refuses inside pause. */
-static int drop_everything(void)
+static int drop_everything(cap_t none)
 {
 	/* the running kernel's count, not the headers' CAP_LAST_CAP: a newer
 	 * kernel's extra capabilities would stay in the bounding set */
@@ -195,12 +207,7 @@ static int drop_everything(void)
 		return fail_errno("setresgid(%d)", INFRA_PAUSE_UID);
 	if (setresuid(INFRA_PAUSE_UID, INFRA_PAUSE_UID, INFRA_PAUSE_UID) < 0)
 		return fail_errno("setresuid(%d)", INFRA_PAUSE_UID);
-	cap_t none = cap_init();
-	if (!none)
-		return fail_errno("cap_init");
-	int rc = cap_set_proc(none);
-	cap_free(none);
-	if (rc < 0)
+	if (cap_set_proc(none) < 0)
 		return fail_errno("capset(none)");
 	if (cap_reset_ambient() < 0)
 		return fail_errno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
@@ -212,23 +219,45 @@ static int drop_everything(void)
 struct holder_args {
 	const char *hostname;
 	const char *pause;
-	int (*setup_child)(void *arg);
-	void *setup_arg;
 	unsigned new_ns; /* the namespaces the holder was cloned into */
 	int errfd;
+	int caller;    /* a pidfd of the caller: readable once it has exited */
+	cap_t no_caps; /* made by the caller: the holder must not malloc (clone_holder) */
 };
 
-/* Runs in the new namespaces, as the holder-to-be. */
+/* Until its exec the holder is nobody's to find: the caller sleeps
+ * (CLONE_VFORK) and names it to on_clone only when it runs again. A caller
+ * killed meanwhile - SIGKILL, the one signal it cannot block - must take the
+ * holder along, or a pause nobody recorded would hold the pod's namespaces
+ * forever. The kernel forgets PR_SET_PDEATHSIG at every change of uid or gid
+ * (drop_everything), so it is set again after, and cleared just before the
+ * exec: pause itself outlives a killed supervisor, for rm -f to stop. The
+ * pidfd closes the race with a caller gone before the prctl (getppid() cannot:
+ * it says 0 to a holder in a pid namespace of its own). */
+static int die_with_caller(const struct holder_args *a)
+{
+	struct pollfd pfd = {.fd = a->caller, .events = POLLIN};
+	/* fails only for a signal number it does not know */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return poll(&pfd, 1, 0) == 0 ? 0 : 127; /* the caller is gone: nobody to report to */
+}
+
+/* Runs in the new namespaces, as the holder-to-be, in the caller's memory
+ * (infra_start): it writes nothing there but its own stack, errno and, when
+ * it fails, last_error(). */
 static int holder_main(void *arg)
 {
-	struct holder_args *a = arg;
+	struct holder_args own = *(const struct holder_args *)arg, *a = &own;
+	int rc;
+	if ((rc = die_with_caller(a)) != 0)
+		return rc;
 	/* Our report pipe and /dev/null above 2 (fd_above_stdio): on 0-2, the
 	 * dup2s onto 0-2 below would close the pipe (a failed exec reported to
 	 * /dev/null: a start that "succeeds" with no holder), or be
 	 * dup2(fd, fd), a no-op that leaves it close-on-exec (pause without
 	 * that fd). */
 	if (fd_above_stdio(&a->errfd) < 0)
-		child_fail(a->errfd);
+		return child_fail(a->errfd);
 	/* Its own session, first thing: a Ctrl-C typed at the caller's terminal
 	 * goes to the caller's process group, and the caller, not the terminal,
 	 * decides when the pod's holder stops. The caller cloned us with every
@@ -236,19 +265,17 @@ static int holder_main(void *arg)
 	 * pending: it was meant for the caller, and is discarded below. */
 	if (setsid() < 0) {
 		fail_errno("setsid");
-		child_fail(a->errfd);
+		return child_fail(a->errfd);
 	}
-	if (a->setup_child && a->setup_child(a->setup_arg) < 0)
-		child_fail(a->errfd);
 	/* The host's UTS or network namespace (hostNetwork) is not ours to change. */
 	if ((a->new_ns & NS_BIT(NS_UTS)) && sethostname(a->hostname, strlen(a->hostname)) < 0) {
 		fail_errno("sethostname(%s)", a->hostname);
-		child_fail(a->errfd);
+		return child_fail(a->errfd);
 	}
 	/* A new network namespace has only lo, and it is down: without it even
 	 * 127.0.0.1 does not work inside the pod. */
 	if ((a->new_ns & NS_BIT(NS_NET)) && ns_lo_up() < 0)
-		child_fail(a->errfd);
+		return child_fail(a->errfd);
 
 	/* The holder has nothing to say once it runs: keep it off the caller's
 	 * terminal and pipes (a log pipe would never see EOF while it lives).
@@ -258,10 +285,10 @@ static int holder_main(void *arg)
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0) {
 		fail_errno("open(/dev/null)");
-		child_fail(a->errfd);
+		return child_fail(a->errfd);
 	}
 	if (fd_above_stdio(&null) < 0)
-		child_fail(a->errfd);
+		return child_fail(a->errfd);
 	/* Nor anything of the host's filesystem: not its working directory (a
 	 * holder sitting in a container's rootfs would keep that mount busy for
 	 * the pod's whole life), not its root. A relative PODLAB_PAUSE means the
@@ -269,20 +296,22 @@ static int holder_main(void *arg)
 	_cleanup_close_ int exe = open(a->pause, O_RDONLY | O_CLOEXEC);
 	if (exe < 0) {
 		fail_errno("open(%s)", a->pause);
-		child_fail(a->errfd);
+		return child_fail(a->errfd);
 	}
-	if (private_root(exe) < 0 || drop_everything() < 0)
-		child_fail(a->errfd);
+	if (private_root(exe) < 0 || drop_everything(a->no_caps) < 0)
+		return child_fail(a->errfd);
+	if ((rc = die_with_caller(a)) != 0)
+		return rc;
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(null, fd) < 0) {
 			fail_errno("dup2(/dev/null, %d)", fd);
-			child_fail(a->errfd);
+			return child_fail(a->errfd);
 		}
 	/* Every other inherited fd is marked close-on-exec, our report pipe
 	 * included: pause keeps nothing of the caller's. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		fail_errno("close_range(3, ~0, CLOEXEC)");
-		child_fail(a->errfd);
+		return child_fail(a->errfd);
 	}
 	/* The signal mask and ignored signals survive execve(2). A caller that
 	 * blocks SIGTERM for its signalfd would give us a pause that cannot be
@@ -298,6 +327,7 @@ static int holder_main(void *arg)
 
 	char *argv[] = {(char *)a->pause, NULL};
 	char *envp[] = {NULL};
+	prctl(PR_SET_PDEATHSIG, 0);
 	execve("/pause", argv, envp);
 	if (errno == ENOENT)
 		fail_errno("exec(%s) in pause's own root (nothing else is there: pause must be "
@@ -305,7 +335,59 @@ static int holder_main(void *arg)
 		           a->pause);
 	else
 		fail_errno("exec(%s)", a->pause);
-	child_fail(a->errfd);
+	return child_fail(a->errfd);
+}
+
+/* The holder is cloned as posix_spawn(3) makes a process: CLONE_VM |
+ * CLONE_VFORK, on a stack of its own. It borrows our memory until its execve,
+ * and we sleep until then: we would wait for that exec anyway (read_report).
+ * A clone that copies our memory, as fork(2) does, copied our page tables and
+ * write-protected every page we had written, only for the exec to throw the
+ * copy away; and then every such page we wrote cost a copy-on-write fault, 10
+ * us each on the VMs podlab is measured on: `podrun run` of one container
+ * took 1.5 to 1.9 ms longer. The holder's fd table, credentials, signal
+ * handlers, root and namespaces stay its own (no CLONE_FILES, CLONE_FS or
+ * CLONE_SIGHAND); what it shares is our memory, so it must not malloc
+ * (libcap's cap_t is made here) nor write what we keep (holder_main copies
+ * its arguments). */
+#define HOLDER_STACK (256 * 1024)
+
+static pid_t clone_holder(unsigned long flags, struct holder_args *args, int *pidfd)
+{
+	/* of which only the pages the holder touches are ever allocated */
+	char *stack = mmap(NULL, HOLDER_STACK, PROT_READ | PROT_WRITE,
+	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return fail_errno("mmap(the holder's stack)");
+	pid_t pid = -1;
+	args->no_caps = cap_init();
+	args->caller = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (!args->no_caps)
+		fail_errno("cap_init");
+	else if (args->caller < 0)
+		fail_errno("pidfd_open(self)");
+	else if ((pid = clone(holder_main, stack + HOLDER_STACK,
+	                      (int)(flags | CLONE_VM | CLONE_VFORK), args, pidfd)) < 0) {
+		/* name all that was asked: one namespace this kernel lacks (or
+		 * CLONE_PIDFD, before 5.2) fails the whole clone with EINVAL */
+		int err = errno;
+		char what[64];
+		ns_names(args->new_ns | NS_BIT(NS_MNT), what, sizeof(what));
+		errno = err;
+		fail_errno("clone(new %s, CLONE_PIDFD)", what);
+	}
+	int err = errno;
+#if defined(__SANITIZE_ADDRESS__)
+	/* the holder's frames left their redzones marked in ASan's shadow, where
+	 * the next mapping at this address would find them */
+	__asan_unpoison_memory_region(stack, HOLDER_STACK);
+#endif
+	munmap(stack, HOLDER_STACK);
+	cap_free(args->no_caps);
+	if (args->caller >= 0)
+		close(args->caller);
+	errno = err;
+	return pid;
 }
 
 static bool pidfd_exited(int pidfd, int timeout_ms);
@@ -622,9 +704,7 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 		return -1;
 
 	struct holder_args args = {.hostname = cfg->hostname,
-	                           .pause = cfg->pause_path ? cfg->pause_path : infra_pause_path(),
-	                           .setup_child = cfg->setup_child,
-	                           .setup_arg = cfg->setup_arg};
+	                           .pause = cfg->pause_path ? cfg->pause_path : infra_pause_path()};
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return fail_errno("pipe2");
@@ -636,11 +716,8 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	unsigned host = cfg->host_ns & (set | NS_BIT(NS_PID));
 	set &= ~host;
 	args.new_ns = set;
-	/* The raw clone(2) with no new stack returns twice, as fork(2) does: the
-	 * child goes on with a copy of our stack (glibc's clone() wants a stack
-	 * of its own, which AddressSanitizer cannot follow). CLONE_PIDFD hands us
-	 * a pidfd for exactly this child: no window in which the pid could be
-	 * reused. */
+	/* CLONE_PIDFD hands us a pidfd for exactly this child: no window in
+	 * which the pid could be reused. */
 	int pidfd = -1;
 	bool bridge_created = false;
 	sigset_t all, old;
@@ -649,21 +726,14 @@ int infra_start(const struct infra_config *cfg, struct infra *out)
 	/* CLONE_NEWNS too, for pause's own root; its mount namespace is not the
 	 * pod's to share (containers get their own), so it is not in set. */
 	pid_t pid =
-	    (pid_t)syscall(SYS_clone, ns_clone_flags(set) | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD,
-	                   NULL, &pidfd, NULL, 0UL);
-	if (pid == 0)
-		_exit(holder_main(&args));
+	    clone_holder(ns_clone_flags(set) | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
 	int err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
-		/* name all that was asked: one namespace this kernel lacks (or
-		 * CLONE_PIDFD, before 5.2) fails the whole clone with EINVAL */
-		char what[64];
-		ns_names(set | NS_BIT(NS_MNT), what, sizeof(what));
 		errno = err;
-		return fail_errno("clone(new %s, CLONE_PIDFD)", what);
+		return -1;
 	}
 	if (cfg->on_clone)
 		cfg->on_clone(cfg->on_clone_arg, pid);

@@ -29,15 +29,11 @@ struct infra_config {
 	 * sandbox still holds them in nsfd, so containers join them alike. */
 	unsigned host_ns;
 	const char *pause_path; /* NULL: infra_pause_path() */
-	/* Optional: called in the holder-to-be, in its new namespaces but still
-	 * with the host's filesystem in view, before anything else; -1 fails
-	 * the start with last_error(). podrun moves it into the pod's cgroup
-	 * there, as kubelet's runtime puts the sandbox in the pod's. */
-	int (*setup_child)(void *arg);
-	void *setup_arg;
-	/* Optional: called here, in the caller, as soon as the holder exists -
-	 * before its own setup and the pod IP's. podrun records the pid there:
-	 * a podrun killed meanwhile leaves a holder its cleanup can find. */
+	/* Optional: called here, in the caller, as soon as the holder runs
+	 * pause (the caller sleeps until its exec: infra.c, clone_holder) -
+	 * before the pod IP's setup. podrun records the pid there: a podrun
+	 * killed after leaves a holder its cleanup can find; killed before, it
+	 * takes the holder along (die_with_caller). */
 	void (*on_clone)(void *arg, pid_t pid);
 	void *on_clone_arg;
 	/* Optional pod IP. bridge == NULL: the pod has only lo. */

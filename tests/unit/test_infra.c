@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -115,6 +116,97 @@ Test(infra, holder_that_exits_at_once_leaves_nothing)
 		cr_assert_not(infra_alive(&in));
 		cr_assert_eq(infra_stop(&in, 1000), 0, "%s", last_error());
 	}
+	no_child_left();
+}
+
+/* A caller of infra_start, forked: the holder's parent. It writes the
+ * holder's pid into `report` once the start returns, then exits without
+ * stopping the sandbox, as a supervisor killed with SIGKILL would. We are the
+ * subreaper: the holder it leaves becomes our child, to reap. */
+static pid_t fork_caller(const char *pause, bool share_pid, int report)
+{
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	pid_t caller = fork();
+	cr_assert_geq(caller, 0);
+	if (caller == 0) {
+		struct infra in;
+		struct infra_config cfg = {
+		    .hostname = "t", .pause_path = pause, .share_pid = share_pid};
+		pid_t pid = infra_start(&cfg, &in) == 0 ? in.pid : -1;
+		_exit(write(report, &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
+	}
+	return caller;
+}
+
+/* Did `pid`, our child, end within `ms`? Reaped either way: killed if not. */
+static bool ended_within(pid_t pid, int ms, int *status)
+{
+	for (int t = 0; t < ms; t++, usleep(1000))
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return false;
+}
+
+Test(infra, caller_killed_while_the_holder_sets_up_takes_it_along)
+{
+	/* The caller sleeps until the holder's exec (CLONE_VFORK) and records
+	 * its pid only then (on_clone): killed before, it must leave no holder
+	 * nobody knows of. A FIFO for pause stops the holder in the open(2) of
+	 * its setup, until a writer comes - none will. */
+	char dir[] = "/tmp/podlab-test-fifo.XXXXXX", fifo[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/pause", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	for (int share_pid = 0; share_pid <= 1; share_pid++) {
+		int report[2];
+		cr_assert_eq(pipe2(report, O_CLOEXEC), 0);
+		pid_t caller = fork_caller(fifo, share_pid, report[1]);
+		close(report[1]);
+		/* its holder, once in open(2) (openat: 257 on x86-64, 56 on arm64) */
+		char path[96], buf[64] = "";
+		pid_t holder = 0;
+		for (int t = 0; t < 5000; t++, usleep(1000)) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)caller,
+			         (int)caller);
+			if (!holder && read_file(path, buf, sizeof(buf)) > 0)
+				holder = atoi(buf);
+			snprintf(path, sizeof(path), "/proc/%d/syscall", (int)holder);
+			if (holder && read_file(path, buf, sizeof(buf)) > 0 &&
+			    atoi(buf) == SYS_openat)
+				break;
+		}
+		cr_assert_gt(holder, 0, "no holder in open(2)");
+		cr_assert_eq(kill(caller, SIGKILL), 0);
+		cr_assert_eq(waitpid(caller, NULL, 0), caller);
+		close(report[0]);
+		int st = 0;
+		cr_assert(ended_within(holder, 2000, &st) && WIFSIGNALED(st) &&
+		              WTERMSIG(st) == SIGKILL,
+		          "the holder (pid %d, share_pid %d) outlived its caller", (int)holder,
+		          share_pid);
+	}
+	unlink(fifo);
+	rmdir(dir);
+	no_child_left();
+}
+
+Test(infra, pause_outlives_its_caller)
+{
+	/* die_with_caller is for the setup alone: pause itself stays when the
+	 * process that started it dies (a supervisor killed: rm -f stops it). */
+	int report[2];
+	cr_assert_eq(pipe2(report, O_CLOEXEC), 0);
+	pid_t caller = fork_caller(NULL, false, report[1]), holder = -1;
+	close(report[1]);
+	cr_assert_eq(read(report[0], &holder, sizeof(holder)), sizeof(holder));
+	close(report[0]);
+	cr_assert_eq(waitpid(caller, NULL, 0), caller);
+	cr_assert_gt(holder, 0, "the start failed");
+	int st = 0;
+	cr_assert_not(ended_within(holder, 200, &st), "pause died with its caller (status %#x)",
+	              st);
 	no_child_left();
 }
 
