@@ -20,6 +20,7 @@
 #include "logs_cmd.h"
 #include "ns.h"
 #include "pod.h"
+#include "podjson.h"
 #include "resources.h"
 #include "seccomp_default.h"
 #include "spec.h"
@@ -381,12 +382,12 @@ static int cmd_run(int argc, char **argv)
 
 static void age(const char *created, char *out, size_t len)
 {
-	struct tm tm = {0};
-	if (!strptime(created, "%Y-%m-%dT%H:%M:%S", &tm)) {
+	int64_t t;
+	if (podjson_time(created, NULL, 0, &t) < 0) {
 		snprintf(out, len, "?");
 		return;
 	}
-	long s = (long)(time(NULL) - timegm(&tm));
+	long s = (long)(time(NULL) - t);
 	if (s < 120)
 		snprintf(out, len, "%lds", s);
 	else if (s < 7200)

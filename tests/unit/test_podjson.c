@@ -552,6 +552,17 @@ Test(podjson, times_as_metav1)
 	cr_assert_eq(podjson_time("", t, sizeof(t), NULL), -1);
 	cr_assert_eq(podjson_time("2026-11-27 22:00:00", t, sizeof(t), NULL), -1);
 	cr_assert_eq(podjson_time("2026-11-27T22:00:00Zjunk", t, sizeof(t), NULL), -1);
+	/* every field at its full width, in its range */
+	cr_assert_eq(podjson_time("2026-11-27t22:00:00z", t, sizeof(t), NULL), 0);
+	cr_assert_eq(podjson_time("2026-1-27T22:00:00Z", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2026- 1-27T22:00:00Z", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2026-13-27T22:00:00Z", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2026-11-00T22:00:00Z", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2026-11-27T24:00:00Z", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2026-11-27T22:60:00Z", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2026-11-27T22:00", t, sizeof(t), NULL), -1);
+	cr_assert_eq(podjson_time("2016-12-31T23:59:60Z", t, sizeof(t), &u), 0);
+	cr_assert_eq(u, 1483228800); /* the leap second is the next day's first */
 }
 
 Test(podjson, write_spec_atomic_private_nofollow)
